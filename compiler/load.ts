@@ -1,0 +1,186 @@
+/**
+ * Loading: TOML texts in (one file, a directory of files, or any other
+ * source such as etcd), one merged raw tree out, with the origin (file,
+ * line, column) of every key kept so each diagnostic can point at it.
+ *
+ * A directory is read as Pingap reads it: every `*.toml` below it, sorted,
+ * in either layout (one file per type, `servers.toml`…, or one file per
+ * item, `servers/<name>.toml` holding `[servers.<name>]`). The same item
+ * defined twice is an error naming both places.
+ *
+ * @module
+ */
+import { parse, TomlError } from "smol-toml";
+import { diag, type Diagnostic, type Origin } from "./diagnostic.ts";
+import { pathKey, scanPositions } from "./_toml_positions.ts";
+import { isTable } from "./schema/types.ts";
+
+/** One TOML text and the name it is reported under. */
+export interface Source {
+  readonly file: string;
+  readonly text: string;
+}
+
+/** Top-level sections that hold named items. */
+export const ITEM_SECTIONS = ["servers", "locations", "upstreams", "plugins", "certificates", "storages"] as const;
+
+/** A section holding named items. */
+export type ItemSection = typeof ITEM_SECTIONS[number];
+
+/** The merged raw config: what the TOML said, nothing checked yet. */
+export interface RawTree {
+  readonly [section: string]: unknown;
+}
+
+/** Origins keyed by {@linkcode pathKey}. */
+export type OriginMap = ReadonlyMap<string, Origin>;
+
+/** Result of {@linkcode parseSources}. */
+export interface Loaded {
+  readonly raw: RawTree;
+  readonly origins: OriginMap;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sources: readonly Source[];
+}
+
+/**
+ * Parses and merges TOML sources. Pure: no I/O.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseSources } from "./load.ts";
+ * const r = parseSources([{ file: "a.toml", text: "[upstreams.u]\naddrs = []\n" }]);
+ * if (r.origins.size === 0 || r.diagnostics.length !== 0) throw new Error();
+ * ```
+ */
+export function parseSources(sources: readonly Source[]): Loaded {
+  const raw: Record<string, unknown> = {};
+  const origins = new Map<string, Origin>();
+  const diagnostics: Diagnostic[] = [];
+  for (const source of sources) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parse(source.text) as Record<string, unknown>;
+    } catch (e) {
+      if (!(e instanceof TomlError)) throw e;
+      const message = e.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+      diagnostics.push({
+        ...diag("toml-syntax", [], `TOML syntax error: ${message}`, { hint: "Fix the TOML syntax at this line" }),
+        file: source.file,
+        line: e.line,
+        column: e.column,
+      });
+      continue;
+    }
+    const positions = scanPositions(source.text);
+    const at = (path: readonly (string | number)[]): Origin => {
+      for (let n = path.length; n > 0; n--) {
+        const p = positions.get(pathKey(path.slice(0, n)));
+        if (p) return { file: source.file, ...p };
+      }
+      return { file: source.file, line: 1, column: 1 };
+    };
+    const adopt = (prefix: (string | number)[]) => {
+      const k = pathKey(prefix);
+      for (const [key, pos] of positions) {
+        if ((key === k || key.startsWith(k + "\u0000")) && !origins.has(key)) {
+          origins.set(key, { file: source.file, ...pos });
+        }
+      }
+    };
+    for (const [section, value] of Object.entries(doc)) {
+      const isItems = (ITEM_SECTIONS as readonly string[]).includes(section);
+      if (!(section in raw)) {
+        raw[section] = isTable(value) ? { ...value } : value;
+        adopt([section]);
+        continue;
+      }
+      const existing = raw[section];
+      if (isTable(existing) && isTable(value)) {
+        // Items (or basic keys) from several files: merge, duplicates are errors.
+        for (const [name, item] of Object.entries(value)) {
+          if (name in existing) {
+            const first = origins.get(pathKey([section, name]));
+            diagnostics.push({
+              ...diag(
+                "duplicate-item",
+                [section, name],
+                `${isItems ? "Item" : "Key"} "${section}.${name}" is defined twice`,
+                {
+                  hint: "Keep one definition and remove the other",
+                  ...(first ? { related: [first] } : {}),
+                },
+              ),
+              ...at([section, name]),
+            });
+            continue;
+          }
+          existing[name] = item;
+          adopt([section, name]);
+        }
+      } else {
+        diagnostics.push({
+          ...diag("duplicate-item", [section], `"${section}" is defined twice`, { hint: "Keep one definition" }),
+          ...at([section]),
+        });
+      }
+    }
+  }
+  return { raw, origins, diagnostics, sources };
+}
+
+/** An error reading the config (exit code 2 territory, not a config mistake). */
+export class ConfigReadError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigReadError";
+  }
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    const p = `${dir}/${entry.name}`;
+    if (entry.isDirectory) await walk(p, out);
+    else if (entry.isFile && entry.name.endsWith(".toml")) out.push(p);
+  }
+}
+
+/**
+ * Reads a `.toml` file or every `*.toml` below a directory, sorted.
+ * Throws {@linkcode ConfigReadError} when the path cannot be read.
+ */
+export async function readSources(path: string): Promise<Source[]> {
+  let stat: Deno.FileInfo;
+  try {
+    stat = await Deno.stat(path);
+  } catch (e) {
+    throw new ConfigReadError(`Cannot read config "${path}": ${(e as Error).message}`, { cause: e });
+  }
+  const files: string[] = [];
+  if (stat.isDirectory) {
+    const dir = path.replace(/\/+$/, "");
+    try {
+      await walk(dir, files);
+    } catch (e) {
+      throw new ConfigReadError(`Cannot read directory "${path}": ${(e as Error).message}`, { cause: e });
+    }
+    files.sort();
+    if (files.length === 0) {
+      throw new ConfigReadError(`Directory "${path}" holds no .toml file`, {
+        cause: "HCL and KDL configs are not supported; convert them to TOML",
+      });
+    }
+  } else {
+    files.push(path);
+  }
+  const sources: Source[] = [];
+  for (const file of files) {
+    try {
+      sources.push({ file, text: await Deno.readTextFile(file) });
+    } catch (e) {
+      throw new ConfigReadError(`Cannot read "${file}": ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return sources;
+}

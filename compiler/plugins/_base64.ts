@@ -1,0 +1,47 @@
+/**
+ * Strict standard base64 (RFC 4648 alphabet, canonical `=` padding), as
+ * Rust's `base64::STANDARD` engine decodes it. `atob` is too lenient (it
+ * accepts missing padding and whitespace), so credentials that Pingap
+ * rejects would pass.
+ *
+ * @module
+ */
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** The decoded bytes, or why the text is not canonical base64. */
+export type Base64Result = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+
+/**
+ * Decodes canonical standard base64.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeBase64 } from "./_base64.ts";
+ * const r = decodeBase64("YWRtaW46MTIzMTIz");
+ * if (!r.ok || new TextDecoder().decode(r.bytes) !== "admin:123123") throw new Error();
+ * if (decodeBase64("123").ok) throw new Error();
+ * ```
+ */
+export function decodeBase64(text: string): Base64Result {
+  const body = text.replace(/=+$/, "");
+  const pad = text.length - body.length;
+  for (let i = 0; i < body.length; i++) {
+    if (!ALPHABET.includes(body[i]!)) {
+      return { ok: false, reason: `invalid symbol ${JSON.stringify(body[i])} at offset ${i}` };
+    }
+  }
+  const rem = body.length % 4;
+  if (rem === 1) return { ok: false, reason: `invalid input length ${body.length}` };
+  const wantPad = rem === 0 ? 0 : 4 - rem;
+  if (pad !== wantPad) return { ok: false, reason: "invalid padding" };
+  if (rem !== 0) {
+    const last = ALPHABET.indexOf(body[body.length - 1]!);
+    const unused = rem === 2 ? 0b1111 : 0b11;
+    if ((last & unused) !== 0) return { ok: false, reason: "invalid last symbol" };
+  }
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return { ok: true, bytes };
+}

@@ -1,0 +1,63 @@
+/**
+ * `basic_auth`: HTTP Basic authentication against a fixed list of accounts.
+ *
+ * @module
+ */
+import { diag } from "../diagnostic.ts";
+import { array, bool, duration, field, str } from "../schema/types.ts";
+import { decodeBase64 } from "./_base64.ts";
+import { definePlugin } from "./define.ts";
+
+/** Compiled `basic_auth` config. */
+export interface BasicAuthPlan {
+  /** Accepted `Authorization` header values, `Basic <base64>`, compared in constant time. */
+  readonly expected: readonly string[];
+  /** Wait before answering 401 to wrong credentials, in milliseconds. */
+  readonly delay?: number;
+  /** Remove `Authorization` from the request before it is proxied. */
+  readonly hideCredentials: boolean;
+}
+
+/** The `basic_auth` plugin. */
+export const basicAuth = definePlugin({
+  category: "basic_auth",
+  doc: "Requires HTTP Basic credentials. The whole `Authorization` header must equal `Basic ` followed by one of " +
+    '`authorizations`; otherwise the answer is `401` with `WWW-Authenticate: Basic realm="Access to the staging site"`.',
+  steps: { allowed: ["request"], default: "request" },
+  fields: {
+    authorizations: field(array(str(), { nonEmpty: true }), {
+      doc: 'Accepted accounts, each the base64 of `user:password` (e.g. `echo -n "admin:secret" | base64`).',
+      required: true,
+    }),
+    delay: field(duration(), { doc: "Wait this long before answering wrong credentials, to slow down guessing." }),
+    hide_credentials: field(bool(), {
+      doc: "Remove the `Authorization` header before the request is proxied.",
+      default: false,
+    }),
+  },
+  compile(config, ctx): BasicAuthPlan {
+    const expected: string[] = [];
+    config.authorizations.forEach((item, i) => {
+      const at = [...ctx.path, "authorizations", i];
+      const r = decodeBase64(item);
+      if (!r.ok) {
+        ctx.diags.push(diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
+          hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
+        }));
+        return;
+      }
+      if (!new TextDecoder().decode(r.bytes).includes(":")) {
+        ctx.diags.push(diag("no-password", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
+          severity: "warning",
+          hint: "Browsers always send user:password, so this entry can only match hand-made headers",
+        }));
+      }
+      expected.push(`Basic ${item}`);
+    });
+    return {
+      expected,
+      ...(config.delay !== undefined ? { delay: config.delay } : {}),
+      hideCredentials: config.hide_credentials,
+    };
+  },
+});

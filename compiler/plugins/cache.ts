@@ -1,0 +1,110 @@
+/**
+ * `cache`: HTTP response cache in memory or on disk.
+ *
+ * @module
+ */
+import { diag } from "../diagnostic.ts";
+import { array, bool, duration, field, size, str } from "../schema/types.ts";
+import type { IpNet } from "../values/ip.ts";
+import { type CacheBackend, parseCacheDirectory } from "./_cache_directory.ts";
+import { headerNameType, ipNetType, regex } from "./_types.ts";
+import { definePlugin } from "./define.ts";
+
+/** Compiled `cache` config. */
+export interface CachePlan {
+  readonly backend: CacheBackend;
+  /** Key namespace (a sub-directory for the file backend). */
+  readonly namespace?: string;
+  /** Lower-cased request headers whose values join the cache key. */
+  readonly headers?: readonly string[];
+  /** Upper bound on freshness, in milliseconds. */
+  readonly maxTtl?: number;
+  /** Bodies larger than this many bytes are not cached. */
+  readonly maxFileSize: number;
+  /** Cache-lock wait, in milliseconds; 0 disables the lock. */
+  readonly lock: number;
+  /** LRU eviction (memory backend only). */
+  readonly eviction: boolean;
+  /** Remember keys found uncacheable and skip them next time. */
+  readonly predictor: boolean;
+  readonly checkCacheControl: boolean;
+  /** Clients allowed to send `PURGE`. */
+  readonly purgeIpList: readonly IpNet[];
+  /** Requests whose path and query match are not cached. */
+  readonly skip?: RegExp;
+}
+
+/** The `cache` plugin. */
+export const cache = definePlugin({
+  category: "cache",
+  doc: "Caches GET and HEAD responses that the upstream marks cacheable (`Cache-Control` with a `max-age` above 0 and " +
+    "without `no-store`, `no-cache` or `private`), in memory or in files. Concurrent misses on one key wait for the " +
+    "first fetch (cache lock). Clients in `purge_ip_list` can remove entries with the `PURGE` method. Responses carry " +
+    "`x-cache-status`, `x-cache-lookup` and `x-cache-lock` headers.",
+  steps: { allowed: ["request"], default: "request" },
+  fields: {
+    directory: field(str(), {
+      doc: "Storage: empty or `memory://` for the shared in-memory cache (parameters `max_size`: a percentage, or a size " +
+        "with a unit; `mode`: `normal` or `compact`), or a directory path for the file cache (parameters `levels`, " +
+        "`inactive`, `max_size`, `reading_max`, `writing_max`, `cache_max`, `cache_file_max_weight`), e.g. " +
+        "`/opt/pingap/cache?levels=1:2&inactive=7d`.",
+      defaultText: "memory",
+      default: "",
+    }),
+    namespace: field(str({ nonEmpty: true }), { doc: "Namespace that separates these entries from other cache plugins." }),
+    headers: field(array(headerNameType()), {
+      doc: "Request headers whose values are added to the cache key, e.g. `Accept-Encoding`.",
+    }),
+    max_ttl: field(duration(), { doc: "Longest time a response stays fresh, whatever its `Cache-Control` says." }),
+    max_file_size: field(size(), { doc: "Responses with a larger body are not cached.", default: "1mb" }),
+    lock: field(duration(), {
+      doc: "How long a request waits for another request already fetching the same key; `0s` turns the lock off.",
+      default: "1s",
+    }),
+    eviction: field(bool(), { doc: "Evict least-recently-used entries when the memory cache is full (memory backend only)." }),
+    predictor: field(bool(), { doc: "Remember responses that were not cacheable and skip the cache for them next time." }),
+    check_cache_control: field(bool(), {
+      doc: "Only cache responses that have a `Cache-Control` header (otherwise they are cached for 1 s).",
+      default: false,
+    }),
+    purge_ip_list: field(array(ipNetType()), { doc: "Client addresses or networks allowed to send `PURGE`.", default: [] }),
+    skip: field(regex(), { doc: "Regex on path and query; matching requests bypass the cache." }),
+  },
+  compile(config, ctx): CachePlan {
+    const at = (key: string) => [...ctx.path, key];
+    const backend = parseCacheDirectory(config.directory, at("directory"), ctx.diags);
+    if (backend.kind === "file" && backend.path === "") {
+      ctx.diags.push(diag("invalid-value", at("directory"), "File cache directory is empty", {
+        hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',
+      }));
+    }
+    for (const key of ["eviction", "predictor"] as const) {
+      if (config[key] === false) {
+        ctx.diags.push(diag("presence-flag", at(key), `Pingap turns ${key} on whenever the key is present, even when false`, {
+          severity: "warning",
+          hint: `Remove ${key} = false; this compiler treats it as off`,
+        }));
+      }
+    }
+    const eviction = config.eviction === true;
+    if (eviction && backend.kind === "file") {
+      ctx.diags.push(diag("ignored-key", at("eviction"), "Eviction only applies to the memory cache and is ignored here", {
+        severity: "warning",
+        hint: "Remove eviction, or use max_size/inactive in the directory parameters",
+      }));
+    }
+    return {
+      backend,
+      ...(config.namespace !== undefined ? { namespace: config.namespace } : {}),
+      ...(config.headers !== undefined && config.headers.length > 0 ? { headers: config.headers } : {}),
+      ...(config.max_ttl !== undefined ? { maxTtl: config.max_ttl } : {}),
+      maxFileSize: config.max_file_size,
+      lock: config.lock,
+      eviction: eviction && backend.kind === "memory",
+      predictor: config.predictor === true,
+      checkCacheControl: config.check_cache_control,
+      purgeIpList: config.purge_ip_list,
+      ...(config.skip !== undefined ? { skip: config.skip } : {}),
+    };
+  },
+});

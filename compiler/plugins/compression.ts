@@ -1,0 +1,72 @@
+/**
+ * `compression`: gzip, brotli and zstd compression of responses.
+ *
+ * @module
+ */
+import { diag } from "../diagnostic.ts";
+import { bool, field, int, oneOf, size } from "../schema/types.ts";
+import { definePlugin } from "./define.ts";
+
+/** Compiled `compression` config. */
+export interface CompressionPlan {
+  /** gzip level, 0 (off) to 9. */
+  readonly gzipLevel: number;
+  /** brotli level, 0 (off) to 11. */
+  readonly brLevel: number;
+  /** zstd level, 0 (off) to 22. */
+  readonly zstdLevel: number;
+  /** `downstream`: compress the response sent to the client; `upstream`: compress the upstream body (before the cache). */
+  readonly mode: "downstream" | "upstream";
+  /** Upstream mode: skip bodies whose Content-Length is below this many bytes. */
+  readonly minLength: number;
+  /** Decode compressed upstream bodies (`true`), keep them (`false`), or leave the default (absent). */
+  readonly decompression?: boolean;
+}
+
+/** The `compression` plugin. */
+export const compression = definePlugin({
+  category: "compression",
+  doc: "Compresses responses with the best coding the client accepts, preferring zstd, then brotli, then gzip; a coding " +
+    "with level 0 is never used. In `upstream` mode the upstream body is compressed before it reaches the cache, so " +
+    "compressed variants are cached; only text-like content types are compressed there.",
+  steps: { allowed: ["early_request"], default: "early_request" },
+  fields: {
+    gzip_level: field(int({ min: 0, max: 9 }), { doc: "gzip compression level; `0` disables gzip.", default: 0 }),
+    br_level: field(int({ min: 0, max: 11 }), { doc: "Brotli compression level; `0` disables brotli.", default: 0 }),
+    zstd_level: field(int({ min: 0, max: 22 }), { doc: "zstd compression level; `0` disables zstd.", default: 0 }),
+    mode: field(oneOf(["downstream", "upstream"]), {
+      doc: "`upstream` compresses the upstream response body itself (so the cache stores compressed bodies); " +
+        "`downstream` compresses on the way to the client. Pingap only knows `upstream`; any other value means downstream.",
+      default: "downstream",
+    }),
+    min_length: field(size(), {
+      doc: "In `upstream` mode, responses whose Content-Length is smaller than this are not compressed.",
+      default: 0,
+    }),
+    decompression: field(bool(), {
+      doc: "Decompress compressed upstream responses before sending them on (useful with `sub_filter` and similar). Unset keeps the default.",
+    }),
+  },
+  compile(config, ctx): CompressionPlan {
+    if (config.gzip_level + config.br_level + config.zstd_level === 0 && config.decompression !== true) {
+      ctx.diags.push(diag("plugin-inert", ctx.path, "Every compression level is 0, so nothing is compressed", {
+        severity: "warning",
+        hint: "Set gzip_level, br_level or zstd_level, e.g. gzip_level = 6",
+      }));
+    }
+    if (config.mode === "downstream" && config.min_length > 0) {
+      ctx.diags.push(diag("ignored-key", [...ctx.path, "min_length"], 'Key "min_length" only applies when mode is "upstream"', {
+        severity: "warning",
+        hint: 'Remove min_length, or set mode = "upstream"',
+      }));
+    }
+    return {
+      gzipLevel: config.gzip_level,
+      brLevel: config.br_level,
+      zstdLevel: config.zstd_level,
+      mode: config.mode,
+      minLength: config.min_length,
+      ...(config.decompression !== undefined ? { decompression: config.decompression } : {}),
+    };
+  },
+});

@@ -1,0 +1,171 @@
+/**
+ * `jwt`: verifies a JSON Web Token, and can sign tokens for a login path.
+ *
+ * @module
+ */
+import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
+import { duration, field, oneOf, str } from "../schema/types.ts";
+import { decodeBase64 } from "./_base64.ts";
+import { headerNameType, httpUrl } from "./_types.ts";
+import { definePlugin } from "./define.ts";
+
+/** Algorithms verified with the shared `secret`. */
+const SECRET_ALGORITHMS = ["HS256", "HS512"] as const;
+/** Algorithms verified with `public_key` (or a JWKS key). */
+const KEY_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"] as const;
+const ALGORITHMS = [...SECRET_ALGORITHMS, "HS384", ...KEY_ALGORITHMS, "EdDSA"] as const;
+
+/** A JWT algorithm name. */
+export type JwtAlgorithm = typeof ALGORITHMS[number];
+
+/** A PEM public key, checked for shape at compile time. */
+export interface PemKey {
+  /** The PEM label, e.g. `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS#1). */
+  readonly label: string;
+  /** The DER bytes, base64 (the PEM body without line breaks). */
+  readonly der: string;
+}
+
+/** Compiled `jwt` config. */
+export interface JwtPlan {
+  /** Lower-cased header holding the token (a `Bearer ` prefix is stripped). Checked first. */
+  readonly header?: string;
+  /** Cookie holding the token. Checked second. */
+  readonly cookie?: string;
+  /** Query parameter holding the token. Checked last. */
+  readonly query?: string;
+  /** HMAC secret (for HS256/HS512 tokens and for signing at `authPath`). */
+  readonly secret?: string;
+  /** Pinned algorithm; absent accepts HS256 and HS512. */
+  readonly algorithm?: JwtAlgorithm;
+  /** Public key for the pinned asymmetric algorithm. */
+  readonly publicKey?: PemKey;
+  /** JWKS endpoint whose keys are looked up by `kid`. */
+  readonly jwksUrl?: string;
+  /** JWKS cache lifetime, in milliseconds. */
+  readonly jwksTtl: number;
+  /** Minimum time between two JWKS fetches, `min(jwksTtl, 10s)`, in milliseconds. */
+  readonly jwksCooldown: number;
+  /** Requests to this path skip verification and get their 2xx JSON body signed into a token; empty for none. */
+  readonly authPath: string;
+  /** Wait before answering 401, in milliseconds. */
+  readonly delay?: number;
+}
+
+const PEM = /^-----BEGIN ([A-Z0-9 ]+)-----\s*([\s\S]*?)\s*-----END \1-----$/;
+
+/** The `jwt` plugin. */
+export const jwt = definePlugin({
+  category: "jwt",
+  doc: "Lets a request through only with a valid, unexpired JSON Web Token, read from a header, a cookie or a query " +
+    "parameter. Tokens are verified with a shared secret (HS256/HS512), a public key, or keys fetched from a JWKS URL. " +
+    "Requests to `auth_path` are not checked; instead a successful JSON response from the upstream is signed and " +
+    'returned as `{"token": "<jwt>"}`, which makes a simple login endpoint.',
+  steps: { allowed: ["request"], default: "request" },
+  fields: {
+    header: field(headerNameType(), { doc: "Header that carries the token, e.g. `Authorization` (a `Bearer ` prefix is removed)." }),
+    cookie: field(str(), { doc: "Cookie that carries the token." }),
+    query: field(str(), { doc: "Query parameter that carries the token." }),
+    secret: field(str(), { doc: "HMAC secret for HS256/HS512 tokens; needed unless `public_key` or `jwks_url` is set." }),
+    algorithm: field(oneOf(ALGORITHMS), {
+      doc: "Only accept tokens signed with this algorithm. Unset accepts HS256 and HS512 with `secret`. RS*, PS* and ES* " +
+        "need `public_key` or `jwks_url`; EdDSA needs `jwks_url`.",
+      defaultText: "HS256 or HS512",
+    }),
+    public_key: field(str(), { doc: "PEM public key (`-----BEGIN PUBLIC KEY-----…`) for the RS*, PS* or ES* `algorithm`." }),
+    jwks_url: field(httpUrl(), { doc: "URL of a JSON Web Key Set; a token's `kid` selects the key." }),
+    jwks_ttl: field(duration(), { doc: "How long fetched JWKS keys are cached.", default: "1h" }),
+    auth_path: field(str(), {
+      doc: "Path whose 2xx JSON response is signed into a token instead of being checked (a login endpoint). Empty for none.",
+      default: "",
+    }),
+    delay: field(duration(), { doc: "Wait this long before answering an invalid token, to slow down guessing." }),
+  },
+  compile(config, ctx): JwtPlan {
+    const at = (key: string) => [...ctx.path, key];
+    const cookie = config.cookie?.trim() || undefined;
+    const query = config.query?.trim() || undefined;
+    const secret = config.secret || undefined;
+    const { header, algorithm, jwks_url: jwksUrl } = config;
+    if (header === undefined && cookie === undefined && query === undefined) {
+      ctx.diags.push(diag("missing-key", at("header"), "JWT needs a token source but none of header, cookie and query is set", {
+        hint: 'Set header = "Authorization", cookie = "<name>" or query = "<name>"',
+      }));
+    }
+    const hasKey = config.public_key !== undefined && config.public_key.trim() !== "";
+    let publicKey: PemKey | undefined;
+    if (hasKey) {
+      publicKey = parsePem(config.public_key, at("public_key"), ctx.diags);
+      if (algorithm === undefined || !(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
+        ctx.diags.push(diag("unused-key", at("public_key"), "Public key needs an asymmetric algorithm", {
+          hint: `Set algorithm to one of: ${KEY_ALGORITHMS.join(", ")}`,
+        }));
+      }
+    }
+    const asymmetric = algorithm !== undefined && (KEY_ALGORITHMS as readonly string[]).includes(algorithm);
+    if (jwksUrl === undefined) {
+      if (asymmetric && !hasKey) {
+        ctx.diags.push(diag("missing-key", at("public_key"), `Algorithm ${algorithm} needs a public key`, {
+          hint: "Set public_key to the PEM public key, or set jwks_url",
+        }));
+      } else if (!asymmetric) {
+        if (secret === undefined) {
+          ctx.diags.push(diag("missing-key", at("secret"), "JWT secret is empty", {
+            hint: "Set secret, or verify with public_key or jwks_url",
+          }));
+        }
+        if (algorithm !== undefined && !(SECRET_ALGORITHMS as readonly string[]).includes(algorithm)) {
+          ctx.diags.push(diag("unsupported-value", at("algorithm"), `Algorithm ${algorithm} is not supported with a secret`, {
+            hint: "Use HS256 or HS512, or set public_key/jwks_url",
+          }));
+        }
+      }
+    }
+    if (config.auth_path !== "" && secret === undefined) {
+      ctx.diags.push(diag("missing-key", at("secret"), "Auth path needs a secret to sign tokens", {
+        hint: "Set secret, or remove auth_path",
+      }));
+    }
+    return {
+      ...(header !== undefined ? { header } : {}),
+      ...(cookie !== undefined ? { cookie } : {}),
+      ...(query !== undefined ? { query } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+      ...(algorithm !== undefined ? { algorithm } : {}),
+      ...(publicKey !== undefined ? { publicKey } : {}),
+      ...(jwksUrl !== undefined ? { jwksUrl } : {}),
+      jwksTtl: config.jwks_ttl,
+      jwksCooldown: Math.min(config.jwks_ttl, 10_000),
+      authPath: config.auth_path,
+      ...(config.delay !== undefined ? { delay: config.delay } : {}),
+    };
+  },
+});
+
+function parsePem(text: string, path: KeyPath, diags: Diagnostic[]): PemKey | undefined {
+  const m = PEM.exec(text.trim());
+  if (!m) {
+    diags.push(diag("invalid-value", path, "Public key is not a PEM block", {
+      hint: "Paste the whole key, from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----",
+    }));
+    return undefined;
+  }
+  const label = m[1]!;
+  if (label.includes("PRIVATE")) {
+    diags.push(diag("invalid-value", path, `Public key is a ${label}`, { hint: "Give the public key; never put a private key here" }));
+    return undefined;
+  }
+  if (!["PUBLIC KEY", "RSA PUBLIC KEY", "EC PUBLIC KEY"].includes(label)) {
+    diags.push(diag("invalid-value", path, `Public key has unsupported PEM label ${JSON.stringify(label)}`, {
+      hint: 'Use a "PUBLIC KEY" (SPKI) or "RSA PUBLIC KEY" block',
+    }));
+    return undefined;
+  }
+  const der = m[2]!.replace(/\s+/g, "");
+  const r = decodeBase64(der);
+  if (!r.ok || r.bytes.length === 0) {
+    diags.push(diag("invalid-value", path, `Public key body is not valid base64${r.ok ? "" : `: ${r.reason}`}`));
+    return undefined;
+  }
+  return { label, der };
+}

@@ -1,0 +1,112 @@
+/**
+ * `[basic]`: process-wide settings.
+ *
+ * @module
+ */
+import { array, bool, duration, field, int, oneOf, size, str, table } from "./types.ts";
+
+/** Webhook event categories. */
+export const WEBHOOK_EVENTS = [
+  "backend_status",
+  "upstream_status",
+  "lets_encrypt",
+  "parse_certificate_fail",
+  "diff_config",
+  "restart",
+  "restart_fail",
+  "reload_config",
+  "reload_config_fail",
+  "tls_validity",
+  "service_discover_fail",
+] as const;
+
+/** The `[basic]` table. */
+export const basicSchema = table({
+  title: "[basic]",
+  doc: "Process-wide settings: name, error page, threads, shutdown timing, upstream pool size, webhooks and logging.",
+  fields: {
+    name: field(str(), { doc: "Instance name, shown in notifications and stats.", defaultText: "pingap" }),
+    error_template: field(str(), {
+      doc:
+        "Body of error responses. `{{version}}`, `{{error_type}}` and `{{content}}` are replaced; a body starting with `{` is served as JSON.",
+      defaultText: "built-in HTML page",
+    }),
+    pid_file: field(str(), {
+      doc: "Where the process id is written.",
+      defaultText: "/run/pingap.pid, else /var/run/pingap.pid, else /tmp/pingap.pid",
+    }),
+    error_log: field(str(), {
+      doc: "File that receives stderr when running as a daemon. Accepted for compatibility; run under systemd instead.",
+    }),
+    upgrade_sock: field(str(), {
+      doc:
+        "Unix socket Pingap uses to hand listeners to a new process. Accepted for compatibility; upgrades here share ports with SO_REUSEPORT.",
+      default: "/tmp/pingap_upgrade.sock",
+    }),
+    user: field(str(), { doc: "User to switch to after start. Accepted for compatibility; use systemd's `User=`." }),
+    group: field(str(), { doc: "Group to switch to after start. Accepted for compatibility; use systemd's `Group=`." }),
+    threads: field(int({ min: 0, max: 1024 }), {
+      doc: "Worker isolates per server, unless the server sets its own. 0 means one per CPU core.",
+      default: 1,
+      unit: "workers",
+    }),
+    work_stealing: field(bool(), {
+      doc: "Tokio work stealing in Pingap. Accepted for compatibility; no effect here.",
+      default: true,
+    }),
+    listener_tasks_per_fd: field(int({ min: 1, max: 64 }), {
+      doc: "Parallel accept tasks per socket in Pingap. Accepted for compatibility; no effect here.",
+      default: 1,
+    }),
+    grace_period: field(duration(), {
+      doc: "After SIGTERM/SIGQUIT, how long in-flight requests may take before the final shutdown step.",
+      default: "5m",
+    }),
+    graceful_shutdown_timeout: field(duration(), { doc: "Time limit of the final shutdown step.", default: "5s" }),
+    upstream_keepalive_pool_size: field(int({ min: 0, max: 1_000_000 }), {
+      doc: "Idle keep-alive connections kept per upstream.",
+      default: 128,
+      unit: "connections",
+    }),
+    trusted_proxies: field(array(str()), {
+      doc:
+        "IPs or CIDRs whose `X-Forwarded-For` / `X-Real-IP` are trusted. When unset, those headers are trusted from anyone.",
+    }),
+    webhook: field(str(), { doc: "URL that receives notifications (POST JSON)." }),
+    webhook_type: field(oneOf(["normal", "wecom", "dingtalk"]), {
+      doc: "Payload format of the webhook.",
+      default: "normal",
+    }),
+    webhook_notifications: field(array(oneOf(WEBHOOK_EVENTS)), { doc: "Events sent to the webhook; none when unset." }),
+    log_level: field(str(), {
+      doc:
+        "Application log level: `error`, `warn`, `info`, `debug`, `trace` (or tracing directives; the first level wins). Reloadable.",
+      defaultText: "RUST_LOG, else info",
+    }),
+    log_buffered_size: field(size(), { doc: "Application log write buffer; used when at least 4 KiB.", default: 0 }),
+    log_format_json: field(bool(), { doc: "Write application logs as JSON lines.", default: false }),
+    sentry: field(str(), { doc: "Sentry DSN. Accepted for compatibility; not used." }),
+    pyroscope: field(str(), { doc: "Pyroscope URL. Accepted for compatibility; not used." }),
+    auto_restart_check_interval: field(duration(), {
+      doc: "How often the config is polled for changes when watching without file events.",
+      default: "90s",
+    }),
+    log_compress_algorithm: field(oneOf(["gzip", "zstd"]), {
+      doc: "Compress old log files with this algorithm; off when unset.",
+    }),
+    log_compress_level: field(int({ min: 0, max: 22 }), {
+      doc: "Compression level of old logs (0 = the algorithm's default).",
+      default: 0,
+    }),
+    log_compress_days_ago: field(int({ min: 0, max: 3650 }), {
+      doc: "Compress log files not touched for this many days (0 = 7).",
+      default: 0,
+      unit: "days",
+    }),
+    log_compress_time_point_hour: field(int({ min: 0, max: 23 }), {
+      doc: "Local hour at which old logs are compressed.",
+      default: 0,
+      unit: "hour",
+    }),
+  },
+});

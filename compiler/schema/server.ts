@@ -1,0 +1,87 @@
+/**
+ * `[servers.<name>]`: listeners and what they serve.
+ *
+ * @module
+ */
+import { accessLog } from "../values/access_log.ts";
+import { listenAddrs } from "../values/addr.ts";
+import { includes, remark } from "./common.ts";
+import { array, bool, duration, field, int, oneOf, parsed, str, table } from "./types.ts";
+
+/** TLS versions; `tlsv1.2` (Pingap's spelling) and `tls1.2` both accepted. */
+export const tlsVersion = oneOf(["tlsv1.1", "tlsv1.2", "tlsv1.3"], {
+  aliases: {
+    "tls1.1": "tlsv1.1",
+    "tls1.2": "tlsv1.2",
+    "tls1.3": "tlsv1.3",
+    "1.1": "tlsv1.1",
+    "1.2": "tlsv1.2",
+    "1.3": "tlsv1.3",
+  },
+});
+
+/** The `[servers.<name>]` table. */
+export const serverSchema = table({
+  title: "[servers.<name>]",
+  doc: "A server listens on one or more addresses and routes each request to the first of its locations that matches.",
+  aliases: { tcp_fast_open: "tcp_fastopen" },
+  fields: {
+    addr: field(parsed("listen addresses", listenAddrs, { examples: ["0.0.0.0:80", "0.0.0.0:80,[::]:80"] }), {
+      doc: "Listen addresses, comma separated: `ip:port`, IPv6 as `[::]:80`.",
+      required: true,
+    }),
+    access_log: field(
+      parsed("access log format", accessLog, {
+        examples: ["tiny", "combined", "/var/log/access.log {when} {method} {uri} {status}"],
+      }),
+      {
+        doc:
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, optionally preceded by a file path and a space. Off when unset.",
+      },
+    ),
+    locations: field(array(str()), {
+      doc: "Names of the locations this server serves; tried by weight, highest first.",
+      default: [],
+    }),
+    threads: field(int({ min: 0, max: 1024 }), {
+      doc: "Worker isolates for this server; 0 means one per CPU core.",
+      defaultText: "basic.threads",
+      unit: "workers",
+    }),
+    tls_cipher_list: field(str(), { doc: "OpenSSL cipher list for TLS ≤ 1.2 (see docs/tls for what is honoured)." }),
+    tls_ciphersuites: field(str(), { doc: "TLS 1.3 cipher suites (see docs/tls for what is honoured)." }),
+    tls_min_version: field(tlsVersion, {
+      doc: "Lowest TLS version accepted: `tlsv1.1`, `tlsv1.2`, `tlsv1.3` (`tls1.2` also accepted).",
+    }),
+    tls_max_version: field(tlsVersion, { doc: "Highest TLS version accepted." }),
+    global_certificates: field(bool(), {
+      doc: "Terminate TLS on every address with the certificates of `[certificates]`, chosen by SNI.",
+      default: false,
+    }),
+    enabled_h2: field(bool(), {
+      doc: "HTTP/2: by ALPN over TLS, and h2c with prior knowledge on plain listeners.",
+      default: false,
+    }),
+    tcp_idle: field(duration(), { doc: "TCP keep-alive idle time before probes." }),
+    tcp_interval: field(duration(), { doc: "TCP keep-alive probe interval." }),
+    tcp_probe_count: field(int({ min: 1, max: 16 }), {
+      doc: "TCP keep-alive probes before the connection is dropped.",
+    }),
+    tcp_user_timeout: field(duration(), { doc: "TCP_USER_TIMEOUT (Linux)." }),
+    tcp_fastopen: field(int({ min: 0, max: 65535 }), { doc: "TCP Fast Open backlog (`tcp_fast_open` also accepted)." }),
+    reuse_port: field(bool(), { doc: "SO_REUSEPORT on the listeners (always on when several workers share a port)." }),
+    downstream_read_timeout: field(duration(), { doc: "Time limit to read a request from the client." }),
+    downstream_write_timeout: field(duration(), { doc: "Time limit to write a response to the client." }),
+    prometheus_metrics: field(str(), {
+      doc: "A path (e.g. `/metrics`) serving Prometheus metrics, or a Pushgateway URL (contains `://`) to push to.",
+    }),
+    otlp_exporter: field(str(), { doc: "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318`." }),
+    modules: field(array(oneOf(["grpc-web"])), { doc: "Server modules; only `grpc-web` exists." }),
+    enable_server_timing: field(bool(), {
+      doc: "Add a `Server-Timing` response header with upstream, cache and plugin times.",
+      default: false,
+    }),
+    includes,
+    remark,
+  },
+});

@@ -1,0 +1,150 @@
+/**
+ * `[upstreams.<name>]`: backends, balancing, health and connection options.
+ *
+ * @module
+ */
+import { upstreamAddr } from "../values/addr.ts";
+import { healthCheck } from "../values/health_check.ts";
+import { includes, remark } from "./common.ts";
+import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
+import type { Parsed } from "./types.ts";
+
+/** A load-balancing algorithm. */
+export type Algo =
+  | { readonly kind: "round_robin" }
+  | { readonly kind: "least_conn" }
+  | { readonly kind: "hash"; readonly by: "url" | "ip" | "path" }
+  | { readonly kind: "hash"; readonly by: "header" | "cookie" | "query"; readonly name: string };
+
+/** Parses `algo`. */
+export function algo(text: string): Parsed<Algo> {
+  const t = text.trim();
+  if (t === "round_robin" || t === "") return { ok: true, value: { kind: "round_robin" } };
+  if (t === "least_conn") return { ok: true, value: { kind: "least_conn" } };
+  if (t === "hash") {
+    return {
+      ok: false,
+      message: 'Algorithm "hash" needs a key: Pingap treats it as round robin',
+      hint: 'Write "hash:url", "hash:ip", "hash:header:NAME", "hash:cookie:NAME", "hash:query:NAME", or "hash:path"',
+    };
+  }
+  const m = /^hash:([a-z_]+)(?::(.+))?$/.exec(t);
+  if (!m) {
+    return {
+      ok: false,
+      message: `Unknown algorithm ${JSON.stringify(text)}`,
+      hint: 'Use "round_robin", "least_conn" or "hash:<url|ip|path|header:NAME|cookie:NAME|query:NAME>"',
+    };
+  }
+  const by = m[1]!;
+  if (by === "header" || by === "cookie" || by === "query") {
+    if (!m[2]) {
+      return {
+        ok: false,
+        message: `Algorithm ${JSON.stringify(text)} needs a ${by} name`,
+        hint: `Write "hash:${by}:NAME"`,
+      };
+    }
+    return { ok: true, value: { kind: "hash", by, name: by === "header" ? m[2].toLowerCase() : m[2] } };
+  }
+  if (by === "url" || by === "ip") return { ok: true, value: { kind: "hash", by } };
+  return { ok: true, value: { kind: "hash", by: "path" } };
+}
+
+/** The `[upstreams.<name>]` table. */
+export const upstreamSchema = table({
+  title: "[upstreams.<name>]",
+  doc: "A group of backends with a balancing algorithm, health checks, timeouts and TLS options.",
+  fields: {
+    addrs: field(array(parsed("upstream address", upstreamAddr), { nonEmpty: true }), {
+      doc:
+        'Backends, `"host[:port] [weight]"`. Port 80 (443 with `sni`), weight 1. With `discovery = "docker"`, `host` is a label filter.',
+      required: true,
+      examples: [["127.0.0.1:5000", "127.0.0.1:5001 10"]],
+    }),
+    discovery: field(oneOf(["static", "dns", "docker", "transparent"]), {
+      doc:
+        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `docker` (by label), `transparent` (the request's own host).",
+      defaultText: "dns if any host is not an IP, else static",
+    }),
+    dns_server: field(list("nameservers"), {
+      doc: "Nameserver IPs for `dns` discovery, comma separated.",
+      defaultText: "system resolver",
+    }),
+    dns_domain: field(str(), { doc: "Resolver domain for `dns` discovery." }),
+    dns_search: field(list("domains"), { doc: "Search domains for `dns` discovery, comma separated." }),
+    update_frequency: field(duration(), {
+      doc: "How often `dns`/`docker` discovery refreshes.",
+      defaultText: "60s for dns and docker",
+    }),
+    algo: field(
+      parsed("algorithm", algo, { examples: ["round_robin", "least_conn", "hash:ip", "hash:header:X-User"] }),
+      {
+        doc:
+          "`round_robin` (smooth weighted), `least_conn`, or consistent hashing: `hash:url`, `hash:ip`, `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
+        default: "round_robin",
+      },
+    ),
+    sni: field(str(), {
+      doc: "TLS server name; set means the backends speak HTTPS. `$host` uses the request's host (transparent).",
+    }),
+    verify_cert: field(bool(), { doc: "Verify the backend's certificate.", default: true }),
+    health_check: field(
+      parsed("health check URL", healthCheck, { examples: ["http://upstream/ping?check_frequency=5s&failure=3"] }),
+      {
+        doc:
+          "`tcp://`, `http(s)://` or `grpc://` URL with `connection_timeout`, `read_timeout`, `check_frequency`, `success`, `failure`, `reuse`, `tls`, `service`, `parallel` parameters. A TCP connect check when unset.",
+      },
+    ),
+    ipv4_only: field(bool(), { doc: "Ignore IPv6 addresses from discovery.", default: false }),
+    enable_tracer: field(bool(), { doc: "Count live connections to this upstream.", default: false }),
+    enable_backend_stats: field(bool(), {
+      doc: "Keep per-backend request and failure stats; needed by the circuit breaker.",
+      default: false,
+    }),
+    backend_failure_status_code: field(list("statuses"), {
+      doc: "Statuses counted as failures, comma separated.",
+      defaultText: "5xx",
+    }),
+    backend_stats_interval: field(duration(), { doc: "Window of backend stats.", default: "60s" }),
+    circuit_break_max_consecutive_failures: field(int({ min: 0 }), {
+      doc: "Open the circuit after this many failures in a row (0 = off).",
+      default: 0,
+    }),
+    circuit_break_max_failure_percent: field(int({ min: 0, max: 100 }), {
+      doc: "Open the circuit when the window's failure rate reaches this percent (0 = off).",
+      default: 0,
+      unit: "%",
+    }),
+    circuit_break_min_requests_threshold: field(int({ min: 0 }), {
+      doc: "Requests in the window before the percent rule applies.",
+      default: 10,
+    }),
+    circuit_break_half_open_consecutive_success_threshold: field(int({ min: 1 }), {
+      doc: "Successes in a row that close a half-open circuit (also its probe budget).",
+      default: 5,
+    }),
+    circuit_break_open_duration: field(duration(), {
+      doc: "How long an open circuit rejects the backend.",
+      default: "10s",
+    }),
+    alpn: field(oneOf(["h1", "h2", "h2h1"]), {
+      doc: "Protocol to the backends: `h1`, `h2` (h2c without TLS), `h2h1` (h2 preferred over TLS).",
+      default: "h1",
+    }),
+    max_h2_streams: field(int({ min: 1 }), { doc: "Concurrent HTTP/2 streams per backend connection.", default: 1 }),
+    connection_timeout: field(duration(), { doc: "TCP connect time limit." }),
+    total_connection_timeout: field(duration(), { doc: "Connect time limit including the TLS handshake." }),
+    read_timeout: field(duration(), { doc: "Time limit of each read from the backend." }),
+    idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
+    write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
+    tcp_idle: field(duration(), { doc: "TCP keep-alive idle time." }),
+    tcp_interval: field(duration(), { doc: "TCP keep-alive probe interval." }),
+    tcp_probe_count: field(int({ min: 1, max: 16 }), { doc: "TCP keep-alive probes." }),
+    tcp_user_timeout: field(duration(), { doc: "TCP_USER_TIMEOUT (Linux)." }),
+    tcp_recv_buf: field(size(), { doc: "SO_RCVBUF of backend connections." }),
+    tcp_fast_open: field(bool(), { doc: "TCP Fast Open on connect." }),
+    includes,
+    remark,
+  },
+});

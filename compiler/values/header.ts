@@ -1,0 +1,51 @@
+/**
+ * Header lines (`Name:value`) and header names, validated as HTTP tokens.
+ *
+ * @module
+ */
+import type { Parsed } from "../schema/types.ts";
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Checks a header name (an RFC 9110 token). */
+export function headerName(name: string): Parsed<string> {
+  if (!TOKEN.test(name)) {
+    return {
+      ok: false,
+      message: `Header name ${JSON.stringify(name)} is invalid`,
+      hint: "Use letters, digits and - only, e.g. X-Request-Id",
+    };
+  }
+  return { ok: true, value: name.toLowerCase() };
+}
+
+/** A parsed header line: lower-cased name and raw value. */
+export type HeaderLine = readonly [name: string, value: string];
+
+/**
+ * Parses `Name:value` (spaces around the value trimmed).
+ *
+ * @example Usage
+ * ```ts
+ * import { headerLine } from "./header.ts";
+ * const r = headerLine("Content-Type: application/json");
+ * if (!r.ok || r.value[0] !== "content-type" || r.value[1] !== "application/json") throw new Error();
+ * ```
+ */
+export function headerLine(line: string): Parsed<HeaderLine> {
+  const colon = line.indexOf(":");
+  if (colon < 0) {
+    return {
+      ok: false,
+      message: `Header ${JSON.stringify(line)} has no ":"`,
+      hint: `Write "Name:value", e.g. "X-Service:api"`,
+    };
+  }
+  const name = headerName(line.slice(0, colon).trim());
+  if (!name.ok) return name;
+  const value = line.slice(colon + 1).trim();
+  if (/[\r\n\0]/.test(value)) {
+    return { ok: false, message: `Header value of ${JSON.stringify(line)} contains a control character` };
+  }
+  return { ok: true, value: [name.value, value] };
+}
