@@ -53,6 +53,7 @@ for (
   if (!r.ok) failures.push(name);
 }
 const tests = await step("tests", ["test", "--allow-all", "--unstable-net", "--doc", "--no-check=remote"]);
+// deno-lint-ignore no-control-regex
 const m = /(\d+) passed[^\n]*?\|\s*(\d+) failed/.exec(tests.out.replace(/\x1b\[[0-9;]*m/g, ""));
 const passed = m ? Number(m[1]) : 0;
 let failed = m ? Number(m[2]) : 0;
