@@ -45,6 +45,8 @@ import { compileTemplate } from "./values/template.ts";
 export interface CompileResult {
   readonly plan?: Plan;
   readonly diagnostics: readonly Diagnostic[];
+  /** Where each key came from, for diagnostics found later (e.g. `check --live`). */
+  readonly origins: OriginMap;
 }
 
 const SECTIONS = ["basic", ...ITEM_SECTIONS] as const;
@@ -70,10 +72,11 @@ const REVERSE_PROXY_HEADERS: readonly HeaderOp[] = [
 export function compileSources(sources: readonly Source[]): CompileResult {
   const loaded = parseSources(sources);
   const diags: Diagnostic[] = [...loaded.diagnostics];
-  if (hasErrors(diags)) return { diagnostics: attachOrigins(diags, loaded.origins, sources) };
+  const origins = loaded.origins;
+  if (hasErrors(diags)) return { diagnostics: attachOrigins(diags, origins, sources), origins };
   const plan = build(loaded.raw, diags, sources);
   const diagnostics = sortDiagnostics(attachOrigins(diags, loaded.origins, sources));
-  return hasErrors(diagnostics) ? { diagnostics } : { plan: plan!, diagnostics };
+  return hasErrors(diagnostics) ? { diagnostics, origins } : { plan: plan!, diagnostics, origins };
 }
 
 function items(raw: RawTree, section: string, diags: Diagnostic[]): [string, Record<string, unknown>][] {

@@ -43,7 +43,15 @@ export interface FileCacheBackend {
 /** A cache storage backend. */
 export type CacheBackend = MemoryCacheBackend | FileCacheBackend;
 
-const FILE_PARAMS = ["reading_max", "writing_max", "cache_max", "cache_file_max_weight", "inactive", "levels", "max_size"];
+const FILE_PARAMS = [
+  "reading_max",
+  "writing_max",
+  "cache_max",
+  "cache_file_max_weight",
+  "inactive",
+  "levels",
+  "max_size",
+];
 const MEMORY_PARAMS = ["max_size", "mode"];
 
 /**
@@ -95,13 +103,18 @@ export function parseCacheDirectory(value: string, path: KeyPath, diags: Diagnos
   };
 
   if (memory) {
-    const out: { -readonly [K in keyof MemoryCacheBackend]: MemoryCacheBackend[K] } = { kind: "memory", mode: "normal" };
+    const out: { -readonly [K in keyof MemoryCacheBackend]: MemoryCacheBackend[K] } = {
+      kind: "memory",
+      mode: "normal",
+    };
     const size = get("max_size");
     if (size !== undefined) {
       if (/^\d+$/.test(size)) {
         out.maxSizePercent = Math.min(Number(size), 100);
         if (Number(size) > 100) {
-          diags.push(diag("raised-value", path, `Memory cache max_size ${size}% is capped at 100%`, { severity: "warning" }));
+          diags.push(
+            diag("raised-value", path, `Memory cache max_size ${size}% is capped at 100%`, { severity: "warning" }),
+          );
         }
       } else {
         const b = bytes("max_size");

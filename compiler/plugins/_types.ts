@@ -6,7 +6,7 @@
  */
 import { field, oneOf, parsed, str, type Type } from "../schema/types.ts";
 import { headerName } from "../values/header.ts";
-import { ipNet, type IpNet } from "../values/ip.ts";
+import { type IpNet, ipNet } from "../values/ip.ts";
 import { rustRegex } from "../values/rust_regex.ts";
 
 /** A Rust-syntax regex, compiled to a JS `RegExp`. */
@@ -39,10 +39,18 @@ export function httpUrl(): Type<string> {
     try {
       url = new URL(s);
     } catch {
-      return { ok: false, message: `URL ${JSON.stringify(s)} is invalid`, hint: 'Write an absolute URL, e.g. "http://127.0.0.1:3000/auth"' };
+      return {
+        ok: false,
+        message: `URL ${JSON.stringify(s)} is invalid`,
+        hint: 'Write an absolute URL, e.g. "http://127.0.0.1:3000/auth"',
+      };
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return { ok: false, message: `URL ${JSON.stringify(s)} has unsupported scheme "${url.protocol.slice(0, -1)}"`, hint: "Use http or https" };
+      return {
+        ok: false,
+        message: `URL ${JSON.stringify(s)} has unsupported scheme "${url.protocol.slice(0, -1)}"`,
+        hint: "Use http or https",
+      };
     }
     return { ok: true, value: s };
   });
@@ -55,7 +63,8 @@ export function isHeaderValue(value: string): boolean {
 
 /** The `type` key of ip/ua/referer restriction: is the list a whitelist or a blacklist. */
 export const restrictionType = field(oneOf(["allow", "deny"]), {
-  doc: "`allow`: only requests that match the list pass (whitelist). `deny`: requests that match the list are refused (blacklist).",
+  doc:
+    "`allow`: only requests that match the list pass (whitelist). `deny`: requests that match the list are refused (blacklist).",
   default: "allow",
 });
 

@@ -26,28 +26,46 @@ export const acceptEncoding = definePlugin({
   steps: { allowed: ["early_request"], default: "early_request" },
   fields: {
     encodings: field(list("encodings"), {
-      doc: 'Codings to keep, in preference order: a comma-separated string (`"zstd, br, gzip"`) or an array (`["zstd", "br", "gzip"]`).',
+      doc:
+        'Codings to keep, in preference order: a comma-separated string (`"zstd, br, gzip"`) or an array (`["zstd", "br", "gzip"]`).',
       default: "",
     }),
-    only_one_encoding: field(bool(), { doc: "Keep only the first listed coding that the client accepts.", default: false }),
+    only_one_encoding: field(bool(), {
+      doc: "Keep only the first listed coding that the client accepts.",
+      default: false,
+    }),
   },
   compile(config, ctx): AcceptEncodingPlan {
     const encodings: string[] = [];
     for (const item of config.encodings) {
       const coding = item.toLowerCase();
       if (!TOKEN.test(coding)) {
-        ctx.diags.push(diag("invalid-value", [...ctx.path, "encodings"], `Encoding ${JSON.stringify(item)} is not a content coding`, {
-          hint: "Use names such as zstd, br, gzip",
-        }));
+        ctx.diags.push(
+          diag(
+            "invalid-value",
+            [...ctx.path, "encodings"],
+            `Encoding ${JSON.stringify(item)} is not a content coding`,
+            {
+              hint: "Use names such as zstd, br, gzip",
+            },
+          ),
+        );
       } else if (!encodings.includes(coding)) {
         encodings.push(coding);
       }
     }
     if (config.encodings.length === 0) {
-      ctx.diags.push(diag("empty-list", [...ctx.path, "encodings"], "Encodings list is empty, so Accept-Encoding is removed from every request", {
-        severity: "warning",
-        hint: 'Set encodings = "zstd, br, gzip"',
-      }));
+      ctx.diags.push(
+        diag(
+          "empty-list",
+          [...ctx.path, "encodings"],
+          "Encodings list is empty, so Accept-Encoding is removed from every request",
+          {
+            severity: "warning",
+            hint: 'Set encodings = "zstd, br, gzip"',
+          },
+        ),
+      );
     }
     return { encodings, onlyOneEncoding: config.only_one_encoding };
   },

@@ -29,11 +29,15 @@ export interface AdminPlan {
 /** The `admin` plugin. */
 export const admin = definePlugin({
   category: "admin",
-  doc: "Serves Pingap's admin web UI and its JSON API (read and edit the config, view stats) under `path`. Logins are " +
+  doc:
+    "Serves Pingap's admin web UI and its JSON API (read and edit the config, view stats) under `path`. Logins are " +
     "checked against `authorizations`; an IP that fails too often is locked out for five minutes.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    path: field(str(), { doc: "Path prefix the admin UI is mounted at, e.g. `/pingap`. A trailing `/` is ignored.", default: "" }),
+    path: field(str(), {
+      doc: "Path prefix the admin UI is mounted at, e.g. `/pingap`. A trailing `/` is ignored.",
+      default: "",
+    }),
     authorizations: field(array(str()), {
       doc: 'Accounts allowed to log in, each the base64 of `user:password` (e.g. `echo -n "admin:secret" | base64`). ' +
         "Empty turns authentication off.",
@@ -53,35 +57,53 @@ export const admin = definePlugin({
     let path = config.path.trim();
     if (path.length > 1 && path.endsWith("/")) path = path.replace(/\/+$/, "");
     if (path !== "" && !path.startsWith("/")) {
-      ctx.diags.push(diag("invalid-value", [...ctx.path, "path"], `Admin path ${JSON.stringify(config.path)} does not start with "/"`, {
-        hint: `Write "/${path}"`,
-      }));
+      ctx.diags.push(
+        diag(
+          "invalid-value",
+          [...ctx.path, "path"],
+          `Admin path ${JSON.stringify(config.path)} does not start with "/"`,
+          {
+            hint: `Write "/${path}"`,
+          },
+        ),
+      );
     }
     const accounts: AdminAccount[] = [];
     config.authorizations.forEach((item, i) => {
       const at = [...ctx.path, "authorizations", i];
       const r = decodeBase64(item);
       if (!r.ok) {
-        ctx.diags.push(diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
-          hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
-        }));
+        ctx.diags.push(
+          diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
+            hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
+          }),
+        );
         return;
       }
       const text = new TextDecoder().decode(r.bytes);
       const colon = text.indexOf(":");
       if (colon < 0) {
-        ctx.diags.push(diag("invalid-value", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
-          hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
-        }));
+        ctx.diags.push(
+          diag("invalid-value", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
+            hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
+          }),
+        );
         return;
       }
       accounts.push({ user: text.slice(0, colon), password: text.slice(colon + 1) });
     });
     if (config.authorizations.length === 0) {
-      ctx.diags.push(diag("no-authentication", [...ctx.path, "authorizations"], "Admin plugin has no authorizations, so anyone can change the config", {
-        severity: "warning",
-        hint: 'Add an account: authorizations = ["<base64 of user:password>"]',
-      }));
+      ctx.diags.push(
+        diag(
+          "no-authentication",
+          [...ctx.path, "authorizations"],
+          "Admin plugin has no authorizations, so anyone can change the config",
+          {
+            severity: "warning",
+            hint: 'Add an account: authorizations = ["<base64 of user:password>"]',
+          },
+        ),
+      );
     }
     return { path, accounts, maxAge: config.max_age, ipFailLimit: config.ip_fail_limit };
   },

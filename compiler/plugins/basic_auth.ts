@@ -41,16 +41,20 @@ export const basicAuth = definePlugin({
       const at = [...ctx.path, "authorizations", i];
       const r = decodeBase64(item);
       if (!r.ok) {
-        ctx.diags.push(diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
-          hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
-        }));
+        ctx.diags.push(
+          diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
+            hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
+          }),
+        );
         return;
       }
       if (!new TextDecoder().decode(r.bytes).includes(":")) {
-        ctx.diags.push(diag("no-password", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
-          severity: "warning",
-          hint: "Browsers always send user:password, so this entry can only match hand-made headers",
-        }));
+        ctx.diags.push(
+          diag("no-password", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
+            severity: "warning",
+            hint: "Browsers always send user:password, so this entry can only match hand-made headers",
+          }),
+        );
       }
       expected.push(`Basic ${item}`);
     });

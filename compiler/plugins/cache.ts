@@ -37,21 +37,25 @@ export interface CachePlan {
 /** The `cache` plugin. */
 export const cache = definePlugin({
   category: "cache",
-  doc: "Caches GET and HEAD responses that the upstream marks cacheable (`Cache-Control` with a `max-age` above 0 and " +
+  doc:
+    "Caches GET and HEAD responses that the upstream marks cacheable (`Cache-Control` with a `max-age` above 0 and " +
     "without `no-store`, `no-cache` or `private`), in memory or in files. Concurrent misses on one key wait for the " +
     "first fetch (cache lock). Clients in `purge_ip_list` can remove entries with the `PURGE` method. Responses carry " +
     "`x-cache-status`, `x-cache-lookup` and `x-cache-lock` headers.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
     directory: field(str(), {
-      doc: "Storage: empty or `memory://` for the shared in-memory cache (parameters `max_size`: a percentage, or a size " +
+      doc:
+        "Storage: empty or `memory://` for the shared in-memory cache (parameters `max_size`: a percentage, or a size " +
         "with a unit; `mode`: `normal` or `compact`), or a directory path for the file cache (parameters `levels`, " +
         "`inactive`, `max_size`, `reading_max`, `writing_max`, `cache_max`, `cache_file_max_weight`), e.g. " +
         "`/opt/pingap/cache?levels=1:2&inactive=7d`.",
       defaultText: "memory",
       default: "",
     }),
-    namespace: field(str({ nonEmpty: true }), { doc: "Namespace that separates these entries from other cache plugins." }),
+    namespace: field(str({ nonEmpty: true }), {
+      doc: "Namespace that separates these entries from other cache plugins.",
+    }),
     headers: field(array(headerNameType()), {
       doc: "Request headers whose values are added to the cache key, e.g. `Accept-Encoding`.",
     }),
@@ -61,13 +65,20 @@ export const cache = definePlugin({
       doc: "How long a request waits for another request already fetching the same key; `0s` turns the lock off.",
       default: "1s",
     }),
-    eviction: field(bool(), { doc: "Evict least-recently-used entries when the memory cache is full (memory backend only)." }),
-    predictor: field(bool(), { doc: "Remember responses that were not cacheable and skip the cache for them next time." }),
+    eviction: field(bool(), {
+      doc: "Evict least-recently-used entries when the memory cache is full (memory backend only).",
+    }),
+    predictor: field(bool(), {
+      doc: "Remember responses that were not cacheable and skip the cache for them next time.",
+    }),
     check_cache_control: field(bool(), {
       doc: "Only cache responses that have a `Cache-Control` header (otherwise they are cached for 1 s).",
       default: false,
     }),
-    purge_ip_list: field(array(ipNetType()), { doc: "Client addresses or networks allowed to send `PURGE`.", default: [] }),
+    purge_ip_list: field(array(ipNetType()), {
+      doc: "Client addresses or networks allowed to send `PURGE`.",
+      default: [],
+    }),
     skip: field(regex(), { doc: "Regex on path and query; matching requests bypass the cache." }),
   },
   compile(config, ctx): CachePlan {
@@ -80,18 +91,22 @@ export const cache = definePlugin({
     }
     for (const key of ["eviction", "predictor"] as const) {
       if (config[key] === false) {
-        ctx.diags.push(diag("presence-flag", at(key), `Pingap turns ${key} on whenever the key is present, even when false`, {
-          severity: "warning",
-          hint: `Remove ${key} = false; this compiler treats it as off`,
-        }));
+        ctx.diags.push(
+          diag("presence-flag", at(key), `Pingap turns ${key} on whenever the key is present, even when false`, {
+            severity: "warning",
+            hint: `Remove ${key} = false; this compiler treats it as off`,
+          }),
+        );
       }
     }
     const eviction = config.eviction === true;
     if (eviction && backend.kind === "file") {
-      ctx.diags.push(diag("ignored-key", at("eviction"), "Eviction only applies to the memory cache and is ignored here", {
-        severity: "warning",
-        hint: "Remove eviction, or use max_size/inactive in the directory parameters",
-      }));
+      ctx.diags.push(
+        diag("ignored-key", at("eviction"), "Eviction only applies to the memory cache and is ignored here", {
+          severity: "warning",
+          hint: "Remove eviction, or use max_size/inactive in the directory parameters",
+        }),
+      );
     }
     return {
       backend,

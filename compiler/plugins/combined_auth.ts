@@ -34,16 +34,23 @@ const authorization = table({
   title: "combined_auth authorization",
   doc: "One app allowed to call through this plugin.",
   fields: {
-    app_id: field(str({ nonEmpty: true }), { doc: "App id the client sends in the `app_id` query parameter.", required: true }),
+    app_id: field(str({ nonEmpty: true }), {
+      doc: "App id the client sends in the `app_id` query parameter.",
+      required: true,
+    }),
     secret: field(str({ nonEmpty: true }), {
-      doc: "Shared secret; the digest is the hex SHA-256 of `secret:ts`. `*` makes the app a super user that skips every check.",
+      doc:
+        "Shared secret; the digest is the hex SHA-256 of `secret:ts`. `*` makes the app a super user that skips every check.",
       required: true,
     }),
     deviation: field(int(), {
-      doc: "How many seconds the client's `ts` may differ from the server clock. Must be above 0 unless `secret` is `*`.",
+      doc:
+        "How many seconds the client's `ts` may differ from the server clock. Must be above 0 unless `secret` is `*`.",
       unit: "seconds",
     }),
-    ip_list: field(array(ipNetType()), { doc: "Client addresses or CIDR networks allowed to use this app; unset allows any." }),
+    ip_list: field(array(ipNetType()), {
+      doc: "Client addresses or CIDR networks allowed to use this app; unset allows any.",
+    }),
   },
 });
 
@@ -56,7 +63,8 @@ export const combinedAuth = definePlugin({
   steps: { allowed: ["request"], default: "request" },
   fields: {
     authorizations: field(array(nested(authorization), { nonEmpty: true }), {
-      doc: 'Apps, as an array of tables: `[{ app_id = "app", secret = "s3cret", deviation = 60, ip_list = ["10.0.0.0/8"] }]`.',
+      doc:
+        'Apps, as an array of tables: `[{ app_id = "app", secret = "s3cret", deviation = 60, ip_list = ["10.0.0.0/8"] }]`.',
       required: true,
     }),
   },
@@ -74,9 +82,16 @@ export const combinedAuth = definePlugin({
       const superUser = app.secret === SUPER_USER_SECRET;
       const deviation = app.deviation ?? 0;
       if (!superUser && deviation <= 0) {
-        ctx.diags.push(diag("invalid-value", [...at, "deviation"], `Deviation of app ${JSON.stringify(app.app_id)} must be greater than 0 seconds`, {
-          hint: "Set deviation to the allowed clock skew, e.g. deviation = 60",
-        }));
+        ctx.diags.push(
+          diag(
+            "invalid-value",
+            [...at, "deviation"],
+            `Deviation of app ${JSON.stringify(app.app_id)} must be greater than 0 seconds`,
+            {
+              hint: "Set deviation to the allowed clock skew, e.g. deviation = 60",
+            },
+          ),
+        );
       }
       apps.set(app.app_id, {
         secret: app.secret,

@@ -26,7 +26,8 @@ export interface CompressionPlan {
 /** The `compression` plugin. */
 export const compression = definePlugin({
   category: "compression",
-  doc: "Compresses responses with the best coding the client accepts, preferring zstd, then brotli, then gzip; a coding " +
+  doc:
+    "Compresses responses with the best coding the client accepts, preferring zstd, then brotli, then gzip; a coding " +
     "with level 0 is never used. In `upstream` mode the upstream body is compressed before it reaches the cache, so " +
     "compressed variants are cached; only text-like content types are compressed there.",
   steps: { allowed: ["early_request"], default: "early_request" },
@@ -44,7 +45,8 @@ export const compression = definePlugin({
       default: 0,
     }),
     decompression: field(bool(), {
-      doc: "Decompress compressed upstream responses before sending them on (useful with `sub_filter` and similar). Unset keeps the default.",
+      doc:
+        "Decompress compressed upstream responses before sending them on (useful with `sub_filter` and similar). Unset keeps the default.",
     }),
   },
   compile(config, ctx): CompressionPlan {
@@ -55,10 +57,12 @@ export const compression = definePlugin({
       }));
     }
     if (config.mode === "downstream" && config.min_length > 0) {
-      ctx.diags.push(diag("ignored-key", [...ctx.path, "min_length"], 'Key "min_length" only applies when mode is "upstream"', {
-        severity: "warning",
-        hint: 'Remove min_length, or set mode = "upstream"',
-      }));
+      ctx.diags.push(
+        diag("ignored-key", [...ctx.path, "min_length"], 'Key "min_length" only applies when mode is "upstream"', {
+          severity: "warning",
+          hint: 'Remove min_length, or set mode = "upstream"',
+        }),
+      );
     }
     return {
       gzipLevel: config.gzip_level,

@@ -25,11 +25,14 @@ export interface CorsPlan {
 /** The `cors` plugin. */
 export const cors = definePlugin({
   category: "cors",
-  doc: "Handles Cross-Origin Resource Sharing: an `OPTIONS` request on a matching path is answered `204` with the CORS " +
+  doc:
+    "Handles Cross-Origin Resource Sharing: an `OPTIONS` request on a matching path is answered `204` with the CORS " +
     "headers, and other responses on matching paths get the same headers added.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    path: field(regex(), { doc: "Regex on the request path, e.g. `^/api`; only matching requests are handled. Unset handles all." }),
+    path: field(regex(), {
+      doc: "Regex on the request path, e.g. `^/api`; only matching requests are handled. Unset handles all.",
+    }),
     allow_origin: field(str({ nonEmpty: true }), {
       doc: "`Access-Control-Allow-Origin` value: `*`, an origin, or `$http_origin` to echo the request's Origin.",
       default: "*",
@@ -38,11 +41,14 @@ export const cors = definePlugin({
       doc: "`Access-Control-Allow-Methods` value.",
       default: "GET, POST, PUT, PATCH, DELETE, OPTIONS",
     }),
-    allow_headers: field(str({ nonEmpty: true }), { doc: "`Access-Control-Allow-Headers` value, e.g. `Content-Type, Authorization`." }),
+    allow_headers: field(str({ nonEmpty: true }), {
+      doc: "`Access-Control-Allow-Headers` value, e.g. `Content-Type, Authorization`.",
+    }),
     allow_credentials: field(bool(), { doc: "Send `Access-Control-Allow-Credentials: true`.", default: false }),
     expose_headers: field(str({ nonEmpty: true }), { doc: "`Access-Control-Expose-Headers` value." }),
     max_age: field(duration(), {
-      doc: "`Access-Control-Max-Age`: how long browsers may cache a preflight answer (whole seconds; `0s` leaves the header out).",
+      doc:
+        "`Access-Control-Max-Age`: how long browsers may cache a preflight answer (whole seconds; `0s` leaves the header out).",
       default: "1h",
     }),
   },
@@ -51,9 +57,11 @@ export const cors = definePlugin({
     const add = (key: string, name: string, value: string | undefined) => {
       if (value === undefined) return;
       if (!isHeaderValue(value)) {
-        ctx.diags.push(diag("invalid-value", [...ctx.path, key], `Value ${JSON.stringify(value)} is not a valid header value`, {
-          hint: "Remove control characters and line breaks",
-        }));
+        ctx.diags.push(
+          diag("invalid-value", [...ctx.path, key], `Value ${JSON.stringify(value)} is not a valid header value`, {
+            hint: "Remove control characters and line breaks",
+          }),
+        );
         return;
       }
       headers.push([name, value.trim()]);
@@ -65,13 +73,26 @@ export const cors = definePlugin({
     if (config.allow_credentials) headers.push(["access-control-allow-credentials", "true"]);
     add("expose_headers", "access-control-expose-headers", config.expose_headers);
     if (!isHeaderValue(config.allow_origin)) {
-      ctx.diags.push(diag("invalid-value", [...ctx.path, "allow_origin"], `Value ${JSON.stringify(config.allow_origin)} is not a valid header value`));
+      ctx.diags.push(
+        diag(
+          "invalid-value",
+          [...ctx.path, "allow_origin"],
+          `Value ${JSON.stringify(config.allow_origin)} is not a valid header value`,
+        ),
+      );
     }
     if (config.allow_credentials && config.allow_origin.trim() === "*") {
-      ctx.diags.push(diag("cors-credentials-wildcard", [...ctx.path, "allow_origin"], 'Browsers refuse credentials when allow_origin is "*"', {
-        severity: "warning",
-        hint: 'Set allow_origin = "$http_origin" or a specific origin',
-      }));
+      ctx.diags.push(
+        diag(
+          "cors-credentials-wildcard",
+          [...ctx.path, "allow_origin"],
+          'Browsers refuse credentials when allow_origin is "*"',
+          {
+            severity: "warning",
+            hint: 'Set allow_origin = "$http_origin" or a specific origin',
+          },
+        ),
+      );
     }
     return {
       ...(config.path !== undefined ? { path: config.path } : {}),

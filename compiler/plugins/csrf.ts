@@ -28,19 +28,34 @@ export const csrf = definePlugin({
     "`name` and in the cookie `name`, and the token must be validly signed and unexpired; otherwise they get `401`.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    token_path: field(str({ nonEmpty: true }), { doc: "Path that issues a new token, e.g. `/csrf-token`.", required: true }),
+    token_path: field(str({ nonEmpty: true }), {
+      doc: "Path that issues a new token, e.g. `/csrf-token`.",
+      required: true,
+    }),
     key: field(str({ nonEmpty: true }), {
       doc: "Secret used to sign tokens (HMAC). Keep it private; changing it invalidates every issued token.",
       required: true,
     }),
-    name: field(tokenName(), { doc: "Name of the header and of the cookie that carry the token.", default: "x-csrf-token" }),
-    ttl: field(duration(), { doc: "How long a token stays valid (also the cookie's Max-Age). Unset: tokens never expire." }),
+    name: field(tokenName(), {
+      doc: "Name of the header and of the cookie that carry the token.",
+      default: "x-csrf-token",
+    }),
+    ttl: field(duration(), {
+      doc: "How long a token stays valid (also the cookie's Max-Age). Unset: tokens never expire.",
+    }),
   },
   compile(config, ctx): CsrfPlan {
     if (!config.token_path.startsWith("/")) {
-      ctx.diags.push(diag("invalid-value", [...ctx.path, "token_path"], `Token path ${JSON.stringify(config.token_path)} does not start with "/"`, {
-        hint: `Write "/${config.token_path}"`,
-      }));
+      ctx.diags.push(
+        diag(
+          "invalid-value",
+          [...ctx.path, "token_path"],
+          `Token path ${JSON.stringify(config.token_path)} does not start with "/"`,
+          {
+            hint: `Write "/${config.token_path}"`,
+          },
+        ),
+      );
     }
     if (config.key.length < 16) {
       ctx.diags.push(diag("weak-secret", [...ctx.path, "key"], "CSRF key is shorter than 16 characters", {

@@ -5,7 +5,7 @@
  */
 import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, parsed, size, str } from "../schema/types.ts";
-import { headerLine, type HeaderLine } from "../values/header.ts";
+import { type HeaderLine, headerLine } from "../values/header.ts";
 import { definePlugin } from "./define.ts";
 
 /** Smallest streaming chunk; smaller values are raised to it. */
@@ -47,7 +47,8 @@ export const directory = definePlugin({
     }),
     autoindex: field(bool(), { doc: "List the files of a directory as HTML (hidden files left out).", default: false }),
     chunk_size: field(size(), {
-      doc: "Size of the chunks a file is streamed in; files smaller than this are sent in one piece. Raised to 4096 if smaller.",
+      doc:
+        "Size of the chunks a file is streamed in; files smaller than this are sent in one piece. Raised to 4096 if smaller.",
       default: MIN_CHUNK_SIZE,
     }),
     max_age: field(duration(), { doc: "Sets `Cache-Control: max-age` on served files (HTML excepted)." }),
@@ -69,16 +70,25 @@ export const directory = definePlugin({
   compile(config, ctx): DirectoryPlan {
     let chunkSize = config.chunk_size;
     if (chunkSize < MIN_CHUNK_SIZE) {
-      ctx.diags.push(diag("raised-value", [...ctx.path, "chunk_size"], `Chunk size ${chunkSize} is raised to ${MIN_CHUNK_SIZE} bytes`, {
-        severity: "warning",
-        hint: `Use at least ${MIN_CHUNK_SIZE}, e.g. "4kb" or "64kb"`,
-      }));
+      ctx.diags.push(
+        diag(
+          "raised-value",
+          [...ctx.path, "chunk_size"],
+          `Chunk size ${chunkSize} is raised to ${MIN_CHUNK_SIZE} bytes`,
+          {
+            severity: "warning",
+            hint: `Use at least ${MIN_CHUNK_SIZE}, e.g. "4kb" or "64kb"`,
+          },
+        ),
+      );
       chunkSize = MIN_CHUNK_SIZE;
     }
     if (config.charset !== undefined && !/^[A-Za-z0-9._:-]+$/.test(config.charset)) {
-      ctx.diags.push(diag("invalid-value", [...ctx.path, "charset"], `Charset ${JSON.stringify(config.charset)} is invalid`, {
-        hint: 'Use a charset name such as "utf-8"',
-      }));
+      ctx.diags.push(
+        diag("invalid-value", [...ctx.path, "charset"], `Charset ${JSON.stringify(config.charset)} is invalid`, {
+          hint: 'Use a charset name such as "utf-8"',
+        }),
+      );
     }
     const index = config.index.startsWith("/") ? config.index : `/${config.index}`;
     return {

@@ -30,7 +30,8 @@ export const geoRestriction = definePlugin({
       required: true,
     }),
     country_codes: field(list("country codes"), {
-      doc: 'ISO 3166-1 alpha-2 country codes, e.g. `["CN", "RU"]`; an item may hold several codes separated by spaces or commas.',
+      doc:
+        'ISO 3166-1 alpha-2 country codes, e.g. `["CN", "RU"]`; an item may hold several codes separated by spaces or commas.',
       default: [],
     }),
     message: field(str(), { doc: "Body of the `403` response.", default: "Access from your country is not allowed" }),
@@ -39,9 +40,16 @@ export const geoRestriction = definePlugin({
     const countryCodes: string[] = [];
     for (const code of config.country_codes.flatMap((s) => s.split(/\s+/)).filter((s) => s !== "")) {
       if (!/^[A-Za-z]{2}$/.test(code)) {
-        ctx.diags.push(diag("invalid-value", [...ctx.path, "country_codes"], `Country code ${JSON.stringify(code)} is not two ASCII letters`, {
-          hint: 'Use ISO 3166-1 alpha-2 codes, e.g. "US" or "DE"',
-        }));
+        ctx.diags.push(
+          diag(
+            "invalid-value",
+            [...ctx.path, "country_codes"],
+            `Country code ${JSON.stringify(code)} is not two ASCII letters`,
+            {
+              hint: 'Use ISO 3166-1 alpha-2 codes, e.g. "US" or "DE"',
+            },
+          ),
+        );
         continue;
       }
       const upper = code.toUpperCase();
@@ -49,10 +57,17 @@ export const geoRestriction = definePlugin({
     }
     if (countryCodes.length === 0 && config.type !== "reporting") {
       const all = config.type === "allow";
-      ctx.diags.push(diag("empty-list", [...ctx.path, "country_codes"], `Country list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`, {
-        severity: "warning",
-        hint: 'Add codes, e.g. country_codes = ["US"]',
-      }));
+      ctx.diags.push(
+        diag(
+          "empty-list",
+          [...ctx.path, "country_codes"],
+          `Country list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`,
+          {
+            severity: "warning",
+            hint: 'Add codes, e.g. country_codes = ["US"]',
+          },
+        ),
+      );
     }
     return { type: config.type, countryCodes, message: config.message };
   },

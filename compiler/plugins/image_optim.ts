@@ -27,7 +27,8 @@ export interface ImageOptimPlan {
 /** The `image_optim` plugin. */
 export const imageOptim = definePlugin({
   category: "image_optim",
-  doc: "Optimises `image/png` and `image/jpeg` responses. When the client's `Accept` header lists one of `output_types` " +
+  doc:
+    "Optimises `image/png` and `image/jpeg` responses. When the client's `Accept` header lists one of `output_types` " +
     "(e.g. `image/avif`), the image is converted to the first such type; otherwise it is re-encoded in its own " +
     "format at the configured quality. The chosen type joins the cache key.",
   steps: { allowed: ["request"], default: "request" },
@@ -39,16 +40,21 @@ export const imageOptim = definePlugin({
     png_quality: field(int({ min: 1, max: 100 }), { doc: "PNG quality, 1–100.", default: 90 }),
     jpeg_quality: field(int({ min: 1, max: 100 }), { doc: "JPEG quality, 1–100.", default: 80 }),
     avif_quality: field(int({ min: 1, max: 100 }), { doc: "AVIF quality, 1–100.", default: 75 }),
-    avif_speed: field(int({ min: 1, max: 10 }), { doc: "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest).", default: 3 }),
+    avif_speed: field(int({ min: 1, max: 10 }), {
+      doc: "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest).",
+      default: 3,
+    }),
   },
   compile(config, ctx): ImageOptimPlan {
     const outputTypes: ImageType[] = [];
     for (const item of config.output_types) {
       const type = item.toLowerCase() === "jpg" ? "jpeg" : item.toLowerCase();
       if (!(OUTPUT_TYPES as readonly string[]).includes(type)) {
-        ctx.diags.push(diag("invalid-value", [...ctx.path, "output_types"], `Image type ${JSON.stringify(item)} is not supported`, {
-          hint: `Use some of: ${OUTPUT_TYPES.join(", ")}`,
-        }));
+        ctx.diags.push(
+          diag("invalid-value", [...ctx.path, "output_types"], `Image type ${JSON.stringify(item)} is not supported`, {
+            hint: `Use some of: ${OUTPUT_TYPES.join(", ")}`,
+          }),
+        );
       } else if (!outputTypes.includes(type as ImageType)) {
         outputTypes.push(type as ImageType);
       }

@@ -36,10 +36,17 @@ export const ipRestriction = definePlugin({
   compile(config, ctx): IpRestrictionPlan {
     if (config.ip_list.length === 0) {
       const all = config.type === "allow";
-      ctx.diags.push(diag("empty-list", [...ctx.path, "ip_list"], `IP list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`, {
-        severity: "warning",
-        hint: 'Add addresses, e.g. ip_list = ["10.0.0.0/8"]',
-      }));
+      ctx.diags.push(
+        diag(
+          "empty-list",
+          [...ctx.path, "ip_list"],
+          `IP list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`,
+          {
+            severity: "warning",
+            hint: 'Add addresses, e.g. ip_list = ["10.0.0.0/8"]',
+          },
+        ),
+      );
     }
     return { ipList: config.ip_list, type: config.type, message: config.message };
   },

@@ -63,20 +63,28 @@ export const jwt = definePlugin({
     'returned as `{"token": "<jwt>"}`, which makes a simple login endpoint.',
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    header: field(headerNameType(), { doc: "Header that carries the token, e.g. `Authorization` (a `Bearer ` prefix is removed)." }),
+    header: field(headerNameType(), {
+      doc: "Header that carries the token, e.g. `Authorization` (a `Bearer ` prefix is removed).",
+    }),
     cookie: field(str(), { doc: "Cookie that carries the token." }),
     query: field(str(), { doc: "Query parameter that carries the token." }),
-    secret: field(str(), { doc: "HMAC secret for HS256/HS512 tokens; needed unless `public_key` or `jwks_url` is set." }),
+    secret: field(str(), {
+      doc: "HMAC secret for HS256/HS512 tokens; needed unless `public_key` or `jwks_url` is set.",
+    }),
     algorithm: field(oneOf(ALGORITHMS), {
-      doc: "Only accept tokens signed with this algorithm. Unset accepts HS256 and HS512 with `secret`. RS*, PS* and ES* " +
+      doc:
+        "Only accept tokens signed with this algorithm. Unset accepts HS256 and HS512 with `secret`. RS*, PS* and ES* " +
         "need `public_key` or `jwks_url`; EdDSA needs `jwks_url`.",
       defaultText: "HS256 or HS512",
     }),
-    public_key: field(str(), { doc: "PEM public key (`-----BEGIN PUBLIC KEY-----…`) for the RS*, PS* or ES* `algorithm`." }),
+    public_key: field(str(), {
+      doc: "PEM public key (`-----BEGIN PUBLIC KEY-----…`) for the RS*, PS* or ES* `algorithm`.",
+    }),
     jwks_url: field(httpUrl(), { doc: "URL of a JSON Web Key Set; a token's `kid` selects the key." }),
     jwks_ttl: field(duration(), { doc: "How long fetched JWKS keys are cached.", default: "1h" }),
     auth_path: field(str(), {
-      doc: "Path whose 2xx JSON response is signed into a token instead of being checked (a login endpoint). Empty for none.",
+      doc:
+        "Path whose 2xx JSON response is signed into a token instead of being checked (a login endpoint). Empty for none.",
       default: "",
     }),
     delay: field(duration(), { doc: "Wait this long before answering an invalid token, to slow down guessing." }),
@@ -88,9 +96,11 @@ export const jwt = definePlugin({
     const secret = config.secret || undefined;
     const { header, algorithm, jwks_url: jwksUrl } = config;
     if (header === undefined && cookie === undefined && query === undefined) {
-      ctx.diags.push(diag("missing-key", at("header"), "JWT needs a token source but none of header, cookie and query is set", {
-        hint: 'Set header = "Authorization", cookie = "<name>" or query = "<name>"',
-      }));
+      ctx.diags.push(
+        diag("missing-key", at("header"), "JWT needs a token source but none of header, cookie and query is set", {
+          hint: 'Set header = "Authorization", cookie = "<name>" or query = "<name>"',
+        }),
+      );
     }
     const hasKey = config.public_key !== undefined && config.public_key.trim() !== "";
     let publicKey: PemKey | undefined;
@@ -115,9 +125,11 @@ export const jwt = definePlugin({
           }));
         }
         if (algorithm !== undefined && !(SECRET_ALGORITHMS as readonly string[]).includes(algorithm)) {
-          ctx.diags.push(diag("unsupported-value", at("algorithm"), `Algorithm ${algorithm} is not supported with a secret`, {
-            hint: "Use HS256 or HS512, or set public_key/jwks_url",
-          }));
+          ctx.diags.push(
+            diag("unsupported-value", at("algorithm"), `Algorithm ${algorithm} is not supported with a secret`, {
+              hint: "Use HS256 or HS512, or set public_key/jwks_url",
+            }),
+          );
         }
       }
     }
@@ -152,7 +164,11 @@ function parsePem(text: string, path: KeyPath, diags: Diagnostic[]): PemKey | un
   }
   const label = m[1]!;
   if (label.includes("PRIVATE")) {
-    diags.push(diag("invalid-value", path, `Public key is a ${label}`, { hint: "Give the public key; never put a private key here" }));
+    diags.push(
+      diag("invalid-value", path, `Public key is a ${label}`, {
+        hint: "Give the public key; never put a private key here",
+      }),
+    );
     return undefined;
   }
   if (!["PUBLIC KEY", "RSA PUBLIC KEY", "EC PUBLIC KEY"].includes(label)) {

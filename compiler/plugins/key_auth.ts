@@ -42,9 +42,11 @@ export const keyAuth = definePlugin({
   compile(config, ctx): KeyAuthPlan {
     const query = config.query?.trim() || undefined;
     if (query === undefined && config.header === undefined) {
-      ctx.diags.push(diag("missing-key", [...ctx.path, "query"], "Key auth needs a key source but neither query nor header is set", {
-        hint: 'Set query = "api_key" or header = "X-Api-Key"',
-      }));
+      ctx.diags.push(
+        diag("missing-key", [...ctx.path, "query"], "Key auth needs a key source but neither query nor header is set", {
+          hint: 'Set query = "api_key" or header = "X-Api-Key"',
+        }),
+      );
     } else if (query !== undefined && config.header !== undefined) {
       ctx.diags.push(diag("ignored-key", [...ctx.path, "header"], 'Key "header" is ignored because "query" is set', {
         severity: "warning",

@@ -29,7 +29,8 @@ export interface LimitPlan {
 /** The `limit` plugin. */
 export const limit = definePlugin({
   category: "limit",
-  doc: "Limits how many requests one client key may make. In `rate` mode the key may send `max` requests per `interval` " +
+  doc:
+    "Limits how many requests one client key may make. In `rate` mode the key may send `max` requests per `interval` " +
     "(estimated over a sliding window); in `inflight` mode it may have at most `max` requests in progress. Requests over " +
     "the limit get `429 Too Many Requests`.",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
@@ -43,7 +44,8 @@ export const limit = definePlugin({
       default: "ip",
     }),
     key: field(str(), {
-      doc: "Name of the header, cookie or query parameter that holds the client key (unused when `tag` is `ip`).",
+      doc:
+        "Name of the header, cookie or query parameter that holds the client key (unused when `tag` is `ip`). Requests without a value are not limited.",
       default: "",
     }),
     max: field(int(), {
@@ -53,7 +55,8 @@ export const limit = definePlugin({
     }),
     interval: field(duration(), { doc: "Length of the rate window. Unused in `inflight` mode.", default: "10s" }),
     weight: field(int({ min: 0, max: 100 }), {
-      doc: "Percentage weight given to the current window (the previous window gets the rest) when estimating the rate.",
+      doc:
+        "Percentage weight given to the current window (the previous window gets the rest) when estimating the rate.",
       default: 50,
     }),
   },
@@ -67,17 +70,21 @@ export const limit = definePlugin({
       }));
       key = "";
     } else if (tag !== "ip" && key === "") {
-      ctx.diags.push(diag("empty-limit-key", [...ctx.path, "key"], `Tag "${tag}" has no key name, so every request shares one empty key`, {
-        severity: "warning",
-        hint: `Set key to the ${tag} name that identifies a client`,
-      }));
+      ctx.diags.push(
+        diag("plugin-inert", [...ctx.path, "key"], `Tag "${tag}" has no key name, so no request is limited`, {
+          severity: "warning",
+          hint: `Set key to the ${tag} name that identifies a client`,
+        }),
+      );
     }
     if (tag === "header") key = key.toLowerCase();
-    if (max === 0) {
-      ctx.diags.push(diag("plugin-refuses-all", [...ctx.path, "max"], "Limit max is 0, so every request is refused with 429", {
-        severity: "warning",
-        hint: "Set max to the number of requests allowed",
-      }));
+    if (max === 0 && (tag === "ip" || key !== "")) {
+      ctx.diags.push(
+        diag("plugin-refuses-all", [...ctx.path, "max"], "Limit max is 0, so every request is refused with 429", {
+          severity: "warning",
+          hint: "Set max to the number of requests allowed",
+        }),
+      );
     }
     const budget = type === "rate" ? max / Math.max(interval / 1000, 1) : max;
     return { type, tag, key, max, budget, interval, weight: weight / 100 };

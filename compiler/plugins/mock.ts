@@ -15,7 +15,10 @@ export const mock = definePlugin({
   fields: {
     path: field(str(), { doc: "Exact request path to answer. Empty answers every request.", default: "" }),
     status: field(int({ min: 100, max: 999 }), { doc: "Response status.", default: 200 }),
-    headers: field(array(parsed("header line", headerLine)), { doc: 'Response headers, each `"Name:value"`.', default: [] }),
+    headers: field(array(parsed("header line", headerLine)), {
+      doc: 'Response headers, each `"Name:value"`.',
+      default: [],
+    }),
     data: field(str(), { doc: "Response body.", default: "" }),
     delay: field(duration(), { doc: "Wait this long before answering." }),
   },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parse as parseToml } from "smol-toml";
 import { type Diagnostic, formatPath, hasErrors } from "../diagnostic.ts";
 import { decodeTable, isTable } from "../schema/types.ts";
-import { ipInList, ipNet, type IpNet, parseIp } from "../values/ip.ts";
+import { ipInList, type IpNet, ipNet, parseIp } from "../values/ip.ts";
 import type { AdminPlan } from "./admin.ts";
 import type { BasicAuthPlan } from "./basic_auth.ts";
 import type { CachePlan } from "./cache.ts";
@@ -175,11 +175,14 @@ Deno.test("PLUGINS: pingap-examples compatibility cases decode as intended", () 
   errorAt({ category: "cache", directory: "/tmp/c?levels=4" }, "directory");
   const ae = ok<{ encodings: string[] }>({ category: "accept_encoding", encodings: ["zstd", "br", "gzip"] });
   assert.deepEqual(ae.encodings, ["zstd", "br", "gzip"]);
-  assert.deepEqual(ok<{ encodings: string[] }>({ category: "accept_encoding", encodings: "zstd, br, gzip" }).encodings, [
-    "zstd",
-    "br",
-    "gzip",
-  ]);
+  assert.deepEqual(
+    ok<{ encodings: string[] }>({ category: "accept_encoding", encodings: "zstd, br, gzip" }).encodings,
+    [
+      "zstd",
+      "br",
+      "gzip",
+    ],
+  );
   const limit = compilePlugin<LimitPlan>({ category: "limit", tag: "query" });
   assert.deepEqual(errors(limit), []);
   assert.ok(limit.diags.some((d) => formatPath(d.path) === "plugins.p.key" && d.severity === "warning"));
@@ -215,7 +218,11 @@ Deno.test("basic_auth: vectors 66 and 67", () => {
 });
 
 Deno.test("admin: vector 108", () => {
-  const plan = ok<AdminPlan>({ category: "admin", path: "/pingap/", authorizations: ["YWRtaW46MTIzMTIz", "cGluZ2FwOjEyMzEyMw=="] });
+  const plan = ok<AdminPlan>({
+    category: "admin",
+    path: "/pingap/",
+    authorizations: ["YWRtaW46MTIzMTIz", "cGluZ2FwOjEyMzEyMw=="],
+  });
   assert.deepEqual(plan.accounts.map((a) => `${a.user}:${a.password}`).join(","), "admin:123123,pingap:123123");
   assert.equal(plan.path, "/pingap");
   assert.equal(plan.maxAge, 2 * 86_400_000);
@@ -231,7 +238,13 @@ Deno.test("csrf: vectors 75 and 76", () => {
 });
 
 Deno.test("directory: vector 78", () => {
-  const r = compilePlugin<DirectoryPlan>({ category: "directory", path: "~/Downloads", chunk_size: 1024, max_age: "10m", step: "proxy_upstream" });
+  const r = compilePlugin<DirectoryPlan>({
+    category: "directory",
+    path: "~/Downloads",
+    chunk_size: 1024,
+    max_age: "10m",
+    step: "proxy_upstream",
+  });
   assert.deepEqual(errors(r), []);
   assert.equal(r.plan?.chunkSize, 4096);
   assert.equal(r.plan?.maxAge, 600_000);
@@ -244,7 +257,11 @@ Deno.test("directory: vector 78", () => {
 });
 
 Deno.test("ip_restriction: vector 80", () => {
-  const plan = ok<IpRestrictionPlan>({ category: "ip_restriction", type: "deny", ip_list: ["192.168.1.1", "1.1.1.0/24"] });
+  const plan = ok<IpRestrictionPlan>({
+    category: "ip_restriction",
+    type: "deny",
+    ip_list: ["192.168.1.1", "1.1.1.0/24"],
+  });
   assert.equal(plan.type, "deny");
   assert.equal(ipInList(plan.ipList, "2.1.1.2"), false);
   assert.equal(ipInList(plan.ipList, "192.168.1.1"), true);
@@ -295,7 +312,15 @@ Deno.test("limit: vector 88 and budgets", () => {
   assert.ok(!stepAllowed("limit", "response"));
   assert.ok(stepAllowed("limit", "request") && stepAllowed("limit", "proxy_upstream"));
   const rate = ok<LimitPlan>({ category: "limit", max: 100, interval: "10s", tag: "header", key: "X-App" });
-  assert.deepEqual(rate, { type: "rate", tag: "header", key: "x-app", max: 100, budget: 10, interval: 10_000, weight: 0.5 });
+  assert.deepEqual(rate, {
+    type: "rate",
+    tag: "header",
+    key: "x-app",
+    max: 100,
+    budget: 10,
+    interval: 10_000,
+    weight: 0.5,
+  });
   const inflight = ok<LimitPlan>({ category: "limit", type: "inflight", max: 1 });
   assert.equal(inflight.budget, 1);
   assert.equal(ok<LimitPlan>({ category: "limit", max: 5, interval: "500ms" }).budget, 5);
@@ -310,7 +335,11 @@ Deno.test("mock, stats, request_id: steps of vectors 90, 97 and 107", () => {
   assert.ok(stepAllowed("request_id", "proxy_upstream"));
   const plan = ok<RequestIdPlan>({ category: "request_id", algorithm: "nanoid", size: 10, header_name: "uid" });
   assert.deepEqual(plan, { algorithm: "nanoid", size: 10, headerName: "uid" });
-  assert.deepEqual(ok<RequestIdPlan>({ category: "request_id", size: 0 }), { algorithm: "uuid", size: 8, headerName: "x-request-id" });
+  assert.deepEqual(ok<RequestIdPlan>({ category: "request_id", size: 0 }), {
+    algorithm: "uuid",
+    size: 8,
+    headerName: "x-request-id",
+  });
   errorAt({ category: "request_id", algorithm: "ulid" }, "algorithm");
   errorAt({ category: "request_id", header_name: "bad header" }, "header_name");
 });
@@ -318,7 +347,9 @@ Deno.test("mock, stats, request_id: steps of vectors 90, 97 and 107", () => {
 Deno.test("redirect: vectors 93 and 94", () => {
   const plan = ok<RedirectPlan>({ category: "redirect", http_to_https: true, prefix: "api" });
   assert.deepEqual(plan, { httpToHttps: true, prefix: "/api", status: 307 });
-  for (const status of [301, 302, 307, 308]) assert.equal(ok<RedirectPlan>({ category: "redirect", status }).status, status);
+  for (const status of [301, 302, 307, 308]) {
+    assert.equal(ok<RedirectPlan>({ category: "redirect", status }).status, status);
+  }
   errorAt({ category: "redirect", status: 300 }, "status");
   assert.equal(ok<RedirectPlan>({ category: "redirect", prefix: "/" }).prefix, "");
 });
@@ -359,7 +390,10 @@ Deno.test("sub_filter: vector 99 and replacements", () => {
   assert.deepEqual(plan.statusCodes, [200, 201]);
   assert.equal("HTTP://PINGAP.IO/x".replace(re!.regex!, re!.replacement), "https://pingap.io/api/x");
 
-  const swap = ok<SubFilterPlan>({ category: "sub_filter", filters: ["subs_filter '(\\w+)@(?P<host>\\w+)' '${host} at $1 ($$)$9' g"] });
+  const swap = ok<SubFilterPlan>({
+    category: "sub_filter",
+    filters: ["subs_filter '(\\w+)@(?P<host>\\w+)' '${host} at $1 ($$)$9' g"],
+  });
   const rule = swap.filters[0]!;
   assert.equal("a@b c@d".replace(rule.regex!, rule.replacement), "b at a ($) d at c ($)");
   errorAt({ category: "sub_filter", filters: ["sub_filter 'a'"] }, "filters", 0);
@@ -387,7 +421,11 @@ Deno.test("traffic_splitting: vector 100", () => {
 
 Deno.test("ua_restriction: vectors 103 and 104", () => {
   errorAt({ category: "ua_restriction", type: "denied" }, "type");
-  const plan = ok<UaRestrictionPlan>({ category: "ua_restriction", type: "Deny", ua_list: ["go-http-client/1.1", "(Twitterspider)/(\\d+)\\.(\\d+)"] });
+  const plan = ok<UaRestrictionPlan>({
+    category: "ua_restriction",
+    type: "Deny",
+    ua_list: ["go-http-client/1.1", "(Twitterspider)/(\\d+)\\.(\\d+)"],
+  });
   assert.equal(plan.type, "deny");
   assert.ok(plan.uaList.some((re) => re.test("go-http-client/1.1")));
   assert.ok(!plan.uaList.some((re) => re.test("pingap/1.0")));
@@ -395,7 +433,12 @@ Deno.test("ua_restriction: vectors 103 and 104", () => {
 });
 
 Deno.test("combined_auth: vector 105", () => {
-  const d = errorAt({ category: "combined_auth", authorizations: [{ app_id: "pingap", secret: "123123" }] }, "authorizations", 0, "deviation");
+  const d = errorAt(
+    { category: "combined_auth", authorizations: [{ app_id: "pingap", secret: "123123" }] },
+    "authorizations",
+    0,
+    "deviation",
+  );
   assert.match(d.message, /pingap/);
   const plan = ok<CombinedAuthPlan>({
     category: "combined_auth",
@@ -408,8 +451,19 @@ Deno.test("combined_auth: vector 105", () => {
   assert.equal(plan.apps.get("pingap")?.deviation, 60);
   assert.ok(ipInList(plan.apps.get("pingap")!.ipList!, "10.1.2.3"));
   assert.deepEqual(structuredClone(plan), plan);
-  errorAt({ category: "combined_auth", authorizations: [{ secret: "x", deviation: 1 }] }, "authorizations", 0, "app_id");
-  errorAt({ category: "combined_auth", authorizations: [{ app_id: "a", secret: "x", deviation: 1, ip_list: ["x"] }] }, "authorizations", 0, "ip_list", 0);
+  errorAt(
+    { category: "combined_auth", authorizations: [{ secret: "x", deviation: 1 }] },
+    "authorizations",
+    0,
+    "app_id",
+  );
+  errorAt(
+    { category: "combined_auth", authorizations: [{ app_id: "a", secret: "x", deviation: 1, ip_list: ["x"] }] },
+    "authorizations",
+    0,
+    "ip_list",
+    0,
+  );
   errorAt({ category: "combined_auth" }, "authorizations");
 });
 
@@ -435,14 +489,22 @@ Deno.test("cors: vector 73", () => {
 });
 
 Deno.test("geo_restriction, forward_auth and image_optim validate their keys", () => {
-  const geo = ok<GeoRestrictionPlan>({ category: "geo_restriction", type: "allow", country_codes: ["cn, ru", "US DE"] });
+  const geo = ok<GeoRestrictionPlan>({
+    category: "geo_restriction",
+    type: "allow",
+    country_codes: ["cn, ru", "US DE"],
+  });
   assert.deepEqual(geo.countryCodes, ["CN", "RU", "US", "DE"]);
   errorAt({ category: "geo_restriction", country_codes: ["CN"] }, "type");
   errorAt({ category: "geo_restriction", type: "deny", country_codes: ["CHN"] }, "country_codes");
   errorAt({ category: "geo_restriction", type: "block" }, "type");
   errorAt({ category: "forward_auth" }, "auth_url");
   errorAt({ category: "forward_auth", auth_url: "not a url" }, "auth_url");
-  const fa = ok<{ timeout: number; addHeaders: string[] }>({ category: "forward_auth", auth_url: "http://auth/verify", add_headers: ["X-User"] });
+  const fa = ok<{ timeout: number; addHeaders: string[] }>({
+    category: "forward_auth",
+    auth_url: "http://auth/verify",
+    add_headers: ["X-User"],
+  });
   assert.equal(fa.timeout, 10_000);
   assert.deepEqual(fa.addHeaders, ["x-user"]);
   const io = ok<{ outputTypes: string[]; avifSpeed: number }>({ category: "image_optim", output_types: "avif,webp" });
@@ -482,7 +544,20 @@ Deno.test("ipNet() parses and normalises addresses", () => {
   assert.deepEqual(net("::").bytes, new Array(16).fill(0));
   assert.deepEqual(net("::ffff:1.2.3.4").bytes.slice(10), [0xff, 0xff, 1, 2, 3, 4]);
   assert.equal(net("0.0.0.0/0").prefix, 0);
-  for (const bad of ["1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.4/33", "::1/129", "1::2::3", "1:2:3:4:5:6:7:8:9", "[::1]", "10.0.0.0/", "gggg::1"]) {
+  for (
+    const bad of [
+      "1.2.3",
+      "1.2.3.4.5",
+      "01.2.3.4",
+      "1.2.3.4/33",
+      "::1/129",
+      "1::2::3",
+      "1:2:3:4:5:6:7:8:9",
+      "[::1]",
+      "10.0.0.0/",
+      "gggg::1",
+    ]
+  ) {
     assert.equal(ipNet(bad).ok, false, bad);
   }
   assert.ok(ipInList([net("0.0.0.0/0")], "8.8.8.8"));

@@ -22,7 +22,8 @@ export interface RedirectPlan {
 /** The `redirect` plugin. */
 export const redirect = definePlugin({
   category: "redirect",
-  doc: "Redirects requests whose scheme or path is not the wanted one: with `http_to_https` plain-http requests go to " +
+  doc:
+    "Redirects requests whose scheme or path is not the wanted one: with `http_to_https` plain-http requests go to " +
     "the same URL over https, and with `prefix` paths that do not start with it get it prepended. Requests that are " +
     "already right pass through.",
   steps: { allowed: ["request"], default: "request" },
@@ -32,7 +33,8 @@ export const redirect = definePlugin({
       default: false,
     }),
     prefix: field(str(), {
-      doc: "Path prefix that request paths must start with; missing ones are redirected with it prepended, e.g. `/api`.",
+      doc:
+        "Path prefix that request paths must start with; missing ones are redirected with it prepended, e.g. `/api`.",
       default: "",
     }),
     status: field(int({ min: 100, max: 999 }), {
@@ -42,9 +44,11 @@ export const redirect = definePlugin({
   },
   compile(config, ctx): RedirectPlan {
     if (!STATUSES.includes(config.status)) {
-      ctx.diags.push(diag("invalid-value", [...ctx.path, "status"], `Redirect status ${config.status} is not a redirect status`, {
-        hint: "Use one of: 301, 302, 307, 308",
-      }));
+      ctx.diags.push(
+        diag("invalid-value", [...ctx.path, "status"], `Redirect status ${config.status} is not a redirect status`, {
+          hint: "Use one of: 301, 302, 307, 308",
+        }),
+      );
     }
     let prefix = config.prefix.trim();
     if (prefix.length <= 1) prefix = "";

@@ -30,7 +30,8 @@ export const refererRestriction = definePlugin({
   steps: { allowed: ["request"], default: "request" },
   fields: {
     referer_list: field(array(str({ nonEmpty: true })), {
-      doc: 'Hosts to match: an exact host (`example.com`), or `*` followed by a suffix (`*.example.org` matches every subdomain).',
+      doc:
+        "Hosts to match: an exact host (`example.com`), or `*` followed by a suffix (`*.example.org` matches every subdomain).",
       default: [],
     }),
     type: restrictionType,
@@ -44,19 +45,28 @@ export const refererRestriction = definePlugin({
       const wildcard = value.startsWith("*");
       const host = wildcard ? value.slice(1) : value;
       if (!HOST.test(host) || (!wildcard && host === "")) {
-        ctx.diags.push(diag("invalid-value", [...ctx.path, "referer_list", i], `Referer host ${JSON.stringify(item)} is invalid`, {
-          hint: 'Write a host such as "example.com" or "*.example.org", without scheme or path',
-        }));
+        ctx.diags.push(
+          diag("invalid-value", [...ctx.path, "referer_list", i], `Referer host ${JSON.stringify(item)} is invalid`, {
+            hint: 'Write a host such as "example.com" or "*.example.org", without scheme or path',
+          }),
+        );
         return;
       }
       (wildcard ? suffixes : hosts).push(host);
     });
     if (config.referer_list.length === 0) {
       const all = config.type === "allow";
-      ctx.diags.push(diag("empty-list", [...ctx.path, "referer_list"], `Referer list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`, {
-        severity: "warning",
-        hint: 'Add hosts, e.g. referer_list = ["example.com"]',
-      }));
+      ctx.diags.push(
+        diag(
+          "empty-list",
+          [...ctx.path, "referer_list"],
+          `Referer list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`,
+          {
+            severity: "warning",
+            hint: 'Add hosts, e.g. referer_list = ["example.com"]',
+          },
+        ),
+      );
     }
     return { hosts, suffixes, type: config.type, message: config.message };
   },

@@ -25,7 +25,8 @@ export const requestId = definePlugin({
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
   fields: {
     algorithm: field(oneOf(["uuid", "nanoid"]), {
-      doc: "How new ids are made: `uuid` (a time-ordered UUID v7) or `nanoid` (a short random id of `size` characters).",
+      doc:
+        "How new ids are made: `uuid` (a time-ordered UUID v7) or `nanoid` (a short random id of `size` characters).",
       default: "uuid",
     }),
     size: field(int({ min: 0, max: 256 }), {

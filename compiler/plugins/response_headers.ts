@@ -5,7 +5,7 @@
  */
 import { diag } from "../diagnostic.ts";
 import { array, field, oneOf, parsed } from "../schema/types.ts";
-import { headerLine, headerName, type HeaderLine } from "../values/header.ts";
+import { type HeaderLine, headerLine, headerName } from "../values/header.ts";
 import { compileTemplate, type Template } from "../values/template.ts";
 import { headerNameType } from "./_types.ts";
 import { definePlugin } from "./define.ts";
@@ -32,7 +32,11 @@ export interface ResponseHeadersPlan {
 function renamePair(text: string) {
   const colon = text.indexOf(":");
   if (colon < 0) {
-    return { ok: false as const, message: `Rename ${JSON.stringify(text)} has no ":"`, hint: 'Write "Old-Name:New-Name"' };
+    return {
+      ok: false as const,
+      message: `Rename ${JSON.stringify(text)} has no ":"`,
+      hint: 'Write "Old-Name:New-Name"',
+    };
   }
   const from = headerName(text.slice(0, colon).trim());
   if (!from.ok) return from;
@@ -41,7 +45,8 @@ function renamePair(text: string) {
   return { ok: true as const, value: [from.value, to.value] as const };
 }
 
-const writes = (lines: readonly HeaderLine[]): HeaderWrite[] => lines.map(([name, value]) => ({ name, value: compileTemplate(value) }));
+const writes = (lines: readonly HeaderLine[]): HeaderWrite[] =>
+  lines.map(([name, value]) => ({ name, value: compileTemplate(value) }));
 
 /** The `response_headers` plugin. */
 export const responseHeaders = definePlugin({
@@ -69,7 +74,8 @@ export const responseHeaders = definePlugin({
       default: [],
     }),
     mode: field(oneOf(["response", "upstream"]), {
-      doc: "`response` edits the response sent to the client; `upstream` edits the upstream response before it is cached.",
+      doc:
+        "`response` edits the response sent to the client; `upstream` edits the upstream response before it is cached.",
       default: "response",
     }),
   },
@@ -86,7 +92,7 @@ export const responseHeaders = definePlugin({
     if (total === 0) {
       ctx.diags.push(diag("plugin-inert", ctx.path, "Response headers plugin changes no header", {
         severity: "warning",
-        hint: 'Add add_headers, set_headers, remove_headers, rename_headers or set_headers_not_exists',
+        hint: "Add add_headers, set_headers, remove_headers, rename_headers or set_headers_not_exists",
       }));
     }
     return plan;

@@ -16,13 +16,15 @@ export interface StatsPlan {
 /** The `stats` plugin. */
 export const stats = definePlugin({
   category: "stats",
-  doc: "Serves a JSON document with process and proxy counters (uptime, accepted and in-flight requests, memory and so on) " +
+  doc:
+    "Serves a JSON document with process and proxy counters (uptime, accepted and in-flight requests, memory and so on) " +
     "when the request path equals `path`; any other request passes through untouched.",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
   aliases: { value: "path" },
   fields: {
     path: field(str(), {
-      doc: "Exact request path that returns the stats, e.g. `/stats`. Pingap's sample config spells this key `value`, which is accepted as an old name.",
+      doc:
+        "Exact request path that returns the stats, e.g. `/stats`. Pingap's sample config spells this key `value`, which is accepted as an old name.",
       default: "",
     }),
   },

@@ -5,7 +5,7 @@
  * @module
  */
 import { diag } from "../diagnostic.ts";
-import { array, field, list, parsed, type Parsed } from "../schema/types.ts";
+import { array, field, list, type Parsed, parsed } from "../schema/types.ts";
 import { rustRegex } from "../values/rust_regex.ts";
 import { regex } from "./_types.ts";
 import { definePlugin } from "./define.ts";
@@ -71,13 +71,18 @@ function parseRule(text: string): Parsed<SubFilterRule> {
     return {
       ok: false,
       message: `Filter ${JSON.stringify(text)} is invalid`,
-      hint: "Write sub_filter 'text' 'replacement' [flags] or subs_filter 'regex' 'replacement' [flags]; flags are g and i",
+      hint:
+        "Write sub_filter 'text' 'replacement' [flags] or subs_filter 'regex' 'replacement' [flags]; flags are g and i",
     };
   }
   const [, kind, pattern, replacement, flags = ""] = m as unknown as [string, string, string, string, string?];
   const bad = flags.replace(/[gi]/g, "");
   if (bad !== "") {
-    return { ok: false, message: `Filter ${JSON.stringify(text)} has unknown flag "${bad[0]}"`, hint: "Flags are g (all matches) and i (ignore case)" };
+    return {
+      ok: false,
+      message: `Filter ${JSON.stringify(text)} has unknown flag "${bad[0]}"`,
+      hint: "Flags are g (all matches) and i (ignore case)",
+    };
   }
   const global = flags.includes("g");
   const caseInsensitive = flags.includes("i");
@@ -86,13 +91,24 @@ function parseRule(text: string): Parsed<SubFilterRule> {
   }
   const r = rustRegex(pattern, (global ? "g" : "") + (caseInsensitive ? "i" : ""));
   if (!r.ok) return r;
-  return { ok: true, value: { kind: "regex", pattern, regex: r.value, replacement: jsReplacement(replacement, r.value), global, caseInsensitive } };
+  return {
+    ok: true,
+    value: {
+      kind: "regex",
+      pattern,
+      regex: r.value,
+      replacement: jsReplacement(replacement, r.value),
+      global,
+      caseInsensitive,
+    },
+  };
 }
 
 /** The `sub_filter` plugin. */
 export const subFilter = definePlugin({
   category: "sub_filter",
-  doc: "Rewrites response bodies: each filter replaces a literal text (`sub_filter`) or a regex (`subs_filter`) with a " +
+  doc:
+    "Rewrites response bodies: each filter replaces a literal text (`sub_filter`) or a regex (`subs_filter`) with a " +
     "replacement. The body is buffered whole, `Content-Length` is dropped and the response is sent chunked. `path` and " +
     "`status_codes` narrow which responses are filtered.",
   steps: { allowed: ["response"], default: "response" },
@@ -118,10 +134,12 @@ export const subFilter = definePlugin({
       }
     });
     if (config.filters.length === 0) {
-      ctx.diags.push(diag("plugin-inert", [...ctx.path, "filters"], "Sub filter has no filters, so it only re-chunks responses", {
-        severity: "warning",
-        hint: "Add a rule, e.g. filters = [\"sub_filter 'http://' 'https://' g\"]",
-      }));
+      ctx.diags.push(
+        diag("plugin-inert", [...ctx.path, "filters"], "Sub filter has no filters, so it only re-chunks responses", {
+          severity: "warning",
+          hint: "Add a rule, e.g. filters = [\"sub_filter 'http://' 'https://' g\"]",
+        }),
+      );
     }
     let statusCodes: number[] | undefined;
     if (config.status_codes !== undefined) {
@@ -129,9 +147,11 @@ export const subFilter = definePlugin({
       for (const s of config.status_codes) {
         const n = Number(s);
         if (!/^\d{3}$/.test(s) || n < 100 || n > 599) {
-          ctx.diags.push(diag("invalid-value", [...ctx.path, "status_codes"], `Status code ${JSON.stringify(s)} is invalid`, {
-            hint: 'Use statuses from 100 to 599, e.g. "200,201"',
-          }));
+          ctx.diags.push(
+            diag("invalid-value", [...ctx.path, "status_codes"], `Status code ${JSON.stringify(s)} is invalid`, {
+              hint: 'Use statuses from 100 to 599, e.g. "200,201"',
+            }),
+          );
         } else {
           statusCodes.push(n);
         }

@@ -32,16 +32,27 @@ export const trafficSplitting = definePlugin({
     "always lands on the same side; requests without the value stay on the location's upstream.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    upstream: field(str({ nonEmpty: true }), { doc: "Name of the `[upstreams.<name>]` that receives the switched requests.", required: true }),
-    weight: field(int({ min: 0, max: 100 }), { doc: "Percentage of requests sent to `upstream`.", default: 0, unit: "%" }),
+    upstream: field(str({ nonEmpty: true }), {
+      doc: "Name of the `[upstreams.<name>]` that receives the switched requests.",
+      required: true,
+    }),
+    weight: field(int({ min: 0, max: 100 }), {
+      doc: "Percentage of requests sent to `upstream`.",
+      default: 0,
+      unit: "%",
+    }),
     stickiness: field(bool(), {
-      doc: "Decide from `sticky_cookie` or `sticky_header` instead of at random, so a client always gets the same side.",
+      doc:
+        "Decide from `sticky_cookie` or `sticky_header` instead of at random, so a client always gets the same side.",
       default: false,
     }),
-    sticky_cookie: field(str({ nonEmpty: true }), { doc: "Cookie whose value decides the side (checked before `sticky_header`)." }),
+    sticky_cookie: field(str({ nonEmpty: true }), {
+      doc: "Cookie whose value decides the side (checked before `sticky_header`).",
+    }),
     sticky_header: field(headerNameType(), { doc: "Header whose value decides the side." }),
     matcher: field(regex(), {
-      doc: "With `stickiness`: a sticky value matching this regex is always switched and any other value never (`weight` is then unused).",
+      doc:
+        "With `stickiness`: a sticky value matching this regex is always switched and any other value never (`weight` is then unused).",
     }),
   },
   compile(config, ctx): TrafficSplittingPlan {

@@ -25,7 +25,8 @@ export const uaRestriction = definePlugin({
   steps: { allowed: ["request"], default: "request" },
   fields: {
     ua_list: field(array(regex()), {
-      doc: 'Regexes searched for in the User-Agent (not anchored), e.g. `["go-http-client/1.1", "(Twitterspider)/(\\\\d+)"]`.',
+      doc:
+        'Regexes searched for in the User-Agent (not anchored), e.g. `["go-http-client/1.1", "(Twitterspider)/(\\\\d+)"]`.',
       default: [],
     }),
     type: restrictionType,
@@ -34,10 +35,17 @@ export const uaRestriction = definePlugin({
   compile(config, ctx): UaRestrictionPlan {
     if (config.ua_list.length === 0) {
       const all = config.type === "allow";
-      ctx.diags.push(diag("empty-list", [...ctx.path, "ua_list"], `User-Agent list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`, {
-        severity: "warning",
-        hint: 'Add patterns, e.g. ua_list = ["curl/"]',
-      }));
+      ctx.diags.push(
+        diag(
+          "empty-list",
+          [...ctx.path, "ua_list"],
+          `User-Agent list is empty, so ${all ? "every request is refused" : "the plugin does nothing"}`,
+          {
+            severity: "warning",
+            hint: 'Add patterns, e.g. ua_list = ["curl/"]',
+          },
+        ),
+      );
     }
     return { uaList: config.ua_list, type: config.type, message: config.message };
   },
