@@ -46,7 +46,12 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     diagnostics = sortDiagnostics([...diagnostics, ...live]);
   }
   const ok = !hasErrors(diagnostics);
-  return { ...(ok && result.plan ? { plan: result.plan } : {}), diagnostics, origins: result.origins, exitCode: ok ? 0 : 1 };
+  return {
+    ...(ok && result.plan ? { plan: result.plan } : {}),
+    diagnostics,
+    origins: result.origins,
+    exitCode: ok ? 0 : 1,
+  };
 }
 
 async function readMaterial(value: string, path: (string | number)[], out: Diagnostic[]): Promise<string | undefined> {
@@ -55,7 +60,11 @@ async function readMaterial(value: string, path: (string | number)[], out: Diagn
   try {
     return await Deno.readTextFile(m.path);
   } catch (e) {
-    out.push(diag("certificate-file", path, `Cannot read "${m.path}": ${(e as Error).message}`, { hint: "Give a readable file, PEM text or base64 PEM" }));
+    out.push(
+      diag("certificate-file", path, `Cannot read "${m.path}": ${(e as Error).message}`, {
+        hint: "Give a readable file, PEM text or base64 PEM",
+      }),
+    );
     return undefined;
   }
 }
@@ -74,21 +83,53 @@ async function certificateChecks(plan: Plan): Promise<Diagnostic[]> {
     try {
       cert = new X509Certificate(certPem);
     } catch (e) {
-      out.push(diag("certificate-invalid", [...path, "tls_cert"], `Certificate "${c.name}" cannot be parsed: ${(e as Error).message}`));
+      out.push(
+        diag(
+          "certificate-invalid",
+          [...path, "tls_cert"],
+          `Certificate "${c.name}" cannot be parsed: ${(e as Error).message}`,
+        ),
+      );
       continue;
     }
     try {
       if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
-        out.push(diag("certificate-key-mismatch", [...path, "tls_key"], `Key of certificate "${c.name}" does not match the certificate`, { hint: "Give the key the certificate was issued for" }));
+        out.push(
+          diag(
+            "certificate-key-mismatch",
+            [...path, "tls_key"],
+            `Key of certificate "${c.name}" does not match the certificate`,
+            { hint: "Give the key the certificate was issued for" },
+          ),
+        );
       }
     } catch (e) {
-      out.push(diag("certificate-invalid", [...path, "tls_key"], `Key of certificate "${c.name}" cannot be parsed: ${(e as Error).message}`));
+      out.push(
+        diag(
+          "certificate-invalid",
+          [...path, "tls_key"],
+          `Key of certificate "${c.name}" cannot be parsed: ${(e as Error).message}`,
+        ),
+      );
     }
     const now = Date.now();
     if (Date.parse(cert.validTo) < now) {
-      out.push(diag("certificate-expired", [...path, "tls_cert"], `Certificate "${c.name}" expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}`, { hint: "Renew it" }));
+      out.push(
+        diag(
+          "certificate-expired",
+          [...path, "tls_cert"],
+          `Certificate "${c.name}" expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}`,
+          { hint: "Renew it" },
+        ),
+      );
     } else if (Date.parse(cert.validFrom) > now) {
-      out.push(diag("certificate-not-yet-valid", [...path, "tls_cert"], `Certificate "${c.name}" is not valid before ${new Date(cert.validFrom).toISOString().slice(0, 10)}`));
+      out.push(
+        diag(
+          "certificate-not-yet-valid",
+          [...path, "tls_cert"],
+          `Certificate "${c.name}" is not valid before ${new Date(cert.validFrom).toISOString().slice(0, 10)}`,
+        ),
+      );
     }
   }
   return out;

@@ -10,6 +10,7 @@ import { parseDuration, parseSize } from "../units.ts";
 
 /** The in-memory (TinyUFO) backend; one instance per process (the first config wins). */
 export interface MemoryCacheBackend {
+  /** Backend kind. */
   readonly kind: "memory";
   /** Size as a percentage of the memory budget (a bare number in `max_size`). */
   readonly maxSizePercent?: number;
@@ -21,6 +22,7 @@ export interface MemoryCacheBackend {
 
 /** The file backend: one file per cached response under `path`. */
 export interface FileCacheBackend {
+  /** Backend kind. */
   readonly kind: "file";
   /** Directory as written (a leading `~/` is expanded by the runtime). */
   readonly path: string;

@@ -10,7 +10,9 @@ import { definePlugin } from "./define.ts";
 
 /** One admin account. */
 export interface AdminAccount {
+  /** User name. */
   readonly user: string;
+  /** Password, compared through the login token digest. */
   readonly password: string;
 }
 

@@ -12,6 +12,7 @@ import { definePlugin } from "./define.ts";
 
 /** Compiled `cache` config. */
 export interface CachePlan {
+  /** Storage backend parsed from `directory`. */
   readonly backend: CacheBackend;
   /** Key namespace (a sub-directory for the file backend). */
   readonly namespace?: string;
@@ -27,6 +28,7 @@ export interface CachePlan {
   readonly eviction: boolean;
   /** Remember keys found uncacheable and skip them next time. */
   readonly predictor: boolean;
+  /** Only cache responses that carry `Cache-Control`. */
   readonly checkCacheControl: boolean;
   /** Clients allowed to send `PURGE`. */
   readonly purgeIpList: readonly IpNet[];

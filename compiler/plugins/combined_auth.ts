@@ -15,6 +15,7 @@ export const SUPER_USER_SECRET = "*";
 
 /** One app of `combined_auth`. */
 export interface CombinedAuthApp {
+  /** Shared secret; the digest is hex SHA-256 of `secret:ts`. */
   readonly secret: string;
   /** `secret` is `*`: every request with this app id passes. */
   readonly superUser: boolean;

@@ -17,14 +17,19 @@ export interface DirectoryPlan {
   readonly path: string;
   /** File served for a directory when `autoindex` is off, with a leading `/`. */
   readonly index: string;
+  /** List directories as HTML. */
   readonly autoindex: boolean;
   /** Streaming chunk size in bytes (files smaller than this are sent in one piece); at least 4096. */
   readonly chunkSize: number;
   /** `Cache-Control: max-age` in milliseconds (not sent for text/html). */
   readonly maxAge?: number;
+  /** Mark `Cache-Control` private. */
   readonly private: boolean;
+  /** Charset appended to `text/*` content types. */
   readonly charset?: string;
+  /** Send `Content-Disposition: attachment`. */
   readonly download: boolean;
+  /** Follow symbolic links; when false, real paths must stay under the root. */
   readonly followSymlinks: boolean;
   /** Extra response headers. */
   readonly headers: readonly HeaderLine[];

@@ -8,7 +8,8 @@ import { diag } from "../diagnostic.ts";
 import { field, int, list } from "../schema/types.ts";
 import { definePlugin } from "./define.ts";
 
-const OUTPUT_TYPES = ["avif", "webp", "jpeg", "png"] as const;
+/** Image formats the plugin can produce. */
+export const OUTPUT_TYPES = ["avif", "webp", "jpeg", "png"] as const;
 
 /** An image format the plugin can produce. */
 export type ImageType = typeof OUTPUT_TYPES[number];
@@ -17,8 +18,11 @@ export type ImageType = typeof OUTPUT_TYPES[number];
 export interface ImageOptimPlan {
   /** Formats to convert to, in preference order, when the client's Accept lists `image/<type>`. */
   readonly outputTypes: readonly ImageType[];
+  /** PNG quality, 1–100. */
   readonly pngQuality: number;
+  /** JPEG quality, 1–100. */
   readonly jpegQuality: number;
+  /** AVIF quality, 1–100. */
   readonly avifQuality: number;
   /** AVIF encoder speed, 1 (slow, small) to 10 (fast). */
   readonly avifSpeed: number;

@@ -13,6 +13,7 @@ import { definePlugin } from "./define.ts";
 export interface IpRestrictionPlan {
   /** Networks to match the client IP against (use `ipInList` from `values/ip.ts`). */
   readonly ipList: readonly IpNet[];
+  /** `allow`: only listed clients pass; `deny`: listed clients are refused. */
   readonly type: "allow" | "deny";
   /** 403 body. */
   readonly message: string;

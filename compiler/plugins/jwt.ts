@@ -13,7 +13,8 @@ import { definePlugin } from "./define.ts";
 const SECRET_ALGORITHMS = ["HS256", "HS512"] as const;
 /** Algorithms verified with `public_key` (or a JWKS key). */
 const KEY_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"] as const;
-const ALGORITHMS = [...SECRET_ALGORITHMS, "HS384", ...KEY_ALGORITHMS, "EdDSA"] as const;
+/** Every algorithm name `algorithm` accepts. */
+export const ALGORITHMS = [...SECRET_ALGORITHMS, "HS384", ...KEY_ALGORITHMS, "EdDSA"] as const;
 
 /** A JWT algorithm name. */
 export type JwtAlgorithm = typeof ALGORITHMS[number];

@@ -15,6 +15,7 @@ export interface RefererRestrictionPlan {
   readonly hosts: readonly string[];
   /** Lower-cased host suffixes (from `*suffix` entries), e.g. `.example.org`. */
   readonly suffixes: readonly string[];
+  /** `allow`: only listed referers pass; `deny`: listed referers are refused. */
   readonly type: "allow" | "deny";
   /** 403 body. */
   readonly message: string;

@@ -12,18 +12,23 @@ import { definePlugin } from "./define.ts";
 
 /** A header to write: lower-cased name and a value template (variables such as `$host` allowed). */
 export interface HeaderWrite {
+  /** Lower-cased header name. */
   readonly name: string;
+  /** Value template. */
   readonly value: Template;
 }
 
 /** Compiled `response_headers` config, applied in this order: add, set, remove, rename, set if absent. */
 export interface ResponseHeadersPlan {
+  /** Headers appended. */
   readonly add: readonly HeaderWrite[];
+  /** Headers overwritten. */
   readonly set: readonly HeaderWrite[];
   /** Lower-cased names. */
   readonly remove: readonly string[];
   /** Pairs of lower-cased `[old, new]` names. */
   readonly rename: readonly (readonly [string, string])[];
+  /** Headers set only when absent. */
   readonly setIfAbsent: readonly HeaderWrite[];
   /** `response`: the response sent to the client; `upstream`: the upstream response, before it is cached. */
   readonly mode: "response" | "upstream";

@@ -12,6 +12,7 @@ import { definePlugin } from "./define.ts";
 export interface UaRestrictionPlan {
   /** A request matches when any regex finds a match in its User-Agent. */
   readonly uaList: readonly RegExp[];
+  /** `allow`: only matching agents pass; `deny`: matching agents are refused. */
   readonly type: "allow" | "deny";
   /** 403 body. */
   readonly message: string;
