@@ -12,6 +12,6 @@ export const ping = definePlugin({
   doc: "Answers `200 pong` for requests whose path is exactly `path`; other requests pass through.",
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    path: field(str(), { doc: "Exact request path answered with `pong`. Empty answers every request.", default: "" }),
+    path: field(str(), { doc: "Exact request path answered with `pong`. Empty never answers.", default: "" }),
   },
 });

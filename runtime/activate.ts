@@ -1,0 +1,74 @@
+/**
+ * Activation: builds an {@linkcode ActivePlan} from a Plan — plugin
+ * instances, per-location hook lists, upstreams (through a factory that
+ * keeps state across reloads) — and its dispose.
+ *
+ * @module
+ */
+import type { Plan, UpstreamPlan } from "../compiler/plan.ts";
+import { type Step, STEPS } from "../compiler/plugins/define.ts";
+import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
+import { RUNTIME_PLUGINS } from "./plugins/mod.ts";
+import type { PluginEnv, PluginInstance } from "./plugins/types.ts";
+
+/** Provides live upstreams; acquired per plan, released on dispose. */
+export interface UpstreamProvider {
+  acquire(plan: UpstreamPlan): ActiveUpstream;
+  release(plan: UpstreamPlan): void;
+}
+
+/** Options of {@linkcode activate}. */
+export interface ActivateOptions {
+  readonly upstreams: UpstreamProvider;
+  readonly env: PluginEnv;
+  /** Called for plugins with no runtime half yet. */
+  readonly warn?: (message: string) => void;
+}
+
+/** Builds an active plan. Throws only on programmer errors. */
+export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
+  const instances: (PluginInstance | undefined)[] = plan.plugins.map((p) => {
+    const factory = RUNTIME_PLUGINS.get(p.category);
+    if (!factory) {
+      options.warn?.(`plugin "${p.name}" (category "${p.category}") has no runtime yet and is skipped`);
+      return undefined;
+    }
+    return factory(p, options.env);
+  });
+  const locations: ActiveLocation[] = plan.locations.map((lp) => {
+    const chain = lp.plugins.map((i) => instances[i]).filter((p): p is PluginInstance => p !== undefined);
+    const steps = Object.fromEntries(STEPS.map((s) => [s, chain.filter((p) => p.step === s && p.request)])) as {
+      [S in Step]: PluginInstance[];
+    };
+    return {
+      plan: lp,
+      steps,
+      upstreamResponse: chain.filter((p) => p.upstreamResponse),
+      response: chain.filter((p) => p.response),
+      processing: 0,
+      accepted: 0,
+    };
+  });
+  const servers = new Map<string, ActiveServer>();
+  for (const sp of plan.servers) {
+    servers.set(sp.name, {
+      plan: sp,
+      ranked: sp.locations.map((i) => plan.locations[i]!),
+      locations: sp.locations.map((i) => locations[i]!),
+    });
+  }
+  const upstreams = plan.upstreams.map((u) => options.upstreams.acquire(u));
+  const upstreamsByName = new Map(upstreams.map((u) => [u.plan.name, u]));
+  return {
+    plan,
+    servers,
+    upstreams,
+    upstreamsByName,
+    counters: { processing: 0, accepted: 0 },
+    dispose() {
+      for (const u of plan.upstreams) options.upstreams.release(u);
+      for (const p of instances) p?.dispose?.();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The per-request context: what the pipeline, the plugins, the header
+ * templates and the access log read and write. Built once per request from
+ * `Request` and `Deno.ServeHandlerInfo`, without `new URL()`.
+ *
+ * @module
+ */
+import type { LocationPlan } from "../compiler/plan.ts";
+import type { RouteRequest } from "../compiler/routes/match.ts";
+
+/** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
+export function splitTarget(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", query: "" };
+  const q = url.indexOf("?", start);
+  if (q < 0) {
+    const hash = url.indexOf("#", start);
+    return { path: hash < 0 ? url.slice(start) : url.slice(start, hash), query: "" };
+  }
+  return { path: url.slice(start, q), query: url.slice(q + 1) };
+}
+
+/** Host without port (IPv6 brackets kept off), from a Host header value. */
+export function stripPort(host: string): string {
+  if (host.startsWith("[")) {
+    const end = host.indexOf("]");
+    return end < 0 ? host : host.slice(1, end);
+  }
+  const colon = host.lastIndexOf(":");
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/** Finds a raw query parameter's value (not decoded), or undefined. */
+export function queryParam(query: string, name: string): string | undefined {
+  if (query === "") return undefined;
+  let i = 0;
+  while (i <= query.length) {
+    let end = query.indexOf("&", i);
+    if (end < 0) end = query.length;
+    const eq = query.indexOf("=", i);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    if (keyEnd - i === name.length && query.startsWith(name, i)) {
+      return keyEnd === end ? "" : query.slice(keyEnd + 1, end);
+    }
+    i = end + 1;
+  }
+  return undefined;
+}
+
+/** Finds a cookie's value in a Cookie header, or undefined. */
+export function cookieValue(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Timings of one request, ms (undefined = did not happen). */
+export interface Timings {
+  upstreamConnect?: number;
+  upstreamProcessing?: number;
+  upstreamResponse?: number;
+  plugins?: Record<string, number>;
+}
+
+/** Per-request state. */
+export class RequestContext implements RouteRequest {
+  /** Current path (rewrite changes it). */
+  path: string;
+  /** Raw query without `?` ("" when none). */
+  rawQuery: string;
+  /** Request host without port. */
+  readonly host: string;
+  readonly method: string;
+  readonly startTime: number = performance.now();
+  readonly startWall: number = Date.now();
+  location?: LocationPlan;
+  /** Named captures from path/host/rewrite regexes. */
+  captures?: Record<string, string>;
+  requestId?: string;
+  upstreamAddr?: string;
+  upstreamReused?: boolean;
+  upstreamStatus?: number;
+  status?: number;
+  /** Response body bytes sent, when known. */
+  size?: number;
+  readonly timings: Timings = {};
+  #cookie: string | null | undefined;
+  #upstreamHeaders: Headers | undefined;
+
+  /** Builds the context. */
+  constructor(
+    readonly req: Request,
+    readonly remoteAddr: string,
+    readonly remotePort: number,
+    readonly serverAddr: string,
+    readonly serverPort: number,
+    readonly scheme: "http" | "https",
+  ) {
+    this.method = req.method;
+    const t = splitTarget(req.url);
+    this.path = t.path;
+    this.rawQuery = t.query;
+    const h = req.headers.get("host");
+    this.host = h === null ? stripPort(hostOfUrl(req.url)) : stripPort(h);
+  }
+
+  /** A request header by lower-case name. */
+  header(name: string): string | null {
+    return this.req.headers.get(name);
+  }
+
+  /** A raw query parameter (not decoded). */
+  query(name: string): string | undefined {
+    return queryParam(this.rawQuery, name);
+  }
+
+  /** A cookie. */
+  cookie(name: string): string | undefined {
+    if (this.#cookie === undefined) this.#cookie = this.req.headers.get("cookie");
+    return cookieValue(this.#cookie, name);
+  }
+
+  /**
+   * Headers for the upstream request: the client's, minus hop-by-hop ones.
+   * Created on first use, so requests answered by a plugin never copy them.
+   */
+  get upstreamHeaders(): Headers {
+    if (this.#upstreamHeaders === undefined) this.#upstreamHeaders = upstreamHeadersOf(this.req.headers);
+    return this.#upstreamHeaders;
+  }
+
+  /** Sets a header on the upstream request. */
+  setUpstreamHeader(name: string, value: string): void {
+    this.upstreamHeaders.set(name, value);
+  }
+
+  /** Path plus query, as sent upstream. */
+  get uri(): string {
+    return this.rawQuery === "" ? this.path : `${this.path}?${this.rawQuery}`;
+  }
+
+  /** Milliseconds since the request started. */
+  elapsed(): number {
+    return performance.now() - this.startTime;
+  }
+
+  /** The client IP per Pingap: first X-Forwarded-For entry, else X-Real-IP, else the peer (see `trusted`). */
+  clientIp(trusted?: (ip: string) => boolean): string {
+    if (trusted && !trusted(this.remoteAddr)) return this.remoteAddr;
+    const xff = this.req.headers.get("x-forwarded-for");
+    if (xff) {
+      const comma = xff.indexOf(",");
+      const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
+      if (first) return first;
+    }
+    return this.req.headers.get("x-real-ip")?.trim() || this.remoteAddr;
+  }
+}
+
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"];
+
+/** Copies request headers without hop-by-hop ones (and those named by Connection). */
+export function upstreamHeadersOf(source: Headers): Headers {
+  const h = new Headers(source);
+  const connection = source.get("connection");
+  if (connection) { for (const name of connection.split(",")) h.delete(name.trim()); }
+  for (const name of HOP_BY_HOP) h.delete(name);
+  return h;
+}
+
+function hostOfUrl(url: string): string {
+  const start = url.indexOf("//") + 2;
+  const end = url.indexOf("/", start);
+  return url.slice(start, end < 0 ? url.length : end);
+}

@@ -1,0 +1,237 @@
+/**
+ * The request path, in Pingap's order (inventory §2.7): route lookup,
+ * body-size and concurrency limits, early_request plugins, rewrite,
+ * request and proxy_upstream plugins, upstream selection with retries,
+ * upstream_response and response hooks. Every failure becomes a response
+ * with the right status; nothing a request does can take the process down.
+ *
+ * @module
+ */
+import { captures as routeCaptures } from "../compiler/routes/match.ts";
+import { lookupRoute } from "../compiler/routes/lookup.ts";
+import type { Rewrite } from "../compiler/values/rewrite.ts";
+import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
+import type { RequestContext } from "./context.ts";
+import { errorResponse, ProxyError } from "./errors.ts";
+import { render } from "./variables.ts";
+import { isWebSocket, proxyWebSocket } from "./websocket.ts";
+import { type Backend, UpstreamError } from "./upstream/types.ts";
+
+/** Applies a compiled rewrite to a path; returns the new path, or undefined when unchanged. */
+export function applyRewrite(
+  rw: Rewrite,
+  path: string,
+  vars: Record<string, string> | undefined,
+): { path: string; groups?: Record<string, string> } | undefined {
+  rw.regex.lastIndex = 0;
+  const m = rw.regex.exec(path);
+  if (!m) return undefined;
+  let replacement = "";
+  for (const part of rw.replacement) {
+    if (typeof part === "string") replacement += part;
+    else if (typeof part.group === "number") replacement += m[part.group] ?? "";
+    else replacement += m.groups?.[part.group] ?? vars?.[part.group] ?? "";
+  }
+  const next = rw.whole ? replacement : path.slice(0, m.index) + replacement + path.slice(m.index + m[0].length);
+  const groups: Record<string, string> = {};
+  let any = false;
+  for (const [k, v] of Object.entries(m.groups ?? {})) {
+    if (v !== undefined) {
+      groups[k] = v;
+      any = true;
+    }
+  }
+  if (next === path && !any) return undefined;
+  return any ? { path: next, groups } : { path: next };
+}
+
+async function runStep(
+  hooks: readonly { request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined> }[],
+  ctx: RequestContext,
+): Promise<Response | undefined> {
+  for (let i = 0; i < hooks.length; i++) {
+    const r = await hooks[i]!.request!(ctx);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** Counts body bytes and fails the stream past `max` (413 while streaming). */
+function limitBody(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array<ArrayBuffer>>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`));
+        else controller.enqueue(chunk as Uint8Array<ArrayBuffer>);
+      },
+    }),
+  );
+}
+
+function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): ProxyError {
+  if (e instanceof ProxyError) return e;
+  if (e instanceof UpstreamError) {
+    const cause = (e.cause as { cause?: unknown } | undefined)?.cause ?? e.cause;
+    if (cause instanceof ProxyError) return cause;
+    if (e.kind === "timeout") return new ProxyError(504, "upstream_timeout", `Upstream timed out: ${e.message}`);
+    if (e.kind === "aborted") return new ProxyError(499, "client_closed", "Client closed the request");
+    return new ProxyError(502, "upstream", `Upstream failed: ${e.message}`);
+  }
+  if (ctx.req.signal.aborted) return new ProxyError(499, "client_closed", "Client closed the request");
+  console.error(`internal error in location "${loc.plan.name}":`, e);
+  return new ProxyError(500, "internal", "Internal error");
+}
+
+async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstream): Promise<Response> {
+  const lp = loc.plan;
+  const headers = ctx.upstreamHeaders;
+  for (const op of lp.setHeaders) headers.set(op.name, render(op.value, ctx));
+  for (const op of lp.addHeaders) headers.append(op.name, render(op.value, ctx));
+  let body = ctx.req.body;
+  const max = lp.config.client_max_body_size;
+  if (body && max !== undefined && !ctx.req.headers.has("content-length")) body = limitBody(body, max);
+  const tried = new Set<string>();
+  const maxRetries = lp.config.max_retries ?? 0;
+  const window = lp.config.max_retry_window;
+  for (let attempt = 0;; attempt++) {
+    const backend: Backend | undefined = up.pick(ctx, tried);
+    if (!backend) {
+      throw new ProxyError(
+        503,
+        "no_upstream",
+        `No available upstream for ${lp.name}: no healthy backend in "${up.plan.name}"`,
+      );
+    }
+    ctx.upstreamAddr = backend.addr;
+    if (isWebSocket(ctx.req)) {
+      const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
+      return await proxyWebSocket(ctx, backend, { tls: up.plan.tls, headers, ...(timeout ? { timeout } : {}) });
+    }
+    up.begin(backend);
+    try {
+      const res = await up.client.request(backend, {
+        method: ctx.method,
+        target: ctx.uri,
+        headers,
+        body,
+        signal: ctx.req.signal,
+      });
+      up.end(backend, res.status);
+      ctx.upstreamStatus = res.status;
+      ctx.upstreamReused = res.reused;
+      ctx.timings.upstreamConnect = res.connectTime;
+      ctx.timings.upstreamResponse = res.responseTime;
+      const out = new Headers(res.headers);
+      for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
+      return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+    } catch (e) {
+      up.end(backend, undefined);
+      const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent;
+      if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
+        tried.add(backend.addr);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLocation): ActiveUpstream | undefined {
+  const ref = loc.plan.upstream;
+  if (ref.kind === "upstream") return active.upstreams[ref.index];
+  if (ref.kind === "variable") {
+    const name = ctx.captures?.[ref.name];
+    return name === undefined ? undefined : active.upstreamsByName.get(name);
+  }
+  return undefined;
+}
+
+/**
+ * Handles one request for one server of an active plan.
+ */
+export async function handle(active: ActivePlan, server: ActiveServer, ctx: RequestContext): Promise<Response> {
+  const rank = lookupRoute(server.plan.routes, server.ranked, ctx);
+  if (rank < 0) {
+    return errorResponse(
+      new ProxyError(404, "no_location", `No matching location, host:${ctx.host} path:${ctx.path}`),
+      active.plan.basic.error_template,
+    );
+  }
+  const loc = server.locations[rank]!;
+  const lp = loc.plan;
+  ctx.location = lp;
+  const caps = routeCaptures(lp, ctx);
+  if (caps) ctx.captures = caps;
+  const max = lp.config.client_max_body_size;
+  if (max !== undefined) {
+    const len = ctx.req.headers.get("content-length");
+    if (len !== null && Number(len) > max) {
+      return errorResponse(
+        new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`),
+        active.plan.basic.error_template,
+      );
+    }
+  }
+  const limit = lp.config.max_processing;
+  if (limit > 0 && loc.processing >= limit) {
+    return errorResponse(
+      new ProxyError(429, "too_many_requests", `Too Many Requests, max:${limit}`),
+      active.plan.basic.error_template,
+    );
+  }
+  loc.processing++;
+  loc.accepted++;
+  try {
+    let res = await runStep(loc.steps.early_request, ctx);
+    if (res === undefined && lp.rewrite) {
+      const r = applyRewrite(lp.rewrite, ctx.path, ctx.captures);
+      if (r) {
+        ctx.path = r.path;
+        if (r.groups) ctx.captures = { ...ctx.captures, ...r.groups };
+      }
+    }
+    res ??= await runStep(loc.steps.request, ctx);
+    res ??= await runStep(loc.steps.proxy_upstream, ctx);
+    if (res === undefined) {
+      const up = resolveUpstream(active, ctx, loc);
+      if (!up) {
+        const name = lp.upstream.kind === "variable" ? `$${lp.upstream.name}` : "";
+        throw new ProxyError(
+          503,
+          "no_upstream",
+          `No available upstream for ${lp.name}${name ? ` (${name} did not resolve)` : ""}`,
+        );
+      }
+      res = await proxyTo(ctx, loc, up);
+      if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
+        res.headers.set("x-request-id", ctx.requestId);
+      }
+      for (const p of loc.response) p.response!(ctx, res.headers, res.status);
+    } else if (loc.response.length) {
+      res = mutable(res);
+      for (const p of loc.response) p.response!(ctx, res.headers, res.status);
+    }
+    return res;
+  } catch (e) {
+    return errorResponse(upstreamError(e, ctx, loc), active.plan.basic.error_template);
+  } finally {
+    loc.processing--;
+  }
+}
+
+/** Response.json / redirect responses have immutable headers; copy when needed. */
+function mutable(res: Response): Response {
+  try {
+    res.headers.set("x-pingap-probe", "1");
+    res.headers.delete("x-pingap-probe");
+    return res;
+  } catch {
+    return new Response(res.body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: new Headers(res.headers),
+    });
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The runtime plugin registry, keyed by Pingap category. Each entry is the
+ * runtime half of `compiler/plugins/<category>.ts`. Categories without a
+ * runtime half yet are reported at start.
+ *
+ * @module
+ */
+import { mock } from "./mock.ts";
+import { ping } from "./ping.ts";
+import { redirect } from "./redirect.ts";
+import { requestId } from "./request_id.ts";
+import { responseHeaders } from "./response_headers.ts";
+import { stats } from "./stats.ts";
+import type { PluginFactory } from "./types.ts";
+
+export type { PluginEnv, PluginFactory, PluginInstance } from "./types.ts";
+
+/** Runtime plugins by category. */
+export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
+  ["ping", ping],
+  ["mock", mock],
+  ["redirect", redirect],
+  ["request_id", requestId],
+  ["response_headers", responseHeaders],
+  ["stats", stats],
+]);

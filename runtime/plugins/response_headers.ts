@@ -1,0 +1,32 @@
+/**
+ * `response_headers`: add, set, remove, rename, set-if-absent.
+ *
+ * @module
+ */
+import type { ResponseHeadersPlan } from "../../compiler/plugins/response_headers.ts";
+import type { RequestContext } from "../context.ts";
+import { render } from "../variables.ts";
+import type { PluginFactory } from "./types.ts";
+import { configOf } from "./types.ts";
+
+/** Creates the response_headers plugin. */
+export const responseHeaders: PluginFactory = (plan) => {
+  const c = configOf<ResponseHeadersPlan>(plan);
+  function apply(ctx: RequestContext, headers: Headers): void {
+    for (const h of c.add) headers.append(h.name, render(h.value, ctx));
+    for (const h of c.set) headers.set(h.name, render(h.value, ctx));
+    for (const name of c.remove) headers.delete(name);
+    for (const [from, to] of c.rename) {
+      const v = headers.get(from);
+      if (v === null) continue;
+      headers.delete(from);
+      headers.append(to, v);
+    }
+    for (const h of c.setIfAbsent) if (!headers.has(h.name)) headers.set(h.name, render(h.value, ctx));
+  }
+  return {
+    name: plan.name,
+    step: plan.step,
+    ...(c.mode === "upstream" ? { upstreamResponse: apply } : { response: apply }),
+  };
+};

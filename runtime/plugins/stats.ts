@@ -1,0 +1,21 @@
+/**
+ * `stats`: process figures as JSON on one exact path.
+ *
+ * @module
+ */
+import type { StatsPlan } from "../../compiler/plugins/stats.ts";
+import type { PluginFactory } from "./types.ts";
+import { configOf } from "./types.ts";
+
+/** Creates the stats plugin. */
+export const stats: PluginFactory = (plan, env) => {
+  const c = configOf<StatsPlan>(plan);
+  return {
+    name: plan.name,
+    step: plan.step,
+    request(ctx) {
+      if (c.path !== "" && ctx.path !== c.path) return undefined;
+      return Response.json(env.stats(), { headers: { "cache-control": "private, no-cache" } });
+    },
+  };
+};

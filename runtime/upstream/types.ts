@@ -1,0 +1,90 @@
+/**
+ * What the proxy asks of an upstream connection: one HTTP exchange with one
+ * backend, body streamed both ways.
+ *
+ * @module
+ */
+
+/** One backend address (after discovery). */
+export interface Backend {
+  /** IP or host name to connect to (IPv6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  /** `host:port` (IPv6 as `[::1]:80`), the identity used for pools, health and stats. */
+  readonly addr: string;
+}
+
+/** Connection options of an upstream (from the Plan; times in ms). */
+export interface ConnectOptions {
+  /** TLS to the backend (upstream `sni` set). */
+  readonly tls: boolean;
+  /** Server name sent in TLS and checked in the certificate. */
+  readonly sni?: string;
+  readonly verifyCert: boolean;
+  readonly connectionTimeout?: number;
+  readonly totalConnectionTimeout?: number;
+  readonly readTimeout?: number;
+  readonly writeTimeout?: number;
+  /** Idle pooled connections are closed after this. */
+  readonly idleTimeout: number;
+  /** Idle connections kept per backend. */
+  readonly poolSize: number;
+}
+
+/** A request to send upstream. Headers are final (hop-by-hop already removed). */
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path and query as sent on the request line. */
+  readonly target: string;
+  readonly headers: Headers;
+  /** Request body, or null. Streamed, never buffered whole. */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Aborts the exchange (client went away). */
+  readonly signal?: AbortSignal;
+}
+
+/** The upstream's answer. `body` streams the payload (de-chunked, bytes untouched otherwise). */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** Response headers, hop-by-hop headers removed. */
+  readonly headers: Headers;
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** The connection came from the pool. */
+  readonly reused: boolean;
+  /** Time to connect (0 when reused), ms. */
+  readonly connectTime: number;
+  /** Time from request start to response head, ms. */
+  readonly responseTime: number;
+}
+
+/** Why an exchange failed; decides the status (502 / 504) and whether a retry is allowed. */
+export type UpstreamErrorKind =
+  /** Could not connect (refused, unreachable, DNS): safe to retry elsewhere. */
+  | "connect"
+  /** Connect or read/write time limit reached. */
+  | "timeout"
+  /** Reset or closed mid-exchange, or an unparsable answer. */
+  | "protocol"
+  /** The client went away. */
+  | "aborted";
+
+/** A failed exchange. */
+export class UpstreamError extends Error {
+  /** Creates the error. */
+  constructor(readonly kind: UpstreamErrorKind, message: string, readonly requestSent: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UpstreamError";
+  }
+}
+
+/** A connection pool plus protocol client for one upstream. */
+export interface UpstreamClient {
+  /** Sends one request to `backend`. Rejects with {@linkcode UpstreamError}. */
+  request(backend: Backend, req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Closes idle connections of backends no longer present. */
+  prune(keep: ReadonlySet<string>): void;
+  /** Closes every connection. */
+  close(): void;
+}
