@@ -26,6 +26,12 @@ export interface RunningProxy {
   readonly listening: readonly Listening[];
   /** The active plan (for tests and stats). */
   readonly active: ActivePlan;
+  /**
+   * Activates `plan` fully, swaps it in (requests read the reference once),
+   * then disposes the old one when its in-flight requests are done. Listener
+   * changes (addresses added or removed) are not applied here.
+   */
+  swap(plan: Plan): Promise<void>;
   /** Stops accepting, lets in-flight requests finish, disposes. */
   shutdown(): Promise<void>;
 }
@@ -95,6 +101,15 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     listening,
     get active() {
       return active;
+    },
+    async swap(next: Plan) {
+      const fresh = activate(next, options);
+      const old = active;
+      active = fresh;
+      for (let waited = 0; old.counters.processing > 0 && waited < 30_000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await old.dispose();
     },
     async shutdown() {
       await Promise.allSettled(servers.map((s) => s.shutdown()));
