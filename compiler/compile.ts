@@ -452,6 +452,20 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
     certificates.push({ name, config });
   }
 
+  // Plugins that name upstreams.
+  for (const p of plugins) {
+    if (p.category !== "traffic_splitting") continue;
+    const target = (p.config as { upstream?: string }).upstream;
+    if (target === undefined || target.startsWith("$")) continue;
+    const index = upstreamIndex.get(target);
+    if (index !== undefined) usedUpstreams.add(index);
+    else if (!rawNames("upstreams").has(target)) {
+      diags.push(diag("unknown-reference", ["plugins", p.name, "upstream"], `Upstream "${target}" is not defined`, {
+        hint: didYouMean(target, upstreamConfigs.keys()) ?? "Define it under [upstreams.<name>]",
+      }));
+    }
+  }
+
   // Unused things.
   const anyVariable = locations.some((l) => l.upstream.kind === "variable");
   upstreams.forEach((u, i) => {
