@@ -25,16 +25,16 @@ import type {
   UpstreamRef,
 } from "./plan.ts";
 import { BUILTIN_PLUGINS, PLUGINS } from "./plugins/mod.ts";
-import { type Step, STEPS } from "./plugins/define.ts";
+import type { Step } from "./plugins/define.ts";
 import { buildRouteTable } from "./routes/table.ts";
 import { basicSchema } from "./schema/basic.ts";
 import { certificateSchema } from "./schema/certificate.ts";
-import { remark } from "./schema/common.ts";
+import { PLUGIN_COMMON_FIELDS } from "./schema/common.ts";
 import { locationSchema } from "./schema/location.ts";
 import { serverSchema } from "./schema/server.ts";
 import { storageSchema } from "./schema/storage.ts";
 import { upstreamSchema } from "./schema/upstream.ts";
-import { decodeTable, field, isTable, oneOf, str, table, type TableSchema } from "./schema/types.ts";
+import { decodeTable, isTable, table, type TableSchema } from "./schema/types.ts";
 import { isIPv4, isIPv6 } from "./values/addr.ts";
 import { DEFAULT_HEALTH_CHECK } from "./values/health_check.ts";
 import { computeWeight } from "./values/location_match.ts";
@@ -142,12 +142,6 @@ function expandIncludes(
   return out;
 }
 
-const pluginCommon = {
-  category: field(str(), { doc: "Plugin category.", required: true }),
-  step: field(oneOf(STEPS), { doc: "Step the plugin runs at." }),
-  remark,
-};
-
 function compilePlugin(
   name: string,
   raw: Record<string, unknown>,
@@ -173,7 +167,7 @@ function compilePlugin(
   const schema: TableSchema = table({
     title: `[plugins.<name>] of category "${category}"`,
     doc: def.doc,
-    fields: { ...pluginCommon, ...def.fields },
+    fields: { ...PLUGIN_COMMON_FIELDS, ...def.fields },
     ...(def.aliases ? { aliases: def.aliases } : {}),
   });
   const before = diags.length;

@@ -56,17 +56,26 @@ const FILE_PARAMS = [
 ];
 const MEMORY_PARAMS = ["max_size", "mode"];
 
+/** Where to report problems: the key path of `directory` and the diagnostics sink. */
+export interface ReportTo {
+  /** Key path of the `directory` key. */
+  readonly path: KeyPath;
+  /** Problems are pushed here. */
+  readonly diags: Diagnostic[];
+}
+
 /**
- * Parses the cache `directory` value, pushing problems at `path`.
+ * Parses the cache `directory` value, pushing problems to `at`.
  *
  * @example Usage
  * ```ts
  * import { parseCacheDirectory } from "./_cache_directory.ts";
- * const b = parseCacheDirectory("/opt/cache?levels=1:2&inactive=7d", ["plugins", "c", "directory"], []);
+ * const b = parseCacheDirectory("/opt/cache?levels=1:2&inactive=7d", { path: ["plugins", "c", "directory"], diags: [] });
  * if (b.kind !== "file" || b.levels.join(":") !== "1:2" || b.inactive !== 7 * 86_400_000) throw new Error();
  * ```
  */
-export function parseCacheDirectory(value: string, path: KeyPath, diags: Diagnostic[]): CacheBackend {
+export function parseCacheDirectory(value: string, at: ReportTo): CacheBackend {
+  const { path, diags } = at;
   const q = value.indexOf("?");
   const base = (q >= 0 ? value.slice(0, q) : value).trim();
   const params = new URLSearchParams(q >= 0 ? value.slice(q + 1) : "");

@@ -85,7 +85,7 @@ export const cache = definePlugin({
   },
   compile(config, ctx): CachePlan {
     const at = (key: string) => [...ctx.path, key];
-    const backend = parseCacheDirectory(config.directory, at("directory"), ctx.diags);
+    const backend = parseCacheDirectory(config.directory, { path: at("directory"), diags: ctx.diags });
     if (backend.kind === "file" && backend.path === "") {
       ctx.diags.push(diag("invalid-value", at("directory"), "File cache directory is empty", {
         hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',

@@ -106,7 +106,7 @@ export const jwt = definePlugin({
     const hasKey = config.public_key !== undefined && config.public_key.trim() !== "";
     let publicKey: PemKey | undefined;
     if (hasKey) {
-      publicKey = parsePem(config.public_key, at("public_key"), ctx.diags);
+      publicKey = parsePem(config.public_key, { path: at("public_key"), diags: ctx.diags });
       if (algorithm === undefined || !(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
         ctx.diags.push(diag("unused-key", at("public_key"), "Public key needs an asymmetric algorithm", {
           hint: `Set algorithm to one of: ${KEY_ALGORITHMS.join(", ")}`,
@@ -116,7 +116,7 @@ export const jwt = definePlugin({
     const asymmetric = algorithm !== undefined && (KEY_ALGORITHMS as readonly string[]).includes(algorithm);
     if (jwksUrl === undefined) {
       if (asymmetric && !hasKey) {
-        ctx.diags.push(diag("missing-key", at("public_key"), `Algorithm ${algorithm} needs a public key`, {
+        ctx.diags.push(diag("missing-key", at("public_key"), `Algorithm "${algorithm}" needs a public key`, {
           hint: "Set public_key to the PEM public key, or set jwks_url",
         }));
       } else if (!asymmetric) {
@@ -127,14 +127,14 @@ export const jwt = definePlugin({
         }
         if (algorithm !== undefined && !(SECRET_ALGORITHMS as readonly string[]).includes(algorithm)) {
           ctx.diags.push(
-            diag("unsupported-value", at("algorithm"), `Algorithm ${algorithm} is not supported with a secret`, {
+            diag("unsupported-value", at("algorithm"), `Algorithm "${algorithm}" is not supported with a secret`, {
               hint: "Use HS256 or HS512, or set public_key/jwks_url",
             }),
           );
         }
       }
     }
-    if (config.auth_path !== "" && secret === undefined) {
+    if (config.auth_path !== "" && secret === undefined && (jwksUrl !== undefined || asymmetric)) {
       ctx.diags.push(diag("missing-key", at("secret"), "Auth path needs a secret to sign tokens", {
         hint: "Set secret, or remove auth_path",
       }));
@@ -155,7 +155,8 @@ export const jwt = definePlugin({
   },
 });
 
-function parsePem(text: string, path: KeyPath, diags: Diagnostic[]): PemKey | undefined {
+function parsePem(text: string, at: { readonly path: KeyPath; readonly diags: Diagnostic[] }): PemKey | undefined {
+  const { path, diags } = at;
   const m = PEM.exec(text.trim());
   if (!m) {
     diags.push(diag("invalid-value", path, "Public key is not a PEM block", {

@@ -86,7 +86,9 @@ export const PLUGINS: ReadonlyMap<string, PluginDefinition> = new Map(
 
 /** A plugin table as written in TOML: `category` plus the plugin's keys. */
 export interface RawPlugin {
+  /** The plugin category. */
   readonly category: string;
+  /** The plugin's own keys (and `remark`). */
   readonly [key: string]: unknown;
 }
 

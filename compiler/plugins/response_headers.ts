@@ -4,7 +4,7 @@
  * @module
  */
 import { diag } from "../diagnostic.ts";
-import { array, field, oneOf, parsed } from "../schema/types.ts";
+import { array, field, oneOf, type Parsed, parsed } from "../schema/types.ts";
 import { type HeaderLine, headerLine, headerName } from "../values/header.ts";
 import { compileTemplate, type Template } from "../values/template.ts";
 import { headerNameType } from "./_types.ts";
@@ -34,11 +34,11 @@ export interface ResponseHeadersPlan {
   readonly mode: "response" | "upstream";
 }
 
-function renamePair(text: string) {
+function renamePair(text: string): Parsed<readonly [string, string]> {
   const colon = text.indexOf(":");
   if (colon < 0) {
     return {
-      ok: false as const,
+      ok: false,
       message: `Rename ${JSON.stringify(text)} has no ":"`,
       hint: 'Write "Old-Name:New-Name"',
     };
@@ -47,11 +47,12 @@ function renamePair(text: string) {
   if (!from.ok) return from;
   const to = headerName(text.slice(colon + 1).trim());
   if (!to.ok) return to;
-  return { ok: true as const, value: [from.value, to.value] as const };
+  return { ok: true, value: [from.value, to.value] };
 }
 
-const writes = (lines: readonly HeaderLine[]): HeaderWrite[] =>
-  lines.map(([name, value]) => ({ name, value: compileTemplate(value) }));
+function writes(lines: readonly HeaderLine[]): HeaderWrite[] {
+  return lines.map(([name, value]) => ({ name, value: compileTemplate(value) }));
+}
 
 /** The `response_headers` plugin. */
 export const responseHeaders = definePlugin({
