@@ -332,14 +332,22 @@ function randomLocationsToml(rand: () => number, n: number): string {
   };
   const lines: string[] = [];
   const names: string[] = [];
+  const hosted: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `l${i}`;
     names.push(name);
     lines.push(`[locations.${name}]`);
     const pk = rand();
+    // A catch-all ("/" or no path, no host, no condition) with a high explicit
+    // weight would win every request; only specific locations get weights.
+    let specific = true;
     if (pk < 0.3) lines.push(`path = ${JSON.stringify("=" + segs())}`);
-    else if (pk < 0.7) lines.push(`path = ${JSON.stringify(rand() < 0.05 ? "/" : segs())}`);
-    else if (pk < 0.85) lines.push(`path = ${JSON.stringify("~" + pick(PATH_REGEXES))}`);
+    else if (pk < 0.7) {
+      const root = rand() < 0.05;
+      if (root) specific = false;
+      lines.push(`path = ${JSON.stringify(root ? "/" : segs())}`);
+    } else if (pk < 0.85) lines.push(`path = ${JSON.stringify("~" + pick(PATH_REGEXES))}`);
+    else specific = false;
     const hk = rand();
     if (hk < 0.3) {
       const items: string[] = [];
@@ -352,12 +360,21 @@ function randomLocationsToml(rand: () => number, n: number): string {
     } else if (hk < 0.45) lines.push(`host = ${JSON.stringify("*." + pick(HOSTS))}`);
     else if (hk < 0.55) lines.push(`host = ${JSON.stringify("~" + pick(HOST_REGEXES))}`);
     else if (hk < 0.6) lines.push(`host = ${JSON.stringify(`${pick(HOSTS)}, *.${pick(HOSTS)}, ~${pick(HOST_REGEXES)}`)}`);
-    if (rand() < 0.1) lines.push(`match_headers = [${JSON.stringify(rand() < 0.5 ? "x-v:1" : "x-c")}]`);
+    if (hk < 0.6) {
+      specific = true;
+      hosted.push(name);
+    }
+    if (rand() < 0.1) {
+      lines.push(`match_headers = [${JSON.stringify(rand() < 0.5 ? "x-v:1" : "x-c")}]`);
+      specific = true;
+    }
     if (rand() < 0.05) lines.push(`match_query = [${JSON.stringify(rand() < 0.5 ? "q:1" : "q")}]`);
     if (rand() < 0.05) lines.push(`match_cookies = ["s"]`);
-    if (rand() < 0.2) lines.push(`weight = ${Math.floor(rand() * 1200)}`);
+    if (specific && rand() < 0.2) lines.push(`weight = ${Math.floor(rand() * 1200)}`);
   }
   lines.push("[servers.s]", 'addr = "127.0.0.1:6188"', `locations = ${toml(names)}`);
+  // A second server with host-bound locations only, so that lookups also miss.
+  lines.push("[servers.t]", 'addr = "127.0.0.1:6189"', `locations = ${toml(hosted)}`);
   return lines.join("\n");
 }
 
@@ -382,26 +399,34 @@ Deno.test("lookupRoute() agrees with lookupLinear() on 2000 random locations and
   const seed = Number(Deno.env.get("ROUTES_SEED") ?? Math.floor(Math.random() * 2 ** 32));
   try {
     const rand = prng(seed);
-    const r = compileServer(randomLocationsToml(rand, 2000));
-    assert.equal(r.ranked.length, 2000);
+    const text = randomLocationsToml(rand, 2000);
+    const all = compileServer(text, "s");
+    const hostOnly = compileServer(text, "t");
+    assert.equal(all.ranked.length, 2000);
     // The rank order is the compiler's: weights never increase.
-    for (let i = 1; i < r.ranked.length; i++) assert.ok(r.ranked[i - 1]!.weight >= r.ranked[i]!.weight);
-    let matched = 0;
-    const winners = new Set<number>();
+    for (let i = 1; i < all.ranked.length; i++) assert.ok(all.ranked[i - 1]!.weight >= all.ranked[i]!.weight);
+    const stats = [all, hostOnly].map(() => ({ matched: 0, winners: new Set<number>() }));
     for (let i = 0; i < 5000; i++) {
       const init = randomRequest(rand);
       const req = request(init);
-      const compiled = lookupRoute(r.server.routes, r.ranked, req);
-      const linear = lookupLinear(r.ranked, req);
-      assert.equal(compiled, linear, `request ${JSON.stringify(init)}: compiled ${compiled}, linear ${linear}`);
-      if (linear >= 0) {
-        matched++;
-        winners.add(linear);
-      }
+      [all, hostOnly].forEach((r, n) => {
+        const compiled = lookupRoute(r.server.routes, r.ranked, req);
+        const linear = lookupLinear(r.ranked, req);
+        assert.equal(compiled, linear, `server ${r.server.name}, request ${JSON.stringify(init)}: compiled ${compiled}, linear ${linear}`);
+        if (linear >= 0) {
+          stats[n]!.matched++;
+          stats[n]!.winners.add(linear);
+        }
+      });
     }
-    // The generator must exercise the table, not only its misses.
-    assert.ok(matched > 2500, `only ${matched} of 5000 requests matched`);
-    assert.ok(winners.size > 40, `only ${winners.size} distinct winners`);
+    // The generator must exercise the table: many winners, and some misses.
+    const [s, t] = stats as [typeof stats[0], typeof stats[0]];
+    assert.ok(s.winners.size > 40, `only ${s.winners.size} distinct winners`);
+    assert.ok(t.winners.size > 40, `only ${t.winners.size} distinct winners`);
+    assert.ok(t.matched > 500 && t.matched < 4900, `${t.matched} of 5000 requests matched a host-bound location`);
+    if (Deno.env.get("ROUTES_VERBOSE")) {
+      console.log({ seed, all: [s.matched, s.winners.size], hostOnly: [t.matched, t.winners.size] });
+    }
   } catch (e) {
     console.error(`Random routing test failed with seed ${seed}; rerun with ROUTES_SEED=${seed}`);
     throw e;
