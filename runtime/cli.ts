@@ -7,6 +7,8 @@ import { parseArgs } from "node:util";
 import { checkConfig } from "../compiler/check.ts";
 import { type Format, formatGithub, formatJson, formatText } from "../compiler/format.ts";
 import type { Plan } from "../compiler/plan.ts";
+import { startProxy } from "./start.ts";
+import { startWorkers, workerCount } from "./workers.ts";
 
 const VERSION = "0.1.0";
 
@@ -88,8 +90,39 @@ export async function main(args: readonly string[]): Promise<number> {
     );
   }
   if (command === "check" || !result.plan) return result.exitCode;
-  console.log(summary(result.plan));
-  console.error("The runtime is not built yet: the plan above compiled, nothing is served.");
+  return await run(result.plan);
+}
+
+/** Serves a plan until SIGINT/SIGTERM, then shuts down gracefully. */
+async function run(plan: Plan): Promise<number> {
+  const count = workerCount(plan);
+  let stop: () => Promise<void>;
+  try {
+    if (count <= 1) {
+      const proxy = await startProxy(plan);
+      for (const l of proxy.listening) console.error(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
+      stop = () => proxy.shutdown();
+    } else {
+      const group = await startWorkers(plan, count);
+      for (const s of plan.servers) {
+        console.error(
+          `server ${s.name} listening on ${
+            s.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
+          } with ${count} workers`,
+        );
+      }
+      stop = () => group.shutdown();
+    }
+  } catch (e) {
+    console.error(`Cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  const done = Promise.withResolvers<void>();
+  const onSignal = () => done.resolve();
+  for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, onSignal);
+  await done.promise;
+  console.error("shutting down");
+  await stop();
   return 0;
 }
 

@@ -127,7 +127,8 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
       return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
     } catch (e) {
-      up.end(backend, undefined);
+      // A client that went away says nothing about the backend (499 is not a failure status).
+      up.end(backend, e instanceof UpstreamError && e.kind === "aborted" ? 499 : undefined);
       const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent;
       if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
         tried.add(backend.addr);

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { array, bool, duration, field, int, oneOf, size, str, table } from "./types.ts";
+import { ipNet } from "../values/ip.ts";
+import { array, bool, duration, field, int, oneOf, parsed, size, str, table } from "./types.ts";
 
 /** Webhook event categories. */
 export const WEBHOOK_EVENTS = [
@@ -68,7 +69,7 @@ export const basicSchema = table({
       default: 128,
       unit: "connections",
     }),
-    trusted_proxies: field(array(str()), {
+    trusted_proxies: field(array(parsed("IP or CIDR", ipNet)), {
       doc:
         "IPs or CIDRs whose `X-Forwarded-For` / `X-Real-IP` are trusted. When unset, those headers are trusted from anyone.",
     }),

@@ -73,7 +73,12 @@ export type UpstreamErrorKind =
 /** A failed exchange. */
 export class UpstreamError extends Error {
   /** Creates the error. */
-  constructor(readonly kind: UpstreamErrorKind, message: string, readonly requestSent: boolean, options?: ErrorOptions) {
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    readonly requestSent: boolean,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "UpstreamError";
   }

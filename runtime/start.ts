@@ -1,0 +1,84 @@
+/**
+ * Starting the proxy in this isolate: live upstreams, plugin environment,
+ * listeners.
+ *
+ * @module
+ */
+import type { Plan } from "../compiler/plan.ts";
+import { VERSION } from "./errors.ts";
+import { type RunningProxy, serve } from "./serve.ts";
+import { createUpstreams } from "./upstreams.ts";
+
+const startedAt = Date.now();
+
+/** Options of {@linkcode startProxy}. */
+export interface StartOptions {
+  readonly reusePort?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** Serves `plan`; the returned proxy's shutdown also closes upstream pools. */
+export async function startProxy(plan: Plan, options: StartOptions = {}): Promise<RunningProxy> {
+  const upstreams = createUpstreams({
+    poolSize: plan.basic.upstream_keepalive_pool_size,
+    ...(plan.basic.trusted_proxies ? { trustedProxies: plan.basic.trusted_proxies } : {}),
+    onBackendStatus(upstream, backend, healthy) {
+      console.error(`upstream ${upstream}(${backend.addr}) becomes ${healthy ? "healthy" : "unhealthy"}`);
+    },
+    onDiscoverFail(upstream, error) {
+      console.error(`upstream ${upstream}: discovery failed: ${error.message}`);
+    },
+  });
+  let proxy: RunningProxy | undefined;
+  const env = {
+    stats(): Record<string, unknown> {
+      const active = proxy?.active;
+      const mem = Deno.memoryUsage();
+      return {
+        processing: active?.counters.processing ?? 0,
+        accepted: active?.counters.accepted ?? 0,
+        location_processing: Object.fromEntries(
+          [...(active?.servers.values() ?? [])].flatMap((s) => s.locations.map((l) => [l.plan.name, l.processing])),
+        ),
+        location_accepted: Object.fromEntries(
+          [...(active?.servers.values() ?? [])].flatMap((s) => s.locations.map((l) => [l.plan.name, l.accepted])),
+        ),
+        hostname: Deno.hostname(),
+        version: VERSION,
+        deno_version: Deno.version.deno,
+        start_time: Math.floor(startedAt / 1000),
+        uptime: Math.floor((Date.now() - startedAt) / 1000),
+        memory_mb: Math.round(mem.rss / 1024 / 1024),
+        memory: `${Math.round(mem.rss / 1024 / 1024)} MiB`,
+        heap_used_mb: Math.round(mem.heapUsed / 1024 / 1024),
+        arch: Deno.build.arch,
+        cpus: navigator.hardwareConcurrency,
+        pid: Deno.pid,
+      };
+    },
+  };
+  try {
+    proxy = await serve(plan, {
+      upstreams,
+      env,
+      warn: (m) => console.error(`warning: ${m}`),
+      ...(options.reusePort ? { reusePort: true } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  } catch (e) {
+    await upstreams.dispose();
+    throw e;
+  }
+  const inner = proxy;
+  return {
+    listening: inner.listening,
+    get active() {
+      return inner.active;
+    },
+    swap: (p) => inner.swap(p),
+    async shutdown() {
+      await inner.shutdown();
+      await upstreams.dispose();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Turns an {@linkcode UpstreamRequest} into the bytes of its first write: the head, coalesced with the whole body
+ * when it is small and has a content-length, or with the first chunk otherwise. The rest of the body is left to the
+ * pump.
+ *
+ * @module
+ */
+
+import { type BodyPump, frameChunk } from "./http1_body.ts";
+import { buildRequestHead, latin1Encode, type RequestFraming } from "./http1_head.ts";
+import { UpstreamError, type UpstreamRequest } from "./types.ts";
+
+/** A body with a content-length up to this size is read whole and sent with the head (and can be replayed). */
+const SMALL_BODY = 64 * 1024;
+/** A first chunk up to this size is copied behind the head to save a write. */
+const COALESCE = 16 * 1024;
+
+/** A request ready to write. */
+export interface PreparedRequest {
+  /** The first write: the head, maybe followed by body bytes. */
+  readonly first: Uint8Array;
+  /** A second write (a first body chunk too large to coalesce), or null. */
+  readonly second: Uint8Array | null;
+  /** The rest of the body, or null when `first` and `second` hold it all. */
+  readonly pump: BodyPump | null;
+  /** The whole request is in memory: it can be sent again on another connection. */
+  readonly replayable: boolean;
+}
+
+/**
+ * Prepares a request: builds the head and reads as much of the body as goes with it.
+ *
+ * A body with a `content-length` is sent raw; without one it is sent chunked. A request with an `expect` header
+ * sends its head alone (the body waits for the pump).
+ *
+ * @param req The request.
+ * @param host `host` value to add when the request has none.
+ * @returns The prepared request.
+ * @throws {UpstreamError} Kind "protocol" for an unsendable request (bad method, target or content-length),
+ *   "aborted" when reading the request body fails or its length disagrees with `content-length`.
+ */
+export async function prepareRequest(req: UpstreamRequest, host: string): Promise<PreparedRequest> {
+  const { method, headers, body } = req;
+  if (body === null) {
+    const zeroLength = needsLength(method) && !headers.has("content-length");
+    const head = build(req, { host, framing: "none", zeroLength });
+    return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
+  }
+  const reader = body.getReader();
+  try {
+    const lengthText = headers.get("content-length");
+    const expectContinue = headers.has("expect");
+    if (lengthText !== null) {
+      const length = parseLength(lengthText);
+      const head = build(req, { host, framing: "length", zeroLength: false });
+      if (expectContinue) {
+        return {
+          first: latin1Encode(head, 0),
+          second: null,
+          pump: { reader, chunked: false, remaining: length },
+          replayable: false,
+        };
+      }
+      if (length <= SMALL_BODY) return await readWhole(reader, head, length);
+      const chunk = await readChunk(reader);
+      if (chunk === null) throw shortBody();
+      if (chunk.length > length) throw longBody();
+      const pump = { reader, chunked: false, remaining: length - chunk.length };
+      if (chunk.length <= COALESCE) return { first: join(head, chunk), second: null, pump, replayable: false };
+      return { first: latin1Encode(head, 0), second: chunk, pump, replayable: false };
+    }
+    if (expectContinue) {
+      const head = build(req, { host, framing: "chunked", zeroLength: false });
+      return {
+        first: latin1Encode(head, 0),
+        second: null,
+        pump: { reader, chunked: true, remaining: 0 },
+        replayable: false,
+      };
+    }
+    const chunk = await readChunk(reader);
+    if (chunk === null) {
+      // An empty stream: say so with a length rather than an empty chunked body.
+      reader.releaseLock();
+      const head = build(req, { host, framing: "none", zeroLength: true });
+      return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
+    }
+    const head = build(req, { host, framing: "chunked", zeroLength: false });
+    const pump = { reader, chunked: true, remaining: 0 };
+    const framed = frameChunk(chunk);
+    if (framed.length <= COALESCE) return { first: join(head, framed), second: null, pump, replayable: false };
+    return { first: latin1Encode(head, 0), second: framed, pump, replayable: false };
+  } catch (error) {
+    reader.cancel(error).catch(ignore);
+    throw error;
+  }
+}
+
+function ignore(): void {}
+
+function build(
+  req: UpstreamRequest,
+  options: { host: string; framing: RequestFraming; zeroLength: boolean },
+): string {
+  try {
+    return buildRequestHead(req.method, req.target, req.headers, options);
+  } catch (error) {
+    throw new UpstreamError("protocol", (error as Error).message, false, { cause: error });
+  }
+}
+
+function needsLength(method: string): boolean {
+  return method === "POST" || method === "PUT" || method === "PATCH";
+}
+
+function parseLength(text: string): number {
+  let n = 0;
+  const s = text.trim();
+  if (s.length === 0 || s.length > 15) throw badLength(text);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) throw badLength(text);
+    n = n * 10 + c - 48;
+  }
+  return n;
+}
+
+function badLength(text: string): UpstreamError {
+  return new UpstreamError("protocol", `Cannot send request: invalid content-length "${text}"`, false);
+}
+
+function shortBody(): UpstreamError {
+  return new UpstreamError("aborted", "Cannot send request body: shorter than content-length", false);
+}
+
+function longBody(): UpstreamError {
+  return new UpstreamError("aborted", "Cannot send request body: longer than content-length", false);
+}
+
+/** Reads the next non-empty chunk, or null at the end. */
+async function readChunk(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | null> {
+  for (;;) {
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (error) {
+      throw new UpstreamError("aborted", "Cannot read request body: stream failed", false, { cause: error });
+    }
+    if (r.done) return null;
+    if (r.value.length > 0) return r.value;
+  }
+}
+
+async function readWhole(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  head: string,
+  length: number,
+): Promise<PreparedRequest> {
+  const out = latin1Encode(head, length);
+  let off = head.length;
+  while (off < out.length) {
+    const chunk = await readChunk(reader);
+    if (chunk === null) throw shortBody();
+    if (chunk.length > out.length - off) throw longBody();
+    out.set(chunk, off);
+    off += chunk.length;
+  }
+  reader.releaseLock();
+  return { first: out, second: null, pump: null, replayable: true };
+}
+
+function join(head: string, data: Uint8Array): Uint8Array {
+  const out = latin1Encode(head, data.length);
+  out.set(data, head.length);
+  return out;
+}

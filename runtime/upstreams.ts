@@ -1,0 +1,92 @@
+/**
+ * Live upstreams for the pipeline: the registry (balancer, health,
+ * discovery, circuit breaker, kept across reloads) joined to the HTTP/1.1
+ * client, and adapted to {@linkcode ActiveUpstream}.
+ *
+ * @module
+ */
+import type { UpstreamPlan } from "../compiler/plan.ts";
+import { ipInList } from "../compiler/values/ip.ts";
+import type { ActiveUpstream } from "./active.ts";
+import type { UpstreamProvider } from "./activate.ts";
+import type { RequestContext } from "./context.ts";
+import { hashKey } from "./upstream/balancer.ts";
+import { createHttp1Client } from "./upstream/http1.ts";
+import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./upstream/registry.ts";
+import type { Backend } from "./upstream/types.ts";
+import type { IpNet } from "../compiler/values/ip.ts";
+
+/** Options of {@linkcode createUpstreams}. */
+export interface UpstreamsOptions extends RegistryEvents {
+  /** Idle keep-alive connections per backend (`basic.upstream_keepalive_pool_size`). */
+  readonly poolSize?: number;
+  /** `basic.trusted_proxies`: whose X-Forwarded-For counts for `hash:ip`. */
+  readonly trustedProxies?: readonly IpNet[];
+}
+
+/** A provider plus the registry's shutdown. */
+export interface Upstreams extends UpstreamProvider {
+  /** The registry (tests, stats). */
+  readonly registry: UpstreamRegistry;
+  /** Closes every pool and timer. */
+  dispose(): Promise<void>;
+}
+
+function transparentBackend(ctx: RequestContext, tls: boolean): Backend {
+  const port = tls ? 443 : 80;
+  const host = ctx.host;
+  return { host, port, weight: 1, addr: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}` };
+}
+
+function adapt(state: UpstreamState, trusted: ((ip: string) => boolean) | undefined): ActiveUpstream {
+  const plan = state.plan;
+  const algo = plan.algo;
+  const transparent = plan.discovery === "transparent";
+  return {
+    plan,
+    client: state.client,
+    pick(ctx, tried) {
+      if (transparent) return transparentBackend(ctx, plan.tls);
+      const key = algo.kind === "hash"
+        ? hashKey(algo, {
+          path: ctx.path,
+          uri: ctx.uri,
+          clientIp: algo.by === "ip" ? ctx.clientIp(trusted) : "",
+          header: (n) => ctx.req.headers.get(n) ?? undefined,
+          cookie: (n) => ctx.cookie(n),
+          query: (n) => ctx.query(n),
+        })
+        : undefined;
+      return state.pick(key, tried);
+    },
+    begin(b) {
+      if (!transparent) state.begin(b);
+    },
+    end(b, status) {
+      if (!transparent) state.end(b, status);
+    },
+  };
+}
+
+/** Creates the live-upstream provider. */
+export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
+  const registry = new UpstreamRegistry({
+    ...options,
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    createClient: (o) => createHttp1Client(o),
+  });
+  const nets = options.trustedProxies;
+  const trusted = nets && nets.length ? (ip: string) => ipInList(nets, ip) : undefined;
+  return {
+    registry,
+    acquire(plan: UpstreamPlan) {
+      return adapt(registry.acquire(plan), trusted);
+    },
+    release(plan: UpstreamPlan) {
+      void registry.release(plan.key);
+    },
+    dispose() {
+      return registry.dispose();
+    },
+  };
+}

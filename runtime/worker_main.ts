@@ -1,0 +1,49 @@
+/**
+ * Entry of a worker isolate: receives a Plan, serves it with SO_REUSEPORT
+ * so the kernel spreads connections across workers, and answers
+ * `swap` and `shutdown` messages.
+ *
+ * @module
+ */
+import type { Plan } from "../compiler/plan.ts";
+import { startProxy } from "./start.ts";
+import type { RunningProxy } from "./serve.ts";
+
+/** Messages from the main isolate. */
+export type WorkerMessage =
+  | { readonly type: "start"; readonly plan: Plan }
+  | { readonly type: "swap"; readonly plan: Plan }
+  | { readonly type: "shutdown" };
+
+/** Messages to the main isolate. */
+export type WorkerReply =
+  | { readonly type: "started"; readonly listening: RunningProxy["listening"] }
+  | { readonly type: "swapped" }
+  | { readonly type: "stopped" }
+  | { readonly type: "error"; readonly message: string };
+
+let proxy: RunningProxy | undefined;
+const self = globalThis as unknown as {
+  onmessage: (e: MessageEvent<WorkerMessage>) => void;
+  postMessage(m: WorkerReply): void;
+  close(): void;
+};
+
+self.onmessage = async (e) => {
+  const m = e.data;
+  try {
+    if (m.type === "start") {
+      proxy = await startProxy(m.plan, { reusePort: true });
+      self.postMessage({ type: "started", listening: proxy.listening });
+    } else if (m.type === "swap") {
+      await proxy?.swap(m.plan);
+      self.postMessage({ type: "swapped" });
+    } else {
+      await proxy?.shutdown();
+      self.postMessage({ type: "stopped" });
+      self.close();
+    }
+  } catch (err) {
+    self.postMessage({ type: "error", message: (err as Error).message });
+  }
+};
