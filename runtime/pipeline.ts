@@ -14,6 +14,7 @@ import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from ".
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { render } from "./variables.ts";
+import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import { type Backend, UpstreamError } from "./upstream/types.ts";
 
@@ -125,7 +126,9 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       ctx.timings.upstreamResponse = res.responseTime;
       const out = new Headers(res.headers);
       for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
-      return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+      const response = new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+      if (res.trailers) responseTrailers.set(response, res.trailers);
+      return response;
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status).
       up.end(backend, e instanceof UpstreamError && e.kind === "aborted" ? 499 : undefined);

@@ -52,7 +52,14 @@ for (
   const r = await step(name, [...args]);
   if (!r.ok) failures.push(name);
 }
-const tests = await step("tests", ["test", "--allow-all", "--unstable-net", "--doc", "--no-check=remote"]);
+const tests = await step("tests", [
+  "test",
+  "--allow-all",
+  "--unstable-net",
+  "--unstable-no-legacy-abort",
+  "--doc",
+  "--no-check=remote",
+]);
 // deno-lint-ignore no-control-regex
 const m = /(\d+) passed[^\n]*?\|\s*(\d+) failed/.exec(tests.out.replace(/\x1b\[[0-9;]*m/g, ""));
 const passed = m ? Number(m[1]) : 0;

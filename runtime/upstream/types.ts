@@ -57,6 +57,8 @@ export interface UpstreamResponse {
   readonly connectTime: number;
   /** Time from request start to response head, ms. */
   readonly responseTime: number;
+  /** Trailers, when the protocol carries them (chunked HTTP/1.1, HTTP/2). */
+  readonly trailers?: Promise<Headers>;
 }
 
 /** Why an exchange failed; decides the status (502 / 504) and whether a retry is allowed. */
