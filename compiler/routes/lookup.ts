@@ -1,46 +1,103 @@
 /**
  * Route lookup in a compiled {@linkcode RouteTable}: no regex compiled, no
- * URL parsed, no per-request allocation beyond the lower-cased host and
- * prefix probes.
+ * URL parsed, no string built except the lower-cased host. The host trees
+ * are walked backwards along the host, each path index reached forward
+ * along the path; locations are looked at only when the walk cannot prove
+ * the match (regexes, conditions).
  *
  * @module
  */
 import { locationMatches, type Matchable, type RouteRequest } from "./match.ts";
-import type { PathIndex, RouteTable } from "./table.ts";
+import type { HostNode, PathIndex, PathNode, RouteTable } from "./table.ts";
 
+/**
+ * The first rank in `list` (ascending) below `best` whose location matches.
+ * With `plain`, a plain location is a match without looking at it.
+ */
 function firstIn(
-  list: readonly number[] | undefined,
+  list: readonly number[],
   best: number,
+  plain: Uint8Array | undefined,
   ranked: readonly Matchable[],
   req: RouteRequest,
   lower: string,
 ): number {
-  if (list === undefined) return best;
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!;
     if (r >= best) return best;
-    if (locationMatches(ranked[r]!, req, lower)) return r;
+    if ((plain !== undefined && plain[r] === 1) || locationMatches(ranked[r]!, req, lower)) return r;
   }
   return best;
 }
 
+/**
+ * Walks one host bucket's tree along the path. `plain` is set for buckets
+ * whose host selector is known to match (exact, suffix, none).
+ */
 function scan(
   index: PathIndex | undefined,
   best: number,
+  plain: Uint8Array | undefined,
   ranked: readonly Matchable[],
   req: RouteRequest,
   lower: string,
 ): number {
-  if (index === undefined) return best;
+  if (index === undefined || index.minRank >= best) return best;
   const path = req.path;
-  if (index.exact.size) best = firstIn(index.exact.get(path), best, ranked, req, lower);
-  const lengths = index.prefixLengths;
-  for (let i = 0; i < lengths.length; i++) {
-    const n = lengths[i]!;
-    if (n > path.length) break;
-    best = firstIn(index.prefixes.get(n === path.length ? path : path.slice(0, n)), best, ranked, req, lower);
+  const end = path.length;
+  let node: PathNode = index.root;
+  let pos = 0;
+  while (node.minRank < best) {
+    if (node.prefix !== undefined) best = firstIn(node.prefix, best, plain, ranked, req, lower);
+    if (pos === end) {
+      if (node.exact !== undefined) best = firstIn(node.exact, best, plain, ranked, req, lower);
+      break;
+    }
+    const child = node.children?.get(path.charCodeAt(pos));
+    if (child === undefined || !path.startsWith(child.label, pos)) break;
+    pos += child.label.length;
+    node = child;
   }
-  return firstIn(index.rest, best, ranked, req, lower);
+  const rest = index.rest;
+  return rest.length === 0 ? best : firstIn(rest, best, undefined, ranked, req, lower);
+}
+
+/**
+ * Walks a host tree backwards along `text` and scans every path index it
+ * reaches: `suffix` indexes while text is left before the node (all of them
+ * with `suffixAtEnd`), the `exact` index when the whole text is used.
+ */
+function walkHosts(
+  root: HostNode,
+  text: string,
+  suffixAtEnd: boolean,
+  best: number,
+  plain: Uint8Array | undefined,
+  ranked: readonly Matchable[],
+  req: RouteRequest,
+  lower: string,
+): number {
+  let node = root;
+  let pos = text.length;
+  while (node.minRank < best) {
+    if (pos === 0) {
+      if (node.exact !== undefined) best = scan(node.exact, best, plain, ranked, req, lower);
+      if (suffixAtEnd && node.suffix !== undefined) best = scan(node.suffix, best, plain, ranked, req, lower);
+      break;
+    }
+    if (node.suffix !== undefined) best = scan(node.suffix, best, plain, ranked, req, lower);
+    const child = node.children?.get(text.charCodeAt(pos - 1));
+    if (child === undefined) break;
+    const label = child.label;
+    const n = label.length;
+    if (n > pos) break;
+    let k = 1;
+    while (k < n && label.charCodeAt(k) === text.charCodeAt(pos - 1 - k)) k++;
+    if (k < n) break;
+    pos -= n;
+    node = child;
+  }
+  return best;
 }
 
 /**
@@ -60,14 +117,11 @@ function scan(
 export function lookupRoute(table: RouteTable, ranked: readonly Matchable[], req: RouteRequest): number {
   const host = req.host;
   const lower = host.toLowerCase();
-  let best = Infinity;
-  if (table.exactHosts.size) best = scan(table.exactHosts.get(lower), best, ranked, req, lower);
-  if (table.suffixHosts.size) {
-    for (let i = lower.indexOf(".", 1); i > 0; i = lower.indexOf(".", i + 1)) {
-      best = scan(table.suffixHosts.get(lower.slice(i)), best, ranked, req, lower);
-    }
-  }
-  best = scan(table.regexHosts, best, ranked, req, lower);
-  best = scan(table.anyHost, best, ranked, req, lower);
+  const plain = table.plain;
+  let best = walkHosts(table.hosts, lower, false, Infinity, plain, ranked, req, lower);
+  best = scan(table.anyHost, best, plain, ranked, req, lower);
+  // Regex hosts last: a good rank found elsewhere spares their regexes.
+  best = walkHosts(table.regexHostSuffixes, host, true, best, undefined, ranked, req, lower);
+  best = scan(table.regexHosts, best, undefined, ranked, req, lower);
   return best === Infinity ? -1 : best;
 }

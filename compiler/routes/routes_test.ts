@@ -3,6 +3,7 @@ import { compileSources } from "../compile.ts";
 import type { LocationPlan, Plan, ServerPlan } from "../plan.ts";
 import { lookupLinear } from "./linear.ts";
 import { lookupRoute } from "./lookup.ts";
+import { literalPrefix, literalSuffix } from "./table.ts";
 import { captures, type RouteRequest } from "./match.ts";
 
 /** A lookup under test: the rank of the winning location, or -1. */
@@ -67,7 +68,9 @@ interface Routing {
 /** Compiles one server over `locs` (so ordering is the compiler's real weight order). */
 function compileServer(text: string, serverName = "s"): Routing {
   const { plan, diagnostics } = compileSources([{ file: "routes.toml", text }]);
-  if (!plan) throw new Error(`Config does not compile: ${JSON.stringify(diagnostics.filter((d) => d.severity === "error"))}`);
+  if (!plan) {
+    throw new Error(`Config does not compile: ${JSON.stringify(diagnostics.filter((d) => d.severity === "error"))}`);
+  }
   const server = plan.servers.find((s) => s.name === serverName)!;
   return { plan, server, ranked: server.locations.map((i) => plan.locations[i]!) };
 }
@@ -269,7 +272,11 @@ for (const [name, lookup] of LOOKUPS) {
 
   Deno.test(`${name}: lookupRoute() finds matches across host buckets in config order (rows 26–27)`, () => {
     // Pingap's host index returns candidates; here every candidate that also matches.
-    assert.deepEqual(allMatches(lookup, hostIndex, { host: "api.example.com", path: "/api" }), ["any_api", "exact", "wild"]);
+    assert.deepEqual(allMatches(lookup, hostIndex, { host: "api.example.com", path: "/api" }), [
+      "any_api",
+      "exact",
+      "wild",
+    ]);
     assert.deepEqual(allMatches(lookup, hostIndex, { host: "other.example.com", path: "/api" }), ["any_api", "wild"]);
     assert.deepEqual(allMatches(lookup, hostIndex, { host: "foo.bar", path: "/api" }), ["any_api", "re"]);
     assert.deepEqual(allMatches(lookup, hostIndex, { host: "zzz", path: "/api" }), ["any_api"]);
@@ -281,7 +288,9 @@ for (const [name, lookup] of LOOKUPS) {
       ["any", "exact"],
     );
     assert.deepEqual(allMatches(lookup, { wild: { host: "*.example.com" } }, { host: "example.com", path: "/" }), []);
-    assert.deepEqual(allMatches(lookup, { wild: { host: "*.example.com" } }, { host: "a.example.com", path: "/" }), ["wild"]);
+    assert.deepEqual(allMatches(lookup, { wild: { host: "*.example.com" } }, { host: "a.example.com", path: "/" }), [
+      "wild",
+    ]);
   });
 
   Deno.test(`${name}: lookupRoute() matches a location listing several host kinds once`, () => {
@@ -292,6 +301,46 @@ for (const [name, lookup] of LOOKUPS) {
     assert.equal(winner(lookup, r, { host: "c.com", path: "/x" }), "other");
   });
 }
+
+Deno.test("literalPrefix() takes the literal text after ^ that every match starts with", () => {
+  const cases: [RegExp, string][] = [
+    [/^\/api\/(\d+)$/u, "/api/"],
+    [/^\/api$/, "/api"],
+    [/^\/x\.y/, "/x.y"],
+    [/^\/ab?/, "/a"],
+    [/^\/ab*/, "/a"],
+    [/^\/ab+/, "/a"],
+    [/^\/ab{2}/, "/a"],
+    [/^\/a[bc]/, "/a"],
+    [/^\/a\d/, "/a"],
+    [/\/api/, ""],
+    [/^\/api|^\/users/, ""],
+    [/^\/api/i, ""],
+    [/^\/api/m, ""],
+    [/^(?:\/api)/, ""],
+  ];
+  for (const [re, want] of cases) assert.equal(literalPrefix(re), want, String(re));
+});
+
+Deno.test("literalSuffix() takes the literal text before $ that every match ends with", () => {
+  const cases: [RegExp, string][] = [
+    [/^(?<name>.+)\.example\.com$/u, ".example.com"],
+    [/^api\.example\.com$/, "api.example.com"],
+    [/example\.com$/, "example.com"],
+    [/ab?c$/, "c"],
+    [/a{2}c$/, "c"],
+    [/[a.]com$/, "com"],
+    [/a\dcom$/, "com"],
+    [/a\\.com$/, "com"],
+    [/example\.com/, ""],
+    [/a\$/, ""],
+    [/a|b\.com$/, ""],
+    [/\.com$/i, ""],
+    [/\.com$/m, ""],
+    [/(?:\.com)$/, ""],
+  ];
+  for (const [re, want] of cases) assert.equal(literalSuffix(re), want, String(re));
+});
 
 // ---------------------------------------------------------------- randomized equivalence
 
@@ -318,8 +367,27 @@ const PATH_REGEXES = [
   "^/(?<first>[a-z]+)/",
   "b$",
   "^/static/.*\\.css",
+  "^/a?b",
+  "^/api|^/users",
+  "^/x\\.y",
+  "^/v1+",
+  "^/api$",
+  "^/users/?$",
+  "^/Api",
 ];
-const HOST_REGEXES = ["^(?<sub>[a-z]+)\\.a\\.com$", "example", "^foo", "(?i)^API\\.", "\\.com$"];
+const HOST_REGEXES = [
+  "^(?<sub>[a-z]+)\\.a\\.com$",
+  "example",
+  "^foo",
+  "(?i)^API\\.",
+  "\\.com$",
+  "^api\\.example\\.com$",
+  "b?\\.a\\.com$",
+  "(?i)\\.A\\.com$",
+  "\\.a\\.com|^h$",
+  "[.]bar$",
+  "H$",
+];
 
 function randomLocationsToml(rand: () => number, n: number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
@@ -359,7 +427,9 @@ function randomLocationsToml(rand: () => number, n: number): string {
       lines.push(`host = ${JSON.stringify(items.join(","))}`);
     } else if (hk < 0.45) lines.push(`host = ${JSON.stringify("*." + pick(HOSTS))}`);
     else if (hk < 0.55) lines.push(`host = ${JSON.stringify("~" + pick(HOST_REGEXES))}`);
-    else if (hk < 0.6) lines.push(`host = ${JSON.stringify(`${pick(HOSTS)}, *.${pick(HOSTS)}, ~${pick(HOST_REGEXES)}`)}`);
+    else if (hk < 0.6) {
+      lines.push(`host = ${JSON.stringify(`${pick(HOSTS)}, *.${pick(HOSTS)}, ~${pick(HOST_REGEXES)}`)}`);
+    }
     if (hk < 0.6) {
       specific = true;
       hosted.push(name);
@@ -386,7 +456,11 @@ function randomRequest(rand: () => number): RequestInit {
   if (rand() < 0.15) path += "/";
   if (path === "" && rand() < 0.8) path = "/";
   const hk = rand();
-  let host = hk < 0.6 ? pick(HOSTS) : hk < 0.8 ? pick(["zzz", "", "y.x.b.a.com", ".a.com", "xa.com", "a.example.com"]) : pick(HOSTS).toUpperCase();
+  let host = hk < 0.6
+    ? pick(HOSTS)
+    : hk < 0.8
+    ? pick(["zzz", "", "y.x.b.a.com", ".a.com", "xa.com", "a.example.com"])
+    : pick(HOSTS).toUpperCase();
   if (rand() < 0.1) host = pick(["q", "api", "www"]) + "." + host;
   const headers: Record<string, string> = {};
   if (rand() < 0.3) headers["x-v"] = pick(["1", "2"]);
@@ -412,7 +486,11 @@ Deno.test("lookupRoute() agrees with lookupLinear() on 2000 random locations and
       [all, hostOnly].forEach((r, n) => {
         const compiled = lookupRoute(r.server.routes, r.ranked, req);
         const linear = lookupLinear(r.ranked, req);
-        assert.equal(compiled, linear, `server ${r.server.name}, request ${JSON.stringify(init)}: compiled ${compiled}, linear ${linear}`);
+        assert.equal(
+          compiled,
+          linear,
+          `server ${r.server.name}, request ${JSON.stringify(init)}: compiled ${compiled}, linear ${linear}`,
+        );
         if (linear >= 0) {
           stats[n]!.matched++;
           stats[n]!.winners.add(linear);

@@ -125,7 +125,9 @@ Deno.test("applyRewrite() resolves $name and ${name} from groups, then from vars
 Deno.test("applyRewrite() with a single replacement part replaces the whole path", () => {
   const r = rule("/v2$1");
   assert.equal(r.whole, true);
-  assert.deepEqual(applyRewrite(rule("/static/${file}"), "/x/y", "q=1", { file: "a.css" }), { path: "/static/a.css?q=1" });
+  assert.deepEqual(applyRewrite(rule("/static/${file}"), "/x/y", "q=1", { file: "a.css" }), {
+    path: "/static/a.css?q=1",
+  });
 });
 
 Deno.test("applyRewrite() treats an unchanged path as not rewritten", () => {
@@ -216,7 +218,10 @@ Deno.test("compileSources() gives backends port 80, or 443 with sni (row 55)", (
 });
 
 Deno.test("listenAddrs() reads comma lists with IPv6 brackets", () => {
-  assert.deepEqual(ok(listenAddrs("0.0.0.0:80,[::]:80")), [{ hostname: "0.0.0.0", port: 80 }, { hostname: "::", port: 80 }]);
+  assert.deepEqual(ok(listenAddrs("0.0.0.0:80,[::]:80")), [{ hostname: "0.0.0.0", port: 80 }, {
+    hostname: "::",
+    port: 80,
+  }]);
   assert.deepEqual(ok(listenAddrs(" 127.0.0.1:6188 ")), [{ hostname: "127.0.0.1", port: 6188 }]);
 });
 
