@@ -34,11 +34,11 @@ export function scanPositions(text: string): Map<string, Position> {
   let i = 0;
   let line = 1;
   let lineStart = 0;
-  let table: (string | number)[] = [];
+  let table = "";
 
   const pos = (): Position => ({ line, column: i - lineStart + 1 });
-  const set = (path: (string | number)[], p: Position) => {
-    const k = pathKey(path);
+  const join = (a: string, b: string | number) => (a === "" ? String(b) : `${a}\u0000${b}`);
+  const set = (k: string, p: Position) => {
     if (!out.has(k)) out.set(k, p);
   };
   const newline = () => {
@@ -112,7 +112,7 @@ export function scanPositions(text: string): Map<string, Position> {
       return { parts, at };
     }
   };
-  const readValue = (path: (string | number)[]) => {
+  const readValue = (path: string) => {
     skipWs(false);
     const c = text[i];
     if (c === '"' || c === "'") return void readString();
@@ -130,8 +130,9 @@ export function scanPositions(text: string): Map<string, Position> {
           i++;
           continue;
         }
-        set([...path, n], pos());
-        readValue([...path, n]);
+        const item = join(path, n);
+        set(item, pos());
+        readValue(item);
         n++;
       }
     }
@@ -149,9 +150,10 @@ export function scanPositions(text: string): Map<string, Position> {
           continue;
         }
         const { parts, at } = readKey();
-        set([...path, ...parts], at);
+        const key = parts.reduce(join, path);
+        set(key, at);
         if (text[i] === "=") i++;
-        readValue([...path, ...parts]);
+        readValue(key);
       }
     }
     while (i < text.length && !/[,\]}\n#]/.test(text[i]!)) i++;
@@ -166,26 +168,27 @@ export function scanPositions(text: string): Map<string, Position> {
       i += isArray ? 2 : 1;
       const { parts } = readKey();
       i += isArray ? 2 : 1;
+      const k = pathKey(parts);
       if (isArray) {
-        const k = pathKey(parts);
         const n = arrayTableCounts.get(k) ?? 0;
         arrayTableCounts.set(k, n + 1);
-        table = [...parts, n];
-        set(parts, at);
+        table = join(k, n);
+        set(k, at);
       } else {
-        table = parts;
+        table = k;
       }
       set(table, at);
       // Parents of a header point at the header too, unless seen earlier.
-      for (let j = 1; j < parts.length; j++) set(parts.slice(0, j), at);
+      let parent = "";
+      for (let j = 0; j < parts.length - 1; j++) set(parent = join(parent, parts[j]!), at);
       continue;
     }
     const { parts, at } = readKey();
-    set([...table, ...parts], at);
-    for (let j = 1; j < parts.length; j++) set([...table, ...parts.slice(0, j)], at);
+    let key = table;
+    for (const part of parts) set(key = join(key, part), at);
     skipWs(false);
     if (text[i] === "=") i++;
-    readValue([...table, ...parts]);
+    readValue(key);
     // Rest of the line (comments).
     skipWs(false);
     if (i < text.length && text[i] !== "\n") i++;

@@ -80,19 +80,12 @@ export function parseSources(sources: readonly Source[]): Loaded {
       }
       return { file: source.file, line: 1, column: 1 };
     };
-    const adopt = (prefix: (string | number)[]) => {
-      const k = pathKey(prefix);
-      for (const [key, pos] of positions) {
-        if ((key === k || key.startsWith(k + "\u0000")) && !origins.has(key)) {
-          origins.set(key, { file: source.file, ...pos });
-        }
-      }
-    };
+    // Items of this file that lost to an earlier definition: their keys keep the first file's positions.
+    const skipped = new Set<string>();
     for (const [section, value] of Object.entries(doc)) {
       const isItems = (ITEM_SECTIONS as readonly string[]).includes(section);
       if (!(section in raw)) {
         raw[section] = isTable(value) ? { ...value } : value;
-        adopt([section]);
         continue;
       }
       const existing = raw[section];
@@ -113,10 +106,10 @@ export function parseSources(sources: readonly Source[]): Loaded {
               ),
               ...at([section, name]),
             });
+            skipped.add(pathKey([section, name]));
             continue;
           }
           existing[name] = item;
-          adopt([section, name]);
         }
       } else {
         diagnostics.push({
@@ -124,6 +117,12 @@ export function parseSources(sources: readonly Source[]): Loaded {
           ...at([section]),
         });
       }
+    }
+    for (const [key, pos] of positions) {
+      if (origins.has(key)) continue;
+      const second = key.indexOf("\u0000", key.indexOf("\u0000") + 1);
+      if (skipped.size && skipped.has(second < 0 ? key : key.slice(0, second))) continue;
+      origins.set(key, { file: source.file, ...pos });
     }
   }
   return { raw, origins, diagnostics, sources };
