@@ -104,8 +104,12 @@ export class RequestContext implements RouteRequest {
     const t = splitTarget(req.url);
     this.path = t.path;
     this.rawQuery = t.query;
+    // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
+    // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
     const h = req.headers.get("host");
-    this.host = h === null ? stripPort(hostOfUrl(req.url)) : stripPort(h);
+    this.host = stripPort(
+      h === null ? hostOfUrl(req.url) : h === "" || urlHasAuthority(req.url, h) ? h : hostOfUrl(req.url),
+    );
   }
 
   /** A request header by lower-case name. */
@@ -172,8 +176,20 @@ export function upstreamHeadersOf(source: Headers): Headers {
   return h;
 }
 
-function hostOfUrl(url: string): string {
+/** Is `authority` exactly the authority of the absolute URL `url`? */
+function urlHasAuthority(url: string, authority: string): boolean {
   const start = url.indexOf("//") + 2;
-  const end = url.indexOf("/", start);
-  return url.slice(start, end < 0 ? url.length : end);
+  if (!url.startsWith(authority, start)) return false;
+  const next = url.charCodeAt(start + authority.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/** The authority of an absolute URL without user info. */
+function hostOfUrl(url: string): string {
+  let start = url.indexOf("//") + 2;
+  let end = url.indexOf("/", start);
+  if (end < 0) end = url.length;
+  const at = url.lastIndexOf("@", end);
+  if (at >= start) start = at + 1;
+  return url.slice(start, end);
 }

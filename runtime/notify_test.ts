@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createNotifier } from "./notify.ts";
 
-async function receiver() {
+function receiver() {
   const got: { body: Record<string, unknown>; type: string | null }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     got.push({ body: await req.json(), type: req.headers.get("content-type") });
@@ -11,7 +11,7 @@ async function receiver() {
 }
 
 Deno.test("createNotifier() posts enabled categories to a real receiver, in the generic shape", async () => {
-  const r = await receiver();
+  const r = receiver();
   try {
     const n = createNotifier({ webhook: r.url, webhook_type: "normal", webhook_notifications: ["reload_config"] });
     await n.notify({ category: "reload_config", level: "info", message: "Locations(a) are modified" });
@@ -28,7 +28,7 @@ Deno.test("createNotifier() posts enabled categories to a real receiver, in the 
 });
 
 Deno.test("createNotifier() sends WeCom and DingTalk markdown", async () => {
-  const r = await receiver();
+  const r = receiver();
   try {
     for (const type of ["wecom", "dingtalk"] as const) {
       await createNotifier({ webhook: r.url, webhook_type: type, webhook_notifications: ["reload_config_fail"] })

@@ -85,20 +85,82 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
   return new ProxyError(500, "internal", "Internal error");
 }
 
+/** Bytes of request body a retry can send again; past this, a failed attempt is not retried. */
+const REPLAY_LIMIT = 256 * 1024;
+
+/**
+ * A request body that survives a failed connect: each attempt gets its own
+ * stream, which first replays what earlier attempts read (the client reads
+ * some of the body before connecting), then continues from the source.
+ * Only the first {@linkcode REPLAY_LIMIT} bytes are kept.
+ */
+class RetryableBody {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #seen: Uint8Array[] | undefined = [];
+  #size = 0;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** False once more was read than can be replayed. */
+  get replayable(): boolean {
+    return this.#seen !== undefined;
+  }
+
+  /** The body for one attempt. Cancelling it leaves the source alone (see {@linkcode cancel}). */
+  attempt(): ReadableStream<Uint8Array> {
+    const replay = this.#seen ? [...this.#seen] : [];
+    let i = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (i < replay.length) {
+          controller.enqueue(replay[i++]!);
+          return;
+        }
+        const r = await this.#reader.read();
+        if (r.done) {
+          controller.close();
+          return;
+        }
+        if (this.#seen) {
+          this.#size += r.value.byteLength;
+          if (this.#size > REPLAY_LIMIT) this.#seen = undefined;
+          else this.#seen.push(r.value);
+        }
+        controller.enqueue(r.value);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Gives up on the source. */
+  cancel(reason: unknown): void {
+    this.#reader.cancel(reason).catch(() => {});
+  }
+}
+
 async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstream): Promise<Response> {
   const lp = loc.plan;
-  const headers = ctx.upstreamHeaders;
-  for (const op of lp.setHeaders) headers.set(op.name, render(op.value, ctx));
-  for (const op of lp.addHeaders) headers.append(op.name, render(op.value, ctx));
   let body = ctx.req.body;
   const max = lp.config.client_max_body_size;
   if (body && max !== undefined && !ctx.req.headers.has("content-length")) body = limitBody(body, max);
   const tried = new Set<string>();
   const maxRetries = lp.config.max_retries ?? 0;
   const window = lp.config.max_retry_window;
+  const ops = lp.setHeaders.length + lp.addHeaders.length > 0;
+  // A retry renders the header operations again (`$upstream_addr` changes) on a fresh copy,
+  const pristine = ops && maxRetries > 0 ? new Headers(ctx.upstreamHeaders) : undefined;
+  // and sends the body again.
+  const retryBody = body && maxRetries > 0 && !isWebSocket(ctx.req) ? new RetryableBody(body) : undefined;
+  let lastError: unknown;
   for (let attempt = 0;; attempt++) {
     const backend: Backend | undefined = up.pick(ctx, tried);
     if (!backend) {
+      // Every backend was tried: the client gets the last connect failure (502), not "none available".
+      if (lastError !== undefined) {
+        retryBody?.cancel(lastError);
+        throw lastError;
+      }
       throw new ProxyError(
         503,
         "no_upstream",
@@ -106,6 +168,12 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       );
     }
     ctx.upstreamAddr = backend.addr;
+    // Pingap's upstream_request_filter runs after upstream_peer: the backend is known here.
+    const headers = pristine && attempt > 0 ? new Headers(pristine) : ctx.upstreamHeaders;
+    if (ops) {
+      for (const op of lp.setHeaders) headers.set(op.name, render(op.value, ctx));
+      for (const op of lp.addHeaders) headers.append(op.name, render(op.value, ctx));
+    }
     if (isWebSocket(ctx.req)) {
       const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
       return await proxyWebSocket(ctx, backend, { tls: up.plan.tls, headers, ...(timeout ? { timeout } : {}) });
@@ -116,7 +184,7 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
         method: ctx.method,
         target: ctx.uri,
         headers,
-        body,
+        body: retryBody ? retryBody.attempt() : body,
         signal: ctx.req.signal,
       });
       up.end(backend, res.status);
@@ -132,11 +200,14 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status).
       up.end(backend, e instanceof UpstreamError && e.kind === "aborted" ? 499 : undefined);
-      const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent;
+      const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent &&
+        (retryBody === undefined || retryBody.replayable);
       if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
         tried.add(backend.addr);
+        lastError = e;
         continue;
       }
+      retryBody?.cancel(e);
       throw e;
     }
   }
@@ -187,6 +258,7 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
   }
   loc.processing++;
   loc.accepted++;
+  let held = false;
   try {
     let res = await runStep(loc.steps.early_request, ctx);
     if (res === undefined && lp.rewrite) {
@@ -217,12 +289,52 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
       res = mutable(res);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     }
+    if (limit > 0 && res.body !== null) {
+      // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
+      res = onBodyEnd(res, () => loc.processing--);
+      held = true;
+    }
     return res;
   } catch (e) {
     return errorResponse(upstreamError(e, ctx, loc), active.plan.basic.error_template);
   } finally {
-    loc.processing--;
+    if (!held) loc.processing--;
   }
+}
+
+/** The same response whose body calls `done` once, when it ends, fails or is cancelled. */
+function onBodyEnd(res: Response, done: () => void): Response {
+  const reader = res.body!.getReader();
+  let pending = true;
+  function finish(): void {
+    if (pending) {
+      pending = false;
+      done();
+    }
+  }
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        finish();
+        throw e;
+      }
+      if (r.done) {
+        finish();
+        controller.close();
+      } else controller.enqueue(r.value);
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  const trailers = responseTrailers.get(res);
+  if (trailers) responseTrailers.set(out, trailers);
+  return out;
 }
 
 /** Response.json / redirect responses have immutable headers; copy when needed. */
