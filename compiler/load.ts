@@ -14,6 +14,7 @@ import { parse, TomlError } from "smol-toml";
 import { diag, type Diagnostic, type Origin } from "./diagnostic.ts";
 import { pathKey, scanPositions } from "./_toml_positions.ts";
 import { isTable } from "./schema/types.ts";
+import { isEtcdUrl, readEtcdSources } from "./storage/etcd.ts";
 
 /** One TOML text and the name it is reported under. */
 export interface Source {
@@ -146,10 +147,12 @@ async function walk(dir: string, out: string[]): Promise<void> {
 }
 
 /**
- * Reads a `.toml` file or every `*.toml` below a directory, sorted.
+ * Reads a `.toml` file, every `*.toml` below a directory, sorted, or every
+ * key of an `etcd://` URL (see `storage/etcd.ts`).
  * Throws {@linkcode ConfigReadError} when the path cannot be read.
  */
 export async function readSources(path: string): Promise<Source[]> {
+  if (isEtcdUrl(path)) return await readEtcdSources(path);
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(path);

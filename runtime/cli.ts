@@ -1,28 +1,72 @@
 /**
- * The command line: `check` (the compiler alone) and `start` (the proxy).
+ * The command line: `check` (the compiler alone) and `start` (the proxy),
+ * with Pingap's flags where they make sense, and `PINGAP_*` environment
+ * variables as fallbacks.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { checkConfig } from "../compiler/check.ts";
+import { readSources } from "../compiler/load.ts";
+import { isEtcdUrl, syncSourcesToEtcd } from "../compiler/storage/etcd.ts";
+import { watchEtcd } from "./etcd_watch.ts";
 import { type Format, formatGithub, formatJson, formatText } from "../compiler/format.ts";
 import type { Plan } from "../compiler/plan.ts";
+import { VERSION } from "./errors.ts";
+import { createNotifier, type Notifier } from "./notify.ts";
+import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
 
-const VERSION = "0.1.0";
-
 const USAGE = `Usage:
   pingap check -c PATH [--format text|json|github] [--live]
-  pingap [start] -c PATH
+  pingap [start] -c PATH [--autoreload] [--threads N]
+  pingap --template
 
 Options:
-  -c, --conf PATH   config file (.toml) or directory of .toml files (env PINGAP_CONF)
-  -t, --test        check the config and exit (same as "check")
-      --format F    check output: text (default), json, github
-      --live        check also resolves upstream hosts and reads certificate files
-  -h, --help        this help
-  -V, --version     print the version`;
+  -c, --conf PATH     config file (.toml) or directory of .toml files (env PINGAP_CONF)
+  -t, --test          check the config and exit 0/1 (same as "check")
+      --format F      check output: text (default), json, github
+      --live          check also resolves upstream hosts and reads certificate files
+      --autoreload    watch the config and apply changes in place (env PINGAP_AUTORELOAD)
+  -a, --autorestart   same as --autoreload here: every change is applied in place (env PINGAP_AUTORESTART)
+      --threads N     worker isolates per server, overriding the config (0 = one per core)
+      --log PATH      application log file instead of stderr (env PINGAP_LOG)
+      --template      print a starter config and exit
+      --sync URL      copy the config (-c) into an etcd:// storage and exit
+  -d, --daemon        not supported: run under systemd (see conf/pingap.service)
+  -h, --help          this help
+  -V, --version       print the version
+
+Signals: SIGHUP reloads the config; SIGTERM, SIGINT and SIGQUIT shut down gracefully.`;
+
+const TEMPLATE = `# A starter config. Check it with: deno task check -c pingap.toml
+[basic]
+name = "pingap"
+
+[servers.web]
+addr = "0.0.0.0:6188"
+access_log = "combined"
+locations = ["app", "ping"]
+
+[locations.ping]
+path = "=/ping"
+plugins = ["pingap:ping"]
+
+[locations.app]
+path = "/"
+upstream = "app"
+enable_reverse_proxy_headers = true
+
+[upstreams.app]
+addrs = ["127.0.0.1:8080"]
+health_check = "http://app/health?check_frequency=10s"
+`;
+
+function envFlag(name: string): boolean {
+  const v = Deno.env.get(name);
+  return v !== undefined && v !== "" && v !== "false" && v !== "0";
+}
 
 /** Runs the CLI; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -36,6 +80,14 @@ export async function main(args: readonly string[]): Promise<number> {
         test: { type: "boolean", short: "t" },
         format: { type: "string" },
         live: { type: "boolean" },
+        autoreload: { type: "boolean" },
+        autorestart: { type: "boolean", short: "a" },
+        threads: { type: "string" },
+        log: { type: "string" },
+        template: { type: "boolean" },
+        daemon: { type: "boolean", short: "d" },
+        admin: { type: "string" },
+        sync: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -50,8 +102,22 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
-    console.log(`pingap-deno ${VERSION}`);
+    console.log(`pingap-deno ${VERSION} (deno ${Deno.version.deno})`);
     return 0;
+  }
+  if (values.template) {
+    console.log(TEMPLATE);
+    return 0;
+  }
+  if (values.daemon || envFlag("PINGAP_DAEMON")) {
+    console.error(
+      "--daemon is not supported: Deno cannot fork. Run under systemd instead: conf/pingap.service is a ready unit.",
+    );
+    return 2;
+  }
+  if (values.admin !== undefined) {
+    console.error("--admin is not available yet (the admin issue is open)");
+    return 2;
   }
   const command = positionals[0] ?? (values.test ? "check" : "start");
   if (command !== "check" && command !== "start") {
@@ -68,12 +134,53 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(`Unknown format "${format}": use text, json or github`);
     return 2;
   }
+  let threads: number | undefined;
+  if (values.threads !== undefined) {
+    threads = Number(values.threads);
+    if (!Number.isInteger(threads) || threads < 0) {
+      console.error(`--threads takes a whole number, got "${values.threads}"`);
+      return 2;
+    }
+  }
+  if (values.sync !== undefined) return await sync(conf, values.sync);
+  const logFile = values.log ?? Deno.env.get("PINGAP_LOG");
+  if (logFile) redirectLog(logFile);
   const result = await checkConfig(conf, { live: values.live ?? false });
   if (result.readError) {
     console.error(result.readError);
     return 2;
   }
-  const d = result.diagnostics;
+  report(result.diagnostics, format, conf);
+  if (command === "check" || !result.plan) return result.exitCode;
+  const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
+    envFlag("PINGAP_AUTORESTART");
+  return await run(conf, result.plan, { autoreload, ...(threads !== undefined ? { threads } : {}) });
+}
+
+/** `--sync`: checks the config, then copies it item by item into an etcd storage. */
+async function sync(conf: string, target: string): Promise<number> {
+  if (!isEtcdUrl(target)) {
+    console.error(`--sync takes an etcd:// URL, got "${target}"`);
+    return 2;
+  }
+  const checked = await checkConfig(conf);
+  if (checked.readError) {
+    console.error(checked.readError);
+    return 2;
+  }
+  report(checked.diagnostics, "text", conf);
+  if (!checked.plan) return 1;
+  try {
+    await syncSourcesToEtcd(target, await readSources(conf));
+  } catch (e) {
+    console.error(`--sync failed: ${(e as Error).message}`);
+    return 2;
+  }
+  console.error(`copied ${conf} to ${target}`);
+  return 0;
+}
+
+function report(d: Parameters<typeof formatText>[0], format: Format, conf: string): void {
   if (format === "json") console.log(formatJson(d));
   else if (format === "github") {
     if (d.length) console.log(formatGithub(d));
@@ -89,69 +196,114 @@ export async function main(args: readonly string[]): Promise<number> {
         : `${conf}: OK${warnings ? ` (${warnings} warning(s))` : ""}`,
     );
   }
-  if (command === "check" || !result.plan) return result.exitCode;
-  return await run(result.plan);
 }
 
-/** Serves a plan until SIGINT/SIGTERM, then shuts down gracefully. */
-async function run(plan: Plan): Promise<number> {
-  const count = workerCount(plan);
-  let stop: () => Promise<void>;
+/** Sends console.error/warn/log lines to a file (append). */
+function redirectLog(path: string): void {
+  const file = Deno.openSync(path, { append: true, create: true });
+  const enc = new TextEncoder();
+  const write = (...parts: unknown[]) => {
+    const line = parts.map((
+      p,
+    ) => (typeof p === "string" ? p : p instanceof Error ? p.stack ?? p.message : Deno.inspect(p)))
+      .join(" ");
+    file.writeSync(enc.encode(`${new Date().toISOString()} ${line}\n`));
+  };
+  console.error = write;
+  console.warn = write;
+}
+
+function applyThreads(plan: Plan, threads: number | undefined): Plan {
+  if (threads === undefined) return plan;
+  return { ...plan, servers: plan.servers.map((s) => ({ ...s, threads })) };
+}
+
+interface Target {
+  swap(plan: Plan): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Serves a plan until a stop signal; reloads on SIGHUP and, with autoreload, on file changes. */
+async function run(conf: string, first: Plan, options: { autoreload: boolean; threads?: number }): Promise<number> {
+  let current = applyThreads(first, options.threads);
+  const count = workerCount(current);
+  let target: Target;
   try {
     if (count <= 1) {
-      const proxy = await startProxy(plan);
+      const proxy = await startProxy(current);
       for (const l of proxy.listening) console.error(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
-      stop = () => proxy.shutdown();
+      target = proxy;
     } else {
-      const group = await startWorkers(plan, count);
-      for (const s of plan.servers) {
+      target = await startWorkers(current, count);
+      for (const s of current.servers) {
         console.error(
           `server ${s.name} listening on ${
             s.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
           } with ${count} workers`,
         );
       }
-      stop = () => group.shutdown();
     }
   } catch (e) {
     console.error(`Cannot start: ${(e as Error).message}`);
     return 1;
   }
-  const done = Promise.withResolvers<void>();
-  const onSignal = () => done.resolve();
-  for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, onSignal);
-  await done.promise;
-  console.error("shutting down");
-  await stop();
-  return 0;
-}
-
-/** A short human summary of a plan. */
-export function summary(plan: Plan): string {
-  const lines = [
-    `plan ${plan.hash}: ${plan.servers.length} server(s), ${plan.locations.length} location(s), ${plan.upstreams.length} upstream(s), ${plan.plugins.length} plugin(s)`,
-  ];
-  for (const s of plan.servers) {
-    lines.push(
-      `  server ${s.name} on ${
-        s.addrs.map((a) => a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`).join(
-          ", ",
-        )
-      }`,
-    );
-    for (const i of s.locations) {
-      const l = plan.locations[i]!;
-      const up = l.upstream.kind === "upstream"
-        ? plan.upstreams[l.upstream.index]!.name
-        : l.upstream.kind === "variable"
-        ? `$${l.upstream.name}`
-        : "-";
-      lines.push(
-        `    ${String(l.weight).padStart(5)}  ${l.name} -> ${up}${
-          l.plugins.length ? ` [${l.plugins.map((p) => plan.plugins[p]!.name).join(", ")}]` : ""
-        }`,
-      );
-    }
+  let notifier: Notifier = createNotifier(current.basic);
+  let reloading = Promise.resolve();
+  const reload = (reason: string) => {
+    reloading = reloading.then(async () => {
+      const r = await checkConfig(conf);
+      if (r.readError || !r.plan) {
+        const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
+        console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
+        await notifier.notify({ category: "reload_config_fail", level: "error", message: msg });
+        return;
+      }
+      const next = applyThreads(r.plan, options.threads);
+      if (next.hash === current.hash) {
+        console.error(`reload (${reason}): config unchanged`);
+        return;
+      }
+      const changes = diffPlans(current, next);
+      try {
+        await target.swap(next);
+      } catch (e) {
+        console.error(`reload (${reason}) failed: ${(e as Error).message}`);
+        await notifier.notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
+        return;
+      }
+      current = next;
+      notifier = createNotifier(current.basic);
+      console.error(`reload (${reason}): ${changes.join("; ") || "applied"}`);
+      await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
+      await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
+    });
+  };
+  Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
+  let watcher: Deno.FsWatcher | undefined;
+  let etcd: { close(): unknown } | undefined;
+  if (isEtcdUrl(conf)) {
+    // etcd delivers changes by its watch, with or without --autoreload.
+    etcd = watchEtcd(conf, () => reload("etcd change"), {
+      onError: (e: Error) => console.error(`etcd watch: ${e.message}`),
+    });
+  } else if (options.autoreload) {
+    watcher = Deno.watchFs(conf, { recursive: true });
+    (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      for await (const ev of watcher!) {
+        if (ev.kind === "access") continue;
+        clearTimeout(timer);
+        timer = setTimeout(() => reload("file change"), 200);
+      }
+    })().catch(() => {});
   }
-  return lines.join("\n");
+  const done = Promise.withResolvers<void>();
+  for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, () => done.resolve());
+  await done.promise;
+  console.error("shutting down: no new connections, finishing requests in flight");
+  watcher?.close();
+  await etcd?.close();
+  await reloading;
+  await target.shutdown();
+  return 0;
 }

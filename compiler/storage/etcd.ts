@@ -1,0 +1,581 @@
+/**
+ * etcd as a config source, read like a directory in the MultiByItem
+ * layout: `/<base>/basic.toml` and `/<base>/<section>/<name>.toml`, each
+ * value a TOML document with its section wrapper.
+ *
+ * URL: `etcd://host1:2379,host2:2379/<base>?timeout=10s&connect_timeout=5s&user=u&password=p`.
+ *
+ * - Hosts are tried in turn: a host that cannot be reached (refused,
+ *   reset, no answer within `connect_timeout`, or etcd saying it is
+ *   unavailable) passes the request to the next one; an answer from etcd
+ *   (an error included) is final.
+ * - `timeout` (default 10 s) bounds a whole request; `connect_timeout`
+ *   (default 5 s) bounds the wait for the answer's headers, so a dead host
+ *   is left after that. Both take Pingap durations (`500ms`, `1m30s`).
+ * - `user` and `password` (both non-empty, as in Pingap) authenticate
+ *   (`/v3/auth/authenticate`); the token goes in the `Authorization`
+ *   header and is fetched again when etcd says it expired.
+ * - `enable_history` is accepted and ignored: nothing here writes history
+ *   (Pingap copies the previous value to `/<base>-history/…` before a put).
+ *   Other parameters are ignored and listed in {@linkcode EtcdConfig.notes}.
+ *
+ * Transport: etcd's JSON gateway over `fetch` (no dependency). It is
+ * `/v3/…` since etcd 3.4 (Debian bookworm ships 3.4.23), `/v3beta/…` in
+ * 3.3; a host answering 404 on `/v3/` is asked on `/v3beta/`. Keys and
+ * values travel base64. A prefix is read a page at a time, every page at the
+ * first page's revision, so a read is one consistent snapshot.
+ *
+ * The prefix read and watched is `/<base>/` (with the slash): Pingap's
+ * older code read `/<base>`, which also matched `/<base>-history/…` and
+ * `/<base>x/…`.
+ *
+ * @module
+ */
+import { ConfigReadError, type Source } from "../load.ts";
+import { parseDuration } from "../units.ts";
+import { type ItemDocument, splitSources } from "./split.ts";
+
+/** A parsed `etcd://` URL. */
+export interface EtcdConfig {
+  /** The URL as given. */
+  readonly url: string;
+  /** `host:port` as written. */
+  readonly hosts: readonly string[];
+  /** `http://host:port` for each host. */
+  readonly endpoints: readonly string[];
+  /** `/<base>` without a trailing slash (`""` for the root). */
+  readonly base: string;
+  /** `/<base>/`: every key of the config starts with it. */
+  readonly prefix: string;
+  /** Whole-request limit, ms. */
+  readonly timeoutMs: number;
+  /** Limit for an answer's headers, ms. */
+  readonly connectTimeoutMs: number;
+  readonly user?: string;
+  readonly password?: string;
+  /** Accepted, not acted on. */
+  readonly enableHistory: boolean;
+  /** Parameters that were ignored, and why. */
+  readonly notes: readonly string[];
+}
+
+/** Pingap's defaults. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Pingap's defaults. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Whether a `-c` value names etcd. */
+export function isEtcdUrl(value: string): boolean {
+  return value.startsWith("etcd://");
+}
+
+function duration(url: string, key: string, value: string): number {
+  const ms = parseDuration(value);
+  if (typeof ms === "string") throw new ConfigReadError(`etcd url "${redact(url)}": ${key}: ${ms}`);
+  return ms;
+}
+
+/** The URL with its password replaced by `***`, for messages. */
+export function redact(url: string): string {
+  return url.replace(/([?&]password=)[^&]*/g, "$1***");
+}
+
+/**
+ * Parses an `etcd://` URL. Throws {@linkcode ConfigReadError} when it names
+ * no host or a duration does not parse.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseEtcdUrl } from "./etcd.ts";
+ * const c = parseEtcdUrl("etcd://127.0.0.1:2379/pingap?timeout=10s&connect_timeout=5s&user=abc&password=pwd");
+ * if (c.timeoutMs !== 10_000 || c.connectTimeoutMs !== 5_000 || c.user !== "abc" || c.password !== "pwd") {
+ *   throw new Error();
+ * }
+ * if (c.prefix !== "/pingap/") throw new Error();
+ * ```
+ */
+export function parseEtcdUrl(url: string): EtcdConfig {
+  if (!isEtcdUrl(url)) throw new ConfigReadError(`Not an etcd url: "${redact(url)}"`);
+  const rest = url.slice("etcd://".length);
+  const slash = rest.search(/[/?]/);
+  const hostPart = slash < 0 ? rest : rest.slice(0, slash);
+  const pathQuery = slash < 0 ? "" : rest.slice(slash);
+  const q = pathQuery.indexOf("?");
+  const path = q < 0 ? pathQuery : pathQuery.slice(0, q);
+  const query = q < 0 ? "" : pathQuery.slice(q + 1);
+  const hosts = hostPart.split(",").map((h) => h.trim()).filter(Boolean);
+  if (hosts.length === 0) throw new ConfigReadError(`etcd url "${redact(url)}" names no host`);
+  const endpoints = hosts.map((h) => `http://${h}`);
+  for (const e of endpoints) {
+    try {
+      new URL(e);
+    } catch {
+      throw new ConfigReadError(`etcd url "${redact(url)}": bad host "${e}"`);
+    }
+  }
+  const base = ("/" + path.replace(/^\/+/, "")).replace(/\/+$/, "");
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+  let user = "";
+  let password = "";
+  let enableHistory = false;
+  const notes: string[] = [];
+  for (const [key, value] of new URLSearchParams(query)) {
+    switch (key) {
+      case "timeout":
+        timeoutMs = duration(url, key, value);
+        break;
+      case "connect_timeout":
+        connectTimeoutMs = duration(url, key, value);
+        break;
+      case "user":
+        user = value;
+        break;
+      case "password":
+        password = value;
+        break;
+      case "enable_history":
+        enableHistory = value === "true";
+        if (enableHistory) notes.push("enable_history: config history is not written to etcd (ignored)");
+        break;
+      default:
+        notes.push(`${key}: unknown etcd url parameter (ignored)`);
+    }
+  }
+  const auth = user !== "" && password !== "";
+  if (!auth && (user !== "" || password !== "")) notes.push("user and password must both be set to authenticate");
+  return {
+    url,
+    hosts,
+    endpoints,
+    base,
+    prefix: base + "/",
+    timeoutMs,
+    connectTimeoutMs: Math.min(connectTimeoutMs, timeoutMs),
+    ...(auth ? { user, password } : {}),
+    enableHistory,
+    notes,
+  };
+}
+
+// ---------------------------------------------------------------- bytes
+
+const encoder = new TextEncoder();
+
+/** Base64 of a string's UTF-8 bytes (or of bytes). */
+export function b64(value: string | Uint8Array): string {
+  const bytes = typeof value === "string" ? encoder.encode(value) : value;
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Bytes of a base64 string. */
+export function unb64(value: string): Uint8Array {
+  const s = atob(value);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The end of the key range of everything starting with `prefix` (base64). */
+export function prefixRangeEnd(prefix: string): string {
+  const bytes = [...encoder.encode(prefix)];
+  while (bytes.length) {
+    const last = bytes.pop()!;
+    if (last < 0xff) {
+      bytes.push(last + 1);
+      return b64(new Uint8Array(bytes));
+    }
+  }
+  return b64(new Uint8Array([0])); // all keys from the prefix on
+}
+
+// ---------------------------------------------------------------- client
+
+/** etcd answered with an error (not a transport problem). */
+export class EtcdError extends Error {
+  /** gRPC status code. */
+  readonly code: number;
+  /** Creates the error. */
+  constructor(message: string, code: number) {
+    super(message);
+    this.name = "EtcdError";
+    this.code = code;
+  }
+}
+
+/** The host could not be used; the next one may be. */
+class Unreachable extends Error {
+  override name = "Unreachable";
+}
+
+const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
+
+interface Endpoint {
+  readonly base: string;
+  api: string;
+  token?: string;
+}
+
+/** A key and value as the gateway sends them. */
+export interface RawKv {
+  readonly key: string;
+  readonly value?: string;
+  readonly mod_revision?: string;
+  readonly create_revision?: string;
+}
+
+/** The part of an answer's header that is used. */
+export interface ResponseHeader {
+  readonly revision?: string;
+}
+
+/** etcd's error in an answer, an `Unreachable` for a non-etcd HTTP error, or undefined. */
+function etcdErrorOf(status: number, text: string): EtcdError | Unreachable | undefined {
+  let body: { error?: string; message?: string; code?: number } | undefined;
+  try {
+    body = JSON.parse(text);
+  } catch { /* not JSON */ }
+  if (body && (body.error !== undefined || body.message !== undefined) && body.code !== undefined) {
+    return new EtcdError(body.message ?? body.error ?? "", body.code);
+  }
+  if (status >= 400) {
+    return new Unreachable(`HTTP ${status} ${JSON.stringify(text.slice(0, 100))}: not an etcd gateway?`);
+  }
+  return undefined;
+}
+
+/** An error's message with its causes (fetch says only "fetch failed"). */
+function describe(e: unknown): string {
+  const parts: string[] = [];
+  for (let x: unknown = e; x !== undefined && parts.length < 4; x = (x as { cause?: unknown }).cause) {
+    const m = x instanceof Error ? x.message : String(x);
+    if (m && !parts.includes(m)) parts.push(m);
+    if (!(x instanceof Error)) break;
+  }
+  return parts.join(": ");
+}
+
+function unreachableIfUnavailable(ep: Endpoint, err: EtcdError | Unreachable): Error {
+  if (err instanceof Unreachable || err.code === UNAVAILABLE) return new Unreachable(`${ep.base}: ${err.message}`);
+  return err;
+}
+
+function isTokenError(e: unknown): boolean {
+  return e instanceof EtcdError &&
+    (e.code === UNAUTHENTICATED || /invalid auth token|user name is empty/.test(e.message));
+}
+
+/**
+ * A small etcd v3 client over the JSON gateway: unary calls with
+ * host failover, auth tokens, and streams (for watch).
+ */
+export class EtcdClient {
+  readonly config: EtcdConfig;
+  #endpoints: Endpoint[];
+  /** Index of the host that last answered; tried first. */
+  #preferred = 0;
+
+  /** Creates a client; nothing is sent until a call. */
+  constructor(config: EtcdConfig | string) {
+    this.config = typeof config === "string" ? parseEtcdUrl(config) : config;
+    this.#endpoints = this.config.endpoints.map((base) => ({ base, api: "/v3" }));
+  }
+
+  /** Sends one request to one host; the Response once its headers came. */
+  async #send(
+    ep: Endpoint,
+    method: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    stream: boolean,
+  ): Promise<{ res: Response; done: () => void }> {
+    if (signal?.aborted) throw signal.reason;
+    const ac = new AbortController();
+    const { connectTimeoutMs, timeoutMs } = this.config;
+    const connectTimer = setTimeout(
+      () => ac.abort(new Unreachable(`no answer from ${ep.base} within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
+    const totalTimer = stream ? undefined : setTimeout(
+      () => ac.abort(new Unreachable(`${ep.base} did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const done = () => {
+      clearTimeout(connectTimer);
+      clearTimeout(totalTimer);
+    };
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (ep.token) headers.authorization = ep.token;
+    try {
+      for (;;) {
+        const res = await fetch(`${ep.base}${ep.api}${method}`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal: signal ? AbortSignal.any([signal, ac.signal]) : ac.signal,
+        });
+        if (res.status === 404 && ep.api === "/v3") {
+          await res.body?.cancel();
+          ep.api = "/v3beta"; // etcd 3.3
+          continue;
+        }
+        clearTimeout(connectTimer);
+        return { res, done };
+      }
+    } catch (e) {
+      done();
+      if (signal?.aborted) throw signal.reason;
+      const reason = ac.signal.aborted ? ac.signal.reason : e;
+      throw reason instanceof Unreachable
+        ? reason
+        : new Unreachable(`${ep.base}: ${describe(reason)}`, { cause: reason });
+    }
+  }
+
+  async #unaryOnce<T>(ep: Endpoint, method: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const { res, done } = await this.#send(ep, method, body, signal, false);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw e instanceof Unreachable ? e : new Unreachable(`${ep.base}: ${describe(e)}`, { cause: e });
+    } finally {
+      done();
+    }
+    const err = etcdErrorOf(res.status, text);
+    if (err) throw unreachableIfUnavailable(ep, err);
+    return JSON.parse(text) as T;
+  }
+
+  async #authenticate(ep: Endpoint, signal?: AbortSignal): Promise<void> {
+    const { user, password } = this.config;
+    if (user === undefined || password === undefined) return;
+    delete ep.token;
+    const r = await this.#unaryOnce<{ token?: string }>(ep, "/auth/authenticate", { name: user, password }, signal);
+    if (!r.token) throw new EtcdError("etcd authentication returned no token", UNAUTHENTICATED);
+    ep.token = r.token;
+  }
+
+  /** Forgets the auth tokens: the next call authenticates again. */
+  resetAuth(): void {
+    for (const ep of this.#endpoints) delete ep.token;
+  }
+
+  /** Runs `fn` on each host in turn until one is reachable. */
+  async #failover<T>(fn: (ep: Endpoint) => Promise<T>, signal?: AbortSignal, sameHost = false): Promise<T> {
+    const problems: string[] = [];
+    const n = sameHost ? 1 : this.#endpoints.length;
+    for (let i = 0; i < n; i++) {
+      const index = (this.#preferred + i) % this.#endpoints.length;
+      const ep = this.#endpoints[index]!;
+      try {
+        if (this.config.user !== undefined && !ep.token) await this.#authenticate(ep, signal);
+        let result: T;
+        try {
+          result = await fn(ep);
+        } catch (e) {
+          if (!isTokenError(e) || this.config.user === undefined) throw e;
+          await this.#authenticate(ep, signal); // the token expired: once more with a new one
+          result = await fn(ep);
+        }
+        this.#preferred = index;
+        return result;
+      } catch (e) {
+        if (!(e instanceof Unreachable)) throw e;
+        problems.push(e.message);
+      }
+    }
+    throw new Unreachable(`no etcd host answered: ${problems.join("; ")}`);
+  }
+
+  /**
+   * One unary call, e.g. `call("/kv/range", {...})`. Throws
+   * {@linkcode EtcdError} for an error from etcd, and an error named
+   * `Unreachable` when no host answered. `sameHost` asks only the host
+   * that answered last (a liveness probe of that connection).
+   */
+  call<T>(method: string, body: unknown, signal?: AbortSignal, options: { sameHost?: boolean } = {}): Promise<T> {
+    return this.#failover((ep) => this.#unaryOnce<T>(ep, method, body, signal), signal, options.sameHost);
+  }
+
+  /**
+   * Opens a streaming call (`/watch`): the Response once its headers came
+   * (within `connect_timeout`), with no overall limit. `signal` ends it.
+   */
+  stream(method: string, body: unknown, signal: AbortSignal): Promise<Response> {
+    return this.#failover(async (ep) => {
+      const { res, done } = await this.#send(ep, method, body, signal, true);
+      done();
+      if (res.status !== 200) {
+        const text = await res.text().catch(() => "");
+        throw unreachableIfUnavailable(ep, etcdErrorOf(res.status, text) ?? new Unreachable(`HTTP ${res.status}`));
+      }
+      return res;
+    }, signal);
+  }
+
+  /** Every key under `prefix` as one snapshot, a page at a time. */
+  async rangePrefix(prefix: string, signal?: AbortSignal): Promise<{ kvs: RawKv[]; revision: number }> {
+    const end = prefixRangeEnd(prefix);
+    const kvs: RawKv[] = [];
+    let key = b64(prefix);
+    let revision: string | undefined;
+    for (;;) {
+      const r = await this.call<{ header?: ResponseHeader; kvs?: RawKv[]; more?: boolean }>("/kv/range", {
+        key,
+        range_end: end,
+        limit: PAGE_SIZE,
+        ...(revision ? { revision } : {}),
+      }, signal);
+      revision ??= r.header?.revision ?? "0";
+      const page = r.kvs ?? [];
+      kvs.push(...page);
+      if (!r.more || page.length === 0) break;
+      key = b64(new Uint8Array([...unb64(page[page.length - 1]!.key), 0]));
+    }
+    return { kvs, revision: Number(revision ?? 0) };
+  }
+}
+
+const PAGE_SIZE = 256;
+/** etcd's default `--max-txn-ops`. */
+const TXN_MAX_OPS = 128;
+/** Below etcd's default 1.5 MiB request limit, base64 and JSON included. */
+const TXN_MAX_BYTES = 1_000_000;
+
+// ---------------------------------------------------------------- config I/O
+
+function readError(config: EtcdConfig, what: string, e: unknown): ConfigReadError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new ConfigReadError(`Cannot ${what} etcd "${redact(config.url)}": ${message}`, { cause: e });
+}
+
+/** The name a key is reported under: `etcd://<first host><key>`. */
+export function keyFile(config: EtcdConfig, key: string): string {
+  return `etcd://${config.hosts[0]}${key.startsWith("/") ? "" : "/"}${key}`;
+}
+
+/** What {@linkcode readEtcdSnapshot} returns. */
+export interface EtcdSnapshot {
+  readonly sources: Source[];
+  /** The etcd revision the sources were read at (watch from `revision + 1`). */
+  readonly revision: number;
+}
+
+/** Options of {@linkcode readEtcdSources}. */
+export interface ReadEtcdOptions {
+  /** Return no sources instead of failing when the prefix holds no key. */
+  allowEmpty?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads every key under `/<base>/` (sorted by key) as {@linkcode Source}s
+ * named `etcd://<first host>/<key>`, with the revision they were read at.
+ */
+export async function readEtcdSnapshot(url: string, options: ReadEtcdOptions = {}): Promise<EtcdSnapshot> {
+  const config = parseEtcdUrl(url);
+  let r;
+  try {
+    r = await new EtcdClient(config).rangePrefix(config.prefix, options.signal);
+  } catch (e) {
+    throw readError(config, "read", e);
+  }
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const sources: Source[] = [];
+  for (const kv of r.kvs) {
+    const key = new TextDecoder().decode(unb64(kv.key));
+    const file = keyFile(config, key);
+    try {
+      sources.push({ file, text: decoder.decode(unb64(kv.value ?? "")) });
+    } catch {
+      throw new ConfigReadError(`Cannot read "${file}": the value is not UTF-8 text`);
+    }
+  }
+  if (sources.length === 0 && !options.allowEmpty) {
+    throw new ConfigReadError(`etcd "${redact(url)}" holds no key under "${config.prefix}"`, {
+      cause: `expected ${config.prefix}basic.toml and ${config.prefix}<section>/<name>.toml`,
+    });
+  }
+  return { sources, revision: r.revision };
+}
+
+/**
+ * Reads the config stored in etcd. Throws {@linkcode ConfigReadError} when
+ * etcd cannot be reached, refuses (auth, permission), or holds nothing.
+ */
+export async function readEtcdSources(url: string, options: ReadEtcdOptions = {}): Promise<Source[]> {
+  return (await readEtcdSnapshot(url, options)).sources;
+}
+
+/** Options of {@linkcode writeEtcdSources}. */
+export interface WriteEtcdOptions {
+  /** Also delete keys under the prefix that `items` does not hold. */
+  prune?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Writes items (`basic.toml`, `<section>/<name>.toml`) under `/<base>/`,
+ * for `--sync`. The puts go in transactions of up to 128 keys (one
+ * revision, so a watcher reloads once for a small config). Throws
+ * {@linkcode ConfigReadError} on failure. Returns the keys written.
+ */
+export async function writeEtcdSources(
+  url: string,
+  items: readonly ItemDocument[],
+  options: WriteEtcdOptions = {},
+): Promise<string[]> {
+  const config = parseEtcdUrl(url);
+  const client = new EtcdClient(config);
+  const keys = items.map((item) => config.prefix + item.key.replace(/^\/+/, ""));
+  const ops: { key: string; value?: string }[] = items.map((item, i) => ({ key: keys[i]!, value: item.text }));
+  try {
+    if (options.prune) {
+      const wanted = new Set(keys);
+      const { kvs } = await client.rangePrefix(config.prefix, options.signal);
+      for (const kv of kvs) {
+        const key = new TextDecoder().decode(unb64(kv.key));
+        if (!wanted.has(key)) ops.push({ key });
+      }
+    }
+    let batch: unknown[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      await client.call("/kv/txn", { success: batch }, options.signal);
+      batch = [];
+      bytes = 0;
+    };
+    for (const op of ops) {
+      const key = b64(op.key);
+      const request = op.value === undefined
+        ? { request_delete_range: { key } }
+        : { request_put: { key, value: b64(op.value) } };
+      const size = key.length + (op.value?.length ?? 0) * 1.4 + 64;
+      if (batch.length >= TXN_MAX_OPS || (batch.length && bytes + size > TXN_MAX_BYTES)) await flush();
+      batch.push(request);
+      bytes += size;
+    }
+    await flush();
+  } catch (e) {
+    throw readError(config, "write to", e);
+  }
+  return keys;
+}
+
+/**
+ * `--sync` to etcd: splits TOML sources (any layout) into items and writes
+ * them. See {@linkcode writeEtcdSources}.
+ */
+export function syncSourcesToEtcd(
+  url: string,
+  sources: readonly Source[],
+  options: WriteEtcdOptions = {},
+): Promise<string[]> {
+  return writeEtcdSources(url, splitSources(sources), options);
+}
