@@ -1,0 +1,234 @@
+/**
+ * The metric families: Pingap's 31 (inventory §5; names, help texts, label
+ * names and buckets as Pingap registers them) plus ours, and for each one
+ * whether this runtime feeds it yet. Registration ({@linkcode createMetrics}
+ * in `mod.ts`) and the docs are built from this one table.
+ *
+ * Every family carries the const label `server` except the two cache
+ * storage histograms, which are process-wide in Pingap.
+ *
+ * @module
+ */
+
+/** A metric type. */
+export type FamilyType = "counter" | "gauge" | "histogram";
+
+/** One metric family. */
+export interface FamilySpec {
+  readonly name: string;
+  readonly type: FamilyType;
+  readonly help: string;
+  /** Variable label names (`server` comes on top, see {@linkcode serverLabel}). */
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+  /** False for the process-wide families without `server` (default true). */
+  readonly serverLabel?: false;
+  /** Why nothing feeds the family yet (the family is still registered, so its name exists); absent when fed. */
+  readonly unfed?: string;
+  /** Not one of Pingap's families. */
+  readonly ours?: true;
+}
+
+const SIZE_KB = [1, 5, 10, 50, 100, 1000];
+const CACHE_READ = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1];
+
+/** Every family, in Pingap's registration order, then ours. */
+export const FAMILIES: readonly FamilySpec[] = [
+  { name: "pingap_http_requests_total", type: "counter", help: "pingap total http requests", labels: ["location"] },
+  { name: "pingap_http_requests_current", type: "gauge", help: "pingap current http requests", labels: ["location"] },
+  {
+    name: "pingap_http_received",
+    type: "histogram",
+    help: "pingap http received from clients(KB)",
+    labels: ["location"],
+    buckets: SIZE_KB,
+  },
+  {
+    name: "pingap_http_received_bytes",
+    type: "counter",
+    help: "pingap http received from clients(bytes)",
+    labels: ["location"],
+  },
+  {
+    name: "pingap_http_responses_codes",
+    type: "counter",
+    help: "pingap total responses sent to clients by code",
+    labels: ["location", "code"],
+  },
+  {
+    name: "pingap_http_response_time",
+    type: "histogram",
+    help: "pingap http response time(second)",
+    labels: ["location"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  },
+  {
+    name: "pingap_http_sent",
+    type: "histogram",
+    help: "pingap http sent to clients(KB)",
+    labels: ["location"],
+    buckets: [...SIZE_KB, 10000],
+  },
+  { name: "pingap_http_sent_bytes", type: "counter", help: "pingap http sent to clients(bytes)", labels: ["location"] },
+  {
+    name: "pingap_connection_reuses",
+    type: "counter",
+    help: "pingap connection reuses during tcp connect",
+    labels: [],
+    unfed: "Deno.serve does not tell whether a request came on a reused (keep-alive) client connection",
+  },
+  {
+    name: "pingap_tls_handshake_time",
+    type: "histogram",
+    help: "pingap tls handshake time(second)",
+    labels: [],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1],
+    unfed: "no TLS listeners yet; and Deno.serve does not time the handshake (observeTlsHandshake() is ready)",
+  },
+  {
+    name: "pingap_upstream_connections",
+    type: "gauge",
+    help: "pingap connected connections of upstream",
+    labels: ["upstream"],
+    unfed: "Pingap counts live connections only with enable_tracer; the pools do not report it yet " +
+      "(observeUpstream({ connections }) or an UpstreamSnapshot.connections sets it)",
+  },
+  {
+    name: "pingap_upstream_connections_current",
+    type: "gauge",
+    help: "pingap current connections of upstream",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_upstream_tcp_connect_time",
+    type: "histogram",
+    help: "pingap upstream tcp connect time(second)",
+    labels: ["upstream"],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1],
+  },
+  {
+    name: "pingap_upstream_tls_handshake_time",
+    type: "histogram",
+    help: "pingap upstream tsl handshake time(second)",
+    labels: ["upstream"],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1],
+    unfed: "the upstream clients time connect+TLS together (connectTime); observeUpstream({ tlsHandshakeMs }) is ready",
+  },
+  {
+    name: "pingap_upstream_reuses",
+    type: "counter",
+    help: "pingap connection reuse during connect to upstream",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_upstream_processing_time",
+    type: "histogram",
+    help: "pingap upstream processing time(second)",
+    labels: ["upstream"],
+    buckets: [0.01, 0.02, 0.1, 0.5, 1, 5, 10],
+  },
+  {
+    name: "pingap_upstream_response_time",
+    type: "histogram",
+    help: "pingap upstream response time(second)",
+    labels: ["upstream"],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1],
+  },
+  {
+    name: "pingap_cache_lookup_time",
+    type: "histogram",
+    help: "pingap cache lookup time(second)",
+    labels: [],
+    buckets: CACHE_READ,
+    unfed: "no cache plugin yet (observeCache({ lookupMs }) is ready)",
+  },
+  {
+    name: "pingap_cache_lock_time",
+    type: "histogram",
+    help: "pingap cache lock time(second)",
+    labels: [],
+    buckets: [0.01, 0.05, 0.1, 1, 3],
+    unfed: "no cache plugin yet (observeCache({ lockMs }) is ready)",
+  },
+  {
+    name: "pingap_cache_reading",
+    type: "gauge",
+    help: "pingap cache reading count",
+    labels: [],
+    unfed: "no file cache yet (observeCache({ reading }) is ready)",
+  },
+  {
+    name: "pingap_cache_writing",
+    type: "gauge",
+    help: "pingap cache writing count",
+    labels: [],
+    unfed: "no file cache yet (observeCache({ writing }) is ready)",
+  },
+  {
+    name: "pingap_compression_ratio",
+    type: "histogram",
+    help: "pingap response compression ratio",
+    labels: [],
+    buckets: [1, 2, 3, 5, 10],
+    unfed: "no compression plugin yet (observeCompressionRatio() is ready)",
+  },
+  { name: "pingap_memory", type: "gauge", help: "pingap memory size(mb)", labels: [] },
+  { name: "pingap_fd_count", type: "gauge", help: "pingap open file count", labels: [] },
+  { name: "pingap_tcp_count", type: "gauge", help: "pingap ipv4 tcp sockets in the network namespace", labels: [] },
+  { name: "pingap_tcp6_count", type: "gauge", help: "pingap ipv6 tcp sockets in the network namespace", labels: [] },
+  {
+    name: "pingap_upstream_backend_failure_rate",
+    type: "gauge",
+    help: "pingap sliding-window backend failure rate percent (0-100)",
+    labels: ["upstream", "backend"],
+  },
+  {
+    name: "pingap_upstream_backend_requests",
+    type: "gauge",
+    help: "pingap sliding-window backend request count",
+    labels: ["upstream", "backend"],
+  },
+  {
+    name: "pingap_upstream_backend_circuit_state",
+    type: "gauge",
+    help: "pingap backend circuit state (0=closed,1=open,2=half-open)",
+    labels: ["upstream", "backend"],
+  },
+  {
+    name: "pingap_cache_storage_read_time",
+    type: "histogram",
+    help: "pingap cache storage read time(second)",
+    labels: [],
+    buckets: CACHE_READ,
+    serverLabel: false,
+    unfed: "no file cache storage yet (observeCacheStorageRead() is ready)",
+  },
+  {
+    name: "pingap_cache_storage_write_time",
+    type: "histogram",
+    help: "pingap cache storage write time(second)",
+    labels: [],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    serverLabel: false,
+    unfed: "no file cache storage yet (observeCacheStorageWrite() is ready)",
+  },
+  {
+    name: "pingap_upstream_healthy",
+    type: "gauge",
+    help: "pingap upstream backend health (1=healthy,0=unhealthy)",
+    labels: ["upstream", "backend"],
+    ours: true,
+  },
+];
+
+/** Pingap's family names whose promlint problems come with the names (kept for compatibility). */
+export const PINGAP_LINT_EXCEPTIONS: ReadonlyMap<string, string> = new Map([
+  ["pingap_http_received_bytes", `counter metrics should have "_total" suffix`],
+  ["pingap_http_responses_codes", `counter metrics should have "_total" suffix`],
+  ["pingap_http_sent_bytes", `counter metrics should have "_total" suffix`],
+  ["pingap_connection_reuses", `counter metrics should have "_total" suffix`],
+  ["pingap_upstream_reuses", `counter metrics should have "_total" suffix`],
+  ["pingap_fd_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
+  ["pingap_tcp_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
+  ["pingap_tcp6_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
+]);
