@@ -11,6 +11,7 @@ import type { ActiveUpstream } from "./active.ts";
 import type { UpstreamProvider } from "./activate.ts";
 import type { RequestContext } from "./context.ts";
 import { hashKey } from "./upstream/balancer.ts";
+import { createH2Client } from "./upstream/h2.ts";
 import { createHttp1Client } from "./upstream/http1.ts";
 import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./upstream/registry.ts";
 import type { Backend } from "./upstream/types.ts";
@@ -73,7 +74,13 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
   const registry = new UpstreamRegistry({
     ...options,
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    createClient: (o) => createHttp1Client(o),
+    // alpn "h2": HTTP/2 (h2c without TLS). "h2h1" over TLS: HTTP/2 only, no fallback to HTTP/1.1 (see upstream/h2.ts).
+    createClient: (o, plan) => {
+      const alpn = plan.config.alpn;
+      return alpn === "h2" || (alpn === "h2h1" && o.tls)
+        ? createH2Client(o, plan.config.max_h2_streams ?? 1)
+        : createHttp1Client(o);
+    },
   });
   const nets = options.trustedProxies;
   const trusted = nets && nets.length ? (ip: string) => ipInList(nets, ip) : undefined;

@@ -1,0 +1,47 @@
+/**
+ * Access-log lines for real exchanges (inventory §4): fixed tags, request
+ * and response headers, cookies, context keys and the request id, with `-`
+ * for missing values.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { startEchoOrigin } from "../_support/origin.ts";
+import { get, rawRequest, startTestProxy } from "../_support/proxy.ts";
+
+Deno.test("access log: one line per request with the configured tags", async () => {
+  const origin = await startEchoOrigin("main");
+  const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+access_log = "{method} {host} {path} {query} {status} {remote} {:upstream_addr} {:location} {request_id} {>x-a} {<x-origin} {~sid}|"
+locations = ["ping", "all"]
+[locations.ping]
+path = "=/ping"
+plugins = ["pingap:ping"]
+[locations.all]
+upstream = "main"
+plugins = ["pingap:requestId"]
+[upstreams.main]
+addrs = ["${origin.addr}"]
+`);
+  try {
+    const res = await rawRequest(proxy.port, "GET", "/items?x=1", {
+      host: "shop.test",
+      "x-a": "A",
+      cookie: "sid=s1; other=2",
+      "x-request-id": "rid-1",
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await get(`${proxy.url}/ping`)).text, "pong");
+    assert.equal(proxy.logs.length, 2, proxy.logs.join("\n"));
+    assert.equal(
+      proxy.logs[0],
+      `GET shop.test /items x=1 200 127.0.0.1 ${origin.addr} all rid-1 A main s1|`,
+    );
+    assert.equal(proxy.logs[1], `GET 127.0.0.1 /ping - 200 127.0.0.1  ping - - - |`);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
