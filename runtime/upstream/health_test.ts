@@ -259,7 +259,7 @@ Deno.test("createHealthChecker() http read timeout fails the check", async () =>
 async function grpcServer(options: { tls?: boolean } = {}) {
   const state = { serving: true, services: [] as string[], authorities: [] as string[] };
   const server = options.tls ? http2.createSecureServer({ cert: CERT, key: KEY }) : http2.createServer();
-  server.on("stream", (stream, headers) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     state.authorities.push(String(headers[":authority"]));
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
