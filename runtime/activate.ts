@@ -8,6 +8,7 @@
 import type { Plan, UpstreamPlan } from "../compiler/plan.ts";
 import { type Step, STEPS } from "../compiler/plugins/define.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
+import { serverMetrics } from "./metrics/mod.ts";
 import { RUNTIME_PLUGINS } from "./plugins/mod.ts";
 import type { PluginEnv, PluginInstance } from "./plugins/types.ts";
 
@@ -51,10 +52,12 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
   });
   const servers = new Map<string, ActiveServer>();
   for (const sp of plan.servers) {
+    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
     servers.set(sp.name, {
       plan: sp,
       ranked: sp.locations.map((i) => plan.locations[i]!),
       locations: sp.locations.map((i) => locations[i]!),
+      ...(metrics ? { metrics } : {}),
     });
   }
   const upstreams = plan.upstreams.map((u) => options.upstreams.acquire(u));
@@ -65,10 +68,10 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
     upstreams,
     upstreamsByName,
     counters: { processing: 0, accepted: 0 },
-    dispose() {
+    async dispose() {
       for (const u of plan.upstreams) options.upstreams.release(u);
       for (const p of instances) p?.dispose?.();
-      return Promise.resolve();
+      for (const s of servers.values()) await s.metrics?.dispose();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Step } from "../compiler/plugins/define.ts";
 import type { RequestContext } from "./context.ts";
 import type { PluginInstance } from "./plugins/types.ts";
 import type { Backend, UpstreamClient } from "./upstream/types.ts";
+import type { ServerMetrics } from "./metrics/mod.ts";
 
 /** A location with its plugin chain split by hook. */
 export interface ActiveLocation {
@@ -31,6 +32,8 @@ export interface ActiveServer {
   readonly ranked: readonly LocationPlan[];
   /** Active locations in rank order. */
   readonly locations: readonly ActiveLocation[];
+  /** Prometheus metrics, when `prometheus_metrics` is set. */
+  readonly metrics?: ServerMetrics;
 }
 
 /** An upstream ready to take requests. */

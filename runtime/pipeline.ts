@@ -13,6 +13,7 @@ import type { Rewrite } from "../compiler/values/rewrite.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
+import { metricsResponse } from "./metrics/mod.ts";
 import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
@@ -227,6 +228,8 @@ function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLoc
  * Handles one request for one server of an active plan.
  */
 export async function handle(active: ActivePlan, server: ActiveServer, ctx: RequestContext): Promise<Response> {
+  const sm = server.metrics;
+  if (sm?.path !== undefined && ctx.path === sm.path) return metricsResponse(sm.metrics);
   const rank = lookupRoute(server.plan.routes, server.ranked, ctx);
   if (rank < 0) {
     return errorResponse(
@@ -237,6 +240,7 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
   const loc = server.locations[rank]!;
   const lp = loc.plan;
   ctx.location = lp;
+  sm?.metrics.requestStarted(lp.name);
   const caps = routeCaptures(lp, ctx);
   if (caps) ctx.captures = caps;
   const max = lp.config.client_max_body_size;
@@ -281,6 +285,12 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
         );
       }
       res = await proxyTo(ctx, loc, up);
+      sm?.metrics.observeUpstream(up.plan.name, {
+        connectMs: ctx.timings.upstreamConnect,
+        responseMs: ctx.timings.upstreamResponse,
+        processingMs: ctx.timings.upstreamProcessing,
+        reused: ctx.upstreamReused,
+      });
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }

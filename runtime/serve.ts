@@ -13,6 +13,7 @@ import { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { handle } from "./pipeline.ts";
 import { formatAccessLog } from "./access_log.ts";
+import { trackResponse } from "./metrics/mod.ts";
 import { listenH2c } from "./h2_listener.ts";
 
 /** A listener that is up. */
@@ -99,6 +100,8 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           ctx.status = res.status;
           const accessLog = s?.plan.accessLog;
           if (accessLog) log(formatAccessLog(accessLog.parts, ctx, res));
+          const sm = s?.metrics;
+          if (sm && ctx.location) res = trackResponse(sm.metrics, ctx, res);
           return res;
         };
         if (needsTrailers(plan, sp)) {

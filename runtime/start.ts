@@ -8,6 +8,7 @@ import type { Plan } from "../compiler/plan.ts";
 import { VERSION } from "./errors.ts";
 import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "./upstreams.ts";
+import { registrySource, setUpstreamSource } from "./metrics/mod.ts";
 
 const startedAt = Date.now();
 
@@ -29,6 +30,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
       console.error(`upstream ${upstream}: discovery failed: ${error.message}`);
     },
   });
+  setUpstreamSource(registrySource(upstreams.registry));
   let proxy: RunningProxy | undefined;
   const env = {
     stats(): Record<string, unknown> {
@@ -79,6 +81,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
     async shutdown() {
       await inner.shutdown();
       await upstreams.dispose();
+      setUpstreamSource(undefined);
     },
   };
 }
