@@ -1,5 +1,5 @@
 /**
- * Serving: one `Deno.serve` listener per server address, each reading the
+ * Serving: one listener per server address, each reading the
  * current {@linkcode ActivePlan} through one reference, so a new plan is
  * swapped in atomically and the old one disposed after in-flight requests
  * finish.
@@ -29,9 +29,10 @@ export interface RunningProxy {
   /** The active plan (for tests and stats). */
   readonly active: ActivePlan;
   /**
-   * Activates `plan` fully, swaps it in (requests read the reference once),
-   * then disposes the old one when its in-flight requests are done. Listener
-   * changes (addresses added or removed) are not applied here.
+   * Activates `plan` fully (including listeners for new addresses), swaps
+   * it in (requests read the reference once), stops listeners of removed
+   * addresses and disposes the old plan once its in-flight requests are
+   * done. On failure nothing changes and the error is thrown.
    */
   swap(plan: Plan): Promise<void>;
   /** Stops accepting, lets in-flight requests finish, disposes. */
@@ -64,91 +65,170 @@ export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean 
   return false;
 }
 
-/** Starts every server of the plan. */
+interface Listener {
+  readonly key: string;
+  readonly server: string;
+  readonly addr: Deno.NetAddr;
+  shutdown(): Promise<void>;
+}
+
+function listenerKey(server: string, hostname: string, port: number, h2: boolean): string {
+  return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}`;
+}
+
+/** Waits for `p`, at most `ms`; true when it settled in time. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), ms));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts every server of the plan. A swap applies everything in place:
+ * listeners for new addresses start before the new plan takes over,
+ * listeners of removed addresses stop (draining) after it did.
+ */
 export async function serve(plan: Plan, options: ServeOptions): Promise<RunningProxy> {
   let active = activate(plan, options);
-  const listening: Listening[] = [];
-  const servers: { shutdown(): Promise<void> }[] = [];
+  const listeners = new Map<string, Listener>();
   const log = options.log ?? ((line: string) => console.log(line));
-  try {
-    for (const sp of plan.servers) {
-      for (const addr of sp.addrs) {
-        let local!: Deno.NetAddr;
-        const onError = (e: unknown) => {
-          console.error(`server "${sp.name}": unhandled error`, e);
-          return errorResponse(new ProxyError(500, "internal", "Internal error"), active.plan.basic.error_template);
-        };
-        const handler = async (req: Request, info: Deno.ServeHandlerInfo) => {
-          const current = active;
-          const s = current.servers.get(sp.name);
-          const remote = info.remoteAddr as Deno.NetAddr;
-          const ctx = new RequestContext(req, remote.hostname, remote.port, local.hostname, local.port, "http");
-          current.counters.processing++;
-          current.counters.accepted++;
-          let res: Response;
-          try {
-            res = s ? await handle(current, s, ctx) : errorResponse(
-              new ProxyError(404, "no_server", "Server not configured"),
-              current.plan.basic.error_template,
-            );
-          } catch (e) {
-            console.error(`server "${sp.name}": request failed`, e);
-            res = errorResponse(new ProxyError(500, "internal", "Internal error"), current.plan.basic.error_template);
-          } finally {
-            current.counters.processing--;
-          }
-          ctx.status = res.status;
-          const accessLog = s?.plan.accessLog;
-          if (accessLog) log(formatAccessLog(accessLog.parts, ctx, res));
-          const sm = s?.metrics;
-          if (sm && ctx.location) res = trackResponse(sm.metrics, ctx, res);
-          return res;
-        };
-        if (needsTrailers(plan, sp)) {
-          // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
-          const listener = await listenH2c({
-            hostname: addr.hostname,
-            port: addr.port,
-            reusePort: options.reusePort ?? false,
-            onError,
-          }, handler);
-          servers.push(listener);
-          local = listener.addr;
-        } else {
-          const ready = Promise.withResolvers<Deno.NetAddr>();
-          servers.push(Deno.serve({
-            hostname: addr.hostname,
-            port: addr.port,
-            reusePort: options.reusePort ?? false,
-            onListen: (a) => ready.resolve(a as Deno.NetAddr),
-            onError,
-          }, handler));
-          local = await ready.promise;
-        }
-        listening.push({ server: sp.name, hostname: local.hostname, port: local.port });
+
+  const open = async (serverName: string, hostname: string, port: number, h2: boolean): Promise<Listener> => {
+    let local!: Deno.NetAddr;
+    const onError = (e: unknown) => {
+      console.error(`server "${serverName}": unhandled error`, e);
+      return errorResponse(new ProxyError(500, "internal", "Internal error"), active.plan.basic.error_template);
+    };
+    const handler = async (req: Request, info: Deno.ServeHandlerInfo) => {
+      const current = active;
+      const s = current.servers.get(serverName);
+      const remote = info.remoteAddr as Deno.NetAddr;
+      const ctx = new RequestContext(req, remote.hostname, remote.port, local.hostname, local.port, "http");
+      current.counters.processing++;
+      current.counters.accepted++;
+      let res: Response;
+      try {
+        res = s ? await handle(current, s, ctx) : errorResponse(
+          new ProxyError(404, "no_server", "Server not configured"),
+          current.plan.basic.error_template,
+        );
+      } catch (e) {
+        console.error(`server "${serverName}": request failed`, e);
+        res = errorResponse(new ProxyError(500, "internal", "Internal error"), current.plan.basic.error_template);
+      } finally {
+        current.counters.processing--;
+      }
+      ctx.status = res.status;
+      const accessLog = s?.plan.accessLog;
+      if (accessLog) log(formatAccessLog(accessLog.parts, ctx, res));
+      const sm = s?.metrics;
+      if (sm && ctx.location) res = trackResponse(sm.metrics, ctx, res);
+      return res;
+    };
+    let shutdown: () => Promise<void>;
+    if (h2) {
+      // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
+      const listener = await listenH2c({ hostname, port, reusePort: options.reusePort ?? false, onError }, handler);
+      local = listener.addr;
+      shutdown = () => listener.shutdown();
+    } else {
+      const ready = Promise.withResolvers<Deno.NetAddr>();
+      const server = Deno.serve({
+        hostname,
+        port,
+        reusePort: options.reusePort ?? false,
+        onListen: (a) => ready.resolve(a as Deno.NetAddr),
+        onError,
+      }, handler);
+      local = await ready.promise;
+      shutdown = () => server.shutdown();
+    }
+    return { key: listenerKey(serverName, hostname, port, h2), server: serverName, addr: local, shutdown };
+  };
+
+  /** Listeners a plan wants, by key. */
+  const wanted = (p: Plan) => {
+    const out = new Map<string, { server: string; hostname: string; port: number; h2: boolean }>();
+    for (const sp of p.servers) {
+      const h2 = needsTrailers(p, sp);
+      for (const a of sp.addrs) {
+        out.set(listenerKey(sp.name, a.hostname, a.port, h2), {
+          server: sp.name,
+          hostname: a.hostname,
+          port: a.port,
+          h2,
+        });
       }
     }
+    return out;
+  };
+
+  try {
+    for (const [key, w] of wanted(plan)) listeners.set(key, await open(w.server, w.hostname, w.port, w.h2));
   } catch (e) {
-    await Promise.allSettled(servers.map((s) => s.shutdown()));
+    await Promise.allSettled([...listeners.values()].map((l) => l.shutdown()));
     await active.dispose();
     throw e;
   }
+  const drain = async (old: ActivePlan) => {
+    for (let waited = 0; old.counters.processing > 0 && waited < 30_000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await old.dispose();
+  };
   return {
-    listening,
+    get listening() {
+      return [...listeners.values()].map((l) => ({ server: l.server, hostname: l.addr.hostname, port: l.addr.port }));
+    },
     get active() {
       return active;
     },
     async swap(next: Plan) {
       const fresh = activate(next, options);
+      const want = wanted(next);
+      const removed = [...listeners.values()].filter((l) => !want.has(l.key));
+      const started: Listener[] = [];
+      try {
+        for (const [key, w] of want) {
+          if (listeners.has(key)) continue;
+          let l: Listener;
+          try {
+            l = await open(w.server, w.hostname, w.port, w.h2);
+          } catch (e) {
+            // The port may still be held by a listener this plan removes: free it first, then retry once.
+            const blocking = removed.filter((r) => r.addr.port === w.port);
+            if (!(e instanceof Deno.errors.AddrInUse) || blocking.length === 0) throw e;
+            for (const r of blocking) {
+              listeners.delete(r.key);
+              await r.shutdown();
+            }
+            l = await open(w.server, w.hostname, w.port, w.h2);
+          }
+          started.push(l);
+        }
+      } catch (e) {
+        await Promise.allSettled(started.map((l) => l.shutdown()));
+        await fresh.dispose();
+        throw e;
+      }
+      for (const l of started) listeners.set(l.key, l);
       const old = active;
       active = fresh;
-      for (let waited = 0; old.counters.processing > 0 && waited < 30_000; waited += 50) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await old.dispose();
+      for (const r of removed) listeners.delete(r.key);
+      await Promise.allSettled(removed.map((r) => r.shutdown()));
+      await drain(old);
     },
     async shutdown() {
-      await Promise.allSettled(servers.map((s) => s.shutdown()));
+      const basic = active.plan.basic;
+      const all = Promise.allSettled([...listeners.values()].map((l) => l.shutdown()));
+      if (!await within(all, basic.grace_period + basic.graceful_shutdown_timeout)) {
+        console.error("shutdown: requests still in flight after the grace period; stopping anyway");
+      }
+      listeners.clear();
       await active.dispose();
     },
   };
