@@ -14,6 +14,7 @@ import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from ".
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { metricsResponse } from "./metrics/mod.ts";
+import { watchBody } from "./body_end.ts";
 import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
@@ -301,7 +302,7 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
     }
     if (limit > 0 && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
-      res = onBodyEnd(res, () => loc.processing--);
+      res = watchBody(res, { done: () => loc.processing-- });
       held = true;
     }
     return res;
@@ -310,41 +311,6 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
   } finally {
     if (!held) loc.processing--;
   }
-}
-
-/** The same response whose body calls `done` once, when it ends, fails or is cancelled. */
-function onBodyEnd(res: Response, done: () => void): Response {
-  const reader = res.body!.getReader();
-  let pending = true;
-  function finish(): void {
-    if (pending) {
-      pending = false;
-      done();
-    }
-  }
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        finish();
-        throw e;
-      }
-      if (r.done) {
-        finish();
-        controller.close();
-      } else controller.enqueue(r.value);
-    },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-  const trailers = responseTrailers.get(res);
-  if (trailers) responseTrailers.set(out, trailers);
-  return out;
 }
 
 /** Response.json / redirect responses have immutable headers; copy when needed. */

@@ -62,8 +62,8 @@
  *
  * @module
  */
+import { watchBody } from "../body_end.ts";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { responseTrailers } from "../trailers.ts";
 import type { UpstreamRegistry } from "../upstream/registry.ts";
 import { CIRCUIT_STATE_CODE, type CircuitState } from "../upstream/circuit.ts";
 import { FAMILIES, type FamilySpec } from "./families.ts";
@@ -620,45 +620,14 @@ export async function metricsResponse(
  */
 export function trackResponse(metrics: Metrics, ctx: ObservedRequest, res: Response, receivedBytes?: number): Response {
   const location = ctx.location?.name ?? "";
-  let pending = true;
   let sentBytes = 0;
-  const finish = () => {
-    if (!pending) return;
-    pending = false;
-    metrics.observeRequest(ctx, res, sentBytes, receivedBytes);
-    metrics.requestFinished(location);
-  };
-  if (res.body === null) {
-    finish();
-    return res;
-  }
-  const reader = res.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        finish();
-        throw e;
-      }
-      if (r.done) {
-        finish();
-        controller.close();
-      } else {
-        sentBytes += r.value.byteLength;
-        controller.enqueue(r.value);
-      }
+  return watchBody(res, {
+    chunk: (n) => sentBytes += n,
+    done() {
+      metrics.observeRequest(ctx, res, sentBytes, receivedBytes);
+      metrics.requestFinished(location);
     },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-  const trailers = responseTrailers.get(res);
-  if (trailers) responseTrailers.set(out, trailers);
-  return out;
+  });
 }
 
 /** Where a `prometheus_metrics` value points: a pull path, or a Pushgateway URL (contains `://`). */
