@@ -8,6 +8,7 @@ import type { Plan } from "../compiler/plan.ts";
 import { VERSION } from "./errors.ts";
 import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "./upstreams.ts";
+import { createNotifier } from "./notify.ts";
 import { registrySource, setUpstreamSource } from "./metrics/mod.ts";
 
 const startedAt = Date.now();
@@ -24,14 +25,20 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
     poolSize: plan.basic.upstream_keepalive_pool_size,
     ...(plan.basic.trusted_proxies ? { trustedProxies: plan.basic.trusted_proxies } : {}),
     onBackendStatus(upstream, backend, healthy) {
-      console.error(`upstream ${upstream}(${backend.addr}) becomes ${healthy ? "healthy" : "unhealthy"}`);
+      const message = `upstream ${upstream}(${backend.addr}) becomes ${healthy ? "healthy" : "unhealthy"}`;
+      console.error(message);
+      void notifier().notify({ category: "backend_status", level: healthy ? "info" : "warn", message });
     },
     onDiscoverFail(upstream, error) {
-      console.error(`upstream ${upstream}: discovery failed: ${error.message}`);
+      const message = `upstream ${upstream}: discovery failed: ${error.message}`;
+      console.error(message);
+      void notifier().notify({ category: "service_discover_fail", level: "warn", message });
     },
   });
   setUpstreamSource(registrySource(upstreams.registry));
   let proxy: RunningProxy | undefined;
+  // The webhook settings of the plan serving now (a reload may change them).
+  const notifier = () => createNotifier((proxy?.active.plan ?? plan).basic);
   const env = {
     stats(): Record<string, unknown> {
       const active = proxy?.active;
