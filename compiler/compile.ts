@@ -350,6 +350,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   for (const [name, config] of serverConfigs) {
     const path: KeyPath = ["servers", name];
     const refs: number[] = [];
+    const listed = new Set<number>();
     (config.locations ?? []).forEach((l, i) => {
       const index = locationIndex.get(l);
       if (index === undefined) {
@@ -360,7 +361,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
         }
         return;
       }
-      if (refs.includes(index)) {
+      if (listed.has(index)) {
         diags.push(
           diag("duplicate-reference", [...path, "locations", i], `Location "${l}" is listed twice`, {
             severity: "warning",
@@ -370,6 +371,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
         return;
       }
       refs.push(index);
+      listed.add(index);
       usedLocations.add(index);
     });
     // Stable sort by weight, highest first.

@@ -1,101 +1,275 @@
 /**
  * Route lookup in a compiled {@linkcode RouteTable}: no regex compiled, no
- * URL parsed, no string built except the lower-cased host. The host trees
- * are walked backwards along the host, each path index reached forward
- * along the path; locations are looked at only when the walk cannot prove
- * the match (regexes, conditions).
+ * URL parsed, no string built except the lower-cased host (when it differs
+ * from the host). One pass over the path hashes each of its heads; each
+ * path key is then a test of the bucket's Bloom filter and, if that passes,
+ * one probe of the table's hash table. Locations are looked at only when
+ * the table cannot prove the match (regexes, conditions).
  *
  * @module
  */
-import { locationMatches, type Matchable, type RouteRequest } from "./match.ts";
-import type { HostNode, PathIndex, PathNode, RouteTable } from "./table.ts";
+import { conditionsMatch, locationMatches, type Matchable, pathMatches, type RouteRequest } from "./match.ts";
+import {
+  BLOOM_BIT,
+  BLOOM_WORD,
+  BUCKET_BLOOM_BITS,
+  BUCKET_EXACT_MIN_RANK,
+  BUCKET_HOST_KNOWN,
+  BUCKET_LENGTHS,
+  BUCKET_MARKED,
+  BUCKET_MIN_RANK,
+  BUCKET_REST,
+  BUCKET_REST_MIN_RANK,
+  HASH_SEED,
+  hashStep,
+  KEY,
+  KEY_LENGTH,
+  KEY_NS,
+  KEY_TEXT,
+  KEY_VALUE,
+  keyHash,
+  NO_RANK,
+  NS_REGEX_SUFFIX,
+  NS_SUFFIX,
+  nsExact,
+  nsPrefix,
+  type RouteTable,
+  SHARED,
+  type SuffixIndex,
+} from "./table.ts";
+
+// Scratch space, grown as needed: `heads[n]` is the hash of the first n
+// characters of the path being looked up; `tails[n]` the hash of the last n
+// characters of a host, read backwards, for n up to `tailCount`.
+let heads: Int32Array = new Int32Array(64);
+let tails: Int32Array = new Int32Array(64);
+let tailCount = 0;
+
+function grown(buffer: Int32Array, length: number): Int32Array {
+  let size = buffer.length;
+  while (size < length) size *= 2;
+  return new Int32Array(size);
+}
+
+/** Whether the key at `k` in `keys` is `ns` with the `length` characters of `src` from `start`. */
+function keyIs(table: RouteTable, k: number, ns: number, src: string, start: number, length: number): boolean {
+  const keys = table.keys;
+  const info = keys[k + KEY_LENGTH]!;
+  if (keys[k + KEY_NS] !== ns || info >> 1 !== length) return false;
+  if ((info & 1) === 0) {
+    // Four characters at a time: inline text is all below 256.
+    let i = 0;
+    for (let at = k + KEY_TEXT; i + 4 <= length; i += 4, at++) {
+      const c0 = src.charCodeAt(start + i);
+      const c1 = src.charCodeAt(start + i + 1);
+      const c2 = src.charCodeAt(start + i + 2);
+      const c3 = src.charCodeAt(start + i + 3);
+      if ((c0 | c1 | c2 | c3) > 255 || (c0 | (c1 << 8) | (c2 << 16) | (c3 << 24)) !== keys[at]) return false;
+    }
+    for (; i < length; i++) {
+      if (src.charCodeAt(start + i) !== ((keys[k + KEY_TEXT + (i >> 2)]! >>> ((i & 3) << 3)) & 255)) return false;
+    }
+    return true;
+  }
+  const text = table.text;
+  const at = keys[k + KEY_TEXT]!;
+  for (let i = 0; i < length; i++) if (src.charCodeAt(start + i) !== text.charCodeAt(at + i)) return false;
+  return true;
+}
+
+/** What {@linkcode find} returns for a key that is not there. */
+const MISSING = -0x80000000;
+
+/** The offset in `keys` of the key {@linkcode find} found last. */
+let found = 0;
 
 /**
- * The first rank in `list` (ascending) below `best` whose location matches.
- * With `plain`, a plain location is a match without looking at it.
+ * The value of the key `ns` with the `length` characters of `src` from
+ * `start`, whose stored hash is `full`, and its offset in `keys` as
+ * {@linkcode found}; {@linkcode MISSING} if there is none. On a hash
+ * collision with another key, that key's (see {@linkcode RouteTable.slots}):
+ * a caller that trusts the key checks it with {@linkcode keyIs}.
+ */
+function find(table: RouteTable, full: number, ns: number, src: string, start: number, length: number): number {
+  const slots = table.slots;
+  const mask = slots.length - 2;
+  for (let i = (full * 2) & mask;; i = (i + 2) & mask) {
+    const f = slots[i]!;
+    if (f === full) {
+      found = (i >> 1) * KEY;
+      const value = slots[i + 1]!;
+      if (value !== SHARED) return value;
+      if (keyIs(table, found, ns, src, start, length)) return table.keys[found + KEY_VALUE]!;
+    } else if (f === 0) return MISSING;
+  }
+}
+
+/**
+ * Whether the location of rank `r` matches, found under the path key at `k`
+ * in `keys` (namespace `ns`, the path's first `length` characters if the key
+ * is confirmed; `k` is -1 for a `rest` list). With `hostKnown`, its host is
+ * known to match: a plain location matches once the key is confirmed, the
+ * others are looked at for their path and conditions only.
+ */
+function matches(
+  table: RouteTable,
+  r: number,
+  k: number,
+  ns: number,
+  length: number,
+  hostKnown: boolean,
+  ranked: readonly Matchable[],
+  req: RouteRequest,
+  lower: string,
+): boolean {
+  if (!hostKnown) return locationMatches(ranked[r]!, req, lower);
+  if (table.plain[r] === 1) return keyIs(table, k, ns, req.path, 0, length);
+  const path = req.path;
+  const checks = table.checks[r]!;
+  const tail = (checks >> 1) - 1;
+  if (tail >= 0 && k >= 0) {
+    // A regex path, under its literal prefix: the rest of the regex from there.
+    if (!keyIs(table, k, ns, path, 0, length)) return false;
+    const re = table.pathTails[tail]!;
+    re.lastIndex = length;
+    if (!re.test(path)) return false;
+  } else if (!pathMatches(ranked[r]!.path, path)) return false;
+  return (checks & 1) === 0 || conditionsMatch(ranked[r]!, req);
+}
+
+/**
+ * The lowest rank below `best` in `value` (one rank, or `~i` for the rank
+ * list at `lists[i]`) whose location {@linkcode matches}; `best` if none.
  */
 function firstIn(
-  list: readonly number[],
+  table: RouteTable,
+  value: number,
+  k: number,
+  ns: number,
+  length: number,
   best: number,
-  plain: Uint8Array | undefined,
+  hostKnown: boolean,
   ranked: readonly Matchable[],
   req: RouteRequest,
   lower: string,
 ): number {
-  for (let i = 0; i < list.length; i++) {
-    const r = list[i]!;
+  if (value >= 0) {
+    return value < best && matches(table, value, k, ns, length, hostKnown, ranked, req, lower) ? value : best;
+  }
+  const lists = table.lists;
+  const at = ~value;
+  const end = at + 1 + lists[at]!;
+  for (let i = at + 1; i < end; i++) {
+    const r = lists[i]!;
     if (r >= best) return best;
-    if ((plain !== undefined && plain[r] === 1) || locationMatches(ranked[r]!, req, lower)) return r;
+    if (matches(table, r, k, ns, length, hostKnown, ranked, req, lower)) return r;
+  }
+  return best;
+}
+
+/** Looks the path up in the bucket at `b` while it can beat `best`; returns the new best. */
+function scan(
+  table: RouteTable,
+  b: number,
+  best: number,
+  ranked: readonly Matchable[],
+  req: RouteRequest,
+  lower: string,
+): number {
+  const buckets = table.buckets;
+  if (buckets[b + BUCKET_MIN_RANK]! >= best) return best;
+  const hostKnown = buckets[b + BUCKET_HOST_KNOWN] === 1;
+  const bits = buckets[b + BUCKET_BLOOM_BITS]!;
+  const bloom = b + BUCKET_LENGTHS + 1 + 3 * buckets[b + BUCKET_LENGTHS]!;
+  const path = req.path;
+  const length = path.length;
+  const h = heads;
+  if (buckets[b + BUCKET_EXACT_MIN_RANK]! < best && length <= table.maxPathKey) {
+    const hash = h[length]!;
+    let maybe = true;
+    if (bits >= 0) {
+      // The Bloom filter: both bits are set if the key is there.
+      const x = Math.imul(hash, BLOOM_BIT);
+      const word = buckets[bloom + (bits === 0 ? 0 : Math.imul(hash, BLOOM_WORD) >>> (32 - bits))]!;
+      maybe = ((word >>> ((x >>> 7) & 31)) & (word >>> ((x >>> 2) & 31)) & 1) === 1;
+    }
+    if (maybe) {
+      const ns = nsExact(b);
+      const value = find(table, keyHash(hash, ns), ns, path, 0, length);
+      if (value !== MISSING) best = firstIn(table, value, found, ns, length, best, hostKnown, ranked, req, lower);
+    }
+  }
+  // Prefixes, shortest first.
+  const marked = buckets[b + BUCKET_MARKED] === 1;
+  for (let at = b + BUCKET_LENGTHS + 1; at < bloom; at += 3) {
+    if (buckets[at + 2]! >= best) break;
+    const l = buckets[at]!;
+    if (l > length) break;
+    const hash = h[l]!;
+    if (bits >= 0) {
+      const x = Math.imul(hash, BLOOM_BIT);
+      const word = buckets[bloom + (bits === 0 ? 0 : Math.imul(hash, BLOOM_WORD) >>> (32 - bits))]!;
+      // No prefix has this head: no longer prefix can start the path.
+      if (((word >>> (x >>> 27)) & (word >>> ((x >>> 22) & 31)) & 1) === 0) {
+        if (marked) break;
+        continue;
+      }
+      // No prefix of this length is the head.
+      if (((word >>> ((x >>> 17) & 31)) & (word >>> ((x >>> 12) & 31)) & 1) === 0) continue;
+    }
+    // None of this length can beat `best`.
+    if (buckets[at + 1]! >= best) continue;
+    const ns = nsPrefix(b);
+    const value = find(table, keyHash(hash, ns), ns, path, 0, l);
+    if (value !== MISSING) best = firstIn(table, value, found, ns, l, best, hostKnown, ranked, req, lower);
+  }
+  if (buckets[b + BUCKET_REST_MIN_RANK]! < best) {
+    best = firstIn(table, ~buckets[b + BUCKET_REST]!, -1, 0, 0, best, hostKnown, ranked, req, lower);
   }
   return best;
 }
 
 /**
- * Walks one host bucket's tree along the path. `plain` is set for buckets
- * whose host selector is known to match (exact, suffix, none).
+ * Looks up the tails of `host` in `index` (namespace `ns`) at each key
+ * length, shorter than the host unless `whole`, and scans the buckets
+ * found. `tails` holds the hashes of the last `tailCount` characters of
+ * `host`, and is extended as needed.
  */
-function scan(
-  index: PathIndex | undefined,
+function scanTails(
+  table: RouteTable,
+  index: SuffixIndex,
+  ns: number,
+  host: string,
+  whole: boolean,
   best: number,
-  plain: Uint8Array | undefined,
   ranked: readonly Matchable[],
   req: RouteRequest,
   lower: string,
 ): number {
-  if (index === undefined || index.minRank >= best) return best;
-  const path = req.path;
-  const end = path.length;
-  let node: PathNode = index.root;
-  let pos = 0;
-  while (node.minRank < best) {
-    if (node.prefix !== undefined) best = firstIn(node.prefix, best, plain, ranked, req, lower);
-    if (pos === end) {
-      if (node.exact !== undefined) best = firstIn(node.exact, best, plain, ranked, req, lower);
-      break;
+  const lengths = index.lengths;
+  const firstChars = index.firstChars;
+  const secondChars = index.secondChars;
+  const n = host.length;
+  for (let i = 0; i < lengths.length && index.minRank < best; i++) {
+    const l = lengths[i]!;
+    if (l > n || (l === n && !whole)) break;
+    // Only tails that start as some key of this length starts.
+    if (((firstChars[i]! >>> (host.charCodeAt(n - l) & 31)) & 1) === 0) continue;
+    if (l > 1 && ((secondChars[i]! >>> (host.charCodeAt(n - l + 1) & 31)) & 1) === 0) continue;
+    if (tailCount < l) {
+      if (l >= tails.length) {
+        const next = grown(tails, l + 1);
+        next.set(tails.subarray(0, tailCount + 1));
+        tails = next;
+      }
+      let h = tails[tailCount]!;
+      for (; tailCount < l; tailCount++) tails[tailCount + 1] = h = hashStep(h, host.charCodeAt(n - 1 - tailCount));
     }
-    const child = node.children?.get(path.charCodeAt(pos));
-    if (child === undefined || !path.startsWith(child.label, pos)) break;
-    pos += child.label.length;
-    node = child;
-  }
-  const rest = index.rest;
-  return rest.length === 0 ? best : firstIn(rest, best, undefined, ranked, req, lower);
-}
-
-/**
- * Walks a host tree backwards along `text` and scans every path index it
- * reaches: `suffix` indexes while text is left before the node (all of them
- * with `suffixAtEnd`), the `exact` index when the whole text is used.
- */
-function walkHosts(
-  root: HostNode,
-  text: string,
-  suffixAtEnd: boolean,
-  best: number,
-  plain: Uint8Array | undefined,
-  ranked: readonly Matchable[],
-  req: RouteRequest,
-  lower: string,
-): number {
-  let node = root;
-  let pos = text.length;
-  while (node.minRank < best) {
-    if (pos === 0) {
-      if (node.exact !== undefined) best = scan(node.exact, best, plain, ranked, req, lower);
-      if (suffixAtEnd && node.suffix !== undefined) best = scan(node.suffix, best, plain, ranked, req, lower);
-      break;
+    const b = find(table, keyHash(tails[l]!, ns), ns, host, n - l, l);
+    // A bucket is trusted to match the host: confirm the key.
+    if (b !== MISSING && keyIs(table, found, ns, host, n - l, l)) {
+      best = scan(table, b, best, ranked, req, lower);
     }
-    if (node.suffix !== undefined) best = scan(node.suffix, best, plain, ranked, req, lower);
-    const child = node.children?.get(text.charCodeAt(pos - 1));
-    if (child === undefined) break;
-    const label = child.label;
-    const n = label.length;
-    if (n > pos) break;
-    let k = 1;
-    while (k < n && label.charCodeAt(k) === text.charCodeAt(pos - 1 - k)) k++;
-    if (k < n) break;
-    pos -= n;
-    node = child;
   }
   return best;
 }
@@ -115,13 +289,64 @@ function walkHosts(
  * ```
  */
 export function lookupRoute(table: RouteTable, ranked: readonly Matchable[], req: RouteRequest): number {
+  if (!busy) {
+    busy = true;
+    try {
+      return lookup(table, ranked, req);
+    } finally {
+      busy = false;
+    }
+  }
+  // A lookup from inside a request accessor (a condition's header, query or
+  // cookie): its own scratch space, so as not to overwrite the outer one's.
+  const [outerHeads, outerTails, outerTailCount, outerFound] = [heads, tails, tailCount, found];
+  heads = new Int32Array(64);
+  tails = new Int32Array(64);
+  try {
+    return lookup(table, ranked, req);
+  } finally {
+    [heads, tails, tailCount, found] = [outerHeads, outerTails, outerTailCount, outerFound];
+  }
+}
+
+/** Whether a lookup is under way (see {@linkcode lookupRoute}). */
+let busy = false;
+
+/** {@linkcode lookupRoute}, with the scratch space to itself. */
+function lookup(table: RouteTable, ranked: readonly Matchable[], req: RouteRequest): number {
   const host = req.host;
+  const path = req.path;
   const lower = host.toLowerCase();
-  const plain = table.plain;
-  let best = walkHosts(table.hosts, lower, false, Infinity, plain, ranked, req, lower);
-  best = scan(table.anyHost, best, plain, ranked, req, lower);
+
+  // Hashes of the path's heads, up to the longest path key.
+  const limit = Math.min(path.length, table.maxPathKey);
+  if (limit >= heads.length) heads = grown(heads, limit + 1);
+  const h = heads;
+  let hash = HASH_SEED;
+  h[0] = hash;
+  for (let k = 0; k < limit; k++) h[k + 1] = hash = hashStep(hash, path.charCodeAt(k));
+
+  let best = NO_RANK;
+  const hosts = table.hosts;
+  if (
+    hosts.minRank < best && ((hosts.lengths >>> Math.min(lower.length, 31)) & 1) === 1 &&
+    ((hosts.firstChars >>> (lower.charCodeAt(0) & 31)) & 1) === 1
+  ) {
+    const b = hosts.children.get(lower);
+    if (b !== undefined) best = scan(table, b, best, ranked, req, lower);
+  }
+  tails[0] = HASH_SEED;
+  tailCount = 0;
+  if (table.suffixes.minRank < best) {
+    best = scanTails(table, table.suffixes, NS_SUFFIX, lower, false, best, ranked, req, lower);
+  }
+  if (table.anyHost >= 0) best = scan(table, table.anyHost, best, ranked, req, lower);
   // Regex hosts last: a good rank found elsewhere spares their regexes.
-  best = walkHosts(table.regexHostSuffixes, host, true, best, undefined, ranked, req, lower);
-  best = scan(table.regexHosts, best, undefined, ranked, req, lower);
-  return best === Infinity ? -1 : best;
+  if (table.regexSuffixes.minRank < best) {
+    // Regex suffixes are matched against the host as received.
+    if (host !== lower) tailCount = 0;
+    best = scanTails(table, table.regexSuffixes, NS_REGEX_SUFFIX, host, true, best, ranked, req, lower);
+  }
+  if (table.regexHosts >= 0) best = scan(table, table.regexHosts, best, ranked, req, lower);
+  return best === NO_RANK ? -1 : best;
 }

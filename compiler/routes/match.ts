@@ -67,6 +67,14 @@ function conditionsHold(list: readonly Condition[], get: (name: string) => strin
   return true;
 }
 
+/** Do the location's conditions (headers, query, cookies) hold? */
+export function conditionsMatch(loc: Matchable, req: RouteRequest): boolean {
+  if (loc.matchHeaders.length && !conditionsHold(loc.matchHeaders, (n) => req.header(n.toLowerCase()))) return false;
+  if (loc.matchQuery.length && !conditionsHold(loc.matchQuery, (n) => req.query(n))) return false;
+  if (loc.matchCookies.length && !conditionsHold(loc.matchCookies, (n) => req.cookie(n))) return false;
+  return true;
+}
+
 /** Does the location fully match the request? `lower` is the lower-cased host. */
 export function locationMatches(loc: Matchable, req: RouteRequest, lower: string): boolean {
   if (!pathMatches(loc.path, req.path)) return false;
@@ -80,10 +88,7 @@ export function locationMatches(loc: Matchable, req: RouteRequest, lower: string
     }
     if (!any) return false;
   }
-  if (loc.matchHeaders.length && !conditionsHold(loc.matchHeaders, (n) => req.header(n.toLowerCase()))) return false;
-  if (loc.matchQuery.length && !conditionsHold(loc.matchQuery, (n) => req.query(n))) return false;
-  if (loc.matchCookies.length && !conditionsHold(loc.matchCookies, (n) => req.cookie(n))) return false;
-  return true;
+  return conditionsMatch(loc, req);
 }
 
 /** Named captures of the winning location's host and path regexes. */
