@@ -10,7 +10,17 @@
  *
  * @module
  */
-import { benchCompile, benchLookup, generateConfig, rankedServer, requestsFrom } from "./compile_bench.ts";
+import {
+  benchCompile,
+  benchLookup,
+  generateConfig,
+  type LookupTiming,
+  median,
+  type RankedServer,
+  rankedServer,
+  requestsFrom,
+} from "./compile_bench.ts";
+import type { RouteRequest } from "../compiler/routes/match.ts";
 
 const quick = Deno.args.includes("--quick");
 const withLinear = Deno.args.includes("--linear");
@@ -44,11 +54,42 @@ const lookupOptions = { ops: quick ? 200_000 : 1_000_000, runs: quick ? 3 : 7, w
 // 4,096 distinct requests spread over every location (the headline), and a
 // hot set of 64 requests (most traffic hits few routes; the table's hot part
 // then stays in the CPU caches).
-const smallLookup = benchLookup(smallServer, requestsFrom(small.samples, 4096), lookupOptions);
-const bigLookup = benchLookup(bigServer, requestsFrom(big.samples, 4096), lookupOptions);
+//
+// The two servers are timed in alternation, one run of each at a time: on a
+// shared machine, speed drifts over seconds, and two medians taken one after
+// the other would compare the machine's phases as much as the lookups.
+function benchLookupPair(
+  a: RankedServer,
+  aRequests: readonly RouteRequest[],
+  b: RankedServer,
+  bRequests: readonly RouteRequest[],
+): [LookupTiming, LookupTiming] {
+  const { ops, runs, warmup } = lookupOptions;
+  const aRuns: LookupTiming[] = [];
+  const bRuns: LookupTiming[] = [];
+  for (let i = 0; i < runs; i++) {
+    aRuns.push(benchLookup(a, aRequests, { ops, runs: 1, warmup: i === 0 ? warmup : 0 }));
+    bRuns.push(benchLookup(b, bRequests, { ops, runs: 1, warmup: i === 0 ? warmup : 0 }));
+  }
+  const merge = (list: LookupTiming[]): LookupTiming => {
+    const runsNs = list.map((t) => t.nsPerOp);
+    return { nsPerOp: median(runsNs), runsNs, hitRate: list[0]!.hitRate };
+  };
+  return [merge(aRuns), merge(bRuns)];
+}
+const [smallLookup, bigLookup] = benchLookupPair(
+  smallServer,
+  requestsFrom(small.samples, 4096),
+  bigServer,
+  requestsFrom(big.samples, 4096),
+);
 const ratio = bigLookup.nsPerOp / smallLookup.nsPerOp;
-const smallHot = benchLookup(smallServer, requestsFrom(small.samples, 64), lookupOptions);
-const bigHot = benchLookup(bigServer, requestsFrom(big.samples, 64), lookupOptions);
+const [smallHot, bigHot] = benchLookupPair(
+  smallServer,
+  requestsFrom(small.samples, 64),
+  bigServer,
+  requestsFrom(big.samples, 64),
+);
 const hotRatio = bigHot.nsPerOp / smallHot.nsPerOp;
 
 const rows: string[][] = [
