@@ -9,7 +9,7 @@
  */
 import { captures as routeCaptures } from "../compiler/routes/match.ts";
 import { lookupRoute } from "../compiler/routes/lookup.ts";
-import type { Rewrite } from "../compiler/values/rewrite.ts";
+import { applyRewrite } from "../compiler/values/rewrite.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
@@ -19,34 +19,6 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import { type Backend, UpstreamError } from "./upstream/types.ts";
-
-/** Applies a compiled rewrite to a path; returns the new path, or undefined when unchanged. */
-export function applyRewrite(
-  rw: Rewrite,
-  path: string,
-  vars: Record<string, string> | undefined,
-): { path: string; groups?: Record<string, string> } | undefined {
-  rw.regex.lastIndex = 0;
-  const m = rw.regex.exec(path);
-  if (!m) return undefined;
-  let replacement = "";
-  for (const part of rw.replacement) {
-    if (typeof part === "string") replacement += part;
-    else if (typeof part.group === "number") replacement += m[part.group] ?? "";
-    else replacement += m.groups?.[part.group] ?? vars?.[part.group] ?? "";
-  }
-  const next = rw.whole ? replacement : path.slice(0, m.index) + replacement + path.slice(m.index + m[0].length);
-  const groups: Record<string, string> = {};
-  let any = false;
-  for (const [k, v] of Object.entries(m.groups ?? {})) {
-    if (v !== undefined) {
-      groups[k] = v;
-      any = true;
-    }
-  }
-  if (next === path && !any) return undefined;
-  return any ? { path: next, groups } : { path: next };
-}
 
 async function runStep(
   hooks: readonly { request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined> }[],
@@ -267,10 +239,10 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
   try {
     let res = await runStep(loc.steps.early_request, ctx);
     if (res === undefined && lp.rewrite) {
-      const r = applyRewrite(lp.rewrite, ctx.path, ctx.captures);
+      const r = applyRewrite(lp.rewrite, ctx.path, undefined, ctx.captures);
       if (r) {
         ctx.path = r.path;
-        if (r.groups) ctx.captures = { ...ctx.captures, ...r.groups };
+        if (r.captures) ctx.captures = { ...ctx.captures, ...r.captures };
       }
     }
     res ??= await runStep(loc.steps.request, ctx);
