@@ -4,7 +4,22 @@
  * @module
  */
 import { remark } from "./common.ts";
-import { bool, field, int, list, oneOf, str, table } from "./types.ts";
+import { bool, field, int, list, oneOf, type Parsed, parsed, str, table } from "./types.ts";
+
+/** Let's Encrypt's production directory, the default of `acme_directory`. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+function directoryUrl(text: string): Parsed<string> {
+  const t = text.trim();
+  if (!/^https?:\/\/[^\s/]+/i.test(t)) {
+    return {
+      ok: false,
+      message: `Invalid ACME directory URL ${JSON.stringify(text)}`,
+      hint: `Give the CA's directory URL, e.g. "${LETS_ENCRYPT_DIRECTORY}"`,
+    };
+  }
+  return { ok: true, value: t };
+}
 
 /** The `[certificates.<name>]` table. */
 export const certificateSchema = table({
@@ -21,21 +36,31 @@ export const certificateSchema = table({
     is_default: field(bool(), { doc: "Serve this certificate when no other matches the SNI.", default: false }),
     is_ca: field(bool(), { doc: "Treat as a CA: mint a leaf for each SNI on the fly.", default: false }),
     acme: field(oneOf(["lets_encrypt"]), { doc: "Obtain and renew this certificate by ACME (needs `domains`)." }),
+    acme_directory: field(parsed("url", directoryUrl, { format: "uri" }), {
+      doc: "ACME directory URL: Let's Encrypt by default; its staging " +
+        "(`https://acme-staging-v02.api.letsencrypt.org/directory`) or a private CA (step-ca, Pebble) work too.",
+      default: LETS_ENCRYPT_DIRECTORY,
+    }),
+    acme_email: field(str(), { doc: "Contact e-mail given to the ACME CA when the account is created (optional)." }),
     dns_challenge: field(bool(), { doc: "Use dns-01 instead of http-01.", default: false }),
     dns_provider: field(
-      oneOf(["manual", "cloudflare", "ali", "tencent", "huawei"], {
+      oneOf(["manual", "cloudflare", "ali", "tencent", "huawei", "challtestsrv"], {
         aliases: { cf: "cloudflare", aliyun: "ali", "": "manual" },
       }),
       {
-        doc: "DNS provider for dns-01: `manual`, `cloudflare` (`cf`), `ali`, `tencent`, `huawei`.",
+        doc: "DNS provider for dns-01: `manual` (logs the TXT record and waits for it), `cloudflare` (`cf`), " +
+          "`challtestsrv` (pebble-challtestsrv's management API, for tests); `ali`, `tencent`, `huawei` are not " +
+          "implemented yet.",
         default: "manual",
       },
     ),
     dns_service_url: field(str(), {
-      doc: "Provider endpoint and credentials URL; the whole value may be `$ENV:NAME`.",
+      doc: "Provider endpoint and credentials URL, e.g. `https://api.cloudflare.com?token=T` or " +
+        "`http://127.0.0.1:8055` (challtestsrv); the whole value may be `$ENV:NAME`.",
     }),
     buffer_days: field(int({ min: 0, max: 3650 }), {
-      doc: "Renew (ACME) or warn (others) this many days before expiry (0 = 2 for ACME, 7 for warnings).",
+      doc: "Renew (ACME) or warn (others) this many days before expiry " +
+        "(0 = when a third of the lifetime is left for ACME, 7 days for warnings).",
       default: 0,
       unit: "days",
     }),
