@@ -21,20 +21,16 @@ import {
   requestsFrom,
 } from "./compile_bench.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
+import { fmt, table } from "./table.ts";
+
+// `deno task bench proxy`: only the (slow) comparison with nginx and HAProxy.
+if (Deno.args[0] === "proxy") {
+  const { main } = await import("./proxy/mod.ts");
+  Deno.exit(await main(Deno.args.slice(1)));
+}
 
 const quick = Deno.args.includes("--quick");
 const withLinear = Deno.args.includes("--linear");
-
-function fmt(n: number, digits = 1): string {
-  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: readonly string[]) => "| " + r.map((cell, c) => cell.padEnd(widths[c]!)).join(" | ") + " |";
-  const sep = "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|";
-  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join("\n");
-}
 
 console.log(
   `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}, ${navigator.hardwareConcurrency} CPUs${quick ? " (quick)" : ""}\n`,

@@ -24,7 +24,9 @@
  *
  * Debian packages and their binaries: etcd → `etcd-server` (`/usr/bin/etcd`,
  * 3.4 on bookworm); pebble → `pebble` (`pebble`, `pebble-challtestsrv`);
- * prometheus → `prometheus`; chromium → `chromium` (`/usr/bin/chromium`).
+ * prometheus → `prometheus`; chromium → `chromium` (`/usr/bin/chromium`); for the
+ * benchmarks: nginx → `nginx`, haproxy → `haproxy`, wrk → `wrk`, h2load →
+ * `nghttp2-client`.
  *
  * @example Usage
  * ```ts ignore
@@ -39,7 +41,15 @@
  */
 
 /** Components the tests know about. */
-export type ComponentName = "etcd" | "pebble" | "prometheus" | "chromium";
+export type ComponentName =
+  | "etcd"
+  | "pebble"
+  | "prometheus"
+  | "chromium"
+  | "nginx"
+  | "haproxy"
+  | "wrk"
+  | "h2load";
 
 /** What a component is made of. */
 export interface ComponentSpec<B extends string> {

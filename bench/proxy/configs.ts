@@ -1,0 +1,167 @@
+/**
+ * Config files of the proxy bench, generated into a temp dir: the origin
+ * (nginx, 1 worker, static files), nginx as a proxy (1 worker, upstream
+ * keepalive), HAProxy (1 thread, `http-reuse always`), our proxy (TOML for
+ * `mod.ts start`) and a bare `Deno.serve` hello world.
+ *
+ * @module
+ */
+
+/** Response bodies the origin serves, by path. */
+export const BODIES: Readonly<Record<string, number>> = { "/small": 18, "/64k": 64 * 1024, "/1m": 1024 * 1024 };
+
+/** What our proxy's config varies in. */
+export interface OurConfig {
+  readonly port: number;
+  readonly originPort: number;
+  /** Extra locations before the one that proxies (10,000-location row). */
+  readonly extraLocations?: number;
+  readonly threads?: number;
+  /** Access-log file (combined format) and Prometheus metrics at `/metrics`. */
+  readonly accessLogFile?: string;
+  readonly metrics?: boolean;
+}
+
+function nginxCommon(dir: string, name: string, nofile: number): string {
+  return `user root;
+worker_processes 1;
+worker_rlimit_nofile ${nofile};
+daemon off;
+pid ${dir}/${name}.pid;
+error_log ${dir}/${name}_error.log warn;
+events { worker_connections ${nofile - 500}; multi_accept on; }
+`;
+}
+
+function nginxHttpCommon(dir: string, name: string): string {
+  return `  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  client_body_temp_path ${dir}/${name}_body;
+  proxy_temp_path ${dir}/${name}_proxy;
+  fastcgi_temp_path ${dir}/${name}_fastcgi;
+  uwsgi_temp_path ${dir}/${name}_uwsgi;
+  scgi_temp_path ${dir}/${name}_scgi;
+`;
+}
+
+/** The origin: nginx, 1 worker, static files under `www`, and `POST /post` answered after reading the body. */
+export function originNginx(dir: string, port: number, nofile: number): string {
+  return `${nginxCommon(dir, "origin", nofile)}http {
+${nginxHttpCommon(dir, "origin")}  sendfile on;
+  tcp_nopush on;
+  open_file_cache max=100;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:${port} reuseport backlog=4096;
+    root ${dir}/www;
+    location = /post { client_max_body_size 1m; client_body_buffer_size 64k; return 200 "posted\\n"; }
+  }
+}
+`;
+}
+
+/** nginx as a reverse proxy: 1 worker, upstream keepalive; `h2cPort` serves h2c (prior knowledge). */
+export function proxyNginx(
+  dir: string,
+  port: number,
+  h2cPort: number,
+  originPort: number,
+  nofile: number,
+): string {
+  return `${nginxCommon(dir, "nginx", nofile)}http {
+${
+    nginxHttpCommon(dir, "nginx")
+  }  upstream origin { server 127.0.0.1:${originPort}; keepalive 256; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:${port} reuseport backlog=4096;
+    listen 127.0.0.1:${h2cPort} http2;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_max_temp_file_size 0;
+      client_max_body_size 1m;
+    }
+  }
+}
+`;
+}
+
+/** HAProxy: 1 thread, keep-alive both sides, `http-reuse always`; `h2cPort` speaks h2c. */
+export function haproxyConfig(port: number, h2cPort: number, originPort: number, nofile: number): string {
+  return `global
+  nbthread 1
+  maxconn ${nofile / 2 - 100}
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${h2cPort} proto h2
+  maxconn ${nofile / 2 - 100}
+  default_backend be
+backend be
+  server origin 127.0.0.1:${originPort}
+`;
+}
+
+/** Our proxy's TOML: `/ping` by the plugin, everything else to the origin. */
+export function ourToml(c: OurConfig): string {
+  const extra = c.extraLocations ?? 0;
+  const names = ["ping"];
+  const locs: string[] = [];
+  for (let i = 0; i < extra; i++) {
+    names.push(`l${i}`);
+    locs.push(`[locations.l${i}]\npath = "/p${i}/"\nupstream = "origin"\n`);
+  }
+  names.push("origin");
+  const server = [
+    `addr = "127.0.0.1:${c.port}"`,
+    `locations = ${JSON.stringify(names)}`,
+    `threads = ${c.threads ?? 1}`,
+    `enabled_h2 = true`,
+    ...(c.accessLogFile ? [`access_log = ${JSON.stringify(`${c.accessLogFile} combined`)}`] : []),
+    ...(c.metrics ? [`prometheus_metrics = "/metrics"`] : []),
+  ];
+  return `[basic]
+name = "bench"
+upstream_keepalive_pool_size = 256
+
+[servers.bench]
+${server.join("\n")}
+
+[locations.ping]
+path = "=/ping"
+plugins = ["pingap:ping"]
+
+${locs.join("\n")}
+[locations.origin]
+path = "/"
+upstream = "origin"
+client_max_body_size = "1mb"
+
+[upstreams.origin]
+addrs = ["127.0.0.1:${c.originPort}"]
+`;
+}
+
+/** A bare `Deno.serve` hello world on `port` (the baseline of the `/ping` row). */
+export function bareDenoServe(port: number): string {
+  return `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () => new Response("pong"));\n`;
+}
+
+/** Writes the origin's files under `dir/www`. */
+export async function writeBodies(dir: string): Promise<void> {
+  await Deno.mkdir(`${dir}/www`, { recursive: true });
+  for (const [path, size] of Object.entries(BODIES)) {
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = 97 + (i % 26);
+    if (path === "/small") bytes.set(new TextEncoder().encode("hello from origin\n"));
+    await Deno.writeFile(`${dir}/www${path}`, bytes);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Every server of the proxy bench, started once in a temp dir: the nginx
+ * origin, nginx and HAProxy as proxies, our proxy in its variants (one
+ * location, 10,000 locations, access log + metrics, two workers) and a bare
+ * `Deno.serve`. A server whose program is missing is left out.
+ *
+ * @module
+ */
+import {
+  bareDenoServe,
+  haproxyConfig,
+  originNginx,
+  type OurConfig,
+  ourToml,
+  proxyNginx,
+  writeBodies,
+} from "./configs.ts";
+import { type BenchProcess, freePort, spawnServer } from "./procs.ts";
+import type { BenchTools } from "./tools.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Names of the servers under test. */
+export type ServerName = "nginx" | "haproxy" | "ours" | "ours_10k" | "ours_log" | "ours_2w" | "deno_bare";
+
+/** A server under test: its HTTP/1.1 port and, for the proxies, an h2c port. */
+export interface Endpoint {
+  readonly proc: BenchProcess;
+  readonly port: number;
+  readonly h2cPort?: number;
+}
+
+/** The started servers. */
+export interface Fleet {
+  readonly dir: string;
+  readonly origin: BenchProcess;
+  readonly servers: Partial<Record<ServerName, Endpoint>>;
+  /** Why servers are missing. */
+  readonly skipped: string[];
+  stop(): Promise<void>;
+}
+
+function limitOf(tools: BenchTools) {
+  return tools.prlimit ? { prlimit: { path: tools.prlimit, nofile: tools.fileLimit } } : {};
+}
+
+function deno(name: string, dir: string, tools: BenchTools, file: string, port: number, proxy: boolean) {
+  const args = proxy
+    ? ["run", "--allow-all", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file]
+    : ["run", "--allow-net", file];
+  return spawnServer({
+    name,
+    cmd: Deno.execPath(),
+    args,
+    port,
+    cwd: ROOT,
+    logFile: `${dir}/${name}.log`,
+    ...limitOf(tools),
+  });
+}
+
+/**
+ * Starts the servers the tools allow.
+ *
+ * @param tools Programs found.
+ * @returns The fleet; `stop()` ends every process it started.
+ */
+export async function startFleet(tools: BenchTools): Promise<Fleet> {
+  const dir = await Deno.makeTempDir({ prefix: "pingap_bench_" });
+  await writeBodies(dir);
+  const started: BenchProcess[] = [];
+  const servers: Partial<Record<ServerName, Endpoint>> = {};
+  const skipped: string[] = [];
+  const limit = limitOf(tools);
+  const stop = async () => {
+    await Promise.allSettled(started.map((p) => p.stop()));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    if (!tools.nginx) throw new Error("nginx is missing: the origin cannot start, so no row can run");
+    const originPort = freePort();
+    await Deno.writeTextFile(`${dir}/origin.conf`, originNginx(dir, originPort, tools.fileLimit));
+    const origin = await spawnServer({
+      name: "origin",
+      cmd: tools.nginx,
+      args: ["-c", `${dir}/origin.conf`, "-p", dir],
+      port: originPort,
+      logFile: `${dir}/origin.out`,
+      ...limit,
+    });
+    started.push(origin);
+
+    const port = freePort(), h2cPort = freePort();
+    await Deno.writeTextFile(`${dir}/nginx.conf`, proxyNginx(dir, port, h2cPort, originPort, tools.fileLimit));
+    const nginx = await spawnServer({
+      name: "nginx",
+      cmd: tools.nginx,
+      args: ["-c", `${dir}/nginx.conf`, "-p", dir],
+      port,
+      logFile: `${dir}/nginx.out`,
+      ...limit,
+    });
+    started.push(nginx);
+    servers.nginx = { proc: nginx, port, h2cPort };
+
+    if (tools.haproxy) {
+      const port = freePort(), h2cPort = freePort();
+      await Deno.writeTextFile(`${dir}/haproxy.cfg`, haproxyConfig(port, h2cPort, originPort, tools.fileLimit));
+      const proc = await spawnServer({
+        name: "haproxy",
+        cmd: tools.haproxy,
+        args: ["-db", "-f", `${dir}/haproxy.cfg`],
+        port,
+        logFile: `${dir}/haproxy.out`,
+        ...limit,
+      });
+      started.push(proc);
+      servers.haproxy = { proc, port, h2cPort };
+    } else skipped.push("HAProxy rows: haproxy is missing");
+
+    const ours: [ServerName, Partial<OurConfig>][] = [
+      ["ours", {}],
+      ["ours_10k", { extraLocations: 9_999 }],
+      ["ours_log", { accessLogFile: `${dir}/access.log`, metrics: true }],
+      ["ours_2w", { threads: 2 }],
+    ];
+    for (const [name, variant] of ours) {
+      const port = freePort();
+      const file = `${dir}/${name}.toml`;
+      await Deno.writeTextFile(file, ourToml({ port, originPort, ...variant }));
+      const proc = await deno(name, dir, tools, file, port, true);
+      started.push(proc);
+      servers[name] = { proc, port, h2cPort: port };
+    }
+
+    const barePort = freePort();
+    await Deno.writeTextFile(`${dir}/bare.ts`, bareDenoServe(barePort));
+    const bare = await deno("deno_bare", dir, tools, `${dir}/bare.ts`, barePort, false);
+    started.push(bare);
+    servers.deno_bare = { proc: bare, port: barePort };
+    return { dir, origin, servers, skipped, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
