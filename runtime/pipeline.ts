@@ -19,6 +19,7 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import { type Backend, UpstreamError } from "./upstream/types.ts";
+import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
 async function runStep(
   hooks: readonly { request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined> }[],
@@ -201,6 +202,11 @@ function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLoc
  * Handles one request for one server of an active plan.
  */
 export async function handle(active: ActivePlan, server: ActiveServer, ctx: RequestContext): Promise<Response> {
+  // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
+  if (pendingChallenges() > 0 && ctx.scheme === "http") {
+    const acme = answerChallenge(ctx.path);
+    if (acme) return acme;
+  }
   const sm = server.metrics;
   if (sm?.path !== undefined && ctx.path === sm.path) return metricsResponse(sm.metrics);
   const rank = lookupRoute(server.plan.routes, server.ranked, ctx);

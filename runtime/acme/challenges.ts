@@ -1,0 +1,53 @@
+/**
+ * http-01 challenges being answered: the ACME client registers a token and
+ * its key authorization while the CA validates, and every plain-HTTP server
+ * answers `GET /.well-known/acme-challenge/<token>` with it, before routing.
+ *
+ * A token that is not registered here falls through to the locations (a
+ * backend may run its own ACME client). The pipeline checks
+ * {@linkcode pendingChallenges} first, so with no order in flight a request
+ * costs one integer comparison.
+ *
+ * @module
+ */
+
+/** The path prefix of http-01 challenges (RFC 8555 §8.3). */
+export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
+
+const tokens = new Map<string, string>();
+
+/** How many tokens are registered now. */
+export function pendingChallenges(): number {
+  return tokens.size;
+}
+
+/** Registers a token's key authorization until {@linkcode removeChallenge}. */
+export function addChallenge(token: string, keyAuthorization: string): void {
+  tokens.set(token, keyAuthorization);
+}
+
+/** Forgets a token. */
+export function removeChallenge(token: string): void {
+  tokens.delete(token);
+}
+
+/**
+ * The answer for a request path, or undefined when the path is not a
+ * registered challenge. The body is the key authorization as
+ * `text/plain`, which is what the CA compares.
+ *
+ * @example Usage
+ * ```ts
+ * import { addChallenge, answerChallenge, removeChallenge } from "./challenges.ts";
+ * addChallenge("tok", "tok.thumb");
+ * const res = answerChallenge("/.well-known/acme-challenge/tok");
+ * if ((await res?.text()) !== "tok.thumb") throw new Error();
+ * removeChallenge("tok");
+ * ```
+ */
+export function answerChallenge(path: string): Response | undefined {
+  if (!path.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
+  const value = tokens.get(path.slice(ACME_CHALLENGE_PREFIX.length));
+  if (value === undefined) return undefined;
+  return new Response(value, { headers: { "content-type": "text/plain" } });
+}

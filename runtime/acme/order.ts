@@ -1,0 +1,104 @@
+/**
+ * One ACME order with `npm:acme-client`: account (created or found by its
+ * key, terms agreed), a fresh ECDSA P-256 key and CSR for the domains,
+ * http-01 (answered by our plain-HTTP servers, see `challenges.ts`) or
+ * dns-01 (through a {@linkcode DnsProvider}), then finalize and download
+ * the chain.
+ *
+ * acme-client's own pre-check of each challenge is skipped: it would fetch
+ * port 80 and ask the public DNS before the CA does, which says nothing a
+ * DNS provider's own wait and the CA's validation do not. The CA's
+ * validation is the check.
+ *
+ * @module
+ */
+import acme from "acme-client";
+import { Agent } from "node:https";
+import type { DnsProvider } from "./dns/provider.ts";
+import { addChallenge, removeChallenge } from "./challenges.ts";
+import type { StoredCertificate } from "./renew.ts";
+
+/** What {@linkcode orderCertificate} needs. */
+export interface OrderRequest {
+  readonly directory: string;
+  /** The account key, PEM (see {@linkcode createAccountKey}). */
+  readonly accountKey: string;
+  readonly email?: string;
+  readonly domains: readonly string[];
+  /** dns-01 through this provider; http-01 without it. */
+  readonly dns?: DnsProvider;
+  readonly log: (line: string) => void;
+}
+
+/** A new account key (ECDSA P-256), PEM. */
+export async function createAccountKey(): Promise<string> {
+  return (await acme.crypto.createPrivateEcdsaKey()).toString();
+}
+
+/**
+ * Trusts these extra roots (PEM) for the connections to the ACME CA, on
+ * top of the system's (a private CA, Pebble). `NODE_EXTRA_CA_CERTS` does
+ * the same for the whole process.
+ */
+export function trustAcmeRoots(pem: string): void {
+  acme.axios.defaults.httpsAgent = new Agent({ ca: pem });
+}
+
+/** Validity and names of a PEM certificate (the first of a chain). */
+export function certificateInfo(pem: string): { notBefore: number; notAfter: number; names: string[] } {
+  const info = acme.crypto.readCertificateInfo(pem);
+  return {
+    notBefore: info.notBefore.getTime(),
+    notAfter: info.notAfter.getTime(),
+    names: [...new Set([info.domains.commonName, ...info.domains.altNames].filter(Boolean))],
+  };
+}
+
+/** Places one order and returns the issued certificate, ready to store. Throws on any failure. */
+export async function orderCertificate(req: OrderRequest): Promise<StoredCertificate> {
+  const client = new acme.Client({ directoryUrl: req.directory, accountKey: req.accountKey });
+  const [first] = req.domains;
+  const [key, csr] = await acme.crypto.createCsr(
+    { ...(first && first.length <= 64 ? { commonName: first } : {}), altNames: [...req.domains] },
+    await acme.crypto.createPrivateEcdsaKey(),
+  );
+  const type = req.dns ? "dns-01" : "http-01";
+  const dns = req.dns;
+  const cert = await client.auto({
+    csr,
+    ...(req.email ? { email: req.email } : {}),
+    termsOfServiceAgreed: true,
+    skipChallengeVerification: true,
+    challengePriority: [type],
+    async challengeCreateFn(authz, challenge, keyAuthorization) {
+      const name = authz.identifier.value;
+      if (challenge.type === "http-01") {
+        addChallenge(challenge.token, keyAuthorization);
+        req.log(`acme: ${name}: http-01 token ${challenge.token} published`);
+      } else if (challenge.type === "dns-01" && dns) {
+        await dns.setTxt(`_acme-challenge.${name}`, keyAuthorization);
+        req.log(`acme: ${name}: dns-01 TXT _acme-challenge.${name} set by ${dns.name}`);
+      } else {
+        throw new Error(`${name}: the CA offered no ${type} challenge`);
+      }
+    },
+    async challengeRemoveFn(authz, challenge, keyAuthorization) {
+      if (challenge.type === "http-01") removeChallenge(challenge.token);
+      else if (dns) {
+        await dns.clearTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization).catch((e) =>
+          req.log(`acme: removing the TXT record failed: ${(e as Error).message}`)
+        );
+      }
+    },
+  });
+  const info = certificateInfo(cert);
+  return {
+    domains: [...req.domains],
+    directory: req.directory,
+    cert,
+    key: key.toString(),
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    issuedAt: Date.now(),
+  };
+}
