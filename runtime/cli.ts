@@ -17,10 +17,11 @@ import { createNotifier, type Notifier } from "./notify.ts";
 import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
+import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 
 const USAGE = `Usage:
   pingap check -c PATH [--format text|json|github] [--live]
-  pingap [start] -c PATH [--autoreload] [--threads N]
+  pingap [start] -c PATH [--autoreload] [--threads N] [--upgrade]
   pingap --template
 
 Options:
@@ -30,6 +31,8 @@ Options:
       --live          check also resolves upstream hosts and reads certificate files
       --autoreload    watch the config and apply changes in place (env PINGAP_AUTORELOAD)
   -a, --autorestart   same as --autoreload here: every change is applied in place (env PINGAP_AUTORESTART)
+  -u, --upgrade       take over the ports of the running instance (pid file), which then drains and exits
+                      (env PINGAP_UPGRADE)
       --threads N     worker isolates per server, overriding the config (0 = one per core)
       --log PATH      application log file instead of stderr (env PINGAP_LOG)
       --template      print a starter config and exit
@@ -82,6 +85,7 @@ export async function main(args: readonly string[]): Promise<number> {
         live: { type: "boolean" },
         autoreload: { type: "boolean" },
         autorestart: { type: "boolean", short: "a" },
+        upgrade: { type: "boolean", short: "u" },
         threads: { type: "string" },
         log: { type: "string" },
         template: { type: "boolean" },
@@ -154,7 +158,8 @@ export async function main(args: readonly string[]): Promise<number> {
   if (command === "check" || !result.plan) return result.exitCode;
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
     envFlag("PINGAP_AUTORESTART");
-  return await run(conf, result.plan, { autoreload, ...(threads !== undefined ? { threads } : {}) });
+  const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
+  return await run(conf, result.plan, { autoreload, upgrade, ...(threads !== undefined ? { threads } : {}) });
 }
 
 /** `--sync`: checks the config, then copies it item by item into an etcd storage. */
@@ -224,13 +229,29 @@ interface Target {
 }
 
 /** Serves a plan until a stop signal; reloads on SIGHUP and, with autoreload, on file changes. */
-async function run(conf: string, first: Plan, options: { autoreload: boolean; threads?: number }): Promise<number> {
+async function run(
+  conf: string,
+  first: Plan,
+  options: { autoreload: boolean; upgrade: boolean; threads?: number },
+): Promise<number> {
   let current = applyThreads(first, options.threads);
   const count = workerCount(current);
+  const pidFile = pidFilePath(current);
+  if (!options.upgrade) {
+    const busy = busyAddresses(current);
+    if (busy.length) {
+      console.error(
+        `Cannot start: already in use: ${busy.join(", ")}. ` +
+          `To replace a running pingap without downtime, start the new one with --upgrade.`,
+      );
+      return 1;
+    }
+  }
   let target: Target;
   try {
     if (count <= 1) {
-      const proxy = await startProxy(current);
+      // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
+      const proxy = await startProxy(current, { reusePort: true });
       for (const l of proxy.listening) console.error(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
       target = proxy;
     } else {
@@ -247,6 +268,13 @@ async function run(conf: string, first: Plan, options: { autoreload: boolean; th
     console.error(`Cannot start: ${(e as Error).message}`);
     return 1;
   }
+  if (options.upgrade) {
+    const hint = migrateHint();
+    if (hint) console.error(hint);
+    const old = takeOver(pidFile);
+    console.error(old ? `upgrade: took over from pid ${old}, which drains and exits` : "upgrade: no running instance");
+  }
+  const removePidFile = writePidFile(pidFile);
   let notifier: Notifier = createNotifier(current.basic);
   let reloading = Promise.resolve();
   const reload = (reason: string) => {
@@ -305,5 +333,6 @@ async function run(conf: string, first: Plan, options: { autoreload: boolean; th
   await etcd?.close();
   await reloading;
   await target.shutdown();
+  removePidFile();
   return 0;
 }

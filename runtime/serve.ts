@@ -15,6 +15,7 @@ import { handle } from "./pipeline.ts";
 import { formatAccessLog } from "./access_log.ts";
 import { trackResponse } from "./metrics/mod.ts";
 import { listenH2c } from "./h2_listener.ts";
+import { closeAfter, waitQuiet } from "./drain.ts";
 
 /** A listener that is up. */
 export interface Listening {
@@ -96,6 +97,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
   let active = activate(plan, options);
   const listeners = new Map<string, Listener>();
   const log = options.log ?? ((line: string) => console.log(line));
+  let draining = false;
 
   const open = async (serverName: string, hostname: string, port: number, h2: boolean): Promise<Listener> => {
     let local!: Deno.NetAddr;
@@ -127,7 +129,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       if (accessLog) log(formatAccessLog(accessLog.parts, ctx, res));
       const sm = s?.metrics;
       if (sm && ctx.location) res = trackResponse(sm.metrics, ctx, res);
-      return res;
+      return draining ? closeAfter(res) : res;
     };
     let shutdown: () => Promise<void>;
     if (h2) {
@@ -224,6 +226,9 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     },
     async shutdown() {
       const basic = active.plan.basic;
+      // Keep-alive clients are told to reconnect (to whoever holds the port next) before anything is closed.
+      draining = true;
+      await waitQuiet(() => active.counters, { quietMs: 300, maxMs: Math.min(basic.grace_period, 10_000) });
       const all = Promise.allSettled([...listeners.values()].map((l) => l.shutdown()));
       if (!await within(all, basic.grace_period + basic.graceful_shutdown_timeout)) {
         console.error("shutdown: requests still in flight after the grace period; stopping anyway");

@@ -33,7 +33,7 @@ export const basicSchema = table({
       defaultText: "built-in HTML page",
     }),
     pid_file: field(str(), {
-      doc: "Where the process id is written.",
+      doc: "Where the process id is written; `--upgrade` reads it to find the process it replaces.",
       defaultText: "/run/pingap.pid, else /var/run/pingap.pid, else /tmp/pingap.pid",
     }),
     error_log: field(str(), {

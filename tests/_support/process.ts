@@ -20,6 +20,8 @@ export interface Child {
   peakRss(): Promise<number>;
   /** SIGTERM, then waits; returns the exit code. */
   stop(): Promise<number>;
+  /** Waits for the process to exit on its own; returns the exit code. */
+  exited(): Promise<number>;
 }
 
 /** Spawns `deno <args>` in the repository root. */
@@ -78,6 +80,11 @@ export function spawnDeno(args: string[]): Child {
       const m = status.match(/^VmHWM:\s+(\d+) kB/m);
       assert.ok(m, "VmHWM in /proc/<pid>/status");
       return Number(m[1]) * 1024;
+    },
+    async exited() {
+      const s = await status;
+      await pumps;
+      return s.code;
     },
     async stop() {
       if (!exited) {
