@@ -7,8 +7,8 @@
  */
 import { parseArgs } from "node:util";
 import { checkConfig } from "../compiler/check.ts";
-import { readSources } from "../compiler/load.ts";
-import { isEtcdUrl, syncSourcesToEtcd } from "../compiler/storage/etcd.ts";
+import { isEtcdUrl } from "../compiler/storage/etcd.ts";
+import { syncConfig } from "./sync.ts";
 import { watchEtcd } from "./etcd_watch.ts";
 import { type Format, formatGithub, formatJson, formatText } from "../compiler/format.ts";
 import type { Plan } from "../compiler/plan.ts";
@@ -17,6 +17,7 @@ import { createNotifier, type Notifier } from "./notify.ts";
 import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
+import { handOverCertificate, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 
 const USAGE = `Usage:
@@ -36,7 +37,7 @@ Options:
       --threads N     worker isolates per server, overriding the config (0 = one per core)
       --log PATH      application log file instead of stderr (env PINGAP_LOG)
       --template      print a starter config and exit
-      --sync URL      copy the config (-c) into an etcd:// storage and exit
+      --sync TARGET   copy the config (-c) to an etcd:// URL, a directory or a .toml file, and exit
   -d, --daemon        not supported: run under systemd (see conf/pingap.service)
   -h, --help          this help
   -V, --version       print the version
@@ -146,7 +147,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  if (values.sync !== undefined) return await sync(conf, values.sync);
+  if (values.sync !== undefined) return await syncConfig(conf, values.sync, (d) => report(d, "text", conf));
   const logFile = values.log ?? Deno.env.get("PINGAP_LOG");
   if (logFile) redirectLog(logFile);
   const result = await checkConfig(conf, { live: values.live ?? false });
@@ -160,29 +161,6 @@ export async function main(args: readonly string[]): Promise<number> {
     envFlag("PINGAP_AUTORESTART");
   const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
   return await run(conf, result.plan, { autoreload, upgrade, ...(threads !== undefined ? { threads } : {}) });
-}
-
-/** `--sync`: checks the config, then copies it item by item into an etcd storage. */
-async function sync(conf: string, target: string): Promise<number> {
-  if (!isEtcdUrl(target)) {
-    console.error(`--sync takes an etcd:// URL, got "${target}"`);
-    return 2;
-  }
-  const checked = await checkConfig(conf);
-  if (checked.readError) {
-    console.error(checked.readError);
-    return 2;
-  }
-  report(checked.diagnostics, "text", conf);
-  if (!checked.plan) return 1;
-  try {
-    await syncSourcesToEtcd(target, await readSources(conf));
-  } catch (e) {
-    console.error(`--sync failed: ${(e as Error).message}`);
-    return 2;
-  }
-  console.error(`copied ${conf} to ${target}`);
-  return 0;
 }
 
 function report(d: Parameters<typeof formatText>[0], format: Format, conf: string): void {
@@ -276,6 +254,9 @@ async function run(
   }
   const removePidFile = writePidFile(pidFile);
   let notifier: Notifier = createNotifier(current.basic);
+  // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
+  const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
+  let acme = startAcme(conf, current, acmeOptions);
   let reloading = Promise.resolve();
   const reload = (reason: string) => {
     reloading = reloading.then(async () => {
@@ -300,6 +281,8 @@ async function run(
         return;
       }
       current = next;
+      if (acme) acme.update(current);
+      else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);
       console.error(`reload (${reason}): ${changes.join("; ") || "applied"}`);
       await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
@@ -332,6 +315,7 @@ async function run(
   watcher?.close();
   await etcd?.close();
   await reloading;
+  await acme?.close();
   await target.shutdown();
   removePidFile();
   return 0;

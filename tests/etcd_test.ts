@@ -13,6 +13,7 @@ import { b64, EtcdClient, readEtcdSnapshot, syncSourcesToEtcd, writeEtcdSources 
 import { splitSources } from "../compiler/storage/split.ts";
 import { watchEtcd } from "../runtime/etcd_watch.ts";
 import { requireComponent } from "./components.ts";
+import { spawnDeno } from "./_support/process.ts";
 
 const bins = await requireComponent("etcd", { binaries: ["etcd"], aptPackages: ["etcd-server"] });
 const EXAMPLES = new URL("../../shared/pingap-examples/examples/", import.meta.url).pathname;
@@ -325,6 +326,42 @@ Deno.test({
       assert.ok((await readSources(url)).some((s) => s.file.endsWith("/stale.toml")));
       await syncSourcesToEtcd(url, await readSources(`${EXAMPLES}api-gateway`), { prune: true });
       assert.ok(!(await readSources(url)).some((s) => s.file.endsWith("/stale.toml")));
+    }),
+});
+
+Deno.test({
+  name: "etcd: the CLI's --sync copies a directory into etcd and etcd back into a directory and a file",
+  ignore,
+  fn: () =>
+    withEtcd(async (etcd) => {
+      const cli = async (...args: string[]) => {
+        const child = spawnDeno(["run", "-A", "mod.ts", ...args]);
+        return { code: await child.exited(), output: child.output() };
+      };
+      const original = compileSources(await readSources("conf/")).plan!;
+      const url = etcd.url("migrate");
+      const up = await cli("-c", "conf/", "--sync", url);
+      assert.equal(up.code, 0, up.output);
+      assert.match(up.output, /copied conf\/ to etcd:/);
+      const out = await Deno.makeTempDir();
+      try {
+        const down = await cli("-c", url, "--sync", `${out}/dir`);
+        assert.equal(down.code, 0, down.output);
+        assert.ok((await Deno.stat(`${out}/dir/servers`)).isDirectory, "one file per item");
+        const file = await cli("-c", url, "--sync", `${out}/all.toml`);
+        assert.equal(file.code, 0, file.output);
+        for (const copy of [`${out}/dir`, `${out}/all.toml`]) {
+          const plan = compileSources(await readSources(copy)).plan;
+          assert.equal(plan?.hash, original.hash, `${copy} compiles to the same plan`);
+        }
+        const broken = `${out}/broken.toml`;
+        await Deno.writeTextFile(broken, '[servers.s]\naddr = "127.0.0.1:1"\nlocations = ["missing"]\n');
+        const refused = await cli("-c", broken, "--sync", `${out}/never`);
+        assert.equal(refused.code, 1, "a config with errors is not copied");
+        assert.equal(await Deno.stat(`${out}/never`).catch(() => null), null);
+      } finally {
+        await Deno.remove(out, { recursive: true });
+      }
     }),
 });
 
