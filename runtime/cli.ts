@@ -215,6 +215,8 @@ async function run(
   let current = applyThreads(first, options.threads);
   const count = workerCount(current);
   const pidFile = pidFilePath(current);
+  // Watch before listening: an edit made as soon as the proxy says it listens must not be missed.
+  const watcher = options.autoreload && !isEtcdUrl(conf) ? Deno.watchFs(conf, { recursive: true }) : undefined;
   if (!options.upgrade) {
     const busy = busyAddresses(current);
     if (busy.length) {
@@ -290,7 +292,6 @@ async function run(
     });
   };
   Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
-  let watcher: Deno.FsWatcher | undefined;
   let etcd: { close(): unknown } | undefined;
   if (isEtcdUrl(conf)) {
     // etcd delivers changes by its watch, with or without --autoreload.
@@ -298,7 +299,6 @@ async function run(
       onError: (e: Error) => console.error(`etcd watch: ${e.message}`),
     });
   } else if (options.autoreload) {
-    watcher = Deno.watchFs(conf, { recursive: true });
     (async () => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       for await (const ev of watcher!) {

@@ -129,3 +129,28 @@ Deno.test("check reads a directory in the one-file-per-item layout and names bot
   assert.match(r.stderr, /upstreams\.a {2}error: Item "upstreams\.a" is defined twice/);
   assert.match(r.stderr, /also at .*upstreams\/a\.toml:1:1|also at .*upstreams\.toml:2:1/);
 });
+
+Deno.test("-t from another working directory, as the compiled executable runs: exit 0 on a good config, 1 on a bad one", async () => {
+  const elsewhere = await Deno.makeTempDir();
+  const bad = await tempConfig(SIX_ERRORS);
+  try {
+    const run = async (conf: string) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-read", "--allow-env", `${root}mod.ts`, "-t", "-c", conf],
+        cwd: elsewhere,
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).output();
+      return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    };
+    const good = await run(`${root}conf/`);
+    assert.equal(good.code, 0, good.stderr);
+    const broken = await run(bad);
+    assert.equal(broken.code, 1, broken.stderr);
+    assert.match(broken.stderr, /locations\.api\.upstrem/);
+  } finally {
+    await Deno.remove(elsewhere, { recursive: true });
+    await Deno.remove(bad);
+  }
+});

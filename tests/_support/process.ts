@@ -24,11 +24,11 @@ export interface Child {
   exited(): Promise<number>;
 }
 
-/** Spawns `deno <args>` in the repository root. */
-export function spawnDeno(args: string[]): Child {
+/** Spawns `deno <args>` in the repository root (or `options.cwd`). */
+export function spawnDeno(args: string[], options: { cwd?: string } = {}): Child {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,0 +1,127 @@
+/**
+ * The CLI's lifecycle as an operator sees it: `--autoreload` picks up file
+ * edits under load (a route change, a new listen address, a broken edit, a
+ * fix) without one failed request, and SIGQUIT lets a slow request finish.
+ * The proxy runs from another working directory with an absolute entry
+ * module, as the compiled executable would.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type Echo, freePort, startEchoOrigin, startOrigin } from "../_support/origin.ts";
+import { spawnDeno } from "../_support/process.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+function config(origin: string, version: string, ports: number[]): string {
+  return `[basic]
+grace_period = "10s"
+
+[servers.s]
+addr = "${ports.map((p) => `127.0.0.1:${p}`).join(",")}"
+locations = ["api"]
+
+[locations.api]
+path = "/"
+upstream = "main"
+proxy_set_headers = ["X-Version:${version}"]
+
+[upstreams.main]
+addrs = ["${origin}"]
+`;
+}
+
+/** Polls `probe` until it returns true; resolves with the milliseconds it took (fails after 10 s). */
+async function until(probe: () => Promise<boolean>): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < 10_000) {
+    if (await probe().catch(() => false)) return Math.round(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`condition not reached within 10 s`);
+}
+
+Deno.test("lifecycle: --autoreload applies edits under load without a failed request; a broken edit keeps the old config", async () => {
+  const origin = await startEchoOrigin("main");
+  const [p1, p2] = [freePort(), freePort()];
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(file, config(origin.addr, "a", [p1]));
+  const child = spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", file, "--autoreload"], {
+    cwd: dir,
+  });
+  let stop = false;
+  const failures: string[] = [];
+  let ok = 0;
+  const version = async (port = p1) => {
+    const res = await fetch(`http://127.0.0.1:${port}/v`);
+    return ((await res.json()) as Echo).headers["x-version"];
+  };
+  try {
+    await child.waitFor(/listening on/);
+    const loops = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${p1}/load`);
+          await res.body?.cancel();
+          if (res.status === 200) ok++;
+          else failures.push(`status ${res.status}`);
+        } catch (e) {
+          failures.push((e as Error).message);
+        }
+      }
+    });
+    const figures: string[] = [];
+    await Deno.writeTextFile(file, config(origin.addr, "b", [p1]));
+    figures.push(`route change ${await until(async () => await version() === "b")} ms`);
+    await Deno.writeTextFile(file, config(origin.addr, "b", [p1, p2]));
+    figures.push(`new address ${await until(async () => await version(p2) === "b")} ms`);
+    await Deno.writeTextFile(file, config(origin.addr, "c", [p1, p2]).replace("upstream =", "upstrem ="));
+    await child.waitFor(/reload \(file change\) failed, the current config keeps serving/);
+    assert.match(child.output(), /pingap\.toml:\d+:\d+ {2}locations\.api\.upstrem/, "the error names file, line, key");
+    assert.equal(await version(), "b", "the old config keeps serving");
+    await Deno.writeTextFile(file, config(origin.addr, "c", [p1, p2]));
+    figures.push(`fixed edit ${await until(async () => await version() === "c")} ms`);
+    console.log(`from file write to served: ${figures.join(", ")}`);
+    stop = true;
+    await Promise.all(loops);
+    assert.deepEqual(failures, [], "no failed request");
+    assert.ok(ok > 50, `requests flowed (${ok})`);
+    assert.equal(await child.stop(), 0);
+  } catch (e) {
+    console.error(child.output());
+    throw e;
+  } finally {
+    stop = true;
+    await child.stop();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("lifecycle: SIGQUIT during a 2 s request lets it complete with 200, then the process exits 0", async () => {
+  const origin = await startOrigin("slow", async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    return new Response("slow but whole");
+  });
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(file, config(origin.addr, "a", [port]));
+  const child = spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", file], { cwd: dir });
+  try {
+    await child.waitFor(/listening on/);
+    const pending = fetch(`http://127.0.0.1:${port}/slow`);
+    await new Promise((r) => setTimeout(r, 300));
+    Deno.kill(child.pid, "SIGQUIT");
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "slow but whole");
+    assert.equal(await child.exited(), 0);
+    assert.match(child.output(), /shutting down/);
+  } finally {
+    await child.stop();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
