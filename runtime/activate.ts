@@ -9,6 +9,7 @@ import type { Plan, UpstreamPlan } from "../compiler/plan.ts";
 import { type Step, STEPS } from "../compiler/plugins/define.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import { serverMetrics } from "./metrics/mod.ts";
+import { serverObserver } from "./observer.ts";
 import { RUNTIME_PLUGINS } from "./plugins/mod.ts";
 import type { PluginEnv, PluginInstance } from "./plugins/types.ts";
 
@@ -24,6 +25,8 @@ export interface ActivateOptions {
   readonly env: PluginEnv;
   /** Called for plugins with no runtime half yet. */
   readonly warn?: (message: string) => void;
+  /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
+  readonly log?: (line: string) => void;
 }
 
 /** Builds an active plan. Throws only on programmer errors. */
@@ -53,11 +56,13 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
   const servers = new Map<string, ActiveServer>();
   for (const sp of plan.servers) {
     const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
+    const observer = serverObserver(sp, metrics?.metrics, { log: options.log, warn: options.warn });
     servers.set(sp.name, {
       plan: sp,
       ranked: sp.locations.map((i) => plan.locations[i]!),
       locations: sp.locations.map((i) => locations[i]!),
       ...(metrics ? { metrics } : {}),
+      ...(observer ? { observer } : {}),
     });
   }
   const upstreams = plan.upstreams.map((u) => options.upstreams.acquire(u));
@@ -71,7 +76,10 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
     async dispose() {
       for (const u of plan.upstreams) options.upstreams.release(u);
       for (const p of instances) p?.dispose?.();
-      for (const s of servers.values()) await s.metrics?.dispose();
+      for (const s of servers.values()) {
+        await s.observer?.dispose();
+        await s.metrics?.dispose();
+      }
     },
   };
 }

@@ -11,6 +11,7 @@ import type { RequestContext } from "./context.ts";
 import type { PluginInstance } from "./plugins/types.ts";
 import type { Backend, UpstreamClient } from "./upstream/types.ts";
 import type { ServerMetrics } from "./metrics/mod.ts";
+import type { ServerObserver } from "./observer.ts";
 
 /** A location with its plugin chain split by hook. */
 export interface ActiveLocation {
@@ -34,6 +35,8 @@ export interface ActiveServer {
   readonly locations: readonly ActiveLocation[];
   /** Prometheus metrics, when `prometheus_metrics` is set. */
   readonly metrics?: ServerMetrics;
+  /** Access log, request metrics, spans, Server-Timing; absent when the server records none. */
+  readonly observer?: ServerObserver;
 }
 
 /** An upstream ready to take requests. */

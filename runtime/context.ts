@@ -7,6 +7,7 @@
  */
 import type { LocationPlan } from "../compiler/plan.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
+import type { RequestTrace } from "./otel/request_trace.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -63,6 +64,7 @@ export interface Timings {
   upstreamConnect?: number;
   upstreamProcessing?: number;
   upstreamResponse?: number;
+  /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
   plugins?: Record<string, number>;
 }
 
@@ -87,6 +89,8 @@ export class RequestContext implements RouteRequest {
   status?: number;
   /** Response body bytes sent, when known. */
   size?: number;
+  /** Spans of this request, only on servers with `otlp_exporter`. */
+  trace?: RequestTrace;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #upstreamHeaders: Headers | undefined;

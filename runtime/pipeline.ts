@@ -19,12 +19,18 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import { type Backend, UpstreamError } from "./upstream/types.ts";
+import { timedStep } from "./plugin_timing.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
 async function runStep(
-  hooks: readonly { request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined> }[],
+  hooks: readonly {
+    readonly name: string;
+    request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
+  }[],
   ctx: RequestContext,
 ): Promise<Response | undefined> {
+  const times = ctx.timings.plugins;
+  if (times) return await timedStep(hooks, ctx, times);
   for (let i = 0; i < hooks.length; i++) {
     const r = await hooks[i]!.request!(ctx);
     if (r !== undefined) return r;
@@ -154,6 +160,7 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       return await proxyWebSocket(ctx, backend, { tls: up.plan.tls, headers, ...(timeout ? { timeout } : {}) });
     }
     up.begin(backend);
+    const span = ctx.trace?.attempt(up.plan.name, backend.addr, headers);
     try {
       const res = await up.client.request(backend, {
         method: ctx.method,
@@ -167,6 +174,7 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
+      span?.ok(res.status, { "upstream.reused": res.reused });
       const out = new Headers(res.headers);
       for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
       const response = new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
@@ -175,6 +183,7 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status).
       up.end(backend, e instanceof UpstreamError && e.kind === "aborted" ? 499 : undefined);
+      span?.fail(e);
       const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent &&
         (retryBody === undefined || retryBody.replayable);
       if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {

@@ -12,8 +12,6 @@ import type { ActivePlan } from "./active.ts";
 import { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { handle } from "./pipeline.ts";
-import { formatAccessLog } from "./access_log.ts";
-import { trackResponse } from "./metrics/mod.ts";
 import { listenH2c } from "./h2_listener.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
 
@@ -42,8 +40,6 @@ export interface RunningProxy {
 
 /** Options of {@linkcode serve}. */
 export interface ServeOptions extends ActivateOptions {
-  /** Where access-log lines go (default: stdout). */
-  readonly log?: (line: string) => void;
   /** Share ports between workers (SO_REUSEPORT). */
   readonly reusePort?: boolean;
 }
@@ -96,7 +92,6 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
 export async function serve(plan: Plan, options: ServeOptions): Promise<RunningProxy> {
   let active = activate(plan, options);
   const listeners = new Map<string, Listener>();
-  const log = options.log ?? ((line: string) => console.log(line));
   let draining = false;
 
   const open = async (serverName: string, hostname: string, port: number, h2: boolean): Promise<Listener> => {
@@ -110,7 +105,9 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const s = current.servers.get(serverName);
       const remote = info.remoteAddr as Deno.NetAddr;
       const ctx = new RequestContext(req, remote.hostname, remote.port, local.hostname, local.port, "http");
-      current.counters.processing++;
+      const processing = ++current.counters.processing;
+      const observer = s?.observer;
+      observer?.begin(ctx);
       current.counters.accepted++;
       let res: Response;
       try {
@@ -125,10 +122,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         current.counters.processing--;
       }
       ctx.status = res.status;
-      const accessLog = s?.plan.accessLog;
-      if (accessLog) log(formatAccessLog(accessLog.parts, ctx, res));
-      const sm = s?.metrics;
-      if (sm && ctx.location) res = trackResponse(sm.metrics, ctx, res);
+      if (observer) res = observer.finish(ctx, res, processing);
       return draining ? closeAfter(res) : res;
     };
     let shutdown: () => Promise<void>;

@@ -1,18 +1,20 @@
 /**
  * Access-log formats, parsed once into parts: the presets `tiny`, `short`,
  * `common`, `combined`, or a custom `{tag}` template, optionally preceded by
- * a file path (`/var/log/access.log combined`).
+ * a file path (`/var/log/access.log?rolling=hourly combined`).
  *
  * @module
  */
 import type { Parsed } from "../schema/types.ts";
+import { parseDuration } from "../units.ts";
+import { didYouMean } from "../did_you_mean.ts";
 
-/** Pingap's presets (quote placement exactly as Pingap's). */
+/** Pingap's presets (quote placement exactly as Pingap's code has them). */
 export const ACCESS_LOG_PRESETS: { readonly [name: string]: string } = {
   tiny: "{method} {uri} {status} {size_human} - {latency}ms",
   short: "{remote} {method} {uri} {proto} {status} {size_human} - {latency}ms",
   common: '{remote} "{method} {uri} {proto}" {status} {size_human}"',
-  combined: '{remote} "{method} {uri} {proto}" {status} {size_human}" "{referer}" "{user_agent}"',
+  combined: '{remote} "{method} {uri} {proto}" {status} {size_human} "{referer}" "{user_agent}"',
 };
 
 /** Fixed tags. */
@@ -41,6 +43,38 @@ export const ACCESS_LOG_TAGS = [
   "request_id",
 ] as const;
 
+/** Context keys with a `_human` twin (milliseconds). */
+export const CONTEXT_TIME_KEYS = [
+  "upstream_connect_time",
+  "upstream_processing_time",
+  "upstream_response_time",
+  "upstream_tcp_connect_time",
+  "upstream_tls_handshake_time",
+  "upstream_connection_time",
+  "connection_time",
+  "tls_handshake_time",
+  "compression_time",
+  "cache_lookup_time",
+  "cache_lock_time",
+  "service_time",
+] as const;
+
+/** Pingap's 35 `{:key}` context keys. */
+export const CONTEXT_KEYS: readonly string[] = [
+  "connection_id",
+  "upstream_reused",
+  "upstream_status",
+  "upstream_addr",
+  "processing",
+  "upstream_connected",
+  "location",
+  "connection_reused",
+  "tls_version",
+  "tls_cipher",
+  "compression_ratio",
+  ...CONTEXT_TIME_KEYS.flatMap((k) => [k, `${k}_human`]),
+];
+
 /** One part of a log line. */
 export type LogPart =
   | string
@@ -48,29 +82,48 @@ export type LogPart =
   | { readonly cookie: string }
   | { readonly requestHeader: string }
   | { readonly responseHeader: string }
+  /** `{$NAME}`: read once when the runtime builds the line writer (`hostname` is the machine's name). */
   | { readonly env: string }
   | { readonly ctx: string };
 
+/** How often a file target starts a new file (Pingap's `rolling=`; `daily` by default). */
+export type Rolling = "minutely" | "hourly" | "daily" | "never";
+
+/** A file target: where lines go instead of the application log. */
+export interface AccessLogFile {
+  /** The path as written (a directory when it ends with `/`). */
+  readonly path: string;
+  readonly rolling: Rolling;
+  /** Lines that may wait to be written; more are dropped and counted (`channel_buffer`, 1000). */
+  readonly channelBuffer: number;
+  /** Pingap's flush interval (`flush_timeout`, 10s); lines are written as they come here, see docs/differences.md. */
+  readonly flushTimeout: number;
+}
+
 /** A parsed `access_log` value. */
 export interface AccessLog {
-  /** File to write to, or undefined for the application log. */
-  readonly file?: string;
-  /** File query parameters (e.g. `rolling=hourly`). */
-  readonly params: { readonly [key: string]: string };
+  /** File target, or undefined for the application log. */
+  readonly file?: AccessLogFile;
   /** The template text after presets are expanded. */
   readonly format: string;
   readonly parts: readonly LogPart[];
 }
 
 const TAGS = new Set<string>(ACCESS_LOG_TAGS);
+const CONTEXT = new Set<string>(CONTEXT_KEYS);
 const TAG = /\{([A-Za-z_<>\-~:$]+)\}/g;
+const ROLLING = ["minutely", "hourly", "daily", "never"];
 
-/** Parses the format part into parts; unknown tags are reported. */
+/** Parses the format part into parts; unknown tags and context keys are reported. */
 export function parseLogFormat(format: string): Parsed<readonly LogPart[]> {
   const out: LogPart[] = [];
   let last = 0;
+  const text = (s: string) => {
+    if (typeof out[out.length - 1] === "string") out[out.length - 1] += s;
+    else out.push(s);
+  };
   for (const m of format.matchAll(TAG)) {
-    if (m.index > last) out.push(format.slice(last, m.index));
+    if (m.index > last) text(format.slice(last, m.index));
     last = m.index + m[0].length;
     const t = m[1]!;
     const rest = t.slice(1);
@@ -79,8 +132,15 @@ export function parseLogFormat(format: string): Parsed<readonly LogPart[]> {
     else if (t[0] === ">") out.push({ requestHeader: rest.toLowerCase() });
     else if (t[0] === "<") out.push({ responseHeader: rest.toLowerCase() });
     else if (t[0] === "$") out.push({ env: rest });
-    else if (t[0] === ":") out.push({ ctx: rest });
-    else {
+    else if (t[0] === ":" && CONTEXT.has(rest)) out.push({ ctx: rest });
+    else if (t[0] === ":") {
+      const near = didYouMean(rest, CONTEXT_KEYS);
+      return {
+        ok: false,
+        message: `Unknown access-log context key "{${t}}"`,
+        hint: near ? `Did you mean "{:${near}}"?` : `Known keys: ${CONTEXT_KEYS.join(", ")}`,
+      };
+    } else {
       return {
         ok: false,
         message: `Unknown access-log tag "{${t}}"`,
@@ -88,37 +148,55 @@ export function parseLogFormat(format: string): Parsed<readonly LogPart[]> {
       };
     }
   }
-  if (last < format.length) out.push(format.slice(last));
+  if (last < format.length) text(format.slice(last));
   return { ok: true, value: out };
 }
 
+function fileTarget(head: string): Parsed<AccessLogFile> {
+  const q = head.indexOf("?");
+  const path = q < 0 ? head : head.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? "" : head.slice(q + 1));
+  const rolling = params.get("rolling") || "daily";
+  if (!ROLLING.includes(rolling)) {
+    return { ok: false, message: `Unknown rolling "${rolling}"`, hint: `Use one of ${ROLLING.join(", ")}` };
+  }
+  const buffer = params.get("channel_buffer");
+  const channelBuffer = buffer === null ? 1000 : Number(buffer);
+  if (!Number.isInteger(channelBuffer) || channelBuffer < 1) {
+    return { ok: false, message: `channel_buffer must be a whole number above 0, got "${buffer}"` };
+  }
+  const flush = params.get("flush_timeout");
+  const flushTimeout = flush === null ? 10_000 : parseDuration(flush);
+  if (typeof flushTimeout === "string") return { ok: false, message: flushTimeout };
+  return { ok: true, value: { path, rolling: rolling as Rolling, channelBuffer, flushTimeout } };
+}
+
 /**
- * Parses an `access_log` value.
+ * Parses an `access_log` value: `[<path>[?query] ]<preset or {template}>`.
  *
  * @example Usage
  * ```ts
  * import { accessLog } from "./access_log.ts";
- * const r = accessLog("/var/log/pingap.log {when} {host} {method} {path}");
- * if (!r.ok || r.value.file !== "/var/log/pingap.log") throw new Error();
+ * const r = accessLog("/var/log/pingap.log?rolling=hourly {when} {host} {method} {path}");
+ * if (!r.ok || r.value.file?.path !== "/var/log/pingap.log" || r.value.file.rolling !== "hourly") throw new Error();
  * ```
  */
 export function accessLog(text: string): Parsed<AccessLog> {
-  let file: string | undefined;
-  let params: Record<string, string> = {};
+  let file: AccessLogFile | undefined;
   let format = text.trim();
   const space = format.indexOf(" ");
   if (space > 0) {
     const head = format.slice(0, space);
     const tail = format.slice(space + 1).trim();
     if (!head.includes("{") && (tail in ACCESS_LOG_PRESETS || tail.startsWith("{"))) {
-      const q = head.indexOf("?");
-      file = q < 0 ? head : head.slice(0, q);
-      if (q >= 0) params = Object.fromEntries(new URLSearchParams(head.slice(q + 1)));
+      const target = fileTarget(head);
+      if (!target.ok) return target;
+      file = target.value;
       format = tail;
     }
   }
   format = ACCESS_LOG_PRESETS[format] ?? format;
   const parts = parseLogFormat(format);
   if (!parts.ok) return parts;
-  return { ok: true, value: { ...(file !== undefined ? { file } : {}), params, format, parts: parts.value } };
+  return { ok: true, value: { ...(file !== undefined ? { file } : {}), format, parts: parts.value } };
 }

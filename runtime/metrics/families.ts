@@ -219,6 +219,13 @@ export const FAMILIES: readonly FamilySpec[] = [
     labels: ["upstream", "backend"],
     ours: true,
   },
+  {
+    name: "pingap_access_log_dropped_total",
+    type: "counter",
+    help: "pingap access log lines dropped because the log queue was full",
+    labels: [],
+    ours: true,
+  },
 ];
 
 /** Pingap's family names whose promlint problems come with the names (kept for compatibility). */

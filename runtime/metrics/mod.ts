@@ -52,7 +52,8 @@
  * `observeUpstream({ tlsHandshakeMs, connections })`).
  *
  * Ours, not Pingap's: `pingap_upstream_healthy{upstream,backend}` (1 healthy,
- * 0 not).
+ * 0 not), and `pingap_access_log_dropped_total` (access-log lines dropped
+ * because the queue was full, see runtime/log/access_sink.ts).
  *
  * Names are Pingap's, so promtool's linter reports eight of them (counters
  * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
@@ -183,6 +184,8 @@ export interface Metrics {
   observeCache(o: CacheObservation): void;
   /** A response was compressed with this ratio (in/out). */
   observeCompressionRatio(ratio: number): void;
+  /** An access-log line was dropped (queue full). */
+  accessLogDropped(): void;
   /** The exposition text (server registry, then the process-wide families). */
   text(): Promise<string>;
   /** Pushes the text to a Pushgateway URL once (same URL rules as {@linkcode startPush}); throws on failure. */
@@ -195,6 +198,11 @@ export interface Metrics {
 const GLOBAL_REGISTRY = new Registry();
 const STORAGE_READ = histogramOf(spec("pingap_cache_storage_read_time"), GLOBAL_REGISTRY);
 const STORAGE_WRITE = histogramOf(spec("pingap_cache_storage_write_time"), GLOBAL_REGISTRY);
+
+/** The registry of the process-wide families (no `server` label): every server's exposition ends with it. */
+export function processRegistry(): Registry {
+  return GLOBAL_REGISTRY;
+}
 
 /** A file cache storage read took `ms`. */
 export function observeCacheStorageRead(ms: number): void {
@@ -574,6 +582,9 @@ export function createMetrics(server: string): Metrics {
     },
     observeCompressionRatio(ratio) {
       state.histogram("pingap_compression_ratio").observe(ratio);
+    },
+    accessLogDropped() {
+      state.counter("pingap_access_log_dropped_total").inc();
     },
     text: () => state.text(),
     async push(url) {

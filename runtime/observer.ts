@@ -1,0 +1,103 @@
+/**
+ * What a server records about each request, set up once per server when
+ * a plan is activated: the access log (`access_log`), Prometheus request
+ * metrics (`prometheus_metrics`), OpenTelemetry spans (`otlp_exporter`) and
+ * the `Server-Timing` header (`enable_server_timing`). A server with none
+ * of them gets no observer, and its requests pay nothing.
+ *
+ * The response body is watched once ({@linkcode watchBody}): its bytes are
+ * counted as they stream, and when it ends the metrics are recorded, the
+ * access-log line is built and queued, and the server span ends.
+ *
+ * @module
+ */
+import type { ServerPlan } from "../compiler/plan.ts";
+import { watchBody } from "./body_end.ts";
+import type { RequestContext } from "./context.ts";
+import { type AccessLine, compileAccessLine } from "./log/access_line.ts";
+import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
+import type { Metrics } from "./metrics/mod.ts";
+import { exporterSettings, startTracePipeline, type TracePipeline } from "./otel/exporter.ts";
+import { RequestTrace } from "./otel/request_trace.ts";
+import { serverTiming, withHeader } from "./server_timing.ts";
+
+/** Options of {@linkcode serverObserver}. */
+export interface ObserverOptions {
+  /** Receives access-log lines instead of the configured target (tests, embedding). */
+  readonly log?: ((line: string) => void) | undefined;
+  /** Reports a setting that could not be applied. */
+  readonly warn?: ((message: string) => void) | undefined;
+}
+
+/** The per-server observer. */
+export interface ServerObserver {
+  /** A request arrived (before routing). */
+  begin(ctx: RequestContext): void;
+  /** The response to send for it; `processing` is the requests in flight when it arrived. */
+  finish(ctx: RequestContext, res: Response, processing: number): Response;
+  /** Flushes and frees the access-log target and the trace pipeline. */
+  dispose(): Promise<void>;
+}
+
+/** The observer of a server, or undefined when it records nothing. */
+export function serverObserver(
+  sp: ServerPlan,
+  metrics: Metrics | undefined,
+  options: ObserverOptions = {},
+): ServerObserver | undefined {
+  const timing = sp.config.enable_server_timing === true;
+  let pipeline: TracePipeline | undefined;
+  if (sp.config.otlp_exporter) {
+    try {
+      pipeline = startTracePipeline(sp.name, exporterSettings(sp.config.otlp_exporter));
+    } catch (e) {
+      options.warn?.(`server "${sp.name}": otlp_exporter ignored: ${(e as Error).message}`);
+    }
+  }
+  const line: AccessLine | undefined = sp.accessLog ? compileAccessLine(sp.accessLog.parts) : undefined;
+  if (!line && !metrics && !pipeline && !timing) return undefined;
+  const sink: AccessSink | undefined = sp.accessLog ? openAccessSink(sp.accessLog.file, options.log) : undefined;
+  const tracer = pipeline?.tracer;
+  return {
+    begin(ctx) {
+      if (tracer) ctx.trace = new RequestTrace(tracer, ctx);
+      if (timing) ctx.timings.plugins = {};
+    },
+    finish(ctx, res, processing) {
+      let out = timing ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
+      const m = metrics && ctx.location ? metrics : undefined;
+      const trace = ctx.trace;
+      if (!line && !m && !trace) return out;
+      const location = ctx.location?.name ?? "";
+      let size = 0;
+      const sent = out;
+      out = watchBody(out, {
+        chunk: (n) => size += n,
+        done() {
+          if (m) {
+            m.observeRequest(ctx, sent, size);
+            m.requestFinished(location);
+          }
+          if (line) {
+            const record = {
+              ctx,
+              status: sent.status,
+              headers: sent.headers,
+              size,
+              processing,
+              now: Date.now(),
+              elapsed: ctx.elapsed(),
+            };
+            if (!sink!.write(line(record))) metrics?.accessLogDropped();
+          }
+          trace?.end(sent.status, { "http.client_ip": ctx.clientIp(), "http.response_size": size });
+        },
+      });
+      return out;
+    },
+    async dispose() {
+      await sink?.release();
+      await pipeline?.shutdown();
+    },
+  };
+}
