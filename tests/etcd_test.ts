@@ -14,112 +14,15 @@ import { splitSources } from "../compiler/storage/split.ts";
 import { watchEtcd } from "../runtime/etcd_watch.ts";
 import { requireComponent } from "./components.ts";
 import { spawnDeno } from "./_support/process.ts";
+import { freePort } from "./_support/origin.ts";
+import { type Etcd, put, withEtcd as withEtcdAt } from "./_support/etcd.ts";
 
 const bins = await requireComponent("etcd", { binaries: ["etcd"], aptPackages: ["etcd-server"] });
 const EXAMPLES = new URL("../../shared/pingap-examples/examples/", import.meta.url).pathname;
 const haveExamples = await Deno.stat(EXAMPLES).then(() => true, () => false);
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** A running etcd. */
-interface Etcd {
-  readonly port: number;
-  readonly endpoint: string;
-  url(base?: string, query?: string): string;
-  /** Stops it (SIGTERM, then waits). */
-  stop(): Promise<void>;
-  /** Starts it again on the same ports and data directory. */
-  start(): Promise<void>;
-  /** Stops it and removes its data. */
-  dispose(): Promise<void>;
-  log(): string;
-}
-
-async function startEtcd(): Promise<Etcd> {
-  const dir = await Deno.makeTempDir({ prefix: "pingap-etcd-" });
-  const port = freePort();
-  const peer = freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  let child: Deno.ChildProcess | undefined;
-  let output = "";
-  let pump: Promise<void> = Promise.resolve();
-  const start = async () => {
-    child = new Deno.Command(bins!.etcd, {
-      args: [
-        "--name=test",
-        `--data-dir=${dir}/data`,
-        `--listen-client-urls=${endpoint}`,
-        `--advertise-client-urls=${endpoint}`,
-        `--listen-peer-urls=http://127.0.0.1:${peer}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-        `--initial-cluster=test=http://127.0.0.1:${peer}`,
-        "--log-level=warn",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const decoder = new TextDecoder();
-    const read = async (s: ReadableStream<Uint8Array>) => {
-      for await (const chunk of s) output += decoder.decode(chunk, { stream: true });
-    };
-    pump = Promise.all([read(child.stdout), read(child.stderr)]).then(() => {});
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        const r = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-        const body = await r.text();
-        if (r.ok && body.includes('"true"')) return;
-      } catch { /* not yet */ }
-      if (Date.now() > deadline) throw new Error(`etcd did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  const stop = async () => {
-    if (!child) return;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
-    await pump;
-    child = undefined;
-  };
-  await start();
-  return {
-    port,
-    endpoint,
-    url: (base = "pingap", query = "") => `etcd://127.0.0.1:${port}/${base}${query ? `?${query}` : ""}`,
-    stop,
-    start,
-    async dispose() {
-      await stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-    log: () => output,
-  };
-}
-
-async function withEtcd(fn: (etcd: Etcd) => Promise<void>): Promise<void> {
-  const etcd = await startEtcd();
-  try {
-    await fn(etcd);
-  } finally {
-    await etcd.dispose();
-  }
-}
-
-async function put(etcd: Etcd, key: string, value: string): Promise<void> {
-  const r = await fetch(`${etcd.endpoint}/v3/kv/put`, {
-    method: "POST",
-    body: JSON.stringify({ key: b64(key), value: b64(value) }),
-  });
-  assert.equal(r.status, 200, await r.text());
-  await r.body?.cancel().catch(() => {});
+function withEtcd(fn: (etcd: Etcd) => Promise<void>): Promise<void> {
+  return withEtcdAt(bins!.etcd, fn);
 }
 
 /** Resolves when `n` calls have been counted (fails after `ms`). */

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { type Echo, freePort, startEchoOrigin, startOrigin } from "../_support/origin.ts";
 import { spawnDeno } from "../_support/process.ts";
+import { type Load, startLoad, until } from "../_support/load.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -31,16 +32,6 @@ addrs = ["${origin}"]
 `;
 }
 
-/** Polls `probe` until it returns true; resolves with the milliseconds it took (fails after 10 s). */
-async function until(probe: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < 10_000) {
-    if (await probe().catch(() => false)) return Math.round(performance.now() - t0);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`condition not reached within 10 s`);
-}
-
 Deno.test("lifecycle: --autoreload applies edits under load without a failed request; a broken edit keeps the old config", async () => {
   const origin = await startEchoOrigin("main");
   const [p1, p2] = [freePort(), freePort()];
@@ -50,27 +41,14 @@ Deno.test("lifecycle: --autoreload applies edits under load without a failed req
   const child = spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", file, "--autoreload"], {
     cwd: dir,
   });
-  let stop = false;
-  const failures: string[] = [];
-  let ok = 0;
   const version = async (port = p1) => {
     const res = await fetch(`http://127.0.0.1:${port}/v`);
     return ((await res.json()) as Echo).headers["x-version"];
   };
+  let load: Load | undefined;
   try {
     await child.waitFor(/listening on/);
-    const loops = Array.from({ length: 4 }, async () => {
-      while (!stop) {
-        try {
-          const res = await fetch(`http://127.0.0.1:${p1}/load`);
-          await res.body?.cancel();
-          if (res.status === 200) ok++;
-          else failures.push(`status ${res.status}`);
-        } catch (e) {
-          failures.push((e as Error).message);
-        }
-      }
-    });
+    load = startLoad(`http://127.0.0.1:${p1}/load`);
     const figures: string[] = [];
     await Deno.writeTextFile(file, config(origin.addr, "b", [p1]));
     figures.push(`route change ${await until(async () => await version() === "b")} ms`);
@@ -83,8 +61,7 @@ Deno.test("lifecycle: --autoreload applies edits under load without a failed req
     await Deno.writeTextFile(file, config(origin.addr, "c", [p1, p2]));
     figures.push(`fixed edit ${await until(async () => await version() === "c")} ms`);
     console.log(`from file write to served: ${figures.join(", ")}`);
-    stop = true;
-    await Promise.all(loops);
+    const { ok, failures } = await load.stop();
     assert.deepEqual(failures, [], "no failed request");
     assert.ok(ok > 50, `requests flowed (${ok})`);
     assert.equal(await child.stop(), 0);
@@ -92,7 +69,7 @@ Deno.test("lifecycle: --autoreload applies edits under load without a failed req
     console.error(child.output());
     throw e;
   } finally {
-    stop = true;
+    await load?.stop();
     await child.stop();
     await origin.close();
     await Deno.remove(dir, { recursive: true });
