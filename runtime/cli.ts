@@ -18,6 +18,7 @@ import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
 import { handOverCertificate, startAcme } from "./acme/mod.ts";
+import { handOverCertificate, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 
 const USAGE = `Usage:
@@ -259,6 +260,9 @@ async function run(
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
   const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
   let acme = startAcme(conf, current, acmeOptions);
+  // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
+  const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
+  let acme = startAcme(conf, current, acmeOptions);
   let reloading = Promise.resolve();
   const reload = (reason: string) => {
     reloading = reloading.then(async () => {
@@ -283,6 +287,8 @@ async function run(
         return;
       }
       current = next;
+      if (acme) acme.update(current);
+      else acme = startAcme(conf, current, acmeOptions);
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);
@@ -315,6 +321,7 @@ async function run(
   watcher?.close();
   await etcd?.close();
   await reloading;
+  await acme?.close();
   await acme?.close();
   await target.shutdown();
   removePidFile();

@@ -30,8 +30,9 @@ import { acmeStorageFor } from "./storage.ts";
 export { ACME_CHALLENGE_PREFIX, answerChallenge, pendingChallenges } from "./challenges.ts";
 export { type AcmeManager, type AcmeManagerOptions, createAcmeManager, type IssuedCertificate } from "./manager.ts";
 export { type AcmeStorage, acmeStorageFor, etcdStorage, fileStorage } from "./storage.ts";
-export { type StoredCertificate } from "./renew.ts";
+export { parseStored as parseStoredCertificate, type StoredCertificate } from "./renew.ts";
 export { trustAcmeRoots } from "./order.ts";
+export { handedCertificates, handOverCertificate } from "./handoff.ts";
 
 /** Does the plan have a certificate managed by ACME? */
 export function usesAcme(plan: Plan): boolean {

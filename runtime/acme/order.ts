@@ -62,11 +62,15 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
     { ...(first && first.length <= 64 ? { commonName: first } : {}), altNames: [...req.domains] },
     await acme.crypto.createPrivateEcdsaKey(),
   );
+  // The account, found by its key or created. acme-client's createAccount() follows an existing account
+  // (HTTP 200) with an account update that carries no change, which Pebble refuses ("Use POST-as-GET");
+  // its lower layer only records the account URL, after which auto() skips registration.
+  const api = (client as unknown as { api: { createAccount(data: unknown): Promise<unknown> } }).api;
+  await api.createAccount({ termsOfServiceAgreed: true, ...(req.email ? { contact: [`mailto:${req.email}`] } : {}) });
   const type = req.dns ? "dns-01" : "http-01";
   const dns = req.dns;
   const cert = await client.auto({
     csr,
-    ...(req.email ? { email: req.email } : {}),
     termsOfServiceAgreed: true,
     skipChallengeVerification: true,
     challengePriority: [type],

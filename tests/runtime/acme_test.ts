@@ -1,0 +1,301 @@
+/**
+ * ACME end to end against a real Pebble and pebble-challtestsrv (Debian
+ * `pebble`), started per test on free ports: http-01 answered by the
+ * proxy's plain-HTTP listener, dns-01 through challtestsrv, a restart of
+ * the real CLI that reuses the stored certificate, renewal of a
+ * short-lived certificate, and a failing order that is retried and
+ * reported to a webhook. Issued certificates are checked with
+ * `openssl verify` against Pebble's root and intermediate.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { compileToml, startTestProxy } from "../_support/proxy.ts";
+import { spawnDeno } from "../_support/process.ts";
+import { freePort, type Pebble, pebbleBins, startPebble } from "../_support/pebble.ts";
+import {
+  createAcmeManager,
+  fileStorage,
+  type IssuedCertificate,
+  parseStoredCertificate,
+  trustAcmeRoots,
+} from "../../runtime/acme/mod.ts";
+import { manualProvider } from "../../runtime/acme/dns/manual.ts";
+import { createNotifier } from "../../runtime/notify.ts";
+
+const ignore = !pebbleBins;
+
+function config(port: number, cert: string, extra = ""): string {
+  return `
+[basic]
+${extra}
+[servers.web]
+addr = "127.0.0.1:${port}"
+locations = ["ping"]
+[locations.ping]
+path = "/"
+plugins = ["pingap:ping"]
+[certificates.site]
+${cert}
+`;
+}
+
+/** `openssl verify` of the leaf against Pebble's chain; returns the leaf's SAN line. */
+async function verify(pebble: Pebble, chainPem: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { root, intermediate } = await pebble.roots();
+    const leaf = chainPem.slice(0, chainPem.indexOf("-----END CERTIFICATE-----") + 25) + "\n";
+    await Deno.writeTextFile(`${dir}/root.pem`, root);
+    await Deno.writeTextFile(`${dir}/inter.pem`, intermediate);
+    await Deno.writeTextFile(`${dir}/leaf.pem`, leaf);
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "piped", stderr: "piped" }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.ok(out.success, `openssl ${args.join(" ")}:\n${text}`);
+      return text;
+    };
+    assert.match(await run(["verify", "-CAfile", "root.pem", "-untrusted", "inter.pem", "leaf.pem"]), /leaf\.pem: OK/);
+    return await run(["x509", "-noout", "-ext", "subjectAltName", "-in", "leaf.pem"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Collects what a manager hands over; `next()` waits for the next one. */
+function handed() {
+  const got: IssuedCertificate[] = [];
+  let wake: (() => void) | undefined;
+  return {
+    got,
+    onCertificate(_name: string, c: IssuedCertificate) {
+      got.push(c);
+      wake?.();
+    },
+    async next(count: number, ms = 30_000): Promise<IssuedCertificate> {
+      const deadline = Date.now() + ms;
+      while (got.length < count) {
+        assert.ok(Date.now() < deadline, `no certificate #${count} within ${ms} ms`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 200);
+        });
+      }
+      return got[count - 1]!;
+    },
+  };
+}
+
+/** What an ACME test gets: a running Pebble, a temporary directory, and cleanups run in reverse order. */
+interface Case {
+  readonly pebble: Pebble;
+  readonly dir: string;
+  defer(cleanup: () => unknown): void;
+}
+
+/** A test against a fresh Pebble (trusted for the ACME connections) and a temporary directory. */
+function acmeTest(
+  name: string,
+  options: { httpPort?: number; validitySeconds?: number },
+  fn: (c: Case) => Promise<void>,
+) {
+  Deno.test({
+    name,
+    ignore,
+    async fn() {
+      const pebble = await startPebble({ httpPort: options.httpPort ?? freePort(), ...options });
+      const dir = await Deno.makeTempDir();
+      const cleanups: (() => unknown)[] = [() => Deno.remove(dir, { recursive: true }), () => pebble.stop()];
+      trustAcmeRoots(pebble.listenerCa);
+      try {
+        await fn({ pebble, dir, defer: (c) => cleanups.push(c) });
+      } finally {
+        for (const c of cleanups.reverse()) await c();
+      }
+    },
+  });
+}
+
+const port1 = freePort();
+acmeTest(
+  "ACME http-01: the proxy's plain-HTTP listener answers Pebble; the certificate verifies against its root",
+  { httpPort: port1 },
+  async ({ pebble, dir, defer }) => {
+    const proxy = await startTestProxy(config(
+      port1,
+      `domains = "www.example.com,example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
+    ));
+    defer(() => proxy.close());
+    const manager = createAcmeManager({ storage: fileStorage(dir), log() {} });
+    defer(() => manager.close());
+    manager.update(proxy.proxy.active.plan);
+    await manager.idle();
+    const stored = manager.current("site");
+    assert.ok(stored, `issued; pebble log:\n${pebble.log().slice(-3000)}`);
+    const san = await verify(pebble, stored.cert);
+    assert.match(san, /DNS:www\.example\.com/);
+    assert.match(san, /DNS:example\.com/);
+    // Pebble fetched the tokens from our listener.
+    assert.match(pebble.log(), new RegExp(`validate w/ HTTP: http://example\\.com:${port1}/\\.well-known/`));
+    assert.equal(pebble.orders(), 1);
+    const onDisk = parseStoredCertificate(await Deno.readTextFile(`${dir}/certificates/site.json`));
+    assert.equal(onDisk?.cert, stored.cert);
+    assert.match(await Deno.readTextFile(`${dir}/account.key.pem`), /PRIVATE KEY/);
+  },
+);
+
+acmeTest(
+  "ACME dns-01: the TXT record goes through pebble-challtestsrv's API; the certificate verifies",
+  {}, // nobody answers http-01
+  async ({ pebble, dir, defer }) => {
+    const plan = compileToml(config(
+      freePort(),
+      `domains = "*.dns.example.com,dns.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"\n` +
+        `dns_challenge = true\ndns_provider = "challtestsrv"\ndns_service_url = "${pebble.challtestsrv}"`,
+    ));
+    const manager = createAcmeManager({ storage: fileStorage(dir), log() {} });
+    defer(() => manager.close());
+    manager.update(plan);
+    await manager.idle();
+    const stored = manager.current("site");
+    assert.ok(stored, `issued; pebble log:\n${pebble.log().slice(-3000)}`);
+    assert.match(await verify(pebble, stored.cert), /DNS:\*\.dns\.example\.com/);
+    assert.match(pebble.log(), /Added DNS-01 TXT challenge for Host "_acme-challenge\.dns\.example\.com\."/);
+    assert.doesNotMatch(pebble.log(), /validate w\/ HTTP/);
+  },
+);
+
+acmeTest(
+  "ACME manual dns-01 provider: logs the record and waits until the DNS shows it",
+  {},
+  async ({ pebble }) => {
+    const lines: string[] = [];
+    const provider = manualProvider({
+      log: (l) => lines.push(l),
+      polls: 50,
+      pollIntervalMs: 100,
+      nameServer: pebble.dns,
+    });
+    const waiting = provider.setTxt("_acme-challenge.manual.example.com", "v4lue");
+    while (!lines.length) await new Promise((r) => setTimeout(r, 20));
+    assert.match(lines[0]!, /create the DNS record\s+_acme-challenge\.manual\.example\.com\. TXT "v4lue"/);
+    // The operator creates it.
+    const res = await fetch(`${pebble.challtestsrv}/set-txt`, {
+      method: "POST",
+      body: JSON.stringify({ host: "_acme-challenge.manual.example.com.", value: "v4lue" }),
+    });
+    await res.body?.cancel();
+    await waiting;
+    assert.match(lines[1]!, /TXT seen/);
+  },
+);
+
+const port2 = freePort();
+acmeTest(
+  "ACME restart: the CLI reuses the stored certificate and places no new order",
+  { httpPort: port2 },
+  async ({ pebble, dir, defer }) => {
+    await Deno.writeTextFile(`${dir}/ca.pem`, pebble.listenerCa);
+    await Deno.writeTextFile(
+      `${dir}/pingap.toml`,
+      config(port2, `domains = "restart.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`),
+    );
+    // acme-client talks through node:https, which reads the extra roots when the process starts.
+    Deno.env.set("NODE_EXTRA_CA_CERTS", `${dir}/ca.pem`);
+    defer(() => Deno.env.delete("NODE_EXTRA_CA_CERTS"));
+    const args = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c"];
+    const stored = `${dir}/pingap-acme/certificates/site.json`;
+
+    const first = spawnDeno([...args, `${dir}/pingap.toml`]);
+    try {
+      await first.waitFor(/acme: "site": certificate issued/, 60_000);
+      await first.waitFor(/acme: "site" serves restart\.example\.com/);
+    } finally {
+      await first.stop();
+    }
+    assert.equal(pebble.orders(), 1);
+    const issued = parseStoredCertificate(await Deno.readTextFile(stored));
+    assert.ok(issued);
+    await verify(pebble, issued.cert);
+
+    const second = spawnDeno([...args, `${dir}/pingap.toml`]);
+    try {
+      await second.waitFor(/acme: "site": stored certificate valid until/, 60_000);
+      await second.waitFor(/acme: "site" serves restart\.example\.com/);
+      const res = await fetch(`http://127.0.0.1:${port2}/`);
+      await res.body?.cancel();
+      assert.doesNotMatch(second.output(), /ordering a certificate/);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(pebble.orders(), 1, "no new order after the restart");
+    assert.equal(parseStoredCertificate(await Deno.readTextFile(stored))?.cert, issued.cert);
+  },
+);
+
+const port3 = freePort();
+acmeTest(
+  "ACME renewal: a certificate with a third of its lifetime left is replaced and handed over again",
+  { httpPort: port3, validitySeconds: 9 },
+  async ({ pebble, dir, defer }) => {
+    const proxy = await startTestProxy(
+      config(port3, `domains = "renew.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`),
+    );
+    defer(() => proxy.close());
+    const seen = handed();
+    const lines: string[] = [];
+    const manager = createAcmeManager({
+      storage: fileStorage(dir),
+      onCertificate: seen.onCertificate,
+      log: (l) => lines.push(l),
+    });
+    defer(() => manager.close());
+    manager.update(proxy.proxy.active.plan);
+    const first = await seen.next(1);
+    const second = await seen.next(2).catch((e) => {
+      throw new Error(`${e.message}; log:\n${lines.join("\n")}`);
+    });
+    assert.notEqual(second.cert, first.cert);
+    assert.ok(second.notAfter > first.notAfter);
+    assert.ok(pebble.orders() >= 2);
+    await verify(pebble, second.cert);
+    const onDisk = parseStoredCertificate(await Deno.readTextFile(`${dir}/certificates/site.json`));
+    assert.ok(onDisk && onDisk.notAfter >= second.notAfter);
+  },
+);
+
+acmeTest(
+  "ACME failure: logged, sent as a lets_encrypt webhook event, retried with backoff",
+  {}, // http-01 validation cannot succeed: nobody listens on Pebble's http port
+  async ({ pebble, dir, defer }) => {
+    const events: { category: string; level: string; message: string }[] = [];
+    const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      events.push(await req.json());
+      return new Response("ok");
+    });
+    defer(() => receiver.shutdown());
+    const plan = compileToml(config(
+      freePort(),
+      `domains = "fail.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
+      `webhook = "http://127.0.0.1:${receiver.addr.port}/hook"\nwebhook_notifications = ["lets_encrypt"]`,
+    ));
+    const lines: string[] = [];
+    const manager = createAcmeManager({
+      storage: fileStorage(dir),
+      notifier: () => createNotifier(plan.basic),
+      log: (l) => lines.push(l),
+      minBackoffMs: 300,
+    });
+    defer(() => manager.close());
+    manager.update(plan);
+    const deadline = Date.now() + 30_000;
+    while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(events.length >= 2, `two failure events; log:\n${lines.join("\n")}`);
+    assert.equal(events[0]!.category, "lets_encrypt");
+    assert.equal(events[0]!.level, "error");
+    assert.match(events[0]!.message, /fail\.example\.com.*order failed \(attempt 1\)/);
+    assert.match(events[1]!.message, /attempt 2/);
+    assert.ok(lines.some((l) => /retrying in/.test(l)));
+    assert.equal(manager.current("site"), undefined);
+  },
+);
