@@ -18,7 +18,6 @@ import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
 import { handOverCertificate, startAcme } from "./acme/mod.ts";
-import { handOverCertificate, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 
 const USAGE = `Usage:
@@ -260,9 +259,6 @@ async function run(
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
   const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
   let acme = startAcme(conf, current, acmeOptions);
-  // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
-  const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
-  let acme = startAcme(conf, current, acmeOptions);
   let reloading = Promise.resolve();
   const reload = (reason: string) => {
     reloading = reloading.then(async () => {
@@ -287,8 +283,6 @@ async function run(
         return;
       }
       current = next;
-      if (acme) acme.update(current);
-      else acme = startAcme(conf, current, acmeOptions);
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);
@@ -321,7 +315,6 @@ async function run(
   watcher?.close();
   await etcd?.close();
   await reloading;
-  await acme?.close();
   await acme?.close();
   await target.shutdown();
   removePidFile();
