@@ -7,8 +7,8 @@
  * @module
  */
 import { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
-import { createPrivateKey, X509Certificate } from "node:crypto";
 import { material } from "./certificate_material.ts";
+import { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
 import { diag, type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { ConfigReadError, readSources } from "./load.ts";
 import type { Plan } from "./plan.ts";
@@ -69,75 +69,41 @@ async function readMaterial(value: string, path: (string | number)[], out: Diagn
   }
 }
 
-/** Loads certificates: parseable, key matches, currently valid. */
-async function certificateChecks(plan: Plan): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = [];
+/** What {@linkcode loadCertificates} returns. */
+export interface LoadedCertificates {
+  readonly diagnostics: Diagnostic[];
+  /** The certificates that parsed (those with errors too: the caller decides by the diagnostics). */
+  readonly certificates: InspectedCertificate[];
+}
+
+/**
+ * Reads every certificate with material (file, PEM or base64 PEM) and
+ * inspects it: parseable, key matches, valid now, `domains` covered.
+ * Used by `check --live` and by the runtime at start and on reload.
+ */
+export async function loadCertificates(plan: Plan, now: number = Date.now()): Promise<LoadedCertificates> {
+  const diagnostics: Diagnostic[] = [];
+  const certificates: InspectedCertificate[] = [];
   for (const c of plan.certificates) {
-    const { tls_cert, tls_key } = c.config;
+    const { tls_cert, tls_key, tls_chain } = c.config;
     if (tls_cert === undefined || tls_key === undefined) continue;
     const path = ["certificates", c.name];
-    const certPem = await readMaterial(tls_cert, [...path, "tls_cert"], out);
-    const keyPem = await readMaterial(tls_key, [...path, "tls_key"], out);
-    if (certPem === undefined || keyPem === undefined) continue;
-    let cert: X509Certificate;
-    try {
-      cert = new X509Certificate(certPem);
-    } catch (e) {
-      out.push(
-        diag(
-          "certificate-invalid",
-          [...path, "tls_cert"],
-          `Certificate "${c.name}" cannot be parsed: ${(e as Error).message}`,
-        ),
-      );
-      continue;
-    }
-    try {
-      if (!cert.checkPrivateKey(createPrivateKey(keyPem))) {
-        out.push(
-          diag(
-            "certificate-key-mismatch",
-            [...path, "tls_key"],
-            `Key of certificate "${c.name}" does not match the certificate`,
-            { hint: "Give the key the certificate was issued for" },
-          ),
-        );
-      }
-    } catch (e) {
-      out.push(
-        diag(
-          "certificate-invalid",
-          [...path, "tls_key"],
-          `Key of certificate "${c.name}" cannot be parsed: ${(e as Error).message}`,
-        ),
-      );
-    }
-    const now = Date.now();
-    if (Date.parse(cert.validTo) < now) {
-      out.push(
-        diag(
-          "certificate-expired",
-          [...path, "tls_cert"],
-          `Certificate "${c.name}" expired on ${new Date(cert.validTo).toISOString().slice(0, 10)}`,
-          { hint: "Renew it" },
-        ),
-      );
-    } else if (Date.parse(cert.validFrom) > now) {
-      out.push(
-        diag(
-          "certificate-not-yet-valid",
-          [...path, "tls_cert"],
-          `Certificate "${c.name}" is not valid before ${new Date(cert.validFrom).toISOString().slice(0, 10)}`,
-        ),
-      );
-    }
+    const cert = await readMaterial(tls_cert, [...path, "tls_cert"], diagnostics);
+    const key = await readMaterial(tls_key, [...path, "tls_key"], diagnostics);
+    const chain = tls_chain === undefined
+      ? undefined
+      : await readMaterial(tls_chain, [...path, "tls_chain"], diagnostics);
+    if (cert === undefined || key === undefined) continue;
+    const r = inspectCertificate(c.name, c.config, { cert, key, chain }, now);
+    diagnostics.push(...r.diagnostics);
+    if (r.certificate) certificates.push(r.certificate);
   }
-  return out;
+  return { diagnostics, certificates };
 }
 
 /** DNS resolution of upstream hosts (skipped for docker/transparent), and certificates. */
 async function liveChecks(plan: Plan): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = await certificateChecks(plan);
+  const out: Diagnostic[] = (await loadCertificates(plan)).diagnostics;
   await Promise.all(
     plan.upstreams.flatMap((u) =>
       u.discovery === "docker" || u.discovery === "transparent" ? [] : u.backends.map(async (b, i) => {

@@ -13,6 +13,7 @@ import { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { handle } from "./pipeline.ts";
 import { listenH2c } from "./h2_listener.ts";
+import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "./tls/mod.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
 
 /** A listener that is up. */
@@ -69,8 +70,8 @@ interface Listener {
   shutdown(): Promise<void>;
 }
 
-function listenerKey(server: string, hostname: string, port: number, h2: boolean): string {
-  return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}`;
+function listenerKey(server: string, hostname: string, port: number, h2: boolean, tls?: ServerTls): string {
+  return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}${tls ? `|${tls.key}` : ""}`;
 }
 
 /** Waits for `p`, at most `ms`; true when it settled in time. */
@@ -94,8 +95,10 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
   const listeners = new Map<string, Listener>();
   let draining = false;
 
-  const open = async (serverName: string, hostname: string, port: number, h2: boolean): Promise<Listener> => {
+  const open = async (serverName: string, hostname: string, port: number, h2: boolean, tls?: ServerTls) => {
     let local!: Deno.NetAddr;
+    let front: TlsListener | undefined;
+    const where = { hostname, port };
     const onError = (e: unknown) => {
       console.error(`server "${serverName}": unhandled error`, e);
       return errorResponse(new ProxyError(500, "internal", "Internal error"), active.plan.basic.error_template);
@@ -103,8 +106,17 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     const handler = async (req: Request, info: Deno.ServeHandlerInfo) => {
       const current = active;
       const s = current.servers.get(serverName);
-      const remote = info.remoteAddr as Deno.NetAddr;
-      const ctx = new RequestContext(req, remote.hostname, remote.port, local.hostname, local.port, "http");
+      let remote: { hostname: string; port: number } | undefined = info.remoteAddr as Deno.NetAddr;
+      // Behind the TLS listener, the client is found by the loopback port it connected from.
+      if (front && !(remote = front.client(remote.port))) return new Response(null, { status: 421 });
+      const ctx = new RequestContext(
+        req,
+        remote.hostname,
+        remote.port,
+        local.hostname,
+        local.port,
+        front ? "https" : "http",
+      );
       const processing = ++current.counters.processing;
       const observer = s?.observer;
       observer?.begin(ctx);
@@ -126,9 +138,12 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       return draining ? closeAfter(res) : res;
     };
     let shutdown: () => Promise<void>;
+    // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address.
+    if (tls) [hostname, port] = ["127.0.0.1", 0];
+    const reusePort = !tls && (options.reusePort ?? false);
     if (h2) {
       // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
-      const listener = await listenH2c({ hostname, port, reusePort: options.reusePort ?? false, onError }, handler);
+      const listener = await listenH2c({ hostname, port, reusePort, onError }, handler);
       local = listener.addr;
       shutdown = () => listener.shutdown();
     } else {
@@ -136,27 +151,46 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const server = Deno.serve({
         hostname,
         port,
-        reusePort: options.reusePort ?? false,
+        reusePort,
         onListen: (a) => ready.resolve(a as Deno.NetAddr),
         onError,
       }, handler);
       local = await ready.promise;
       shutdown = () => server.shutdown();
     }
-    return { key: listenerKey(serverName, hostname, port, h2), server: serverName, addr: local, shutdown };
+    if (tls) {
+      const [inner, target] = [shutdown, local];
+      try {
+        front = await listenTls({ ...where, ...tls, reusePort: options.reusePort ?? false, store: certStore, target });
+      } catch (e) {
+        await inner();
+        throw e;
+      }
+      const f = front;
+      local = f.addr;
+      shutdown = async () => (f.close(), await inner(), f.destroy());
+    }
+    return {
+      key: listenerKey(serverName, where.hostname, where.port, h2, tls),
+      server: serverName,
+      addr: local,
+      shutdown,
+    };
   };
 
   /** Listeners a plan wants, by key. */
   const wanted = (p: Plan) => {
-    const out = new Map<string, { server: string; hostname: string; port: number; h2: boolean }>();
+    const out = new Map<string, { server: string; hostname: string; port: number; h2: boolean; tls?: ServerTls }>();
     for (const sp of p.servers) {
       const h2 = needsTrailers(p, sp);
+      const tls = serverTls(sp);
       for (const a of sp.addrs) {
-        out.set(listenerKey(sp.name, a.hostname, a.port, h2), {
+        out.set(listenerKey(sp.name, a.hostname, a.port, h2, tls), {
           server: sp.name,
           hostname: a.hostname,
           port: a.port,
           h2,
+          ...(tls ? { tls } : {}),
         });
       }
     }
@@ -164,7 +198,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
   };
 
   try {
-    for (const [key, w] of wanted(plan)) listeners.set(key, await open(w.server, w.hostname, w.port, w.h2));
+    for (const [key, w] of wanted(plan)) listeners.set(key, await open(w.server, w.hostname, w.port, w.h2, w.tls));
   } catch (e) {
     await Promise.allSettled([...listeners.values()].map((l) => l.shutdown()));
     await active.dispose();
@@ -193,7 +227,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           if (listeners.has(key)) continue;
           let l: Listener;
           try {
-            l = await open(w.server, w.hostname, w.port, w.h2);
+            l = await open(w.server, w.hostname, w.port, w.h2, w.tls);
           } catch (e) {
             // The port may still be held by a listener this plan removes: free it first, then retry once.
             const blocking = removed.filter((r) => r.addr.port === w.port);
@@ -202,7 +236,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
               listeners.delete(r.key);
               await r.shutdown();
             }
-            l = await open(w.server, w.hostname, w.port, w.h2);
+            l = await open(w.server, w.hostname, w.port, w.h2, w.tls);
           }
           started.push(l);
         }

@@ -1,0 +1,143 @@
+/**
+ * The TLS listener: a `node:tls` server on the public address terminates
+ * TLS, picking the certificate in the {@linkcode CertStore} at each handshake
+ * (`SNICallback`), with the server's TLS versions and ALPN (`h2` when
+ * `enabled_h2`), and pipes the decrypted bytes to the server's plain
+ * listener (`Deno.serve`, or the h2c listener), bound on loopback. That
+ * listener speaks HTTP/1.1 and HTTP/2 with prior knowledge, so what ALPN
+ * chose is served as is.
+ *
+ * Why this design (figures in docs/tls.md): `Deno.serve` and `Deno.listenTls`
+ * take one certificate and no TLS version limits; serving HTTP over
+ * `node:https` (or `node:http2` with `allowHTTP1`) costs 2–4x more per request
+ * than `Deno.serve` behind a `node:tls` pipe; a TCP splice in front of one
+ * `Deno.serve` per certificate was faster at handshakes but slower at requests.
+ *
+ * The plain listener sees each connection from 127.0.0.1 and a port: that
+ * port maps to the client ({@linkcode TlsListener.client}).
+ *
+ * @module
+ */
+import { createConnection, type Socket } from "node:net";
+import { createServer, type SecureVersion, type Server, type TLSSocket } from "node:tls";
+import type { CertStore } from "./store.ts";
+
+/** TLS versions as the config spells them. */
+export type TlsVersionName = "tlsv1.1" | "tlsv1.2" | "tlsv1.3";
+
+/** Options of {@linkcode listenTls}. */
+export interface TlsListenOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly reusePort?: boolean;
+  readonly minVersion?: TlsVersionName | undefined;
+  readonly maxVersion?: TlsVersionName | undefined;
+  /** Offer `h2` by ALPN (and `http/1.1`). */
+  readonly h2: boolean;
+  readonly store: CertStore;
+  /** The plain listener that serves the decrypted connections. */
+  readonly target: Deno.NetAddr;
+  /** A handshake finished, in `ms` (for `pingap_tls_handshake_time`). */
+  readonly onHandshake?: (ms: number) => void;
+}
+
+/** The client behind a decrypted connection. */
+export interface TlsClient {
+  readonly hostname: string;
+  readonly port: number;
+  /** SNI sent, or "" when none. */
+  readonly servername: string;
+}
+
+/** A running TLS listener. */
+export interface TlsListener {
+  /** The public address. */
+  readonly addr: Deno.NetAddr;
+  /** The client whose connection reached the plain listener from `port` (on 127.0.0.1). */
+  client(port: number): TlsClient | undefined;
+  /** Stops accepting; open connections go on. */
+  close(): void;
+  /** Cuts every connection still open. */
+  destroy(): void;
+}
+
+/** `node:tls` version of a config value; TLS 1.1 is not available (rustls), so it means 1.2. */
+export function secureVersion(v: TlsVersionName | undefined): SecureVersion | undefined {
+  return v === undefined ? undefined : v === "tlsv1.3" ? "TLSv1.3" : "TLSv1.2";
+}
+
+/** Starts a TLS listener; resolves once bound. */
+export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
+  const clients = new Map<number, TlsClient>();
+  const open = new Set<Socket>();
+  const minVersion = secureVersion(options.minVersion), maxVersion = secureVersion(options.maxVersion);
+  const versions = { minVersion, maxVersion };
+  const started = new WeakMap<Socket, number>();
+  const server: Server = createServer({
+    ...(minVersion ? { minVersion } : {}),
+    ...(maxVersion ? { maxVersion } : {}),
+    ALPNProtocols: options.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
+    SNICallback(servername, cb) {
+      options.store.context(servername, versions).then(
+        (ctx) => ctx ? cb(null, ctx) : cb(new Error(`no certificate for "${servername}"`)),
+        (e) => cb(e as Error),
+      );
+    },
+  }, (tlsSocket: TLSSocket) => relay(tlsSocket));
+  server.on("connection", (raw: Socket) => started.set(raw, performance.now()));
+  server.on("tlsClientError", () => {});
+  server.on("error", () => {});
+
+  const relay = (down: TLSSocket) => {
+    const remote = { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
+    const t0 = started.get((down as unknown as { _parent?: Socket })._parent ?? down);
+    if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
+    const servername = typeof down.servername === "string" ? down.servername : "";
+    down.pause();
+    open.add(down);
+    const up = createConnection({ host: options.target.hostname, port: options.target.port });
+    up.setNoDelay(true);
+    let innerPort = 0;
+    const done = () => {
+      if (innerPort) clients.delete(innerPort);
+      open.delete(down);
+      down.destroy();
+      up.destroy();
+    };
+    up.once("connect", () => {
+      // Registered before any byte reaches the plain listener, so its handler always finds the client.
+      innerPort = up.localPort ?? 0;
+      clients.set(innerPort, { ...remote, servername });
+      down.pipe(up);
+      up.pipe(down);
+      down.resume();
+    });
+    up.on("error", done);
+    down.on("error", done);
+    up.once("close", done);
+    down.once("close", done);
+  };
+
+  return new Promise<TlsListener>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(
+      { host: options.hostname, port: options.port, ...(options.reusePort ? { reusePort: true } : {}) },
+      () => {
+        server.off("error", reject);
+        const a = server.address();
+        if (a === null || typeof a === "string") {
+          reject(new Error(`Cannot listen on ${options.hostname}:${options.port}: no address`));
+          return;
+        }
+        resolve({
+          addr: { transport: "tcp", hostname: a.address, port: a.port },
+          client: (port) => clients.get(port),
+          close: () => void server.close(),
+          destroy() {
+            for (const s of open) s.destroy();
+          },
+        });
+      },
+    );
+  });
+}

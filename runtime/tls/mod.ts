@@ -1,0 +1,103 @@
+/**
+ * Serving TLS: the certificate store, the SNI choice, the TLS listener,
+ * `is_ca` leaves and the validity checker. See docs/tls.md.
+ *
+ * A server with `global_certificates = true` terminates TLS on every address
+ * ({@linkcode listenTls}); each handshake asks {@linkcode certStore} for the
+ * certificate of the client's SNI: exact name, then the wildcard one label up,
+ * then the default (`is_default`); none fails the handshake. `startProxy`
+ * fills the store from `[certificates]` at start and on every reload
+ * ({@linkcode loadPlanCertificates}): a reload that adds, removes or replaces
+ * a certificate applies to the next handshake, open connections go on.
+ *
+ * ## Putting a certificate in at run time (ACME)
+ *
+ * ```ts ignore
+ * import { certStore } from "../tls/mod.ts";
+ *
+ * // Served from the next handshake on, for `domains` (default: its SAN names).
+ * certStore.put("example", { cert: leafAndChainPem, key: keyPem, domains: ["example.com", "*.example.com"] });
+ * certStore.get("example")?.certificate.notAfter; // ms, to plan the renewal
+ * certStore.delete("example");
+ * ```
+ *
+ * - `put(name, { cert, key, chain?, domains?, isDefault? })` parses and checks
+ *   the material (key matches, valid now, domains covered) and throws a
+ *   `TypeError` saying what is wrong; nothing changes then.
+ * - A certificate put this way stays across config reloads until `delete`,
+ *   unless the reloaded config gives `[certificates.<same name>]` its own
+ *   `tls_cert`/`tls_key` (written there by ACME, say), which then replaces it.
+ * - For a name claimed by two certificates, a `put` one wins over a config one.
+ * - The store is per isolate: with `threads` > 1 each worker has its own, so
+ *   a certificate obtained at run time must reach the workers through the
+ *   config (storage + reload) or be put in each.
+ *
+ * @module
+ */
+import type { Plan, ServerPlan } from "../../compiler/plan.ts";
+import { loadCertificates } from "../../compiler/check.ts";
+import { formatPath } from "../../compiler/diagnostic.ts";
+import { certStore } from "./store.ts";
+import type { TlsVersionName } from "./listener.ts";
+
+export { type CertInput, CertStore, certStore, type StoredCertificate } from "./store.ts";
+export { listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
+export { DEFAULT_NAME, mintedName, pickBySni } from "./sni.ts";
+export { CaMinter, type MintedLeaf } from "./ca.ts";
+export { checkValidity, startValidityChecker, type ValidityWarning } from "./validity.ts";
+
+/** The TLS settings of a server that terminates TLS. */
+export interface ServerTls {
+  readonly minVersion: TlsVersionName | undefined;
+  readonly maxVersion: TlsVersionName | undefined;
+  readonly h2: boolean;
+  /** Changes when a setting that needs a new listener changes. */
+  readonly key: string;
+}
+
+/** The TLS settings of `sp`, or undefined when it serves plain HTTP. */
+export function serverTls(sp: ServerPlan): ServerTls | undefined {
+  if (!sp.config.global_certificates) return undefined;
+  const minVersion = sp.config.tls_min_version, maxVersion = sp.config.tls_max_version;
+  const h2 = sp.config.enabled_h2;
+  return { minVersion, maxVersion, h2, key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}` };
+}
+
+/** Thrown when the certificates of a plan cannot be served. */
+export class CertificateError extends Error {
+  /** One line per problem: key path and message. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Certificates cannot be served:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "CertificateError";
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads and checks the certificates of `plan` and puts them in
+ * {@linkcode certStore} (replacing the config ones).
+ *
+ * @param warn Receives warnings (an ACME certificate near or past expiry, TLS settings not honoured).
+ * @returns An undo that restores the store as it was (for a swap that fails later).
+ * @throws {CertificateError} On any error (file unreadable, key mismatch, expired, not yet valid, domain not
+ * covered); the store is then unchanged.
+ */
+export async function loadPlanCertificates(plan: Plan, warn: (message: string) => void): Promise<() => void> {
+  const { diagnostics, certificates } = await loadCertificates(plan);
+  const line = (d: (typeof diagnostics)[number]) =>
+    `${formatPath(d.path)}: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0) throw new CertificateError(errors.map(line));
+  for (const d of diagnostics) warn(line(d));
+  for (const sp of plan.servers) {
+    if (!sp.config.global_certificates) continue;
+    if (sp.config.tls_cipher_list !== undefined || sp.config.tls_ciphersuites !== undefined) {
+      warn(`servers.${sp.name}: tls_cipher_list and tls_ciphersuites are not honoured (rustls default suites serve)`);
+    }
+    if (sp.config.tls_min_version === "tlsv1.1") {
+      warn(`servers.${sp.name}.tls_min_version: TLS 1.1 is not offered, 1.2 is`);
+    }
+  }
+  return certStore.replaceConfig(certificates);
+}

@@ -1,0 +1,172 @@
+/**
+ * The certificate store: every certificate of the config plus those put at
+ * run time (ACME), indexed by SNI name. Each TLS handshake asks it, so a
+ * change applies to the next handshake; open connections keep the
+ * certificate they started with.
+ *
+ * @module
+ */
+import { createSecureContext, type SecureContext, type SecureVersion } from "node:tls";
+import { inspectCertificate, type InspectedCertificate } from "../../compiler/certificate_inspect.ts";
+import { CaMinter } from "./ca.ts";
+import { DEFAULT_NAME, pickBySni } from "./sni.ts";
+
+/** A certificate given at run time with {@linkcode CertStore.put}. */
+export interface CertInput {
+  /** Certificate PEM; PEM blocks after the first are the chain. */
+  readonly cert: string;
+  /** Private key PEM. */
+  readonly key: string;
+  /** More chain certificates, PEM. */
+  readonly chain?: string;
+  /** SNI names served (default: the certificate's SAN names). */
+  readonly domains?: readonly string[];
+  /** Also serve it when nothing else matches. */
+  readonly isDefault?: boolean;
+}
+
+/** A certificate in the store. */
+export interface StoredCertificate {
+  readonly name: string;
+  /** `config` for `[certificates]`, `runtime` for {@linkcode CertStore.put}. */
+  readonly origin: "config" | "runtime";
+  readonly certificate: InspectedCertificate;
+}
+
+/** TLS versions a context allows (they live in the context chosen by SNI, not in the server). */
+export interface ContextVersions {
+  readonly minVersion?: SecureVersion | undefined;
+  readonly maxVersion?: SecureVersion | undefined;
+}
+
+interface Entry extends StoredCertificate {
+  /** By versions. */
+  contexts?: Map<string, SecureContext>;
+  minter?: CaMinter;
+}
+
+/** Certificates by name and by SNI name. */
+export class CertStore {
+  #entries = new Map<string, Entry>();
+  #index = new Map<string, Entry>();
+
+  /**
+   * Adds or replaces the certificate `name` at run time; the next handshake
+   * serves it. A `runtime` certificate stays across config reloads until
+   * {@linkcode delete} (or a reload gives `[certificates.<name>]` material,
+   * which then wins).
+   *
+   * @throws {TypeError} When the material does not parse, the key does not
+   * match, it is not valid now, or a domain is not covered.
+   */
+  put(name: string, input: CertInput): StoredCertificate {
+    const r = inspectCertificate(
+      name,
+      {
+        ...(input.domains ? { domains: [...input.domains] } : {}),
+        ...(input.isDefault ? { is_default: true } : {}),
+      },
+      { cert: input.cert, key: input.key, chain: input.chain },
+    );
+    const errors = r.diagnostics.filter((d) => d.severity === "error");
+    if (!r.certificate || errors.length > 0) {
+      throw new TypeError(`Cannot put certificate "${name}": ${errors.map((d) => d.message).join("; ")}`);
+    }
+    const entry: Entry = { name, origin: "runtime", certificate: r.certificate };
+    this.#entries.set(name, entry);
+    this.#reindex();
+    return entry;
+  }
+
+  /** Removes the certificate `name`; true when it was there. */
+  delete(name: string): boolean {
+    const had = this.#entries.delete(name);
+    if (had) this.#reindex();
+    return had;
+  }
+
+  /** The certificate `name`. */
+  get(name: string): StoredCertificate | undefined {
+    return this.#entries.get(name);
+  }
+
+  /** Every certificate. */
+  list(): StoredCertificate[] {
+    return [...this.#entries.values()];
+  }
+
+  /**
+   * Replaces the config certificates with `certs` (runtime ones stay, unless
+   * the config now has the same name). Unchanged certificates keep their
+   * TLS context and minted leaves.
+   *
+   * @returns An undo, restoring the store as it was.
+   */
+  replaceConfig(certs: readonly InspectedCertificate[]): () => void {
+    const before = this.#entries;
+    const next = new Map<string, Entry>();
+    for (const e of before.values()) if (e.origin === "runtime") next.set(e.name, e);
+    for (const c of certs) {
+      const old = before.get(c.name);
+      const same = old?.origin === "config" && old.certificate.leaf === c.leaf && old.certificate.key === c.key &&
+        old.certificate.chain.join() === c.chain.join() && old.certificate.domains.join() === c.domains.join() &&
+        old.certificate.isDefault === c.isDefault && old.certificate.isCa === c.isCa;
+      next.set(c.name, same ? old : { name: c.name, origin: "config", certificate: c });
+    }
+    this.#entries = next;
+    this.#reindex();
+    return () => {
+      this.#entries = before;
+      this.#reindex();
+    };
+  }
+
+  /** The certificate serving `servername` (exact, wildcard, default), if any. */
+  lookup(servername: string | undefined): StoredCertificate | undefined {
+    return pickBySni(this.#index, servername);
+  }
+
+  /**
+   * The TLS context for a handshake with `servername`; undefined when no
+   * certificate matches. A CA certificate (`is_ca`) mints a leaf for the name.
+   */
+  async context(servername: string | undefined, versions: ContextVersions = {}): Promise<SecureContext | undefined> {
+    const e = pickBySni(this.#index, servername);
+    if (!e) return undefined;
+    if (e.certificate.isCa) {
+      if (!servername) return undefined;
+      e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
+      const leaf = await e.minter.leaf(servername);
+      return createSecureContext({ ...versions, cert: leaf.cert, key: leaf.key });
+    }
+    const key = `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}`;
+    e.contexts ??= new Map();
+    let ctx = e.contexts.get(key);
+    if (!ctx) {
+      const c = e.certificate;
+      ctx = createSecureContext({ ...versions, cert: c.leaf + c.chain.join(""), key: c.key });
+      e.contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  #reindex(): void {
+    // Runtime certificates first: an ACME certificate wins over a config one claiming the same name.
+    const ordered = [...this.#entries.values()].sort((
+      a,
+      b,
+    ) => (a.origin === b.origin ? 0 : a.origin === "runtime" ? -1 : 1));
+    const index = new Map<string, Entry>();
+    for (const e of ordered) {
+      for (const d of e.certificate.domains) if (!index.has(d)) index.set(d, e);
+      if (e.certificate.isDefault && !index.has(DEFAULT_NAME)) index.set(DEFAULT_NAME, e);
+    }
+    this.#index = index;
+  }
+}
+
+/**
+ * The store of this isolate: the listeners read it at each handshake,
+ * `startProxy` fills it from the config, ACME puts what it obtains.
+ */
+export const certStore: CertStore = new CertStore();
