@@ -19,6 +19,7 @@ import { startProxy } from "./start.ts";
 import { startWorkers, workerCount } from "./workers.ts";
 import { handOverCertificate, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
+import { configureAppLog, flushAppLog, log, startAppLog } from "./log/app_log.ts";
 
 const USAGE = `Usage:
   pingap check -c PATH [--format text|json|github] [--live]
@@ -148,8 +149,6 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   if (values.sync !== undefined) return await syncConfig(conf, values.sync, (d) => report(d, "text", conf));
-  const logFile = values.log ?? Deno.env.get("PINGAP_LOG");
-  if (logFile) redirectLog(logFile);
   const result = await checkConfig(conf, { live: values.live ?? false });
   if (result.readError) {
     console.error(result.readError);
@@ -160,7 +159,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
     envFlag("PINGAP_AUTORESTART");
   const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
-  return await run(conf, result.plan, { autoreload, upgrade, ...(threads !== undefined ? { threads } : {}) });
+  await startAppLog(values.log ?? Deno.env.get("PINGAP_LOG"), result.plan.basic);
+  try {
+    return await run(conf, result.plan, { autoreload, upgrade, ...(threads !== undefined ? { threads } : {}) });
+  } finally {
+    await flushAppLog();
+  }
 }
 
 function report(d: Parameters<typeof formatText>[0], format: Format, conf: string): void {
@@ -179,21 +183,6 @@ function report(d: Parameters<typeof formatText>[0], format: Format, conf: strin
         : `${conf}: OK${warnings ? ` (${warnings} warning(s))` : ""}`,
     );
   }
-}
-
-/** Sends console.error/warn/log lines to a file (append). */
-function redirectLog(path: string): void {
-  const file = Deno.openSync(path, { append: true, create: true });
-  const enc = new TextEncoder();
-  const write = (...parts: unknown[]) => {
-    const line = parts.map((
-      p,
-    ) => (typeof p === "string" ? p : p instanceof Error ? p.stack ?? p.message : Deno.inspect(p)))
-      .join(" ");
-    file.writeSync(enc.encode(`${new Date().toISOString()} ${line}\n`));
-  };
-  console.error = write;
-  console.warn = write;
 }
 
 function applyThreads(plan: Plan, threads: number | undefined): Plan {
@@ -232,12 +221,12 @@ async function run(
     if (count <= 1) {
       // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
       const proxy = await startProxy(current, { reusePort: true });
-      for (const l of proxy.listening) console.error(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
+      for (const l of proxy.listening) log.info(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
       target = proxy;
     } else {
       target = await startWorkers(current, count);
       for (const s of current.servers) {
-        console.error(
+        log.info(
           `server ${s.name} listening on ${
             s.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
           } with ${count} workers`,
@@ -250,9 +239,9 @@ async function run(
   }
   if (options.upgrade) {
     const hint = migrateHint();
-    if (hint) console.error(hint);
+    if (hint) log.warn(hint);
     const old = takeOver(pidFile);
-    console.error(old ? `upgrade: took over from pid ${old}, which drains and exits` : "upgrade: no running instance");
+    log.info(old ? `upgrade: took over from pid ${old}, which drains and exits` : "upgrade: no running instance");
   }
   const removePidFile = writePidFile(pidFile);
   let notifier: Notifier = createNotifier(current.basic);
@@ -271,7 +260,7 @@ async function run(
       }
       const next = applyThreads(r.plan, options.threads);
       if (next.hash === current.hash) {
-        console.error(`reload (${reason}): config unchanged`);
+        log.info(`reload (${reason}): config unchanged`);
         return;
       }
       const changes = diffPlans(current, next);
@@ -286,7 +275,8 @@ async function run(
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);
-      console.error(`reload (${reason}): ${changes.join("; ") || "applied"}`);
+      configureAppLog(current.basic);
+      log.info(`reload (${reason}): ${changes.join("; ") || "applied"}`);
       await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
       await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
     });
@@ -311,7 +301,7 @@ async function run(
   const done = Promise.withResolvers<void>();
   for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, () => done.resolve());
   await done.promise;
-  console.error("shutting down: no new connections, finishing requests in flight");
+  log.info("shutting down: no new connections, finishing requests in flight");
   watcher?.close();
   await etcd?.close();
   await reloading;

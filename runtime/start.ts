@@ -5,10 +5,10 @@
  * @module
  */
 import type { Plan } from "../compiler/plan.ts";
-import { VERSION } from "./errors.ts";
 import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "./upstreams.ts";
 import { createNotifier } from "./notify.ts";
+import { processStats } from "./stats.ts";
 import { processRegistry, registrySource, setUpstreamSource } from "./metrics/mod.ts";
 import { certStore, loadPlanCertificates, startValidityChecker } from "./tls/mod.ts";
 
@@ -41,31 +41,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
   // The webhook settings of the plan serving now (a reload may change them).
   const notifier = () => createNotifier((proxy?.active.plan ?? plan).basic);
   const env = {
-    stats(): Record<string, unknown> {
-      const active = proxy?.active;
-      const mem = Deno.memoryUsage();
-      return {
-        processing: active?.counters.processing ?? 0,
-        accepted: active?.counters.accepted ?? 0,
-        location_processing: Object.fromEntries(
-          [...(active?.servers.values() ?? [])].flatMap((s) => s.locations.map((l) => [l.plan.name, l.processing])),
-        ),
-        location_accepted: Object.fromEntries(
-          [...(active?.servers.values() ?? [])].flatMap((s) => s.locations.map((l) => [l.plan.name, l.accepted])),
-        ),
-        hostname: Deno.hostname(),
-        version: VERSION,
-        deno_version: Deno.version.deno,
-        start_time: Math.floor(startedAt / 1000),
-        uptime: Math.floor((Date.now() - startedAt) / 1000),
-        memory_mb: Math.round(mem.rss / 1024 / 1024),
-        memory: `${Math.round(mem.rss / 1024 / 1024)} MiB`,
-        heap_used_mb: Math.round(mem.heapUsed / 1024 / 1024),
-        arch: Deno.build.arch,
-        cpus: navigator.hardwareConcurrency,
-        pid: Deno.pid,
-      };
-    },
+    stats: () => processStats(proxy?.active, startedAt),
   };
   const warn = (m: string) => console.error(`warning: ${m}`);
   try {

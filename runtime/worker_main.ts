@@ -8,6 +8,7 @@
 import type { Plan } from "../compiler/plan.ts";
 import { startProxy } from "./start.ts";
 import type { RunningProxy } from "./serve.ts";
+import { configureAppLog } from "./log/app_log.ts";
 
 /** Messages from the main isolate. */
 export type WorkerMessage =
@@ -32,6 +33,7 @@ const self = globalThis as unknown as {
 self.onmessage = async (e) => {
   const m = e.data;
   try {
+    if (m.type !== "shutdown") configureAppLog(m.plan.basic);
     if (m.type === "start") {
       proxy = await startProxy(m.plan, { reusePort: true });
       self.postMessage({ type: "started", listening: proxy.listening });

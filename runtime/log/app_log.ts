@@ -88,10 +88,14 @@ export function configureAppLog(
   json = basic.log_format_json ?? false;
 }
 
-/** Sends the log through a queue to `target` (stderr or a `--log` file); the previous target is flushed and closed. */
-export async function setAppLogTarget(target: LineTarget, capacity = 4096): Promise<void> {
+/**
+ * Sends the log through a queue to `target` (stderr or a `--log` file), or
+ * back to direct stderr writes with undefined; the previous target is
+ * flushed and closed.
+ */
+export async function setAppLogTarget(target: LineTarget | undefined, capacity = 4096): Promise<void> {
   const old = writer;
-  writer = new LineWriter(target, { capacity });
+  writer = target ? new LineWriter(target, { capacity }) : undefined;
   await old?.close();
 }
 
@@ -164,4 +168,18 @@ export function installConsole(): void {
   console.info = (...p: unknown[]) => void appLog("info", text(p));
   console.log = (...p: unknown[]) => void appLog("info", text(p));
   console.debug = (...p: unknown[]) => void appLog("debug", text(p));
+}
+
+/**
+ * What `pingap start` does once the config is known: settings from
+ * `[basic]`, the target (`--log` file or stderr, both through the queue),
+ * and `console.*` routed into the log.
+ */
+export async function startAppLog(
+  file: string | undefined,
+  basic: { readonly log_level?: string | undefined; readonly log_format_json?: boolean },
+): Promise<void> {
+  configureAppLog(basic);
+  await setAppLogTarget(file ? fileTarget(file) : stderrTarget());
+  installConsole();
 }

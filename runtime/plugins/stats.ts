@@ -4,8 +4,12 @@
  * @module
  */
 import type { StatsPlan } from "../../compiler/plugins/stats.ts";
-import type { PluginFactory } from "./types.ts";
+import type { PluginEnv, PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
+
+async function answer(env: PluginEnv): Promise<Response> {
+  return Response.json(await env.stats(), { headers: { "cache-control": "private, no-cache" } });
+}
 
 /** Creates the stats plugin. */
 export const stats: PluginFactory = (plan, env) => {
@@ -15,7 +19,7 @@ export const stats: PluginFactory = (plan, env) => {
     step: plan.step,
     request(ctx) {
       if (c.path !== "" && ctx.path !== c.path) return undefined;
-      return Response.json(env.stats(), { headers: { "cache-control": "private, no-cache" } });
+      return answer(env);
     },
   };
 };

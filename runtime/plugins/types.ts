@@ -13,7 +13,7 @@ import type { RequestContext } from "../context.ts";
 /** What a plugin may ask of the process. */
 export interface PluginEnv {
   /** Process figures for the stats plugin. */
-  stats(): Record<string, unknown>;
+  stats(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** A plugin instance. */
