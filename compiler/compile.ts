@@ -432,6 +432,14 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
         }),
       );
     }
+    const wildcard = config.acme && !config.dns_challenge && (config.domains ?? []).find((d) => d.startsWith("*."));
+    if (wildcard) {
+      diags.push(
+        diag("invalid-value", [...path, "domains"], `ACME issues "${wildcard}" only through dns-01`, {
+          hint: "Set dns_challenge = true and a dns_provider",
+        }),
+      );
+    }
     if (!config.acme && (config.tls_cert === undefined) !== (config.tls_key === undefined)) {
       const missing = config.tls_cert === undefined ? "tls_cert" : "tls_key";
       diags.push(

@@ -379,3 +379,27 @@ locations = ["any", "prefix", "exact", "regex", "host", "heavy"]
     "any",
   ]);
 });
+
+Deno.test("compileSources() checks ACME certificates: domains needed, wildcards only by dns-01, directory a URL", () => {
+  const r = compileText(`
+[certificates.none]
+acme = "lets_encrypt"
+[certificates.wild]
+domains = "*.example.com"
+acme = "lets_encrypt"
+[certificates.wild_dns]
+domains = "*.example.com"
+acme = "lets_encrypt"
+dns_challenge = true
+acme_directory = "https://acme-staging-v02.api.letsencrypt.org/directory"
+[certificates.bad_dir]
+domains = "example.com"
+acme = "lets_encrypt"
+acme_directory = "staging"
+`);
+  assert.deepEqual(errors(r.diagnostics).map((d) => `${formatPath(d.path)}: ${d.message}`), [
+    'certificates.none.domains: Certificate "none" uses ACME but has no domains',
+    'certificates.wild.domains: ACME issues "*.example.com" only through dns-01',
+    'certificates.bad_dir.acme_directory: Invalid ACME directory URL "staging"',
+  ]);
+});
