@@ -7,6 +7,7 @@
  */
 import type { LocationPlan } from "../compiler/plan.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
+import { copyHeaders } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
@@ -169,14 +170,25 @@ export class RequestContext implements RouteRequest {
   }
 }
 
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"];
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+]);
+
+function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name);
+}
 
 /** Copies request headers without hop-by-hop ones (and those named by Connection). */
 export function upstreamHeadersOf(source: Headers): Headers {
-  const h = new Headers(source);
+  const h = copyHeaders(source, isHopByHop);
   const connection = source.get("connection");
   if (connection) { for (const name of connection.split(",")) h.delete(name.trim()); }
-  for (const name of HOP_BY_HOP) h.delete(name);
   return h;
 }
 

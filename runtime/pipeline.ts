@@ -175,9 +175,14 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
-      const out = new Headers(res.headers);
+      // The client's headers are this exchange's own: hooks change them in place (a copy cost ~20 µs a request).
+      const out = res.headers;
       for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
-      const response = new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
+      const response = new Response(res.whole ?? res.body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: out,
+      });
       if (res.trailers) responseTrailers.set(response, res.trailers);
       return response;
     } catch (e) {

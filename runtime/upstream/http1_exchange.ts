@@ -180,10 +180,22 @@ export class Http1Exchange implements BodyOwner {
     const length = head.contentLength;
     if (length >= 0 && conn.end - conn.start >= length) {
       // The whole body is already here: give the connection back before the consumer even reads.
-      const bytes = conn.buf.slice(conn.start, conn.start + length);
+      const whole = conn.buf.slice(conn.start, conn.start + length);
       conn.start += length;
       this.bodyDone(true);
-      body = new ReadableStream(new OneChunkSource(bytes));
+      let stream: ReadableStream<Uint8Array> | null = null;
+      return {
+        status,
+        statusText,
+        headers,
+        whole,
+        get body() {
+          return stream ??= new ReadableStream(new OneChunkSource(whole));
+        },
+        reused,
+        connectTime,
+        responseTime,
+      };
     } else {
       if (length < 0) this.#keepAlive = false;
       const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });

@@ -356,11 +356,12 @@ export function buildRequestHead(
   if (!isTarget(target)) throw new TypeError(`Cannot send request: invalid target "${target}"`);
   let head = method + " " + target + " HTTP/1.1\r\n";
   let hasHost = false;
-  for (const [name, value] of headers) {
-    if (name === "transfer-encoding") continue;
+  // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/headers_copy.ts).
+  headers.forEach(function addField(value, name) {
+    if (name === "transfer-encoding") return;
     if (name === "host") hasHost = true;
     head += name + ": " + value + "\r\n";
-  }
+  });
   if (!hasHost) head += "host: " + options.host + "\r\n";
   if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
   else if (options.zeroLength) head += "content-length: 0\r\n";

@@ -51,6 +51,11 @@ export interface UpstreamResponse {
   /** Response headers, hop-by-hop headers removed. */
   readonly headers: Headers;
   readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * The whole body, when it arrived with the head (small responses): a `Response` takes it as bytes, which Deno
+   * sends without the stream machinery. `body` then streams the same bytes, made on first use.
+   */
+  readonly whole?: Uint8Array<ArrayBuffer>;
   /** The connection came from the pool. */
   readonly reused: boolean;
   /** Time to connect (0 when reused), ms. */
