@@ -12,6 +12,7 @@
  * @module
  */
 import { requireComponent } from "../components.ts";
+import { freePort } from "./origin.ts";
 
 /** Pebble's binaries, or undefined (after a loud warning) when missing. */
 export const pebbleBins = await requireComponent("pebble", {
@@ -43,14 +44,6 @@ export interface PebbleOptions {
   readonly httpPort: number;
   /** Lifetime of issued certificates, seconds (Pebble's default: about 5 years). */
   readonly validitySeconds?: number;
-}
-
-/** A free TCP port on 127.0.0.1 (UDP is almost always free as well). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {

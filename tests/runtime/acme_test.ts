@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnDeno } from "../_support/process.ts";
-import { freePort, type Pebble, pebbleBins, startPebble } from "../_support/pebble.ts";
+import { freePort } from "../_support/origin.ts";
+import { type Pebble, pebbleBins, startPebble } from "../_support/pebble.ts";
 import {
   createAcmeManager,
   fileStorage,
@@ -22,6 +23,12 @@ import {
 } from "../../runtime/acme/mod.ts";
 import { manualProvider } from "../../runtime/acme/dns/manual.ts";
 import { createNotifier } from "../../runtime/notify.ts";
+import { acmeStorageFor } from "../../runtime/acme/storage.ts";
+import { readEtcdSnapshot } from "../../compiler/storage/etcd.ts";
+import { requireComponent } from "../components.ts";
+import { put, withEtcd } from "../_support/etcd.ts";
+
+const etcdBins = await requireComponent("etcd", { binaries: ["etcd"], aptPackages: ["etcd-server"] });
 
 const ignore = !pebbleBins;
 
@@ -297,5 +304,45 @@ acmeTest(
     assert.match(events[1]!.message, /attempt 2/);
     assert.ok(lines.some((l) => /retrying in/.test(l)));
     assert.equal(manager.current("site"), undefined);
+  },
+);
+
+const port4 = freePort();
+acmeTest(
+  "ACME state in etcd: kept under /<base>-acme/, outside the config; another proxy reuses it without an order",
+  { httpPort: port4 },
+  async ({ pebble, defer }) => {
+    if (!etcdBins) return; // requireComponent warned loudly
+    await withEtcd(etcdBins.etcd, async (etcd) => {
+      await put(etcd, "/pingap/basic.toml", '[basic]\nname = "p"\n');
+      const toml = config(
+        port4,
+        `domains = "etcd.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
+      );
+      const proxy = await startTestProxy(toml);
+      defer(() => proxy.close());
+      const first = createAcmeManager({ storage: acmeStorageFor(etcd.url()), log() {} });
+      first.update(proxy.proxy.active.plan);
+      await first.idle();
+      await first.close();
+      const issued = first.current("site");
+      assert.ok(issued, `issued; pebble log:\n${pebble.log().slice(-2000)}`);
+      assert.equal(pebble.orders(), 1);
+      // The config prefix holds only the config.
+      const snapshot = await readEtcdSnapshot(etcd.url());
+      assert.deepEqual(snapshot.sources.map((s) => s.file), [`etcd://127.0.0.1:${etcd.port}/pingap/basic.toml`]);
+
+      const seen = handed();
+      const second = createAcmeManager({
+        storage: acmeStorageFor(etcd.url()),
+        onCertificate: seen.onCertificate,
+        log() {},
+      });
+      second.update(compileToml(toml));
+      await second.idle();
+      await second.close();
+      assert.equal((await seen.next(1)).cert, issued.cert);
+      assert.equal(pebble.orders(), 1, "no new order");
+    });
   },
 );
