@@ -161,7 +161,15 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     if (tls) {
       const [inner, target] = [shutdown, local];
       try {
-        front = await listenTls({ ...where, ...tls, reusePort: options.reusePort ?? false, store: certStore, target });
+        const onHandshake = (ms: number) => active.servers.get(serverName)?.metrics?.metrics.observeTlsHandshake(ms);
+        front = await listenTls({
+          ...where,
+          ...tls,
+          reusePort: options.reusePort ?? false,
+          store: certStore,
+          target,
+          onHandshake,
+        });
       } catch (e) {
         await inner();
         throw e;

@@ -83,7 +83,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap tls handshake time(second)",
     labels: [],
     buckets: [0.01, 0.05, 0.1, 0.5, 1],
-    unfed: "no TLS listeners yet; and Deno.serve does not time the handshake (observeTlsHandshake() is ready)",
   },
   {
     name: "pingap_upstream_connections",

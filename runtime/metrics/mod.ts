@@ -34,13 +34,15 @@
  * `pingap_upstream_healthy`, rebuilt from the source at each scrape so
  * backends that went away disappear.
  *
+ * `pingap_tls_handshake_time` is fed by the TLS listeners (`runtime/tls/listener.ts`, time from accept to
+ * handshake done).
+ *
  * Families registered (their HELP/TYPE lines exist; unlabelled ones show 0) but not fed yet,
  * and why — `FAMILIES` in `families.ts` holds the same list:
  *
  * | Family | Why not yet |
  * | --- | --- |
  * | `pingap_connection_reuses` | Deno.serve does not say whether a request came on a reused client connection |
- * | `pingap_tls_handshake_time` | no TLS listeners yet, and Deno.serve does not time handshakes |
  * | `pingap_upstream_connections` | Pingap counts it only with `enable_tracer`; our pools do not report live connections yet |
  * | `pingap_upstream_tls_handshake_time` | the upstream clients time connect and TLS together (`connectTime`) |
  * | `pingap_cache_lookup_time`, `pingap_cache_lock_time`, `pingap_cache_reading`, `pingap_cache_writing` | no cache plugin yet |

@@ -92,7 +92,8 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const remote = { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
     const t0 = started.get((down as unknown as { _parent?: Socket })._parent ?? down);
     if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
-    const servername = typeof down.servername === "string" ? down.servername : "";
+    const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
+    const servername = typeof sent === "string" ? sent : "";
     down.pause();
     open.add(down);
     const up = createConnection({ host: options.target.hostname, port: options.target.port });

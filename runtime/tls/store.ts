@@ -111,7 +111,8 @@ export class CertStore {
       const same = old?.origin === "config" && old.certificate.leaf === c.leaf && old.certificate.key === c.key &&
         old.certificate.chain.join() === c.chain.join() && old.certificate.domains.join() === c.domains.join() &&
         old.certificate.isDefault === c.isDefault && old.certificate.isCa === c.isCa;
-      next.set(c.name, same ? old : { name: c.name, origin: "config", certificate: c });
+      // The same material keeps its TLS contexts and minted leaves; the metadata (buffer_days…) is the new one.
+      next.set(c.name, same ? { ...old, certificate: c } : { name: c.name, origin: "config", certificate: c });
     }
     this.#entries = next;
     this.#reindex();
