@@ -1,25 +1,26 @@
 /**
- * Where the CLI's ACME service delivers certificates: the TLS certificate
- * store of this isolate, so the next handshake for one of the domains
- * serves the new certificate (existing connections keep theirs).
+ * Where the ACME service delivers certificates: the TLS certificate store
+ * of this isolate ({@linkcode certStore}), so the next handshake for one of
+ * the domains serves the new certificate (open connections keep theirs).
+ * The store is per isolate: with `threads` > 1 the worker isolates do not
+ * see it (see docs/differences.md).
  *
  * @module
  */
+import { certStore } from "../tls/mod.ts";
 import type { IssuedCertificate } from "./manager.ts";
 
-const latest = new Map<string, IssuedCertificate>();
-
-/** The last certificate handed over per name. */
-export function handedCertificates(): ReadonlyMap<string, IssuedCertificate> {
-  return latest;
-}
-
-/** Installs an ACME certificate for serving (the `onCertificate` of the CLI's ACME service). */
+/**
+ * Installs an ACME certificate for serving (the `onCertificate` of the
+ * CLI's ACME service). A certificate the store refuses (it checks key,
+ * validity and domains) is logged, and the one served before stays.
+ */
 export function handOverCertificate(name: string, cert: IssuedCertificate): void {
-  latest.set(name, cert);
-  console.error(
-    `acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${
-      new Date(cert.notAfter).toISOString()
-    }`,
-  );
+  const until = new Date(cert.notAfter).toISOString();
+  try {
+    certStore.put(name, { cert: cert.cert, key: cert.key, domains: cert.domains, isDefault: cert.isDefault });
+    console.error(`acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${until}`);
+  } catch (e) {
+    console.error(`acme: "${name}": the TLS store refused the certificate: ${(e as Error).message}`);
+  }
 }

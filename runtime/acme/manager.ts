@@ -29,6 +29,8 @@ export interface IssuedCertificate {
   readonly key: string;
   readonly domains: readonly string[];
   readonly notAfter: number;
+  /** `is_default` of the certificate: also served when no name matches. */
+  readonly isDefault: boolean;
 }
 
 /** Options of {@linkcode createAcmeManager}. */
@@ -86,11 +88,11 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
   const notify = (level: "info" | "error", message: string) =>
     void options.notifier?.().notify({ category: "lets_encrypt", level, message });
 
-  function hand(name: string, s: StoredCertificate): void {
+  function hand(name: string, s: StoredCertificate, isDefault: boolean): void {
     if (s.cert === states.get(name)?.handed) return;
     states.get(name)!.handed = s.cert;
     try {
-      options.onCertificate?.(name, { cert: s.cert, key: s.key, domains: s.domains, notAfter: s.notAfter });
+      options.onCertificate?.(name, { cert: s.cert, key: s.key, domains: s.domains, notAfter: s.notAfter, isDefault });
     } catch (e) {
       log(`acme: "${name}": handing the certificate over failed: ${(e as Error).message}`);
     }
@@ -118,7 +120,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       if (st.stored) log(`acme: "${c.name}": stored certificate valid until ${iso(st.stored.notAfter)}`);
     }
     const now = Date.now();
-    if (st.stored && now < st.stored.notAfter) hand(c.name, st.stored); // serve it while renewing
+    if (st.stored && now < st.stored.notAfter) hand(c.name, st.stored, c.config.is_default); // serve it while renewing
     const reason = renewalReason(st.stored, wanted, now);
     if (!reason || now < st.retryAt) return;
     log(`acme: "${c.name}": ordering a certificate for ${domains.join(", ")} from ${wanted.directory}: ${reason}`);
@@ -138,7 +140,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       st.failures = 0;
       st.retryAt = 0;
       log(`acme: "${c.name}": certificate issued, valid until ${iso(issued.notAfter)}`);
-      hand(c.name, issued);
+      hand(c.name, issued, c.config.is_default);
       notify("info", `Domains: [${domains.join(", ")}], certificate issued, valid until ${iso(issued.notAfter)}`);
     } catch (e) {
       st.failures++;

@@ -32,7 +32,7 @@ export { type AcmeManager, type AcmeManagerOptions, createAcmeManager, type Issu
 export { type AcmeStorage, acmeStorageFor, etcdStorage, fileStorage } from "./storage.ts";
 export { parseStored as parseStoredCertificate, type StoredCertificate } from "./renew.ts";
 export { trustAcmeRoots } from "./order.ts";
-export { handedCertificates, handOverCertificate } from "./handoff.ts";
+export { handOverCertificate } from "./handoff.ts";
 
 /** Does the plan have a certificate managed by ACME? */
 export function usesAcme(plan: Plan): boolean {

@@ -17,6 +17,7 @@ import { type Pebble, pebbleBins, startPebble } from "../_support/pebble.ts";
 import {
   createAcmeManager,
   fileStorage,
+  handOverCertificate,
   type IssuedCertificate,
   parseStoredCertificate,
   trustAcmeRoots,
@@ -32,13 +33,20 @@ const etcdBins = await requireComponent("etcd", { binaries: ["etcd"], aptPackage
 
 const ignore = !pebbleBins;
 
-function config(port: number, cert: string, extra = ""): string {
+function config(port: number, cert: string, extra = "", tlsPort?: number): string {
+  const tls = tlsPort === undefined ? "" : `
+[servers.secure]
+addr = "127.0.0.1:${tlsPort}"
+global_certificates = true
+locations = ["ping"]
+`;
   return `
 [basic]
 ${extra}
 [servers.web]
 addr = "127.0.0.1:${port}"
 locations = ["ping"]
+${tls}
 [locations.ping]
 path = "/"
 plugins = ["pingap:ping"]
@@ -64,6 +72,26 @@ async function verify(pebble: Pebble, chainPem: string): Promise<string> {
     };
     assert.match(await run(["verify", "-CAfile", "root.pem", "-untrusted", "inter.pem", "leaf.pem"]), /leaf\.pem: OK/);
     return await run(["x509", "-noout", "-ext", "subjectAltName", "-in", "leaf.pem"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `curl --cacert <Pebble's root>` to `https://<host>:<port>/ping` on 127.0.0.1; the body. */
+async function curlHttps(pebble: Pebble, host: string, port: number): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/root.pem`, (await pebble.roots()).root);
+    const args = ["-sS", "--cacert", `${dir}/root.pem`, "--resolve", `${host}:${port}:127.0.0.1`];
+    const out = await new Deno.Command("curl", {
+      args: [...args, `https://${host}:${port}/ping`],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, `curl https://${host}:${port}/ping: ${text}`);
+    return text;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -125,15 +153,18 @@ function acmeTest(
 
 const port1 = freePort();
 acmeTest(
-  "ACME http-01: the proxy's plain-HTTP listener answers Pebble; the certificate verifies against its root",
+  "ACME http-01: the proxy's plain-HTTP listener answers Pebble; the certificate is served over HTTPS (curl --cacert)",
   { httpPort: port1 },
   async ({ pebble, dir, defer }) => {
+    const tlsPort = freePort();
     const proxy = await startTestProxy(config(
       port1,
       `domains = "www.example.com,example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
+      "",
+      tlsPort,
     ));
     defer(() => proxy.close());
-    const manager = createAcmeManager({ storage: fileStorage(dir), log() {} });
+    const manager = createAcmeManager({ storage: fileStorage(dir), onCertificate: handOverCertificate, log() {} });
     defer(() => manager.close());
     manager.update(proxy.proxy.active.plan);
     await manager.idle();
@@ -148,6 +179,9 @@ acmeTest(
     const onDisk = parseStoredCertificate(await Deno.readTextFile(`${dir}/certificates/site.json`));
     assert.equal(onDisk?.cert, stored.cert);
     assert.match(await Deno.readTextFile(`${dir}/account.key.pem`), /PRIVATE KEY/);
+    // Handed to the TLS store: the proxy serves it, curl verifies it against Pebble's root, for both names.
+    assert.equal(await curlHttps(pebble, "www.example.com", tlsPort), "pong");
+    assert.equal(await curlHttps(pebble, "example.com", tlsPort), "pong");
   },
 );
 
