@@ -39,10 +39,20 @@ function option(args: readonly string[], name: string): string | undefined {
 }
 
 function rowLines(rows: readonly RowResult[]): string[][] {
-  const out: string[][] = [["Row", "Server", "req/s (median)", "range", "p50 ms", "p99 ms", "ratio", "errors"]];
+  const out: string[][] = [[
+    "Row",
+    "Server",
+    "req/s (median)",
+    "range",
+    "p50 ms",
+    "p99 ms",
+    "ratio",
+    "CPU µs/req",
+    "errors",
+  ]];
   for (const row of rows) {
     if (row.skipped) {
-      out.push([row.spec.label, `SKIPPED: ${row.skipped}`, "", "", "", "", "", ""]);
+      out.push([row.spec.label, `SKIPPED: ${row.skipped}`]);
       continue;
     }
     for (const m of row.measured) {
@@ -55,6 +65,7 @@ function rowLines(rows: readonly RowResult[]): string[][] {
         fmt(m.p50, 2),
         fmt(m.p99, 2),
         Number.isNaN(m.ratio) ? "baseline" : `${fmt(m.ratio, 2)} × ${LABELS[row.spec.baseline]}`,
+        fmt(m.cpuPerRequest, 0),
         String(m.errors),
       ]);
     }

@@ -13,6 +13,8 @@ export interface BenchProcess {
   readonly port: number;
   /** Resident set size of the process and its descendants, bytes. */
   rss(): Promise<number>;
+  /** CPU time used by the process and its descendants so far, µs. */
+  cpu(): Promise<number>;
   /** SIGTERM (SIGKILL after 5 s), then waits. */
   stop(): Promise<void>;
 }
@@ -69,19 +71,35 @@ async function children(): Promise<Map<number, number[]>> {
   return byParent;
 }
 
-/** VmRSS of `pid` and all its descendants, bytes. */
-export async function treeRss(pid: number): Promise<number> {
+async function sumTree(pid: number, each: (pid: number) => Promise<number>): Promise<number> {
   const byParent = await children();
   let total = 0;
   const todo = [pid];
   while (todo.length) {
     const p = todo.pop()!;
-    const status = await Deno.readTextFile(`/proc/${p}/status`).catch(() => "");
-    const m = status.match(/^VmRSS:\s+(\d+) kB/m);
-    if (m) total += Number(m[1]) * 1024;
+    total += await each(p);
     todo.push(...(byParent.get(p) ?? []));
   }
   return total;
+}
+
+/** VmRSS of `pid` and all its descendants, bytes. */
+export function treeRss(pid: number): Promise<number> {
+  return sumTree(pid, async (p) => {
+    const status = await Deno.readTextFile(`/proc/${p}/status`).catch(() => "");
+    const m = status.match(/^VmRSS:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : 0;
+  });
+}
+
+/** CPU time (user + system) used so far by `pid` and its descendants, µs (clock ticks of 10 ms). */
+export function treeCpu(pid: number): Promise<number> {
+  return sumTree(pid, async (p) => {
+    const stat = await Deno.readTextFile(`/proc/${p}/stat`).catch(() => "");
+    if (stat === "") return 0;
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  });
 }
 
 /**
@@ -123,6 +141,7 @@ export async function spawnServer(spec: SpawnSpec): Promise<BenchProcess> {
     pid: child.pid,
     port: spec.port,
     rss: () => treeRss(child.pid),
+    cpu: () => treeCpu(child.pid),
     async stop() {
       try {
         child.kill("SIGTERM");

@@ -32,6 +32,8 @@ export interface Measured {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** The server's CPU time per request (user + system, its processes only), µs; median of the rounds. */
+  readonly cpuPerRequest: number;
   /** Median of per-round ratios to the baseline (same round), NaN for the baseline itself. */
   readonly ratio: number;
 }
@@ -116,10 +118,15 @@ export async function measureRow(
   const c = options.connections;
   for (const s of servers) await once(tools, fleet, spec, s, options.warmup, c);
   const runs = new Map<ServerName, LoadResult[]>(servers.map((s) => [s, []]));
+  const cpu = new Map<ServerName, number[]>(servers.map((s) => [s, []]));
   for (let r = 0; r < options.rounds; r++) {
     for (let i = 0; i < servers.length; i++) {
       const s = servers[(i + r) % servers.length]!;
-      runs.get(s)!.push(await once(tools, fleet, spec, s, options.seconds, c));
+      const proc = fleet.servers[s]!.proc;
+      const before = await proc.cpu();
+      const result = await once(tools, fleet, spec, s, options.seconds, c);
+      cpu.get(s)!.push((await proc.cpu() - before) / (result.rps * options.seconds));
+      runs.get(s)!.push(result);
     }
   }
   const base = runs.get(spec.baseline)!;
@@ -132,6 +139,7 @@ export async function measureRow(
       p50: median(list.map((x) => x.p50)),
       p99: median(list.map((x) => x.p99)),
       errors: list.reduce((n, x) => n + x.errors, 0),
+      cpuPerRequest: median(cpu.get(server)!),
       ratio: server === spec.baseline ? NaN : median(list.map((x, i) => x.rps / base[i]!.rps)),
     };
   });
