@@ -32,7 +32,7 @@ export interface Pebble {
   readonly dns: { ipAddr: string; port: number };
   /** The root and intermediate that sign issued certificates (PEM). */
   roots(): Promise<{ root: string; intermediate: string }>;
-  /** Orders Pebble has received so far (counted in its log). */
+  /** Orders Pebble has accepted so far (counted in its log; a retried request after a rejected nonce counts once). */
   orders(): number;
   log(): string;
   stop(): Promise<void>;
@@ -167,7 +167,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       const mgmt = `https://127.0.0.1:${mgmtPort}`;
       return { root: await get(`${mgmt}/roots/0`), intermediate: await get(`${mgmt}/intermediates/0`) };
     },
-    orders: () => out.match(/POST \/order-plz/g)?.length ?? 0,
+    orders: () => out.match(/Added order "[^"]+" to the db/g)?.length ?? 0,
     log: () => out,
     stop,
   };
