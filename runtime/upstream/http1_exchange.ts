@@ -183,19 +183,7 @@ export class Http1Exchange implements BodyOwner {
       const whole = conn.buf.slice(conn.start, conn.start + length);
       conn.start += length;
       this.bodyDone(true);
-      let stream: ReadableStream<Uint8Array> | null = null;
-      return {
-        status,
-        statusText,
-        headers,
-        whole,
-        get body() {
-          return stream ??= new ReadableStream(new OneChunkSource(whole));
-        },
-        reused,
-        connectTime,
-        responseTime,
-      };
+      return new WholeResponse(head, whole, { reused, connectTime, responseTime });
     } else {
       if (length < 0) this.#keepAlive = false;
       const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
@@ -263,6 +251,36 @@ export class Http1Exchange implements BodyOwner {
 }
 
 function ignore(): void {}
+
+/** A response whose body came with its head; the stream is made only if asked for. */
+class WholeResponse implements Http1Response {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly whole: Uint8Array<ArrayBuffer>;
+  readonly reused: boolean;
+  readonly connectTime: number;
+  readonly responseTime: number;
+  #stream: ReadableStream<Uint8Array> | null = null;
+
+  constructor(
+    head: ResponseHead,
+    whole: Uint8Array<ArrayBuffer>,
+    timing: { reused: boolean; connectTime: number; responseTime: number },
+  ) {
+    this.status = head.status;
+    this.statusText = head.statusText;
+    this.headers = head.headers;
+    this.whole = whole;
+    this.reused = timing.reused;
+    this.connectTime = timing.connectTime;
+    this.responseTime = timing.responseTime;
+  }
+
+  get body(): ReadableStream<Uint8Array> {
+    return this.#stream ??= new ReadableStream(new OneChunkSource(this.whole));
+  }
+}
 
 /** A body already read: one chunk, then the end. */
 class OneChunkSource implements UnderlyingDefaultSource<Uint8Array> {

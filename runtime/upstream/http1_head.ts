@@ -72,6 +72,8 @@ export function findHeadEnd(buf: Uint8Array, start: number, end: number): number
   return -1;
 }
 
+const asciiDecoder = new TextDecoder();
+
 /**
  * Decodes bytes one char per byte (isomorphic decode), the way `Headers` stores byte strings.
  *
@@ -81,6 +83,15 @@ export function findHeadEnd(buf: Uint8Array, start: number, end: number): number
  * @returns A string whose char codes are the bytes.
  */
 export function latin1Decode(buf: Uint8Array, start: number, end: number): string {
+  // Heads are nearly always ASCII, which the native decoder turns into a string about 3× faster than fromCharCode.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return asciiDecoder.decode(buf.subarray(start, end));
   let s = "";
   for (let i = start; i < end; i += 8192) {
     const part = buf.subarray(i, Math.min(end, i + 8192));
