@@ -98,6 +98,7 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     open.add(down);
     const up = createConnection({ host: options.target.hostname, port: options.target.port });
     up.setNoDelay(true);
+    down.setNoDelay(true);
     let innerPort = 0;
     const done = () => {
       if (innerPort) clients.delete(innerPort);
