@@ -5,9 +5,11 @@
  * the `Server-Timing` header (`enable_server_timing`). A server with none
  * of them gets no observer, and its requests pay nothing.
  *
- * The response body is watched once ({@linkcode watchBody}): its bytes are
- * counted as they stream, and when it ends the metrics are recorded, the
- * access-log line is built and queued, and the server span ends.
+ * When the response has been sent, the metrics are recorded, the access-log
+ * line is built and queued, and the server span ends. A response with a
+ * known length is not touched: the listener's `completed` promise says when
+ * it was delivered. A streamed body is watched once ({@linkcode watchBody})
+ * and its bytes counted as they pass.
  *
  * @module
  */
@@ -33,10 +35,25 @@ export interface ObserverOptions {
 export interface ServerObserver {
   /** A request arrived (before routing). */
   begin(ctx: RequestContext): void;
-  /** The response to send for it; `processing` is the requests in flight when it arrived. */
-  finish(ctx: RequestContext, res: Response, processing: number): Response;
+  /**
+   * The response to send for it; `processing` is the requests in flight
+   * when it arrived, `completed` the listener's promise that the response
+   * was delivered (`Deno.ServeHandlerInfo.completed`).
+   */
+  finish(ctx: RequestContext, res: Response, processing: number, completed?: Promise<void>): Response;
   /** Flushes and frees the access-log target and the trace pipeline. */
   dispose(): Promise<void>;
+}
+
+const NO_BODY = new Set([101, 204, 304]);
+
+/** Body bytes a response sends when it is delivered whole, or undefined when only counting can tell. */
+function knownSize(ctx: RequestContext, res: Response): number | undefined {
+  if (res.body === null || ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
+  const len = res.headers.get("content-length");
+  if (len === null) return undefined;
+  const n = Number(len);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** The observer of a server, or undefined when it records nothing. */
@@ -63,35 +80,39 @@ export function serverObserver(
       if (tracer) ctx.trace = new RequestTrace(tracer, ctx);
       if (timing) ctx.timings.plugins = {};
     },
-    finish(ctx, res, processing) {
-      let out = timing ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
+    finish(ctx, res, processing, completed) {
+      const out = timing ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
       const m = metrics && ctx.location ? metrics : undefined;
       const trace = ctx.trace;
       if (!line && !m && !trace) return out;
       const location = ctx.location?.name ?? "";
       let size = 0;
-      const sent = out;
-      out = watchBody(out, {
-        chunk: (n) => size += n,
-        done() {
-          if (m) {
-            m.observeRequest(ctx, sent, size);
-            m.requestFinished(location);
-          }
-          if (line) {
-            const record = {
-              ctx,
-              status: sent.status,
-              headers: sent.headers,
-              size,
-              processing,
-              now: Date.now(),
-              elapsed: ctx.elapsed(),
-            };
-            if (!sink!.write(line(record))) metrics?.accessLogDropped();
-          }
-          trace?.end(sent.status, { "http.client_ip": ctx.clientIp(), "http.response_size": size });
-        },
+      const done = () => {
+        if (m) {
+          m.observeRequest(ctx, out, size);
+          m.requestFinished(location);
+        }
+        if (line) {
+          const record = {
+            ctx,
+            status: out.status,
+            headers: out.headers,
+            size,
+            processing,
+            now: Date.now(),
+            elapsed: ctx.elapsed(),
+          };
+          if (!sink!.write(line(record))) metrics?.accessLogDropped();
+        }
+        trace?.end(out.status, { "http.client_ip": ctx.clientIp(), "http.response_size": size });
+      };
+      const known = completed && knownSize(ctx, out);
+      if (known === undefined) return watchBody(out, { chunk: (n) => size += n, done });
+      // The size is known: no stream wrapper, the listener says when the response was delivered.
+      size = known;
+      completed!.then(done, () => {
+        size = 0; // Cut off: how much got out is not known.
+        done();
       });
       return out;
     },

@@ -134,7 +134,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         current.counters.processing--;
       }
       ctx.status = res.status;
-      if (observer) res = observer.finish(ctx, res, processing);
+      if (observer) res = observer.finish(ctx, res, processing, info.completed);
       return draining ? closeAfter(res) : res;
     };
     let shutdown: () => Promise<void>;
