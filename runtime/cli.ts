@@ -159,7 +159,10 @@ export async function main(args: readonly string[]): Promise<number> {
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
     envFlag("PINGAP_AUTORESTART");
   const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
-  await startAppLog(values.log ?? Deno.env.get("PINGAP_LOG"), result.plan.basic);
+  const logFile = values.log ?? Deno.env.get("PINGAP_LOG");
+  // Worker isolates read it to write to the same file.
+  if (logFile) Deno.env.set("PINGAP_LOG", logFile);
+  await startAppLog(logFile, result.plan.basic);
   try {
     return await run(conf, result.plan, { autoreload, upgrade, ...(threads !== undefined ? { threads } : {}) });
   } finally {

@@ -8,7 +8,7 @@
 import type { Plan } from "../compiler/plan.ts";
 import { startProxy } from "./start.ts";
 import type { RunningProxy } from "./serve.ts";
-import { configureAppLog } from "./log/app_log.ts";
+import { configureAppLog, flushAppLog, startAppLog } from "./log/app_log.ts";
 
 /** Messages from the main isolate. */
 export type WorkerMessage =
@@ -33,15 +33,18 @@ const self = globalThis as unknown as {
 self.onmessage = async (e) => {
   const m = e.data;
   try {
-    if (m.type !== "shutdown") configureAppLog(m.plan.basic);
     if (m.type === "start") {
+      // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
+      await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
       proxy = await startProxy(m.plan, { reusePort: true });
       self.postMessage({ type: "started", listening: proxy.listening });
     } else if (m.type === "swap") {
+      configureAppLog(m.plan.basic);
       await proxy?.swap(m.plan);
       self.postMessage({ type: "swapped" });
     } else {
       await proxy?.shutdown();
+      await flushAppLog();
       self.postMessage({ type: "stopped" });
       self.close();
     }

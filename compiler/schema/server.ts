@@ -32,11 +32,11 @@ export const serverSchema = table({
     }),
     access_log: field(
       parsed("access log format", accessLog, {
-        examples: ["tiny", "combined", "/var/log/access.log {when} {method} {uri} {status}"],
+        examples: ["tiny", "combined", "/var/log/access.log?rolling=hourly {when} {method} {uri} {status}"],
       }),
       {
         doc:
-          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, optionally preceded by a file path and a space. Off when unset.",
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`). Off when unset. See docs/observability.md.",
       },
     ),
     locations: field(array(str()), {
@@ -75,7 +75,10 @@ export const serverSchema = table({
     prometheus_metrics: field(str(), {
       doc: "A path (e.g. `/metrics`) serving Prometheus metrics, or a Pushgateway URL (contains `://`) to push to.",
     }),
-    otlp_exporter: field(str(), { doc: "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318`." }),
+    otlp_exporter: field(str(), {
+      doc:
+        "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318` (spans are posted to `/v1/traces`); parameters `timeout`, `max_queue_size`, `scheduled_delay`, `max_export_batch_size`, `max_export_timeout`.",
+    }),
     modules: field(array(oneOf(["grpc-web"])), { doc: "Server modules; only `grpc-web` exists." }),
     enable_server_timing: field(bool(), {
       doc: "Add a `Server-Timing` response header with upstream, cache and plugin times.",
