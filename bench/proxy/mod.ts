@@ -11,8 +11,8 @@
  *
  * Options: `--quick` (2 s runs, 1 round), `--seconds N`, `--rounds N`,
  * `--connections N` (default 50), `--only TEXT` (rows whose label contains
- * it), `--no-idle` (skip the 10,000-connection RSS row), `--tls` (the TLS rows
- * of `bench/https_bench.ts`, when present).
+ * it), `--no-idle` (skip the 10,000-connection RSS row), `--tls` (also the TLS
+ * rows of `bench/https_bench.ts`).
  *
  * @module
  */
@@ -94,13 +94,19 @@ async function rssRows(tools: BenchTools, fleet: Fleet, idle: Map<ServerName, nu
   return out;
 }
 
-async function tlsRows(args: readonly string[]): Promise<string> {
-  const file = new URL("../https_bench.ts", import.meta.url);
-  if (!(await Deno.stat(file).catch(() => null))) return "TLS rows SKIPPED: bench/https_bench.ts does not exist";
-  const mod = await import(file.href) as { runHttpsBench?: (args: readonly string[]) => Promise<unknown> };
-  if (!mod.runHttpsBench) return "TLS rows SKIPPED: bench/https_bench.ts has no runHttpsBench()";
-  const out = await mod.runHttpsBench(args);
-  return typeof out === "string" ? out : "";
+async function tlsRows(seconds: number): Promise<string> {
+  const { runHttpsBench } = await import("../https_bench.ts");
+  const rows = await runHttpsBench({ seconds });
+  return table([
+    ["TLS: server", "metric", "value", "p99 ms", "errors"],
+    ...rows.map((r) => [
+      r.server,
+      r.metric,
+      r.skipped ? `SKIPPED: ${r.skipped}` : fmt(r.value, 0),
+      fmt(r.p99Ms, 2),
+      String(r.errors),
+    ]),
+  ]);
 }
 
 /**
@@ -139,7 +145,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     console.log("\n" + table(rowLines(results)));
     console.log("\n" + table(await rssRows(tools, fleet, idle, !args.includes("--no-idle") && !only)));
-    if (args.includes("--tls")) console.log("\n" + await tlsRows(args));
+    if (args.includes("--tls")) console.log("\n" + await tlsRows(options.seconds));
     return 0;
   } finally {
     await fleet.stop();
