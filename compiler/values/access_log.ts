@@ -138,7 +138,7 @@ export function parseLogFormat(format: string): Parsed<readonly LogPart[]> {
       return {
         ok: false,
         message: `Unknown access-log context key "{${t}}"`,
-        hint: near ? `Did you mean "{:${near}}"?` : `Known keys: ${CONTEXT_KEYS.join(", ")}`,
+        hint: near ?? `Known keys: ${CONTEXT_KEYS.join(", ")}`,
       };
     } else {
       return {
