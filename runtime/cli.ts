@@ -224,7 +224,9 @@ async function run(
     if (count <= 1) {
       // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
       const proxy = await startProxy(current, { reusePort: true });
-      for (const l of proxy.listening) log.info(`server ${l.server} listening on http://${l.hostname}:${l.port}`);
+      for (const l of proxy.listening) {
+        log.info(`server ${l.server} listening on ${l.tls ? "https" : "http"}://${l.hostname}:${l.port}`);
+      }
       target = proxy;
     } else {
       target = await startWorkers(current, count);

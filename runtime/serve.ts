@@ -21,6 +21,8 @@ export interface Listening {
   readonly server: string;
   readonly hostname: string;
   readonly port: number;
+  /** Terminates TLS (`global_certificates`). */
+  readonly tls?: boolean;
 }
 
 /** A running proxy. */
@@ -67,6 +69,7 @@ interface Listener {
   readonly key: string;
   readonly server: string;
   readonly addr: Deno.NetAddr;
+  readonly tls: boolean;
   shutdown(): Promise<void>;
 }
 
@@ -182,6 +185,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       key: listenerKey(serverName, where.hostname, where.port, h2, tls),
       server: serverName,
       addr: local,
+      tls: front !== undefined,
       shutdown,
     };
   };
@@ -220,7 +224,12 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
   };
   return {
     get listening() {
-      return [...listeners.values()].map((l) => ({ server: l.server, hostname: l.addr.hostname, port: l.addr.port }));
+      return [...listeners.values()].map((l) => ({
+        server: l.server,
+        hostname: l.addr.hostname,
+        port: l.addr.port,
+        ...(l.tls ? { tls: true } : {}),
+      }));
     },
     get active() {
       return active;
