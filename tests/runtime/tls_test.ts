@@ -221,3 +221,32 @@ ${certToml("a", pki.leaves["a.test"]!, "is_default = true")}`);
     await pki.remove();
   }
 });
+
+Deno.test("tls: a certificate expiring within buffer_days sends tls_validity to the webhook at start", async () => {
+  const pki = await makeTestPki([{ name: "soon.test", days: 3 }]);
+  const got = Promise.withResolvers<Record<string, string>>();
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    got.resolve(await req.json());
+    return new Response(null, { status: 204 });
+  });
+  const proxy = await startTestProxy(`
+[basic]
+webhook = "http://127.0.0.1:${receiver.addr.port}/hook"
+webhook_notifications = ["tls_validity"]
+${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"))}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const body = await Promise.race([
+      got.promise,
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error("no webhook within 5 s")), 5000)),
+    ]);
+    assert.equal(body.category, "tls_validity");
+    assert.equal(body.level, "warn");
+    assert.match(body.message!, /certificate "soon" \(soon\.test\) will be expired on .*, in 2 days/);
+  } finally {
+    clearTimeout(timer);
+    await proxy.close();
+    await receiver.shutdown();
+    await pki.remove();
+  }
+});
