@@ -48,10 +48,14 @@ export const serverSchema = table({
       defaultText: "basic.threads",
       unit: "workers",
     }),
-    tls_cipher_list: field(str(), { doc: "OpenSSL cipher list for TLS ≤ 1.2 (see docs/tls for what is honoured)." }),
-    tls_ciphersuites: field(str(), { doc: "TLS 1.3 cipher suites (see docs/tls for what is honoured)." }),
+    tls_cipher_list: field(str(), {
+      doc: "OpenSSL cipher list for TLS ≤ 1.2. Not honoured: the TLS layer serves its default suites (docs/tls.md).",
+    }),
+    tls_ciphersuites: field(str(), {
+      doc: "TLS 1.3 cipher suites. Not honoured: the TLS layer serves its default suites (docs/tls.md).",
+    }),
     tls_min_version: field(tlsVersion, {
-      doc: "Lowest TLS version accepted: `tlsv1.1`, `tlsv1.2`, `tlsv1.3` (`tls1.2` also accepted).",
+      doc: "Lowest TLS version accepted: `tlsv1.2` or `tlsv1.3` (`tls1.2` also accepted); `tlsv1.1` means 1.2.",
     }),
     tls_max_version: field(tlsVersion, { doc: "Highest TLS version accepted." }),
     global_certificates: field(bool(), {
