@@ -68,6 +68,12 @@ Deno.test("checkConfig({ live: true }) reports certificate problems with file, l
       ["certificate-key-mismatch", "certificates.a.tls_key", 3],
       ["certificate-domain", "certificates.a.domains.1", 4],
     ]);
+    // The other forms: base64 of PEM, and PEM text in the TOML.
+    const a = pki.leaves["a.test"]!;
+    await Deno.writeTextFile(file, `[certificates.a]\ntls_cert = "${btoa(a.cert)}"\ntls_key = """\n${a.key}"""\n`);
+    const forms = await checkConfig(file, { live: true });
+    assert.deepEqual(forms.diagnostics, []);
+    assert.equal(forms.exitCode, 0);
   } finally {
     await pki.remove();
   }
