@@ -40,9 +40,21 @@ export interface ContextVersions {
 }
 
 interface Entry extends StoredCertificate {
-  /** By versions. */
-  contexts?: Map<string, SecureContext>;
+  /** Stands for the material: kept while the material is unchanged, so are the TLS contexts built for it. */
+  readonly material: object;
   minter?: CaMinter;
+}
+
+/** TLS contexts by owner (a stored certificate or a minted leaf), then by versions: built once each. */
+const contexts = new WeakMap<object, Map<string, SecureContext>>();
+
+function contextOf(owner: object, cert: string, key: string, versions: ContextVersions): SecureContext {
+  let byVersions = contexts.get(owner);
+  if (!byVersions) contexts.set(owner, byVersions = new Map());
+  const k = `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}`;
+  let ctx = byVersions.get(k);
+  if (!ctx) byVersions.set(k, ctx = createSecureContext({ ...versions, cert, key }));
+  return ctx;
 }
 
 /** Certificates by name and by SNI name. */
@@ -72,7 +84,7 @@ export class CertStore {
     if (!r.certificate || errors.length > 0) {
       throw new TypeError(`Cannot put certificate "${name}": ${errors.map((d) => d.message).join("; ")}`);
     }
-    const entry: Entry = { name, origin: "runtime", certificate: r.certificate };
+    const entry: Entry = { name, origin: "runtime", certificate: r.certificate, material: {} };
     this.#entries.set(name, entry);
     this.#reindex();
     return entry;
@@ -112,7 +124,10 @@ export class CertStore {
         old.certificate.chain.join() === c.chain.join() && old.certificate.domains.join() === c.domains.join() &&
         old.certificate.isDefault === c.isDefault && old.certificate.isCa === c.isCa;
       // The same material keeps its TLS contexts and minted leaves; the metadata (buffer_days…) is the new one.
-      next.set(c.name, same ? { ...old, certificate: c } : { name: c.name, origin: "config", certificate: c });
+      next.set(
+        c.name,
+        same ? { ...old, certificate: c } : { name: c.name, origin: "config", certificate: c, material: {} },
+      );
     }
     this.#entries = next;
     this.#reindex();
@@ -138,17 +153,9 @@ export class CertStore {
       if (!servername) return undefined;
       e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
       const leaf = await e.minter.leaf(servername);
-      return createSecureContext({ ...versions, cert: leaf.cert, key: leaf.key });
+      return contextOf(leaf, leaf.cert, leaf.key, versions);
     }
-    const key = `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}`;
-    e.contexts ??= new Map();
-    let ctx = e.contexts.get(key);
-    if (!ctx) {
-      const c = e.certificate;
-      ctx = createSecureContext({ ...versions, cert: c.leaf + c.chain.join(""), key: c.key });
-      e.contexts.set(key, ctx);
-    }
-    return ctx;
+    return contextOf(e.material, e.certificate.leaf + e.certificate.chain.join(""), e.certificate.key, versions);
   }
 
   #reindex(): void {

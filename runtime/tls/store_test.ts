@@ -43,6 +43,11 @@ Deno.test("CertStore: put, replaceConfig with undo, runtime certificates win and
     assert.equal(store.lookup("b.test")?.name, "acme", "it stays across a reload");
     assert.ok(store.delete("acme"));
     assert.equal(store.lookup("a.test")?.name, "cfg");
+    const ctx = await store.context("a.test");
+    assert.ok(ctx);
+    store.replaceConfig([{ ...viaConfig }]);
+    assert.equal(await store.context("a.test"), ctx, "an unchanged certificate keeps its TLS context across a reload");
+    assert.notEqual(await store.context("a.test", { minVersion: "TLSv1.3" }), ctx, "one context per version limits");
     undo();
     assert.equal(store.lookup("a.test"), undefined, "undo restores the store as it was");
     assert.throws(() => store.put("bad", { cert: a.cert, key: a2.key }), /does not match/);
