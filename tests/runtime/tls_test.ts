@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { makeTestPki, type TestPki } from "../_support/certs.ts";
-import { freePort } from "../_support/origin.ts";
+import { freePort, startOrigin } from "../_support/origin.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { requireComponent } from "../components.ts";
 
@@ -247,6 +247,65 @@ ${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"))}`)
     clearTimeout(timer);
     await proxy.close();
     await receiver.shutdown();
+    await pki.remove();
+  }
+});
+
+Deno.test("tls: large bodies pass both ways through the TLS listener (backpressure), over HTTP/1.1 and HTTP/2", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const big = new Uint8Array(6 * 1024 * 1024).fill(97);
+  const origin = await startOrigin("big", async (req) => {
+    const n = (await req.arrayBuffer()).byteLength;
+    return req.method === "POST" ? new Response(`got ${n}`) : new Response(big);
+  });
+  const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+global_certificates = true
+enabled_h2 = true
+locations = ["a"]
+[locations.a]
+upstream = "big"
+client_max_body_size = "10mb"
+[upstreams.big]
+addrs = ["${origin.addr}"]
+${certToml("a", pki.leaves["a.test"]!, "is_default = true")}`);
+  const upload = `${pki.dir}/upload.bin`;
+  await Deno.writeFile(upload, big);
+  try {
+    for (const version of ["--http1.1", "--http2"]) {
+      const down = await curl(pki, proxy.port, "a.test", [version]);
+      assert.equal(down.out, version === "--http2" ? "2 200 " : "1.1 200 ");
+      const size = await run("curl", [
+        "-sS",
+        "--cacert",
+        pki.ca.certFile,
+        "--resolve",
+        `a.test:${proxy.port}:127.0.0.1`,
+        version,
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{size_download}",
+        `https://a.test:${proxy.port}/x`,
+      ]); // deno-fmt-ignore
+      assert.equal(size.out, String(big.length));
+      const up = await run("curl", [
+        "-sS",
+        "--cacert",
+        pki.ca.certFile,
+        "--resolve",
+        `a.test:${proxy.port}:127.0.0.1`,
+        version,
+        "--data-binary",
+        `@${upload}`,
+        `https://a.test:${proxy.port}/x`,
+      ]); // deno-fmt-ignore
+      assert.equal(up.out, `got ${big.length}`);
+    }
+  } finally {
+    await proxy.close();
+    await origin.close();
     await pki.remove();
   }
 });
