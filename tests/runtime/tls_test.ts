@@ -33,20 +33,15 @@ async function presented(port: number, servername: string | undefined, extra: st
   return /subject=.*CN ?= ?([^\s,/]+)/.exec(r.out)?.[1] ?? "";
 }
 
+/** curl to `https://<host>:<port>/x` resolved to 127.0.0.1, trusting the test CA. */
+function curlTo(pki: TestPki, port: number, host: string, args: string[]) {
+  const resolve = ["--resolve", `${host}:${port}:127.0.0.1`];
+  return run("curl", ["-sS", "--cacert", pki.ca.certFile, ...resolve, ...args, `https://${host}:${port}/x`]);
+}
+
+/** {@linkcode curlTo} printing "<http version> <status> <redirect url>". */
 function curl(pki: TestPki, port: number, host: string, args: string[] = []) {
-  return run("curl", [
-    "-sS",
-    "--cacert",
-    pki.ca.certFile,
-    "--resolve",
-    `${host}:${port}:127.0.0.1`,
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{http_version} %{http_code} %{redirect_url}",
-    ...args,
-    `https://${host}:${port}/x`,
-  ]); // deno-fmt-ignore
+  return curlTo(pki, port, host, ["-o", "/dev/null", "-w", "%{http_version} %{http_code} %{redirect_url}", ...args]);
 }
 
 function certToml(name: string, cert: { certFile: string; keyFile: string }, extra = ""): string {
@@ -276,31 +271,9 @@ ${certToml("a", pki.leaves["a.test"]!, "is_default = true")}`);
     for (const version of ["--http1.1", "--http2"]) {
       const down = await curl(pki, proxy.port, "a.test", [version]);
       assert.equal(down.out, version === "--http2" ? "2 200 " : "1.1 200 ");
-      const size = await run("curl", [
-        "-sS",
-        "--cacert",
-        pki.ca.certFile,
-        "--resolve",
-        `a.test:${proxy.port}:127.0.0.1`,
-        version,
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download}",
-        `https://a.test:${proxy.port}/x`,
-      ]); // deno-fmt-ignore
+      const size = await curlTo(pki, proxy.port, "a.test", [version, "-o", "/dev/null", "-w", "%{size_download}"]);
       assert.equal(size.out, String(big.length));
-      const up = await run("curl", [
-        "-sS",
-        "--cacert",
-        pki.ca.certFile,
-        "--resolve",
-        `a.test:${proxy.port}:127.0.0.1`,
-        version,
-        "--data-binary",
-        `@${upload}`,
-        `https://a.test:${proxy.port}/x`,
-      ]); // deno-fmt-ignore
+      const up = await curlTo(pki, proxy.port, "a.test", [version, "--data-binary", `@${upload}`]);
       assert.equal(up.out, `got ${big.length}`);
     }
   } finally {
