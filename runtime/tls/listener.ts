@@ -68,7 +68,8 @@ export function secureVersion(v: TlsVersionName | undefined): SecureVersion | un
 
 /**
  * Copies `from` to `to` with backpressure, and ends `to` when `from` ends.
- * (About a fifth more requests per second than `from.pipe(to)` in Deno 2.9.)
+ * (`from.pipe(to)` in Deno 2.9 served fewer requests: medians of ten interleaved
+ * wrk runs of the bare listener, 15.0k against 18.7k req/s, with much spread.)
  */
 function forward(from: Socket, to: Socket): void {
   const resume = () => from.resume();
