@@ -165,6 +165,9 @@ async function readWhole(
     out.set(chunk, off);
     off += chunk.length;
   }
+  // Read to the end of the stream: a server (Deno.serve) that never sees its request body end closes the client's
+  // connection after the response (`connection: close` on every POST).
+  if (await readChunk(reader) !== null) throw longBody();
   reader.releaseLock();
   return { first: out, second: null, pump: null, replayable: true };
 }
