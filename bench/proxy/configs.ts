@@ -82,6 +82,7 @@ ${
       proxy_set_header Connection "";
       proxy_max_temp_file_size 0;
       client_max_body_size 1m;
+      client_body_buffer_size 64k;
     }
   }
 }

@@ -120,7 +120,8 @@ export async function main(args: readonly string[]): Promise<number> {
   const options: RunOptions = {
     seconds: Number(option(args, "--seconds") ?? (quick ? 2 : 5)),
     rounds: Number(option(args, "--rounds") ?? (quick ? 1 : 3)),
-    warmup: quick ? 1 : 2,
+    // Long enough for a freshly started proxy to get past its start-up garbage (10,000 locations: ~10 s of load).
+    warmup: quick ? 1 : 5,
     connections: Number(option(args, "--connections") ?? 50),
   };
   const only = option(args, "--only");
