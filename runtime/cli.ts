@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { checkConfig } from "../compiler/check.ts";
 import { isEtcdUrl } from "../compiler/storage/etcd.ts";
 import { syncConfig } from "./sync.ts";
+import { certificateFingerprint } from "./tls/mod.ts";
 import { watchEtcd } from "./etcd_watch.ts";
 import { type Format, formatGithub, formatJson, formatText } from "../compiler/format.ts";
 import type { Plan } from "../compiler/plan.ts";
@@ -253,6 +254,8 @@ async function run(
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
   const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
   let acme = startAcme(conf, current, acmeOptions);
+  // Certificate files may be rewritten in place (a renewal) with the config unchanged: a reload applies them too.
+  let certificates = await certificateFingerprint(current);
   let reloading = Promise.resolve();
   const reload = (reason: string) => {
     reloading = reloading.then(async () => {
@@ -264,11 +267,13 @@ async function run(
         return;
       }
       const next = applyThreads(r.plan, options.threads);
-      if (next.hash === current.hash) {
+      const nextCertificates = await certificateFingerprint(next);
+      const unchanged = next.hash === current.hash;
+      if (unchanged && nextCertificates === certificates) {
         log.info(`reload (${reason}): config unchanged`);
         return;
       }
-      const changes = diffPlans(current, next);
+      const changes = unchanged ? ["certificate files changed"] : diffPlans(current, next);
       try {
         await target.swap(next);
       } catch (e) {
@@ -277,6 +282,7 @@ async function run(
         return;
       }
       current = next;
+      certificates = nextCertificates;
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);

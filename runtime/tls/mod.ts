@@ -101,3 +101,20 @@ export async function loadPlanCertificates(plan: Plan, warn: (message: string) =
   }
   return certStore.replaceConfig(certificates);
 }
+
+/**
+ * A digest of the certificate material a plan serves (files read now), so
+ * that a reload of an unchanged config still applies certificate files
+ * rewritten in place (a renewal by certbot, say). Unreadable material
+ * counts as a change; the reload then reports it.
+ */
+export async function certificateFingerprint(plan: Plan): Promise<string> {
+  if (plan.certificates.length === 0) return "";
+  const { certificates, diagnostics } = await loadCertificates(plan);
+  const text = JSON.stringify([
+    certificates.map((c) => [c.name, c.leaf, c.chain, c.key]),
+    diagnostics.map((d) => d.message),
+  ]);
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}

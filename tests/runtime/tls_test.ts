@@ -14,6 +14,7 @@ import { makeTestPki, type TestPki } from "../_support/certs.ts";
 import { freePort, startOrigin } from "../_support/origin.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { requireComponent } from "../components.ts";
+import { spawnDeno } from "../_support/process.ts";
 
 const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
 
@@ -280,5 +281,36 @@ ${certToml("a", pki.leaves["a.test"]!, "is_default = true")}`);
     await proxy.close();
     await origin.close();
     await pki.remove();
+  }
+});
+
+Deno.test("tls: SIGHUP applies a certificate file rewritten in place, with the config unchanged (a renewal)", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const renewed = await pki.leaf({ name: "a.test.renewed", dns: ["a.test"] });
+  const dir = await Deno.makeTempDir();
+  const live = { certFile: `${dir}/a.pem`, keyFile: `${dir}/a.key` };
+  await Deno.copyFile(pki.leaves["a.test"]!.certFile, live.certFile);
+  await Deno.copyFile(pki.leaves["a.test"]!.keyFile, live.keyFile);
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${dir}/pingap.toml`,
+    pingServer(certToml("a", live)).replace("127.0.0.1:0", `127.0.0.1:${port}`),
+  );
+  const child = spawnDeno(["run", "-A", "--unstable-net", "mod.ts", "start", "-c", `${dir}/pingap.toml`]);
+  try {
+    await child.waitFor(/listening on https:/);
+    assert.equal(await presented(port, "a.test"), "a.test");
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\): config unchanged/);
+    await Deno.copyFile(renewed.certFile, live.certFile);
+    await Deno.copyFile(renewed.keyFile, live.keyFile);
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\): certificate files changed/);
+    assert.equal(await presented(port, "a.test"), "a.test.renewed");
+    assert.equal(await child.stop(), 0);
+  } finally {
+    await child.stop();
+    await pki.remove();
+    await Deno.remove(dir, { recursive: true });
   }
 });
