@@ -6,7 +6,12 @@
  * - 10,000 locations compile in under 1 s;
  * - a lookup among 10,000 locations takes at most 2 × a lookup among 10.
  *
- * Options: `--quick` (fewer runs), `--linear` (also time the linear oracle).
+ * Then the comparison of the proxy with nginx and HAProxy (`bench/proxy/`,
+ * a few minutes; see bench/README.md). `deno task bench proxy` runs only
+ * that comparison, `deno task bench routes` only the tables above.
+ *
+ * Options: `--quick` (fewer runs), `--linear` (also time the linear oracle);
+ * the proxy comparison's options are in `bench/proxy/mod.ts`.
  *
  * @module
  */
@@ -136,3 +141,9 @@ const targets: [string, boolean, string][] = [
   ["lookup with 10,000 ≤ 2 × lookup with 10", ratio <= 2, `${fmt(ratio, 2)} ×`],
 ];
 console.log("\n" + table([["Target", "Holds", "Measured"], ...targets.map(([t, ok, m]) => [t, ok ? "yes" : "NO", m])]));
+
+if (Deno.args[0] !== "routes") {
+  console.log("");
+  const { main } = await import("./proxy/mod.ts");
+  Deno.exit(await main(Deno.args));
+}

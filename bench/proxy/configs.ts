@@ -93,7 +93,10 @@ ${
 export function haproxyConfig(port: number, h2cPort: number, originPort: number, nofile: number): string {
   return `global
   nbthread 1
-  maxconn ${nofile / 2 - 100}
+  # Idle client connections need one fd each (server connections are shared): more than maxconn = nofile / 2.
+  ulimit-n ${nofile}
+  no strict-limits
+  maxconn ${nofile - 2000}
 defaults
   mode http
   timeout connect 5s
@@ -104,7 +107,7 @@ defaults
 frontend fe
   bind 127.0.0.1:${port}
   bind 127.0.0.1:${h2cPort} proto h2
-  maxconn ${nofile / 2 - 100}
+  maxconn ${nofile - 2000}
   default_backend be
 backend be
   server origin 127.0.0.1:${originPort}

@@ -16,17 +16,24 @@ export interface HeldConnections {
 
 const REQUEST = new TextEncoder().encode("GET /small HTTP/1.1\r\nHost: bench\r\n\r\n");
 
+/** A connection that gets no answer within this is given up (a server past its connection limit queues it). */
+const ANSWER_MS = 5000;
+
 async function openOne(port: number): Promise<Deno.TcpConn | undefined> {
   let conn: Deno.TcpConn | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await conn.write(REQUEST);
     const buf = new Uint8Array(4096);
+    const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), ANSWER_MS));
     // The small answer fits one read on loopback; what counts is that the server answered and kept the socket.
-    const n = await conn.read(buf);
-    if (n === null) throw new Error("closed");
+    const n = await Promise.race([conn.read(buf), late]);
+    clearTimeout(timer);
+    if (n === null) throw new Error("no answer");
     return conn;
   } catch {
+    clearTimeout(timer);
     try {
       conn?.close();
     } catch { /* closed */ }

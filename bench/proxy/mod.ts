@@ -11,7 +11,7 @@
  *
  * Options: `--quick` (2 s runs, 1 round), `--seconds N`, `--rounds N`,
  * `--connections N` (default 50), `--only TEXT` (rows whose label contains
- * it), `--no-idle` (skip the 10,000-connection RSS row), `--tls` (also the TLS
+ * it; `rss`: only the RSS table), `--no-idle` (skip the 10,000-connection RSS row), `--tls` (also the TLS
  * rows of `bench/https_bench.ts`).
  *
  * @module
@@ -120,7 +120,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const options: RunOptions = {
     seconds: Number(option(args, "--seconds") ?? (quick ? 2 : 5)),
     rounds: Number(option(args, "--rounds") ?? (quick ? 1 : 3)),
-    // Long enough for a freshly started proxy to get past its start-up garbage (10,000 locations: ~10 s of load).
+    // A proxy just started still collects its start-up garbage under load (10,000 locations: the first ~10 s).
     warmup: quick ? 1 : 5,
     connections: Number(option(args, "--connections") ?? 50),
   };
@@ -144,8 +144,10 @@ export async function main(args: readonly string[]): Promise<number> {
       console.error(`[bench] ${spec.label}: ${r.measured.map((m) => `${m.server} ${fmt(m.rps, 0)}`).join(", ")}`);
       results.push(r);
     }
-    console.log("\n" + table(rowLines(results)));
-    console.log("\n" + table(await rssRows(tools, fleet, idle, !args.includes("--no-idle") && !only)));
+    if (results.length) console.log("\n" + table(rowLines(results)));
+    console.log(
+      "\n" + table(await rssRows(tools, fleet, idle, !args.includes("--no-idle") && (!only || only === "rss"))),
+    );
     if (args.includes("--tls")) console.log("\n" + await tlsRows(options.seconds));
     return 0;
   } finally {
