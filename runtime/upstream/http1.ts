@@ -121,7 +121,8 @@ class Http1ClientImpl implements Http1Client {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     const started = performance.now();
-    const prep = await prepareRequest(req, backend.addr);
+    const pending = prepareRequest(req, backend.addr);
+    const prep = pending instanceof Promise ? await pending : pending;
     if (req.signal?.aborted) {
       prep.pump?.reader.cancel().catch(ignore);
       throw new UpstreamError("aborted", "Cannot send request: aborted", false);

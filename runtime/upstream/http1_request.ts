@@ -35,17 +35,27 @@ export interface PreparedRequest {
  *
  * @param req The request.
  * @param host `host` value to add when the request has none.
- * @returns The prepared request.
+ * @returns The prepared request (at once when there is no body).
  * @throws {UpstreamError} Kind "protocol" for an unsendable request (bad method, target or content-length),
  *   "aborted" when reading the request body fails or its length disagrees with `content-length`.
  */
-export async function prepareRequest(req: UpstreamRequest, host: string): Promise<PreparedRequest> {
-  const { method, headers, body } = req;
-  if (body === null) {
-    const zeroLength = needsLength(method) && !headers.has("content-length");
-    const head = build(req, { host, framing: "none", zeroLength });
-    return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
-  }
+export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
+  // Without a body nothing is awaited: the caller goes on in the same tick.
+  return req.body === null ? prepareHead(req, host) : prepareWithBody(req, req.body, host);
+}
+
+function prepareHead(req: UpstreamRequest, host: string): PreparedRequest {
+  const zeroLength = needsLength(req.method) && !req.headers.has("content-length");
+  const head = build(req, { host, framing: "none", zeroLength });
+  return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
+}
+
+async function prepareWithBody(
+  req: UpstreamRequest,
+  body: ReadableStream<Uint8Array>,
+  host: string,
+): Promise<PreparedRequest> {
+  const { headers } = req;
   const reader = body.getReader();
   try {
     const lengthText = headers.get("content-length");
