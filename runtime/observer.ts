@@ -47,13 +47,19 @@ export interface ServerObserver {
 
 const NO_BODY = new Set([101, 204, 304]);
 
-/** Body bytes a response sends when it is delivered whole, or undefined when only counting can tell. */
+/**
+ * Body bytes a response sends when it is delivered whole, or undefined when
+ * only counting can tell. `res.body` is read last: reading it turns a body of
+ * bytes into a stream, which `Deno.serve` then sends on its slower path.
+ */
 function knownSize(ctx: RequestContext, res: Response): number | undefined {
-  if (res.body === null || ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
+  if (ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
   const len = res.headers.get("content-length");
-  if (len === null) return undefined;
-  const n = Number(len);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  if (len !== null) {
+    const n = Number(len);
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+  return res.body === null ? 0 : undefined;
 }
 
 /** The observer of a server, or undefined when it records nothing. */

@@ -1,5 +1,5 @@
 /**
- * `deno run -A bench/proxy/profile.ts [--seconds N] [--path /small] [--locations N] [--top N] [--keep]`: profiles our proxy under
+ * `deno run -A bench/proxy/profile.ts [--seconds N] [--path /small] [--locations N] [--observe] [--top N] [--keep]`: profiles our proxy under
  * wrk. Starts the nginx origin and our proxy (`mod.ts start`, one worker) with `--cpu-prof`, drives it with wrk,
  * stops it, and prints the functions with the most self time (and the profile's path with `--keep`).
  *
@@ -48,7 +48,12 @@ async function main(args: readonly string[]): Promise<void> {
   await Deno.writeTextFile(`${dir}/origin.conf`, originNginx(dir, originPort, tools.fileLimit));
   await Deno.writeTextFile(
     `${dir}/ours.toml`,
-    ourToml({ port, originPort, extraLocations: Number(opt("--locations", "1")) - 1 }),
+    ourToml({
+      port,
+      originPort,
+      extraLocations: Number(opt("--locations", "1")) - 1,
+      ...(args.includes("--observe") ? { accessLogFile: `${dir}/access.log`, metrics: true } : {}),
+    }),
   );
   const origin = await spawnServer({
     name: "origin",
