@@ -12,7 +12,7 @@
  *
  * @module
  */
-import acme from "acme-client";
+import type * as AcmeClient from "acme-client";
 import { Agent } from "node:https";
 import type { DnsProvider } from "./dns/provider.ts";
 import { addChallenge, removeChallenge } from "./challenges.ts";
@@ -32,7 +32,7 @@ export interface OrderRequest {
 
 /** A new account key (ECDSA P-256), PEM. */
 export async function createAccountKey(): Promise<string> {
-  return (await acme.crypto.createPrivateEcdsaKey()).toString();
+  return (await (await acmeClient()).crypto.createPrivateEcdsaKey()).toString();
 }
 
 /**
@@ -41,11 +41,30 @@ export async function createAccountKey(): Promise<string> {
  * the same for the whole process.
  */
 export function trustAcmeRoots(pem: string): void {
-  acme.axios.defaults.httpsAgent = new Agent({ ca: pem });
+  roots = pem;
+  if (loaded) loaded.axios.defaults.httpsAgent = new Agent({ ca: pem });
+}
+
+let roots: string | undefined;
+let loaded: typeof AcmeClient | undefined;
+
+/**
+ * acme-client, loaded on first use: it adds ~36 MiB and ~200 ms to a start
+ * that has no ACME certificate.
+ */
+async function acmeClient(): Promise<typeof AcmeClient> {
+  if (!loaded) {
+    loaded = (await import("acme-client")).default as unknown as typeof AcmeClient;
+    if (roots !== undefined) loaded.axios.defaults.httpsAgent = new Agent({ ca: roots });
+  }
+  return loaded;
 }
 
 /** Validity and names of a PEM certificate (the first of a chain). */
-export function certificateInfo(pem: string): { notBefore: number; notAfter: number; names: string[] } {
+function certificateInfo(
+  acme: typeof AcmeClient,
+  pem: string,
+): { notBefore: number; notAfter: number; names: string[] } {
   const info = acme.crypto.readCertificateInfo(pem);
   return {
     notBefore: info.notBefore.getTime(),
@@ -56,6 +75,7 @@ export function certificateInfo(pem: string): { notBefore: number; notAfter: num
 
 /** Places one order and returns the issued certificate, ready to store. Throws on any failure. */
 export async function orderCertificate(req: OrderRequest): Promise<StoredCertificate> {
+  const acme = await acmeClient();
   const client = new acme.Client({ directoryUrl: req.directory, accountKey: req.accountKey });
   const [first] = req.domains;
   const [key, csr] = await acme.crypto.createCsr(
@@ -95,7 +115,7 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
       }
     },
   });
-  const info = certificateInfo(cert);
+  const info = certificateInfo(acme, cert);
   return {
     domains: [...req.domains],
     directory: req.directory,
