@@ -6,6 +6,7 @@
  * @module
  */
 import type { CertificateConfig } from "../../../compiler/plan.ts";
+import { aliyunProvider } from "./aliyun.ts";
 import { challtestsrvProvider } from "./challtestsrv.ts";
 import { cloudflareProvider } from "./cloudflare.ts";
 import { manualProvider } from "./manual.ts";
@@ -48,9 +49,12 @@ export function dnsProviderFor(
     case "challtestsrv":
       if (!url) throw new TypeError(`dns_provider "${config.dns_provider}" needs dns_service_url`);
       return config.dns_provider === "cloudflare" ? cloudflareProvider(url, options) : challtestsrvProvider(url);
+    case "ali":
+      if (!url) throw new TypeError(`dns_provider "${config.dns_provider}" needs dns_service_url`);
+      return aliyunProvider(url, options);
     default:
       throw new TypeError(
-        `dns_provider "${config.dns_provider}" is not implemented: use cloudflare, manual or challtestsrv`,
+        `dns_provider "${config.dns_provider}" is not implemented: use cloudflare, ali, manual or challtestsrv`,
       );
   }
 }
