@@ -1,0 +1,164 @@
+/**
+ * Running the proxy after the config compiled: listeners (or worker
+ * isolates), the pid file and `--upgrade` takeover, ACME, and the reload
+ * loop (SIGHUP, file watching, the etcd watch) until a stop signal.
+ *
+ * @module
+ */
+import { checkConfig } from "../compiler/check.ts";
+import { isEtcdUrl } from "../compiler/storage/etcd.ts";
+import { certificateFingerprint } from "./tls/mod.ts";
+import { watchEtcd } from "./etcd_watch.ts";
+import { formatText } from "../compiler/format.ts";
+import type { Plan } from "../compiler/plan.ts";
+import { createNotifier, type Notifier } from "./notify.ts";
+import { diffPlans } from "./plan_diff.ts";
+import { startProxy } from "./start.ts";
+import { startWorkers, workerCount } from "./workers.ts";
+import { handOverCertificate, startAcme } from "./acme/mod.ts";
+import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
+import { configureAppLog, log } from "./log/app_log.ts";
+
+function applyThreads(plan: Plan, threads: number | undefined): Plan {
+  if (threads === undefined) return plan;
+  return { ...plan, servers: plan.servers.map((s) => ({ ...s, threads })) };
+}
+
+interface Target {
+  swap(plan: Plan): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** What {@linkcode run} takes besides the config. */
+export interface RunOptions {
+  readonly autoreload: boolean;
+  readonly upgrade: boolean;
+  readonly threads?: number;
+}
+
+/**
+ * Serves a plan until a stop signal (SIGINT, SIGTERM, SIGQUIT); reloads on
+ * SIGHUP, on file changes with `autoreload`, and on etcd changes. Returns
+ * the exit code.
+ */
+export async function run(
+  conf: string,
+  first: Plan,
+  options: RunOptions,
+): Promise<number> {
+  let current = applyThreads(first, options.threads);
+  const count = workerCount(current);
+  const pidFile = pidFilePath(current);
+  // Watch before listening: an edit made as soon as the proxy says it listens must not be missed.
+  const watcher = options.autoreload && !isEtcdUrl(conf) ? Deno.watchFs(conf, { recursive: true }) : undefined;
+  if (!options.upgrade) {
+    const busy = busyAddresses(current);
+    if (busy.length) {
+      console.error(
+        `Cannot start: already in use: ${busy.join(", ")}. ` +
+          `To replace a running pingap without downtime, start the new one with --upgrade.`,
+      );
+      return 1;
+    }
+  }
+  let target: Target;
+  try {
+    if (count <= 1) {
+      // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
+      const proxy = await startProxy(current, { reusePort: true });
+      for (const l of proxy.listening) {
+        log.info(`server ${l.server} listening on ${l.tls ? "https" : "http"}://${l.hostname}:${l.port}`);
+      }
+      target = proxy;
+    } else {
+      target = await startWorkers(current, count);
+      for (const s of current.servers) {
+        log.info(
+          `server ${s.name} listening on ${
+            s.addrs.map((a) => `${a.hostname}:${a.port}`).join(", ")
+          } with ${count} workers`,
+        );
+      }
+    }
+  } catch (e) {
+    console.error(`Cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  if (options.upgrade) {
+    const hint = migrateHint();
+    if (hint) log.warn(hint);
+    const old = takeOver(pidFile);
+    log.info(old ? `upgrade: took over from pid ${old}, which drains and exits` : "upgrade: no running instance");
+  }
+  const removePidFile = writePidFile(pidFile);
+  let notifier: Notifier = createNotifier(current.basic);
+  // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
+  const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
+  let acme = startAcme(conf, current, acmeOptions);
+  // Certificate files may be rewritten in place (a renewal) with the config unchanged: a reload applies them too.
+  let certificates = await certificateFingerprint(current);
+  let reloading = Promise.resolve();
+  const reload = (reason: string) => {
+    reloading = reloading.then(async () => {
+      const r = await checkConfig(conf);
+      if (r.readError || !r.plan) {
+        const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
+        console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
+        await notifier.notify({ category: "reload_config_fail", level: "error", message: msg });
+        return;
+      }
+      const next = applyThreads(r.plan, options.threads);
+      const nextCertificates = await certificateFingerprint(next);
+      const unchanged = next.hash === current.hash;
+      if (unchanged && nextCertificates === certificates) {
+        log.info(`reload (${reason}): config unchanged`);
+        return;
+      }
+      const changes = unchanged ? ["certificate files changed"] : diffPlans(current, next);
+      try {
+        await target.swap(next);
+      } catch (e) {
+        console.error(`reload (${reason}) failed: ${(e as Error).message}`);
+        await notifier.notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
+        return;
+      }
+      current = next;
+      certificates = nextCertificates;
+      if (acme) acme.update(current);
+      else acme = startAcme(conf, current, acmeOptions);
+      notifier = createNotifier(current.basic);
+      configureAppLog(current.basic);
+      log.info(`reload (${reason}): ${changes.join("; ") || "applied"}`);
+      await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
+      await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
+    });
+  };
+  Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
+  let etcd: { close(): unknown } | undefined;
+  if (isEtcdUrl(conf)) {
+    // etcd delivers changes by its watch, with or without --autoreload.
+    etcd = watchEtcd(conf, () => reload("etcd change"), {
+      onError: (e: Error) => console.error(`etcd watch: ${e.message}`),
+    });
+  } else if (options.autoreload) {
+    (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      for await (const ev of watcher!) {
+        if (ev.kind === "access") continue;
+        clearTimeout(timer);
+        timer = setTimeout(() => reload("file change"), 200);
+      }
+    })().catch(() => {});
+  }
+  const done = Promise.withResolvers<void>();
+  for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, () => done.resolve());
+  await done.promise;
+  log.info("shutting down: no new connections, finishing requests in flight");
+  watcher?.close();
+  await etcd?.close();
+  await reloading;
+  await acme?.close();
+  await target.shutdown();
+  removePidFile();
+  return 0;
+}
