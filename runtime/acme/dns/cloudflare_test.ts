@@ -83,5 +83,5 @@ Deno.test("dnsProviderFor() reads $ENV: URLs and refuses providers it does not i
   }
   assert.equal(dnsProviderFor({ dns_provider: "manual" }).name, "manual");
   assert.throws(() => dnsProviderFor({ dns_provider: "cloudflare" }), /needs dns_service_url/);
-  assert.throws(() => dnsProviderFor({ dns_provider: "tencent", dns_service_url: "x" }), /not implemented/);
+  assert.throws(() => dnsProviderFor({ dns_provider: "route53" as "manual", dns_service_url: "x" }), /not implemented/);
 });

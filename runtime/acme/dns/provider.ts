@@ -9,7 +9,9 @@ import type { CertificateConfig } from "../../../compiler/plan.ts";
 import { aliyunProvider } from "./aliyun.ts";
 import { challtestsrvProvider } from "./challtestsrv.ts";
 import { cloudflareProvider } from "./cloudflare.ts";
+import { huaweiProvider } from "./huawei.ts";
 import { manualProvider } from "./manual.ts";
+import { tencentProvider } from "./tencent.ts";
 import type { ProviderOptions } from "./wait_txt.ts";
 
 export type { ProviderOptions } from "./wait_txt.ts";
@@ -33,6 +35,15 @@ export function serviceUrl(value: string | undefined): string | undefined {
   return value;
 }
 
+/** The providers that talk to an API at `dns_service_url`. */
+const API_PROVIDERS: Record<string, (url: string, options: ProviderOptions) => DnsProvider> = {
+  cloudflare: cloudflareProvider,
+  ali: aliyunProvider,
+  tencent: tencentProvider,
+  huawei: huaweiProvider,
+  challtestsrv: (url) => challtestsrvProvider(url),
+};
+
 /**
  * The provider a certificate's config names. Throws `TypeError` for one
  * that is not implemented or lacks its `dns_service_url`.
@@ -41,20 +52,15 @@ export function dnsProviderFor(
   config: Pick<CertificateConfig, "dns_provider" | "dns_service_url">,
   options: ProviderOptions = {},
 ): DnsProvider {
-  const url = serviceUrl(config.dns_service_url);
-  switch (config.dns_provider) {
-    case "manual":
-      return manualProvider(options);
-    case "cloudflare":
-    case "challtestsrv":
-      if (!url) throw new TypeError(`dns_provider "${config.dns_provider}" needs dns_service_url`);
-      return config.dns_provider === "cloudflare" ? cloudflareProvider(url, options) : challtestsrvProvider(url);
-    case "ali":
-      if (!url) throw new TypeError(`dns_provider "${config.dns_provider}" needs dns_service_url`);
-      return aliyunProvider(url, options);
-    default:
-      throw new TypeError(
-        `dns_provider "${config.dns_provider}" is not implemented: use cloudflare, ali, manual or challtestsrv`,
-      );
+  const name = config.dns_provider ?? "manual";
+  if (name === "manual") return manualProvider(options);
+  const make = Object.hasOwn(API_PROVIDERS, name) ? API_PROVIDERS[name] : undefined;
+  if (!make) {
+    throw new TypeError(
+      `dns_provider "${name}" is not implemented: use ${Object.keys(API_PROVIDERS).join(", ")} or manual`,
+    );
   }
+  const url = serviceUrl(config.dns_service_url);
+  if (!url) throw new TypeError(`dns_provider "${name}" needs dns_service_url`);
+  return make(url, options);
 }
