@@ -49,13 +49,14 @@ export const certificateSchema = table({
       }),
       {
         doc: "DNS provider for dns-01: `manual` (logs the TXT record and waits for it), `cloudflare` (`cf`), " +
-          "`challtestsrv` (pebble-challtestsrv's management API, for tests); `ali`, `tencent`, `huawei` are not " +
-          "implemented yet.",
+          "`ali` (`aliyun`), `tencent`, `huawei`, `challtestsrv` (pebble-challtestsrv's management API, for tests).",
         default: "manual",
       },
     ),
     dns_service_url: field(str(), {
       doc: "Provider endpoint and credentials URL, e.g. `https://api.cloudflare.com?token=T` or " +
+        "`https://alidns.aliyuncs.com?access_key_id=ID&access_key_secret=SECRET` (ali; tencent: " +
+        "`https://dnspod.tencentcloudapi.com?…`, huawei: `https://dns.<region>.myhuaweicloud.com?…`) or " +
         "`http://127.0.0.1:8055` (challtestsrv); the whole value may be `$ENV:NAME`.",
     }),
     buffer_days: field(int({ min: 0, max: 3650 }), {
