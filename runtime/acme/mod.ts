@@ -6,7 +6,8 @@
  *   certificates, with backoff and `lets_encrypt` webhook events;
  * - `order.ts`: one order (http-01 or dns-01);
  * - `challenges.ts`: the http-01 tokens every plain-HTTP server answers;
- * - `dns/`: dns-01 providers (Cloudflare, manual, pebble-challtestsrv);
+ * - `dns/`: dns-01 providers (Cloudflare, Alibaba, Tencent, Huawei, manual,
+ *   pebble-challtestsrv);
  * - `renew.ts`: when to renew (a third of the lifetime left, or
  *   `buffer_days`);
  * - `storage.ts`: the account key and certificates, kept beside the config
