@@ -11,26 +11,9 @@ import assert from "node:assert/strict";
 import { type Echo, freePort, startEchoOrigin, startOrigin } from "../_support/origin.ts";
 import { spawnDeno } from "../_support/process.ts";
 import { type Load, startLoad, until } from "../_support/load.ts";
+import { versionedConfig as config } from "../_support/configs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-function config(origin: string, version: string, ports: number[]): string {
-  return `[basic]
-grace_period = "10s"
-
-[servers.s]
-addr = "${ports.map((p) => `127.0.0.1:${p}`).join(",")}"
-locations = ["api"]
-
-[locations.api]
-path = "/"
-upstream = "main"
-proxy_set_headers = ["X-Version:${version}"]
-
-[upstreams.main]
-addrs = ["${origin}"]
-`;
-}
 
 Deno.test("lifecycle: --autoreload applies edits under load without a failed request; a broken edit keeps the old config", async () => {
   const origin = await startEchoOrigin("main");

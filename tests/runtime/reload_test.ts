@@ -11,22 +11,7 @@ import { type Echo, startEchoOrigin } from "../_support/origin.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnDeno } from "../_support/process.ts";
 import { freePort } from "../_support/origin.ts";
-
-function config(origin: string, version: string, ports: number[]): string {
-  return `
-[servers.s]
-addr = "${ports.map((p) => `127.0.0.1:${p}`).join(",")}"
-locations = ["api"]
-
-[locations.api]
-path = "/"
-upstream = "main"
-proxy_set_headers = ["X-Version:${version}"]
-
-[upstreams.main]
-addrs = ["${origin}"]
-`;
-}
+import { versionedConfig as config } from "../_support/configs.ts";
 
 Deno.test("reload: swaps under load lose no request, apply new values, and add and remove listen addresses", async () => {
   const origin = await startEchoOrigin("main");
