@@ -36,6 +36,7 @@
  */
 import type { Plan, ServerPlan } from "../../compiler/plan.ts";
 import { loadCertificates } from "../../compiler/check.ts";
+import { material } from "../../compiler/certificate_material.ts";
 import { formatPath } from "../../compiler/diagnostic.ts";
 import { certStore } from "./store.ts";
 import type { TlsVersionName } from "./listener.ts";
@@ -103,18 +104,24 @@ export async function loadPlanCertificates(plan: Plan, warn: (message: string) =
 }
 
 /**
- * A digest of the certificate material a plan serves (files read now), so
- * that a reload of an unchanged config still applies certificate files
- * rewritten in place (a renewal by certbot, say). Unreadable material
- * counts as a change; the reload then reports it.
+ * A digest of the certificate files a plan names (read now), so that a
+ * reload of an unchanged config still applies certificate files rewritten in
+ * place (a renewal by certbot, say). Inline PEM is part of the config and
+ * its hash already; an unreadable file counts as a change, which the reload
+ * then reports.
  */
 export async function certificateFingerprint(plan: Plan): Promise<string> {
-  if (plan.certificates.length === 0) return "";
-  const { certificates, diagnostics } = await loadCertificates(plan);
-  const text = JSON.stringify([
-    certificates.map((c) => [c.name, c.leaf, c.chain, c.key]),
-    diagnostics.map((d) => d.message),
-  ]);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  const parts: string[] = [];
+  const home = Deno.env.get("HOME") ?? "";
+  for (const c of plan.certificates) {
+    for (const value of [c.config.tls_cert, c.config.tls_key, c.config.tls_chain]) {
+      if (value === undefined) continue;
+      const m = material(value, home);
+      if (m.kind !== "file") continue;
+      parts.push(m.path, await Deno.readTextFile(m.path).catch((e) => `unreadable: ${(e as Error).message}`));
+    }
+  }
+  if (parts.length === 0) return "";
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(parts)));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
