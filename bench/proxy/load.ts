@@ -9,6 +9,8 @@
 
 /** One load run. */
 export interface LoadResult {
+  /** Requests completed. */
+  readonly requests: number;
   readonly rps: number;
   /** Median latency, ms (NaN when the tool does not report it). */
   readonly p50: number;
@@ -25,6 +27,8 @@ export interface LoadSpec {
   readonly connections: number;
   /** A wrk Lua script (POST bodies). */
   readonly script?: string;
+  /** Extra request headers for wrk (`Name: value`). */
+  readonly headers?: readonly string[];
 }
 
 function ms(value: string, unit: string): number {
@@ -42,17 +46,19 @@ export function parseWrk(text: string): LoadResult {
   let errors = Number(text.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
   const sock = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   if (sock) errors += Number(sock[1]) + Number(sock[2]) + Number(sock[3]) + Number(sock[4]);
-  return { rps, p50: pct("50"), p99: pct("99"), errors };
+  const requests = Number(text.match(/(\d+) requests in/)?.[1] ?? 0);
+  return { requests, rps, p50: pct("50"), p99: pct("99"), errors };
 }
 
 /** Parses h2load's report. */
 export function parseH2load(text: string): LoadResult {
   const rps = Number(text.match(/finished in [\d.]+\w+, ([\d.]+) req\/s/)?.[1] ?? NaN);
-  const req = text.match(/requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed, (\d+) errored/);
+  const req = text.match(/requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored/);
   const codes = text.match(/status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/);
-  const errors = (req ? Number(req[1]) + Number(req[2]) : 0) + (codes ? Number(codes[1]) + Number(codes[2]) : 0);
+  const errors = (req ? Number(req[2]) + Number(req[3]) : 0) + (codes ? Number(codes[1]) + Number(codes[2]) : 0);
   const mean = text.match(/time for request:\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)/);
-  return { rps, p50: mean ? ms(mean[1]!, mean[2]!) : NaN, p99: NaN, errors };
+  const requests = req ? Number(req[1]) : 0;
+  return { requests, rps, p50: mean ? ms(mean[1]!, mean[2]!) : NaN, p99: NaN, errors };
 }
 
 async function run(cmd: string, args: string[]): Promise<string> {
@@ -66,6 +72,7 @@ async function run(cmd: string, args: string[]): Promise<string> {
 export async function wrk(path: string, spec: LoadSpec): Promise<LoadResult> {
   const args = ["-t1", `-c${spec.connections}`, `-d${spec.seconds}s`, "--latency"];
   if (spec.script) args.push("-s", spec.script);
+  for (const h of spec.headers ?? []) args.push("-H", h);
   const r = parseWrk(await run(path, [...args, spec.url]));
   if (!Number.isFinite(r.rps)) throw new Error(`wrk gave no figure for ${spec.url}`);
   return r;
