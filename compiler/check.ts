@@ -10,7 +10,7 @@ import { attachOrigins, type CompileResult, compileSources, sortDiagnostics } fr
 import { material } from "./certificate_material.ts";
 import { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
 import { diag, type Diagnostic, hasErrors } from "./diagnostic.ts";
-import { ConfigReadError, readSources } from "./load.ts";
+import { ConfigReadError, readSources, type Source } from "./load.ts";
 import type { Plan } from "./plan.ts";
 
 /** Result of {@linkcode checkConfig}. */
@@ -19,6 +19,8 @@ export interface CheckResult extends CompileResult {
   readonly exitCode: 0 | 1 | 2;
   /** Set when the config could not be read at all. */
   readonly readError?: string;
+  /** The sources that were compiled (absent with `readError`). */
+  readonly sources?: readonly Source[];
 }
 
 /** Options of {@linkcode checkConfig}. */
@@ -50,6 +52,7 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     ...(ok && result.plan ? { plan: result.plan } : {}),
     diagnostics,
     origins: result.origins,
+    sources,
     exitCode: ok ? 0 : 1,
   };
 }

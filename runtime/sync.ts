@@ -8,7 +8,6 @@
  * @module
  */
 import { checkConfig } from "../compiler/check.ts";
-import { readSources } from "../compiler/load.ts";
 import { isEtcdUrl, redact, syncSourcesToEtcd } from "../compiler/storage/etcd.ts";
 import { type ItemDocument, splitSources } from "../compiler/storage/split.ts";
 
@@ -43,9 +42,10 @@ export async function syncConfig(
     return 2;
   }
   report(checked.diagnostics);
-  if (!checked.plan) return 1;
+  if (!checked.plan || !checked.sources) return 1;
   try {
-    const sources = await readSources(conf);
+    // Copy the very sources that were checked: a second read could see another config (etcd or a file may change).
+    const sources = checked.sources;
     if (isEtcdUrl(target)) await syncSourcesToEtcd(target, sources);
     else await writeItemFiles(target, splitSources(sources));
   } catch (e) {
