@@ -8,6 +8,7 @@
  * @module
  */
 import { responseTrailers } from "./trailers.ts";
+import { responseWith } from "./response_build.ts";
 
 /** Hooks of {@linkcode watchBody}. */
 export interface BodyWatch {
@@ -66,7 +67,7 @@ export function watchBody(res: Response, watch: BodyWatch): Response {
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  const out = responseWith(body, { status: res.status, statusText: res.statusText }, res.headers);
   const trailers = responseTrailers.get(res);
   if (trailers) responseTrailers.set(out, trailers);
   return out;

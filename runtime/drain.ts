@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { responseWith } from "./response_build.ts";
 
 /** The same response with `Connection: close`. */
 export function closeAfter(res: Response): Response {
@@ -16,7 +17,7 @@ export function closeAfter(res: Response): Response {
     return res;
   } catch {
     // Immutable headers (Response.redirect, Response.error): copy once.
-    const copy = new Response(res.body, res);
+    const copy = responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
     copy.headers.set("connection", "close");
     return copy;
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { responseWith } from "./response_build.ts";
 
 /** A failure with the status the client gets. */
 export class ProxyError extends Error {
@@ -52,12 +53,9 @@ export function errorResponse(err: ProxyError, template: string | undefined): Re
     "{{content}}",
     esc(err.message),
   );
-  return new Response(body, {
-    status: err.status,
-    headers: {
-      "content-type": json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
-      "x-pingap-etype": err.type,
-      "cache-control": "private, no-store",
-    },
+  return responseWith(body, { status: err.status }, {
+    "content-type": json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
+    "x-pingap-etype": err.type,
+    "cache-control": "private, no-store",
   });
 }

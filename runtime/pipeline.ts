@@ -17,6 +17,7 @@ import { metricsResponse } from "./metrics/mod.ts";
 import { watchBody } from "./body_end.ts";
 import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
+import { responseWith, upstreamResponse } from "./response_build.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import { type Backend, UpstreamError } from "./upstream/types.ts";
 import { timedStep } from "./plugin_timing.ts";
@@ -169,20 +170,15 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
         body: retryBody ? retryBody.attempt() : body,
         signal: ctx.req.signal,
       });
+      // The fields go straight into the Response's own headers, which the hooks then change in place.
+      const response = upstreamResponse(res);
       up.end(backend, res.status);
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
-      // The client's headers are this exchange's own: hooks change them in place (a copy cost ~20 µs a request).
-      const out = res.headers;
-      for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, out, res.status);
-      const response = new Response(res.whole ?? res.body, {
-        status: res.status,
-        statusText: res.statusText,
-        headers: out,
-      });
+      for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status);
       if (res.trailers) responseTrailers.set(response, res.trailers);
       return response;
     } catch (e) {
@@ -314,10 +310,6 @@ function mutable(res: Response): Response {
     res.headers.delete("x-pingap-probe");
     return res;
   } catch {
-    return new Response(res.body, {
-      status: res.status,
-      statusText: res.statusText,
-      headers: new Headers(res.headers),
-    });
+    return responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
   }
 }

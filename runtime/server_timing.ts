@@ -10,6 +10,7 @@
 import type { RequestContext } from "./context.ts";
 import { upstreamProcessingMs } from "./log/context_keys.ts";
 import { responseTrailers } from "./trailers.ts";
+import { responseWith } from "./response_build.ts";
 
 /**
  * The header value for a request, `total` being the time until now.
@@ -55,9 +56,8 @@ export function withHeader(res: Response, name: string, value: string): Response
     res.headers.set(name, value);
     return res;
   } catch {
-    const headers = new Headers(res.headers);
-    headers.set(name, value);
-    const out = new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+    const out = responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
+    out.headers.set(name, value);
     const trailers = responseTrailers.get(res);
     if (trailers) responseTrailers.set(out, trailers);
     return out;

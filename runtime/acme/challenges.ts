@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { responseWith } from "../response_build.ts";
 
 /** The path prefix of http-01 challenges (RFC 8555 §8.3). */
 export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
@@ -49,5 +50,5 @@ export function answerChallenge(path: string): Response | undefined {
   if (!path.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
   const value = tokens.get(path.slice(ACME_CHALLENGE_PREFIX.length));
   if (value === undefined) return undefined;
-  return new Response(value, { headers: { "content-type": "text/plain" } });
+  return responseWith(value, {}, { "content-type": "text/plain" });
 }

@@ -80,6 +80,7 @@ import {
   type StartPushOptions,
   TEXT_CONTENT_TYPE,
 } from "./push.ts";
+import { responseWith } from "../response_build.ts";
 
 export { FAMILIES, PINGAP_LINT_EXCEPTIONS } from "./families.ts";
 export { parsePushUrl, type PushHandle, startPush, type StartPushOptions, TEXT_CONTENT_TYPE } from "./push.ts";
@@ -614,13 +615,10 @@ export async function metricsResponse(
 ): Promise<Response> {
   try {
     const body = await metrics.text();
-    return new Response(body, { status: 200, headers: { "content-type": TEXT_CONTENT_TYPE } });
+    return responseWith(body, { status: 200 }, { "content-type": TEXT_CONTENT_TYPE });
   } catch (e) {
     log("metrics: collecting failed", e);
-    return new Response("metrics collection failed", {
-      status: 500,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
+    return responseWith("metrics collection failed", { status: 500 }, { "content-type": "text/plain; charset=utf-8" });
   }
 }
 

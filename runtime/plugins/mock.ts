@@ -6,6 +6,7 @@
 import type { HeaderLine } from "../../compiler/values/header.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
+import { responseWith } from "../response_build.ts";
 
 interface MockConfig {
   path: string;
@@ -26,8 +27,7 @@ export const mock: PluginFactory = (plan) => {
     async request(ctx) {
       if (c.path !== "" && ctx.path !== c.path) return undefined;
       if (c.delay) await new Promise((r) => setTimeout(r, c.delay));
-      const headers = new Headers(c.headers as [string, string][]);
-      return new Response(status === 204 || status === 304 ? null : body, { status, headers });
+      return responseWith(status === 204 || status === 304 ? null : body, { status }, c.headers);
     },
   };
 };

@@ -6,6 +6,7 @@
 import type { RedirectPlan } from "../../compiler/plugins/redirect.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
+import { responseWith } from "../response_build.ts";
 
 /** Creates the redirect plugin. */
 export const redirect: PluginFactory = (plan) => {
@@ -21,7 +22,7 @@ export const redirect: PluginFactory = (plan) => {
       const location = `${scheme}://${ctx.req.headers.get("host") ?? ctx.host}${path}${
         ctx.rawQuery ? `?${ctx.rawQuery}` : ""
       }`;
-      return new Response(null, { status: c.status, headers: { location } });
+      return responseWith(null, { status: c.status }, { location });
     },
   };
 };

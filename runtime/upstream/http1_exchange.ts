@@ -145,7 +145,7 @@ export class Http1Exchange implements BodyOwner {
   #respond(head: ResponseHead): Http1Response {
     const conn = this.conn;
     conn.start = head.end;
-    const { status, statusText, headers } = head;
+    const { status, statusText } = head;
     const responseTime = performance.now() - this.#started;
     const reused = this.#reused;
     const connectTime = this.#connectTime;
@@ -156,7 +156,7 @@ export class Http1Exchange implements BodyOwner {
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
       });
-      return { status, statusText, headers, body: null, reused, connectTime, responseTime, upgrade };
+      return { status, statusText, headers: head.headers, body: null, reused, connectTime, responseTime, upgrade };
     }
     this.#keepAlive = !head.close;
     if (
@@ -164,7 +164,7 @@ export class Http1Exchange implements BodyOwner {
       (head.contentLength === 0 && !head.chunked && !head.closeDelimited)
     ) {
       this.bodyDone(true);
-      return { status, statusText, headers, body: null, reused, connectTime, responseTime };
+      return answer(head, null, { reused, connectTime, responseTime });
     }
     let body: ReadableStream<Uint8Array>;
     if (head.chunked) {
@@ -175,7 +175,7 @@ export class Http1Exchange implements BodyOwner {
       const source = new ResponseBodySource(this, "chunked", { onTrailers: resolveTrailers });
       this.#source = source;
       body = new ReadableStream(source);
-      return { status, statusText, headers, body, reused, connectTime, responseTime, trailers };
+      return answer(head, body, { reused, connectTime, responseTime, trailers });
     }
     const length = head.contentLength;
     if (length >= 0 && conn.end - conn.start >= length) {
@@ -190,7 +190,7 @@ export class Http1Exchange implements BodyOwner {
       this.#source = source;
       body = new ReadableStream(source);
     }
-    return { status, statusText, headers, body, reused, connectTime, responseTime };
+    return answer(head, body, { reused, connectTime, responseTime });
   }
 
   /** Called by the body stream (or for a bodiless response) when the body ended. */
@@ -252,11 +252,34 @@ export class Http1Exchange implements BodyOwner {
 
 function ignore(): void {}
 
+/** Timing and reuse facts of an exchange, and its trailers. */
+interface AnswerFacts {
+  readonly reused: boolean;
+  readonly connectTime: number;
+  readonly responseTime: number;
+  readonly trailers?: Promise<Headers>;
+}
+
+/** The response for `head` with `body`: its raw fields, and `Headers` made only if read. */
+function answer(head: ResponseHead, body: ReadableStream<Uint8Array> | null, facts: AnswerFacts): Http1Response {
+  return {
+    status: head.status,
+    statusText: head.statusText,
+    get headers() {
+      return head.headers;
+    },
+    fields: head.fields,
+    body,
+    ...facts,
+  };
+}
+
 /** A response whose body came with its head; the stream is made only if asked for. */
 class WholeResponse implements Http1Response {
   readonly status: number;
   readonly statusText: string;
-  readonly headers: Headers;
+  readonly fields: readonly string[];
+  readonly #head: ResponseHead;
   readonly whole: Uint8Array<ArrayBuffer>;
   readonly reused: boolean;
   readonly connectTime: number;
@@ -270,11 +293,16 @@ class WholeResponse implements Http1Response {
   ) {
     this.status = head.status;
     this.statusText = head.statusText;
-    this.headers = head.headers;
+    this.fields = head.fields;
+    this.#head = head;
     this.whole = whole;
     this.reused = timing.reused;
     this.connectTime = timing.connectTime;
     this.responseTime = timing.responseTime;
+  }
+
+  get headers(): Headers {
+    return this.#head.headers;
   }
 
   get body(): ReadableStream<Uint8Array> {

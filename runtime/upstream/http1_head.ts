@@ -17,8 +17,10 @@ export interface ResponseHead {
   readonly statusText: string;
   /** Minor version: 0 for HTTP/1.0, 1 for HTTP/1.1. */
   readonly minor: number;
-  /** Headers with hop-by-hop fields removed (`connection` and `upgrade` kept for a 101). */
+  /** Headers with hop-by-hop fields removed (`connection` and `upgrade` kept for a 101), built on first read. */
   readonly headers: Headers;
+  /** The same fields as `[name, value, …]` in arrival order, names as received (not validated yet). */
+  readonly fields: readonly string[];
   /** Buffer offset just past the blank line that ends the head. */
   readonly end: number;
   /** `content-length`, or -1 when absent. */
@@ -151,7 +153,7 @@ function parseHeadText(text: string, headEnd: number): ResponseHead {
   const upgrade = status === 101;
 
   const acc: FieldFacts = {
-    headers: new Headers(),
+    fields: [],
     upgrade,
     contentLength: -1,
     te: "",
@@ -183,10 +185,11 @@ function parseHeadText(text: string, headEnd: number): ResponseHead {
     pos = text.indexOf("\n", eol) + 1;
   }
   if (lastName !== "") commitField(acc, lastName, lastValue);
-  const headers = acc.headers;
+  let fields = acc.fields;
   let { contentLength, close } = acc;
   if (acc.nominated !== null) {
-    for (const name of acc.nominated) if (!upgrade || name !== "upgrade") headers.delete(name);
+    const nominated = acc.nominated.filter((name) => !upgrade || name !== "upgrade");
+    fields = withoutFields(fields, (name) => nominated.includes(name));
   }
   const te = acc.te;
   let chunked = false;
@@ -197,11 +200,58 @@ function parseHeadText(text: string, headEnd: number): ResponseHead {
     // RFC 9112 §6.3: with both, transfer-encoding wins and the connection must close afterwards.
     if (contentLength >= 0) {
       close = true;
-      headers.delete("content-length");
+      fields = withoutFields(fields, (name) => name === "content-length");
       contentLength = -1;
     }
   }
-  return { status, statusText, minor, headers, end: headEnd, contentLength, chunked, closeDelimited, close };
+  return new ParsedHead(status, statusText, minor, fields, headEnd, contentLength, chunked, closeDelimited, close);
+}
+
+/** A parsed head; its `Headers` are made (and the field names and values checked) on first read. */
+class ParsedHead implements ResponseHead {
+  #headers: Headers | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly statusText: string,
+    readonly minor: number,
+    readonly fields: readonly string[],
+    readonly end: number,
+    readonly contentLength: number,
+    readonly chunked: boolean,
+    readonly closeDelimited: boolean,
+    readonly close: boolean,
+  ) {}
+
+  get headers(): Headers {
+    return this.#headers ??= headersOf(this.fields);
+  }
+}
+
+/**
+ * `Headers` holding `fields` (`[name, value, …]`).
+ *
+ * @throws {HeadSyntaxError} For a field name or value that is not valid.
+ */
+export function headersOf(fields: readonly string[]): Headers {
+  const headers = new Headers();
+  for (let i = 0; i < fields.length; i += 2) {
+    try {
+      headers.append(fields[i]!, fields[i + 1]!);
+    } catch {
+      throw new HeadSyntaxError(`Cannot parse header: invalid field ${JSON.stringify(fields[i]!.slice(0, 64))}`);
+    }
+  }
+  return headers;
+}
+
+/** `fields` without those whose lower-cased name `drop` says to leave out. */
+function withoutFields(fields: string[], drop: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < fields.length; i += 2) {
+    if (!drop(fields[i]!.toLowerCase())) out.push(fields[i]!, fields[i + 1]!);
+  }
+  return out;
 }
 
 function trimOws(text: string, from: number, to: number): string {
@@ -220,7 +270,7 @@ function trimOws(text: string, from: number, to: number): string {
 
 /** Facts gathered while adding fields. */
 interface FieldFacts {
-  readonly headers: Headers;
+  readonly fields: string[];
   readonly upgrade: boolean;
   contentLength: number;
   te: string;
@@ -266,11 +316,19 @@ function commitField(acc: FieldFacts, rawName: string, value: string): void {
       }
       break;
   }
-  try {
-    acc.headers.append(name, value);
-  } catch {
-    throw new HeadSyntaxError(`Cannot parse header: invalid field ${JSON.stringify(name.slice(0, 64))}`);
+  for (let i = 0; i < length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) {
+      throw new HeadSyntaxError(`Cannot parse header: invalid field ${JSON.stringify(name.slice(0, 64))}`);
+    }
   }
+  acc.fields.push(name, value);
+}
+
+/** 1 for the characters of a field name (`tchar`, RFC 9110 §5.6.2). */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
 }
 
 function mergeLength(current: number, value: string): number {

@@ -50,6 +50,11 @@ export interface UpstreamResponse {
   readonly statusText: string;
   /** Response headers, hop-by-hop headers removed. */
   readonly headers: Headers;
+  /**
+   * The same fields as `[name, value, name, value, …]` in arrival order, when the client has them raw (HTTP/1.1):
+   * the proxy appends them to its Response without a `Headers` in between, and `headers` is built only if read.
+   */
+  readonly fields?: readonly string[];
   readonly body: ReadableStream<Uint8Array> | null;
   /**
    * The whole body, when it arrived with the head (small responses): a `Response` takes it as bytes, which Deno

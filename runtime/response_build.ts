@@ -1,0 +1,81 @@
+/**
+ * Building a `Response` with headers, the fast way. In Deno 2.9.6 a `headers` member of `ResponseInit` costs about
+ * 4 µs plus 1 µs a field (the WebIDL conversion runs whatever its form: `Headers`, record or pairs), while appending
+ * the same fields to the new Response's own headers costs about 0.1 µs a field (measured in a loop: one field 4.5 µs
+ * against 0.65 µs, six fields 9–12 µs against 3 µs). Every response the proxy makes goes through here.
+ *
+ * @module
+ */
+import type { UpstreamResponse } from "./upstream/types.ts";
+import { UpstreamError } from "./upstream/types.ts";
+
+/** Status and reason of a response to build. */
+export interface StatusInit {
+  readonly status?: number;
+  readonly statusText?: string;
+}
+
+/**
+ * A Response with `headers` appended after it was made (a `content-type` replaces the one Deno sets for a string
+ * body). Set-Cookie fields stay separate.
+ *
+ * @example Usage
+ * ```ts
+ * import { responseWith } from "./response_build.ts";
+ * const res = responseWith("pong", { status: 200 }, { "cache-control": "no-cache" });
+ * if (res.headers.get("cache-control") !== "no-cache") throw new Error();
+ * ```
+ *
+ * @param body The body.
+ * @param init Status and reason.
+ * @param headers Fields to add: a `Headers`, `[name, value]` pairs, or a record of lower-case names.
+ * @returns The response.
+ */
+export function responseWith(
+  body: BodyInit | null,
+  init: StatusInit,
+  headers?: Headers | Readonly<Record<string, string>> | readonly (readonly [string, string])[],
+): Response {
+  const res = new Response(body, init);
+  if (headers === undefined) return res;
+  const out = res.headers;
+  if (headers instanceof Headers) headers.forEach((value, name) => add(out, name, value));
+  else if (isPairs(headers)) { for (const [name, value] of headers) add(out, name.toLowerCase(), value); }
+  else for (const name in headers) add(out, name, headers[name]!);
+  return res;
+}
+
+function isPairs(headers: object): headers is readonly (readonly [string, string])[] {
+  return Array.isArray(headers);
+}
+
+/** Appends a field; `content-type` replaces (Deno sets one for string bodies). */
+function add(out: Headers, name: string, value: string): void {
+  if (name === "content-type") out.set(name, value);
+  else out.append(name, value);
+}
+
+/**
+ * The Response for an upstream's answer: its body (as bytes when it came whole) with its fields appended from the
+ * client's raw list when it has one, without a `Headers` in between.
+ *
+ * @param res The upstream's answer.
+ * @returns The response.
+ * @throws {UpstreamError} Kind "protocol" when a field is not a valid header (the body is cancelled).
+ */
+export function upstreamResponse(res: UpstreamResponse): Response {
+  const init = res.statusText === "" ? { status: res.status } : { status: res.status, statusText: res.statusText };
+  const response = new Response(res.whole ?? res.body, init);
+  const out = response.headers;
+  const fields = res.fields;
+  try {
+    if (fields === undefined) res.headers.forEach((value, name) => out.append(name, value));
+    else for (let i = 0; i < fields.length; i += 2) out.append(fields[i]!, fields[i + 1]!);
+  } catch (error) {
+    response.body?.cancel().catch(() => {});
+    throw new UpstreamError("protocol", `Cannot parse response header: ${(error as Error).message}`, true, {
+      cause: error,
+    });
+  }
+  return response;
+}
