@@ -142,6 +142,14 @@ export class RequestContext implements RouteRequest {
     return this.#upstreamHeaders;
   }
 
+  /**
+   * The headers to send upstream: the copy of {@linkcode upstreamHeaders} once something changed it, else the
+   * client's own (the upstream client leaves hop-by-hop fields out itself). Not to be changed.
+   */
+  get outgoingHeaders(): Headers {
+    return this.#upstreamHeaders ?? this.req.headers;
+  }
+
   /** Sets a header on the upstream request. */
   setUpstreamHeader(name: string, value: string): void {
     this.upstreamHeaders.set(name, value);

@@ -62,8 +62,10 @@ export function requestHeaders(req: UpstreamRequest, backend: Backend, tls: bool
     ":authority": req.headers.get("host") || backend.addr,
     ":path": req.target || "/",
   };
+  const connection = req.headers.get("connection");
+  const nominated = connection === null ? [] : connection.split(",").map((t) => t.trim().toLowerCase());
   for (const [name, value] of req.headers) {
-    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (CONNECTION_SPECIFIC.has(name) || nominated.includes(name) || name === "trailer") continue;
     if (name === "te") {
       if (value.trim().toLowerCase() === "trailers") out["te"] = "trailers";
       continue;

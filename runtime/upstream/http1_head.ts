@@ -404,8 +404,10 @@ export type RequestFraming = "none" | "length" | "chunked";
 /**
  * Builds the request head text: request line, headers and the blank line.
  *
- * Adds `host` when missing and `transfer-encoding: chunked` for a chunked body; a `transfer-encoding` field in
- * `headers` is dropped (the client frames the body itself).
+ * Adds `host` when missing and `transfer-encoding: chunked` for a chunked body. Hop-by-hop fields in `headers`
+ * (`connection` and the fields it names, `keep-alive`, `proxy-connection`, `te`, `trailer`, `upgrade`,
+ * `transfer-encoding`: the client frames the body itself) are left out, except that a request for an upgrade
+ * (`connection` naming `upgrade`, and `upgrade`) sends `connection: upgrade` and its `upgrade`.
  *
  * @param method Request method.
  * @param target Request target (path and query).
@@ -425,9 +427,15 @@ export function buildRequestHead(
   if (!isTarget(target)) throw new TypeError(`Cannot send request: invalid target "${target}"`);
   let head = method + " " + target + " HTTP/1.1\r\n";
   let hasHost = false;
+  const connection = headers.get("connection");
+  const nominated = connection === null ? null : parseConnection(connection).others;
+  // An upgrade asked for (`connection: upgrade` with `upgrade`) keeps both.
+  const upgrade = nominated !== null && nominated.includes("upgrade") && headers.has("upgrade");
+  if (upgrade) head += "connection: upgrade\r\n";
   // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/headers_copy.ts).
   headers.forEach(function addField(value, name) {
-    if (name === "transfer-encoding") return;
+    if (upgrade && name === "upgrade") head += "upgrade: " + value + "\r\n";
+    if (isHopByHopRequestField(name) || (nominated !== null && nominated.includes(name))) return;
     if (name === "host") hasHost = true;
     head += name + ": " + value + "\r\n";
   });
@@ -435,6 +443,24 @@ export function buildRequestHead(
   if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
   else if (options.zeroLength) head += "content-length: 0\r\n";
   return head + "\r\n";
+}
+
+/** Whether a request field is hop-by-hop (RFC 9110 §7.6.1): never forwarded by the client. */
+function isHopByHopRequestField(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === "te";
+    case 7:
+      return name === "trailer" || name === "upgrade";
+    case 10:
+      return name === "connection" || name === "keep-alive";
+    case 16:
+      return name === "proxy-connection";
+    case 17:
+      return name === "transfer-encoding";
+    default:
+      return false;
+  }
 }
 
 function isToken(s: string): boolean {

@@ -105,6 +105,28 @@ Deno.test("parseResponseHead() skips empty lines before the status line", () => 
   assert.equal(parse("\r\n\r\nHTTP/1.1 200 OK\r\n\r\n")!.status, 200);
 });
 
+Deno.test("buildRequestHead() leaves out hop-by-hop fields and those that connection names", () => {
+  const headers = new Headers([
+    ["connection", "keep-alive, X-Private"],
+    ["x-private", "1"],
+    ["keep-alive", "timeout=5"],
+    ["proxy-connection", "keep-alive"],
+    ["te", "trailers"],
+    ["trailer", "x-sum"],
+    ["upgrade", "h2c"],
+    ["x-kept", "2"],
+  ]);
+  assert.equal(
+    buildRequestHead("GET", "/", headers, { host: "h", framing: "none", zeroLength: false }),
+    "GET / HTTP/1.1\r\nx-kept: 2\r\nhost: h\r\n\r\n",
+  );
+  const upgrade = new Headers({ connection: "Upgrade, x-private", upgrade: "echo", "x-private": "1" });
+  assert.equal(
+    buildRequestHead("GET", "/ws", upgrade, { host: "h", framing: "none", zeroLength: false }),
+    "GET /ws HTTP/1.1\r\nconnection: upgrade\r\nupgrade: echo\r\nhost: h\r\n\r\n",
+  );
+});
+
 Deno.test("buildRequestHead() writes the request line, headers and framing", () => {
   const headers = new Headers({ "x-a": "1", "transfer-encoding": "gzip" });
   assert.equal(

@@ -32,7 +32,11 @@ export interface ConnectOptions {
   readonly poolSize: number;
 }
 
-/** A request to send upstream. Headers are final (hop-by-hop already removed). */
+/**
+ * A request to send upstream. Headers are final except for hop-by-hop fields (`connection` and those it names,
+ * `keep-alive`, `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`): the client leaves them out,
+ * so that the client's own `Headers` can be passed without a copy.
+ */
 export interface UpstreamRequest {
   readonly method: string;
   /** Path and query as sent on the request line. */

@@ -136,6 +136,8 @@ Deno.test("headers: hop-by-hop headers are not forwarded; end-to-end ones and th
       "x-drop-me": "1",
       connection: "x-drop-me",
       te: "trailers",
+      "proxy-connection": "keep-alive",
+      trailer: "x-sum",
       "x-keep": "kept",
       "content-type": "text/plain",
     }, "hello body");
@@ -148,6 +150,8 @@ Deno.test("headers: hop-by-hop headers are not forwarded; end-to-end ones and th
     assert.equal(echo.headers["x-drop-me"], undefined);
     assert.equal(echo.headers["keep-alive"], undefined);
     assert.equal(echo.headers["te"], undefined);
+    assert.equal(echo.headers["proxy-connection"], undefined);
+    assert.equal(echo.headers["trailer"], undefined);
     // The origin's response headers come back.
     assert.equal(res.headers["x-origin"], "main");
   });
