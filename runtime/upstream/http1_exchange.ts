@@ -145,7 +145,7 @@ export class Http1Exchange implements BodyOwner {
   #respond(head: ResponseHead): Http1Response {
     const conn = this.conn;
     conn.start = head.end;
-    const { status, statusText } = head;
+    const status = head.status;
     const responseTime = performance.now() - this.#started;
     const reused = this.#reused;
     const connectTime = this.#connectTime;
@@ -156,7 +156,7 @@ export class Http1Exchange implements BodyOwner {
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
       });
-      return { status, statusText, headers: head.headers, body: null, reused, connectTime, responseTime, upgrade };
+      return answer(head, null, { reused, connectTime, responseTime, upgrade });
     }
     this.#keepAlive = !head.close;
     if (
@@ -258,6 +258,7 @@ interface AnswerFacts {
   readonly connectTime: number;
   readonly responseTime: number;
   readonly trailers?: Promise<Headers>;
+  readonly upgrade?: Http1Upgrade;
 }
 
 /** The response for `head` with `body`: its raw fields, and `Headers` made only if read. */
