@@ -19,8 +19,8 @@ import type { RequestContext } from "./context.ts";
 import { type AccessLine, compileAccessLine } from "./log/access_line.ts";
 import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
 import type { Metrics } from "./metrics/mod.ts";
-import { exporterSettings, startTracePipeline, type TracePipeline } from "./otel/exporter.ts";
-import { RequestTrace } from "./otel/request_trace.ts";
+import type { TracePipeline } from "./otel/exporter.ts";
+import { loadedTracing } from "./otel/load.ts";
 import { serverTiming, withHeader } from "./server_timing.ts";
 
 /** Options of {@linkcode serverObserver}. */
@@ -70,7 +70,12 @@ export function serverObserver(
 ): ServerObserver | undefined {
   const timing = sp.config.enable_server_timing === true;
   let pipeline: TracePipeline | undefined;
-  if (sp.config.otlp_exporter) {
+  const tracing = sp.config.otlp_exporter ? loadedTracing() : undefined;
+  if (sp.config.otlp_exporter && tracing === undefined) {
+    options.warn?.(`server "${sp.name}": otlp_exporter ignored: the tracing modules were not loaded`);
+  }
+  if (sp.config.otlp_exporter && tracing !== undefined) {
+    const { exporterSettings, startTracePipeline } = tracing.exporter;
     try {
       pipeline = startTracePipeline(sp.name, exporterSettings(sp.config.otlp_exporter));
     } catch (e) {
@@ -81,9 +86,10 @@ export function serverObserver(
   if (!line && !metrics && !pipeline && !timing) return undefined;
   const sink: AccessSink | undefined = sp.accessLog ? openAccessSink(sp.accessLog.file, options.log) : undefined;
   const tracer = pipeline?.tracer;
+  const RequestTrace = tracing?.requestTrace.RequestTrace;
   return {
     begin(ctx) {
-      if (tracer) ctx.trace = new RequestTrace(tracer, ctx);
+      if (tracer && RequestTrace) ctx.trace = new RequestTrace(tracer, ctx);
       if (timing) ctx.timings.plugins = {};
     },
     finish(ctx, res, processing, completed) {

@@ -15,6 +15,7 @@ import { handle } from "./pipeline.ts";
 import { listenH2c } from "./h2_listener.ts";
 import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "./tls/mod.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
+import { prepareTracing } from "./otel/load.ts";
 
 /** A listener that is up. */
 export interface Listening {
@@ -94,6 +95,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
  * listeners of removed addresses stop (draining) after it did.
  */
 export async function serve(plan: Plan, options: ServeOptions): Promise<RunningProxy> {
+  await prepareTracing(plan);
   let active = activate(plan, options);
   const listeners = new Map<string, Listener>();
   let draining = false;
@@ -235,6 +237,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       return active;
     },
     async swap(next: Plan) {
+      await prepareTracing(next);
       const fresh = activate(next, options);
       const want = wanted(next);
       const removed = [...listeners.values()].filter((l) => !want.has(l.key));
