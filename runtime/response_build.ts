@@ -9,6 +9,31 @@
 import type { UpstreamResponse } from "./upstream/types.ts";
 import { UpstreamError } from "./upstream/types.ts";
 
+/**
+ * Body sizes in bytes of the responses {@linkcode responseWith} made from a string or bytes: Deno.serve sends those
+ * with a content-length it computes natively, and the observer learns the size here instead of wrapping the body in
+ * a counting stream (which would turn it into a chunked one).
+ */
+export const bodySizes: WeakMap<Response, number> = new WeakMap();
+
+/** UTF-8 length of `text`. */
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 2; // a pair: 4 bytes for 2 UTF-16 units
+        i++;
+      } else n += 2; // a lone surrogate becomes U+FFFD: 3 bytes
+    } else n += 2;
+  }
+  return n;
+}
+
 /** Status and reason of a response to build. */
 export interface StatusInit {
   readonly status?: number;
@@ -37,6 +62,8 @@ export function responseWith(
   headers?: Headers | Readonly<Record<string, string>> | readonly (readonly [string, string])[],
 ): Response {
   const res = new Response(body, init);
+  if (typeof body === "string") bodySizes.set(res, utf8Length(body));
+  else if (body instanceof Uint8Array) bodySizes.set(res, body.byteLength);
   if (headers === undefined) return res;
   const out = res.headers;
   if (headers instanceof Headers) headers.forEach((value, name) => add(out, name, value));

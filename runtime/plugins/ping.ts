@@ -5,20 +5,20 @@
  */
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
+import { responseWith } from "../response_build.ts";
 
 /** Creates the ping plugin. */
 export const ping: PluginFactory = (plan) => {
   const { path } = configOf<{ path: string }>(plan);
   // Pingap sends only cache-control; Deno.serve adds `content-type: text/plain;charset=UTF-8` for a string body
-  // itself, natively. The field is appended to the new Response (see runtime/response_build.ts for why).
+  // itself, natively.
+  const headers = { "cache-control": "private, no-cache" };
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
       if (ctx.path !== path) return undefined;
-      const res = new Response("pong");
-      res.headers.append("cache-control", "private, no-cache");
-      return res;
+      return responseWith("pong", {}, headers);
     },
   };
 };

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { startEchoOrigin } from "../_support/origin.ts";
 import { get, rawRequest, startTestProxy } from "../_support/proxy.ts";
+import { until } from "../_support/load.ts";
 
 Deno.test("access log: one line per request with the configured tags", async () => {
   const origin = await startEchoOrigin("main");
@@ -34,6 +35,12 @@ addrs = ["${origin.addr}"]
     });
     assert.equal(res.status, 200);
     assert.equal((await get(`${proxy.url}/ping`)).text, "pong");
+    // A plugin's answer keeps its content-length on a logged server (no counting stream, so not chunked).
+    const pong = await rawRequest(proxy.port, "GET", "/ping", { host: "127.0.0.1" });
+    assert.equal(pong.headers["content-length"], "4");
+    assert.equal(pong.headers["transfer-encoding"], undefined);
+    await until(() => Promise.resolve(proxy.logs.length >= 3));
+    proxy.logs.pop();
     assert.equal(proxy.logs.length, 2, proxy.logs.join("\n"));
     assert.equal(
       proxy.logs[0],
