@@ -6,8 +6,9 @@
  * @module
  */
 
-/** 1-based line and column. */
+/** 1-based line and column, and the file they are in. */
 export interface Position {
+  readonly file: string;
   readonly line: number;
   readonly column: number;
 }
@@ -24,11 +25,11 @@ export function pathKey(path: readonly (string | number)[]): string {
  * @example Usage
  * ```ts
  * import { pathKey, scanPositions } from "./_toml_positions.ts";
- * const pos = scanPositions('[servers.a]\naddr = "x"\n');
+ * const pos = scanPositions('[servers.a]\naddr = "x"\n', "pingap.toml");
  * if (pos.get(pathKey(["servers", "a", "addr"]))?.line !== 2) throw new Error();
  * ```
  */
-export function scanPositions(text: string): Map<string, Position> {
+export function scanPositions(text: string, file: string): Map<string, Position> {
   const out = new Map<string, Position>();
   const arrayTableCounts = new Map<string, number>();
   let i = 0;
@@ -36,10 +37,10 @@ export function scanPositions(text: string): Map<string, Position> {
   let lineStart = 0;
   let table = "";
 
-  const pos = (): Position => ({ line, column: i - lineStart + 1 });
+  const pos = (): Position => ({ file, line, column: i - lineStart + 1 });
   const join = (a: string, b: string | number) => (a === "" ? String(b) : `${a}\u0000${b}`);
   const set = (k: string, p: Position) => {
-    if (!out.has(k)) out.set(k, p);
+    if (out.get(k) === undefined) out.set(k, p);
   };
   const newline = () => {
     line++;

@@ -56,7 +56,7 @@ export interface Loaded {
  */
 export function parseSources(sources: readonly Source[]): Loaded {
   const raw: Record<string, unknown> = {};
-  const origins = new Map<string, Origin>();
+  let origins = new Map<string, Origin>();
   const diagnostics: Diagnostic[] = [];
   for (const source of sources) {
     let doc: Record<string, unknown>;
@@ -73,11 +73,11 @@ export function parseSources(sources: readonly Source[]): Loaded {
       });
       continue;
     }
-    const positions = scanPositions(source.text);
+    const positions = scanPositions(source.text, source.file);
     const at = (path: readonly (string | number)[]): Origin => {
       for (let n = path.length; n > 0; n--) {
         const p = positions.get(pathKey(path.slice(0, n)));
-        if (p) return { file: source.file, ...p };
+        if (p) return p;
       }
       return { file: source.file, line: 1, column: 1 };
     };
@@ -119,11 +119,15 @@ export function parseSources(sources: readonly Source[]): Loaded {
         });
       }
     }
-    for (const [key, pos] of positions) {
-      if (origins.has(key)) continue;
-      const second = key.indexOf("\u0000", key.indexOf("\u0000") + 1);
-      if (skipped.size && skipped.has(second < 0 ? key : key.slice(0, second))) continue;
-      origins.set(key, { file: source.file, ...pos });
+    // The first file's positions are the origins as they are (most configs are one file).
+    if (origins.size === 0) origins = positions;
+    else {
+      for (const [key, pos] of positions) {
+        if (origins.has(key)) continue;
+        const second = key.indexOf("\u0000", key.indexOf("\u0000") + 1);
+        if (skipped.size && skipped.has(second < 0 ? key : key.slice(0, second))) continue;
+        origins.set(key, pos);
+      }
     }
   }
   return { raw, origins, diagnostics, sources };
