@@ -18,6 +18,8 @@ const startedAt = Date.now();
 export interface StartOptions {
   readonly reusePort?: boolean;
   readonly log?: (line: string) => void;
+  /** Run the daily certificate validity check (default true; with several workers, only the first does). */
+  readonly checkValidity?: boolean;
 }
 
 /** Serves `plan`; the returned proxy's shutdown also closes upstream pools. */
@@ -58,7 +60,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
     throw e;
   }
   const inner = proxy;
-  const validity = startValidityChecker({
+  const validity = options.checkValidity === false ? undefined : startValidityChecker({
     certificates: () => certStore.list(),
     notify: (n) => notifier().notify(n),
     registry: processRegistry(),
@@ -79,7 +81,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
       }
     },
     async shutdown() {
-      validity.stop();
+      validity?.stop();
       await inner.shutdown();
       await upstreams.dispose();
       setUpstreamSource(undefined);

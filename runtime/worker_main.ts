@@ -12,7 +12,12 @@ import { configureAppLog, flushAppLog, startAppLog } from "./log/app_log.ts";
 
 /** Messages from the main isolate. */
 export type WorkerMessage =
-  | { readonly type: "start"; readonly plan: Plan }
+  | {
+    readonly type: "start";
+    readonly plan: Plan;
+    /** The first worker runs the process-wide duties (the certificate validity check) for all. */
+    readonly first: boolean;
+  }
   | { readonly type: "swap"; readonly plan: Plan }
   | { readonly type: "shutdown" };
 
@@ -36,7 +41,7 @@ self.onmessage = async (e) => {
     if (m.type === "start") {
       // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
       await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
-      proxy = await startProxy(m.plan, { reusePort: true });
+      proxy = await startProxy(m.plan, { reusePort: true, checkValidity: m.first });
       self.postMessage({ type: "started", listening: proxy.listening });
     } else if (m.type === "swap") {
       configureAppLog(m.plan.basic);

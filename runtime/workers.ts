@@ -43,7 +43,7 @@ export async function startWorkers(plan: Plan, count: number): Promise<WorkerGro
     for (let i = 0; i < count; i++) {
       const w = new Worker(new URL("./worker_main.ts", import.meta.url), { type: "module" });
       workers.push(w);
-      await ask(w, { type: "start", plan }, "started");
+      await ask(w, { type: "start", plan, first: i === 0 }, "started");
     }
   } catch (e) {
     for (const w of workers) w.terminate();

@@ -15,6 +15,8 @@ import { freePort, startOrigin } from "../_support/origin.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { requireComponent } from "../components.ts";
 import { spawnDeno } from "../_support/process.ts";
+import { until } from "../_support/load.ts";
+import { startWorkers, workerCount } from "../../runtime/workers.ts";
 
 const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
 
@@ -242,6 +244,32 @@ ${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"))}`)
   } finally {
     clearTimeout(timer);
     await proxy.close();
+    await receiver.shutdown();
+    await pki.remove();
+  }
+});
+
+Deno.test("tls: with two workers the tls_validity webhook is sent once, not once per worker", async () => {
+  const pki = await makeTestPki([{ name: "soon.test", days: 3 }]);
+  let posts = 0;
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if ((await req.json()).category === "tls_validity") posts++;
+    return new Response(null, { status: 204 });
+  });
+  const plan = compileToml(`
+[basic]
+webhook = "http://127.0.0.1:${receiver.addr.port}/hook"
+webhook_notifications = ["tls_validity"]
+${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"), "threads = 2")}`);
+  const group = await startWorkers(plan, workerCount(plan));
+  try {
+    assert.equal(group.size, 2);
+    await until(() => Promise.resolve(posts > 0));
+    // Time for a second worker's notice to arrive, were there one.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(posts, 1);
+  } finally {
+    await group.shutdown();
     await receiver.shutdown();
     await pki.remove();
   }
