@@ -14,8 +14,8 @@ import type { Plan } from "../compiler/plan.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
 import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";
-import { startWorkers, workerCount } from "./workers.ts";
-import { handOverCertificate, startAcme } from "./acme/mod.ts";
+import { startWorkers, workerCount, type WorkerGroup } from "./workers.ts";
+import { handOverCertificate, type IssuedCertificate, shareChallenges, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 import { configureAppLog, log } from "./log/app_log.ts";
 
@@ -93,7 +93,17 @@ export async function run(
   const removePidFile = writePidFile(pidFile);
   let notifier: Notifier = createNotifier(current.basic);
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
-  const acmeOptions = { notifier: () => notifier, onCertificate: handOverCertificate };
+  // With workers, this isolate runs ACME and the workers serve: they get the http-01 tokens and the certificates.
+  const group = count > 1 ? target as WorkerGroup : undefined;
+  if (group) shareChallenges((token, keyAuthorization) => group.share({ type: "challenge", token, keyAuthorization }));
+  const onCertificate = !group ? handOverCertificate : (name: string, cert: IssuedCertificate) => {
+    // Logged ("serves …") once every worker has it.
+    group.share({ type: "certificate", name, cert }).then(
+      () => handOverCertificate(name, cert),
+      (e) => console.error(`acme: "${name}": handing the certificate to the workers failed: ${(e as Error).message}`),
+    );
+  };
+  const acmeOptions = { notifier: () => notifier, onCertificate };
   let acme = startAcme(conf, current, acmeOptions);
   // Certificate files may be rewritten in place (a renewal) with the config unchanged: a reload applies them too.
   let certificates = await certificateFingerprint(current);

@@ -18,8 +18,11 @@ const startedAt = Date.now();
 export interface StartOptions {
   readonly reusePort?: boolean;
   readonly log?: (line: string) => void;
-  /** Run the daily certificate validity check (default true; with several workers, only the first does). */
-  readonly checkValidity?: boolean;
+  /**
+   * Log and send the certificate validity warnings (default true; with several workers only the first does, while
+   * every worker keeps its validity gauges).
+   */
+  readonly reportValidity?: boolean;
 }
 
 /** Serves `plan`; the returned proxy's shutdown also closes upstream pools. */
@@ -60,9 +63,11 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
     throw e;
   }
   const inner = proxy;
-  const validity = options.checkValidity === false ? undefined : startValidityChecker({
+  const reports = options.reportValidity !== false;
+  const validity = startValidityChecker({
     certificates: () => certStore.list(),
-    notify: (n) => notifier().notify(n),
+    notify: reports ? (n) => notifier().notify(n) : () => {},
+    ...(reports ? {} : { log: () => {} }),
     registry: processRegistry(),
   });
   return {
@@ -81,7 +86,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
       }
     },
     async shutdown() {
-      validity?.stop();
+      validity.stop();
       await inner.shutdown();
       await upstreams.dispose();
       setUpstreamSource(undefined);

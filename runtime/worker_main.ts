@@ -9,22 +9,35 @@ import type { Plan } from "../compiler/plan.ts";
 import { startProxy } from "./start.ts";
 import type { RunningProxy } from "./serve.ts";
 import { configureAppLog, flushAppLog, startAppLog } from "./log/app_log.ts";
+import { addChallenge, removeChallenge } from "./acme/challenges.ts";
+import { handOverCertificate } from "./acme/handoff.ts";
+import type { IssuedCertificate } from "./acme/manager.ts";
+
+/**
+ * What the main isolate, which runs ACME, shares with every worker: an http-01 token to answer (or to forget, when
+ * `keyAuthorization` is null) and a certificate to serve.
+ */
+export type SharedState =
+  | { readonly type: "challenge"; readonly token: string; readonly keyAuthorization: string | null }
+  | { readonly type: "certificate"; readonly name: string; readonly cert: IssuedCertificate };
 
 /** Messages from the main isolate. */
 export type WorkerMessage =
   | {
     readonly type: "start";
     readonly plan: Plan;
-    /** The first worker runs the process-wide duties (the certificate validity check) for all. */
+    /** The first worker reports for all what every worker would (the certificate validity warnings). */
     readonly first: boolean;
   }
   | { readonly type: "swap"; readonly plan: Plan }
+  | SharedState
   | { readonly type: "shutdown" };
 
 /** Messages to the main isolate. */
 export type WorkerReply =
   | { readonly type: "started"; readonly listening: RunningProxy["listening"] }
   | { readonly type: "swapped" }
+  | { readonly type: "shared" }
   | { readonly type: "stopped" }
   | { readonly type: "error"; readonly message: string };
 
@@ -41,8 +54,15 @@ self.onmessage = async (e) => {
     if (m.type === "start") {
       // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
       await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
-      proxy = await startProxy(m.plan, { reusePort: true, checkValidity: m.first });
+      proxy = await startProxy(m.plan, { reusePort: true, reportValidity: m.first });
       self.postMessage({ type: "started", listening: proxy.listening });
+    } else if (m.type === "challenge") {
+      if (m.keyAuthorization === null) await removeChallenge(m.token);
+      else await addChallenge(m.token, m.keyAuthorization);
+      self.postMessage({ type: "shared" });
+    } else if (m.type === "certificate") {
+      handOverCertificate(m.name, m.cert, { quiet: true });
+      self.postMessage({ type: "shared" });
     } else if (m.type === "swap") {
       configureAppLog(m.plan.basic);
       await proxy?.swap(m.plan);

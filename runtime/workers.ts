@@ -6,16 +6,28 @@
  * @module
  */
 import type { Plan } from "../compiler/plan.ts";
-import type { WorkerMessage, WorkerReply } from "./worker_main.ts";
+import type { SharedState, WorkerMessage, WorkerReply } from "./worker_main.ts";
 
 /** Workers serving one plan. */
 export interface WorkerGroup {
   readonly size: number;
   swap(plan: Plan): Promise<void>;
+  /** Gives every worker an ACME token or certificate; resolves when all have it. */
+  share(state: SharedState): Promise<void>;
   shutdown(): Promise<void>;
 }
 
+/** The exchange under way with each worker: one at a time, since a worker answers in order. */
+const pending = new WeakMap<Worker, Promise<unknown>>();
+
 function ask(worker: Worker, message: WorkerMessage, expect: WorkerReply["type"]): Promise<WorkerReply> {
+  const previous = pending.get(worker) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(() => exchange(worker, message, expect));
+  pending.set(worker, next);
+  return next;
+}
+
+function exchange(worker: Worker, message: WorkerMessage, expect: WorkerReply["type"]): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
     worker.onmessage = (e: MessageEvent<WorkerReply>) => {
       if (e.data.type === "error") reject(new Error(e.data.message));
@@ -53,6 +65,9 @@ export async function startWorkers(plan: Plan, count: number): Promise<WorkerGro
     size: count,
     async swap(next) {
       await Promise.all(workers.map((w) => ask(w, { type: "swap", plan: next }, "swapped")));
+    },
+    async share(state) {
+      await Promise.all(workers.map((w) => ask(w, state, "shared")));
     },
     async shutdown() {
       await Promise.allSettled(workers.map((w) => ask(w, { type: "shutdown" }, "stopped")));

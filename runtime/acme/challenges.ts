@@ -17,19 +17,32 @@ export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
 const tokens = new Map<string, string>();
 
+/** Who else must know the tokens (the worker isolates, with `threads` > 1): see {@linkcode shareChallenges}. */
+let share: ((token: string, keyAuthorization: string | null) => Promise<void>) | undefined;
+
+/**
+ * Sends every token registered or forgotten from now on to `to` as well (null: forgotten), and waits for it: the
+ * main isolate runs the ACME client, the workers answer the CA. `undefined` stops it.
+ */
+export function shareChallenges(to: ((token: string, keyAuthorization: string | null) => Promise<void>) | undefined) {
+  share = to;
+}
+
 /** How many tokens are registered now. */
 export function pendingChallenges(): number {
   return tokens.size;
 }
 
-/** Registers a token's key authorization until {@linkcode removeChallenge}. */
-export function addChallenge(token: string, keyAuthorization: string): void {
+/** Registers a token's key authorization until {@linkcode removeChallenge}; resolves once every isolate has it. */
+export async function addChallenge(token: string, keyAuthorization: string): Promise<void> {
   tokens.set(token, keyAuthorization);
+  await share?.(token, keyAuthorization);
 }
 
-/** Forgets a token. */
-export function removeChallenge(token: string): void {
+/** Forgets a token (everywhere it was shared). */
+export async function removeChallenge(token: string): Promise<void> {
   tokens.delete(token);
+  await share?.(token, null);
 }
 
 /**

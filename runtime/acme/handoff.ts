@@ -2,8 +2,8 @@
  * Where the ACME service delivers certificates: the TLS certificate store
  * of this isolate ({@linkcode certStore}), so the next handshake for one of
  * the domains serves the new certificate (open connections keep theirs).
- * The store is per isolate: with `threads` > 1 the worker isolates do not
- * see it (see docs/differences.md).
+ * The store is per isolate: with `threads` > 1 the main isolate, which runs
+ * ACME, sends each certificate to the workers, which install it here too.
  *
  * @module
  */
@@ -15,11 +15,13 @@ import type { IssuedCertificate } from "./manager.ts";
  * CLI's ACME service). A certificate the store refuses (it checks key,
  * validity and domains) is logged, and the one served before stays.
  */
-export function handOverCertificate(name: string, cert: IssuedCertificate): void {
+export function handOverCertificate(name: string, cert: IssuedCertificate, options: { quiet?: boolean } = {}): void {
   const until = new Date(cert.notAfter).toISOString();
   try {
     certStore.put(name, { cert: cert.cert, key: cert.key, domains: cert.domains, isDefault: cert.isDefault });
-    console.error(`acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${until}`);
+    if (!options.quiet) {
+      console.error(`acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${until}`);
+    }
   } catch (e) {
     console.error(`acme: "${name}": the TLS store refused the certificate: ${(e as Error).message}`);
   }

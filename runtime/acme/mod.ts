@@ -28,7 +28,7 @@ import type { Plan } from "../../compiler/plan.ts";
 import { type AcmeManager, type AcmeManagerOptions, createAcmeManager } from "./manager.ts";
 import { acmeStorageFor } from "./storage.ts";
 
-export { ACME_CHALLENGE_PREFIX, answerChallenge, pendingChallenges } from "./challenges.ts";
+export { ACME_CHALLENGE_PREFIX, answerChallenge, pendingChallenges, shareChallenges } from "./challenges.ts";
 export { type AcmeManager, type AcmeManagerOptions, createAcmeManager, type IssuedCertificate } from "./manager.ts";
 export { type AcmeStorage, acmeStorageFor, etcdStorage, fileStorage } from "./storage.ts";
 export { parseStored as parseStoredCertificate, type StoredCertificate } from "./renew.ts";

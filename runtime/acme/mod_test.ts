@@ -61,12 +61,12 @@ Deno.test("acmeStorageFor() keeps state beside the config; fileStorage() round-t
 });
 
 Deno.test("answerChallenge() answers registered tokens only", async () => {
-  addChallenge("t0k", "t0k.print");
+  await addChallenge("t0k", "t0k.print");
   assert.equal(pendingChallenges(), 1);
   assert.equal(await answerChallenge("/.well-known/acme-challenge/t0k")?.text(), "t0k.print");
   assert.equal(answerChallenge("/.well-known/acme-challenge/other"), undefined);
   assert.equal(answerChallenge("/t0k"), undefined);
-  removeChallenge("t0k");
+  await removeChallenge("t0k");
   assert.equal(answerChallenge("/.well-known/acme-challenge/t0k"), undefined);
 });
 
@@ -83,7 +83,7 @@ category = "mock"
 status = 418
 data = "from the location"
 `);
-  addChallenge("p1", "p1.key");
+  await addChallenge("p1", "p1.key");
   try {
     const hit = await fetch(`${proxy.url}/.well-known/acme-challenge/p1`);
     assert.equal(hit.status, 200);
@@ -92,7 +92,7 @@ data = "from the location"
     assert.equal(miss.status, 418);
     assert.equal(await miss.text(), "from the location");
   } finally {
-    removeChallenge("p1");
+    await removeChallenge("p1");
     await proxy.close();
   }
 });

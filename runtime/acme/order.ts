@@ -97,7 +97,7 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
     async challengeCreateFn(authz, challenge, keyAuthorization) {
       const name = authz.identifier.value;
       if (challenge.type === "http-01") {
-        addChallenge(challenge.token, keyAuthorization);
+        await addChallenge(challenge.token, keyAuthorization);
         req.log(`acme: ${name}: http-01 token ${challenge.token} published`);
       } else if (challenge.type === "dns-01" && dns) {
         await dns.setTxt(`_acme-challenge.${name}`, keyAuthorization);
@@ -107,7 +107,7 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
       }
     },
     async challengeRemoveFn(authz, challenge, keyAuthorization) {
-      if (challenge.type === "http-01") removeChallenge(challenge.token);
+      if (challenge.type === "http-01") await removeChallenge(challenge.token);
       else if (dns) {
         await dns.clearTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization).catch((e) =>
           req.log(`acme: removing the TXT record failed: ${(e as Error).message}`)

@@ -109,6 +109,9 @@ export function spawnDeno(args: string[], options: { cwd?: string } = {}): Child
   };
 }
 
+/** `deno` arguments that start the CLI (`mod.ts start -c`): the config path goes last. */
+export const START_ARGS = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c"];
+
 /** Starts `proxy_main.ts` on a TOML text; resolves with the child and its port. */
 export async function spawnProxy(toml: string): Promise<{ child: Child; port: number; file: string }> {
   const file = await Deno.makeTempFile({ suffix: ".toml" });

@@ -6,7 +6,7 @@
  */
 
 /** `deno` arguments that start the CLI on a config file (append the file). */
-export const START_ARGS = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c"];
+export { START_ARGS } from "./process.ts";
 
 /** A config proxying everything on 127.0.0.1:`port` to `origin` (host:port). */
 export function upgradeConfig(origin: string, port: number, pidFile: string, gracePeriod = "3s"): string {

@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { freePort } from "../_support/origin.ts";
 import { type Pebble, pebbleBins, startPebble } from "../_support/pebble.ts";
 import {
@@ -244,10 +244,9 @@ acmeTest(
     // acme-client talks through node:https, which reads the extra roots when the process starts.
     Deno.env.set("NODE_EXTRA_CA_CERTS", `${dir}/ca.pem`);
     defer(() => Deno.env.delete("NODE_EXTRA_CA_CERTS"));
-    const args = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c"];
     const stored = `${dir}/pingap-acme/certificates/site.json`;
 
-    const first = spawnDeno([...args, `${dir}/pingap.toml`]);
+    const first = spawnDeno([...START_ARGS, `${dir}/pingap.toml`]);
     try {
       await first.waitFor(/acme: "site": certificate issued/, 60_000);
       await first.waitFor(/acme: "site" serves restart\.example\.com/);
@@ -259,7 +258,7 @@ acmeTest(
     assert.ok(issued);
     await verify(pebble, issued.cert);
 
-    const second = spawnDeno([...args, `${dir}/pingap.toml`]);
+    const second = spawnDeno([...START_ARGS, `${dir}/pingap.toml`]);
     try {
       await second.waitFor(/acme: "site": stored certificate valid until/, 60_000);
       await second.waitFor(/acme: "site" serves restart\.example\.com/);
@@ -271,6 +270,28 @@ acmeTest(
     }
     assert.equal(pebble.orders(), 1, "no new order after the restart");
     assert.equal(parseStoredCertificate(await Deno.readTextFile(stored))?.cert, issued.cert);
+  },
+);
+
+const port5 = freePort();
+acmeTest(
+  "ACME with threads = 2: the main isolate orders, the workers answer http-01 and serve the certificate",
+  { httpPort: port5 },
+  async ({ pebble, dir, defer }) => {
+    await Deno.writeTextFile(`${dir}/ca.pem`, pebble.listenerCa);
+    const tlsPort = freePort();
+    const cert = `domains = "workers.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`;
+    await Deno.writeTextFile(`${dir}/pingap.toml`, config(port5, cert, "threads = 2", tlsPort));
+    Deno.env.set("NODE_EXTRA_CA_CERTS", `${dir}/ca.pem`);
+    defer(() => Deno.env.delete("NODE_EXTRA_CA_CERTS"));
+    const proxy = spawnDeno([...START_ARGS, `${dir}/pingap.toml`]);
+    defer(() => proxy.stop());
+    await proxy.waitFor(/with 2 workers/);
+    await proxy.waitFor(/acme: "site": certificate issued/, 60_000);
+    await proxy.waitFor(/acme: "site" serves workers\.example\.com/);
+    assert.match(pebble.log(), new RegExp(`validate w/ HTTP: http://workers\\.example\\.com:${port5}/`));
+    // New connections land on either worker (SO_REUSEPORT): every one serves the certificate.
+    for (let i = 0; i < 8; i++) assert.equal(await curlHttps(pebble, "workers.example.com", tlsPort), "pong");
   },
 );
 

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../_support/origin.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { spawnDeno, START_ARGS } from "../_support/process.ts";
 
 function config(port: number, level: string): string {
   return `
@@ -47,18 +47,7 @@ Deno.test("app log: JSON lines in the --log file; a reload from warn to info let
   const conf = `${dir}/pingap.toml`;
   const log = `${dir}/app.log`;
   await Deno.writeTextFile(conf, config(port, "warn"));
-  const child = spawnDeno([
-    "run",
-    "-A",
-    "--unstable-net",
-    "--unstable-no-legacy-abort",
-    "mod.ts",
-    "start",
-    "-c",
-    conf,
-    "--log",
-    log,
-  ]);
+  const child = spawnDeno([...START_ARGS, conf, "--log", log]);
   const ping = async () => {
     const res = await fetch(`http://127.0.0.1:${port}/ping`);
     return res.status === 200 && (await res.text()) === "pong" ? true : undefined;

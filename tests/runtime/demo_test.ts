@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { type Echo, echoHandler, freePort } from "../_support/origin.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { get } from "../_support/proxy.ts";
 
 const CONF = new URL("../../conf/", import.meta.url).pathname;
@@ -54,16 +54,7 @@ Deno.test("demo: mod.ts start -c conf/ serves /ping, the /hello mock and /api/, 
     console.log(`port 6188 is taken: running a copy of conf/ on ${port}`);
   }
   const backend = await originOn(8080);
-  const child = spawnDeno([
-    "run",
-    "-A",
-    "--unstable-net",
-    "--unstable-no-legacy-abort",
-    "mod.ts",
-    "start",
-    "-c",
-    confDir,
-  ]);
+  const child = spawnDeno([...START_ARGS, confDir]);
   try {
     await child.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
     const url = `http://127.0.0.1:${port}`;

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { type Echo, startEchoOrigin } from "../_support/origin.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { freePort } from "../_support/origin.ts";
 import { versionedConfig as config } from "../_support/configs.ts";
 
@@ -67,7 +67,7 @@ Deno.test("reload: SIGHUP applies a changed file, keeps serving on a broken one,
   const dir = await Deno.makeTempDir();
   const file = `${dir}/pingap.toml`;
   await Deno.writeTextFile(file, config(origin.addr, "a", [port]));
-  const child = spawnDeno(["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file]);
+  const child = spawnDeno([...START_ARGS, file]);
   const version = async () => ((await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Echo).headers["x-version"];
   try {
     await child.waitFor(/listening on/);
