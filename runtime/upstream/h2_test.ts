@@ -11,41 +11,10 @@ import {
 } from "node:http2";
 import { createH2Client, type H2Client } from "./h2.ts";
 import { TEST_CA_CERT, TEST_LEAF_CERT, TEST_LEAF_KEY } from "./http1_testdata.ts";
-import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
+import { backendAt, delay, get, options, rejection, text } from "./_test_utils.ts";
+import { type Backend, type ConnectOptions, UpstreamError } from "./types.ts";
 
 const encoder = new TextEncoder();
-
-function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
-  return { tls: false, verifyCert: true, idleTimeout: 60_000, poolSize: 8, ...extra };
-}
-
-function backendAt(port: number): Backend {
-  return { host: "127.0.0.1", port, weight: 1, addr: `127.0.0.1:${port}` };
-}
-
-function get(target = "/", extra: Partial<UpstreamRequest> = {}): UpstreamRequest {
-  return { method: "GET", target, headers: new Headers({ host: "origin.test" }), body: null, ...extra };
-}
-
-async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  return body === null ? "" : await new Response(body).text();
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(function wait(resolve) {
-    setTimeout(resolve, ms);
-  });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof UpstreamError, `expected UpstreamError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
-}
 
 type StreamHandler = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, session: Http2Session) => void;
 

@@ -1,45 +1,14 @@
 import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./http1.ts";
 import { TEST_CA_CERT, TEST_LEAF_CERT, TEST_LEAF_KEY } from "./http1_testdata.ts";
-import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
+import { backendAt, delay, get, options, rejection, text } from "./_test_utils.ts";
+import type { Backend, ConnectOptions } from "./types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
-  return { tls: false, verifyCert: true, idleTimeout: 60_000, poolSize: 8, ...extra };
-}
-
-function backendAt(port: number): Backend {
-  return { host: "127.0.0.1", port, weight: 1, addr: `127.0.0.1:${port}` };
-}
-
-function get(target = "/", extra: Partial<UpstreamRequest> = {}): UpstreamRequest {
-  return { method: "GET", target, headers: new Headers({ host: "origin.test" }), body: null, ...extra };
-}
-
-async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  return body === null ? "" : await new Response(body).text();
-}
-
 async function bytes(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
   return body === null ? new Uint8Array() : new Uint8Array(await new Response(body).arrayBuffer());
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(function wait(resolve) {
-    setTimeout(resolve, ms);
-  });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof UpstreamError, `expected UpstreamError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 /** A `Deno.serve` origin that counts the client connections it saw. */

@@ -1,0 +1,45 @@
+/**
+ * Helpers shared by the upstream clients' tests (`http1_test.ts`, `h2_test.ts`).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
+
+/** Connect options for a test client: plain, verifying, a pool of 8. */
+export function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
+  return { tls: false, verifyCert: true, idleTimeout: 60_000, poolSize: 8, ...extra };
+}
+
+/** The backend at 127.0.0.1:`port`. */
+export function backendAt(port: number): Backend {
+  return { host: "127.0.0.1", port, weight: 1, addr: `127.0.0.1:${port}` };
+}
+
+/** A GET of `target` with `host: origin.test`. */
+export function get(target = "/", extra: Partial<UpstreamRequest> = {}): UpstreamRequest {
+  return { method: "GET", target, headers: new Headers({ host: "origin.test" }), body: null, ...extra };
+}
+
+/** A body read as text ("" for none). */
+export async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  return body === null ? "" : await new Response(body).text();
+}
+
+/** Waits `ms`. */
+export function delay(ms: number): Promise<void> {
+  return new Promise(function wait(resolve) {
+    setTimeout(resolve, ms);
+  });
+}
+
+/** The UpstreamError `promise` rejects with; fails when it resolves or rejects with something else. */
+export async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof UpstreamError, `expected UpstreamError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
