@@ -11,9 +11,9 @@ export function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
   return { tls: false, verifyCert: true, idleTimeout: 60_000, poolSize: 8, ...extra };
 }
 
-/** The backend at 127.0.0.1:`port`. */
-export function backendAt(port: number): Backend {
-  return { host: "127.0.0.1", port, weight: 1, addr: `127.0.0.1:${port}` };
+/** The backend at `host`:`port` (weight 1). */
+export function backendAt(port: number, host = "127.0.0.1"): Backend {
+  return { host, port, weight: 1, addr: `${host}:${port}` };
 }
 
 /** A GET of `target` with `host: origin.test`. */
@@ -42,4 +42,21 @@ export async function rejection(promise: Promise<unknown>): Promise<UpstreamErro
     return error;
   }
   assert.fail("expected a rejection");
+}
+
+/** Waits until `cond` holds, checking every 10 ms; fails after `ms` naming `what`. */
+export async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
+
+/** A port nothing listens on. */
+export function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
 }

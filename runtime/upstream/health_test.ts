@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import { healthCheck } from "../../compiler/values/health_check.ts";
 import type { HealthCheck } from "../../compiler/values/health_check.ts";
 import { createHealthChecker, decodeGrpcHealthResponse, encodeGrpcHealthRequest, probe } from "./health.ts";
-import type { Backend } from "./types.ts";
+import { backendAt as backend, closedPort, delay as sleep, waitFor } from "./_test_utils.ts";
 
 /** Self-signed for "upstreamname", valid until 2126. */
 const CERT = `-----BEGIN CERTIFICATE-----
@@ -36,30 +36,6 @@ function parse(url: string): HealthCheck {
   const r = healthCheck(url);
   if (!r.ok) throw new Error(r.message);
   return r.value;
-}
-
-function backend(port: number, host = "127.0.0.1"): Backend {
-  return { host, port, weight: 1, addr: `${host}:${port}` };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** A port nothing listens on. */
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
 }
 
 /** An origin whose /health answers `state.status`; records the Host headers it saw. */

@@ -9,6 +9,7 @@ import type { UpstreamPlan } from "../../compiler/plan.ts";
 import type { Resolver } from "./discovery.ts";
 import { connectOptions, UpstreamRegistry } from "./registry.ts";
 import type { Backend, ConnectOptions, UpstreamClient } from "./types.ts";
+import { closedPort, delay as sleep, waitFor } from "./_test_utils.ts";
 
 function upstreams(text: string): UpstreamPlan[] {
   const r = compileSources([{ file: "t.toml", text }]);
@@ -18,25 +19,6 @@ function upstreams(text: string): UpstreamPlan[] {
 
 function upstream(body: string, name = "u"): UpstreamPlan {
   return upstreams(`[upstreams.${name}]\n${body}\n`)[0]!;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
 }
 
 /** A client factory that records what it was asked. */
