@@ -90,8 +90,8 @@ async function prepareWithBody(
     }
     const chunk = await readChunk(reader);
     if (chunk === null) {
-      // An empty stream: say so with a length rather than an empty chunked body.
-      reader.releaseLock();
+      // An empty stream: say so with a length rather than an empty chunked body. (The lock is not released: the
+      // stream has ended, and releasing costs an error object with its stack, ~10 µs, see below.)
       const head = build(req, { host, framing: "none", zeroLength: true });
       return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
     }
@@ -178,7 +178,8 @@ async function readWhole(
   // Read to the end of the stream: a server (Deno.serve) that never sees its request body end closes the client's
   // connection after the response (`connection: close` on every POST).
   if (await readChunk(reader) !== null) throw longBody();
-  reader.releaseLock();
+  // The stream has ended; its lock is left as it is: `releaseLock()` rejects the reader's closed promise with a new
+  // TypeError, whose stack trace cost ~19 % of a proxied 16 KB POST (profiled).
   return { first: out, second: null, pump: null, replayable: true };
 }
 
