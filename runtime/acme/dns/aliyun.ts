@@ -14,6 +14,7 @@
 import type { DnsProvider } from "./provider.ts";
 import { accessKeyOf, base64, hmac, hostInZone, rfc3986, zoneCandidates } from "./signing.ts";
 import { type ProviderOptions, waitForTxt } from "./wait_txt.ts";
+import { PublishedRecords } from "./published.ts";
 
 /** The canonicalized query: parameters sorted by name, each `name=value` percent-encoded, joined by `&`. */
 export function aliyunCanonicalQuery(params: Record<string, string>): string {
@@ -29,7 +30,7 @@ export async function aliyunSignature(params: Record<string, string>, secret: st
 /** A provider for Alibaba Cloud DNS at `serviceUrl`. */
 export function aliyunProvider(serviceUrl: string, options: ProviderOptions = {}): DnsProvider {
   const key = accessKeyOf(serviceUrl, "ali");
-  const records = new Map<string, string>();
+  const records = new PublishedRecords<string>();
 
   async function call<T>(action: string, args: Record<string, string>): Promise<T> {
     const params: Record<string, string> = {
@@ -78,13 +79,12 @@ export function aliyunProvider(serviceUrl: string, options: ProviderOptions = {}
         TTL: "600",
       });
       if (!added.RecordId) throw new Error(`ali AddDomainRecord: no RecordId in the answer`);
-      records.set(`${fqdn} ${value}`, added.RecordId);
+      records.add(fqdn, value, added.RecordId);
       await waitForTxt(fqdn, value, options);
     },
     async clearTxt(fqdn, value) {
-      const id = records.get(`${fqdn} ${value}`);
+      const id = records.take(fqdn, value);
       if (!id) return;
-      records.delete(`${fqdn} ${value}`);
       await call("DeleteDomainRecord", { RecordId: id });
     },
   };

@@ -11,6 +11,8 @@
  */
 import type { DnsProvider } from "./provider.ts";
 import { type ProviderOptions, waitForTxt } from "./wait_txt.ts";
+import { PublishedRecords } from "./published.ts";
+import { zoneCandidates } from "./signing.ts";
 
 interface CfAnswer<T> {
   success?: boolean;
@@ -24,7 +26,7 @@ export function cloudflareProvider(serviceUrl: string, options: ProviderOptions 
   const token = u.searchParams.get("token") ?? "";
   if (!token) throw new TypeError("dns_service_url for cloudflare needs ?token=<API token>");
   const api = `${u.origin}${u.pathname === "/" ? "/client/v4" : u.pathname.replace(/\/+$/, "")}`;
-  const records = new Map<string, { zone: string; id: string }>();
+  const records = new PublishedRecords<{ zone: string; id: string }>();
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${api}${path}`, {
@@ -42,9 +44,7 @@ export function cloudflareProvider(serviceUrl: string, options: ProviderOptions 
   }
 
   async function zoneOf(fqdn: string): Promise<string> {
-    const labels = fqdn.replace(/^_acme-challenge\./, "").split(".");
-    for (let i = 0; i + 2 <= labels.length; i++) {
-      const name = labels.slice(i).join(".");
+    for (const name of zoneCandidates(fqdn)) {
       const zones = await call<{ id: string; name: string }[]>("GET", `/zones?name=${encodeURIComponent(name)}`);
       if (zones[0]?.id) return zones[0].id;
     }
@@ -61,13 +61,12 @@ export function cloudflareProvider(serviceUrl: string, options: ProviderOptions 
         content: value,
         ttl: 60,
       });
-      records.set(`${fqdn} ${value}`, { zone, id: rec.id });
+      records.add(fqdn, value, { zone, id: rec.id });
       await waitForTxt(fqdn, value, options);
     },
     async clearTxt(fqdn, value) {
-      const rec = records.get(`${fqdn} ${value}`);
+      const rec = records.take(fqdn, value);
       if (!rec) return;
-      records.delete(`${fqdn} ${value}`);
       await call("DELETE", `/zones/${rec.zone}/dns_records/${rec.id}`);
     },
   };

@@ -15,6 +15,7 @@
 import type { DnsProvider } from "./provider.ts";
 import { accessKeyOf, hmac, rfc3986, sha256Hex, toHex, zoneCandidates } from "./signing.ts";
 import { type ProviderOptions, waitForTxt } from "./wait_txt.ts";
+import { PublishedRecords } from "./published.ts";
 
 /** What an SDK-HMAC-SHA256 signature covers. */
 export interface HuaweiRequest {
@@ -60,7 +61,7 @@ export async function huaweiAuthorization(r: HuaweiRequest, ak: string, sk: stri
 /** A provider for Huawei Cloud DNS at `serviceUrl`. */
 export function huaweiProvider(serviceUrl: string, options: ProviderOptions = {}): DnsProvider {
   const key = accessKeyOf(serviceUrl, "huawei");
-  const records = new Map<string, { zone: string; id: string }>();
+  const records = new PublishedRecords<{ zone: string; id: string }>();
 
   async function call<T>(method: string, path: string, query: HuaweiRequest["query"] = [], body?: unknown): Promise<T> {
     const date = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -106,13 +107,12 @@ export function huaweiProvider(serviceUrl: string, options: ProviderOptions = {}
         records: [`"${value}"`],
       });
       if (!set.id) throw new Error("huawei: no record set id in the answer");
-      records.set(`${fqdn} ${value}`, { zone, id: set.id });
+      records.add(fqdn, value, { zone, id: set.id });
       await waitForTxt(fqdn, value, options);
     },
     async clearTxt(fqdn, value) {
-      const rec = records.get(`${fqdn} ${value}`);
+      const rec = records.take(fqdn, value);
       if (!rec) return;
-      records.delete(`${fqdn} ${value}`);
       await call("DELETE", `/v2/zones/${rec.zone}/recordsets/${rec.id}`);
     },
   };

@@ -13,6 +13,7 @@
 import type { DnsProvider } from "./provider.ts";
 import { accessKeyOf, hmac, hostInZone, sha256Hex, toHex, zoneCandidates } from "./signing.ts";
 import { type ProviderOptions, waitForTxt } from "./wait_txt.ts";
+import { PublishedRecords } from "./published.ts";
 
 const CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -52,7 +53,7 @@ interface TcAnswer {
 /** A provider for Tencent Cloud DNSPod at `serviceUrl`. */
 export function tencentProvider(serviceUrl: string, options: ProviderOptions = {}): DnsProvider {
   const key = accessKeyOf(serviceUrl, "tencent");
-  const records = new Map<string, { zone: string; id: number }>();
+  const records = new PublishedRecords<{ zone: string; id: number }>();
 
   async function call(action: string, body: Record<string, unknown>, notFoundIsEmpty = false) {
     const payload = JSON.stringify(body);
@@ -107,13 +108,12 @@ export function tencentProvider(serviceUrl: string, options: ProviderOptions = {
         TTL: 600,
       });
       if (created.RecordId === undefined) throw new Error("tencent CreateRecord: no RecordId in the answer");
-      records.set(`${fqdn} ${value}`, { zone, id: created.RecordId });
+      records.add(fqdn, value, { zone, id: created.RecordId });
       await waitForTxt(fqdn, value, options);
     },
     async clearTxt(fqdn, value) {
-      const rec = records.get(`${fqdn} ${value}`);
+      const rec = records.take(fqdn, value);
       if (!rec) return;
-      records.delete(`${fqdn} ${value}`);
       await call("DeleteRecord", { Domain: rec.zone, RecordId: rec.id });
     },
   };
