@@ -7,7 +7,7 @@
  */
 import type { LocationPlan } from "../compiler/plan.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
-import { copyHeaders } from "./headers_copy.ts";
+import { copyHeaders, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
@@ -176,20 +176,6 @@ export class RequestContext implements RouteRequest {
     }
     return this.req.headers.get("x-real-ip")?.trim() || this.remoteAddr;
   }
-}
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-]);
-
-function isHopByHop(name: string): boolean {
-  return HOP_BY_HOP.has(name);
 }
 
 /** Copies request headers without hop-by-hop ones (and those named by Connection). */

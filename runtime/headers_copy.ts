@@ -10,6 +10,33 @@
  */
 
 /**
+ * Whether a field is hop-by-hop (RFC 9110 §7.6.1: `connection`, `keep-alive`, `proxy-connection`, `te`, `trailer`,
+ * `transfer-encoding`, `upgrade`), by lower-case name: a proxy does not forward it.
+ *
+ * @example Usage
+ * ```ts
+ * import { isHopByHop } from "./headers_copy.ts";
+ * if (!isHopByHop("keep-alive") || isHopByHop("x-a")) throw new Error();
+ * ```
+ */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name === "te";
+    case 7:
+      return name === "trailer" || name === "upgrade";
+    case 10:
+      return name === "connection" || name === "keep-alive";
+    case 16:
+      return name === "proxy-connection";
+    case 17:
+      return name === "transfer-encoding";
+    default:
+      return false;
+  }
+}
+
+/**
  * A mutable copy of `source`, leaving out the fields `skip` says to.
  *
  * @example Usage

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isHopByHop } from "../headers_copy.ts";
 
 /** The largest response head accepted, in bytes (status line, headers and blank line). */
 export const MAX_HEAD_SIZE = 128 * 1024;
@@ -435,7 +436,7 @@ export function buildRequestHead(
   // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/headers_copy.ts).
   headers.forEach(function addField(value, name) {
     if (upgrade && name === "upgrade") head += "upgrade: " + value + "\r\n";
-    if (isHopByHopRequestField(name) || (nominated !== null && nominated.includes(name))) return;
+    if (isHopByHop(name) || (nominated !== null && nominated.includes(name))) return;
     if (name === "host") hasHost = true;
     head += name + ": " + value + "\r\n";
   });
@@ -443,24 +444,6 @@ export function buildRequestHead(
   if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
   else if (options.zeroLength) head += "content-length: 0\r\n";
   return head + "\r\n";
-}
-
-/** Whether a request field is hop-by-hop (RFC 9110 §7.6.1): never forwarded by the client. */
-function isHopByHopRequestField(name: string): boolean {
-  switch (name.length) {
-    case 2:
-      return name === "te";
-    case 7:
-      return name === "trailer" || name === "upgrade";
-    case 10:
-      return name === "connection" || name === "keep-alive";
-    case 16:
-      return name === "proxy-connection";
-    case 17:
-      return name === "transfer-encoding";
-    default:
-      return false;
-  }
 }
 
 function isToken(s: string): boolean {
