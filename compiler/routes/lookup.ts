@@ -1,9 +1,10 @@
 /**
  * Route lookup in a compiled {@linkcode RouteTable}: no regex compiled, no
- * URL parsed, no string built except the lower-cased host (when it differs
- * from the host). One pass over the path hashes each of its heads; each
- * path key is then a test of the bucket's Bloom filter and, if that passes,
- * one probe of the table's hash table. Locations are looked at only when
+ * URL parsed, no string built except the lower-cased host, and that only
+ * when the host as received is not an exact host of the table. One pass
+ * over the path hashes each of its heads; each path key is then a test of
+ * the bucket's Bloom filter and, if that passes, one probe of the table's
+ * hash table. Locations are looked at only when
  * the table cannot prove the match (regexes, conditions).
  *
  * @module
@@ -316,7 +317,6 @@ let busy = false;
 function lookup(table: RouteTable, ranked: readonly Matchable[], req: RouteRequest): number {
   const host = req.host;
   const path = req.path;
-  const lower = host.toLowerCase();
 
   // Hashes of the path's heads, up to the longest path key.
   const limit = Math.min(path.length, table.maxPathKey);
@@ -328,13 +328,21 @@ function lookup(table: RouteTable, ranked: readonly Matchable[], req: RouteReque
 
   let best = NO_RANK;
   const hosts = table.hosts;
-  if (
-    hosts.minRank < best && ((hosts.lengths >>> Math.min(lower.length, 31)) & 1) === 1 &&
-    ((hosts.firstChars >>> (lower.charCodeAt(0) & 31)) & 1) === 1
-  ) {
-    const b = hosts.children.get(lower);
-    if (b !== undefined) best = scan(table, b, best, ranked, req, lower);
-  }
+  // The host as received first: an exact host is lower case, so a host
+  // found as it is needs no lower-casing, which costs a new string that the
+  // Map then hashes again.
+  let lower = host;
+  let b: number | undefined;
+  if (hosts.minRank < best && ((hosts.lengths >>> Math.min(host.length, 31)) & 1) === 1) {
+    if (((hosts.firstChars >>> (host.charCodeAt(0) & 31)) & 1) === 1) b = hosts.children.get(host);
+    if (b === undefined) {
+      lower = host.toLowerCase();
+      if (lower !== host && ((hosts.firstChars >>> (lower.charCodeAt(0) & 31)) & 1) === 1) {
+        b = hosts.children.get(lower);
+      }
+    }
+  } else lower = host.toLowerCase();
+  if (b !== undefined) best = scan(table, b, best, ranked, req, lower);
   tails[0] = HASH_SEED;
   tailCount = 0;
   if (table.suffixes.minRank < best) {

@@ -3,7 +3,7 @@ import { compileSources } from "../compile.ts";
 import type { LocationPlan, Plan, ServerPlan } from "../plan.ts";
 import { lookupLinear } from "./linear.ts";
 import { lookupRoute } from "./lookup.ts";
-import { literalPrefix, literalSuffix } from "./table.ts";
+import { buildRouteTable, literalPrefix, literalSuffix } from "./table.ts";
 import { captures, type RouteRequest } from "./match.ts";
 
 /** A lookup under test: the rank of the winning location, or -1. */
@@ -301,6 +301,24 @@ for (const [name, lookup] of LOOKUPS) {
     assert.equal(winner(lookup, r, { host: "c.com", path: "/x" }), "other");
   });
 }
+
+Deno.test("buildRouteTable() files no exact host that is not lower case: lookup tries the host as received first", () => {
+  // The compiler lower-cases hosts; a hand-built location may not. Such a
+  // host never equals a lower-cased request host, so it never matches.
+  const loc = {
+    path: { kind: "any" } as const,
+    hosts: [{ kind: "exact", host: "A.com" } as const],
+    matchHeaders: [],
+    matchQuery: [],
+    matchCookies: [],
+  };
+  const table = buildRouteTable([loc]);
+  for (const host of ["A.com", "a.com", "A.COM"]) {
+    const req = request({ host, path: "/" });
+    assert.equal(lookupRoute(table, [loc], req), -1, host);
+    assert.equal(lookupLinear([loc], req), -1, host);
+  }
+});
 
 Deno.test("literalPrefix() takes the literal text after ^ that every match starts with", () => {
   const cases: [RegExp, string][] = [

@@ -503,8 +503,12 @@ export function buildRouteTable(ranked: readonly Routable[]): RouteTable {
       if (h.kind === "regex") {
         const literal = literalSuffix(h.regex);
         bucket = literal === "" ? regexHosts ??= newBucket(false) : bucketIn(regexSuffixes, literal, false);
-      } else if (h.kind === "exact") bucket = bucketIn(hosts, h.host, true);
-      else bucket = bucketIn(suffixes, h.suffix, true);
+      } else if (h.kind === "exact") {
+        // Lookup tries the host as received against these keys: one that
+        // is not lower case could match a host that, lower-cased, does not.
+        if (h.host !== h.host.toLowerCase()) continue;
+        bucket = bucketIn(hosts, h.host, true);
+      } else bucket = bucketIn(suffixes, h.suffix, true);
       if (seen.has(bucket)) continue;
       seen.add(bucket);
       addPath(bucket, loc.path, rank);
