@@ -1,14 +1,16 @@
 /**
  * The per-request context: what the pipeline, the plugins, the header
  * templates and the access log read and write. Built once per request from
- * `Request` and `Deno.ServeHandlerInfo`, without `new URL()`.
+ * the request (a `Request` of `Deno.serve`, or the front end's `WireRequest`) and the client's address, without
+ * `new URL()`.
  *
  * @module
  */
 import type { LocationPlan } from "../compiler/plan.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
-import { copyHeaders, isHopByHop } from "./headers_copy.ts";
+import { copyHeaders, fieldValue, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
+import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -92,13 +94,18 @@ export class RequestContext implements RouteRequest {
   size?: number;
   /** Spans of this request, only on servers with `otlp_exporter`. */
   trace?: RequestTrace;
+  /**
+   * The listener writes an upstream's answer as it came when nothing changes it (the HTTP/1.1 front end, on a
+   * server without access log, metrics or tracing): the pipeline then returns it without making a `Response`.
+   */
+  passThrough = false;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #upstreamHeaders: Headers | undefined;
 
   /** Builds the context. */
   constructor(
-    readonly req: Request,
+    readonly req: IncomingRequest,
     readonly remoteAddr: string,
     readonly remotePort: number,
     readonly serverAddr: string,
@@ -111,15 +118,16 @@ export class RequestContext implements RouteRequest {
     this.rawQuery = t.query;
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
-    const h = req.headers.get("host");
+    const h = req instanceof WireRequest ? req.host : req.headers.get("host");
     this.host = stripPort(
       h === null ? hostOfUrl(req.url) : h === "" || urlHasAuthority(req.url, h) ? h : hostOfUrl(req.url),
     );
   }
 
-  /** A request header by lower-case name. */
+  /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
   header(name: string): string | null {
-    return this.req.headers.get(name);
+    const req = this.req;
+    return req instanceof WireRequest ? fieldValue(req.fields, name) : req.headers.get(name);
   }
 
   /** A raw query parameter (not decoded). */
@@ -129,7 +137,7 @@ export class RequestContext implements RouteRequest {
 
   /** A cookie. */
   cookie(name: string): string | undefined {
-    if (this.#cookie === undefined) this.#cookie = this.req.headers.get("cookie");
+    if (this.#cookie === undefined) this.#cookie = this.header("cookie");
     return cookieValue(this.#cookie, name);
   }
 
@@ -150,6 +158,22 @@ export class RequestContext implements RouteRequest {
     return this.#upstreamHeaders ?? this.req.headers;
   }
 
+  /**
+   * The client's fields to send upstream as they are, when nothing read or changed them as `Headers` (requests of
+   * the HTTP/1.1 front end); else undefined, and {@linkcode outgoingHeaders} applies.
+   */
+  get outgoingFields(): readonly string[] | undefined {
+    const req = this.req;
+    return this.#upstreamHeaders === undefined && req instanceof WireRequest && !req.headersMade
+      ? req.fields
+      : undefined;
+  }
+
+  /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
+  get mayUpgrade(): boolean {
+    return !(this.req instanceof WireRequest) && this.req.headers.has("upgrade");
+  }
+
   /** Sets a header on the upstream request. */
   setUpstreamHeader(name: string, value: string): void {
     this.upstreamHeaders.set(name, value);
@@ -168,13 +192,13 @@ export class RequestContext implements RouteRequest {
   /** The client IP per Pingap: first X-Forwarded-For entry, else X-Real-IP, else the peer (see `trusted`). */
   clientIp(trusted?: (ip: string) => boolean): string {
     if (trusted && !trusted(this.remoteAddr)) return this.remoteAddr;
-    const xff = this.req.headers.get("x-forwarded-for");
+    const xff = this.header("x-forwarded-for");
     if (xff) {
       const comma = xff.indexOf(",");
       const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
       if (first) return first;
     }
-    return this.req.headers.get("x-real-ip")?.trim() || this.remoteAddr;
+    return this.header("x-real-ip")?.trim() || this.remoteAddr;
   }
 }
 

@@ -56,3 +56,16 @@ export function copyHeaders(source: Headers, skip?: (name: string) => boolean): 
   else source.forEach((value, name) => skip(name) || out.append(name, value));
   return out;
 }
+
+/** Request fields: a `Headers`, or `[name, value, …]` with lower-case names (the HTTP/1.1 front end's, as sent). */
+export type RequestFields = Headers | readonly string[];
+
+/** A field's value (repeated fields joined with ", "), or null. */
+export function fieldValue(fields: RequestFields, name: string): string | null {
+  if (fields instanceof Headers) return fields.get(name);
+  let out: string | null = null;
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] === name) out = out === null ? fields[i + 1]! : `${out}, ${fields[i + 1]!}`;
+  }
+  return out;
+}

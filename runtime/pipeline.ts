@@ -19,7 +19,7 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { responseWith, upstreamResponse } from "./response_build.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
-import { type Backend, UpstreamError } from "./upstream/types.ts";
+import { type Backend, UpstreamError, type UpstreamResponse } from "./upstream/types.ts";
 import { timedStep } from "./plugin_timing.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
@@ -121,11 +121,20 @@ class RetryableBody {
   }
 }
 
-async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstream): Promise<Response> {
+/**
+ * Sends the request to the upstream, with retries. With `pass`, an answer comes back as the client gave it (the
+ * HTTP/1.1 front end writes it without a `Response`); otherwise as a `Response`, after the upstream_response hooks.
+ */
+async function proxyTo(
+  ctx: RequestContext,
+  loc: ActiveLocation,
+  up: ActiveUpstream,
+  pass: boolean,
+): Promise<Response | UpstreamResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
   const max = lp.config.client_max_body_size;
-  if (body && max !== undefined && !ctx.req.headers.has("content-length")) body = limitBody(body, max);
+  if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
   const tried = new Set<string>();
   const maxRetries = lp.config.max_retries ?? 0;
   const window = lp.config.max_retry_window;
@@ -133,7 +142,9 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
   // A retry renders the header operations again (`$upstream_addr` changes) on a fresh copy,
   const pristine = ops && maxRetries > 0 ? new Headers(ctx.upstreamHeaders) : undefined;
   // and sends the body again.
-  const retryBody = body && maxRetries > 0 && !isWebSocket(ctx.req) ? new RetryableBody(body) : undefined;
+  const upgrade = ctx.mayUpgrade;
+  const websocket = upgrade && isWebSocket(ctx.req);
+  const retryBody = body && maxRetries > 0 && !websocket ? new RetryableBody(body) : undefined;
   let lastError: unknown;
   for (let attempt = 0;; attempt++) {
     const backend: Backend | undefined = up.pick(ctx, tried);
@@ -152,39 +163,62 @@ async function proxyTo(ctx: RequestContext, loc: ActiveLocation, up: ActiveUpstr
     ctx.upstreamAddr = backend.addr;
     // Pingap's upstream_request_filter runs after upstream_peer: the backend is known here.
     // The client's own headers go as they are unless something writes to them (a copy costs ~0.5 µs a field).
-    const headers = pristine && attempt > 0
+    const changed = pristine && attempt > 0
       ? new Headers(pristine)
-      : ops || ctx.trace !== undefined || ctx.req.headers.has("upgrade")
+      : ops || ctx.trace !== undefined || upgrade
       ? ctx.upstreamHeaders
-      : ctx.outgoingHeaders;
+      : undefined;
     if (ops) {
-      for (const op of lp.setHeaders) headers.set(op.name, render(op.value, ctx));
-      for (const op of lp.addHeaders) headers.append(op.name, render(op.value, ctx));
+      for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
+      for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
     }
-    if (isWebSocket(ctx.req)) {
+    if (websocket) {
       const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
-      return await proxyWebSocket(ctx, backend, { tls: up.plan.tls, headers, ...(timeout ? { timeout } : {}) });
+      return await proxyWebSocket(ctx, backend, {
+        tls: up.plan.tls,
+        headers: changed!,
+        ...(timeout ? { timeout } : {}),
+      });
     }
     up.begin(backend);
-    const span = ctx.trace?.attempt(up.plan.name, backend.addr, headers);
+    const span = ctx.trace?.attempt(up.plan.name, backend.addr, changed!);
     try {
-      const res = await up.client.request(backend, {
-        method: ctx.method,
-        target: ctx.uri,
-        headers,
-        body: retryBody ? retryBody.attempt() : body,
-        signal: ctx.req.signal,
-      });
+      const sending = retryBody ? retryBody.attempt() : body;
+      // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
+      const fields = changed === undefined ? ctx.outgoingFields : undefined;
+      const res = await up.client.request(
+        backend,
+        fields === undefined
+          ? {
+            method: ctx.method,
+            target: ctx.uri,
+            headers: changed ?? ctx.outgoingHeaders,
+            body: sending,
+            signal: ctx.req.signal,
+          }
+          : {
+            method: ctx.method,
+            target: ctx.uri,
+            fields,
+            get headers() {
+              return ctx.outgoingHeaders;
+            },
+            body: sending,
+            signal: ctx.req.signal,
+          },
+      );
       // The fields go straight into the Response's own headers, which the hooks then change in place.
-      const response = upstreamResponse(res);
+      const response = pass && res.trailers === undefined ? res : upstreamResponse(res);
       up.end(backend, res.status);
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
-      for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status);
-      if (res.trailers) responseTrailers.set(response, res.trailers);
+      if (response instanceof Response) {
+        for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status);
+        if (res.trailers) responseTrailers.set(response, res.trailers);
+      }
       return response;
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status).
@@ -216,7 +250,11 @@ function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLoc
 /**
  * Handles one request for one server of an active plan.
  */
-export async function handle(active: ActivePlan, server: ActiveServer, ctx: RequestContext): Promise<Response> {
+export async function handle(
+  active: ActivePlan,
+  server: ActiveServer,
+  ctx: RequestContext,
+): Promise<Response | UpstreamResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
   if (pendingChallenges() > 0 && ctx.scheme === "http") {
     const acme = answerChallenge(ctx.path);
@@ -239,7 +277,7 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
   if (caps) ctx.captures = caps;
   const max = lp.config.client_max_body_size;
   if (max !== undefined) {
-    const len = ctx.req.headers.get("content-length");
+    const len = ctx.header("content-length");
     if (len !== null && Number(len) > max) {
       return errorResponse(
         new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`),
@@ -280,13 +318,18 @@ export async function handle(active: ActivePlan, server: ActiveServer, ctx: Requ
           `No available upstream for ${lp.name}${name ? ` (${name} did not resolve)` : ""}`,
         );
       }
-      res = await proxyTo(ctx, loc, up);
+      // Nothing left to change on the answer: the front end may write it as the upstream gave it.
+      const pass = ctx.passThrough && limit === 0 && ctx.requestId === undefined && loc.response.length === 0 &&
+        loc.upstreamResponse.length === 0;
+      const answer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
         responseMs: ctx.timings.upstreamResponse,
         processingMs: ctx.timings.upstreamProcessing,
         reused: ctx.upstreamReused,
       });
+      if (!(answer instanceof Response)) return answer;
+      res = answer;
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }

@@ -16,6 +16,12 @@ import { UpstreamError } from "./upstream/types.ts";
  */
 export const bodySizes: WeakMap<Response, number> = new WeakMap();
 
+/**
+ * The bodies of responses made here from a string or bytes (a plugin's answer, an upstream's body that came whole):
+ * the HTTP/1.1 front end writes them as they are instead of reading `res.body`, which would turn them into a stream.
+ */
+export const wholeBodies: WeakMap<Response, string | Uint8Array> = new WeakMap();
+
 /** UTF-8 length of `text`. */
 function utf8Length(text: string): number {
   let n = text.length;
@@ -62,8 +68,13 @@ export function responseWith(
   headers?: Headers | Readonly<Record<string, string>> | readonly (readonly [string, string])[],
 ): Response {
   const res = new Response(body, init);
-  if (typeof body === "string") bodySizes.set(res, utf8Length(body));
-  else if (body instanceof Uint8Array) bodySizes.set(res, body.byteLength);
+  if (typeof body === "string") {
+    bodySizes.set(res, utf8Length(body));
+    wholeBodies.set(res, body);
+  } else if (body instanceof Uint8Array) {
+    bodySizes.set(res, body.byteLength);
+    wholeBodies.set(res, body);
+  }
   if (headers === undefined) return res;
   const out = res.headers;
   if (headers instanceof Headers) headers.forEach((value, name) => add(out, name, value));
@@ -93,6 +104,7 @@ function add(out: Headers, name: string, value: string): void {
 export function upstreamResponse(res: UpstreamResponse): Response {
   const init = res.statusText === "" ? { status: res.status } : { status: res.status, statusText: res.statusText };
   const response = new Response(res.whole ?? res.body, init);
+  if (res.whole) wholeBodies.set(response, res.whole);
   const out = response.headers;
   const fields = res.fields;
   try {

@@ -13,6 +13,9 @@ import { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { handle } from "./pipeline.ts";
 import { listenH2c } from "./h2_listener.ts";
+import { type IncomingRequest, listenH1 } from "./h1/mod.ts";
+import { upstreamResponse } from "./response_build.ts";
+import type { UpstreamResponse } from "./upstream/types.ts";
 import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "./tls/mod.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
 import { prepareTracing } from "./otel/load.ts";
@@ -46,6 +49,11 @@ export interface RunningProxy {
 export interface ServeOptions extends ActivateOptions {
   /** Share ports between workers (SO_REUSEPORT). */
   readonly reusePort?: boolean;
+  /**
+   * What serves plain HTTP/1.1: `"own"` (default) the front end of runtime/h1, `"deno-serve"` `Deno.serve` alone.
+   * The environment variable `PINGAP_HTTP1` sets it when this does not (for comparisons).
+   */
+  readonly http1?: "own" | "deno-serve";
 }
 
 /**
@@ -96,6 +104,7 @@ async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
  */
 export async function serve(plan: Plan, options: ServeOptions): Promise<RunningProxy> {
   await prepareTracing(plan);
+  const wire = (options.http1 ?? Deno.env.get("PINGAP_HTTP1")) !== "deno-serve";
   let active = activate(plan, options);
   const listeners = new Map<string, Listener>();
   let draining = false;
@@ -108,12 +117,18 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       console.error(`server "${serverName}": unhandled error`, e);
       return errorResponse(new ProxyError(500, "internal", "Internal error"), active.plan.basic.error_template);
     };
-    const handler = async (req: Request, info: Deno.ServeHandlerInfo) => {
+    /**
+     * Answers one request of a client at `remote`; `completed` settles once the response went out. With `pass`
+     * (the HTTP/1.1 front end), an upstream's answer that nothing changes comes back as the client gave it.
+     */
+    const respond = async (
+      req: IncomingRequest,
+      remote: { readonly hostname: string; readonly port: number },
+      completed: Promise<void>,
+      pass: boolean,
+    ): Promise<Response | UpstreamResponse> => {
       const current = active;
       const s = current.servers.get(serverName);
-      let remote: { hostname: string; port: number } | undefined = info.remoteAddr as Deno.NetAddr;
-      // Behind the TLS listener, the client is found by the loopback port it connected from.
-      if (front && !(remote = front.client(remote.port))) return new Response(null, { status: 421 });
       const ctx = new RequestContext(
         req,
         remote.hostname,
@@ -125,8 +140,9 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const processing = ++current.counters.processing;
       const observer = s?.observer;
       observer?.begin(ctx);
+      ctx.passThrough = pass && observer === undefined && ctx.trace === undefined;
       current.counters.accepted++;
-      let res: Response;
+      let res: Response | UpstreamResponse;
       try {
         res = s ? await handle(current, s, ctx) : errorResponse(
           new ProxyError(404, "no_server", "Server not configured"),
@@ -139,8 +155,22 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         current.counters.processing--;
       }
       ctx.status = res.status;
-      if (observer) res = observer.finish(ctx, res, processing, info.completed);
+      if (!(res instanceof Response)) return draining ? closeAfter(upstreamResponse(res)) : res;
+      if (observer) res = observer.finish(ctx, res, processing, completed);
       return draining ? closeAfter(res) : res;
+    };
+    // Without `pass` the answer is always a Response.
+    const respondHere = (
+      req: Request,
+      remote: { readonly hostname: string; readonly port: number },
+      completed: Promise<void>,
+    ) => respond(req, remote, completed, false) as Promise<Response>;
+    const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+      const peer = info.remoteAddr as Deno.NetAddr;
+      // Behind the TLS listener, the client is found by the loopback port it connected from.
+      const remote = front ? front.client(peer.port) : peer;
+      if (!remote) return new Response(null, { status: 421 });
+      return respondHere(req, remote, info.completed);
     };
     let shutdown: () => Promise<void>;
     // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address.
@@ -149,6 +179,15 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     if (h2) {
       // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
       const listener = await listenH2c({ hostname, port, reusePort, onError }, handler);
+      local = listener.addr;
+      shutdown = () => listener.shutdown();
+    } else if (!tls && wire) {
+      // Plain HTTP/1.1: the own front end; what it does not serve itself goes to a Deno.serve behind it.
+      const listener = await listenH1(
+        { hostname, port, reusePort, onError },
+        (req, remote, completed) => respond(req, remote, completed, true),
+        respondHere,
+      );
       local = listener.addr;
       shutdown = () => listener.shutdown();
     } else {

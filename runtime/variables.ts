@@ -48,7 +48,7 @@ export function contextValue(ctx: RequestContext, key: string): string | undefin
 }
 
 function proxyAddXForwardedFor(ctx: RequestContext): string {
-  const xff = ctx.req.headers.get("x-forwarded-for");
+  const xff = ctx.header("x-forwarded-for");
   return xff ? `${xff}, ${ctx.remoteAddr}` : ctx.remoteAddr;
 }
 

@@ -11,6 +11,7 @@
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import type { Backend } from "./upstream/types.ts";
+import type { IncomingRequest } from "./h1/request.ts";
 
 const SKIP = new Set([
   "host",
@@ -24,7 +25,7 @@ const SKIP = new Set([
 ]);
 
 /** Is this a WebSocket upgrade request? */
-export function isWebSocket(req: Request): boolean {
+export function isWebSocket(req: IncomingRequest): boolean {
   return req.headers.get("upgrade")?.toLowerCase() === "websocket";
 }
 
@@ -62,6 +63,11 @@ export async function proxyWebSocket(
       // Already closed.
     }
     throw new ProxyError(502, "upstream", `WebSocket to ${backend.addr} failed`);
+  }
+  // Upgrades never take the HTTP/1.1 front end's fast path (it relays them to Deno.serve), so this is a Request.
+  if (!(ctx.req instanceof Request)) {
+    upstream.close();
+    throw new ProxyError(501, "upgrade", "WebSocket upgrade needs Deno.serve");
   }
   const { socket, response } = Deno.upgradeWebSocket(ctx.req, upstream.protocol ? { protocol: upstream.protocol } : {});
   socket.binaryType = "arraybuffer";

@@ -16,7 +16,7 @@ function dash(v: string | null | undefined): string {
 }
 
 function payloadSize(r: AccessRecord): number {
-  const len = r.ctx.req.headers.get("content-length");
+  const len = r.ctx.header("content-length");
   return len === null ? 0 : Number(len) || 0;
 }
 
@@ -30,8 +30,8 @@ const TAG_PIECES: { readonly [tag: string]: Piece } = {
   client_ip: (r) => dash(r.ctx.clientIp()),
   scheme: (r) => r.ctx.scheme,
   uri: (r) => dash(r.ctx.uri),
-  referer: (r) => dash(r.ctx.req.headers.get("referer")),
-  user_agent: (r) => dash(r.ctx.req.headers.get("user-agent")),
+  referer: (r) => dash(r.ctx.header("referer")),
+  user_agent: (r) => dash(r.ctx.header("user-agent")),
   when: (r) => localIso(r.now),
   when_utc_iso: (r) => utcIso(r.now),
   when_unix: (r) => String(r.now),

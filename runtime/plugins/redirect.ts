@@ -19,9 +19,7 @@ export const redirect: PluginFactory = (plan) => {
       const prefixed = c.prefix === "" || ctx.path.startsWith(c.prefix);
       if (ctx.scheme === scheme && prefixed) return undefined;
       const path = prefixed ? ctx.path : c.prefix + ctx.path;
-      const location = `${scheme}://${ctx.req.headers.get("host") ?? ctx.host}${path}${
-        ctx.rawQuery ? `?${ctx.rawQuery}` : ""
-      }`;
+      const location = `${scheme}://${ctx.header("host") ?? ctx.host}${path}${ctx.rawQuery ? `?${ctx.rawQuery}` : ""}`;
       return responseWith(null, { status: c.status }, { location });
     },
   };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isHopByHop } from "../headers_copy.ts";
+import { fieldValue, isHopByHop, type RequestFields } from "../headers_copy.ts";
 
 /** The largest response head accepted, in bytes (status line, headers and blank line). */
 export const MAX_HEAD_SIZE = 128 * 1024;
@@ -323,6 +323,10 @@ function commitField(acc: FieldFacts, rawName: string, value: string): void {
       throw new HeadSyntaxError(`Cannot parse header: invalid field ${JSON.stringify(name.slice(0, 64))}`);
     }
   }
+  // What `Headers` refuses in a value (a line feed cannot be in one): the fields may go to the client as they are.
+  if (value.indexOf("\r") >= 0 || value.indexOf("\0") >= 0) {
+    throw new HeadSyntaxError(`Cannot parse header: invalid value of ${JSON.stringify(name.slice(0, 64))}`);
+  }
   acc.fields.push(name, value);
 }
 
@@ -421,25 +425,27 @@ export type RequestFraming = "none" | "length" | "chunked";
 export function buildRequestHead(
   method: string,
   target: string,
-  headers: Headers,
+  headers: RequestFields,
   options: { host: string; framing: RequestFraming; zeroLength: boolean },
 ): string {
   if (!isToken(method)) throw new TypeError(`Cannot send request: invalid method "${method}"`);
   if (!isTarget(target)) throw new TypeError(`Cannot send request: invalid target "${target}"`);
   let head = method + " " + target + " HTTP/1.1\r\n";
   let hasHost = false;
-  const connection = headers.get("connection");
+  const connection = fieldValue(headers, "connection");
   const nominated = connection === null ? null : parseConnection(connection).others;
   // An upgrade asked for (`connection: upgrade` with `upgrade`) keeps both.
-  const upgrade = nominated !== null && nominated.includes("upgrade") && headers.has("upgrade");
+  const upgrade = nominated !== null && nominated.includes("upgrade") && fieldValue(headers, "upgrade") !== null;
   if (upgrade) head += "connection: upgrade\r\n";
-  // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/headers_copy.ts).
-  headers.forEach(function addField(value, name) {
+  const addField = (value: string, name: string) => {
     if (upgrade && name === "upgrade") head += "upgrade: " + value + "\r\n";
     if (isHopByHop(name) || (nominated !== null && nominated.includes(name))) return;
     if (name === "host") hasHost = true;
     head += name + ": " + value + "\r\n";
-  });
+  };
+  // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/headers_copy.ts).
+  if (headers instanceof Headers) headers.forEach(addField);
+  else for (let i = 0; i < headers.length; i += 2) addField(headers[i + 1]!, headers[i]!);
   if (!hasHost) head += "host: " + options.host + "\r\n";
   if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
   else if (options.zeroLength) head += "content-length: 0\r\n";

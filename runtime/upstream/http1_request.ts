@@ -8,6 +8,7 @@
 
 import { type BodyPump, frameChunk } from "./http1_body.ts";
 import { buildRequestHead, latin1Encode, type RequestFraming } from "./http1_head.ts";
+import { fieldValue } from "../headers_copy.ts";
 import { UpstreamError, type UpstreamRequest } from "./types.ts";
 
 /** A body with a content-length up to this size is read whole and sent with the head (and can be replayed). */
@@ -45,7 +46,7 @@ export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequ
 }
 
 function prepareHead(req: UpstreamRequest, host: string): PreparedRequest {
-  const zeroLength = needsLength(req.method) && !req.headers.has("content-length");
+  const zeroLength = needsLength(req.method) && fieldValue(req.fields ?? req.headers, "content-length") === null;
   const head = build(req, { host, framing: "none", zeroLength });
   return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
 }
@@ -55,11 +56,11 @@ async function prepareWithBody(
   body: ReadableStream<Uint8Array>,
   host: string,
 ): Promise<PreparedRequest> {
-  const { headers } = req;
+  const fields = req.fields ?? req.headers;
   const reader = body.getReader();
   try {
-    const lengthText = headers.get("content-length");
-    const expectContinue = headers.has("expect");
+    const lengthText = fieldValue(fields, "content-length");
+    const expectContinue = fieldValue(fields, "expect") !== null;
     if (lengthText !== null) {
       const length = parseLength(lengthText);
       const head = build(req, { host, framing: "length", zeroLength: false });
@@ -113,7 +114,7 @@ function build(
   options: { host: string; framing: RequestFraming; zeroLength: boolean },
 ): string {
   try {
-    return buildRequestHead(req.method, req.target, req.headers, options);
+    return buildRequestHead(req.method, req.target, req.fields ?? req.headers, options);
   } catch (error) {
     throw new UpstreamError("protocol", (error as Error).message, false, { cause: error });
   }

@@ -42,6 +42,11 @@ export interface UpstreamRequest {
   /** Path and query as sent on the request line. */
   readonly target: string;
   readonly headers: Headers;
+  /**
+   * The client's own fields as `[name, value, …]` (lower-case names, hop-by-hop ones included), when they go
+   * unchanged: an HTTP/1.1 client writes these and does not read `headers` (which may then be made on demand).
+   */
+  readonly fields?: readonly string[];
   /** Request body, or null. Streamed, never buffered whole. */
   readonly body: ReadableStream<Uint8Array> | null;
   /** Aborts the exchange (client went away). */

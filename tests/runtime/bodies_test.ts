@@ -120,6 +120,7 @@ Deno.test({
     let child: Child | undefined;
     let file: string | undefined;
     try {
+      const refusedPort = freePort();
       const started = await spawnProxy(`
 [servers.s]
 addr = "127.0.0.1:0"
@@ -135,7 +136,9 @@ upstream = "silent"
 [upstreams.bodies]
 addrs = ["${origin.addr}"]
 [upstreams.refused]
-addrs = ["127.0.0.1:${freePort()}"]
+addrs = ["127.0.0.1:${refusedPort}"]
+# The default TCP check would mark it down at its second round (10 s), and then the answer is 503, not 502.
+health_check = "tcp://127.0.0.1:${refusedPort}?check_frequency=1h"
 [upstreams.silent]
 addrs = ["${silent.addr}"]
 read_timeout = "1s"

@@ -1,0 +1,212 @@
+/**
+ * One client connection of the HTTP/1.1 front end: reads request heads, hands each request to the handler, writes
+ * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
+ * While a request without a body is in flight, the read for the next one is already waiting: when it sees the
+ * client close, the request's signal aborts (as `Deno.serve` does). A request the strict parser does not take
+ * ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to `Deno.serve` from that request on.
+ *
+ * @module
+ */
+import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { Output, writeResponse } from "./response.ts";
+import { WireRequest } from "./request.ts";
+import type { UpstreamResponse } from "../upstream/types.ts";
+
+/**
+ * Answers one request: a `Response`, or an upstream's answer to write as it came. `completed` settles once the
+ * response went out.
+ */
+export type WireHandler = (
+  req: WireRequest,
+  remote: Deno.NetAddr,
+  completed: Promise<void>,
+) => Promise<Response | UpstreamResponse>;
+
+/** What a connection needs from its listener. */
+export interface ConnectionHost {
+  readonly handler: WireHandler;
+  /** Sends the rest of the connection, starting with `initial`, to `Deno.serve`. */
+  relay(conn: Deno.Conn, initial: Uint8Array): Promise<void>;
+  /** True once the listener stops: idle connections close, busy ones after their response. */
+  readonly closing: boolean;
+  /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
+  readonly tick: number;
+}
+
+/** Size of the read buffer; a head that does not fit is relayed (hyper allows more). */
+const BUFFER = 16384;
+/** Largest read of a request body at once. */
+const BODY_READ = 65536;
+
+const CLIENT_GONE = "client closed the connection";
+
+/** A connection being served. */
+export class Connection {
+  readonly #conn: Deno.TcpConn;
+  readonly #host: ConnectionHost;
+  readonly #remote: Deno.NetAddr;
+  readonly #out: Output;
+  #buf = new Uint8Array(BUFFER);
+  #start = 0;
+  #end = 0;
+  /** A read into `#buf[#end..]` in flight. */
+  #pending: Promise<number | null> | undefined;
+  /** The request in flight, to abort when the client leaves. */
+  #inflight: AbortController | undefined;
+  /** The host's tick when the connection last became idle, -1 while a request is in flight. */
+  idleTick: number;
+
+  constructor(conn: Deno.TcpConn, host: ConnectionHost) {
+    this.#conn = conn;
+    this.#host = host;
+    this.#remote = conn.remoteAddr;
+    this.#out = new Output(conn);
+    this.idleTick = host.tick;
+  }
+
+  /** Closes the connection (an idle one; or to cut it). */
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+  }
+
+  /** Serves requests until the connection ends. */
+  async serve(): Promise<void> {
+    let relayed = false;
+    try {
+      this.#conn.setNoDelay(true);
+      for (;;) {
+        let head = parseHead(this.#buf, this.#start, this.#end);
+        while (head === INCOMPLETE) {
+          if (this.#host.closing && this.#start === this.#end) return;
+          const more = await this.#fill();
+          if (more === null) return;
+          if (more === false) {
+            head = RELAY;
+            break;
+          }
+          head = parseHead(this.#buf, this.#start, this.#end);
+        }
+        if (head === RELAY) {
+          relayed = true;
+          if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
+          await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end));
+          return;
+        }
+        this.idleTick = -1;
+        const keep = await this.#exchange(head);
+        if (!keep) return;
+        this.idleTick = this.#host.tick;
+      }
+    } catch {
+      // A read or write failed: the client is gone.
+    } finally {
+      if (!relayed) this.close();
+    }
+  }
+
+  /**
+   * Reads more into the buffer. True when bytes came, null at the end of the connection, false when the buffer is
+   * full.
+   */
+  async #fill(): Promise<boolean | null> {
+    let n: number | null;
+    if (this.#pending) {
+      n = await this.#pending;
+      this.#pending = undefined;
+    } else {
+      this.#compact();
+      if (this.#end === this.#buf.byteLength) return false;
+      n = await this.#conn.read(this.#buf.subarray(this.#end));
+    }
+    if (n === null) return null;
+    this.#end += n;
+    return true;
+  }
+
+  /** Moves unread bytes to the front (never while a read is in flight). */
+  #compact(): void {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    else if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+  }
+
+  /** One request and its response; false when the connection must close. */
+  async #exchange(head: RequestHead): Promise<boolean> {
+    this.#start += head.size;
+    const abort = new AbortController();
+    let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
+    /** Body bytes not read from the connection yet. */
+    let state: { unread: number } | undefined;
+    if (head.contentLength > 0) {
+      const inBuffer = Math.min(head.contentLength, this.#end - this.#start);
+      const first = this.#buf.slice(this.#start, this.#start + inBuffer);
+      this.#start += inBuffer;
+      state = { unread: head.contentLength - inBuffer };
+      body = this.#body(first, state);
+    } else this.#watch(abort);
+    const done = Promise.withResolvers<void>();
+    done.promise.catch(() => {});
+    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort.signal);
+    this.#inflight = abort;
+    try {
+      const res = await this.#host.handler(req, this.#remote, done.promise);
+      // A body not read to its end leaves the connection in the middle of it: close after the response.
+      const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
+      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
+      if (sent === "broken") done.reject(new Error("the response body failed"));
+      else done.resolve();
+      return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
+    } catch (e) {
+      done.reject(e);
+      throw e;
+    } finally {
+      this.#inflight = undefined;
+    }
+  }
+
+  /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
+  #watch(abort: AbortController): void {
+    if (this.#pending || this.#start !== this.#end) return;
+    this.#compact();
+    const p = this.#conn.read(this.#buf.subarray(this.#end));
+    this.#pending = p;
+    p.then((n) => {
+      if (n === null && this.#inflight === abort) abort.abort(new DOMException(CLIENT_GONE, "AbortError"));
+    }, () => {
+      if (this.#inflight === abort) abort.abort(new DOMException(CLIENT_GONE, "AbortError"));
+    });
+  }
+
+  /** The request body: what came with the head, then reads of at most what is left (never past the body). */
+  #body(first: Uint8Array<ArrayBuffer>, state: { unread: number }): ReadableStream<Uint8Array<ArrayBuffer>> {
+    let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (head) {
+          controller.enqueue(head);
+          head = undefined;
+          if (state.unread === 0) controller.close();
+          return;
+        }
+        if (state.unread === 0) {
+          controller.close();
+          return;
+        }
+        const chunk = new Uint8Array(Math.min(state.unread, BODY_READ));
+        const n = await this.#conn.read(chunk);
+        if (n === null) {
+          controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+          return;
+        }
+        state.unread -= n;
+        controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
+        if (state.unread === 0) controller.close();
+      },
+    }, { highWaterMark: 0 });
+  }
+}

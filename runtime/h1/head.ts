@@ -1,0 +1,160 @@
+/**
+ * A strict parser of HTTP/1.1 request heads, for the fast path only. It accepts the plain case (an origin-form
+ * target, `HTTP/1.1`, token names, visible ASCII values, one `Host`, at most one numeric `Content-Length`) and
+ * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
+ * non-ASCII bytes, absolute-form targets, the HTTP/2 preface, and malformed input — so that `Deno.serve` (hyper)
+ * decides those cases, including every request-smuggling corner, exactly as it does without this front end.
+ *
+ * @module
+ */
+
+/** A request head the fast path serves. */
+export interface RequestHead {
+  readonly method: string;
+  /** Origin-form target: path and query as sent. */
+  readonly target: string;
+  /** The Host field's value. */
+  readonly host: string;
+  /** Names (lower case) and values, alternating. */
+  readonly fields: string[];
+  /** Content-Length, or -1 when absent. */
+  readonly contentLength: number;
+  /** The client asked to close the connection after this response. */
+  readonly close: boolean;
+  /** Bytes of the head, final CRLFCRLF included. */
+  readonly size: number;
+}
+
+/** The head is not complete yet. */
+export const INCOMPLETE = 0;
+/** Not for the fast path: hand the connection to `Deno.serve`. */
+export const RELAY = -1;
+
+/** Fields per head past which the request is relayed (hyper's own limit is 100). */
+const MAX_FIELDS = 100;
+
+/** tchar (RFC 9110 §5.6.2) by byte. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** Index of CRLFCRLF at or after `from`, or -1. */
+export function headEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from + 3; i < end; i++) {
+    if (buf[i] === 10 && buf[i - 1] === 13 && buf[i - 2] === 10 && buf[i - 3] === 13) return i - 3;
+  }
+  return -1;
+}
+
+/** Decodes a head (ASCII only is accepted, so UTF-8 decoding is exact): one call, then slices (4x faster than
+ * building each token from its bytes). */
+const decoder = new TextDecoder();
+
+/** Does the comma list `value` hold the token `close`? */
+function asksClose(value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === "close") return true;
+  if (v.indexOf("close") < 0) return false;
+  return v.split(",").some((t) => t.trim() === "close");
+}
+
+/**
+ * Can `buf[start..end)` still become a head the fast path takes? A method token, then a space and a `/`: anything
+ * else goes to `Deno.serve` at once (which rejects garbage without waiting for a head's end).
+ */
+function plausible(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+  if (i === end) return true;
+  if (i === start || buf[i] !== 32) return false;
+  return i + 1 === end || buf[i + 1] === 47;
+}
+
+/**
+ * Parses the request head at `buf[start..end)`.
+ *
+ * @returns The head, {@linkcode INCOMPLETE} when more bytes are needed, or {@linkcode RELAY}.
+ */
+export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
+  const stop = headEnd(buf, start, end);
+  if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
+  const head = decoder.decode(buf.subarray(start, stop));
+  const text = (a: number, b: number) => head.slice(a - start, b - start);
+  // Request line: method SP origin-form SP HTTP/1.1 CRLF.
+  let i = start;
+  while (i < stop && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+  if (i === start || buf[i] !== 32) return RELAY;
+  const method = text(start, i);
+  const t0 = ++i;
+  if (buf[i] !== 47 /* / */) return RELAY;
+  while (i < stop && buf[i]! > 32 && buf[i]! < 127) i++;
+  if (buf[i] !== 32) return RELAY;
+  const target = text(t0, i);
+  i++;
+  if (
+    stop - i < 8 || buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 ||
+    buf[i + 4] !== 47 || buf[i + 5] !== 49 || buf[i + 6] !== 46 || buf[i + 7] !== 49 || buf[i + 8] !== 13 ||
+    buf[i + 9] !== 10
+  ) return RELAY;
+  i += 10;
+  const fields: string[] = [];
+  let host: string | undefined;
+  let contentLength = -1;
+  let close = false;
+  while (i < stop + 2) {
+    // name ":" OWS value OWS CRLF
+    const n0 = i;
+    while (buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+    if (i === n0 || buf[i] !== 58 /* : */) return RELAY;
+    const n1 = i++;
+    while (buf[i] === 32 || buf[i] === 9) i++;
+    const v0 = i;
+    let v1 = i;
+    for (;; i++) {
+      const c = buf[i]!;
+      if (c === 13) break;
+      if (c > 32 && c < 127) v1 = i + 1;
+      else if (c !== 32 && c !== 9) return RELAY;
+    }
+    if (buf[i + 1] !== 10) return RELAY;
+    i += 2;
+    if (fields.length === MAX_FIELDS * 2) return RELAY;
+    const name = text(n0, n1).toLowerCase();
+    const value = text(v0, v1);
+    switch (name.length) {
+      case 4:
+        if (name === "host") {
+          if (host !== undefined) return RELAY;
+          host = value;
+        }
+        break;
+      case 6:
+        if (name === "expect") return RELAY;
+        break;
+      case 7:
+        if (name === "upgrade") return RELAY;
+        break;
+      case 10:
+        if (name === "connection" && asksClose(value)) close = true;
+        break;
+      case 14:
+        if (name === "content-length") {
+          if (contentLength >= 0 || value.length === 0 || value.length > 15) return RELAY;
+          for (let k = 0; k < value.length; k++) {
+            const d = value.charCodeAt(k);
+            if (d < 48 || d > 57) return RELAY;
+          }
+          contentLength = Number(value);
+        }
+        break;
+      case 17:
+        if (name === "transfer-encoding") return RELAY;
+        break;
+    }
+    fields.push(name, value);
+  }
+  if (host === undefined) return RELAY;
+  return { method, target, host, fields, contentLength, close, size: stop + 4 - start };
+}

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+
+const enc = new TextEncoder();
+
+function parse(text: string): RequestHead | typeof INCOMPLETE | typeof RELAY {
+  const bytes = enc.encode(text);
+  return parseHead(bytes, 0, bytes.byteLength);
+}
+
+function head(text: string): RequestHead {
+  const h = parse(text);
+  assert.ok(typeof h === "object", `expected a head for ${JSON.stringify(text)}, got ${h}`);
+  return h;
+}
+
+Deno.test("parseHead() takes a plain request: method, target, host, lower-case names, trimmed values", () => {
+  const text = "GET /a/b?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nX-Trace:  abc \r\nAccept: */*\r\n\r\nNEXT";
+  const h = head(text);
+  assert.equal(h.method, "GET");
+  assert.equal(h.target, "/a/b?x=1");
+  assert.equal(h.host, "example.com:8080");
+  assert.deepEqual(h.fields, ["host", "example.com:8080", "x-trace", "abc", "accept", "*/*"]);
+  assert.equal(h.contentLength, -1);
+  assert.equal(h.close, false);
+  assert.equal(h.size, text.length - "NEXT".length);
+});
+
+Deno.test("parseHead() reads content-length and connection: close", () => {
+  const h = head("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\nConnection: keep-alive, Close\r\n\r\n");
+  assert.equal(h.contentLength, 12);
+  assert.equal(h.close, true);
+  assert.equal(head("GET / HTTP/1.1\r\nHost: h\r\nConnection: closed\r\n\r\n").close, false);
+});
+
+Deno.test("parseHead() parses at an offset and waits for the end of a head", () => {
+  const bytes = enc.encode("xxGET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  const h = parseHead(bytes, 2, bytes.byteLength);
+  assert.ok(typeof h === "object");
+  assert.equal(h.size, bytes.byteLength - 2);
+  assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n"), INCOMPLETE);
+  assert.equal(parse("GET"), INCOMPLETE);
+  assert.equal(parse("GET /"), INCOMPLETE);
+});
+
+Deno.test("parseHead() leaves to Deno.serve what is not the plain case", () => {
+  const relayed = [
+    // other versions, targets and request lines
+    "GET / HTTP/1.0\r\nHost: h\r\n\r\n",
+    "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+    "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+    "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+    "GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n",
+    // framing and upgrades
+    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456\r\n\r\n",
+    "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    // hosts
+    "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    // field syntax
+    "GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nName : x\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nNo colon\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n folded\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nX: caf\u00e9\r\n\r\n",
+    "GET / HTTP/1.1\nHost: h\n\n\r\n\r\n",
+    // not even a request line, with no end of head in sight
+    "\x16\x03\x01\x02\x00",
+    "GET\t/",
+    "GET x",
+  ];
+  for (const text of relayed) assert.equal(parse(text), RELAY, JSON.stringify(text));
+});
+
+Deno.test("parseHead() relays a head with more than 100 fields", () => {
+  let text = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (let i = 0; i < 99; i++) text += `X-${i}: ${i}\r\n`;
+  assert.equal(head(`${text}\r\n`).fields.length, 200);
+  assert.equal(parse(`${text}X-last: 1\r\n\r\n`), RELAY);
+});

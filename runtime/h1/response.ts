@@ -1,0 +1,251 @@
+/**
+ * Writing a `Response` on an HTTP/1.1 connection: status line, the response's fields (hop-by-hop ones dropped),
+ * `date` when missing, and framing — `content-length` for a body whose size is known (a whole body, or the
+ * upstream's `content-length`), chunked otherwise. A small response goes out in one write, head and body together.
+ *
+ * @module
+ */
+import { bodySizes, wholeBodies } from "../response_build.ts";
+import type { UpstreamResponse } from "../upstream/types.ts";
+
+const encoder = new TextEncoder();
+
+/** Reason phrases for responses that carry none. */
+const REASONS: Record<number, string> = {
+  100: "Continue",
+  101: "Switching Protocols",
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  413: "Payload Too Large",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  499: "Client Closed Request",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+let dateSecond = -1;
+let dateLine = "";
+
+/** `date: …\r\n`, made once a second. */
+function dateField(): string {
+  const now = Date.now();
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateLine = `date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+/** Does the comma list hold `close`? */
+function hasClose(value: string): boolean {
+  const v = value.toLowerCase();
+  return v === "close" || (v.indexOf("close") >= 0 && v.split(",").some((t) => t.trim() === "close"));
+}
+
+/** A connection's output: one reusable buffer and the write loop. */
+export class Output {
+  #buf = new Uint8Array(16384);
+
+  constructor(readonly conn: Deno.Conn) {}
+
+  /** Room for `n` bytes. */
+  room(n: number): Uint8Array {
+    if (this.#buf.byteLength < n) this.#buf = new Uint8Array(Math.max(n, this.#buf.byteLength * 2));
+    return this.#buf;
+  }
+
+  /** Writes `bytes` whole. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let w = 0;
+    while (w < bytes.byteLength) w += await this.conn.write(w === 0 ? bytes : bytes.subarray(w));
+  }
+}
+
+/**
+ * How a response went out: `keep` complete, the connection serves the next request; `close` complete, but the
+ * connection must close (asked, or the body ran longer than announced); `broken` the body failed midway, the
+ * connection must be cut.
+ */
+export type Sent = "keep" | "close" | "broken";
+
+/** The head so far and what the fields said. */
+interface HeadState {
+  text: string;
+  /** content-length given, or -1. */
+  length: number;
+  dated: boolean;
+  close: boolean;
+}
+
+/** Adds one field to the head, unless it is about framing or the connection (`name` in any case). */
+function addField(h: HeadState, name: string, value: string): void {
+  const n = name.length;
+  if (n === 4 || n === 10 || n === 14 || n === 17) {
+    switch (name.toLowerCase()) {
+      case "connection":
+        if (hasClose(value)) h.close = true;
+        return;
+      case "keep-alive":
+      case "transfer-encoding":
+        return;
+      case "content-length":
+        h.length = /^\d{1,15}$/.test(value) ? Number(value) : -1;
+        return;
+      case "date":
+        h.dated = true;
+    }
+  }
+  h.text += `${name}: ${value}\r\n`;
+}
+
+/**
+ * Writes `res`: a `Response`, or an upstream's answer as it came (its raw fields, in their order and case).
+ *
+ * @param out The connection's output.
+ * @param res The response.
+ * @param head Whether the request was HEAD (no body is sent).
+ * @param close Whether to close after it (the client asked, or the request body was not read to its end).
+ */
+export async function writeResponse(
+  out: Output,
+  res: Response | UpstreamResponse,
+  head: boolean,
+  close: boolean,
+): Promise<Sent> {
+  const status = res.status;
+  const h: HeadState = {
+    text: `HTTP/1.1 ${status} ${res.statusText || REASONS[status] || ""}\r\n`,
+    length: -1,
+    dated: false,
+    close,
+  };
+  const native = res instanceof Response;
+  const fields = native ? undefined : res.fields;
+  if (fields !== undefined) { for (let i = 0; i < fields.length; i += 2) addField(h, fields[i]!, fields[i + 1]!); }
+  else res.headers.forEach((value, name) => addField(h, name, value));
+  let s = h.dated ? h.text : h.text + dateField();
+  close = h.close;
+  if (close) s += "connection: close\r\n";
+  const length = h.length;
+  const whole = native ? (res.bodyUsed ? undefined : wholeBodies.get(res)) : res.whole;
+  const noBody = status < 200 || status === 204 || status === 304;
+  if (noBody || head) {
+    if (whole === undefined) res.body?.cancel().catch(() => {});
+    const size = whole === undefined
+      ? length
+      : typeof whole === "string"
+      ? (native && bodySizes.get(res)) || encoder.encode(whole).byteLength
+      : whole.byteLength;
+    if (status !== 204 && status >= 200 && size >= 0) s += `content-length: ${size}\r\n`;
+    await out.write(encoder.encode(`${s}\r\n`));
+    return close ? "close" : "keep";
+  }
+  if (typeof whole === "string") {
+    // Head and text in one encodeInto (encode() alone costs ~1 µs); responseWith knows the text's UTF-8 size.
+    const size = (native && bodySizes.get(res)) || encoder.encode(whole).byteLength;
+    return await writeWhole(out, `${s}content-length: ${size}\r\n\r\n${whole}`, undefined, close);
+  }
+  if (whole !== undefined) {
+    return await writeWhole(out, `${s}content-length: ${whole.byteLength}\r\n\r\n`, whole, close);
+  }
+  const body = res.body;
+  if (body === null) return await writeWhole(out, `${s}content-length: 0\r\n\r\n`, undefined, close);
+  return length >= 0 ? await writeSized(out, s, body, length, close) : await writeChunked(out, s, body, close);
+}
+
+/** Head and body in one write. */
+async function writeWhole(out: Output, head: string, body: Uint8Array | undefined, close: boolean): Promise<Sent> {
+  // A UTF-16 unit takes at most 3 bytes in UTF-8.
+  const size = head.length * 3 + (body?.byteLength ?? 0);
+  const buf = out.room(size);
+  const { written } = encoder.encodeInto(head, buf);
+  if (body) buf.set(body, written);
+  await out.write(buf.subarray(0, written + (body?.byteLength ?? 0)));
+  return close ? "close" : "keep";
+}
+
+/** A body of known length: the head goes with the first chunk; a body that ends short or runs long breaks. */
+async function writeSized(
+  out: Output,
+  head: string,
+  body: ReadableStream<Uint8Array>,
+  length: number,
+  close: boolean,
+): Promise<Sent> {
+  const reader = body.getReader();
+  let left = length;
+  try {
+    let r = await reader.read();
+    const first = r.done ? undefined : r.value.byteLength <= left ? r.value : r.value.subarray(0, left);
+    await writeWhole(out, `${head}content-length: ${length}\r\n\r\n`, first, false);
+    left -= first?.byteLength ?? 0;
+    while (left > 0 && !r.done) {
+      r = await reader.read();
+      if (r.done) break;
+      const chunk = r.value.byteLength <= left ? r.value : r.value.subarray(0, left);
+      await out.write(chunk);
+      left -= chunk.byteLength;
+    }
+    if (left > 0) return "broken";
+    if (!r.done) {
+      // More than announced: what was announced went out; the rest is dropped with the connection.
+      reader.cancel().catch(() => {});
+      return "close";
+    }
+    return close ? "close" : "keep";
+  } catch {
+    reader.cancel().catch(() => {});
+    return "broken";
+  }
+}
+
+/** A body of unknown length, chunked; each chunk in one write with its framing. */
+async function writeChunked(
+  out: Output,
+  head: string,
+  body: ReadableStream<Uint8Array>,
+  close: boolean,
+): Promise<Sent> {
+  const reader = body.getReader();
+  let prefix = `${head}transfer-encoding: chunked\r\n\r\n`;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      const n = r.value.byteLength;
+      if (n === 0) continue;
+      const frame = `${prefix}${n.toString(16)}\r\n`;
+      const buf = out.room(frame.length + n + 2);
+      const { written } = encoder.encodeInto(frame, buf);
+      buf.set(r.value, written);
+      buf[written + n] = 13;
+      buf[written + n + 1] = 10;
+      await out.write(buf.subarray(0, written + n + 2));
+      prefix = "";
+    }
+    await out.write(encoder.encode(`${prefix}0\r\n\r\n`));
+    return close ? "close" : "keep";
+  } catch {
+    reader.cancel().catch(() => {});
+    return "broken";
+  }
+}
