@@ -206,10 +206,14 @@ async function writeSized(
       left -= chunk.byteLength;
     }
     if (left > 0) return "broken";
-    if (!r.done) {
-      // More than announced: what was announced went out; the rest is dropped with the connection.
-      reader.cancel().catch(() => {});
-      return "close";
+    // The announced length went out: the body must end now (empty chunks aside).
+    while (!r.done) {
+      r = await reader.read();
+      if (!r.done && r.value.byteLength > 0) {
+        // More than announced: what was announced went out; the rest is dropped with the connection.
+        reader.cancel().catch(() => {});
+        return "close";
+      }
     }
     return close ? "close" : "keep";
   } catch {
