@@ -1,0 +1,756 @@
+/**
+ * End-to-end tests of {@linkcode listenH1} over real sockets: raw `Deno.connect` exchanges (exact bytes) and curl,
+ * against small handlers written here (no proxy, no plan).
+ */
+import assert from "node:assert/strict";
+import { type H1Listener, type H1ListenOptions, listenH1, type RelayHandler, type WireHandler } from "./mod.ts";
+import { responseWith } from "../response_build.ts";
+import type { UpstreamResponse } from "../upstream/types.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** How long a test client waits at most before it gives up (closes its socket, so the test fails). */
+const CLIENT_DEADLINE = 20_000;
+
+/** A response as it came off the wire. */
+interface WireResponse {
+  readonly status: number;
+  readonly reason: string;
+  /** Fields in their order and case. */
+  readonly fields: readonly (readonly [string, string])[];
+  /** The head, final CRLFCRLF included. */
+  readonly head: string;
+  /** The body, de-chunked. */
+  readonly body: Bytes;
+  /** The text of the body. */
+  readonly text: string;
+}
+
+/** The value of the one field `name` (any case); undefined when absent, an assertion failure when repeated. */
+function field(res: WireResponse, name: string): string | undefined {
+  const found = res.fields.filter(([n]) => n.toLowerCase() === name);
+  assert.ok(found.length <= 1, `${name} repeated in ${JSON.stringify(res.head)}`);
+  return found[0]?.[1];
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Bytes {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** A raw HTTP/1.1 client on one connection. */
+class Client {
+  #buf: Bytes = new Uint8Array(0);
+  readonly #timer: ReturnType<typeof setTimeout>;
+  #closed = false;
+
+  private constructor(readonly conn: Deno.TcpConn) {
+    this.#timer = setTimeout(() => this.close(), CLIENT_DEADLINE);
+  }
+
+  static async open(addr: Deno.NetAddr): Promise<Client> {
+    const conn = await Deno.connect({ hostname: addr.hostname, port: addr.port });
+    conn.setNoDelay(true);
+    return new Client(conn);
+  }
+
+  /** The client's own port, as the server sees it. */
+  get port(): number {
+    return (this.conn.localAddr as Deno.NetAddr).port;
+  }
+
+  async send(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? enc.encode(data) : data;
+    let w = 0;
+    while (w < bytes.byteLength) w += await this.conn.write(bytes.subarray(w));
+  }
+
+  /** Reads more; false at the end of the connection. */
+  async #more(): Promise<boolean> {
+    const chunk = new Uint8Array(65536);
+    const n = await this.conn.read(chunk);
+    if (n === null) return false;
+    this.#buf = concat(this.#buf, chunk.subarray(0, n));
+    return true;
+  }
+
+  async #take(n: number): Promise<Bytes> {
+    while (this.#buf.byteLength < n) {
+      if (!await this.#more()) throw new Error(`EOF with ${this.#buf.byteLength} of ${n} bytes`);
+    }
+    const out = this.#buf.slice(0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+
+  async #line(): Promise<string> {
+    for (;;) {
+      const i = this.#buf.findIndex((b, k) => b === 10 && this.#buf[k - 1] === 13);
+      if (i >= 0) return dec.decode(await this.#take(i + 1)).slice(0, -2);
+      if (!await this.#more()) throw new Error(`EOF in a line: ${JSON.stringify(dec.decode(this.#buf))}`);
+    }
+  }
+
+  /** Reads one response; `head` for the answer to a HEAD request. */
+  async response(options: { head?: boolean } = {}): Promise<WireResponse> {
+    const statusLine = await this.#line();
+    const m = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(statusLine);
+    assert.ok(m, `status line ${JSON.stringify(statusLine)}`);
+    const fields: [string, string][] = [];
+    let head = `${statusLine}\r\n`;
+    for (;;) {
+      const line = await this.#line();
+      head += `${line}\r\n`;
+      if (line === "") break;
+      const colon = line.indexOf(":");
+      fields.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+    }
+    const status = Number(m[1]);
+    const res = { status, reason: m[2]!, fields, head, body: new Uint8Array(0), text: "" };
+    const get = (name: string) => field(res, name);
+    let body: Bytes = new Uint8Array(0);
+    if (options.head || status < 200 || status === 204 || status === 304) {
+      // no body
+    } else if (get("transfer-encoding") !== undefined) {
+      assert.equal(get("transfer-encoding"), "chunked");
+      for (;;) {
+        const size = parseInt(await this.#line(), 16);
+        if (size === 0) break;
+        body = concat(body, await this.#take(size));
+        assert.equal(await this.#line(), "");
+      }
+      assert.equal(await this.#line(), "", "no trailers");
+    } else if (get("content-length") !== undefined) body = await this.#take(Number(get("content-length")));
+    else body = await this.rest();
+    return { ...res, body, text: dec.decode(body) };
+  }
+
+  /** Everything up to the end of the connection. */
+  async rest(): Promise<Bytes> {
+    while (await this.#more());
+    const out = this.#buf;
+    this.#buf = new Uint8Array(0);
+    return out;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    try {
+      this.conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** A relayed handler that says what it saw: method, path, body, and the client's port. */
+const echoRelayed: RelayHandler = async (req, remote) => {
+  const body = req.body ? await req.text() : "";
+  const path = new URL(req.url).pathname;
+  return Response.json({ via: "relay", method: req.method, path, body, port: remote.port });
+};
+
+/** Runs `fn` with a listener on a free loopback port, shut down afterwards. */
+async function withH1(
+  handler: WireHandler,
+  fn: (l: H1Listener) => Promise<void>,
+  options: Partial<H1ListenOptions> = {},
+  relayed: RelayHandler = echoRelayed,
+): Promise<void> {
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0, ...options }, handler, relayed);
+  try {
+    await fn(l);
+  } finally {
+    await l.shutdown();
+  }
+}
+
+/** Runs `fn` with a client connected to `l`, closed afterwards. */
+async function withClient<T>(l: H1Listener, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await Client.open(l.addr);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+async function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("curl", { args, stdout: "piped", stderr: "piped" }).output();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function get(path: string, extra = ""): string {
+  return `GET ${path} HTTP/1.1\r\nHost: test\r\n${extra}\r\n`;
+}
+
+/** Gives the server a chance to read what was sent so far on its own (pacing only; nothing depends on it). */
+function pause(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 30));
+}
+
+/** Answers with the target, the handler's view of the client port, and what it read of the body. */
+const echo: WireHandler = async (req, remote) => {
+  const body = req.body ? new Uint8Array(await new Response(req.body).arrayBuffer()) : new Uint8Array(0);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  return responseWith(
+    JSON.stringify({
+      method: req.method,
+      target: req.target,
+      port: remote.port,
+      length: body.byteLength,
+      sha: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+    }),
+    { status: 200 },
+    { "content-type": "application/json" },
+  );
+};
+
+async function sha256(bytes: Bytes): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+Deno.test("listenH1() keeps a connection alive: three requests, date and content-length, UTF-8 lengths", async () => {
+  const texts: Record<string, string> = {
+    "/1": "plain ascii",
+    "/2": "héllo wörld ✓ 😀",
+    "/3": "Ελληνικά — 日本語",
+  };
+  const ports: number[] = [];
+  await withH1((req, remote) => {
+    ports.push(remote.port);
+    const text = texts[req.target]!;
+    return Promise.resolve(req.target === "/3" ? new Response(text) : responseWith(text, { status: 200 }));
+  }, (l) =>
+    withClient(l, async (c) => {
+      for (const path of ["/1", "/2", "/3"]) {
+        await c.send(get(path));
+        const res = await c.response();
+        assert.equal(res.status, 200);
+        assert.equal(res.reason, "OK");
+        assert.match(field(res, "date") ?? "", DATE);
+        assert.equal(field(res, "connection"), undefined);
+        assert.equal(res.text, texts[path]);
+        if (path !== "/3") assert.equal(field(res, "content-length"), String(enc.encode(texts[path]).byteLength));
+      }
+      assert.deepEqual(ports, [c.port, c.port, c.port]);
+    }));
+});
+
+Deno.test("listenH1() answers pipelined requests in order and reads requests that come in pieces", async (t) => {
+  await withH1(echo, async (l) => {
+    await t.step("two requests in one write", () =>
+      withClient(l, async (c) => {
+        await c.send(get("/first") + get("/second"));
+        assert.equal(JSON.parse((await c.response()).text).target, "/first");
+        assert.equal(JSON.parse((await c.response()).text).target, "/second");
+      }));
+    await t.step("a head cut in the middle of a field, a body cut in two", () =>
+      withClient(l, async (c) => {
+        const body = "0123456789abcdefghij";
+        const request =
+          `POST /pieces HTTP/1.1\r\nHost: test\r\nX-Long-Field: some value\r\nContent-Length: ${body.length}` +
+          `\r\n\r\n${body}`;
+        const cuts = [request.indexOf("X-Long-F"), request.indexOf("value") + 2, request.indexOf("0123") + 7];
+        let from = 0;
+        for (const cut of [...cuts, request.length]) {
+          await c.send(request.slice(from, cut));
+          from = cut;
+          await pause();
+        }
+        const answer = JSON.parse((await c.response()).text);
+        assert.equal(answer.target, "/pieces");
+        assert.equal(answer.length, body.length);
+        assert.equal(answer.sha, await sha256(enc.encode(body)));
+        // The connection still serves.
+        await c.send(get("/after"));
+        assert.equal(JSON.parse((await c.response()).text).target, "/after");
+      }));
+  });
+});
+
+Deno.test("listenH1() delivers a content-length body whole; an unread body closes the connection", async (t) => {
+  const seen: string[] = [];
+  await withH1(async (req, remote, completed) => {
+    seen.push(req.target);
+    if (req.target.startsWith("/ignore")) return responseWith("ignored", { status: 200 });
+    return await echo(req, remote, completed);
+  }, async (l) => {
+    for (const size of [20_000, 70_000, 1_000_000]) {
+      await t.step(`${size} bytes, then another request on the same connection`, () =>
+        withClient(l, async (c) => {
+          const body = crypto.getRandomValues(new Uint8Array(size > 65536 ? 65536 : size));
+          const whole = new Uint8Array(size);
+          for (let i = 0; i < size; i += body.byteLength) whole.set(body.subarray(0, size - i), i);
+          const sending = c.send(
+            concat(enc.encode(`POST /up HTTP/1.1\r\nHost: test\r\nContent-Length: ${size}\r\n\r\n`), whole),
+          );
+          const res = await c.response();
+          await sending;
+          assert.equal(res.status, 200);
+          const answer = JSON.parse(res.text);
+          assert.equal(answer.length, size);
+          assert.equal(answer.sha, await sha256(whole));
+          assert.equal(field(res, "connection"), undefined);
+          await c.send(get("/next"));
+          assert.equal(JSON.parse((await c.response()).text).target, "/next");
+        }));
+    }
+    // A body that looks like a request: it must never be served as one.
+    const smuggled = get("/smuggled");
+    await t.step(
+      "a small unread body that came with the head is skipped, the connection stays",
+      () =>
+        withClient(l, async (c) => {
+          await c.send(
+            `POST /ignore-small HTTP/1.1\r\nHost: test\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
+          );
+          const res = await c.response();
+          assert.equal(res.text, "ignored");
+          await c.send(get("/next-small"));
+          assert.equal(JSON.parse((await c.response()).text).target, "/next-small");
+        }),
+    );
+    await t.step(
+      "a large unread body: connection: close, then the end of the connection",
+      () =>
+        withClient(l, async (c) => {
+          const body = smuggled.repeat(Math.ceil(200_000 / smuggled.length));
+          const sending = c.send(
+            `POST /ignore-large HTTP/1.1\r\nHost: test\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          )
+            .catch(() => {}); // the server stops reading: the write may fail
+          const res = await c.response();
+          assert.equal(res.text, "ignored");
+          assert.equal(field(res, "connection"), "close");
+          let rest: Uint8Array | "reset";
+          try {
+            rest = await c.rest();
+          } catch (e) {
+            // Closing with unread bytes makes the kernel send a reset: that ends the connection as well.
+            assert.ok(e instanceof Deno.errors.ConnectionReset, String(e));
+            rest = "reset";
+          }
+          if (rest !== "reset") assert.equal(rest.byteLength, 0);
+          await sending;
+        }),
+    );
+  });
+  assert.ok(!seen.includes("/smuggled"), `served ${seen.join(" ")}`);
+});
+
+/** An upstream's answer (runtime/upstream/types.ts) with the given parts. */
+function upstream(
+  status: number,
+  fields: readonly string[],
+  parts: { whole?: Bytes; body?: ReadableStream<Uint8Array> | null; statusText?: string },
+): UpstreamResponse {
+  return {
+    status,
+    statusText: parts.statusText ?? "",
+    headers: new Headers(),
+    fields,
+    body: parts.body ?? null,
+    ...(parts.whole ? { whole: parts.whole } : {}),
+    reused: false,
+    connectTime: 0,
+    responseTime: 0,
+  };
+}
+
+/** A stream of `chunks`, and whether it was cancelled. */
+function chunks(...parts: string[]): { stream: ReadableStream<Uint8Array>; cancelled: Promise<void> } {
+  const cancelled = Promise.withResolvers<void>();
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (i < parts.length) c.enqueue(enc.encode(parts[i++]!));
+      else c.close();
+    },
+    cancel() {
+      cancelled.resolve();
+    },
+  });
+  return { stream, cancelled: cancelled.promise };
+}
+
+Deno.test("listenH1() answers HEAD, 204 and 304 without body bytes", async () => {
+  const cancels: Promise<void>[] = [];
+  await withH1((req) => {
+    switch (req.target) {
+      case "/text":
+        return Promise.resolve(responseWith("héllo", { status: 200 }));
+      case "/sized": {
+        const s = chunks("0123456789");
+        cancels.push(s.cancelled);
+        return Promise.resolve(upstream(200, ["Content-Length", "10"], { body: s.stream }));
+      }
+      case "/stream": {
+        const s = chunks("abc");
+        cancels.push(s.cancelled);
+        return Promise.resolve(new Response(s.stream));
+      }
+      case "/204":
+        return Promise.resolve(new Response(null, { status: 204, headers: { "x-a": "1" } }));
+      case "/304": {
+        const s = chunks("not sent");
+        cancels.push(s.cancelled);
+        return Promise.resolve(upstream(304, ["ETag", '"e"'], { body: s.stream }));
+      }
+      default:
+        return Promise.resolve(new Response(null, { status: 404 }));
+    }
+  }, (l) =>
+    withClient(l, async (c) => {
+      // Each answer is followed by the next one's status line right after its head: no stray bytes.
+      await c.send(
+        `HEAD /text HTTP/1.1\r\nHost: test\r\n\r\nHEAD /sized HTTP/1.1\r\nHost: test\r\n\r\n` +
+          `HEAD /stream HTTP/1.1\r\nHost: test\r\n\r\n${get("/204")}${get("/304")}${
+            get("/end", "Connection: close\r\n")
+          }`,
+      );
+      const text = await c.response({ head: true });
+      assert.equal(field(text, "content-length"), "6");
+      const sized = await c.response({ head: true });
+      assert.equal(field(sized, "content-length"), "10");
+      const stream = await c.response({ head: true });
+      assert.equal(field(stream, "content-length"), undefined);
+      assert.equal(field(stream, "transfer-encoding"), undefined);
+      const noContent = await c.response();
+      assert.equal(noContent.status, 204);
+      assert.equal(field(noContent, "x-a"), "1");
+      assert.equal(field(noContent, "content-length"), undefined);
+      assert.equal(field(noContent, "transfer-encoding"), undefined);
+      const notModified = await c.response();
+      assert.equal(notModified.status, 304);
+      assert.equal(field(notModified, "etag"), '"e"');
+      assert.equal(field(notModified, "transfer-encoding"), undefined);
+      const end = await c.response();
+      assert.equal(end.status, 404);
+      assert.equal((await c.rest()).byteLength, 0);
+    }));
+  // The bodies that were not sent were let go.
+  await Promise.all(cancels);
+});
+
+Deno.test("listenH1() streams a body: chunked without a length, sized with one, cut when it fails", async (t) => {
+  const parts = ["first ", "sécond ", "", "third"];
+  const expected = parts.join("");
+  await withH1((req) => {
+    const failing = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(enc.encode("partial"));
+      },
+      pull(c) {
+        c.error(new Error("the body failed"));
+      },
+    });
+    switch (req.target) {
+      case "/chunked":
+        return Promise.resolve(new Response(chunks(...parts).stream));
+      case "/sized":
+        return Promise.resolve(
+          new Response(chunks(...parts).stream, { headers: { "content-length": String(enc.encode(expected).length) } }),
+        );
+      case "/fail-chunked":
+        return Promise.resolve(new Response(failing));
+      default:
+        return Promise.resolve(new Response(failing, { headers: { "content-length": "100" } }));
+    }
+  }, async (l) => {
+    const base = `http://127.0.0.1:${l.addr.port}`;
+    await t.step("chunked, decoded by curl", async () => {
+      const r = await curl(["-sS", "--http1.1", "-D", "-", `${base}/chunked`]);
+      assert.equal(r.code, 0, r.stderr);
+      const [head, body] = r.stdout.split("\r\n\r\n");
+      assert.match(head!, /\r\ntransfer-encoding: chunked(\r\n|$)/);
+      assert.doesNotMatch(head!, /content-length/i);
+      assert.equal(body, expected);
+    });
+    await t.step("chunked, on the wire: one chunk per part, empty parts skipped", () =>
+      withClient(l, async (c) => {
+        await c.send(get("/chunked", "Connection: close\r\n"));
+        const raw = dec.decode(await c.rest());
+        const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
+        assert.equal(body, "6\r\nfirst \r\n8\r\nsécond \r\n5\r\nthird\r\n0\r\n\r\n");
+      }));
+    await t.step("sized by its content-length field", () =>
+      withClient(l, async (c) => {
+        await c.send(get("/sized"));
+        const res = await c.response();
+        assert.equal(field(res, "content-length"), String(enc.encode(expected).length));
+        assert.equal(field(res, "transfer-encoding"), undefined);
+        assert.equal(res.text, expected);
+        await c.send(get("/sized"));
+        assert.equal((await c.response()).text, expected);
+      }));
+    await t.step("a failing chunked body: the connection ends before the last chunk", () =>
+      withClient(l, async (c) => {
+        await c.send(get("/fail-chunked"));
+        const raw = dec.decode(await c.rest());
+        assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.ok(raw.endsWith("\r\n\r\n7\r\npartial\r\n"), JSON.stringify(raw));
+      }));
+    await t.step(
+      "a failing sized body: the connection ends before content-length bytes",
+      () =>
+        withClient(l, async (c) => {
+          await c.send(get("/fail-sized"));
+          const raw = dec.decode(await c.rest());
+          assert.match(raw, /\r\ncontent-length: 100\r\n/);
+          assert.ok(raw.endsWith("\r\n\r\npartial"), JSON.stringify(raw));
+        }),
+    );
+    await t.step("curl reports the cut body as partial", async () => {
+      const r = await curl(["-sS", "--http1.1", `${base}/fail-chunked`]);
+      assert.notEqual(r.code, 0);
+      assert.equal(r.stdout, "partial");
+    });
+  });
+});
+
+Deno.test("listenH1() closes after a response when the client says connection: close", async () => {
+  await withH1(echo, (l) =>
+    withClient(l, async (c) => {
+      await c.send(get("/bye", "Connection: keep-alive, close\r\n"));
+      const res = await c.response();
+      assert.equal(res.status, 200);
+      assert.equal(field(res, "connection"), "close");
+      assert.equal(JSON.parse(res.text).target, "/bye");
+      assert.equal((await c.rest()).byteLength, 0);
+    }));
+});
+
+Deno.test("listenH1() relays what it does not serve itself, with the real client's port", async (t) => {
+  let relayedCalls = 0;
+  const relayed: RelayHandler = (req, remote, completed) => {
+    relayedCalls++;
+    return echoRelayed(req, remote, completed);
+  };
+  await withH1(
+    echo,
+    async (l) => {
+      await t.step("HTTP/1.0", () =>
+        withClient(l, async (c) => {
+          await c.send("GET /ten HTTP/1.0\r\nHost: test\r\n\r\n");
+          const res = await c.response();
+          assert.equal(res.status, 200);
+          assert.deepEqual(JSON.parse(res.text), { via: "relay", method: "GET", path: "/ten", body: "", port: c.port });
+          assert.equal((await c.rest()).byteLength, 0);
+        }));
+      await t.step(
+        "a chunked upload after a request of the fast path, on one connection",
+        () =>
+          withClient(l, async (c) => {
+            await c.send(get("/fast"));
+            const fast = JSON.parse((await c.response()).text);
+            assert.equal(fast.target, "/fast");
+            assert.equal(fast.port, c.port);
+            await c.send(
+              "POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            );
+            const up = JSON.parse((await c.response()).text);
+            assert.deepEqual(up, { via: "relay", method: "POST", path: "/chunked", body: "hello world", port: c.port });
+            // The rest of the connection stays with Deno.serve.
+            await c.send(get("/then"));
+            assert.deepEqual(JSON.parse((await c.response()).text).via, "relay");
+          }),
+      );
+      await t.step("Expect: 100-continue (curl)", async () => {
+        const r = await curl([
+          "-sS",
+          "--http1.1",
+          "-H",
+          "Expect: 100-continue",
+          "--data-binary",
+          "expected body",
+          "-w",
+          "\n%{local_port}",
+          `http://127.0.0.1:${l.addr.port}/expect`,
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const [json, port] = r.stdout.split("\n");
+        assert.deepEqual(JSON.parse(json!), {
+          via: "relay",
+          method: "POST",
+          path: "/expect",
+          body: "expected body",
+          port: Number(port),
+        });
+      });
+      await t.step("a head larger than 16 KiB", () =>
+        withClient(l, async (c) => {
+          await c.send(get("/big", `X-Big: ${"b".repeat(20_000)}\r\n`));
+          const res = await c.response();
+          assert.deepEqual(JSON.parse(res.text), { via: "relay", method: "GET", path: "/big", body: "", port: c.port });
+        }));
+      await t.step("garbage gets 400 from Deno.serve", () =>
+        withClient(l, async (c) => {
+          const before = relayedCalls;
+          await c.send("garbage\x00\x01 garbage\r\n\r\n");
+          const res = await c.response();
+          assert.equal(res.status, 400);
+          assert.equal(relayedCalls, before);
+        }));
+    },
+    {},
+    relayed,
+  );
+});
+
+/** Waits for `p`, failing after `ms` (a bound against a hang, not a timing check). */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("listenH1() aborts the request signal when the client closes while the handler waits", async () => {
+  const entered = Promise.withResolvers<void>();
+  const aborted = Promise.withResolvers<unknown>();
+  await withH1(async (req) => {
+    entered.resolve();
+    await new Promise((r) => req.signal.addEventListener("abort", r, { once: true }));
+    aborted.resolve(req.signal.reason);
+    return new Response("too late");
+  }, async (l) => {
+    const c = await Client.open(l.addr);
+    await c.send(get("/wait"));
+    await entered.promise;
+    c.close();
+    const reason = await within(aborted.promise, 10_000, "the signal");
+    assert.ok(reason instanceof DOMException && reason.name === "AbortError", String(reason));
+  });
+});
+
+Deno.test("listenH1() shutdown(): idle connections close at once, a request in flight finishes", async () => {
+  const entered = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, async (req) => {
+    if (req.target === "/slow") {
+      entered.resolve();
+      await gate.promise;
+    }
+    return responseWith(`done ${req.target}`, { status: 200 });
+  }, echoRelayed);
+  const idle = await Client.open(l.addr);
+  const busy = await Client.open(l.addr);
+  let stopping: Promise<void> | undefined;
+  try {
+    await idle.send(get("/one"));
+    assert.equal((await idle.response()).text, "done /one");
+    await busy.send(get("/slow"));
+    await entered.promise;
+    stopping = l.shutdown();
+    assert.equal((await idle.rest()).byteLength, 0);
+    gate.resolve();
+    const res = await busy.response();
+    assert.equal(res.text, "done /slow");
+    assert.equal(field(res, "connection"), "close");
+    assert.equal((await busy.rest()).byteLength, 0);
+    await stopping;
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: l.addr.port }), Deno.errors.ConnectionRefused);
+  } finally {
+    gate.resolve();
+    idle.close();
+    busy.close();
+    await (stopping ?? l.shutdown());
+  }
+});
+
+Deno.test("listenH1() closes idle connections after idleTimeout", async () => {
+  await withH1(echo, async (l) => {
+    const used = await Client.open(l.addr);
+    const silent = await Client.open(l.addr);
+    try {
+      await used.send(get("/once"));
+      assert.equal((await used.response()).status, 200);
+      // The bound is generous: the sweep runs once a second.
+      assert.equal((await within(used.rest(), 10_000, "the idle close")).byteLength, 0);
+      assert.equal((await within(silent.rest(), 10_000, "the idle close")).byteLength, 0);
+    } finally {
+      used.close();
+      silent.close();
+    }
+  }, { idleTimeout: 1500 });
+});
+
+Deno.test("listenH1() writes an upstream's answer: raw fields in order and case, hop-by-hop ones dropped", async (t) => {
+  const raw = [
+    "X-Upper",
+    "A",
+    "Connection",
+    "keep-alive",
+    "Keep-Alive",
+    "timeout=5",
+    "Transfer-Encoding",
+    "chunked",
+    "Content-Length",
+    "999",
+    "x-lower",
+    "b",
+    "Set-Cookie",
+    "a=1",
+    "Set-Cookie",
+    "b=2",
+    "Date",
+    "Tue, 01 Jan 2030 00:00:00 GMT",
+  ];
+  const kept = [["X-Upper", "A"], ["x-lower", "b"], ["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"], [
+    "Date",
+    "Tue, 01 Jan 2030 00:00:00 GMT",
+  ]];
+  await withH1((req) => {
+    switch (req.target) {
+      case "/whole":
+        return Promise.resolve(upstream(201, raw, { whole: enc.encode("héllo"), statusText: "Made" }));
+      case "/sized":
+        return Promise.resolve(
+          upstream(200, ["Content-Length", "11", "X-A", "1"], { body: chunks("hello", " world").stream }),
+        );
+      default:
+        return Promise.resolve(upstream(201, ["X-A", "1"], { body: chunks("hello", " world").stream }));
+    }
+  }, (l) =>
+    withClient(l, async (c) => {
+      await t.step("a whole body: the real content-length, the upstream's date", async () => {
+        await c.send(get("/whole"));
+        const res = await c.response();
+        assert.equal(res.status, 201);
+        assert.equal(res.reason, "Made");
+        assert.deepEqual(res.fields.filter(([n]) => n !== "content-length"), kept);
+        assert.equal(field(res, "content-length"), "6");
+        assert.equal(res.text, "héllo");
+      });
+      await t.step("a streamed body with the upstream's content-length", async () => {
+        await c.send(get("/sized"));
+        const res = await c.response();
+        assert.equal(field(res, "content-length"), "11");
+        assert.equal(field(res, "transfer-encoding"), undefined);
+        assert.equal(field(res, "x-a"), "1");
+        assert.match(field(res, "date") ?? "", DATE);
+        assert.equal(res.text, "hello world");
+      });
+      await t.step("a streamed body without length: chunked, the reason phrase filled in", async () => {
+        await c.send(get("/chunked"));
+        const res = await c.response();
+        assert.equal(res.reason, "Created");
+        assert.equal(field(res, "transfer-encoding"), "chunked");
+        assert.equal(res.text, "hello world");
+      });
+    }));
+});
