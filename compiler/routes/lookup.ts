@@ -1,11 +1,12 @@
 /**
  * Route lookup in a compiled {@linkcode RouteTable}: no regex compiled, no
  * URL parsed, no string built except the lower-cased host, and that only
- * when the host as received is not an exact host of the table. One pass
- * over the path hashes each of its heads; each path key is then a test of
- * the bucket's Bloom filter and, if that passes, one probe of the table's
- * hash table. Locations are looked at only when
- * the table cannot prove the match (regexes, conditions).
+ * when the host has upper case or cannot be an exact host of the table.
+ * One pass over the host hashes it lower-cased; one pass over the path
+ * hashes each of its heads; each path key is then a test of the bucket's
+ * Bloom filter and, if that passes, one probe of the table's hash table.
+ * Locations are looked at only when the table cannot prove the match
+ * (regexes, conditions).
  *
  * @module
  */
@@ -23,6 +24,7 @@ import {
   BUCKET_REST_MIN_RANK,
   HASH_SEED,
   hashStep,
+  type HostIndex,
   KEY,
   KEY_LENGTH,
   KEY_NS,
@@ -30,6 +32,7 @@ import {
   KEY_VALUE,
   keyHash,
   NO_RANK,
+  NS_HOST,
   NS_REGEX_SUFFIX,
   NS_SUFFIX,
   nsExact,
@@ -37,6 +40,7 @@ import {
   type RouteTable,
   SHARED,
   type SuffixIndex,
+  textHash,
 } from "./table.ts";
 
 // Scratch space, grown as needed: `heads[n]` is the hash of the first n
@@ -103,6 +107,18 @@ function find(table: RouteTable, full: number, ns: number, src: string, start: n
       if (keyIs(table, found, ns, src, start, length)) return table.keys[found + KEY_VALUE]!;
     } else if (f === 0) return MISSING;
   }
+}
+
+/** Whether `host` has a length and first character some exact host has (see {@linkcode HostIndex.lengths}). */
+function hostMayBe(hosts: HostIndex, host: string): boolean {
+  return ((hosts.lengths >>> Math.min(host.length, 31)) & 1) === 1 &&
+    ((hosts.firstChars >>> (host.charCodeAt(0) & 31)) & 1) === 1;
+}
+
+/** The bucket of the exact host `lower` (lower case), whose {@linkcode textHash} is `hash`, or -1. */
+function findHost(table: RouteTable, hash: number, lower: string): number {
+  const b = find(table, keyHash(hash, NS_HOST), NS_HOST, lower, 0, lower.length);
+  return b !== MISSING && table.hostTexts[found / KEY] === lower ? b : -1;
 }
 
 /**
@@ -328,21 +344,33 @@ function lookup(table: RouteTable, ranked: readonly Matchable[], req: RouteReque
 
   let best = NO_RANK;
   const hosts = table.hosts;
-  // The host as received first: an exact host is lower case, so a host
-  // found as it is needs no lower-casing, which costs a new string that the
-  // Map then hashes again.
   let lower = host;
-  let b: number | undefined;
-  if (hosts.minRank < best && ((hosts.lengths >>> Math.min(host.length, 31)) & 1) === 1) {
-    if (((hosts.firstChars >>> (host.charCodeAt(0) & 31)) & 1) === 1) b = hosts.children.get(host);
-    if (b === undefined) {
-      lower = host.toLowerCase();
-      if (lower !== host && ((hosts.firstChars >>> (lower.charCodeAt(0) & 31)) & 1) === 1) {
-        b = hosts.children.get(lower);
+  let b = -1;
+  if (hosts.minRank < best) {
+    const n = host.length;
+    if (hostMayBe(hosts, host)) {
+      // The hash of the host lower-cased, as it is read: no new string
+      // unless the host has upper case, and none for a Map to hash again.
+      let hostHash = HASH_SEED;
+      let upper = false;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        let c = host.charCodeAt(i);
+        if (c - 65 >>> 0 < 26) {
+          c += 32;
+          upper = true;
+        } else if (c > 127) ascii = false;
+        hostHash = hashStep(hostHash, c);
       }
+      if (upper || !ascii) lower = host.toLowerCase();
+      b = findHost(table, ascii ? hostHash : textHash(lower), lower);
+    } else {
+      lower = host.toLowerCase();
+      // Lower-casing beyond A-Z can change what the filters looked at.
+      if (lower !== host && hostMayBe(hosts, lower)) b = findHost(table, textHash(lower), lower);
     }
   } else lower = host.toLowerCase();
-  if (b !== undefined) best = scan(table, b, best, ranked, req, lower);
+  if (b >= 0) best = scan(table, b, best, ranked, req, lower);
   tails[0] = HASH_SEED;
   tailCount = 0;
   if (table.suffixes.minRank < best) {

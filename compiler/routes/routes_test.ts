@@ -133,6 +133,17 @@ for (const [name, lookup] of LOOKUPS) {
     assert.ok(!matches(lookup, loc, { host: "test.co", path: "/api" }));
   });
 
+  Deno.test(`${name}: lookupRoute() lower-cases non-ASCII hosts as String.toLowerCase does`, () => {
+    // "İ" lower-cases to two characters: the host's length changes.
+    const loc = { host: "ä.com,İ.com" };
+    assert.ok(matches(lookup, loc, { host: "Ä.COM" }));
+    assert.ok(matches(lookup, loc, { host: "ä.com" }));
+    assert.ok(matches(lookup, loc, { host: "İ.COM" }));
+    assert.ok(matches(lookup, loc, { host: "i̇.com" }));
+    assert.ok(!matches(lookup, loc, { host: "a.com" }));
+    assert.ok(!matches(lookup, loc, { host: "i.com" }));
+  });
+
   Deno.test(`${name}: lookupRoute() matches *.suffix hosts on subdomains only, not the apex (row 11)`, () => {
     const loc = { host: "*.example.com" };
     assert.ok(matches(lookup, loc, { host: "a.example.com" }));
@@ -302,7 +313,7 @@ for (const [name, lookup] of LOOKUPS) {
   });
 }
 
-Deno.test("buildRouteTable() files no exact host that is not lower case: lookup tries the host as received first", () => {
+Deno.test("buildRouteTable() files no exact host that is not lower case: lookup compares lower-cased hosts", () => {
   // The compiler lower-cases hosts; a hand-built location may not. Such a
   // host never equals a lower-cased request host, so it never matches.
   const loc = {
