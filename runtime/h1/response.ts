@@ -61,22 +61,46 @@ function hasClose(value: string): boolean {
   return v === "close" || (v.indexOf("close") >= 0 && v.split(",").some((t) => t.trim() === "close"));
 }
 
-/** A connection's output: one reusable buffer and the write loop. */
+/** Output buffers not in use, shared by all connections (an idle connection holds none), in two sizes: for heads
+ * with small bodies, and for a head with a large body read (the upstream client reads up to 256 KiB at once). */
+const SMALL = 16 * 1024;
+const LARGE = 320 * 1024;
+const spareSmall: Uint8Array[] = [];
+const spareLarge: Uint8Array[] = [];
+
+/** A connection's output: a buffer to build a write in (taken from the shared spares) and the write loop. */
 export class Output {
-  #buf = new Uint8Array(16384);
+  #held: Uint8Array | undefined;
 
   constructor(readonly conn: Deno.Conn) {}
 
-  /** Room for `n` bytes. */
+  /** A buffer of at least `n` bytes, held until the next {@linkcode write} ends. */
   room(n: number): Uint8Array {
-    if (this.#buf.byteLength < n) this.#buf = new Uint8Array(Math.max(n, this.#buf.byteLength * 2));
-    return this.#buf;
+    const held = this.#held;
+    if (held !== undefined && held.byteLength >= n) return held;
+    const buf = n <= SMALL
+      ? spareSmall.pop() ?? new Uint8Array(SMALL)
+      : n <= LARGE
+      ? spareLarge.pop() ?? new Uint8Array(LARGE)
+      : new Uint8Array(n);
+    this.#held = buf;
+    return buf;
   }
 
-  /** Writes `bytes` whole. */
+  /** Writes `bytes` whole, then gives back the buffer {@linkcode room} lent. */
   async write(bytes: Uint8Array): Promise<void> {
-    let w = 0;
-    while (w < bytes.byteLength) w += await this.conn.write(w === 0 ? bytes : bytes.subarray(w));
+    try {
+      let w = 0;
+      while (w < bytes.byteLength) w += await this.conn.write(w === 0 ? bytes : bytes.subarray(w));
+    } finally {
+      const held = this.#held;
+      if (held !== undefined) {
+        this.#held = undefined;
+        if (held.byteLength === SMALL) {
+          if (spareSmall.length < 256) spareSmall.push(held);
+        } else if (held.byteLength === LARGE && spareLarge.length < 8) spareLarge.push(held);
+      }
+    }
   }
 }
 
