@@ -1,7 +1,7 @@
 /**
  * Every server of the proxy bench, started once in a temp dir: the nginx
  * origin, nginx and HAProxy as proxies, our proxy in its variants (one
- * location, 10,000 locations, access log + metrics, two workers) and a bare
+ * location, the same on Deno.serve alone, 10,000 locations, access log + metrics, two workers) and a bare
  * `Deno.serve`. A server whose program is missing is left out.
  *
  * @module
@@ -21,7 +21,15 @@ import type { BenchTools } from "./tools.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Names of the servers under test. */
-export type ServerName = "nginx" | "haproxy" | "ours" | "ours_10k" | "ours_log" | "ours_2w" | "deno_bare";
+export type ServerName =
+  | "nginx"
+  | "haproxy"
+  | "ours"
+  | "ours_serve"
+  | "ours_10k"
+  | "ours_log"
+  | "ours_2w"
+  | "deno_bare";
 
 /** A server under test: its HTTP/1.1 port and, for the proxies, an h2c port. */
 export interface Endpoint {
@@ -44,7 +52,15 @@ function limitOf(tools: BenchTools) {
   return tools.prlimit ? { prlimit: { path: tools.prlimit, nofile: tools.fileLimit } } : {};
 }
 
-function deno(name: string, dir: string, tools: BenchTools, file: string, port: number, proxy: boolean) {
+function deno(
+  name: string,
+  dir: string,
+  tools: BenchTools,
+  file: string,
+  port: number,
+  proxy: boolean,
+  env?: Record<string, string>,
+) {
   const args = proxy
     ? ["run", "--allow-all", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file]
     : ["run", "--allow-net", file];
@@ -56,6 +72,7 @@ function deno(name: string, dir: string, tools: BenchTools, file: string, port: 
     cwd: ROOT,
     logFile: `${dir}/${name}.log`,
     ...limitOf(tools),
+    ...(env ? { env } : {}),
   });
 }
 
@@ -118,17 +135,19 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       servers.haproxy = { proc, port, h2cPort };
     } else skipped.push("HAProxy rows: haproxy is missing");
 
-    const ours: [ServerName, Partial<OurConfig>][] = [
+    const ours: [ServerName, Partial<OurConfig>, Record<string, string>?][] = [
       ["ours", {}],
+      // The same proxy with Deno.serve alone on plain HTTP/1.1 instead of our front end (runtime/h1).
+      ["ours_serve", {}, { PINGAP_HTTP1: "deno-serve" }],
       ["ours_10k", { extraLocations: 9_999 }],
       ["ours_log", { accessLogFile: `${dir}/access.log`, metrics: true }],
       ["ours_2w", { threads: 2 }],
     ];
-    for (const [name, variant] of ours) {
+    for (const [name, variant, env] of ours) {
       const port = freePort();
       const file = `${dir}/${name}.toml`;
       await Deno.writeTextFile(file, ourToml({ port, originPort, ...variant }));
-      const proc = await deno(name, dir, tools, file, port, true);
+      const proc = await deno(name, dir, tools, file, port, true, env);
       started.push(proc);
       servers[name] = { proc, port, h2cPort: port };
     }

@@ -27,6 +27,7 @@ const LABELS: Record<ServerName, string> = {
   nginx: "nginx 1w",
   haproxy: "HAProxy 1t",
   ours: "ours 1w",
+  ours_serve: "ours 1w, Deno.serve",
   ours_10k: "ours 1w, 10,000 loc.",
   ours_log: "ours 1w, log+metrics",
   ours_2w: "ours 2w",

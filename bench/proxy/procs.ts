@@ -31,6 +31,8 @@ export interface SpawnSpec {
   readonly cwd?: string;
   /** `prlimit` path and the open-file limit to give the child. */
   readonly prlimit?: { readonly path: string; readonly nofile: number };
+  /** Environment variables to add. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A free loopback TCP port (bound and released). */
@@ -119,7 +121,7 @@ export async function spawnServer(spec: SpawnSpec): Promise<BenchProcess> {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...spec.env },
   }).spawn();
   // Both streams into one file; each write is whole chunks, so lines stay readable enough.
   const sink = log.writable.getWriter();

@@ -69,6 +69,13 @@ export function rowSpecs(postScript: string): RowSpec[] {
       tool: "wrk",
     },
     {
+      label: "small: own HTTP/1.1 front end vs Deno.serve",
+      path: "/small",
+      servers: ["ours_serve", "ours"],
+      baseline: "ours_serve",
+      tool: "wrk",
+    },
+    {
       label: "small, 10,000 locations vs 1",
       path: "/small",
       servers: ["ours", "ours_10k"],
