@@ -90,6 +90,8 @@ export class Connection {
         }
         if (head === RELAY) {
           relayed = true;
+          // From here the connection is Deno.serve's: neither the idle sweep nor shutdown's idle close may cut it.
+          this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
           await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end));
           return;
@@ -147,7 +149,8 @@ export class Connection {
       const first = this.#buf.slice(this.#start, this.#start + inBuffer);
       this.#start += inBuffer;
       state = { unread: head.contentLength - inBuffer };
-      body = this.#body(first, state);
+      body = this.#body(first, state, abort);
+      if (state.unread === 0) this.#watch(abort);
     } else this.#watch(abort);
     const done = Promise.withResolvers<void>();
     done.promise.catch(() => {});
@@ -182,8 +185,15 @@ export class Connection {
     });
   }
 
-  /** The request body: what came with the head, then reads of at most what is left (never past the body). */
-  #body(first: Uint8Array<ArrayBuffer>, state: { unread: number }): ReadableStream<Uint8Array<ArrayBuffer>> {
+  /**
+   * The request body: what came with the head, then reads of at most what is left (never past the body). Once it
+   * was read to its end, the client closing aborts `abort`.
+   */
+  #body(
+    first: Uint8Array<ArrayBuffer>,
+    state: { unread: number },
+    abort: AbortController,
+  ): ReadableStream<Uint8Array<ArrayBuffer>> {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
@@ -205,7 +215,10 @@ export class Connection {
         }
         state.unread -= n;
         controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
-        if (state.unread === 0) controller.close();
+        if (state.unread === 0) {
+          controller.close();
+          this.#watch(abort);
+        }
       },
     }, { highWaterMark: 0 });
   }

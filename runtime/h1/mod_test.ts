@@ -460,6 +460,8 @@ Deno.test("listenH1() streams a body: chunked without a length, sized with one, 
         return Promise.resolve(
           new Response(chunks(...parts).stream, { headers: { "content-length": String(enc.encode(expected).length) } }),
         );
+      case "/longer":
+        return Promise.resolve(new Response(chunks("hello", " world").stream, { headers: { "content-length": "5" } }));
       case "/fail-chunked":
         return Promise.resolve(new Response(failing));
       default:
@@ -492,6 +494,16 @@ Deno.test("listenH1() streams a body: chunked without a length, sized with one, 
         await c.send(get("/sized"));
         assert.equal((await c.response()).text, expected);
       }));
+    await t.step(
+      "a body longer than its content-length: the announced bytes, then the end",
+      () =>
+        withClient(l, async (c) => {
+          await c.send(get("/longer") + get("/sized"));
+          const raw = dec.decode(await c.rest());
+          assert.match(raw, /\r\ncontent-length: 5\r\n/);
+          assert.ok(raw.endsWith("\r\n\r\nhello"), JSON.stringify(raw));
+        }),
+    );
     await t.step("a failing chunked body: the connection ends before the last chunk", () =>
       withClient(l, async (c) => {
         await c.send(get("/fail-chunked"));
@@ -619,42 +631,83 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
-Deno.test("listenH1() aborts the request signal when the client closes while the handler waits", async () => {
-  const entered = Promise.withResolvers<void>();
-  const aborted = Promise.withResolvers<unknown>();
-  await withH1(async (req) => {
-    entered.resolve();
-    await new Promise((r) => req.signal.addEventListener("abort", r, { once: true }));
-    aborted.resolve(req.signal.reason);
-    return new Response("too late");
-  }, async (l) => {
-    const c = await Client.open(l.addr);
-    await c.send(get("/wait"));
-    await entered.promise;
-    c.close();
-    const reason = await within(aborted.promise, 10_000, "the signal");
-    assert.ok(reason instanceof DOMException && reason.name === "AbortError", String(reason));
-  });
+Deno.test("listenH1() aborts the request signal when the client closes while the handler waits", async (t) => {
+  const requests = [
+    ["without a body", get("/wait")],
+    ["after its body was read", "POST /wait HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello"],
+    [
+      "after a body larger than the buffer was read",
+      `POST /wait HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\n${"x".repeat(100_000)}`,
+    ],
+  ];
+  for (const [name, request] of requests) {
+    await t.step(name!, async () => {
+      const [entered, aborted, released] = [
+        Promise.withResolvers<void>(),
+        Promise.withResolvers<unknown>(),
+        Promise.withResolvers<void>(),
+      ];
+      await withH1(async (req) => {
+        if (req.body) await new Response(req.body).arrayBuffer();
+        entered.resolve();
+        const signalled = new Promise((r) => req.signal.addEventListener("abort", r, { once: true }));
+        await Promise.race([signalled, released.promise]);
+        aborted.resolve(req.signal.reason);
+        return new Response("too late");
+      }, async (l) => {
+        const c = await Client.open(l.addr);
+        try {
+          await c.send(request!);
+          await entered.promise;
+          c.close();
+          const reason = await within(aborted.promise, 10_000, "the signal");
+          assert.ok(reason instanceof DOMException && reason.name === "AbortError", String(reason));
+        } finally {
+          released.resolve(); // a handler never aborted must not hold the shutdown
+          c.close();
+        }
+      });
+    });
+  }
 });
 
-Deno.test("listenH1() shutdown(): idle connections close at once, a request in flight finishes", async () => {
-  const entered = Promise.withResolvers<void>();
-  const gate = Promise.withResolvers<void>();
-  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, async (req) => {
-    if (req.target === "/slow") {
+/** A handler that holds `/slow` until `gate` opens; and its relayed twin. */
+function held(gate: Promise<void>, entered: { resolve(): void }) {
+  const hold = async (target: string) => {
+    if (target === "/slow") {
       entered.resolve();
-      await gate.promise;
+      await gate;
     }
-    return responseWith(`done ${req.target}`, { status: 200 });
-  }, echoRelayed);
-  const idle = await Client.open(l.addr);
-  const busy = await Client.open(l.addr);
+  };
+  return {
+    handler: (async (req) => {
+      await hold(req.target);
+      return responseWith(`done ${req.target}`, { status: 200 });
+    }) satisfies WireHandler,
+    relayed: (async (req) => {
+      await hold(new URL(req.url).pathname);
+      return new Response("relayed done");
+    }) satisfies RelayHandler,
+  };
+}
+
+Deno.test("listenH1() shutdown(): idle connections close at once, requests in flight finish", async () => {
+  const [entered, relayedEntered] = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+  const gate = Promise.withResolvers<void>();
+  const fast = held(gate.promise, entered);
+  const slowRelayed = held(gate.promise, relayedEntered);
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, fast.handler, slowRelayed.relayed);
+  const [idle, busy, relayedBusy] = [await Client.open(l.addr), await Client.open(l.addr), await Client.open(l.addr)];
+  const relayedIdle = await Client.open(l.addr);
   let stopping: Promise<void> | undefined;
   try {
     await idle.send(get("/one"));
     assert.equal((await idle.response()).text, "done /one");
+    await relayedIdle.send("POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    assert.equal((await relayedIdle.response()).text, "relayed done");
     await busy.send(get("/slow"));
-    await entered.promise;
+    await relayedBusy.send("GET /slow HTTP/1.0\r\nHost: test\r\n\r\n");
+    await Promise.all([entered.promise, relayedEntered.promise]);
     stopping = l.shutdown();
     assert.equal((await idle.rest()).byteLength, 0);
     gate.resolve();
@@ -662,31 +715,48 @@ Deno.test("listenH1() shutdown(): idle connections close at once, a request in f
     assert.equal(res.text, "done /slow");
     assert.equal(field(res, "connection"), "close");
     assert.equal((await busy.rest()).byteLength, 0);
-    await stopping;
+    // A relayed connection in flight is not taken for an idle one.
+    assert.equal((await relayedBusy.response()).text, "relayed done");
+    assert.equal((await relayedBusy.rest()).byteLength, 0);
+    // A relayed keep-alive connection is closed by Deno.serve; the client not closing its side holds nothing.
+    assert.equal((await relayedIdle.rest()).byteLength, 0);
+    await within(stopping, 10_000, "shutdown()");
     await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: l.addr.port }), Deno.errors.ConnectionRefused);
   } finally {
     gate.resolve();
-    idle.close();
-    busy.close();
+    for (const c of [idle, busy, relayedBusy, relayedIdle]) c.close();
     await (stopping ?? l.shutdown());
   }
 });
 
-Deno.test("listenH1() closes idle connections after idleTimeout", async () => {
-  await withH1(echo, async (l) => {
-    const used = await Client.open(l.addr);
-    const silent = await Client.open(l.addr);
-    try {
-      await used.send(get("/once"));
-      assert.equal((await used.response()).status, 200);
-      // The bound is generous: the sweep runs once a second.
-      assert.equal((await within(used.rest(), 10_000, "the idle close")).byteLength, 0);
-      assert.equal((await within(silent.rest(), 10_000, "the idle close")).byteLength, 0);
-    } finally {
-      used.close();
-      silent.close();
-    }
-  }, { idleTimeout: 1500 });
+Deno.test("listenH1() closes idle connections after idleTimeout, not relayed ones in flight", async () => {
+  const [entered, gate] = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+  const { relayed } = held(gate.promise, entered);
+  await withH1(
+    echo,
+    async (l) => {
+      // Opened first: the sweep that closes the idle ones would close this one too if it took it for idle.
+      const relayedBusy = await Client.open(l.addr);
+      const used = await Client.open(l.addr);
+      const silent = await Client.open(l.addr);
+      try {
+        await relayedBusy.send("GET /slow HTTP/1.0\r\nHost: test\r\n\r\n");
+        await entered.promise;
+        await used.send(get("/once"));
+        assert.equal((await used.response()).status, 200);
+        // The bound is generous: the sweep runs once a second.
+        assert.equal((await within(used.rest(), 10_000, "the idle close")).byteLength, 0);
+        assert.equal((await within(silent.rest(), 10_000, "the idle close")).byteLength, 0);
+        gate.resolve();
+        assert.equal((await relayedBusy.response()).text, "relayed done");
+      } finally {
+        gate.resolve();
+        for (const c of [relayedBusy, used, silent]) c.close();
+      }
+    },
+    { idleTimeout: 1500 },
+    relayed,
+  );
 });
 
 Deno.test("listenH1() writes an upstream's answer: raw fields in order and case, hop-by-hop ones dropped", async (t) => {

@@ -72,7 +72,9 @@ export async function splice(
       closeQuietly(up);
       closeQuietly(client);
     };
-    await Promise.all([pump(client, up, cutBoth), pump(up, client, cutBoth)]);
+    // Once Deno.serve has ended its side, the client's is over too (a client that keeps it half-open would otherwise
+    // hold the splice, and a shutdown, forever).
+    await Promise.all([pump(client, up, cutBoth), pump(up, client, cutBoth).then(cutBoth)]);
   } catch {
     // The loopback listener is gone (shutting down) or the client left.
   } finally {
