@@ -18,6 +18,43 @@ export function pathKey(path: readonly (string | number)[]): string {
   return path.join("\u0000");
 }
 
+/** One key of the tree: its position (the first seen) and its children by part. */
+interface Node {
+  pos: Position | undefined;
+  kids: Map<string, Node> | undefined;
+}
+
+function child(node: Node, part: string): Node {
+  let kids = node.kids;
+  if (kids === undefined) kids = node.kids = new Map();
+  let n = kids.get(part);
+  if (n === undefined) kids.set(part, n = { pos: undefined, kids: undefined });
+  return n;
+}
+
+function mark(node: Node, at: Position): void {
+  if (node.pos === undefined) node.pos = at;
+}
+
+/**
+ * The positions of one TOML text, as a tree of key parts (a flat map keyed by whole paths spent most of a large
+ * config's scan hashing long path strings).
+ */
+export class Positions {
+  /** @param root The tree. */
+  constructor(readonly root: { readonly kids: Map<string, Node> | undefined }) {}
+
+  /** The position of a path, keyed by {@linkcode pathKey}. */
+  get(key: string): Position | undefined {
+    let node: Node | undefined = this.root as Node;
+    for (const part of key.split("\u0000")) {
+      node = node.kids?.get(part);
+      if (node === undefined) return undefined;
+    }
+    return node.pos;
+  }
+}
+
 /**
  * Scans `text` and returns positions keyed by {@linkcode pathKey}: every
  * table header, every key, and every item of an array value.
@@ -29,19 +66,15 @@ export function pathKey(path: readonly (string | number)[]): string {
  * if (pos.get(pathKey(["servers", "a", "addr"]))?.line !== 2) throw new Error();
  * ```
  */
-export function scanPositions(text: string, file: string): Map<string, Position> {
-  const out = new Map<string, Position>();
-  const arrayTableCounts = new Map<string, number>();
+export function scanPositions(text: string, file: string): Positions {
+  const root: Node = { pos: undefined, kids: undefined };
+  const arrayTableCounts = new Map<Node, number>();
   let i = 0;
   let line = 1;
   let lineStart = 0;
-  let table = "";
+  let table = root;
 
   const pos = (): Position => ({ file, line, column: i - lineStart + 1 });
-  const join = (a: string, b: string | number) => (a === "" ? String(b) : `${a}\u0000${b}`);
-  const set = (k: string, p: Position) => {
-    if (out.get(k) === undefined) out.set(k, p);
-  };
   const newline = () => {
     line++;
     lineStart = i + 1;
@@ -60,6 +93,20 @@ export function scanPositions(text: string, file: string): Map<string, Position>
   };
   const readString = (): string => {
     const q = text[i]!;
+    if (text.charCodeAt(i + 1) !== q.charCodeAt(0)) {
+      // A one-line string without escapes (nearly all): one slice instead of a character at a time.
+      const quote = q.charCodeAt(0);
+      let j = i + 1;
+      for (; j < text.length; j++) {
+        const c = text.charCodeAt(j);
+        if (c === quote || c === 10 || c === 92) break;
+      }
+      if (text.charCodeAt(j) === quote) {
+        const s = text.slice(i + 1, j);
+        i = j + 1;
+        return s;
+      }
+    }
     const triple = text.startsWith(q.repeat(3), i);
     let s = "";
     if (triple) {
@@ -102,7 +149,7 @@ export function scanPositions(text: string, file: string): Map<string, Position>
       if (c === '"' || c === "'") parts.push(readString());
       else {
         const start = i;
-        while (i < text.length && /[A-Za-z0-9_-]/.test(text[i]!)) i++;
+        while (i < text.length && BARE_KEY[text.charCodeAt(i)] === 1) i++;
         parts.push(text.slice(start, i));
       }
       skipWs(false);
@@ -113,7 +160,7 @@ export function scanPositions(text: string, file: string): Map<string, Position>
       return { parts, at };
     }
   };
-  const readValue = (path: string) => {
+  const readValue = (node: Node) => {
     skipWs(false);
     const c = text[i];
     if (c === '"' || c === "'") return void readString();
@@ -131,8 +178,8 @@ export function scanPositions(text: string, file: string): Map<string, Position>
           i++;
           continue;
         }
-        const item = join(path, n);
-        set(item, pos());
+        const item = child(node, String(n));
+        mark(item, pos());
         readValue(item);
         n++;
       }
@@ -151,8 +198,8 @@ export function scanPositions(text: string, file: string): Map<string, Position>
           continue;
         }
         const { parts, at } = readKey();
-        const key = parts.reduce(join, path);
-        set(key, at);
+        const key = parts.reduce(child, node);
+        mark(key, at);
         if (text[i] === "=") i++;
         readValue(key);
       }
@@ -169,24 +216,24 @@ export function scanPositions(text: string, file: string): Map<string, Position>
       i += isArray ? 2 : 1;
       const { parts } = readKey();
       i += isArray ? 2 : 1;
-      const k = pathKey(parts);
-      if (isArray) {
-        const n = arrayTableCounts.get(k) ?? 0;
-        arrayTableCounts.set(k, n + 1);
-        table = join(k, n);
-        set(k, at);
-      } else {
-        table = k;
-      }
-      set(table, at);
       // Parents of a header point at the header too, unless seen earlier.
-      let parent = "";
-      for (let j = 0; j < parts.length - 1; j++) set(parent = join(parent, parts[j]!), at);
+      let node = root;
+      for (let j = 0; j < parts.length - 1; j++) mark(node = child(node, parts[j]!), at);
+      node = child(node, parts[parts.length - 1]!);
+      mark(node, at);
+      if (isArray) {
+        const n = arrayTableCounts.get(node) ?? 0;
+        arrayTableCounts.set(node, n + 1);
+        table = child(node, String(n));
+        mark(table, at);
+      } else {
+        table = node;
+      }
       continue;
     }
     const { parts, at } = readKey();
     let key = table;
-    for (const part of parts) set(key = join(key, part), at);
+    for (const part of parts) mark(key = child(key, part), at);
     skipWs(false);
     if (text[i] === "=") i++;
     readValue(key);
@@ -194,5 +241,9 @@ export function scanPositions(text: string, file: string): Map<string, Position>
     skipWs(false);
     if (i < text.length && text[i] !== "\n") i++;
   }
-  return out;
+  return new Positions(root);
 }
+
+/** Characters of a bare key. */
+const BARE_KEY = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") BARE_KEY[c.charCodeAt(0)] = 1;

@@ -12,7 +12,7 @@
  */
 import { parse, TomlError } from "smol-toml";
 import { diag, type Diagnostic, type Origin } from "./diagnostic.ts";
-import { pathKey, scanPositions } from "./_toml_positions.ts";
+import { pathKey, type Positions, scanPositions } from "./_toml_positions.ts";
 import { isTable } from "./schema/types.ts";
 import { isEtcdUrl, readEtcdSources } from "./storage/etcd.ts";
 
@@ -34,7 +34,36 @@ export interface RawTree {
 }
 
 /** Origins keyed by {@linkcode pathKey}. */
-export type OriginMap = ReadonlyMap<string, Origin>;
+export interface OriginMap {
+  /** The origin of a path, or undefined. */
+  get(key: string): Origin | undefined;
+}
+
+/**
+ * The origins of several files: a path's origin is where the first file that has it put it, leaving out the items a
+ * later file defined again (a duplicate, reported; their keys keep the first file's positions).
+ */
+class FileOrigins implements OriginMap {
+  readonly #files: { readonly positions: Positions; readonly skipped: ReadonlySet<string> }[] = [];
+
+  /** Adds the next file's positions and the item keys (`section\0name`) it lost. */
+  add(positions: Positions, skipped: ReadonlySet<string>): void {
+    this.#files.push({ positions, skipped });
+  }
+
+  get(key: string): Origin | undefined {
+    for (let f = 0; f < this.#files.length; f++) {
+      const { positions, skipped } = this.#files[f]!;
+      if (f > 0 && skipped.size > 0) {
+        const second = key.indexOf("\u0000", key.indexOf("\u0000") + 1);
+        if (skipped.has(second < 0 ? key : key.slice(0, second))) continue;
+      }
+      const o = positions.get(key);
+      if (o !== undefined) return o;
+    }
+    return undefined;
+  }
+}
 
 /** Result of {@linkcode parseSources}. */
 export interface Loaded {
@@ -51,12 +80,12 @@ export interface Loaded {
  * ```ts
  * import { parseSources } from "./load.ts";
  * const r = parseSources([{ file: "a.toml", text: "[upstreams.u]\naddrs = []\n" }]);
- * if (r.origins.size === 0 || r.diagnostics.length !== 0) throw new Error();
+ * if (r.origins.get("upstreams")?.line !== 1 || r.diagnostics.length !== 0) throw new Error();
  * ```
  */
 export function parseSources(sources: readonly Source[]): Loaded {
   const raw: Record<string, unknown> = {};
-  let origins = new Map<string, Origin>();
+  const origins = new FileOrigins();
   const diagnostics: Diagnostic[] = [];
   for (const source of sources) {
     let doc: Record<string, unknown>;
@@ -119,16 +148,7 @@ export function parseSources(sources: readonly Source[]): Loaded {
         });
       }
     }
-    // The first file's positions are the origins as they are (most configs are one file).
-    if (origins.size === 0) origins = positions;
-    else {
-      for (const [key, pos] of positions) {
-        if (origins.has(key)) continue;
-        const second = key.indexOf("\u0000", key.indexOf("\u0000") + 1);
-        if (skipped.size && skipped.has(second < 0 ? key : key.slice(0, second))) continue;
-        origins.set(key, pos);
-      }
-    }
+    origins.add(positions, skipped);
   }
   return { raw, origins, diagnostics, sources };
 }
