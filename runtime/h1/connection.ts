@@ -33,8 +33,10 @@ export interface ConnectionHost {
   readonly tick: number;
 }
 
-/** Size of the read buffer; a head that does not fit is relayed (hyper allows more). */
-const BUFFER = 16384;
+/** First size of a connection's read buffer (most heads are far smaller; an idle connection holds it). */
+const BUFFER_START = 2048;
+/** Largest read buffer; a head that does not fit is relayed (hyper allows more). */
+const BUFFER_MAX = 16384;
 /** Largest read of a request body at once. */
 const BODY_READ = 65536;
 
@@ -46,7 +48,7 @@ export class Connection {
   readonly #host: ConnectionHost;
   readonly #remote: Deno.NetAddr;
   readonly #out: Output;
-  #buf = new Uint8Array(BUFFER);
+  #buf = new Uint8Array(BUFFER_START);
   #start = 0;
   #end = 0;
   /** A read into `#buf[#end..]` in flight. */
@@ -119,7 +121,12 @@ export class Connection {
       this.#pending = undefined;
     } else {
       this.#compact();
-      if (this.#end === this.#buf.byteLength) return false;
+      if (this.#end === this.#buf.byteLength) {
+        if (this.#buf.byteLength >= BUFFER_MAX) return false;
+        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, BUFFER_MAX));
+        bigger.set(this.#buf.subarray(0, this.#end));
+        this.#buf = bigger;
+      }
       n = await this.#conn.read(this.#buf.subarray(this.#end));
     }
     if (n === null) return null;
