@@ -183,8 +183,16 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       shutdown = () => listener.shutdown();
     } else if (!tls && wire) {
       // Plain HTTP/1.1: the own front end; what it does not serve itself goes to a Deno.serve behind it.
+      const config = active.servers.get(serverName)?.plan.config;
       const listener = await listenH1(
-        { hostname, port, reusePort, onError },
+        {
+          hostname,
+          port,
+          reusePort,
+          onError,
+          ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
+          ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
+        },
         (req, remote, completed) => respond(req, remote, completed, true),
         respondHere,
       );

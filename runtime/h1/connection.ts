@@ -62,8 +62,13 @@ export class Connection {
     this.#conn = conn;
     this.#host = host;
     this.#remote = conn.remoteAddr;
-    this.#out = new Output(conn);
+    this.#out = new Output(conn, host);
     this.idleTick = host.tick;
+  }
+
+  /** The tick when the write in progress began, -1 when none is. */
+  get writeTick(): number {
+    return this.#out.writeTick;
   }
 
   /** Closes the connection (an idle one; or to cut it). */

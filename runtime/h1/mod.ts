@@ -39,8 +39,13 @@ export interface H1ListenOptions {
   readonly port: number;
   /** SO_REUSEPORT (several workers on one port). */
   readonly reusePort?: boolean;
-  /** A keep-alive connection idle this long (ms) is closed; default 60 s. */
+  /**
+   * Time (ms) a connection may take to send its next request head, keep-alive wait included; past it the connection
+   * is closed. Default 60 s (`downstream_read_timeout`). Checked once a second.
+   */
   readonly idleTimeout?: number;
+  /** Time (ms) one write to the client may take before the connection is cut (`downstream_write_timeout`). */
+  readonly writeTimeout?: number;
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -96,11 +101,17 @@ export async function listenH1(
     closing: false,
     tick: 0,
   };
-  // Idle connections are closed by a sweep: one tick a second, no clock read per request.
-  const idleTicks = Math.max(1, Math.ceil((options.idleTimeout ?? 60_000) / 1000));
+  // Idle and stuck connections are closed by a sweep: one tick a second, no clock read per request.
+  const ticks = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  const idleTicks = ticks(options.idleTimeout ?? 60_000);
+  const writeTicks = options.writeTimeout === undefined ? Infinity : ticks(options.writeTimeout);
   const sweep = setInterval(() => {
     const now = ++host.tick;
-    for (const c of conns) if (c.idleTick >= 0 && now - c.idleTick > idleTicks) c.close();
+    for (const c of conns) {
+      if (c.idleTick >= 0 ? now - c.idleTick > idleTicks : c.writeTick >= 0 && now - c.writeTick > writeTicks) {
+        c.close();
+      }
+    }
   }, 1000);
   Deno.unrefTimer(sweep);
 

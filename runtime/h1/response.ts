@@ -71,8 +71,14 @@ const spareLarge: Uint8Array[] = [];
 /** A connection's output: a buffer to build a write in (taken from the shared spares) and the write loop. */
 export class Output {
   #held: Uint8Array | undefined;
+  /** The clock's tick when the write in progress began, -1 when none is (for the write time limit). */
+  writeTick = -1;
 
-  constructor(readonly conn: Deno.Conn) {}
+  /**
+   * @param conn The connection.
+   * @param clock A coarse clock (the listener's sweeps).
+   */
+  constructor(readonly conn: Deno.Conn, readonly clock: { readonly tick: number }) {}
 
   /** A buffer of at least `n` bytes, held until the next {@linkcode write} ends. */
   room(n: number): Uint8Array {
@@ -89,10 +95,12 @@ export class Output {
 
   /** Writes `bytes` whole, then gives back the buffer {@linkcode room} lent. */
   async write(bytes: Uint8Array): Promise<void> {
+    this.writeTick = this.clock.tick;
     try {
       let w = 0;
       while (w < bytes.byteLength) w += await this.conn.write(w === 0 ? bytes : bytes.subarray(w));
     } finally {
+      this.writeTick = -1;
       const held = this.#held;
       if (held !== undefined) {
         this.#held = undefined;

@@ -1,0 +1,90 @@
+/**
+ * The front end's time limits, over real sockets: `downstream_read_timeout` (a connection that sends no request head
+ * is closed) and `downstream_write_timeout` (a client that stops reading is cut). The sweep checks once a second; the
+ * tests wait for the end with a generous bound and assert no timing.
+ */
+import assert from "node:assert/strict";
+import { listenH1 } from "./mod.ts";
+import { responseWith } from "../response_build.ts";
+import { startTestProxy } from "../../tests/_support/proxy.ts";
+
+/** Reads until the peer ends the connection; the number of bytes, or -1 if it had not ended after `boundMs`. */
+async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, boundMs);
+  const buf = new Uint8Array(65536);
+  let total = 0;
+  try {
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      total += n;
+    }
+  } catch {
+    // A reset by the peer is its end too; our own close (the bound) is not.
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) return -1;
+  conn.close();
+  return total;
+}
+
+Deno.test("downstream_read_timeout: a connection that sends no request is closed; one that does is answered", async () => {
+  const p = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["ping"]
+downstream_read_timeout = "1s"
+[locations.ping]
+plugins = ["pingap:ping"]
+path = "/ping"
+`);
+  try {
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+    assert.equal(await readToEnd(silent, 15_000), 0, "closed without a byte");
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+    await c.write(new TextEncoder().encode("GET /ping HTTP/1.1\r\nHost: t\r\n\r\n"));
+    const n = await readToEnd(c, 15_000);
+    assert.ok(n > 0, `answered, then closed once idle (${n} bytes)`);
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("writeTimeout: a client that stops reading an endless body is cut", async () => {
+  let cancelled = false;
+  const chunk = new Uint8Array(64 * 1024);
+  const endless = () =>
+    responseWith(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      { status: 200 },
+    );
+  const l = await listenH1(
+    { hostname: "127.0.0.1", port: 0, writeTimeout: 1000 },
+    () => Promise.resolve(endless()),
+    endless,
+  );
+  try {
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
+    await c.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+    // Not reading: the socket buffers fill and the server's write waits.
+    await new Promise((r) => setTimeout(r, 3000));
+    const n = await readToEnd(c, 20_000);
+    assert.ok(n >= 0, "the connection was cut (an endless body never ends by itself)");
+    for (let i = 0; i < 100 && !cancelled; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(cancelled, "the body stream was cancelled");
+  } finally {
+    await l.shutdown();
+  }
+});
