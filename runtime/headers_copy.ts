@@ -69,3 +69,9 @@ export function fieldValue(fields: RequestFields, name: string): string | null {
   }
   return out;
 }
+
+/** Appends `[name, value, …]` to `headers` and returns it (throws what `Headers.append` throws). */
+export function appendFields(headers: Headers, fields: readonly string[]): Headers {
+  for (let i = 0; i < fields.length; i += 2) headers.append(fields[i]!, fields[i + 1]!);
+  return headers;
+}

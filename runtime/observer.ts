@@ -21,7 +21,7 @@ import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
-import { bodySizes } from "./response_build.ts";
+import { bodySize } from "./response_build.ts";
 import { serverTiming, withHeader } from "./server_timing.ts";
 
 /** Options of {@linkcode serverObserver}. */
@@ -55,7 +55,7 @@ const NO_BODY = new Set([101, 204, 304]);
  */
 function knownSize(ctx: RequestContext, res: Response): number | undefined {
   if (ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
-  const built = bodySizes.get(res);
+  const built = bodySize(res);
   if (built !== undefined) return built;
   const len = res.headers.get("content-length");
   if (len !== null) {

@@ -186,27 +186,16 @@ async function proxyTo(
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
       const fields = changed === undefined ? ctx.outgoingFields : undefined;
-      const res = await up.client.request(
-        backend,
-        fields === undefined
-          ? {
-            method: ctx.method,
-            target: ctx.uri,
-            headers: changed ?? ctx.outgoingHeaders,
-            body: sending,
-            signal: ctx.req.signal,
-          }
-          : {
-            method: ctx.method,
-            target: ctx.uri,
-            fields,
-            get headers() {
-              return ctx.outgoingHeaders;
-            },
-            body: sending,
-            signal: ctx.req.signal,
-          },
-      );
+      const res = await up.client.request(backend, {
+        method: ctx.method,
+        target: ctx.uri,
+        ...(fields === undefined ? {} : { fields }),
+        get headers() {
+          return changed ?? ctx.outgoingHeaders;
+        },
+        body: sending,
+        signal: ctx.req.signal,
+      });
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       const response = pass && res.trailers === undefined ? res : upstreamResponse(res);
       up.end(backend, res.status);

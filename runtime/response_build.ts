@@ -8,22 +8,26 @@
  */
 import type { UpstreamResponse } from "./upstream/types.ts";
 import { UpstreamError } from "./upstream/types.ts";
+import { appendFields } from "./headers_copy.ts";
 
 /**
- * Body sizes in bytes of the responses {@linkcode responseWith} made from a string or bytes: Deno.serve sends those
- * with a content-length it computes natively, and the observer learns the size here instead of wrapping the body in
- * a counting stream (which would turn it into a chunked one).
- */
-export const bodySizes: WeakMap<Response, number> = new WeakMap();
-
-/**
- * The bodies of responses made here from a string or bytes (a plugin's answer, an upstream's body that came whole):
- * the HTTP/1.1 front end writes them as they are instead of reading `res.body`, which would turn them into a stream.
+ * The bodies of responses made here from a string or bytes (a plugin's answer, an upstream's body that came whole).
+ * `Deno.serve` sends those with a content-length it computes natively, and the HTTP/1.1 front end writes them as they
+ * are: neither reads `res.body`, which would turn them into a stream. {@linkcode bodySize} gives their size.
  */
 export const wholeBodies: WeakMap<Response, string | Uint8Array> = new WeakMap();
 
+/**
+ * The size in bytes of a response's body when it was made here whole (see {@linkcode wholeBodies}), else undefined:
+ * the observer learns it here instead of wrapping the body in a counting stream (which would make it chunked).
+ */
+export function bodySize(res: Response): number | undefined {
+  const body = wholeBodies.get(res);
+  return body === undefined ? undefined : typeof body === "string" ? utf8Length(body) : body.byteLength;
+}
+
 /** UTF-8 length of `text`. */
-function utf8Length(text: string): number {
+export function utf8Length(text: string): number {
   let n = text.length;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -68,13 +72,7 @@ export function responseWith(
   headers?: Headers | Readonly<Record<string, string>> | readonly (readonly [string, string])[],
 ): Response {
   const res = new Response(body, init);
-  if (typeof body === "string") {
-    bodySizes.set(res, utf8Length(body));
-    wholeBodies.set(res, body);
-  } else if (body instanceof Uint8Array) {
-    bodySizes.set(res, body.byteLength);
-    wholeBodies.set(res, body);
-  }
+  if (typeof body === "string" || body instanceof Uint8Array) wholeBodies.set(res, body);
   if (headers === undefined) return res;
   const out = res.headers;
   if (headers instanceof Headers) headers.forEach((value, name) => add(out, name, value));
@@ -109,7 +107,7 @@ export function upstreamResponse(res: UpstreamResponse): Response {
   const fields = res.fields;
   try {
     if (fields === undefined) res.headers.forEach((value, name) => out.append(name, value));
-    else for (let i = 0; i < fields.length; i += 2) out.append(fields[i]!, fields[i + 1]!);
+    else appendFields(out, fields);
   } catch (error) {
     response.body?.cancel().catch(() => {});
     throw new UpstreamError("protocol", `Cannot parse response header: ${(error as Error).message}`, true, {

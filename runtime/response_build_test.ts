@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bodySizes, responseWith, upstreamResponse } from "./response_build.ts";
+import { bodySize, responseWith, upstreamResponse } from "./response_build.ts";
 import { UpstreamError, type UpstreamResponse } from "./upstream/types.ts";
 
 const timing = { reused: false, connectTime: 0, responseTime: 0 };
@@ -77,8 +77,8 @@ Deno.test("upstreamResponse() refuses a field that is no header: a protocol erro
 
 Deno.test("responseWith() records the byte size of a string or bytes body for the observer", () => {
   for (const text of ["pong", "", "café", "😀 x", "lone \ud800 surrogate", "€".repeat(10)]) {
-    assert.equal(bodySizes.get(responseWith(text, {})), new TextEncoder().encode(text).byteLength, text);
+    assert.equal(bodySize(responseWith(text, {})), new TextEncoder().encode(text).byteLength, text);
   }
-  assert.equal(bodySizes.get(responseWith(new Uint8Array(7), {})), 7);
-  assert.equal(bodySizes.get(responseWith(new ReadableStream(), {})), undefined);
+  assert.equal(bodySize(responseWith(new Uint8Array(7), {})), 7);
+  assert.equal(bodySize(responseWith(new ReadableStream(), {})), undefined);
 });

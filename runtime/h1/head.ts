@@ -53,7 +53,7 @@ export function headEnd(buf: Uint8Array, from: number, end: number): number {
 const decoder = new TextDecoder();
 
 /** Does the comma list `value` hold the token `close`? */
-function asksClose(value: string): boolean {
+export function asksClose(value: string): boolean {
   const v = value.toLowerCase();
   if (v === "close") return true;
   if (v.indexOf("close") < 0) return false;

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { appendFields } from "../headers_copy.ts";
+
 /** What the pipeline reads of a request; a `Request` is one, so is a {@linkcode WireRequest}. */
 export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body" | "signal">;
 
@@ -32,12 +34,7 @@ export class WireRequest implements IncomingRequest {
 
   /** The fields as `Headers`, made on first use (a proxied request that nothing reads sends `fields` as they are). */
   get headers(): Headers {
-    if (this.#headers === undefined) {
-      const h = this.#headers = new Headers();
-      const fields = this.fields;
-      for (let i = 0; i < fields.length; i += 2) h.append(fields[i]!, fields[i + 1]!);
-    }
-    return this.#headers;
+    return this.#headers ??= appendFields(new Headers(), this.fields);
   }
 
   /** Whether {@linkcode headers} was made (something may have read or changed it). */

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { bodySizes, wholeBodies } from "../response_build.ts";
+import { utf8Length, wholeBodies } from "../response_build.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
+import { asksClose } from "./head.ts";
 
 const encoder = new TextEncoder();
 
@@ -53,12 +54,6 @@ function dateField(): string {
     dateLine = `date: ${new Date(now).toUTCString()}\r\n`;
   }
   return dateLine;
-}
-
-/** Does the comma list hold `close`? */
-function hasClose(value: string): boolean {
-  const v = value.toLowerCase();
-  return v === "close" || (v.indexOf("close") >= 0 && v.split(",").some((t) => t.trim() === "close"));
 }
 
 /** Output buffers not in use, shared by all connections (an idle connection holds none). A write larger than one
@@ -126,7 +121,7 @@ function addField(h: HeadState, name: string, value: string): void {
   if (n === 4 || n === 10 || n === 14 || n === 17) {
     switch (name.toLowerCase()) {
       case "connection":
-        if (hasClose(value)) h.close = true;
+        if (asksClose(value)) h.close = true;
         return;
       case "keep-alive":
       case "transfer-encoding":
@@ -174,19 +169,14 @@ export async function writeResponse(
   const noBody = status < 200 || status === 204 || status === 304;
   if (noBody || head) {
     if (whole === undefined) res.body?.cancel().catch(() => {});
-    const size = whole === undefined
-      ? length
-      : typeof whole === "string"
-      ? (native && bodySizes.get(res)) || encoder.encode(whole).byteLength
-      : whole.byteLength;
+    const size = whole === undefined ? length : typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
     if (status !== 204 && status >= 200 && size >= 0) s += `content-length: ${size}\r\n`;
     await out.write(encoder.encode(`${s}\r\n`));
     return close ? "close" : "keep";
   }
   if (typeof whole === "string") {
-    // Head and text in one encodeInto (encode() alone costs ~1 µs); responseWith knows the text's UTF-8 size.
-    const size = (native && bodySizes.get(res)) || encoder.encode(whole).byteLength;
-    return await writeWhole(out, `${s}content-length: ${size}\r\n\r\n${whole}`, undefined, close);
+    // Head and text in one encodeInto (encode() alone costs ~1 µs).
+    return await writeWhole(out, `${s}content-length: ${utf8Length(whole)}\r\n\r\n${whole}`, undefined, close);
   }
   if (whole !== undefined) {
     return await writeWhole(out, `${s}content-length: ${whole.byteLength}\r\n\r\n`, whole, close);
