@@ -57,6 +57,8 @@ export class Connection {
   #inflight: AbortController | undefined;
   /** The host's tick when the connection last became idle, -1 while a request is in flight. */
   idleTick: number;
+  /** Requests answered on it so far. */
+  served = 0;
 
   constructor(conn: Deno.TcpConn, host: ConnectionHost) {
     this.#conn = conn;
@@ -86,7 +88,8 @@ export class Connection {
       for (;;) {
         let head = parseHead(this.#buf, this.#start, this.#end);
         while (head === INCOMPLETE) {
-          if (this.#host.closing && this.#start === this.#end) return;
+          // Stopping: a kept-alive connection ends here; a fresh one may still bring its first request (see shutdown).
+          if (this.#host.closing && this.#start === this.#end && this.served > 0) return;
           const more = await this.#fill();
           if (more === null) return;
           if (more === false) {
@@ -105,6 +108,7 @@ export class Connection {
         }
         this.idleTick = -1;
         const keep = await this.#exchange(head);
+        this.served++;
         if (!keep) return;
         this.idleTick = this.#host.tick;
       }

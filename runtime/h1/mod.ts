@@ -26,6 +26,9 @@ import { RelayClients, splice } from "./relay.ts";
 export type { WireHandler } from "./connection.ts";
 export { type IncomingRequest, WireRequest } from "./request.ts";
 
+/** Time a connection accepted just before a shutdown has to send its first request (ms). */
+const FRESH_GRACE = 1000;
+
 /** The handler of what is relayed to `Deno.serve`; `remote` is the real client. */
 export type RelayHandler = (
   req: Request,
@@ -141,11 +144,23 @@ export async function listenH1(
         listener.close();
       } catch { /* closed */ }
       await accepting;
-      for (const c of conns) if (c.idleTick >= 0) c.close();
+      // Idle kept-alive connections close now. A connection accepted just before the listener closed may not have
+      // sent its request yet (a client that opens one per request, during an upgrade): it gets FRESH_GRACE to send
+      // it, and the answer carries `connection: close`, instead of a reset.
+      const fresh: Connection[] = [];
+      for (const c of conns) {
+        if (c.idleTick < 0) continue;
+        if (c.served > 0) c.close();
+        else fresh.push(c);
+      }
+      const late = fresh.length === 0 ? undefined : setTimeout(() => {
+        for (const c of fresh) if (c.idleTick >= 0) c.close();
+      }, FRESH_GRACE);
       const drained = (async () => {
         while (conns.size > 0) await new Promise((r) => setTimeout(r, 20));
       })();
       await Promise.all([drained, inner.shutdown()]);
+      clearTimeout(late);
     },
   };
 }
