@@ -14,7 +14,11 @@ import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return splitFrom(url, url.indexOf("/", url.indexOf("//") + 2));
+}
+
+/** Path and raw query of the target that starts at `start` in `url` (-1: none, the path is "/"). */
+function splitFrom(url: string, start: number): { path: string; query: string } {
   if (start < 0) return { path: "/", query: "" };
   const q = url.indexOf("?", start);
   if (q < 0) {
@@ -113,12 +117,20 @@ export class RequestContext implements RouteRequest {
     readonly scheme: "http" | "https",
   ) {
     this.method = req.method;
+    if (req instanceof WireRequest) {
+      // The front end's target is origin-form and its host the Host field: nothing to take apart again.
+      const t = splitFrom(req.target, 0);
+      this.path = t.path;
+      this.rawQuery = t.query;
+      this.host = stripPort(req.host);
+      return;
+    }
     const t = splitTarget(req.url);
     this.path = t.path;
     this.rawQuery = t.query;
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
-    const h = req instanceof WireRequest ? req.host : req.headers.get("host");
+    const h = req.headers.get("host");
     this.host = stripPort(
       h === null ? hostOfUrl(req.url) : h === "" || urlHasAuthority(req.url, h) ? h : hostOfUrl(req.url),
     );
