@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { listenH1 } from "./mod.ts";
 import { responseWith } from "../response_build.ts";
 import { startTestProxy } from "../../tests/_support/proxy.ts";
+import { Client, field } from "./_test_utils.ts";
 
 /** Reads until the peer ends the connection; the number of bytes, or -1 if it had not ended after `boundMs`. */
 async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
@@ -95,25 +96,20 @@ Deno.test("shutdown: a connection accepted before it that sends its request 300 
     () => Promise.resolve(responseWith("late but answered", { status: 200 })),
     () => responseWith("relayed", { status: 200 }),
   );
-  const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
-  // Let the listener accept it, then stop while the client has sent nothing yet.
-  await new Promise((r) => setTimeout(r, 100));
-  const stopped = l.shutdown();
-  await new Promise((r) => setTimeout(r, 300));
-  await c.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: t\r\n\r\n")).catch(() => 0);
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(4096);
+  const c = await Client.open(l.addr);
   try {
-    for (;;) {
-      const n = await c.read(buf);
-      if (n === null) break;
-      chunks.push(buf.slice(0, n));
-    }
-  } catch { /* reset: the assertions below fail */ }
-  c.close();
-  await stopped;
-  const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((b) => [...b])));
-  assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-  assert.match(text, /\r\nconnection: close\r\n/i);
-  assert.ok(text.endsWith("late but answered"), text);
+    // Let the listener accept it, then stop while the client has sent nothing yet.
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = l.shutdown();
+    await new Promise((r) => setTimeout(r, 300));
+    await c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    const res = await c.response();
+    assert.equal(res.status, 200);
+    assert.equal(field(res, "connection"), "close");
+    assert.equal(res.text, "late but answered");
+    assert.equal((await c.rest()).byteLength, 0, "then the end of the connection");
+    await stopped;
+  } finally {
+    c.close();
+  }
 });
