@@ -171,8 +171,7 @@ export async function writeResponse(
     if (whole === undefined) res.body?.cancel().catch(() => {});
     const size = whole === undefined ? length : typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
     if (status !== 204 && status >= 200 && size >= 0) s += `content-length: ${size}\r\n`;
-    await out.write(encoder.encode(`${s}\r\n`));
-    return close ? "close" : "keep";
+    return await writeWhole(out, `${s}\r\n`, undefined, close);
   }
   if (typeof whole === "string") {
     // Head and text in one encodeInto (encode() alone costs ~1 µs).
@@ -278,8 +277,7 @@ async function writeChunked(
       await out.write(buf.subarray(0, written + n + 2));
       prefix = "";
     }
-    await out.write(encoder.encode(`${prefix}0\r\n\r\n`));
-    return close ? "close" : "keep";
+    return await writeWhole(out, `${prefix}0\r\n\r\n`, undefined, close);
   } catch {
     reader.cancel().catch(() => {});
     return "broken";
