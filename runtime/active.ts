@@ -44,7 +44,7 @@ export interface ActiveUpstream {
   readonly plan: UpstreamPlan;
   readonly client: UpstreamClient;
   /** Picks a backend for the request, skipping unhealthy ones and those in `tried`. */
-  pick(ctx: RequestContext, tried: ReadonlySet<string>): Backend | undefined;
+  pick(ctx: RequestContext, tried?: ReadonlySet<string>): Backend | undefined;
   /** Called when an exchange starts (least_conn, in-flight gauges). */
   begin(backend: Backend): void;
   /** Called when it ends; `status` undefined means a transport failure. */

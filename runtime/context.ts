@@ -11,6 +11,7 @@ import type { RouteRequest } from "../compiler/routes/match.ts";
 import { copyHeaders, fieldValue, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 import { type IncomingRequest, WireRequest } from "./h1/request.ts";
+import type { AbortWatch } from "./upstream/types.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -179,6 +180,30 @@ export class RequestContext implements RouteRequest {
     return this.#upstreamHeaders === undefined && req instanceof WireRequest && !req.headersMade
       ? req.fields
       : undefined;
+  }
+
+  /**
+   * The client's request head as bytes, to send upstream as it is: a front end request whose method, path and query
+   * are unchanged and whose head holds no hop-by-hop field. (Its fields must go unchanged too: see
+   * {@linkcode outgoingFields}.)
+   */
+  get outgoingHead(): Uint8Array | undefined {
+    const req = this.req;
+    return req instanceof WireRequest && req.raw !== undefined && this.#unchangedTarget(req) ? req.raw : undefined;
+  }
+
+  #unchangedTarget(req: WireRequest): boolean {
+    const target = req.target;
+    const q = this.rawQuery;
+    if (q === "") return target === this.path;
+    return target.length === this.path.length + 1 + q.length && target.startsWith(this.path) &&
+      target.charCodeAt(this.path.length) === 63 && target.endsWith(q);
+  }
+
+  /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
+  get clientWatch(): AbortWatch {
+    const req = this.req;
+    return req instanceof WireRequest ? req.watch : req.signal;
   }
 
   /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { RequestContext } from "./context.ts";
-import { WireRequest } from "./h1/request.ts";
+import { ClientWatch, WireRequest } from "./h1/request.ts";
 
 /** The same request as Deno.serve gives it and as the HTTP/1.1 front end does. */
 function both(host: string, target: string, fields: string[] = []): [RequestContext, RequestContext] {
   const all = ["host", host, ...fields];
   const served = new Request(`http://${host}${target}`, { headers: Object.fromEntries(pairs(all)) });
-  const wire = new WireRequest("GET", target, host, all, null, new AbortController().signal);
+  const wire = new WireRequest("GET", target, host, all, null, new ClientWatch());
   const at = ["127.0.0.1", 5000, "127.0.0.1", 80, "http"] as const;
   return [new RequestContext(served, ...at), new RequestContext(wire, ...at)];
 }

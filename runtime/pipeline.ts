@@ -19,7 +19,13 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "./trailers.ts";
 import { responseWith, upstreamResponse } from "./response_build.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
-import { type Backend, UpstreamError, type UpstreamResponse } from "./upstream/types.ts";
+import {
+  type AbortWatch,
+  type Backend,
+  UpstreamError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "./upstream/types.ts";
 import { timedStep } from "./plugin_timing.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
@@ -62,7 +68,7 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
     if (e.kind === "aborted") return new ProxyError(499, "client_closed", "Client closed the request");
     return new ProxyError(502, "upstream", `Upstream failed: ${e.message}`);
   }
-  if (ctx.req.signal.aborted) return new ProxyError(499, "client_closed", "Client closed the request");
+  if (ctx.clientWatch.aborted) return new ProxyError(499, "client_closed", "Client closed the request");
   console.error(`internal error in location "${loc.plan.name}":`, e);
   return new ProxyError(500, "internal", "Internal error");
 }
@@ -135,7 +141,7 @@ async function proxyTo(
   let body = ctx.req.body;
   const max = lp.config.client_max_body_size;
   if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
-  const tried = new Set<string>();
+  let tried: Set<string> | undefined;
   const maxRetries = lp.config.max_retries ?? 0;
   const window = lp.config.max_retry_window;
   const ops = lp.setHeaders.length + lp.addHeaders.length > 0;
@@ -185,17 +191,7 @@ async function proxyTo(
     try {
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
-      const fields = changed === undefined ? ctx.outgoingFields : undefined;
-      const res = await up.client.request(backend, {
-        method: ctx.method,
-        target: ctx.uri,
-        ...(fields === undefined ? {} : { fields }),
-        get headers() {
-          return changed ?? ctx.outgoingHeaders;
-        },
-        body: sending,
-        signal: ctx.req.signal,
-      });
+      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending));
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       const response = pass && res.trailers === undefined ? res : upstreamResponse(res);
       up.end(backend, res.status);
@@ -216,13 +212,39 @@ async function proxyTo(
       const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent &&
         (retryBody === undefined || retryBody.replayable);
       if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
-        tried.add(backend.addr);
+        (tried ??= new Set()).add(backend.addr);
         lastError = e;
         continue;
       }
       retryBody?.cancel(e);
       throw e;
     }
+  }
+}
+
+/** The request for the upstream: the client's own fields as they came when nothing changed them, `Headers` made
+ * only if read. */
+class OutgoingRequest implements UpstreamRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly fields: readonly string[] | undefined;
+  readonly head: Uint8Array | undefined;
+  readonly signal: AbortWatch;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly changed: Headers | undefined,
+    readonly body: ReadableStream<Uint8Array> | null,
+  ) {
+    this.method = ctx.method;
+    this.target = ctx.uri;
+    this.fields = changed === undefined ? ctx.outgoingFields : undefined;
+    this.head = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
+    this.signal = ctx.clientWatch;
+  }
+
+  get headers(): Headers {
+    return this.changed ?? this.ctx.outgoingHeaders;
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
 import { Output, writeResponse } from "./response.ts";
-import { WireRequest } from "./request.ts";
+import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
 
 /**
@@ -54,7 +54,7 @@ export class Connection {
   /** A read into `#buf[#end..]` in flight. */
   #pending: Promise<number | null> | undefined;
   /** The request in flight, to abort when the client leaves. */
-  #inflight: AbortController | undefined;
+  #inflight: ClientWatch | undefined;
   /** The host's tick when the connection last became idle, -1 while a request is in flight. */
   idleTick: number;
   /** Requests answered on it so far. */
@@ -156,7 +156,7 @@ export class Connection {
   /** One request and its response; false when the connection must close. */
   async #exchange(head: RequestHead): Promise<boolean> {
     this.#start += head.size;
-    const abort = new AbortController();
+    const abort = new ClientWatch();
     let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
     /** Body bytes not read from the connection yet. */
     let state: { unread: number } | undefined;
@@ -170,7 +170,7 @@ export class Connection {
     } else this.#watch(abort);
     const done = Promise.withResolvers<void>();
     done.promise.catch(() => {});
-    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort.signal);
+    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, head.raw);
     this.#inflight = abort;
     try {
       const res = await this.#host.handler(req, this.#remote, done.promise);
@@ -189,7 +189,7 @@ export class Connection {
   }
 
   /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
-  #watch(abort: AbortController): void {
+  #watch(abort: ClientWatch): void {
     if (this.#pending || this.#start !== this.#end) return;
     this.#compact();
     const p = this.#conn.read(this.#buf.subarray(this.#end));
@@ -208,7 +208,7 @@ export class Connection {
   #body(
     first: Uint8Array<ArrayBuffer>,
     state: { unread: number },
-    abort: AbortController,
+    abort: ClientWatch,
   ): ReadableStream<Uint8Array<ArrayBuffer>> {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({

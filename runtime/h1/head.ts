@@ -23,6 +23,11 @@ export interface RequestHead {
   readonly close: boolean;
   /** Bytes of the head, final CRLFCRLF included. */
   readonly size: number;
+  /**
+   * A copy of the head's bytes when an upstream may be sent them as they are (no hop-by-hop field: `connection`,
+   * `keep-alive`, `proxy-connection`, `te`, `trailer`); else undefined.
+   */
+  readonly raw: Uint8Array | undefined;
 }
 
 /** The head is not complete yet. */
@@ -103,6 +108,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   let host: string | undefined;
   let contentLength = -1;
   let close = false;
+  let hopByHop = false;
   while (i < stop + 2) {
     // name ":" OWS value OWS CRLF
     const n0 = i;
@@ -124,6 +130,9 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     const name = text(n0, n1).toLowerCase();
     const value = text(v0, v1);
     switch (name.length) {
+      case 2:
+        if (name === "te") hopByHop = true;
+        break;
       case 4:
         if (name === "host") {
           if (host !== undefined) return RELAY;
@@ -135,9 +144,13 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
         break;
       case 7:
         if (name === "upgrade") return RELAY;
+        if (name === "trailer") hopByHop = true;
         break;
       case 10:
-        if (name === "connection" && asksClose(value)) close = true;
+        if (name === "connection") {
+          hopByHop = true;
+          if (asksClose(value)) close = true;
+        } else if (name === "keep-alive") hopByHop = true;
         break;
       case 14:
         if (name === "content-length") {
@@ -149,6 +162,9 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
           contentLength = Number(value);
         }
         break;
+      case 16:
+        if (name === "proxy-connection") hopByHop = true;
+        break;
       case 17:
         if (name === "transfer-encoding") return RELAY;
         break;
@@ -156,5 +172,6 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     fields.push(name, value);
   }
   if (host === undefined) return RELAY;
-  return { method, target, host, fields, contentLength, close, size: stop + 4 - start };
+  const raw = hopByHop ? undefined : buf.slice(start, stop + 4);
+  return { method, target, host, fields, contentLength, close, size: stop + 4 - start, raw };
 }

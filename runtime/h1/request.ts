@@ -6,6 +6,7 @@
  */
 
 import { appendFields } from "../headers_copy.ts";
+import type { AbortWatch } from "../upstream/types.ts";
 
 /** What the pipeline reads of a request; a `Request` is one, so is a {@linkcode WireRequest}. */
 export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body" | "signal">;
@@ -21,7 +22,8 @@ export class WireRequest implements IncomingRequest {
    * @param host The Host field.
    * @param fields Names (lower case) and values, alternating, as the client sent them.
    * @param body The body, or null.
-   * @param signal Aborted when the client goes away before the response is sent.
+   * @param watch Aborts when the client goes away before the response is sent.
+   * @param raw The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
    */
   constructor(
     readonly method: string,
@@ -29,8 +31,14 @@ export class WireRequest implements IncomingRequest {
     readonly host: string,
     readonly fields: readonly string[],
     readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null,
-    readonly signal: AbortSignal,
+    readonly watch: ClientWatch,
+    readonly raw?: Uint8Array,
   ) {}
+
+  /** An `AbortSignal` that aborts when the client goes away, made on first use ({@linkcode watch} costs less). */
+  get signal(): AbortSignal {
+    return this.watch.signal;
+  }
 
   /** The fields as `Headers`, made on first use (a proxied request that nothing reads sends `fields` as they are). */
   get headers(): Headers {
@@ -45,5 +53,65 @@ export class WireRequest implements IncomingRequest {
   /** The absolute URL, as `Deno.serve` gives it (`http://` + Host + target). */
   get url(): string {
     return this.#url ??= `http://${this.host}${this.target}`;
+  }
+}
+
+/**
+ * Tells whether a request's client went away: an {@linkcode AbortWatch} with listeners in a plain field, so a request
+ * does not pay for an `AbortController` (an `EventTarget`, ~2 µs with a listener added and removed) unless something
+ * asks for a real {@linkcode signal}.
+ */
+export class ClientWatch implements AbortWatch {
+  #aborted = false;
+  #reason: unknown;
+  #listeners: (() => void)[] | undefined;
+  #controller: AbortController | undefined;
+
+  /** The client went away. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** An `AbortSignal` that follows this watch, made on first use. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Calls `listener` once, when the client goes away. */
+  addEventListener(_type: "abort", listener: () => void): void {
+    if (this.#aborted) return;
+    (this.#listeners ??= []).push(listener);
+  }
+
+  /** Forgets `listener`. */
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const list = this.#listeners;
+    if (list === undefined) return;
+    const i = list.lastIndexOf(listener);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Marks the client gone and tells the listeners (once). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const list = this.#listeners;
+    this.#listeners = undefined;
+    if (list !== undefined) {
+      for (const listener of list) {
+        try {
+          listener();
+        } catch (e) {
+          // As an EventTarget does: a failing listener is reported, the others still run.
+          reportError(e);
+        }
+      }
+    }
+    this.#controller?.abort(reason);
   }
 }

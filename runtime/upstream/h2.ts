@@ -39,6 +39,7 @@
 import { runExchange, StreamNotProcessed } from "./h2_exchange.ts";
 import { H2Session } from "./h2_session.ts";
 import {
+  type AbortWatch,
   type Backend,
   type ConnectOptions,
   type UpstreamClient,
@@ -204,7 +205,7 @@ class H2ClientImpl implements H2Client {
 }
 
 /** Waits until `session` is connected, or the request is aborted. */
-function waitReady(session: H2Session, signal: AbortSignal | undefined): Promise<void> {
+function waitReady(session: H2Session, signal: AbortWatch | undefined): Promise<void> {
   if (signal === undefined) return session.ready;
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => reject(new UpstreamError("aborted", `Cannot connect to ${session.addr}: aborted`, false));

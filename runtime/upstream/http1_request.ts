@@ -42,7 +42,12 @@ export interface PreparedRequest {
  */
 export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
   // Without a body nothing is awaited: the caller goes on in the same tick.
-  return req.body === null ? prepareHead(req, host) : prepareWithBody(req, req.body, host);
+  if (req.body !== null) return prepareWithBody(req, req.body, host);
+  // A head to send as it is (it has its host; a POST, PUT or PATCH gets `content-length: 0` built in below).
+  if (req.head !== undefined && !needsLength(req.method)) {
+    return { first: req.head, second: null, pump: null, replayable: true };
+  }
+  return prepareHead(req, host);
 }
 
 function prepareHead(req: UpstreamRequest, host: string): PreparedRequest {

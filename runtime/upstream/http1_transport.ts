@@ -7,7 +7,7 @@
  */
 
 import type { TLSSocket } from "node:tls";
-import { type ConnectOptions, UpstreamError } from "./types.ts";
+import { type AbortWatch, type ConnectOptions, UpstreamError } from "./types.ts";
 
 /** The byte stream one HTTP/1.1 connection runs on. `Deno.Conn` satisfies it as is. */
 export interface Http1Transport {
@@ -35,7 +35,7 @@ export interface TransportOptions {
   /** PEM certificates trusted in addition to the system roots (verified TLS only). */
   readonly caCerts?: readonly string[] | undefined;
   /** Aborts the attempt. */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: AbortWatch | undefined;
 }
 
 /**
@@ -80,7 +80,7 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
 /** Timers and abort wiring of one connection attempt. */
 class ConnectAttempt {
   readonly #controller = new AbortController();
-  readonly #signal: AbortSignal | undefined;
+  readonly #signal: AbortWatch | undefined;
   readonly #sni: string;
   #reason: "timeout" | "aborted" | null = null;
   #tcpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -88,7 +88,7 @@ class ConnectAttempt {
   /** What to close when the attempt is cut short. */
   current: { close(): void } | null = null;
 
-  constructor(options: ConnectOptions, signal: AbortSignal | undefined) {
+  constructor(options: ConnectOptions, signal: AbortWatch | undefined) {
     this.#signal = signal;
     this.#sni = options.sni ?? "";
     this.onAbort = this.onAbort.bind(this);

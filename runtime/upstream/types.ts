@@ -46,11 +46,27 @@ export interface UpstreamRequest {
    * The client's own fields as `[name, value, …]` (lower-case names, hop-by-hop ones included), when they go
    * unchanged: an HTTP/1.1 client writes these and does not read `headers` (which may then be made on demand).
    */
-  readonly fields?: readonly string[];
+  readonly fields?: readonly string[] | undefined;
+  /**
+   * The whole request head as bytes (request line to the blank line), when the client's head goes as it came: a
+   * bodiless request whose method, target and fields are unchanged and hold no hop-by-hop field. An HTTP/1.1 client
+   * sends it instead of building one.
+   */
+  readonly head?: Uint8Array | undefined;
   /** Request body, or null. Streamed, never buffered whole. */
   readonly body: ReadableStream<Uint8Array> | null;
-  /** Aborts the exchange (client went away). */
-  readonly signal?: AbortSignal;
+  /** Aborts the exchange (client went away). An `AbortSignal`, or the front end's lighter {@linkcode AbortWatch}. */
+  readonly signal?: AbortWatch;
+}
+
+/**
+ * What the upstream clients use of an abort signal: `AbortSignal` is one; so is the HTTP/1.1 front end's per-request
+ * watch, which costs a fraction of an `AbortController` (an `EventTarget`) on every request.
+ */
+export interface AbortWatch {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
 }
 
 /** The upstream's answer. `body` streams the payload (de-chunked, bytes untouched otherwise). */
