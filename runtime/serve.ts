@@ -118,13 +118,13 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       return errorResponse(new ProxyError(500, "internal", "Internal error"), active.plan.basic.error_template);
     };
     /**
-     * Answers one request of a client at `remote`; `completed` settles once the response went out. With `pass`
+     * Answers one request of a client at `remote`; `completed()` settles once the response went out. With `pass`
      * (the HTTP/1.1 front end), an upstream's answer that nothing changes comes back as the client gave it.
      */
     const respond = async (
       req: IncomingRequest,
       remote: { readonly hostname: string; readonly port: number },
-      completed: Promise<void>,
+      completed: () => Promise<void>,
       pass: boolean,
     ): Promise<Response | UpstreamResponse> => {
       const current = active;
@@ -156,7 +156,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       }
       ctx.status = res.status;
       if (!(res instanceof Response)) return draining ? closeAfter(upstreamResponse(res)) : res;
-      if (observer) res = observer.finish(ctx, res, processing, completed);
+      if (observer) res = observer.finish(ctx, res, processing, completed());
       return draining ? closeAfter(res) : res;
     };
     // Without `pass` the answer is always a Response.
@@ -164,7 +164,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       req: Request,
       remote: { readonly hostname: string; readonly port: number },
       completed: Promise<void>,
-    ) => respond(req, remote, completed, false) as Promise<Response>;
+    ) => respond(req, remote, () => completed, false) as Promise<Response>;
     const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
       const peer = info.remoteAddr as Deno.NetAddr;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
@@ -193,7 +193,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
           ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
         },
-        (req, remote, completed) => respond(req, remote, completed, true),
+        (req, remote) => respond(req, remote, () => req.completed, true),
         respondHere,
       );
       local = listener.addr;

@@ -13,14 +13,10 @@ import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
 
 /**
- * Answers one request: a `Response`, or an upstream's answer to write as it came. `completed` settles once the
- * response went out.
+ * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
+ * settles once the response went out.
  */
-export type WireHandler = (
-  req: WireRequest,
-  remote: Deno.NetAddr,
-  completed: Promise<void>,
-) => Promise<Response | UpstreamResponse>;
+export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | UpstreamResponse>;
 
 /** What a connection needs from its listener. */
 export interface ConnectionHost {
@@ -165,23 +161,20 @@ export class Connection {
       const first = this.#buf.slice(this.#start, this.#start + inBuffer);
       this.#start += inBuffer;
       state = { unread: head.contentLength - inBuffer };
-      body = this.#body(first, state, abort);
-      if (state.unread === 0) this.#watch(abort);
-    } else this.#watch(abort);
-    const done = Promise.withResolvers<void>();
-    done.promise.catch(() => {});
+      body = this.#body(first, state);
+      if (state.unread === 0) this.#watch();
+    } else this.#watch();
     const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, head.raw);
     this.#inflight = abort;
     try {
-      const res = await this.#host.handler(req, this.#remote, done.promise);
+      const res = await this.#host.handler(req, this.#remote);
       // A body not read to its end leaves the connection in the middle of it: close after the response.
       const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
       const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
-      if (sent === "broken") done.reject(new Error("the response body failed"));
-      else done.resolve();
+      req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
       return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
     } catch (e) {
-      done.reject(e);
+      req.settle(e ?? new Error("the response failed"));
       throw e;
     } finally {
       this.#inflight = undefined;
@@ -189,27 +182,29 @@ export class Connection {
   }
 
   /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
-  #watch(abort: ClientWatch): void {
+  #watch(): void {
     if (this.#pending || this.#start !== this.#end) return;
     this.#compact();
     const p = this.#conn.read(this.#buf.subarray(this.#end));
     this.#pending = p;
-    p.then((n) => {
-      if (n === null && this.#inflight === abort) abort.abort(new DOMException(CLIENT_GONE, "AbortError"));
-    }, () => {
-      if (this.#inflight === abort) abort.abort(new DOMException(CLIENT_GONE, "AbortError"));
-    });
+    // Bound once per connection: the request in flight when the read ends is the one it watches (a next request
+    // starts only after this read was consumed).
+    p.then(this.#watchRead, this.#watchFailed);
   }
+
+  readonly #watchRead = (n: number | null): void => {
+    if (n === null) this.#inflight?.abort(new DOMException(CLIENT_GONE, "AbortError"));
+  };
+
+  readonly #watchFailed = (): void => {
+    this.#inflight?.abort(new DOMException(CLIENT_GONE, "AbortError"));
+  };
 
   /**
    * The request body: what came with the head, then reads of at most what is left (never past the body). Once it
-   * was read to its end, the client closing aborts `abort`.
+   * was read to its end, the client closing aborts the request in flight.
    */
-  #body(
-    first: Uint8Array<ArrayBuffer>,
-    state: { unread: number },
-    abort: ClientWatch,
-  ): ReadableStream<Uint8Array<ArrayBuffer>> {
+  #body(first: Uint8Array<ArrayBuffer>, state: { unread: number }): ReadableStream<Uint8Array<ArrayBuffer>> {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
@@ -233,7 +228,7 @@ export class Connection {
         controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
         if (state.unread === 0) {
           controller.close();
-          this.#watch(abort);
+          this.#watch();
         }
       },
     }, { highWaterMark: 0 });

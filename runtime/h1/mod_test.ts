@@ -139,10 +139,10 @@ Deno.test("listenH1() answers pipelined requests in order and reads requests tha
 
 Deno.test("listenH1() delivers a content-length body whole; an unread body closes the connection", async (t) => {
   const seen: string[] = [];
-  await withH1(async (req, remote, completed) => {
+  await withH1(async (req, remote) => {
     seen.push(req.target);
     if (req.target.startsWith("/ignore")) return responseWith("ignored", { status: 200 });
-    return await echo(req, remote, completed);
+    return await echo(req, remote);
   }, async (l) => {
     for (const size of [20_000, 70_000, 1_000_000]) {
       await t.step(`${size} bytes, then another request on the same connection`, () =>

@@ -15,6 +15,9 @@ export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body
 export class WireRequest implements IncomingRequest {
   #headers: Headers | undefined;
   #url: string | undefined;
+  #completed: PromiseWithResolvers<void> | undefined;
+  /** Settled: undefined while the response is going out, then null (sent) or the error. */
+  #outcome: unknown;
 
   /**
    * @param method The method.
@@ -48,6 +51,35 @@ export class WireRequest implements IncomingRequest {
   /** Whether {@linkcode headers} was made (something may have read or changed it). */
   get headersMade(): boolean {
     return this.#headers !== undefined;
+  }
+
+  /**
+   * Settles once the response went out (rejects when it could not be sent whole), like `Deno.serve`'s
+   * `info.completed`; made on first use.
+   */
+  get completed(): Promise<void> {
+    if (this.#completed === undefined) {
+      this.#completed = Promise.withResolvers<void>();
+      this.#completed.promise.catch(() => {});
+      if (this.#outcome !== undefined) this.#finish();
+    }
+    return this.#completed.promise;
+  }
+
+  /**
+   * Records how the response went out: `error` when it failed, else undefined (called by the connection).
+   *
+   * @param error Why the response failed, or undefined.
+   */
+  settle(error: unknown): void {
+    if (this.#outcome !== undefined) return;
+    this.#outcome = error === undefined ? null : error;
+    if (this.#completed !== undefined) this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#outcome === null) this.#completed!.resolve();
+    else this.#completed!.reject(this.#outcome);
   }
 
   /** The absolute URL, as `Deno.serve` gives it (`http://` + Host + target). */

@@ -44,7 +44,7 @@ export class Http1Pool {
   take(addr: string): Http1Conn | undefined {
     const list = this.#idle.get(addr);
     if (list === undefined) return undefined;
-    const oldest = performance.now() - this.#idleTimeout;
+    const oldest = Date.now() - this.#idleTimeout;
     let conn: Http1Conn | undefined;
     while ((conn = list.pop()) !== undefined) {
       this.#count--;
@@ -96,7 +96,7 @@ export class Http1Pool {
   }
 
   #sweepExpired(): void {
-    const oldest = performance.now() - this.#idleTimeout;
+    const oldest = Date.now() - this.#idleTimeout;
     for (const [addr, list] of this.#idle) {
       // Oldest first: stop at the first connection still young enough.
       let n = 0;
