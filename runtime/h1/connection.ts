@@ -33,6 +33,11 @@ export interface ConnectionHost {
 const BUFFER_START = 2048;
 /** Largest read buffer; a head that does not fit is relayed (hyper allows more). */
 const BUFFER_MAX = 16384;
+/**
+ * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
+ * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
+ */
+const WATCH_ROOM = 1024;
 /** Largest read of a request body at once. */
 const BODY_READ = 65536;
 
@@ -51,6 +56,8 @@ export class Connection {
   #pending: Promise<number | null> | undefined;
   /** The request in flight, to abort when the client leaves. */
   #inflight: ClientWatch | undefined;
+  /** The request in flight holds a view of its head in `#buf`: the close watch must read behind it. */
+  #headInBuffer = false;
   /** The host's tick when the connection last became idle, -1 while a request is in flight. */
   idleTick: number;
   /** Requests answered on it so far. */
@@ -151,7 +158,13 @@ export class Connection {
 
   /** One request and its response; false when the connection must close. */
   async #exchange(head: RequestHead): Promise<boolean> {
+    const from = this.#start;
     this.#start += head.size;
+    let raw: Uint8Array | undefined;
+    if (head.plain && head.contentLength <= 0) {
+      this.#headInBuffer = this.#buf.byteLength - this.#start >= WATCH_ROOM;
+      raw = this.#headInBuffer ? this.#buf.subarray(from, this.#start) : this.#buf.slice(from, this.#start);
+    }
     const abort = new ClientWatch();
     let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
     /** Body bytes not read from the connection yet. */
@@ -164,7 +177,7 @@ export class Connection {
       body = this.#body(first, state);
       if (state.unread === 0) this.#watch();
     } else this.#watch();
-    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, head.raw);
+    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw);
     this.#inflight = abort;
     try {
       const res = await this.#host.handler(req, this.#remote);
@@ -178,13 +191,14 @@ export class Connection {
       throw e;
     } finally {
       this.#inflight = undefined;
+      this.#headInBuffer = false;
     }
   }
 
   /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
   #watch(): void {
     if (this.#pending || this.#start !== this.#end) return;
-    this.#compact();
+    if (!this.#headInBuffer) this.#compact();
     const p = this.#conn.read(this.#buf.subarray(this.#end));
     this.#pending = p;
     // Bound once per connection: the request in flight when the read ends is the one it watches (a next request

@@ -24,10 +24,10 @@ export interface RequestHead {
   /** Bytes of the head, final CRLFCRLF included. */
   readonly size: number;
   /**
-   * A copy of the head's bytes when an upstream may be sent them as they are (no hop-by-hop field: `connection`,
-   * `keep-alive`, `proxy-connection`, `te`, `trailer`); else undefined.
+   * An upstream may be sent the head's bytes as they are: no hop-by-hop field (`connection`, `keep-alive`,
+   * `proxy-connection`, `te`, `trailer`).
    */
-  readonly raw: Uint8Array | undefined;
+  readonly plain: boolean;
 }
 
 /** The head is not complete yet. */
@@ -172,6 +172,5 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     fields.push(name, value);
   }
   if (host === undefined) return RELAY;
-  const raw = hopByHop ? undefined : buf.slice(start, stop + 4);
-  return { method, target, host, fields, contentLength, close, size: stop + 4 - start, raw };
+  return { method, target, host, fields, contentLength, close, size: stop + 4 - start, plain: !hopByHop };
 }

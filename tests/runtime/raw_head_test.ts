@@ -98,6 +98,11 @@ upstream = "main"
     // Unchanged: byte for byte, the field names' case and order included.
     const plain = "GET /plain?a=1&b=2 HTTP/1.1\r\nHost: example.test\r\nX-Mixed-Case: Value\r\nAccept: */*\r\n\r\n";
     assert.equal(await send(plain), plain);
+    // Many on one connection: the close watch reads behind each head until the buffer is used up, then starts over.
+    for (let i = 0; i < 60; i++) {
+      const head = `GET /plain/${"x".repeat(i * 7)}?i=${i} HTTP/1.1\r\nHost: example.test\r\nX-I: ${i}\r\n\r\n`;
+      assert.equal(await send(head), head);
+    }
     // A hop-by-hop field: the head is rebuilt without it.
     const hop = await send("GET /plain HTTP/1.1\r\nHost: example.test\r\nConnection: keep-alive\r\nX-A: 1\r\n\r\n");
     assert.equal(hop, "GET /plain HTTP/1.1\r\nhost: example.test\r\nx-a: 1\r\n\r\n");
