@@ -11,7 +11,7 @@ import type { Http1Conn } from "./http1_conn.ts";
 import { HeadSyntaxError, parseResponseHead, type ResponseHead } from "./http1_head.ts";
 import type { PreparedRequest } from "./http1_request.ts";
 import { type Http1Upgrade, upgradeConnection } from "./http1_upgrade.ts";
-import { UpstreamError, type UpstreamRequest, type UpstreamResponse } from "./types.ts";
+import { type RawResponseHead, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "./types.ts";
 
 /** The upstream's answer, with what HTTP/1.1 adds to {@linkcode UpstreamResponse}. */
 export interface Http1Response extends UpstreamResponse {
@@ -261,15 +261,22 @@ interface AnswerFacts {
   readonly upgrade?: Http1Upgrade;
 }
 
-/** The response for `head` with `body`: its raw fields, and `Headers` made only if read. */
+/** The response for `head` with `body`: its raw head, fields and `Headers`, each made only if read. */
 function answer(head: ResponseHead, body: ReadableStream<Uint8Array> | null, facts: AnswerFacts): Http1Response {
   return {
     status: head.status,
-    statusText: head.statusText,
+    get statusText() {
+      return head.statusText;
+    },
     get headers() {
       return head.headers;
     },
-    fields: head.fields,
+    get fields() {
+      return head.fields;
+    },
+    get rawHead() {
+      return head.raw;
+    },
     body,
     ...facts,
   };
@@ -278,8 +285,6 @@ function answer(head: ResponseHead, body: ReadableStream<Uint8Array> | null, fac
 /** A response whose body came with its head; the stream is made only if asked for. */
 class WholeResponse implements Http1Response {
   readonly status: number;
-  readonly statusText: string;
-  readonly fields: readonly string[];
   readonly #head: ResponseHead;
   readonly whole: Uint8Array<ArrayBuffer>;
   readonly reused: boolean;
@@ -293,8 +298,6 @@ class WholeResponse implements Http1Response {
     timing: { reused: boolean; connectTime: number; responseTime: number },
   ) {
     this.status = head.status;
-    this.statusText = head.statusText;
-    this.fields = head.fields;
     this.#head = head;
     this.whole = whole;
     this.reused = timing.reused;
@@ -302,8 +305,20 @@ class WholeResponse implements Http1Response {
     this.responseTime = timing.responseTime;
   }
 
+  get statusText(): string {
+    return this.#head.statusText;
+  }
+
   get headers(): Headers {
     return this.#head.headers;
+  }
+
+  get fields(): readonly string[] {
+    return this.#head.fields;
+  }
+
+  get rawHead(): RawResponseHead | undefined {
+    return this.#head.raw;
   }
 
   get body(): ReadableStream<Uint8Array> {
