@@ -75,6 +75,37 @@ export function latin1Decode(buf: Uint8Array, start: number, end: number): strin
   return s;
 }
 
+/**
+ * Small copies share slabs: a new `ArrayBuffer` costs about 2 µs of CPU in Deno 2.9.6 (measured: `slice()` of 260
+ * bytes 1.9 µs; a copy into a slab and a view of it 0.25 µs). A copy keeps its whole slab alive, so a live one holds
+ * at most 16 KiB, as much as a connection's read buffer; a copy larger than 4 KiB gets a buffer of its own.
+ */
+const SLAB = 16 * 1024;
+let slab = new Uint8Array(SLAB);
+let slabUsed = 0;
+
+/**
+ * A copy of `buf[start, end)` that stays valid when `buf` is reused: a view of a shared slab for a small one (its
+ * `buffer` holds other copies too, so it must not be transferred), a buffer of its own otherwise.
+ *
+ * @param buf Buffer holding the bytes.
+ * @param start First byte.
+ * @param end End (exclusive).
+ * @returns The copy.
+ */
+export function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array<ArrayBuffer> {
+  const size = end - start;
+  if (size > SLAB / 4) return buf.slice(start, end);
+  if (slabUsed + size > SLAB) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  slab.set(buf.subarray(start, end), slabUsed);
+  const copy = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += size;
+  return copy;
+}
+
 const encoder = new TextEncoder();
 
 /**
