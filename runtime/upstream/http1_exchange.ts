@@ -313,8 +313,11 @@ class Answer extends HeadAnswer {
   }
 }
 
-/** A response whose body came with its head; the stream is made only if asked for. */
-class WholeResponse extends HeadAnswer {
+/**
+ * A response whose body came with its head; the stream is made only if asked for. Exported for
+ * `bench/response_head_bench.ts`.
+ */
+export class WholeResponse extends HeadAnswer {
   readonly whole: Uint8Array<ArrayBuffer>;
   #stream: ReadableStream<Uint8Array> | null = null;
 
