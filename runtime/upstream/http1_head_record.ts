@@ -133,7 +133,8 @@ function nameAt(b: Uint8Array, pos: number, colon: number): string {
 function connection(s: Scan, b: Uint8Array, folded: string | null): void {
   const { vs, ve } = s;
   if (folded === null) {
-    // The usual values, without a string.
+    // The usual values, without a string (a value byte is not a tchar: a CR in place of the "-" of keep-alive
+    // matches too, and that token named no field anyway, since field names are tchars).
     const n = ve - vs;
     if (n === 10 && is(b, vs, KEEP_ALIVE)) return;
     if (n === 5 && is(b, vs, CLOSE)) {
