@@ -6,7 +6,7 @@
  * @module
  */
 import { utf8Length, wholeBodies } from "../response_build.ts";
-import type { UpstreamResponse } from "../upstream/types.ts";
+import type { RawResponseHead, UpstreamResponse } from "../upstream/types.ts";
 import { asksClose } from "./head.ts";
 
 const encoder = new TextEncoder();
@@ -151,55 +151,94 @@ export async function writeResponse(
   close: boolean,
 ): Promise<Sent> {
   const status = res.status;
-  const h: HeadState = {
-    text: `HTTP/1.1 ${status} ${res.statusText || REASONS[status] || ""}\r\n`,
-    length: -1,
-    dated: false,
-    close,
-  };
   const native = res instanceof Response;
-  const fields = native ? undefined : res.fields;
-  if (fields !== undefined) { for (let i = 0; i < fields.length; i += 2) addField(h, fields[i]!, fields[i + 1]!); }
-  else res.headers.forEach((value, name) => addField(h, name, value));
-  let s = h.dated ? h.text : h.text + dateField();
-  close = h.close;
+  // An upstream's head in the usual form goes out as its bytes: status line and forwarded lines copied.
+  const raw = native ? undefined : res.rawHead;
+  let s: string;
+  let length: number;
+  if (raw !== undefined) {
+    s = raw.dated ? "" : dateField();
+    length = raw.contentLength;
+  } else {
+    const h: HeadState = {
+      text: `HTTP/1.1 ${status} ${res.statusText || REASONS[status] || ""}\r\n`,
+      length: -1,
+      dated: false,
+      close,
+    };
+    const fields = native ? undefined : res.fields;
+    if (fields !== undefined) { for (let i = 0; i < fields.length; i += 2) addField(h, fields[i]!, fields[i + 1]!); }
+    else res.headers.forEach((value, name) => addField(h, name, value));
+    s = h.dated ? h.text : h.text + dateField();
+    close = h.close;
+    length = h.length;
+  }
   if (close) s += "connection: close\r\n";
-  const length = h.length;
   const whole = native ? (res.bodyUsed ? undefined : wholeBodies.get(res)) : res.whole;
   const noBody = status < 200 || status === 204 || status === 304;
   if (noBody || head) {
     if (whole === undefined) res.body?.cancel().catch(() => {});
     const size = whole === undefined ? length : typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
     if (status !== 204 && status >= 200 && size >= 0) s += `content-length: ${size}\r\n`;
-    return await writeWhole(out, `${s}\r\n`, undefined, close);
+    return await writeWhole(out, { raw, text: `${s}\r\n` }, undefined, close);
   }
   if (typeof whole === "string") {
     // Head and text in one encodeInto (encode() alone costs ~1 µs).
-    return await writeWhole(out, `${s}content-length: ${utf8Length(whole)}\r\n\r\n${whole}`, undefined, close);
+    const text = `${s}content-length: ${utf8Length(whole)}\r\n\r\n${whole}`;
+    return await writeWhole(out, { raw, text }, undefined, close);
   }
   if (whole !== undefined) {
-    return await writeWhole(out, `${s}content-length: ${whole.byteLength}\r\n\r\n`, whole, close);
+    return await writeWhole(out, { raw, text: `${s}content-length: ${whole.byteLength}\r\n\r\n` }, whole, close);
   }
   const body = res.body;
-  if (body === null) return await writeWhole(out, `${s}content-length: 0\r\n\r\n`, undefined, close);
-  return length >= 0 ? await writeSized(out, s, body, length, close) : await writeChunked(out, s, body, close);
+  if (body === null) return await writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
+  return length >= 0
+    ? await writeSized(out, { raw, text: s }, body, length, close)
+    : await writeChunked(out, { raw, text: s }, body, close);
+}
+
+/** A head to write: an upstream's raw head (`HTTP/1.1` and its ranges) when there is one, then `text`. */
+interface Head {
+  readonly raw: RawResponseHead | undefined;
+  readonly text: string;
+}
+
+const HTTP11 = encoder.encode("HTTP/1.1");
+
+/** The most bytes `head` takes (a UTF-16 unit takes at most 3 bytes in UTF-8). */
+function headRoom(head: Head): number {
+  return (head.raw?.size ?? 0) + head.text.length * 3;
+}
+
+/** Puts `head` at the start of `buf`; returns the bytes it took. */
+function putHead(head: Head, buf: Uint8Array): number {
+  const raw = head.raw;
+  if (raw === undefined) return encoder.encodeInto(head.text, buf).written;
+  buf.set(HTTP11);
+  let off = 8;
+  const { bytes, ranges } = raw;
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i]!;
+    const end = ranges[i + 1]!;
+    buf.set(bytes.subarray(start, end), off);
+    off += end - start;
+  }
+  return off + encoder.encodeInto(head.text, buf.subarray(off)).written;
 }
 
 /** Head and body in one write. */
-async function writeWhole(out: Output, head: string, body: Uint8Array | undefined, close: boolean): Promise<Sent> {
-  // A UTF-16 unit takes at most 3 bytes in UTF-8.
-  const size = head.length * 3 + (body?.byteLength ?? 0);
+async function writeWhole(out: Output, head: Head, body: Uint8Array | undefined, close: boolean): Promise<Sent> {
+  const size = headRoom(head) + (body?.byteLength ?? 0);
   if (size > SMALL && body !== undefined) {
     // A large body goes in its own write: copying it behind the head needs a buffer as large (allocated and zeroed
     // when the spares are out, ~30 µs for 320 KiB), which costs more than the second write.
-    const buf = out.room(head.length * 3);
-    const { written } = encoder.encodeInto(head, buf);
-    await out.write(buf.subarray(0, written));
+    const buf = out.room(headRoom(head));
+    await out.write(buf.subarray(0, putHead(head, buf)));
     await out.write(body);
     return close ? "close" : "keep";
   }
   const buf = out.room(size);
-  const { written } = encoder.encodeInto(head, buf);
+  const written = putHead(head, buf);
   if (body) buf.set(body, written);
   await out.write(buf.subarray(0, written + (body?.byteLength ?? 0)));
   return close ? "close" : "keep";
@@ -208,7 +247,7 @@ async function writeWhole(out: Output, head: string, body: Uint8Array | undefine
 /** A body of known length: the head goes with the first chunk; a body that ends short or runs long breaks. */
 async function writeSized(
   out: Output,
-  head: string,
+  head: Head,
   body: ReadableStream<Uint8Array>,
   length: number,
   close: boolean,
@@ -218,7 +257,7 @@ async function writeSized(
   try {
     let r = await reader.read();
     const first = r.done ? undefined : r.value.byteLength <= left ? r.value : r.value.subarray(0, left);
-    await writeWhole(out, `${head}content-length: ${length}\r\n\r\n`, first, false);
+    await writeWhole(out, { raw: head.raw, text: `${head.text}content-length: ${length}\r\n\r\n` }, first, false);
     left -= first?.byteLength ?? 0;
     while (left > 0 && !r.done) {
       r = await reader.read();
@@ -247,37 +286,39 @@ async function writeSized(
 /** A body of unknown length, chunked; each chunk in one write with its framing. */
 async function writeChunked(
   out: Output,
-  head: string,
+  head: Head,
   body: ReadableStream<Uint8Array>,
   close: boolean,
 ): Promise<Sent> {
   const reader = body.getReader();
-  let prefix = `${head}transfer-encoding: chunked\r\n\r\n`;
+  // The head goes with the first chunk (`raw` until then), each chunk's closing CRLF with the next.
+  let raw = head.raw;
+  let prefix = `${head.text}transfer-encoding: chunked\r\n\r\n`;
   try {
     for (;;) {
       const r = await reader.read();
       if (r.done) break;
       const n = r.value.byteLength;
       if (n === 0) continue;
-      const frame = `${prefix}${n.toString(16)}\r\n`;
-      if (frame.length * 3 + n + 2 > SMALL) {
+      const frame: Head = { raw, text: `${prefix}${n.toString(16)}\r\n` };
+      raw = undefined;
+      if (headRoom(frame) + n + 2 > SMALL) {
         // A large chunk goes in its own write (see writeWhole); its closing CRLF goes with the next write.
-        const buf = out.room(frame.length * 3);
-        const { written } = encoder.encodeInto(frame, buf);
-        await out.write(buf.subarray(0, written));
+        const buf = out.room(headRoom(frame));
+        await out.write(buf.subarray(0, putHead(frame, buf)));
         await out.write(r.value);
         prefix = "\r\n";
         continue;
       }
-      const buf = out.room(frame.length * 3 + n + 2);
-      const { written } = encoder.encodeInto(frame, buf);
+      const buf = out.room(headRoom(frame) + n + 2);
+      const written = putHead(frame, buf);
       buf.set(r.value, written);
       buf[written + n] = 13;
       buf[written + n + 1] = 10;
       await out.write(buf.subarray(0, written + n + 2));
       prefix = "";
     }
-    return await writeWhole(out, `${prefix}0\r\n\r\n`, undefined, close);
+    return await writeWhole(out, { raw, text: `${prefix}0\r\n\r\n` }, undefined, close);
   } catch {
     reader.cancel().catch(() => {});
     return "broken";

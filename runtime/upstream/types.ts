@@ -80,6 +80,11 @@ export interface UpstreamResponse {
    * the proxy appends them to its Response without a `Headers` in between, and `headers` is built only if read.
    */
   readonly fields?: readonly string[];
+  /**
+   * The head as the upstream sent it, when an HTTP/1.1 front end can copy it to its client byte for byte (an
+   * HTTP/1.1 upstream's answer written in the usual form); `fields` and `headers` are then made only if read.
+   */
+  readonly rawHead?: RawResponseHead | undefined;
   readonly body: ReadableStream<Uint8Array> | null;
   /**
    * The whole body, when it arrived with the head (small responses): a `Response` takes it as bytes, which Deno
@@ -94,6 +99,26 @@ export interface UpstreamResponse {
   readonly responseTime: number;
   /** Trailers, when the protocol carries them (chunked HTTP/1.1, HTTP/2). */
   readonly trailers?: Promise<Headers>;
+}
+
+/**
+ * An upstream's response head as bytes, for a front end that forwards it unchanged: the client gets `HTTP/1.1`, the
+ * `ranges` copied as they are, then its own `date` (when none is there), `connection` and framing fields.
+ */
+export interface RawResponseHead {
+  /** A buffer holding a copy of the head (shared with other heads: only `ranges` of it are this head's). */
+  readonly bytes: Uint8Array;
+  /**
+   * `[start, end, start, end, …]` in `bytes`: the status line after its version (` 200 OK` and CRLF), then the field
+   * lines to forward as they are, CRLF included (not hop-by-hop, not `content-length`), adjacent lines as one range.
+   */
+  readonly ranges: readonly number[];
+  /** 8 (for `HTTP/1.1`) plus the length of every range: the bytes these make on the wire. */
+  readonly size: number;
+  /** Whether a `date` field is among the forwarded lines. */
+  readonly dated: boolean;
+  /** The upstream's `content-length`, or -1 (none, or `transfer-encoding` beside it). */
+  readonly contentLength: number;
 }
 
 /** Why an exchange failed; decides the status (502 / 504) and whether a retry is allowed. */
