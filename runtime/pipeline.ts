@@ -191,7 +191,7 @@ async function proxyTo(
     try {
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
-      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending));
+      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending, !pass));
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       const response = pass && res.trailers === undefined ? res : upstreamResponse(res);
       up.end(backend, res.status);
@@ -231,10 +231,17 @@ class OutgoingRequest implements UpstreamRequest {
   readonly head: Uint8Array | undefined;
   readonly signal: AbortWatch;
 
+  /**
+   * @param ctx The request.
+   * @param changed The headers to send when something changed them.
+   * @param body The body to send.
+   * @param timed Whether anything reads the upstream's response time (no access log, metrics or tracing: no).
+   */
   constructor(
     readonly ctx: RequestContext,
     readonly changed: Headers | undefined,
     readonly body: ReadableStream<Uint8Array> | null,
+    readonly timed: boolean,
   ) {
     this.method = ctx.method;
     this.target = ctx.uri;

@@ -120,7 +120,8 @@ class Http1ClientImpl implements Http1Client {
   async request(backend: Backend, req: UpstreamRequest): Promise<Http1Response> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
-    const started = performance.now();
+    // Untimed (0) when the caller reads no timing: a clock read costs ~0.35 µs here.
+    const started = req.timed === false ? 0 : performance.now();
     const pending = prepareRequest(req, backend.addr);
     const prep = pending instanceof Promise ? await pending : pending;
     if (req.signal?.aborted) {

@@ -146,7 +146,7 @@ export class Http1Exchange implements BodyOwner {
     const conn = this.conn;
     conn.start = head.end;
     const status = head.status;
-    const responseTime = performance.now() - this.#started;
+    const responseTime = this.#started === 0 ? 0 : performance.now() - this.#started;
     const reused = this.#reused;
     const connectTime = this.#connectTime;
     if (status === 101) {

@@ -55,6 +55,8 @@ export interface UpstreamRequest {
   readonly head?: Uint8Array | undefined;
   /** Request body, or null. Streamed, never buffered whole. */
   readonly body: ReadableStream<Uint8Array> | null;
+  /** False when the caller reads no `responseTime` (it is then 0 and the clock is not read for it). */
+  readonly timed?: boolean;
   /** Aborts the exchange (client went away). An `AbortSignal`, or the front end's lighter {@linkcode AbortWatch}. */
   readonly signal?: AbortWatch;
 }
