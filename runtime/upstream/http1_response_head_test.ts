@@ -139,6 +139,9 @@ Deno.test("parseResponseHead() on bytes: the same errors and messages as the str
     ["HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n", 'Cannot parse header: invalid value of "X-A"'],
     ["HTTP/1.1 200 OK\r\nX-A: a\0b\r\n\r\n", 'Cannot parse header: invalid value of "X-A"'],
     ["HTTP/1.1 200 OK\r\nX-A: a\r\n b\0\r\n\r\n", 'Cannot parse header: invalid value of "X-A"'],
+    ["HTTP/1.1 200 OK\r\nX-A: fine\r\nX-B: a\0b\r\n\r\n", 'Cannot parse header: invalid value of "X-B"'],
+    ["HTTP/1.1 200 OK\nX-A: fine\nX-B: a\rb\n\n", 'Cannot parse header: invalid value of "X-B"'],
+    ["HTTP/1.1 200 OK\nX-A: fine\r\nX-B: b\r\r\n\r\n", 'Cannot parse header: invalid value of "X-B"'],
     ["HTTP/1.1 200 OK\r\ncontent-length: 1 2\r\n\r\n", 'Cannot parse content-length: "1 2"'],
     [
       "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n",
