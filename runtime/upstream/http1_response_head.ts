@@ -131,9 +131,6 @@ function scanHead(b: Uint8Array, start: number, end: number): Scan | null {
     lineFolded: null,
   };
   let pos = lf + 1;
-  // Where the next NUL byte is (-1: none in the buffer), searched again only past it.
-  let nulAt = b.indexOf(0, pos);
-  if (nulAt >= end) nulAt = -1;
   for (;;) {
     const first = b[pos];
     // An obs-fold line that follows a field is taken with that field below.
@@ -161,14 +158,19 @@ function scanHead(b: Uint8Array, start: number, end: number): Scan | null {
     if (colon === pos) throw new HeadSyntaxError("Cannot parse header: empty field name");
     const last = b[colon - 1];
     if (last === SP || last === HT) throw new HeadSyntaxError("Cannot parse header: whitespace before colon");
-    // The line's end and what `Headers` refuses in a value (a line feed cannot be in one): a CR before the line's
-    // own, or a NUL. Searched with indexOf (native) rather than byte by byte: values are most of a head.
-    lf = b.indexOf(LF, colon + 1);
-    if (lf < 0 || lf >= end) return null;
-    if (nulAt >= 0 && nulAt < colon) nulAt = b.indexOf(0, colon);
-    const nul = nulAt >= 0 && nulAt < lf;
-    const cr = b.indexOf(CR, colon + 1);
-    const crs = cr >= 0 && cr < lf ? (cr === lf - 1 ? 1 : 2) : 0;
+    // What `Headers` refuses in a value (a line feed cannot be in one) is noted: a CR or NUL.
+    let crs = 0;
+    let nul = false;
+    for (i = colon + 1; i < end; i++) {
+      c = b[i]!;
+      if (c <= CR) {
+        if (c === LF) break;
+        if (c === CR) crs++;
+        else if (c === 0) nul = true;
+      }
+    }
+    if (i >= end) return null;
+    lf = i;
     const fieldEnd = lineEnd(b, pos, lf);
     let vs = colon + 1;
     while (vs < fieldEnd && (b[vs] === SP || b[vs] === HT)) vs++;
