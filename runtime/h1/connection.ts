@@ -1,9 +1,10 @@
 /**
  * One client connection of the HTTP/1.1 front end: reads request heads, hands each request to the handler, writes
  * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
- * While a request without a body is in flight, the read for the next one is already waiting: when it sees the
- * client close, the request's signal aborts (as `Deno.serve` does). A request the strict parser does not take
- * ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to `Deno.serve` from that request on.
+ * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
+ * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
+ * the strict parser does not take ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to
+ * `Deno.serve` from that request on.
  *
  * @module
  */
@@ -58,6 +59,8 @@ export class Connection {
   #inflight: ClientWatch | undefined;
   /** The request in flight holds a view of its head in `#buf`: the close watch must read behind it. */
   #headInBuffer = false;
+  /** The request in flight was read whole (its body too): a read now can only see the next request or the end. */
+  #watchable = false;
   /** The host's tick when the connection last became idle, -1 while a request is in flight. */
   idleTick: number;
   /** Requests answered on it so far. */
@@ -175,8 +178,8 @@ export class Connection {
       this.#start += inBuffer;
       state = { unread: head.contentLength - inBuffer };
       body = this.#body(first, state);
-      if (state.unread === 0) this.#watch();
-    } else this.#watch();
+      this.#watchable = state.unread === 0;
+    } else this.#watchable = true;
     const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw);
     this.#inflight = abort;
     try {
@@ -191,8 +194,18 @@ export class Connection {
       throw e;
     } finally {
       this.#inflight = undefined;
+      this.#watchable = false;
       this.#headInBuffer = false;
     }
+  }
+
+  /**
+   * Watches for the client closing while a request is in flight (called by the listener's sweep, once a second):
+   * a read for the next request is kept pending, and when it sees the end of the connection the request's signal
+   * aborts. A request answered within the second never pays for the read ahead.
+   */
+  watchBusy(): void {
+    if (this.#watchable && this.#inflight !== undefined) this.#watch();
   }
 
   /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
@@ -242,7 +255,7 @@ export class Connection {
         controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
         if (state.unread === 0) {
           controller.close();
-          this.#watch();
+          this.#watchable = true;
         }
       },
     }, { highWaterMark: 0 });

@@ -113,7 +113,7 @@ export async function listenH1(
     for (const c of conns) {
       if (c.idleTick >= 0 ? now - c.idleTick > idleTicks : c.writeTick >= 0 && now - c.writeTick > writeTicks) {
         c.close();
-      }
+      } else if (c.idleTick < 0) c.watchBusy();
     }
   }, 1000);
   Deno.unrefTimer(sweep);

@@ -22,7 +22,9 @@
  *
  * Pool: per `Backend.addr`, newest connection first, at most `poolSize` idle, each closed after `idleTimeout`
  * (checked when taken and by a sweep every `min(1 s, idleTimeout / 4)`); `poolSize` or `idleTimeout` of 0 disables
- * pooling. An idle connection keeps a read pending, so a close by the server removes it from the pool at once.
+ * pooling. A connection still idle at a sweep keeps a read pending from then on, so a close by the server removes
+ * it from the pool at once; one reused before (the common case under load) pays no read of its own, and a close
+ * that came in between is the stale case above.
  *
  * Timeouts: `connectionTimeout` limits the TCP connect, `totalConnectionTimeout` connect plus TLS handshake,
  * `readTimeout` each read (response head and body), `writeTimeout` each write. Reads while the consumer is not

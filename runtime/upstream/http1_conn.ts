@@ -226,15 +226,20 @@ export class Http1Conn {
   }
 
   /**
-   * Parks the connection in the pool: keeps a read pending so that a close (or stray bytes) from the server is
-   * seen at once and reported through `onEnd`.
+   * Parks the connection in the pool. A close (or stray bytes) from the server is reported through `onEnd` once
+   * {@linkcode watch} was called: the pool does so for connections still idle at its next sweep, so that one reused
+   * at once (the common case under load) costs no read op of its own.
    */
   park(onEnd: (conn: Http1Conn) => void): void {
     this.quiet();
     this.#idle = true;
     this.#onIdleEnd = onEnd;
     this.idleSince = Date.now();
-    if (this.#pending !== null) return;
+  }
+
+  /** Keeps a read pending on a parked connection, so that a close by the server is seen at once. */
+  watch(): void {
+    if (!this.#idle || this.#pending !== null || this.#closed) return;
     this.#makeRoom(false);
     const p = this.#transport.read(this.buf.subarray(this.end));
     this.#pending = p;
