@@ -213,7 +213,7 @@ function headRoom(head: Head): number {
 /** Puts `head` at the start of `buf`; returns the bytes it took. */
 function putHead(head: Head, buf: Uint8Array): number {
   const raw = head.raw;
-  if (raw === undefined) return encoder.encodeInto(head.text, buf).written;
+  if (raw === undefined) return putText(head.text, buf, 0);
   buf.set(HTTP11);
   let off = 8;
   const { bytes, ranges } = raw;
@@ -223,7 +223,25 @@ function putHead(head: Head, buf: Uint8Array): number {
     buf.set(bytes.subarray(start, end), off);
     off += end - start;
   }
-  return off + encoder.encodeInto(head.text, buf.subarray(off)).written;
+  return putText(head.text, buf, off);
+}
+
+/**
+ * Puts `text` into `buf` at `off` as UTF-8; returns the offset after it. Short ASCII text (the fields a head adds) is
+ * copied in a loop: cheaper than a call into the encoder.
+ */
+function putText(text: string, buf: Uint8Array, off: number): number {
+  const n = text.length;
+  if (n <= 128) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[off + i] = c;
+    }
+    if (i === n) return off + n;
+  }
+  return off + encoder.encodeInto(text, buf.subarray(off)).written;
 }
 
 /** Head and body in one write. */
