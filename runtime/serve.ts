@@ -129,6 +129,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     ): Promise<Response | UpstreamResponse> => {
       const current = active;
       const s = current.servers.get(serverName);
+      const observer = s?.observer;
       const ctx = new RequestContext(
         req,
         remote.hostname,
@@ -136,9 +137,9 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         local.hostname,
         local.port,
         front ? "https" : "http",
+        observer !== undefined,
       );
       const processing = ++current.counters.processing;
-      const observer = s?.observer;
       observer?.begin(ctx);
       ctx.passThrough = pass && observer === undefined && ctx.trace === undefined;
       current.counters.accepted++;
