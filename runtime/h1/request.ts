@@ -96,7 +96,9 @@ export class WireRequest implements IncomingRequest {
 export class ClientWatch implements AbortWatch {
   #aborted = false;
   #reason: unknown;
-  #listeners: (() => void)[] | undefined;
+  /** The first listener (usually the only one: the upstream exchange's), then any others in order. */
+  #first: (() => void) | undefined;
+  #more: (() => void)[] | undefined;
   #controller: AbortController | undefined;
 
   /** The client went away. */
@@ -116,15 +118,21 @@ export class ClientWatch implements AbortWatch {
   /** Calls `listener` once, when the client goes away. */
   addEventListener(_type: "abort", listener: () => void): void {
     if (this.#aborted) return;
-    (this.#listeners ??= []).push(listener);
+    if (this.#first === undefined && this.#more === undefined) this.#first = listener;
+    else (this.#more ??= []).push(listener);
   }
 
   /** Forgets `listener`. */
   removeEventListener(_type: "abort", listener: () => void): void {
-    const list = this.#listeners;
-    if (list === undefined) return;
-    const i = list.lastIndexOf(listener);
-    if (i >= 0) list.splice(i, 1);
+    const more = this.#more;
+    if (more !== undefined) {
+      const i = more.lastIndexOf(listener);
+      if (i >= 0) {
+        more.splice(i, 1);
+        return;
+      }
+    }
+    if (this.#first === listener) this.#first = more?.shift();
   }
 
   /** Marks the client gone and tells the listeners (once). */
@@ -132,18 +140,20 @@ export class ClientWatch implements AbortWatch {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
-    const list = this.#listeners;
-    this.#listeners = undefined;
-    if (list !== undefined) {
-      for (const listener of list) {
-        try {
-          listener();
-        } catch (e) {
-          // As an EventTarget does: a failing listener is reported, the others still run.
-          reportError(e);
-        }
-      }
-    }
+    const first = this.#first;
+    const more = this.#more;
+    this.#first = this.#more = undefined;
+    if (first !== undefined) call(first);
+    if (more !== undefined) { for (const listener of more) call(listener); }
     this.#controller?.abort(reason);
+  }
+}
+
+/** Calls an abort listener; as an `EventTarget` does, one that throws is reported and the others still run. */
+function call(listener: () => void): void {
+  try {
+    listener();
+  } catch (e) {
+    reportError(e);
   }
 }

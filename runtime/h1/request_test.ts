@@ -19,6 +19,20 @@ Deno.test("ClientWatch calls its listeners once, and not those removed", () => {
   assert.deepEqual(calls, ["b"]);
 });
 
+Deno.test("ClientWatch keeps its listeners' order when the first one is removed", () => {
+  const watch = new ClientWatch();
+  const calls: string[] = [];
+  const [a, b, c] = ["a", "b", "c"].map((name) => () => calls.push(name));
+  watch.addEventListener("abort", a!);
+  watch.addEventListener("abort", b!);
+  watch.addEventListener("abort", c!);
+  watch.removeEventListener("abort", a!);
+  watch.addEventListener("abort", a!);
+  watch.removeEventListener("abort", c!);
+  watch.abort(undefined);
+  assert.deepEqual(calls, ["b", "a"]);
+});
+
 Deno.test("ClientWatch's signal follows it, made before or after the abort", () => {
   const before = new ClientWatch();
   const signal = before.signal;

@@ -143,8 +143,9 @@ function addField(h: HeadState, name: string, value: string): void {
  * @param res The response.
  * @param head Whether the request was HEAD (no body is sent).
  * @param close Whether to close after it (the client asked, or the request body was not read to its end).
+ * @returns How it went out (not an async function: one promise fewer per response).
  */
-export async function writeResponse(
+export function writeResponse(
   out: Output,
   res: Response | UpstreamResponse,
   head: boolean,
@@ -180,21 +181,21 @@ export async function writeResponse(
     if (whole === undefined) res.body?.cancel().catch(() => {});
     const size = whole === undefined ? length : typeof whole === "string" ? utf8Length(whole) : whole.byteLength;
     if (status !== 204 && status >= 200 && size >= 0) s += `content-length: ${size}\r\n`;
-    return await writeWhole(out, { raw, text: `${s}\r\n` }, undefined, close);
+    return writeWhole(out, { raw, text: `${s}\r\n` }, undefined, close);
   }
   if (typeof whole === "string") {
     // Head and text in one encodeInto (encode() alone costs ~1 µs).
     const text = `${s}content-length: ${utf8Length(whole)}\r\n\r\n${whole}`;
-    return await writeWhole(out, { raw, text }, undefined, close);
+    return writeWhole(out, { raw, text }, undefined, close);
   }
   if (whole !== undefined) {
-    return await writeWhole(out, { raw, text: `${s}content-length: ${whole.byteLength}\r\n\r\n` }, whole, close);
+    return writeWhole(out, { raw, text: `${s}content-length: ${whole.byteLength}\r\n\r\n` }, whole, close);
   }
   const body = res.body;
-  if (body === null) return await writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
+  if (body === null) return writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
   return length >= 0
-    ? await writeSized(out, { raw, text: s }, body, length, close)
-    : await writeChunked(out, { raw, text: s }, body, close);
+    ? writeSized(out, { raw, text: s }, body, length, close)
+    : writeChunked(out, { raw, text: s }, body, close);
 }
 
 /** A head to write: an upstream's raw head (`HTTP/1.1` and its ranges) when there is one, then `text`. */
