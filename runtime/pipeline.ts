@@ -193,7 +193,9 @@ async function proxyTo(
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
       const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending, !pass));
       // The fields go straight into the Response's own headers, which the hooks then change in place.
-      const response = pass && res.trailers === undefined ? res : upstreamResponse(res);
+      // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
+      // Deno.serve before it), so they are dropped there either way.
+      const response = pass ? res : upstreamResponse(res);
       up.end(backend, res.status);
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;

@@ -53,7 +53,8 @@ function adapt(state: UpstreamState, trusted: ((ip: string) => boolean) | undefi
           path: ctx.path,
           uri: ctx.uri,
           clientIp: algo.by === "ip" ? ctx.clientIp(trusted) : "",
-          header: (n) => ctx.req.headers.get(n) ?? undefined,
+          // From the raw fields of a front end request: no `Headers` made for it.
+          header: (n) => ctx.header(n.toLowerCase()) ?? undefined,
           cookie: (n) => ctx.cookie(n),
           query: (n) => ctx.query(n),
         })

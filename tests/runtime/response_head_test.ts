@@ -1,9 +1,9 @@
 /**
  * The upstream's response head through the proxy, byte for byte (issue 6): an origin that writes exact heads (an
- * nginx-like one, a body without length, a streamed one, 304, latin1 bytes, fields not in the usual form) behind the HTTP/1.1
- * front end, read by a raw client. A head in the usual form goes out as its bytes — the origin's fields in their
- * order and case, hop-by-hop ones and framing left out, then `date` when missing, `connection: close` when closing
- * and the front end's framing; any other head is rewritten from its fields, as before.
+ * nginx-like one, a body without length, a streamed one, a chunked one, 304, latin1 bytes, fields not in the usual form)
+ * behind the HTTP/1.1 front end, read by a raw client. A head in the usual form goes out as its bytes — the origin's
+ * fields in their order and case, hop-by-hop ones and framing left out, then `date` when missing, `connection: close`
+ * when closing and the front end's framing; any other head is rewritten from its fields, as before.
  *
  * @module
  */
@@ -33,6 +33,11 @@ function answer(method: string, path: string): Uint8Array {
       );
     case "/big":
       return bytes(`HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nContent-Length: ${BIG}\r\n\r\n${"z".repeat(BIG)}`);
+    case "/chunked": // chunked, with a trailer field
+      return bytes(
+        `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nTransfer-Encoding: chunked\r\nX-After: 1\r\n\r\n` +
+          "5\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+      );
     case "/304":
       return bytes('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n');
     case "/latin1":
@@ -148,6 +153,15 @@ Deno.test("response head: the upstream's head goes to the client as it came, fra
         const res = await c.response();
         assert.equal(res.head, `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\ncontent-length: ${BIG}\r\n\r\n`);
         assert.equal(res.text, "z".repeat(BIG));
+      });
+      await t.step("chunked: passed through as it came (fields, body), rechunked, its trailer left out", async () => {
+        await c.send(request("GET", "/chunked"));
+        const res = await c.response();
+        assert.equal(res.head, `HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nX-After: 1\r\ntransfer-encoding: chunked\r\n\r\n`);
+        assert.equal(res.text, "hello world");
+        // The connection still serves.
+        await c.send(request("GET", "/nginx"));
+        assert.equal((await c.response()).text, "hello from origin\n");
       });
       await t.step("304: no framing", async () => {
         await c.send(request("GET", "/304"));
