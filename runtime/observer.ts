@@ -21,7 +21,8 @@ import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
-import { bodySize } from "./response_build.ts";
+import { bodySize, upstreamResponse } from "./response_build.ts";
+import type { UpstreamResponse } from "./upstream/types.ts";
 import { serverTiming, withHeader } from "./server_timing.ts";
 
 /** Options of {@linkcode serverObserver}. */
@@ -41,7 +42,17 @@ export interface ServerObserver {
    * when it arrived, `completed` the listener's promise that the response
    * was delivered (`Deno.ServeHandlerInfo.completed`).
    */
-  finish(ctx: RequestContext, res: Response, processing: number, completed?: Promise<void>): Response;
+  finish<R extends Response | UpstreamResponse>(
+    ctx: RequestContext,
+    res: R,
+    processing: number,
+    completed?: Promise<void>,
+  ): R | Response;
+  /**
+   * It only records (access log, metrics): the front end may write an upstream's answer as it came, and
+   * {@linkcode finish} takes it as it is. False with `enable_server_timing` (a header to add) or tracing.
+   */
+  readonly passes: boolean;
   /** Flushes and frees the access-log target and the trace pipeline. */
   dispose(): Promise<void>;
 }
@@ -53,8 +64,15 @@ const NO_BODY = new Set([101, 204, 304]);
  * only counting can tell. `res.body` is read last: reading it turns a body of
  * bytes into a stream, which `Deno.serve` then sends on its slower path.
  */
-function knownSize(ctx: RequestContext, res: Response): number | undefined {
+function knownSize(ctx: RequestContext, res: Response | UpstreamResponse): number | undefined {
   if (ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
+  if (!(res instanceof Response)) {
+    // An upstream's answer as it came: its bytes, or its head's length; a stream of unknown length is counted.
+    if (res.whole !== undefined) return res.whole.byteLength;
+    const length = res.rawHead?.contentLength ?? -1;
+    if (length >= 0) return length;
+    return res.body === null ? 0 : undefined;
+  }
   const built = bodySize(res);
   if (built !== undefined) return built;
   const len = res.headers.get("content-length");
@@ -95,8 +113,9 @@ export function serverObserver(
       if (tracer && RequestTrace) ctx.trace = new RequestTrace(tracer, ctx);
       if (timing) ctx.timings.plugins = {};
     },
+    passes: !timing && pipeline === undefined,
     finish(ctx, res, processing, completed) {
-      const out = timing ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
+      const out = timing && res instanceof Response ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
       const m = metrics && ctx.location ? metrics : undefined;
       const trace = ctx.trace;
       if (!line && !m && !trace) return out;
@@ -111,7 +130,7 @@ export function serverObserver(
           const record = {
             ctx,
             status: out.status,
-            headers: out.headers,
+            response: out,
             size,
             processing,
             now: Date.now(),
@@ -122,7 +141,10 @@ export function serverObserver(
         trace?.end(out.status, { "http.client_ip": ctx.clientIp(), "http.response_size": size });
       };
       const known = completed && knownSize(ctx, out);
-      if (known === undefined) return watchBody(out, { chunk: (n) => size += n, done });
+      if (known === undefined) {
+        // Counted as it streams: an upstream's answer becomes a Response for that.
+        return watchBody(out instanceof Response ? out : upstreamResponse(out), { chunk: (n) => size += n, done });
+      }
       // The size is known: no stream wrapper, the listener says when the response was delivered.
       size = known;
       completed!.then(done, () => {

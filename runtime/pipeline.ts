@@ -191,7 +191,7 @@ async function proxyTo(
     try {
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
-      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending, !pass));
+      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending, ctx.timed));
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
       // Deno.serve before it), so they are dropped there either way.

@@ -141,7 +141,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       );
       const processing = ++current.counters.processing;
       observer?.begin(ctx);
-      ctx.passThrough = pass && observer === undefined && ctx.trace === undefined;
+      ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);
       current.counters.accepted++;
       let res: Response | UpstreamResponse;
       try {
@@ -156,8 +156,8 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         current.counters.processing--;
       }
       ctx.status = res.status;
-      if (!(res instanceof Response)) return draining ? closeAfter(upstreamResponse(res)) : res;
       if (observer) res = observer.finish(ctx, res, processing, completed());
+      if (!(res instanceof Response)) return draining ? closeAfter(upstreamResponse(res)) : res;
       return draining ? closeAfter(res) : res;
     };
     // Without `pass` the answer is always a Response.

@@ -60,12 +60,13 @@ function piece(p: Exclude<LogPart, string>): Piece | string {
     return (r) => r.ctx.cookie(name) ?? "";
   }
   if ("requestHeader" in p) {
-    const name = p.requestHeader;
-    return (r) => dash(r.ctx.req.headers.get(name));
+    // From the raw fields of a front end request (no `Headers` made for it).
+    const name = p.requestHeader.toLowerCase();
+    return (r) => dash(r.ctx.header(name));
   }
   if ("responseHeader" in p) {
     const name = p.responseHeader;
-    return (r) => dash(r.headers.get(name));
+    return (r) => dash(r.response.headers.get(name));
   }
   if ("env" in p) return readEnv(p.env);
   return contextPiece(p.ctx);

@@ -11,8 +11,8 @@ import type { ConnectionInfo } from "./connections.ts";
 export interface AccessRecord {
   readonly ctx: RequestContext;
   readonly status: number;
-  /** The response headers sent. */
-  readonly headers: Headers;
+  /** The response sent (its `headers` are read only by the `{<name}` keys: an upstream's answer makes them then). */
+  readonly response: { readonly headers: Headers };
   /** Response body bytes sent (counted as they streamed). */
   readonly size: number;
   /** Requests in flight on the process when this one started (`{:processing}`). */

@@ -52,3 +52,31 @@ addrs = ["${origin.addr}"]
     await origin.close();
   }
 });
+
+Deno.test("access log: an upstream's answer written as it came is logged with its status, size and headers", async () => {
+  const origin = await startEchoOrigin("main");
+  // No plugin, no request id: the HTTP/1.1 front end writes the upstream's answer without a Response.
+  const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+access_log = "{status} {size} {<x-origin} {>x-a} {:upstream_addr}|"
+locations = ["all"]
+[locations.all]
+upstream = "main"
+[upstreams.main]
+addrs = ["${origin.addr}"]
+`);
+  try {
+    const res = await rawRequest(proxy.port, "GET", "/plain", { host: "shop.test", "x-a": "A" });
+    assert.equal(res.status, 200);
+    const second = await rawRequest(proxy.port, "GET", "/other", { host: "shop.test" });
+    await until(() => Promise.resolve(proxy.logs.length >= 2));
+    assert.deepEqual(proxy.logs, [
+      `200 ${res.body.byteLength} main A ${origin.addr}|`,
+      `${second.status} ${second.body.byteLength} main - ${origin.addr}|`,
+    ]);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
