@@ -106,7 +106,7 @@ export class RequestContext implements RouteRequest {
   trace?: RequestTrace;
   /**
    * The listener writes an upstream's answer as it came when nothing changes it (the HTTP/1.1 front end, on a
-   * server without access log, metrics or tracing): the pipeline then returns it without making a `Response`.
+   * server without tracing or server timing): the pipeline then returns it without making a `Response`.
    */
   passThrough = false;
   readonly timings: Timings = {};
