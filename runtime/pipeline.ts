@@ -237,7 +237,8 @@ class OutgoingRequest implements UpstreamRequest {
    * @param ctx The request.
    * @param changed The headers to send when something changed them.
    * @param body The body to send.
-   * @param timed Whether anything reads the upstream's response time (only when the context is timed: a server with an access log, metrics or tracing).
+   * @param timed Whether anything reads the upstream's response time (a timed context: a server with an access
+   *   log, metrics or tracing).
    */
   constructor(
     readonly ctx: RequestContext,
