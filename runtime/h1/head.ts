@@ -7,6 +7,8 @@
  *
  * @module
  */
+import { isHopByHop } from "../headers_copy.ts";
+import { TCHAR } from "../upstream/http1_codec.ts";
 
 /** A request head the fast path serves. */
 export interface RequestHead {
@@ -24,8 +26,8 @@ export interface RequestHead {
   /** Bytes of the head, final CRLFCRLF included. */
   readonly size: number;
   /**
-   * An upstream may be sent the head's bytes as they are: no hop-by-hop field (`connection`, `keep-alive`,
-   * `proxy-connection`, `te`, `trailer`).
+   * An upstream may be sent the head's bytes as they are: no hop-by-hop field (`isHopByHop`, the list the upstream
+   * clients leave out when they build a head).
    */
   readonly plain: boolean;
 }
@@ -37,13 +39,6 @@ export const RELAY = -1;
 
 /** Fields per head past which the request is relayed (hyper's own limit is 100). */
 const MAX_FIELDS = 100;
-
-/** tchar (RFC 9110 §5.6.2) by byte. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
 
 /** Index of CRLFCRLF at or after `from`, or -1. */
 export function headEnd(buf: Uint8Array, from: number, end: number): number {
@@ -129,10 +124,8 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     if (fields.length === MAX_FIELDS * 2) return RELAY;
     const name = text(n0, n1).toLowerCase();
     const value = text(v0, v1);
+    if (isHopByHop(name)) hopByHop = true;
     switch (name.length) {
-      case 2:
-        if (name === "te") hopByHop = true;
-        break;
       case 4:
         if (name === "host") {
           if (host !== undefined) return RELAY;
@@ -144,13 +137,9 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
         break;
       case 7:
         if (name === "upgrade") return RELAY;
-        if (name === "trailer") hopByHop = true;
         break;
       case 10:
-        if (name === "connection") {
-          hopByHop = true;
-          if (asksClose(value)) close = true;
-        } else if (name === "keep-alive") hopByHop = true;
+        if (name === "connection" && asksClose(value)) close = true;
         break;
       case 14:
         if (name === "content-length") {
@@ -161,9 +150,6 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
           }
           contentLength = Number(value);
         }
-        break;
-      case 16:
-        if (name === "proxy-connection") hopByHop = true;
         break;
       case 17:
         if (name === "transfer-encoding") return RELAY;
