@@ -238,8 +238,9 @@ read_timeout = "1s"
       });
 
       const code = await child.stop();
+      const output = child.output();
       child = undefined;
-      assert.equal(code, 0, "SIGTERM: graceful exit 0");
+      assert.equal(code, 0, `SIGTERM: graceful exit 0; the proxy printed:\n${output.slice(-4000)}`);
     } finally {
       await child?.stop();
       await origin.close();
