@@ -24,7 +24,13 @@ if (!plan) {
 const proxy = await startProxy(plan, { log: () => {} });
 console.log(`listening ${proxy.listening[0]?.port}`);
 const stop = Promise.withResolvers<void>();
-for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, () => stop.resolve());
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(sig, () => {
+    // Said on stderr, so a test that finds the proxy gone can tell a stop it was sent from a stop it was not.
+    console.error(`proxy_main: ${sig}, shutting down`);
+    stop.resolve();
+  });
+}
 await stop.promise;
 await proxy.shutdown();
 Deno.exit(0);
