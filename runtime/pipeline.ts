@@ -26,16 +26,15 @@ import {
   type UpstreamRequest,
   type UpstreamResponse,
 } from "./upstream/types.ts";
-import { timedStep } from "./plugin_timing.ts";
+import { type NamedHook, timedStep } from "./plugin_timing.ts";
+import type { PluginAnswer } from "./plugins/types.ts";
+import { StaticAnswer } from "./static_answer.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
 async function runStep(
-  hooks: readonly {
-    readonly name: string;
-    request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
-  }[],
+  hooks: readonly NamedHook[],
   ctx: RequestContext,
-): Promise<Response | undefined> {
+): Promise<PluginAnswer | undefined> {
   const times = ctx.timings.plugins;
   if (times) return await timedStep(hooks, ctx, times);
   for (let i = 0; i < hooks.length; i++) {
@@ -319,17 +318,23 @@ export async function handle(
   try {
     // Empty steps are skipped without an await (each one costs a promise and a microtask per request).
     const steps = loc.steps;
-    let res = steps.early_request.length ? await runStep(steps.early_request, ctx) : undefined;
-    if (res === undefined && lp.rewrite) {
+    let answer = steps.early_request.length ? await runStep(steps.early_request, ctx) : undefined;
+    if (answer === undefined && lp.rewrite) {
       const r = applyRewrite(lp.rewrite, ctx.path, undefined, ctx.captures);
       if (r) {
         ctx.path = r.path;
         if (r.captures) ctx.captures = { ...ctx.captures, ...r.captures };
       }
     }
-    if (res === undefined && steps.request.length) res = await runStep(steps.request, ctx);
-    if (res === undefined && steps.proxy_upstream.length) res = await runStep(steps.proxy_upstream, ctx);
-    if (res === undefined) {
+    if (answer === undefined && steps.request.length) answer = await runStep(steps.request, ctx);
+    if (answer === undefined && steps.proxy_upstream.length) answer = await runStep(steps.proxy_upstream, ctx);
+    if (answer instanceof StaticAnswer) {
+      // A fixed answer goes out as the bytes it was made into, unless something must see or change it.
+      if (ctx.passThrough && limit === 0 && loc.response.length === 0) return answer;
+      answer = answer.toResponse();
+    }
+    let res: Response;
+    if (answer === undefined) {
       const up = resolveUpstream(active, ctx, loc);
       if (!up) {
         const name = lp.upstream.kind === "variable" ? `$${lp.upstream.name}` : "";
@@ -342,23 +347,23 @@ export async function handle(
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
       const pass = ctx.passThrough && limit === 0 && ctx.requestId === undefined && loc.response.length === 0 &&
         loc.upstreamResponse.length === 0;
-      const answer = await proxyTo(ctx, loc, up, pass);
+      const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
         responseMs: ctx.timings.upstreamResponse,
         processingMs: ctx.timings.upstreamProcessing,
         reused: ctx.upstreamReused,
       });
-      if (!(answer instanceof Response)) return answer;
-      res = answer;
+      if (!(upstreamAnswer instanceof Response)) return upstreamAnswer;
+      res = upstreamAnswer;
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else if (loc.response.length) {
-      res = mutable(res);
+      res = mutable(answer);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
-    }
+    } else res = answer;
     if (limit > 0 && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
       res = watchBody(res, { done: () => loc.processing-- });

@@ -6,11 +6,12 @@
  * @module
  */
 import type { RequestContext } from "./context.ts";
+import type { PluginAnswer } from "./plugins/types.ts";
 
 /** A hook with the plugin's name. */
 export interface NamedHook {
   readonly name: string;
-  request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
+  request?(ctx: RequestContext): PluginAnswer | undefined | Promise<PluginAnswer | undefined>;
 }
 
 /** Runs `hooks` in order until one answers, adding each one's milliseconds to `times[name]`. */
@@ -18,7 +19,7 @@ export async function timedStep(
   hooks: readonly NamedHook[],
   ctx: RequestContext,
   times: Record<string, number>,
-): Promise<Response | undefined> {
+): Promise<PluginAnswer | undefined> {
   for (let i = 0; i < hooks.length; i++) {
     const hook = hooks[i]!;
     const t0 = performance.now();

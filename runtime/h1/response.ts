@@ -42,8 +42,17 @@ const REASONS: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
+/** The reason phrase HTTP/1.1 writes for `status` (empty for a status without a usual one). */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? "";
+}
+
 let dateSecond = -1;
 let dateLine = "";
+/** `dateLine` as bytes (ASCII: one byte a character; 37 until the year 10000). */
+let dateBytes = new Uint8Array(37);
+/** Room a head keeps for the date. */
+const DATE_ROOM = 64;
 
 /** `date: …\r\n`, made once a second. */
 function dateField(): string {
@@ -52,8 +61,17 @@ function dateField(): string {
   if (s !== dateSecond) {
     dateSecond = s;
     dateLine = `date: ${new Date(now).toUTCString()}\r\n`;
+    if (dateBytes.byteLength !== dateLine.length) dateBytes = new Uint8Array(dateLine.length);
+    for (let i = 0; i < dateLine.length; i++) dateBytes[i] = dateLine.charCodeAt(i);
   }
   return dateLine;
+}
+
+/** Puts the `date` field at `off` in `buf`; returns the offset after it. */
+function putDate(buf: Uint8Array, off: number): number {
+  dateField();
+  buf.set(dateBytes, off);
+  return off + dateBytes.byteLength;
 }
 
 /** Output buffers not in use, shared by all connections (an idle connection holds none). A write larger than one
@@ -158,7 +176,8 @@ export function writeResponse(
   let s: string;
   let length: number;
   if (raw !== undefined) {
-    s = raw.dated ? "" : dateField();
+    // The date (when the upstream sent none) goes in as bytes with the raw head (see putHead).
+    s = "";
     length = raw.contentLength;
   } else {
     const h: HeadState = {
@@ -198,7 +217,10 @@ export function writeResponse(
     : writeChunked(out, { raw, text: s }, body, close);
 }
 
-/** A head to write: an upstream's raw head (`HTTP/1.1` and its ranges) when there is one, then `text`. */
+/**
+ * A head to write: an upstream's raw head (`HTTP/1.1`, its ranges, and `date` when it has none) when there is one, then
+ * `text`.
+ */
 interface Head {
   readonly raw: RawResponseHead | undefined;
   readonly text: string;
@@ -208,7 +230,8 @@ const HTTP11 = encoder.encode("HTTP/1.1");
 
 /** The most bytes `head` takes (a UTF-16 unit takes at most 3 bytes in UTF-8). */
 function headRoom(head: Head): number {
-  return (head.raw?.size ?? 0) + head.text.length * 3;
+  const raw = head.raw;
+  return (raw === undefined ? 0 : raw.size + (raw.dated ? 0 : DATE_ROOM)) + head.text.length * 3;
 }
 
 /** Puts `head` at the start of `buf`; returns the bytes it took. */
@@ -224,6 +247,7 @@ function putHead(head: Head, buf: Uint8Array): number {
     buf.set(bytes.subarray(start, end), off);
     off += end - start;
   }
+  if (!raw.dated) off = putDate(buf, off);
   return putText(head.text, buf, off);
 }
 

@@ -6,7 +6,7 @@
 import type { HeaderLine } from "../../compiler/values/header.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
-import { responseWith } from "../response_build.ts";
+import { StaticAnswer } from "../static_answer.ts";
 
 interface MockConfig {
   path: string;
@@ -19,15 +19,26 @@ interface MockConfig {
 /** Creates the mock plugin. */
 export const mock: PluginFactory = (plan) => {
   const c = configOf<MockConfig>(plan);
-  const body = new TextEncoder().encode(c.data);
   const status = c.status >= 200 && c.status <= 599 ? c.status : 200;
+  // Made once: the same answer for every request.
+  const answer = new StaticAnswer(status, c.headers, status === 204 || status === 304 ? null : c.data);
+  const delay = c.delay;
+  if (delay) {
+    return {
+      name: plan.name,
+      step: plan.step,
+      async request(ctx) {
+        if (c.path !== "" && ctx.path !== c.path) return undefined;
+        await new Promise((r) => setTimeout(r, delay));
+        return answer;
+      },
+    };
+  }
   return {
     name: plan.name,
     step: plan.step,
-    async request(ctx) {
-      if (c.path !== "" && ctx.path !== c.path) return undefined;
-      if (c.delay) await new Promise((r) => setTimeout(r, c.delay));
-      return responseWith(status === 204 || status === 304 ? null : body, { status }, c.headers);
+    request(ctx) {
+      return c.path === "" || ctx.path === c.path ? answer : undefined;
     },
   };
 };

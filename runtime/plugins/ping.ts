@@ -5,20 +5,21 @@
  */
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
-import { responseWith } from "../response_build.ts";
+import { StaticAnswer } from "../static_answer.ts";
 
 /** Creates the ping plugin. */
 export const ping: PluginFactory = (plan) => {
   const { path } = configOf<{ path: string }>(plan);
-  // Pingap sends only cache-control; Deno.serve adds `content-type: text/plain;charset=UTF-8` for a string body
-  // itself, natively.
-  const headers = { "cache-control": "private, no-cache" };
+  // Pingap sends cache-control; the content-type is the one a string body gets from `Response` (and had before).
+  const pong = new StaticAnswer(200, [
+    ["cache-control", "private, no-cache"],
+    ["content-type", "text/plain;charset=UTF-8"],
+  ], "pong");
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
-      if (ctx.path !== path) return undefined;
-      return responseWith("pong", {}, headers);
+      return ctx.path === path ? pong : undefined;
     },
   };
 };

@@ -9,6 +9,10 @@
 import type { PluginPlan } from "../../compiler/plan.ts";
 import type { Step } from "../../compiler/plugins/define.ts";
 import type { RequestContext } from "../context.ts";
+import type { StaticAnswer } from "../static_answer.ts";
+
+/** What a request hook answers with: a `Response`, or a fixed answer made once (see {@linkcode StaticAnswer}). */
+export type PluginAnswer = Response | StaticAnswer;
 
 /** What a plugin may ask of the process. */
 export interface PluginEnv {
@@ -20,8 +24,8 @@ export interface PluginEnv {
 export interface PluginInstance {
   readonly name: string;
   readonly step: Step;
-  /** Runs at `step`. Returning a Response answers the request. */
-  request?(ctx: RequestContext): Response | undefined | Promise<Response | undefined>;
+  /** Runs at `step`. Returning an answer answers the request. */
+  request?(ctx: RequestContext): PluginAnswer | undefined | Promise<PluginAnswer | undefined>;
   /** Runs on the upstream response's headers. */
   upstreamResponse?(ctx: RequestContext, headers: Headers, status: number): void;
   /** Runs on the final response's headers (every plugin of the chain, after the upstream answered). */

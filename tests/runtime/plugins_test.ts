@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type Echo, type Origin, startEchoOrigin } from "../_support/origin.ts";
-import { get, getJson, rawJson, rawRequest, startTestProxy, type TestProxy } from "../_support/proxy.ts";
+import { get, getJson, rawExchange, rawJson, rawRequest, startTestProxy, type TestProxy } from "../_support/proxy.ts";
 
 async function withProxy(fn: (proxy: TestProxy, origin: Origin) => Promise<void>): Promise<void> {
   const origin = await startEchoOrigin("main");
@@ -110,6 +110,43 @@ Deno.test("plugins: ping answers pong; mock answers its path only", async () => 
     const passed = await getJson<Echo>(`${proxy.url}/mock/y`);
     assert.equal(passed.path, "/mock/y");
     assert.equal(origin.count(), 1);
+  });
+});
+
+Deno.test("plugins: ping and mock answers on the wire: exact fields, HEAD without a body, response hooks still apply", async () => {
+  await withProxy(async (proxy) => {
+    const text = (raw: Uint8Array) => new TextDecoder().decode(raw).replace(/^date: .*\r\n/m, "date: -\r\n");
+    // Two on one connection: the fixed answer's bytes are shared, the second must be as whole as the first.
+    const one = "GET /ping HTTP/1.1\r\nHost: t\r\n\r\n";
+    const ping = await rawExchange(proxy.port, `${one}${one.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")}`);
+    const answer = "HTTP/1.1 200 OK\r\ncache-control: private, no-cache\r\ncontent-type: text/plain;charset=UTF-8\r\n" +
+      "date: -\r\ncontent-length: 4\r\n\r\npong";
+    const [first, second] = text(ping!.raw).split(/(?<=pong)/);
+    assert.equal(first, answer);
+    assert.equal(
+      second!.replace(/^date: .*\r\n/m, "date: -\r\n"),
+      answer.replace("date: -\r\n", "date: -\r\nconnection: close\r\n"),
+    );
+
+    const head = await rawRequest(proxy.port, "HEAD", "/ping", { host: "t" });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers["content-length"], "4");
+    assert.equal(head.body.byteLength, 0);
+
+    const mock = await rawRequest(proxy.port, "GET", "/mock/x", { host: "t" });
+    assert.equal(mock.status, 500);
+    assert.match(
+      text(mock.raw),
+      /^HTTP\/1\.1 500 Internal Server Error\r\ncontent-type: application\/json\r\nx-mock: 1\r\n/,
+    );
+    assert.equal(new TextDecoder().decode(mock.body), '{"error":"mocked"}');
+
+    // A mock with a response_headers plugin after it: the hooks see and change the answer.
+    const hooked = await rawRequest(proxy.port, "GET", "/mh", { host: "t" });
+    assert.equal(hooked.status, 200);
+    assert.equal(hooked.headers["x-response-id"], "123");
+    assert.equal(hooked.headers["x-service"], "1, 2");
+    assert.equal(new TextDecoder().decode(hooked.body), "mocked");
   });
 });
 
