@@ -31,15 +31,36 @@ import type { PluginAnswer } from "./plugins/types.ts";
 import { StaticAnswer } from "./static_answer.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
-async function runStep(
+/**
+ * Runs a step's hooks in order until one answers. Not an async function: while every hook answers at once (most do),
+ * it answers at once too, and the request pays no promise or microtask per hook.
+ */
+function runStep(
   hooks: readonly NamedHook[],
   ctx: RequestContext,
-): Promise<PluginAnswer | undefined> {
+): PluginAnswer | undefined | Promise<PluginAnswer | undefined> {
   const times = ctx.timings.plugins;
-  if (times) return await timedStep(hooks, ctx, times);
+  if (times) return timedStep(hooks, ctx, times);
   for (let i = 0; i < hooks.length; i++) {
-    const r = await hooks[i]!.request!(ctx);
+    const r = hooks[i]!.request!(ctx);
+    if (r instanceof Promise) return finishStep(r, hooks, i, ctx);
     if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** The rest of {@linkcode runStep} once hook `i` answered with a promise. */
+async function finishStep(
+  pending: Promise<PluginAnswer | undefined>,
+  hooks: readonly NamedHook[],
+  i: number,
+  ctx: RequestContext,
+): Promise<PluginAnswer | undefined> {
+  const r = await pending;
+  if (r !== undefined) return r;
+  for (let j = i + 1; j < hooks.length; j++) {
+    const next = await hooks[j]!.request!(ctx);
+    if (next !== undefined) return next;
   }
   return undefined;
 }
@@ -318,7 +339,8 @@ export async function handle(
   try {
     // Empty steps are skipped without an await (each one costs a promise and a microtask per request).
     const steps = loc.steps;
-    let answer = steps.early_request.length ? await runStep(steps.early_request, ctx) : undefined;
+    let answer = steps.early_request.length ? runStep(steps.early_request, ctx) : undefined;
+    if (answer instanceof Promise) answer = await answer;
     if (answer === undefined && lp.rewrite) {
       const r = applyRewrite(lp.rewrite, ctx.path, undefined, ctx.captures);
       if (r) {
@@ -326,8 +348,14 @@ export async function handle(
         if (r.captures) ctx.captures = { ...ctx.captures, ...r.captures };
       }
     }
-    if (answer === undefined && steps.request.length) answer = await runStep(steps.request, ctx);
-    if (answer === undefined && steps.proxy_upstream.length) answer = await runStep(steps.proxy_upstream, ctx);
+    if (answer === undefined && steps.request.length) {
+      answer = runStep(steps.request, ctx);
+      if (answer instanceof Promise) answer = await answer;
+    }
+    if (answer === undefined && steps.proxy_upstream.length) {
+      answer = runStep(steps.proxy_upstream, ctx);
+      if (answer instanceof Promise) answer = await answer;
+    }
     if (answer instanceof StaticAnswer) {
       // A fixed answer goes out as the bytes it was made into, unless something must see or change it.
       if (ctx.passThrough && limit === 0 && loc.response.length === 0) return answer;
