@@ -40,10 +40,20 @@ export const RELAY = -1;
 /** Fields per head past which the request is relayed (hyper's own limit is 100). */
 const MAX_FIELDS = 100;
 
-/** Index of CRLFCRLF at or after `from`, or -1. */
-export function headEnd(buf: Uint8Array, from: number, end: number): number {
-  for (let i = from + 3; i < end; i++) {
-    if (buf[i] === 10 && buf[i - 1] === 13 && buf[i - 2] === 10 && buf[i - 3] === 13) return i - 3;
+/** {@linkcode headEnd}: the head ends with a blank line that is not CRLF CRLF (a bare LF in it). */
+const BARE_LF = -2;
+
+/**
+ * Index of the CRLFCRLF that ends the head at `from`; -1 when no blank line has come yet; {@linkcode BARE_LF} when the
+ * first blank line has a bare LF (`\n\n`, `\r\n\n`, `\n\r\n`): such a head is relayed, never waited on.
+ */
+function headEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from + 1; i < end; i++) {
+    if (buf[i] !== 10) continue;
+    if (buf[i - 1] === 10) return BARE_LF;
+    if (i >= from + 2 && buf[i - 1] === 13 && buf[i - 2] === 10) {
+      return i >= from + 3 && buf[i - 3] === 13 ? i - 3 : BARE_LF;
+    }
   }
   return -1;
 }
@@ -79,6 +89,7 @@ function plausible(buf: Uint8Array, start: number, end: number): boolean {
  */
 export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
   const stop = headEnd(buf, start, end);
+  if (stop === BARE_LF) return RELAY;
   if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
   const head = decoder.decode(buf.subarray(start, stop));
   const text = (a: number, b: number) => head.slice(a - start, b - start);

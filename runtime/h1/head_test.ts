@@ -88,3 +88,17 @@ Deno.test("parseHead() relays a head with more than 100 fields", () => {
   assert.equal(head(`${text}\r\n`).fields.length, 200);
   assert.equal(parse(`${text}X-last: 1\r\n\r\n`), RELAY);
 });
+
+Deno.test("parseHead() relays a head whose blank line has a bare LF instead of waiting for more", () => {
+  for (
+    const text of [
+      "GET / HTTP/1.1\nHost: h\n\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\n",
+      "GET / HTTP/1.1\r\nHost: h\n\r\n",
+      "GET / HTTP/1.1\nHost: h\r\n\r\n",
+    ]
+  ) assert.equal(parse(text), RELAY, JSON.stringify(text));
+  // A CRLF before the request line is not a blank line of the head; a head without its end yet is waited on.
+  assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n"), INCOMPLETE);
+  assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n\r"), INCOMPLETE);
+});

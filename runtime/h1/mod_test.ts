@@ -419,6 +419,22 @@ Deno.test("listenH1() relays what it does not serve itself, with the real client
           assert.equal((await c.rest()).byteLength, 0);
         }));
       await t.step(
+        "bare LF line ends (answered, not waited on until the idle timeout)",
+        () =>
+          withClient(l, async (c) => {
+            await c.send("GET /lf HTTP/1.1\nHost: test\n\n");
+            const res = await c.response();
+            assert.equal(res.status, 200);
+            assert.deepEqual(JSON.parse(res.text), {
+              via: "relay",
+              method: "GET",
+              path: "/lf",
+              body: "",
+              port: c.port,
+            });
+          }),
+      );
+      await t.step(
         "a chunked upload after a request of the fast path, on one connection",
         () =>
           withClient(l, async (c) => {
