@@ -8,7 +8,7 @@
  * @module
  */
 import { isHopByHop } from "../headers_copy.ts";
-import { TCHAR } from "../upstream/http1_codec.ts";
+import { asksClose, TCHAR } from "../upstream/http1_codec.ts";
 
 /** A request head the fast path serves. */
 export interface RequestHead {
@@ -61,14 +61,6 @@ function headEnd(buf: Uint8Array, from: number, end: number): number {
 /** Decodes a head (ASCII only is accepted, so UTF-8 decoding is exact): one call, then slices (4x faster than
  * building each token from its bytes). */
 const decoder = new TextDecoder();
-
-/** Does the comma list `value` hold the token `close`? */
-export function asksClose(value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === "close") return true;
-  if (v.indexOf("close") < 0) return false;
-  return v.split(",").some((t) => t.trim() === "close");
-}
 
 /**
  * Can `buf[start..end)` still become a head the fast path takes? A method token, then a space and a `/`: anything

@@ -7,7 +7,7 @@
  */
 import { utf8Length, wholeBodies } from "../response_build.ts";
 import type { RawResponseHead, UpstreamResponse } from "../upstream/types.ts";
-import { asksClose } from "./head.ts";
+import { asksClose } from "../upstream/http1_codec.ts";
 
 const encoder = new TextEncoder();
 

@@ -147,3 +147,16 @@ export function parseConnection(value: string): { close: boolean; others: string
   }
   return { close, others };
 }
+
+/**
+ * Whether a `Connection` value asks to close: {@linkcode parseConnection}'s `close`, without splitting the value when
+ * it cannot hold the token (the usual `keep-alive`, per request on the front end).
+ *
+ * @param value The field value.
+ * @returns True when one of its tokens is `close`.
+ */
+export function asksClose(value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === "close") return true;
+  return v.indexOf("close") >= 0 && parseConnection(v).close;
+}
