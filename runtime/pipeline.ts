@@ -356,9 +356,11 @@ export async function handle(
       answer = runStep(steps.proxy_upstream, ctx);
       if (answer instanceof Promise) answer = await answer;
     }
+    // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
+    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0;
     if (answer instanceof StaticAnswer) {
-      // A fixed answer goes out as the bytes it was made into, unless something must see or change it.
-      if (ctx.passThrough && limit === 0 && loc.response.length === 0) return answer;
+      // A fixed answer goes out as the bytes it was made into.
+      if (asIs) return answer;
       answer = answer.toResponse();
     }
     let res: Response;
@@ -373,8 +375,7 @@ export async function handle(
         );
       }
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
-      const pass = ctx.passThrough && limit === 0 && ctx.requestId === undefined && loc.response.length === 0 &&
-        loc.upstreamResponse.length === 0;
+      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0;
       const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
