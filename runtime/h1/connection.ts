@@ -4,7 +4,9 @@
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
  * the strict parser does not take ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to
- * `Deno.serve` from that request on.
+ * `Deno.serve` from that request on. A response sent before its request's body was read to its end closes the
+ * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
+ * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
  * @module
  */
@@ -44,6 +46,16 @@ const BODY_READ = 65536;
 
 const CLIENT_GONE = "client closed the connection";
 
+/** A request body being read from the connection. */
+interface BodyState {
+  /** Bytes not read from the connection yet. */
+  unread: number;
+  /** The body's read in flight. */
+  reading: Promise<number | null> | undefined;
+  /** Set once the connection closes under it: the body ends with an error. */
+  dropped: boolean;
+}
+
 /** A connection being served. */
 export class Connection {
   readonly #conn: Deno.TcpConn;
@@ -65,6 +77,10 @@ export class Connection {
   idleTick: number;
   /** Requests answered on it so far. */
   served = 0;
+  /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
+  lingerTick = -1;
+  /** The body of the request just answered, when the connection must close before it was read to its end. */
+  #unreadBody: BodyState | undefined;
 
   constructor(conn: Deno.TcpConn, host: ConnectionHost) {
     this.#conn = conn;
@@ -115,7 +131,10 @@ export class Connection {
         this.idleTick = -1;
         const keep = await this.#exchange(head);
         this.served++;
-        if (!keep) return;
+        if (!keep) {
+          if (this.#unreadBody) await this.#linger(this.#unreadBody);
+          return;
+        }
         this.idleTick = this.#host.tick;
       }
     } catch {
@@ -170,13 +189,12 @@ export class Connection {
     }
     const abort = new ClientWatch();
     let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
-    /** Body bytes not read from the connection yet. */
-    let state: { unread: number } | undefined;
+    let state: BodyState | undefined;
     if (head.contentLength > 0) {
       const inBuffer = Math.min(head.contentLength, this.#end - this.#start);
       const first = this.#buf.slice(this.#start, this.#start + inBuffer);
       this.#start += inBuffer;
-      state = { unread: head.contentLength - inBuffer };
+      state = { unread: head.contentLength - inBuffer, reading: undefined, dropped: false };
       body = this.#body(first, state);
       this.#watchable = state.unread === 0;
     } else this.#watchable = true;
@@ -188,6 +206,7 @@ export class Connection {
       const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
       const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
       req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
+      if (sent === "close" && state !== undefined && state.unread > 0) this.#unreadBody = state;
       return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
     } catch (e) {
       req.settle(e ?? new Error("the response failed"));
@@ -231,7 +250,7 @@ export class Connection {
    * The request body: what came with the head, then reads of at most what is left (never past the body). Once it
    * was read to its end, the client closing aborts the request in flight.
    */
-  #body(first: Uint8Array<ArrayBuffer>, state: { unread: number }): ReadableStream<Uint8Array<ArrayBuffer>> {
+  #body(first: Uint8Array<ArrayBuffer>, state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
@@ -245,9 +264,16 @@ export class Connection {
           controller.close();
           return;
         }
+        if (state.dropped) {
+          controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+          return;
+        }
         const chunk = new Uint8Array(Math.min(state.unread, BODY_READ));
-        const n = await this.#conn.read(chunk);
-        if (n === null) {
+        const reading = this.#conn.read(chunk);
+        state.reading = reading;
+        const n = await reading;
+        state.reading = undefined;
+        if (n === null || state.dropped) {
           controller.error(new DOMException(CLIENT_GONE, "AbortError"));
           return;
         }
@@ -259,5 +285,23 @@ export class Connection {
         }
       },
     }, { highWaterMark: 0 });
+  }
+
+  /**
+   * The lingering close after a response sent before the request's body was read: the write side closes (the client
+   * sees the response end), then what the client still sends is read and dropped until it closes too. Closing at once
+   * with unread bytes would send a reset, and a client still sending may then lose the response. The listener's sweep
+   * ends it when the client sends nothing for a while or takes too long in all (as nginx's `lingering_timeout` and
+   * `lingering_time`).
+   */
+  async #linger(body: BodyState): Promise<void> {
+    this.#unreadBody = undefined;
+    body.dropped = true;
+    // The body's own read in flight (a pump still sending it upstream) ends first: two reads at once are refused.
+    if (body.reading) await body.reading.catch(() => null);
+    await this.#conn.closeWrite();
+    this.lingerTick = this.idleTick = this.#host.tick;
+    const sink = new Uint8Array(BODY_READ);
+    while (await this.#conn.read(sink) !== null) this.idleTick = this.#host.tick;
   }
 }

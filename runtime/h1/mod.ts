@@ -49,6 +49,12 @@ export interface H1ListenOptions {
   readonly idleTimeout?: number;
   /** Time (ms) one write to the client may take before the connection is cut (`downstream_write_timeout`). */
   readonly writeTimeout?: number;
+  /**
+   * Lingering close (see {@linkcode Connection}): time (ms) without a byte from the client after which it ends, and
+   * time (ms) it may last in all. Defaults 5 s and 30 s, nginx's `lingering_timeout` and `lingering_time`. Checked
+   * once a second.
+   */
+  readonly linger?: { readonly quiet: number; readonly total: number };
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -108,10 +114,14 @@ export async function listenH1(
   const ticks = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   const idleTicks = ticks(options.idleTimeout ?? 60_000);
   const writeTicks = options.writeTimeout === undefined ? Infinity : ticks(options.writeTimeout);
+  const lingerQuiet = ticks(options.linger?.quiet ?? 5_000);
+  const lingerTotal = ticks(options.linger?.total ?? 30_000);
   const sweep = setInterval(() => {
     const now = ++host.tick;
     for (const c of conns) {
-      if (c.idleTick >= 0 ? now - c.idleTick > idleTicks : c.writeTick >= 0 && now - c.writeTick > writeTicks) {
+      if (c.lingerTick >= 0) {
+        if (now - c.idleTick > lingerQuiet || now - c.lingerTick > lingerTotal) c.close();
+      } else if (c.idleTick >= 0 ? now - c.idleTick > idleTicks : c.writeTick >= 0 && now - c.writeTick > writeTicks) {
         c.close();
       } else if (c.idleTick < 0) c.watchBusy();
     }
