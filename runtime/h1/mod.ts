@@ -149,7 +149,6 @@ export async function listenH1(
     addr: listener.addr,
     async shutdown() {
       host.closing = true;
-      clearInterval(sweep);
       try {
         listener.close();
       } catch { /* closed */ }
@@ -169,7 +168,10 @@ export async function listenH1(
       const drained = (async () => {
         while (conns.size > 0) await new Promise((r) => setTimeout(r, 20));
       })();
+      // The sweep goes on while they finish: a client that stops reading is still cut after `writeTimeout`, and a
+      // lingering close still ends.
       await Promise.all([drained, inner.shutdown()]);
+      clearInterval(sweep);
       clearTimeout(late);
     },
   };

@@ -56,7 +56,8 @@ path = "/ping"
   }
 });
 
-Deno.test("writeTimeout: a client that stops reading an endless body is cut", async () => {
+/** A response whose body never ends; `cancelled()` tells whether its stream was cancelled. */
+function endlessBody(): { endless: () => Response; cancelled: () => boolean } {
   let cancelled = false;
   const chunk = new Uint8Array(64 * 1024);
   const endless = () =>
@@ -71,6 +72,11 @@ Deno.test("writeTimeout: a client that stops reading an endless body is cut", as
       }),
       { status: 200 },
     );
+  return { endless, cancelled: () => cancelled };
+}
+
+Deno.test("writeTimeout: a client that stops reading an endless body is cut", async () => {
+  const { endless, cancelled } = endlessBody();
   const l = await listenH1(
     { hostname: "127.0.0.1", port: 0, writeTimeout: 1000 },
     () => Promise.resolve(endless()),
@@ -83,10 +89,33 @@ Deno.test("writeTimeout: a client that stops reading an endless body is cut", as
     await new Promise((r) => setTimeout(r, 3000));
     const n = await readToEnd(c, 20_000);
     assert.ok(n >= 0, "the connection was cut (an endless body never ends by itself)");
-    for (let i = 0; i < 100 && !cancelled; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(cancelled, "the body stream was cancelled");
+    for (let i = 0; i < 100 && !cancelled(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(cancelled(), "the body stream was cancelled");
   } finally {
     await l.shutdown();
+  }
+});
+
+Deno.test("writeTimeout: a client that stops reading during shutdown is cut, and shutdown ends", async () => {
+  const { endless, cancelled } = endlessBody();
+  const l = await listenH1(
+    { hostname: "127.0.0.1", port: 0, writeTimeout: 1000 },
+    () => Promise.resolve(endless()),
+    endless,
+  );
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await c.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+    // Busy writing to a client that does not read, when the stop comes: the drain waits for that write.
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = l.shutdown().then(() => true);
+    const bound = new Promise<false>((r) => timer = setTimeout(() => r(false), 15_000));
+    assert.ok(await Promise.race([stopped, bound]), "shutdown ended: the stuck write was cut");
+    assert.ok(cancelled(), "the body stream was cancelled");
+  } finally {
+    clearTimeout(timer);
+    c.close();
   }
 });
 
