@@ -13,6 +13,7 @@ import { applyRewrite } from "../compiler/values/rewrite.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
+import { appLog } from "./log/app_log.ts";
 import { metricsResponse } from "./metrics/mod.ts";
 import { watchBody } from "./body_end.ts";
 import { render } from "./variables.ts";
@@ -91,6 +92,25 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
   if (ctx.clientWatch.aborted) return new ProxyError(499, "client_closed", "Client closed the request");
   console.error(`internal error in location "${loc.plan.name}":`, e);
   return new ProxyError(500, "internal", "Internal error");
+}
+
+/**
+ * The application log's line for a request that failed on its way to or from the upstream (Pingap's "fail to
+ * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); anything
+ * else is an error.
+ */
+function logFailure(error: ProxyError, ctx: RequestContext): void {
+  appLog(error.status === 499 ? "info" : "error", "fail to proxy", {
+    status: error.status,
+    error_type: error.type,
+    error: error.message,
+    location: ctx.location?.name,
+    upstream_addr: ctx.upstreamAddr,
+    remote_addr: ctx.remoteAddr,
+    client_ip: ctx.clientIp(),
+    user_agent: ctx.header("user-agent") ?? undefined,
+    path: ctx.path,
+  });
 }
 
 /** Bytes of request body a retry can send again; past this, a failed attempt is not retried. */
@@ -400,7 +420,9 @@ export async function handle(
     }
     return res;
   } catch (e) {
-    return errorResponse(upstreamError(e, ctx, loc), active.plan.basic.error_template);
+    const error = upstreamError(e, ctx, loc);
+    logFailure(error, ctx);
+    return errorResponse(error, active.plan.basic.error_template);
   } finally {
     if (!held) loc.processing--;
   }

@@ -19,6 +19,7 @@ import {
   startSilentOrigin,
 } from "../_support/origin.ts";
 import { get, getJson, startTestProxy, type TestProxy } from "../_support/proxy.ts";
+import { flushAppLog, setAppLogTarget } from "../../runtime/log/app_log.ts";
 
 /** The `[servers.s]` table listing `locations`, on a free port. */
 function server(locations: string[]): string {
@@ -48,6 +49,16 @@ async function eventually(what: string, ms: number, check: () => Promise<boolean
 Deno.test("errors: a refused upstream gives 502 quickly; a silent one 504 within 2 s of read_timeout", async () => {
   const silent: SilentOrigin = startSilentOrigin();
   let proxy: TestProxy | undefined;
+  // The application log, to see each failure's line.
+  let appLines = "";
+  const decoder = new TextDecoder();
+  await setAppLogTarget({
+    write: (bytes) => {
+      appLines += decoder.decode(bytes);
+      return Promise.resolve();
+    },
+    close() {},
+  });
   try {
     proxy = await startTestProxy(`${server(["refused", "silent"])}
 [locations.refused]
@@ -73,7 +84,16 @@ read_timeout = "1s"
     assert.equal(timeout.headers.get("x-pingap-etype"), "upstream_timeout");
     assert.ok(silent.accepted() >= 1, "the silent origin got the connection");
     assert.ok(timeoutMs >= 900 && timeoutMs < 1000 + 2000, `504 after ${timeoutMs} ms (read_timeout 1 s)`);
+
+    await flushAppLog();
+    const failures = appLines.split("\n").filter((l) => l.includes("fail to proxy"));
+    assert.equal(failures.length, 2, appLines);
+    assert.match(failures[0]!, /ERROR fail to proxy status=502 error_type=upstream error=Upstream failed: .*refused/i);
+    assert.match(failures[0]!, / location=refused upstream_addr=127\.0\.0\.1:\d+ remote_addr=127\.0\.0\.1 /);
+    assert.match(failures[0]!, / path=\/refused$/);
+    assert.match(failures[1]!, /ERROR fail to proxy status=504 error_type=upstream_timeout .* path=\/silent$/);
   } finally {
+    await setAppLogTarget(undefined);
     await proxy?.close();
     await silent.close();
   }
