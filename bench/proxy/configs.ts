@@ -159,6 +159,55 @@ export function bareDenoServe(port: number): string {
   return `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () => new Response("pong"));\n`;
 }
 
+/** Pingap's answer to `/ping`, as the ping plugin sends it (runtime/plugins/ping.ts), on the wire. */
+const PONG_HTTP = "HTTP/1.1 200 OK\\r\\ncache-control: private, no-cache\\r\\n" +
+  "content-type: text/plain;charset=UTF-8\\r\\ncontent-length: 4\\r\\n\\r\\npong";
+
+/**
+ * A floor of `/ping` through `Deno.serve`: the bare hello world plus the one field Pingap's answer must carry
+ * (`cache-control`), which takes `Deno.serve` off its fast path for a string body without fields.
+ */
+export function pongDenoServe(port: number): string {
+  return `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, () =>
+  new Response("pong", { headers: [["cache-control", "private, no-cache"]] }));
+`;
+}
+
+/**
+ * A floor of `/ping` through a front end of our own: a `Deno.listen` loop that only reads until a head ends and
+ * writes Pingap's answer as fixed bytes (keep-alive, no parsing, no routing). Nothing in JavaScript on Deno.listen can
+ * answer faster.
+ */
+export function pongRawListen(port: number): string {
+  return `const answer = new TextEncoder().encode("${PONG_HTTP}");
+function headEnd(b, from, n) {
+  for (let i = from + 3; i < n; i++) {
+    if (b[i] === 10 && b[i - 1] === 13 && b[i - 2] === 10 && b[i - 3] === 13) return i;
+  }
+  return -1;
+}
+async function serve(conn) {
+  conn.setNoDelay(true);
+  const buf = new Uint8Array(16384);
+  try {
+    for (;;) {
+      let n = 0;
+      for (;;) {
+        const r = await conn.read(n === 0 ? buf : buf.subarray(n));
+        if (r === null) return;
+        n += r;
+        if (headEnd(buf, Math.max(0, n - r - 3), n) >= 0) break;
+      }
+      await conn.write(answer);
+    }
+  } catch { /* the client went away */ } finally {
+    try { conn.close(); } catch { /* closed */ }
+  }
+}
+for await (const conn of Deno.listen({ hostname: "127.0.0.1", port: ${port} })) serve(conn);
+`;
+}
+
 /** Writes the origin's files under `dir/www`. */
 export async function writeBodies(dir: string): Promise<void> {
   await Deno.mkdir(`${dir}/www`, { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * Every server of the proxy bench, started once in a temp dir: the nginx
  * origin, nginx and HAProxy as proxies, our proxy in its variants (one
- * location, the same on Deno.serve alone, 10,000 locations, access log + metrics, two workers) and a bare
- * `Deno.serve`. A server whose program is missing is left out.
+ * location, the same on Deno.serve alone, 10,000 locations, access log + metrics, two workers), a bare
+ * `Deno.serve` and the two floors of `/ping` (see configs.ts). A server whose program is missing is left out.
  *
  * @module
  */
@@ -12,6 +12,8 @@ import {
   originNginx,
   type OurConfig,
   ourToml,
+  pongDenoServe,
+  pongRawListen,
   proxyNginx,
   writeBodies,
 } from "./configs.ts";
@@ -29,7 +31,9 @@ export type ServerName =
   | "ours_10k"
   | "ours_log"
   | "ours_2w"
-  | "deno_bare";
+  | "deno_bare"
+  | "deno_pong_header"
+  | "raw_pong";
 
 /** A server under test: its HTTP/1.1 port and, for the proxies, an h2c port. */
 export interface Endpoint {
@@ -152,11 +156,19 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       servers[name] = { proc, port, h2cPort: port };
     }
 
-    const barePort = freePort();
-    await Deno.writeTextFile(`${dir}/bare.ts`, bareDenoServe(barePort));
-    const bare = await deno("deno_bare", dir, tools, `${dir}/bare.ts`, barePort, false);
-    started.push(bare);
-    servers.deno_bare = { proc: bare, port: barePort };
+    // The /ping row's baseline, and the two floors of /ping: no JavaScript front end answers it faster.
+    const floors: [ServerName, (port: number) => string][] = [
+      ["deno_bare", bareDenoServe],
+      ["deno_pong_header", pongDenoServe],
+      ["raw_pong", pongRawListen],
+    ];
+    for (const [name, source] of floors) {
+      const port = freePort();
+      await Deno.writeTextFile(`${dir}/${name}.ts`, source(port));
+      const proc = await deno(name, dir, tools, `${dir}/${name}.ts`, port, false);
+      started.push(proc);
+      servers[name] = { proc, port };
+    }
     return { dir, origin, servers, skipped, stop };
   } catch (e) {
     await stop();

@@ -32,6 +32,8 @@ const LABELS: Record<ServerName, string> = {
   ours_log: "ours 1w, log+metrics",
   ours_2w: "ours 2w",
   deno_bare: "bare Deno.serve",
+  deno_pong_header: "Deno.serve, pong + cache-control",
+  raw_pong: "Deno.listen loop, fixed pong",
 };
 
 function option(args: readonly string[], name: string): string | undefined {
