@@ -40,21 +40,27 @@ export const RELAY = -1;
 /** Fields per head past which the request is relayed (hyper's own limit is 100). */
 const MAX_FIELDS = 100;
 
-/** {@linkcode headEnd}: the head ends with a blank line that is not CRLF CRLF (a bare LF in it). */
-const BARE_LF = -2;
+/**
+ * {@linkcode headEnd}: a line end that is not CRLF: a blank line with a bare LF in it, or, in a head not ended yet, a
+ * CR followed by anything but LF (which can never end the head).
+ */
+const BAD_LINE_END = -2;
 
 /**
- * Index of the CRLFCRLF that ends the head at `from`; -1 when no blank line has come yet; {@linkcode BARE_LF} when the
- * first blank line has a bare LF (`\n\n`, `\r\n\n`, `\n\r\n`): such a head is relayed, never waited on.
+ * Index of the CRLFCRLF that ends the head at `from`; -1 when no blank line has come yet; {@linkcode BAD_LINE_END}
+ * when the first blank line has a bare LF (`\n\n`, `\r\n\n`, `\n\r\n`), or when the head has not ended yet and
+ * has a bare CR: such a head is relayed (hyper answers it), never waited on.
  */
 function headEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from + 1; i < end; i++) {
     if (buf[i] !== 10) continue;
-    if (buf[i - 1] === 10) return BARE_LF;
+    if (buf[i - 1] === 10) return BAD_LINE_END;
     if (i >= from + 2 && buf[i - 1] === 13 && buf[i - 2] === 10) {
-      return i >= from + 3 && buf[i - 3] === 13 ? i - 3 : BARE_LF;
+      return i >= from + 3 && buf[i - 3] === 13 ? i - 3 : BAD_LINE_END;
     }
   }
+  // Only a head still waited on is searched for a bare CR: one that came whole pays nothing for it.
+  for (let i = from; i < end - 1; i++) if (buf[i] === 13 && buf[i + 1] !== 10) return BAD_LINE_END;
   return -1;
 }
 
@@ -81,7 +87,7 @@ function plausible(buf: Uint8Array, start: number, end: number): boolean {
  */
 export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
   const stop = headEnd(buf, start, end);
-  if (stop === BARE_LF) return RELAY;
+  if (stop === BAD_LINE_END) return RELAY;
   if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
   const head = decoder.decode(buf.subarray(start, stop));
   const text = (a: number, b: number) => head.slice(a - start, b - start);

@@ -102,3 +102,15 @@ Deno.test("parseHead() relays a head whose blank line has a bare LF instead of w
   assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n"), INCOMPLETE);
   assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n\r"), INCOMPLETE);
 });
+
+Deno.test("parseHead() relays a head with a bare CR instead of waiting for an end that cannot come", () => {
+  for (
+    const text of [
+      "GET /ping HTTP/1.1\rHost: x\r\r",
+      "GET / HTTP/1.1\r\nHost: h\rX: 1\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\n\rX",
+    ]
+  ) assert.equal(parse(text), RELAY, JSON.stringify(text));
+  // A CR that is the last byte so far may still get its LF.
+  assert.equal(parse("GET / HTTP/1.1\r"), INCOMPLETE);
+});

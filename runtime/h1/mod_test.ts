@@ -465,6 +465,14 @@ Deno.test("listenH1() relays what it does not serve itself, with the real client
           }),
       );
       await t.step(
+        "bare CR line ends: a 400 from Deno.serve, not a wait until the idle timeout",
+        () =>
+          withClient(l, async (c) => {
+            await c.send("GET /cr HTTP/1.1\rHost: test\r\r");
+            assert.equal((await c.response()).status, 400);
+          }),
+      );
+      await t.step(
         "a chunked upload after a request of the fast path, on one connection",
         () =>
           withClient(l, async (c) => {
