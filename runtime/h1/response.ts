@@ -212,9 +212,11 @@ export function writeResponse(
   }
   const body = res.body;
   if (body === null) return writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
+  // An upstream's body read here alone: each chunk is given back once written (see UpstreamResponse.recycle).
+  const giver = native ? undefined : res;
   return length >= 0
-    ? writeSized(out, { raw, text: s }, body, length, close)
-    : writeChunked(out, { raw, text: s }, body, close);
+    ? writeSized(out, { raw, text: s }, body, length, close, giver)
+    : writeChunked(out, { raw, text: s }, body, close, giver);
 }
 
 /**
@@ -294,6 +296,7 @@ async function writeSized(
   body: ReadableStream<Uint8Array>,
   length: number,
   close: boolean,
+  giver: UpstreamResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   let left = length;
@@ -301,12 +304,14 @@ async function writeSized(
     let r = await reader.read();
     const first = r.done ? undefined : r.value.byteLength <= left ? r.value : r.value.subarray(0, left);
     await writeWhole(out, { raw: head.raw, text: `${head.text}content-length: ${length}\r\n\r\n` }, first, false);
+    if (!r.done) giver?.recycle?.(r.value);
     left -= first?.byteLength ?? 0;
     while (left > 0 && !r.done) {
       r = await reader.read();
       if (r.done) break;
       const chunk = r.value.byteLength <= left ? r.value : r.value.subarray(0, left);
       await out.write(chunk);
+      giver?.recycle?.(r.value);
       left -= chunk.byteLength;
     }
     if (left > 0) return "broken";
@@ -332,6 +337,7 @@ async function writeChunked(
   head: Head,
   body: ReadableStream<Uint8Array>,
   close: boolean,
+  giver: UpstreamResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   // The head goes with the first chunk (`raw` until then), each chunk's closing CRLF with the next.
@@ -350,12 +356,14 @@ async function writeChunked(
         const buf = out.room(headRoom(frame));
         await out.write(buf.subarray(0, putHead(frame, buf)));
         await out.write(r.value);
+        giver?.recycle?.(r.value);
         prefix = "\r\n";
         continue;
       }
       const buf = out.room(headRoom(frame) + n + 2);
       const written = putHead(frame, buf);
       buf.set(r.value, written);
+      giver?.recycle?.(r.value);
       buf[written + n] = 13;
       buf[written + n + 1] = 10;
       await out.write(buf.subarray(0, written + n + 2));

@@ -50,6 +50,9 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #onTrailers: ((trailers: Headers) => void) | undefined;
   #ended = false;
   #controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  /** The last piece handed out as a view of the connection's buffer, and the lend that made it (see recycle). */
+  #lentPiece: Uint8Array | null = null;
+  #lentBy = 0;
 
   /**
    * Creates the source.
@@ -82,7 +85,13 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
     try {
       for (;;) {
         if (conn.start < conn.end) {
+          const lends = conn.lends;
           const piece = this.#framing === "chunked" ? this.#takeChunked(conn) : this.#takeRaw(conn);
+          // One view of the buffer: it may be given back once written (several were joined into a copy).
+          if (piece !== null && conn.lends === lends + 1 && piece.buffer === conn.buf.buffer) {
+            this.#lentPiece = piece;
+            this.#lentBy = conn.lends;
+          }
           if (piece !== null) controller.enqueue(piece);
           if (this.#complete()) {
             this.#end(true);
@@ -110,6 +119,17 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
       this.#end(false);
       controller.error(failure);
     }
+  }
+
+  /**
+   * The consumer wrote `chunk` and dropped it: when it is the last piece lent from the connection's buffer, the buffer
+   * is given back for the next read. Only a consumer that reads one chunk at a time and is done with it may call this
+   * (the HTTP/1.1 front end writing a passed-through answer); the stream must not read ahead (high-water mark 0).
+   */
+  recycle(chunk: Uint8Array): void {
+    if (chunk !== this.#lentPiece) return;
+    this.#lentPiece = null;
+    this.#owner.conn.giveBack(this.#lentBy);
   }
 
   /** The consumer cancelled: the connection is closed, not pooled. */

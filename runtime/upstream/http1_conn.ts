@@ -36,6 +36,8 @@ export class Http1Conn {
   idleSince = 0;
   readonly #transport: Http1Transport;
   #lent = false;
+  /** How many times bytes of a buffer were lent (see {@linkcode giveBack}). */
+  #lends = 0;
   #pending: Promise<number | null> | null = null;
   #idle = false;
   #onIdleEnd: ((conn: Http1Conn) => void) | null = null;
@@ -86,6 +88,21 @@ export class Http1Conn {
   /** Marks `buf[start, end)` as handed out: later reads must not reuse `buf`. */
   lend(): void {
     this.#lent = true;
+    this.#lends++;
+  }
+
+  /** Counts {@linkcode lend} calls: what a later {@linkcode giveBack} names. */
+  get lends(): number {
+    return this.#lends;
+  }
+
+  /**
+   * The bytes handed out by the {@linkcode lend} call that made {@linkcode lends} equal `lends` are used up (written
+   * to the client and dropped): when nothing was lent since, the next read may go into the same buffer again instead
+   * of a new one. No new buffer per body piece means no external memory for the garbage collector to chase.
+   */
+  giveBack(lends: number): void {
+    if (this.#lent && lends === this.#lends) this.#lent = false;
   }
 
   /**

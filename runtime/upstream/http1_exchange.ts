@@ -174,8 +174,8 @@ export class Http1Exchange implements BodyOwner {
       });
       const source = new ResponseBodySource(this, "chunked", { onTrailers: resolveTrailers });
       this.#source = source;
-      body = new ReadableStream(source);
-      return new Answer(head, body, { reused, connectTime, responseTime, trailers });
+      body = new ReadableStream(source, NO_READ_AHEAD);
+      return new Answer(head, body, { reused, connectTime, responseTime, trailers, source });
     }
     const length = head.contentLength;
     if (length >= 0 && conn.end - conn.start >= length) {
@@ -188,7 +188,8 @@ export class Http1Exchange implements BodyOwner {
       if (length < 0) this.#keepAlive = false;
       const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
       this.#source = source;
-      body = new ReadableStream(source);
+      body = new ReadableStream(source, NO_READ_AHEAD);
+      return new Answer(head, body, { reused, connectTime, responseTime, source });
     }
     return new Answer(head, body, { reused, connectTime, responseTime });
   }
@@ -259,7 +260,15 @@ interface AnswerFacts {
   readonly responseTime: number;
   readonly trailers?: Promise<Headers>;
   readonly upgrade?: Http1Upgrade;
+  /** The body's source, for {@linkcode Answer.recycle}. */
+  readonly source?: ResponseBodySource;
 }
+
+/**
+ * A body stream reads the upstream only when its consumer asks: a piece lent from the connection's buffer is then
+ * written before the next read, so the buffer can be given back (see {@linkcode ResponseBodySource.recycle}).
+ */
+const NO_READ_AHEAD = { highWaterMark: 0 };
 
 /**
  * An answer over its head: status and timing facts; reason phrase, raw head, fields and `Headers` made only if read.
@@ -304,12 +313,18 @@ class Answer extends HeadAnswer {
   readonly body: ReadableStream<Uint8Array> | null;
   readonly trailers?: Promise<Headers>;
   readonly upgrade?: Http1Upgrade;
+  readonly #source: ResponseBodySource | undefined;
 
   constructor(head: ResponseHead, body: ReadableStream<Uint8Array> | null, facts: AnswerFacts) {
     super(head, facts);
     this.body = body;
+    this.#source = facts.source;
     if (facts.trailers !== undefined) this.trailers = facts.trailers;
     if (facts.upgrade !== undefined) this.upgrade = facts.upgrade;
+  }
+
+  recycle(chunk: Uint8Array): void {
+    this.#source?.recycle(chunk);
   }
 }
 

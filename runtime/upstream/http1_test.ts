@@ -345,10 +345,9 @@ Deno.test("http1 client passes a gzip body through byte for byte", async () => {
   await origin.close();
 });
 
-Deno.test("http1 client streams a 10 MB download", async () => {
-  const size = 10 * 1024 * 1024;
-  const block = new Uint8Array(64 * 1024).map((_, i) => (i * 7) % 256);
-  const origin = startOrigin(function download(req) {
+/** An origin answering `size` bytes of `block` repeated; with `?chunked`, without a content-length. */
+function startDownload(size: number, block: Uint8Array): Origin {
+  return startOrigin(function download(req) {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -360,6 +359,12 @@ Deno.test("http1 client streams a 10 MB download", async () => {
     const chunked = new URL(req.url).searchParams.has("chunked");
     return new Response(body, { headers: chunked ? {} : { "content-length": String(size) } });
   });
+}
+
+Deno.test("http1 client streams a 10 MB download", async () => {
+  const size = 10 * 1024 * 1024;
+  const block = new Uint8Array(64 * 1024).map((_, i) => (i * 7) % 256);
+  const origin = startDownload(size, block);
   await withClient(options(), async (client) => {
     for (const target of ["/", "/?chunked"]) {
       const res = await client.request(origin.backend, get(target));
@@ -379,6 +384,53 @@ Deno.test("http1 client streams a 10 MB download", async () => {
     }
     assert.equal(client.idleCount, 1);
   });
+  await origin.close();
+});
+
+Deno.test("http1 client reuses its read buffer for a body whose pieces are given back, and only then", async () => {
+  const size = 4 * 1024 * 1024;
+  const block = new Uint8Array(64 * 1024).map((_, i) => (i * 13) % 251);
+  const origin = startDownload(size, block);
+  /** Pieces of a body read without giving them back, kept to check later that nothing wrote over them. */
+  const kept: Uint8Array[] = [];
+  await withClient(options(), async (client) => {
+    for (const recycling of [true, false, true]) {
+      const res = await client.request(origin.backend, get());
+      const reader = res.body!.getReader();
+      const buffers = new Set<ArrayBufferLike>();
+      let total = 0, pieces = 0, mismatch = -1;
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        const piece = r.value;
+        // What the front end does with a piece: send it on (here: check it), then drop it.
+        for (let i = 0; i < piece.length; i++) {
+          if (mismatch < 0 && piece[i] !== block[(total + i) % block.length]) mismatch = total + i;
+        }
+        total += piece.length;
+        pieces++;
+        buffers.add(piece.buffer);
+        if (recycling) res.recycle!(piece);
+        else kept.push(piece);
+      }
+      assert.equal(mismatch, -1, `bytes as sent (recycling: ${recycling})`);
+      assert.equal(total, size);
+      assert.ok(pieces > 4, "streamed in pieces");
+      // Given back, the pieces come from a couple of buffers; kept, every read goes into a new one.
+      if (recycling) assert.ok(buffers.size <= 2, `${buffers.size} buffers for ${pieces} pieces`);
+      else assert.equal(buffers.size, pieces, "a new buffer for every piece");
+    }
+    assert.equal(client.idleCount, 1, "one connection served all three");
+  });
+  // The pieces not given back are still the second body's bytes after the third body was read on the same connection.
+  let offset = 0, overwritten = -1;
+  for (const piece of kept) {
+    for (let i = 0; i < piece.length; i++) {
+      if (overwritten < 0 && piece[i] !== block[(offset + i) % block.length]) overwritten = offset + i;
+    }
+    offset += piece.length;
+  }
+  assert.equal(overwritten, -1, "a piece not given back is never read into again");
   await origin.close();
 });
 

@@ -101,6 +101,11 @@ export interface UpstreamResponse {
   readonly responseTime: number;
   /** Trailers, when the protocol carries them (chunked HTTP/1.1, HTTP/2). */
   readonly trailers?: Promise<Headers>;
+  /**
+   * Says that `chunk`, read from `body`, was written and dropped, so its bytes may be reused. Only a consumer that
+   * reads `body` itself, one chunk at a time, may call it (the HTTP/1.1 front end for an answer it writes as it came).
+   */
+  recycle?(chunk: Uint8Array): void;
 }
 
 /**
