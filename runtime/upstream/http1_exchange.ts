@@ -166,7 +166,6 @@ export class Http1Exchange implements BodyOwner {
       this.bodyDone(true);
       return new Answer(head, null, { reused, connectTime, responseTime });
     }
-    let body: ReadableStream<Uint8Array>;
     if (head.chunked) {
       let resolveTrailers: (trailers: Headers) => void = ignore;
       const trailers = new Promise<Headers>(function trailersExecutor(resolve) {
@@ -174,7 +173,7 @@ export class Http1Exchange implements BodyOwner {
       });
       const source = new ResponseBodySource(this, "chunked", { onTrailers: resolveTrailers });
       this.#source = source;
-      body = new ReadableStream(source, NO_READ_AHEAD);
+      const body = new ReadableStream(source, NO_READ_AHEAD);
       return new Answer(head, body, { reused, connectTime, responseTime, trailers, source });
     }
     const length = head.contentLength;
@@ -184,14 +183,12 @@ export class Http1Exchange implements BodyOwner {
       conn.start += length;
       this.bodyDone(true);
       return new WholeResponse(head, whole, { reused, connectTime, responseTime });
-    } else {
-      if (length < 0) this.#keepAlive = false;
-      const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
-      this.#source = source;
-      body = new ReadableStream(source, NO_READ_AHEAD);
-      return new Answer(head, body, { reused, connectTime, responseTime, source });
     }
-    return new Answer(head, body, { reused, connectTime, responseTime });
+    if (length < 0) this.#keepAlive = false;
+    const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
+    this.#source = source;
+    const body = new ReadableStream(source, NO_READ_AHEAD);
+    return new Answer(head, body, { reused, connectTime, responseTime, source });
   }
 
   /** Called by the body stream (or for a bodiless response) when the body ended. */
