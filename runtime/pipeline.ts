@@ -30,6 +30,7 @@ import {
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "./plugins/types.ts";
 import { StaticAnswer } from "./static_answer.ts";
+import { WireRequest } from "./h1/request.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
 /**
@@ -295,6 +296,12 @@ class OutgoingRequest implements UpstreamRequest {
 
   get headers(): Headers {
     return this.changed ?? this.ctx.outgoingHeaders;
+  }
+
+  recycleBody(chunk: Uint8Array): void {
+    // The client's body as it came (no limit or replay wrapped around it): the front end may take its chunk back.
+    const req = this.ctx.req;
+    if (req instanceof WireRequest && this.body === req.body) req.recycleBody(chunk);
   }
 }
 

@@ -27,6 +27,7 @@ export class WireRequest implements IncomingRequest {
    * @param body The body, or null.
    * @param watch Aborts when the client goes away before the response is sent.
    * @param raw The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
+   * @param giveBack Takes back the body's one chunk (see {@linkcode recycleBody}).
    */
   constructor(
     readonly method: string,
@@ -36,7 +37,16 @@ export class WireRequest implements IncomingRequest {
     readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null,
     readonly watch: ClientWatch,
     readonly raw?: Uint8Array,
+    readonly giveBack?: (chunk: Uint8Array) => void,
   ) {}
+
+  /**
+   * Says that `chunk`, read from {@linkcode body}, was copied and dropped, so its buffer may hold another request's
+   * body. Only the body's sole reader may call it (the upstream client, reading the stream it was given as it is).
+   */
+  recycleBody(chunk: Uint8Array): void {
+    this.giveBack?.(chunk);
+  }
 
   /** An `AbortSignal` that aborts when the client goes away, made on first use ({@linkcode watch} costs less). */
   get signal(): AbortSignal {

@@ -60,7 +60,7 @@
 import { Http1Conn } from "./http1_conn.ts";
 import { Http1Exchange, type Http1Response, StaleConnectionError } from "./http1_exchange.ts";
 import { Http1Pool } from "./http1_pool.ts";
-import { prepareRequest } from "./http1_request.ts";
+import { prepareRequest, releasePrepared } from "./http1_request.ts";
 import { openTransport } from "./http1_transport.ts";
 import {
   type Backend,
@@ -156,7 +156,10 @@ class Http1ClientImpl implements Http1Client {
       this.#active.add(conn);
       const exchange = new Http1Exchange(this, conn, req, { prep, reused, started, connectTime });
       try {
-        return await exchange.run();
+        const res = await exchange.run();
+        // Sent, and the response head came: it will not be sent again.
+        releasePrepared(prep);
+        return res;
       } catch (error) {
         if (error instanceof StaleConnectionError) {
           conn = undefined;

@@ -116,13 +116,23 @@ const encoder = new TextEncoder();
  * @returns The buffer; the text fills its first `text.length` bytes.
  */
 export function latin1Encode(text: string, extra: number): Uint8Array {
+  const out = new Uint8Array(text.length + extra);
+  latin1EncodeInto(text, out);
+  return out;
+}
+
+/**
+ * Encodes `text` one byte per char at the start of `out`.
+ *
+ * @param text A byte string (every char code at most 0xFF).
+ * @param out At least `text.length` bytes.
+ */
+export function latin1EncodeInto(text: string, out: Uint8Array): void {
   const n = text.length;
-  const out = new Uint8Array(n + extra);
   const r = encoder.encodeInto(text, n === out.length ? out : out.subarray(0, n));
   if (r.read !== n || r.written !== n) {
     for (let i = 0; i < n; i++) out[i] = text.charCodeAt(i);
   }
-  return out;
 }
 
 /** 1 for the characters of a field name (`tchar`, RFC 9110 §5.6.2). */

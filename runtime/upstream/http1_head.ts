@@ -8,7 +8,15 @@
 import { fieldValue, isHopByHop, type RequestFields } from "../headers_copy.ts";
 import { parseConnection } from "./http1_codec.ts";
 
-export { copyBytes, findHeadEnd, HeadSyntaxError, latin1Decode, latin1Encode, MAX_HEAD_SIZE } from "./http1_codec.ts";
+export {
+  copyBytes,
+  findHeadEnd,
+  HeadSyntaxError,
+  latin1Decode,
+  latin1Encode,
+  latin1EncodeInto,
+  MAX_HEAD_SIZE,
+} from "./http1_codec.ts";
 export { headersOf } from "./http1_head_fields.ts";
 export { parseResponseHead, type ResponseHead } from "./http1_response_head.ts";
 

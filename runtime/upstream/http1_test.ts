@@ -297,6 +297,33 @@ Deno.test("http1 client sends a body with content-length as raw bytes", async ()
   await origin.close();
 });
 
+Deno.test("http1 client sends whole bodies from reused buffers: many at once, each its own bytes", async () => {
+  const origin = startOrigin(async function digest(req) {
+    const body = new Uint8Array(await req.arrayBuffer());
+    return new Response(new Uint8Array(await crypto.subtle.digest("SHA-256", body)).toHex());
+  });
+  const sizes = [1, 900, 10_000, 16_000, 40_000, 65_536];
+  await withClient(options(), async (client) => {
+    // Three rounds, so buffers given back after one are taken again by the next.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 24 }, async (_, i) => {
+        const body = crypto.getRandomValues(new Uint8Array(sizes[i % sizes.length]!));
+        const expected = new Uint8Array(await crypto.subtle.digest("SHA-256", body)).toHex();
+        // In two pieces, as a client's body comes.
+        const half = body.length >> 1;
+        const res = await client.request(origin.backend, {
+          method: "POST",
+          target: "/",
+          headers: new Headers({ "content-length": String(body.length) }),
+          body: ReadableStream.from([body.subarray(0, half), body.subarray(half)]),
+        });
+        assert.equal(await text(res.body), expected, `body ${i} (${body.length} bytes), round ${round}`);
+      }));
+    }
+  });
+  await origin.close();
+});
+
 Deno.test("http1 client sends a body without length chunked", async () => {
   const seen: (string | null)[] = [];
   const origin = startOrigin(async function echo(req) {

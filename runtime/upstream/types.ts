@@ -59,6 +59,11 @@ export interface UpstreamRequest {
   readonly timed?: boolean;
   /** Aborts the exchange (client went away). An `AbortSignal`, or the front end's lighter {@linkcode AbortWatch}. */
   readonly signal?: AbortWatch;
+  /**
+   * Says that `chunk`, read from `body`, was copied and dropped, so its bytes may be reused. Only a client that reads
+   * `body` itself and keeps nothing of the chunk may call it (the HTTP/1.1 client, copying a small body behind the head).
+   */
+  recycleBody?(chunk: Uint8Array): void;
 }
 
 /**

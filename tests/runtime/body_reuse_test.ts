@@ -1,5 +1,9 @@
 /**
- * Passed-through bodies while the upstream client reuses its read buffers (a piece the front end has written is given
+ * Bodies through buffers that are reused. Requests: bodies of up to 64 KiB are read into pooled buffers, which the
+ * upstream client gives back once it copied them behind the head; many POSTs at once of every size around the
+ * thresholds, some through a location with retries (whose replay copy keeps its buffer), must each reach the origin
+ * byte for byte (a buffer shared too early mixes bodies: the test fails then). Responses: passed-through bodies
+ * while the upstream client reuses its read buffers (a piece the front end has written is given
  * back, and the next read goes into the same buffer): many downloads at once, each with its own bytes, on kept-alive
  * connections both sides, with and without a content-length, fast and slow readers, and clients that leave mid-body.
  * Every body must come out exactly as the origin made it. (The rule itself, that a piece not given back is never read
@@ -109,6 +113,41 @@ addrs = ["${origin.addr}"]
     // Still whole after all of it.
     const last = new Uint8Array(await (await fetch(`${proxy.url}/sized?seed=7`)).arrayBuffer());
     assert.equal(await sha(last), expected.get(7));
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("request bodies sent from reused buffers arrive intact, many at once", async () => {
+  const origin = await startOrigin("digest", async (req) => {
+    const body = new Uint8Array(await req.arrayBuffer());
+    return new Response(await sha(body));
+  });
+  // `retry` wraps the body for a replay (its buffer is then never given back); `plain` sends it as it came.
+  const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["retry", "plain"]
+[locations.retry]
+path = "/retry"
+upstream = "origin"
+max_retries = 1
+[locations.plain]
+upstream = "origin"
+[upstreams.origin]
+addrs = ["${origin.addr}"]
+`);
+  try {
+    const sizes = [1, 700, 9_000, 16_384, 16_385, 40_000, 65_536, 70_000];
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 32 }, async (_, i) => {
+        const body = bodyOf(round * 1000 + i + 1, sizes[i % sizes.length]!);
+        const path = i % 4 === 3 ? "/retry" : "/plain";
+        const res = await fetch(`${proxy.url}${path}`, { method: "POST", body });
+        assert.equal(await res.text(), await sha(body), `body ${i} (${body.length} bytes, ${path}), round ${round}`);
+      }));
+    }
   } finally {
     await proxy.close();
     await origin.close();
