@@ -53,7 +53,7 @@ export interface UpstreamRequest {
    * sends it instead of building one.
    */
   readonly head?: Uint8Array | undefined;
-  /** Request body, or null. Streamed, never buffered whole. */
+  /** Request body, or null. Streamed; an HTTP/1.1 client reads one of up to 64 KiB with a content-length whole. */
   readonly body: ReadableStream<Uint8Array> | null;
   /** False when the caller reads no `responseTime` (it is then 0 and the clock is not read for it). */
   readonly timed?: boolean;
