@@ -9,6 +9,7 @@
 import { reasonPhrase } from "./h1/response.ts";
 import { responseWith } from "./response_build.ts";
 import type { RawResponseHead, UpstreamResponse } from "./upstream/types.ts";
+import { oneChunk } from "./upstream/http1_body.ts";
 
 const encoder = new TextEncoder();
 
@@ -58,16 +59,9 @@ export class StaticAnswer implements UpstreamResponse {
     return new Headers(this.#pairs as [string, string][]);
   }
 
-  /** The body as a new stream, or null. */
+  /** The body as a new stream of a copy (the answer's own bytes serve every request), or null. */
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.#empty) return null;
-    const whole = this.whole;
-    return new ReadableStream({
-      start(controller) {
-        controller.enqueue(whole.slice());
-        controller.close();
-      },
-    });
+    return this.#empty ? null : oneChunk(this.whole.slice());
   }
 
   /** The same answer as a new `Response`, for response hooks or a front end that takes only those. */

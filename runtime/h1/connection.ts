@@ -14,6 +14,7 @@ import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
+import { BufferPool } from "../buffer_pool.ts";
 
 /**
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
@@ -51,27 +52,10 @@ const BODY_READ = 65536;
 const WHOLE_BODY = 65536;
 
 /**
- * Buffers for whole bodies that their consumer gave back (the upstream client, once it copied one behind the head; see
- * {@linkcode WireRequest.recycleBody}), by size: up to 16 KiB, up to {@linkcode WHOLE_BODY}. A new buffer per body
- * costs about 2 µs plus its zeroing, and its external memory sets off full garbage collections under load. At most
- * {@linkcode POOLED} of each are kept.
+ * Buffers for whole bodies, up to 16 KiB and up to {@linkcode WHOLE_BODY}, that their consumer gives back (the
+ * upstream client, once it copied one behind the head; see {@linkcode WireRequest.recycleBody}).
  */
-const bodyPools: Uint8Array<ArrayBuffer>[][] = [[], []];
-const SMALL_BODY_BUFFER = 16384;
-const POOLED = 32;
-
-/** A buffer for a whole body of `n` bytes (at most {@linkcode WHOLE_BODY}): a view of a pooled one. */
-function bodyBuffer(n: number): Uint8Array<ArrayBuffer> {
-  const small = n <= SMALL_BODY_BUFFER;
-  const pooled = bodyPools[small ? 0 : 1]!.pop() ?? new Uint8Array(small ? SMALL_BODY_BUFFER : WHOLE_BODY);
-  return pooled.subarray(0, n);
-}
-
-/** Gives back the buffer `view` (from {@linkcode bodyBuffer}) is a view of. */
-function giveBackBody(view: Uint8Array<ArrayBuffer>): void {
-  const pool = bodyPools[view.buffer.byteLength === SMALL_BODY_BUFFER ? 0 : 1]!;
-  if (pool.length < POOLED) pool.push(new Uint8Array(view.buffer));
-}
+const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 
 const CLIENT_GONE = "client closed the connection";
 
@@ -225,13 +209,13 @@ export class Connection {
       const inBuffer = Math.min(length, this.#end - this.#start);
       state = { unread: length - inBuffer, reading: undefined, dropped: false };
       if (length <= WHOLE_BODY) {
-        let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffer(length);
+        let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
         whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
         body = this.#wholeBody(whole, state);
         // Only the one chunk the stream hands out, and only once.
         giveBack = (chunk) => {
           if (whole === undefined || chunk !== whole) return;
-          giveBackBody(whole);
+          bodyBuffers.give(whole);
           whole = undefined;
         };
       } else body = this.#body(this.#buf.slice(this.#start, this.#start + inBuffer), state);

@@ -8,6 +8,7 @@
 import { utf8Length, wholeBodies } from "../response_build.ts";
 import type { RawResponseHead, UpstreamResponse } from "../upstream/types.ts";
 import { asksClose } from "../upstream/http1_codec.ts";
+import { BufferPool } from "../buffer_pool.ts";
 
 const encoder = new TextEncoder();
 
@@ -77,11 +78,11 @@ function putDate(buf: Uint8Array, off: number): number {
 /** Output buffers not in use, shared by all connections (an idle connection holds none). A write larger than one
  * (a large body) is not copied: it goes out as it is, after its head. */
 const SMALL = 16 * 1024;
-const spare: Uint8Array[] = [];
+const spare = new BufferPool([SMALL], 256);
 
 /** A connection's output: a buffer to build a write in (taken from the shared spares) and the write loop. */
 export class Output {
-  #held: Uint8Array | undefined;
+  #held: Uint8Array<ArrayBuffer> | undefined;
   /** The clock's tick when the write in progress began, -1 when none is (for the write time limit). */
   writeTick = -1;
 
@@ -95,7 +96,7 @@ export class Output {
   room(n: number): Uint8Array {
     const held = this.#held;
     if (held !== undefined && held.byteLength >= n) return held;
-    const buf = n <= SMALL ? spare.pop() ?? new Uint8Array(SMALL) : new Uint8Array(n);
+    const buf = spare.take(n) ?? new Uint8Array(n);
     this.#held = buf;
     return buf;
   }
@@ -111,7 +112,7 @@ export class Output {
       const held = this.#held;
       if (held !== undefined) {
         this.#held = undefined;
-        if (held.byteLength === SMALL && spare.length < 256) spare.push(held);
+        spare.give(held);
       }
     }
   }
@@ -181,7 +182,7 @@ export function writeResponse(
     length = raw.contentLength;
   } else {
     const h: HeadState = {
-      text: `HTTP/1.1 ${status} ${res.statusText || REASONS[status] || ""}\r\n`,
+      text: `HTTP/1.1 ${status} ${res.statusText || reasonPhrase(status)}\r\n`,
       length: -1,
       dated: false,
       close,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type BodyOwner, pumpRequestBody, ResponseBodySource } from "./http1_body.ts";
+import { type BodyOwner, oneChunk, pumpRequestBody, ResponseBodySource } from "./http1_body.ts";
 import type { Http1Conn } from "./http1_conn.ts";
 import { copyBytes, HeadSyntaxError, parseResponseHead, type ResponseHead } from "./http1_head.ts";
 import type { PreparedRequest } from "./http1_request.ts";
@@ -339,20 +339,6 @@ export class WholeResponse extends HeadAnswer {
   }
 
   get body(): ReadableStream<Uint8Array> {
-    return this.#stream ??= new ReadableStream(new OneChunkSource(this.whole));
-  }
-}
-
-/** A body already read: one chunk, then the end. */
-class OneChunkSource implements UnderlyingDefaultSource<Uint8Array> {
-  readonly #bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    controller.enqueue(this.#bytes);
-    controller.close();
+    return this.#stream ??= oneChunk(this.whole);
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { type BodyPump, frameChunk } from "./http1_body.ts";
+import { BufferPool } from "../buffer_pool.ts";
 import { buildRequestHead, latin1Encode, latin1EncodeInto, type RequestFraming } from "./http1_head.ts";
 import { fieldValue } from "../headers_copy.ts";
 import { UpstreamError, type UpstreamRequest } from "./types.ts";
@@ -27,26 +28,11 @@ export interface PreparedRequest {
   /** The whole request is in memory: it can be sent again on another connection. */
   readonly replayable: boolean;
   /** The pooled buffer `first` is a view of, until {@linkcode releasePrepared} gives it back. */
-  pooled?: Uint8Array | undefined;
+  pooled?: Uint8Array<ArrayBuffer> | undefined;
 }
 
-/**
- * Buffers for a head sent with its whole body, by size (up to 16 KiB, up to 80 KiB: a 64 KiB body and its head). A
- * new buffer per request costs about 2 µs plus its zeroing, and its external memory sets off full garbage
- * collections under load; one given back once sent costs neither. At most {@linkcode POOLED} of each are kept.
- */
-const SEND_SMALL = 16 * 1024;
-const SEND_LARGE = 80 * 1024;
-const sendPools: Uint8Array[][] = [[], []];
-const POOLED = 32;
-
-/** A buffer of `n` bytes for a request sent whole: a view of a pooled one when it fits one. */
-function sendBuffer(n: number): { out: Uint8Array; pooled: Uint8Array | undefined } {
-  if (n > SEND_LARGE) return { out: new Uint8Array(n), pooled: undefined };
-  const size = n <= SEND_SMALL ? SEND_SMALL : SEND_LARGE;
-  const pooled = sendPools[size === SEND_SMALL ? 0 : 1]!.pop() ?? new Uint8Array(size);
-  return { out: pooled.subarray(0, n), pooled };
-}
+/** Buffers for a head sent with its whole body: up to 16 KiB, up to 80 KiB (a 64 KiB body and its head). */
+const sendBuffers = new BufferPool([16 * 1024, 80 * 1024], 32);
 
 /**
  * Gives back the pooled buffer of a request that was sent and will not be sent again (its response head came). Only
@@ -56,8 +42,7 @@ export function releasePrepared(prep: PreparedRequest): void {
   const pooled = prep.pooled;
   if (pooled === undefined) return;
   prep.pooled = undefined;
-  const pool = sendPools[pooled.byteLength === SEND_SMALL ? 0 : 1]!;
-  if (pool.length < POOLED) pool.push(pooled);
+  sendBuffers.give(pooled);
 }
 
 /**
@@ -205,7 +190,9 @@ async function readWhole(
   length: number,
   req: UpstreamRequest,
 ): Promise<PreparedRequest> {
-  const { out, pooled } = sendBuffer(head.length + length);
+  const n = head.length + length;
+  const pooled = sendBuffers.take(n);
+  const out = pooled === undefined ? new Uint8Array(n) : pooled.subarray(0, n);
   latin1EncodeInto(head, out);
   let off = head.length;
   while (off < out.length) {
