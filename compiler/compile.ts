@@ -24,7 +24,7 @@ import type {
   UpstreamPlan,
   UpstreamRef,
 } from "./plan.ts";
-import { BUILTIN_PLUGINS, PLUGINS } from "./plugins/mod.ts";
+import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 import type { Step } from "./plugins/define.ts";
 import { buildRouteTable } from "./routes/table.ts";
 import { basicSchema } from "./schema/basic.ts";
@@ -164,6 +164,8 @@ function compilePlugin(
     }));
     return undefined;
   }
+  const supported = def.runtime === true;
+  if (!supported) diags.push(unsupportedPlugin(name, category, path));
   const schema: TableSchema = table({
     title: `[plugins.<name>] of category "${category}"`,
     doc: def.doc,
@@ -187,7 +189,29 @@ function compilePlugin(
   if (diags.slice(before).some((d) => d.severity === "error")) return undefined;
   const { category: _c, step: _s, remark: _r, ...keys } = decoded;
   const config = def.compile ? def.compile(keys as never, { path, diags }) : keys;
+  // A refused plugin is still checked whole (above), so one run shows every mistake.
+  if (!supported) return undefined;
   return { name, category, step, config, key: stableHash(raw) };
+}
+
+/**
+ * The error for a plugin whose category has no runtime half: accepting it
+ * would serve the location as if the plugin were not there (fail open). A
+ * built-in (`pingap:*`) is reported at the location's `plugins` entry, a
+ * `[plugins.<name>]` table at its `category`.
+ */
+function unsupportedPlugin(name: string, category: string, path: KeyPath): Diagnostic {
+  const builtin = name.startsWith("pingap:") && BUILTIN_PLUGINS.has(name);
+  const what = builtin ? `Built-in plugin "${name}" (category "${category}")` : `Plugin category "${category}"`;
+  return diag(
+    "not-supported",
+    builtin ? path : [...path, "category"],
+    `${what} is not supported by this version: it would not run, so requests would pass unchecked and unchanged`,
+    {
+      hint: `${builtin ? "Remove it from this location's plugins" : `Remove [plugins.${name}] and its uses`}; ` +
+        `supported categories: ${SUPPORTED_CATEGORIES.join(", ")} (docs/differences.md)`,
+    },
+  );
 }
 
 function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): Plan | undefined {

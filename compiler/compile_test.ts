@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileSources } from "./compile.ts";
+import { type CompileResult, compileSources } from "./compile.ts";
 import { type Diagnostic, formatPath } from "./diagnostic.ts";
 import { readSources, type Source } from "./load.ts";
 import { lookupRoute } from "./routes/lookup.ts";
@@ -37,35 +37,51 @@ async function exampleTree(): Promise<Map<string, string[]>> {
 
 // ---------------------------------------------------------------- (a) Pingap's own configs
 
-Deno.test("compileSources() compiles every example directory of Pingap with no error", async () => {
+/**
+ * The errors of a Pingap example besides "not supported": plugin kinds this
+ * version cannot run are refused (fail closed, docs/differences.md), and
+ * nothing else may fail. Without such an error the example must compile.
+ */
+function assertOnlyUnsupported(label: string, result: CompileResult, other: (d: Diagnostic) => boolean = () => true) {
+  const unsupported = errors(result.diagnostics).filter((d) => d.code === "not-supported");
+  for (const d of unsupported) assert.match(d.message, /is not supported by this version/, label);
+  const rest = errors(result.diagnostics).filter((d) => d.code !== "not-supported" && other(d));
+  assert.deepEqual(rest.map(show), [], `${label} has errors besides unsupported plugins`);
+  if (errors(result.diagnostics).length === 0) assert.ok(result.plan, label);
+  return unsupported.length;
+}
+
+Deno.test("compileSources() compiles every example directory of Pingap with no error but unsupported plugins", async () => {
   const tree = await exampleTree();
   assert.ok(tree.size >= 6, `expected the example directories, found ${[...tree.keys()]}`);
+  let unsupported = 0, compiled = 0;
   for (const dir of tree.keys()) {
-    const { plan, diagnostics } = compileSources(await readSources(dir));
+    const result = compileSources(await readSources(dir));
     const label = dir.slice(EXAMPLES.pathname.length) || ".";
-    for (const d of diagnostics) console.log(`  ${label}: ${show(d)}`);
-    assert.deepEqual(errors(diagnostics).map(show), [], `${label} has errors`);
-    assert.ok(plan, label);
+    for (const d of result.diagnostics) console.log(`  ${label}: ${show(d)}`);
+    unsupported += assertOnlyUnsupported(label, result);
+    if (result.plan) compiled++;
   }
+  console.log(`${compiled} of ${tree.size} example directories compile; ${unsupported} unsupported-plugin errors`);
+  assert.ok(unsupported > 0, "the examples use plugin kinds this version refuses");
+  assert.ok(compiled > 0, "some examples compile");
 });
 
-Deno.test("compileSources() compiles every stand-alone example file of Pingap with no error", async () => {
+Deno.test("compileSources() compiles every stand-alone example file of Pingap with no error but unsupported plugins", async () => {
   const tree = await exampleTree();
   let count = 0;
   for (const files of tree.values()) {
     for (const file of files) {
-      const { plan, diagnostics } = compileSources(await readSources(file));
+      const result = compileSources(await readSources(file));
       const label = file.slice(EXAMPLES.pathname.length);
       if (files.length === 1) {
-        // The file is a whole config: it must compile.
-        for (const d of diagnostics) console.log(`  ${label}: ${show(d)}`);
-        assert.deepEqual(errors(diagnostics).map(show), [], `${label} has errors`);
-        assert.ok(plan, label);
+        // The file is a whole config: it must compile, unsupported plugins aside.
+        for (const d of result.diagnostics) console.log(`  ${label}: ${show(d)}`);
+        assertOnlyUnsupported(label, result);
         count++;
       } else {
-        // One file of a split config: only its references to the other files may fail.
-        const other = errors(diagnostics).filter((d) => d.code !== "unknown-reference");
-        assert.deepEqual(other.map(show), [], `${label} has errors besides references to sibling files`);
+        // One file of a split config: only its references to the other files (and unsupported plugins) may fail.
+        assertOnlyUnsupported(label, result, (d) => d.code !== "unknown-reference");
       }
     }
   }
@@ -401,5 +417,53 @@ acme_directory = "staging"
     'certificates.none.domains: Certificate "none" uses ACME but has no domains',
     'certificates.wild.domains: ACME issues "*.example.com" only through dns-01',
     'certificates.bad_dir.acme_directory: Invalid ACME directory URL "staging"',
+  ]);
+});
+
+// ---------------------------------------------------------------- (c) fail closed on plugins
+
+Deno.test("compileSources() refuses plugin kinds without a runtime half: a table at its category, a built-in at its use", () => {
+  const { plan, diagnostics } = compileText(`[upstreams.u]
+addrs = ["127.0.0.1:8080"]
+
+[locations.a]
+upstream = "u"
+plugins = ["pingap:compression", "pingap:ping", "auth"]
+
+[locations.b]
+upstream = "u"
+path = "/b"
+plugins = ["pingap:acceptEncodingAdjustment", "pingap:compressionUpstream"]
+
+[plugins.auth]
+category = "basic_auth"
+authorizations = ["YWRtaW46MTIz"]
+
+[plugins.unused]
+category = "ip_restriction"
+ip_list = ["127.0.0.1"]
+`);
+  assert.equal(plan, undefined);
+  assert.deepEqual(errors(diagnostics).map((d) => [d.code, formatPath(d.path), d.line]), [
+    ["not-supported", "locations.a.plugins[0]", 6],
+    ["not-supported", "locations.b.plugins[0]", 11],
+    ["not-supported", "locations.b.plugins[1]", 11],
+    ["not-supported", "plugins.auth.category", 14],
+    ["not-supported", "plugins.unused.category", 18],
+  ]);
+  const builtin = errors(diagnostics)[0]!;
+  assert.match(builtin.message, /^Built-in plugin "pingap:compression" \(category "compression"\) is not supported/);
+  assert.match(builtin.hint ?? "", /Remove it from this location's plugins; supported categories: mock, ping,/);
+  const table = errors(diagnostics)[3]!;
+  assert.match(table.message, /^Plugin category "basic_auth" is not supported by this version/);
+  // Neither a second error at the location's use nor an "unused" warning for a refused plugin.
+  assert.ok(!diagnostics.some((d) => formatPath(d.path) === "locations.a.plugins[2]"));
+});
+
+Deno.test("compileSources() still reports the keys of a refused plugin", () => {
+  const { diagnostics } = compileText(`[plugins.auth]\ncategory = "basic_auth"\nauthorizations = ["1"]\n`);
+  assert.deepEqual(errors(diagnostics).map((d) => [d.code, formatPath(d.path)]), [
+    ["not-supported", "plugins.auth.category"],
+    ["invalid-base64", "plugins.auth.authorizations[0]"],
   ]);
 });

@@ -23,24 +23,26 @@ export interface UpstreamProvider {
 export interface ActivateOptions {
   readonly upstreams: UpstreamProvider;
   readonly env: PluginEnv;
-  /** Called for plugins with no runtime half yet. */
+  /** Where observers report problems they can live with (e.g. a log target that cannot be opened). */
   readonly warn?: (message: string) => void;
   /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
   readonly log?: (line: string) => void;
 }
 
-/** Builds an active plan. Throws only on programmer errors. */
+/**
+ * Builds an active plan. Throws only on programmer errors, e.g. a plan with
+ * a plugin category that has no runtime half (the compiler refuses those).
+ */
 export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
-  const instances: (PluginInstance | undefined)[] = plan.plugins.map((p) => {
+  const instances: PluginInstance[] = plan.plugins.map((p) => {
     const factory = RUNTIME_PLUGINS.get(p.category);
-    if (!factory) {
-      options.warn?.(`plugin "${p.name}" (category "${p.category}") has no runtime yet and is skipped`);
-      return undefined;
-    }
+    // The compiler refuses every category without a runtime half (fail
+    // closed), so a missing factory is a bug, never a config to skip.
+    if (!factory) throw new Error(`plugin "${p.name}": category "${p.category}" has no runtime half`);
     return factory(p, options.env);
   });
   const locations: ActiveLocation[] = plan.locations.map((lp) => {
-    const chain = lp.plugins.map((i) => instances[i]).filter((p): p is PluginInstance => p !== undefined);
+    const chain = lp.plugins.map((i) => instances[i]!);
     const steps = Object.fromEntries(STEPS.map((s) => [s, chain.filter((p) => p.step === s && p.request)])) as {
       [S in Step]: PluginInstance[];
     };
@@ -75,7 +77,7 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
     counters: { processing: 0, accepted: 0 },
     async dispose() {
       for (const u of plan.upstreams) options.upstreams.release(u);
-      for (const p of instances) p?.dispose?.();
+      for (const p of instances) p.dispose?.();
       for (const s of servers.values()) {
         await s.observer?.dispose();
         await s.metrics?.dispose();

@@ -20,7 +20,7 @@ const USAGE = `Usage:
 
 Options:
   -c, --conf PATH     config file (.toml) or directory of .toml files (env PINGAP_CONF)
-  -t, --test          check the config and exit 0/1 (same as "check")
+  -t, --test          check the config and exit 0/1 (same as "check"), also with "start": never serves
       --format F      check output: text (default), json, github
       --live          check also resolves upstream hosts and reads certificate files
       --autoreload    watch the config and apply changes in place (env PINGAP_AUTORELOAD)
@@ -117,11 +117,13 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error("--admin is not available yet (the admin issue is open)");
     return 2;
   }
-  const command = positionals[0] ?? (values.test ? "check" : "start");
-  if (command !== "check" && command !== "start") {
-    console.error(`Unknown command "${command}"\n\n${USAGE}`);
+  const positional = positionals[0];
+  if (positional !== undefined && positional !== "check" && positional !== "start") {
+    console.error(`Unknown command "${positional}"\n\n${USAGE}`);
     return 2;
   }
+  // -t checks wherever it appears, with `start` too (Pingap's `pingap -c DIR -t && …` recipe): it never serves.
+  const command = values.test ? "check" : positional ?? "start";
   const conf = values.conf ?? Deno.env.get("PINGAP_CONF");
   if (!conf) {
     console.error(`Missing -c PATH\n\n${USAGE}`);

@@ -38,6 +38,14 @@ export interface PluginDefinition<F extends Fields = Fields, C = unknown> {
   readonly steps: { readonly allowed: readonly Step[]; readonly default: Step };
   /** The plugin's own keys (without `category`, `step`, `remark`). */
   readonly fields: F;
+  /**
+   * True when `runtime/plugins/<category>.ts` implements this category. A
+   * category without it is a `check` error ("not supported by this
+   * version"): the compiler never accepts a plugin that would not run. The
+   * pairing test (`runtime/plugins/pairing_test.ts`) keeps this flag and the
+   * runtime registry in step.
+   */
+  readonly runtime?: true;
   /** Old names of keys, as in {@linkcode TableSchema.aliases}. */
   readonly aliases?: { readonly [old: string]: string };
   /**

@@ -10,6 +10,7 @@ import { definePlugin } from "./define.ts";
 /** The `mock` plugin. */
 export const mock = definePlugin({
   category: "mock",
+  runtime: true,
   doc: "Answers with a fixed response (status, headers, body), optionally after a delay, without calling the upstream.",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
   fields: {

@@ -3,6 +3,11 @@
  * Pingap plugin `category` (26 of them), and the six plugin instances that
  * Pingap always registers under `pingap:` names.
  *
+ * Only the categories whose definition says `runtime: true` (see
+ * {@linkcode SUPPORTED_CATEGORIES}) run in this version; the compiler
+ * refuses the others with a `not-supported` error, so nothing is served
+ * with a plugin silently missing.
+ *
  * Each definition lives in `<category>.ts` and holds the plugin's keys (with
  * types, defaults and docs), the steps it may run at, and a `compile` that
  * checks rules across keys and precomputes what the runtime half in
@@ -83,6 +88,13 @@ const ALL = [
 export const PLUGINS: ReadonlyMap<string, PluginDefinition> = new Map(
   ALL.map((definition) => [definition.category, definition as unknown as PluginDefinition]),
 );
+
+/**
+ * The categories this version runs (their definition has `runtime: true`),
+ * sorted. Naming any other category is a `check` error.
+ */
+export const SUPPORTED_CATEGORIES: readonly string[] = [...PLUGINS.values()]
+  .filter((d) => d.runtime === true).map((d) => d.category).sort();
 
 /** A plugin table as written in TOML: `category` plus the plugin's keys. */
 export interface RawPlugin {

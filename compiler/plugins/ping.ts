@@ -9,6 +9,7 @@ import { definePlugin } from "./define.ts";
 /** The `ping` plugin. */
 export const ping = definePlugin({
   category: "ping",
+  runtime: true,
   doc: "Answers `200 pong` for requests whose path is exactly `path`; other requests pass through.",
   steps: { allowed: ["request"], default: "request" },
   fields: {

@@ -22,6 +22,7 @@ export interface RedirectPlan {
 /** The `redirect` plugin. */
 export const redirect = definePlugin({
   category: "redirect",
+  runtime: true,
   doc:
     "Redirects requests whose scheme or path is not the wanted one: with `http_to_https` plain-http requests go to " +
     "the same URL over https, and with `prefix` paths that do not start with it get it prepended. Requests that are " +

@@ -20,6 +20,7 @@ export interface RequestIdPlan {
 /** The `request_id` plugin. */
 export const requestId = definePlugin({
   category: "request_id",
+  runtime: true,
   doc: "Makes sure every request carries an id: an id already present in the request header is kept, otherwise a new " +
     "one is generated and set on the request, so the upstream and the access log (`{request_id}`) see it.",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },

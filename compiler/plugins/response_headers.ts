@@ -57,6 +57,7 @@ function writes(lines: readonly HeaderLine[]): HeaderWrite[] {
 /** The `response_headers` plugin. */
 export const responseHeaders = definePlugin({
   category: "response_headers",
+  runtime: true,
   doc: "Edits the headers of the response: appends (`add_headers`), overwrites (`set_headers`), deletes " +
     "(`remove_headers`), renames (`rename_headers`) and sets headers only when missing (`set_headers_not_exists`), in " +
     "that order. Values may use variables such as `$host` or `$http_origin`.",

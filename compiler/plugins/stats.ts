@@ -16,6 +16,7 @@ export interface StatsPlan {
 /** The `stats` plugin. */
 export const stats = definePlugin({
   category: "stats",
+  runtime: true,
   doc:
     "Serves a JSON document with process and proxy counters (uptime, accepted and in-flight requests, memory and so on) " +
     "when the request path equals `path`; any other request passes through untouched.",

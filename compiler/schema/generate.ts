@@ -17,7 +17,7 @@
  */
 import { STEPS } from "../plugins/define.ts";
 import type { PluginDefinition } from "../plugins/define.ts";
-import { BUILTIN_PLUGINS, PLUGINS } from "../plugins/mod.ts";
+import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "../plugins/mod.ts";
 import { DURATION_UNIT_NAMES, SIZE_UNIT_NAMES } from "../units.ts";
 import { PLUGIN_COMMON_FIELDS } from "./common.ts";
 import { type Section, SECTIONS } from "./mod.ts";
@@ -312,6 +312,10 @@ function sectionAnchor(section: Section): string {
   return section.key;
 }
 
+const NOT_SUPPORTED_NOTE = "**Not supported yet by this version**: `check` refuses this category (`not-supported` at " +
+  "`plugins.<name>.category`) and `start` does not serve it, because a plugin that does not run would let requests " +
+  "through unchecked. The keys below are still checked.";
+
 function pluginAnchor(category: string): string {
   return `plugin-${category.replace(/_/g, "-")}`;
 }
@@ -374,6 +378,11 @@ export function renderConfigReference(): string {
   b.push(text("Every plugin table has these keys besides its category's own:"), ...keysBlocks(PLUGIN_COMMON_FIELDS));
   b.push(text(`Steps, in pipeline order: ${STEPS.map((s) => code(s)).join(", ")}.`));
 
+  b.push(text(
+    `This version runs the categories ${SUPPORTED_CATEGORIES.map(code).join(", ")}. The others are described below ` +
+      "as Pingap defines them, but naming one is a `check` error: see [differences.md](differences.md).",
+  ));
+
   b.push(anchor("builtin-plugins"), heading(3, "Built-in plugins"));
   b.push(text("These instances always exist and can be listed in a location's `plugins` without being defined:"));
   const builtins: string[][] = [["Name", "Category", "Keys"]];
@@ -386,7 +395,9 @@ export function renderConfigReference(): string {
   b.push({ kind: "table", rows: builtins });
 
   for (const def of plugins) {
-    b.push(anchor(pluginAnchor(def.category)), heading(3, code(def.category)), text(def.doc));
+    b.push(anchor(pluginAnchor(def.category)), heading(3, code(def.category)));
+    if (def.runtime !== true) b.push(text(NOT_SUPPORTED_NOTE));
+    b.push(text(def.doc));
     const steps = def.steps.allowed.map((s) => s === def.steps.default ? `${code(s)} (default)` : code(s));
     b.push(text(`Steps: ${steps.join(", ")}.`));
     if (Object.keys(def.fields).length === 0) b.push(text("No keys besides the common ones."));

@@ -1,7 +1,8 @@
 /**
  * The runtime plugin registry, keyed by Pingap category. Each entry is the
- * runtime half of `compiler/plugins/<category>.ts`. Categories without a
- * runtime half yet are reported at start.
+ * runtime half of `compiler/plugins/<category>.ts`, whose definition says
+ * `runtime: true`; the compiler refuses every other category, and
+ * `pairing_test.ts` fails when the two sides disagree.
  *
  * @module
  */

@@ -1,0 +1,175 @@
+/**
+ * Fail closed, as an operator meets it through the real CLI: a plugin kind
+ * this version cannot run is a `check` error at its key path, `start`
+ * refuses to serve it, a reload to it keeps the old config, and `-t` checks
+ * wherever it appears on the command line.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { freePort } from "./_support/origin.ts";
+import { type Child, spawnDeno } from "./_support/process.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The smallest valid table of each category without a runtime half (20 kinds). */
+export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
+  limit: 'tag = "ip"\nmax = 0',
+  compression: "gzip_level = 6",
+  admin: 'path = "/admin"',
+  directory: 'path = "/tmp"',
+  ip_restriction: 'type = "deny"\nip_list = ["127.0.0.1"]',
+  key_auth: 'keys = ["k1"]',
+  basic_auth: 'authorizations = ["YWRtaW46MTIz"]',
+  combined_auth: 'authorizations = [{ app_id = "app", secret = "s3cret", deviation = 60 }]',
+  jwt: 'auth_path = "/login"\nsecret = "s3cret"',
+  cache: 'namespace = "c"',
+  sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
+  referer_restriction: 'type = "deny"\nreferer_list = ["*.bad.test"]',
+  ua_restriction: 'type = "deny"\nua_list = ["curl"]',
+  csrf: 'token_path = "/csrf"\nkey = "k"',
+  cors: 'allow_origin = "*"',
+  accept_encoding: 'encodings = "gzip"',
+  traffic_splitting: 'upstream = "app"\nweight = 10',
+  forward_auth: 'auth_url = "http://127.0.0.1:1/auth"',
+  geo_restriction: 'type = "deny"\ncountry_codes = ["XX"]',
+  image_optim: 'output_types = "webp"',
+};
+
+/** A config that serves `/` through every unsupported plugin kind. */
+function unsupportedConfig(port: number): string {
+  const names = Object.keys(UNSUPPORTED_PLUGINS);
+  return [
+    `[servers.web]\naddr = "127.0.0.1:${port}"\nlocations = ["all"]\n`,
+    `[upstreams.app]\naddrs = ["127.0.0.1:1"]\n`,
+    `[locations.all]\npath = "/"\nupstream = "app"\nplugins = [${names.map((n) => `"${n}"`).join(", ")}]\n`,
+    ...names.map((n) => `[plugins.${n}]\ncategory = "${n}"\n${UNSUPPORTED_PLUGINS[n]}\n`),
+  ].join("\n");
+}
+
+async function tempConfig(text: string): Promise<string> {
+  const file = await Deno.makeTempFile({ suffix: ".toml" });
+  await Deno.writeTextFile(file, text);
+  return file;
+}
+
+/** Waits for the child to exit; SIGTERM after `ms` (it was serving instead). */
+async function exitOrStop(child: Child, ms = 30_000): Promise<{ code: number; stopped: boolean }> {
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    void child.stop();
+  }, ms);
+  const code = await child.exited();
+  clearTimeout(timer);
+  return { code, stopped };
+}
+
+async function refused(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.ConnectionRefused;
+  }
+}
+
+Deno.test("fail closed: check gives exactly one not-supported error per plugin of the 20 kinds, at its category", async () => {
+  const file = await tempConfig(unsupportedConfig(freePort()));
+  try {
+    const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
+    const { code } = await exitOrStop(child);
+    const out = child.output();
+    assert.equal(code, 1, out);
+    const errors = out.split("\n").filter((l) => l.includes(" error: "));
+    const kinds = Object.keys(UNSUPPORTED_PLUGINS);
+    assert.equal(kinds.length, 20);
+    assert.equal(errors.length, kinds.length, out);
+    for (const kind of kinds) {
+      const at = errors.filter((e) => e.includes(`  plugins.${kind}.category  `));
+      assert.equal(at.length, 1, `${kind}:\n${out}`);
+      assert.match(at[0]!, new RegExp(`Plugin category "${kind}" is not supported by this version`));
+      assert.ok(at[0]!.startsWith(`${file}:`), at[0]!);
+    }
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("fail closed: start on a config with unsupported plugins exits 1 and serves nothing", async () => {
+  const port = freePort();
+  const file = await tempConfig(unsupportedConfig(port));
+  const child = spawnDeno(["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file]);
+  try {
+    const { code, stopped } = await exitOrStop(child);
+    assert.ok(!stopped, `start served instead of refusing:\n${child.output()}`);
+    assert.equal(code, 1, child.output());
+    assert.doesNotMatch(child.output(), /listening on/);
+    assert.match(
+      child.output(),
+      /plugins\.basic_auth\.category {2}error: Plugin category "basic_auth" is not supported/,
+    );
+    assert.ok(await refused(port), "nothing listens on the port");
+  } finally {
+    await child.stop();
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("fail closed: a reload to a config with basic_auth is refused and the old config keeps serving", async () => {
+  const port = freePort();
+  const config = (body: string, plugins: string) =>
+    `[servers.web]\naddr = "127.0.0.1:${port}"\nlocations = ["root"]\n\n` +
+    `[locations.root]\npath = "/"\nplugins = [${plugins}]\n\n` +
+    `[plugins.page]\ncategory = "mock"\ndata = "${body}"\n\n` +
+    `[plugins.auth]\ncategory = "basic_auth"\nauthorizations = ["YWRtaW46MTIz"]\n`;
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  // The first config defines auth but does not use it: still refused, so start with mock only.
+  await Deno.writeTextFile(file, config("old", '"page"').replace(/\[plugins\.auth\][^]*$/, ""));
+  const child = spawnDeno(["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file]);
+  try {
+    await child.waitFor(/listening on/);
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "old");
+    await Deno.writeTextFile(file, config("new, served to anyone", '"auth", "page"'));
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\) failed, the current config keeps serving/);
+    assert.match(child.output(), /plugins\.auth\.category {2}error: Plugin category "basic_auth" is not supported/);
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "old");
+  } finally {
+    await child.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+for (const args of [["start", "-c", "CONF", "-t"], ["-t", "start", "-c", "CONF"], ["start", "--test", "-c", "CONF"]]) {
+  Deno.test(`-t means check wherever it appears: mod.ts ${args.join(" ")} exits 0/1 and serves nothing`, async () => {
+    const port = freePort();
+    const good = await tempConfig(
+      `[servers.web]\naddr = "127.0.0.1:${port}"\nlocations = ["ping"]\n\n` +
+        `[locations.ping]\npath = "/"\nplugins = ["pingap:ping"]\n`,
+    );
+    const bad = await tempConfig(unsupportedConfig(port));
+    try {
+      for (const [file, want] of [[good, 0], [bad, 1]] as const) {
+        const child = spawnDeno([
+          "run",
+          "-A",
+          "--unstable-net",
+          "--unstable-no-legacy-abort",
+          `${ROOT}mod.ts`,
+          ...args.map((a) => a === "CONF" ? file : a),
+        ]);
+        const { code, stopped } = await exitOrStop(child);
+        assert.ok(!stopped, `it served instead of checking:\n${child.output()}`);
+        assert.equal(code, want, child.output());
+        assert.doesNotMatch(child.output(), /listening on/);
+        if (want === 0) assert.match(child.output(), /OK/);
+        assert.ok(await refused(port), "nothing listens on the port");
+      }
+    } finally {
+      await Deno.remove(good);
+      await Deno.remove(bad);
+    }
+  });
+}
