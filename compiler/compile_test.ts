@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { type CompileResult, compileSources } from "./compile.ts";
 import { type Diagnostic, formatPath } from "./diagnostic.ts";
 import { readSources, type Source } from "./load.ts";
+import { SECTIONS } from "./schema/mod.ts";
+import { decodeTable, table, type TableSchema } from "./schema/types.ts";
+import { PLUGINS } from "./plugins/mod.ts";
 import { lookupRoute } from "./routes/lookup.ts";
 
 const EXAMPLES = new URL("../../shared/pingap-examples/", import.meta.url);
@@ -466,4 +469,52 @@ Deno.test("compileSources() still reports the keys of a refused plugin", () => {
     ["not-supported", "plugins.auth.category"],
     ["invalid-base64", "plugins.auth.authorizations[0]"],
   ]);
+});
+
+// ---------------------------------------------------------------- (d) durations a timer can hold
+
+Deno.test("compileSources() refuses a connection_timeout no timer can hold, at its key, with a hint", () => {
+  const { plan, diagnostics } = compileText(
+    '[upstreams.u]\naddrs = ["127.0.0.1:8080"]\nconnection_timeout = "9999999999999999999999s"\n',
+  );
+  assert.equal(plan, undefined);
+  const [d, ...rest] = errors(diagnostics);
+  assert.deepEqual(rest, []);
+  assert.equal(formatPath(d!.path), "upstreams.u.connection_timeout");
+  assert.equal(d!.line, 3);
+  assert.equal(d!.code, "out-of-range");
+  assert.match(d!.message, /"9999999999999999999999s" is longer than the longest a timer can hold/);
+  assert.equal(d!.hint, 'Use at most "24d"');
+  // The bound itself passes; one millisecond more does not.
+  const at = (v: string) => compileText(`[upstreams.u]\naddrs = ["127.0.0.1:8080"]\nread_timeout = "${v}"\n`);
+  assert.deepEqual(errors(at("2147483647ms").diagnostics), []);
+  assert.equal(errors(at("2147483648ms").diagnostics)[0]?.code, "out-of-range");
+});
+
+Deno.test("every duration key, in every section and plugin, refuses a value no timer (or max-age) can hold", () => {
+  const tables: [string, TableSchema][] = [
+    ...SECTIONS.map((s) => [s.key, s.schema] as [string, TableSchema]),
+    ...[...PLUGINS.values()].map((d) =>
+      [`plugins(${d.category})`, table({ title: d.category, doc: "", fields: d.fields })] as [string, TableSchema]
+    ),
+  ];
+  let count = 0;
+  for (const [where, schema] of tables) {
+    for (const [key, f] of Object.entries(schema.fields)) {
+      if (f.type.name !== "duration") continue;
+      count++;
+      const diags: Diagnostic[] = [];
+      decodeTable(schema, { [key]: "9999999999999999999999s" }, ["t"], diags);
+      const d = diags.find((x) => formatPath(x.path) === `t.${key}` && x.severity === "error");
+      assert.ok(d, `${where}.${key} accepts a duration no timer can hold`);
+      assert.equal(d.code, "out-of-range", `${where}.${key}`);
+      assert.match(d.hint ?? "", /^Use at most "(24d|68y)"$/, `${where}.${key}`);
+    }
+  }
+  assert.ok(count >= 30, `only ${count} duration keys found`);
+  // The same bound inside values that carry durations in a query string.
+  const nested = compileText(
+    '[upstreams.u]\naddrs = ["127.0.0.1:8080"]\nhealth_check = "http://u/ping?check_frequency=30d"\n',
+  );
+  assert.match(errors(nested.diagnostics)[0]?.message ?? "", /check_frequency: Duration "30d" is longer than/);
 });

@@ -93,6 +93,62 @@ export function parseDuration(text: string): number | string {
   return total;
 }
 
+/**
+ * The longest duration a timer holds: `setTimeout` takes a signed 32-bit
+ * count of milliseconds and fires at once on anything larger, so a longer
+ * timeout would expire immediately (every connection would time out).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The longest duration sent as seconds in a header (`Cache-Control: max-age`,
+ * `Access-Control-Max-Age`, a cookie's `Max-Age`): RFC 9111 §1.2.2 has
+ * caches cap delta-seconds at 2^31.
+ */
+export const MAX_HEADER_SECONDS_MS = (2 ** 31 - 1) * 1000;
+
+/** A bound on a duration, with the words that explain it. */
+export interface DurationLimit {
+  readonly maxMs: number;
+  /** Why, e.g. "the longest timer". */
+  readonly what: string;
+  /** The longest value in the config's syntax, for the hint. */
+  readonly longest: string;
+}
+
+/** The bound of every duration that ends up in a timer (timeouts, intervals, delays). */
+export const TIMER_LIMIT: DurationLimit = {
+  maxMs: MAX_TIMER_MS,
+  what: "the longest a timer can hold (2^31-1 ms, about 24.8 days)",
+  longest: "24d",
+};
+
+/** The bound of a duration that is only sent or compared as seconds (max-age, TTLs). */
+export const SECONDS_LIMIT: DurationLimit = {
+  maxMs: MAX_HEADER_SECONDS_MS,
+  what: "the longest max-age (2^31-1 s, about 68 years)",
+  longest: "68y",
+};
+
+/**
+ * Parses a duration like {@linkcode parseDuration} and refuses one longer
+ * than `limit` (by default {@linkcode TIMER_LIMIT}), so that no value `check`
+ * passes overflows where it is used.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseBoundedDuration } from "./units.ts";
+ * if (parseBoundedDuration("24d") !== 24 * 86_400_000) throw new Error();
+ * if (typeof parseBoundedDuration("25d") !== "string") throw new Error();
+ * ```
+ */
+export function parseBoundedDuration(text: string, limit: DurationLimit = TIMER_LIMIT): number | string {
+  const ms = parseDuration(text);
+  if (typeof ms === "string") return ms;
+  if (!(ms <= limit.maxMs)) return `Duration "${text}" is longer than ${limit.what}`;
+  return ms;
+}
+
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
   b: 1,

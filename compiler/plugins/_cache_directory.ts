@@ -6,7 +6,7 @@
  * @module
  */
 import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
-import { parseDuration, parseSize } from "../units.ts";
+import { parseBoundedDuration, parseSize, SECONDS_LIMIT } from "../units.ts";
 
 /** The in-memory (TinyUFO) backend; one instance per process (the first config wins). */
 export interface MemoryCacheBackend {
@@ -141,7 +141,7 @@ export function parseCacheDirectory(value: string, at: ReportTo): CacheBackend {
   let inactive = 48 * 3_600_000;
   const inactiveText = get("inactive");
   if (inactiveText !== undefined) {
-    const r = parseDuration(inactiveText);
+    const r = parseBoundedDuration(inactiveText, SECONDS_LIMIT);
     if (typeof r === "string") bad("inactive", inactiveText, 'Use a duration such as "48h" or "7d"');
     else inactive = r;
   }

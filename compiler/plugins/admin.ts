@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { array, duration, field, int, str } from "../schema/types.ts";
 import { decodeBase64 } from "./_base64.ts";
@@ -45,7 +46,7 @@ export const admin = definePlugin({
         "Empty turns authentication off.",
       default: [],
     }),
-    max_age: field(duration(), {
+    max_age: field(duration(SECONDS_LIMIT), {
       doc: "How far a login token's timestamp may be from the server clock before the token is refused.",
       default: "2d",
     }),

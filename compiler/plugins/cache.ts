@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, size, str } from "../schema/types.ts";
 import type { IpNet } from "../values/ip.ts";
@@ -61,7 +62,9 @@ export const cache = definePlugin({
     headers: field(array(headerNameType()), {
       doc: "Request headers whose values are added to the cache key, e.g. `Accept-Encoding`.",
     }),
-    max_ttl: field(duration(), { doc: "Longest time a response stays fresh, whatever its `Cache-Control` says." }),
+    max_ttl: field(duration(SECONDS_LIMIT), {
+      doc: "Longest time a response stays fresh, whatever its `Cache-Control` says.",
+    }),
     max_file_size: field(size(), { doc: "Responses with a larger body are not cached.", default: "1mb" }),
     lock: field(duration(), {
       doc: "How long a request waits for another request already fetching the same key; `0s` turns the lock off.",

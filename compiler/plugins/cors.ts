@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { bool, duration, field, str } from "../schema/types.ts";
 import { compileTemplate, type Template } from "../values/template.ts";
@@ -46,7 +47,7 @@ export const cors = definePlugin({
     }),
     allow_credentials: field(bool(), { doc: "Send `Access-Control-Allow-Credentials: true`.", default: false }),
     expose_headers: field(str({ nonEmpty: true }), { doc: "`Access-Control-Expose-Headers` value." }),
-    max_age: field(duration(), {
+    max_age: field(duration(SECONDS_LIMIT), {
       doc:
         "`Access-Control-Max-Age`: how long browsers may cache a preflight answer (whole seconds; `0s` leaves the header out).",
       default: "1h",

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { duration, field, str } from "../schema/types.ts";
 import { tokenName } from "./_types.ts";
@@ -40,7 +41,7 @@ export const csrf = definePlugin({
       doc: "Name of the header and of the cookie that carry the token.",
       default: "x-csrf-token",
     }),
-    ttl: field(duration(), {
+    ttl: field(duration(SECONDS_LIMIT), {
       doc: "How long a token stays valid (also the cookie's Max-Age). Unset: tokens never expire.",
     }),
   },

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, parsed, size, str } from "../schema/types.ts";
 import { type HeaderLine, headerLine } from "../values/header.ts";
@@ -56,7 +57,7 @@ export const directory = definePlugin({
         "Size of the chunks a file is streamed in; files smaller than this are sent in one piece. Raised to 4096 if smaller.",
       default: MIN_CHUNK_SIZE,
     }),
-    max_age: field(duration(), { doc: "Sets `Cache-Control: max-age` on served files (HTML excepted)." }),
+    max_age: field(duration(SECONDS_LIMIT), { doc: "Sets `Cache-Control: max-age` on served files (HTML excepted)." }),
     private: field(bool(), { doc: "Marks the `Cache-Control` header `private`.", default: false }),
     charset: field(str({ nonEmpty: true }), { doc: "Charset appended to `text/*` content types, e.g. `utf-8`." }),
     download: field(bool(), {

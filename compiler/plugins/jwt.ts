@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { SECONDS_LIMIT } from "../units.ts";
 import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
 import { duration, field, oneOf, str } from "../schema/types.ts";
 import { decodeBase64 } from "./_base64.ts";
@@ -82,7 +83,7 @@ export const jwt = definePlugin({
       doc: "PEM public key (`-----BEGIN PUBLIC KEY-----…`) for the RS*, PS* or ES* `algorithm`.",
     }),
     jwks_url: field(httpUrl(), { doc: "URL of a JSON Web Key Set; a token's `kid` selects the key." }),
-    jwks_ttl: field(duration(), { doc: "How long fetched JWKS keys are cached.", default: "1h" }),
+    jwks_ttl: field(duration(SECONDS_LIMIT), { doc: "How long fetched JWKS keys are cached.", default: "1h" }),
     auth_path: field(str(), {
       doc:
         "Path whose 2xx JSON response is signed into a token instead of being checked (a login endpoint). Empty for none.",

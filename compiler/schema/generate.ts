@@ -339,7 +339,9 @@ export function renderConfigReference(): string {
     kind: "list",
     items: [
       '**Durations** are strings of number-and-unit pairs: `"500ms"`, `"10s"`, `"1m30s"`, `"2d"`, `"1w"`. ' +
-      `Units: ${DURATION_UNIT_NAMES}. A bare integer is an error: write \`"30s"\`, not \`30\`.`,
+      `Units: ${DURATION_UNIT_NAMES}. A bare integer is an error: write \`"30s"\`, not \`30\`. ` +
+      'A duration is at most 2^31-1 ms (about 24.8 days, `"24d"`), the longest a timer holds; a max-age or TTL ' +
+      '(sent or compared as seconds) is at most 2^31-1 s (`"68y"`).',
       '**Sizes** are integer bytes or strings with a unit: `"4kb"` is 4000 bytes, `"4kib"` is 4096 bytes, `"10mb"`. ' +
       `Units (case-insensitive): ${SIZE_UNIT_NAMES}.`,
       "Other units (requests, connections, days…) follow the default, or the type when there is no default. The " +

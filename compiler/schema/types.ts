@@ -8,7 +8,14 @@
  */
 import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
 import { didYouMean } from "../did_you_mean.ts";
-import { DURATION_UNIT_NAMES, parseDuration, parseSize, SIZE_UNIT_NAMES } from "../units.ts";
+import {
+  DURATION_UNIT_NAMES,
+  type DurationLimit,
+  parseDuration,
+  parseSize,
+  SIZE_UNIT_NAMES,
+  TIMER_LIMIT,
+} from "../units.ts";
 
 /** A JSON Schema fragment. */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -182,8 +189,13 @@ export function int(options: { min?: number; max?: number } = {}): Type<number> 
 
 const DURATION_PATTERN = "^\\s*(\\d+(\\.\\d+)?\\s*[A-Za-zµ]+\\s*)+$";
 
-/** A duration string, decoded to milliseconds. */
-export function duration(): Type<number> {
+/**
+ * A duration string, decoded to milliseconds. It may be at most `limit`:
+ * by default {@linkcode TIMER_LIMIT}, since most durations become timers;
+ * {@linkcode SECONDS_LIMIT} for one only sent as seconds (a max-age) or
+ * compared with a clock (a TTL).
+ */
+export function duration(limit: DurationLimit = TIMER_LIMIT): Type<number> {
   return {
     name: "duration",
     json: { type: "string", pattern: DURATION_PATTERN, examples: ["500ms", "10s", "1m30s", "2d"] },
@@ -198,6 +210,13 @@ export function duration(): Type<number> {
       if (typeof r === "string") {
         return void diags.push(
           diag("invalid-duration", path, r, { hint: `Units: ${DURATION_UNIT_NAMES}; e.g. "1m30s"` }),
+        );
+      }
+      if (!(r <= limit.maxMs)) {
+        return void diags.push(
+          diag("out-of-range", path, `Duration ${JSON.stringify(value)} is longer than ${limit.what}`, {
+            hint: `Use at most "${limit.longest}"`,
+          }),
         );
       }
       return r;

@@ -32,7 +32,7 @@
  * @module
  */
 import { ConfigReadError, type Source } from "../load.ts";
-import { parseDuration } from "../units.ts";
+import { parseBoundedDuration } from "../units.ts";
 import { type ItemDocument, splitSources } from "./split.ts";
 
 /** A parsed `etcd://` URL. */
@@ -70,7 +70,7 @@ export function isEtcdUrl(value: string): boolean {
 }
 
 function duration(url: string, key: string, value: string): number {
-  const ms = parseDuration(value);
+  const ms = parseBoundedDuration(value);
   if (typeof ms === "string") throw new ConfigReadError(`etcd url "${redact(url)}": ${key}: ${ms}`);
   return ms;
 }

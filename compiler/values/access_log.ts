@@ -6,7 +6,7 @@
  * @module
  */
 import type { Parsed } from "../schema/types.ts";
-import { parseDuration } from "../units.ts";
+import { parseBoundedDuration } from "../units.ts";
 import { didYouMean } from "../did_you_mean.ts";
 
 /** Pingap's presets (quote placement exactly as Pingap's code has them). */
@@ -166,7 +166,7 @@ function fileTarget(head: string): Parsed<AccessLogFile> {
     return { ok: false, message: `channel_buffer must be a whole number above 0, got "${buffer}"` };
   }
   const flush = params.get("flush_timeout");
-  const flushTimeout = flush === null ? 10_000 : parseDuration(flush);
+  const flushTimeout = flush === null ? 10_000 : parseBoundedDuration(flush);
   if (typeof flushTimeout === "string") return { ok: false, message: flushTimeout };
   return { ok: true, value: { path, rolling: rolling as Rolling, channelBuffer, flushTimeout } };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Parsed } from "../schema/types.ts";
-import { parseDuration } from "../units.ts";
+import { parseBoundedDuration } from "../units.ts";
 
 /** A parsed health check. Times are in milliseconds. */
 export interface HealthCheck {
@@ -103,7 +103,7 @@ export function healthCheck(text: string): Parsed<HealthCheck> {
       continue;
     }
     if (key === "connection_timeout" || key === "read_timeout" || key === "check_frequency") {
-      const ms = parseDuration(value);
+      const ms = parseBoundedDuration(value);
       if (typeof ms === "string") {
         return { ok: false, message: `Health check parameter ${key}: ${ms}`, hint: 'Use a duration such as "3s"' };
       }
