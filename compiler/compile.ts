@@ -27,14 +27,14 @@ import type {
 import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 import type { Step } from "./plugins/define.ts";
 import { buildRouteTable } from "./routes/table.ts";
-import { basicSchema } from "./schema/basic.ts";
+import { basicSchema, UNSENT_WEBHOOK_EVENTS } from "./schema/basic.ts";
 import { certificateSchema } from "./schema/certificate.ts";
 import { PLUGIN_COMMON_FIELDS } from "./schema/common.ts";
 import { locationSchema } from "./schema/location.ts";
 import { serverSchema } from "./schema/server.ts";
 import { storageSchema } from "./schema/storage.ts";
 import { upstreamSchema } from "./schema/upstream.ts";
-import { decodeTable, isTable, table, type TableSchema } from "./schema/types.ts";
+import { decodeTable, isTable, notApplied, table, type TableSchema } from "./schema/types.ts";
 import { isIPv4, isIPv6 } from "./values/addr.ts";
 import { DEFAULT_HEALTH_CHECK } from "./values/health_check.ts";
 import { computeWeight } from "./values/location_match.ts";
@@ -227,6 +227,11 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const rawNames = (section: string) => new Set(isTable(raw[section]) ? Object.keys(raw[section]) : []);
   const basic = decodeTable(basicSchema, raw.basic ?? {}, ["basic"], diags) ??
     decodeTable(basicSchema, {}, ["basic"], [])!;
+
+  (basic.webhook_notifications ?? []).forEach((event, i) => {
+    const reason = UNSENT_WEBHOOK_EVENTS.get(event);
+    if (reason) diags.push(notApplied(["basic", "webhook_notifications", i], `Webhook event "${event}"`, reason));
+  });
 
   // Storages first: other items include them.
   const storageRaw = new Map(items(raw, "storages", diags));

@@ -88,7 +88,7 @@ export function createNotifier(
         const res = await fetch(url, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify(webhookBody(type, n)),
+          body: JSON.stringify(webhookBody(type, n, basic.name ?? "pingap")),
           signal: AbortSignal.timeout(options.timeout ?? 30_000),
         });
         await res.body?.cancel();

@@ -22,6 +22,10 @@ Deno.test("createNotifier() posts enabled categories to a real receiver, in the 
     assert.equal(r.got[0]!.body.message, "Locations(a) are modified");
     assert.equal(r.got[0]!.body.level, "info");
     assert.equal(r.got[0]!.body.name, "pingap");
+    // basic.name names the instance.
+    await createNotifier({ name: "edge-1", webhook: r.url, webhook_notifications: ["reload_config"] })
+      .notify({ category: "reload_config", level: "info", message: "x" });
+    assert.equal(r.got[1]!.body.name, "edge-1");
   } finally {
     await r.close();
   }

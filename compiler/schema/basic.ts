@@ -21,6 +21,17 @@ export const WEBHOOK_EVENTS = [
   "service_discover_fail",
 ] as const;
 
+/**
+ * Webhook events this version accepts in `webhook_notifications` but never
+ * sends, with why. Naming one is a `not-applied` warning.
+ */
+export const UNSENT_WEBHOOK_EVENTS: ReadonlyMap<string, string> = new Map([
+  ["upstream_status", "it is not raised yet; backend_status reports each backend (the Pingap parity work applies it)"],
+  ["parse_certificate_fail", "a certificate that does not parse is a check error that stops start and reload instead"],
+  ["restart", "changes are applied in place, never by a restart: reload_config reports them"],
+  ["restart_fail", "changes are applied in place, never by a restart: reload_config_fail reports a failure"],
+]);
+
 /** The `[basic]` table. */
 export const basicSchema = table({
   title: "[basic]",
@@ -37,26 +48,35 @@ export const basicSchema = table({
       defaultText: "/run/pingap.pid, else /var/run/pingap.pid, else /tmp/pingap.pid",
     }),
     error_log: field(str(), {
-      doc: "File that receives stderr when running as a daemon. Accepted for compatibility; run under systemd instead.",
+      unapplied: "there is no daemon mode; stderr goes where the service manager sends it (or use `--log`)",
+      doc: "File that receives stderr when running as a daemon.",
     }),
     upgrade_sock: field(str(), {
-      doc:
-        "Unix socket Pingap uses to hand listeners to a new process. Accepted for compatibility; upgrades here share ports with SO_REUSEPORT.",
+      unapplied: "no socket hands listeners over; `--upgrade` binds the same ports with SO_REUSEPORT",
+      doc: "Unix socket Pingap uses to hand listeners to a new process.",
       default: "/tmp/pingap_upgrade.sock",
     }),
-    user: field(str(), { doc: "User to switch to after start. Accepted for compatibility; use systemd's `User=`." }),
-    group: field(str(), { doc: "Group to switch to after start. Accepted for compatibility; use systemd's `Group=`." }),
+    user: field(str(), {
+      unapplied: "the process does not switch user; set `User=` in the systemd unit (conf/pingap.service)",
+      doc: "User to switch to after start.",
+    }),
+    group: field(str(), {
+      unapplied: "the process does not switch group; set `Group=` in the systemd unit (conf/pingap.service)",
+      doc: "Group to switch to after start.",
+    }),
     threads: field(int({ min: 0, max: 1024 }), {
       doc: "Worker isolates per server, unless the server sets its own. 0 means one per CPU core.",
       default: 1,
       unit: "workers",
     }),
     work_stealing: field(bool(), {
-      doc: "Tokio work stealing in Pingap. Accepted for compatibility; no effect here.",
+      unapplied: "a Tokio setting; the Deno event loop has no equivalent",
+      doc: "Tokio work stealing in Pingap.",
       default: true,
     }),
     listener_tasks_per_fd: field(int({ min: 1, max: 64 }), {
-      doc: "Parallel accept tasks per socket in Pingap. Accepted for compatibility; no effect here.",
+      unapplied: "a Pingora setting; each listener here has one accept loop",
+      doc: "Parallel accept tasks per socket in Pingap.",
       default: 1,
     }),
     grace_period: field(duration(), {
@@ -78,33 +98,52 @@ export const basicSchema = table({
       doc: "Payload format of the webhook.",
       default: "normal",
     }),
-    webhook_notifications: field(array(oneOf(WEBHOOK_EVENTS)), { doc: "Events sent to the webhook; none when unset." }),
+    webhook_notifications: field(array(oneOf(WEBHOOK_EVENTS)), {
+      doc: `Events sent to the webhook; none when unset. Never sent by this version (accepted with a warning): ${
+        [...UNSENT_WEBHOOK_EVENTS.keys()].map((e) => `\`${e}\``).join(", ")
+      }.`,
+    }),
     log_level: field(str(), {
       doc:
         "Application log level: `error`, `warn`, `info`, `debug`, `trace` (or tracing directives; the first level wins). Reloadable.",
       defaultText: "RUST_LOG, else info",
     }),
-    log_buffered_size: field(size(), { doc: "Application log write buffer; used when at least 4 KiB.", default: 0 }),
+    log_buffered_size: field(size(), {
+      unapplied: "the application log is written line by line, unbuffered (the Pingap parity work applies it)",
+      doc: "Application log write buffer; used when at least 4 KiB.",
+      default: 0,
+    }),
     log_format_json: field(bool(), { doc: "Write application logs as JSON lines.", default: false }),
-    sentry: field(str(), { doc: "Sentry DSN. Accepted for compatibility; not used." }),
-    pyroscope: field(str(), { doc: "Pyroscope URL. Accepted for compatibility; not used." }),
+    sentry: field(str(), {
+      unapplied: "errors are not reported to Sentry",
+      doc: "Sentry DSN.",
+    }),
+    pyroscope: field(str(), {
+      unapplied: "no continuous profiling is sent",
+      doc: "Pyroscope URL.",
+    }),
     auto_restart_check_interval: field(duration(), {
+      unapplied: "`--autoreload` watches the config by file events (or the etcd watch), not by polling",
       doc: "How often the config is polled for changes when watching without file events.",
       default: "90s",
     }),
     log_compress_algorithm: field(oneOf(["gzip", "zstd"]), {
+      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
       doc: "Compress old log files with this algorithm; off when unset.",
     }),
     log_compress_level: field(int({ min: 0, max: 22 }), {
+      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
       doc: "Compression level of old logs (0 = the algorithm's default).",
       default: 0,
     }),
     log_compress_days_ago: field(int({ min: 0, max: 3650 }), {
+      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
       doc: "Compress log files not touched for this many days (0 = 7).",
       default: 0,
       unit: "days",
     }),
     log_compress_time_point_hour: field(int({ min: 0, max: 23 }), {
+      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
       doc: "Local hour at which old logs are compressed.",
       default: 0,
       unit: "hour",

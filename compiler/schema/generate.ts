@@ -262,7 +262,8 @@ function keysBlocks(fields: Fields): Block[] {
   const rows: string[][] = [[...KEYS_HEADER]];
   const nested: Block[] = [];
   for (const [name, f] of Object.entries(fields)) {
-    rows.push([code(name), typeCell(f), defaultCell(f), f.doc]);
+    const doc = f.unapplied === undefined ? f.doc : `${f.doc} **Not applied by this version**: ${f.unapplied}`;
+    rows.push([code(name), typeCell(f), defaultCell(f), doc]);
     const sub = nestedTable(f.type.json);
     if (sub) nested.push(...nestedKeysBlocks(name, sub));
   }

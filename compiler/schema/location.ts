@@ -61,6 +61,8 @@ export const locationSchema = table({
       unit: "requests",
     }),
     grpc_web: field(bool(), {
+      unapplied:
+        "there is no gRPC-Web bridge yet; gRPC-Web requests are proxied unchanged (the Pingap parity work applies it)",
       doc: 'Bridge gRPC-Web to gRPC (the server needs `modules = ["grpc-web"]`).',
       default: false,
     }),

@@ -49,10 +49,12 @@ export const serverSchema = table({
       unit: "workers",
     }),
     tls_cipher_list: field(str(), {
-      doc: "OpenSSL cipher list for TLS ≤ 1.2. Not honoured: the TLS layer serves its default suites (docs/tls.md).",
+      unapplied: "the TLS layer serves its default suites and cannot restrict them (docs/tls.md)",
+      doc: "OpenSSL cipher list for TLS ≤ 1.2.",
     }),
     tls_ciphersuites: field(str(), {
-      doc: "TLS 1.3 cipher suites. Not honoured: the TLS layer serves its default suites (docs/tls.md).",
+      unapplied: "the TLS layer serves its default suites and cannot restrict them (docs/tls.md)",
+      doc: "TLS 1.3 cipher suites.",
     }),
     tls_min_version: field(tlsVersion, {
       doc: "Lowest TLS version accepted: `tlsv1.2` or `tlsv1.3` (`tls1.2` also accepted); `tlsv1.1` means 1.2.",
@@ -66,14 +68,30 @@ export const serverSchema = table({
       doc: "HTTP/2: by ALPN over TLS, and h2c with prior knowledge on plain listeners.",
       default: false,
     }),
-    tcp_idle: field(duration(), { doc: "TCP keep-alive idle time before probes." }),
-    tcp_interval: field(duration(), { doc: "TCP keep-alive probe interval." }),
+    tcp_idle: field(duration(), {
+      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
+      doc: "TCP keep-alive idle time before probes.",
+    }),
+    tcp_interval: field(duration(), {
+      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
+      doc: "TCP keep-alive probe interval.",
+    }),
     tcp_probe_count: field(int({ min: 1, max: 16 }), {
+      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive probes before the connection is dropped.",
     }),
-    tcp_user_timeout: field(duration(), { doc: "TCP_USER_TIMEOUT (Linux)." }),
-    tcp_fastopen: field(int({ min: 0, max: 65535 }), { doc: "TCP Fast Open backlog (`tcp_fast_open` also accepted)." }),
-    reuse_port: field(bool(), { doc: "SO_REUSEPORT on the listeners (always on when several workers share a port)." }),
+    tcp_user_timeout: field(duration(), {
+      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
+      doc: "TCP_USER_TIMEOUT (Linux).",
+    }),
+    tcp_fastopen: field(int({ min: 0, max: 65535 }), {
+      unapplied: "Deno cannot set TCP_FASTOPEN on a listener",
+      doc: "TCP Fast Open backlog (`tcp_fast_open` also accepted).",
+    }),
+    reuse_port: field(bool(), {
+      unapplied: "this version chooses: SO_REUSEPORT is always on for plain listeners, so `--upgrade` can take over",
+      doc: "SO_REUSEPORT on the listeners.",
+    }),
     downstream_read_timeout: field(duration(), { doc: "Time limit to read a request from the client." }),
     downstream_write_timeout: field(duration(), { doc: "Time limit to write a response to the client." }),
     prometheus_metrics: field(str(), {
@@ -83,7 +101,11 @@ export const serverSchema = table({
       doc:
         "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318` (spans are posted to `/v1/traces`); parameters `timeout`, `max_queue_size`, `scheduled_delay`, `max_export_batch_size`, `max_export_timeout`.",
     }),
-    modules: field(array(oneOf(["grpc-web"])), { doc: "Server modules; only `grpc-web` exists." }),
+    modules: field(array(oneOf(["grpc-web"])), {
+      unapplied:
+        "there is no gRPC-Web bridge yet; gRPC-Web requests are proxied unchanged (the Pingap parity work applies it)",
+      doc: "Server modules; only `grpc-web` exists.",
+    }),
     enable_server_timing: field(bool(), {
       doc: "Add a `Server-Timing` response header with upstream, cache and plugin times.",
       default: false,

@@ -13,8 +13,14 @@ export const storageSchema = table({
   fields: {
     category: field(str(), { doc: "What the value is: `config` or `secret`.", required: true }),
     value: field(str(), { doc: "The value (a TOML fragment for `config`).", required: true }),
-    secret: field(str(), { doc: "AES key: when set, `value` is AES-256-GCM-SIV encrypted and base64 encoded." }),
-    created_at: field(int({ min: 0 }), { doc: "Unix seconds when created (used to expire ACME tokens)." }),
+    secret: field(str(), {
+      unapplied: "values are read as written; an encrypted value is not decrypted",
+      doc: "AES key: when set, `value` is AES-256-GCM-SIV encrypted and base64 encoded.",
+    }),
+    created_at: field(int({ min: 0 }), {
+      unapplied: "ACME state here is kept in files beside the config, not in storages",
+      doc: "Unix seconds when created (used to expire ACME tokens).",
+    }),
     remark,
   },
 });

@@ -48,6 +48,12 @@ export interface Field<T> {
   readonly required?: boolean;
   /** Extra JSON Schema for this key only (e.g. examples). */
   readonly examples?: readonly unknown[];
+  /**
+   * Set when the key is accepted (Pingap's files use it) but this version
+   * does not apply it: why, and what would apply it. A config that sets the
+   * key gets a `not-applied` warning at it, and docs/config.md says so.
+   */
+  readonly unapplied?: string;
 }
 
 /** The fields of one table. */
@@ -381,6 +387,7 @@ export function decodeTable<F extends Fields>(
       continue;
     }
     seen.add(name);
+    if (f.unapplied !== undefined) diags.push(notApplied([...path, key], `Key "${key}"`, f.unapplied));
     const v = f.type.decode(raw, [...path, key], diags);
     if (v !== undefined) out[name] = v;
   }
@@ -399,13 +406,25 @@ export function decodeTable<F extends Fields>(
   return out as Decoded<F>;
 }
 
+/**
+ * The warning for a key that is accepted but not applied by this version
+ * (see {@linkcode Field.unapplied}); also used for values, e.g. a webhook
+ * event that is never sent.
+ */
+export function notApplied(path: KeyPath, subject: string, reason: string): Diagnostic {
+  return diag("not-applied", path, `${subject} is accepted but not applied by this version: ${reason}`, {
+    severity: "warning",
+    hint: "It has no effect here; remove it, or keep it for Pingap",
+  });
+}
+
 /** JSON Schema of a table schema. */
 export function tableJsonSchema(schema: TableSchema): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, f] of Object.entries(schema.fields)) {
     properties[name] = {
       ...f.type.json,
-      description: f.doc,
+      description: f.unapplied === undefined ? f.doc : `${f.doc} Not applied by this version: ${f.unapplied}`,
       ...(f.default !== undefined ? { default: f.default } : {}),
       ...(f.examples ? { examples: f.examples } : {}),
     };

@@ -97,7 +97,11 @@ export const upstreamSchema = table({
       },
     ),
     ipv4_only: field(bool(), { doc: "Ignore IPv6 addresses from discovery.", default: false }),
-    enable_tracer: field(bool(), { doc: "Count live connections to this upstream.", default: false }),
+    enable_tracer: field(bool(), {
+      unapplied: "the `pingap_upstream_connections` gauge is not fed yet (the Pingap parity work applies it)",
+      doc: "Count live connections to this upstream.",
+      default: false,
+    }),
     enable_backend_stats: field(bool(), {
       doc: "Keep per-backend request and failure stats; needed by the circuit breaker.",
       default: false,
@@ -138,12 +142,30 @@ export const upstreamSchema = table({
     read_timeout: field(duration(), { doc: "Time limit of each read from the backend." }),
     idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
     write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
-    tcp_idle: field(duration(), { doc: "TCP keep-alive idle time." }),
-    tcp_interval: field(duration(), { doc: "TCP keep-alive probe interval." }),
-    tcp_probe_count: field(int({ min: 1, max: 16 }), { doc: "TCP keep-alive probes." }),
-    tcp_user_timeout: field(duration(), { doc: "TCP_USER_TIMEOUT (Linux)." }),
-    tcp_recv_buf: field(size(), { doc: "SO_RCVBUF of backend connections." }),
-    tcp_fast_open: field(bool(), { doc: "TCP Fast Open on connect." }),
+    tcp_idle: field(duration(), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "TCP keep-alive idle time.",
+    }),
+    tcp_interval: field(duration(), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "TCP keep-alive probe interval.",
+    }),
+    tcp_probe_count: field(int({ min: 1, max: 16 }), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "TCP keep-alive probes.",
+    }),
+    tcp_user_timeout: field(duration(), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "TCP_USER_TIMEOUT (Linux).",
+    }),
+    tcp_recv_buf: field(size(), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "SO_RCVBUF of backend connections.",
+    }),
+    tcp_fast_open: field(bool(), {
+      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      doc: "TCP Fast Open on connect.",
+    }),
     includes,
     remark,
   },

@@ -1,0 +1,287 @@
+/**
+ * Every key `check` accepts either does something or says it does not.
+ *
+ * Each schema key (every section, the plugin common keys, and the keys of
+ * every plugin category that runs) must be in {@linkcode APPLIED}, naming
+ * the source file that applies it (which must read it), or carry
+ * `unapplied: "why"` in its schema definition (then `check` warns where it
+ * is set and docs/config.md says so) — never both, never neither. Every
+ * plugin category runs or is refused, and every webhook event is sent
+ * somewhere in the runtime or listed as never sent. Adding a key, a plugin
+ * kind or an event without its runtime use or declaration fails here.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { compileSources } from "../compiler/compile.ts";
+import { type Diagnostic, formatPath } from "../compiler/diagnostic.ts";
+import { PLUGINS } from "../compiler/plugins/mod.ts";
+import { UNSENT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../compiler/schema/basic.ts";
+import { PLUGIN_COMMON_FIELDS } from "../compiler/schema/common.ts";
+import { decodeTable, type Fields, SECTIONS, table } from "../compiler/schema/mod.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Where a key is applied: a file that reads it (as `.key`, `.camelKey` or `.prop`), or why it needs no code. */
+type Applied = { readonly file: string; readonly prop?: string } | { readonly descriptive: string };
+
+const R = (file: string, prop?: string): Applied => prop ? { file, prop } : { file };
+const COMPILE = "compiler/compile.ts";
+const REMARK: Applied = { descriptive: "a comment for people" };
+
+/** The keys this version applies, by `<section>.<key>` (plugins as `plugins(<category>).<key>`). */
+const APPLIED: Readonly<Record<string, Applied>> = {
+  "basic.name": R("runtime/notify.ts", "name"),
+  "basic.error_template": R("runtime/pipeline.ts"),
+  "basic.pid_file": R("runtime/upgrade.ts"),
+  "basic.threads": R("runtime/run.ts"),
+  "basic.grace_period": R("runtime/serve.ts"),
+  "basic.graceful_shutdown_timeout": R("runtime/serve.ts"),
+  "basic.upstream_keepalive_pool_size": R("runtime/start.ts"),
+  "basic.trusted_proxies": R("runtime/start.ts"),
+  "basic.webhook": R("runtime/notify.ts"),
+  "basic.webhook_type": R("runtime/notify.ts"),
+  "basic.webhook_notifications": R("runtime/notify.ts"),
+  "basic.log_level": R("runtime/log/app_log.ts"),
+  "basic.log_format_json": R("runtime/log/app_log.ts"),
+
+  "servers.addr": R(COMPILE),
+  "servers.access_log": R(COMPILE),
+  "servers.locations": R(COMPILE),
+  "servers.threads": R(COMPILE),
+  "servers.tls_min_version": R("runtime/tls/mod.ts"),
+  "servers.tls_max_version": R("runtime/tls/mod.ts"),
+  "servers.global_certificates": R("runtime/tls/mod.ts"),
+  "servers.enabled_h2": R("runtime/serve.ts"),
+  "servers.downstream_read_timeout": R("runtime/serve.ts"),
+  "servers.downstream_write_timeout": R("runtime/serve.ts"),
+  "servers.prometheus_metrics": R("runtime/activate.ts"),
+  "servers.otlp_exporter": R("runtime/observer.ts"),
+  "servers.enable_server_timing": R("runtime/observer.ts"),
+  "servers.includes": R(COMPILE),
+  "servers.remark": REMARK,
+
+  "locations.upstream": R(COMPILE),
+  "locations.path": R(COMPILE),
+  "locations.host": R(COMPILE),
+  "locations.match_headers": R(COMPILE),
+  "locations.match_query": R(COMPILE),
+  "locations.match_cookies": R(COMPILE),
+  "locations.proxy_set_headers": R(COMPILE),
+  "locations.proxy_add_headers": R(COMPILE),
+  "locations.rewrite": R("runtime/pipeline.ts"),
+  "locations.weight": R(COMPILE),
+  "locations.plugins": R(COMPILE),
+  "locations.client_max_body_size": R("runtime/pipeline.ts"),
+  "locations.max_processing": R("runtime/pipeline.ts"),
+  "locations.enable_reverse_proxy_headers": R(COMPILE),
+  "locations.max_retries": R("runtime/pipeline.ts"),
+  "locations.max_retry_window": R("runtime/pipeline.ts"),
+  "locations.includes": R(COMPILE),
+  "locations.remark": REMARK,
+
+  "upstreams.addrs": R(COMPILE),
+  "upstreams.discovery": R(COMPILE),
+  "upstreams.dns_server": R("runtime/upstream/discovery.ts"),
+  "upstreams.dns_domain": R("runtime/upstream/discovery.ts"),
+  "upstreams.dns_search": R("runtime/upstream/discovery.ts"),
+  "upstreams.update_frequency": R("runtime/upstream/discovery.ts"),
+  "upstreams.algo": R(COMPILE),
+  "upstreams.sni": R(COMPILE),
+  "upstreams.verify_cert": R("runtime/upstream/registry.ts"),
+  "upstreams.health_check": R(COMPILE),
+  "upstreams.ipv4_only": R("runtime/upstream/discovery.ts"),
+  "upstreams.enable_backend_stats": R("runtime/upstream/circuit.ts"),
+  "upstreams.backend_failure_status_code": R("runtime/upstream/circuit.ts"),
+  "upstreams.backend_stats_interval": R("runtime/upstream/circuit.ts"),
+  "upstreams.circuit_break_max_consecutive_failures": R("runtime/upstream/circuit.ts"),
+  "upstreams.circuit_break_max_failure_percent": R("runtime/upstream/circuit.ts"),
+  "upstreams.circuit_break_min_requests_threshold": R("runtime/upstream/circuit.ts"),
+  "upstreams.circuit_break_half_open_consecutive_success_threshold": R("runtime/upstream/circuit.ts"),
+  "upstreams.circuit_break_open_duration": R("runtime/upstream/circuit.ts"),
+  "upstreams.alpn": R("runtime/upstreams.ts"),
+  "upstreams.max_h2_streams": R("runtime/upstreams.ts"),
+  "upstreams.connection_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.total_connection_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.read_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.idle_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.write_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.includes": R(COMPILE),
+  "upstreams.remark": REMARK,
+
+  "certificates.domains": R("runtime/acme/manager.ts"),
+  "certificates.tls_cert": R("runtime/tls/mod.ts"),
+  "certificates.tls_key": R("runtime/tls/mod.ts"),
+  "certificates.tls_chain": R("runtime/tls/mod.ts"),
+  "certificates.is_default": R("runtime/acme/manager.ts"),
+  "certificates.is_ca": R("compiler/certificate_inspect.ts"),
+  "certificates.acme": R("runtime/acme/mod.ts"),
+  "certificates.acme_directory": R("runtime/acme/manager.ts"),
+  "certificates.acme_email": R("runtime/acme/manager.ts"),
+  "certificates.dns_challenge": R("runtime/acme/manager.ts"),
+  "certificates.dns_provider": R("runtime/acme/dns/provider.ts"),
+  "certificates.dns_service_url": R("runtime/acme/dns/provider.ts"),
+  "certificates.buffer_days": R("runtime/acme/manager.ts"),
+  "certificates.remark": REMARK,
+
+  "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },
+  "storages.value": R(COMPILE),
+  "storages.remark": REMARK,
+
+  "plugins.category": R(COMPILE),
+  "plugins.step": R("runtime/activate.ts"),
+  "plugins.remark": REMARK,
+
+  "plugins(ping).path": R("runtime/plugins/ping.ts"),
+  "plugins(stats).path": R("runtime/plugins/stats.ts"),
+  "plugins(mock).path": R("runtime/plugins/mock.ts"),
+  "plugins(mock).status": R("runtime/plugins/mock.ts"),
+  "plugins(mock).headers": R("runtime/plugins/mock.ts"),
+  "plugins(mock).data": R("runtime/plugins/mock.ts"),
+  "plugins(mock).delay": R("runtime/plugins/mock.ts"),
+  "plugins(request_id).algorithm": R("runtime/plugins/request_id.ts"),
+  "plugins(request_id).size": R("runtime/plugins/request_id.ts"),
+  "plugins(request_id).header_name": R("runtime/plugins/request_id.ts"),
+  "plugins(redirect).http_to_https": R("runtime/plugins/redirect.ts"),
+  "plugins(redirect).prefix": R("runtime/plugins/redirect.ts"),
+  "plugins(redirect).status": R("runtime/plugins/redirect.ts"),
+  "plugins(response_headers).add_headers": R("runtime/plugins/response_headers.ts", "add"),
+  "plugins(response_headers).set_headers": R("runtime/plugins/response_headers.ts", "set"),
+  "plugins(response_headers).remove_headers": R("runtime/plugins/response_headers.ts", "remove"),
+  "plugins(response_headers).rename_headers": R("runtime/plugins/response_headers.ts", "rename"),
+  "plugins(response_headers).set_headers_not_exists": R("runtime/plugins/response_headers.ts", "setIfAbsent"),
+  "plugins(response_headers).mode": R("runtime/plugins/response_headers.ts"),
+};
+
+/** Every key `check` accepts where it runs: `[where, key, fields]`. */
+function allKeys(): [string, string, Fields][] {
+  const out: [string, string, Fields][] = [];
+  for (const s of SECTIONS) for (const k of Object.keys(s.schema.fields)) out.push([s.key, k, s.schema.fields]);
+  for (const k of Object.keys(PLUGIN_COMMON_FIELDS)) out.push(["plugins", k, PLUGIN_COMMON_FIELDS]);
+  for (const def of PLUGINS.values()) {
+    if (def.runtime !== true) continue; // refused whole: see the plugin-kind test below
+    for (const k of Object.keys(def.fields)) out.push([`plugins(${def.category})`, k, def.fields]);
+  }
+  return out;
+}
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+Deno.test("every schema key is applied (a file reads it) or declared unapplied, never both, never neither", async () => {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  let applied = 0, unapplied = 0;
+  for (const [where, key, fields] of allKeys()) {
+    const id = `${where}.${key}`;
+    seen.add(id);
+    const entry = APPLIED[id];
+    const reason = fields[key]!.unapplied;
+    if (entry && reason !== undefined) problems.push(`${id}: in APPLIED and declared unapplied ("${reason}")`);
+    else if (!entry && reason === undefined) {
+      problems.push(`${id}: neither applied (add it to APPLIED with the file that reads it) nor declared unapplied`);
+    } else if (entry && "file" in entry) {
+      applied++;
+      const text = await Deno.readTextFile(new URL(entry.file, ROOT));
+      const names = entry.prop ? [entry.prop] : [...new Set([key, camel(key)])];
+      const re = new RegExp(`\\.(${names.map(escape).join("|")})\\b`);
+      if (!re.test(text)) problems.push(`${id}: ${entry.file} does not read .${names.join(" or .")}`);
+    } else if (reason !== undefined) {
+      unapplied++;
+      assert.ok(reason.length > 15, `${id}: say why it is not applied`);
+    }
+  }
+  for (const id of Object.keys(APPLIED)) if (!seen.has(id)) problems.push(`${id}: in APPLIED but not a schema key`);
+  assert.deepEqual(problems, []);
+  console.log(`${applied} keys applied, ${unapplied} declared unapplied`);
+  assert.ok(unapplied >= 20, "the known unapplied keys are declared");
+});
+
+Deno.test("every declared-unapplied key gets a not-applied warning where it is set, and none when absent", () => {
+  for (const [where, key, fields] of allKeys()) {
+    const reason = fields[key]!.unapplied;
+    if (reason === undefined) continue;
+    const schema = table({ title: where, doc: "", fields });
+    const diags: Diagnostic[] = [];
+    decodeTable(schema, { [key]: "anything" }, ["t"], diags);
+    const warning = diags.find((d) => d.code === "not-applied");
+    assert.ok(warning, `${where}.${key}: no warning`);
+    assert.equal(warning.severity, "warning");
+    assert.equal(formatPath(warning.path), `t.${key}`);
+    assert.equal(warning.message, `Key "${key}" is accepted but not applied by this version: ${reason}`);
+    const none: Diagnostic[] = [];
+    decodeTable(schema, {}, ["t"], none);
+    assert.ok(!none.some((d) => d.code === "not-applied"), `${where}.${key}: warned when absent (or defaulted)`);
+  }
+});
+
+Deno.test("check warns at each unapplied key of a config, with its line, and still passes", () => {
+  const text = `[basic]
+user = "nobody"
+log_compress_algorithm = "gzip"
+webhook_notifications = ["reload_config", "restart", "upstream_status"]
+
+[servers.web]
+addr = "127.0.0.1:6188"
+locations = ["l"]
+tcp_fastopen = 10
+tls_cipher_list = "HIGH"
+
+[locations.l]
+path = "/"
+upstream = "u"
+
+[upstreams.u]
+addrs = ["127.0.0.1:8080"]
+tcp_idle = "10s"
+tcp_recv_buf = "4kb"
+`;
+  const { plan, diagnostics } = compileSources([{ file: "a.toml", text }]);
+  assert.ok(plan, JSON.stringify(diagnostics));
+  const warned = diagnostics.filter((d) => d.code === "not-applied").map((d) => `${d.line} ${formatPath(d.path)}`);
+  assert.deepEqual(warned.sort(), [
+    "10 servers.web.tls_cipher_list",
+    "18 upstreams.u.tcp_idle",
+    "19 upstreams.u.tcp_recv_buf",
+    "2 basic.user",
+    "3 basic.log_compress_algorithm",
+    "4 basic.webhook_notifications[1]",
+    "4 basic.webhook_notifications[2]",
+    "9 servers.web.tcp_fastopen",
+  ]);
+  const restart = diagnostics.find((d) => formatPath(d.path) === "basic.webhook_notifications[1]")!;
+  assert.match(restart.message, /^Webhook event "restart" is accepted but not applied by this version: /);
+});
+
+Deno.test("every plugin kind runs or is refused by check", () => {
+  for (const [category, def] of PLUGINS) {
+    const r = compileSources([{ file: "a.toml", text: `[plugins.p]\ncategory = "${category}"\n` }]);
+    const refused = r.diagnostics.some((d) =>
+      d.code === "not-supported" && formatPath(d.path) === "plugins.p.category"
+    );
+    assert.equal(refused, def.runtime !== true, category);
+  }
+});
+
+Deno.test("every webhook event is sent by the runtime or declared never sent", async () => {
+  const sources: string[] = [];
+  for await (const file of walk(new URL("runtime/", ROOT))) sources.push(await Deno.readTextFile(file));
+  const all = sources.join("\n");
+  for (const event of WEBHOOK_EVENTS) {
+    const sent = new RegExp(`category: "${event}"`).test(all);
+    assert.equal(
+      sent,
+      !UNSENT_WEBHOOK_EVENTS.has(event),
+      `${event}: sent by the runtime=${sent}, declared never sent=${UNSENT_WEBHOOK_EVENTS.has(event)}`,
+    );
+  }
+  for (const event of UNSENT_WEBHOOK_EVENTS.keys()) assert.ok((WEBHOOK_EVENTS as readonly string[]).includes(event));
+});
+
+async function* walk(dir: URL): AsyncGenerator<URL> {
+  for await (const e of Deno.readDir(dir)) {
+    const url = new URL(e.name + (e.isDirectory ? "/" : ""), dir);
+    if (e.isDirectory) yield* walk(url);
+    else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) yield url;
+  }
+}
