@@ -518,3 +518,22 @@ Deno.test("every duration key, in every section and plugin, refuses a value no t
   );
   assert.match(errors(nested.diagnostics)[0]?.message ?? "", /check_frequency: Duration "30d" is longer than/);
 });
+
+Deno.test("compileSources() checks the durations inside otlp_exporter and prometheus_metrics URLs", () => {
+  const server = (key: string, value: string) =>
+    compileText(`[servers.s]\naddr = "127.0.0.1:6188"\n${key} = "${value}"\n`).diagnostics;
+  assert.deepEqual(errors(server("otlp_exporter", "http://127.0.0.1:4318?timeout=3s&scheduled_delay=500ms")), []);
+  assert.deepEqual(errors(server("prometheus_metrics", "http://gw:9091/metrics/job/p?interval=2m")), []);
+  for (
+    const [key, value, param] of [
+      ["otlp_exporter", "http://127.0.0.1:4318?max_export_timeout=30d", "max_export_timeout"],
+      ["otlp_exporter", "127.0.0.1:4318?timeout=3", "timeout"],
+      ["prometheus_metrics", "http://gw:9091/metrics/job/p?interval=9999999999999999999999s", "interval"],
+    ]
+  ) {
+    const [d, ...rest] = errors(server(key!, value!));
+    assert.deepEqual(rest, [], value);
+    assert.equal(formatPath(d!.path), `servers.s.${key}`);
+    assert.match(d!.message, new RegExp(`^Parameter ${param}: `));
+  }
+});
