@@ -40,6 +40,7 @@ import { DEFAULT_HEALTH_CHECK } from "./values/health_check.ts";
 import { computeWeight } from "./values/location_match.ts";
 import { groupNames } from "./values/rust_regex.ts";
 import { compileTemplate } from "./values/template.ts";
+import { MAX_TIMER_MS } from "./units.ts";
 
 /** Result of compiling: the Plan when there is no error, and every diagnostic. */
 export interface CompileResult {
@@ -228,6 +229,17 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const basic = decodeTable(basicSchema, raw.basic ?? {}, ["basic"], diags) ??
     decodeTable(basicSchema, {}, ["basic"], [])!;
 
+  // The final shutdown step waits grace_period + graceful_shutdown_timeout in one timer.
+  if (basic.grace_period + basic.graceful_shutdown_timeout > MAX_TIMER_MS) {
+    diags.push(
+      diag(
+        "out-of-range",
+        ["basic", "graceful_shutdown_timeout"],
+        "grace_period + graceful_shutdown_timeout is longer than the longest a timer can hold (about 24.8 days)",
+        { hint: "Shorten one of them: together at most 24d" },
+      ),
+    );
+  }
   (basic.webhook_notifications ?? []).forEach((event, i) => {
     const reason = UNSENT_WEBHOOK_EVENTS.get(event);
     if (reason) diags.push(notApplied(["basic", "webhook_notifications", i], `Webhook event "${event}"`, reason));

@@ -537,3 +537,13 @@ Deno.test("compileSources() checks the durations inside otlp_exporter and promet
     assert.match(d!.message, new RegExp(`^Parameter ${param}: `));
   }
 });
+
+Deno.test("compileSources() refuses grace_period + graceful_shutdown_timeout longer than one timer holds", () => {
+  const basic = (a: string, b: string) =>
+    compileText(`[basic]\ngrace_period = "${a}"\ngraceful_shutdown_timeout = "${b}"\n`).diagnostics;
+  assert.deepEqual(errors(basic("20d", "4d")), []);
+  const [d, ...rest] = errors(basic("20d", "5d"));
+  assert.deepEqual(rest, []);
+  assert.equal(formatPath(d!.path), "basic.graceful_shutdown_timeout");
+  assert.equal(d!.code, "out-of-range");
+});
