@@ -529,9 +529,9 @@ Deno.test("compileSources() checks the durations inside otlp_exporter and promet
       ["otlp_exporter", "http://127.0.0.1:4318?max_export_timeout=30d", "max_export_timeout"],
       ["otlp_exporter", "127.0.0.1:4318?timeout=3", "timeout"],
       ["prometheus_metrics", "http://gw:9091/metrics/job/p?interval=9999999999999999999999s", "interval"],
-    ]
+    ] as const
   ) {
-    const [d, ...rest] = errors(server(key!, value!));
+    const [d, ...rest] = errors(server(key, value));
     assert.deepEqual(rest, [], value);
     assert.equal(formatPath(d!.path), `servers.s.${key}`);
     assert.match(d!.message, new RegExp(`^Parameter ${param}: `));
