@@ -114,7 +114,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "certificates.tls_key": R("runtime/tls/mod.ts"),
   "certificates.tls_chain": R("runtime/tls/mod.ts"),
   "certificates.is_default": R("runtime/acme/manager.ts"),
-  "certificates.is_ca": R("compiler/certificate_inspect.ts"),
+  "certificates.is_ca": R("runtime/tls/store.ts"),
   "certificates.acme": R("runtime/acme/mod.ts"),
   "certificates.acme_directory": R("runtime/acme/manager.ts"),
   "certificates.acme_email": R("runtime/acme/manager.ts"),
