@@ -51,6 +51,10 @@ export interface WireCase {
   readonly linger?: number;
   /** Which upstream of the group's config (default the recording origin). */
   readonly upstream?: "refused";
+  /** Send every part in pieces of `size` bytes with `pause` ms between (after `{id}` is written in). */
+  readonly trickle?: { readonly size: number; readonly pause: number };
+  /** Outcomes as good as `expect` (e.g. 503 once a health check marked the only backend down), with why. */
+  readonly alsoOk?: readonly Outcome[];
   /** Run alone, after the concurrent batches (it loads the proxy or needs a quiet pool). */
   readonly alone?: boolean;
 }
@@ -85,5 +89,13 @@ export type HostileCase = WireCase | FnCase;
 
 /** The bytes of a wire case with its id written in. */
 export function partsFor(c: WireCase, id: number): Part[] {
-  return c.parts.map((p) => typeof p === "string" ? p.replaceAll("{id}", String(id)) : p);
+  const parts = c.parts.map((p) => typeof p === "string" ? p.replaceAll("{id}", String(id)) : p);
+  const t = c.trickle;
+  if (!t) return parts;
+  return parts.flatMap((p): Part[] => {
+    if (typeof p !== "string") return [p];
+    const out: Part[] = [];
+    for (let i = 0; i < p.length; i += t.size) out.push(p.slice(i, i + t.size), { pause: t.pause });
+    return out;
+  });
 }

@@ -6,13 +6,17 @@
  */
 import type { Group, HostileCase } from "./case.ts";
 import { framingCases } from "./framing_cases.ts";
+import { h2Cases } from "./h2_cases.ts";
+import { slowCases } from "./slow_cases.ts";
+import { upstreamCases } from "./upstream_cases.ts";
+import { wsCases } from "./ws_cases.ts";
 
 /** Every group, in run order. */
 export const GROUPS: readonly Group[] = ["framing", "slow", "upstream", "websocket", "h2"];
 
 /** Every case with its id (1-based, stable while the tables keep their order). */
 export function corpus(): { c: HostileCase; id: number }[] {
-  const all: HostileCase[] = [...framingCases()];
+  const all: HostileCase[] = [...framingCases(), ...slowCases(), ...upstreamCases(), ...wsCases(), ...h2Cases()];
   return all.map((c, i) => ({ c, id: i + 1 }));
 }
 

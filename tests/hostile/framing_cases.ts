@@ -350,6 +350,180 @@ function clCases(): Row[] {
   return rows;
 }
 
+const TE_501 = "TE gzip,chunked → 501";
+const CHUNK_400 = "bad chunk sizes → 400";
+const CONN = "smuggling via Connection: Content-Length";
+const BOTH_FRAMINGS = "Content-Length and Transfer-Encoding together: 400 before the coding is looked at " +
+  "(RFC 9112 §6.1 lets a server refuse the pair; nginx answers 501 for the unknown coding first)";
+const BAD_TE_LIST = "not a valid transfer-coding list: 400 for a malformed field (nginx: 501, unknown coding)";
+const INVALID_HOST = "new: an invalid Host value is forwarded (nginx 400)";
+
+/**
+ * Where our expectation is not nginx's answer (with the reason), and the
+ * cases that fail today on a known finding (`pendingFix`). Keyed by case name.
+ */
+const OVERRIDES: Readonly<Record<string, Partial<Row>>> = {
+  // Tab is optional whitespace (RFC 9110 §5.6.3): the value is `chunked`; the body reaches the origin re-framed.
+  "te-value/leading-tab/te-only": {
+    expect: 200,
+    stricter: "laxer than nginx, per RFC: tab is OWS, the value is `chunked`",
+  },
+  "te-value/trailing-tab/te-only": {
+    expect: 200,
+    stricter: "laxer than nginx, per RFC: tab is OWS, the value is `chunked`",
+  },
+  ...Object.fromEntries(
+    ["gzip-chunked", "deflate-chunked", "x-chunked"].map((v) => [`te-value/${v}/te-only`, { pendingFix: TE_501 }]),
+  ),
+  ...Object.fromEntries(
+    [
+      "chunked-twice",
+      "identity-chunked",
+      "chunked-identity",
+      "chunked-gzip",
+      "identity",
+      "gzip",
+      "chunk",
+      "chunkedx",
+      "chunked-param",
+    ].map((v) => [`te-value/${v}/te-only`, { pendingFix: TE_501 }]),
+  ),
+  ...Object.fromEntries(
+    ["quoted", "vtab-after", "vtab-before", "trailing-comma", "leading-comma", "inner-space", "high-byte", "empty"].map(
+      (
+        v,
+      ) => [`te-value/${v}/te-only`, { expect: 400, stricter: BAD_TE_LIST }],
+    ),
+  ),
+  ...Object.fromEntries(
+    TE_VALUES.filter(([n]) => n !== "chunked" && !/^(Chunked|CHUNKED|cHuNkEd|leading-space|trailing-space)$/.test(n))
+      .flatMap(([n]) => [`te-value/${n}/cl-then-te`, `te-value/${n}/te-then-cl`])
+      .map((name) => [name, { expect: 400, stricter: BOTH_FRAMINGS }]),
+  ),
+  "te-name/vtab-value/te-only": { expect: 400, stricter: BAD_TE_LIST },
+  "te-name/vtab-value/with-cl": { expect: 400, stricter: BOTH_FRAMINGS },
+  // nginx ignores a field name with `_`: no framing, so the chunked body is the next (bad) request.
+  "te-name/underscore/te-only": { originBody: "" },
+  "te-name/underscore/with-cl": {
+    pendingFix: "new: `Transfer_Encoding` with Content-Length gets no answer and nothing is forwarded",
+    originBody: "0\r\n\r\nGET /c/{id}/smuggled HTTP/1.1\r\nHost: h.test\r\n\r\n",
+  },
+  "te-name/two-te-other-then-chunked/te-only": { pendingFix: TE_501 },
+  "content-length/2^63/post": { pendingFix: "new: a Content-Length of 2^63 or more is forwarded (502/504; nginx 400)" },
+  "content-length/2^63/get": { pendingFix: "new: a Content-Length of 2^63 or more is forwarded (502/504; nginx 400)" },
+  "content-length/two-same/post": { pendingFix: "circuit breaker opened by client errors (two Content-Lengths → 502)" },
+  "content-length/two-same/get": { pendingFix: "circuit breaker opened by client errors (two Content-Lengths → 502)" },
+  // `Content_Length` is not framing: the body `hello` is an unfinished next request line, which we wait on.
+  "content-length/underscore/post": {
+    expect: 200,
+    originBody: "",
+    stricter: "`hello` is an unfinished request line: it is left to the read timeout (nginx refuses lowercase at once)",
+  },
+  "content-length/underscore/get": {
+    expect: 200,
+    originBody: "",
+    stricter: "`hello` is an unfinished request line: it is left to the read timeout (nginx refuses lowercase at once)",
+  },
+  "chunk/extension-long": {
+    pendingFix: "new: an 8 KB chunk extension is answered 499 and nothing is forwarded (nginx 200)",
+  },
+  "chunk/extension-nul": {
+    expect: 400,
+    stricter: "NUL is not a chunk-ext token byte (RFC 9112 §7.1.1)",
+    pendingFix: CHUNK_400,
+  },
+  "chunk/size-tab": {
+    expect: 400,
+    stricter: "whitespace after the size is allowed only before `;` (RFC 9112 §7.1.1 BWS)",
+    pendingFix: CHUNK_400,
+  },
+  "chunk/size-leading-space": { pendingFix: "new: a chunk size with a leading space is accepted (nginx 400)" },
+  "chunk/bare-lf-lines": {
+    expect: 400,
+    stricter: "chunked framing lines end in CRLF only (RFC 9112 §7.1)",
+    pendingFix: CHUNK_400,
+  },
+  ...Object.fromEntries(
+    [
+      "extension-bare-lf",
+      "size-plus",
+      "size-minus",
+      "size-0x",
+      "size-letter",
+      "size-empty",
+      "size-2^64-1",
+      "size-overflow",
+      "size-nul",
+      "bare-cr-lines",
+      "data-longer-than-size",
+      "data-shorter-than-size",
+      "no-crlf-after-data",
+    ].map((n) => [`chunk/${n}`, { pendingFix: CHUNK_400 }]),
+  ),
+  "request-line/http-2.0": { pendingFix: "new: an HTTP/2.0 or 3.0 request line is answered 400, not 505" },
+  "request-line/http-3.0": { pendingFix: "new: an HTTP/2.0 or 3.0 request line is answered 400, not 505" },
+  "request-line/http-2": { expect: 400, stricter: "`HTTP/2` is not HTTP-version syntax (RFC 9112 §2.3): 400" },
+  "request-line/http-1.2": { expect: 400, stricter: "only HTTP/1.0 and 1.1 are served" },
+  "request-line/http-1.10": { expect: 400, stricter: "`1.10` is not HTTP-version syntax (one digit each side)" },
+  "request-line/two-spaces": { expect: 400, stricter: "exactly one SP between the parts (RFC 9112 §3)" },
+  "request-line/trailing-space": { expect: 400, stricter: "exactly one SP between the parts (RFC 9112 §3)" },
+  "request-line/lowercase-method": {
+    expect: 200,
+    stricter: "`get` is a valid method token (RFC 9110 §9.1, methods are case-sensitive): forwarded as is",
+  },
+  "request-line/raw-utf8-target": { pendingFix: "raw UTF-8" },
+  "request-line/percent-nul": { pendingFix: "new: `%00` and invalid %-escapes in the path are forwarded (nginx 400)" },
+  "request-line/percent-bad": { pendingFix: "new: `%00` and invalid %-escapes in the path are forwarded (nginx 400)" },
+  "request-line/dot-segments-above-root": { pendingFix: "dot segments" },
+  "request-line/options-asterisk": { pendingFix: "OPTIONS *" },
+  "request-line/connect": { pendingFix: "CONNECT" },
+  "request-line/connect-path": { pendingFix: "CONNECT" },
+  "request-line/trace": { pendingFix: "new: TRACE is forwarded (nginx 405)" },
+  "request-line/trace-with-body": { pendingFix: "new: TRACE is forwarded (nginx 405)" },
+  "request-line/absolute-form-userinfo": {
+    pendingFix: "new: userinfo in an absolute-form target is accepted (nginx 400; RFC 9110 §4.2.4)",
+  },
+  "request-line/absolute-form-other-host": {
+    pendingFix: "absolute-form Host",
+    check: (_r, seen) => {
+      const r = seen.requests[0];
+      return r && r.headers["host"] !== "other.test"
+        ? `the origin got Host ${JSON.stringify(r.headers["host"])}, not the target's other.test (RFC 9112 §3.2.2)`
+        : undefined;
+    },
+  },
+  "request-line/uri-100kb": { pendingFix: "new: a 100 KB URI is answered 400, not 414" },
+  "request-line/query-100kb": { pendingFix: "new: a 100 KB URI is answered 400, not 414" },
+  "field/del-in-value": { expect: 400, stricter: "DEL is not a field-vchar (RFC 9110 §5.5)" },
+  "field/ctl-in-value": { expect: 400, stricter: "a control byte is not a field-vchar (RFC 9110 §5.5)" },
+  "field/non-ascii-name": { expect: 400, stricter: "an invalid field name is refused, not ignored (nginx ignores it)" },
+  "field/no-colon": { expect: 400, stricter: "a field line without a colon is refused, not ignored" },
+  "field/semicolon-name": { expect: 400, stricter: "an invalid field name is refused, not ignored (nginx ignores it)" },
+  "field/paren-name": { expect: 400, stricter: "an invalid field name is refused, not ignored (nginx ignores it)" },
+  "field/value-8kb": { expect: 200, stricter: "laxer: the head limit is larger than nginx's default 8 KB buffers" },
+  "field/value-16kb": { expect: 200, stricter: "laxer: the head limit is larger than nginx's default 8 KB buffers" },
+  "field/value-1mb": {
+    expect: 431,
+    stricter: "431 names the cause (RFC 6585); nginx says 400",
+    pendingFix: "1 MB header → 431",
+  },
+  "field/headers-200": { pendingFix: "new: 200 header fields are refused with 400 (nginx serves them)" },
+  "field/upgrade-without-connection": {
+    pendingFix: "new: `Upgrade: websocket` without `Connection: upgrade` → 502 (nginx relays the origin's 200)",
+  },
+  "host/missing-host-1.1": { pendingFix: "missing Host → 400" },
+  "host/empty-host": { pendingFix: INVALID_HOST },
+  "host/host-list": { pendingFix: INVALID_HOST },
+  "host/host-space": { pendingFix: INVALID_HOST },
+  "host/host-path": { pendingFix: INVALID_HOST },
+  "host/host-dotdot": { pendingFix: INVALID_HOST },
+  "host/connection-host": { pendingFix: CONN },
+  "connection/connection-content-length": { pendingFix: CONN },
+  "connection/connection-content-length-keep-alive": { pendingFix: CONN },
+  "connection/connection-transfer-encoding": { pendingFix: CONN },
+  "connection/connection-te-and-cl": { pendingFix: CONN },
+};
+
 /** Every case of the group, in a stable order. */
 export function framingCases(): WireCase[] {
   const rows: Row[] = [
@@ -383,7 +557,9 @@ export function framingCases(): WireCase[] {
     ...pipelining(),
     ...expectContinue(),
   ];
-  return rows.map((r) => ({ kind: "wire", group: "framing", ...r }));
+  const names = new Set(rows.map((r) => r.name));
+  for (const name of Object.keys(OVERRIDES)) if (!names.has(name)) throw new Error(`OVERRIDES names no case: ${name}`);
+  return rows.map((r) => ({ kind: "wire", group: "framing", ...r, ...OVERRIDES[r.name] }));
 }
 
 function pipelining(): Row[] {
@@ -394,44 +570,58 @@ function pipelining(): Row[] {
     return bodies.length === n && bodies.every((b) => b.startsWith("ok ")) ? undefined : `bodies ${bodies.slice(0, 3)}`;
   };
   return [
-    { name: "pipeline/2-gets", parts: [many(2)], originRequests: 2, check: inOrder(2) },
-    { name: "pipeline/10-gets", parts: [many(10)], originRequests: 10, check: inOrder(10) },
-    { name: "pipeline/100-gets", parts: [many(100)], originRequests: 100, check: inOrder(100), timeoutMs: 8000 },
+    { name: "pipeline/2-gets", parts: [many(2)], responses: 2, originRequests: 2, check: inOrder(2) },
+    { name: "pipeline/10-gets", parts: [many(10)], responses: 10, originRequests: 10, check: inOrder(10) },
+    {
+      name: "pipeline/100-gets",
+      parts: [many(100)],
+      responses: 100,
+      originRequests: 100,
+      check: inOrder(100),
+      timeoutMs: 8000,
+    },
     {
       name: "pipeline/post-cl-then-get",
       parts: [http("POST", "/c/{id}/a", ["Content-Length: 5"], "hello") + get(1)],
+      responses: 2,
       originRequests: 2,
     },
     {
       name: "pipeline/post-chunked-then-get",
       parts: [http("POST", "/c/{id}/a", ["Transfer-Encoding: chunked"], CHUNKED_HELLO) + get(1)],
+      responses: 2,
       originRequests: 2,
     },
     {
       name: "pipeline/get-with-body-then-get",
       parts: [http("GET", "/c/{id}/a", ["Content-Length: 5"], "hello") + get(1)],
+      responses: 2,
       originRequests: 2,
     },
     {
       name: "pipeline/head-then-get",
       parts: [`HEAD /c/{id}/a HTTP/1.1\r\nHost: h.test\r\n\r\n${get(1)}`],
       headResponses: [0],
+      responses: 2,
       originRequests: 2,
     },
     {
       name: "pipeline/get-then-malformed",
       parts: [`${get(0)}GET /c/{id}/b HTTP/1.1\r\nHost: h.test\r\nContent-Length: x\r\n\r\n`],
+      responses: 2,
       originRequests: 1,
     },
     {
       name: "pipeline/get-close-get",
       parts: [`${get(0)}GET /c/{id}/b HTTP/1.1\r\nHost: h.test\r\nConnection: close\r\n\r\n${get(2)}`],
+      responses: 2,
       originRequests: 2,
       linger: 200,
     },
     {
       name: "pipeline/byte-by-byte",
-      parts: [...get(0)].flatMap((ch) => [ch, { pause: 1 }]),
+      parts: [get(0)],
+      trickle: { size: 1, pause: 1 },
       originRequests: 1,
       timeoutMs: 6000,
     },

@@ -162,7 +162,7 @@ export function startRecordingOrigin(): RecordingOrigin {
         for (;;) {
           const headEnd = buf.indexOf("\r\n\r\n");
           if (headEnd < 0) {
-            if (buf.length > 2_000_000 || (buf.length > 0 && !/^[A-Z]/.test(buf))) {
+            if (buf.length > 2_000_000 || (buf.length > 0 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(buf))) {
               junk.push({ caseId: caseIdIn(buf), conn: index, text: buf.slice(0, 2000) });
               return;
             }
@@ -170,7 +170,7 @@ export function startRecordingOrigin(): RecordingOrigin {
           }
           const head = buf.slice(0, headEnd + 4);
           const lines = head.slice(0, -4).split("\r\n");
-          const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0]!);
+          const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0]!);
           if (!m) {
             junk.push({ caseId: caseIdIn(buf), conn: index, text: buf.slice(0, 2000) });
             return;

@@ -29,6 +29,7 @@ addrs = ["${t.origin}"]
 connection_timeout = "1s"
 read_timeout = "1s"
 write_timeout = "1s"
+idle_timeout = "1s"
 
 [upstreams.refused]
 addrs = ["127.0.0.1:${t.refused}"]
@@ -81,7 +82,7 @@ http {
   client_header_timeout 1s;
   client_body_timeout 1s;
   send_timeout 1s;
-  upstream origin { server ${t.origin}; keepalive 16; }
+  upstream origin { server ${t.origin}; keepalive 16; keepalive_timeout 1s; }
   server {
     listen 127.0.0.1:${t.port};
     location /refused/ { proxy_pass http://127.0.0.1:${t.refused}; proxy_connect_timeout 1s; }
