@@ -2,8 +2,8 @@
  * One hostile case as data: the bytes a client sends, what it must get back
  * (our expectation, and nginx 1.22's answer to the same bytes), and what the
  * origin may have received. The case's id is written into its bytes wherever
- * they say `{id}` (the origin tags what it receives by `/c/<id>/` or
- * `x-case: <id>`).
+ * they say `{id}`, as four digits (the origin tags what it receives by
+ * `/c/<id>/` or `x-case: <id>`).
  *
  * @module
  */
@@ -89,7 +89,10 @@ export type HostileCase = WireCase | FnCase;
 
 /** The bytes of a wire case with its id written in. */
 export function partsFor(c: WireCase, id: number): Part[] {
-  const parts = c.parts.map((p) => typeof p === "string" ? p.replaceAll("{id}", String(id)) : p);
+  // Four digits, as long as `{id}` itself: lengths computed on the template (Content-Length, chunk sizes) stay true.
+  if (id < 0 || id > 9999) throw new Error(`case id ${id} is not four digits`);
+  const tag = String(id).padStart(4, "0");
+  const parts = c.parts.map((p) => typeof p === "string" ? p.replaceAll("{id}", tag) : p);
   const t = c.trickle;
   if (!t) return parts;
   return parts.flatMap((p): Part[] => {

@@ -60,13 +60,13 @@ let agree = 0, stricter = 0, differ = 0;
 for (let i = 0; i < cases.length; i += BATCH) {
   const batch = cases.slice(i, i + BATCH);
   // nginx first, with ids moved out of the suite's range so the origin's records do not mix.
-  const fromNginx = await Promise.all(batch.map(({ c, id }) => sendCase(nginxPort, c, id + 100_000)));
+  const fromNginx = await Promise.all(batch.map(({ c, id }) => sendCase(nginxPort, c, id + 5000)));
   const fromUs = await Promise.all(batch.map(({ c, id }) => sendCase(proxy.port, c, id)));
   for (let j = 0; j < batch.length; j++) {
     const { c, id } = batch[j]!;
     const n = outcomes(fromNginx[j]!);
     recorded[c.name] = n.length === 1 ? n[0]! : n;
-    const nginxSeen = origin.forCase(id + 100_000);
+    const nginxSeen = origin.forCase(id + 5000);
     const ours = judge(c, id, fromUs[j]!, origin.forCase(id));
     const same = JSON.stringify(ours.got) === JSON.stringify(n);
     const verdict = same ? "agree" : c.expect !== undefined && c.stricter ? "stricter" : "DIFFER";
@@ -95,7 +95,7 @@ for (const r of rows) console.log(r.map((x, i) => x.padEnd(widths[i] ?? 0)).join
 console.log(`\n${rows.length} cases: ${agree} agree with nginx, ${stricter} stricter, ${differ} differ`);
 if (write) {
   const sorted = Object.fromEntries(Object.entries(recorded).sort(([a], [b]) => a.localeCompare(b)));
-  await Deno.writeTextFile(new URL("./nginx_statuses.json", import.meta.url), JSON.stringify(sorted, null, 1) + "\n");
+  await Deno.writeTextFile(new URL("./nginx_statuses.json", import.meta.url), JSON.stringify(sorted, null, 2) + "\n");
   console.log("nginx_statuses.json written");
 }
 nginx.kill("SIGTERM");

@@ -76,8 +76,9 @@ export function judge(c: WireCase, id: number, r: WireResult, seen: Seen): Judge
     failures.push(`the origin received ${real.length} requests, expected ${want}`);
   }
   if (c.originBody !== undefined) {
+    const body = c.originBody.replaceAll("{id}", String(id).padStart(4, "0"));
     for (const q of real) {
-      if (q.body !== c.originBody) failures.push(`the origin received the body ${JSON.stringify(q.body.slice(0, 60))}`);
+      if (q.body !== body) failures.push(`the origin received the body ${JSON.stringify(q.body.slice(0, 60))}`);
     }
   }
   const extra = c.check?.(r, seen);
