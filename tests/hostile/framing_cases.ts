@@ -638,6 +638,7 @@ function expectContinue(): Row[] {
       name: "expect/100-continue-body-after-pause",
       parts: [http("POST", "/c/{id}/", ["Expect: 100-continue", "Content-Length: 5"]), { pause: 300 }, "hello"],
       originBody: "hello",
+      check: (r) => r.interim.includes(100) ? undefined : "no 100 Continue before the body was sent",
     },
     {
       name: "expect/100-continue-no-body",
