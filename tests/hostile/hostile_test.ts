@@ -19,7 +19,7 @@
 import assert from "node:assert/strict";
 import type { FnCase, Group, WireCase } from "./case.ts";
 import { corpus, selectedGroups } from "./corpus.ts";
-import { type Judged, runWireCases } from "./run_case.ts";
+import { type Judged, runWireCases, vsNginx } from "./run_case.ts";
 import { startRecordingOrigin } from "./recording_origin.ts";
 import { fdCount, freePort, proxyConfig, rssKiB, type Targets } from "./setup.ts";
 import { startWsEchoOrigin } from "./ws_cases.ts";
@@ -59,16 +59,7 @@ interface Row {
 
 function row(j: Judged): Row {
   const pass = j.failures.length === 0;
-  // On the expectation: nginx's answer, a stricter one (we refuse where nginx serves, or refuse more precisely), or
-  // a different one (laxer or better, the reason beside the row).
-  const refuses = (o: readonly unknown[] | undefined) => !!o && o.some((x) => typeof x !== "number" || x >= 400);
-  const verdict = !j.nginx
-    ? "n/a"
-    : JSON.stringify(j.nginx) === JSON.stringify(j.expected)
-    ? "agree"
-    : refuses(j.expected) && (!refuses(j.nginx) || j.expected?.every((x) => typeof x === "number" && x < 500))
-    ? "stricter"
-    : "differ";
+  const verdict = vsNginx(j);
   return {
     name: j.name,
     ours: show(j.got),

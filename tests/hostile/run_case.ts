@@ -117,3 +117,17 @@ export async function runWireCases(
   }
   return out;
 }
+
+/**
+ * A judged case's expectation against nginx's answer: `agree`; `stricter` (we refuse where nginx serves, or refuse
+ * with a 4xx where nginx refuses otherwise); `differ` (laxer or better, the row says why); `n/a` (nginx not asked).
+ */
+export function vsNginx(j: Judged): "agree" | "stricter" | "differ" | "n/a" {
+  if (!j.nginx) return "n/a";
+  if (JSON.stringify(j.nginx) === JSON.stringify(j.expected)) return "agree";
+  const refuses = (o: readonly Outcome[] | undefined) => !!o && o.some((x) => typeof x !== "number" || x >= 400);
+  if (refuses(j.expected) && (!refuses(j.nginx) || j.expected!.every((x) => typeof x === "number" && x < 500))) {
+    return "stricter";
+  }
+  return "differ";
+}
