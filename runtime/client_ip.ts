@@ -27,7 +27,9 @@ import { ipInList, type IpNet, parseIp } from "../compiler/values/ip.ts";
  * ```ts
  * import { resolveClientIp } from "./client_ip.ts";
  * import { ipNet } from "../compiler/values/ip.ts";
- * const trusted = [ipNet("10.0.0.0/8")].map((r) => r.ok ? r.value : undefined!);
+ * const net = ipNet("10.0.0.0/8");
+ * if (!net.ok) throw new Error(net.message);
+ * const trusted = [net.value];
  * const xff = (v: string) => (n: string) => n === "x-forwarded-for" ? v : null;
  * if (resolveClientIp("203.0.113.9", trusted, xff("1.2.3.4")) !== "203.0.113.9") throw new Error("untrusted peer");
  * if (resolveClientIp("10.0.0.2", trusted, xff("6.6.6.6, 1.2.3.4, 10.0.0.7")) !== "1.2.3.4") throw new Error();

@@ -1,0 +1,46 @@
+/**
+ * Inputs the config fuzzer found crashing the compiler, each cut down to its minimum, with the diagnostic `check`
+ * now gives. (Seed and case in each test's name; replay with `deno run -A bench/config_fuzz_bench.ts --seed S
+ * --replay N`, which the mutator's later changes may have moved.)
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { compileSources } from "../../compiler/compile.ts";
+import { formatPath } from "../../compiler/diagnostic.ts";
+
+function errorsOf(text: string): string[] {
+  const { diagnostics } = compileSources([{ file: "fuzz.toml", text }]);
+  return diagnostics.filter((d) => d.severity === "error").map((d) => `${d.line}: ${formatPath(d.path)}: ${d.message}`);
+}
+
+Deno.test('fuzz seed 1 case 111: a key named like an Object.prototype member ("constructor") is an unknown key, not a TypeError', () => {
+  for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf", "__proto__"]) {
+    assert.deepEqual(errorsOf(`[upstreams.u]\naddrs = ["127.0.0.1:1"]\n"${name}" = 1\n`), [
+      `3: upstreams.u.${name}: Unknown key "${name}" in [upstreams.<name>]`,
+    ]);
+    assert.deepEqual(errorsOf(`[basic]\n"${name}" = true\n`), [`2: basic.${name}: Unknown key "${name}" in [basic]`]);
+  }
+});
+
+Deno.test("fuzz seed 4242 case 4221: an unknown key or plugin category of 10 MB is an error within the 10 s of a case, through the CLI", async () => {
+  // The "did you mean" hint measured the edit distance to every known name: the value's length times each name's,
+  // 2.6 s a megabyte here. A name cannot be within the hint's distance when the lengths differ by more.
+  const dir = await Deno.makeTempDir({ prefix: "fuzz-huge-" });
+  try {
+    const huge = "a".repeat(10_000_000);
+    await Deno.writeTextFile(`${dir}/pingap.toml`, `[basic]\n${huge} = 1\n\n[plugins.p]\ncategory = "${huge}"\n`);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", "--allow-net", "mod.ts", "check", "--format", "json", "-c", dir],
+      cwd: new URL("../../", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    assert.equal(out.code, 1, `killed after 10 s, or not an error: signal ${out.signal}`);
+    const report = JSON.parse(new TextDecoder().decode(out.stdout)) as { diagnostics: { code: string }[] };
+    assert.deepEqual(report.diagnostics.map((d) => d.code).sort(), ["unknown-category", "unknown-key"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
