@@ -216,7 +216,7 @@ export function size(): Type<number> {
     decode(value, path, diags) {
       if (typeof value === "number" || typeof value === "bigint") {
         const n = Number(value);
-        if (Number.isInteger(n) && n >= 0) return n;
+        if (Number.isSafeInteger(n) && n >= 0) return n;
       }
       if (typeof value !== "string") return void diags.push(wrongType(path, "size", value));
       const r = parseSize(value);

@@ -2,7 +2,8 @@
  * One case of the config fuzzer: a seed config, one of its files mutated (tests/fuzz/mutator.ts), read as
  * `Deno.readTextFile` reads it (invalid UTF-8 becomes U+FFFD) and compiled as `check` compiles it
  * (`compileSources`, then the text format of the diagnostics). The case passes when it ends as `check` must: exit
- * 0 with a plan that survives `structuredClone` (the runtime posts plans to its workers), or exit 1 with at least
+ * 0 with a plan that survives `structuredClone` (the runtime posts plans to its workers) and holds no NaN or
+ * infinite number, or exit 1 with at least
  * one error, every diagnostic having a message and a key path or a file position, and nothing thrown.
  *
  * @module
@@ -82,6 +83,8 @@ export function runCase(corpus: readonly SeedConfig[], seed: number, index: numb
       } catch (e) {
         problems.push(`the plan cannot be posted to a worker: ${(e as Error).message}`);
       }
+      const bad = nonFinite(plan, "plan");
+      if (bad) problems.push(`the plan holds ${bad}`);
     }
   } catch (e) {
     exitCode = undefined;
@@ -98,6 +101,20 @@ export function runCase(corpus: readonly SeedConfig[], seed: number, index: numb
     problems,
     ms: performance.now() - start,
   };
+}
+
+/** The first number of `value` that is NaN or infinite (a timeout or a size that nothing can use), as `path = n`. */
+export function nonFinite(value: unknown, path: string, seen = new Set<object>()): string | undefined {
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path} = ${value}`;
+  if (typeof value !== "object" || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  if (value instanceof RegExp) return undefined;
+  const entries = value instanceof Map ? [...value] : Object.entries(value);
+  for (const [k, v] of entries) {
+    const bad = nonFinite(v, `${path}.${String(k)}`, seen);
+    if (bad) return bad;
+  }
+  return undefined;
 }
 
 /** Reads the corpus: the bundled `conf/`, and every Pingap example directory and file (`../shared/pingap-examples`). */

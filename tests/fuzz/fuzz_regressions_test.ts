@@ -44,3 +44,23 @@ Deno.test("fuzz seed 4242 case 4221: an unknown key or plugin category of 10 MB 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test('fuzz seed 7 case 2339: a duration or size that is no number ("10constructor", 400 nines) is an error, never NaN or Infinity in the plan', () => {
+  const upstream = (line: string) => `[upstreams.u]\naddrs = ["127.0.0.1:1"]\n${line}\n`;
+  assert.deepEqual(errorsOf(upstream('connection_timeout = "10constructor"')), [
+    '3: upstreams.u.connection_timeout: Unknown time unit "constructor" in "10constructor"',
+  ]);
+  assert.deepEqual(errorsOf(upstream('read_timeout = "9999999999999999999999s"')), [
+    '3: upstreams.u.read_timeout: Duration "9999999999999999999999s" is too long',
+  ]);
+  const nines = "9".repeat(400);
+  assert.deepEqual(errorsOf(upstream(`idle_timeout = "${nines}s"`)), [
+    `3: upstreams.u.idle_timeout: Duration "${nines}s" is too long`,
+  ]);
+  assert.deepEqual(errorsOf(upstream('tcp_recv_buf = "10constructor"')), [
+    '3: upstreams.u.tcp_recv_buf: Unknown size unit "constructor" in "10constructor"',
+  ]);
+  assert.deepEqual(errorsOf(upstream(`tcp_recv_buf = "${nines}kb"`)), [
+    `3: upstreams.u.tcp_recv_buf: Size "${nines}kb" is too large`,
+  ]);
+});
