@@ -117,7 +117,10 @@ export function nonFinite(value: unknown, path: string, seen = new Set<object>()
   return undefined;
 }
 
-/** Reads the corpus: the bundled `conf/`, and every Pingap example directory and file (`../shared/pingap-examples`). */
+/**
+ * Reads the corpus: the bundled `conf/`, the golden configs of `tests/golden/`, and every Pingap example directory and
+ * file (`../shared/pingap-examples`).
+ */
 export async function loadCorpus(root: URL = new URL("../../", import.meta.url)): Promise<SeedConfig[]> {
   const out: SeedConfig[] = [];
   const read = async (path: string): Promise<Source> => ({ file: path, text: await Deno.readTextFile(path) });
@@ -127,6 +130,13 @@ export async function loadCorpus(root: URL = new URL("../../", import.meta.url))
     if (e.isFile && e.name.endsWith(".toml")) confFiles.push(`${conf}${e.name}`);
   }
   out.push({ name: "conf/", sources: await Promise.all(confFiles.sort().map(read)) });
+  // The golden configs: they set keys the samples leave out (access logs, header templates, every balancing).
+  const golden = new URL("tests/golden/", root).pathname;
+  const goldenFiles: string[] = [];
+  for await (const e of Deno.readDir(golden)) if (e.isFile && e.name.endsWith(".toml")) goldenFiles.push(e.name);
+  for (const name of goldenFiles.sort()) {
+    out.push({ name: `tests/golden/${name}`, sources: [await read(`${golden}${name}`)] });
+  }
   const examples = new URL("../shared/pingap-examples/", root);
   const dirs = new Map<string, string[]>();
   const walk = async (dir: string): Promise<void> => {

@@ -50,15 +50,20 @@ export class Rng {
   }
 }
 
-/** The seed of case `index` of a run seeded `seed` (each case reproducible alone). */
-export function caseSeed(seed: number, index: number): number {
-  let h = (seed ^ 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ index, 0x9e3779b1) >>> 0;
+/** murmur3's finaliser: every input bit moves every output bit. */
+function mix(x: number): number {
+  let h = x >>> 0;
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The seed of case `index` of a run seeded `seed` (each case reproducible alone; runs of two seeds share no case). */
+export function caseSeed(seed: number, index: number): number {
+  return mix((mix(seed ^ 0x5bd1e995) + Math.imul(index, 0x9e3779b1)) >>> 0);
 }
 
 /** A `key = value` entry of a file: the lines it spans and where its value starts. */
@@ -310,6 +315,16 @@ function randomName(rng: Rng): string {
 
 type Edit = (lines: string[], rng: Rng) => string | undefined;
 
+const NAMED_KEYS =
+  /access_log|category|algo|discovery|alpn|path|rewrite|mode|step|type|format|level|health_check|addrs|timeout|size|ttl|interval|frequency|encodings|tag/;
+
+/** An entry, its key chosen first among the distinct key names: a key set once is as likely as `path`. */
+function pickEntry(entries: readonly Entry[], rng: Rng): Entry {
+  const keys = [...new Set(entries.map((e) => e.key))];
+  const key = rng.pick(keys);
+  return rng.pick(entries.filter((e) => e.key === key));
+}
+
 function replaceValue(lines: string[], e: Entry, value: string): void {
   const head = lines[e.first]!.slice(0, e.at);
   lines.splice(e.first, e.last - e.first + 1, ...(head + value).split("\n"));
@@ -320,7 +335,7 @@ const EDITS: readonly [string, Edit][] = [
   ["delete-key", (lines, rng) => {
     const { entries } = scan(lines);
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     lines.splice(e.first, e.last - e.first + 1);
     return `delete-key ${e.key}`;
   }],
@@ -334,7 +349,7 @@ const EDITS: readonly [string, Edit][] = [
   ["wrong-type", (lines, rng) => {
     const { entries } = scan(lines);
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     const v = rng.pick(VALUES);
     replaceValue(lines, e, v);
     return `wrong-type ${e.key} = ${v}`;
@@ -342,7 +357,7 @@ const EDITS: readonly [string, Edit][] = [
   ["huge-number", (lines, rng) => {
     const { entries } = scan(lines);
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     const v = rng.pick(HUGE);
     replaceValue(lines, e, v);
     return `huge-number ${e.key} = ${v}`;
@@ -351,7 +366,7 @@ const EDITS: readonly [string, Edit][] = [
     const { entries } = scan(lines);
     const v = nested(rng);
     if (entries.length && rng.chance(0.7)) {
-      const e = rng.pick(entries);
+      const e = pickEntry(entries, rng);
       replaceValue(lines, e, v);
       return `deep-nesting ${e.key} (${v.length} chars)`;
     }
@@ -363,15 +378,15 @@ const EDITS: readonly [string, Edit][] = [
   ["long-string", (lines, rng) => {
     const { entries } = scan(lines);
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     replaceValue(lines, e, longString(rng));
     return `long-string ${e.key}`;
   }],
   ["swap-values", (lines, rng) => {
     const { entries } = scan(lines);
     if (entries.length < 2) return undefined;
-    let a = rng.pick(entries);
-    let b = rng.pick(entries);
+    let a = pickEntry(entries, rng);
+    let b = pickEntry(entries, rng);
     if (a === b) return undefined;
     if (a.first > b.first) [a, b] = [b, a];
     // The later one first, so the earlier one's line numbers hold.
@@ -390,7 +405,7 @@ const EDITS: readonly [string, Edit][] = [
   ["duplicate-key", (lines, rng) => {
     const { entries } = scan(lines);
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     lines.splice(e.last + 1, 0, ...lines.slice(e.first, e.last + 1));
     return `duplicate-key ${e.key}`;
   }],
@@ -405,16 +420,41 @@ const EDITS: readonly [string, Edit][] = [
       return `rename-table ${t.name} -> ${parts.join(".")}`;
     }
     if (!entries.length) return undefined;
-    const e = rng.pick(entries);
+    const e = pickEntry(entries, rng);
     const name = JSON.stringify(randomName(rng) + (rng.chance(0.5) ? e.key.slice(1) : ""));
     lines[e.first] = lines[e.first]!.replace(KEY_LINE, (_m, indent: string) => `${indent}${name} = `);
     return `rename-key ${e.key} -> ${name}`;
+  }],
+  ["prototype-name", (lines, rng) => {
+    // A string value that names an Object.prototype member, alone or inside the value's own syntax.
+    const { entries } = scan(lines);
+    const strings = entries.filter((e) => e.value.startsWith('"') || e.value.startsWith("["));
+    if (!strings.length) return undefined;
+    // Half the time a key whose value is looked up in a table of names (presets, units, categories, algorithms).
+    const named = strings.filter((e) => NAMED_KEYS.test(e.key));
+    const e = pickEntry(named.length && rng.chance(0.5) ? named : strings, rng);
+    const name = rng.pick(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "isPrototypeOf"]);
+    const v = rng.pick([
+      `"${name}"`,
+      `["${name}"]`,
+      `"10${name}"`,
+      `"{${name}}"`,
+      `"{:${name}}"`,
+      `"/tmp/x ${name}"`,
+      `"~^/[[:${name}:]]"`,
+      `"hash:${name}"`,
+      `"${name}:${name}"`,
+      `"$${name}"`,
+      `"http://127.0.0.1/?${name}=1"`,
+    ]);
+    replaceValue(lines, e, v);
+    return `prototype-name ${e.key} = ${v}`;
   }],
   ["dangling-reference", (lines, rng) => {
     const { entries } = scan(lines);
     const refs = entries.filter((e) => /^(upstream|locations|plugins|plugin|certificate|storage)$/.test(e.key));
     if (!refs.length) return undefined;
-    const e = rng.pick(refs);
+    const e = pickEntry(refs, rng);
     const v = rng.pick(['"missing"', '["missing"]', '["", ""]', '"$nope"', "[]", '"a" ']);
     replaceValue(lines, e, v);
     return `dangling-reference ${e.key} = ${v}`;
