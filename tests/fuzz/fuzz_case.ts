@@ -2,8 +2,8 @@
  * One case of the config fuzzer: a seed config, one of its files mutated (tests/fuzz/mutator.ts), read as
  * `Deno.readTextFile` reads it (invalid UTF-8 becomes U+FFFD) and compiled as `check` compiles it
  * (`compileSources`, then the text format of the diagnostics). The case passes when it ends as `check` must: exit
- * 0 with a plan that survives `structuredClone` (the runtime posts plans to its workers) and holds no NaN or
- * infinite number, or exit 1 with at least
+ * 0 with a plan that survives `structuredClone` (the runtime posts plans to its workers), holds no NaN or
+ * infinite number and no header `Headers` refuses, or exit 1 with at least
  * one error, every diagnostic having a message and a key path or a file position, and nothing thrown.
  *
  * @module
@@ -85,6 +85,8 @@ export function runCase(corpus: readonly SeedConfig[], seed: number, index: numb
       }
       const bad = nonFinite(plan, "plan");
       if (bad) problems.push(`the plan holds ${bad}`);
+      const header = unsettableHeader(plan, "plan");
+      if (header) problems.push(`the plan holds a header no request can carry: ${header}`);
     }
   } catch (e) {
     exitCode = undefined;
@@ -112,6 +114,31 @@ export function nonFinite(value: unknown, path: string, seen = new Set<object>()
   const entries = value instanceof Map ? [...value] : Object.entries(value);
   for (const [k, v] of entries) {
     const bad = nonFinite(v, `${path}.${String(k)}`, seen);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+/**
+ * The first header of `value` (a `{ name, value: Template }` the runtime sets, as `HeaderOp`) whose name or literal
+ * text `Headers` refuses: every request it applies to would fail.
+ */
+export function unsettableHeader(value: unknown, path: string, seen = new Set<object>()): string | undefined {
+  if (typeof value !== "object" || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  const op = value as { name?: unknown; value?: unknown };
+  if (typeof op.name === "string" && Array.isArray(op.value) && op.value.length > 0) {
+    const text = op.value.filter((p) => typeof p === "string").join("");
+    try {
+      new Headers().set(op.name, text);
+    } catch {
+      return `${path} = ${JSON.stringify(op.name)}: ${JSON.stringify(text)}`;
+    }
+  }
+  if (value instanceof RegExp) return undefined;
+  const entries = value instanceof Map ? [...value] : Object.entries(value);
+  for (const [k, v] of entries) {
+    const bad = unsettableHeader(v, `${path}.${String(k)}`, seen);
     if (bad) return bad;
   }
   return undefined;

@@ -78,3 +78,14 @@ Deno.test('fuzz: access_log = "constructor" is no preset (it threw a TypeError),
   assert.ok(r.ok);
   assert.doesNotMatch(r.value.source, /native code|function/, "Object.prototype.toString's source in the regex");
 });
+
+Deno.test("fuzz: a header value past U+00FF (an emoji, the U+FFFD of invalid UTF-8) is a check error, not a 500 on every request", () => {
+  assert.deepEqual(errorsOf('[locations.l]\nproxy_set_headers = ["X-A:\u{1F600}"]\n'), [
+    '2: locations.l.proxy_set_headers[0]: Header value of "X-A:\u{1F600}" contains U+1F600, which a header cannot carry',
+  ]);
+  assert.deepEqual(errorsOf('[plugins.p]\ncategory = "response_headers"\nadd_headers = ["X-A:\uFFFD"]\n'), [
+    '3: plugins.p.add_headers[0]: Header value of "X-A:\uFFFD" contains U+FFFD, which a header cannot carry',
+  ]);
+  // Latin-1 still passes: `Headers` sends it as one byte.
+  assert.deepEqual(errorsOf('[locations.l]\nproxy_set_headers = ["X-A:\u00e9"]\n'), []);
+});

@@ -200,6 +200,8 @@ const VALUES = [
   '"é😀\u202e"',
   '"a\\tb"',
   '"X-Name:value"',
+  '"X-Name:😀"',
+  '["X-Name:é", "X-Other:\u2028"]',
   '"X-Name"',
   '":"',
   '"hash:ip"',
@@ -449,6 +451,30 @@ const EDITS: readonly [string, Edit][] = [
     ]);
     replaceValue(lines, e, v);
     return `prototype-name ${e.key} = ${v}`;
+  }],
+  ["header-value", (lines, rng) => {
+    // A header line whose name or value HTTP cannot carry, or that a variable fills.
+    const { entries } = scan(lines);
+    const headers = entries.filter((e) => /header/.test(e.key) && e.value.startsWith("["));
+    if (!headers.length) return undefined;
+    const e = pickEntry(headers, rng);
+    const v = rng.pick([
+      '"X-A:😀"',
+      '"X-A:\u00ff"',
+      '"X-A:\u0100"',
+      '"X-A:\ufffd"',
+      '"X-A:\u0001"',
+      '"X-A:\t"',
+      '"X-A: "',
+      '"X A:b"',
+      '"é:b"',
+      '":b"',
+      '"X-A:$http_x_b"',
+      '"X-A:${HOME}é"',
+      '"X-A:$remote_addr😀"',
+    ]);
+    replaceValue(lines, e, `[${v}]`);
+    return `header-value ${e.key} = [${v}]`;
   }],
   ["dangling-reference", (lines, rng) => {
     const { entries } = scan(lines);
