@@ -14,6 +14,8 @@ import { rawJson, rawRequest } from "../_support/proxy.ts";
 
 interface Running {
   readonly port: number;
+  /** Rewrites the config with `basic` as its `[basic]` section and reloads it (SIGHUP). */
+  reload(basic: string): Promise<void>;
   /** Resolves with the access log's lines once it holds `count` of them. */
   lines(count: number): Promise<string[]>;
 }
@@ -28,9 +30,7 @@ async function withProxy(basic: string, fn: (proxy: Running) => Promise<void>): 
   let child: Child | undefined;
   try {
     for (let i = 0; i < 2; i++) origins.push(await startEchoOrigin(`o${i}`));
-    await Deno.writeTextFile(
-      file,
-      `
+    const config = (basic: string) => `
 [basic]
 ${basic}
 
@@ -47,12 +47,24 @@ proxy_set_headers = ["X-Client:$client_ip"]
 [upstreams.pool]
 addrs = [${origins.map((o) => `"${o.addr}"`).join(", ")}]
 algo = "hash:ip"
-`,
-    );
+`;
+    await Deno.writeTextFile(file, config(basic));
     child = spawnDeno([...START_ARGS, file]);
+    const started = child;
+    let reloads = 0;
     await child.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
     await fn({
       port,
+      async reload(basic) {
+        await Deno.writeTextFile(file, config(basic));
+        Deno.kill(started.pid, "SIGHUP");
+        reloads++;
+        for (let i = 0; i < 500 && (started.output().match(/reload \(SIGHUP\)/g) ?? []).length < reloads; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.match(started.output(), /reload \(SIGHUP\): /, "reloaded");
+        assert.doesNotMatch(started.output(), /reload \(SIGHUP\) failed/);
+      },
       async lines(count) {
         for (let i = 0; i < 500; i++) {
           const text = await Deno.readTextFile(log).catch(() => "");
@@ -125,5 +137,17 @@ Deno.test("trusted proxies [127.0.0.1]: its X-Forwarded-For names the client, re
       assert.equal(e.headers["x-forwarded-for"], "1.2.3.4, 127.0.0.1");
       assert.equal(e.headers["x-real-ip"], "127.0.0.1", "X-Real-IP is $remote_addr, as Pingap's default");
     });
+  });
+});
+
+Deno.test("trusted proxies: a reload that drops the peer from trusted_proxies stops hash:ip and the log from reading its headers", async () => {
+  await withProxy('trusted_proxies = ["127.0.0.1"]', async (proxy) => {
+    await echo(proxy.port, "/before", { "x-forwarded-for": "1.2.3.4" });
+    await proxy.reload('trusted_proxies = ["10.0.0.1"]');
+    const names = new Set<string>();
+    for (const h of spoofs()) names.add((await echo(proxy.port, "/hash", h)).name);
+    assert.equal(names.size, 1, `the list of before the reload still counted: ${[...names]}`);
+    const lines = await proxy.lines(1 + spoofs().length);
+    assert.deepEqual([lines[0], lines[1]], ["1.2.3.4 /before", "127.0.0.1 /hash"]);
   });
 });
