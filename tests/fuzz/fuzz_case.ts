@@ -1,6 +1,6 @@
 /**
- * One case of the config fuzzer: a seed config, one of its files mutated (tests/fuzz/mutator.ts), read as
- * `Deno.readTextFile` reads it (invalid UTF-8 becomes U+FFFD) and compiled as `check` compiles it
+ * One case of the config fuzzer: a seed config, one of its files mutated (tests/fuzz/mutator.ts), read as `check`
+ * reads a file (`sourceFromBytes`: invalid UTF-8 is an error at its position) and compiled as `check` compiles it
  * (`compileSources`, then the text format of the diagnostics). The case passes when it ends as `check` must: exit
  * 0 with a plan that survives `structuredClone` (the runtime posts plans to its workers), holds no NaN or
  * infinite number and no header `Headers` refuses, or exit 1 with at least
@@ -10,7 +10,7 @@
  */
 import { compileSources } from "../../compiler/compile.ts";
 import { formatText } from "../../compiler/format.ts";
-import type { Source } from "../../compiler/load.ts";
+import { type Source, sourceFromBytes } from "../../compiler/load.ts";
 import { caseSeed, mutate, Rng } from "./mutator.ts";
 
 /** A config to mutate: one file or the files of a directory, compiled together. */
@@ -47,9 +47,7 @@ export function caseInput(
   const config = rng.pick(corpus);
   const file = rng.int(config.sources.length);
   const mutant = mutate(config.sources[file]!.text, rng);
-  const sources = config.sources.map((src, i) =>
-    i === file ? { file: src.file, text: new TextDecoder().decode(mutant.bytes) } : src
-  );
+  const sources = config.sources.map((src, i) => i === file ? sourceFromBytes(src.file, mutant.bytes) : src);
   return { seed: s, config, file, sources, bytes: mutant.bytes, ops: mutant.ops };
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { compileSources } from "../../compiler/compile.ts";
+import { sourceFromBytes } from "../../compiler/load.ts";
 import { formatPath } from "../../compiler/diagnostic.ts";
 import { rustRegex } from "../../compiler/values/rust_regex.ts";
 
@@ -88,4 +89,42 @@ Deno.test("fuzz: a header value past U+00FF (an emoji, the U+FFFD of invalid UTF
   ]);
   // Latin-1 still passes: `Headers` sends it as one byte.
   assert.deepEqual(errorsOf('[locations.l]\nproxy_set_headers = ["X-A:\u00e9"]\n'), []);
+});
+
+Deno.test("fuzz: bytes that are not UTF-8 are a check error at their line and column (they were read as U+FFFD and accepted)", async () => {
+  const bytes = new Uint8Array([
+    ...new TextEncoder().encode('[basic]\nname = "a'),
+    0xff,
+    ...new TextEncoder().encode('"\n'),
+  ]);
+  const source = sourceFromBytes("fuzz.toml", bytes);
+  assert.deepEqual(source.invalidUtf8, { line: 2, column: 10 });
+  const { diagnostics } = compileSources([source]);
+  assert.deepEqual(
+    diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`),
+    ["fuzz.toml:2:10 invalid-utf8 Bytes that are not UTF-8 (read as U+FFFD)"],
+  );
+  // Overlong forms, surrogates, a cut sequence and 0xff after valid multi-byte text; a BOM and U+FFFD itself are fine.
+  for (const bad of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80]]) {
+    const s = sourceFromBytes("x", new Uint8Array([0xc3, 0xa9, 0x0a, 0x61, ...bad]));
+    assert.deepEqual(s.invalidUtf8, { line: 2, column: 2 }, bad.join(","));
+  }
+  assert.equal(sourceFromBytes("x", new Uint8Array([0xef, 0xbb, 0xbf, 0x61])).text, "a");
+  assert.equal(sourceFromBytes("x", new TextEncoder().encode("\uFFFD")).invalidUtf8, undefined);
+  // Through the CLI: exit 1, not "OK".
+  const dir = await Deno.makeTempDir({ prefix: "fuzz-utf8-" });
+  try {
+    await Deno.writeFile(`${dir}/pingap.toml`, bytes);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", "--allow-net", "mod.ts", "check", "-c", `${dir}/pingap.toml`],
+      cwd: new URL("../../", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(out.code, 1);
+    assert.match(new TextDecoder().decode(out.stderr), /pingap\.toml:2:10 .*error: Bytes that are not UTF-8/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
