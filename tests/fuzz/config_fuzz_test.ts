@@ -35,6 +35,7 @@ Deno.test(`config fuzz: ${CASES} mutated configs end with exit 0/1 and placed di
 
 Deno.test("config fuzz: the watchdog ends a case that never returns and replaces a worker that died", async () => {
   const found: string[] = [];
+  console.log('(expected below: "Uncaught (in worker) Error: worker dies at case 4")');
   const s = await fuzz({
     corpus: [],
     seed: 1,
