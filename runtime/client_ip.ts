@@ -15,8 +15,7 @@ import { ipInList, type IpNet, parseIp } from "../compiler/values/ip.ts";
 /**
  * The client IP of a request from `peer` whose header `name` (lower case) reads `header(name)`.
  *
- * Costs nothing beyond two header look-ups unless the list is set and a forwarded header is present: the peer is
- * parsed only then. Rules:
+ * Without a list it reads no header; with one, it parses the peer only when a forwarded header is present. Rules:
  * - no list, an empty list, neither header, or a peer outside the list: the peer;
  * - `X-Forwarded-For`: walked right to left; the first entry outside the list is the client; an entry that is not an
  *   IP address ends the walk at the address before it (the last trusted hop); when every entry is trusted, the
