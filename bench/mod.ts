@@ -9,6 +9,8 @@
  * Then the comparison of the proxy with nginx and HAProxy (`bench/proxy/`,
  * a few minutes; see bench/README.md). `deno task bench proxy` runs only
  * that comparison, `deno task bench routes` only the tables above.
+ * `deno task bench fuzz [--cases 20000] [--seed N]` runs only the config
+ * fuzzer (bench/config_fuzz_bench.ts).
  *
  * Options: `--quick` (fewer runs), `--linear` (also time the linear oracle);
  * the proxy comparison's options are in `bench/proxy/mod.ts`.
@@ -27,6 +29,12 @@ import {
 } from "./compile_bench.ts";
 import type { RouteRequest } from "../compiler/routes/match.ts";
 import { fmt, table } from "./table.ts";
+
+// `deno task bench fuzz`: only the config fuzzer, 20,000 cases by default.
+if (Deno.args[0] === "fuzz") {
+  const { main } = await import("./config_fuzz_bench.ts");
+  Deno.exit(await main(Deno.args.slice(1)));
+}
 
 // `deno task bench proxy`: only the (slow) comparison with nginx and HAProxy.
 if (Deno.args[0] === "proxy") {

@@ -23,7 +23,8 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The closest candidate to `word`, if it is close enough to be a likely typo.
+ * The closest candidate to `word` among those close enough to be a likely typo (an edit distance of at most a third
+ * of the longer one's length, and at least 2).
  *
  * @example Usage
  * ```ts
@@ -39,15 +40,17 @@ export function closest(
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
+    const limit = Math.max(2, Math.floor(Math.max(word.length, c.length) / 3));
+    // The distance is at least the difference in length: a word far longer than every candidate (a value of
+    // megabytes) costs nothing, where the distance would cost its length times each candidate's.
+    if (Math.abs(word.length - c.length) > limit) continue;
     const d = editDistance(lower, c.toLowerCase());
-    if (d < bestDistance) {
+    if (d <= limit && d < bestDistance) {
       bestDistance = d;
       best = c;
     }
   }
-  if (best === undefined) return undefined;
-  const limit = Math.max(2, Math.floor(Math.max(word.length, best.length) / 3));
-  return bestDistance <= limit ? best : undefined;
+  return best;
 }
 
 /** A hint sentence for {@linkcode closest}, or undefined. */

@@ -20,6 +20,56 @@ import { isEtcdUrl, readEtcdSources } from "./storage/etcd.ts";
 export interface Source {
   readonly file: string;
   readonly text: string;
+  /**
+   * Where the file's bytes stop being UTF-8 (the text holds U+FFFD there, as a lossy read gives it): an error of
+   * {@linkcode parseSources}. Set by {@linkcode sourceFromBytes}.
+   */
+  readonly invalidUtf8?: { readonly line: number; readonly column: number };
+}
+
+/** Index of the first byte of `b` that does not start a well-formed UTF-8 sequence, or -1. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    // The second byte's range excludes overlong forms, surrogates and code points past U+10FFFF.
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (b[i + 1]! < lo || b[i + 1]! > hi) return i;
+    for (let k = 2; k <= n; k++) if (b[i + k]! < 0x80 || b[i + k]! > 0xbf) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * A file's bytes as a {@linkcode Source}: decoded as UTF-8 (a BOM dropped), and where they are not UTF-8, decoded
+ * with U+FFFD and {@linkcode Source.invalidUtf8} set, which `check` reports (as Pingap refuses such a file).
+ *
+ * @example Usage
+ * ```ts
+ * import { sourceFromBytes } from "./load.ts";
+ * const s = sourceFromBytes("a.toml", new Uint8Array([0x61, 0x3d, 0x22, 0xff, 0x22]));
+ * if (s.invalidUtf8?.column !== 4 || s.text !== 'a="\ufffd"') throw new Error();
+ * ```
+ */
+export function sourceFromBytes(file: string, bytes: Uint8Array): Source {
+  try {
+    return { file, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+  } catch {
+    const text = new TextDecoder().decode(bytes);
+    const at = firstInvalidUtf8(bytes);
+    const before = new TextDecoder().decode(bytes.subarray(0, Math.max(0, at)));
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    return { file, text, invalidUtf8: { line, column } };
+  }
 }
 
 /** Top-level sections that hold named items. */
@@ -88,6 +138,15 @@ export function parseSources(sources: readonly Source[]): Loaded {
   const origins = new FileOrigins();
   const diagnostics: Diagnostic[] = [];
   for (const source of sources) {
+    if (source.invalidUtf8) {
+      diagnostics.push({
+        ...diag("invalid-utf8", [], "Bytes that are not UTF-8 (read as U+FFFD)", {
+          hint: "TOML files are UTF-8: save the file as UTF-8",
+        }),
+        file: source.file,
+        ...source.invalidUtf8,
+      });
+    }
     let doc: Record<string, unknown>;
     try {
       doc = parse(source.text) as Record<string, unknown>;
@@ -203,7 +262,7 @@ export async function readSources(path: string): Promise<Source[]> {
   const sources: Source[] = [];
   for (const file of files) {
     try {
-      sources.push({ file, text: await Deno.readTextFile(file) });
+      sources.push(sourceFromBytes(file, await Deno.readFile(file)));
     } catch (e) {
       throw new ConfigReadError(`Cannot read "${file}": ${(e as Error).message}`, { cause: e });
     }

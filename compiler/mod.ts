@@ -20,6 +20,6 @@ export { attachOrigins, type CompileResult, compileSources } from "./compile.ts"
 export { checkConfig, type CheckOptions, type CheckResult } from "./check.ts";
 export { type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
 export { type Format, formatGithub, formatJson, formatText } from "./format.ts";
-export { ConfigReadError, parseSources, readSources, type Source } from "./load.ts";
+export { ConfigReadError, parseSources, readSources, type Source, sourceFromBytes } from "./load.ts";
 export type * from "./plan.ts";
 export { captures, lookupLinear, lookupRoute, type RouteRequest } from "./routes/mod.ts";

@@ -81,7 +81,7 @@ export function parseDuration(text: string): number | string {
       return `Cannot parse duration "${text}" at "${s.slice(pos)}"`;
     }
     const unit = m[2]!;
-    const factor = DURATION_UNITS[unit] ?? DURATION_UNITS[unit.toLowerCase()];
+    const factor = ownValue(DURATION_UNITS, unit) ?? ownValue(DURATION_UNITS, unit.toLowerCase());
     if (factor === undefined) {
       return `Unknown time unit "${unit}" in "${text}"`;
     }
@@ -90,6 +90,8 @@ export function parseDuration(text: string): number | string {
     pairs++;
   }
   if (pairs === 0) return "Duration is empty";
+  // A value past any bound (even Infinity) is returned as it is: the bounded
+  // callers ({@linkcode parseBoundedDuration}, the schema) refuse it at its key.
   return total;
 }
 
@@ -149,6 +151,11 @@ export function parseBoundedDuration(text: string, limit: DurationLimit = TIMER_
   return ms;
 }
 
+/** `table[key]` when `table` itself has the key: a unit such as "constructor" must not find Object.prototype's. */
+function ownValue(table: Record<string, number>, key: string): number | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 const SIZE_UNITS: Record<string, number> = {
   "": 1,
   b: 1,
@@ -190,7 +197,8 @@ export const SIZE_UNIT_NAMES = "b, kb, mb, gb, tb (powers of 1000) or kib, mib, 
 export function parseSize(text: string): number | string {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(text);
   if (!m) return `Cannot parse size "${text}"`;
-  const factor = SIZE_UNITS[m[2]!.toLowerCase()];
+  const factor = ownValue(SIZE_UNITS, m[2]!.toLowerCase());
   if (factor === undefined) return `Unknown size unit "${m[2]}" in "${text}"`;
-  return Math.round(Number(m[1]) * factor);
+  const bytes = Math.round(Number(m[1]) * factor);
+  return bytes <= Number.MAX_SAFE_INTEGER ? bytes : `Size "${text}" is too large`;
 }

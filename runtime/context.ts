@@ -12,6 +12,8 @@ import { copyHeaders, fieldValue, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 import type { AbortWatch } from "./upstream/types.ts";
+import type { IpNet } from "../compiler/values/ip.ts";
+import { resolveClientIp } from "./client_ip.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -111,6 +113,9 @@ export class RequestContext implements RouteRequest {
   passThrough = false;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
+  #clientIp: string | undefined;
+  /** `basic.trusted_proxies` of the plan serving this request: whose forwarded headers name the client. */
+  trustedProxies: readonly IpNet[] | undefined;
   #upstreamHeaders: Headers | undefined;
 
   /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */
@@ -234,16 +239,12 @@ export class RequestContext implements RouteRequest {
     return this.timed ? performance.now() - this.#start : Date.now() - this.#start;
   }
 
-  /** The client IP per Pingap: first X-Forwarded-For entry, else X-Real-IP, else the peer (see `trusted`). */
-  clientIp(trusted?: (ip: string) => boolean): string {
-    if (trusted && !trusted(this.remoteAddr)) return this.remoteAddr;
-    const xff = this.header("x-forwarded-for");
-    if (xff) {
-      const comma = xff.indexOf(",");
-      const first = (comma < 0 ? xff : xff.slice(0, comma)).trim();
-      if (first) return first;
-    }
-    return this.header("x-real-ip")?.trim() || this.remoteAddr;
+  /**
+   * The client IP: the peer, or what `X-Forwarded-For` / `X-Real-IP` say when the peer is one of
+   * {@linkcode trustedProxies} (see runtime/client_ip.ts). Worked out on first use and kept.
+   */
+  clientIp(): string {
+    return this.#clientIp ??= resolveClientIp(this.remoteAddr, this.trustedProxies, (n) => this.header(n));
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RequestContext } from "./context.ts";
 import { ClientWatch, WireRequest } from "./h1/request.ts";
+import { ipNet } from "../compiler/values/ip.ts";
 
 /** The same request as Deno.serve gives it and as the HTTP/1.1 front end does. */
 function both(host: string, target: string, fields: string[] = []): [RequestContext, RequestContext] {
@@ -35,7 +36,15 @@ Deno.test("RequestContext: a front end request gives the path, query, host and h
     assert.equal(wire.uri, served.uri, label);
     assert.equal(wire.header("x-forwarded-for"), served.header("x-forwarded-for"), label);
     assert.equal(wire.cookie("b"), "2", label);
-    assert.equal(wire.clientIp(() => true), "10.0.0.1", label);
+    assert.equal(wire.clientIp(), "127.0.0.1", `${label}: no trusted proxies, the peer`);
+    for (const ctx of [served, wire]) {
+      const trusted = ipNet("127.0.0.0/8");
+      assert.ok(trusted.ok);
+      // A new context: the first answer is kept.
+      const again = new RequestContext(ctx.req, "127.0.0.1", 5000, "127.0.0.1", 80, "http");
+      again.trustedProxies = [trusted.value];
+      assert.equal(again.clientIp(), "10.0.0.2", `${label}: the rightmost untrusted entry`);
+    }
     assert.equal(wire.req.url, served.req.url, label);
   }
 });

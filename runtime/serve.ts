@@ -139,6 +139,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         front ? "https" : "http",
         observer !== undefined,
       );
+      ctx.trustedProxies = current.plan.basic.trusted_proxies;
       const processing = ++current.counters.processing;
       observer?.begin(ctx);
       ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);

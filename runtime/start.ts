@@ -29,7 +29,6 @@ export interface StartOptions {
 export async function startProxy(plan: Plan, options: StartOptions = {}): Promise<RunningProxy> {
   const upstreams = createUpstreams({
     poolSize: plan.basic.upstream_keepalive_pool_size,
-    ...(plan.basic.trusted_proxies ? { trustedProxies: plan.basic.trusted_proxies } : {}),
     onBackendStatus(upstream, backend, healthy) {
       const message = `upstream ${upstream}(${backend.addr}) becomes ${healthy ? "healthy" : "unhealthy"}`;
       console.error(message);

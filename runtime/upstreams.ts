@@ -6,7 +6,6 @@
  * @module
  */
 import type { UpstreamPlan } from "../compiler/plan.ts";
-import { ipInList } from "../compiler/values/ip.ts";
 import type { ActiveUpstream } from "./active.ts";
 import type { UpstreamProvider } from "./activate.ts";
 import type { RequestContext } from "./context.ts";
@@ -15,14 +14,11 @@ import { createH2Client } from "./upstream/h2.ts";
 import { createHttp1Client } from "./upstream/http1.ts";
 import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./upstream/registry.ts";
 import type { Backend } from "./upstream/types.ts";
-import type { IpNet } from "../compiler/values/ip.ts";
 
 /** Options of {@linkcode createUpstreams}. */
 export interface UpstreamsOptions extends RegistryEvents {
   /** Idle keep-alive connections per backend (`basic.upstream_keepalive_pool_size`). */
   readonly poolSize?: number;
-  /** `basic.trusted_proxies`: whose X-Forwarded-For counts for `hash:ip`. */
-  readonly trustedProxies?: readonly IpNet[];
 }
 
 /** A provider plus the registry's shutdown. */
@@ -39,7 +35,7 @@ function transparentBackend(ctx: RequestContext, tls: boolean): Backend {
   return { host, port, weight: 1, addr: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}` };
 }
 
-function adapt(state: UpstreamState, trusted: ((ip: string) => boolean) | undefined): ActiveUpstream {
+function adapt(state: UpstreamState): ActiveUpstream {
   const plan = state.plan;
   const algo = plan.algo;
   const transparent = plan.discovery === "transparent";
@@ -52,7 +48,7 @@ function adapt(state: UpstreamState, trusted: ((ip: string) => boolean) | undefi
         ? hashKey(algo, {
           path: ctx.path,
           uri: ctx.uri,
-          clientIp: algo.by === "ip" ? ctx.clientIp(trusted) : "",
+          clientIp: algo.by === "ip" ? ctx.clientIp() : "",
           // From the raw fields of a front end request: no `Headers` made for it.
           header: (n) => ctx.header(n.toLowerCase()) ?? undefined,
           cookie: (n) => ctx.cookie(n),
@@ -83,12 +79,10 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
         : createHttp1Client(o);
     },
   });
-  const nets = options.trustedProxies;
-  const trusted = nets && nets.length ? (ip: string) => ipInList(nets, ip) : undefined;
   return {
     registry,
     acquire(plan: UpstreamPlan) {
-      return adapt(registry.acquire(plan), trusted);
+      return adapt(registry.acquire(plan));
     },
     release(plan: UpstreamPlan) {
       void registry.release(plan.key);

@@ -80,6 +80,9 @@ export function render(t: Template, ctx: RequestContext): string {
         case "remote_port":
           out += String(ctx.remotePort);
           break;
+        case "client_ip":
+          out += ctx.clientIp();
+          break;
         case "server_addr":
           out += ctx.serverAddr;
           break;

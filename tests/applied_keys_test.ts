@@ -38,7 +38,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "basic.grace_period": R("runtime/serve.ts"),
   "basic.graceful_shutdown_timeout": R("runtime/serve.ts"),
   "basic.upstream_keepalive_pool_size": R("runtime/start.ts"),
-  "basic.trusted_proxies": R("runtime/start.ts"),
+  "basic.trusted_proxies": R("runtime/serve.ts"),
   "basic.webhook": R("runtime/notify.ts"),
   "basic.webhook_type": R("runtime/notify.ts"),
   "basic.webhook_notifications": R("runtime/notify.ts"),

@@ -22,7 +22,8 @@ export interface IpRestrictionPlan {
 /** The `ip_restriction` plugin. */
 export const ipRestriction = definePlugin({
   category: "ip_restriction",
-  doc: "Checks the client IP (taken from X-Forwarded-For, X-Real-Ip or the connection) against a list of addresses " +
+  doc:
+    "Checks the client IP (the connection's, or X-Forwarded-For / X-Real-Ip from a `basic.trusted_proxies` peer) against a list of addresses " +
     "and networks. In `allow` mode only listed clients pass; in `deny` mode listed clients are refused with `403`. " +
     "A client IP that cannot be parsed gets `400`.",
   steps: { allowed: ["request"], default: "request" },

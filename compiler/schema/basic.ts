@@ -91,7 +91,9 @@ export const basicSchema = table({
     }),
     trusted_proxies: field(array(parsed("IP or CIDR", ipNet)), {
       doc:
-        "IPs or CIDRs whose `X-Forwarded-For` / `X-Real-IP` are trusted. When unset, those headers are trusted from anyone.",
+        "IPs or CIDRs of the proxies in front of this one. `X-Forwarded-For` / `X-Real-IP` name the client (access log " +
+        "`{client_ip}`, `$client_ip`, `hash:ip`) only on a connection from one of them; `X-Forwarded-For` is read " +
+        "right to left, skipping these addresses. Unset: the client is always the connection's peer.",
     }),
     webhook: field(str(), { doc: "URL that receives notifications (POST JSON)." }),
     webhook_type: field(oneOf(["normal", "wecom", "dingtalk"]), {

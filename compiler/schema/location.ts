@@ -39,7 +39,7 @@ export const locationSchema = table({
     match_cookies: field(array(parsed("condition", condition)), { doc: "Cookies that must be present or equal." }),
     proxy_set_headers: field(array(parsed("header line", headerLine)), {
       doc:
-        'Headers set on the upstream request, `"Name:value"`; the value may be a variable such as `$remote_addr` or `$http_origin`.',
+        'Headers set on the upstream request, `"Name:value"`; the value may be a variable such as `$remote_addr`, `$client_ip` or `$http_origin`.',
     }),
     proxy_add_headers: field(array(parsed("header line", headerLine)), {
       doc: "Headers appended to the upstream request.",

@@ -241,7 +241,7 @@ export function size(): Type<number> {
     decode(value, path, diags) {
       if (typeof value === "number" || typeof value === "bigint") {
         const n = Number(value);
-        if (Number.isInteger(n) && n >= 0) return n;
+        if (Number.isSafeInteger(n) && n >= 0) return n;
       }
       if (typeof value !== "string") return void diags.push(wrongType(path, "size", value));
       const r = parseSize(value);
@@ -361,8 +361,9 @@ export function decodeTable<F extends Fields>(
   const seen = new Set<string>();
   for (const [key, raw] of Object.entries(value)) {
     let name = key;
-    const alias = schema.aliases?.[key];
-    if (alias !== undefined && !(key in schema.fields)) {
+    // Own keys only: a config key such as "constructor" must not find Object.prototype's.
+    const alias = schema.aliases && Object.hasOwn(schema.aliases, key) ? schema.aliases[key] : undefined;
+    if (alias !== undefined && !Object.hasOwn(schema.fields, key)) {
       if (alias in value) {
         diags.push(
           diag("alias-ignored", [...path, key], `Key "${key}" is ignored because "${alias}" is also set`, {
@@ -380,7 +381,7 @@ export function decodeTable<F extends Fields>(
       );
       name = alias;
     }
-    const f = schema.fields[name];
+    const f = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
     if (f === undefined) {
       const hint = didYouMean(key, names) ?? `Known keys: ${names.join(", ")}`;
       diags.push(diag("unknown-key", [...path, key], `Unknown key "${key}" in ${schema.title}`, { hint }));

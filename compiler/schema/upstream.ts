@@ -81,7 +81,7 @@ export const upstreamSchema = table({
       parsed("algorithm", algo, { examples: ["round_robin", "least_conn", "hash:ip", "hash:header:X-User"] }),
       {
         doc:
-          "`round_robin` (smooth weighted), `least_conn`, or consistent hashing: `hash:url`, `hash:ip`, `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
+          "`round_robin` (smooth weighted), `least_conn`, or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
         default: "round_robin",
       },
     ),

@@ -188,14 +188,15 @@ export function accessLog(text: string): Parsed<AccessLog> {
   if (space > 0) {
     const head = format.slice(0, space);
     const tail = format.slice(space + 1).trim();
-    if (!head.includes("{") && (tail in ACCESS_LOG_PRESETS || tail.startsWith("{"))) {
+    if (!head.includes("{") && (Object.hasOwn(ACCESS_LOG_PRESETS, tail) || tail.startsWith("{"))) {
       const target = fileTarget(head);
       if (!target.ok) return target;
       file = target.value;
       format = tail;
     }
   }
-  format = ACCESS_LOG_PRESETS[format] ?? format;
+  // Own keys only: "constructor" is no preset.
+  if (Object.hasOwn(ACCESS_LOG_PRESETS, format)) format = ACCESS_LOG_PRESETS[format]!;
   const parts = parseLogFormat(format);
   if (!parts.ok) return parts;
   return { ok: true, value: { ...(file !== undefined ? { file } : {}), format, parts: parts.value } };

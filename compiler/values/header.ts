@@ -47,5 +47,16 @@ export function headerLine(line: string): Parsed<HeaderLine> {
   if (/[\r\n\0]/.test(value)) {
     return { ok: false, message: `Header value of ${JSON.stringify(line)} contains a control character` };
   }
+  // A header value is bytes: a character past U+00FF (an emoji, or the U+FFFD a file's invalid UTF-8 was read as)
+  // cannot be set, and every request would fail where the header is applied.
+  const wide = /[^\u0000-\u00ff]/u.exec(value);
+  if (wide) {
+    const code = wide[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    return {
+      ok: false,
+      message: `Header value of ${JSON.stringify(line)} contains U+${code}, which a header cannot carry`,
+      hint: "Header values are bytes: use ASCII (percent-encode other text)",
+    };
+  }
   return { ok: true, value: [name.value, value] };
 }

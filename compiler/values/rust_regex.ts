@@ -93,7 +93,7 @@ function translateBody(src: string): string {
       if (c === "[" && src.startsWith("[:", i)) {
         const end = src.indexOf(":]", i);
         const name = end > 0 ? src.slice(i + 2, end) : "";
-        const posix = POSIX[name];
+        const posix = Object.hasOwn(POSIX, name) ? POSIX[name] : undefined;
         if (posix) {
           out += posix;
           i = end + 1;

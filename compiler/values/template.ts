@@ -15,6 +15,7 @@ export const REQUEST_VARIABLES = [
   "hostname",
   "remote_addr",
   "remote_port",
+  "client_ip",
   "server_addr",
   "server_port",
   "upstream_addr",
