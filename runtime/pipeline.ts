@@ -100,11 +100,12 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
 
 /**
  * The application log's line for a request that failed on its way to or from the upstream (Pingap's "fail to
- * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); anything
- * else is an error.
+ * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); a request
+ * the client would not send is the client's fault (warn); anything else is an error.
  */
 function logFailure(error: ProxyError, ctx: RequestContext): void {
-  appLog(error.status === 499 ? "info" : "error", "fail to proxy", {
+  const level = error.status === 499 ? "info" : error.status < 500 ? "warn" : "error";
+  appLog(level, "fail to proxy", {
     status: error.status,
     error_type: error.type,
     error: error.message,
