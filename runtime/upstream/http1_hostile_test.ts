@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./http1.ts";
 import { backendAt, delay, get, options, rejection, text } from "./_test_utils.ts";
 import { type Backend, ClientRequestError } from "./types.ts";
+import { requestHeaders } from "./h2_exchange.ts";
 
 const encoder = new TextEncoder();
 
@@ -282,4 +283,19 @@ Deno.test("http1 client: a raw UTF-8 target goes byte for byte; a bad content-le
   await origin.close();
   const lines = requestLines(origin.received.join(""));
   assert.deepEqual(lines, ["GET /\xc3\xa9?q=\xc3\xa9 HTTP/1.1", "GET /\xe2\x82\xac HTTP/1.1"]);
+});
+
+Deno.test("h2 request headers: the same connection nominations are refused as client errors", () => {
+  const backend = backendAt(1);
+  for (const name of ["host", "x-forwarded-for", ":path"]) {
+    const req = get("/", { headers: new Headers({ host: "origin.test", connection: name }) });
+    assert.throws(() => requestHeaders(req, backend, false), ClientRequestError, name);
+  }
+  const ok = requestHeaders(
+    get("/", { headers: new Headers({ host: "origin.test", connection: "x-drop", "x-drop": "1", "x-keep": "1" }) }),
+    backend,
+    false,
+  );
+  assert.equal(ok["x-drop"], undefined);
+  assert.equal(ok["x-keep"], "1");
 });
