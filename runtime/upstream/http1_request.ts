@@ -56,7 +56,8 @@ export function releasePrepared(prep: PreparedRequest): void {
  * @returns The prepared request (at once when there is no body).
  * @throws {ClientRequestError} For a request that cannot or must not be sent (bad method, target, content-length
  *   or `connection` nomination): a client error, before any byte is written.
- * @throws {UpstreamError} Kind "aborted" when reading the request body fails or its length disagrees with `content-length`.
+ * @throws {UpstreamError} Kind "aborted" when reading the request body fails or its length disagrees with
+ *   `content-length`.
  */
 export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
   // Without a body nothing is awaited: the caller goes on in the same tick.
