@@ -47,8 +47,11 @@ export interface ActiveUpstream {
   pick(ctx: RequestContext, tried?: ReadonlySet<string>): Backend | undefined;
   /** Called when an exchange starts (least_conn, in-flight gauges). */
   begin(backend: Backend): void;
-  /** Called when it ends; `status` undefined means a transport failure. */
-  end(backend: Backend, status: number | undefined): void;
+  /**
+   * Called when it ends; `status` undefined means a transport failure, null a request refused before sending (a
+   * client error: no verdict on the backend).
+   */
+  end(backend: Backend, status: number | undefined | null): void;
 }
 
 /** The activated plan. */

@@ -23,6 +23,7 @@ import { isWebSocket, proxyWebSocket } from "./websocket.ts";
 import {
   type AbortWatch,
   type Backend,
+  ClientRequestError,
   UpstreamError,
   type UpstreamRequest,
   type UpstreamResponse,
@@ -86,6 +87,8 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
   if (e instanceof UpstreamError) {
     const cause = (e.cause as { cause?: unknown } | undefined)?.cause ?? e.cause;
     if (cause instanceof ProxyError) return cause;
+    // A request the client would not send: the client's fault, said as such (and not the backend's, see `end`).
+    if (e instanceof ClientRequestError) return new ProxyError(e.status, "bad_request", e.message);
     if (e.kind === "timeout") return new ProxyError(504, "upstream_timeout", `Upstream timed out: ${e.message}`);
     if (e.kind === "aborted") return new ProxyError(499, "client_closed", "Client closed the request");
     return new ProxyError(502, "upstream", `Upstream failed: ${e.message}`);
@@ -97,11 +100,12 @@ function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): Pr
 
 /**
  * The application log's line for a request that failed on its way to or from the upstream (Pingap's "fail to
- * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); anything
- * else is an error.
+ * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); a request
+ * the client would not send is the client's fault (warn); anything else is an error.
  */
 function logFailure(error: ProxyError, ctx: RequestContext): void {
-  appLog(error.status === 499 ? "info" : "error", "fail to proxy", {
+  const level = error.status === 499 ? "info" : error.status < 500 ? "warn" : "error";
+  appLog(level, "fail to proxy", {
     status: error.status,
     error_type: error.type,
     error: error.message,
@@ -249,8 +253,12 @@ async function proxyTo(
       }
       return response;
     } catch (e) {
-      // A client that went away says nothing about the backend (499 is not a failure status).
-      up.end(backend, e instanceof UpstreamError && e.kind === "aborted" ? 499 : undefined);
+      // A client that went away says nothing about the backend (499 is not a failure status); a request refused
+      // before sending (a client error) gives no verdict at all.
+      up.end(
+        backend,
+        e instanceof UpstreamError ? (e.kind === "aborted" ? 499 : e.kind === "request" ? null : undefined) : undefined,
+      );
       span?.fail(e);
       const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent &&
         (retryBody === undefined || retryBody.replayable);

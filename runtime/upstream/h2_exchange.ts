@@ -7,6 +7,7 @@
 
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { H2Session } from "./h2_session.ts";
+import { connectionNominations } from "./http1_head.ts";
 import {
   type Backend,
   type ConnectOptions,
@@ -63,9 +64,10 @@ export function requestHeaders(req: UpstreamRequest, backend: Backend, tls: bool
     ":path": req.target || "/",
   };
   const connection = req.headers.get("connection");
-  const nominated = connection === null ? [] : connection.split(",").map((t) => t.trim().toLowerCase());
+  // Host, x-forwarded-* and non-tokens named there are refused (ClientRequestError), as for HTTP/1.1.
+  const nominated = connection === null ? null : connectionNominations(connection);
   for (const [name, value] of req.headers) {
-    if (CONNECTION_SPECIFIC.has(name) || nominated.includes(name) || name === "trailer") continue;
+    if (CONNECTION_SPECIFIC.has(name) || nominated?.includes(name) || name === "trailer") continue;
     if (name === "te") {
       if (value.trim().toLowerCase() === "trailers") out["te"] = "trailers";
       continue;
@@ -140,8 +142,17 @@ class H2Exchange {
     const { session } = this.#ctx;
     const req = this.#req;
     let stream: ClientHttp2Stream;
+    let headers: OutgoingHttpHeaders;
     try {
-      stream = session.session.request(requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls), {
+      headers = requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls);
+    } catch (error) {
+      // A request refused before sending (a client error): the session is fine.
+      this.#release();
+      this.#head.reject(error);
+      return;
+    }
+    try {
+      stream = session.session.request(headers, {
         endStream: req.body === null,
       });
     } catch (error) {

@@ -9,8 +9,9 @@
  *
  * Stale connections: a request is sent again, once, on a fresh connection when a pooled connection fails (write
  * error, reset or EOF) before any byte of the answer arrived and the request is replayable: no body, or a body with a
- * content-length up to 64 KiB, which is read whole before sending (whatever the method). A streamed body is never
- * replayed: that failure is a "protocol" error with `requestSent: true`.
+ * content-length up to 64 KiB, which is read whole before sending. A request whose method is not idempotent (POST,
+ * PATCH, …: RFC 9110 §9.2.2) is sent again only when no byte of it was written: the server may have acted on it. A
+ * streamed body is never replayed: that failure is a "protocol" error with `requestSent: true`.
  *
  * Request bodies: with `content-length`, raw bytes (a body shorter or longer than announced fails with "aborted");
  * without, chunked. The first write carries the head together with a small body or first chunk. The body is pumped
@@ -22,9 +23,13 @@
  *
  * Pool: per `Backend.addr`, newest connection first, at most `poolSize` idle, each closed after `idleTimeout`
  * (checked when taken and by a sweep every `min(1 s, idleTimeout / 4)`); `poolSize` or `idleTimeout` of 0 disables
- * pooling. A connection still idle at a sweep keeps a read pending from then on, so a close by the server removes
- * it from the pool at once; one reused before (the common case under load) pays no read of its own, and a close
- * that came in between is the stale case above.
+ * pooling. A parked connection keeps a read pending (it becomes the first read of the next response): a close by the
+ * server, or any byte it sends while the connection idles, closes it and removes it from the pool at once, so bytes
+ * an upstream sent unasked are never read as the next client's response. A response that ends with more bytes
+ * already read (a body after a HEAD answer, more than its content-length) does not give its connection back.
+ *
+ * Client errors: a request that cannot or must not be sent (see `buildRequestHead`) fails with
+ * `ClientRequestError` (types.ts) before a connection is taken.
  *
  * Timeouts: `connectionTimeout` limits the TCP connect, `totalConnectionTimeout` connect plus TLS handshake,
  * `readTimeout` each read (response head and body), `writeTimeout` each write. Reads while the consumer is not

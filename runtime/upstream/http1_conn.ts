@@ -243,18 +243,21 @@ export class Http1Conn {
   }
 
   /**
-   * Parks the connection in the pool. A close (or stray bytes) from the server is reported through `onEnd` once
-   * {@linkcode watch} was called: the pool does so for connections still idle at its next sweep, so that one reused
-   * at once (the common case under load) costs no read op of its own.
+   * Parks the connection in the pool and keeps a read pending on it: anything from the server while it idles (a
+   * close, an error, or stray bytes: a body after a HEAD answer, more than a content-length, a second answer) ends
+   * it and is reported through `onEnd`, so that no byte an upstream sent unasked is read as the next response (as
+   * nginx closes a kept-alive connection that receives data). The pending read becomes the first read of the next
+   * response when the connection is reused, so it costs no read op of its own.
    */
   park(onEnd: (conn: Http1Conn) => void): void {
     this.quiet();
     this.#idle = true;
     this.#onIdleEnd = onEnd;
     this.idleSince = Date.now();
+    this.watch();
   }
 
-  /** Keeps a read pending on a parked connection, so that a close by the server is seen at once. */
+  /** Keeps a read pending on a parked connection (see {@linkcode park}). */
   watch(): void {
     if (!this.#idle || this.#pending !== null || this.#closed) return;
     this.#makeRoom(false);

@@ -97,7 +97,7 @@ export class Http1Exchange implements BodyOwner {
    *
    * @returns The response; its body stream owns the connection from then on.
    * @throws {StaleConnectionError} When a reused connection died before any response byte and the request can be
-   *   replayed.
+   *   replayed: its body is in memory, and its method is idempotent or no byte of it was written.
    * @throws {UpstreamError} Otherwise.
    */
   async run(): Promise<Http1Response> {
@@ -236,8 +236,11 @@ export class Http1Exchange implements BodyOwner {
     const conn = this.conn;
     this.#done = true;
     this.#req.signal?.removeEventListener("abort", this.#onAbort);
+    // A request the server may have read and acted on is not sent again unless its method is idempotent: for any
+    // other (POST, PATCH…) only a connection that took no byte of it is stale (RFC 9110 §9.2.2, as nginx does).
     const stale = this.#reused && this.#prep.replayable && conn.reason === null && this.#pumpError === null &&
-      !responseStarted && conn.end === conn.start && !(error instanceof HeadSyntaxError);
+      !responseStarted && conn.end === conn.start && !(error instanceof HeadSyntaxError) &&
+      (conn.bytesWritten === 0 || isIdempotent(this.#req.method));
     this.#host.release(conn, false);
     if (stale) return new StaleConnectionError({ cause: error });
     if (this.#pumpError !== null) return this.#pumpError;
@@ -249,6 +252,21 @@ export class Http1Exchange implements BodyOwner {
 }
 
 function ignore(): void {}
+
+/** Methods a request may be sent again with after it was (maybe) received (RFC 9110 §9.2.2). */
+function isIdempotent(method: string): boolean {
+  switch (method) {
+    case "GET":
+    case "HEAD":
+    case "OPTIONS":
+    case "PUT":
+    case "DELETE":
+    case "TRACE":
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** Timing and reuse facts of an exchange, and its trailers. */
 interface AnswerFacts {

@@ -7,6 +7,7 @@
  */
 import { fieldValue, isHopByHop, type RequestFields } from "../headers_copy.ts";
 import { parseConnection } from "./http1_codec.ts";
+import { ClientRequestError } from "./types.ts";
 
 export {
   copyBytes,
@@ -31,7 +32,11 @@ export type RequestFraming = "none" | "length" | "chunked";
  * Adds `host` when missing and `transfer-encoding: chunked` for a chunked body. Hop-by-hop fields in `headers`
  * (`connection` and the fields it names, `keep-alive`, `proxy-connection`, `te`, `trailer`, `upgrade`,
  * `transfer-encoding`: the client frames the body itself) are left out, except that a request for an upgrade
- * (`connection` naming `upgrade`, and `upgrade`) sends `connection: upgrade` and its `upgrade`.
+ * (`connection` naming `upgrade`, and `upgrade`) sends `connection: upgrade` and its `upgrade`. A `content-length`
+ * that `connection` names is kept (it frames the body this head is sent with, as nginx does: dropping it would send
+ * the body unframed, to be read as the next request on the connection).
+ *
+ * The target goes as its UTF-8 bytes (a path with raw non-ASCII bytes reaches `Deno.serve` decoded as UTF-8).
  *
  * @param method Request method.
  * @param target Request target (path and query).
@@ -39,7 +44,8 @@ export type RequestFraming = "none" | "length" | "chunked";
  * @param options `host` to add when `headers` has none, `framing` of the body, and `zeroLength` to add
  *   `content-length: 0`.
  * @returns The head as a byte string.
- * @throws {TypeError} When the method or target contains whitespace or control characters.
+ * @throws {ClientRequestError} When the method or target contains whitespace or control characters, or
+ *   `connection` names a field a proxy must not drop (see {@linkcode connectionNominations}).
  */
 export function buildRequestHead(
   method: string,
@@ -47,12 +53,13 @@ export function buildRequestHead(
   headers: RequestFields,
   options: { host: string; framing: RequestFraming; zeroLength: boolean },
 ): string {
-  if (!isToken(method)) throw new TypeError(`Cannot send request: invalid method "${method}"`);
-  if (!isTarget(target)) throw new TypeError(`Cannot send request: invalid target "${target}"`);
-  let head = method + " " + target + " HTTP/1.1\r\n";
+  if (!isToken(method)) throw new ClientRequestError(`Cannot send request: invalid method "${method}"`);
+  const line = targetBytes(target);
+  if (line === null) throw new ClientRequestError(`Cannot send request: invalid target ${JSON.stringify(target)}`);
+  let head = method + " " + line + " HTTP/1.1\r\n";
   let hasHost = false;
   const connection = fieldValue(headers, "connection");
-  const nominated = connection === null ? null : parseConnection(connection).others;
+  const nominated = connection === null ? null : connectionNominations(connection);
   // An upgrade asked for (`connection: upgrade` with `upgrade`) keeps both.
   const upgrade = nominated !== null && nominated.includes("upgrade") && fieldValue(headers, "upgrade") !== null;
   if (upgrade) head += "connection: upgrade\r\n";
@@ -71,6 +78,31 @@ export function buildRequestHead(
   return head + "\r\n";
 }
 
+/**
+ * The fields a `connection` value names, to leave out of the forwarded head, lower-cased: its tokens without
+ * `close`, `keep-alive` and `content-length` (framing is never dropped; `transfer-encoding` is always re-derived).
+ *
+ * As Pingap 0.16 (`strip_connection_nominated`, `reject_malformed_connection_nominations`), a request whose
+ * `connection` names `host`, an `x-forwarded-*` field, a pseudo-header or anything but a token is refused: such a
+ * request could make the proxy send the backend's address as `host` or drop the forwarding fields it adds.
+ *
+ * @param value The `connection` field value (several fields joined with commas).
+ * @returns The names, or null when there are none.
+ * @throws {ClientRequestError} For a nomination that is refused.
+ */
+export function connectionNominations(value: string): string[] | null {
+  const others = parseConnection(value).others;
+  if (others === null) return null;
+  let out: string[] | null = null;
+  for (const name of others) {
+    if (!isToken(name) || name === "host" || name.startsWith("x-forwarded-")) {
+      throw new ClientRequestError(`Cannot send request: connection names ${JSON.stringify(name.slice(0, 64))}`);
+    }
+    if (name !== "content-length") (out ??= []).push(name);
+  }
+  return out;
+}
+
 function isToken(s: string): boolean {
   if (s.length === 0) return false;
   for (let i = 0; i < s.length; i++) {
@@ -80,11 +112,23 @@ function isToken(s: string): boolean {
   return true;
 }
 
-function isTarget(s: string): boolean {
-  if (s.length === 0) return false;
+/**
+ * The target as a byte string (one char per byte, as the head is encoded): as it is when it is ASCII, its UTF-8
+ * bytes otherwise; null when it holds whitespace or control characters.
+ */
+function targetBytes(s: string): string | null {
+  if (s.length === 0) return null;
+  let ascii = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c <= SP || c === 127 || c > 255) return false;
+    if (c <= SP || c === 127) return null;
+    if (c >= 0x80) ascii = false;
   }
-  return true;
+  if (ascii) return s;
+  const bytes = encoder.encode(s);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
 }
+
+const encoder = new TextEncoder();

@@ -1,7 +1,8 @@
 /**
  * The keep-alive pool of the HTTP/1.1 upstream client: idle connections per backend address, newest first, at most
- * `poolSize` each, closed after `idleTimeout` or when the server closes them (seen at once from the first sweep a
- * connection is idle at: a read is kept pending on it from then on).
+ * `poolSize` each, closed after `idleTimeout`, or as soon as the server closes them or sends anything (each keeps a
+ * read pending while parked, see {@linkcode Http1Conn.park}): a connection that received a byte while idle is never
+ * reused.
  *
  * @module
  */
@@ -99,8 +100,6 @@ export class Http1Pool {
   #sweepExpired(): void {
     const oldest = Date.now() - this.#idleTimeout;
     for (const [addr, list] of this.#idle) {
-      // Still idle since the last sweep or longer: watch for the server closing it.
-      for (const conn of list) conn.watch();
       // Oldest first: stop at the first connection still young enough.
       let n = 0;
       while (n < list.length && list[n]!.idleSince <= oldest) n++;

@@ -10,7 +10,7 @@ import { type BodyPump, frameChunk } from "./http1_body.ts";
 import { BufferPool } from "../buffer_pool.ts";
 import { buildRequestHead, latin1Encode, latin1EncodeInto, type RequestFraming } from "./http1_head.ts";
 import { fieldValue } from "../headers_copy.ts";
-import { UpstreamError, type UpstreamRequest } from "./types.ts";
+import { ClientRequestError, UpstreamError, type UpstreamRequest } from "./types.ts";
 
 /** A body with a content-length up to this size is read whole and sent with the head (and can be replayed). */
 const SMALL_BODY = 64 * 1024;
@@ -54,8 +54,10 @@ export function releasePrepared(prep: PreparedRequest): void {
  * @param req The request.
  * @param host `host` value to add when the request has none.
  * @returns The prepared request (at once when there is no body).
- * @throws {UpstreamError} Kind "protocol" for an unsendable request (bad method, target or content-length),
- *   "aborted" when reading the request body fails or its length disagrees with `content-length`.
+ * @throws {ClientRequestError} For a request that cannot or must not be sent (bad method, target, content-length
+ *   or `connection` nomination): a client error, before any byte is written.
+ * @throws {UpstreamError} Kind "aborted" when reading the request body fails or its length disagrees with
+ *   `content-length`.
  */
 export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
   // Without a body nothing is awaited: the caller goes on in the same tick.
@@ -135,11 +137,7 @@ function build(
   req: UpstreamRequest,
   options: { host: string; framing: RequestFraming; zeroLength: boolean },
 ): string {
-  try {
-    return buildRequestHead(req.method, req.target, req.fields ?? req.headers, options);
-  } catch (error) {
-    throw new UpstreamError("protocol", (error as Error).message, false, { cause: error });
-  }
+  return buildRequestHead(req.method, req.target, req.fields ?? req.headers, options);
 }
 
 function needsLength(method: string): boolean {
@@ -158,8 +156,8 @@ function parseLength(text: string): number {
   return n;
 }
 
-function badLength(text: string): UpstreamError {
-  return new UpstreamError("protocol", `Cannot send request: invalid content-length "${text}"`, false);
+function badLength(text: string): ClientRequestError {
+  return new ClientRequestError(`Cannot send request: invalid content-length ${JSON.stringify(text.slice(0, 64))}`);
 }
 
 function shortBody(): UpstreamError {

@@ -72,8 +72,11 @@ export interface UpstreamState {
   pick(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined;
   /** An exchange with `backend` starts. */
   begin(backend: Backend): void;
-  /** It ended: a response status, or undefined when there was no answer. */
-  end(backend: Backend, status: number | undefined): void;
+  /**
+   * It ended: a response status, undefined when there was no answer, or null for a request refused before sending
+   * (a client error, which says nothing about the backend: not reported to its circuit breaker or stats).
+   */
+  end(backend: Backend, status: number | undefined | null): void;
 }
 
 /**
@@ -182,10 +185,10 @@ class Live implements UpstreamState {
     this.balancer.acquire(backend);
   }
 
-  end(backend: Backend, status: number | undefined): void {
+  end(backend: Backend, status: number | undefined | null): void {
     if (this.#processing > 0) this.#processing--;
     this.balancer.release(backend);
-    this.circuits.report(backend.addr, status);
+    if (status !== null) this.circuits.report(backend.addr, status);
   }
 
   dispose(): Promise<void> {

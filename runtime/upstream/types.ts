@@ -142,7 +142,12 @@ export type UpstreamErrorKind =
   /** Reset or closed mid-exchange, or an unparsable answer. */
   | "protocol"
   /** The client went away. */
-  | "aborted";
+  | "aborted"
+  /**
+   * The request cannot be forwarded as it is (a client error, see {@linkcode ClientRequestError}): nothing was
+   * sent, and it says nothing about the backend.
+   */
+  | "request";
 
 /** A failed exchange. */
 export class UpstreamError extends Error {
@@ -155,6 +160,20 @@ export class UpstreamError extends Error {
   ) {
     super(message, options);
     this.name = "UpstreamError";
+  }
+}
+
+/**
+ * A request the client will not send: its head cannot be written as HTTP/1.1 (a method or target with control
+ * characters, a `content-length` that is not one number) or asks for something a proxy must refuse (`connection`
+ * naming `host`, an `x-forwarded-*` field, a pseudo-header or a non-token). Thrown before any byte goes out; the
+ * client gets `status` (400), and the backend is not blamed (no circuit breaker or stats failure).
+ */
+export class ClientRequestError extends UpstreamError {
+  /** Creates the error. */
+  constructor(message: string, readonly status = 400, options?: ErrorOptions) {
+    super("request", message, false, options);
+    this.name = "ClientRequestError";
   }
 }
 
