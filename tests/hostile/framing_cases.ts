@@ -409,9 +409,7 @@ const OVERRIDES: Readonly<Record<string, Partial<Row>>> = {
   "te-name/underscore/with-cl": { originBody: CL_TE_BODY },
 
   "te-name/two-te-other-then-chunked/te-only": { pendingFix: TE_501 },
-  "content-length/2^63/post": { pendingFix: "new: a Content-Length of 2^63 or more is forwarded (502/504; nginx 400)" },
   "content-length/2^63/get": { pendingFix: "new: a Content-Length of 2^63 or more is forwarded (502/504; nginx 400)" },
-  "content-length/two-same/post": { pendingFix: "circuit breaker opened by client errors (two Content-Lengths → 502)" },
   "content-length/two-same/get": { pendingFix: "circuit breaker opened by client errors (two Content-Lengths → 502)" },
   // `Content_Length` is not framing: the body `hello` is an unfinished next request line, which we wait on.
   "content-length/underscore/post": {
@@ -471,7 +469,6 @@ const OVERRIDES: Readonly<Record<string, Partial<Row>>> = {
     expect: 200,
     stricter: "`get` is a valid method token (RFC 9110 §9.1, methods are case-sensitive): forwarded as is",
   },
-  "request-line/raw-utf8-target": { pendingFix: "raw UTF-8" },
   "request-line/percent-nul": { pendingFix: "new: `%00` and invalid %-escapes in the path are forwarded (nginx 400)" },
   "request-line/percent-bad": { pendingFix: "new: `%00` and invalid %-escapes in the path are forwarded (nginx 400)" },
   "request-line/dot-segments-above-root": { pendingFix: "dot segments" },
@@ -517,10 +514,10 @@ const OVERRIDES: Readonly<Record<string, Partial<Row>>> = {
   "host/host-space": { pendingFix: INVALID_HOST },
   "host/host-path": { pendingFix: INVALID_HOST },
   "host/host-dotdot": { pendingFix: INVALID_HOST },
-  "host/connection-host": { pendingFix: CONN },
-  "connection/connection-content-length": { pendingFix: CONN },
-  "connection/connection-content-length-keep-alive": { pendingFix: CONN },
-  "connection/connection-te-and-cl": { pendingFix: CONN },
+  "host/connection-host": {
+    expect: 400,
+    stricter: "Pingap 0.16: a Connection field naming Host is refused (the hop-by-hop rule would drop Host)",
+  },
 };
 
 /** Every case of the group, in a stable order. */

@@ -90,7 +90,6 @@ export function upstreamCases(): WireCase[] {
       name: "upstream/post-no-answer-close",
       parts: [post("/c/{id}/fault/no-answer-close", "hello")],
       originRequests: 1,
-      pendingFix: "POST retried",
     },
     {
       name: "upstream/post-reset-head",
