@@ -143,11 +143,15 @@ Deno.test("reload: a streaming download survives 5 reloads that change its upstr
   });
 });
 
-Deno.test("stop: SIGTERM during a streaming download lets it complete, then the process exits 0", async () => {
+Deno.test("stop: SIGTERM during a streaming download (its upstream retired by a reload) lets it complete, exit 0", async () => {
   const origin = await startSlowOrigin();
-  await withProxy([origin], async (child, _file, port) => {
+  await withProxy([origin], async (child, file, port) => {
     const pending = download(`http://127.0.0.1:${port}/file`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 300));
+    // The download's upstream state is the old generation's, draining, when the stop comes.
+    await Deno.writeTextFile(file, config(port, [origin.addr], "20s"));
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\): Upstream\(main\) is modified/);
     Deno.kill(child.pid, "SIGTERM");
     assertWhole(await pending);
     assert.equal(await child.exited(), 0);
