@@ -50,10 +50,13 @@ export async function run(
   let current = applyThreads(first, options.threads);
   const count = workerCount(current);
   const pidFile = pidFilePath(current);
-  // Watch before listening: an edit made as soon as the proxy says it listens must not be missed.
-  // The watch outlives a config renamed over or a directory moved into place (config_watch.ts).
-  let early = false;
-  let reload = (_reason: string) => void (early = true);
+  // SIGHUP and the watch are set up before listening: a change made as soon as the proxy says it listens must not be
+  // missed. Until the reload loop is ready (below), one is remembered and applied then. The watch outlives a config
+  // renamed over or a directory moved into place (config_watch.ts).
+  let early: string | undefined;
+  let reload = (reason: string) => void (early ??= reason);
+  const onHangup = () => reload("SIGHUP");
+  Deno.addSignalListener("SIGHUP", onHangup);
   const watcher = options.autoreload && !isEtcdUrl(conf)
     ? watchConfig(conf, () => reload("file change"), {
       onError: (e) => console.error(`autoreload: watching ${conf}: ${e.message}`),
@@ -67,6 +70,7 @@ export async function run(
           `To replace a running pingap without downtime, start the new one with --upgrade.`,
       );
       watcher?.close();
+      Deno.removeSignalListener("SIGHUP", onHangup);
       return 1;
     }
   }
@@ -92,6 +96,7 @@ export async function run(
   } catch (e) {
     console.error(`Cannot start: ${(e as Error).message}`);
     watcher?.close();
+    Deno.removeSignalListener("SIGHUP", onHangup);
     return 1;
   }
   if (options.upgrade) {
@@ -153,9 +158,8 @@ export async function run(
       await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
     });
   };
-  // A change seen while starting is applied now.
-  if (early) reload("file change");
-  Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
+  // A change or SIGHUP that came while starting is applied now.
+  if (early) reload(early);
   let etcd: { close(): unknown } | undefined;
   if (isEtcdUrl(conf)) {
     // etcd delivers changes by its watch, with or without --autoreload.

@@ -90,3 +90,25 @@ Deno.test("autoreload: a config directory replaced by rename is applied, and so 
     await until(async () => await version(port) === "d");
   });
 });
+
+Deno.test("reload: a SIGHUP sent as soon as the proxy says it listens is applied, not lost", async () => {
+  const origin = await startEchoOrigin("main");
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(file, config(origin.addr, "a", [port]));
+  const child = spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", file], { cwd: dir });
+  try {
+    await child.waitFor(/listening on/);
+    // Before the fix, the SIGHUP listener came after the certificate digest and ACME start: this one was lost.
+    await Deno.writeTextFile(file, config(origin.addr, "b", [port]));
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\): Location\(api\) is modified/, 10_000);
+    assert.equal(await version(port), "b");
+    assert.equal(await child.stop(), 0);
+  } finally {
+    await child.stop();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
