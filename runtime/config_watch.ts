@@ -50,13 +50,10 @@ export function watchConfig(conf: string, onChange: () => void, options: ConfigW
     });
   };
   let inner: Deno.FsWatcher | undefined;
-  const arm = () => {
-    try {
-      inner?.close();
-    } catch {
-      // Already closed (its inode went away).
-    }
-    inner = undefined;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const watchInner = () => {
+    pending = undefined;
+    if (closed) return;
     try {
       const w = Deno.watchFs(path, { recursive: true });
       inner = w;
@@ -66,8 +63,19 @@ export function watchConfig(conf: string, onChange: () => void, options: ConfigW
       if (!(e instanceof Deno.errors.NotFound)) options.onError?.(e as Error);
     }
   };
+  const arm = () => {
+    try {
+      inner?.close();
+    } catch {
+      // Already closed (its inode went away).
+    }
+    inner = undefined;
+    // The new watch is made on a later turn: made in the same turn as the old one's close, on the same path after its
+    // inode changed, it saw nothing (Deno 2.9.6, checked: 0 of 20 edits seen, against 20 of 20 a turn later).
+    pending ??= setTimeout(watchInner, 0);
+  };
   const parent = Deno.watchFs(dirname(path), { recursive: false });
-  arm();
+  watchInner();
   pump(parent, (ev) => {
     // Only the config's own name; an empty list means the watcher lost track (a rescan): assume it is.
     if (ev.paths.length && !ev.paths.some((p) => p === path || p.startsWith(path + "/"))) return;
@@ -79,6 +87,7 @@ export function watchConfig(conf: string, onChange: () => void, options: ConfigW
     close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(pending);
       for (const w of [parent, inner]) {
         try {
           w?.close();
