@@ -4,9 +4,10 @@
  * (one of them fetching 256 KiB bodies, which stream from the upstream
  * connection) the CLI (its own process) is reloaded by SIGHUP 10 times for each kind of
  * change in turn: a route, an upstream, a plugin, a listener (a second
- * address of the plain server, added and removed; wrk's own address stays),
- * a certificate (the TLS server's, swapped). Not one request may fail: no
- * "Socket errors", no "Non-2xx" line in either wrk's report. It asserts
+ * address of the plain server added and removed, and the TLS server's
+ * `tls_min_version`, which restarts the listener wrk uses on its port), a
+ * certificate (the TLS server's, swapped). Not one request may fail: no
+ * "Socket errors", no "Non-2xx" line in any wrk report. It asserts
  * correctness, not speed.
  *
  * @module
