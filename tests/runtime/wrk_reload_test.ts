@@ -1,9 +1,9 @@
 /**
  * `wrk` through reloads of every kind (issue 15, "Done when"): while wrk
- * sends requests on keep-alive connections to a plain and a TLS server,
- * (one of them fetching 256 KiB bodies, which stream from the upstream
- * connection) the CLI (its own process) is reloaded by SIGHUP 10 times for each kind of
- * change in turn: a route, an upstream, a plugin, a listener (a second
+ * sends requests on keep-alive connections to a plain server (small
+ * answers, and 256 KiB bodies that stream from the upstream connection) and
+ * a TLS server, the CLI (its own process) is reloaded by SIGHUP 10 times for
+ * each kind of change in turn: a route, an upstream, a plugin, a listener (a second
  * address of the plain server added and removed, and the TLS server's
  * `tls_min_version`, which restarts the listener wrk uses on its port), a
  * certificate (the TLS server's, swapped). Not one request may fail: no
