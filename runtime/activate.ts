@@ -16,7 +16,16 @@ import type { PluginEnv, PluginInstance } from "./plugins/types.ts";
 /** Provides live upstreams; acquired per plan, released on dispose. */
 export interface UpstreamProvider {
   acquire(plan: UpstreamPlan): ActiveUpstream;
-  release(plan: UpstreamPlan): void;
+  /** Released last, its state lets exchanges in flight end for at most `graceMs` (0: cut them). */
+  release(plan: UpstreamPlan, graceMs?: number): void;
+}
+
+/**
+ * How long a retired generation's exchanges in flight may go on (ms): what a stop gives them,
+ * `grace_period + graceful_shutdown_timeout`.
+ */
+export function drainGrace(plan: Plan): number {
+  return plan.basic.grace_period + plan.basic.graceful_shutdown_timeout;
 }
 
 /** Options of {@linkcode activate}. */
@@ -76,7 +85,9 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
     upstreamsByName,
     counters: { processing: 0, accepted: 0 },
     async dispose() {
-      for (const u of plan.upstreams) options.upstreams.release(u);
+      // Each upstream whose state no newer plan holds drains: a response still streaming keeps its connection.
+      const grace = drainGrace(plan);
+      for (const u of plan.upstreams) options.upstreams.release(u, grace);
       for (const p of instances) p.dispose?.();
       for (const s of servers.values()) {
         await s.observer?.dispose();

@@ -9,6 +9,7 @@ import { checkConfig } from "../compiler/check.ts";
 import { isEtcdUrl } from "../compiler/storage/etcd.ts";
 import { certificateFingerprint } from "./tls/mod.ts";
 import { watchEtcd } from "./etcd_watch.ts";
+import { watchConfig } from "./config_watch.ts";
 import { formatText } from "../compiler/format.ts";
 import type { Plan } from "../compiler/plan.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
@@ -49,8 +50,18 @@ export async function run(
   let current = applyThreads(first, options.threads);
   const count = workerCount(current);
   const pidFile = pidFilePath(current);
-  // Watch before listening: an edit made as soon as the proxy says it listens must not be missed.
-  const watcher = options.autoreload && !isEtcdUrl(conf) ? Deno.watchFs(conf, { recursive: true }) : undefined;
+  // SIGHUP and the watch are set up before listening: a change made as soon as the proxy says it listens must not be
+  // missed. Until the reload loop is ready (below), one is remembered and applied then. The watch outlives a config
+  // renamed over or a directory moved into place (config_watch.ts).
+  let early: string | undefined;
+  let reload = (reason: string) => void (early ??= reason);
+  const onHangup = () => reload("SIGHUP");
+  Deno.addSignalListener("SIGHUP", onHangup);
+  const watcher = options.autoreload && !isEtcdUrl(conf)
+    ? watchConfig(conf, () => reload("file change"), {
+      onError: (e) => console.error(`autoreload: watching ${conf}: ${e.message}`),
+    })
+    : undefined;
   if (!options.upgrade) {
     const busy = busyAddresses(current);
     if (busy.length) {
@@ -58,6 +69,8 @@ export async function run(
         `Cannot start: already in use: ${busy.join(", ")}. ` +
           `To replace a running pingap without downtime, start the new one with --upgrade.`,
       );
+      watcher?.close();
+      Deno.removeSignalListener("SIGHUP", onHangup);
       return 1;
     }
   }
@@ -82,6 +95,8 @@ export async function run(
     }
   } catch (e) {
     console.error(`Cannot start: ${(e as Error).message}`);
+    watcher?.close();
+    Deno.removeSignalListener("SIGHUP", onHangup);
     return 1;
   }
   if (options.upgrade) {
@@ -108,7 +123,7 @@ export async function run(
   // Certificate files may be rewritten in place (a renewal) with the config unchanged: a reload applies them too.
   let certificates = await certificateFingerprint(current);
   let reloading = Promise.resolve();
-  const reload = (reason: string) => {
+  reload = (reason: string) => {
     reloading = reloading.then(async () => {
       const r = await checkConfig(conf);
       if (r.readError || !r.plan) {
@@ -143,22 +158,14 @@ export async function run(
       await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
     });
   };
-  Deno.addSignalListener("SIGHUP", () => reload("SIGHUP"));
+  // A change or SIGHUP that came while starting is applied now.
+  if (early) reload(early);
   let etcd: { close(): unknown } | undefined;
   if (isEtcdUrl(conf)) {
     // etcd delivers changes by its watch, with or without --autoreload.
     etcd = watchEtcd(conf, () => reload("etcd change"), {
       onError: (e: Error) => console.error(`etcd watch: ${e.message}`),
     });
-  } else if (options.autoreload) {
-    (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      for await (const ev of watcher!) {
-        if (ev.kind === "access") continue;
-        clearTimeout(timer);
-        timer = setTimeout(() => reload("file change"), 200);
-      }
-    })().catch(() => {});
   }
   const done = Promise.withResolvers<void>();
   for (const sig of ["SIGINT", "SIGTERM", "SIGQUIT"] as const) Deno.addSignalListener(sig, () => done.resolve());

@@ -80,6 +80,13 @@ interface Listener {
   readonly addr: Deno.NetAddr;
   readonly tls: boolean;
   shutdown(): Promise<void>;
+  /**
+   * Stops it politely (a reload removed or changed its address): a TLS listener stops accepting at once; every answer
+   * then carries `Connection: close`, so a keep-alive client reconnects (to the listener that replaced this one)
+   * instead of having an idle connection closed under the request it is sending; once no request came for 300 ms (at
+   * most `maxMs`), the rest stops as by `shutdown`.
+   */
+  retire(maxMs: number): Promise<void>;
 }
 
 function listenerKey(server: string, hostname: string, port: number, h2: boolean, tls?: ServerTls): string {
@@ -112,6 +119,9 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
   const open = async (serverName: string, hostname: string, port: number, h2: boolean, tls?: ServerTls) => {
     let local!: Deno.NetAddr;
     let front: TlsListener | undefined;
+    // This listener's own activity, and whether it is being retired (see Listener.retire).
+    const activity = { processing: 0, accepted: 0 };
+    let retiring = false;
     const where = { hostname, port };
     const onError = (e: unknown) => {
       console.error(`server "${serverName}": unhandled error`, e);
@@ -141,6 +151,8 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       );
       ctx.trustedProxies = current.plan.basic.trusted_proxies;
       const processing = ++current.counters.processing;
+      activity.processing++;
+      activity.accepted++;
       observer?.begin(ctx);
       ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);
       current.counters.accepted++;
@@ -155,11 +167,13 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         res = errorResponse(new ProxyError(500, "internal", "Internal error"), current.plan.basic.error_template);
       } finally {
         current.counters.processing--;
+        activity.processing--;
       }
       ctx.status = res.status;
       if (observer) res = observer.finish(ctx, res, processing, completed());
-      if (!(res instanceof Response)) return draining ? closeAfter(upstreamResponse(res)) : res;
-      return draining ? closeAfter(res) : res;
+      const closing = draining || retiring;
+      if (!(res instanceof Response)) return closing ? closeAfter(upstreamResponse(res)) : res;
+      return closing ? closeAfter(res) : res;
     };
     // Without `pass` the answer is always a Response.
     const respondHere = (
@@ -232,12 +246,22 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       local = f.addr;
       shutdown = async () => (f.close(), await inner(), f.destroy());
     }
+    const tlsFront = front;
+    const stop = shutdown;
     return {
       key: listenerKey(serverName, where.hostname, where.port, h2, tls),
       server: serverName,
       addr: local,
       tls: front !== undefined,
       shutdown,
+      async retire(maxMs: number) {
+        // The TLS listener can stop accepting while its connections go on; the others accept until they stop (a
+        // client that connects meanwhile is answered with `Connection: close` too).
+        tlsFront?.close();
+        retiring = true;
+        await waitQuiet(() => activity, { quietMs: 300, maxMs });
+        await stop();
+      },
     };
   };
 
@@ -318,7 +342,10 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const old = active;
       active = fresh;
       for (const r of removed) listeners.delete(r.key);
-      await Promise.allSettled(removed.map((r) => r.shutdown()));
+      // Politely, so that a keep-alive client of a listener that moved (a changed `tls_min_version`, say) loses no
+      // request; a short bound, since reloads wait for it.
+      const politeMs = Math.min(next.basic.grace_period, 2_000);
+      await Promise.allSettled(removed.map((r) => r.retire(politeMs)));
       await drain(old);
     },
     async shutdown() {

@@ -25,8 +25,8 @@ export interface UpstreamsOptions extends RegistryEvents {
 export interface Upstreams extends UpstreamProvider {
   /** The registry (tests, stats). */
   readonly registry: UpstreamRegistry;
-  /** Closes every pool and timer. */
-  dispose(): Promise<void>;
+  /** Closes every pool and timer; with `graceMs`, exchanges in flight get that long to end first. */
+  dispose(graceMs?: number): Promise<void>;
 }
 
 function transparentBackend(ctx: RequestContext, tls: boolean): Backend {
@@ -84,11 +84,11 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
     acquire(plan: UpstreamPlan) {
       return adapt(registry.acquire(plan));
     },
-    release(plan: UpstreamPlan) {
-      void registry.release(plan.key);
+    release(plan: UpstreamPlan, graceMs?: number) {
+      void registry.release(plan.key, graceMs);
     },
-    dispose() {
-      return registry.dispose();
+    dispose(graceMs?: number) {
+      return registry.dispose(graceMs);
     },
   };
 }

@@ -84,6 +84,10 @@ class H2ClientImpl implements H2Client {
   /** Every session not yet closed, for `close()`. */
   readonly #all = new Set<H2Session>();
   #closed = false;
+  /** True once `close()` cut the streams (a drain alone lets them end). */
+  #cut = false;
+  /** Set while draining: called when the last session closed. */
+  #drained: (() => void) | undefined;
 
   constructor(options: ConnectOptions, maxStreams: number, extra: H2ClientOptions) {
     this.#options = options;
@@ -128,7 +132,7 @@ class H2ClientImpl implements H2Client {
           reused,
           connectTime,
           started,
-          closed: () => this.#closed,
+          closed: () => this.#cut,
         }, req);
       } catch (error) {
         if (!(error instanceof StreamNotProcessed)) throw error;
@@ -173,7 +177,10 @@ class H2ClientImpl implements H2Client {
       onGone: (s) => this.#forget(s),
     });
     this.#all.add(session);
-    session.session.once("close", () => this.#all.delete(session));
+    session.session.once("close", () => {
+      this.#all.delete(session);
+      if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
+    });
     const current = this.#sessions.get(backend.addr);
     if (current === undefined) this.#sessions.set(backend.addr, [session]);
     else current.push(session);
@@ -199,8 +206,29 @@ class H2ClientImpl implements H2Client {
 
   close(): void {
     this.#closed = true;
+    this.#cut = true;
+    const drained = this.#drained;
+    this.#drained = undefined;
     for (const s of [...this.#all]) s.destroy();
     this.#sessions.clear();
+    drained?.();
+  }
+
+  drain(graceMs: number): Promise<void> {
+    this.#closed = true;
+    // A graceful close: no new streams; a session closes once its open streams ended (at once when it has none).
+    for (const s of [...this.#all]) s.close();
+    this.#sessions.clear();
+    if (this.#all.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const timer = setTimeout(() => this.close(), Math.max(0, graceMs));
+    Deno.unrefTimer(timer);
+    this.#drained = () => {
+      this.#drained = undefined;
+      clearTimeout(timer);
+      resolve();
+    };
+    return promise;
   }
 }
 

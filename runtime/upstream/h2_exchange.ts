@@ -48,7 +48,7 @@ export interface H2ExchangeContext {
   readonly connectTime: number;
   /** When the request started (performance.now()). */
   readonly started: number;
-  /** True once the client is closed (its streams end as "aborted"). */
+  /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
   readonly closed: () => boolean;
 }
 
@@ -323,7 +323,9 @@ class H2Exchange {
     this.#release();
     const stream = this.#stream!;
     const code = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    const complete = this.#ended && (code === constants.NGHTTP2_NO_ERROR || code === undefined);
+    // A client closed under it cuts the stream, which may still report its end: that body is not whole.
+    const complete = this.#ended && !this.#ctx.closed() &&
+      (code === constants.NGHTTP2_NO_ERROR || code === undefined);
     this.#trailers.resolve(complete ? this.#trailerHeaders ?? new Headers() : new Headers());
     if (phase === "head") {
       this.#head.reject(this.#failure("read response head", code));

@@ -109,6 +109,8 @@ class Http1ClientImpl implements Http1Client {
   readonly #pool: Http1Pool;
   readonly #active = new Set<Http1Conn>();
   #closed = false;
+  /** Set while draining: called when the last exchange in flight gave its connection back. */
+  #drained: (() => void) | undefined;
   readonly readTimeout: number | undefined;
   readonly writeTimeout: number | undefined;
 
@@ -181,6 +183,7 @@ class Http1ClientImpl implements Http1Client {
     this.#active.delete(conn);
     if (reusable && !this.#closed) this.#pool.put(conn);
     else conn.close();
+    if (this.#drained !== undefined && this.#active.size === 0) this.#drained();
   }
 
   prune(keep: ReadonlySet<string>): void {
@@ -190,8 +193,27 @@ class Http1ClientImpl implements Http1Client {
   close(): void {
     this.#closed = true;
     this.#pool.close();
+    const drained = this.#drained;
+    this.#drained = undefined;
     for (const conn of this.#active) conn.close("aborted");
     this.#active.clear();
+    drained?.();
+  }
+
+  drain(graceMs: number): Promise<void> {
+    this.#closed = true;
+    this.#pool.close();
+    if (this.#active.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    // Past the grace period, whatever is still in flight is cut (close() settles the drain).
+    const timer = setTimeout(() => this.close(), Math.max(0, graceMs));
+    Deno.unrefTimer(timer);
+    this.#drained = () => {
+      this.#drained = undefined;
+      clearTimeout(timer);
+      resolve();
+    };
+    return promise;
   }
 }
 

@@ -10,6 +10,13 @@
  * health and circuit state; a changed one gets a fresh entry, and the old
  * entry is disposed when its last holder releases it.
  *
+ * Leases: disposing an entry stops its discovery and health checks at once,
+ * but its client only drains ({@linkcode UpstreamClient.drain}): each
+ * exchange in flight holds its connection until its response body ended,
+ * failed or was cancelled, bounded by the grace period given to
+ * {@linkcode UpstreamRegistry.release}. A reload thus never cuts a download
+ * that streams from the old generation's pool.
+ *
  * @module
  */
 import type { UpstreamPlan } from "../../compiler/plan.ts";
@@ -191,11 +198,20 @@ class Live implements UpstreamState {
     if (status !== null) this.circuits.report(backend.addr, status);
   }
 
-  dispose(): Promise<void> {
-    this.#disposed ??= (async () => {
-      await Promise.all([this.discovery.dispose(), this.health?.dispose()]);
-      this.client.close();
-    })();
+  /**
+   * Stops discovery and health checks; the client drains for at most `graceMs` (exchanges in flight end first), or
+   * closes at once with 0. Called again while draining, with 0, it cuts what is left.
+   */
+  dispose(graceMs = 0): Promise<void> {
+    const client = this.client;
+    if (this.#disposed !== undefined) {
+      if (graceMs <= 0) client.close();
+      return this.#disposed;
+    }
+    let drained: Promise<void> | undefined;
+    if (graceMs > 0 && client.drain) drained = client.drain(graceMs);
+    else client.close();
+    this.#disposed = Promise.all([this.discovery.dispose(), this.health?.dispose(), drained]).then(() => {});
     return this.#disposed;
   }
 }
@@ -204,6 +220,8 @@ class Live implements UpstreamState {
 export class UpstreamRegistry {
   #options: RegistryOptions;
   #entries = new Map<string, { state: Live; refs: number }>();
+  /** Released entries whose exchanges in flight are still ending. */
+  #draining = new Set<Live>();
 
   /** Creates an empty registry. */
   constructor(options: RegistryOptions) {
@@ -225,14 +243,19 @@ export class UpstreamRegistry {
     return state;
   }
 
-  /** Drops a reference; the last one disposes the state (resolves when it is). */
-  release(key: string): Promise<void> {
+  /**
+   * Drops a reference; the last one disposes the state (resolves when it is), letting the exchanges in flight on it
+   * end first for at most `graceMs` (0: cut them).
+   */
+  release(key: string, graceMs = 0): Promise<void> {
     const entry = this.#entries.get(key);
     if (!entry) return Promise.resolve();
     entry.refs--;
     if (entry.refs > 0) return Promise.resolve();
     this.#entries.delete(key);
-    return entry.state.dispose();
+    const state = entry.state;
+    this.#draining.add(state);
+    return state.dispose(graceMs).finally(() => this.#draining.delete(state));
   }
 
   /** The state of `key`, if held. */
@@ -250,10 +273,15 @@ export class UpstreamRegistry {
     return [...this.#entries.keys()];
   }
 
-  /** Disposes every entry whatever its count (process shutdown). */
-  async dispose(): Promise<void> {
+  /**
+   * Disposes every entry whatever its count, and those still draining (process shutdown): with `graceMs`, exchanges
+   * in flight get that long to end; without, they are cut.
+   */
+  async dispose(graceMs = 0): Promise<void> {
     const states = [...this.#entries.values()].map((e) => e.state);
     this.#entries.clear();
-    await Promise.all(states.map((s) => s.dispose()));
+    states.push(...this.#draining);
+    this.#draining.clear();
+    await Promise.all(states.map((s) => s.dispose(graceMs)));
   }
 }

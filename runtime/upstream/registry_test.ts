@@ -248,3 +248,39 @@ idle_timeout = "30s"`),
     poolSize: 128,
   });
 });
+
+Deno.test("UpstreamRegistry release with a grace period drains the client; dispose() cuts what still drains", async () => {
+  const calls: string[] = [];
+  let finish: (() => void) | undefined;
+  const createClient = (): UpstreamClient => ({
+    request: () => Promise.reject(new Error("not used")),
+    prune: () => {},
+    close: () => {
+      calls.push("close");
+      finish?.();
+    },
+    drain: (graceMs: number) => {
+      calls.push(`drain ${graceMs}`);
+      return new Promise<void>((resolve) => finish = resolve);
+    },
+  });
+  const registry = new UpstreamRegistry({ createClient });
+  const plan = upstream(`addrs = ["127.0.0.1:${closedPort()}"]`);
+  try {
+    registry.acquire(plan);
+    registry.acquire(plan);
+    await registry.release(plan.key, 5_000);
+    assert.deepEqual(calls, [], "still held by the other plan: no drain");
+    let released = false;
+    const releasing = registry.release(plan.key, 5_000).then(() => released = true);
+    assert.deepEqual(calls, ["drain 5000"], "the last holder's release drains for the grace period");
+    assert.equal(registry.get(plan.key), undefined, "a new plan with this key gets a fresh state");
+    await sleep(50);
+    assert.equal(released, false, "the release waits for the exchanges in flight");
+    await registry.dispose();
+    await releasing;
+    assert.deepEqual(calls, ["drain 5000", "close"], "a stop cuts what still drains");
+  } finally {
+    await registry.dispose();
+  }
+});

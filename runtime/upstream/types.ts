@@ -185,4 +185,11 @@ export interface UpstreamClient {
   prune(keep: ReadonlySet<string>): void;
   /** Closes every connection. */
   close(): void;
+  /**
+   * Retires the client gently (a reload replaced its upstream, or a stop): it takes no new request and closes its
+   * idle connections at once, while each exchange in flight keeps its connection (its lease) until its response
+   * ends, and the connection is then closed. Resolves once none is left, or after `graceMs`, when what is left is
+   * closed as by `close()`. A client without it is closed at once.
+   */
+  drain?(graceMs: number): Promise<void>;
 }
