@@ -56,13 +56,16 @@ Deno.test('fuzz: a duration or size that is no number ("10constructor", 400 nine
   ]);
   const nines = "9".repeat(400);
   assert.deepEqual(errorsOf(upstream(`idle_timeout = "${nines}s"`)), [
-    `3: upstreams.u.idle_timeout: Duration "${nines}s" is longer than the longest a timer can hold (2^31-1 ms, about 24.8 days)`,
+    // A quoted value is shown up to 80 characters, then counted.
+    `3: upstreams.u.idle_timeout: Duration "${
+      nines.slice(0, 80)
+    }…" (401 bytes) is longer than the longest a timer can hold (2^31-1 ms, about 24.8 days)`,
   ]);
   assert.deepEqual(errorsOf(upstream('tcp_recv_buf = "10constructor"')), [
     '3: upstreams.u.tcp_recv_buf: Unknown size unit "constructor" in "10constructor"',
   ]);
   assert.deepEqual(errorsOf(upstream(`tcp_recv_buf = "${nines}kb"`)), [
-    `3: upstreams.u.tcp_recv_buf: Size "${nines}kb" is too large`,
+    `3: upstreams.u.tcp_recv_buf: Size "${nines.slice(0, 80)}…" (402 bytes) is too large`,
   ]);
 });
 
