@@ -170,6 +170,55 @@ Deno.test("rustRegex() supports POSIX classes like [[:digit:]]", () => {
   assert.ok(!re.test("/vx"));
 });
 
+Deno.test("rustRegex(): [[:^digit:]] alone is the negated class; negated classes inside a class keep their meaning", () => {
+  const re = ok(rustRegex("^/v[[:^digit:]]+$"));
+  assert.ok(re.test("/vx"));
+  assert.ok(!re.test("/v1"));
+  const both = ok(rustRegex("^[^[:digit:][:space:]]+$"));
+  assert.ok(both.test("ab"));
+  assert.ok(!both.test("a b") && !both.test("a1"));
+});
+
+Deno.test("rustRegex() refuses what Rust reads as a nested class or a set operation (JavaScript reads it as text)", () => {
+  // Rust: "[[:foo:]]" is the class {:, f, o}; JavaScript's "[[:foo:]" + "]" matched "f]" and not "f".
+  for (
+    const [source, shown] of [
+      ["^/[[:foo:]]", /unknown ASCII class "\[:foo:\]"/],
+      ["^/[[:toString:]]", /unknown ASCII class "\[:toString:\]"/],
+      ["^/[[:^foo:]]", /unknown ASCII class "\[:\^foo:\]"/],
+      ["^/[a[bc]]", /nested character class/],
+      ["^/[x[:^alpha:]]", /"\[:\^alpha:\]" inside a larger class/],
+      ["^/[^[:^alpha:]]", /"\[:\^alpha:\]" inside a larger class/],
+      ["^/[a-z&&[^aeiou]]", /nested character class|set operation/],
+      ["^/[a-z&&b]", /set operation "&&"/],
+      ["^/[a-z--b]", /set operation "--"/],
+      ["^/[a-z~~b]", /set operation "~~"/],
+    ] as const
+  ) {
+    const m = err(rustRegex(source));
+    assert.match(m, shown, source);
+    assert.match(m, /not support/, source);
+  }
+  // Escaped, they are plain characters in both.
+  const re = ok(rustRegex("^[\\[\\&\\-]+$"));
+  assert.ok(re.test("[&-"));
+});
+
+Deno.test("an unknown POSIX class is a check error at its key: a location path, a rewrite, a host", () => {
+  const cases: [string, string][] = [
+    ['[locations.l]\npath = "~^/[[:foo:]]"\n', "locations.l.path"],
+    ['[locations.l]\nrewrite = "^/[[:foo:]]+ /x"\n', "locations.l.rewrite"],
+    ['[locations.l]\nhost = "~^[[:foo:]]+$"\n', "locations.l.host"],
+  ];
+  for (const [text, path] of cases) {
+    const { diagnostics } = compileSources([{ file: "r.toml", text }]);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [[path, 2]], text);
+    assert.match(errors[0]!.message, /unknown ASCII class "\[:foo:\]"/);
+    assert.match(errors[0]!.hint ?? "", /alnum, alpha/);
+  }
+});
+
 Deno.test("rustRegex() reports an invalid regex with the regex in the message", () => {
   const m = err(rustRegex("^/(api"));
   assert.ok(m.includes('"^/(api"'), m);

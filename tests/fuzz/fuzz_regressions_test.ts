@@ -78,9 +78,11 @@ Deno.test('fuzz: access_log = "constructor" is no preset (it threw a TypeError),
     assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], value);
     assert.equal(plan?.servers[0]?.accessLog?.format, value, "taken as a format of literal text");
   }
+  // No POSIX class (Object.prototype.toString's source was put in the regex); Rust reads it as a nested class,
+  // which JavaScript cannot, so it is refused.
   const r = rustRegex("^/[[:toString:]]");
-  assert.ok(r.ok);
-  assert.doesNotMatch(r.value.source, /native code|function/, "Object.prototype.toString's source in the regex");
+  assert.ok(!r.ok);
+  assert.match(r.message, /unknown ASCII class "\[:toString:\]"/);
 });
 
 Deno.test("fuzz: a header value past U+00FF (an emoji, the U+FFFD of invalid UTF-8) is a check error, not a 500 on every request", () => {
