@@ -311,6 +311,16 @@ Deno.test("healthCheck() gives tcp an empty path and default read timeout (row 5
   assert.equal(h.success, 2);
 });
 
+Deno.test("healthCheck(): a success or failure count past 2^53 is an error at the key (400 digits were Infinity)", () => {
+  for (const param of [`success=${"9".repeat(400)}`, `failure=${2 ** 53 + 2}`]) {
+    const text = `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nhealth_check = "http://u/ping?${param}"\n`;
+    const errors = compileSources([{ file: "h.toml", text }]).diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [["upstreams.u.health_check", 3]], param);
+    assert.match(errors[0]!.message, /is too large/);
+  }
+  assert.equal(ok(healthCheck(`http://u/ping?success=${Number.MAX_SAFE_INTEGER}`)).success, Number.MAX_SAFE_INTEGER);
+});
+
 Deno.test("healthCheck() rejects a URL with an empty host (row 32)", () => {
   assert.match(err(healthCheck("http:///")), /empty host/);
   assert.match(err(healthCheck("ftp://x/")), /not supported/);
