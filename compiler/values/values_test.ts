@@ -311,6 +311,42 @@ Deno.test("healthCheck() gives tcp an empty path and default read timeout (row 5
   assert.equal(h.success, 2);
 });
 
+Deno.test("a framing header a config would write is an error at its item (a mock's was sent twice and unreadable)", () => {
+  const cases: [string, string][] = [
+    ['[plugins.p]\ncategory = "mock"\nheaders = ["X-A: 1", "Content-Length: 99"]\n', "plugins.p.headers.1"],
+    ['[plugins.p]\ncategory = "mock"\nheaders = ["transfer-encoding: chunked"]\n', "plugins.p.headers.0"],
+    ['[plugins.p]\ncategory = "response_headers"\nadd_headers = ["Content-Length:5"]\n', "plugins.p.add_headers.0"],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nset_headers = ["Transfer-Encoding:gzip"]\n',
+      "plugins.p.set_headers.0",
+    ],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nset_headers_not_exists = ["Content-Length:5"]\n',
+      "plugins.p.set_headers_not_exists.0",
+    ],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nrename_headers = ["X-Len:Content-Length"]\n',
+      "plugins.p.rename_headers.0",
+    ],
+    ['[plugins.p]\ncategory = "request_id"\nheader_name = "Content-Length"\n', "plugins.p.header_name"],
+    ['[locations.l]\nproxy_set_headers = ["Content-Length: 0"]\n', "locations.l.proxy_set_headers.0"],
+    ['[locations.l]\nproxy_add_headers = ["Transfer-Encoding: chunked"]\n', "locations.l.proxy_add_headers.0"],
+  ];
+  for (const [text, path] of cases) {
+    const errors = compileSources([{ file: "h.toml", text }]).diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => d.path.join(".")), [path], text);
+    assert.match(errors[0]!.message, /frames the message/);
+    assert.ok(errors[0]!.line, "with a line");
+  }
+  // Reading such a header, removing it, or setting Host stays possible.
+  const fine = '[plugins.p]\ncategory = "response_headers"\nremove_headers = ["Content-Length"]\n' +
+    'rename_headers = ["Content-Length:X-Len"]\n[locations.l]\nproxy_set_headers = ["Host: a.test"]\n';
+  assert.deepEqual(
+    compileSources([{ file: "h.toml", text: fine }]).diagnostics.filter((d) => d.severity === "error"),
+    [],
+  );
+});
+
 Deno.test("healthCheck(): a success or failure count past 2^53 is an error at the key (400 digits were Infinity)", () => {
   for (const param of [`success=${"9".repeat(400)}`, `failure=${2 ** 53 + 2}`]) {
     const text = `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nhealth_check = "http://u/ping?${param}"\n`;
