@@ -70,7 +70,7 @@ export function headerLine(line: string): Parsed<HeaderLine> {
   }
   // A header value is bytes: a character past U+00FF (an emoji, or the U+FFFD a file's invalid UTF-8 was read as)
   // cannot be set, and every request would fail where the header is applied.
-  const wide = /[^\u0000-\u00ff]/u.exec(value);
+  const wide = /[\u0100-\u{10FFFF}]/u.exec(value);
   if (wide) {
     const code = wide[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
     return {
