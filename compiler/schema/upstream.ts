@@ -6,8 +6,9 @@
 import { upstreamAddr } from "../values/addr.ts";
 import { healthCheck } from "../values/health_check.ts";
 import { includes, remark } from "./common.ts";
+import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
-import type { Parsed } from "./types.ts";
+import type { Parsed, Type } from "./types.ts";
 
 /** A load-balancing algorithm. */
 export type Algo =
@@ -49,6 +50,35 @@ export function algo(text: string): Parsed<Algo> {
   }
   if (by === "url" || by === "ip") return { ok: true, value: { kind: "hash", by } };
   return { ok: true, value: { kind: "hash", by: "path" } };
+}
+
+/**
+ * Statuses as a comma list, each three digits from 100 to 999: the runtime
+ * skips any other item, and with none left counts every 5xx, so a typo
+ * (`5xx`, `50`) changed which responses open the circuit without a word.
+ */
+function statusList(): Type<readonly string[]> {
+  const items = list("statuses");
+  return {
+    ...items,
+    decode(value, path, diags) {
+      const out = items.decode(value, path, diags);
+      if (out === undefined) return undefined;
+      const bad = out.filter((s) => !/^[1-9]\d\d$/.test(s));
+      if (bad.length === 0) return out;
+      diags.push(
+        diag(
+          "invalid-value",
+          path,
+          `${bad.map((s) => JSON.stringify(s)).join(", ")} ${bad.length > 1 ? "are" : "is"} not a status`,
+          {
+            hint: 'Write statuses 100–999, comma separated, e.g. "502,503,504"',
+          },
+        ),
+      );
+      return undefined;
+    },
+  };
 }
 
 /** The `[upstreams.<name>]` table. */
@@ -106,7 +136,7 @@ export const upstreamSchema = table({
       doc: "Keep per-backend request and failure stats; needed by the circuit breaker.",
       default: false,
     }),
-    backend_failure_status_code: field(list("statuses"), {
+    backend_failure_status_code: field(statusList(), {
       doc: "Statuses counted as failures, comma separated.",
       defaultText: "5xx",
     }),

@@ -347,6 +347,26 @@ Deno.test("a framing header a config would write is an error at its item (a mock
   );
 });
 
+Deno.test("backend_failure_status_code: an item that is no status is an error at the key (it was skipped, or all 5xx)", () => {
+  const upstream = (v: string) => `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nbackend_failure_status_code = ${v}\n`;
+  for (const v of ['"5xx"', '"502, 50"', '"0x1F4"', '["503", "1000"]', '"099"']) {
+    const errors = compileSources([{ file: "u.toml", text: upstream(v) }]).diagnostics.filter((d) =>
+      d.severity === "error"
+    );
+    assert.deepEqual(
+      errors.map((d) => [d.path.join("."), d.line]),
+      [["upstreams.u.backend_failure_status_code", 3]],
+      v,
+    );
+    assert.match(errors[0]!.message, /not a status/);
+  }
+  for (const v of ['"502,503, 504"', '["429", "500"]', '""']) {
+    const { diagnostics, plan } = compileSources([{ file: "u.toml", text: upstream(v) }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], v);
+    assert.ok(plan);
+  }
+});
+
 Deno.test("healthCheck(): a success or failure count past 2^53 is an error at the key (400 digits were Infinity)", () => {
   for (const param of [`success=${"9".repeat(400)}`, `failure=${2 ** 53 + 2}`]) {
     const text = `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nhealth_check = "http://u/ping?${param}"\n`;
