@@ -367,6 +367,23 @@ Deno.test("backend_failure_status_code: an item that is no status is an error at
   }
 });
 
+Deno.test("dns_server: a host name (every lookup through it failed) or a port outside 1–65535 is an error at the key", () => {
+  const upstream = (v: string) => `[upstreams.u]\naddrs = ["a.test:1"]\ndns_server = ${v}\n`;
+  for (
+    const v of ['"dns.google"', '"8.8.8.8:99999"', '"8.8.8.8:0"', '"1.1.1.1, 8.8.8.8:53:1"', '["[::1]:x"]', '"::1:53x"']
+  ) {
+    const errors = compileSources([{ file: "u.toml", text: upstream(v) }]).diagnostics.filter((d) =>
+      d.severity === "error"
+    );
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [["upstreams.u.dns_server", 3]], v);
+    assert.match(errors[0]!.message, /not a name server IP/);
+  }
+  for (const v of ['"1.1.1.1, 8.8.8.8:53"', '["[2001:4860:4860::8888]:53", "2001:4860:4860::8844", "::1"]', '""']) {
+    const { diagnostics } = compileSources([{ file: "u.toml", text: upstream(v) }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], v);
+  }
+});
+
 Deno.test("healthCheck(): a success or failure count past 2^53 is an error at the key (400 digits were Infinity)", () => {
   for (const param of [`success=${"9".repeat(400)}`, `failure=${2 ** 53 + 2}`]) {
     const text = `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nhealth_check = "http://u/ping?${param}"\n`;
