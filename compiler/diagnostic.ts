@@ -98,7 +98,7 @@ export const QUOTE_LIMIT = 80;
 const RUN_LIMIT = 2 * QUOTE_LIMIT;
 
 /** The longest message or hint, whatever it holds. */
-const TEXT_LIMIT = 8 * QUOTE_LIMIT;
+const TEXT_LIMIT = 2000;
 
 /**
  * Shortens every value a message quotes, so that a 10 MB value makes a
@@ -106,7 +106,7 @@ const TEXT_LIMIT = 8 * QUOTE_LIMIT;
  * characters keeps its first ones and says how long it was, as
  * `"abc…" (N bytes)`; any other run of more than twice that many
  * characters without a space or quote is cut the same way, and so is the
- * whole text past 640 characters. {@linkcode diag}
+ * whole text past 2,000 characters (well above the longest "Known keys" hint). {@linkcode diag}
  * applies it to every message and hint, so callers quote values in full.
  *
  * @example Usage
