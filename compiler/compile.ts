@@ -379,7 +379,8 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
       setHeaders,
       addHeaders,
       plugins: chain,
-      config,
+      // Pingap reads a client_max_body_size of 0 as no limit, not as a limit of 0 bytes.
+      config: config.client_max_body_size === 0 ? withoutKey(config, "client_max_body_size") : config,
     });
   }
 
@@ -681,4 +682,10 @@ export function attachOrigins(
     }
     return sources.length === 1 ? { ...d, file: sources[0]!.file, line: 1, column: 1 } : d;
   });
+}
+
+/** `value` without `key` (an optional key whose value means "unset"). */
+function withoutKey<T extends object, K extends keyof T>(value: T, key: K): T {
+  const { [key]: _dropped, ...rest } = value;
+  return rest as T;
 }

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { field, int, oneOf } from "../schema/types.ts";
-import { headerNameType } from "./_types.ts";
+import { field, int, oneOf, parsed } from "../schema/types.ts";
+import { headerName, writableHeaderName } from "../values/header.ts";
 import { definePlugin } from "./define.ts";
 
 /** Compiled `request_id` config. */
@@ -35,7 +35,13 @@ export const requestId = definePlugin({
       default: 8,
       unit: "characters",
     }),
-    header_name: field(headerNameType(), { doc: "Request header that holds the id.", default: "X-Request-Id" }),
+    header_name: field(
+      parsed("header name", (s) => {
+        const name = headerName(s);
+        return name.ok ? writableHeaderName(name.value) : name;
+      }),
+      { doc: "Request header that holds the id.", default: "X-Request-Id" },
+    ),
   },
   compile(config): RequestIdPlan {
     return { algorithm: config.algorithm, size: config.size === 0 ? 8 : config.size, headerName: config.header_name };

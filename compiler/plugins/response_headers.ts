@@ -5,7 +5,7 @@
  */
 import { diag } from "../diagnostic.ts";
 import { array, field, oneOf, type Parsed, parsed } from "../schema/types.ts";
-import { type HeaderLine, headerLine, headerName } from "../values/header.ts";
+import { type HeaderLine, headerLine, headerName, writableHeaderName } from "../values/header.ts";
 import { compileTemplate, type Template } from "../values/template.ts";
 import { headerNameType } from "./_types.ts";
 import { definePlugin } from "./define.ts";
@@ -45,7 +45,9 @@ function renamePair(text: string): Parsed<readonly [string, string]> {
   }
   const from = headerName(text.slice(0, colon).trim());
   if (!from.ok) return from;
-  const to = headerName(text.slice(colon + 1).trim());
+  const toName = headerName(text.slice(colon + 1).trim());
+  if (!toName.ok) return toName;
+  const to = writableHeaderName(toName.value);
   if (!to.ok) return to;
   return { ok: true, value: [from.value, to.value] };
 }

@@ -53,7 +53,7 @@ export const locationSchema = table({
     }),
     plugins: field(array(str()), { doc: "Plugin names (yours or `pingap:*` built-ins), run in this order." }),
     client_max_body_size: field(size(), {
-      doc: "Largest request body; larger gets 413, also while streaming. Unlimited when unset.",
+      doc: "Largest request body; larger gets 413, also while streaming. Unlimited when unset or 0 (as in Pingap).",
     }),
     max_processing: field(int({ min: 0 }), {
       doc: "Requests in flight at once; more get 429. 0 means unlimited.",

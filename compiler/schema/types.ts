@@ -175,8 +175,11 @@ export function bool(): Type<boolean> {
   };
 }
 
-/** An integer within `[min, max]`. */
-export function int(options: { min?: number; max?: number } = {}): Type<number> {
+/**
+ * An integer within `[min, max]`. `hint` replaces the default hint of an
+ * out-of-range value (say why the range is what it is).
+ */
+export function int(options: { min?: number; max?: number; hint?: string } = {}): Type<number> {
   const { min = 0, max = Number.MAX_SAFE_INTEGER } = options;
   const name = max === Number.MAX_SAFE_INTEGER ? `integer ≥ ${min}` : `integer ${min}–${max}`;
   return {
@@ -186,7 +189,9 @@ export function int(options: { min?: number; max?: number } = {}): Type<number> 
       const n = typeof value === "bigint" ? Number(value) : value;
       if (typeof n !== "number" || !Number.isInteger(n)) return void diags.push(wrongType(path, "integer", value));
       if (n < min || n > max) {
-        return void diags.push(diag("out-of-range", path, `Value ${n} is out of range`, { hint: `Use an ${name}` }));
+        return void diags.push(
+          diag("out-of-range", path, `Value ${n} is out of range`, { hint: options.hint ?? `Use an ${name}` }),
+        );
       }
       return n;
     },

@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { upstreamAddr } from "../values/addr.ts";
+import { isIPv4, isIPv6, upstreamAddr } from "../values/addr.ts";
 import { healthCheck } from "../values/health_check.ts";
 import { includes, remark } from "./common.ts";
+import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
-import type { Parsed } from "./types.ts";
+import type { Parsed, Type } from "./types.ts";
 
 /** A load-balancing algorithm. */
 export type Algo =
@@ -51,6 +52,65 @@ export function algo(text: string): Parsed<Algo> {
   return { ok: true, value: { kind: "hash", by: "path" } };
 }
 
+/**
+ * A comma list whose every item must pass `valid`: the runtime skips (or
+ * fails on) any other item, so one is an error at the key, naming them.
+ */
+function checkedList(
+  name: string,
+  valid: (item: string) => boolean,
+  what: string,
+  hint: string,
+): Type<readonly string[]> {
+  const items = list(name);
+  return {
+    ...items,
+    decode(value, path, diags) {
+      const out = items.decode(value, path, diags);
+      if (out === undefined) return undefined;
+      const bad = out.filter((s) => !valid(s));
+      if (bad.length === 0) return out;
+      const shown = bad.map((s) => JSON.stringify(s)).join(", ");
+      diags.push(diag("invalid-value", path, `${shown} ${bad.length > 1 ? "are" : "is"} not ${what}`, { hint }));
+      return undefined;
+    },
+  };
+}
+
+/**
+ * Statuses, each three digits from 100 to 999: the runtime skipped any
+ * other item, and with none left counted every 5xx, so a typo (`5xx`,
+ * `50`) changed which responses open the circuit without a word.
+ */
+const statusList = () =>
+  checkedList(
+    "statuses",
+    (s) => /^[1-9]\d\d$/.test(s),
+    "a status",
+    'Write statuses 100–999, comma separated, e.g. "502,503,504"',
+  );
+
+/**
+ * Name servers, each an IP with an optional port (`ip`, `ip:port`,
+ * `[v6]:port`, a bare v6): with a host name every lookup through that
+ * server failed ("invalid IP address syntax"), and a port is 1–65535.
+ */
+const nameServerList = () =>
+  checkedList(
+    "nameservers",
+    validNameServer,
+    "a name server IP",
+    'Write IPs, e.g. "1.1.1.1, 8.8.8.8:53, [2001:4860:4860::8888]:53"',
+  );
+
+function validNameServer(text: string): boolean {
+  const v6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  const [ip, port] = v6 ? [v6[1]!, v6[2]] : isIPv6(text) ? [text, undefined] : text.split(":", 3);
+  if (!isIPv4(ip!) && !isIPv6(ip!)) return false;
+  if (!v6 && !isIPv6(text) && text.split(":").length > 2) return false;
+  return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
+
 /** The `[upstreams.<name>]` table. */
 export const upstreamSchema = table({
   title: "[upstreams.<name>]",
@@ -67,7 +127,7 @@ export const upstreamSchema = table({
         "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `docker` (by label), `transparent` (the request's own host).",
       defaultText: "dns if any host is not an IP, else static",
     }),
-    dns_server: field(list("nameservers"), {
+    dns_server: field(nameServerList(), {
       doc: "Nameserver IPs for `dns` discovery, comma separated.",
       defaultText: "system resolver",
     }),
@@ -106,7 +166,7 @@ export const upstreamSchema = table({
       doc: "Keep per-backend request and failure stats; needed by the circuit breaker.",
       default: false,
     }),
-    backend_failure_status_code: field(list("statuses"), {
+    backend_failure_status_code: field(statusList(), {
       doc: "Statuses counted as failures, comma separated.",
       defaultText: "5xx",
     }),

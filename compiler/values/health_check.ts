@@ -117,6 +117,14 @@ export function healthCheck(text: string): Parsed<HealthCheck> {
           message: `Health check parameter ${key}=${JSON.stringify(value)} is not a positive integer`,
         };
       }
+      // Past 2^53 the count is no longer exact, and 400 digits are Infinity: a backend would never change state.
+      if (!Number.isSafeInteger(Number(value))) {
+        return {
+          ok: false,
+          message: `Health check parameter ${key}=${JSON.stringify(value)} is too large`,
+          hint: `Use a count from 1 to ${Number.MAX_SAFE_INTEGER}`,
+        };
+      }
       out[key] = Number(value);
     } else if (key === "service") out.service = value;
     else out[key as "reuse" | "tls" | "parallel"] = true; // Pingap: presence enables, whatever the value.

@@ -50,7 +50,15 @@ export function rustRegex(source: string, extraFlags = ""): Parsed<RegExp> {
     }
     src = src.slice(lead[0].length);
   }
-  src = translateBody(src);
+  const body = translateBody(src);
+  if (typeof body !== "string") {
+    return {
+      ok: false,
+      message: `Regex ${JSON.stringify(source)} uses ${body.construct}, which this version does not support`,
+      hint: body.hint,
+    };
+  }
+  src = body;
   if (/\(\?[a-zA-Z]*x[a-zA-Z]*[:)]/.test(src)) {
     return {
       ok: false,
@@ -74,10 +82,24 @@ export function rustRegex(source: string, extraFlags = ""): Parsed<RegExp> {
   }
 }
 
-/** Rewrites Rust-only constructs inside a pattern body. */
-function translateBody(src: string): string {
+/** Why a pattern body cannot be translated: a message about the construct, and a hint. */
+interface Untranslatable {
+  readonly construct: string;
+  readonly hint: string;
+}
+
+/**
+ * Rewrites Rust-only constructs inside a pattern body. Inside a class, Rust
+ * reads every unescaped `[` as a nested class (or an ASCII class such as
+ * `[:alpha:]`) and `&&`, `--`, `~~` as set operations; JavaScript reads them
+ * as literal characters, so the same text would match other strings. Those
+ * that cannot be rewritten are refused.
+ */
+function translateBody(src: string): string | Untranslatable {
   let out = "";
   let inClass = false;
+  let classNegated = false;
+  let classBody = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (c === "\\") {
@@ -90,15 +112,42 @@ function translateBody(src: string): string {
     }
     if (inClass) {
       if (c === "]") inClass = false;
-      if (c === "[" && src.startsWith("[:", i)) {
-        const end = src.indexOf(":]", i);
-        const name = end > 0 ? src.slice(i + 2, end) : "";
-        const posix = Object.hasOwn(POSIX, name) ? POSIX[name] : undefined;
-        if (posix) {
-          out += posix;
-          i = end + 1;
-          continue;
+      if (c === "[") {
+        const ascii = /^\[:(\^?)([^\]]*?):\]/.exec(src.slice(i, i + 64));
+        if (ascii === null) {
+          return {
+            construct: "a nested character class",
+            hint: "Write one class with every member, or escape a literal bracket as \\[",
+          };
         }
+        const [whole, caret, name] = ascii as unknown as [string, string, string];
+        const posix = Object.hasOwn(POSIX, name) ? POSIX[name] : undefined;
+        if (posix === undefined) {
+          return {
+            construct: `the unknown ASCII class "[:${caret}${name}:]" (Rust reads it as a nested class of its letters)`,
+            hint: `Use one of: ${Object.keys(POSIX).join(", ")}; or escape a literal bracket as \\[`,
+          };
+        }
+        if (caret === "") {
+          out += posix;
+        } else if (!classNegated && out.length === classBody && src[i + whole.length] === "]") {
+          // `[[:^alpha:]]` alone is `[^A-Za-z]`; inside a larger class it has no JavaScript form.
+          out += "^" + posix;
+        } else {
+          return {
+            construct: `"[:^${name}:]" inside a larger class`,
+            hint: `Write it as a class of its own, [[:^${name}:]], and join the two with |`,
+          };
+        }
+        i += whole.length - 1;
+        continue;
+      }
+      const pair = src.slice(i, i + 2);
+      if (pair === "&&" || pair === "--" || pair === "~~") {
+        return {
+          construct: `the class set operation "${pair}"`,
+          hint: "Write the resulting set as one class, or escape the characters (\\&, \\-, \\~)",
+        };
       }
       out += c;
       continue;
@@ -106,8 +155,10 @@ function translateBody(src: string): string {
     if (c === "[") {
       inClass = true;
       out += c;
-      if (src[i + 1] === "^") out += src[++i];
+      classNegated = src[i + 1] === "^";
+      if (classNegated) out += src[++i];
       if (src[i + 1] === "]") out += "\\" + src[++i];
+      classBody = out.length;
       continue;
     }
     if (c === "(" && src.startsWith("(?P<", i)) {

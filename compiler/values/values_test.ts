@@ -170,6 +170,55 @@ Deno.test("rustRegex() supports POSIX classes like [[:digit:]]", () => {
   assert.ok(!re.test("/vx"));
 });
 
+Deno.test("rustRegex(): [[:^digit:]] alone is the negated class; negated classes inside a class keep their meaning", () => {
+  const re = ok(rustRegex("^/v[[:^digit:]]+$"));
+  assert.ok(re.test("/vx"));
+  assert.ok(!re.test("/v1"));
+  const both = ok(rustRegex("^[^[:digit:][:space:]]+$"));
+  assert.ok(both.test("ab"));
+  assert.ok(!both.test("a b") && !both.test("a1"));
+});
+
+Deno.test("rustRegex() refuses what Rust reads as a nested class or a set operation (JavaScript reads it as text)", () => {
+  // Rust: "[[:foo:]]" is the class {:, f, o}; JavaScript's "[[:foo:]" + "]" matched "f]" and not "f".
+  for (
+    const [source, shown] of [
+      ["^/[[:foo:]]", /unknown ASCII class "\[:foo:\]"/],
+      ["^/[[:toString:]]", /unknown ASCII class "\[:toString:\]"/],
+      ["^/[[:^foo:]]", /unknown ASCII class "\[:\^foo:\]"/],
+      ["^/[a[bc]]", /nested character class/],
+      ["^/[x[:^alpha:]]", /"\[:\^alpha:\]" inside a larger class/],
+      ["^/[^[:^alpha:]]", /"\[:\^alpha:\]" inside a larger class/],
+      ["^/[a-z&&[^aeiou]]", /nested character class|set operation/],
+      ["^/[a-z&&b]", /set operation "&&"/],
+      ["^/[a-z--b]", /set operation "--"/],
+      ["^/[a-z~~b]", /set operation "~~"/],
+    ] as const
+  ) {
+    const m = err(rustRegex(source));
+    assert.match(m, shown, source);
+    assert.match(m, /not support/, source);
+  }
+  // Escaped, they are plain characters in both.
+  const re = ok(rustRegex("^[\\[\\&\\-]+$"));
+  assert.ok(re.test("[&-"));
+});
+
+Deno.test("an unknown POSIX class is a check error at its key: a location path, a rewrite, a host", () => {
+  const cases: [string, string][] = [
+    ['[locations.l]\npath = "~^/[[:foo:]]"\n', "locations.l.path"],
+    ['[locations.l]\nrewrite = "^/[[:foo:]]+ /x"\n', "locations.l.rewrite"],
+    ['[locations.l]\nhost = "~^[[:foo:]]+$"\n', "locations.l.host"],
+  ];
+  for (const [text, path] of cases) {
+    const { diagnostics } = compileSources([{ file: "r.toml", text }]);
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [[path, 2]], text);
+    assert.match(errors[0]!.message, /unknown ASCII class "\[:foo:\]"/);
+    assert.match(errors[0]!.hint ?? "", /alnum, alpha/);
+  }
+});
+
 Deno.test("rustRegex() reports an invalid regex with the regex in the message", () => {
   const m = err(rustRegex("^/(api"));
   assert.ok(m.includes('"^/(api"'), m);
@@ -260,6 +309,89 @@ Deno.test("healthCheck() gives tcp an empty path and default read timeout (row 5
   assert.equal(h.path, "");
   assert.equal(h.readTimeout, 3000);
   assert.equal(h.success, 2);
+});
+
+Deno.test("a framing header a config would write is an error at its item (a mock's was sent twice and unreadable)", () => {
+  const cases: [string, string][] = [
+    ['[plugins.p]\ncategory = "mock"\nheaders = ["X-A: 1", "Content-Length: 99"]\n', "plugins.p.headers.1"],
+    ['[plugins.p]\ncategory = "mock"\nheaders = ["transfer-encoding: chunked"]\n', "plugins.p.headers.0"],
+    ['[plugins.p]\ncategory = "response_headers"\nadd_headers = ["Content-Length:5"]\n', "plugins.p.add_headers.0"],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nset_headers = ["Transfer-Encoding:gzip"]\n',
+      "plugins.p.set_headers.0",
+    ],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nset_headers_not_exists = ["Content-Length:5"]\n',
+      "plugins.p.set_headers_not_exists.0",
+    ],
+    [
+      '[plugins.p]\ncategory = "response_headers"\nrename_headers = ["X-Len:Content-Length"]\n',
+      "plugins.p.rename_headers.0",
+    ],
+    ['[plugins.p]\ncategory = "request_id"\nheader_name = "Content-Length"\n', "plugins.p.header_name"],
+    ['[locations.l]\nproxy_set_headers = ["Content-Length: 0"]\n', "locations.l.proxy_set_headers.0"],
+    ['[locations.l]\nproxy_add_headers = ["Transfer-Encoding: chunked"]\n', "locations.l.proxy_add_headers.0"],
+  ];
+  for (const [text, path] of cases) {
+    const errors = compileSources([{ file: "h.toml", text }]).diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => d.path.join(".")), [path], text);
+    assert.match(errors[0]!.message, /frames the message/);
+    assert.ok(errors[0]!.line, "with a line");
+  }
+  // Reading such a header, removing it, or setting Host stays possible.
+  const fine = '[plugins.p]\ncategory = "response_headers"\nremove_headers = ["Content-Length"]\n' +
+    'rename_headers = ["Content-Length:X-Len"]\n[locations.l]\nproxy_set_headers = ["Host: a.test"]\n';
+  assert.deepEqual(
+    compileSources([{ file: "h.toml", text: fine }]).diagnostics.filter((d) => d.severity === "error"),
+    [],
+  );
+});
+
+Deno.test("backend_failure_status_code: an item that is no status is an error at the key (it was skipped, or all 5xx)", () => {
+  const upstream = (v: string) => `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nbackend_failure_status_code = ${v}\n`;
+  for (const v of ['"5xx"', '"502, 50"', '"0x1F4"', '["503", "1000"]', '"099"']) {
+    const errors = compileSources([{ file: "u.toml", text: upstream(v) }]).diagnostics.filter((d) =>
+      d.severity === "error"
+    );
+    assert.deepEqual(
+      errors.map((d) => [d.path.join("."), d.line]),
+      [["upstreams.u.backend_failure_status_code", 3]],
+      v,
+    );
+    assert.match(errors[0]!.message, /not a status/);
+  }
+  for (const v of ['"502,503, 504"', '["429", "500"]', '""']) {
+    const { diagnostics, plan } = compileSources([{ file: "u.toml", text: upstream(v) }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], v);
+    assert.ok(plan);
+  }
+});
+
+Deno.test("dns_server: a host name (every lookup through it failed) or a port outside 1–65535 is an error at the key", () => {
+  const upstream = (v: string) => `[upstreams.u]\naddrs = ["a.test:1"]\ndns_server = ${v}\n`;
+  for (
+    const v of ['"dns.google"', '"8.8.8.8:99999"', '"8.8.8.8:0"', '"1.1.1.1, 8.8.8.8:53:1"', '["[::1]:x"]', '"::1:53x"']
+  ) {
+    const errors = compileSources([{ file: "u.toml", text: upstream(v) }]).diagnostics.filter((d) =>
+      d.severity === "error"
+    );
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [["upstreams.u.dns_server", 3]], v);
+    assert.match(errors[0]!.message, /not a name server IP/);
+  }
+  for (const v of ['"1.1.1.1, 8.8.8.8:53"', '["[2001:4860:4860::8888]:53", "2001:4860:4860::8844", "::1"]', '""']) {
+    const { diagnostics } = compileSources([{ file: "u.toml", text: upstream(v) }]);
+    assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], v);
+  }
+});
+
+Deno.test("healthCheck(): a success or failure count past 2^53 is an error at the key (400 digits were Infinity)", () => {
+  for (const param of [`success=${"9".repeat(400)}`, `failure=${2 ** 53 + 2}`]) {
+    const text = `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nhealth_check = "http://u/ping?${param}"\n`;
+    const errors = compileSources([{ file: "h.toml", text }]).diagnostics.filter((d) => d.severity === "error");
+    assert.deepEqual(errors.map((d) => [d.path.join("."), d.line]), [["upstreams.u.health_check", 3]], param);
+    assert.match(errors[0]!.message, /is too large/);
+  }
+  assert.equal(ok(healthCheck(`http://u/ping?success=${Number.MAX_SAFE_INTEGER}`)).success, Number.MAX_SAFE_INTEGER);
 });
 
 Deno.test("healthCheck() rejects a URL with an empty host (row 32)", () => {

@@ -56,13 +56,16 @@ Deno.test('fuzz: a duration or size that is no number ("10constructor", 400 nine
   ]);
   const nines = "9".repeat(400);
   assert.deepEqual(errorsOf(upstream(`idle_timeout = "${nines}s"`)), [
-    `3: upstreams.u.idle_timeout: Duration "${nines}s" is longer than the longest a timer can hold (2^31-1 ms, about 24.8 days)`,
+    // A quoted value is shown up to 80 characters, then counted.
+    `3: upstreams.u.idle_timeout: Duration "${
+      nines.slice(0, 80)
+    }…" (401 bytes) is longer than the longest a timer can hold (2^31-1 ms, about 24.8 days)`,
   ]);
   assert.deepEqual(errorsOf(upstream('tcp_recv_buf = "10constructor"')), [
     '3: upstreams.u.tcp_recv_buf: Unknown size unit "constructor" in "10constructor"',
   ]);
   assert.deepEqual(errorsOf(upstream(`tcp_recv_buf = "${nines}kb"`)), [
-    `3: upstreams.u.tcp_recv_buf: Size "${nines}kb" is too large`,
+    `3: upstreams.u.tcp_recv_buf: Size "${nines.slice(0, 80)}…" (402 bytes) is too large`,
   ]);
 });
 
@@ -75,9 +78,11 @@ Deno.test('fuzz: access_log = "constructor" is no preset (it threw a TypeError),
     assert.deepEqual(diagnostics.filter((d) => d.severity === "error"), [], value);
     assert.equal(plan?.servers[0]?.accessLog?.format, value, "taken as a format of literal text");
   }
+  // No POSIX class (Object.prototype.toString's source was put in the regex); Rust reads it as a nested class,
+  // which JavaScript cannot, so it is refused.
   const r = rustRegex("^/[[:toString:]]");
-  assert.ok(r.ok);
-  assert.doesNotMatch(r.value.source, /native code|function/, "Object.prototype.toString's source in the regex");
+  assert.ok(!r.ok);
+  assert.match(r.message, /unknown ASCII class "\[:toString:\]"/);
 });
 
 Deno.test("fuzz: a header value past U+00FF (an emoji, the U+FFFD of invalid UTF-8) is a check error, not a 500 on every request", () => {
