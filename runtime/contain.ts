@@ -82,7 +82,9 @@ export function containFaults(name: string): void {
  * - `throw`: every isolate throws in the signal callback and rejects a
  *   promise nobody awaits (two contained faults each);
  * - `worker-exit`: worker 1 throws an error that containment lets through,
- *   so that worker isolate dies as an uncontained fault would end it.
+ *   so that worker isolate dies as an uncontained fault would end it;
+ * - `worker-close`: worker 1 ends itself (`self.close()`), which gives the
+ *   main isolate no event at all.
  */
 export function installTestFault(): void {
   let mode: string | undefined;
@@ -91,7 +93,7 @@ export function installTestFault(): void {
   } catch {
     return;
   }
-  if (mode !== "throw" && mode !== "worker-exit") return;
+  if (mode !== "throw" && mode !== "worker-exit" && mode !== "worker-close") return;
   Deno.addSignalListener("SIGUSR2", () => {
     // A timer callback: a throw in the signal callback itself would be a rejection (its loop is async).
     if (mode === "throw") {
@@ -99,6 +101,9 @@ export function installTestFault(): void {
       setTimeout(() => {
         throw new Error(`test fault: thrown in a callback (${isolate})`);
       });
+    } else if (isolate === "worker 1" && mode === "worker-close") {
+      // Ends the worker without an error event: only the main isolate's liveness check can see it.
+      (globalThis as unknown as { close(): void }).close();
     } else if (isolate === "worker 1") {
       setTimeout(() => {
         throw new TestWorkerExit("test fault: worker 1 dies (PINGAP_TEST_FAULT=worker-exit)");

@@ -39,7 +39,9 @@ export type WorkerMessage =
   }
   | { readonly type: "swap"; readonly plan: Plan }
   | SharedState
-  | { readonly type: "shutdown" };
+  | { readonly type: "shutdown" }
+  /** The main isolate's liveness check: answered with `pong` at once, whatever else is under way. */
+  | { readonly type: "ping" };
 
 /** Messages to the main isolate. */
 export type WorkerReply =
@@ -47,6 +49,7 @@ export type WorkerReply =
   | { readonly type: "swapped" }
   | { readonly type: "shared" }
   | { readonly type: "stopped" }
+  | { readonly type: "pong" }
   | { readonly type: "error"; readonly message: string };
 
 let proxy: RunningProxy | undefined;
@@ -58,6 +61,7 @@ const self = globalThis as unknown as {
 
 self.onmessage = async (e) => {
   const m = e.data;
+  if (m.type === "ping") return self.postMessage({ type: "pong" });
   try {
     if (m.type === "start") {
       containFaults(`worker ${m.index}`);

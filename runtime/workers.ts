@@ -10,6 +10,11 @@
  * again within a minute of its start waits twice as long as the last time
  * before the next start (100 ms, then 200 ms, … at most 30 s).
  *
+ * Deno tells the main isolate nothing when a worker ends without an error
+ * (`self.close()`), nor when one hangs in a loop: the main isolate pings
+ * every worker every 5 s, and one that has not answered for 30 s is
+ * terminated and replaced the same way.
+ *
  * @module
  */
 import type { Plan } from "../compiler/plan.ts";
@@ -23,6 +28,16 @@ export interface WorkerGroup {
   /** Gives every worker an ACME token or certificate; resolves when all have it. */
   share(state: SharedState): Promise<void>;
   shutdown(): Promise<void>;
+  /** Workers started again since the group started (each after a death). */
+  readonly restarts: number;
+}
+
+/** Options of {@linkcode startWorkers}. */
+export interface WorkerOptions {
+  /** How often the main isolate pings each worker (ms; default 5 s). */
+  readonly pingMs?: number;
+  /** A worker that has not answered a ping for this long is ended and replaced (ms; default 30 s). */
+  readonly hangMs?: number;
 }
 
 /** The first wait before a dead worker is started again, doubled on each death soon after a start. */
@@ -77,19 +92,24 @@ interface Slot {
   startedAt: number;
   /** Deaths in a row, each soon after its start. */
   failures: number;
+  /** When the worker last answered a ping (or started). */
+  lastPong: number;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Starts `count` workers, each serving `plan`, and restarts any that dies. */
-export async function startWorkers(first: Plan, count: number): Promise<WorkerGroup> {
+export async function startWorkers(first: Plan, count: number, options: WorkerOptions = {}): Promise<WorkerGroup> {
+  const pingMs = options.pingMs ?? 5_000;
+  const hangMs = options.hangMs ?? 30_000;
   let plan = first;
+  let restarts = 0;
   let starting = true;
   let stopping = false;
   /** ACME tokens and certificates shared so far, replayed to a restarted worker. */
   const shared = new Map<string, SharedState>();
   const slots: Slot[] = Array.from(
     { length: count },
-    (_, i) => ({ index: i + 1, worker: undefined, startedAt: 0, failures: 0, timer: undefined }),
+    (_, i) => ({ index: i + 1, worker: undefined, startedAt: 0, failures: 0, lastPong: 0, timer: undefined }),
   );
 
   function spawn(slot: Slot): Worker {
@@ -98,8 +118,12 @@ export async function startWorkers(first: Plan, count: number): Promise<WorkerGr
       e.preventDefault();
       died(slot, w, e.message);
     });
+    // Beside the exchanges' onmessage, which ignores pongs.
+    w.addEventListener("message", (e: MessageEvent<WorkerReply>) => {
+      if (e.data.type === "pong" && slot.worker === w) slot.lastPong = Date.now();
+    });
     slot.worker = w;
-    slot.startedAt = Date.now();
+    slot.startedAt = slot.lastPong = Date.now();
     return w;
   }
 
@@ -127,6 +151,7 @@ export async function startWorkers(first: Plan, count: number): Promise<WorkerGr
       await ask(w, { type: "start", plan: startedWith, index: slot.index, first: slot.index === 1 }, "started");
       // A reload while it started.
       if (plan !== startedWith) await ask(w, { type: "swap", plan }, "swapped");
+      restarts++;
       log.info(`worker ${slot.index} started again: serving with the others`);
     } catch (e) {
       died(slot, w, (e as Error).message);
@@ -156,8 +181,20 @@ export async function startWorkers(first: Plan, count: number): Promise<WorkerGr
     throw e;
   }
   starting = false;
+  const liveness = setInterval(() => {
+    const now = Date.now();
+    for (const slot of slots) {
+      const w = slot.worker;
+      if (!w || dead.has(w)) continue;
+      if (now - slot.lastPong > hangMs) died(slot, w, `no answer for ${hangMs / 1000} s (ended or hung)`);
+      else w.postMessage({ type: "ping" } satisfies WorkerMessage);
+    }
+  }, pingMs);
   return {
     size: count,
+    get restarts() {
+      return restarts;
+    },
     async swap(next) {
       await all({ type: "swap", plan: next }, "swapped");
       plan = next;
@@ -171,9 +208,11 @@ export async function startWorkers(first: Plan, count: number): Promise<WorkerGr
     async shutdown() {
       stopping = true;
       for (const slot of slots) clearTimeout(slot.timer);
+      // The liveness check goes on meanwhile: a worker gone silent fails its exchange instead of holding the stop.
       await Promise.allSettled(
         slots.map((s) => s.worker && !dead.has(s.worker) ? ask(s.worker, { type: "shutdown" }, "stopped") : undefined),
       );
+      clearInterval(liveness);
       for (const slot of slots) slot.worker?.terminate();
     },
   };
