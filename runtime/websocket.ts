@@ -9,8 +9,10 @@
  * Closes pass through with codes a peer may send (`ws_close.ts`): a side
  * that vanishes without a close frame, or sends a frame over Deno's 64 MiB
  * limit, gives the other side 1011 or 1009 (1000 with a reason towards the
- * upstream, whose WebSocket API sends no other). Nothing here throws in an
- * event callback.
+ * upstream, whose WebSocket API sends no other). A side that reads slower
+ * than it is sent to, with over 16 MiB queued for it, gets both sides
+ * closed (1008 or 1013 to the client). Nothing here throws in an event
+ * callback.
  *
  * @module
  */
@@ -18,7 +20,7 @@ import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import type { Backend } from "./upstream/types.ts";
 import type { IncomingRequest } from "./h1/request.ts";
-import { type Close, closeForClient, closeForUpstream, isTooLarge } from "./ws_close.ts";
+import { type Close, closeForClient, closeForUpstream, isTooLarge, MAX_BUFFERED_BYTES } from "./ws_close.ts";
 import { log } from "./log/app_log.ts";
 
 const SKIP = new Set([
@@ -105,12 +107,24 @@ export async function proxyWebSocket(
     pending.length = 0;
     if (closeLater) closeQuietly(socket, closeLater);
   };
+  // The WebSocket API cannot stop reading one side while the other is slow: what a side does not read piles up in
+  // this process. Past MAX_BUFFERED_BYTES both sides are closed rather than letting one reader hold unbounded memory.
+  const stalled = (slow: "client" | "upstream") => {
+    log.warn(`websocket ${ctx.uri}: the ${slow} reads slower than it is sent to, over 16 MiB queued: closed`);
+    const reason = `${slow} not reading`;
+    closeQuietly(socket, slow === "client" ? { code: 1008, reason } : { code: 1013, reason });
+    closeQuietly(upstream, { code: 1000, reason });
+  };
   upstream.onmessage = (e) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(e.data);
-    else if (socket.readyState === WebSocket.CONNECTING) pending.push(e.data);
+    if (socket.readyState === WebSocket.OPEN) {
+      if (socket.bufferedAmount > MAX_BUFFERED_BYTES) stalled("client");
+      else socket.send(e.data);
+    } else if (socket.readyState === WebSocket.CONNECTING) pending.push(e.data);
   };
   socket.onmessage = (e) => {
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(e.data);
+    if (upstream.readyState !== WebSocket.OPEN) return;
+    if (upstream.bufferedAmount > MAX_BUFFERED_BYTES) stalled("upstream");
+    else upstream.send(e.data);
   };
   upstream.onclose = (e) => {
     const close = closeForClient(e.code, e.reason, upstreamError);

@@ -23,6 +23,12 @@
 /** The largest message Deno's WebSocket reads (a larger frame is an error and its connection is dropped). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The most bytes queued for one side before the next message to it closes the bridge instead (a message is sent
+ * whole, so one side may hold this plus one message).
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 /** A close to send: no code sends a close frame without a status (the peer sees 1005). */
 export interface Close {
   readonly code?: number;

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { type Origin, startOrigin } from "../_support/origin.ts";
 import { type Child, spawnProxy } from "../_support/process.ts";
-import { drop, rawWebSocket, writeHugeFrame } from "../_support/ws_raw.ts";
+import { clientFrameHead, drop, rawWebSocket, writeHugeFrame } from "../_support/ws_raw.ts";
 
 const MIB = 1024 * 1024;
 
@@ -29,11 +29,20 @@ async function startWsOrigin(): Promise<WsOrigin> {
   const origin = await startOrigin("ws", (req) => {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("plain");
     const { socket, response } = Deno.upgradeWebSocket(req);
-    socket.onmessage = (e) => {
+    let open = true;
+    socket.onmessage = async (e) => {
       if (e.data === "huge") socket.send(new Uint8Array(70 * MIB));
-      else socket.send(e.data);
+      else if (e.data === "flood") {
+        // 1 MiB messages, up to 256 MiB, as fast as the proxy takes them, until the proxy closes.
+        const chunk = new Uint8Array(MIB);
+        for (let i = 0; i < 256 && open; i++) {
+          while (open && socket.bufferedAmount > 4 * MIB) await new Promise((r) => setTimeout(r, 5));
+          if (open) socket.send(chunk);
+        }
+      } else socket.send(e.data);
     };
     socket.onclose = (e) => {
+      open = false;
       closes.push(e.code);
       waiter?.resolve(e);
       waiter = undefined;
@@ -52,10 +61,11 @@ async function startWsOrigin(): Promise<WsOrigin> {
 }
 
 /**
- * A WebSocket origin on a raw TCP listener: it completes the handshake, then drops the connection without a close
- * frame as soon as it receives any frame.
+ * A WebSocket origin on a raw TCP listener: it completes the handshake, then (`drop`) drops the connection without a
+ * close frame as soon as it receives any frame, or (`deaf`) never reads again.
  */
-function startDroppingOrigin(): { addr: string; close(): void } {
+function startRawOrigin(mode: "drop" | "deaf"): { addr: string; close(): void } {
+  const held: Deno.Conn[] = [];
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   (async () => {
     for await (const conn of listener) {
@@ -79,16 +89,25 @@ function startDroppingOrigin(): { addr: string; close(): void } {
               `sec-websocket-accept: ${accept}\r\n\r\n`,
           ),
         );
+        if (mode === "deaf") return held.push(conn);
         await conn.read(buf).catch(() => null);
         drop(conn);
       })().catch(() => {});
     }
   })().catch(() => {});
-  return { addr: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`, close: () => listener.close() };
+  return {
+    addr: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close() {
+      listener.close();
+      for (const c of held) drop(c);
+    },
+  };
 }
 
-function config(upstream: string): string {
-  return `
+/** One location to `upstream`; with `plain`, `/plain` goes there instead. */
+function config(upstream: string, plain?: string): string {
+  if (plain === undefined) {
+    return `
 [servers.s]
 addr = "127.0.0.1:0"
 locations = ["ws"]
@@ -96,6 +115,22 @@ locations = ["ws"]
 upstream = "ws"
 [upstreams.ws]
 addrs = ["${upstream}"]
+`;
+  }
+  return `
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["ws", "plain"]
+[locations.ws]
+path = "/ws"
+upstream = "ws"
+[locations.plain]
+path = "/plain"
+upstream = "plain"
+[upstreams.ws]
+addrs = ["${upstream}"]
+[upstreams.plain]
+addrs = ["${plain}"]
 `;
 }
 
@@ -117,6 +152,19 @@ function closed(ws: WebSocket): Promise<CloseEvent> {
 /** A close code a peer may send (RFC 6455 §7.4, as browsers and Deno accept them). */
 function sendable(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013) || (code >= 3000 && code <= 4999);
+}
+
+/** `p`, or a failure after `ms` saying `what`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`${what} (${ms} ms)`)), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The proxy is alive and serves: a plain request through it reaches the origin. */
@@ -141,7 +189,8 @@ async function withProxy(toml: string, fn: (port: number, child: Child) => Promi
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([child.exited(), new Promise((r) => timer = setTimeout(r, 1000))]);
     clearTimeout(timer);
-    (e as Error).message += `\n--- proxy output ---\n${child.output()}`;
+    const rss = await child.peakRss().then((b) => `${Math.round(b / MIB)} MiB`, () => "gone");
+    (e as Error).message += `\n--- proxy peak RSS: ${rss}; output ---\n${child.output()}`;
     throw e;
   } finally {
     await child.stop();
@@ -168,27 +217,11 @@ Deno.test("websocket faults: a client that drops its connection without a close 
 });
 
 Deno.test("websocket faults: an upstream that drops its connection without a close frame", async () => {
-  const origin = startDroppingOrigin();
+  const origin = startRawOrigin("drop");
   const plain = await startOrigin("plain", () => new Response("plain"));
   try {
-    // The location's upstream is the dropping origin; plain requests go there too and fail, so a second location
-    // reaches the plain origin.
-    const toml = `
-[servers.s]
-addr = "127.0.0.1:0"
-locations = ["ws", "plain"]
-[locations.ws]
-path = "/ws"
-upstream = "ws"
-[locations.plain]
-path = "/plain"
-upstream = "plain"
-[upstreams.ws]
-addrs = ["${origin.addr}"]
-[upstreams.plain]
-addrs = ["${plain.addr}"]
-`;
-    await withProxy(toml, async (port, child) => {
+    // The raw origin answers no plain request: /plain goes to another one.
+    await withProxy(config(origin.addr, plain.addr), async (port, child) => {
       for (let i = 0; i < 3; i++) {
         const client = await open(port);
         const done = closed(client);
@@ -264,5 +297,55 @@ Deno.test("websocket faults: 200 connections opened and dropped", async () => {
     });
   } finally {
     await ws.origin.close();
+  }
+});
+
+Deno.test("websocket faults: a client that never reads is closed once 16 MiB are queued for it", async () => {
+  const ws = await startWsOrigin();
+  try {
+    await withProxy(config(ws.origin.addr), async (port, child) => {
+      const raw = await rawWebSocket(port, "/ws");
+      const seen = ws.nextClose();
+      const text = new TextEncoder().encode("flood");
+      await raw.conn.write(new Uint8Array([...clientFrameHead(1, text.length), ...text]));
+      // The client reads nothing from here on; the origin floods.
+      const e = await within(seen, 30_000, "the origin is never told the client does not read");
+      assert.deepEqual([e.code, e.reason], [1000, "client not reading"]);
+      drop(raw.conn);
+      await assertServes(child, port);
+      console.log(`proxy peak RSS ${Math.round(await child.peakRss() / MIB)} MiB`);
+    });
+  } finally {
+    await ws.origin.close();
+  }
+});
+
+Deno.test("websocket faults: an upstream that never reads is closed once 16 MiB are queued for it, and the client too", async () => {
+  const deaf = startRawOrigin("deaf");
+  const plain = await startOrigin("plain", () => new Response("plain"));
+  try {
+    await withProxy(config(deaf.addr, plain.addr), async (port, child) => {
+      const client = await open(port);
+      const done = closed(client);
+      let sending = true;
+      done.then(() => sending = false);
+      const chunk = new Uint8Array(MIB);
+      for (let i = 0; i < 256 && sending; i++) {
+        while (sending && client.bufferedAmount > 4 * MIB) await new Promise((r) => setTimeout(r, 5));
+        if (sending) client.send(chunk);
+      }
+      const e = await within(done, 30_000, "the client is never closed");
+      // 1013, or 0 when the client's own messages still in flight met the closed connection (a reset).
+      assert.ok(e.code === 1013 || e.code === 0, `client close ${e.code} ${e.reason}`);
+      if (e.code === 1013) assert.equal(e.reason, "upstream not reading");
+      await child.waitFor(
+        /WARN websocket \/ws: the upstream reads slower than it is sent to, over 16 MiB queued: closed/,
+      );
+      await assertServes(child, port);
+      console.log(`proxy peak RSS ${Math.round(await child.peakRss() / MIB)} MiB`);
+    });
+  } finally {
+    deaf.close();
+    await plain.close();
   }
 });
