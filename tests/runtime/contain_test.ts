@@ -60,3 +60,45 @@ addrs = ["${origin.addr}"]
     assert.equal(code, 0, child.output());
   }
 });
+
+Deno.test("contain: with worker isolates, each contains its own faults and none dies", async () => {
+  const origin = await startEchoOrigin("o");
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  const port = freePort();
+  await Deno.writeTextFile(
+    file,
+    `
+[basic]
+pid_file = "${dir}/pingap.pid"
+[servers.s]
+addr = "127.0.0.1:${port}"
+locations = ["a"]
+[locations.a]
+upstream = "o"
+[upstreams.o]
+addrs = ["${origin.addr}"]
+`,
+  );
+  const child = spawnDeno([...START_ARGS, file, "--threads", "2"], { env: { PINGAP_TEST_FAULT: "throw" } });
+  try {
+    await child.waitFor(/listening on .* with 2 workers/);
+    Deno.kill(child.pid, "SIGUSR2");
+    for (const isolate of ["main", "worker 1", "worker 2"]) {
+      await child.waitFor(
+        new RegExp(`ERROR uncaught exception contained in ${isolate}, serving on: Error: test fault`),
+      );
+      await child.waitFor(new RegExp(`ERROR unhandled promise rejection contained in ${isolate}, serving on: Error`));
+    }
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+      assert.equal((await res.json()).name, "o");
+    }
+    assert.doesNotMatch(child.output(), /died/);
+  } finally {
+    const code = await child.stop();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+    assert.equal(code, 0, child.output());
+  }
+});
