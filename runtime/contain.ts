@@ -79,7 +79,7 @@ export function containFaults(name: string): void {
 /**
  * Test only, off unless the environment variable `PINGAP_TEST_FAULT` is
  * set (tests set it; see docs/runtime.md). On SIGUSR2:
- * - `throw`: every isolate throws in the signal callback and rejects a
+ * - `throw`: every isolate throws in a timer callback and rejects a
  *   promise nobody awaits (two contained faults each);
  * - `worker-exit`: worker 1 throws an error that containment lets through,
  *   so that worker isolate dies as an uncontained fault would end it;
