@@ -19,6 +19,7 @@ import { startWorkers, workerCount, type WorkerGroup } from "./workers.ts";
 import { handOverCertificate, type IssuedCertificate, shareChallenges, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 import { configureAppLog, log } from "./log/app_log.ts";
+import { containFaults, installTestFault } from "./contain.ts";
 
 function applyThreads(plan: Plan, threads: number | undefined): Plan {
   if (threads === undefined) return plan;
@@ -47,6 +48,9 @@ export async function run(
   first: Plan,
   options: RunOptions,
 ): Promise<number> {
+  // A fault in serving one connection is logged and counted, never the end of the process (contain.ts).
+  containFaults("main");
+  installTestFault();
   let current = applyThreads(first, options.threads);
   const count = workerCount(current);
   const pidFile = pidFilePath(current);

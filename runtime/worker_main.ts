@@ -1,7 +1,8 @@
 /**
  * Entry of a worker isolate: receives a Plan, serves it with SO_REUSEPORT
  * so the kernel spreads connections across workers, and answers
- * `swap` and `shutdown` messages.
+ * `swap` and `shutdown` messages. Faults are contained here as in the
+ * main isolate (`contain.ts`).
  *
  * @module
  */
@@ -12,6 +13,11 @@ import { configureAppLog, flushAppLog, startAppLog } from "./log/app_log.ts";
 import { addChallenge, removeChallenge } from "./acme/challenges.ts";
 import { handOverCertificate } from "./acme/handoff.ts";
 import type { IssuedCertificate } from "./acme/manager.ts";
+import { containFaults, installTestFault } from "./contain.ts";
+
+// Contained from the first line on: a fault in serving one connection never ends this worker (contain.ts).
+containFaults("a worker");
+installTestFault();
 
 /**
  * What the main isolate, which runs ACME, shares with every worker: an http-01 token to answer (or to forget, when
@@ -26,12 +32,16 @@ export type WorkerMessage =
   | {
     readonly type: "start";
     readonly plan: Plan;
+    /** The worker's number, from 1 (a restarted worker keeps the number of the one it replaces). */
+    readonly index: number;
     /** The first worker reports for all what every worker would (the certificate validity warnings). */
     readonly first: boolean;
   }
   | { readonly type: "swap"; readonly plan: Plan }
   | SharedState
-  | { readonly type: "shutdown" };
+  | { readonly type: "shutdown" }
+  /** The main isolate's liveness check: answered with `pong` at once, whatever else is under way. */
+  | { readonly type: "ping" };
 
 /** Messages to the main isolate. */
 export type WorkerReply =
@@ -39,6 +49,7 @@ export type WorkerReply =
   | { readonly type: "swapped" }
   | { readonly type: "shared" }
   | { readonly type: "stopped" }
+  | { readonly type: "pong" }
   | { readonly type: "error"; readonly message: string };
 
 let proxy: RunningProxy | undefined;
@@ -50,8 +61,10 @@ const self = globalThis as unknown as {
 
 self.onmessage = async (e) => {
   const m = e.data;
+  if (m.type === "ping") return self.postMessage({ type: "pong" });
   try {
     if (m.type === "start") {
+      containFaults(`worker ${m.index}`);
       // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
       await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
       proxy = await startProxy(m.plan, { reusePort: true, reportValidity: m.first });

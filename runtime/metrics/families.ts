@@ -5,7 +5,9 @@
  * in `mod.ts`) and the docs are built from this one table.
  *
  * Every family carries the const label `server` except the two cache
- * storage histograms, which are process-wide in Pingap.
+ * storage histograms, which are process-wide in Pingap, and
+ * `pingap_uncaught_errors_total` (ours: faults belong to the isolate, not
+ * to a server).
  *
  * @module
  */
@@ -223,6 +225,15 @@ export const FAMILIES: readonly FamilySpec[] = [
     type: "counter",
     help: "pingap access log lines dropped because the log queue was full",
     labels: [],
+    ours: true,
+  },
+  {
+    name: "pingap_uncaught_errors_total",
+    type: "counter",
+    help:
+      "pingap faults contained: exceptions thrown in a callback (kind=error), rejections nobody awaited (kind=rejection)",
+    labels: ["kind"],
+    serverLabel: false,
     ours: true,
   },
 ];

@@ -54,8 +54,10 @@
  * `observeUpstream({ tlsHandshakeMs, connections })`).
  *
  * Ours, not Pingap's: `pingap_upstream_healthy{upstream,backend}` (1 healthy,
- * 0 not), and `pingap_access_log_dropped_total` (access-log lines dropped
- * because the queue was full, see runtime/log/access_sink.ts).
+ * 0 not), `pingap_access_log_dropped_total` (access-log lines dropped
+ * because the queue was full, see runtime/log/access_sink.ts), and the
+ * process-wide `pingap_uncaught_errors_total{kind}` (faults contained, see
+ * runtime/contain.ts).
  *
  * Names are Pingap's, so promtool's linter reports eight of them (counters
  * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
@@ -201,6 +203,7 @@ export interface Metrics {
 const GLOBAL_REGISTRY = new Registry();
 const STORAGE_READ = histogramOf(spec("pingap_cache_storage_read_time"), GLOBAL_REGISTRY);
 const STORAGE_WRITE = histogramOf(spec("pingap_cache_storage_write_time"), GLOBAL_REGISTRY);
+const UNCAUGHT = build(spec("pingap_uncaught_errors_total"), GLOBAL_REGISTRY) as Counter;
 
 /** The registry of the process-wide families (no `server` label): every server's exposition ends with it. */
 export function processRegistry(): Registry {
@@ -215,6 +218,14 @@ export function observeCacheStorageRead(ms: number): void {
 /** A file cache storage write took `ms`. */
 export function observeCacheStorageWrite(ms: number): void {
   STORAGE_WRITE.observe(ms / 1000);
+}
+
+/**
+ * A fault was contained (`runtime/contain.ts`): an exception thrown in a callback (`error`) or a rejection nobody
+ * awaited (`rejection`). Counted per isolate: with workers, a scrape sees the worker that took the connection.
+ */
+export function countUncaughtError(kind: "error" | "rejection"): void {
+  UNCAUGHT.inc({ kind });
 }
 
 let upstreamSource: UpstreamSource | undefined;

@@ -49,3 +49,25 @@ Deno.test("workers: two isolates serve one port, and a swap reaches them", async
     await origin.close();
   }
 });
+
+Deno.test("workers: one that ends itself without an error is seen by the liveness check and replaced", async () => {
+  const origin = await startOrigin("o", () => new Response("ok"));
+  const port = freePort();
+  const plan = compileToml(config(port, origin.addr, 2, "one"));
+  // Test only (runtime/contain.ts): SIGUSR2 makes worker 1 call self.close(), which gives the main isolate no event.
+  Deno.env.set("PINGAP_TEST_FAULT", "worker-close");
+  const group = await startWorkers(plan, 2, { pingMs: 100, hangMs: 1000 });
+  try {
+    Deno.kill(Deno.pid, "SIGUSR2");
+    for (let i = 0; i < 200 && group.restarts === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(group.restarts, 1, "worker 1 was replaced");
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+      assert.equal(await res.text(), "ok");
+    }
+  } finally {
+    Deno.env.delete("PINGAP_TEST_FAULT");
+    await group.shutdown();
+    await origin.close();
+  }
+});

@@ -1,0 +1,86 @@
+/**
+ * A WebSocket client on a raw TCP connection, for tests that must do what
+ * the `WebSocket` API cannot: drop the connection without a close frame, or
+ * write one frame far larger than any limit.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+/** An upgraded raw connection. */
+export interface RawWebSocket {
+  readonly conn: Deno.TcpConn;
+  /** The response head as received (status line and headers). */
+  readonly head: string;
+  /** Bytes received after the head, before this returned. */
+  readonly rest: Uint8Array;
+}
+
+/** Connects to `port`, sends an upgrade for `path` and reads the 101 head; fails on any other answer. */
+export async function rawWebSocket(port: number, path: string): Promise<RawWebSocket> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  await conn.write(
+    new TextEncoder().encode(
+      `GET ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +
+        `sec-websocket-key: ${key}\r\nsec-websocket-version: 13\r\n\r\n`,
+    ),
+  );
+  let got = new Uint8Array(0);
+  const buf = new Uint8Array(16 * 1024);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) {
+      conn.close();
+      throw new Error(`closed before the upgrade answer: ${new TextDecoder().decode(got)}`);
+    }
+    const next = new Uint8Array(got.length + n);
+    next.set(got);
+    next.set(buf.subarray(0, n), got.length);
+    got = next;
+    const text = new TextDecoder().decode(got);
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const head = text.slice(0, end);
+      if (!head.startsWith("HTTP/1.1 101")) conn.close();
+      assert.match(head, /^HTTP\/1\.1 101/, "the proxy upgrades");
+      return { conn, head, rest: got.subarray(new TextEncoder().encode(text.slice(0, end + 4)).length) };
+    }
+  }
+}
+
+/** The head of a masked client frame (FIN set) with `length` payload bytes; the mask is zero, so the payload goes as is. */
+export function clientFrameHead(opcode: number, length: number): Uint8Array {
+  const mask = [0, 0, 0, 0];
+  if (length < 126) return new Uint8Array([0x80 | opcode, 0x80 | length, ...mask]);
+  if (length < 65536) return new Uint8Array([0x80 | opcode, 0x80 | 126, length >> 8, length & 255, ...mask]);
+  const b = new Uint8Array(14);
+  b[0] = 0x80 | opcode;
+  b[1] = 0x80 | 127;
+  new DataView(b.buffer).setBigUint64(2, BigInt(length));
+  b.set(mask, 10);
+  return b;
+}
+
+/** Writes one binary frame of `length` zero bytes (in 1 MiB writes); resolves false when the peer closed first. */
+export async function writeHugeFrame(conn: Deno.Conn, length: number): Promise<boolean> {
+  const chunk = new Uint8Array(1024 * 1024);
+  try {
+    await conn.write(clientFrameHead(2, length));
+    for (let sent = 0; sent < length; sent += chunk.length) {
+      await conn.write(chunk.subarray(0, Math.min(chunk.length, length - sent)));
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Closes a connection, ignoring one already closed. */
+export function drop(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
