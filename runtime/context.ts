@@ -12,6 +12,7 @@ import { copyHeaders, fieldValue, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 import type { AbortWatch } from "./upstream/types.ts";
+import { normalizePath } from "./path_normalize.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -78,7 +79,10 @@ export interface Timings {
 
 /** Per-request state. */
 export class RequestContext implements RouteRequest {
-  /** Current path (rewrite changes it). */
+  /**
+   * Current path: the target's, normalised ({@linkcode normalizePath}: dot segments, `//`, printable escapes) before
+   * routing, so it is also what the upstream gets; rewrite changes it.
+   */
   path: string;
   /** Raw query without `?` ("" when none). */
   rawQuery: string;
@@ -129,13 +133,13 @@ export class RequestContext implements RouteRequest {
     if (req instanceof WireRequest) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
       const t = splitFrom(req.target, 0);
-      this.path = t.path;
+      this.path = normalizePath(t.path);
       this.rawQuery = t.query;
       this.host = stripPort(req.host);
       return;
     }
     const t = splitTarget(req.url);
-    this.path = t.path;
+    this.path = normalizePath(t.path);
     this.rawQuery = t.query;
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
