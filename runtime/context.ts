@@ -144,9 +144,13 @@ export class RequestContext implements RouteRequest {
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
     const h = req.headers.get("host");
-    this.host = stripPort(
-      h === null ? hostOfUrl(req.url) : h === "" || urlHasAuthority(req.url, h) ? h : hostOfUrl(req.url),
-    );
+    if (h === null || h === "" || urlHasAuthority(req.url, h)) this.host = stripPort(h ?? hostOfUrl(req.url));
+    else {
+      // The target's authority is also the upstream's Host (a proxy makes Host from the target, RFC 9112 §3.2.2).
+      const authority = hostOfUrl(req.url);
+      this.host = stripPort(authority);
+      this.setUpstreamHeader("host", authority);
+    }
   }
 
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */

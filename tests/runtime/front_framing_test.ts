@@ -122,3 +122,19 @@ Deno.test("front end: an absolute-form target routes by its host, and the upstre
     assert.deepEqual(r.head.match(/^host:.*$/gim), ["host: other.test"]);
   });
 });
+
+Deno.test("Deno.serve listeners (TLS, PINGAP_HTTP1=deno-serve): an absolute-form target's host is the upstream's Host", async () => {
+  const before = Deno.env.get("PINGAP_HTTP1");
+  Deno.env.set("PINGAP_HTTP1", "deno-serve");
+  try {
+    await withProxy(async (p, o) => {
+      const req = "GET http://other.test/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+      assert.equal((await rawExchange(p.port, req))?.status, 200);
+      assert.equal(o.other.requests.length, 1);
+      assert.deepEqual(o.other.requests[0]!.head.match(/^host:.*$/gim), ["host: other.test"]);
+    });
+  } finally {
+    if (before === undefined) Deno.env.delete("PINGAP_HTTP1");
+    else Deno.env.set("PINGAP_HTTP1", before);
+  }
+});
