@@ -28,9 +28,10 @@ export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Re
 export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
-   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves.
+   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400).
    */
-  relay(conn: Deno.Conn, initial: Uint8Array, activity?: RelayActivity): Promise<void>;
+  relay(conn: Deno.Conn, initial: Uint8Array, activity?: RelayActivity, chunkedAt?: number): Promise<void>;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
@@ -185,7 +186,8 @@ export class Connection {
           const initial = checked === undefined
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
-          await this.#host.relay(this.#conn, initial, this.relayed);
+          const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
+          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt);
           return;
         }
         this.idleTick = -1;

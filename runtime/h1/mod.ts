@@ -146,7 +146,7 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, touch) => splice(conn, initial, target, clients, touch),
+    relay: (conn, initial, activity, chunkedAt) => splice(conn, initial, target, clients, activity, chunkedAt),
     closing: false,
     tick: 0,
   };

@@ -38,6 +38,8 @@ export interface Relay {
   readonly consumed: number;
   /** The request asks for an upgrade: the connection may then stay quiet for long (no idle cut). */
   readonly upgrade: boolean;
+  /** Its body is chunked (the relay checks the framing, to answer bad framing 400). */
+  readonly chunked: boolean;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -159,5 +161,6 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const head = out.join("\r\n") + "\r\n\r\n";
   const initial = new Uint8Array(head.length);
   for (let i = 0; i < head.length; i++) initial[i] = head.charCodeAt(i);
-  return { initial, consumed: size, upgrade };
+  const chunked = codings.length === 1 && codings[0]!.toLowerCase() === "chunked" && !length;
+  return { initial, consumed: size, upgrade, chunked };
 }

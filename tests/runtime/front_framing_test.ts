@@ -138,3 +138,37 @@ Deno.test("Deno.serve listeners (TLS, PINGAP_HTTP1=deno-serve): an absolute-form
     else Deno.env.set("PINGAP_HTTP1", before);
   }
 });
+
+Deno.test("front end: a chunked body with bad framing is answered 400, never forwarded whole", async () => {
+  await withProxy(async (p, o) => {
+    const head = "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const bodies = [
+      "zz\r\nhello\r\n0\r\n\r\n",
+      "-5\r\nhello\r\n0\r\n\r\n",
+      "fffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+      "3\r\nhello\r\n0\r\n\r\n",
+      "5\nhello\r\n0\r\n\r\n",
+      "5;a\nb\r\nhello\r\n0\r\n\r\n",
+    ];
+    for (const body of bodies) {
+      assert.equal((await rawExchange(p.port, head + body))?.status, 400, JSON.stringify(body));
+    }
+    // Bad framing after a good chunk, sent later: the upload is under way (the origin has the head) when it comes.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+    try {
+      await conn.write(new TextEncoder().encode(head + "5\r\nhello\r\n"));
+      await new Promise((r) => setTimeout(r, 300));
+      await conn.write(new TextEncoder().encode("xyz\r\nabc\r\n0\r\n\r\n"));
+      const buf = new Uint8Array(4096);
+      const n = await conn.read(buf);
+      assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 400 /);
+    } finally {
+      conn.close();
+    }
+    assert.deepEqual(lines(o.root), [], "no request reached the origin whole");
+    // A good chunked upload still passes, framing and all.
+    assert.equal((await rawExchange(p.port, head + "5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"))?.status, 200);
+    assert.deepEqual(lines(o.root), ["POST /up HTTP/1.1"]);
+    assert.match(o.root.requests[0]!.body, /hello/);
+  });
+});
