@@ -269,13 +269,15 @@ class H2cListenerImpl implements H2cListener {
       }
       const target = req.url ?? "/";
       const absolute = /^https?:\/\/([^/?#]*)/i.exec(target);
-      const host = absolute ? absolute[1]! : req.headers.host;
+      // An absolute-form target's user info is dropped (as on the other listeners).
+      const host = absolute ? absolute[1]!.slice(absolute[1]!.lastIndexOf("@") + 1) : req.headers.host;
       const framed = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
       // Refused (as the HTTP/1.1 front end does): two Hosts (node keeps one), none on HTTP/1.1, a Host that would
       // change the URL's path (`a.test/admin?`), a target that is not a path or a URL, and a body on GET or HEAD, which
       // a Web Request cannot carry (forwarded without it, its Content-Length would make the upstream wait).
       if (
-        hosts > 1 || (!absolute && hosts === 0 && req.httpVersion !== "1.0") || (host !== undefined && !hostOk(host)) ||
+        hosts > 1 || (!absolute && hosts === 0 && req.httpVersion !== "1.0") || (absolute && host === "") ||
+        (host !== undefined && !hostOk(host)) ||
         (!absolute && target.charCodeAt(0) !== 47) || ((method === "GET" || method === "HEAD") && framed)
       ) throw new Error("bad request");
       // An absolute-form target's authority is the host, for routing and for the upstream (RFC 9112 §3.2.2).

@@ -133,10 +133,9 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
     return answer(200, "OK", size);
   } else if (target.charCodeAt(0) !== 47 /* / */) {
     const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(target);
-    if (m === null || m[2] === "" || m[2]!.indexOf("@") >= 0 || m[3]!.startsWith("#")) {
-      return answer(400, "Bad Request", size);
-    }
-    authority = m[2]!;
+    // User info is dropped (as Pingap and hyper do): the host is what follows the last "@".
+    authority = m === null ? "" : m[2]!.slice(m[2]!.lastIndexOf("@") + 1);
+    if (m === null || authority === "" || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
     path = m[3] === "" ? "/" : m[3]!.startsWith("?") ? `/${m[3]}` : m[3]!;
   }
   if (authority === undefined && version === "HTTP/1.1" && hosts !== 1) return answer(400, "Bad Request", size);
