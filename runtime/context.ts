@@ -80,10 +80,15 @@ export interface Timings {
 /** Per-request state. */
 export class RequestContext implements RouteRequest {
   /**
-   * Current path: the target's, normalised ({@linkcode normalizePath}: dot segments, `//`, printable escapes) before
-   * routing, so it is also what the upstream gets; rewrite changes it.
+   * Current path: the target's, normalised ({@linkcode normalizePath}: dot segments, `//`, printable escapes), which
+   * routing, plugins and rewrite read; rewrite changes it.
    */
   path: string;
+  /** The normalised path as routed, before anything changed {@linkcode path}. */
+  readonly #routed: string;
+  /** The target's path as the client sent it: what the upstream gets while {@linkcode path} is unchanged (as nginx's
+   * `proxy_pass` without a URI part sends the original URI). */
+  readonly #sent: string;
   /** Raw query without `?` ("" when none). */
   rawQuery: string;
   /** Request host without port. */
@@ -133,13 +138,15 @@ export class RequestContext implements RouteRequest {
     if (req instanceof WireRequest) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
       const t = splitFrom(req.target, 0);
-      this.path = normalizePath(t.path);
+      this.#sent = t.path;
+      this.path = this.#routed = normalizePath(t.path);
       this.rawQuery = t.query;
       this.host = stripPort(req.host);
       return;
     }
     const t = splitTarget(req.url);
-    this.path = normalizePath(t.path);
+    this.#sent = t.path;
+    this.path = this.#routed = normalizePath(t.path);
     this.rawQuery = t.query;
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
@@ -211,9 +218,15 @@ export class RequestContext implements RouteRequest {
   #unchangedTarget(req: WireRequest): boolean {
     const target = req.target;
     const q = this.rawQuery;
-    if (q === "") return target === this.path;
-    return target.length === this.path.length + 1 + q.length && target.startsWith(this.path) &&
-      target.charCodeAt(this.path.length) === 63 && target.endsWith(q);
+    const path = this.#outgoingPath;
+    if (q === "") return target === path;
+    return target.length === path.length + 1 + q.length && target.startsWith(path) &&
+      target.charCodeAt(path.length) === 63 && target.endsWith(q);
+  }
+
+  /** The path the upstream gets: the client's own while routing's normalised one is unchanged. */
+  get #outgoingPath(): string {
+    return this.path === this.#routed ? this.#sent : this.path;
   }
 
   /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
@@ -232,9 +245,13 @@ export class RequestContext implements RouteRequest {
     this.upstreamHeaders.set(name, value);
   }
 
-  /** Path plus query, as sent upstream. */
+  /**
+   * Path plus query, as sent upstream: the client's path as it came unless something (a rewrite, a plugin) changed the
+   * normalised {@linkcode path}, then that.
+   */
   get uri(): string {
-    return this.rawQuery === "" ? this.path : `${this.path}?${this.rawQuery}`;
+    const path = this.#outgoingPath;
+    return this.rawQuery === "" ? path : `${path}?${this.rawQuery}`;
   }
 
   /** Milliseconds since the request started. */

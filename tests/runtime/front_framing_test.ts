@@ -34,11 +34,15 @@ upstream = "dead"
 [locations.other]
 host = "other.test"
 upstream = "other"
+[locations.old]
+path = "/old/"
+rewrite = "^/old/(.*)$ /new/$1"
+upstream = "root"
 [locations.root]
 upstream = "root"
 [servers.s]
 addr = "127.0.0.1:0"
-locations = ["dead", "cafe", "other", "root"]
+locations = ["dead", "cafe", "other", "old", "root"]
 `);
     await fn(p, o);
   } finally {
@@ -49,28 +53,35 @@ locations = ["dead", "cafe", "other", "root"]
 
 const lines = (o: RawOrigin) => o.requests.map((r) => r.line);
 
-Deno.test("front end: dot segments and duplicate slashes are resolved before routing; the upstream gets that path", async () => {
+Deno.test("front end: dot segments and duplicate slashes are resolved before routing and rewriting", async () => {
   await withProxy(async (p, o) => {
-    const cases: [string, string][] = [
-      ["GET /dead/../x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "GET /x HTTP/1.1"],
-      ["GET /dead/%2e%2E/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "GET /x HTTP/1.1"],
-      ["GET /dead/./../y?q=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", "GET /y?q=1 HTTP/1.1"],
-      // HTTP/1.0: relayed to Deno.serve, routed the same.
-      ["GET /dead/../z HTTP/1.0\r\nHost: t\r\n\r\n", "GET /z HTTP/1.1"],
+    // Routed as /x (not into /dead); the upstream gets the target as sent (nginx's proxy_pass without a URI part).
+    const outOfDead = [
+      "GET /dead/../x HTTP/1.1",
+      "GET /dead/%2e%2E/x HTTP/1.1",
+      "GET /dead/./../y?q=1 HTTP/1.1",
     ];
-    for (const [req, line] of cases) {
+    for (const line of outOfDead) {
       const before = o.root.requests.length;
-      assert.equal((await rawExchange(p.port, req))?.status, 200, req);
-      assert.equal(o.root.requests[before]?.line, line, req);
+      assert.equal((await rawExchange(p.port, `${line}\r\nHost: t\r\nConnection: close\r\n\r\n`))?.status, 200);
+      assert.equal(o.root.requests[before]?.line, line);
     }
+    // HTTP/1.0: relayed to Deno.serve, routed the same.
+    assert.equal((await rawExchange(p.port, "GET /dead/../z HTTP/1.0\r\nHost: t\r\n\r\n"))?.status, 200);
+    assert.equal(o.root.requests.at(-1)?.line, "GET /dead/../z HTTP/1.1");
     assert.deepEqual(lines(o.dead), [], "nothing reached the /dead location's upstream");
-    // The other way round: into /dead through an escaped slash or a double slash.
+    // The other way round: into /dead through an escaped slash, a double slash, an escaped letter.
     for (const target of ["/x/..%2fdead/a", "//dead/a", "/%64ead/a"]) {
       const before = o.dead.requests.length;
       const res = await rawExchange(p.port, `GET ${target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
       assert.equal(res?.status, 200);
-      assert.equal(o.dead.requests[before]?.line, "GET /dead/a HTTP/1.1", target);
+      assert.equal(o.dead.requests[before]?.line, `GET ${target} HTTP/1.1`, target);
     }
+    // A rewrite works on the normalised path, and the upstream gets what it made.
+    const before = o.root.requests.length;
+    const res = await rawExchange(p.port, "GET /old/./a/../b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert.equal(res?.status, 200);
+    assert.equal(o.root.requests[before]?.line, "GET /new/b HTTP/1.1");
   });
 });
 
