@@ -84,13 +84,17 @@ const answer = (status: number, reason: string, size: number): Answer => ({ stat
  *   to relay the bytes as they are.
  */
 export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT | Answer | Relay | undefined {
-  const stop = headEnd(buf, start, end);
+  // Empty lines before the request line are skipped (as hyper does), and left out of what is relayed.
+  let from = start;
+  while (from < end && (buf[from] === 13 || buf[from] === 10)) from++;
+  if (from === end) return WAIT;
+  const stop = headEnd(buf, from, end);
   if (stop < 0) {
     // A bare CR can never end the head: hyper's 400 at once, not a wait until the idle timeout.
-    for (let i = start; i < end - 1; i++) if (buf[i] === 13 && buf[i + 1] !== 10) return undefined;
-    return plausible(buf, start, end) ? WAIT : undefined;
+    for (let i = from; i < end - 1; i++) if (buf[i] === 13 && buf[i + 1] !== 10) return undefined;
+    return plausible(buf, from, end) ? WAIT : undefined;
   }
-  const text = latin1.decode(buf.subarray(start, stop));
+  const text = latin1.decode(buf.subarray(from, stop));
   const lines = text.split("\n");
   // The last two are the blank line and "" after its LF.
   lines.length -= 2;

@@ -112,6 +112,8 @@ Deno.test("front end: framing hyper would pass on wrongly is answered as nginx d
       ["a 1 MB header", `GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`, 431],
       ["a 1 MB header, relayed", `GET / HTTP/1.0\r\nHost: t\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`, 431],
       ["OPTIONS * (answered here)", "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 200],
+      ["CONNECT after an empty line", "\r\nCONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405],
+      ["no Host after empty lines", "\r\n\nGET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400],
     ];
     for (const [name, req, status] of cases) {
       assert.equal((await rawExchange(p.port, req))?.status, status, name);
@@ -181,5 +183,32 @@ Deno.test("front end: a chunked body with bad framing is answered 400, never for
     assert.equal((await rawExchange(p.port, head + "5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"))?.status, 200);
     assert.deepEqual(lines(o.root), ["POST /up HTTP/1.1"]);
     assert.match(o.root.requests[0]!.body, /hello/);
+  });
+});
+
+Deno.test("front end: a relayed request is served alone on its connection, keep-alive asked or not", async () => {
+  await withProxy(async (p, o) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
+    let gaveUp = false;
+    const timer = setTimeout(() => (gaveUp = true, conn.close()), 15_000);
+    let got = "";
+    try {
+      await conn.write(new TextEncoder().encode("GET /ka HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\n\r\n"));
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        got += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    } finally {
+      clearTimeout(timer);
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+    assert.match(got, /^HTTP\/1\.[01] 200 /);
+    assert.doesNotMatch(got, /^connection: keep-alive/im);
+    assert.ok(!gaveUp, "the server closed the connection after the response");
+    assert.deepEqual(lines(o.root), ["GET /ka HTTP/1.1"]);
   });
 });
