@@ -4,7 +4,7 @@
  *
  * - `CONNECT` ⇒ 405; a target that is not a path, `*` or an `http(s)` URL ⇒ 400; `OPTIONS *` ⇒ 200 here (it asks
  *   about the server, and hyper would make it `/*`);
- * - HTTP/1.1 without `Host`, or with two ⇒ 400;
+ * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields ⇒ 400;
  * - `Transfer-Encoding` with a coding before `chunked` (`gzip, chunked`) ⇒ 501 (hyper drops the coding); on
  *   HTTP/1.0 ⇒ 400;
  * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
@@ -127,8 +127,11 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
       hostLines.add(k);
     } else if (name === "transfer-encoding") {
       for (const c of value.split(",")) codings.push(c.trim());
-    } else if (name === "content-length") length = true;
-    else if (name === "upgrade") upgrade = true;
+    } else if (name === "content-length") {
+      // Two, even equal (hyper merges them into "5, 5", which no upstream client may send): nginx's 400.
+      if (length) return answer(400, "Bad Request", stop - start);
+      length = true;
+    } else if (name === "upgrade") upgrade = true;
   }
   let authority: string | undefined;
   let path = target;

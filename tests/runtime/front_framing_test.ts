@@ -106,6 +106,11 @@ Deno.test("front end: framing hyper would pass on wrongly is answered as nginx d
       ["chunked on HTTP/1.0", "POST / HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400],
       ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400],
       ["two Hosts", "GET /a HTTP/1.0\r\nHost: t\r\nHost: u\r\n\r\n", 400],
+      [
+        "two equal Content-Lengths",
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+        400,
+      ],
       ["CONNECT", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405],
       ["a target that is no path", "GET example.com HTTP/1.1\r\nHost: t\r\n\r\n", 400],
       ["an absolute target without a host", "GET http:///x HTTP/1.1\r\nHost: t\r\n\r\n", 400],
