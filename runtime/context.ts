@@ -14,6 +14,7 @@ import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 import type { AbortWatch } from "./upstream/types.ts";
 import type { IpNet } from "../compiler/values/ip.ts";
 import { resolveClientIp } from "./client_ip.ts";
+import { normalizePath } from "./path_normalize.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -80,8 +81,16 @@ export interface Timings {
 
 /** Per-request state. */
 export class RequestContext implements RouteRequest {
-  /** Current path (rewrite changes it). */
+  /**
+   * Current path: the target's, normalised ({@linkcode normalizePath}: dot segments, `//`, printable escapes), which
+   * routing, plugins and rewrite read; rewrite changes it.
+   */
   path: string;
+  /** The normalised path as routed, before anything changed {@linkcode path}. */
+  readonly #routed: string;
+  /** The target's path as the client sent it: what the upstream gets while {@linkcode path} is unchanged (as nginx's
+   * `proxy_pass` without a URI part sends the original URI). */
+  readonly #sent: string;
   /** Raw query without `?` ("" when none). */
   rawQuery: string;
   /** Request host without port. */
@@ -134,20 +143,26 @@ export class RequestContext implements RouteRequest {
     if (req instanceof WireRequest) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
       const t = splitFrom(req.target, 0);
-      this.path = t.path;
+      this.#sent = t.path;
+      this.path = this.#routed = normalizePath(t.path);
       this.rawQuery = t.query;
       this.host = stripPort(req.host);
       return;
     }
     const t = splitTarget(req.url);
-    this.path = t.path;
+    this.#sent = t.path;
+    this.path = this.#routed = normalizePath(t.path);
     this.rawQuery = t.query;
     // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
     // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
     const h = req.headers.get("host");
-    this.host = stripPort(
-      h === null ? hostOfUrl(req.url) : h === "" || urlHasAuthority(req.url, h) ? h : hostOfUrl(req.url),
-    );
+    if (h === null || h === "" || urlHasAuthority(req.url, h)) this.host = stripPort(h ?? hostOfUrl(req.url));
+    else {
+      // The target's authority is also the upstream's Host (a proxy makes Host from the target, RFC 9112 §3.2.2).
+      const authority = hostOfUrl(req.url);
+      this.host = stripPort(authority);
+      this.setUpstreamHeader("host", authority);
+    }
   }
 
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
@@ -208,9 +223,15 @@ export class RequestContext implements RouteRequest {
   #unchangedTarget(req: WireRequest): boolean {
     const target = req.target;
     const q = this.rawQuery;
-    if (q === "") return target === this.path;
-    return target.length === this.path.length + 1 + q.length && target.startsWith(this.path) &&
-      target.charCodeAt(this.path.length) === 63 && target.endsWith(q);
+    const path = this.#outgoingPath;
+    if (q === "") return target === path;
+    return target.length === path.length + 1 + q.length && target.startsWith(path) &&
+      target.charCodeAt(path.length) === 63 && target.endsWith(q);
+  }
+
+  /** The path the upstream gets: the client's own while routing's normalised one is unchanged. */
+  get #outgoingPath(): string {
+    return this.path === this.#routed ? this.#sent : this.path;
   }
 
   /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
@@ -229,9 +250,13 @@ export class RequestContext implements RouteRequest {
     this.upstreamHeaders.set(name, value);
   }
 
-  /** Path plus query, as sent upstream. */
+  /**
+   * Path plus query, as sent upstream: the client's path as it came unless something (a rewrite, a plugin) changed the
+   * normalised {@linkcode path}, then that.
+   */
   get uri(): string {
-    return this.rawQuery === "" ? this.path : `${this.path}?${this.rawQuery}`;
+    const path = this.#outgoingPath;
+    return this.rawQuery === "" ? path : `${path}?${this.rawQuery}`;
   }
 
   /** Milliseconds since the request started. */

@@ -13,7 +13,9 @@
  * `Deno.serve`: small responses over kept-alive connections reached about 4k req/s against 12–13k for `Deno.serve`
  * (loopback, 2 shared cores, 50 fetch clients in another process); h2c reached 3.6–7.9k. A WebSocket upgrade cannot be
  * bridged here (the WebSocket proxy needs `Deno.upgradeWebSocket`) and gets 501; other `Upgrade` headers (such as
- * `h2c`) are ignored and the request is served as HTTP/1.1. A response body that fails midway resets the HTTP/2 stream (RST_STREAM) or cuts the HTTP/1.1
+ * `h2c`) are ignored and the request is served as HTTP/1.1. A GET or HEAD with a body gets 400 (a Web `Request` cannot
+ * carry it), so do two `Host` fields, none on HTTP/1.1, and a `Host` with `/`, `?`, `#`, `@` or `\`; an absolute-form
+ * target's authority is the host. Pipelined HTTP/1.1 requests reach the handler one at a time, in order. A response body that fails midway resets the HTTP/2 stream (RST_STREAM) or cuts the HTTP/1.1
  * connection, so the client sees the failure.
  *
  * @example Usage
@@ -87,6 +89,8 @@ interface Conn {
   readonly socket: Socket;
   /** HTTP/1.1 requests in flight on it. */
   busy: number;
+  /** Settles once the last HTTP/1.1 request began so far has been answered: pipelined ones are served in turn. */
+  turn: Promise<void>;
   kind: "sniff" | "h1" | "h2";
 }
 
@@ -157,7 +161,7 @@ class H2cListenerImpl implements H2cListener {
       socket.destroy();
       return;
     }
-    const conn: Conn = { socket, busy: 0, kind: "sniff" };
+    const conn: Conn = { socket, busy: 0, turn: Promise.resolve(), kind: "sniff" };
     this.#conns.set(socket, conn);
     socket.once("close", () => this.#conns.delete(socket));
     socket.on("error", ignore);
@@ -214,6 +218,25 @@ class H2cListenerImpl implements H2cListener {
   async #serveH1(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const socket = req.socket as Socket;
     const conn = this.#conns.get(socket);
+    // node:http emits pipelined requests at once: each waits for the one before it, so they reach the upstream in
+    // the order they came (node writes the answers in that order anyway).
+    const mine = Promise.withResolvers<void>();
+    const before = conn?.turn;
+    if (conn) conn.turn = mine.promise;
+    try {
+      if (before) await before;
+      await this.#serveH1InTurn(req, res, socket, conn);
+    } finally {
+      mine.resolve();
+    }
+  }
+
+  async #serveH1InTurn(
+    req: IncomingMessage,
+    res: ServerResponse,
+    socket: Socket,
+    conn: Conn | undefined,
+  ): Promise<void> {
     if (conn) conn.busy++;
     const completed = Promise.withResolvers<void>();
     completed.promise.catch(ignore);
@@ -239,11 +262,28 @@ class H2cListenerImpl implements H2cListener {
     try {
       const headers = new Headers();
       const raw = req.rawHeaders;
-      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+      let hosts = 0;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === "host") hosts++;
+        headers.append(raw[i]!, raw[i + 1]!);
+      }
       const target = req.url ?? "/";
-      const url = /^https?:\/\//i.test(target) ? target : `http://${req.headers.host || this.#hostPort()}${target}`;
-      const hasBody = method !== "GET" && method !== "HEAD" &&
-        (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0);
+      const absolute = /^https?:\/\/([^/?#]*)/i.exec(target);
+      // An absolute-form target's user info is dropped (as on the other listeners).
+      const host = absolute ? absolute[1]!.slice(absolute[1]!.lastIndexOf("@") + 1) : req.headers.host;
+      const framed = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+      // Refused (as the HTTP/1.1 front end does): two Hosts (node keeps one), none on HTTP/1.1, a Host that would
+      // change the URL's path (`a.test/admin?`), a target that is not a path or a URL, and a body on GET or HEAD, which
+      // a Web Request cannot carry (forwarded without it, its Content-Length would make the upstream wait).
+      if (
+        hosts > 1 || (!absolute && hosts === 0 && req.httpVersion !== "1.0") || (absolute && host === "") ||
+        (host !== undefined && !hostOk(host)) ||
+        (!absolute && target.charCodeAt(0) !== 47) || ((method === "GET" || method === "HEAD") && framed)
+      ) throw new Error("bad request");
+      // An absolute-form target's authority is the host, for routing and for the upstream (RFC 9112 §3.2.2).
+      if (absolute) headers.set("host", host!);
+      const url = absolute ? target : `http://${host || this.#hostPort()}${target}`;
+      const hasBody = method !== "GET" && method !== "HEAD" && framed;
       request = new Request(url, {
         method,
         headers,
@@ -289,8 +329,14 @@ class H2cListenerImpl implements H2cListener {
         else headers.append(name, String(v));
       }
       const authority = String(h[":authority"] ?? h["host"] ?? this.#hostPort());
+      const path = String(h[":path"] ?? "/");
+      // As on HTTP/1.1: an authority that would change the URL's path, and a GET body announced, are refused.
+      if (!hostOk(authority) || path.charCodeAt(0) !== 47) throw new Error("bad request");
+      if ((method === "GET" || method === "HEAD") && Number(h["content-length"] ?? 0) > 0) {
+        throw new Error("bad request");
+      }
       if (!headers.has("host")) headers.set("host", authority);
-      const url = `http://${authority}${String(h[":path"] ?? "/")}`;
+      const url = `http://${authority}${path}`;
       const hasBody = method !== "GET" && method !== "HEAD";
       request = new Request(url, {
         method,
@@ -523,3 +569,13 @@ function drained(w: ServerResponse | ServerHttp2Stream): Promise<void> {
 }
 
 function ignore(): void {}
+
+/** Is `host` a host (and port) only: nothing that would end the authority of `http://${host}/…` early? */
+function hostOk(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    // "/", "?", "#", "@", "\\", space and controls.
+    if (c === 47 || c === 63 || c === 35 || c === 64 || c === 92 || c <= 32 || c === 127) return false;
+  }
+  return true;
+}

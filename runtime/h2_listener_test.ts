@@ -315,3 +315,78 @@ Deno.test("listenH2c keeps HTTP/1.1 connections alive across requests", async ()
     }
   });
 });
+
+/** Sends `bytes` on a new connection and reads until the listener closes it (at most 10 s). */
+async function rawH1(port: number, bytes: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), 10_000);
+  let got = "";
+  try {
+    await conn.write(new TextEncoder().encode(bytes));
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      got += decoder.decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+  return got;
+}
+
+Deno.test("listenH2c (HTTP/1.1) refuses a GET body, two Hosts, no Host and a Host that holds a path; none reaches the handler", async () => {
+  const seen: string[] = [];
+  const handler: H2cHandler = (req) => {
+    seen.push(`${req.method} ${req.url}`);
+    return new Response("ok");
+  };
+  await withListener(handler, async (l) => {
+    const cases = [
+      "GET / HTTP/1.1\r\nHost: a.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+      "GET / HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+      "GET /x HTTP/1.1\r\nHost: a.test/admin?\r\nConnection: close\r\n\r\n",
+      "GET /x HTTP/1.1\r\nHost: u@a.test\r\nConnection: close\r\n\r\n",
+    ];
+    for (const c of cases) assert.match(await rawH1(l.addr.port, c), /^HTTP\/1\.1 400 /, JSON.stringify(c));
+    assert.deepEqual(seen, []);
+    // Still served: a plain request, and an absolute-form one, whose host wins over Host.
+    assert.match(
+      await rawH1(l.addr.port, "GET /x HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"),
+      /^HTTP\/1\.1 200 /,
+    );
+    const abs = "GET http://b.test/y HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n";
+    assert.match(await rawH1(l.addr.port, abs), /^HTTP\/1\.1 200 /);
+    assert.deepEqual(seen, ["GET http://a.test/x", "GET http://b.test/y"]);
+  });
+});
+
+Deno.test("listenH2c (HTTP/1.1) hands pipelined requests to the handler in order, one at a time", async () => {
+  const seen: string[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const handler: H2cHandler = async (req) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    const path = new URL(req.url).pathname;
+    seen.push(path);
+    // The first takes longest: a handler run at once for each would record them out of order.
+    await new Promise((r) => setTimeout(r, path === "/1" ? 300 : 10));
+    inFlight--;
+    return new Response(path);
+  };
+  await withListener(handler, async (l) => {
+    let bytes = "";
+    for (let i = 1; i <= 5; i++) {
+      bytes += `GET /${i} HTTP/1.1\r\nHost: a.test\r\n${i === 5 ? "Connection: close\r\n" : ""}\r\n`;
+    }
+    const got = await rawH1(l.addr.port, bytes);
+    assert.deepEqual(seen, ["/1", "/2", "/3", "/4", "/5"]);
+    assert.equal(most, 1);
+    assert.deepEqual([...got.matchAll(/\r\n(\/\d)\r\n/g)].map((m) => m[1]), ["/1", "/2", "/3", "/4", "/5"]);
+  });
+});

@@ -93,6 +93,11 @@ function listenerKey(server: string, hostname: string, port: number, h2: boolean
   return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}${tls ? `|${tls.key}` : ""}`;
 }
 
+/** The answer to a loopback connection that no TLS client is behind. */
+function misdirected(): Response {
+  return new Response(null, { status: 421 });
+}
+
 /** Waits for `p`, at most `ms`; true when it settled in time. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -185,7 +190,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const peer = info.remoteAddr as Deno.NetAddr;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
       const remote = front ? front.client(peer.port) : peer;
-      if (!remote) return new Response(null, { status: 421 });
+      if (!remote) return misdirected();
       return respondHere(req, remote, info.completed);
     };
     let shutdown: () => Promise<void>;
@@ -197,9 +202,12 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const listener = await listenH2c({ hostname, port, reusePort, onError }, handler);
       local = listener.addr;
       shutdown = () => listener.shutdown();
-    } else if (!tls && wire) {
-      // Plain HTTP/1.1: the own front end; what it does not serve itself goes to a Deno.serve behind it.
+    } else if (wire) {
+      // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
+      // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it.
       const config = active.servers.get(serverName)?.plan.config;
+      // Behind the TLS listener, the client is found by the loopback port it connected from.
+      const client = (peer: Deno.NetAddr) => front ? front.client(peer.port) : peer;
       const listener = await listenH1(
         {
           hostname,
@@ -209,8 +217,14 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
           ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
         },
-        (req, remote) => respond(req, remote, () => req.completed, true),
-        respondHere,
+        (req, peer) => {
+          const remote = client(peer);
+          return remote ? respond(req, remote, () => req.completed, true) : Promise.resolve(misdirected());
+        },
+        (req, peer, completed) => {
+          const remote = client(peer);
+          return remote ? respondHere(req, remote, completed) : misdirected();
+        },
       );
       local = listener.addr;
       shutdown = () => listener.shutdown();

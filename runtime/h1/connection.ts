@@ -15,6 +15,8 @@ import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
 import { BufferPool } from "../buffer_pool.ts";
+import { type Answer, screen, WAIT } from "./screen.ts";
+import { RelayActivity } from "./relay.ts";
 
 /**
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
@@ -25,8 +27,11 @@ export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Re
 /** What a connection needs from its listener. */
 export interface ConnectionHost {
   readonly handler: WireHandler;
-  /** Sends the rest of the connection, starting with `initial`, to `Deno.serve`. */
-  relay(conn: Deno.Conn, initial: Uint8Array): Promise<void>;
+  /**
+   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400).
+   */
+  relay(conn: Deno.Conn, initial: Uint8Array, activity?: RelayActivity, chunkedAt?: number): Promise<void>;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
@@ -35,8 +40,8 @@ export interface ConnectionHost {
 
 /** First size of a connection's read buffer (most heads are far smaller; an idle connection holds it). */
 const BUFFER_START = 2048;
-/** Largest read buffer; a head that does not fit is relayed (hyper allows more). */
-const BUFFER_MAX = 16384;
+/** Largest read buffer: a head that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
+const BUFFER_MAX = 65536;
 /**
  * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
  * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
@@ -69,6 +74,14 @@ interface BodyState {
   dropped: boolean;
 }
 
+/** `a` then `b`, in a new buffer. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
 /** A connection being served. */
 export class Connection {
   readonly #conn: Deno.TcpConn;
@@ -92,6 +105,13 @@ export class Connection {
   served = 0;
   /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
   lingerTick = -1;
+  /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
+  readTick = -1;
+  /**
+   * Relayed to `Deno.serve` (not for an upgrade): what moves on it, for the sweep, which closes a relay quiet for the
+   * idle timeout while hyper waits on the client (a slow head, a stalled upload).
+   */
+  relayed: RelayActivity | undefined;
   /** The body of the request just answered, when the connection must close before it was read to its end. */
   #unreadBody: BodyState | undefined;
 
@@ -128,17 +148,46 @@ export class Connection {
           const more = await this.#fill();
           if (more === null) return;
           if (more === false) {
-            head = RELAY;
-            break;
+            await this.#answer({
+              status: 431,
+              reason: "Request Header Fields Too Large",
+              size: this.#end - this.#start,
+            });
+            return;
           }
           head = parseHead(this.#buf, this.#start, this.#end);
         }
         if (head === RELAY) {
+          // Read on to the head's end (within the idle timeout, as any head), then answer it or hand it over.
+          let checked = screen(this.#buf, this.#start, this.#end);
+          while (checked === WAIT) {
+            const more = await this.#fill();
+            if (more === null) return;
+            if (more === false) {
+              await this.#answer({
+                status: 431,
+                reason: "Request Header Fields Too Large",
+                size: this.#end - this.#start,
+              });
+              return;
+            }
+            checked = screen(this.#buf, this.#start, this.#end);
+          }
+          if (checked !== undefined && "status" in checked) {
+            await this.#answer(checked);
+            return;
+          }
           relayed = true;
-          // From here the connection is Deno.serve's: neither the idle sweep nor shutdown's idle close may cut it.
+          // From here the connection is Deno.serve's: the idle sweep cuts it only when nothing moves either way for the
+          // idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end));
+          if (checked === undefined || !checked.upgrade) this.relayed = new RelayActivity(this.#host);
+          const initial = checked === undefined
+            ? this.#buf.slice(this.#start, this.#end)
+            : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
+          const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
+          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt);
           return;
         }
         this.idleTick = -1;
@@ -189,6 +238,21 @@ export class Connection {
       this.#end -= this.#start;
       this.#start = 0;
     }
+  }
+
+  /**
+   * Answers a head the front end refuses (or `OPTIONS *`) and closes: the write side first, then what the client
+   * still sends is read and dropped (a lingering close; see {@linkcode #linger}).
+   */
+  async #answer(a: Answer): Promise<void> {
+    const body = a.status === 200 ? "" : `${a.reason}\n`;
+    const text = `HTTP/1.1 ${a.status} ${a.reason}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
+      `connection: close\r\n\r\n${body}`;
+    const bytes = new TextEncoder().encode(text);
+    let w = 0;
+    while (w < bytes.byteLength) w += await this.#conn.write(bytes.subarray(w));
+    this.idleTick = -1;
+    await this.#linger(undefined);
   }
 
   /** One request and its response; false when the connection must close. */
@@ -308,7 +372,9 @@ export class Connection {
     if (state.dropped) return null;
     const reading = this.#conn.read(into);
     state.reading = reading;
+    this.readTick = this.#host.tick;
     const n = await reading;
+    this.readTick = -1;
     state.reading = undefined;
     if (n === null || state.dropped) return null;
     state.unread -= n;
@@ -347,11 +413,14 @@ export class Connection {
    * ends it when the client sends nothing for a while or takes too long in all (as nginx's `lingering_timeout` and
    * `lingering_time`).
    */
-  async #linger(body: BodyState): Promise<void> {
+  async #linger(body: BodyState | undefined): Promise<void> {
     this.#unreadBody = undefined;
-    body.dropped = true;
-    // The body's own read in flight (a pump still sending it upstream) ends first: two reads at once are refused.
-    if (body.reading) await body.reading.catch(() => null);
+    if (body) {
+      body.dropped = true;
+      // The body's own read in flight (a pump still sending it upstream) ends first: two reads at once are refused.
+      if (body.reading) await body.reading.catch(() => null);
+    }
+    if (this.#pending) await this.#pending.catch(() => null);
     await this.#conn.closeWrite();
     this.lingerTick = this.idleTick = this.#host.tick;
     const sink = new Uint8Array(BODY_READ);

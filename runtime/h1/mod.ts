@@ -21,7 +21,7 @@
  * @module
  */
 import { Connection, type ConnectionHost, type WireHandler } from "./connection.ts";
-import { RelayClients, splice } from "./relay.ts";
+import { RelayActivity, RelayClients, splice } from "./relay.ts";
 
 export type { WireHandler } from "./connection.ts";
 export { type IncomingRequest, WireRequest } from "./request.ts";
@@ -43,8 +43,10 @@ export interface H1ListenOptions {
   /** SO_REUSEPORT (several workers on one port). */
   readonly reusePort?: boolean;
   /**
-   * Time (ms) a connection may take to send its next request head, keep-alive wait included; past it the connection
-   * is closed. Default 60 s (`downstream_read_timeout`). Checked once a second.
+   * Time (ms) a connection may take to send its next request head, keep-alive wait included, and time one read of a
+   * request body may wait; past it the connection is closed. A connection relayed to `Deno.serve` is closed when no
+   * byte moved either way for this long (unless it asked for an upgrade). Default 60 s (`downstream_read_timeout`).
+   * Checked once a second.
    */
   readonly idleTimeout?: number;
   /** Time (ms) one write to the client may take before the connection is cut (`downstream_write_timeout`). */
@@ -57,6 +59,38 @@ export interface H1ListenOptions {
   readonly linger?: { readonly quiet: number; readonly total: number };
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
+}
+
+/** `req` with a body that counts, in `activity`, as being read until it ended. */
+function watchBody(req: Request, activity: RelayActivity): Request {
+  if (req.body === null) return req;
+  activity.reading++;
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    activity.reading--;
+  };
+  const reader = req.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await reader.read();
+        if (r.done) {
+          end();
+          controller.close();
+        } else controller.enqueue(r.value);
+      } catch (e) {
+        end();
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return new Request(req, { body, duplex: "half" } as RequestInit);
 }
 
 /** A running front end. */
@@ -89,7 +123,13 @@ export async function listenH1(
     ...(options.onError ? { onError: options.onError } : {}),
   }, (req, info) => {
     const peer = info.remoteAddr as Deno.NetAddr;
-    return relayed(req, clients.get(peer.port) ?? peer, info.completed);
+    const client = clients.get(peer.port);
+    const activity = client?.activity;
+    if (activity === undefined) return relayed(req, client?.addr ?? peer, info.completed);
+    // The idle sweep may cut this relay while its body is read, not while its response is awaited.
+    activity.busy++;
+    info.completed.finally(() => activity.busy--).catch(() => {});
+    return relayed(watchBody(req, activity), client!.addr, info.completed);
   });
   const target = await ready.promise;
   let listener: Deno.TcpListener;
@@ -106,7 +146,7 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial) => splice(conn, initial, target, clients),
+    relay: (conn, initial, activity, chunkedAt) => splice(conn, initial, target, clients, activity, chunkedAt),
     closing: false,
     tick: 0,
   };
@@ -121,7 +161,12 @@ export async function listenH1(
     for (const c of conns) {
       if (c.lingerTick >= 0) {
         if (now - c.idleTick > lingerQuiet || now - c.lingerTick > lingerTotal) c.close();
-      } else if (c.idleTick >= 0 ? now - c.idleTick > idleTicks : c.writeTick >= 0 && now - c.writeTick > writeTicks) {
+      } else if (
+        c.idleTick >= 0
+          ? now - c.idleTick > idleTicks
+          : (c.writeTick >= 0 && now - c.writeTick > writeTicks) || (c.readTick >= 0 && now - c.readTick > idleTicks) ||
+            (c.relayed !== undefined && c.relayed.waitsOnClient && now - c.relayed.tick > idleTicks)
+      ) {
         c.close();
       } else if (c.idleTick < 0) c.watchBusy();
     }

@@ -1,6 +1,6 @@
 /**
  * The front end's time limits, over real sockets: `downstream_read_timeout` (a connection that sends no request head
- * is closed) and `downstream_write_timeout` (a client that stops reading is cut). The sweep checks once a second; the
+ * is closed, so is a slow head or a stalled upload, relayed or not) and `downstream_write_timeout` (a client that stops reading is cut). The sweep checks once a second; the
  * tests wait for the end with a generous bound and assert no timing.
  */
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { listenH1 } from "./mod.ts";
 import { responseWith } from "../response_build.ts";
 import { startTestProxy } from "../../tests/_support/proxy.ts";
 import { Client, field } from "./_test_utils.ts";
+import { type RawOrigin, startRawOrigin } from "../../tests/_support/raw_origin.ts";
 
 /** Reads until the peer ends the connection; the number of bytes, or -1 if it had not ended after `boundMs`. */
 async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
@@ -142,3 +143,73 @@ Deno.test("shutdown: a connection accepted before it that sends its request 300 
     c.close();
   }
 });
+
+/**
+ * Sends `head`, then one byte of `drip` every 200 ms, and reads until the server ends the connection: true when it
+ * did within `boundMs` (false when the client gave up first).
+ */
+async function cutWhileDripping(port: number, head: string, drip: string, boundMs: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(head));
+  const ended = readToEnd(conn, boundMs);
+  let done = false;
+  ended.finally(() => done = true);
+  for (let i = 0; !done; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (done) break;
+    try {
+      await conn.write(new TextEncoder().encode(drip[i % drip.length]!));
+    } catch {
+      break;
+    }
+  }
+  return await ended >= 0;
+}
+
+/** A proxy with `downstream_read_timeout = "1s"` in front of a raw origin. */
+async function withShortTimeout(fn: (port: number, origin: RawOrigin) => Promise<void>): Promise<void> {
+  const origin = startRawOrigin();
+  const p = await startTestProxy(`
+[upstreams.o]
+addrs = ["${origin.addr}"]
+[locations.all]
+upstream = "o"
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["all"]
+downstream_read_timeout = "1s"
+`);
+  try {
+    await fn(p.port, origin);
+  } finally {
+    await p.close();
+    await origin.close();
+  }
+}
+
+Deno.test("downstream_read_timeout: a slow head is cut, on the relayed path too", async () => {
+  await withShortTimeout(async (port) => {
+    // Slowloris with an absolute-form target (once relayed to Deno.serve at once, then held for ever).
+    assert.ok(await cutWhileDripping(port, "GET http://t/ HTTP/1.1\r\nX-a: ", "abc", 15_000), "absolute-form");
+    // The same on HTTP/1.0.
+    assert.ok(await cutWhileDripping(port, "GET / HTTP/1.0\r\nX-a: ", "abc", 15_000), "HTTP/1.0");
+  });
+});
+
+for (
+  const [name, head] of [
+    ["chunked (relayed)", "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"],
+    ["with a Content-Length (fast path)", "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nhello"],
+  ]
+) {
+  Deno.test(`downstream_read_timeout: a stalled upload ${name} is cut, and its upstream connection let go`, async () => {
+    await withShortTimeout(async (port, origin) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode(head!));
+      assert.ok(await readToEnd(conn, 15_000) >= 0, "cut");
+      for (let i = 0; i < 100 && origin.open() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(origin.open(), 0, "upstream connection released");
+      assert.equal(origin.requests.length, 0, "the upload did not reach the origin whole");
+    });
+  });
+}

@@ -39,7 +39,15 @@ export interface TlsListenOptions {
   readonly target: Deno.NetAddr;
   /** A handshake finished, in `ms` (for `pingap_tls_handshake_time`). */
   readonly onHandshake?: (ms: number) => void;
+  /**
+   * Time (ms) a client has to finish its handshake, from the TCP accept; past it the connection is closed. Default
+   * {@linkcode HANDSHAKE_TIMEOUT}.
+   */
+  readonly handshakeTimeout?: number;
 }
+
+/** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
+export const HANDSHAKE_TIMEOUT = 10_000;
 
 /** The client behind a decrypted connection. */
 export interface TlsClient {
@@ -100,13 +108,23 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
       );
     },
   }, (tlsSocket: TLSSocket) => relay(tlsSocket));
-  server.on("connection", (raw: Socket) => started.set(raw, performance.now()));
+  // node's `handshakeTimeout` does nothing in Deno 2.9: the handshake gets its own timer, from the accept.
+  const handshakeTimeout = options.handshakeTimeout ?? HANDSHAKE_TIMEOUT;
+  const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  server.on("connection", (raw: Socket) => {
+    started.set(raw, performance.now());
+    const timer = setTimeout(() => raw.destroy(), handshakeTimeout);
+    deadlines.set(raw, timer);
+    raw.once("close", () => clearTimeout(timer));
+  });
   server.on("tlsClientError", () => {});
   server.on("error", () => {});
 
   const relay = (down: TLSSocket) => {
     const remote = { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
-    const t0 = started.get((down as unknown as { _parent?: Socket })._parent ?? down);
+    const raw = (down as unknown as { _parent?: Socket })._parent ?? down;
+    clearTimeout(deadlines.get(raw));
+    const t0 = started.get(raw);
     if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
     const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
     const servername = typeof sent === "string" ? sent : "";

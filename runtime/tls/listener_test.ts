@@ -54,3 +54,66 @@ Deno.test("listenTls() hands decrypted connections to the plain listener and map
     await pki.remove();
   }
 });
+
+Deno.test("listenTls() closes a connection whose handshake does not finish within handshakeTimeout", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const store = new CertStore();
+  const a = pki.leaves["a.test"]!;
+  store.replaceConfig([inspectCertificate("a", {}, { cert: a.cert, key: a.key }).certificate!]);
+  const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+  const tls = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    h2: false,
+    store,
+    target: plain.addr,
+    handshakeTimeout: 500,
+  });
+  // Half a ClientHello (a record header that announces more than comes), then silence.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: tls.addr.port });
+  let gaveUp = false;
+  const giveUp = setTimeout(() => {
+    gaveUp = true;
+    conn.close();
+  }, 20_000);
+  let closedByServer = false;
+  try {
+    await conn.write(new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]));
+    const buf = new Uint8Array(1024);
+    for (;;) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+    }
+    closedByServer = !gaveUp;
+  } catch {
+    // closed by the test's own deadline
+  } finally {
+    clearTimeout(giveUp);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+  try {
+    assert.ok(closedByServer, "the server closed the half-done handshake");
+    // A finished handshake is not cut by that timer.
+    const sock = connect({ host: "127.0.0.1", port: tls.addr.port, servername: "a.test", ca: pki.ca.cert });
+    await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
+    await new Promise((r) => setTimeout(r, 1000));
+    const answer = new Promise<string>((resolve, reject) => {
+      let got = "";
+      sock.on("data", (b: Uint8Array) => {
+        got += new TextDecoder().decode(b);
+        if (got.endsWith("hi")) resolve(got);
+      });
+      sock.once("close", () => reject(new Error(`closed after ${JSON.stringify(got)}`)));
+    });
+    sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
+    assert.match(await answer, /^HTTP\/1\.1 200 OK/);
+    sock.destroy();
+  } finally {
+    tls.close();
+    await plain.shutdown();
+    tls.destroy();
+    await pki.remove();
+  }
+});

@@ -136,8 +136,10 @@ function request(sock: TLSSocket, host: string): Promise<string> {
     let got = "";
     const onData = (b: Uint8Array) => {
       got += new TextDecoder().decode(b);
-      const m = /content-length: (\d+)\r\n[\s\S]*?\r\n\r\n/i.exec(got);
-      if (m && got.length >= got.indexOf("\r\n\r\n") + 4 + Number(m[1])) {
+      const end = got.indexOf("\r\n\r\n");
+      // The length field may be the head's last (the HTTP/1.1 front end writes it last).
+      const m = end < 0 ? null : /\r\ncontent-length: (\d+)/i.exec(got.slice(0, end + 2));
+      if (m && got.length >= end + 4 + Number(m[1])) {
         sock.off("data", onData);
         resolve(got.split("\r\n")[0]!);
       }
@@ -340,5 +342,47 @@ Deno.test("tls: SIGHUP applies a certificate file rewritten in place, with the c
     await child.stop();
     await pki.remove();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tls: requests go through the HTTP/1.1 front end: a slow head is cut after downstream_read_timeout, CONNECT gets 405", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const proxy = await startTestProxy(
+    pingServer(certToml("a", pki.leaves["a.test"]!), 'downstream_read_timeout = "1s"'),
+  );
+  const open = async () => {
+    const sock = tlsConnect({ host: "127.0.0.1", port: proxy.port, servername: "a.test", ca: pki.ca.cert });
+    sock.on("error", () => {});
+    await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
+    return sock;
+  };
+  const socks: TLSSocket[] = [];
+  try {
+    // A head dripped a byte every 200 ms: closed by the server (before the test's own 15 s deadline).
+    const slow = await open();
+    socks.push(slow);
+    const closed = new Promise<boolean>((resolve) => {
+      const deadline = setTimeout(() => resolve(false), 15_000);
+      slow.once("close", () => (clearTimeout(deadline), resolve(true)));
+    });
+    slow.write("GET /x HTTP/1.1\r\nhost: a.test\r\nx-a: ");
+    const drip = setInterval(() => slow.writable && slow.write("a"), 200);
+    const wasClosed = await closed;
+    clearInterval(drip);
+    assert.ok(wasClosed, "the slow head was cut");
+    // The screen of heads applies behind TLS too.
+    const c = await open();
+    socks.push(c);
+    const answer = new Promise<string>((resolve) => {
+      let got = "";
+      c.on("data", (b: Uint8Array) => got += new TextDecoder().decode(b));
+      c.once("close", () => resolve(got));
+    });
+    c.write("CONNECT a.test:443 HTTP/1.1\r\nhost: a.test:443\r\n\r\n");
+    assert.match(await answer, /^HTTP\/1\.1 405 /);
+  } finally {
+    for (const s of socks) s.destroy();
+    await proxy.close();
+    await pki.remove();
   }
 });

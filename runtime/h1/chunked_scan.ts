@@ -1,0 +1,137 @@
+/**
+ * A scanner of a chunked request body's framing, fed the bytes as they pass (to `Deno.serve`, which closes on bad
+ * framing without an answer): it finds where the body ends and whether its framing is bad, with hyper's rules — a
+ * hex size (at most 15 digits), optional spaces, extensions without line ends (16 KiB in all), CRLF after the size
+ * and after the data, trailer lines (16 KiB in all), a final CRLF.
+ *
+ * @module
+ */
+
+/** The framing is bad: answer 400. */
+export const BAD = -2;
+/** More bytes are needed. */
+export const MORE = -1;
+
+const enum S {
+  Size,
+  SizeWs,
+  Ext,
+  SizeLf,
+  Data,
+  DataCr,
+  DataLf,
+  EndCr,
+  Trailer,
+  TrailerLf,
+  EndLf,
+  Done,
+}
+
+/** Extension bytes, and trailer bytes, a body may carry (hyper's limit for extensions). */
+const LIMIT = 16 * 1024;
+
+/** Hex digit value, or -1. */
+function hex(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** Scans one chunked body. */
+export class ChunkedScanner {
+  #s = S.Size;
+  #size = 0;
+  #digits = 0;
+  #ext = 0;
+  #trailer = 0;
+
+  /** The body ended. */
+  get done(): boolean {
+    return this.#s === S.Done;
+  }
+
+  /**
+   * Scans `buf[from..to)`.
+   *
+   * @returns The index after the body's last byte when it ends there, {@linkcode MORE}, or {@linkcode BAD}.
+   */
+  scan(buf: Uint8Array, from: number, to: number): number {
+    let i = from;
+    while (i < to) {
+      const c = buf[i]!;
+      switch (this.#s) {
+        case S.Size: {
+          const d = hex(c);
+          if (d >= 0) {
+            if (++this.#digits > 15) return BAD;
+            this.#size = this.#size * 16 + d;
+          } else if (this.#digits === 0) return BAD;
+          else if (c === 32 || c === 9) this.#s = S.SizeWs;
+          else if (c === 59) this.#s = S.Ext;
+          else if (c === 13) this.#s = S.SizeLf;
+          else return BAD;
+          i++;
+          break;
+        }
+        case S.SizeWs:
+          if (c === 59) this.#s = S.Ext;
+          else if (c === 13) this.#s = S.SizeLf;
+          else if (c !== 32 && c !== 9) return BAD;
+          i++;
+          break;
+        case S.Ext:
+          if (c === 13) this.#s = S.SizeLf;
+          else if ((c < 32 && c !== 9) || c === 127 || ++this.#ext > LIMIT) return BAD;
+          i++;
+          break;
+        case S.SizeLf:
+          if (c !== 10) return BAD;
+          i++;
+          if (this.#size === 0) this.#s = S.EndCr;
+          else this.#s = S.Data;
+          break;
+        case S.Data: {
+          const n = Math.min(this.#size, to - i);
+          this.#size -= n;
+          i += n;
+          if (this.#size === 0) this.#s = S.DataCr;
+          break;
+        }
+        case S.DataCr:
+          if (c !== 13) return BAD;
+          this.#s = S.DataLf;
+          i++;
+          break;
+        case S.DataLf:
+          if (c !== 10) return BAD;
+          this.#s = S.Size;
+          this.#digits = 0;
+          i++;
+          break;
+        case S.EndCr:
+          this.#s = c === 13 ? S.EndLf : S.Trailer;
+          if (c !== 13 && ((c < 32 && c !== 9) || c === 127)) return BAD;
+          i++;
+          break;
+        case S.Trailer:
+          if (c === 13) this.#s = S.TrailerLf;
+          else if ((c < 32 && c !== 9) || c === 127) return BAD;
+          if (++this.#trailer > LIMIT) return BAD;
+          i++;
+          break;
+        case S.TrailerLf:
+          if (c !== 10) return BAD;
+          this.#s = S.EndCr;
+          i++;
+          break;
+        case S.EndLf:
+          if (c !== 10) return BAD;
+          this.#s = S.Done;
+          return i + 1;
+        case S.Done:
+          return i;
+      }
+    }
+    return MORE;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The check of a request head the fast path did not take, before its connection goes to `Deno.serve`: what hyper
+ * would pass on wrongly is answered here, as nginx does, and what goes on is made safe to hand over.
+ *
+ * - `CONNECT` ⇒ 405; a target that is not a path, `*` or an `http(s)` URL ⇒ 400; `OPTIONS *` ⇒ 200 here (it asks
+ *   about the server, and hyper would make it `/*`);
+ * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields ⇒ 400;
+ * - `Transfer-Encoding` with a coding before `chunked` (`gzip, chunked`) ⇒ 501 (hyper drops the coding); on
+ *   HTTP/1.0 ⇒ 400;
+ * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
+ *   wins; hyper would keep the client's `Host` for the upstream);
+ * - `Connection: close` is added (except to an `Upgrade`), so hyper serves this one request and the next comes back
+ *   through the front end and its timeouts.
+ *
+ * A head that is malformed in another way goes to hyper as it is (it answers 400). Bare-LF line ends are read as
+ * hyper reads them.
+ *
+ * @module
+ */
+import { TCHAR } from "../upstream/http1_codec.ts";
+
+/** The head has not ended yet, and may still become a request: read more. */
+export const WAIT = 0;
+
+/** An answer to write before closing. */
+export interface Answer {
+  readonly status: number;
+  readonly reason: string;
+  /** Bytes of the head, to skip before the lingering close reads the rest. */
+  readonly size: number;
+}
+
+/** Bytes to hand to `Deno.serve` instead of the ones read. */
+export interface Relay {
+  /** The head to send instead of the first {@linkcode consumed} bytes. */
+  readonly initial: Uint8Array;
+  /** Bytes of the head as read. */
+  readonly consumed: number;
+  /** The request asks for an upgrade: the connection may then stay quiet for long (no idle cut). */
+  readonly upgrade: boolean;
+  /** Its body is chunked (the relay checks the framing, to answer bad framing 400). */
+  readonly chunked: boolean;
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/** Can `buf[start..end)`, not a whole head yet, still become a request line? A method token, a space, a target. */
+function plausible(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+  if (i === end) return true;
+  if (i === start || buf[i] !== 32) return false;
+  return i + 1 === end || buf[i + 1]! > 32;
+}
+
+/**
+ * End of the head at `start` (index after its blank line), reading bare LF as a line end as hyper does; -1 when it
+ * has not ended.
+ */
+function headEnd(buf: Uint8Array, start: number, end: number): number {
+  for (let i = start + 1; i < end; i++) {
+    if (buf[i] !== 10) continue;
+    if (buf[i - 1] === 10) return i + 1;
+    if (buf[i - 1] === 13 && i - 2 >= start && buf[i - 2] === 10) return i + 1;
+  }
+  return -1;
+}
+
+const isToken = (s: string) => {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || TCHAR[c] !== 1) return false;
+  }
+  return true;
+};
+
+const answer = (status: number, reason: string, size: number): Answer => ({ status, reason, size });
+
+/**
+ * Screens the head at `buf[start..end)` (the fast path answered `RELAY` for it).
+ *
+ * @returns {@linkcode WAIT}, an {@linkcode Answer}, a {@linkcode Relay} with the head to send instead, or undefined
+ *   to relay the bytes as they are.
+ */
+export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT | Answer | Relay | undefined {
+  // Empty lines before the request line are skipped (as hyper does), and left out of what is relayed.
+  let from = start;
+  while (from < end && (buf[from] === 13 || buf[from] === 10)) from++;
+  if (from === end) return WAIT;
+  const stop = headEnd(buf, from, end);
+  if (stop < 0) {
+    // A bare CR can never end the head: hyper's 400 at once, not a wait until the idle timeout.
+    for (let i = from; i < end - 1; i++) if (buf[i] === 13 && buf[i + 1] !== 10) return undefined;
+    return plausible(buf, from, end) ? WAIT : undefined;
+  }
+  const text = latin1.decode(buf.subarray(from, stop));
+  const lines = text.split("\n");
+  // The last two are the blank line and "" after its LF.
+  lines.length -= 2;
+  for (let k = 0; k < lines.length; k++) {
+    const l = lines[k]!;
+    if (l.endsWith("\r")) lines[k] = l.slice(0, -1);
+    // A bare CR or any other malformation: hyper's answer.
+    if (lines[k]!.indexOf("\r") >= 0) return undefined;
+  }
+  const line = lines[0]!.split(" ");
+  if (line.length !== 3 || !isToken(line[0]!)) return undefined;
+  const [method, target, version] = line as [string, string, string];
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") return undefined;
+  const size = stop - start;
+  if (method === "CONNECT") return answer(405, "Method Not Allowed", size);
+  let hosts = 0;
+  const hostLines = new Set<number>();
+  const codings: string[] = [];
+  let length = false;
+  let upgrade = false;
+  for (let k = 1; k < lines.length; k++) {
+    const l = lines[k]!;
+    const colon = l.indexOf(":");
+    // Obs-fold, a space before the colon, a bad name: hyper's answer.
+    if (colon <= 0 || !isToken(l.slice(0, colon))) return undefined;
+    const name = l.slice(0, colon).toLowerCase();
+    const value = l.slice(colon + 1).trim();
+    if (name === "host") {
+      hosts++;
+      hostLines.add(k);
+    } else if (name === "transfer-encoding") {
+      for (const c of value.split(",")) codings.push(c.trim());
+    } else if (name === "content-length") {
+      // Two, even equal (hyper merges them into "5, 5", which no upstream client may send): nginx's 400.
+      if (length) return answer(400, "Bad Request", stop - start);
+      length = true;
+    } else if (name === "upgrade") upgrade = true;
+  }
+  let authority: string | undefined;
+  let path = target;
+  if (target === "*") {
+    if (method !== "OPTIONS") return answer(400, "Bad Request", size);
+    return answer(200, "OK", size);
+  } else if (target.charCodeAt(0) !== 47 /* / */) {
+    const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(target);
+    // User info is dropped (as Pingap and hyper do): the host is what follows the last "@".
+    authority = m === null ? "" : m[2]!.slice(m[2]!.lastIndexOf("@") + 1);
+    if (m === null || authority === "" || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
+    path = m[3] === "" ? "/" : m[3]!.startsWith("?") ? `/${m[3]}` : m[3]!;
+  }
+  if (authority === undefined && version === "HTTP/1.1" && hosts !== 1) return answer(400, "Bad Request", size);
+  if (hosts > 1) return answer(400, "Bad Request", size);
+  if (codings.length > 0) {
+    if (version === "HTTP/1.0") return answer(400, "Bad Request", size);
+    // A list of valid codings ending in chunked, with another before it: valid, but the proxy cannot keep the
+    // other coding. Anything odder (and CL with TE) is hyper's 400.
+    if (
+      !length && codings.length > 1 && codings.every(isToken) &&
+      codings[codings.length - 1]!.toLowerCase() === "chunked"
+    ) return answer(501, "Not Implemented", size);
+  }
+  // Rebuilt: the request line (origin-form), Host (the target's authority), Connection: close.
+  const out: string[] = [authority === undefined ? lines[0]! : `${method} ${path} ${version}`];
+  for (let k = 1; k < lines.length; k++) {
+    if (authority !== undefined && hostLines.has(k)) continue;
+    out.push(lines[k]!);
+  }
+  if (authority !== undefined) out.push(`Host: ${authority}`);
+  if (!upgrade) out.push("Connection: close");
+  const head = out.join("\r\n") + "\r\n\r\n";
+  const initial = new Uint8Array(head.length);
+  for (let i = 0; i < head.length; i++) initial[i] = head.charCodeAt(i);
+  const chunked = codings.length === 1 && codings[0]!.toLowerCase() === "chunked" && !length;
+  return { initial, consumed: size, upgrade, chunked };
+}
