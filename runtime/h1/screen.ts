@@ -4,7 +4,7 @@
  *
  * - `CONNECT` ⇒ 405; a target that is not a path, `*` or an `http(s)` URL ⇒ 400; `OPTIONS *` ⇒ 200 here (it asks
  *   about the server, and hyper would make it `/*`);
- * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields ⇒ 400;
+ * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields, or two `Transfer-Encoding` fields ⇒ 400;
  * - `Transfer-Encoding` with a coding before `chunked` (`gzip, chunked`) ⇒ 501 (hyper drops the coding); on
  *   HTTP/1.0 ⇒ 400;
  * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
@@ -113,6 +113,7 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   let hosts = 0;
   const hostLines = new Set<number>();
   const codings: string[] = [];
+  let transferEncodings = 0;
   let length = false;
   let upgrade = false;
   for (let k = 1; k < lines.length; k++) {
@@ -126,6 +127,8 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
       hosts++;
       hostLines.add(k);
     } else if (name === "transfer-encoding") {
+      // A second field line: nginx's 400, whatever the codings (it never merges them).
+      if (++transferEncodings > 1) return answer(400, "Bad Request", stop - start);
       for (const c of value.split(",")) codings.push(c.trim());
     } else if (name === "content-length") {
       // Two, even equal (hyper merges them into "5, 5", which no upstream client may send): nginx's 400.
