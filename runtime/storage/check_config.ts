@@ -6,12 +6,22 @@
  *
  * @module
  */
-import { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
-import { material } from "./certificate_material.ts";
-import { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
-import { diag, type Diagnostic, hasErrors } from "./diagnostic.ts";
-import { ConfigReadError, readSources, type Source } from "./load.ts";
-import type { Plan } from "./plan.ts";
+import {
+  attachOrigins,
+  type CompileResult,
+  compileSources,
+  ConfigReadError,
+  diag,
+  type Diagnostic,
+  hasErrors,
+  inspectCertificate,
+  type InspectedCertificate,
+  material,
+  type Plan,
+  sortDiagnostics,
+  type Source,
+} from "../../compiler/mod.ts";
+import { readSources } from "./read_sources.ts";
 
 /** Result of {@linkcode checkConfig}. */
 export interface CheckResult extends CompileResult {

@@ -31,8 +31,7 @@
  *
  * @module
  */
-import { ConfigReadError, type Source } from "../load.ts";
-import { parseBoundedDuration } from "../units.ts";
+import { ConfigReadError, parseBoundedDuration, type Source } from "../../compiler/mod.ts";
 import { type ItemDocument, splitSources } from "./split.ts";
 
 /** A parsed `etcd://` URL. */

@@ -1,0 +1,38 @@
+/**
+ * Config storage: where the compiler's texts come from and go to. Reading a
+ * `.toml` file, a directory of them or etcd; `check` with its `--live`
+ * reads (certificate files, DNS); splitting a config into one document per
+ * item, and writing it to etcd (`--sync`). The compiler stays pure: it gets
+ * the texts from here.
+ *
+ * This file is a door: it only re-exports.
+ *
+ * @module
+ */
+export { readSources } from "./read_sources.ts";
+export { checkConfig, type CheckOptions, type CheckResult } from "./check_config.ts";
+export { loadCertificates, type LoadedCertificates } from "./check_config.ts";
+export { invalidItemName, type ItemDocument, splitRaw, splitSources } from "./split.ts";
+export {
+  b64,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  EtcdClient,
+  type EtcdConfig,
+  EtcdError,
+  type EtcdSnapshot,
+  isEtcdUrl,
+  keyFile,
+  parseEtcdUrl,
+  prefixRangeEnd,
+  type RawKv,
+  type ReadEtcdOptions,
+  readEtcdSnapshot,
+  readEtcdSources,
+  redact,
+  type ResponseHeader,
+  syncSourcesToEtcd,
+  unb64,
+  type WriteEtcdOptions,
+  writeEtcdSources,
+} from "./etcd.ts";
