@@ -22,6 +22,7 @@
  */
 // Sources in, diagnostics and a Plan out.
 export { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
+export { type CheckResult, checkSources, readErrorResult, withDiagnostics } from "./check.ts";
 export { diag, type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
 export { type Format, formatGithub, formatJson, formatText } from "./format.ts";
 export {

@@ -11,7 +11,8 @@
  */
 export { readSources } from "./read_sources.ts";
 export { checkConfig, type CheckOptions, type CheckResult } from "./check_config.ts";
-export { loadCertificates, type LoadedCertificates } from "./check_config.ts";
+export { loadCertificates, type LoadedCertificates } from "./certificates.ts";
+export { resolveUpstreamHosts } from "./resolve_hosts.ts";
 export { invalidItemName, type ItemDocument, splitRaw, splitSources } from "./split.ts";
 export {
   b64,
