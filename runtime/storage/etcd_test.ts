@@ -10,7 +10,7 @@ import {
   readEtcdSources,
   redact,
   unb64,
-} from "./etcd.ts";
+} from "./mod.ts";
 import { splitRaw, splitSources } from "./split.ts";
 
 Deno.test("parseEtcdUrl: inventory §11 row 47", () => {

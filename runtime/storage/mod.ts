@@ -15,22 +15,24 @@ export { loadCertificates, type LoadedCertificates } from "./certificates.ts";
 export { resolveUpstreamHosts } from "./resolve_hosts.ts";
 export { invalidItemName, type ItemDocument, splitRaw, splitSources } from "./split.ts";
 export {
-  b64,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
-  EtcdClient,
   type EtcdConfig,
+  isEtcdUrl,
+  parseEtcdUrl,
+  redact,
+} from "./etcd_url.ts";
+export {
+  b64,
+  EtcdClient,
   EtcdError,
   type EtcdSnapshot,
-  isEtcdUrl,
   keyFile,
-  parseEtcdUrl,
   prefixRangeEnd,
   type RawKv,
   type ReadEtcdOptions,
   readEtcdSnapshot,
   readEtcdSources,
-  redact,
   type ResponseHeader,
   syncSourcesToEtcd,
   unb64,

@@ -6,7 +6,8 @@
  * @module
  */
 import { ConfigReadError, type Source, sourceFromBytes } from "../../compiler/mod.ts";
-import { isEtcdUrl, readEtcdSources } from "./etcd.ts";
+import { readEtcdSources } from "./etcd.ts";
+import { isEtcdUrl } from "./etcd_url.ts";
 
 async function walk(dir: string, out: string[]): Promise<void> {
   for await (const entry of Deno.readDir(dir)) {
