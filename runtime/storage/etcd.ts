@@ -1,74 +1,27 @@
 /**
- * etcd as a config source, read like a directory in the MultiByItem
- * layout: `/<base>/basic.toml` and `/<base>/<section>/<name>.toml`, each
- * value a TOML document with its section wrapper.
- *
- * URL: `etcd://host1:2379,host2:2379/<base>?timeout=10s&connect_timeout=5s&user=u&password=p` (see `etcd_url.ts`).
+ * A small etcd v3 client over etcd's JSON gateway (`fetch`, no dependency):
+ * unary calls with host failover, auth tokens, and streams (for watch).
  *
  * - Hosts are tried in turn: a host that cannot be reached (refused,
  *   reset, no answer within `connect_timeout`, or etcd saying it is
  *   unavailable) passes the request to the next one; an answer from etcd
  *   (an error included) is final.
- * - `timeout` (default 10 s) bounds a whole request; `connect_timeout`
- *   (default 5 s) bounds the wait for the answer's headers, so a dead host
- *   is left after that. Both take Pingap durations (`500ms`, `1m30s`).
- * - `user` and `password` (both non-empty, as in Pingap) authenticate
- *   (`/v3/auth/authenticate`); the token goes in the `Authorization`
- *   header and is fetched again when etcd says it expired.
- * - `enable_history` is accepted and ignored: nothing here writes history
- *   (Pingap copies the previous value to `/<base>-history/…` before a put).
- *   Other parameters are ignored and listed in {@linkcode EtcdConfig.notes}.
+ * - `timeout` bounds a whole request; `connect_timeout` bounds the wait for
+ *   the answer's headers, so a dead host is left after that.
+ * - `user` and `password` authenticate (`/v3/auth/authenticate`); the token
+ *   goes in the `Authorization` header and is fetched again when etcd says
+ *   it expired.
  *
- * Transport: etcd's JSON gateway over `fetch` (no dependency). It is
- * `/v3/…` since etcd 3.4 (Debian bookworm ships 3.4.23), `/v3beta/…` in
- * 3.3; a host answering 404 on `/v3/` is asked on `/v3beta/`. Keys and
- * values travel base64. A prefix is read a page at a time, every page at the
- * first page's revision, so a read is one consistent snapshot.
- *
- * The prefix read and watched is `/<base>/` (with the slash): Pingap's
- * older code read `/<base>`, which also matched `/<base>-history/…` and
- * `/<base>x/…`.
+ * The gateway is `/v3/…` since etcd 3.4 (Debian bookworm ships 3.4.23),
+ * `/v3beta/…` in 3.3; a host answering 404 on `/v3/` is asked on
+ * `/v3beta/`. Keys and values travel base64. A prefix is read a page at a
+ * time, every page at the first page's revision, so a read is one
+ * consistent snapshot.
  *
  * @module
  */
-import { ConfigReadError, type Source } from "../../compiler/mod.ts";
-import { type EtcdConfig, parseEtcdUrl, redact } from "./etcd_url.ts";
-import { type ItemDocument, splitSources } from "./split.ts";
-
-// ---------------------------------------------------------------- bytes
-
-const encoder = new TextEncoder();
-
-/** Base64 of a string's UTF-8 bytes (or of bytes). */
-export function b64(value: string | Uint8Array): string {
-  const bytes = typeof value === "string" ? encoder.encode(value) : value;
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-/** Bytes of a base64 string. */
-export function unb64(value: string): Uint8Array {
-  const s = atob(value);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/** The end of the key range of everything starting with `prefix` (base64). */
-export function prefixRangeEnd(prefix: string): string {
-  const bytes = [...encoder.encode(prefix)];
-  while (bytes.length) {
-    const last = bytes.pop()!;
-    if (last < 0xff) {
-      bytes.push(last + 1);
-      return b64(new Uint8Array(bytes));
-    }
-  }
-  return b64(new Uint8Array([0])); // all keys from the prefix on
-}
-
-// ---------------------------------------------------------------- client
+import { b64, prefixRangeEnd, unb64 } from "./etcd_bytes.ts";
+import { type EtcdConfig, parseEtcdUrl } from "./etcd_url.ts";
 
 /** etcd answered with an error (not a transport problem). */
 export class EtcdError extends Error {
@@ -319,140 +272,3 @@ export class EtcdClient {
 }
 
 const PAGE_SIZE = 256;
-/** etcd's default `--max-txn-ops`. */
-const TXN_MAX_OPS = 128;
-/** Below etcd's default 1.5 MiB request limit, base64 and JSON included. */
-const TXN_MAX_BYTES = 1_000_000;
-
-// ---------------------------------------------------------------- config I/O
-
-function readError(config: EtcdConfig, what: string, e: unknown): ConfigReadError {
-  const message = e instanceof Error ? e.message : String(e);
-  return new ConfigReadError(`Cannot ${what} etcd "${redact(config.url)}": ${message}`, { cause: e });
-}
-
-/** The name a key is reported under: `etcd://<first host><key>`. */
-export function keyFile(config: EtcdConfig, key: string): string {
-  return `etcd://${config.hosts[0]}${key.startsWith("/") ? "" : "/"}${key}`;
-}
-
-/** What {@linkcode readEtcdSnapshot} returns. */
-export interface EtcdSnapshot {
-  readonly sources: Source[];
-  /** The etcd revision the sources were read at (watch from `revision + 1`). */
-  readonly revision: number;
-}
-
-/** Options of {@linkcode readEtcdSources}. */
-export interface ReadEtcdOptions {
-  /** Return no sources instead of failing when the prefix holds no key. */
-  allowEmpty?: boolean;
-  signal?: AbortSignal;
-}
-
-/**
- * Reads every key under `/<base>/` (sorted by key) as {@linkcode Source}s
- * named `etcd://<first host>/<key>`, with the revision they were read at.
- */
-export async function readEtcdSnapshot(url: string, options: ReadEtcdOptions = {}): Promise<EtcdSnapshot> {
-  const config = parseEtcdUrl(url);
-  let r;
-  try {
-    r = await new EtcdClient(config).rangePrefix(config.prefix, options.signal);
-  } catch (e) {
-    throw readError(config, "read", e);
-  }
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  const sources: Source[] = [];
-  for (const kv of r.kvs) {
-    const key = new TextDecoder().decode(unb64(kv.key));
-    const file = keyFile(config, key);
-    try {
-      sources.push({ file, text: decoder.decode(unb64(kv.value ?? "")) });
-    } catch {
-      throw new ConfigReadError(`Cannot read "${file}": the value is not UTF-8 text`);
-    }
-  }
-  if (sources.length === 0 && !options.allowEmpty) {
-    throw new ConfigReadError(`etcd "${redact(url)}" holds no key under "${config.prefix}"`, {
-      cause: `expected ${config.prefix}basic.toml and ${config.prefix}<section>/<name>.toml`,
-    });
-  }
-  return { sources, revision: r.revision };
-}
-
-/**
- * Reads the config stored in etcd. Throws {@linkcode ConfigReadError} when
- * etcd cannot be reached, refuses (auth, permission), or holds nothing.
- */
-export async function readEtcdSources(url: string, options: ReadEtcdOptions = {}): Promise<Source[]> {
-  return (await readEtcdSnapshot(url, options)).sources;
-}
-
-/** Options of {@linkcode writeEtcdSources}. */
-export interface WriteEtcdOptions {
-  /** Also delete keys under the prefix that `items` does not hold. */
-  prune?: boolean;
-  signal?: AbortSignal;
-}
-
-/**
- * Writes items (`basic.toml`, `<section>/<name>.toml`) under `/<base>/`,
- * for `--sync`. The puts go in transactions of up to 128 keys (one
- * revision, so a watcher reloads once for a small config). Throws
- * {@linkcode ConfigReadError} on failure. Returns the keys written.
- */
-export async function writeEtcdSources(
-  url: string,
-  items: readonly ItemDocument[],
-  options: WriteEtcdOptions = {},
-): Promise<string[]> {
-  const config = parseEtcdUrl(url);
-  const client = new EtcdClient(config);
-  const keys = items.map((item) => config.prefix + item.key.replace(/^\/+/, ""));
-  const ops: { key: string; value?: string }[] = items.map((item, i) => ({ key: keys[i]!, value: item.text }));
-  try {
-    if (options.prune) {
-      const wanted = new Set(keys);
-      const { kvs } = await client.rangePrefix(config.prefix, options.signal);
-      for (const kv of kvs) {
-        const key = new TextDecoder().decode(unb64(kv.key));
-        if (!wanted.has(key)) ops.push({ key });
-      }
-    }
-    let batch: unknown[] = [];
-    let bytes = 0;
-    const flush = async () => {
-      if (!batch.length) return;
-      await client.call("/kv/txn", { success: batch }, options.signal);
-      batch = [];
-      bytes = 0;
-    };
-    for (const op of ops) {
-      const key = b64(op.key);
-      const request = op.value === undefined
-        ? { request_delete_range: { key } }
-        : { request_put: { key, value: b64(op.value) } };
-      const size = key.length + (op.value?.length ?? 0) * 1.4 + 64;
-      if (batch.length >= TXN_MAX_OPS || (batch.length && bytes + size > TXN_MAX_BYTES)) await flush();
-      batch.push(request);
-      bytes += size;
-    }
-    await flush();
-  } catch (e) {
-    throw readError(config, "write to", e);
-  }
-  return keys;
-}
-
-/**
- * `--sync` to etcd: splits TOML sources (any layout) into items and writes
- * them. See {@linkcode writeEtcdSources}.
- */
-export function syncSourcesToEtcd(
-  url: string,
-  sources: readonly Source[],
-  options: WriteEtcdOptions = {},
-): Promise<string[]> {
-  return writeEtcdSources(url, splitSources(sources), options);
-}

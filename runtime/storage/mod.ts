@@ -14,6 +14,8 @@ export { checkConfig, type CheckOptions, type CheckResult } from "./check_config
 export { loadCertificates, type LoadedCertificates } from "./certificates.ts";
 export { resolveUpstreamHosts } from "./resolve_hosts.ts";
 export { invalidItemName, type ItemDocument, splitRaw, splitSources } from "./split.ts";
+export { EtcdClient, EtcdError, type RawKv, type ResponseHeader } from "./etcd.ts";
+export { b64, prefixRangeEnd, unb64 } from "./etcd_bytes.ts";
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
@@ -23,19 +25,12 @@ export {
   redact,
 } from "./etcd_url.ts";
 export {
-  b64,
-  EtcdClient,
-  EtcdError,
   type EtcdSnapshot,
   keyFile,
-  prefixRangeEnd,
-  type RawKv,
   type ReadEtcdOptions,
   readEtcdSnapshot,
   readEtcdSources,
-  type ResponseHeader,
   syncSourcesToEtcd,
-  unb64,
   type WriteEtcdOptions,
   writeEtcdSources,
-} from "./etcd.ts";
+} from "./etcd_sources.ts";

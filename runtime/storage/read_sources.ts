@@ -6,7 +6,7 @@
  * @module
  */
 import { ConfigReadError, type Source, sourceFromBytes } from "../../compiler/mod.ts";
-import { readEtcdSources } from "./etcd.ts";
+import { readEtcdSources } from "./etcd_sources.ts";
 import { isEtcdUrl } from "./etcd_url.ts";
 
 async function walk(dir: string, out: string[]): Promise<void> {
@@ -19,7 +19,7 @@ async function walk(dir: string, out: string[]): Promise<void> {
 
 /**
  * Reads a `.toml` file, every `*.toml` below a directory, sorted, or every
- * key of an `etcd://` URL (see `etcd.ts`).
+ * key of an `etcd://` URL (see `etcd_sources.ts`).
  * Throws {@linkcode ConfigReadError} when the path cannot be read.
  */
 export async function readSources(path: string): Promise<Source[]> {
