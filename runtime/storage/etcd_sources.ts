@@ -7,7 +7,7 @@
  */
 import { ConfigReadError, type Source } from "../../compiler/mod.ts";
 import { b64, unb64 } from "./etcd_bytes.ts";
-import { EtcdClient } from "./etcd.ts";
+import { EtcdClient } from "./etcd_client.ts";
 import { type EtcdConfig, parseEtcdUrl, redact } from "./etcd_url.ts";
 import { type ItemDocument, splitSources } from "./split.ts";
 

@@ -14,7 +14,7 @@ export { checkConfig, type CheckOptions, type CheckResult } from "./check_config
 export { loadCertificates, type LoadedCertificates } from "./certificates.ts";
 export { resolveUpstreamHosts } from "./resolve_hosts.ts";
 export { invalidItemName, type ItemDocument, splitRaw, splitSources } from "./split.ts";
-export { EtcdClient, EtcdError, type RawKv, type ResponseHeader } from "./etcd.ts";
+export { EtcdClient, EtcdError, type RawKv, type ResponseHeader } from "./etcd_client.ts";
 export { b64, prefixRangeEnd, unb64 } from "./etcd_bytes.ts";
 export {
   DEFAULT_CONNECT_TIMEOUT_MS,
