@@ -5,11 +5,15 @@
  *
  * @module
  */
-import { compileSources } from "../compiler/compile.ts";
-import type { LocationPlan, Plan, ServerPlan } from "../compiler/plan.ts";
-import { lookupLinear } from "../compiler/routes/linear.ts";
-import { lookupRoute } from "../compiler/routes/lookup.ts";
-import type { RouteRequest } from "../compiler/routes/match.ts";
+import {
+  compileSources,
+  type LocationPlan,
+  lookupLinear,
+  lookupRoute,
+  type Plan,
+  type RouteRequest,
+  type ServerPlan,
+} from "../compiler/mod.ts";
 
 /** mulberry32: small, fast, seeded. */
 export function prng(seed: number): () => number {

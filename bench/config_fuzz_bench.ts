@@ -10,8 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { compileSources } from "../compiler/compile.ts";
-import { formatText } from "../compiler/format.ts";
+import { compileSources, formatText } from "../compiler/mod.ts";
 import { caseInput, loadCorpus } from "../tests/fuzz/fuzz_case.ts";
 import { describe, fuzz } from "../tests/fuzz/fuzz_run.ts";
 import { fmt, table } from "./table.ts";

@@ -27,7 +27,7 @@ import {
   rankedServer,
   requestsFrom,
 } from "./compile_bench.ts";
-import type { RouteRequest } from "../compiler/routes/match.ts";
+import type { RouteRequest } from "../compiler/mod.ts";
 import { fmt, table } from "./table.ts";
 
 // `deno task bench fuzz`: only the config fuzzer, 20,000 cases by default.

@@ -17,8 +17,7 @@
  * @module
  */
 import { trace } from "@opentelemetry/api";
-import { compileSources } from "../compiler/compile.ts";
-import type { ServerPlan } from "../compiler/plan.ts";
+import { compileSources, type ServerPlan } from "../compiler/mod.ts";
 import { RequestContext } from "../runtime/context.ts";
 import { createMetrics } from "../runtime/metrics/mod.ts";
 import { serverObserver } from "../runtime/observer.ts";

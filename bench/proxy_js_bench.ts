@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { compileSources } from "../compiler/compile.ts";
+import { compileSources } from "../compiler/mod.ts";
 import { startProxy } from "../runtime/start.ts";
 import { ourToml } from "./proxy/configs.ts";
 

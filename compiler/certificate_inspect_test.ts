@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { inspectCertificate, nameCovers } from "./certificate_inspect.ts";
-import { checkConfig } from "./check.ts";
 import { makeTestPki } from "../tests/_support/certs.ts";
 
 Deno.test("nameCovers() matches exact names and one wildcard label", () => {
@@ -46,34 +45,6 @@ Deno.test("inspectCertificate() reports a mismatched key, expiry, a future start
     // Chain blocks after the leaf, and tls_chain.
     const chained = inspectCertificate("a", {}, { cert: a.cert + pki.ca.cert, key: a.key, chain: pki.ca.cert });
     assert.equal(chained.certificate?.chain.length, 2);
-  } finally {
-    await pki.remove();
-  }
-});
-
-Deno.test("checkConfig({ live: true }) reports certificate problems with file, line and key path", async () => {
-  const pki = await makeTestPki([{ name: "a.test" }, { name: "b.test" }]);
-  const file = `${pki.dir}/pingap.toml`;
-  await Deno.writeTextFile(
-    file,
-    `[certificates.a]\ntls_cert = "${pki.leaves["a.test"]!.certFile}"\ntls_key = "${pki.leaves["b.test"]!.keyFile}"\n` +
-      `domains = ["a.test", "c.test"]\n`,
-  );
-  try {
-    const offline = await checkConfig(file);
-    assert.equal(offline.exitCode, 0, "certificates are read only with --live");
-    const live = await checkConfig(file, { live: true });
-    assert.equal(live.exitCode, 1);
-    assert.deepEqual(live.diagnostics.map((d) => [d.code, d.path.join("."), d.line]), [
-      ["certificate-key-mismatch", "certificates.a.tls_key", 3],
-      ["certificate-domain", "certificates.a.domains.1", 4],
-    ]);
-    // The other forms: base64 of PEM, and PEM text in the TOML.
-    const a = pki.leaves["a.test"]!;
-    await Deno.writeTextFile(file, `[certificates.a]\ntls_cert = "${btoa(a.cert)}"\ntls_key = """\n${a.key}"""\n`);
-    const forms = await checkConfig(file, { live: true });
-    assert.deepEqual(forms.diagnostics, []);
-    assert.equal(forms.exitCode, 0);
   } finally {
     await pki.remove();
   }

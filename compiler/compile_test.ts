@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { type CompileResult, compileSources } from "./compile.ts";
 import { type Diagnostic, formatPath } from "./diagnostic.ts";
-import { readSources, type Source } from "./load.ts";
+import { readSources } from "../runtime/storage/mod.ts";
+import type { Source } from "./load.ts";
 import { SECTIONS } from "./schema/mod.ts";
 import { decodeTable, table, type TableSchema } from "./schema/types.ts";
 import { PLUGINS } from "./plugins/mod.ts";

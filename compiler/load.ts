@@ -1,12 +1,13 @@
 /**
- * Loading: TOML texts in (one file, a directory of files, or any other
- * source such as etcd), one merged raw tree out, with the origin (file,
- * line, column) of every key kept so each diagnostic can point at it.
+ * Loading: TOML texts in (read by `runtime/storage/` from one file, a
+ * directory of files, or etcd), one merged raw tree out, with the origin
+ * (file, line, column) of every key kept so each diagnostic can point at it.
+ * Pure: no I/O.
  *
- * A directory is read as Pingap reads it: every `*.toml` below it, sorted,
- * in either layout (one file per type, `servers.toml`…, or one file per
- * item, `servers/<name>.toml` holding `[servers.<name>]`). The same item
- * defined twice is an error naming both places.
+ * Texts of every layout merge the same way (one file per type,
+ * `servers.toml`…, or one file per item, `servers/<name>.toml` holding
+ * `[servers.<name>]`). The same item defined twice is an error naming both
+ * places.
  *
  * @module
  */
@@ -14,7 +15,6 @@ import { parse, TomlError } from "smol-toml";
 import { diag, type Diagnostic, type Origin } from "./diagnostic.ts";
 import { pathKey, type Positions, scanPositions } from "./_toml_positions.ts";
 import { isTable } from "./schema/types.ts";
-import { isEtcdUrl, readEtcdSources } from "./storage/etcd.ts";
 
 /** One TOML text and the name it is reported under. */
 export interface Source {
@@ -219,53 +219,4 @@ export class ConfigReadError extends Error {
     super(message, options);
     this.name = "ConfigReadError";
   }
-}
-
-async function walk(dir: string, out: string[]): Promise<void> {
-  for await (const entry of Deno.readDir(dir)) {
-    const p = `${dir}/${entry.name}`;
-    if (entry.isDirectory) await walk(p, out);
-    else if (entry.isFile && entry.name.endsWith(".toml")) out.push(p);
-  }
-}
-
-/**
- * Reads a `.toml` file, every `*.toml` below a directory, sorted, or every
- * key of an `etcd://` URL (see `storage/etcd.ts`).
- * Throws {@linkcode ConfigReadError} when the path cannot be read.
- */
-export async function readSources(path: string): Promise<Source[]> {
-  if (isEtcdUrl(path)) return await readEtcdSources(path);
-  let stat: Deno.FileInfo;
-  try {
-    stat = await Deno.stat(path);
-  } catch (e) {
-    throw new ConfigReadError(`Cannot read config "${path}": ${(e as Error).message}`, { cause: e });
-  }
-  const files: string[] = [];
-  if (stat.isDirectory) {
-    const dir = path.replace(/\/+$/, "");
-    try {
-      await walk(dir, files);
-    } catch (e) {
-      throw new ConfigReadError(`Cannot read directory "${path}": ${(e as Error).message}`, { cause: e });
-    }
-    files.sort();
-    if (files.length === 0) {
-      throw new ConfigReadError(`Directory "${path}" holds no .toml file`, {
-        cause: "HCL and KDL configs are not supported; convert them to TOML",
-      });
-    }
-  } else {
-    files.push(path);
-  }
-  const sources: Source[] = [];
-  for (const file of files) {
-    try {
-      sources.push(sourceFromBytes(file, await Deno.readFile(file)));
-    } catch (e) {
-      throw new ConfigReadError(`Cannot read "${file}": ${(e as Error).message}`, { cause: e });
-    }
-  }
-  return sources;
 }

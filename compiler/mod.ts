@@ -1,11 +1,15 @@
 /**
- * The config compiler: Pingap-style TOML (one file, a directory, or any
- * other source of texts) in; diagnostics and a typed, deeply readonly Plan
- * out. Pure: no sockets, timers or global state.
+ * The config compiler: Pingap-style TOML texts in; diagnostics and a typed,
+ * deeply readonly Plan out. Pure: no I/O, sockets, timers or global state
+ * (reading files and etcd is `runtime/storage/`'s job; a test imports this
+ * module with every permission denied).
  *
  * Pipeline: {@linkcode parseSources} (TOML + positions) →
  * strict decode per schema → resolve names → build routing tables and
  * plugin chains → warnings → positions attached to every diagnostic.
+ *
+ * This file is the compiler's only door: the runtime, the tests and the
+ * benches import the compiler through it and nowhere else.
  *
  * @example Usage
  * ```ts
@@ -16,10 +20,45 @@
  *
  * @module
  */
-export { attachOrigins, type CompileResult, compileSources } from "./compile.ts";
-export { checkConfig, type CheckOptions, type CheckResult } from "./check.ts";
-export { type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
+// Sources in, diagnostics and a Plan out.
+export { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
+export { type CheckResult, checkSources, readErrorResult, withDiagnostics } from "./check.ts";
+export { diag, type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
 export { type Format, formatGithub, formatJson, formatText } from "./format.ts";
-export { ConfigReadError, parseSources, readSources, type Source, sourceFromBytes } from "./load.ts";
+export {
+  ConfigReadError,
+  ITEM_SECTIONS,
+  type ItemSection,
+  type Loaded,
+  parseSources,
+  type RawTree,
+  type Source,
+  sourceFromBytes,
+} from "./load.ts";
 export type * from "./plan.ts";
-export { captures, lookupLinear, lookupRoute, type RouteRequest } from "./routes/mod.ts";
+export { stableHash } from "./hash.ts";
+export { MAX_TIMER_MS, parseBoundedDuration, parseDuration } from "./units.ts";
+
+// What the runtime executes: routing, values, plugin definitions, certificates.
+export * from "./routes/mod.ts";
+export { applyRewrite } from "./values/rewrite.ts";
+export { type Template } from "./values/template.ts";
+export { type HeaderLine } from "./values/header.ts";
+export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
+export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
+export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
+export { rustRegex } from "./values/rust_regex.ts";
+export { type Step, STEPS } from "./plugins/define.ts";
+export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { type RedirectPlan } from "./plugins/redirect.ts";
+export { type RequestIdPlan } from "./plugins/request_id.ts";
+export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
+export { type StatsPlan } from "./plugins/stats.ts";
+export { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
+export { material } from "./certificate_material.ts";
+
+// The one schema definition (what a key means, for tests that walk every key).
+export { decodeTable, type Fields, isTable, SECTIONS, table } from "./schema/mod.ts";
+export { UNSENT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "./schema/basic.ts";
+export { PLUGIN_COMMON_FIELDS } from "./schema/common.ts";
+export { type Algo } from "./schema/upstream.ts";

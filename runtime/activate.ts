@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { Plan, UpstreamPlan } from "../compiler/plan.ts";
-import { type Step, STEPS } from "../compiler/plugins/define.ts";
+import { type Plan, type Step, STEPS, type UpstreamPlan } from "../compiler/mod.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import { serverMetrics } from "./metrics/mod.ts";
 import { serverObserver } from "./observer.ts";

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import type { LocationPlan, Plan, ServerPlan, UpstreamPlan } from "../compiler/plan.ts";
-import type { Step } from "../compiler/plugins/define.ts";
+import type { LocationPlan, Plan, ServerPlan, Step, UpstreamPlan } from "../compiler/mod.ts";
 import type { RequestContext } from "./context.ts";
 import type { PluginInstance } from "./plugins/types.ts";
 import type { Backend, UpstreamClient } from "./upstream/types.ts";

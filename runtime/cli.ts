@@ -6,8 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { checkConfig } from "../compiler/check.ts";
-import { type Format, formatGithub, formatJson, formatText } from "../compiler/format.ts";
+import { checkConfig } from "./storage/mod.ts";
+import { type Format, formatGithub, formatJson, formatText } from "../compiler/mod.ts";
 import { VERSION } from "./errors.ts";
 import { flushAppLog, startAppLog } from "./log/app_log.ts";
 import { run } from "./run.ts";

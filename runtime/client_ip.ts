@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ipInList, type IpNet, parseIp } from "../compiler/values/ip.ts";
+import { ipInList, type IpNet, parseIp } from "../compiler/mod.ts";
 
 /**
  * The client IP of a request from `peer` whose header `name` (lower case) reads `header(name)`.
@@ -25,7 +25,7 @@ import { ipInList, type IpNet, parseIp } from "../compiler/values/ip.ts";
  * @example Usage
  * ```ts
  * import { resolveClientIp } from "./client_ip.ts";
- * import { ipNet } from "../compiler/values/ip.ts";
+ * import { ipNet } from "../compiler/mod.ts";
  * const net = ipNet("10.0.0.0/8");
  * if (!net.ok) throw new Error(net.message);
  * const trusted = [net.value];

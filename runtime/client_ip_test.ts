@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type IpNet, ipNet } from "../compiler/values/ip.ts";
+import { type IpNet, ipNet } from "../compiler/mod.ts";
 import { resolveClientIp } from "./client_ip.ts";
 
 function nets(...list: string[]): IpNet[] {

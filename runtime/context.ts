@@ -6,13 +6,11 @@
  *
  * @module
  */
-import type { LocationPlan } from "../compiler/plan.ts";
-import type { RouteRequest } from "../compiler/routes/match.ts";
+import type { IpNet, LocationPlan, RouteRequest } from "../compiler/mod.ts";
 import { copyHeaders, fieldValue, isHopByHop } from "./headers_copy.ts";
 import type { RequestTrace } from "./otel/request_trace.ts";
 import { type IncomingRequest, WireRequest } from "./h1/request.ts";
 import type { AbortWatch } from "./upstream/types.ts";
-import type { IpNet } from "../compiler/values/ip.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { RequestContext } from "./context.ts";
 import { ClientWatch, WireRequest } from "./h1/request.ts";
-import { ipNet } from "../compiler/values/ip.ts";
+import { ipNet } from "../compiler/mod.ts";
 
 /** The same request as Deno.serve gives it and as the HTTP/1.1 front end does. */
 function both(host: string, target: string, fields: string[] = []): [RequestContext, RequestContext] {

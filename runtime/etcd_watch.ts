@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { b64, EtcdClient, type EtcdConfig, parseEtcdUrl, prefixRangeEnd } from "../compiler/storage/etcd.ts";
+import { b64, EtcdClient, type EtcdConfig, parseEtcdUrl, prefixRangeEnd } from "./storage/mod.ts";
 
 /** Options of {@linkcode watchEtcd}. */
 export interface WatchEtcdOptions {

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import type { BasicConfig } from "../compiler/plan.ts";
-import type { WEBHOOK_EVENTS } from "../compiler/schema/basic.ts";
+import type { BasicConfig, WEBHOOK_EVENTS } from "../compiler/mod.ts";
 
 /** An event category. */
 export type NotifyCategory = typeof WEBHOOK_EVENTS[number];

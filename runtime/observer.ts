@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { ServerPlan } from "../compiler/plan.ts";
+import type { ServerPlan } from "../compiler/mod.ts";
 import { watchBody } from "./body_end.ts";
 import type { RequestContext } from "./context.ts";
 import { type AccessLine, compileAccessLine } from "./log/access_line.ts";

@@ -6,8 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../compiler/compile.ts";
-import type { ServerPlan } from "../compiler/plan.ts";
+import { compileSources, type ServerPlan } from "../compiler/mod.ts";
 import { RequestContext } from "./context.ts";
 import { createMetrics } from "./metrics/mod.ts";
 import { serverObserver } from "./observer.ts";

@@ -7,9 +7,7 @@
  *
  * @module
  */
-import { captures as routeCaptures } from "../compiler/routes/match.ts";
-import { lookupRoute } from "../compiler/routes/lookup.ts";
-import { applyRewrite } from "../compiler/values/rewrite.ts";
+import { applyRewrite, captures as routeCaptures, lookupRoute } from "../compiler/mod.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";

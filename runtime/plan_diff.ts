@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { stableHash } from "../compiler/hash.ts";
-import type { Plan } from "../compiler/plan.ts";
+import { type Plan, stableHash } from "../compiler/mod.ts";
 
 interface Named {
   readonly name: string;
@@ -39,7 +38,7 @@ function compare(kind: string, before: Map<string, string>, after: Map<string, s
  * @example Usage
  * ```ts
  * import { diffPlans } from "./plan_diff.ts";
- * import { compileSources } from "../compiler/compile.ts";
+ * import { compileSources } from "../compiler/mod.ts";
  * const a = compileSources([{ file: "a", text: '[upstreams.x]\naddrs = ["127.0.0.1:1"]' }]).plan!;
  * const b = compileSources([{ file: "a", text: '[upstreams.x]\naddrs = ["127.0.0.1:2"]' }]).plan!;
  * if (diffPlans(a, b)[0] !== "Upstream(x) is modified") throw new Error();

@@ -5,13 +5,11 @@
  *
  * @module
  */
-import { checkConfig } from "../compiler/check.ts";
-import { isEtcdUrl } from "../compiler/storage/etcd.ts";
+import { checkConfig, isEtcdUrl } from "./storage/mod.ts";
 import { certificateFingerprint } from "./tls/mod.ts";
 import { watchEtcd } from "./etcd_watch.ts";
 import { watchConfig } from "./config_watch.ts";
-import { formatText } from "../compiler/format.ts";
-import type { Plan } from "../compiler/plan.ts";
+import { formatText, type Plan } from "../compiler/mod.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
 import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "./start.ts";

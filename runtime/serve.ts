@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/plan.ts";
+import type { Plan } from "../compiler/mod.ts";
 import { activate, type ActivateOptions } from "./activate.ts";
 import type { ActivePlan } from "./active.ts";
 import { RequestContext } from "./context.ts";

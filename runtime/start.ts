@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/plan.ts";
+import type { Plan } from "../compiler/mod.ts";
 import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "./upstreams.ts";
 import { createNotifier } from "./notify.ts";

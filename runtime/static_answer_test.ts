@@ -3,7 +3,7 @@ import { StaticAnswer } from "./static_answer.ts";
 import { RequestContext } from "./context.ts";
 import { ping } from "./plugins/ping.ts";
 import { mock } from "./plugins/mock.ts";
-import type { PluginPlan } from "../compiler/plan.ts";
+import type { PluginPlan } from "../compiler/mod.ts";
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -7,9 +7,7 @@
  *
  * @module
  */
-import { checkConfig } from "../compiler/check.ts";
-import { isEtcdUrl, redact, syncSourcesToEtcd } from "../compiler/storage/etcd.ts";
-import { type ItemDocument, splitSources } from "../compiler/storage/split.ts";
+import { checkConfig, isEtcdUrl, type ItemDocument, redact, splitSources, syncSourcesToEtcd } from "./storage/mod.ts";
 
 /** Writes item documents under `dir` (one file each) or into one `.toml` file; returns the paths written. */
 export async function writeItemFiles(target: string, items: readonly ItemDocument[]): Promise<string[]> {

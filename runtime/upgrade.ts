@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/plan.ts";
+import type { Plan } from "../compiler/mod.ts";
 
 const DEFAULT_PID_FILES = ["/run/pingap.pid", "/var/run/pingap.pid", "/tmp/pingap.pid"];
 

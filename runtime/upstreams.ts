@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { UpstreamPlan } from "../compiler/plan.ts";
+import type { UpstreamPlan } from "../compiler/mod.ts";
 import type { ActiveUpstream } from "./active.ts";
 import type { UpstreamProvider } from "./activate.ts";
 import type { RequestContext } from "./context.ts";

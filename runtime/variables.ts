@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Template } from "../compiler/values/template.ts";
+import type { Template } from "../compiler/mod.ts";
 import type { RequestContext } from "./context.ts";
 
 let hostname: string | undefined;

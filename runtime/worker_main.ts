@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/plan.ts";
+import type { Plan } from "../compiler/mod.ts";
 import { startProxy } from "./start.ts";
 import type { RunningProxy } from "./serve.ts";
 import { configureAppLog, flushAppLog, startAppLog } from "./log/app_log.ts";

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/plan.ts";
+import type { Plan } from "../compiler/mod.ts";
 import type { SharedState, WorkerMessage, WorkerReply } from "./worker_main.ts";
 import { log } from "./log/app_log.ts";
 

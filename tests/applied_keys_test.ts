@@ -13,12 +13,19 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../compiler/compile.ts";
-import { type Diagnostic, formatPath } from "../compiler/diagnostic.ts";
-import { PLUGINS } from "../compiler/plugins/mod.ts";
-import { UNSENT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../compiler/schema/basic.ts";
-import { PLUGIN_COMMON_FIELDS } from "../compiler/schema/common.ts";
-import { decodeTable, type Fields, SECTIONS, table } from "../compiler/schema/mod.ts";
+import {
+  compileSources,
+  decodeTable,
+  type Diagnostic,
+  type Fields,
+  formatPath,
+  PLUGIN_COMMON_FIELDS,
+  PLUGINS,
+  SECTIONS,
+  table,
+  UNSENT_WEBHOOK_EVENTS,
+  WEBHOOK_EVENTS,
+} from "../compiler/mod.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -6,11 +6,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { checkConfig } from "../compiler/check.ts";
-import { compileSources } from "../compiler/compile.ts";
-import { ConfigReadError, readSources } from "../compiler/load.ts";
-import { b64, EtcdClient, readEtcdSnapshot, syncSourcesToEtcd, writeEtcdSources } from "../compiler/storage/etcd.ts";
-import { splitSources } from "../compiler/storage/split.ts";
+import {
+  b64,
+  checkConfig,
+  EtcdClient,
+  readEtcdSnapshot,
+  readSources,
+  splitSources,
+  syncSourcesToEtcd,
+  writeEtcdSources,
+} from "../runtime/storage/mod.ts";
+import { compileSources, ConfigReadError } from "../compiler/mod.ts";
 import { watchEtcd } from "../runtime/etcd_watch.ts";
 import { requireComponent } from "./components.ts";
 import { spawnDeno } from "./_support/process.ts";

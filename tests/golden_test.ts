@@ -7,8 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../compiler/compile.ts";
-import { formatPath } from "../compiler/diagnostic.ts";
+import { compileSources, formatPath } from "../compiler/mod.ts";
 
 const DIR = new URL("./golden/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";

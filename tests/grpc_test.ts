@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { compileSources } from "../compiler/compile.ts";
+import { compileSources } from "../compiler/mod.ts";
 import { startProxy } from "../runtime/start.ts";
 import type { RunningProxy } from "../runtime/serve.ts";
 

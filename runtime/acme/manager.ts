@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { CertificatePlan, Plan } from "../../compiler/plan.ts";
+import type { CertificatePlan, Plan } from "../../compiler/mod.ts";
 import type { Notifier } from "../notify.ts";
 import { dnsProviderFor } from "./dns/provider.ts";
 import type { ProviderOptions } from "./dns/wait_txt.ts";

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { Plan } from "../../compiler/plan.ts";
+import type { Plan } from "../../compiler/mod.ts";
 import { type AcmeManager, type AcmeManagerOptions, createAcmeManager } from "./manager.ts";
 import { acmeStorageFor } from "./storage.ts";
 

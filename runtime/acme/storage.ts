@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { b64, EtcdClient, isEtcdUrl, parseEtcdUrl, redact, unb64 } from "../../compiler/storage/etcd.ts";
+import { b64, EtcdClient, isEtcdUrl, parseEtcdUrl, redact, unb64 } from "../storage/mod.ts";
 
 /** A small key-value store for ACME state. */
 export interface AcmeStorage {

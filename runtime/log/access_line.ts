@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogPart } from "../../compiler/values/access_log.ts";
+import type { LogPart } from "../../compiler/mod.ts";
 import { contextPiece, type Piece } from "./context_keys.ts";
 import { humanDuration, humanSize } from "./human.ts";
 import type { AccessRecord } from "./record.ts";

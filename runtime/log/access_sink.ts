@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { AccessLogFile } from "../../compiler/values/access_log.ts";
+import type { AccessLogFile } from "../../compiler/mod.ts";
 import { appLog, log } from "./app_log.ts";
 import { LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Rolling } from "../../compiler/values/access_log.ts";
+import type { Rolling } from "../../compiler/mod.ts";
 import { type LineTarget, LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";
 

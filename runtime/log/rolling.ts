@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Rolling } from "../../compiler/values/access_log.ts";
+import type { Rolling } from "../../compiler/mod.ts";
 
 const PERIOD: { readonly [r in Rolling]: number } = {
   minutely: 60_000,

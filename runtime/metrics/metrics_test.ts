@@ -4,8 +4,7 @@
  * families (direct and from a live upstream registry), response tracking.
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import type { UpstreamPlan } from "../../compiler/plan.ts";
+import { compileSources, type UpstreamPlan } from "../../compiler/mod.ts";
 import { RequestContext } from "../context.ts";
 import { responseTrailers } from "../trailers.ts";
 import { UpstreamRegistry } from "../upstream/registry.ts";

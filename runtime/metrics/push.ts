@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseDuration } from "../../compiler/units.ts";
+import { parseDuration } from "../../compiler/mod.ts";
 
 /** What a push needs from the metrics. */
 export interface PushSource {

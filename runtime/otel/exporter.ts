@@ -12,7 +12,7 @@ import type { Tracer } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { parseDuration } from "../../compiler/units.ts";
+import { parseDuration } from "../../compiler/mod.ts";
 import { VERSION } from "../errors.ts";
 
 /** Export settings read from an `otlp_exporter` value. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Plan } from "../../compiler/plan.ts";
+import type { Plan } from "../../compiler/mod.ts";
 
 /** What the observer needs of the tracing modules. */
 export interface Tracing {

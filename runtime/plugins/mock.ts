@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { HeaderLine } from "../../compiler/values/header.ts";
+import type { HeaderLine } from "../../compiler/mod.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 import { StaticAnswer } from "../static_answer.ts";

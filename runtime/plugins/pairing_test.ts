@@ -6,7 +6,7 @@
  * make `activate` throw, a runtime half without the flag is never reachable.
  */
 import assert from "node:assert/strict";
-import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "../../compiler/plugins/mod.ts";
+import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "../../compiler/mod.ts";
 import { RUNTIME_PLUGINS } from "./mod.ts";
 
 Deno.test("pairing: the compiler accepts exactly the categories the runtime implements", () => {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RedirectPlan } from "../../compiler/plugins/redirect.ts";
+import type { RedirectPlan } from "../../compiler/mod.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 import { responseWith } from "../response_build.ts";

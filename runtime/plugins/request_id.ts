@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { RequestIdPlan } from "../../compiler/plugins/request_id.ts";
+import type { RequestIdPlan } from "../../compiler/mod.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 

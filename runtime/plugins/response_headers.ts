@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ResponseHeadersPlan } from "../../compiler/plugins/response_headers.ts";
+import type { ResponseHeadersPlan } from "../../compiler/mod.ts";
 import type { RequestContext } from "../context.ts";
 import { render } from "../variables.ts";
 import type { PluginFactory } from "./types.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { StatsPlan } from "../../compiler/plugins/stats.ts";
+import type { StatsPlan } from "../../compiler/mod.ts";
 import type { PluginEnv, PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import type { PluginPlan } from "../../compiler/plan.ts";
-import type { Step } from "../../compiler/plugins/define.ts";
+import type { PluginPlan, Step } from "../../compiler/mod.ts";
 import type { RequestContext } from "../context.ts";
 import type { StaticAnswer } from "../static_answer.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:tls";
 import { makeTestPki } from "../../tests/_support/certs.ts";
-import { inspectCertificate } from "../../compiler/certificate_inspect.ts";
+import { inspectCertificate } from "../../compiler/mod.ts";
 import { listenTls } from "./listener.ts";
 import { CertStore } from "./store.ts";
 

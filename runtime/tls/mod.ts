@@ -34,10 +34,8 @@
  *
  * @module
  */
-import type { Plan, ServerPlan } from "../../compiler/plan.ts";
-import { loadCertificates } from "../../compiler/check.ts";
-import { material } from "../../compiler/certificate_material.ts";
-import { formatPath } from "../../compiler/diagnostic.ts";
+import { formatPath, material, type Plan, type ServerPlan } from "../../compiler/mod.ts";
+import { loadCertificates } from "../storage/mod.ts";
 import { certStore } from "./store.ts";
 import type { TlsVersionName } from "./listener.ts";
 

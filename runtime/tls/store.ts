@@ -7,7 +7,7 @@
  * @module
  */
 import { createSecureContext, type SecureContext, type SecureVersion } from "node:tls";
-import { inspectCertificate, type InspectedCertificate } from "../../compiler/certificate_inspect.ts";
+import { inspectCertificate, type InspectedCertificate } from "../../compiler/mod.ts";
 import { CaMinter } from "./ca.ts";
 import { DEFAULT_NAME, pickBySni } from "./sni.ts";
 

@@ -30,7 +30,7 @@ Deno.test("CertStore: put, replaceConfig with undo, runtime certificates win and
   try {
     const store = new CertStore();
     const a = pki.leaves["a.test"]!, a2 = pki.leaves["a2"]!;
-    const viaConfig = (await import("../../compiler/certificate_inspect.ts")).inspectCertificate("cfg", {
+    const viaConfig = (await import("../../compiler/mod.ts")).inspectCertificate("cfg", {
       is_default: true,
     }, { cert: a.cert, key: a.key }).certificate!;
     const undo = store.replaceConfig([viaConfig]);
@@ -116,7 +116,7 @@ Deno.test("validity checker warns about certificates within buffer_days: log, tl
   const pki = await makeTestPki([{ name: "soon.test", days: 3 }, { name: "later.test", days: 30 }]);
   try {
     const store = new CertStore();
-    const { inspectCertificate } = await import("../../compiler/certificate_inspect.ts");
+    const { inspectCertificate } = await import("../../compiler/mod.ts");
     const inspect = (name: string, cfg: { buffer_days?: number; acme?: string } = {}) =>
       inspectCertificate(name, cfg, { cert: pki.leaves[name]!.cert, key: pki.leaves[name]!.key }).certificate!;
     store.replaceConfig([inspect("soon.test"), inspect("later.test")]);

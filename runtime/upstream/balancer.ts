@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Algo } from "../../compiler/schema/upstream.ts";
+import type { Algo } from "../../compiler/mod.ts";
 import type { Backend } from "./types.ts";
 
 /** Chooses backends for requests. */

@@ -33,7 +33,7 @@
  *
  * @module
  */
-import type { UpstreamConfig } from "../../compiler/plan.ts";
+import type { UpstreamConfig } from "../../compiler/mod.ts";
 
 /** Breaker states; {@linkcode CIRCUIT_STATE_CODE} maps them to the metric values. */
 export type CircuitState = "closed" | "open" | "half-open";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { UpstreamConfig } from "../../compiler/plan.ts";
+import type { UpstreamConfig } from "../../compiler/mod.ts";
 import {
   BackendCircuit,
   CIRCUIT_STATE_CODE,

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import type { UpstreamPlan } from "../../compiler/plan.ts";
+import type { UpstreamPlan } from "../../compiler/mod.ts";
 import type { Backend } from "./types.ts";
 
 /** Resolves one name to addresses of one record type. */

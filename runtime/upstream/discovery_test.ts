@@ -13,8 +13,7 @@
  * tested with "localhost"; the rest uses an injected resolver.
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import type { UpstreamPlan } from "../../compiler/plan.ts";
+import { compileSources, type UpstreamPlan } from "../../compiler/mod.ts";
 import {
   containerAddrs,
   createDiscovery,

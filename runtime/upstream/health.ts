@@ -21,7 +21,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import https from "node:https";
 import { Buffer } from "node:buffer";
-import type { HealthCheck } from "../../compiler/values/health_check.ts";
+import type { HealthCheck } from "../../compiler/mod.ts";
 import type { Backend } from "./types.ts";
 
 /** A health checker's view of one backend. */
@@ -290,7 +290,7 @@ function grpcCheck(check: HealthCheck, backend: Backend, signal: AbortSignal): P
  *
  * @example Usage
  * ```ts ignore
- * import { DEFAULT_HEALTH_CHECK } from "../../compiler/values/health_check.ts";
+ * import { DEFAULT_HEALTH_CHECK } from "../../compiler/mod.ts";
  * import { probe } from "./health.ts";
  * await probe(DEFAULT_HEALTH_CHECK, { host: "127.0.0.1", port: 80, weight: 1, addr: "127.0.0.1:80" });
  * ```
@@ -461,7 +461,7 @@ class Checker implements HealthChecker {
  *
  * @example Usage
  * ```ts ignore
- * import { healthCheck } from "../../compiler/values/health_check.ts";
+ * import { healthCheck } from "../../compiler/mod.ts";
  * import { createHealthChecker } from "./health.ts";
  * const check = healthCheck("http://web/health?check_frequency=5s");
  * if (!check.ok) throw new Error(check.message);

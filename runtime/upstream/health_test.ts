@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { Buffer } from "node:buffer";
-import { healthCheck } from "../../compiler/values/health_check.ts";
-import type { HealthCheck } from "../../compiler/values/health_check.ts";
+import { type HealthCheck, healthCheck } from "../../compiler/mod.ts";
 import { createHealthChecker, decodeGrpcHealthResponse, encodeGrpcHealthRequest, probe } from "./health.ts";
 import { backendAt as backend, closedPort, delay as sleep, waitFor } from "./_test_utils.ts";
 

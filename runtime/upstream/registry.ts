@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { UpstreamPlan } from "../../compiler/plan.ts";
+import type { UpstreamPlan } from "../../compiler/mod.ts";
 import { type Balancer, createBalancer } from "./balancer.ts";
 import { circuitOptions, CircuitSet, type CircuitState } from "./circuit.ts";
 import { createDiscovery, type Discovery, type DiscoveryOptions } from "./discovery.ts";

@@ -4,8 +4,7 @@
  * Deno.serve origin, a closed port).
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import type { UpstreamPlan } from "../../compiler/plan.ts";
+import { compileSources, type UpstreamPlan } from "../../compiler/mod.ts";
 import type { Resolver } from "./discovery.ts";
 import { connectOptions, UpstreamRegistry } from "./registry.ts";
 import type { Backend, ConnectOptions, UpstreamClient } from "./types.ts";

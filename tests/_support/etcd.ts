@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { b64 } from "../../compiler/storage/etcd.ts";
+import { b64 } from "../../runtime/storage/mod.ts";
 import { freePort } from "./origin.ts";
 
 /** A running etcd. */

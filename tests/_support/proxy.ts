@@ -6,9 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import { formatPath } from "../../compiler/diagnostic.ts";
-import type { Plan } from "../../compiler/plan.ts";
+import { compileSources, formatPath, type Plan } from "../../compiler/mod.ts";
 import { startProxy } from "../../runtime/start.ts";
 import type { RunningProxy } from "../../runtime/serve.ts";
 

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { compileSources } from "../../compiler/compile.ts";
-import { formatPath } from "../../compiler/diagnostic.ts";
+import { compileSources, formatPath } from "../../compiler/mod.ts";
 import { startProxy } from "../../runtime/start.ts";
 
 const file = Deno.args[0];

@@ -8,9 +8,7 @@
  *
  * @module
  */
-import { compileSources } from "../../compiler/compile.ts";
-import { formatText } from "../../compiler/format.ts";
-import { type Source, sourceFromBytes } from "../../compiler/load.ts";
+import { compileSources, formatText, type Source, sourceFromBytes } from "../../compiler/mod.ts";
 import { caseSeed, mutate, Rng } from "./mutator.ts";
 
 /** A config to mutate: one file or the files of a directory, compiled together. */

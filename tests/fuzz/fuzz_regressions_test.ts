@@ -5,10 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import { sourceFromBytes } from "../../compiler/load.ts";
-import { formatPath } from "../../compiler/diagnostic.ts";
-import { rustRegex } from "../../compiler/values/rust_regex.ts";
+import { compileSources, formatPath, rustRegex, sourceFromBytes } from "../../compiler/mod.ts";
 
 function errorsOf(text: string): string[] {
   const { diagnostics } = compileSources([{ file: "fuzz.toml", text }]);

@@ -25,7 +25,7 @@ import {
 import { manualProvider } from "../../runtime/acme/dns/manual.ts";
 import { createNotifier } from "../../runtime/notify.ts";
 import { acmeStorageFor } from "../../runtime/acme/storage.ts";
-import { readEtcdSnapshot } from "../../compiler/storage/etcd.ts";
+import { readEtcdSnapshot } from "../../runtime/storage/mod.ts";
 import { requireComponent } from "../components.ts";
 import { put, withEtcd } from "../_support/etcd.ts";
 

@@ -6,8 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/compile.ts";
-import { formatPath } from "../../compiler/diagnostic.ts";
+import { compileSources, formatPath } from "../../compiler/mod.ts";
 import { rawExchange, startTestProxy } from "../_support/proxy.ts";
 
 const ACCEPTED = [200, 201, 204, 299, 302, 404, 418, 503, 599];

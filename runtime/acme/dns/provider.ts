@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CertificateConfig } from "../../../compiler/plan.ts";
+import type { CertificateConfig } from "../../../compiler/mod.ts";
 import { aliyunProvider } from "./aliyun.ts";
 import { challtestsrvProvider } from "./challtestsrv.ts";
 import { cloudflareProvider } from "./cloudflare.ts";

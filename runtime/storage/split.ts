@@ -8,8 +8,14 @@
  * @module
  */
 import { stringify } from "smol-toml";
-import { ConfigReadError, ITEM_SECTIONS, parseSources, type RawTree, type Source } from "../load.ts";
-import { isTable } from "../schema/types.ts";
+import {
+  ConfigReadError,
+  isTable,
+  ITEM_SECTIONS,
+  parseSources,
+  type RawTree,
+  type Source,
+} from "../../compiler/mod.ts";
 
 /** One document of the MultiByItem layout: `basic.toml` or `<section>/<name>.toml`. */
 export interface ItemDocument {

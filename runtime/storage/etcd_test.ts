@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
-import { ConfigReadError, parseSources } from "../load.ts";
+import { ConfigReadError, parseSources } from "../../compiler/mod.ts";
 import {
   b64,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -10,7 +10,7 @@ import {
   readEtcdSources,
   redact,
   unb64,
-} from "./etcd.ts";
+} from "./mod.ts";
 import { splitRaw, splitSources } from "./split.ts";
 
 Deno.test("parseEtcdUrl: inventory §11 row 47", () => {

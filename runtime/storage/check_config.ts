@@ -1,0 +1,42 @@
+/**
+ * `check`: the compiler as a command. Reads the config (file, directory or
+ * etcd), compiles it exactly as the runtime does, and reports. Offline and
+ * free of side effects; `live` adds DNS resolution of upstream hosts and
+ * reading certificate files.
+ *
+ * @module
+ */
+import {
+  type CheckResult,
+  checkSources,
+  ConfigReadError,
+  readErrorResult,
+  withDiagnostics,
+} from "../../compiler/mod.ts";
+import { loadCertificates } from "./certificates.ts";
+import { readSources } from "./read_sources.ts";
+import { resolveUpstreamHosts } from "./resolve_hosts.ts";
+
+export type { CheckResult };
+
+/** Options of {@linkcode checkConfig}. */
+export interface CheckOptions {
+  /** Also resolve upstream hosts and read certificate files. */
+  live?: boolean;
+}
+
+/** Reads and compiles a config path. */
+export async function checkConfig(path: string, options: CheckOptions = {}): Promise<CheckResult> {
+  let sources;
+  try {
+    sources = await readSources(path);
+  } catch (e) {
+    if (e instanceof ConfigReadError) return readErrorResult(e);
+    throw e;
+  }
+  const result = checkSources(sources);
+  if (!options.live || !result.plan) return result;
+  // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
+  const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];
+  return withDiagnostics(result, live);
+}
