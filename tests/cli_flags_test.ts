@@ -27,7 +27,7 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
 }
 
-Deno.test("quick start: one command proxies a real origin", async () => {
+Deno.test("quick start: one command proxies a real origin; SIGHUP compiles the flags again", async () => {
   const origin = await startEchoOrigin("quick");
   const port = freePort();
   const child = spawnDeno([...RUN, "--upstream", origin.addr, "--addr", `127.0.0.1:${port}`]);
@@ -39,6 +39,9 @@ Deno.test("quick start: one command proxies a real origin", async () => {
     assert.equal(echo.name, "quick");
     assert.equal(echo.path, "/hello");
     assert.equal(echo.query, "x=1");
+    // No file to read again: a reload compiles the same flags, which did not change.
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\): config unchanged/);
     assert.equal(await child.stop(), 0);
     assert.match(child.output(), /GET \/hello\?x=1 HTTP\/1\.1" 200/, "access_log = combined");
   } catch (e) {
