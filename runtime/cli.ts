@@ -119,7 +119,10 @@ function quickStartFlags(values: Record<string, string | boolean | undefined>): 
     if (str("key") !== undefined) return "--key should be used with --cert";
     return undefined;
   }
-  if (values.conf !== undefined) return "--upstream conflicts with -c/--conf: it builds the config from the flags";
+  if (values.conf !== undefined) {
+    return "--upstream conflicts with -c/--conf: it builds the config from the flags " +
+      "(`deno task start` passes -c conf/: run mod.ts or dist/pingap directly)";
+  }
   if (str("key") !== undefined && str("cert") === undefined) return "--key should be used with --cert";
   return { upstream, domain: str("domain"), cert: str("cert"), key: str("key"), addr: str("addr") };
 }
