@@ -32,7 +32,8 @@ Options:
       --threads N     worker isolates per server, overriding the config (0 = one per core)
       --log PATH      application log file instead of stderr (env PINGAP_LOG)
       --template      print a starter config and exit
-      --sync TARGET   copy the config (-c) to an etcd:// URL, a directory or a .toml file, and exit
+      --sync TARGET   copy the config (-c, or the quick start's) to an etcd:// URL, a directory or a .toml file,
+                      and exit
   -d, --daemon        not supported: run under systemd (see conf/pingap.service) (env PINGAP_DAEMON)
       --admin SPEC    not available yet (env PINGAP_ADMIN_ADDR, PINGAP_ADMIN_USER, PINGAP_ADMIN_PASSWORD)
       --cp            control-panel mode (only the admin server): needs --admin, not available yet (env PINGAP_CP)
@@ -213,10 +214,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  if (quick && values.sync !== undefined) {
-    console.error("--sync copies a config (-c); with --upstream there is none: print one with --template instead");
-    return 2;
-  }
+  if (quick && values.sync !== undefined) return await syncQuickStart(quick, values.sync);
   if (values.sync !== undefined) return await syncConfig(conf, values.sync, (d) => report(d, "text", conf));
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
     envFlag("PINGAP_AUTORESTART");
@@ -249,6 +247,25 @@ export async function main(args: readonly string[]): Promise<number> {
     });
   } finally {
     await flushAppLog();
+  }
+}
+
+/** `--sync` with the quick start: the generated config, once it compiles, copied as a config file would be. */
+async function syncQuickStart(quick: QuickStartFlags, target: string): Promise<number> {
+  const checked = await checkQuickStart(quick);
+  if (checked.readError) {
+    console.error(checked.readError);
+    return 2;
+  }
+  report(checked.diagnostics, "text", QUICK_START_FILE);
+  if (!checked.plan || checked.text === undefined) return 1;
+  // The copy goes through the same code as a -c config: from a private file holding the text that was checked.
+  const dir = await Deno.makeTempDir({ prefix: "pingap-quick-start-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pingap.toml`, checked.text);
+    return await syncConfig(`${dir}/pingap.toml`, target, () => {});
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }
 

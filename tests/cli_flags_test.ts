@@ -180,9 +180,28 @@ Deno.test("flags that cannot apply here are refused with the reason, never ignor
     assert.equal(r.code, 2, `${args.join(" ")} ${JSON.stringify(env)}\n${r.out}`);
     assert.match(r.out, message);
   }
-  const sync = await cli(["--upstream", "127.0.0.1:9", "--sync", "/tmp/x.toml"]);
-  assert.equal(sync.code, 2, sync.out);
-  assert.match(sync.out, /--sync copies a config \(-c\)/);
+});
+
+Deno.test("--sync with the quick start writes the generated config, which then runs from -c", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await cli([
+      "--upstream",
+      "127.0.0.1:9,127.0.0.1:10",
+      "--addr",
+      "127.0.0.1:8081",
+      "--sync",
+      `${dir}/out.toml`,
+    ]);
+    assert.equal(r.code, 0, r.out);
+    const text = await Deno.readTextFile(`${dir}/out.toml`);
+    assert.match(text, /\[upstreams\.pingap\]\naddrs = \[ ?"127\.0\.0\.1:9", "127\.0\.0\.1:10" ?\]/);
+    assert.match(text, /\[servers\.pingap\]\naddr = "127\.0\.0\.1:8081"/);
+    const check = await cli(["-t", "-c", `${dir}/out.toml`]);
+    assert.equal(check.code, 0, check.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("PINGAP_CONF stands for -c", async () => {
