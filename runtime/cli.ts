@@ -12,7 +12,7 @@ import { VERSION } from "./errors.ts";
 import { flushAppLog, startAppLog } from "./log/app_log.ts";
 import { run } from "./run.ts";
 import { syncConfig } from "./sync.ts";
-import { checkQuickStart, QUICK_START_FILE, type QuickStartFlags } from "./quick_start.ts";
+import { checkQuickStart, flagDiagnostics, QUICK_START_FILE, type QuickStartFlags } from "./quick_start.ts";
 
 const USAGE = `Usage:
   pingap check -c PATH [--format text|json|github] [--live]
@@ -218,14 +218,13 @@ export async function main(args: readonly string[]): Promise<number> {
   if (values.sync !== undefined) return await syncConfig(conf, values.sync, (d) => report(d, "text", conf));
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
     envFlag("PINGAP_AUTORESTART");
-  if (quick && values.live) {
-    console.error("warning: --live: the quick start has no host names to resolve; the certificate is read at start");
-  }
   if (quick && autoreload) {
     console.error("warning: --autoreload/--autorestart: nothing to watch, the config comes from the flags");
   }
-  const load = quick ? () => checkQuickStart(quick) : () => checkConfig(conf, { live: values.live ?? false });
-  const result = await load();
+  const live = values.live ?? false;
+  const result = quick
+    ? await (live ? liveQuickStart(quick) : checkQuickStart(quick))
+    : await checkConfig(conf, { live });
   if (result.readError) {
     console.error(result.readError);
     return 2;
@@ -250,6 +249,30 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
+/** Runs `fn` on a private file holding the generated config, so what works on a -c config works on it. */
+async function withQuickStartFile<T>(text: string, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "pingap-quick-start-" });
+  try {
+    await Deno.writeTextFile(`${dir}/pingap.toml`, text);
+    return await fn(`${dir}/pingap.toml`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `--live` with the quick start: the live checks of a -c config (host names resolve, certificate files parse). */
+async function liveQuickStart(quick: QuickStartFlags) {
+  const checked = await checkQuickStart(quick);
+  if (checked.text === undefined || !checked.plan) return checked;
+  const live = await withQuickStartFile(checked.text, (file) => checkConfig(file, { live: true }));
+  const { origins: _o, sources: _s, ...rest } = live;
+  return {
+    ...rest,
+    diagnostics: flagDiagnostics(live.diagnostics),
+    ...(checked.acmeBase ? { acmeBase: checked.acmeBase } : {}),
+  };
+}
+
 /** `--sync` with the quick start: the generated config, once it compiles, copied as a config file would be. */
 async function syncQuickStart(quick: QuickStartFlags, target: string): Promise<number> {
   const checked = await checkQuickStart(quick);
@@ -259,14 +282,7 @@ async function syncQuickStart(quick: QuickStartFlags, target: string): Promise<n
   }
   report(checked.diagnostics, "text", QUICK_START_FILE);
   if (!checked.plan || checked.text === undefined) return 1;
-  // The copy goes through the same code as a -c config: from a private file holding the text that was checked.
-  const dir = await Deno.makeTempDir({ prefix: "pingap-quick-start-" });
-  try {
-    await Deno.writeTextFile(`${dir}/pingap.toml`, checked.text);
-    return await syncConfig(`${dir}/pingap.toml`, target, () => {});
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return await withQuickStartFile(checked.text, (file) => syncConfig(file, target, () => {}));
 }
 
 function report(d: Parameters<typeof formatText>[0], format: Format, conf: string): void {

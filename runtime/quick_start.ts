@@ -201,20 +201,28 @@ function flagOf(path: readonly (string | number)[]): string | undefined {
 }
 
 /**
+ * Diagnostics of the generated config as the user can act on them: one on a
+ * generated key names its flag as the file (e.g. `--addr`), the others name
+ * {@linkcode QUICK_START_FILE}.
+ */
+export function flagDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d): Diagnostic => {
+    const flag = flagOf(d.path);
+    if (!flag) return d.file === undefined ? d : { ...d, file: QUICK_START_FILE };
+    const { line: _l, column: _c, ...rest } = d;
+    return { ...rest, file: flag };
+  });
+}
+
+/**
  * Builds and compiles the quick-start config: the same compiler a config
- * file goes through. A diagnostic on a generated key names its flag as the
- * file (e.g. `--addr`).
+ * file goes through. Diagnostics as {@linkcode flagDiagnostics} gives them.
  */
 export async function checkQuickStart(flags: QuickStartFlags): Promise<QuickStartResult> {
   const built = await quickStartToml(flags);
   if ("error" in built) return { exitCode: 2, diagnostics: [], readError: built.error };
   const result = compileSources([{ file: QUICK_START_FILE, text: built.text }]);
-  const diagnostics = result.diagnostics.map((d): Diagnostic => {
-    const flag = flagOf(d.path);
-    if (!flag) return d;
-    const { line: _l, column: _c, ...rest } = d;
-    return { ...rest, file: flag };
-  });
+  const diagnostics = flagDiagnostics(result.diagnostics);
   const ok = !hasErrors(diagnostics);
   return {
     exitCode: ok ? 0 : 1,

@@ -138,6 +138,28 @@ Deno.test("-t checks the config the quick-start flags make, with the compiler a 
     const missing = await cli(["-t", "--upstream", "127.0.0.1:9", "--cert", "/nonexistent/cert.pem"]);
     assert.equal(missing.code, 2, missing.out);
     assert.match(missing.out, /certificate \/nonexistent\/cert\.pem does not exist/);
+    // --live runs the live checks of a -c config: host names resolve, the certificate parses.
+    const garbage = `${pki.dir}/garbage.pem`;
+    await Deno.writeTextFile(garbage, "not a certificate\n");
+    const live = await cli([
+      "-t",
+      "--live",
+      "--upstream",
+      "nonexistent.invalid:80",
+      "--cert",
+      garbage,
+      "--key",
+      garbage,
+    ]);
+    assert.equal(live.code, 1, live.out);
+    assert.match(
+      live.out,
+      /--upstream:\d+:\d+ {2}upstreams\.pingap\.addrs\[0\] {2}error: Host "nonexistent\.invalid" does not/,
+    );
+    assert.match(
+      live.out,
+      /--cert:\d+:\d+ {2}certificates\.pingap\.tls_cert {2}error: Certificate "pingap" cannot be parsed/,
+    );
     // PINGAP_CONF is not read when the flags make the config.
     const env = await cli(["-t", "--upstream", "127.0.0.1:9"], { PINGAP_CONF: "/nonexistent/pingap" });
     assert.equal(env.code, 0, env.out);
