@@ -34,6 +34,15 @@ export interface RunOptions {
   readonly autoreload: boolean;
   readonly upgrade: boolean;
   readonly threads?: number;
+  /**
+   * Compiles the config again on reload instead of reading `conf` (the quick start compiles its flags); with it
+   * there is no file to watch, and `conf` only says where ACME state is kept.
+   */
+  readonly load?: () => Promise<{
+    readonly readError?: string;
+    readonly plan?: Plan;
+    readonly diagnostics: Parameters<typeof formatText>[0];
+  }>;
 }
 
 /**
@@ -59,7 +68,7 @@ export async function run(
   let reload = (reason: string) => void (early ??= reason);
   const onHangup = () => reload("SIGHUP");
   Deno.addSignalListener("SIGHUP", onHangup);
-  const watcher = options.autoreload && !isEtcdUrl(conf)
+  const watcher = options.autoreload && !options.load && !isEtcdUrl(conf)
     ? watchConfig(conf, () => reload("file change"), {
       onError: (e) => console.error(`autoreload: watching ${conf}: ${e.message}`),
     })
@@ -127,7 +136,7 @@ export async function run(
   let reloading = Promise.resolve();
   reload = (reason: string) => {
     reloading = reloading.then(async () => {
-      const r = await checkConfig(conf);
+      const r = await (options.load ?? (() => checkConfig(conf)))();
       if (r.readError || !r.plan) {
         const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
         console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
@@ -163,7 +172,7 @@ export async function run(
   // A change or SIGHUP that came while starting is applied now.
   if (early) reload(early);
   let etcd: { close(): unknown } | undefined;
-  if (isEtcdUrl(conf)) {
+  if (!options.load && isEtcdUrl(conf)) {
     // etcd delivers changes by its watch, with or without --autoreload.
     etcd = watchEtcd(conf, () => reload("etcd change"), {
       onError: (e: Error) => console.error(`etcd watch: ${e.message}`),
