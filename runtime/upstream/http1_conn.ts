@@ -102,7 +102,11 @@ export class Http1Conn {
    * of a new one. No new buffer per body piece means no external memory for the garbage collector to chase.
    */
   giveBack(lends: number): void {
-    if (this.#lent && lends === this.#lends) this.#lent = false;
+    if (this.#lent && lends === this.#lends) {
+      this.#lent = false;
+      // Parked while the last piece was out: the idle read starts now, in the buffer just given back.
+      if (this.#idle) this.watch();
+    }
   }
 
   /**
@@ -247,14 +251,16 @@ export class Http1Conn {
    * close, an error, or stray bytes: a body after a HEAD answer, more than a content-length, a second answer) ends
    * it and is reported through `onEnd`, so that no byte an upstream sent unasked is read as the next response (as
    * nginx closes a kept-alive connection that receives data). The pending read becomes the first read of the next
-   * response when the connection is reused, so it costs no read op of its own.
+   * response when the connection is reused, so it costs no read op of its own. While the last body piece is still
+   * lent to the client side, the read waits for {@linkcode giveBack} (or the pool's next sweep), so that it goes into
+   * the same buffer instead of a new one per response.
    */
   park(onEnd: (conn: Http1Conn) => void): void {
     this.quiet();
     this.#idle = true;
     this.#onIdleEnd = onEnd;
     this.idleSince = Date.now();
-    this.watch();
+    if (!this.#lent) this.watch();
   }
 
   /** Keeps a read pending on a parked connection (see {@linkcode park}). */

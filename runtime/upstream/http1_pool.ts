@@ -100,6 +100,8 @@ export class Http1Pool {
   #sweepExpired(): void {
     const oldest = Date.now() - this.#idleTimeout;
     for (const [addr, list] of this.#idle) {
+      // Parked while a body piece was still lent and not given back since: watch now (in a new buffer).
+      for (const conn of list) conn.watch();
       // Oldest first: stop at the first connection still young enough.
       let n = 0;
       while (n < list.length && list[n]!.idleSince <= oldest) n++;
