@@ -351,7 +351,6 @@ function clCases(): Row[] {
   return rows;
 }
 
-const TE_501 = "TE gzip,chunked → 501";
 const CHUNK_400 = "bad chunk sizes → 400";
 const BOTH_FRAMINGS = "Content-Length and Transfer-Encoding together: 400 before the coding is looked at " +
   "(RFC 9112 §6.1 lets a server refuse the pair; nginx answers 501 for the unknown coding first)";
