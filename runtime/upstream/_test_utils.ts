@@ -60,3 +60,57 @@ export function closedPort(): number {
   l.close();
   return port;
 }
+
+/** A TCP server that writes hand-made bytes. */
+export interface RawServer {
+  readonly backend: Backend;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  close(): Promise<void>;
+}
+
+/** Starts a raw TCP server on a free port; `handler` drives each accepted connection, which is closed after it. */
+export function startRaw(handler: (conn: Deno.TcpConn, index: number) => Promise<void>): RawServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.TcpConn>();
+  const tasks: Promise<void>[] = [];
+  let accepted = 0;
+  const loop = (async function acceptLoop() {
+    try {
+      for await (const conn of listener) {
+        conns.add(conn);
+        const index = accepted++;
+        tasks.push(
+          handler(conn, index).catch(function ignoreHandlerError() {}).finally(function closeConn() {
+            conns.delete(conn);
+            try {
+              conn.close();
+            } catch {
+              // closed by the handler
+            }
+          }),
+        );
+      }
+    } catch {
+      // listener closed
+    }
+  })();
+  return {
+    backend: backendAt((listener.addr as Deno.NetAddr).port),
+    get accepted() {
+      return accepted;
+    },
+    async close() {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+      await loop;
+      await Promise.allSettled(tasks);
+    },
+  };
+}
