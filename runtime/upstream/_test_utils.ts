@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { startRawServer } from "../../tests/_support/raw_server.ts";
 import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
 
 /** Connect options for a test client: plain, verifying, a pool of 8. */
@@ -69,48 +70,15 @@ export interface RawServer {
   close(): Promise<void>;
 }
 
-/** Starts a raw TCP server on a free port; `handler` drives each accepted connection, which is closed after it. */
+/** Starts a raw TCP server on a free port (tests/_support/raw_server.ts); `handler` drives each accepted connection,
+ * which is closed after it. */
 export function startRaw(handler: (conn: Deno.TcpConn, index: number) => Promise<void>): RawServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.TcpConn>();
-  const tasks: Promise<void>[] = [];
-  let accepted = 0;
-  const loop = (async function acceptLoop() {
-    try {
-      for await (const conn of listener) {
-        conns.add(conn);
-        const index = accepted++;
-        tasks.push(
-          handler(conn, index).catch(function ignoreHandlerError() {}).finally(function closeConn() {
-            conns.delete(conn);
-            try {
-              conn.close();
-            } catch {
-              // closed by the handler
-            }
-          }),
-        );
-      }
-    } catch {
-      // listener closed
-    }
-  })();
+  const server = startRawServer(handler);
   return {
-    backend: backendAt((listener.addr as Deno.NetAddr).port),
+    backend: backendAt(server.port),
     get accepted() {
-      return accepted;
+      return server.accepted();
     },
-    async close() {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
-      }
-      await loop;
-      await Promise.allSettled(tasks);
-    },
+    close: server.close,
   };
 }

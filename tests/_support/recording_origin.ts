@@ -8,6 +8,7 @@
  * @module
  */
 import { bodyExtent, parseRequestHead, type RequestHead } from "./request_parse.ts";
+import { startRawServer } from "./raw_server.ts";
 
 /** One request as the origin parsed it from the bytes it received (latin-1 text, one char per byte). */
 export interface ParsedRequest extends RequestHead {
@@ -49,12 +50,10 @@ export function answer(body: string, status = 200): string {
 export function startRecordingOrigin(
   handler: RecordingHandler = (req) => ({ answer: answer(req.line) }),
 ): RecordingOrigin {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received: string[] = [];
   const requests: ParsedRequest[] = [];
-  const conns = new Set<Deno.Conn>();
-  const tasks: Promise<void>[] = [];
-  const serve = async (conn: Deno.Conn, index: number) => {
+  const server = startRawServer(async (conn, index) => {
+    received[index] = "";
     const buf = new Uint8Array(65536);
     let pending = "";
     for (;;) {
@@ -83,46 +82,14 @@ export function startRecordingOrigin(
         }
       }
     }
-  };
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const index = received.length;
-        received.push("");
-        conns.add(conn);
-        tasks.push(
-          serve(conn, index).catch(() => {}).finally(() => {
-            conns.delete(conn);
-            try {
-              conn.close();
-            } catch {
-              // closed
-            }
-          }),
-        );
-      }
-    } catch {
-      // listener closed
-    }
-  })();
+  });
   return {
-    addr: `127.0.0.1:${listener.addr.port}`,
+    addr: server.addr,
     received,
     requests,
-    accepted: () => received.length,
-    open: () => conns.size,
-    async close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // closed
-        }
-      }
-      await loop;
-      await Promise.all(tasks);
-    },
+    accepted: server.accepted,
+    open: server.open,
+    close: server.close,
   };
 }
 

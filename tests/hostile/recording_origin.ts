@@ -12,6 +12,7 @@
  * @module
  */
 import { bodyExtent, parseRequestHead } from "../_support/request_parse.ts";
+import { startRawServer } from "../_support/raw_server.ts";
 
 /** One request as the origin parsed it. */
 export interface OriginRequest {
@@ -86,13 +87,9 @@ async function wsAccept(key: string): Promise<string> {
  * `ws-drop` (101 then drops the TCP connection), `ws-101-then-garbage`.
  */
 export function startRecordingOrigin(): RecordingOrigin {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const requests: OriginRequest[] = [];
   const junk: OriginJunk[] = [];
   const received: string[] = [];
-  const conns = new Set<Deno.Conn>();
-  const tasks = new Set<Promise<void>>();
-  let accepted = 0;
   const closing = Promise.withResolvers<void>();
   /** A pause that ends early when the origin closes. */
   const sleep = (ms: number) => {
@@ -103,7 +100,6 @@ export function startRecordingOrigin(): RecordingOrigin {
   };
 
   const serve = async (conn: Deno.Conn, index: number) => {
-    conns.add(conn);
     received[index] = "";
     let buf = "";
     const chunk = new Uint8Array(64 * 1024);
@@ -145,13 +141,6 @@ export function startRecordingOrigin(): RecordingOrigin {
       }
     } catch {
       // Reset by the peer or closed by close().
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
     }
   };
 
@@ -304,41 +293,21 @@ export function startRecordingOrigin(): RecordingOrigin {
     }
   }
 
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const t = serve(conn, accepted++);
-        tasks.add(t);
-        t.finally(() => tasks.delete(t));
-      }
-    } catch {
-      // Listener closed.
-    }
-  })();
-  const port = (listener.addr as Deno.NetAddr).port;
+  const server = startRawServer(serve);
   return {
-    port,
-    addr: `127.0.0.1:${port}`,
+    port: server.port,
+    addr: server.addr,
     requests,
     junk,
     received,
-    open: () => conns.size,
+    open: server.open,
     forCase: (id) => ({
       requests: requests.filter((r) => r.caseId === id),
       junk: junk.filter((j) => j.caseId === id),
     }),
     async close() {
       closing.resolve();
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // Closed by the peer.
-        }
-      }
-      await loop;
-      await Promise.allSettled([...tasks]);
+      await server.close();
     },
   };
 }
