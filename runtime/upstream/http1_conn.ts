@@ -254,12 +254,7 @@ export class Http1Conn {
     this.#idle = true;
     this.#onIdleEnd = onEnd;
     this.idleSince = Date.now();
-    this.watch();
-  }
-
-  /** Keeps a read pending on a parked connection (see {@linkcode park}). */
-  watch(): void {
-    if (!this.#idle || this.#pending !== null || this.#closed) return;
+    if (this.#pending !== null || this.#closed) return;
     this.#makeRoom(false);
     const p = this.#transport.read(this.buf.subarray(this.end));
     this.#pending = p;
