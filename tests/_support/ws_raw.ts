@@ -105,3 +105,12 @@ export function drop(conn: Deno.Conn): void {
     // Already closed.
   }
 }
+
+/** The `sec-websocket-accept` a server answers to `key` (RFC 6455 §4.2.2). */
+export async function wsAccept(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`),
+  );
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}

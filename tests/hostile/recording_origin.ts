@@ -13,6 +13,7 @@
  */
 import { bodyExtent, parseRequestHead } from "../_support/request_parse.ts";
 import { startRawServer } from "../_support/raw_server.ts";
+import { wsAccept } from "../_support/ws_raw.ts";
 
 /** One request as the origin parsed it. */
 export interface OriginRequest {
@@ -65,13 +66,6 @@ function response(id: number, body: string, extra = ""): Uint8Array {
   return enc.encode(
     `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-case: ${id}\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`,
   );
-}
-
-const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-async function wsAccept(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", enc.encode(key + WS_GUID));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 
 /**
