@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { type Echo, freePort, startEchoOrigin } from "./_support/origin.ts";
 import { spawnDeno } from "./_support/process.ts";
 import { makeTestPki } from "./_support/certs.ts";
+import { versionedConfig } from "./_support/configs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RUN = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", `${ROOT}mod.ts`];
@@ -235,22 +236,9 @@ Deno.test("PINGAP_CONF stands for -c", async () => {
   assert.match(missing.out, /Missing -c PATH/);
 });
 
-/** A config on `port` that proxies to `addr`, adding `x-version: <version>`, with its pid file in `dir`. */
+/** {@linkcode versionedConfig} on `port` in front of `addr`, with its pid file in `dir`. */
 function config(dir: string, addr: string, port: number, version: string): string {
-  return `[basic]
-pid_file = "${dir}/pingap.pid"
-
-[upstreams.u]
-addrs = ["${addr}"]
-
-[locations.l]
-upstream = "u"
-proxy_set_headers = ["x-version:${version}"]
-
-[servers.s]
-addr = "127.0.0.1:${port}"
-locations = ["l"]
-`;
+  return `[basic]\npid_file = "${dir}/pingap.pid"\n${versionedConfig(addr, version, [port])}`;
 }
 
 for (const name of ["PINGAP_AUTORELOAD", "PINGAP_AUTORESTART"]) {

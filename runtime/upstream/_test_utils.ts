@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { startRawServer } from "../../tests/_support/raw_server.ts";
 import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
 
 /** Connect options for a test client: plain, verifying, a pool of 8. */
@@ -59,4 +60,25 @@ export function closedPort(): number {
   const port = l.addr.port;
   l.close();
   return port;
+}
+
+/** A TCP server that writes hand-made bytes. */
+export interface RawServer {
+  readonly backend: Backend;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  close(): Promise<void>;
+}
+
+/** Starts a raw TCP server on a free port (tests/_support/raw_server.ts); `handler` drives each accepted connection,
+ * which is closed after it. */
+export function startRaw(handler: (conn: Deno.TcpConn, index: number) => Promise<void>): RawServer {
+  const server = startRawServer(handler);
+  return {
+    backend: backendAt(server.port),
+    get accepted() {
+      return server.accepted();
+    },
+    close: server.close,
+  };
 }

@@ -36,6 +36,7 @@
  * @module
  */
 
+import { startDrain } from "./drain.ts";
 import { runExchange, StreamNotProcessed } from "./h2_exchange.ts";
 import { H2Session } from "./h2_session.ts";
 import {
@@ -86,7 +87,7 @@ class H2ClientImpl implements H2Client {
   #closed = false;
   /** True once `close()` cut the streams (a drain alone lets them end). */
   #cut = false;
-  /** Set while draining: called when the last session closed. */
+  /** Set by `drain()`: settles it; called when the last session closed (again: no-op). */
   #drained: (() => void) | undefined;
 
   constructor(options: ConnectOptions, maxStreams: number, extra: H2ClientOptions) {
@@ -220,15 +221,9 @@ class H2ClientImpl implements H2Client {
     for (const s of [...this.#all]) s.close();
     this.#sessions.clear();
     if (this.#all.size === 0) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(() => this.close(), Math.max(0, graceMs));
-    Deno.unrefTimer(timer);
-    this.#drained = () => {
-      this.#drained = undefined;
-      clearTimeout(timer);
-      resolve();
-    };
-    return promise;
+    const drain = startDrain(graceMs, () => this.close());
+    this.#drained = drain.settle;
+    return drain.done;
   }
 }
 

@@ -64,6 +64,7 @@
 
 import { Http1Conn } from "./http1_conn.ts";
 import { Http1Exchange, type Http1Response, StaleConnectionError } from "./http1_exchange.ts";
+import { startDrain } from "./drain.ts";
 import { Http1Pool } from "./http1_pool.ts";
 import { prepareRequest, releasePrepared } from "./http1_request.ts";
 import { openTransport } from "./http1_transport.ts";
@@ -109,7 +110,7 @@ class Http1ClientImpl implements Http1Client {
   readonly #pool: Http1Pool;
   readonly #active = new Set<Http1Conn>();
   #closed = false;
-  /** Set while draining: called when the last exchange in flight gave its connection back. */
+  /** Set by `drain()`: settles it; called when the last exchange in flight gave its connection back (again: no-op). */
   #drained: (() => void) | undefined;
   readonly readTimeout: number | undefined;
   readonly writeTimeout: number | undefined;
@@ -204,16 +205,10 @@ class Http1ClientImpl implements Http1Client {
     this.#closed = true;
     this.#pool.close();
     if (this.#active.size === 0) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
     // Past the grace period, whatever is still in flight is cut (close() settles the drain).
-    const timer = setTimeout(() => this.close(), Math.max(0, graceMs));
-    Deno.unrefTimer(timer);
-    this.#drained = () => {
-      this.#drained = undefined;
-      clearTimeout(timer);
-      resolve();
-    };
-    return promise;
+    const drain = startDrain(graceMs, () => this.close());
+    this.#drained = drain.settle;
+    return drain.done;
   }
 }
 

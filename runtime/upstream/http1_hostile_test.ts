@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./http1.ts";
-import { backendAt, delay, get, options, rejection, text } from "./_test_utils.ts";
+import { backendAt, delay, get, options, rejection, startRaw, text } from "./_test_utils.ts";
 import { type Backend, ClientRequestError } from "./types.ts";
 import { requestHeaders } from "./h2_exchange.ts";
 
@@ -33,80 +33,44 @@ type Reader = (pattern: string) => Promise<number>;
 function startRecording(
   script: (io: { read: Reader; send: (s: string) => Promise<void>; close: () => void; index: number }) => Promise<void>,
 ): RecordingOrigin {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received: string[] = [];
-  const tasks: Promise<void>[] = [];
-  const conns = new Set<Deno.Conn>();
-  const loop = (async function acceptLoop() {
-    try {
-      for await (const conn of listener) {
-        const index = received.length;
-        received.push("");
-        conns.add(conn);
-        let consumed = 0;
-        let ended = false;
-        const buf = new Uint8Array(65536);
-        const read: Reader = async (pattern) => {
-          for (;;) {
-            const at = received[index]!.indexOf(pattern, consumed);
-            if (at >= 0) return consumed = at + pattern.length;
-            if (ended) return -1;
-            const n = await conn.read(buf).catch(() => null);
-            if (n === null) ended = true;
-            else received[index] += latin1(buf.subarray(0, n));
-          }
-        };
-        const send = async (s: string) => {
-          const bytes = encoder.encode(s);
-          let off = 0;
-          while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-        };
-        const close = () => {
-          ended = true;
-          try {
-            conn.close();
-          } catch {
-            // closed
-          }
-        };
-        tasks.push(
-          script({ read, send, close, index }).catch(() => {}).then(async () => {
-            // Record what else arrives until the client closes (or the test ends).
-            while (!ended) {
-              const n = await conn.read(buf).catch(() => null);
-              if (n === null) ended = true;
-              else received[index] += latin1(buf.subarray(0, n));
-            }
-          }).finally(() => {
-            conns.delete(conn);
-            try {
-              conn.close();
-            } catch {
-              // closed
-            }
-          }),
-        );
+  const server = startRaw(async (conn, index) => {
+    received[index] = "";
+    let consumed = 0;
+    let ended = false;
+    const buf = new Uint8Array(65536);
+    const read: Reader = async (pattern) => {
+      for (;;) {
+        const at = received[index]!.indexOf(pattern, consumed);
+        if (at >= 0) return consumed = at + pattern.length;
+        if (ended) return -1;
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) ended = true;
+        else received[index] += latin1(buf.subarray(0, n));
       }
-    } catch {
-      // listener closed
+    };
+    const send = async (s: string) => {
+      const bytes = encoder.encode(s);
+      let off = 0;
+      while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+    };
+    const close = () => {
+      ended = true;
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+    };
+    await script({ read, send, close, index }).catch(() => {});
+    // Record what else arrives until the client closes (or the test ends).
+    while (!ended) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) ended = true;
+      else received[index] += latin1(buf.subarray(0, n));
     }
-  })();
-  return {
-    backend: backendAt(listener.addr.port),
-    received,
-    async close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // closed
-        }
-      }
-      await loop;
-      await Promise.all(tasks);
-    },
-  };
+  });
+  return { backend: server.backend, received, close: () => server.close() };
 }
 
 function latin1(b: Uint8Array): string {

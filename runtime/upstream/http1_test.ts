@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./http1.ts";
 import { TEST_CA_CERT, TEST_LEAF_CERT, TEST_LEAF_KEY } from "./http1_testdata.ts";
-import { backendAt, delay, get, options, rejection, text } from "./_test_utils.ts";
+import { backendAt, delay, get, options, rejection, startRaw, text } from "./_test_utils.ts";
 import type { Backend, ConnectOptions } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -40,59 +40,6 @@ function startOrigin(
     },
     close() {
       return server.shutdown();
-    },
-  };
-}
-
-/** A TCP server that writes hand-made bytes. */
-interface RawServer {
-  readonly backend: Backend;
-  /** Connections accepted so far. */
-  readonly accepted: number;
-  close(): Promise<void>;
-}
-
-function startRaw(handler: (conn: Deno.TcpConn, index: number) => Promise<void>): RawServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.TcpConn>();
-  const tasks: Promise<void>[] = [];
-  let accepted = 0;
-  const loop = (async function acceptLoop() {
-    try {
-      for await (const conn of listener) {
-        conns.add(conn);
-        const index = accepted++;
-        tasks.push(
-          handler(conn, index).catch(function ignoreHandlerError() {}).finally(function closeConn() {
-            conns.delete(conn);
-            try {
-              conn.close();
-            } catch {
-              // closed by the handler
-            }
-          }),
-        );
-      }
-    } catch {
-      // listener closed
-    }
-  })();
-  return {
-    backend: backendAt((listener.addr as Deno.NetAddr).port),
-    get accepted() {
-      return accepted;
-    },
-    async close() {
-      listener.close();
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
-      }
-      await loop;
-      await Promise.allSettled(tasks);
     },
   };
 }
@@ -459,6 +406,30 @@ Deno.test("http1 client reuses its read buffer for a body whose pieces are given
     offset += piece.length;
   }
   assert.equal(overwritten, -1, "a piece not given back is never read into again");
+  await origin.close();
+});
+
+Deno.test("http1 client reads response after response on one connection into the same buffer when pieces are given back", async () => {
+  const size = 64 * 1024;
+  const block = new Uint8Array(16 * 1024).map((_, i) => (i * 11) % 253);
+  const origin = startDownload(size, block);
+  await withClient(options(), async (client) => {
+    const buffers = new Set<ArrayBufferLike>();
+    for (let n = 0; n < 20; n++) {
+      const res = await client.request(origin.backend, get());
+      let total = 0;
+      for await (const piece of res.body!) {
+        total += piece.length;
+        buffers.add(piece.buffer);
+        res.recycle!(piece);
+      }
+      assert.equal(total, size);
+    }
+    // The connection parks while the last piece is still out; its idle read must wait for the piece, not take a
+    // new buffer per response.
+    assert.ok(buffers.size <= 2, `${buffers.size} buffers for 20 responses`);
+    assert.equal(client.idleCount, 1, "one connection served all");
+  });
   await origin.close();
 });
 

@@ -1,18 +1,18 @@
 /**
  * A raw TCP origin that records every byte each connection sends it and parses them as HTTP/1.1 requests itself
- * (content-length and chunked bodies, keep-alive), so a test can assert what an upstream really received: how many
- * requests, which heads, which bodies — the origin never receives two requests from one.
+ * (content-length and chunked bodies, keep-alive; the parser is tests/_support/request_parse.ts), so a test can
+ * assert what an upstream really received: how many requests, which heads, which bodies — the origin never receives
+ * two requests from one. Bytes that are not a request, or a body framed in a way a proxy may not send, close the
+ * connection without an answer.
  *
  * @module
  */
+import { bodyExtent, parseRequestHead, type RequestHead } from "./request_parse.ts";
+import { startRawServer } from "./raw_server.ts";
 
-/** One request as the origin parsed it from the bytes it received. */
-export interface ParsedRequest {
-  /** The request line, e.g. `GET / HTTP/1.1`, as latin-1 text (one char per byte). */
-  readonly line: string;
-  /** The head's field lines, as received (latin-1). */
-  readonly head: string;
-  /** The body (latin-1), de-chunked. */
+/** One request as the origin parsed it from the bytes it received (latin-1 text, one char per byte). */
+export interface ParsedRequest extends RequestHead {
+  /** The body, de-chunked. */
   readonly body: string;
   /** Which accepted connection it came on (0, 1, …). */
   readonly conn: number;
@@ -30,6 +30,10 @@ export interface RecordingOrigin {
   readonly received: string[];
   /** The requests parsed from `received`, in arrival order. */
   readonly requests: ParsedRequest[];
+  /** Connections accepted so far. */
+  accepted(): number;
+  /** Connections open now. */
+  open(): number;
   close(): Promise<void>;
 }
 
@@ -46,12 +50,10 @@ export function answer(body: string, status = 200): string {
 export function startRecordingOrigin(
   handler: RecordingHandler = (req) => ({ answer: answer(req.line) }),
 ): RecordingOrigin {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const received: string[] = [];
   const requests: ParsedRequest[] = [];
-  const conns = new Set<Deno.Conn>();
-  const tasks: Promise<void>[] = [];
-  const serve = async (conn: Deno.Conn, index: number) => {
+  const server = startRawServer(async (conn, index) => {
+    received[index] = "";
     const buf = new Uint8Array(65536);
     let pending = "";
     for (;;) {
@@ -62,11 +64,16 @@ export function startRecordingOrigin(
       received[index] += s;
       pending += s;
       for (;;) {
-        const parsed = parseRequest(pending, index);
-        if (parsed === null) break;
-        pending = pending.slice(parsed.used);
-        requests.push(parsed.req);
-        const reply = handler(parsed.req);
+        const head = parseRequestHead(pending);
+        if (head === "junk") return;
+        if (head === "need") break;
+        const extent = bodyExtent(pending, head.head.length, head.headers);
+        if (extent === "bad") return;
+        if (extent === "need") break;
+        pending = pending.slice(extent.end);
+        const req: ParsedRequest = { ...head, body: extent.body, conn: index };
+        requests.push(req);
+        const reply = handler(req);
         if (reply === null) return;
         await write(conn, reply.answer);
         if (reply.after !== undefined) {
@@ -75,44 +82,14 @@ export function startRecordingOrigin(
         }
       }
     }
-  };
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const index = received.length;
-        received.push("");
-        conns.add(conn);
-        tasks.push(
-          serve(conn, index).catch(() => {}).finally(() => {
-            conns.delete(conn);
-            try {
-              conn.close();
-            } catch {
-              // closed
-            }
-          }),
-        );
-      }
-    } catch {
-      // listener closed
-    }
-  })();
+  });
   return {
-    addr: `127.0.0.1:${listener.addr.port}`,
+    addr: server.addr,
     received,
     requests,
-    async close() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // closed
-        }
-      }
-      await loop;
-      await Promise.all(tasks);
-    },
+    accepted: server.accepted,
+    open: server.open,
+    close: server.close,
   };
 }
 
@@ -121,41 +98,4 @@ async function write(conn: Deno.Conn, text: string): Promise<void> {
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
-
-/** The first request in `s`, or null when it is not all there yet. */
-function parseRequest(s: string, conn: number): { req: ParsedRequest; used: number } | null {
-  const end = s.indexOf("\r\n\r\n");
-  if (end < 0) return null;
-  const lines = s.slice(0, end).split("\r\n");
-  const line = lines[0]!;
-  const head = lines.slice(1).join("\r\n");
-  let length = 0;
-  let chunked = false;
-  for (const field of lines.slice(1)) {
-    const colon = field.indexOf(":");
-    const name = field.slice(0, colon).trim().toLowerCase();
-    const value = field.slice(colon + 1).trim().toLowerCase();
-    if (name === "content-length") length = Number(value);
-    if (name === "transfer-encoding" && value.includes("chunked")) chunked = true;
-  }
-  let at = end + 4;
-  if (!chunked) {
-    if (s.length < at + length) return null;
-    return { req: { line, head, body: s.slice(at, at + length), conn }, used: at + length };
-  }
-  let body = "";
-  for (;;) {
-    const eol = s.indexOf("\r\n", at);
-    if (eol < 0) return null;
-    const size = parseInt(s.slice(at, eol), 16);
-    if (size === 0) {
-      const last = s.indexOf("\r\n", eol + 2);
-      if (last < 0) return null;
-      return { req: { line, head, body, conn }, used: last + 2 };
-    }
-    if (s.length < eol + 2 + size + 2) return null;
-    body += s.slice(eol + 2, eol + 2 + size);
-    at = eol + 2 + size + 2;
-  }
 }

@@ -11,6 +11,9 @@
  *
  * @module
  */
+import { bodyExtent, parseRequestHead } from "../_support/request_parse.ts";
+import { startRawServer } from "../_support/raw_server.ts";
+import { wsAccept } from "../_support/ws_raw.ts";
 
 /** One request as the origin parsed it. */
 export interface OriginRequest {
@@ -59,57 +62,10 @@ export function caseIdIn(text: string): number {
   return m ? Number(m[1]) : -1;
 }
 
-/** Parsed framing: how many bytes the body takes, or "need" more bytes, or "bad". */
-function bodyExtent(
-  buf: string,
-  start: number,
-  headers: Record<string, string>,
-): { end: number; body: string } | "need" | "bad" {
-  const te = headers["transfer-encoding"];
-  if (te !== undefined) {
-    if (te.trim().toLowerCase() !== "chunked") return "bad";
-    let i = start;
-    let body = "";
-    for (;;) {
-      const eol = buf.indexOf("\r\n", i);
-      if (eol < 0) return "need";
-      const sizeText = buf.slice(i, eol).split(";")[0]!.trim();
-      if (!/^[0-9a-fA-F]+$/.test(sizeText)) return "bad";
-      const size = parseInt(sizeText, 16);
-      if (size === 0) {
-        // Trailers end at an empty line.
-        const end = buf.indexOf("\r\n\r\n", eol);
-        if (buf.startsWith("\r\n", eol + 2)) return { end: eol + 4, body };
-        if (end < 0) return "need";
-        return { end: end + 4, body };
-      }
-      if (buf.length < eol + 2 + size + 2) return "need";
-      body += buf.slice(eol + 2, eol + 2 + size);
-      if (buf.slice(eol + 2 + size, eol + 4 + size) !== "\r\n") return "bad";
-      i = eol + 4 + size;
-    }
-  }
-  const cl = headers["content-length"];
-  if (cl !== undefined) {
-    if (!/^\d+$/.test(cl)) return "bad";
-    const n = Number(cl);
-    if (buf.length < start + n) return "need";
-    return { end: start + n, body: buf.slice(start, start + n) };
-  }
-  return { end: start, body: "" };
-}
-
 function response(id: number, body: string, extra = ""): Uint8Array {
   return enc.encode(
     `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nx-case: ${id}\r\n${extra}content-length: ${body.length}\r\n\r\n${body}`,
   );
-}
-
-const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-async function wsAccept(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", enc.encode(key + WS_GUID));
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 
 /**
@@ -125,13 +81,9 @@ async function wsAccept(key: string): Promise<string> {
  * `ws-drop` (101 then drops the TCP connection), `ws-101-then-garbage`.
  */
 export function startRecordingOrigin(): RecordingOrigin {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const requests: OriginRequest[] = [];
   const junk: OriginJunk[] = [];
   const received: string[] = [];
-  const conns = new Set<Deno.Conn>();
-  const tasks = new Set<Promise<void>>();
-  let accepted = 0;
   const closing = Promise.withResolvers<void>();
   /** A pause that ends early when the origin closes. */
   const sleep = (ms: number) => {
@@ -142,7 +94,6 @@ export function startRecordingOrigin(): RecordingOrigin {
   };
 
   const serve = async (conn: Deno.Conn, index: number) => {
-    conns.add(conn);
     received[index] = "";
     let buf = "";
     const chunk = new Uint8Array(64 * 1024);
@@ -160,32 +111,15 @@ export function startRecordingOrigin(): RecordingOrigin {
         received[index] += text.length > 0 && received[index]!.length < 4_000_000 ? text : "";
         buf += text;
         for (;;) {
-          const headEnd = buf.indexOf("\r\n\r\n");
-          if (headEnd < 0) {
-            if (buf.length > 2_000_000 || (buf.length > 0 && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]/.test(buf))) {
-              junk.push({ caseId: caseIdIn(buf), conn: index, text: buf.slice(0, 2000) });
-              return;
-            }
-            continue outer;
-          }
-          const head = buf.slice(0, headEnd + 4);
-          const lines = head.slice(0, -4).split("\r\n");
-          const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0]!);
-          if (!m) {
+          const parsed = parseRequestHead(buf);
+          if (parsed === "junk") {
             junk.push({ caseId: caseIdIn(buf), conn: index, text: buf.slice(0, 2000) });
             return;
           }
-          const headers: Record<string, string> = {};
-          for (const line of lines.slice(1)) {
-            const colon = line.indexOf(":");
-            const k = line.slice(0, colon).toLowerCase();
-            const v = line.slice(colon + 1).trim();
-            headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
-          }
-          const extent = bodyExtent(buf, headEnd + 4, headers);
+          if (parsed === "need") continue outer;
+          const { head, headers, method, target } = parsed;
+          const extent = bodyExtent(buf, head.length, headers);
           if (extent === "need") continue outer;
-          const method = m[1]!;
-          const target = m[2]!;
           const caseId = caseIdIn(target) >= 0 ? caseIdIn(target) : caseIdIn(head);
           if (extent === "bad") {
             requests.push({ caseId, conn: index, method, target, head, headers, body: "" });
@@ -201,13 +135,6 @@ export function startRecordingOrigin(): RecordingOrigin {
       }
     } catch {
       // Reset by the peer or closed by close().
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Closed already.
-      }
     }
   };
 
@@ -360,41 +287,21 @@ export function startRecordingOrigin(): RecordingOrigin {
     }
   }
 
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const t = serve(conn, accepted++);
-        tasks.add(t);
-        t.finally(() => tasks.delete(t));
-      }
-    } catch {
-      // Listener closed.
-    }
-  })();
-  const port = (listener.addr as Deno.NetAddr).port;
+  const server = startRawServer(serve);
   return {
-    port,
-    addr: `127.0.0.1:${port}`,
+    port: server.port,
+    addr: server.addr,
     requests,
     junk,
     received,
-    open: () => conns.size,
+    open: server.open,
     forCase: (id) => ({
       requests: requests.filter((r) => r.caseId === id),
       junk: junk.filter((j) => j.caseId === id),
     }),
     async close() {
       closing.resolve();
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // Closed by the peer.
-        }
-      }
-      await loop;
-      await Promise.allSettled([...tasks]);
+      await server.close();
     },
   };
 }

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { FnCase } from "./case.ts";
 import { type Origin, startOrigin } from "../_support/origin.ts";
+import { wsHandshake } from "../_support/ws_raw.ts";
 
 /** A WebSocket echo origin (`Deno.upgradeWebSocket`). */
 export function startWsEchoOrigin(): Promise<Origin> {
@@ -41,27 +42,8 @@ interface RawWs {
 }
 
 async function handshake(port: number, path: string): Promise<RawWs> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(enc.encode(
-    `GET ${path} HTTP/1.1\r\nHost: h.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  ));
-  let got = new Uint8Array(0);
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    const next = new Uint8Array(got.length + n);
-    next.set(got);
-    next.set(buf.subarray(0, n), got.length);
-    got = next;
-    const text = new TextDecoder("latin1").decode(got);
-    const end = text.indexOf("\r\n\r\n");
-    if (end >= 0) {
-      return { conn, status: Number(text.split(" ")[1]), leftover: got.subarray(end + 4) };
-    }
-  }
-  return { conn, status: 0, leftover: got };
+  const { conn, status, rest } = await wsHandshake(port, path, "h.test");
+  return { conn, status, leftover: rest };
 }
 
 /** A masked client frame. */

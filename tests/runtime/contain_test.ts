@@ -8,31 +8,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { freePort, startEchoOrigin } from "../_support/origin.ts";
-import { spawnDeno, START_ARGS } from "../_support/process.ts";
+import { withFaultHook } from "../_support/fault_hook.ts";
 
 Deno.test("contain: a throw in a callback and an unawaited rejection are logged and counted; serving goes on", async () => {
-  const origin = await startEchoOrigin("o");
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/pingap.toml`;
-  const port = freePort();
-  await Deno.writeTextFile(
-    file,
-    `
-[basic]
-pid_file = "${dir}/pingap.pid"
-[servers.s]
-addr = "127.0.0.1:${port}"
-prometheus_metrics = "/metrics"
-locations = ["a"]
-[locations.a]
-upstream = "o"
-[upstreams.o]
-addrs = ["${origin.addr}"]
-`,
-  );
-  const child = spawnDeno([...START_ARGS, file], { env: { PINGAP_TEST_FAULT: "throw" } });
-  try {
+  await withFaultHook({ fault: "throw", server: 'prometheus_metrics = "/metrics"' }, async (child, port) => {
     await child.waitFor(/listening on/);
     assert.equal((await (await fetch(`http://127.0.0.1:${port}/`)).json()).name, "o");
     for (let round = 1; round <= 2; round++) {
@@ -53,35 +32,11 @@ addrs = ["${origin.addr}"]
       assert.match(metrics, new RegExp(`^pingap_uncaught_errors_total\\{kind="error"\\} ${round}$`, "m"));
       assert.match(metrics, new RegExp(`^pingap_uncaught_errors_total\\{kind="rejection"\\} ${round}$`, "m"));
     }
-  } finally {
-    const code = await child.stop();
-    await origin.close();
-    await Deno.remove(dir, { recursive: true });
-    assert.equal(code, 0, child.output());
-  }
+  });
 });
 
 Deno.test("contain: with worker isolates, each contains its own faults and none dies", async () => {
-  const origin = await startEchoOrigin("o");
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/pingap.toml`;
-  const port = freePort();
-  await Deno.writeTextFile(
-    file,
-    `
-[basic]
-pid_file = "${dir}/pingap.pid"
-[servers.s]
-addr = "127.0.0.1:${port}"
-locations = ["a"]
-[locations.a]
-upstream = "o"
-[upstreams.o]
-addrs = ["${origin.addr}"]
-`,
-  );
-  const child = spawnDeno([...START_ARGS, file, "--threads", "2"], { env: { PINGAP_TEST_FAULT: "throw" } });
-  try {
+  await withFaultHook({ fault: "throw", args: ["--threads", "2"] }, async (child, port) => {
     await child.waitFor(/listening on .* with 2 workers/);
     Deno.kill(child.pid, "SIGUSR2");
     for (const isolate of ["main", "worker 1", "worker 2"]) {
@@ -95,10 +50,5 @@ addrs = ["${origin.addr}"]
       assert.equal((await res.json()).name, "o");
     }
     assert.doesNotMatch(child.output(), /died/);
-  } finally {
-    const code = await child.stop();
-    await origin.close();
-    await Deno.remove(dir, { recursive: true });
-    assert.equal(code, 0, child.output());
-  }
+  });
 });

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { type Origin, startOrigin } from "../_support/origin.ts";
 import { type Child, spawnProxy } from "../_support/process.ts";
-import { clientFrameHead, drop, rawWebSocket, writeHugeFrame } from "../_support/ws_raw.ts";
+import { clientFrameHead, drop, rawWebSocket, writeHugeFrame, wsAccept } from "../_support/ws_raw.ts";
 
 const MIB = 1024 * 1024;
 
@@ -78,11 +78,7 @@ function startRawOrigin(mode: "drop" | "deaf"): { addr: string; close(): void } 
           head += new TextDecoder().decode(buf.subarray(0, n));
         }
         const key = head.match(/sec-websocket-key:\s*(\S+)/i)?.[1] ?? "";
-        const digest = await crypto.subtle.digest(
-          "SHA-1",
-          new TextEncoder().encode(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`),
-        );
-        const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+        const accept = await wsAccept(key);
         await conn.write(
           new TextEncoder().encode(
             `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n` +

@@ -21,62 +21,42 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { freePort, startEchoOrigin } from "../_support/origin.ts";
-import { spawnDeno, START_ARGS } from "../_support/process.ts";
+import { withFaultHook } from "../_support/fault_hook.ts";
 import { restartDelay } from "../../runtime/workers.ts";
 
 Deno.test("workers: a worker that dies is replaced, and requests keep succeeding throughout", async () => {
-  const origin = await startEchoOrigin("o");
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/pingap.toml`;
-  const port = freePort();
-  await Deno.writeTextFile(
-    file,
-    `
-[basic]
-pid_file = "${dir}/pingap.pid"
-[servers.s]
-addr = "127.0.0.1:${port}"
-locations = ["a"]
-[locations.a]
-upstream = "o"
-[upstreams.o]
-addrs = ["${origin.addr}"]
-`,
-  );
-  const child = spawnDeno([...START_ARGS, file, "--threads", "2"], { env: { PINGAP_TEST_FAULT: "worker-exit" } });
-  let ok = 0;
-  const failures: string[] = [];
-  /** Connections reset at connect (nothing sent; sent again), by phase. */
-  const resets: string[] = [];
-  /** Requests answered while worker 1 was dead, per round. */
-  const served: number[] = [];
-  let stop = false;
-  /** Where the test is, for the failure messages. */
-  let phase = "both workers";
-  let hold: PromiseWithResolvers<void> | undefined;
-  let idle = 0;
-  /** Requests one after another, each on a new connection, so the kernel spreads them over the workers. */
-  async function loop(): Promise<void> {
-    while (!stop) {
-      if (hold) {
-        idle++;
-        await hold.promise;
-        idle--;
-      }
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
-        const body = await res.text();
-        if (res.status === 200 && body.includes(`"name":"o"`)) ok++;
-        else failures.push(`${phase}: ${res.status} ${body.slice(0, 80)}`);
-      } catch (e) {
-        const what = `${(e as Error).message} (${(e as Error).cause ?? ""})`;
-        if (/tcp connect error: Connection reset/.test(what)) resets.push(phase);
-        else failures.push(`${phase}: ${what}`);
+  await withFaultHook({ fault: "worker-exit", args: ["--threads", "2"] }, async (child, port) => {
+    let ok = 0;
+    const failures: string[] = [];
+    /** Connections reset at connect (nothing sent; sent again), by phase. */
+    const resets: string[] = [];
+    /** Requests answered while worker 1 was dead, per round. */
+    const served: number[] = [];
+    let stop = false;
+    /** Where the test is, for the failure messages. */
+    let phase = "both workers";
+    let hold: PromiseWithResolvers<void> | undefined;
+    let idle = 0;
+    /** Requests one after another, each on a new connection, so the kernel spreads them over the workers. */
+    async function loop(): Promise<void> {
+      while (!stop) {
+        if (hold) {
+          idle++;
+          await hold.promise;
+          idle--;
+        }
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: "close" } });
+          const body = await res.text();
+          if (res.status === 200 && body.includes(`"name":"o"`)) ok++;
+          else failures.push(`${phase}: ${res.status} ${body.slice(0, 80)}`);
+        } catch (e) {
+          const what = `${(e as Error).message} (${(e as Error).cause ?? ""})`;
+          if (/tcp connect error: Connection reset/.test(what)) resets.push(phase);
+          else failures.push(`${phase}: ${what}`);
+        }
       }
     }
-  }
-  try {
     await child.waitFor(/listening on .* with 2 workers/);
     const loops = [loop(), loop()];
     try {
@@ -110,12 +90,7 @@ addrs = ["${origin.addr}"]
       `${ok} requests, none failed; answered while worker 1 was dead: ${served.join(", ")}; ` +
         `reset at connect and sent again: ${resets.length ? resets.join(", ") : "none"}`,
     );
-  } finally {
-    const code = await child.stop();
-    await origin.close();
-    await Deno.remove(dir, { recursive: true });
-    assert.equal(code, 0, child.output());
-  }
+  });
 });
 
 Deno.test("restartDelay(): 100 ms, doubling for each death soon after a start, at most 30 s", () => {
