@@ -196,8 +196,15 @@ export async function startWorkers(first: Plan, count: number, options: WorkerOp
       return restarts;
     },
     async swap(next) {
-      await all({ type: "swap", plan: next }, "swapped");
+      // The new plan first: a worker restarting meanwhile starts with it, or swaps to it once started.
+      const previous = plan;
       plan = next;
+      try {
+        await all({ type: "swap", plan: next }, "swapped");
+      } catch (e) {
+        plan = previous;
+        throw e;
+      }
     },
     async share(state) {
       if (state.type === "certificate") shared.set(`certificate ${state.name}`, state);
