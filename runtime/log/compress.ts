@@ -203,6 +203,8 @@ export class LogCompressor {
     if (next.hour !== this.#settings.hour || next.algorithm !== this.#settings.algorithm) this.#lastRun = "";
     this.#settings = next;
     this.#logs = planLogFiles(plan, this.#appLog);
+    // Running: the new keys count now (a reload into the configured hour runs at once).
+    if (this.#timer !== undefined) void this.tick();
   }
 
   /**
