@@ -98,19 +98,39 @@ export interface CompressReport {
   readonly failed: string[];
 }
 
-async function compressFile(file: string, algorithm: "gzip" | "zstd", level: number): Promise<string> {
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Writes `<file>.gz|.zst` through `<out>.part` (a run cut short leaves only
+ * a part file, overwritten by the next run), then removes `file`. An
+ * existing output is an error, never overwritten.
+ */
+async function compressFile(
+  file: string,
+  algorithm: "gzip" | "zstd",
+  level: number,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const out = `${file}.${algorithm === "gzip" ? "gz" : "zst"}`;
+  if (await exists(out)) throw new Error(`${out} already exists`);
+  const part = `${out}.part`;
   const zip = algorithm === "gzip" ? createGzip({ level: level === 0 ? 9 : Math.min(level, 9) }) : createZstdCompress(
     level === 0 ? {} : { params: { [constants.ZSTD_c_compressionLevel]: Math.min(level, 22) } },
   );
-  // `wx`: an existing output is an error, never overwritten.
-  const sink = createWriteStream(out, { flags: "wx" });
-  let opened = false;
-  sink.once("open", () => opened = true);
   try {
-    await pipeline(createReadStream(file), zip, sink);
+    await pipeline(createReadStream(file), zip, createWriteStream(part), ...(signal ? [{ signal }] : []));
+    if (await exists(out)) throw new Error(`${out} already exists`);
+    await Deno.rename(part, out);
   } catch (e) {
-    if (opened) await Deno.remove(out).catch(() => {});
+    await Deno.remove(part).catch(() => {});
     throw e;
   }
   await Deno.remove(file);
@@ -120,12 +140,14 @@ async function compressFile(file: string, algorithm: "gzip" | "zstd", level: num
 /**
  * Compresses the old rolled files of `logs` now (`now` in ms), except the
  * file each log writes at `now`. Never throws; failures are logged and
- * reported.
+ * reported. `signal` stops the run (the file in progress keeps its
+ * original).
  */
 export async function compressOldLogs(
   logs: readonly LogFiles[],
   settings: CompressSettings,
   now: number = Date.now(),
+  signal?: AbortSignal,
 ): Promise<CompressReport> {
   const report = { compressed: [] as string[], failed: [] as string[] };
   const algorithm = settings.algorithm;
@@ -145,13 +167,14 @@ export async function compressOldLogs(
       continue;
     }
     for (const e of entries) {
+      if (signal?.aborted) return report;
       if (!e.isFile || !isRolled(prefix, e.name) || e.name === currentName) continue;
       const file = `${dir}/${e.name}`;
       try {
         const mtime = (await Deno.stat(file)).mtime?.getTime();
         if (mtime === undefined || mtime > before) continue;
         const started = Date.now();
-        const out = await compressFile(file, algorithm, settings.level);
+        const out = await compressFile(file, algorithm, settings.level, signal);
         report.compressed.push(file);
         log.info("compress log success", { file, output: out, elapsed: `${Date.now() - started}ms` });
       } catch (err) {
@@ -179,6 +202,7 @@ export class LogCompressor {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastRun = "";
   #running: Promise<unknown> | undefined;
+  readonly #abort = new AbortController();
 
   /** A compressor for `plan`; `appLog` is the `--log` value; `now` the clock (tests move it). */
   constructor(plan: Plan, appLog: string | undefined, now: () => number = Date.now) {
@@ -220,15 +244,18 @@ export class LogCompressor {
     }
     if (this.#running) return this.#running as Promise<CompressReport | undefined>;
     this.#lastRun = day;
-    const run = compressOldLogs(this.#logs, this.#settings, now).finally(() => this.#running = undefined);
+    const run = compressOldLogs(this.#logs, this.#settings, now, this.#abort.signal).finally(() =>
+      this.#running = undefined
+    );
     this.#running = run;
     return run;
   }
 
-  /** Stops the timer and waits for a run in progress. */
+  /** Stops the timer and a run in progress (the file being compressed keeps its original). */
   async close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#abort.abort();
     await this.#running;
   }
 }

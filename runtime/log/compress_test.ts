@@ -212,3 +212,23 @@ Deno.test("LogCompressor runs once in the configured local hour and takes a relo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a part file left by a run cut short is overwritten; no part file stays", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const now = Date.UTC(2026, 11, 7, 12);
+    const bytes = await put(dir, "access.log.2026-11-01", now, 30 * DAY);
+    await Deno.writeTextFile(`${dir}/access.log.2026-11-01.gz.part`, "half a gzip");
+    const r = await compressOldLogs([{ path: `${dir}/access.log`, rolling: "daily" }], {
+      algorithm: "gzip",
+      level: 0,
+      daysAgo: 0,
+      hour: 0,
+    }, now);
+    assert.deepEqual(r.compressed, [`${dir}/access.log.2026-11-01`]);
+    assert.deepEqual(await names(dir), ["access.log.2026-11-01.gz"]);
+    assert.deepEqual(new Uint8Array(gunzipSync(await Deno.readFile(`${dir}/access.log.2026-11-01.gz`))), bytes);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
