@@ -17,7 +17,17 @@ import { startWorkers, workerCount, type WorkerGroup } from "./workers.ts";
 import { handOverCertificate, type IssuedCertificate, shareChallenges, startAcme } from "./acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 import { configureAppLog, log } from "./log/app_log.ts";
+import { LogCompressor } from "./log/compress.ts";
 import { containFaults, installTestFault } from "./contain.ts";
+
+/** The `--log` value (cli.ts passes it on as PINGAP_LOG). */
+function envLog(): string | undefined {
+  try {
+    return Deno.env.get("PINGAP_LOG");
+  } catch {
+    return undefined;
+  }
+}
 
 function applyThreads(plan: Plan, threads: number | undefined): Plan {
   if (threads === undefined) return plan;
@@ -117,6 +127,8 @@ export async function run(
     log.info(old ? `upgrade: took over from pid ${old}, which drains and exits` : "upgrade: no running instance");
   }
   const removePidFile = writePidFile(pidFile);
+  // Old rolled log files (`--log`, access-log files) compressed once a day, off the request path (basic.log_compress_*).
+  const compressor = new LogCompressor(current, envLog()).start();
   let notifier: Notifier = createNotifier(current.basic);
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
   // With workers, this isolate runs ACME and the workers serve: they get the http-01 tokens and the certificates.
@@ -164,6 +176,7 @@ export async function run(
       else acme = startAcme(conf, current, acmeOptions);
       notifier = createNotifier(current.basic);
       configureAppLog(current.basic);
+      compressor.update(current);
       log.info(`reload (${reason}): ${changes.join("; ") || "applied"}`);
       await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
       await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
@@ -186,6 +199,7 @@ export async function run(
   await etcd?.close();
   await reloading;
   await acme?.close();
+  await compressor.close();
   await target.shutdown();
   removePidFile();
   return 0;

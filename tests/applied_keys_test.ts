@@ -51,6 +51,10 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "basic.webhook_notifications": R("runtime/notify.ts"),
   "basic.log_level": R("runtime/log/app_log.ts"),
   "basic.log_format_json": R("runtime/log/app_log.ts"),
+  "basic.log_compress_algorithm": R("runtime/log/compress.ts"),
+  "basic.log_compress_level": R("runtime/log/compress.ts"),
+  "basic.log_compress_days_ago": R("runtime/log/compress.ts"),
+  "basic.log_compress_time_point_hour": R("runtime/log/compress.ts"),
 
   "servers.addr": R(COMPILE),
   "servers.access_log": R(COMPILE),
@@ -251,7 +255,6 @@ tcp_recv_buf = "4kb"
     "18 upstreams.u.tcp_idle",
     "19 upstreams.u.tcp_recv_buf",
     "2 basic.user",
-    "3 basic.log_compress_algorithm",
     "4 basic.webhook_notifications[1]",
     "4 basic.webhook_notifications[2]",
     "9 servers.web.tcp_fastopen",

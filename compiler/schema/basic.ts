@@ -130,23 +130,21 @@ export const basicSchema = table({
       default: "90s",
     }),
     log_compress_algorithm: field(oneOf(["gzip", "zstd"]), {
-      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
-      doc: "Compress old log files with this algorithm; off when unset.",
+      doc:
+        "Compress old rolled log files (`--log` and access-log files) with this algorithm, to `<file>.gz` or `<file>.zst`, removing the original; off when unset.",
     }),
     log_compress_level: field(int({ min: 0, max: 22 }), {
-      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
-      doc: "Compression level of old logs (0 = the algorithm's default).",
+      doc: "Compression level of old logs: gzip 0 = 9 (best), else at most 9; zstd 0 = zstd's default, up to 22.",
       default: 0,
     }),
     log_compress_days_ago: field(int({ min: 0, max: 3650 }), {
-      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
-      doc: "Compress log files not touched for this many days (0 = 7).",
+      doc:
+        "Compress rolled log files not modified for this many days (0 = 7); the file being written is never touched.",
       default: 0,
       unit: "days",
     }),
     log_compress_time_point_hour: field(int({ min: 0, max: 23 }), {
-      unapplied: "old log files are not compressed yet (the Pingap parity work applies it)",
-      doc: "Local hour at which old logs are compressed.",
+      doc: "Local hour (0–23) in which old logs are compressed, once a day.",
       default: 0,
       unit: "hour",
     }),
