@@ -64,6 +64,9 @@ Deno.test("pingap start: a reload that turns on gzip at the current hour compres
       "off: nothing compressed",
     );
     const current = before.filter((n) => /^(app|access)\.log\.\d{4}-\d{2}-\d{2}$/.test(n) && !n.includes("2026-01-0"));
+    // Not in the hour's last 20 seconds: the run must start within the hour the config names.
+    const toNextHour = 3_600_000 - (Date.now() % 3_600_000);
+    if (toNextHour < 20_000) await new Promise((r) => setTimeout(r, toNextHour + 100));
     await Deno.writeTextFile(
       conf,
       config(port, dir, `log_compress_algorithm = "gzip"\nlog_compress_time_point_hour = ${new Date().getUTCHours()}`),
