@@ -147,14 +147,7 @@ export class Connection {
           if (this.#host.closing && this.#start === this.#end && this.served > 0) return;
           const more = await this.#fill();
           if (more === null) return;
-          if (more === false) {
-            await this.#answer({
-              status: 431,
-              reason: "Request Header Fields Too Large",
-              size: this.#end - this.#start,
-            });
-            return;
-          }
+          if (more === false) return await this.#answer(this.#tooLarge());
           head = parseHead(this.#buf, this.#start, this.#end);
         }
         if (head === RELAY) {
@@ -163,14 +156,7 @@ export class Connection {
           while (checked === WAIT) {
             const more = await this.#fill();
             if (more === null) return;
-            if (more === false) {
-              await this.#answer({
-                status: 431,
-                reason: "Request Header Fields Too Large",
-                size: this.#end - this.#start,
-              });
-              return;
-            }
+            if (more === false) return await this.#answer(this.#tooLarge());
             checked = screen(this.#buf, this.#start, this.#end);
           }
           if (checked !== undefined && "status" in checked) {
@@ -238,6 +224,20 @@ export class Connection {
       this.#end -= this.#start;
       this.#start = 0;
     }
+  }
+
+  /**
+   * The answer to a head that does not fit the buffer: 414 while its request line has not ended (nginx's answer to a
+   * long URI), else 431.
+   */
+  #tooLarge(): Answer {
+    const size = this.#end - this.#start;
+    // Empty lines before the request line do not end it.
+    let i = this.#start;
+    while (i < this.#end && (this.#buf[i] === 13 || this.#buf[i] === 10)) i++;
+    return this.#buf.subarray(i, this.#end).indexOf(10) < 0
+      ? { status: 414, reason: "URI Too Long", size }
+      : { status: 431, reason: "Request Header Fields Too Large", size };
   }
 
   /**

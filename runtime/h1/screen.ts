@@ -2,9 +2,14 @@
  * The check of a request head the fast path did not take, before its connection goes to `Deno.serve`: what hyper
  * would pass on wrongly is answered here, as nginx does, and what goes on is made safe to hand over.
  *
+ * - `HTTP/2.0`…`HTTP/9.9` in the request line ⇒ 505;
  * - `CONNECT` ⇒ 405; a target that is not a path, `*` or an `http(s)` URL ⇒ 400; `OPTIONS *` ⇒ 200 here (it asks
- *   about the server, and hyper would make it `/*`);
- * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields, or two `Transfer-Encoding` fields ⇒ 400;
+ *   about the server, and hyper would make it `/*`); an absolute-form target with user info ⇒ 400;
+ * - a path with a bad `%` escape, `%00`, or a `..` above the root ⇒ 400 (`badPath`);
+ * - more than 100 field lines ⇒ 431 (hyper's limit, where it would say 400);
+ * - HTTP/1.1 without `Host`, or with two, or a `Host` that is no `uri-host[:port]` (`validHost`); two
+ *   `Content-Length` fields, or two `Transfer-Encoding` fields, or a `Content-Length` past 2^53 ⇒ 400;
+ * - `Upgrade` without `Connection: upgrade` is dropped: a plain request (RFC 9110 §7.8);
  * - `Transfer-Encoding` with a coding before `chunked` (`gzip, chunked`) ⇒ 501 (hyper drops the coding); on
  *   HTTP/1.0 ⇒ 400;
  * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
@@ -18,6 +23,13 @@
  * @module
  */
 import { TCHAR } from "../upstream/http1_codec.ts";
+import { badPath, validHost } from "./target_check.ts";
+
+/**
+ * Field lines a relayed head may have: `Deno.serve` (hyper) refuses more than 100 with a bare 400; here they are
+ * answered 431, which names the cause. (The fast path takes up to `MAX_FIELDS` of head.ts.)
+ */
+const RELAY_MAX_FIELDS = 100;
 
 /** The head has not ended yet, and may still become a request: read more. */
 export const WAIT = 0;
@@ -107,15 +119,21 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const line = lines[0]!.split(" ");
   if (line.length !== 3 || !isToken(line[0]!)) return undefined;
   const [method, target, version] = line as [string, string, string];
-  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") return undefined;
   const size = stop - start;
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    // A valid version this server does not speak (HTTP/2.0 in an HTTP/1 request line): nginx's 505.
+    return /^HTTP\/[2-9]\.[0-9]$/.test(version) ? answer(505, "HTTP Version Not Supported", size) : undefined;
+  }
   if (method === "CONNECT") return answer(405, "Method Not Allowed", size);
+  if (lines.length - 1 > RELAY_MAX_FIELDS) return answer(431, "Request Header Fields Too Large", size);
   let hosts = 0;
   const hostLines = new Set<number>();
   const codings: string[] = [];
   let transferEncodings = 0;
   let length = false;
   let upgrade = false;
+  let upgradeLine = -1;
+  let connectionUpgrade = false;
   for (let k = 1; k < lines.length; k++) {
     const l = lines[k]!;
     const colon = l.indexOf(":");
@@ -126,6 +144,7 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
     if (name === "host") {
       hosts++;
       hostLines.add(k);
+      if (!validHost(value)) return answer(400, "Bad Request", size);
     } else if (name === "transfer-encoding") {
       // A second field line: nginx's 400, whatever the codings (it never merges them).
       if (++transferEncodings > 1) return answer(400, "Bad Request", stop - start);
@@ -134,8 +153,16 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
       // Two, even equal (hyper merges them into "5, 5", which no upstream client may send): nginx's 400.
       if (length) return answer(400, "Bad Request", stop - start);
       length = true;
-    } else if (name === "upgrade") upgrade = true;
+      // Digits, and a safe integer (a client cannot send more, and a larger one loses its precision).
+      if (!/^[0-9]+$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER) return answer(400, "Bad Request", size);
+    } else if (name === "upgrade") {
+      upgrade = true;
+      upgradeLine = k;
+    } else if (name === "connection" && /(^|,)[ \t]*upgrade[ \t]*(,|$)/i.test(value)) connectionUpgrade = true;
   }
+  // `Upgrade` without `Connection: upgrade` asks for nothing (RFC 9110 §7.8): a plain request, the field dropped.
+  if (upgrade && !connectionUpgrade) upgrade = false;
+  else upgradeLine = -1;
   let authority: string | undefined;
   let path = target;
   if (target === "*") {
@@ -143,11 +170,12 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
     return answer(200, "OK", size);
   } else if (target.charCodeAt(0) !== 47 /* / */) {
     const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(target);
-    // User info is dropped (as Pingap and hyper do): the host is what follows the last "@".
-    authority = m === null ? "" : m[2]!.slice(m[2]!.lastIndexOf("@") + 1);
-    if (m === null || authority === "" || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
+    // User info (`u:p@`) is an error (RFC 9110 §4.2.4, nginx's 400), as any authority that is no valid Host.
+    authority = m === null ? "" : m[2]!;
+    if (m === null || !validHost(authority) || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
     path = m[3] === "" ? "/" : m[3]!.startsWith("?") ? `/${m[3]}` : m[3]!;
   }
+  if (badPath(path)) return answer(400, "Bad Request", size);
   if (authority === undefined && version === "HTTP/1.1" && hosts !== 1) return answer(400, "Bad Request", size);
   if (hosts > 1) return answer(400, "Bad Request", size);
   if (codings.length > 0) {
@@ -162,7 +190,7 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   // Rebuilt: the request line (origin-form), Host (the target's authority), Connection: close.
   const out: string[] = [authority === undefined ? lines[0]! : `${method} ${path} ${version}`];
   for (let k = 1; k < lines.length; k++) {
-    if (authority !== undefined && hostLines.has(k)) continue;
+    if ((authority !== undefined && hostLines.has(k)) || k === upgradeLine) continue;
     out.push(lines[k]!);
   }
   if (authority !== undefined) out.push(`Host: ${authority}`);
