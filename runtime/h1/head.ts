@@ -3,8 +3,10 @@
  * target of visible ASCII or UTF-8, `HTTP/1.1`, token names, visible ASCII values, one `Host`, at most one numeric
  * `Content-Length`) and
  * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
- * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, and malformed input — so that `Deno.serve` (hyper)
- * decides those cases, including every request-smuggling corner, exactly as it does without this front end.
+ * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, `CONNECT`, a path or `Host` that
+ * target_check.ts refuses, more than {@linkcode MAX_FIELDS} fields, and malformed input — so that the screen
+ * (screen.ts) answers the refusals and `Deno.serve` (hyper) decides the rest, including every request-smuggling
+ * corner, exactly as it does without this front end.
  *
  * @module
  */
