@@ -65,8 +65,30 @@ async function refused(status: number, heads: string[]): Promise<void> {
 const get = (target: string, extra = "", version = "1.1") =>
   `GET ${target} HTTP/${version}\r\nHost: h.test\r\n${extra}\r\n`;
 
-Deno.test("front end: HTTP/2.0 and 3.0 in an HTTP/1 request line are 505", () =>
-  refused(505, [get("/", "", "2.0"), get("/", "", "3.0")]));
+Deno.test("front end: HTTP/2.0 and 3.0 in an HTTP/1 request line are 505; the h2c preface still goes to Deno.serve", async () => {
+  await refused(505, [get("/", "", "2.0"), get("/", "", "3.0")]);
+  const l = await listenH1(
+    { hostname: "127.0.0.1", port: 0 },
+    () => Promise.resolve(new Response("")),
+    () => new Response(""),
+  );
+  const c = await Client.open(l.addr);
+  try {
+    await c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    // Deno.serve's first frame: SETTINGS (type 4 at byte 3), not an HTTP/1.1 answer.
+    const first = new Uint8Array(9);
+    let n = 0;
+    while (n < 9) {
+      const r = await c.conn.read(first.subarray(n));
+      assert.ok(r !== null, "the connection closed");
+      n += r;
+    }
+    assert.equal(first[3], 4);
+  } finally {
+    c.close();
+    await l.shutdown();
+  }
+});
 
 Deno.test("front end: a bad %-escape, %00 or a .. above the root is 400, on both paths", () =>
   refused(400, [

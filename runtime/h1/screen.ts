@@ -121,8 +121,10 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const [method, target, version] = line as [string, string, string];
   const size = stop - start;
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
-    // A valid version this server does not speak (HTTP/2.0 in an HTTP/1 request line): nginx's 505.
-    return /^HTTP\/[2-9]\.[0-9]$/.test(version) ? answer(505, "HTTP Version Not Supported", size) : undefined;
+    // A valid version this server does not speak (HTTP/2.0 in an HTTP/1 request line): nginx's 505. The h2c
+    // preface (`PRI * HTTP/2.0`) goes on to Deno.serve, which speaks h2c with prior knowledge.
+    const h2c = method === "PRI" && target === "*";
+    return !h2c && /^HTTP\/[2-9]\.[0-9]$/.test(version) ? answer(505, "HTTP Version Not Supported", size) : undefined;
   }
   if (method === "CONNECT") return answer(405, "Method Not Allowed", size);
   if (lines.length - 1 > RELAY_MAX_FIELDS) return answer(431, "Request Header Fields Too Large", size);
