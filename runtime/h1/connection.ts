@@ -16,7 +16,7 @@ import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
 import { BufferPool } from "../buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
-import { RelayActivity } from "./relay.ts";
+import { type OneExchange, RelayActivity } from "./relay.ts";
 
 /**
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
@@ -29,9 +29,16 @@ export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
    * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400).
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
+   * `once`, only that request: resolves with the client's bytes after it when the connection comes back.
    */
-  relay(conn: Deno.Conn, initial: Uint8Array, activity?: RelayActivity, chunkedAt?: number): Promise<void>;
+  relay(
+    conn: Deno.Conn,
+    initial: Uint8Array,
+    activity?: RelayActivity,
+    chunkedAt?: number,
+    once?: OneExchange,
+  ): Promise<Uint8Array | undefined>;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
@@ -173,8 +180,20 @@ export class Connection {
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt);
-          return;
+          const kept = await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, checked?.once);
+          if (kept === undefined) return;
+          // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
+          relayed = false;
+          this.relayed = undefined;
+          this.#pending = undefined;
+          if (this.#buf.byteLength < kept.byteLength) this.#buf = new Uint8Array(kept.byteLength);
+          this.#buf.set(kept);
+          this.#start = 0;
+          this.#end = kept.byteLength;
+          this.served++;
+          if (this.#host.closing) return;
+          this.idleTick = this.#host.tick;
+          continue;
         }
         this.idleTick = -1;
         const keep = await this.#exchange(head);

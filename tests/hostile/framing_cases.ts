@@ -552,8 +552,6 @@ function pipelining(): Row[] {
       parts: [http("POST", "/c/{id}/a", ["Transfer-Encoding: chunked"], CHUNKED_HELLO) + get(1)],
       responses: 2,
       originRequests: 2,
-      pendingFix: "a relayed request (a chunked upload) is answered with Connection: close, so the request " +
-        "pipelined behind it is not served and the client sends it again (issue 17: one engine for all of HTTP/1.1)",
     },
     {
       name: "pipeline/get-with-body-then-get",
