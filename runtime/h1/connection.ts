@@ -3,8 +3,9 @@
  * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
- * the strict parser does not take ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to
- * `Deno.serve` from that request on. A response sent before its request's body was read to its end closes the
+ * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and goes to `Deno.serve`: one request
+ * with a known end, after which the connection comes back here (relay.ts), or the rest of the connection. A head larger
+ * than the buffer is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
