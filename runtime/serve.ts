@@ -163,10 +163,16 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       current.counters.accepted++;
       let res: Response | UpstreamResponse;
       try {
-        res = s ? await handle(current, s, ctx) : errorResponse(
-          new ProxyError(404, "no_server", "Server not configured"),
-          current.plan.basic.error_template,
-        );
+        // TRACE would reflect the request, cookies and credentials included (cross-site tracing): refused on every
+        // path, as nginx does.
+        res = req.method === "TRACE"
+          ? errorResponse(
+            new ProxyError(405, "method_not_allowed", "TRACE is not served"),
+            current.plan.basic.error_template,
+          )
+          : s
+          ? await handle(current, s, ctx)
+          : errorResponse(new ProxyError(404, "no_server", "Server not configured"), current.plan.basic.error_template);
       } catch (e) {
         console.error(`server "${serverName}": request failed`, e);
         res = errorResponse(new ProxyError(500, "internal", "Internal error"), current.plan.basic.error_template);

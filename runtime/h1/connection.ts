@@ -3,8 +3,9 @@
  * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
- * the strict parser does not take ({@linkcode RELAY}), or a head larger than the buffer, sends the connection to
- * `Deno.serve` from that request on. A response sent before its request's body was read to its end closes the
+ * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and goes to `Deno.serve`: one request
+ * with a known end, after which the connection comes back here (relay.ts), or the rest of the connection. A head larger
+ * than the buffer is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
@@ -16,7 +17,7 @@ import { ClientWatch, WireRequest } from "./request.ts";
 import type { UpstreamResponse } from "../upstream/types.ts";
 import { BufferPool } from "../buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
-import { RelayActivity } from "./relay.ts";
+import { type OneExchange, RelayActivity } from "./relay.ts";
 
 /**
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
@@ -29,9 +30,16 @@ export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
    * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400).
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
+   * `once`, only that request: resolves with the client's bytes after it when the connection comes back.
    */
-  relay(conn: Deno.Conn, initial: Uint8Array, activity?: RelayActivity, chunkedAt?: number): Promise<void>;
+  relay(
+    conn: Deno.Conn,
+    initial: Uint8Array,
+    activity?: RelayActivity,
+    chunkedAt?: number,
+    once?: OneExchange,
+  ): Promise<Uint8Array | undefined>;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
@@ -147,14 +155,7 @@ export class Connection {
           if (this.#host.closing && this.#start === this.#end && this.served > 0) return;
           const more = await this.#fill();
           if (more === null) return;
-          if (more === false) {
-            await this.#answer({
-              status: 431,
-              reason: "Request Header Fields Too Large",
-              size: this.#end - this.#start,
-            });
-            return;
-          }
+          if (more === false) return await this.#answer(this.#tooLarge());
           head = parseHead(this.#buf, this.#start, this.#end);
         }
         if (head === RELAY) {
@@ -163,14 +164,7 @@ export class Connection {
           while (checked === WAIT) {
             const more = await this.#fill();
             if (more === null) return;
-            if (more === false) {
-              await this.#answer({
-                status: 431,
-                reason: "Request Header Fields Too Large",
-                size: this.#end - this.#start,
-              });
-              return;
-            }
+            if (more === false) return await this.#answer(this.#tooLarge());
             checked = screen(this.#buf, this.#start, this.#end);
           }
           if (checked !== undefined && "status" in checked) {
@@ -187,8 +181,20 @@ export class Connection {
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt);
-          return;
+          const kept = await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, checked?.once);
+          if (kept === undefined) return;
+          // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
+          relayed = false;
+          this.relayed = undefined;
+          this.#pending = undefined;
+          if (this.#buf.byteLength < kept.byteLength) this.#buf = new Uint8Array(kept.byteLength);
+          this.#buf.set(kept);
+          this.#start = 0;
+          this.#end = kept.byteLength;
+          this.served++;
+          if (this.#host.closing) return;
+          this.idleTick = this.#host.tick;
+          continue;
         }
         this.idleTick = -1;
         const keep = await this.#exchange(head);
@@ -238,6 +244,20 @@ export class Connection {
       this.#end -= this.#start;
       this.#start = 0;
     }
+  }
+
+  /**
+   * The answer to a head that does not fit the buffer: 414 while its request line has not ended (nginx's answer to a
+   * long URI), else 431.
+   */
+  #tooLarge(): Answer {
+    const size = this.#end - this.#start;
+    // Empty lines before the request line do not end it.
+    let i = this.#start;
+    while (i < this.#end && (this.#buf[i] === 13 || this.#buf[i] === 10)) i++;
+    return this.#buf.subarray(i, this.#end).indexOf(10) < 0
+      ? { status: 414, reason: "URI Too Long", size }
+      : { status: 431, reason: "Request Header Fields Too Large", size };
   }
 
   /**

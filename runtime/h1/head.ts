@@ -3,13 +3,16 @@
  * target of visible ASCII or UTF-8, `HTTP/1.1`, token names, visible ASCII values, one `Host`, at most one numeric
  * `Content-Length`) and
  * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
- * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, and malformed input — so that `Deno.serve` (hyper)
- * decides those cases, including every request-smuggling corner, exactly as it does without this front end.
+ * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, `CONNECT`, a path or `Host` that
+ * target_check.ts refuses, more than {@linkcode MAX_FIELDS} fields, and malformed input — so that the screen
+ * (screen.ts) answers the refusals and `Deno.serve` (hyper) decides the rest, including every request-smuggling
+ * corner, exactly as it does without this front end.
  *
  * @module
  */
 import { isHopByHop } from "../headers_copy.ts";
 import { asksClose, TCHAR } from "../upstream/http1_codec.ts";
+import { badPath, validHost } from "./target_check.ts";
 
 /** A request head the fast path serves. */
 export interface RequestHead {
@@ -38,8 +41,11 @@ export const INCOMPLETE = 0;
 /** Not for the fast path: hand the connection to `Deno.serve`. */
 export const RELAY = -1;
 
-/** Fields per head past which the request is relayed (hyper's own limit is 100). */
-const MAX_FIELDS = 100;
+/**
+ * Fields per head past which the request is relayed (and there answered 431). nginx counts none, only bytes (32 KiB
+ * in all by default); the head's bytes are bounded here by the read buffer (64 KiB).
+ */
+export const MAX_FIELDS = 1000;
 
 /**
  * {@linkcode headEnd}: a line end that is not CRLF: a blank line with a bare LF in it, or, in a head not ended yet, a
@@ -99,12 +105,14 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   const m1 = i;
   const t0 = ++i;
   if (buf[i] !== 47 /* / */) return RELAY;
-  // Visible ASCII, and bytes past ASCII (UTF-8, checked below).
+  // Visible ASCII, and bytes past ASCII (UTF-8, checked below). A `%` or a `/.` has the path checked (badPath).
   let high = 0;
+  let odd = false;
   for (; i < stop; i++) {
     const c = buf[i]!;
     if (c <= 32 || c === 127) break;
     high |= c;
+    if (c === 37 || (c === 46 && buf[i - 1] === 47)) odd = true;
   }
   if (buf[i] !== 32) return RELAY;
   const t1 = i++;
@@ -134,6 +142,8 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     base = i;
     head = i < stop ? decoder.decode(buf.subarray(i, stop)) : "";
   }
+  // CONNECT (405) and a path nginx refuses (400) are answered by the screen of relayed heads.
+  if ((odd && badPath(target)) || (m1 - start === 7 && method === "CONNECT")) return RELAY;
   const text = (a: number, b: number) => head.slice(a - base, b - base);
   const fields: string[] = [];
   let host: string | undefined;
@@ -193,6 +203,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     }
     fields.push(name, value);
   }
-  if (host === undefined) return RELAY;
+  // No Host, or an invalid one (answered 400 by the screen).
+  if (host === undefined || !validHost(host)) return RELAY;
   return { method, target, host, fields, contentLength, close, size: stop + 4 - start, plain: !hopByHop };
 }

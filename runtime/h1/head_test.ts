@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { INCOMPLETE, MAX_FIELDS, parseHead, RELAY, type RequestHead } from "./head.ts";
 
 const enc = new TextEncoder();
 
@@ -82,10 +82,10 @@ Deno.test("parseHead() leaves to Deno.serve what is not the plain case", () => {
   for (const text of relayed) assert.equal(parse(text), RELAY, JSON.stringify(text));
 });
 
-Deno.test("parseHead() relays a head with more than 100 fields", () => {
+Deno.test("parseHead() takes up to MAX_FIELDS fields (1000), relays a head with more", () => {
   let text = "GET / HTTP/1.1\r\nHost: h\r\n";
-  for (let i = 0; i < 99; i++) text += `X-${i}: ${i}\r\n`;
-  assert.equal(head(`${text}\r\n`).fields.length, 200);
+  for (let i = 0; i < MAX_FIELDS - 1; i++) text += `X-${i}: ${i}\r\n`;
+  assert.equal(head(`${text}\r\n`).fields.length, 2 * MAX_FIELDS);
   assert.equal(parse(`${text}X-last: 1\r\n\r\n`), RELAY);
 });
 
@@ -113,4 +113,17 @@ Deno.test("parseHead() relays a head with a bare CR instead of waiting for an en
   ) assert.equal(parse(text), RELAY, JSON.stringify(text));
   // A CR that is the last byte so far may still get its LF.
   assert.equal(parse("GET / HTTP/1.1\r"), INCOMPLETE);
+});
+
+Deno.test("parseHead() relays what the screen answers: CONNECT, a bad path, an invalid Host", () => {
+  for (
+    const text of [
+      "CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /a/%00 HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /../x HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /x HTTP/1.1\r\nHost: h/x\r\n\r\n",
+      "GET /x HTTP/1.1\r\nHost:\r\n\r\n",
+    ]
+  ) assert.equal(parse(text), RELAY, text);
+  assert.equal(head("GET /a/../b.js?q=%zz HTTP/1.1\r\nHost: h:80\r\n\r\n").target, "/a/../b.js?q=%zz");
 });

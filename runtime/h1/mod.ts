@@ -146,7 +146,8 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, activity, chunkedAt) => splice(conn, initial, target, clients, activity, chunkedAt),
+    relay: (conn, initial, activity, chunkedAt, once) =>
+      splice(conn, initial, target, clients, activity, chunkedAt, once),
     closing: false,
     tick: 0,
   };

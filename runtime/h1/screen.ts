@@ -2,15 +2,22 @@
  * The check of a request head the fast path did not take, before its connection goes to `Deno.serve`: what hyper
  * would pass on wrongly is answered here, as nginx does, and what goes on is made safe to hand over.
  *
+ * - `HTTP/2.0`…`HTTP/9.9` in the request line ⇒ 505;
  * - `CONNECT` ⇒ 405; a target that is not a path, `*` or an `http(s)` URL ⇒ 400; `OPTIONS *` ⇒ 200 here (it asks
- *   about the server, and hyper would make it `/*`);
- * - HTTP/1.1 without `Host`, or with two; two `Content-Length` fields, or two `Transfer-Encoding` fields ⇒ 400;
+ *   about the server, and hyper would make it `/*`); an absolute-form target with user info ⇒ 400;
+ * - a path with a bad `%` escape, `%00`, or a `..` above the root ⇒ 400 (`badPath`);
+ * - more than 100 field lines ⇒ 431 (hyper's limit, where it would say 400);
+ * - HTTP/1.1 without `Host`, or with two, or a `Host` that is no `uri-host[:port]` (`validHost`); two
+ *   `Content-Length` fields, or two `Transfer-Encoding` fields, or a `Content-Length` past 2^53 ⇒ 400;
+ * - `Upgrade` without `Connection: upgrade` is dropped: a plain request (RFC 9110 §7.8);
  * - `Transfer-Encoding` with a coding before `chunked` (`gzip, chunked`) ⇒ 501 (hyper drops the coding); on
  *   HTTP/1.0 ⇒ 400;
  * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
  *   wins; hyper would keep the client's `Host` for the upstream);
- * - `Connection: close` is added (except to an `Upgrade`), so hyper serves this one request and the next comes back
- *   through the front end and its timeouts.
+ * - hyper serves this one request and the next comes back through the front end and its timeouts: an HTTP/1.1
+ *   request with a known end (a sized, chunked or no body) that does not ask to close is relayed `once` (relay.ts:
+ *   the bytes after it are kept back, and the connection comes back after the answer); any other gets
+ *   `Connection: close` added (except an `Upgrade`).
  *
  * A head that is malformed in another way goes to hyper as it is (it answers 400). Bare-LF line ends are read as
  * hyper reads them.
@@ -18,6 +25,14 @@
  * @module
  */
 import { TCHAR } from "../upstream/http1_codec.ts";
+import { badPath, validHost } from "./target_check.ts";
+import type { OneExchange } from "./relay.ts";
+
+/**
+ * Field lines a relayed head may have: `Deno.serve` (hyper) refuses more than 100 with a bare 400; here they are
+ * answered 431, which names the cause. (The fast path takes up to `MAX_FIELDS` of head.ts.)
+ */
+const RELAY_MAX_FIELDS = 100;
 
 /** The head has not ended yet, and may still become a request: read more. */
 export const WAIT = 0;
@@ -40,6 +55,11 @@ export interface Relay {
   readonly upgrade: boolean;
   /** Its body is chunked (the relay checks the framing, to answer bad framing 400). */
   readonly chunked: boolean;
+  /**
+   * Set when `Deno.serve` is to serve this one request and the connection then comes back to the front end (an
+   * HTTP/1.1 request that does not ask to close, with a known end): the head carries no `Connection: close` then.
+   */
+  readonly once?: OneExchange;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -107,15 +127,25 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const line = lines[0]!.split(" ");
   if (line.length !== 3 || !isToken(line[0]!)) return undefined;
   const [method, target, version] = line as [string, string, string];
-  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") return undefined;
   const size = stop - start;
+  if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
+    // A valid version this server does not speak (HTTP/2.0 in an HTTP/1 request line): nginx's 505. The h2c
+    // preface (`PRI * HTTP/2.0`) goes on to Deno.serve, which speaks h2c with prior knowledge.
+    const h2c = method === "PRI" && target === "*";
+    return !h2c && /^HTTP\/[2-9]\.[0-9]$/.test(version) ? answer(505, "HTTP Version Not Supported", size) : undefined;
+  }
   if (method === "CONNECT") return answer(405, "Method Not Allowed", size);
+  if (lines.length - 1 > RELAY_MAX_FIELDS) return answer(431, "Request Header Fields Too Large", size);
   let hosts = 0;
   const hostLines = new Set<number>();
   const codings: string[] = [];
   let transferEncodings = 0;
   let length = false;
   let upgrade = false;
+  let upgradeLine = -1;
+  let connectionUpgrade = false;
+  let connectionClose = false;
+  let contentLength = 0;
   for (let k = 1; k < lines.length; k++) {
     const l = lines[k]!;
     const colon = l.indexOf(":");
@@ -126,6 +156,7 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
     if (name === "host") {
       hosts++;
       hostLines.add(k);
+      if (!validHost(value)) return answer(400, "Bad Request", size);
     } else if (name === "transfer-encoding") {
       // A second field line: nginx's 400, whatever the codings (it never merges them).
       if (++transferEncodings > 1) return answer(400, "Bad Request", stop - start);
@@ -134,8 +165,20 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
       // Two, even equal (hyper merges them into "5, 5", which no upstream client may send): nginx's 400.
       if (length) return answer(400, "Bad Request", stop - start);
       length = true;
-    } else if (name === "upgrade") upgrade = true;
+      // Digits, and a safe integer (a client cannot send more, and a larger one loses its precision).
+      if (!/^[0-9]+$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER) return answer(400, "Bad Request", size);
+      contentLength = Number(value);
+    } else if (name === "upgrade") {
+      upgrade = true;
+      upgradeLine = k;
+    } else if (name === "connection") {
+      if (/(^|,)[ \t]*upgrade[ \t]*(,|$)/i.test(value)) connectionUpgrade = true;
+      if (/(^|,)[ \t]*close[ \t]*(,|$)/i.test(value)) connectionClose = true;
+    }
   }
+  // `Upgrade` without `Connection: upgrade` asks for nothing (RFC 9110 §7.8): a plain request, the field dropped.
+  if (upgrade && !connectionUpgrade) upgrade = false;
+  else upgradeLine = -1;
   let authority: string | undefined;
   let path = target;
   if (target === "*") {
@@ -143,11 +186,12 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
     return answer(200, "OK", size);
   } else if (target.charCodeAt(0) !== 47 /* / */) {
     const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(target);
-    // User info is dropped (as Pingap and hyper do): the host is what follows the last "@".
-    authority = m === null ? "" : m[2]!.slice(m[2]!.lastIndexOf("@") + 1);
-    if (m === null || authority === "" || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
+    // User info (`u:p@`) is an error (RFC 9110 §4.2.4, nginx's 400), as any authority that is no valid Host.
+    authority = m === null ? "" : m[2]!;
+    if (m === null || !validHost(authority) || m[3]!.startsWith("#")) return answer(400, "Bad Request", size);
     path = m[3] === "" ? "/" : m[3]!.startsWith("?") ? `/${m[3]}` : m[3]!;
   }
+  if (badPath(path)) return answer(400, "Bad Request", size);
   if (authority === undefined && version === "HTTP/1.1" && hosts !== 1) return answer(400, "Bad Request", size);
   if (hosts > 1) return answer(400, "Bad Request", size);
   if (codings.length > 0) {
@@ -162,14 +206,18 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   // Rebuilt: the request line (origin-form), Host (the target's authority), Connection: close.
   const out: string[] = [authority === undefined ? lines[0]! : `${method} ${path} ${version}`];
   for (let k = 1; k < lines.length; k++) {
-    if (authority !== undefined && hostLines.has(k)) continue;
+    if ((authority !== undefined && hostLines.has(k)) || k === upgradeLine) continue;
     out.push(lines[k]!);
   }
   if (authority !== undefined) out.push(`Host: ${authority}`);
-  if (!upgrade) out.push("Connection: close");
+  const chunked = codings.length === 1 && codings[0]!.toLowerCase() === "chunked" && !length;
+  // One request for Deno.serve, then the connection comes back (its end is known: a sized, chunked or no body).
+  const one = !upgrade && version === "HTTP/1.1" && !connectionClose && (codings.length === 0 || chunked);
+  if (!upgrade && !one) out.push("Connection: close");
   const head = out.join("\r\n") + "\r\n\r\n";
   const initial = new Uint8Array(head.length);
   for (let i = 0; i < head.length; i++) initial[i] = head.charCodeAt(i);
-  const chunked = codings.length === 1 && codings[0]!.toLowerCase() === "chunked" && !length;
-  return { initial, consumed: size, upgrade, chunked };
+  if (!one) return { initial, consumed: size, upgrade, chunked };
+  const once = { bodyAt: initial.byteLength, length: chunked ? -1 : contentLength, head: method === "HEAD" };
+  return { initial, consumed: size, upgrade, chunked, once };
 }

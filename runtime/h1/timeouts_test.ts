@@ -213,3 +213,33 @@ for (
     });
   });
 }
+
+Deno.test("downstream_read_timeout: after a relayed upload the connection is kept, and a slow head on it still cut", async () => {
+  await withShortTimeout(async (port, origin) => {
+    const c = await Client.open({ transport: "tcp", hostname: "127.0.0.1", port });
+    try {
+      await c.send(
+        "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: t\r\n\r\n",
+      );
+      assert.equal((await c.response()).status, 200);
+      assert.equal((await c.response()).status, 200);
+      assert.equal(origin.requests.length, 2);
+      // Back on the front end: a head dripped a byte every 200 ms is cut by the 1 s read timeout.
+      await c.send("GET /slow HTTP/1.1\r\nX-a: ");
+      let cut = false;
+      for (let i = 0; i < 75 && !cut; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        try {
+          await c.send("a");
+        } catch {
+          cut = true;
+        }
+      }
+      if (!cut) cut = (await readToEnd(c.conn, 15_000)) >= 0;
+      assert.ok(cut, "cut");
+      assert.equal(origin.requests.length, 2);
+    } finally {
+      c.close();
+    }
+  });
+});

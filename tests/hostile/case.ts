@@ -57,6 +57,11 @@ export interface WireCase {
   readonly alsoOk?: readonly Outcome[];
   /** Run alone, after the concurrent batches (it loads the proxy or needs a quiet pool). */
   readonly alone?: boolean;
+  /**
+   * Why the origin may see this case's request cut short (a head and part of a body, then the end): an upload is
+   * streamed, not buffered, so a client that stalls mid-body leaves the origin with what came before the cut.
+   */
+  readonly cutUpload?: string;
 }
 
 /** A case run by a function (WebSocket, HTTP/2, greedy clients): it throws on failure. */

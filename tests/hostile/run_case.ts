@@ -65,8 +65,12 @@ export function judge(c: WireCase, id: number, r: WireResult, seen: Seen): Judge
   }
   const smuggled = seen.requests.filter((q) => q.target.includes("smuggled"));
   if (smuggled.length) failures.push(`the origin received a smuggled request: ${JSON.stringify(smuggled[0]!.head)}`);
-  if (seen.junk.length) {
-    failures.push(`the origin received bytes that are no request: ${JSON.stringify(seen.junk[0]!.text.slice(0, 80))}`);
+  // A streamed upload cut short reaches the origin as its own request's head and a partial body (`cutUpload`).
+  const junk = c.cutUpload === undefined
+    ? seen.junk
+    : seen.junk.filter((j) => !j.text.startsWith(`POST /c/${String(id).padStart(4, "0")}/ HTTP/1.1\r\n`));
+  if (junk.length) {
+    failures.push(`the origin received bytes that are no request: ${JSON.stringify(junk[0]!.text.slice(0, 80))}`);
   }
   const real = seen.requests.filter((q) => !q.target.includes("smuggled"));
   const twoXx = (expected ?? []).filter((s) => typeof s === "number" && s < 300).length;
