@@ -26,6 +26,7 @@ import type {
 } from "./plan.ts";
 import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 import type { Step } from "./plugins/define.ts";
+import { basicRules, certificateRules, serverRules, upstreamRules } from "./parity_rules.ts";
 import { buildRouteTable } from "./routes/table.ts";
 import { basicSchema, UNSENT_WEBHOOK_EVENTS } from "./schema/basic.ts";
 import { certificateSchema } from "./schema/certificate.ts";
@@ -240,6 +241,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
       ),
     );
   }
+  basicRules(basic, diags);
   (basic.webhook_notifications ?? []).forEach((event, i) => {
     const reason = UNSENT_WEBHOOK_EVENTS.get(event);
     if (reason) diags.push(notApplied(["basic", "webhook_notifications", i], `Webhook event "${event}"`, reason));
@@ -267,6 +269,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const upstreams: UpstreamPlan[] = [];
   const upstreamIndex = new Map<string, number>();
   for (const [name, config] of upstreamConfigs) {
+    if (!upstreamRules(name, config, diags)) continue;
     const p = compileUpstream(name, config, diags);
     if (p) {
       upstreamIndex.set(name, upstreams.length);
@@ -391,6 +394,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const addrOwner = new Map<string, string>();
   for (const [name, config] of serverConfigs) {
     const path: KeyPath = ["servers", name];
+    serverRules(name, config, basic, diags);
     const refs: number[] = [];
     const listed = new Set<number>();
     (config.locations ?? []).forEach((l, i) => {
@@ -467,6 +471,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const certificates: CertificatePlan[] = [];
   for (const [name, config] of decodeSection<CertificatePlan["config"]>("certificates", certificateSchema)) {
     const path: KeyPath = ["certificates", name];
+    certificateRules(name, config, diags);
     if (config.acme && (config.domains ?? []).length === 0) {
       diags.push(
         diag("missing-key", [...path, "domains"], `Certificate "${name}" uses ACME but has no domains`, {
@@ -576,7 +581,9 @@ function compileUpstream(name: string, config: UpstreamPlan["config"], diags: Di
   const tls = (config.sni ?? "") !== "";
   const addrs = config.addrs ?? [];
   const isIp = (h: string) => isIPv4(h) || isIPv6(h);
-  const discovery = config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
+  const discovery = config.discovery === "srv"
+    ? "dns" // refused by upstreamRules before this is called
+    : config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
   const backends: BackendAddr[] = [];
   addrs.forEach((a, i) => {
     if (discovery === "static" && isIp(a.host) && badStaticIp(a.host)) {

@@ -4,7 +4,9 @@
  * @module
  */
 import { ipNet } from "../values/ip.ts";
-import { array, bool, duration, field, int, oneOf, parsed, size, str, table } from "./types.ts";
+import { headerLine } from "../values/header.ts";
+import { atLeast } from "./refine.ts";
+import { array, bool, duration, field, int, oneOf, type Parsed, parsed, size, str, table } from "./types.ts";
 
 /** Webhook event categories. */
 export const WEBHOOK_EVENTS = [
@@ -31,6 +33,21 @@ export const UNSENT_WEBHOOK_EVENTS: ReadonlyMap<string, string> = new Map([
   ["restart", "changes are applied in place, never by a restart: reload_config reports them"],
   ["restart_fail", "changes are applied in place, never by a restart: reload_config_fail reports a failure"],
 ]);
+
+/** Why the offload thread pools of Pingora have no counterpart here. */
+const NO_OFFLOAD_POOLS = "Deno runs TLS handshakes and connects on its own runtime threads, which cannot be sized " +
+  "or dedicated from a script";
+
+/** A `webhook_headers` item: `Name: value`. */
+function webhookHeader(text: string): Parsed<readonly [string, string]> {
+  const r = headerLine(text);
+  if (r.ok && r.value[1] !== "") return r;
+  return {
+    ok: false,
+    message: `webhook_headers: ${JSON.stringify(text.trim().split(/[\s:]/)[0] ?? "")} should be \`Name: value\``,
+    hint: 'Write e.g. "Authorization: Bearer $TOKEN" as one item per header',
+  };
+}
 
 /** The `[basic]` table. */
 export const basicSchema = table({
@@ -124,7 +141,7 @@ export const basicSchema = table({
       unapplied: "no continuous profiling is sent",
       doc: "Pyroscope URL.",
     }),
-    auto_restart_check_interval: field(duration(), {
+    auto_restart_check_interval: field(atLeast(duration(), 1000, "auto restart check interval should be at least 1s"), {
       unapplied: "`--autoreload` watches the config by file events (or the etcd watch), not by polling",
       doc: "How often the config is polled for changes when watching without file events.",
       default: "90s",
@@ -149,6 +166,76 @@ export const basicSchema = table({
       doc: "Local hour at which old logs are compressed.",
       default: 0,
       unit: "hour",
+    }),
+    working_directory: field(str({ nonEmpty: true }), {
+      unapplied: "there is no daemon mode; the process stays where it is started (set `WorkingDirectory=` in the " +
+        "systemd unit)",
+      doc: "Directory Pingap changes into after it daemonizes.",
+    }),
+    restart_ready_timeout: field(atLeast(duration(), 1000, "restart ready timeout should be at least 1s"), {
+      unapplied: "changes are applied in place, never by restarting the process, so nothing waits for a new one",
+      doc: "How long `--autorestart` waits for the new process to report that it is ready before it gives up.",
+      default: "1m",
+    }),
+    max_blocking_threads: field(int({ min: 1, max: 65535, hint: "max blocking threads should be greater than 0" }), {
+      unapplied: "a Tokio setting; Deno has no blocking thread pool a script can size",
+      doc: "Size of the thread pool for blocking work in Pingap (Tokio's default is 512).",
+      defaultText: "512",
+    }),
+    downstream_tls_offload_threadpools: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Thread pools that run client TLS handshakes; set together with `downstream_tls_offload_thread_per_pool`.",
+    }),
+    downstream_tls_offload_thread_per_pool: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Threads in each pool of `downstream_tls_offload_threadpools`.",
+    }),
+    upstream_connect_offload_threadpools: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Thread pools that open upstream connections; set together with " +
+        "`upstream_connect_offload_thread_per_pool`.",
+    }),
+    upstream_connect_offload_thread_per_pool: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Threads in each pool of `upstream_connect_offload_threadpools`.",
+    }),
+    webhook_batch_window: field(duration(), {
+      unapplied: "each notification is posted on its own (the Pingap parity work, issue 21, applies batching)",
+      doc: "Notifications within this window are merged into one post; each new one extends it. `0s` turns " +
+        "merging off.",
+      default: "10s",
+    }),
+    webhook_batch_max_events: field(int({ min: 1, max: 1000 }), {
+      unapplied: "each notification is posted on its own (the Pingap parity work, issue 21, applies batching)",
+      doc: "A batch that holds this many notifications is posted at once; `1` turns merging off.",
+      default: 5,
+      unit: "notifications",
+    }),
+    webhook_min_level: field(oneOf(["info", "warn", "error"]), {
+      unapplied: "every enabled event is posted whatever its level (the Pingap parity work, issue 21, applies it)",
+      doc: "Lowest level posted to the webhook: `info`, `warn` or `error`.",
+      default: "info",
+    }),
+    webhook_headers: field(array(parsed("header line", webhookHeader)), {
+      unapplied: "webhook posts carry only Content-Type (the Pingap parity work, issue 21, applies it)",
+      doc: 'Headers added to each webhook post, `"Name: value"` (e.g. an `Authorization`).',
+    }),
+    webhook_secret: field(str({ nonEmpty: true }), {
+      unapplied: "webhook posts are not signed (the Pingap parity work, issue 21, applies it)",
+      doc: "Signs each post: DingTalk gets the `timestamp` and `sign` query parameters; other types an " +
+        "`X-Pingap-Signature: sha256=<hex HMAC-SHA256 of the body>` header.",
+    }),
+    webhook_template: field(str({ nonEmpty: true }), {
+      unapplied: "posts use the built-in body of `webhook_type` (the Pingap parity work, issue 21, applies it)",
+      doc: "Body of each post instead of the built-in one, with `{{title}}`, `{{message}}`, `{{level}}`, " +
+        "`{{category}}`, `{{hostname}}`, `{{ip}}`, `{{name}}` and `{{count}}` replaced (JSON-escaped for the " +
+        "`normal` type).",
+      defaultText: "the built-in body of webhook_type",
+    }),
+    webhook_retries: field(int({ min: 0, max: 10, hint: "webhook_retries should be at most 10" }), {
+      unapplied: "a failed post is logged, not retried (the Pingap parity work, issue 21, applies it)",
+      doc: "Times a failed post is tried again.",
+      default: 0,
     }),
   },
 });

@@ -4,6 +4,7 @@
  * @module
  */
 import { remark } from "./common.ts";
+import { refine } from "./refine.ts";
 import { bool, field, int, list, oneOf, type Parsed, parsed, str, table } from "./types.ts";
 
 /** Let's Encrypt's production directory, the default of `acme_directory`. */
@@ -20,6 +21,38 @@ function directoryUrl(text: string): Parsed<string> {
   }
   return { ok: true, value: t };
 }
+
+const ACME_ACCOUNT = "the ACME account is created with `acme_email` only (the Pingap parity work, issue 21, " +
+  "applies it)";
+
+function pemPath(text: string): Parsed<string> {
+  const t = text.trim();
+  if (t === "" || t.includes("-----BEGIN") || t.includes("\n")) {
+    return {
+      ok: false,
+      message: `acme_ca(${t.slice(0, 40)}) should be the path of a PEM file`,
+      hint: "Give the path of the CA's PEM file, not its text",
+    };
+  }
+  return { ok: true, value: t };
+}
+
+function base64Key(text: string): Parsed<string> {
+  const t = text.trim();
+  if (t === "" || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(t) || t.replace(/=+$/, "").length % 4 === 1) {
+    return { ok: false, message: "acme_eab_hmac is not base64", hint: "Copy the HMAC key as the CA gives it" };
+  }
+  return { ok: true, value: t };
+}
+
+/** `acme_contact`: e-mail addresses, `mailto:` removed. */
+const acmeContacts = refine(list("e-mail addresses"), (items) => {
+  const bad = items.map((a) => a.replace(/^mailto:/i, "")).find((a) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(a));
+  return bad === undefined ? undefined : {
+    message: `acme_contact(${bad}) is not an e-mail address`,
+    hint: "Write e-mail addresses, comma separated",
+  };
+});
 
 /** The `[certificates.<name>]` table. */
 export const certificateSchema = table({
@@ -64,6 +97,35 @@ export const certificateSchema = table({
         "(0 = when a third of the lifetime is left for ACME, 7 days for warnings).",
       default: 0,
       unit: "days",
+    }),
+    acme_ca: field(parsed("PEM file path", pemPath), {
+      unapplied: "the ACME client trusts the system roots only (the Pingap parity work, issue 21, applies it)",
+      doc: "PEM file of the root that the ACME server's TLS certificate chains to (a private CA such as step-ca).",
+      defaultText: "system roots",
+    }),
+    acme_eab_kid: field(str({ nonEmpty: true }), {
+      unapplied: ACME_ACCOUNT,
+      doc: "External account binding key id, from CAs that require one (ZeroSSL, some private CAs); set " +
+        "together with `acme_eab_hmac`.",
+    }),
+    acme_eab_hmac: field(parsed("base64", base64Key), {
+      unapplied: ACME_ACCOUNT,
+      doc: "External account binding HMAC key, base64 (either alphabet, padded or not).",
+    }),
+    acme_contact: field(acmeContacts, {
+      unapplied: ACME_ACCOUNT,
+      doc: "Contact e-mail addresses given to the ACME CA, comma separated; a `mailto:` prefix is removed.",
+    }),
+    acme_key_type: field(oneOf(["ecdsa", "rsa"]), {
+      unapplied: "ACME certificates get the ACME client's own key type (the Pingap parity work, issue 21, " +
+        "applies it)",
+      doc: "Key of the ACME certificate: `ecdsa` (P-256) or `rsa` (2048 bits).",
+      default: "ecdsa",
+    }),
+    ocsp_stapling: field(bool(), {
+      unapplied: "Deno's TLS listener cannot staple an OCSP response",
+      doc: "Staple the OCSP response of the certificate's responder to handshakes, refreshed before it expires.",
+      default: false,
     }),
     remark,
   },

@@ -7,7 +7,14 @@ import { headerLine } from "../values/header.ts";
 import { condition, hostMatches, pathMatch } from "../values/location_match.ts";
 import { rewrite } from "../values/rewrite.ts";
 import { includes, remark } from "./common.ts";
+import { atLeast } from "./refine.ts";
 import { array, bool, duration, field, int, parsed, size, str, table } from "./types.ts";
+
+const LOCATION_TIMEOUTS = "the upstream's own time limits apply to every request (the Pingap parity work, " +
+  "issue 21, applies the override)";
+
+/** A duration above zero (`<name> must be greater than zero`). */
+const positiveDuration = (name: string) => atLeast(duration(), 1, `${name} must be greater than zero`);
 
 /** The `[locations.<name>]` table. */
 export const locationSchema = table({
@@ -75,6 +82,18 @@ export const locationSchema = table({
       doc: "Retries on another backend when connecting fails. No retry when unset.",
     }),
     max_retry_window: field(duration(), { doc: "No retry once the request is older than this." }),
+    connection_timeout: field(positiveDuration("connection_timeout"), {
+      unapplied: LOCATION_TIMEOUTS,
+      doc: "Connect time limit for this location's requests, instead of the upstream's.",
+    }),
+    read_timeout: field(positiveDuration("read_timeout"), {
+      unapplied: LOCATION_TIMEOUTS,
+      doc: "Time limit of each read from the backend for this location's requests, instead of the upstream's.",
+    }),
+    write_timeout: field(positiveDuration("write_timeout"), {
+      unapplied: LOCATION_TIMEOUTS,
+      doc: "Time limit of each write to the backend for this location's requests, instead of the upstream's.",
+    }),
     includes,
     remark,
   },
