@@ -12,6 +12,7 @@ import { inspectCertificate, type InspectedCertificate } from "./certificate_ins
 import { diag, type Diagnostic, hasErrors } from "./diagnostic.ts";
 import { ConfigReadError, readSources, type Source } from "./load.ts";
 import type { Plan } from "./plan.ts";
+import { systemRefResolver } from "../runtime/config_refs.ts";
 
 /** Result of {@linkcode checkConfig}. */
 export interface CheckResult extends CompileResult {
@@ -41,7 +42,8 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     }
     throw e;
   }
-  const result = compileSources(sources);
+  // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
+  const result = compileSources(sources, { resolveRefs: systemRefResolver() });
   let diagnostics = result.diagnostics;
   if (options.live && result.plan) {
     const live = attachOrigins(await liveChecks(result.plan), result.origins, sources);

@@ -16,7 +16,8 @@
  *
  * @module
  */
-export { attachOrigins, type CompileResult, compileSources } from "./compile.ts";
+export { attachOrigins, type CompileOptions, type CompileResult, compileSources } from "./compile.ts";
+export { isReference, parseReference, type Reference, type RefLookup, type RefResolver } from "./config_refs.ts";
 export { checkConfig, type CheckOptions, type CheckResult } from "./check.ts";
 export { type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
 export { type Format, formatGithub, formatJson, formatText } from "./format.ts";

@@ -25,14 +25,14 @@ export interface Child {
 }
 
 /** Spawns `deno <args>` in the repository root (or `options.cwd`). */
-export function spawnDeno(args: string[], options: { cwd?: string } = {}): Child {
+export function spawnDeno(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Child {
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: options.cwd ?? ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...options.env },
   }).spawn();
   let out = "";
   const waiters = new Set<() => void>();
