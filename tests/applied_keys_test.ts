@@ -42,6 +42,11 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "basic.webhook": R("runtime/notify.ts"),
   "basic.webhook_type": R("runtime/notify.ts"),
   "basic.webhook_notifications": R("runtime/notify.ts"),
+  "basic.webhook_min_level": R("runtime/notify.ts"),
+  "basic.webhook_headers": R("runtime/notify.ts"),
+  "basic.webhook_secret": R("runtime/notify.ts"),
+  "basic.webhook_template": R("runtime/notify.ts"),
+  "basic.webhook_retries": R("runtime/notify.ts"),
   "basic.log_level": R("runtime/log/app_log.ts"),
   "basic.log_format_json": R("runtime/log/app_log.ts"),
 

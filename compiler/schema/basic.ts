@@ -212,29 +212,26 @@ export const basicSchema = table({
       unit: "notifications",
     }),
     webhook_min_level: field(oneOf(["info", "warn", "error"]), {
-      unapplied: "every enabled event is posted whatever its level (the Pingap parity work, issue 21, applies it)",
       doc: "Lowest level posted to the webhook: `info`, `warn` or `error`.",
       default: "info",
     }),
     webhook_headers: field(array(parsed("header line", webhookHeader)), {
-      unapplied: "webhook posts carry only Content-Type (the Pingap parity work, issue 21, applies it)",
       doc: 'Headers added to each webhook post, `"Name: value"` (e.g. an `Authorization`).',
     }),
     webhook_secret: field(str({ nonEmpty: true }), {
-      unapplied: "webhook posts are not signed (the Pingap parity work, issue 21, applies it)",
       doc: "Signs each post: DingTalk gets the `timestamp` and `sign` query parameters; other types an " +
         "`X-Pingap-Signature: sha256=<hex HMAC-SHA256 of the body>` header.",
     }),
     webhook_template: field(str({ nonEmpty: true }), {
-      unapplied: "posts use the built-in body of `webhook_type` (the Pingap parity work, issue 21, applies it)",
       doc: "Body of each post instead of the built-in one, with `{{title}}`, `{{message}}`, `{{level}}`, " +
-        "`{{category}}`, `{{hostname}}`, `{{ip}}`, `{{name}}` and `{{count}}` replaced (JSON-escaped for the " +
-        "`normal` type).",
+        "`{{category}}`, `{{hostname}}`, `{{ip}}`, `{{name}}` and `{{count}}` replaced: for `wecom` and " +
+        "`dingtalk` the markdown shown, for `normal` the whole body (values JSON-escaped, so quote each " +
+        "placeholder).",
       defaultText: "the built-in body of webhook_type",
     }),
     webhook_retries: field(int({ min: 0, max: 10, hint: "webhook_retries should be at most 10" }), {
-      unapplied: "a failed post is logged, not retried (the Pingap parity work, issue 21, applies it)",
-      doc: "Times a failed post is tried again.",
+      doc: "Times a post that got no answer, or a 5xx or 429, is tried again: after 1s, 2s, 4s… (at most 5m), " +
+        "in the background.",
       default: 0,
     }),
   },
