@@ -90,7 +90,8 @@ export const certificateSchema = table({
       doc: "Provider endpoint and credentials URL, e.g. `https://api.cloudflare.com?token=T` or " +
         "`https://alidns.aliyuncs.com?access_key_id=ID&access_key_secret=SECRET` (ali; tencent: " +
         "`https://dnspod.tencentcloudapi.com?…`, huawei: `https://dns.<region>.myhuaweicloud.com?…`) or " +
-        "`http://127.0.0.1:8055` (challtestsrv); the whole value may be `$ENV:NAME`.",
+        "`http://127.0.0.1:8055` (challtestsrv); like any string, the whole value may be `$ENV:NAME` or " +
+        "`$FILE:/path`.",
     }),
     buffer_days: field(int({ min: 0, max: 3650 }), {
       doc: "Renew (ACME) or warn (others) this many days before expiry " +
