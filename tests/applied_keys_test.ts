@@ -111,6 +111,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "upstreams.read_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.idle_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.write_timeout": R("runtime/upstream/registry.ts"),
+  "upstreams.ca": R("runtime/upstream/upstream_ca.ts"),
   "upstreams.includes": R(COMPILE),
   "upstreams.remark": REMARK,
 

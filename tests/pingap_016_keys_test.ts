@@ -98,7 +98,6 @@ const NOT_APPLIED = [
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",
   "upstreams.api.h1_upgrade",
-  "upstreams.api.ca",
   "upstreams.api.client_cert",
   "upstreams.api.client_key",
   "upstreams.api.h2_stream_window_size",

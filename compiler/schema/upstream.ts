@@ -128,8 +128,8 @@ function validNameServer(text: string): boolean {
 
 const STRIPPING = "hop-by-hop headers and those `Connection` names are always removed, as the defaults say; " +
   "other settings are not applied (the Pingap parity work, issue 21, applies them)";
-const UPSTREAM_TLS = "backend TLS uses the system roots and no client certificate yet (the Pingap parity work, " +
-  "issue 21, applies it)";
+const UPSTREAM_TLS = "no client certificate is presented to backends yet (the Pingap parity work, issue 21, " +
+  "applies it)";
 const UPSTREAM_H2 = "the HTTP/2 client keeps its own window sizes (the Pingap parity work, issue 21, applies it)";
 
 /** The `[upstreams.<name>]` table. */
@@ -284,9 +284,9 @@ export const upstreamSchema = table({
       default: "websocket_only",
     }),
     ca: field(str({ nonEmpty: true }), {
-      unapplied: UPSTREAM_TLS,
-      doc: "CA (PEM text, base64 of PEM, or a file path) the backends' certificates are verified against, " +
-        "instead of the system roots.",
+      doc: "CA (PEM text, base64 of PEM, or a file path) the backends' certificates are verified against (with " +
+        "`sni` and `verify_cert`), trusted besides the system roots. A file is read at start and at the reload " +
+        "that changes it; one that cannot be read fails that start or reload.",
       defaultText: "system roots",
     }),
     client_cert: field(str({ nonEmpty: true }), {
