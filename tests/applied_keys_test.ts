@@ -82,6 +82,9 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "locations.enable_reverse_proxy_headers": R(COMPILE),
   "locations.max_retries": R("runtime/pipeline.ts"),
   "locations.max_retry_window": R("runtime/pipeline.ts"),
+  "locations.connection_timeout": R("runtime/upstream/location_timeouts.ts"),
+  "locations.read_timeout": R("runtime/upstream/location_timeouts.ts"),
+  "locations.write_timeout": R("runtime/upstream/location_timeouts.ts"),
   "locations.includes": R(COMPILE),
   "locations.remark": REMARK,
 

@@ -10,9 +10,6 @@ import { includes, remark } from "./common.ts";
 import { atLeast } from "./refine.ts";
 import { array, bool, duration, field, int, parsed, size, str, table } from "./types.ts";
 
-const LOCATION_TIMEOUTS = "the upstream's own time limits apply to every request (the Pingap parity work, " +
-  "issue 21, applies the override)";
-
 /** A duration above zero (`<name> must be greater than zero`). */
 const positiveDuration = (name: string) => atLeast(duration(), 1, `${name} must be greater than zero`);
 
@@ -83,15 +80,13 @@ export const locationSchema = table({
     }),
     max_retry_window: field(duration(), { doc: "No retry once the request is older than this." }),
     connection_timeout: field(positiveDuration("connection_timeout"), {
-      unapplied: LOCATION_TIMEOUTS,
-      doc: "Connect time limit for this location's requests, instead of the upstream's.",
+      doc: "Connect time limit of the connections opened for this location's requests, instead of the upstream's " +
+        "(a pooled connection is reused as it is; a WebSocket connect keeps the upstream's).",
     }),
     read_timeout: field(positiveDuration("read_timeout"), {
-      unapplied: LOCATION_TIMEOUTS,
       doc: "Time limit of each read from the backend for this location's requests, instead of the upstream's.",
     }),
     write_timeout: field(positiveDuration("write_timeout"), {
-      unapplied: LOCATION_TIMEOUTS,
       doc: "Time limit of each write to the backend for this location's requests, instead of the upstream's.",
     }),
     includes,

@@ -46,6 +46,7 @@ import {
   UpstreamError,
   type UpstreamRequest,
   type UpstreamResponse,
+  withRequestTimeouts,
 } from "./types.ts";
 
 /** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
@@ -105,7 +106,7 @@ class H2ClientImpl implements H2Client {
     const started = performance.now();
     let retried = false;
     for (;;) {
-      const { session, created } = this.#acquire(backend);
+      const { session, created } = this.#acquire(backend, req);
       const reused = !created && session.connected;
       let connectTime = 0;
       if (!session.connected) {
@@ -126,7 +127,7 @@ class H2ClientImpl implements H2Client {
       }
       try {
         return await runExchange({
-          options: this.#options,
+          options: withRequestTimeouts(this.#options, req),
           backend,
           session,
           reused,
@@ -152,7 +153,7 @@ class H2ClientImpl implements H2Client {
   }
 
   /** Picks (and reserves a slot on) a session for `backend`, opening one when all are full. */
-  #acquire(backend: Backend): { session: H2Session; created: boolean } {
+  #acquire(backend: Backend, req: UpstreamRequest): { session: H2Session; created: boolean } {
     const list = this.#sessions.get(backend.addr);
     if (list !== undefined) {
       for (const s of list) {
@@ -170,8 +171,9 @@ class H2ClientImpl implements H2Client {
         }
       }
     }
+    // A session opened for this request connects within its connect limit (a location's, when it has one).
     const session = new H2Session(backend, {
-      options: this.#options,
+      options: withRequestTimeouts(this.#options, req),
       maxStreams: this.#maxStreams,
       caCerts: this.#caCerts,
       onGone: (s) => this.#forget(s),

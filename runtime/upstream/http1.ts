@@ -73,6 +73,7 @@ import {
   type UpstreamClient,
   UpstreamError,
   type UpstreamRequest,
+  withRequestTimeouts,
 } from "./types.ts";
 
 export type { Http1Response } from "./http1_exchange.ts";
@@ -145,7 +146,7 @@ class Http1ClientImpl implements Http1Client {
         const t = performance.now();
         try {
           const transport = await openTransport(backend, {
-            options: this.#options,
+            options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
             signal: req.signal,
           });
