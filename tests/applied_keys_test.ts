@@ -115,6 +115,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "upstreams.idle_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.write_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.ca": R("runtime/upstream/upstream_ca.ts"),
+  "upstreams.fail_open": R("runtime/upstream/registry.ts"),
   "upstreams.includes": R(COMPILE),
   "upstreams.remark": REMARK,
 

@@ -90,7 +90,6 @@ const NOT_APPLIED = [
   "servers.web.h2_idle_timeout",
   "servers.web.h1_pipelining",
   "upstreams.api.algo",
-  "upstreams.api.fail_open",
   "upstreams.api.strip_hop_by_hop",
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",

@@ -254,7 +254,6 @@ export const upstreamSchema = table({
       doc: "TCP Fast Open on connect.",
     }),
     fail_open: field(bool(), {
-      unapplied: "with no healthy backend the answer is 503 (the Pingap parity work, issue 21, applies it)",
       doc: "When no backend is healthy or let through by the circuit breaker, pick one anyway instead of " +
         "answering 503.",
       default: false,
