@@ -132,6 +132,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "certificates.dns_provider": R("runtime/acme/dns/provider.ts"),
   "certificates.dns_service_url": R("runtime/acme/dns/provider.ts"),
   "certificates.buffer_days": R("runtime/acme/manager.ts"),
+  "certificates.acme_key_type": R("runtime/acme/manager.ts"),
   "certificates.remark": REMARK,
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },

@@ -105,7 +105,6 @@ const NOT_APPLIED = [
   "certificates.site.acme_eab_kid",
   "certificates.site.acme_eab_hmac",
   "certificates.site.acme_contact",
-  "certificates.site.acme_key_type",
   "certificates.site.ocsp_stapling",
 ];
 

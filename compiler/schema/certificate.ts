@@ -118,9 +118,7 @@ export const certificateSchema = table({
       doc: "Contact e-mail addresses given to the ACME CA, comma separated; a `mailto:` prefix is removed.",
     }),
     acme_key_type: field(oneOf(["ecdsa", "rsa"]), {
-      unapplied: "ACME certificates get the ACME client's own key type (the Pingap parity work, issue 21, " +
-        "applies it)",
-      doc: "Key of the ACME certificate: `ecdsa` (P-256) or `rsa` (2048 bits).",
+      doc: "Key of the ACME certificate: `ecdsa` (P-256) or `rsa` (2048 bits); used from the next order on.",
       default: "ecdsa",
     }),
     ocsp_stapling: field(bool(), {

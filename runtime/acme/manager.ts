@@ -132,6 +132,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
         accountKey: await account(),
         ...(c.config.acme_email ? { email: c.config.acme_email } : {}),
         domains,
+        keyType: c.config.acme_key_type,
         ...(dns ? { dns } : {}),
         log,
       });

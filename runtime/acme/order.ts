@@ -1,6 +1,6 @@
 /**
  * One ACME order with `npm:acme-client`: account (created or found by its
- * key, terms agreed), a fresh ECDSA P-256 key and CSR for the domains,
+ * key, terms agreed), a fresh ECDSA P-256 (or RSA 2048) key and CSR for the domains,
  * http-01 (answered by our plain-HTTP servers, see `challenges.ts`) or
  * dns-01 (through a {@linkcode DnsProvider}), then finalize and download
  * the chain.
@@ -25,6 +25,8 @@ export interface OrderRequest {
   readonly accountKey: string;
   readonly email?: string;
   readonly domains: readonly string[];
+  /** The certificate's key: ECDSA P-256 (the default) or RSA 2048 (`acme_key_type`). */
+  readonly keyType?: "ecdsa" | "rsa";
   /** dns-01 through this provider; http-01 without it. */
   readonly dns?: DnsProvider;
   readonly log: (line: string) => void;
@@ -80,7 +82,7 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
   const [first] = req.domains;
   const [key, csr] = await acme.crypto.createCsr(
     { ...(first && first.length <= 64 ? { commonName: first } : {}), altNames: [...req.domains] },
-    await acme.crypto.createPrivateEcdsaKey(),
+    req.keyType === "rsa" ? await acme.crypto.createPrivateRsaKey(2048) : await acme.crypto.createPrivateEcdsaKey(),
   );
   // The account, found by its key or created. acme-client's createAccount() follows an existing account
   // (HTTP 200) with an account update that carries no change, which Pebble refuses ("Use POST-as-GET");

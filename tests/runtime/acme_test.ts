@@ -10,6 +10,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createPrivateKey } from "node:crypto";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { freePort } from "../_support/origin.ts";
@@ -203,6 +204,32 @@ acmeTest(
     assert.match(await verify(pebble, stored.cert), /DNS:\*\.dns\.example\.com/);
     assert.match(pebble.log(), /Added DNS-01 TXT challenge for Host "_acme-challenge\.dns\.example\.com\."/);
     assert.doesNotMatch(pebble.log(), /validate w\/ HTTP/);
+  },
+);
+
+acmeTest(
+  'ACME acme_key_type = "rsa": the issued certificate has an RSA 2048 key (ECDSA P-256 by default)',
+  {},
+  async ({ pebble, dir, defer }) => {
+    const keyOf = async (name: string, keyType: string) => {
+      const certificate = `domains = "${name}.example.com"\nacme = "lets_encrypt"\n` +
+        `acme_directory = "${pebble.directory}"\ndns_challenge = true\ndns_provider = "challtestsrv"\n` +
+        `dns_service_url = "${pebble.challtestsrv}"\n${keyType}`;
+      const manager = createAcmeManager({ storage: fileStorage(`${dir}/${name}`), log() {} });
+      defer(() => manager.close());
+      manager.update(compileToml(config(freePort(), certificate)));
+      await manager.idle();
+      const stored = manager.current("site");
+      assert.ok(stored, `issued; pebble log:\n${pebble.log().slice(-3000)}`);
+      await verify(pebble, stored.cert);
+      return createPrivateKey(stored.key);
+    };
+    const rsa = await keyOf("rsa", 'acme_key_type = "rsa"');
+    assert.equal(rsa.asymmetricKeyType, "rsa");
+    assert.equal(rsa.asymmetricKeyDetails?.modulusLength, 2048);
+    const ec = await keyOf("ecdsa", "");
+    assert.equal(ec.asymmetricKeyType, "ec");
+    assert.equal(ec.asymmetricKeyDetails?.namedCurve, "prime256v1");
   },
 );
 
