@@ -230,6 +230,11 @@ const RULES: [string, string, RegExp][] = [
     "certificates.c.acme_contact",
     /^acme_contact\(ops\) is not an e-mail address$/,
   ],
+  [
+    '[certificates.c]\nacme_directory = "http://acme.test/dir"',
+    "certificates.c.acme_directory",
+    /acme_directory\(http:\/\/acme\.test\/dir\) should be an https url/,
+  ],
   ['[certificates.c]\nacme_key_type = "ed25519"', "certificates.c.acme_key_type", /Unknown value "ed25519"/],
   [
     '[certificates.c]\nacme_ca = "-----BEGIN CERTIFICATE-----"',

@@ -12,10 +12,10 @@ export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/dire
 
 function directoryUrl(text: string): Parsed<string> {
   const t = text.trim();
-  if (!/^https?:\/\/[^\s/]+/i.test(t)) {
+  if (!/^https:\/\/[^\s/]+/i.test(t)) {
     return {
       ok: false,
-      message: `Invalid ACME directory URL ${JSON.stringify(text)}`,
+      message: `Invalid ACME directory URL ${JSON.stringify(text)}: acme_directory(${t}) should be an https url`,
       hint: `Give the CA's directory URL, e.g. "${LETS_ENCRYPT_DIRECTORY}"`,
     };
   }
