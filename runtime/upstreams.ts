@@ -78,7 +78,11 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
       const caCerts = upstreamCaCerts(plan);
       const extra = caCerts ? { caCerts } : {};
       return alpn === "h2" || (alpn === "h2h1" && o.tls)
-        ? createH2Client(o, plan.config.max_h2_streams ?? 1, extra)
+        ? createH2Client(o, plan.config.max_h2_streams ?? 1, {
+          ...extra,
+          streamWindow: plan.config.h2_stream_window_size,
+          connectionWindow: plan.config.h2_connection_window_size,
+        })
         : createHttp1Client(o, extra);
     },
   });

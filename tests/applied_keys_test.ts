@@ -116,6 +116,8 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "upstreams.write_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.ca": R("runtime/upstream/upstream_ca.ts"),
   "upstreams.fail_open": R("runtime/upstream/registry.ts"),
+  "upstreams.h2_stream_window_size": R("runtime/upstreams.ts"),
+  "upstreams.h2_connection_window_size": R("runtime/upstreams.ts"),
   "upstreams.includes": R(COMPILE),
   "upstreams.remark": REMARK,
 

@@ -96,8 +96,6 @@ const NOT_APPLIED = [
   "upstreams.api.h1_upgrade",
   "upstreams.api.client_cert",
   "upstreams.api.client_key",
-  "upstreams.api.h2_stream_window_size",
-  "upstreams.api.h2_connection_window_size",
   // Older keys the fixture sets for the keepalive rules, not applied either.
   "upstreams.api.tcp_idle",
   "upstreams.api.tcp_probe_count",

@@ -130,7 +130,6 @@ const STRIPPING = "hop-by-hop headers and those `Connection` names are always re
   "other settings are not applied (the Pingap parity work, issue 21, applies them)";
 const UPSTREAM_TLS = "no client certificate is presented to backends yet (the Pingap parity work, issue 21, " +
   "applies it)";
-const UPSTREAM_H2 = "the HTTP/2 client keeps its own window sizes (the Pingap parity work, issue 21, applies it)";
 
 /** The `[upstreams.<name>]` table. */
 export const upstreamSchema = table({
@@ -284,7 +283,7 @@ export const upstreamSchema = table({
     }),
     ca: field(str({ nonEmpty: true }), {
       doc: "CA (PEM text, base64 of PEM, or a file path) the backends' certificates are verified against (with " +
-        "`sni` and `verify_cert`), trusted besides the system roots. A file is read at start and at the reload " +
+        "`sni` and `verify_cert`): besides the system roots over HTTP/1.1, instead of them over h2. A file is read at start and at the reload " +
         "that changes it; one that cannot be read fails that start or reload.",
       defaultText: "system roots",
     }),
@@ -298,14 +297,12 @@ export const upstreamSchema = table({
       doc: "Private key of `client_cert`.",
     }),
     h2_stream_window_size: field(h2Window("h2 stream window size"), {
-      unapplied: UPSTREAM_H2,
-      doc: "Flow-control window of each HTTP/2 stream to a backend.",
-      defaultText: "8mib",
+      doc: "Flow-control window of each HTTP/2 stream to a backend (`alpn` h2 or h2h1), sent in SETTINGS.",
+      defaultText: "the HTTP/2 default, 65535 bytes (Pingap: 8mib)",
     }),
     h2_connection_window_size: field(h2Window("h2 connection window size"), {
-      unapplied: UPSTREAM_H2,
-      doc: "Flow-control window of each HTTP/2 connection to a backend.",
-      defaultText: "8mib",
+      doc: "Flow-control window of each HTTP/2 connection to a backend, raised by a WINDOW_UPDATE once connected.",
+      defaultText: "the HTTP/2 default, 65535 bytes (Pingap: 8mib)",
     }),
     includes,
     remark,

@@ -56,6 +56,10 @@ export const MAX_SESSIONS_PER_BACKEND = 256;
 export interface H2ClientOptions {
   /** PEM certificates trusted instead of the system roots, for TLS (tests, private CAs). */
   readonly caCerts?: readonly string[];
+  /** Flow-control window of each stream, bytes (`h2_stream_window_size`); the HTTP/2 default when unset. */
+  readonly streamWindow?: number | undefined;
+  /** Flow-control window of each session, bytes (`h2_connection_window_size`); the HTTP/2 default when unset. */
+  readonly connectionWindow?: number | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -80,6 +84,7 @@ class H2ClientImpl implements H2Client {
   readonly #options: ConnectOptions;
   readonly #maxStreams: number;
   readonly #caCerts: readonly string[] | undefined;
+  readonly #extra: H2ClientOptions;
   /** Usable (not gone) sessions per backend addr. */
   readonly #sessions = new Map<string, H2Session[]>();
   /** Every session not yet closed, for `close()`. */
@@ -94,6 +99,7 @@ class H2ClientImpl implements H2Client {
     this.#options = options;
     this.#maxStreams = maxStreams;
     this.#caCerts = extra.caCerts;
+    this.#extra = extra;
   }
 
   get sessionCount(): number {
@@ -176,6 +182,8 @@ class H2ClientImpl implements H2Client {
       options: withRequestTimeouts(this.#options, req),
       maxStreams: this.#maxStreams,
       caCerts: this.#caCerts,
+      streamWindow: this.#extra.streamWindow,
+      connectionWindow: this.#extra.connectionWindow,
       onGone: (s) => this.#forget(s),
     });
     this.#all.add(session);
