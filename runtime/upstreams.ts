@@ -11,7 +11,7 @@ import type { UpstreamProvider } from "./activate.ts";
 import type { RequestContext } from "./context.ts";
 import { hashKey } from "./upstream/balancer.ts";
 import { createH2Client } from "./upstream/h2.ts";
-import { upstreamCaCerts } from "./upstream/upstream_ca.ts";
+import { upstreamCaCerts, upstreamClientCertificate } from "./upstream/upstream_ca.ts";
 import { createHttp1Client } from "./upstream/http1.ts";
 import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./upstream/registry.ts";
 import type { Backend } from "./upstream/types.ts";
@@ -76,7 +76,8 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
     createClient: (o, plan) => {
       const alpn = plan.config.alpn;
       const caCerts = upstreamCaCerts(plan);
-      const extra = caCerts ? { caCerts } : {};
+      const clientCert = upstreamClientCertificate(plan);
+      const extra = { ...(caCerts ? { caCerts } : {}), ...(clientCert ? { clientCert } : {}) };
       return alpn === "h2" || (alpn === "h2h1" && o.tls)
         ? createH2Client(o, plan.config.max_h2_streams ?? 1, {
           ...extra,

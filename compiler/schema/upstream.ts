@@ -128,8 +128,6 @@ function validNameServer(text: string): boolean {
 
 const STRIPPING = "hop-by-hop headers and those `Connection` names are always removed, as the defaults say; " +
   "other settings are not applied (the Pingap parity work, issue 21, applies them)";
-const UPSTREAM_TLS = "no client certificate is presented to backends yet (the Pingap parity work, issue 21, " +
-  "applies it)";
 
 /** The `[upstreams.<name>]` table. */
 export const upstreamSchema = table({
@@ -288,13 +286,11 @@ export const upstreamSchema = table({
       defaultText: "system roots",
     }),
     client_cert: field(str({ nonEmpty: true }), {
-      unapplied: UPSTREAM_TLS,
-      doc: "Client certificate presented to the backends and their health checks (mutual TLS); set together " +
-        "with `client_key`.",
+      doc: "Client certificate (PEM text, base64 of PEM, or a file path) presented to the backends (mutual TLS); " +
+        "set together with `client_key`. Health checks present none. Read like `ca`.",
     }),
     client_key: field(str({ nonEmpty: true }), {
-      unapplied: UPSTREAM_TLS,
-      doc: "Private key of `client_cert`.",
+      doc: "Private key of `client_cert` (same forms).",
     }),
     h2_stream_window_size: field(h2Window("h2 stream window size"), {
       doc: "Flow-control window of each HTTP/2 stream to a backend (`alpn` h2 or h2h1), sent in SETTINGS.",

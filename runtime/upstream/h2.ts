@@ -60,6 +60,8 @@ export interface H2ClientOptions {
   readonly streamWindow?: number | undefined;
   /** Flow-control window of each session, bytes (`h2_connection_window_size`); the HTTP/2 default when unset. */
   readonly connectionWindow?: number | undefined;
+  /** Certificate presented to the backends (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -184,6 +186,7 @@ class H2ClientImpl implements H2Client {
       caCerts: this.#caCerts,
       streamWindow: this.#extra.streamWindow,
       connectionWindow: this.#extra.connectionWindow,
+      clientCert: this.#extra.clientCert,
       onGone: (s) => this.#forget(s),
     });
     this.#all.add(session);

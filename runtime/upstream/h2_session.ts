@@ -21,6 +21,8 @@ export interface H2SessionOptions {
   readonly streamWindow?: number | undefined;
   /** Window of the whole session, bytes (raised by a WINDOW_UPDATE once connected); the default when undefined. */
   readonly connectionWindow?: number | undefined;
+  /** Certificate presented to the backend (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** Called once when the session is gone (closed, failed, GOAWAY received). */
   readonly onGone: (session: H2Session) => void;
 }
@@ -83,6 +85,7 @@ export class H2Session {
             rejectUnauthorized: o.verifyCert,
             ALPNProtocols: ["h2"],
             ...(how.caCerts === undefined ? {} : { ca: [...how.caCerts] }),
+            ...(how.clientCert === undefined ? {} : { cert: how.clientCert.cert, key: how.clientCert.key }),
           });
           tls.once("secureConnect", () => {
             if (tls.alpnProtocol !== "h2") {

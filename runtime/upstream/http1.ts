@@ -91,6 +91,8 @@ export interface Http1Client extends UpstreamClient {
 export interface Http1ClientOptions {
   /** PEM certificates trusted in addition to the system roots, for TLS with `verifyCert` (tests, private CAs). */
   readonly caCerts?: readonly string[];
+  /** Certificate presented to the backends (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /**
@@ -107,6 +109,7 @@ export function createHttp1Client(options: ConnectOptions, extra: Http1ClientOpt
 class Http1ClientImpl implements Http1Client {
   readonly #options: ConnectOptions;
   readonly #caCerts: readonly string[] | undefined;
+  readonly #clientCert: { readonly cert: string; readonly key: string } | undefined;
   readonly #pool: Http1Pool;
   readonly #active = new Set<Http1Conn>();
   #closed = false;
@@ -118,6 +121,7 @@ class Http1ClientImpl implements Http1Client {
   constructor(options: ConnectOptions, extra: Http1ClientOptions) {
     this.#options = options;
     this.#caCerts = extra.caCerts;
+    this.#clientCert = extra.clientCert;
     this.#pool = new Http1Pool(options.poolSize, options.idleTimeout);
     this.readTimeout = options.readTimeout;
     this.writeTimeout = options.writeTimeout;
@@ -148,6 +152,7 @@ class Http1ClientImpl implements Http1Client {
           const transport = await openTransport(backend, {
             options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
+            clientCert: this.#clientCert,
             signal: req.signal,
           });
           conn = new Http1Conn(backend.addr, transport);
