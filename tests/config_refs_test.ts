@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { compileSources } from "../compiler/compile.ts";
 import { formatPath } from "../compiler/diagnostic.ts";
 import { systemRefResolver } from "../runtime/config_refs.ts";
+import { until } from "./_support/load.ts";
 import { freePort } from "./_support/origin.ts";
 import { spawnDeno } from "./_support/process.ts";
 
@@ -116,15 +117,26 @@ Deno.test("a resolved value is applied, and masked in a diagnostic about it", ()
   assert.ok(kept.diagnostics.some((d) => d.message.includes("$ENV:ADDR")));
 });
 
-Deno.test("the proxy serves what a $FILE: names; a reload after it changes applies it and logs no value", async () => {
+Deno.test("the proxy serves what a $FILE: names; a reload after it changes applies it, and neither its log nor its webhooks show the value", async () => {
   const port = freePort();
   const dir = await Deno.makeTempDir();
   const file = `${dir}/pingap.toml`;
+  const posts: string[] = [];
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    posts.push(await req.text());
+    return new Response(null, { status: 204 });
+  });
   await Deno.writeTextFile(`${dir}/page.txt`, "first-private-text\n");
-  await Deno.writeTextFile(file, site(port, `$FILE:${dir}/page.txt`));
+  await Deno.writeTextFile(
+    file,
+    site(port, `$FILE:${dir}/page.txt`).replace(
+      "[servers.web]",
+      'webhook_notifications = ["reload_config", "diff_config"]\n\n[servers.web]',
+    ),
+  );
   const child = spawnDeno(
     ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c", file],
-    { env: { PINGAP_TEST_HOOK: "http://127.0.0.1:9/" } },
+    { env: { PINGAP_TEST_HOOK: `http://127.0.0.1:${receiver.addr.port}/hook` } },
   );
   try {
     await child.waitFor(/listening on/);
@@ -135,8 +147,14 @@ Deno.test("the proxy serves what a $FILE: names; a reload after it changes appli
     await child.waitFor(/reload \(SIGHUP\): Plugin\(page\) is modified/);
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), "second-private-text");
     assert.doesNotMatch(child.output(), /private-text/);
+    // Both webhooks went to the receiver the environment names, saying what changed and not the value.
+    await until(() => Promise.resolve(posts.length >= 2));
+    assert.equal(posts.length, 2);
+    assert.ok(posts.every((p) => p.includes("Plugin(page) is modified")), posts.join("\n"));
+    assert.ok(!posts.some((p) => p.includes("private-text")), posts.join("\n"));
   } finally {
     await child.stop();
+    await receiver.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });
