@@ -158,3 +158,13 @@ Deno.test("the proxy serves what a $FILE: names; a reload after it changes appli
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a reference that comes in through includes is resolved where it lands; the storage stays as written", () => {
+  const resolveRefs = systemRefResolver({ env: (n) => (n === "SNI" ? "api.internal" : undefined) });
+  const text = `[storages.shared]\ncategory = "config"\nvalue = 'sni = "$ENV:SNI"'\n\n` +
+    `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nincludes = ["shared"]\n`;
+  const r = compileSources([{ file: "a.toml", text }], { resolveRefs });
+  assert.ok(r.plan, JSON.stringify(r.diagnostics));
+  assert.equal(r.plan.upstreams[0]!.config.sni, "api.internal");
+  assert.equal(r.plan.storages[0]!.config.value, 'sni = "$ENV:SNI"');
+});
