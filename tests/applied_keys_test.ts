@@ -137,6 +137,9 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "certificates.dns_service_url": R("runtime/acme/dns/provider.ts"),
   "certificates.buffer_days": R("runtime/acme/manager.ts"),
   "certificates.acme_key_type": R("runtime/acme/manager.ts"),
+  "certificates.acme_eab_kid": R("runtime/acme/manager.ts"),
+  "certificates.acme_eab_hmac": R("runtime/acme/manager.ts"),
+  "certificates.acme_contact": R("runtime/acme/manager.ts"),
   "certificates.remark": REMARK,
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },

@@ -98,9 +98,6 @@ const NOT_APPLIED = [
   "upstreams.api.tcp_idle",
   "upstreams.api.tcp_probe_count",
   "certificates.site.acme_ca",
-  "certificates.site.acme_eab_kid",
-  "certificates.site.acme_eab_hmac",
-  "certificates.site.acme_contact",
   "certificates.site.ocsp_stapling",
 ];
 

@@ -22,9 +22,6 @@ function directoryUrl(text: string): Parsed<string> {
   return { ok: true, value: t };
 }
 
-const ACME_ACCOUNT = "the ACME account is created with `acme_email` only (the Pingap parity work, issue 21, " +
-  "applies it)";
-
 function pemPath(text: string): Parsed<string> {
   const t = text.trim();
   if (t === "" || t.includes("-----BEGIN") || t.includes("\n")) {
@@ -105,17 +102,15 @@ export const certificateSchema = table({
       defaultText: "system roots",
     }),
     acme_eab_kid: field(str({ nonEmpty: true }), {
-      unapplied: ACME_ACCOUNT,
       doc: "External account binding key id, from CAs that require one (ZeroSSL, some private CAs); set " +
-        "together with `acme_eab_hmac`.",
+        "together with `acme_eab_hmac`. Sent when the account is created.",
     }),
     acme_eab_hmac: field(parsed("base64", base64Key), {
-      unapplied: ACME_ACCOUNT,
       doc: "External account binding HMAC key, base64 (either alphabet, padded or not).",
     }),
     acme_contact: field(acmeContacts, {
-      unapplied: ACME_ACCOUNT,
-      doc: "Contact e-mail addresses given to the ACME CA, comma separated; a `mailto:` prefix is removed.",
+      doc: "Contact e-mail addresses given to the ACME CA when the account is created (after `acme_email`), " +
+        "comma separated; a `mailto:` prefix is removed.",
     }),
     acme_key_type: field(oneOf(["ecdsa", "rsa"]), {
       doc: "Key of the ACME certificate: `ecdsa` (P-256) or `rsa` (2048 bits); used from the next order on.",
