@@ -225,7 +225,8 @@ async function proxyTo(
       for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
       for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
     }
-    if (websocket) {
+    // h1_upgrade = "deny": the handshake goes as a plain request (its Upgrade fields are hop-by-hop, left out).
+    if (websocket && up.plan.config.h1_upgrade !== "deny") {
       const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
       return await proxyWebSocket(ctx, backend, {
         tls: up.plan.tls,

@@ -116,6 +116,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "upstreams.write_timeout": R("runtime/upstream/registry.ts"),
   "upstreams.ca": R("runtime/upstream/upstream_ca.ts"),
   "upstreams.fail_open": R("runtime/upstream/registry.ts"),
+  "upstreams.h1_upgrade": R("runtime/pipeline.ts"),
   "upstreams.client_cert": R("runtime/upstream/upstream_ca.ts", "client_cert"),
   "upstreams.client_key": R("runtime/upstream/upstream_ca.ts", "client_key"),
   "upstreams.h2_stream_window_size": R("runtime/upstreams.ts"),

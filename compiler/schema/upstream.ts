@@ -273,10 +273,9 @@ export const upstreamSchema = table({
       default: true,
     }),
     h1_upgrade: field(oneOf(["websocket_only", "preserve", "deny"]), {
-      unapplied: "upgrades are handled as the default `websocket_only` says; other settings are not applied " +
-        "(the Pingap parity work, issue 21, applies them)",
-      doc: "HTTP/1.1 upgrades: `websocket_only` forwards valid WebSocket upgrades only; `preserve` forwards any " +
-        "upgrade as it is; `deny` forwards none.",
+      doc: "HTTP/1.1 upgrades: `websocket_only` forwards valid WebSocket upgrades only (other upgrade requests go " +
+        "as plain requests); `deny` forwards none; `preserve` (any upgrade as it is) is not applied by this " +
+        "version: it acts as `websocket_only`, with a warning.",
       default: "websocket_only",
     }),
     ca: field(str({ nonEmpty: true }), {
