@@ -140,3 +140,57 @@ Deno.test("webhook_retries tries a 503 again, in the background, and not a 400",
     await r.close();
   }
 });
+
+Deno.test("webhook batching: notifications within the window are merged into one post, with {{count}}", async () => {
+  const r = rawReceiver();
+  try {
+    const n = createNotifier({
+      webhook: r.url,
+      webhook_notifications: ["reload_config", "backend_status"],
+      webhook_batch_window: 300,
+      webhook_batch_max_events: 5,
+      webhook_template: '{"count":{{count}},"category":"{{category}}","level":"{{level}}","message":"{{message}}"}',
+    });
+    await n.notify({ category: "reload_config", level: "info", message: "a" });
+    await n.notify({ category: "backend_status", level: "warn", message: "b" });
+    await n.notify({ category: "reload_config", level: "info", message: "c" });
+    assert.equal(r.got.length, 0, "held for the window");
+    const deadline = Date.now() + 10_000;
+    while (r.got.length < 1 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+    assert.equal(r.got.length, 1);
+    assert.deepEqual(JSON.parse(r.got[0]!.body), {
+      count: 3,
+      category: "reload_config,backend_status",
+      level: "warn",
+      message: "1. [info] reload_config: a\n2. [warn] backend_status: b\n3. [info] reload_config: c",
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+Deno.test("webhook batching: a full batch goes at once; flush() posts what is pending; one basic, one notifier", async () => {
+  const r = rawReceiver();
+  try {
+    const basic = {
+      webhook: r.url,
+      webhook_notifications: ["reload_config" as const],
+      webhook_batch_window: 60_000,
+      webhook_batch_max_events: 2,
+    };
+    // Created twice for the same table: the same notifier, so one batch.
+    await createNotifier(basic).notify({ category: "reload_config", level: "info", message: "a" });
+    await createNotifier(basic).notify({ category: "reload_config", level: "info", message: "b" });
+    const deadline = Date.now() + 10_000;
+    while (r.got.length < 1 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 20));
+    assert.equal(r.got.length, 1, "full at 2: posted without waiting a minute");
+    assert.match(JSON.parse(r.got[0]!.body).message, /^1\. \[info\] reload_config: a\n2\. \[info\] reload_config: b$/);
+    const n = createNotifier(basic);
+    await n.notify({ category: "reload_config", level: "info", message: "last" });
+    await n.flush();
+    assert.equal(r.got.length, 2);
+    assert.equal(JSON.parse(r.got[1]!.body).message, "last", "a batch of one is posted as it is");
+  } finally {
+    await r.close();
+  }
+});

@@ -47,6 +47,8 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "basic.webhook_secret": R("runtime/notify.ts"),
   "basic.webhook_template": R("runtime/notify.ts"),
   "basic.webhook_retries": R("runtime/notify.ts"),
+  "basic.webhook_batch_window": R("runtime/notify.ts"),
+  "basic.webhook_batch_max_events": R("runtime/notify.ts"),
   "basic.log_level": R("runtime/log/app_log.ts"),
   "basic.log_format_json": R("runtime/log/app_log.ts"),
 

@@ -77,8 +77,6 @@ const NOT_APPLIED = [
   "basic.downstream_tls_offload_thread_per_pool",
   "basic.upstream_connect_offload_threadpools",
   "basic.upstream_connect_offload_thread_per_pool",
-  "basic.webhook_batch_window",
-  "basic.webhook_batch_max_events",
   "servers.web.tls_client_ca",
   "servers.web.tls_client_auth",
   "servers.web.ja4",

@@ -200,14 +200,13 @@ export const basicSchema = table({
       doc: "Threads in each pool of `upstream_connect_offload_threadpools`.",
     }),
     webhook_batch_window: field(duration(), {
-      unapplied: "each notification is posted on its own (the Pingap parity work, issue 21, applies batching)",
-      doc: "Notifications within this window are merged into one post; each new one extends it. `0s` turns " +
-        "merging off.",
+      doc: "Notifications within this window are merged into one post; each new one extends it, and the batch " +
+        "is posted once it has been quiet this long (and at shutdown). `0s` turns merging off.",
       default: "10s",
     }),
     webhook_batch_max_events: field(int({ min: 1, max: 1000 }), {
-      unapplied: "each notification is posted on its own (the Pingap parity work, issue 21, applies batching)",
-      doc: "A batch that holds this many notifications is posted at once; `1` turns merging off.",
+      doc: "A batch that holds this many notifications is posted at once; `1` turns merging off. A merged post " +
+        "has the highest level, the categories joined by commas and one numbered line per notification.",
       default: 5,
       unit: "notifications",
     }),

@@ -407,7 +407,8 @@ acmeTest(
     const plan = compileToml(config(
       freePort(),
       `domains = "fail.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
-      `webhook = "http://127.0.0.1:${receiver.addr.port}/hook"\nwebhook_notifications = ["lets_encrypt"]`,
+      `webhook = "http://127.0.0.1:${receiver.addr.port}/hook"\nwebhook_notifications = ["lets_encrypt"]\n` +
+        `webhook_batch_window = "0s"`,
     ));
     const lines: string[] = [];
     const manager = createAcmeManager({
