@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
+import { attachOrigins, type CompileOptions, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
 import { type Diagnostic, hasErrors } from "./diagnostic.ts";
 import type { ConfigReadError, Source } from "./load.ts";
 
@@ -21,7 +21,8 @@ export interface CheckResult extends CompileResult {
 }
 
 /**
- * Compiles sources given as texts and gives `check`'s verdict: the Plan only when there is no error.
+ * Compiles sources given as texts and gives `check`'s verdict: the Plan only when there is no error. `options`
+ * carries the resolver of `$ENV:` / `$FILE:` references (the runtime's, which reads them).
  *
  * @example Usage
  * ```ts
@@ -30,8 +31,8 @@ export interface CheckResult extends CompileResult {
  * if (r.exitCode !== 0 || !r.plan) throw new Error();
  * ```
  */
-export function checkSources(sources: readonly Source[]): CheckResult {
-  const result = compileSources(sources);
+export function checkSources(sources: readonly Source[], options: CompileOptions = {}): CheckResult {
+  const result = compileSources(sources, options);
   return {
     ...(result.plan ? { plan: result.plan } : {}),
     diagnostics: result.diagnostics,

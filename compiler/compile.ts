@@ -6,6 +6,7 @@
  * @module
  */
 import { parse as parseToml } from "smol-toml";
+import { maskDiagnostics, type RefContext, refContext, type RefResolver, resolveItem } from "./config_refs.ts";
 import { diag, type Diagnostic, hasErrors, type KeyPath } from "./diagnostic.ts";
 import { didYouMean } from "./did_you_mean.ts";
 import { stableHash } from "./hash.ts";
@@ -26,6 +27,7 @@ import type {
 } from "./plan.ts";
 import { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 import type { Step } from "./plugins/define.ts";
+import { basicRules, certificateRules, serverRules, upstreamRules } from "./parity_rules.ts";
 import { buildRouteTable } from "./routes/table.ts";
 import { basicSchema, UNSENT_WEBHOOK_EVENTS } from "./schema/basic.ts";
 import { certificateSchema } from "./schema/certificate.ts";
@@ -60,6 +62,15 @@ const REVERSE_PROXY_HEADERS: readonly HeaderOp[] = [
   ["x-forwarded-port", "$server_port"],
 ].map(([name, value]) => ({ name: name!, value: compileTemplate(value!) }));
 
+/** Options of {@linkcode compileSources}. */
+export interface CompileOptions {
+  /**
+   * Looks up `$ENV:NAME` / `$FILE:/path` references (runtime/config_refs.ts). Without it they stay as written
+   * (a tool that stores a config other machines run); `check` and the runtime always pass one.
+   */
+  readonly resolveRefs?: RefResolver;
+}
+
 /**
  * Compiles TOML sources into a Plan.
  *
@@ -70,13 +81,14 @@ const REVERSE_PROXY_HEADERS: readonly HeaderOp[] = [
  * if (r.plan?.upstreams[0]?.name !== "u") throw new Error();
  * ```
  */
-export function compileSources(sources: readonly Source[]): CompileResult {
+export function compileSources(sources: readonly Source[], options: CompileOptions = {}): CompileResult {
   const loaded = parseSources(sources);
   const diags: Diagnostic[] = [...loaded.diagnostics];
   const origins = loaded.origins;
   if (hasErrors(diags)) return { diagnostics: attachOrigins(diags, origins, sources), origins };
-  const plan = build(loaded.raw, diags, sources);
-  const diagnostics = sortDiagnostics(attachOrigins(diags, loaded.origins, sources));
+  const refs = refContext(options.resolveRefs);
+  const plan = build(loaded.raw, diags, sources, refs);
+  const diagnostics = sortDiagnostics(attachOrigins(maskDiagnostics(diags, refs), loaded.origins, sources));
   return hasErrors(diagnostics) ? { diagnostics, origins } : { plan: plan!, diagnostics, origins };
 }
 
@@ -145,10 +157,12 @@ function expandIncludes(
 
 function compilePlugin(
   name: string,
-  raw: Record<string, unknown>,
+  written: Record<string, unknown>,
   path: KeyPath,
   diags: Diagnostic[],
+  refs: RefContext,
 ): PluginPlan | undefined {
+  let raw = written;
   const category = raw.category;
   if (typeof category !== "string" || category === "") {
     diags.push(
@@ -174,6 +188,7 @@ function compilePlugin(
     ...(def.aliases ? { aliases: def.aliases } : {}),
   });
   const before = diags.length;
+  raw = resolveItem(raw, schema.fields, path, refs, diags);
   const decoded = decodeTable(schema, raw, path, diags) as Record<string, unknown> | undefined;
   if (!decoded) return undefined;
   let step: Step = def.steps.default;
@@ -215,7 +230,7 @@ function unsupportedPlugin(name: string, category: string, path: KeyPath): Diagn
   );
 }
 
-function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): Plan | undefined {
+function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[], refs: RefContext): Plan | undefined {
   for (const section of Object.keys(raw)) {
     if (!(SECTIONS as readonly string[]).includes(section)) {
       diags.push(
@@ -226,7 +241,8 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
     }
   }
   const rawNames = (section: string) => new Set(isTable(raw[section]) ? Object.keys(raw[section]) : []);
-  const basic = decodeTable(basicSchema, raw.basic ?? {}, ["basic"], diags) ??
+  const rawBasic = isTable(raw.basic) ? resolveItem(raw.basic, basicSchema.fields, ["basic"], refs, diags) : raw.basic;
+  const basic = decodeTable(basicSchema, rawBasic ?? {}, ["basic"], diags) ??
     decodeTable(basicSchema, {}, ["basic"], [])!;
 
   // The final shutdown step waits grace_period + graceful_shutdown_timeout in one timer.
@@ -240,6 +256,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
       ),
     );
   }
+  basicRules(basic, diags);
   (basic.webhook_notifications ?? []).forEach((event, i) => {
     const reason = UNSENT_WEBHOOK_EVENTS.get(event);
     if (reason) diags.push(notApplied(["basic", "webhook_notifications", i], `Webhook event "${event}"`, reason));
@@ -256,7 +273,8 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
     const out = new Map<string, T>();
     for (const [name, item] of items(raw, section, diags)) {
       const expanded = section === "certificates" ? item : expandIncludes(section, name, item, storageRaw, diags);
-      const config = decodeTable(schema, expanded, [section, name], diags);
+      const resolved = resolveItem(expanded, schema.fields, [section, name], refs, diags);
+      const config = decodeTable(schema, resolved, [section, name], diags);
       if (config) out.set(name, config as T);
     }
     return out;
@@ -267,6 +285,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const upstreams: UpstreamPlan[] = [];
   const upstreamIndex = new Map<string, number>();
   for (const [name, config] of upstreamConfigs) {
+    if (!upstreamRules(name, config, diags)) continue;
     const p = compileUpstream(name, config, diags);
     if (p) {
       upstreamIndex.set(name, upstreams.length);
@@ -280,7 +299,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const pluginNames = new Set<string>();
   for (const [name, item] of items(raw, "plugins", diags)) {
     pluginNames.add(name);
-    const p = compilePlugin(name, item, ["plugins", name], diags);
+    const p = compilePlugin(name, item, ["plugins", name], diags, refs);
     if (p) {
       pluginIndex.set(name, plugins.length);
       plugins.push(p);
@@ -292,7 +311,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
     if (pluginNames.has(name)) return undefined; // defined but invalid: already reported
     const builtin = BUILTIN_PLUGINS.get(name);
     if (builtin) {
-      const p = compilePlugin(name, { ...builtin }, path, diags);
+      const p = compilePlugin(name, { ...builtin }, path, diags, refs);
       if (!p) return undefined;
       pluginIndex.set(name, plugins.length);
       plugins.push(p);
@@ -391,6 +410,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const addrOwner = new Map<string, string>();
   for (const [name, config] of serverConfigs) {
     const path: KeyPath = ["servers", name];
+    serverRules(name, config, basic, diags);
     const refs: number[] = [];
     const listed = new Set<number>();
     (config.locations ?? []).forEach((l, i) => {
@@ -467,6 +487,7 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   const certificates: CertificatePlan[] = [];
   for (const [name, config] of decodeSection<CertificatePlan["config"]>("certificates", certificateSchema)) {
     const path: KeyPath = ["certificates", name];
+    certificateRules(name, config, diags);
     if (config.acme && (config.domains ?? []).length === 0) {
       diags.push(
         diag("missing-key", [...path, "domains"], `Certificate "${name}" uses ACME but has no domains`, {
@@ -549,7 +570,8 @@ function build(raw: RawTree, diags: Diagnostic[], sources: readonly Source[]): P
   }
   if (hasErrors(diags)) return undefined;
   return {
-    hash: stableHash(raw),
+    // With references, what they named is a part of the config: a rotated secret is a change a reload applies.
+    hash: refs.resolved.size === 0 ? stableHash(raw) : stableHash([raw, [...refs.resolved.keys()].sort()]),
     sources: sources.map((s) => s.file),
     basic,
     servers,
@@ -576,7 +598,9 @@ function compileUpstream(name: string, config: UpstreamPlan["config"], diags: Di
   const tls = (config.sni ?? "") !== "";
   const addrs = config.addrs ?? [];
   const isIp = (h: string) => isIPv4(h) || isIPv6(h);
-  const discovery = config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
+  const discovery = config.discovery === "srv"
+    ? "dns" // refused by upstreamRules before this is called
+    : config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
   const backends: BackendAddr[] = [];
   addrs.forEach((a, i) => {
     if (discovery === "static" && isIp(a.host) && badStaticIp(a.host)) {

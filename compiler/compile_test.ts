@@ -420,7 +420,7 @@ acme_directory = "staging"
   assert.deepEqual(errors(r.diagnostics).map((d) => `${formatPath(d.path)}: ${d.message}`), [
     'certificates.none.domains: Certificate "none" uses ACME but has no domains',
     'certificates.wild.domains: ACME issues "*.example.com" only through dns-01',
-    'certificates.bad_dir.acme_directory: Invalid ACME directory URL "staging"',
+    'certificates.bad_dir.acme_directory: Invalid ACME directory URL "staging": acme_directory(staging) should be an https url',
   ]);
 });
 

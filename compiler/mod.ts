@@ -21,7 +21,8 @@
  * @module
  */
 // Sources in, diagnostics and a Plan out.
-export { attachOrigins, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
+export { attachOrigins, type CompileOptions, type CompileResult, compileSources, sortDiagnostics } from "./compile.ts";
+export { isReference, parseReference, type Reference, type RefLookup, type RefResolver } from "./config_refs.ts";
 export { type CheckResult, checkSources, readErrorResult, withDiagnostics } from "./check.ts";
 export { diag, type Diagnostic, formatPath, hasErrors, type KeyPath, type Origin } from "./diagnostic.ts";
 export { type Format, formatGithub, formatJson, formatText } from "./format.ts";

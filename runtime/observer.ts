@@ -103,7 +103,9 @@ export function serverObserver(
       options.warn?.(`server "${sp.name}": otlp_exporter ignored: ${(e as Error).message}`);
     }
   }
-  const line: AccessLine | undefined = sp.accessLog ? compileAccessLine(sp.accessLog.parts) : undefined;
+  const line: AccessLine | undefined = sp.accessLog
+    ? compileAccessLine(sp.accessLog.parts, { json: sp.accessLog.json === true })
+    : undefined;
   if (!line && !metrics && !pipeline && !timing) return undefined;
   const sink: AccessSink | undefined = sp.accessLog ? openAccessSink(sp.accessLog.file, options.log) : undefined;
   const tracer = pipeline?.tracer;

@@ -22,6 +22,7 @@ import {
   type AbortWatch,
   type Backend,
   ClientRequestError,
+  type RequestTimeouts,
   UpstreamError,
   type UpstreamRequest,
   type UpstreamResponse,
@@ -30,6 +31,7 @@ import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "./plugins/types.ts";
 import { StaticAnswer } from "./static_answer.ts";
 import { WireRequest } from "./h1/request.ts";
+import { locationTimeouts } from "./upstream/location_timeouts.ts";
 import { answerChallenge, pendingChallenges } from "./acme/challenges.ts";
 
 /**
@@ -221,7 +223,8 @@ async function proxyTo(
       for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
       for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
     }
-    if (websocket) {
+    // h1_upgrade = "deny": the handshake goes as a plain request (its Upgrade fields are hop-by-hop, left out).
+    if (websocket && up.plan.config.h1_upgrade !== "deny") {
       const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
       return await proxyWebSocket(ctx, backend, {
         tls: up.plan.tls,
@@ -234,7 +237,10 @@ async function proxyTo(
     try {
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
-      const res = await up.client.request(backend, new OutgoingRequest(ctx, changed, sending, ctx.timed));
+      const res = await up.client.request(
+        backend,
+        new OutgoingRequest(ctx, changed, sending, ctx.timed, locationTimeouts(lp.config)),
+      );
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
       // Deno.serve before it), so they are dropped there either way.
@@ -286,12 +292,14 @@ class OutgoingRequest implements UpstreamRequest {
    * @param body The body to send.
    * @param timed Whether anything reads the upstream's response time (a timed context: a server with an access
    *   log, metrics or tracing).
+   * @param timeouts The location's time limits, instead of the upstream's.
    */
   constructor(
     readonly ctx: RequestContext,
     readonly changed: Headers | undefined,
     readonly body: ReadableStream<Uint8Array> | null,
     readonly timed: boolean,
+    readonly timeouts: RequestTimeouts | undefined,
   ) {
     this.method = ctx.method;
     this.target = ctx.uri;

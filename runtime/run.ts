@@ -198,6 +198,8 @@ export async function run(
   watcher?.close();
   await etcd?.close();
   await reloading;
+  // Notifications still waiting for their batch window go now (webhook_batch_window).
+  await notifier.flush();
   await acme?.close();
   await compressor.close();
   await target.shutdown();

@@ -11,6 +11,7 @@ import type { UpstreamProvider } from "./activate.ts";
 import type { RequestContext } from "./context.ts";
 import { hashKey } from "./upstream/balancer.ts";
 import { createH2Client } from "./upstream/h2.ts";
+import { upstreamCaCerts, upstreamClientCertificate } from "./upstream/upstream_ca.ts";
 import { createHttp1Client } from "./upstream/http1.ts";
 import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./upstream/registry.ts";
 import type { Backend } from "./upstream/types.ts";
@@ -74,9 +75,16 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
     // alpn "h2": HTTP/2 (h2c without TLS). "h2h1" over TLS: HTTP/2 only, no fallback to HTTP/1.1 (see upstream/h2.ts).
     createClient: (o, plan) => {
       const alpn = plan.config.alpn;
+      const caCerts = upstreamCaCerts(plan);
+      const clientCert = upstreamClientCertificate(plan);
+      const extra = { ...(caCerts ? { caCerts } : {}), ...(clientCert ? { clientCert } : {}) };
       return alpn === "h2" || (alpn === "h2h1" && o.tls)
-        ? createH2Client(o, plan.config.max_h2_streams ?? 1)
-        : createHttp1Client(o);
+        ? createH2Client(o, plan.config.max_h2_streams ?? 1, {
+          ...extra,
+          streamWindow: plan.config.h2_stream_window_size,
+          connectionWindow: plan.config.h2_connection_window_size,
+        })
+        : createHttp1Client(o, extra);
     },
   });
   return {

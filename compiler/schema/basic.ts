@@ -4,7 +4,9 @@
  * @module
  */
 import { ipNet } from "../values/ip.ts";
-import { array, bool, duration, field, int, oneOf, parsed, size, str, table } from "./types.ts";
+import { headerLine } from "../values/header.ts";
+import { atLeast } from "./refine.ts";
+import { array, bool, duration, field, int, oneOf, type Parsed, parsed, size, str, table } from "./types.ts";
 
 /** Webhook event categories. */
 export const WEBHOOK_EVENTS = [
@@ -31,6 +33,21 @@ export const UNSENT_WEBHOOK_EVENTS: ReadonlyMap<string, string> = new Map([
   ["restart", "changes are applied in place, never by a restart: reload_config reports them"],
   ["restart_fail", "changes are applied in place, never by a restart: reload_config_fail reports a failure"],
 ]);
+
+/** Why the offload thread pools of Pingora have no counterpart here. */
+const NO_OFFLOAD_POOLS = "Deno runs TLS handshakes and connects on its own runtime threads, which cannot be sized " +
+  "or dedicated from a script";
+
+/** A `webhook_headers` item: `Name: value`. */
+function webhookHeader(text: string): Parsed<readonly [string, string]> {
+  const r = headerLine(text);
+  if (r.ok && r.value[1] !== "") return r;
+  return {
+    ok: false,
+    message: `webhook_headers: ${JSON.stringify(text.trim().split(/[\s:]/)[0] ?? "")} should be \`Name: value\``,
+    hint: 'Write e.g. "Authorization: Bearer $TOKEN" as one item per header',
+  };
+}
 
 /** The `[basic]` table. */
 export const basicSchema = table({
@@ -124,7 +141,7 @@ export const basicSchema = table({
       unapplied: "no continuous profiling is sent",
       doc: "Pyroscope URL.",
     }),
-    auto_restart_check_interval: field(duration(), {
+    auto_restart_check_interval: field(atLeast(duration(), 1000, "auto restart check interval should be at least 1s"), {
       unapplied: "`--autoreload` watches the config by file events (or the etcd watch), not by polling",
       doc: "How often the config is polled for changes when watching without file events.",
       default: "90s",
@@ -147,6 +164,72 @@ export const basicSchema = table({
       doc: "Local hour (0–23) in which old logs are compressed, once a day.",
       default: 0,
       unit: "hour",
+    }),
+    working_directory: field(str({ nonEmpty: true }), {
+      unapplied: "there is no daemon mode; the process stays where it is started (set `WorkingDirectory=` in the " +
+        "systemd unit)",
+      doc: "Directory Pingap changes into after it daemonizes.",
+    }),
+    restart_ready_timeout: field(atLeast(duration(), 1000, "restart ready timeout should be at least 1s"), {
+      unapplied: "changes are applied in place, never by restarting the process, so nothing waits for a new one",
+      doc: "How long `--autorestart` waits for the new process to report that it is ready before it gives up.",
+      default: "1m",
+    }),
+    max_blocking_threads: field(int({ min: 1, max: 65535, hint: "max blocking threads should be greater than 0" }), {
+      unapplied: "a Tokio setting; Deno has no blocking thread pool a script can size",
+      doc: "Size of the thread pool for blocking work in Pingap (Tokio's default is 512).",
+      defaultText: "512",
+    }),
+    downstream_tls_offload_threadpools: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Thread pools that run client TLS handshakes; set together with `downstream_tls_offload_thread_per_pool`.",
+    }),
+    downstream_tls_offload_thread_per_pool: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Threads in each pool of `downstream_tls_offload_threadpools`.",
+    }),
+    upstream_connect_offload_threadpools: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Thread pools that open upstream connections; set together with " +
+        "`upstream_connect_offload_thread_per_pool`.",
+    }),
+    upstream_connect_offload_thread_per_pool: field(int({ min: 1, max: 1024 }), {
+      unapplied: NO_OFFLOAD_POOLS,
+      doc: "Threads in each pool of `upstream_connect_offload_threadpools`.",
+    }),
+    webhook_batch_window: field(duration(), {
+      doc: "Notifications within this window are merged into one post; each new one extends it, and the batch " +
+        "is posted once it has been quiet this long (and at shutdown). `0s` turns merging off.",
+      default: "10s",
+    }),
+    webhook_batch_max_events: field(int({ min: 1, max: 1000 }), {
+      doc: "A batch that holds this many notifications is posted at once; `1` turns merging off. A merged post " +
+        "has the highest level, the categories joined by commas and one numbered line per notification.",
+      default: 5,
+      unit: "notifications",
+    }),
+    webhook_min_level: field(oneOf(["info", "warn", "error"]), {
+      doc: "Lowest level posted to the webhook: `info`, `warn` or `error`.",
+      default: "info",
+    }),
+    webhook_headers: field(array(parsed("header line", webhookHeader)), {
+      doc: 'Headers added to each webhook post, `"Name: value"` (e.g. an `Authorization`).',
+    }),
+    webhook_secret: field(str({ nonEmpty: true }), {
+      doc: "Signs each post: DingTalk gets the `timestamp` and `sign` query parameters; other types an " +
+        "`X-Pingap-Signature: sha256=<hex HMAC-SHA256 of the body>` header.",
+    }),
+    webhook_template: field(str({ nonEmpty: true }), {
+      doc: "Body of each post instead of the built-in one, with `{{title}}`, `{{message}}`, `{{level}}`, " +
+        "`{{category}}`, `{{hostname}}`, `{{ip}}`, `{{name}}` and `{{count}}` replaced: for `wecom` and " +
+        "`dingtalk` the markdown shown, for `normal` the whole body (values JSON-escaped, so quote each " +
+        "placeholder).",
+      defaultText: "the built-in body of webhook_type",
+    }),
+    webhook_retries: field(int({ min: 0, max: 10, hint: "webhook_retries should be at most 10" }), {
+      doc: "Times a post that got no answer, or a 5xx or 429, is tried again: after 1s, 2s, 4s… (at most 5m), " +
+        "in the background.",
+      default: 0,
     }),
   },
 });

@@ -347,6 +347,10 @@ export function renderConfigReference(): string {
       `Units (case-insensitive): ${SIZE_UNIT_NAMES}.`,
       "Other units (requests, connections, days…) follow the default, or the type when there is no default. The " +
       "Default column shows the value as written in TOML, or a description when it is computed.",
+      "**References**: any string value (except in `[storages]`) written as `$ENV:NAME` or `$FILE:/absolute/path` " +
+      "is replaced by that environment variable or that file's contents (trailing line ends dropped) at check, " +
+      "start and every reload. An unset or empty variable, or a missing, empty or over-1 MiB file, is an error " +
+      "at the key; a duration or size field takes no reference. Resolved values never appear in messages.",
     ],
   });
 

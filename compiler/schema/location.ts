@@ -7,7 +7,11 @@ import { headerLine } from "../values/header.ts";
 import { condition, hostMatches, pathMatch } from "../values/location_match.ts";
 import { rewrite } from "../values/rewrite.ts";
 import { includes, remark } from "./common.ts";
+import { atLeast } from "./refine.ts";
 import { array, bool, duration, field, int, parsed, size, str, table } from "./types.ts";
+
+/** A duration above zero (`<name> must be greater than zero`). */
+const positiveDuration = (name: string) => atLeast(duration(), 1, `${name} must be greater than zero`);
 
 /** The `[locations.<name>]` table. */
 export const locationSchema = table({
@@ -75,6 +79,16 @@ export const locationSchema = table({
       doc: "Retries on another backend when connecting fails. No retry when unset.",
     }),
     max_retry_window: field(duration(), { doc: "No retry once the request is older than this." }),
+    connection_timeout: field(positiveDuration("connection_timeout"), {
+      doc: "Connect time limit of the connections opened for this location's requests, instead of the upstream's " +
+        "(a pooled connection is reused as it is; a WebSocket connect keeps the upstream's).",
+    }),
+    read_timeout: field(positiveDuration("read_timeout"), {
+      doc: "Time limit of each read from the backend for this location's requests, instead of the upstream's.",
+    }),
+    write_timeout: field(positiveDuration("write_timeout"), {
+      doc: "Time limit of each write to the backend for this location's requests, instead of the upstream's.",
+    }),
     includes,
     remark,
   },

@@ -7,7 +7,8 @@ import { accessLog } from "../values/access_log.ts";
 import { listenAddrs } from "../values/addr.ts";
 import { queryDurations } from "../values/query_durations.ts";
 import { includes, remark } from "./common.ts";
-import { array, bool, duration, field, int, oneOf, parsed, str, table } from "./types.ts";
+import { atLeast, within } from "./refine.ts";
+import { array, bool, duration, field, int, oneOf, parsed, size, str, table } from "./types.ts";
 
 /** TLS versions; `tlsv1.2` (Pingap's spelling) and `tls1.2` both accepted. */
 export const tlsVersion = oneOf(["tlsv1.1", "tlsv1.2", "tlsv1.3"], {
@@ -23,6 +24,20 @@ export const tlsVersion = oneOf(["tlsv1.1", "tlsv1.2", "tlsv1.3"], {
 
 /** The duration parameters of `otlp_exporter`. */
 const OTLP_DURATIONS = ["timeout", "scheduled_delay", "max_export_timeout"] as const;
+
+/** `tcp_idle` / `tcp_interval`: at least a second (Pingap's rule, for servers and upstreams). */
+export const keepaliveTime = (what: string) => atLeast(duration(), 1000, `${what} should be at least 1s`);
+
+/** `tcp_probe_count`: 1–16. */
+export const probeCount = () => int({ min: 1, max: 16, hint: "tcp probe count should be greater than 0 (at most 16)" });
+
+/** An HTTP/2 window size: 1 byte to 2 GiB − 1. */
+export const h2Window = (what: string) =>
+  within(size(), 1, 2 ** 31 - 1, `${what} should be between 1 and 2GiB - 1`, 'e.g. "1mb"');
+
+const NO_H2_SETTINGS =
+  "the HTTP/2 listener sends its own fixed settings (the Pingap parity work, issue 21, applies it)";
+const NO_CLIENT_CERTS = "Deno's TLS listener cannot ask for or verify client certificates";
 
 /** The `[servers.<name>]` table. */
 export const serverSchema = table({
@@ -72,15 +87,15 @@ export const serverSchema = table({
       doc: "HTTP/2: by ALPN over TLS, and h2c with prior knowledge on plain listeners.",
       default: false,
     }),
-    tcp_idle: field(duration(), {
+    tcp_idle: field(keepaliveTime("tcp idle"), {
       unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive idle time before probes.",
     }),
-    tcp_interval: field(duration(), {
+    tcp_interval: field(keepaliveTime("tcp interval"), {
       unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive probe interval.",
     }),
-    tcp_probe_count: field(int({ min: 1, max: 16 }), {
+    tcp_probe_count: field(probeCount(), {
       unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive probes before the connection is dropped.",
     }),
@@ -112,6 +127,62 @@ export const serverSchema = table({
     }),
     enable_server_timing: field(bool(), {
       doc: "Add a `Server-Timing` response header with upstream, cache and plugin times.",
+      default: false,
+    }),
+    tls_client_ca: field(str({ nonEmpty: true }), {
+      unapplied: NO_CLIENT_CERTS,
+      doc: "CA (PEM text, base64 of PEM, or a file path) that client certificates must chain to (mutual TLS). " +
+        "Needs a TLS listener (`global_certificates = true`).",
+    }),
+    tls_client_auth: field(oneOf(["require", "optional"]), {
+      unapplied: NO_CLIENT_CERTS,
+      doc: "`require`: a client without a certificate is refused; `optional`: it is let in. A certificate that " +
+        "does not verify fails the handshake either way. Needs `tls_client_ca`.",
+      defaultText: "require",
+    }),
+    ja4: field(bool(), {
+      unapplied: "Deno's TLS listener does not expose the ClientHello, so there is nothing to fingerprint",
+      doc: "Compute the JA4 fingerprint of each TLS ClientHello (`$ja4`, `{:ja4}`). Needs a TLS listener.",
+      default: false,
+    }),
+    proxy_protocol: field(bool(), {
+      unapplied: "a PROXY protocol header is not read yet (the Pingap parity work, issue 21, applies it)",
+      doc: "Read a PROXY protocol v1 or v2 header at the start of each connection, only from peers in " +
+        "`basic.trusted_proxies` (which it needs).",
+      default: false,
+    }),
+    h2_max_concurrent_streams: field(int({ min: 1, hint: "h2 max concurrent streams should be greater than 0" }), {
+      unapplied: NO_H2_SETTINGS,
+      doc: "Streams a client may have open at once on one HTTP/2 connection.",
+      default: 100,
+      unit: "streams",
+    }),
+    h2_max_header_list_size: field(
+      within(size(), 1, 2 ** 32 - 1, "h2 max header list size should be between 1 and 4GiB - 1", 'e.g. "64kib"'),
+      {
+        unapplied: NO_H2_SETTINGS,
+        doc: "Largest header block an HTTP/2 client may send.",
+        default: "64kib",
+      },
+    ),
+    h2_initial_window_size: field(h2Window("h2 initial window size"), {
+      unapplied: NO_H2_SETTINGS,
+      doc: "Initial flow-control window of each HTTP/2 stream.",
+      defaultText: "Pingora's default",
+    }),
+    h2_initial_connection_window_size: field(h2Window("h2 initial connection window size"), {
+      unapplied: NO_H2_SETTINGS,
+      doc: "Initial flow-control window of each HTTP/2 connection.",
+      defaultText: "Pingora's default",
+    }),
+    h2_idle_timeout: field(duration(), {
+      unapplied: NO_H2_SETTINGS,
+      doc: "Close an HTTP/2 connection that has had no stream for this long.",
+    }),
+    h1_pipelining: field(bool(), {
+      unapplied: "the HTTP/1.1 front end decides how it treats pipelined requests (the Pingap parity work, issue 21, " +
+        "applies the choice)",
+      doc: "Answer pipelined HTTP/1.1 requests in order; when off, the first is answered and the connection closed.",
       default: false,
     }),
     includes,

@@ -7,12 +7,15 @@ import { isIPv4, isIPv6, upstreamAddr } from "../values/addr.ts";
 import { healthCheck } from "../values/health_check.ts";
 import { includes, remark } from "./common.ts";
 import { diag } from "../diagnostic.ts";
+import { atLeast } from "./refine.ts";
+import { h2Window, keepaliveTime, probeCount } from "./server.ts";
 import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
 import type { Parsed, Type } from "./types.ts";
 
 /** A load-balancing algorithm. */
 export type Algo =
-  | { readonly kind: "round_robin" }
+  /** `stickyCookie`: Pingap's `sticky:<cookie>`, balanced round robin here (check warns that it is not applied). */
+  | { readonly kind: "round_robin"; readonly stickyCookie?: string }
   | { readonly kind: "least_conn" }
   | { readonly kind: "hash"; readonly by: "url" | "ip" | "path" }
   | { readonly kind: "hash"; readonly by: "header" | "cookie" | "query"; readonly name: string };
@@ -22,6 +25,17 @@ export function algo(text: string): Parsed<Algo> {
   const t = text.trim();
   if (t === "round_robin" || t === "") return { ok: true, value: { kind: "round_robin" } };
   if (t === "least_conn") return { ok: true, value: { kind: "least_conn" } };
+  if (t.startsWith("sticky:") || t === "sticky") {
+    const cookie = t.slice(7).trim();
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie)) {
+      return {
+        ok: false,
+        message: `Algorithm ${JSON.stringify(text)} needs a cookie name`,
+        hint: 'Write "sticky:NAME", e.g. "sticky:backend"',
+      };
+    }
+    return { ok: true, value: { kind: "round_robin", stickyCookie: cookie } };
+  }
   if (t === "hash") {
     return {
       ok: false,
@@ -34,7 +48,8 @@ export function algo(text: string): Parsed<Algo> {
     return {
       ok: false,
       message: `Unknown algorithm ${JSON.stringify(text)}`,
-      hint: 'Use "round_robin", "least_conn" or "hash:<url|ip|path|header:NAME|cookie:NAME|query:NAME>"',
+      hint:
+        'Use "round_robin", "least_conn", "sticky:COOKIE" or "hash:<url|ip|path|header:NAME|cookie:NAME|query:NAME>"',
     };
   }
   const by = m[1]!;
@@ -111,6 +126,9 @@ function validNameServer(text: string): boolean {
   return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
 }
 
+const STRIPPING = "hop-by-hop headers and those `Connection` names are always removed, as the defaults say; " +
+  "other settings are not applied (the Pingap parity work, issue 21, applies them)";
+
 /** The `[upstreams.<name>]` table. */
 export const upstreamSchema = table({
   title: "[upstreams.<name>]",
@@ -119,12 +137,12 @@ export const upstreamSchema = table({
     addrs: field(array(parsed("upstream address", upstreamAddr), { nonEmpty: true }), {
       doc:
         'Backends, `"host[:port] [weight]"`. Port 80 (443 with `sni`), weight 1. With `discovery = "docker"`, `host` is a label filter.',
-      required: true,
+      defaultText: 'required, except with discovery = "transparent"',
       examples: [["127.0.0.1:5000", "127.0.0.1:5001 10"]],
     }),
-    discovery: field(oneOf(["static", "dns", "docker", "transparent"]), {
+    discovery: field(oneOf(["static", "dns", "srv", "docker", "transparent"]), {
       doc:
-        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `docker` (by label), `transparent` (the request's own host).",
+        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `srv` (DNS SRV records, addresses such as `_http._tcp.api.internal`; not supported by this version: a check error), `docker` (by label), `transparent` (the request's own host).",
       defaultText: "dns if any host is not an IP, else static",
     }),
     dns_server: field(nameServerList(), {
@@ -141,7 +159,7 @@ export const upstreamSchema = table({
       parsed("algorithm", algo, { examples: ["round_robin", "least_conn", "hash:ip", "hash:header:X-User"] }),
       {
         doc:
-          "`round_robin` (smooth weighted), `least_conn`, or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
+          "`round_robin` (smooth weighted), `least_conn` (fewest requests in flight per unit of weight), `sticky:COOKIE` (pins a client to a backend by a cookie; balanced round robin by this version, with a warning), or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
         default: "round_robin",
       },
     ),
@@ -170,16 +188,22 @@ export const upstreamSchema = table({
       doc: "Statuses counted as failures, comma separated.",
       defaultText: "5xx",
     }),
-    backend_stats_interval: field(duration(), { doc: "Window of backend stats.", default: "60s" }),
+    backend_stats_interval: field(atLeast(duration(), 1, "backend stats interval should be at least 1ms"), {
+      doc: "Window of backend stats.",
+      default: "60s",
+    }),
     circuit_break_max_consecutive_failures: field(int({ min: 0 }), {
       doc: "Open the circuit after this many failures in a row (0 = off).",
       default: 0,
     }),
-    circuit_break_max_failure_percent: field(int({ min: 0, max: 100 }), {
-      doc: "Open the circuit when the window's failure rate reaches this percent (0 = off).",
-      default: 0,
-      unit: "%",
-    }),
+    circuit_break_max_failure_percent: field(
+      int({ min: 0, max: 100, hint: "circuit break max failure percent should be 0 to 100" }),
+      {
+        doc: "Open the circuit when the window's failure rate reaches this percent (0 = off).",
+        default: 0,
+        unit: "%",
+      },
+    ),
     circuit_break_min_requests_threshold: field(int({ min: 0 }), {
       doc: "Requests in the window before the percent rule applies.",
       default: 10,
@@ -202,15 +226,15 @@ export const upstreamSchema = table({
     read_timeout: field(duration(), { doc: "Time limit of each read from the backend." }),
     idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
     write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
-    tcp_idle: field(duration(), {
+    tcp_idle: field(keepaliveTime("tcp idle"), {
       unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
       doc: "TCP keep-alive idle time.",
     }),
-    tcp_interval: field(duration(), {
+    tcp_interval: field(keepaliveTime("tcp interval"), {
       unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
       doc: "TCP keep-alive probe interval.",
     }),
-    tcp_probe_count: field(int({ min: 1, max: 16 }), {
+    tcp_probe_count: field(probeCount(), {
       unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
       doc: "TCP keep-alive probes.",
     }),
@@ -225,6 +249,55 @@ export const upstreamSchema = table({
     tcp_fast_open: field(bool(), {
       unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
       doc: "TCP Fast Open on connect.",
+    }),
+    fail_open: field(bool(), {
+      doc: "When no backend is healthy or let through by the circuit breaker, pick one anyway instead of " +
+        "answering 503.",
+      default: false,
+    }),
+    strip_hop_by_hop: field(bool(), {
+      unapplied: STRIPPING,
+      doc: "Remove the hop-by-hop headers (Connection, Keep-Alive, Proxy-Connection, Proxy-Authenticate, " +
+        "Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings) from what is forwarded.",
+      default: true,
+    }),
+    strip_connection_nominated: field(bool(), {
+      unapplied: STRIPPING,
+      doc: "Remove the headers that `Connection` names; naming Host, an `X-Forwarded-*` header or a pseudo-header " +
+        "is answered 400.",
+      default: true,
+    }),
+    reject_malformed_connection_nominations: field(bool(), {
+      unapplied: STRIPPING,
+      doc: "Answer 400 to a `Connection` header that names something that is no header name.",
+      default: true,
+    }),
+    h1_upgrade: field(oneOf(["websocket_only", "preserve", "deny"]), {
+      doc: "HTTP/1.1 upgrades: `websocket_only` forwards valid WebSocket upgrades only (other upgrade requests go " +
+        "as plain requests); `deny` forwards none; `preserve` (any upgrade as it is) is not applied by this " +
+        "version: it acts as `websocket_only`, with a warning.",
+      default: "websocket_only",
+    }),
+    ca: field(str({ nonEmpty: true }), {
+      doc: "CA (PEM text, base64 of PEM, or a file path) the backends' certificates are verified against (with " +
+        "`sni` and `verify_cert`): besides the system roots over HTTP/1.1, instead of them over h2. A file is read at start and at the reload " +
+        "that changes it; one that cannot be read fails that start or reload.",
+      defaultText: "system roots",
+    }),
+    client_cert: field(str({ nonEmpty: true }), {
+      doc: "Client certificate (PEM text, base64 of PEM, or a file path) presented to the backends (mutual TLS); " +
+        "set together with `client_key`. Health checks present none. Read like `ca`.",
+    }),
+    client_key: field(str({ nonEmpty: true }), {
+      doc: "Private key of `client_cert` (same forms).",
+    }),
+    h2_stream_window_size: field(h2Window("h2 stream window size"), {
+      doc: "Flow-control window of each HTTP/2 stream to a backend (`alpn` h2 or h2h1), sent in SETTINGS.",
+      defaultText: "the HTTP/2 default, 65535 bytes (Pingap: 8mib)",
+    }),
+    h2_connection_window_size: field(h2Window("h2 connection window size"), {
+      doc: "Flow-control window of each HTTP/2 connection to a backend, raised by a WINDOW_UPDATE once connected.",
+      defaultText: "the HTTP/2 default, 65535 bytes (Pingap: 8mib)",
     }),
     includes,
     remark,

@@ -15,6 +15,10 @@ export const ACCESS_LOG_PRESETS: { readonly [name: string]: string } = {
   short: "{remote} {method} {uri} {proto} {status} {size_human} - {latency}ms",
   common: '{remote} "{method} {uri} {proto}" {status} {size_human}"',
   combined: '{remote} "{method} {uri} {proto}" {status} {size_human} "{referer}" "{user_agent}"',
+  /** One JSON object a line; the runtime JSON-escapes every value of this preset ({@linkcode AccessLog.json}). */
+  json: '{"when":"{when_utc_iso}","client_ip":"{client_ip}","remote":"{remote}","host":"{host}","method":"{method}",' +
+    '"uri":"{uri}","proto":"{proto}","status":{status},"size":{size},"latency":{latency},"referer":"{referer}",' +
+    '"user_agent":"{user_agent}","request_id":"{request_id}"}',
 };
 
 /** Fixed tags. */
@@ -107,6 +111,8 @@ export interface AccessLog {
   /** The template text after presets are expanded. */
   readonly format: string;
   readonly parts: readonly LogPart[];
+  /** The `json` preset: every value is JSON-escaped, so each line is one JSON object. */
+  readonly json?: true;
 }
 
 const TAGS = new Set<string>(ACCESS_LOG_TAGS);
@@ -196,8 +202,20 @@ export function accessLog(text: string): Parsed<AccessLog> {
     }
   }
   // Own keys only: "constructor" is no preset.
+  const json = format === "json";
   if (Object.hasOwn(ACCESS_LOG_PRESETS, format)) format = ACCESS_LOG_PRESETS[format]!;
+  else if (format !== "" && !format.includes("{")) {
+    return {
+      ok: false,
+      message: `access_log ${JSON.stringify(text)} logs nothing of the request: it is no preset and has no {tag}`,
+      hint: `Use a preset (${Object.keys(ACCESS_LOG_PRESETS).join(", ")}), a template with {tags}, ` +
+        'or "<path> <preset or template>", e.g. "/var/log/access.log combined"',
+    };
+  }
   const parts = parseLogFormat(format);
   if (!parts.ok) return parts;
-  return { ok: true, value: { ...(file !== undefined ? { file } : {}), format, parts: parts.value } };
+  return {
+    ok: true,
+    value: { ...(file !== undefined ? { file } : {}), format, parts: parts.value, ...(json ? { json: true } : {}) },
+  };
 }

@@ -157,7 +157,7 @@ export function upstreamAddr(text: string): Parsed<UpstreamAddr> {
   if (parts.length > 2) {
     return {
       ok: false,
-      message: `Upstream address ${JSON.stringify(text)} has too many parts`,
+      message: `upstream addr(${text.trim()}) has more than a weight after the address`,
       hint: 'Write "host[:port] [weight]", e.g. "127.0.0.1:8080 10"',
     };
   }
@@ -166,7 +166,7 @@ export function upstreamAddr(text: string): Parsed<UpstreamAddr> {
     if (!/^\d+$/.test(parts[1]!)) {
       return {
         ok: false,
-        message: `Weight ${JSON.stringify(parts[1])} of upstream address ${JSON.stringify(text)} is not a number`,
+        message: `upstream addr(${text.trim()}) weight must be a positive integer, got ${JSON.stringify(parts[1])}`,
         hint: 'Write a whole number after a space, e.g. "127.0.0.1:8080 10"',
       };
     }
@@ -174,7 +174,7 @@ export function upstreamAddr(text: string): Parsed<UpstreamAddr> {
     if (weight < 1 || weight > 65535) {
       return {
         ok: false,
-        message: `Weight ${weight} of upstream address ${JSON.stringify(text)} is out of range`,
+        message: `upstream addr(${text.trim()}) weight must be a positive integer from 1 to 65535, got ${weight}`,
         hint: "Use a weight from 1 to 65535",
       };
     }

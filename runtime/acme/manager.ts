@@ -130,8 +130,12 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       const issued = await orderCertificate({
         directory: wanted.directory,
         accountKey: await account(),
-        ...(c.config.acme_email ? { email: c.config.acme_email } : {}),
+        contacts: accountContacts(c.config.acme_email, c.config.acme_contact),
+        ...(c.config.acme_eab_kid !== undefined && c.config.acme_eab_hmac !== undefined
+          ? { eab: { kid: c.config.acme_eab_kid, hmacKey: c.config.acme_eab_hmac } }
+          : {}),
         domains,
+        keyType: c.config.acme_key_type,
         ...(dns ? { dns } : {}),
         log,
       });
@@ -207,4 +211,19 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/**
+ * The account's contact addresses: `acme_email`, then each of `acme_contact` (its `mailto:` removed), once each.
+ *
+ * @example Usage
+ * ```ts
+ * import { accountContacts } from "./manager.ts";
+ * const c = accountContacts("ops@a.test", ["mailto:ops@a.test", "sec@a.test"]);
+ * if (c.join() !== "ops@a.test,sec@a.test") throw new Error();
+ * ```
+ */
+export function accountContacts(email: string | undefined, contacts: readonly string[] | undefined): string[] {
+  const all = [...(email ? [email] : []), ...(contacts ?? []).map((c) => c.replace(/^mailto:/i, ""))];
+  return [...new Set(all.filter((c) => c !== ""))];
 }

@@ -1,6 +1,6 @@
 /**
  * One ACME order with `npm:acme-client`: account (created or found by its
- * key, terms agreed), a fresh ECDSA P-256 key and CSR for the domains,
+ * key, terms agreed), a fresh ECDSA P-256 (or RSA 2048) key and CSR for the domains,
  * http-01 (answered by our plain-HTTP servers, see `challenges.ts`) or
  * dns-01 (through a {@linkcode DnsProvider}), then finalize and download
  * the chain.
@@ -23,8 +23,13 @@ export interface OrderRequest {
   readonly directory: string;
   /** The account key, PEM (see {@linkcode createAccountKey}). */
   readonly accountKey: string;
-  readonly email?: string;
+  /** Contact e-mail addresses of the account (`acme_email`, then `acme_contact`), without `mailto:`. */
+  readonly contacts?: readonly string[];
   readonly domains: readonly string[];
+  /** External account binding (`acme_eab_kid`, `acme_eab_hmac`), for a CA that requires one. */
+  readonly eab?: { readonly kid: string; readonly hmacKey: string };
+  /** The certificate's key: ECDSA P-256 (the default) or RSA 2048 (`acme_key_type`). */
+  readonly keyType?: "ecdsa" | "rsa";
   /** dns-01 through this provider; http-01 without it. */
   readonly dns?: DnsProvider;
   readonly log: (line: string) => void;
@@ -76,17 +81,23 @@ function certificateInfo(
 /** Places one order and returns the issued certificate, ready to store. Throws on any failure. */
 export async function orderCertificate(req: OrderRequest): Promise<StoredCertificate> {
   const acme = await acmeClient();
-  const client = new acme.Client({ directoryUrl: req.directory, accountKey: req.accountKey });
+  const client = new acme.Client({
+    directoryUrl: req.directory,
+    accountKey: req.accountKey,
+    // Sent with the new-account request (acme-client adds it there), which is where a CA asks for it.
+    ...(req.eab ? { externalAccountBinding: { kid: req.eab.kid, hmacKey: req.eab.hmacKey } } : {}),
+  });
   const [first] = req.domains;
   const [key, csr] = await acme.crypto.createCsr(
     { ...(first && first.length <= 64 ? { commonName: first } : {}), altNames: [...req.domains] },
-    await acme.crypto.createPrivateEcdsaKey(),
+    req.keyType === "rsa" ? await acme.crypto.createPrivateRsaKey(2048) : await acme.crypto.createPrivateEcdsaKey(),
   );
   // The account, found by its key or created. acme-client's createAccount() follows an existing account
   // (HTTP 200) with an account update that carries no change, which Pebble refuses ("Use POST-as-GET");
   // its lower layer only records the account URL, after which auto() skips registration.
   const api = (client as unknown as { api: { createAccount(data: unknown): Promise<unknown> } }).api;
-  await api.createAccount({ termsOfServiceAgreed: true, ...(req.email ? { contact: [`mailto:${req.email}`] } : {}) });
+  const contact = (req.contacts ?? []).map((e) => `mailto:${e}`);
+  await api.createAccount({ termsOfServiceAgreed: true, ...(contact.length ? { contact } : {}) });
   const type = req.dns ? "dns-01" : "http-01";
   const dns = req.dns;
   const cert = await client.auto({

@@ -72,6 +72,14 @@ function piece(p: Exclude<LogPart, string>): Piece | string {
   return contextPiece(p.ctx);
 }
 
+function jsonInside(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+function jsonPiece(p: Piece): Piece {
+  return (r) => jsonInside(p(r));
+}
+
 /** Builds a line from a record. */
 export type AccessLine = (r: AccessRecord) => string;
 
@@ -86,10 +94,12 @@ export type AccessLine = (r: AccessRecord) => string;
  * // line(record) === "GET 200"
  * ```
  */
-export function compileAccessLine(parts: readonly LogPart[]): AccessLine {
+export function compileAccessLine(parts: readonly LogPart[], options: { json?: boolean } = {}): AccessLine {
   const pieces: (Piece | string)[] = [];
   for (const p of parts) {
-    const x = typeof p === "string" ? p : piece(p);
+    let x = typeof p === "string" ? p : piece(p);
+    // The json preset: a value is the inside of a JSON string (quotes, backslashes and controls escaped).
+    if (options.json && typeof p !== "string") x = typeof x === "string" ? jsonInside(x) : jsonPiece(x);
     const prev = pieces[pieces.length - 1];
     if (typeof x === "string" && typeof prev === "string") pieces[pieces.length - 1] = prev + x;
     else pieces.push(x);

@@ -13,6 +13,7 @@ import {
   readErrorResult,
   withDiagnostics,
 } from "../../compiler/mod.ts";
+import { systemRefResolver } from "../config_refs.ts";
 import { loadCertificates } from "./certificates.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";
@@ -34,7 +35,8 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     if (e instanceof ConfigReadError) return readErrorResult(e);
     throw e;
   }
-  const result = checkSources(sources);
+  // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
+  const result = checkSources(sources, { resolveRefs: systemRefResolver() });
   if (!options.live || !result.plan) return result;
   // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
   const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];

@@ -367,7 +367,7 @@ class Discoverer implements Discovery {
     const timer = setTimeout(() => ac.abort(new Error(`Docker timed out after ${timeout}ms`)), timeout);
     const signal = AbortSignal.any([ac.signal, this.#abort.signal]);
     try {
-      for (const a of this.#plan.config.addrs) {
+      for (const a of this.#plan.config.addrs ?? []) {
         const filters = encodeURIComponent(JSON.stringify({ label: [a.host] }));
         const res = await this.#dockerGet(`/containers/json?filters=${filters}`, signal);
         const containers = await res.json() as DockerContainer[];
@@ -379,7 +379,7 @@ class Discoverer implements Discovery {
         }
       }
     } catch (e) {
-      const labels = this.#plan.config.addrs.map((a) => a.host).join(", ");
+      const labels = (this.#plan.config.addrs ?? []).map((a) => a.host).join(", ");
       throw new Error(`Docker discovery of upstream "${this.#plan.name}" (${labels}) failed: ${message(e)}`);
     } finally {
       clearTimeout(timer);

@@ -47,6 +47,7 @@ import {
   UpstreamError,
   type UpstreamRequest,
   type UpstreamResponse,
+  withRequestTimeouts,
 } from "./types.ts";
 
 /** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
@@ -56,6 +57,12 @@ export const MAX_SESSIONS_PER_BACKEND = 256;
 export interface H2ClientOptions {
   /** PEM certificates trusted instead of the system roots, for TLS (tests, private CAs). */
   readonly caCerts?: readonly string[];
+  /** Flow-control window of each stream, bytes (`h2_stream_window_size`); the HTTP/2 default when unset. */
+  readonly streamWindow?: number | undefined;
+  /** Flow-control window of each session, bytes (`h2_connection_window_size`); the HTTP/2 default when unset. */
+  readonly connectionWindow?: number | undefined;
+  /** Certificate presented to the backends (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -80,6 +87,7 @@ class H2ClientImpl implements H2Client {
   readonly #options: ConnectOptions;
   readonly #maxStreams: number;
   readonly #caCerts: readonly string[] | undefined;
+  readonly #extra: H2ClientOptions;
   /** Usable (not gone) sessions per backend addr. */
   readonly #sessions = new Map<string, H2Session[]>();
   /** Every session not yet closed, for `close()`. */
@@ -94,6 +102,7 @@ class H2ClientImpl implements H2Client {
     this.#options = options;
     this.#maxStreams = maxStreams;
     this.#caCerts = extra.caCerts;
+    this.#extra = extra;
   }
 
   get sessionCount(): number {
@@ -106,7 +115,7 @@ class H2ClientImpl implements H2Client {
     const started = performance.now();
     let retried = false;
     for (;;) {
-      const { session, created } = this.#acquire(backend);
+      const { session, created } = this.#acquire(backend, req);
       const reused = !created && session.connected;
       let connectTime = 0;
       if (!session.connected) {
@@ -127,7 +136,7 @@ class H2ClientImpl implements H2Client {
       }
       try {
         return await runExchange({
-          options: this.#options,
+          options: withRequestTimeouts(this.#options, req),
           backend,
           session,
           reused,
@@ -153,7 +162,7 @@ class H2ClientImpl implements H2Client {
   }
 
   /** Picks (and reserves a slot on) a session for `backend`, opening one when all are full. */
-  #acquire(backend: Backend): { session: H2Session; created: boolean } {
+  #acquire(backend: Backend, req: UpstreamRequest): { session: H2Session; created: boolean } {
     const list = this.#sessions.get(backend.addr);
     if (list !== undefined) {
       for (const s of list) {
@@ -171,10 +180,14 @@ class H2ClientImpl implements H2Client {
         }
       }
     }
+    // A session opened for this request connects within its connect limit (a location's, when it has one).
     const session = new H2Session(backend, {
-      options: this.#options,
+      options: withRequestTimeouts(this.#options, req),
       maxStreams: this.#maxStreams,
       caCerts: this.#caCerts,
+      streamWindow: this.#extra.streamWindow,
+      connectionWindow: this.#extra.connectionWindow,
+      clientCert: this.#extra.clientCert,
       onGone: (s) => this.#forget(s),
     });
     this.#all.add(session);

@@ -17,6 +17,12 @@ export interface H2SessionOptions {
   readonly maxStreams: number;
   /** PEM certificates trusted instead of the system roots (tests, private CAs). */
   readonly caCerts?: readonly string[] | undefined;
+  /** Initial window of each stream, bytes (sent in SETTINGS); the HTTP/2 default when undefined. */
+  readonly streamWindow?: number | undefined;
+  /** Window of the whole session, bytes (raised by a WINDOW_UPDATE once connected); the default when undefined. */
+  readonly connectionWindow?: number | undefined;
+  /** Certificate presented to the backend (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** Called once when the session is gone (closed, failed, GOAWAY received). */
   readonly onGone: (session: H2Session) => void;
 }
@@ -65,7 +71,10 @@ export class H2Session {
     const servername = o.sni && o.sni !== "$host" ? o.sni : backend.host;
     const authority = `${o.tls ? "https" : "http"}://${backend.addr}`;
     this.session = h2connect(authority, {
-      settings: { enablePush: false },
+      settings: {
+        enablePush: false,
+        ...(how.streamWindow !== undefined ? { initialWindowSize: how.streamWindow } : {}),
+      },
       createConnection: (): Socket => {
         let socket: Socket;
         if (o.tls) {
@@ -76,6 +85,7 @@ export class H2Session {
             rejectUnauthorized: o.verifyCert,
             ALPNProtocols: ["h2"],
             ...(how.caCerts === undefined ? {} : { ca: [...how.caCerts] }),
+            ...(how.clientCert === undefined ? {} : { cert: how.clientCert.cert, key: how.clientCert.key }),
           });
           tls.once("secureConnect", () => {
             if (tls.alpnProtocol !== "h2") {
@@ -116,6 +126,13 @@ export class H2Session {
       if (failure !== undefined) return;
       clearTimeout(tcpTimer);
       clearTimeout(totalTimer);
+      if (how.connectionWindow !== undefined) {
+        try {
+          session.setLocalWindowSize(how.connectionWindow);
+        } catch {
+          // A session closing under us: the window no longer matters.
+        }
+      }
       this.connected = true;
       this.connectTime = performance.now() - started;
       ready.resolve();

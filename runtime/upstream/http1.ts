@@ -74,6 +74,7 @@ import {
   type UpstreamClient,
   UpstreamError,
   type UpstreamRequest,
+  withRequestTimeouts,
 } from "./types.ts";
 
 export type { Http1Response } from "./http1_exchange.ts";
@@ -91,6 +92,8 @@ export interface Http1Client extends UpstreamClient {
 export interface Http1ClientOptions {
   /** PEM certificates trusted in addition to the system roots, for TLS with `verifyCert` (tests, private CAs). */
   readonly caCerts?: readonly string[];
+  /** Certificate presented to the backends (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
 }
 
 /**
@@ -107,6 +110,7 @@ export function createHttp1Client(options: ConnectOptions, extra: Http1ClientOpt
 class Http1ClientImpl implements Http1Client {
   readonly #options: ConnectOptions;
   readonly #caCerts: readonly string[] | undefined;
+  readonly #clientCert: { readonly cert: string; readonly key: string } | undefined;
   readonly #pool: Http1Pool;
   readonly #active = new Set<Http1Conn>();
   #closed = false;
@@ -118,6 +122,7 @@ class Http1ClientImpl implements Http1Client {
   constructor(options: ConnectOptions, extra: Http1ClientOptions) {
     this.#options = options;
     this.#caCerts = extra.caCerts;
+    this.#clientCert = extra.clientCert;
     this.#pool = new Http1Pool(options.poolSize, options.idleTimeout);
     this.readTimeout = options.readTimeout;
     this.writeTimeout = options.writeTimeout;
@@ -146,8 +151,9 @@ class Http1ClientImpl implements Http1Client {
         const t = performance.now();
         try {
           const transport = await openTransport(backend, {
-            options: this.#options,
+            options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
+            clientCert: this.#clientCert,
             signal: req.signal,
           });
           conn = new Http1Conn(backend.addr, transport);

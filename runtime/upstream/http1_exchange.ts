@@ -53,6 +53,7 @@ export class Http1Exchange implements BodyOwner {
   /** Read time limit in ms. */
   readonly readTimeout: number | undefined;
   readonly #host: ExchangeHost;
+  readonly #writeTimeout: number | undefined;
   readonly #req: UpstreamRequest;
   readonly #prep: PreparedRequest;
   readonly #reused: boolean;
@@ -83,7 +84,8 @@ export class Http1Exchange implements BodyOwner {
   ) {
     this.#host = host;
     this.conn = conn;
-    this.readTimeout = host.readTimeout;
+    this.readTimeout = req.timeouts?.readTimeout ?? host.readTimeout;
+    this.#writeTimeout = req.timeouts?.writeTimeout ?? host.writeTimeout;
     this.#req = req;
     this.#prep = options.prep;
     this.#reused = options.reused;
@@ -107,7 +109,7 @@ export class Http1Exchange implements BodyOwner {
     conn.beginExchange();
     signal?.addEventListener("abort", this.#onAbort);
     if (signal?.aborted) this.#abort();
-    const writeTimeout = this.#host.writeTimeout;
+    const writeTimeout = this.#writeTimeout;
     try {
       await conn.write(prep.first, writeTimeout);
       if (prep.second !== null) await conn.write(prep.second, writeTimeout);
@@ -204,7 +206,7 @@ export class Http1Exchange implements BodyOwner {
 
   #startPump(): void {
     this.#pump = PUMP_RUNNING;
-    pumpRequestBody(this.conn, this.#prep.pump!, this.#host.writeTimeout).then(
+    pumpRequestBody(this.conn, this.#prep.pump!, this.#writeTimeout).then(
       this.#pumpDone.bind(this),
       this.#pumpFailed.bind(this),
     );

@@ -34,6 +34,8 @@ export interface TransportOptions {
   readonly options: ConnectOptions;
   /** PEM certificates trusted in addition to the system roots (verified TLS only). */
   readonly caCerts?: readonly string[] | undefined;
+  /** Certificate presented to the backend (`client_cert` / `client_key`): the handshake then goes over `node:tls`. */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** Aborts the attempt. */
   readonly signal?: AbortWatch | undefined;
 }
@@ -55,7 +57,9 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
   const { options, signal } = how;
   const attempt = new ConnectAttempt(options, signal);
   try {
-    if (options.tls && !options.verifyCert) return await attempt.nodeTls(target);
+    if (options.tls && (!options.verifyCert || how.clientCert !== undefined)) {
+      return await attempt.nodeTls(target, how);
+    }
     const tcp = await Deno.connect({ hostname: target.host, port: target.port, signal: attempt.signal });
     attempt.current = tcp;
     attempt.tcpDone();
@@ -158,8 +162,11 @@ class ConnectAttempt {
     this.#signal?.removeEventListener("abort", this.onAbort);
   }
 
-  /** TLS without certificate verification, over `node:tls`. */
-  async nodeTls(target: TransportTarget): Promise<Http1Transport> {
+  /**
+   * TLS over `node:tls`: without certificate verification, or with a client certificate (which `Deno.startTls`
+   * cannot present); verified against the system roots and `caCerts`, by the SNI name.
+   */
+  async nodeTls(target: TransportTarget, how: TransportOptions): Promise<Http1Transport> {
     // Loaded on first use: most upstreams never need the Node compatibility layer.
     const [nodeTls, nodeNet] = await Promise.all([import("node:tls"), import("node:net")]);
     if (this.#reason !== null) throw new Error("Connection attempt ended");
@@ -169,9 +176,17 @@ class ConnectAttempt {
     const socket = nodeTls.connect({
       host: target.host,
       port: target.port,
-      rejectUnauthorized: false,
+      rejectUnauthorized: how.options.verifyCert,
       ALPNProtocols: ["http/1.1"],
       ...(servername === undefined ? {} : { servername }),
+      ...(how.options.verifyCert && how.caCerts !== undefined
+        ? { ca: [...nodeTls.rootCertificates, ...how.caCerts] }
+        : {}),
+      // The name checked is the SNI name, also for an IP target (Node would check the IP).
+      ...(how.options.verifyCert
+        ? { checkServerIdentity: (_: string, cert) => nodeTls.checkServerIdentity(name, cert) }
+        : {}),
+      ...(how.clientCert !== undefined ? { cert: how.clientCert.cert, key: how.clientCert.key } : {}),
     });
     const transport = new NodeTlsTransport(socket);
     this.current = transport;

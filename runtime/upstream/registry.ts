@@ -180,11 +180,14 @@ class Live implements UpstreamState {
   pick(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined {
     const health = this.health;
     const circuits = this.circuits;
-    return this.balancer.pick(key, (b) => {
+    const picked = this.balancer.pick(key, (b) => {
       if (tried?.has(b.addr)) return false;
       if (health && !health.isHealthy(b.addr)) return false;
       return circuits.accept(b.addr); // Last: it counts half-open probes.
     });
+    if (picked !== undefined || this.plan.config.fail_open !== true) return picked;
+    // fail_open: none is healthy or let through by its breaker, so any one not yet tried rather than a 503.
+    return this.balancer.pick(key, (b) => !tried?.has(b.addr));
   }
 
   begin(backend: Backend): void {

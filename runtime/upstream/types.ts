@@ -32,6 +32,37 @@ export interface ConnectOptions {
   readonly poolSize: number;
 }
 
+/** Per-request time limits in ms (see {@linkcode UpstreamRequest.timeouts}). */
+export interface RequestTimeouts {
+  readonly connectionTimeout?: number;
+  readonly readTimeout?: number;
+  readonly writeTimeout?: number;
+}
+
+/**
+ * `options` with the connect limit of `req` when it sets one (a new object only then).
+ *
+ * @example Usage
+ * ```ts
+ * import { withRequestTimeouts } from "./types.ts";
+ * const o = { tls: false, verifyCert: true, idleTimeout: 1, poolSize: 1, connectionTimeout: 5 };
+ * if (withRequestTimeouts(o, { timeouts: { connectionTimeout: 9 } }).connectionTimeout !== 9) throw new Error();
+ * ```
+ */
+export function withRequestTimeouts(
+  options: ConnectOptions,
+  req: { readonly timeouts?: RequestTimeouts | undefined },
+): ConnectOptions {
+  const t = req.timeouts;
+  if (t === undefined) return options;
+  return {
+    ...options,
+    ...(t.connectionTimeout !== undefined ? { connectionTimeout: t.connectionTimeout } : {}),
+    ...(t.readTimeout !== undefined ? { readTimeout: t.readTimeout } : {}),
+    ...(t.writeTimeout !== undefined ? { writeTimeout: t.writeTimeout } : {}),
+  };
+}
+
 /**
  * A request to send upstream. Headers are final except for hop-by-hop fields (`connection` and those it names,
  * `keep-alive`, `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`): the client leaves them out,
@@ -53,6 +84,11 @@ export interface UpstreamRequest {
    * sends it instead of building one.
    */
   readonly head?: Uint8Array | undefined;
+  /**
+   * Time limits of this request instead of the client's (a location's `connection_timeout`, `read_timeout`,
+   * `write_timeout`); undefined, or a missing one, keeps the client's.
+   */
+  readonly timeouts?: RequestTimeouts | undefined;
   /** Request body, or null. Streamed; an HTTP/1.1 client reads one of up to 64 KiB with a content-length whole. */
   readonly body: ReadableStream<Uint8Array> | null;
   /** False when the caller reads no `responseTime` (it is then 0 and the clock is not read for it). */

@@ -44,6 +44,8 @@ export interface PebbleOptions {
   readonly httpPort: number;
   /** Lifetime of issued certificates, seconds (Pebble's default: about 5 years). */
   readonly validitySeconds?: number;
+  /** External account binding required, with these MAC keys (kid → base64url HMAC key). */
+  readonly eab?: Readonly<Record<string, string>>;
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
@@ -98,7 +100,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         httpPort: options.httpPort,
         tlsPort,
         ocspResponderURL: "",
-        externalAccountBindingRequired: false,
+        externalAccountBindingRequired: options.eab !== undefined,
+        ...(options.eab ? { externalAccountMACKeys: options.eab } : {}),
         ...(options.validitySeconds ? { certificateValidityPeriod: options.validitySeconds } : {}),
       },
     }),

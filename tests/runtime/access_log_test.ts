@@ -80,3 +80,30 @@ addrs = ["${origin.addr}"]
     await origin.close();
   }
 });
+
+Deno.test('access log: the "json" preset writes one JSON object a line, values escaped', async () => {
+  const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+access_log = "json"
+locations = ["ping"]
+[locations.ping]
+path = "=/ping"
+plugins = ["pingap:ping"]
+`);
+  try {
+    const agent = 'curl "quoted" \\ back';
+    const res = await rawRequest(proxy.port, "GET", "/ping?a=%22", { host: "json.test", "user-agent": agent });
+    assert.equal(res.status, 200);
+    await until(() => Promise.resolve(proxy.logs.length >= 1));
+    const line = JSON.parse(proxy.logs[0]!);
+    assert.equal(line.user_agent, agent);
+    assert.equal(line.host, "json.test");
+    assert.equal(line.method, "GET");
+    assert.equal(line.uri, "/ping?a=%22");
+    assert.equal(line.status, 200);
+    assert.equal(typeof line.latency, "number");
+  } finally {
+    await proxy.close();
+  }
+});

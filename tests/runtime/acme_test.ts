@@ -10,6 +10,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createPrivateKey } from "node:crypto";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { freePort } from "../_support/origin.ts";
@@ -131,7 +132,7 @@ interface Case {
 /** A test against a fresh Pebble (trusted for the ACME connections) and a temporary directory. */
 function acmeTest(
   name: string,
-  options: { httpPort?: number; validitySeconds?: number },
+  options: { httpPort?: number; validitySeconds?: number; eab?: Record<string, string> },
   fn: (c: Case) => Promise<void>,
 ) {
   Deno.test({
@@ -203,6 +204,73 @@ acmeTest(
     assert.match(await verify(pebble, stored.cert), /DNS:\*\.dns\.example\.com/);
     assert.match(pebble.log(), /Added DNS-01 TXT challenge for Host "_acme-challenge\.dns\.example\.com\."/);
     assert.doesNotMatch(pebble.log(), /validate w\/ HTTP/);
+  },
+);
+
+acmeTest(
+  'ACME acme_key_type = "rsa": the issued certificate has an RSA 2048 key (ECDSA P-256 by default)',
+  {},
+  async ({ pebble, dir, defer }) => {
+    const keyOf = async (name: string, keyType: string) => {
+      const certificate = `domains = "${name}.example.com"\nacme = "lets_encrypt"\n` +
+        `acme_directory = "${pebble.directory}"\ndns_challenge = true\ndns_provider = "challtestsrv"\n` +
+        `dns_service_url = "${pebble.challtestsrv}"\n${keyType}`;
+      const manager = createAcmeManager({ storage: fileStorage(`${dir}/${name}`), log() {} });
+      defer(() => manager.close());
+      manager.update(compileToml(config(freePort(), certificate)));
+      await manager.idle();
+      const stored = manager.current("site");
+      assert.ok(stored, `issued; pebble log:\n${pebble.log().slice(-3000)}`);
+      await verify(pebble, stored.cert);
+      return createPrivateKey(stored.key);
+    };
+    const rsa = await keyOf("rsa", 'acme_key_type = "rsa"');
+    assert.equal(rsa.asymmetricKeyType, "rsa");
+    assert.equal(rsa.asymmetricKeyDetails?.modulusLength, 2048);
+    const ec = await keyOf("ecdsa", "");
+    assert.equal(ec.asymmetricKeyType, "ec");
+    assert.equal(ec.asymmetricKeyDetails?.namedCurve, "prime256v1");
+  },
+);
+
+const EAB_HMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+
+acmeTest(
+  "ACME acme_eab_kid/acme_eab_hmac bind the account where the CA requires it; acme_contact gives its contacts",
+  { eab: { "kid-1": EAB_HMAC } },
+  async ({ pebble, dir, defer }) => {
+    const order = async (name: string, extra: string) => {
+      const certificate = `domains = "${name}.example.com"\nacme = "lets_encrypt"\n` +
+        `acme_directory = "${pebble.directory}"\ndns_challenge = true\ndns_provider = "challtestsrv"\n` +
+        `dns_service_url = "${pebble.challtestsrv}"\n${extra}`;
+      const lines: string[] = [];
+      const manager = createAcmeManager({ storage: fileStorage(`${dir}/${name}`), log: (l) => lines.push(l) });
+      defer(() => manager.close());
+      manager.update(compileToml(config(freePort(), certificate)));
+      await manager.idle();
+      return { stored: manager.current("site"), lines };
+    };
+    const unbound = await order("unbound", "");
+    assert.equal(unbound.stored, undefined, "the CA requires a binding");
+    assert.match(unbound.lines.join("\n"), /order failed/);
+    const bound = await order(
+      "bound",
+      `acme_eab_kid = "kid-1"\nacme_eab_hmac = "${EAB_HMAC}"\n` +
+        `acme_email = "ops@example.com"\nacme_contact = "mailto:ops@example.com, sec@example.com"`,
+    );
+    assert.ok(bound.stored, `issued; ${bound.lines.join("\n")}\npebble log:\n${pebble.log().slice(-3000)}`);
+    await verify(pebble, bound.stored.cert);
+    // The account as the CA holds it: looked up by its key.
+    const acme = (await import("acme-client")).default;
+    const client = new acme.Client({
+      directoryUrl: pebble.directory,
+      accountKey: await Deno.readTextFile(`${dir}/bound/account.key.pem`),
+    });
+    const api = (client as unknown as {
+      api: { createAccount(data: unknown): Promise<{ data: { contact?: string[] } }> };
+    }).api;
+    const account = await api.createAccount({ onlyReturnExisting: true });
+    assert.deepEqual(account.data.contact, ["mailto:ops@example.com", "mailto:sec@example.com"]);
   },
 );
 
@@ -339,7 +407,8 @@ acmeTest(
     const plan = compileToml(config(
       freePort(),
       `domains = "fail.example.com"\nacme = "lets_encrypt"\nacme_directory = "${pebble.directory}"`,
-      `webhook = "http://127.0.0.1:${receiver.addr.port}/hook"\nwebhook_notifications = ["lets_encrypt"]`,
+      `webhook = "http://127.0.0.1:${receiver.addr.port}/hook"\nwebhook_notifications = ["lets_encrypt"]\n` +
+        `webhook_batch_window = "0s"`,
     ));
     const lines: string[] = [];
     const manager = createAcmeManager({

@@ -233,6 +233,7 @@ Deno.test("tls: a certificate expiring within buffer_days sends tls_validity to 
 [basic]
 webhook = "http://127.0.0.1:${receiver.addr.port}/hook"
 webhook_notifications = ["tls_validity"]
+webhook_batch_window = "0s"
 ${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"))}`);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -262,6 +263,7 @@ Deno.test("tls: with two workers the tls_validity webhook is sent once, not once
 [basic]
 webhook = "http://127.0.0.1:${receiver.addr.port}/hook"
 webhook_notifications = ["tls_validity"]
+webhook_batch_window = "0s"
 ${pingServer(certToml("soon", pki.leaves["soon.test"]!, "is_default = true"), "threads = 2")}`);
   const group = await startWorkers(plan, workerCount(plan));
   try {

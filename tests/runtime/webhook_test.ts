@@ -19,6 +19,7 @@ Deno.test("webhook: a backend marked unhealthy sends backend_status", async () =
 [basic]
 webhook = "http://127.0.0.1:${receiver.addr.port}/hook"
 webhook_notifications = ["backend_status"]
+webhook_batch_window = "0s"
 
 [servers.s]
 addr = "127.0.0.1:0"
