@@ -32,8 +32,10 @@
 
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import {
+  constants,
   createServer as createH2Server,
   type Http2Server,
+  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Session,
@@ -53,6 +55,13 @@ export interface H2cListenOptions {
   readonly reusePort?: boolean;
   /** Called when the handler throws (default: logs); its answer is sent instead (default: 500). */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
+  /**
+   * Time (ms) a connection may wait on the client (`downstream_read_timeout`, default 60 s): to send its first bytes,
+   * its next HTTP/1.1 request head (keep-alive wait included), or, on h2c, its next stream while none is open; and
+   * time one read of a request body may wait. Past it the connection is closed (an idle h2c session gets GOAWAY,
+   * a stalled h2c body RST_STREAM). Never while a request waits on its response. Checked at most once a second.
+   */
+  readonly idleTimeout?: number;
 }
 
 /** A running listener. */
@@ -64,8 +73,8 @@ export interface H2cListener {
 }
 
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-/** A connection that sends nothing in this time is closed before it is even classified. */
-const SNIFF_TIMEOUT = 30_000;
+/** The default of {@linkcode H2cListenOptions.idleTimeout} (as the HTTP/1.1 front end's). */
+const IDLE_TIMEOUT = 60_000;
 /** Response headers HTTP/2 forbids (RFC 9113 §8.2.2). */
 const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
 /** Statuses whose responses have no body. */
@@ -84,11 +93,29 @@ export async function listenH2c(options: H2cListenOptions, handler: H2cHandler):
   return listener;
 }
 
+/** A request body being read: what the sweep needs to cut it when the client stalls. */
+interface BodyRead {
+  /** When a byte of it last came, or the handler last asked for more. */
+  last: number;
+  /** Does the handler wait for more (false while it is paused because the handler does not read)? */
+  waiting: boolean;
+  /** Ends the exchange (HTTP/1.1: the connection; h2c: the stream). */
+  readonly cut: () => void;
+}
+
 /** Per-connection state. */
 interface Conn {
   readonly socket: Socket;
   /** HTTP/1.1 requests in flight on it. */
   busy: number;
+  /** HTTP/1.1 requests received and not yet answered (pipelined ones included), or h2c streams open. */
+  open: number;
+  /** Since when it waits on the client with nothing open (its accept, or the end of its last exchange). */
+  idleSince: number;
+  /** Request bodies being read on it. */
+  readonly bodies: Set<BodyRead>;
+  /** Its h2c session, once it is one. */
+  session?: Http2Session;
   /** Settles once the last HTTP/1.1 request began so far has been answered: pipelined ones are served in turn. */
   turn: Promise<void>;
   kind: "sniff" | "h1" | "h2";
@@ -104,10 +131,18 @@ class H2cListenerImpl implements H2cListener {
   readonly #sessions = new Set<ServerHttp2Session>();
   #addr: Deno.NetAddr | undefined;
   #closing = false;
+  readonly #idleTimeout: number;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  /** The connection being handed to the h2 server (its `session` event comes synchronously). */
+  #handing: Conn | undefined;
 
   constructor(options: H2cListenOptions, handler: H2cHandler) {
     this.#options = options;
     this.#handler = handler;
+    this.#idleTimeout = options.idleTimeout ?? IDLE_TIMEOUT;
+    // node:http's own keep-alive timer (default 5 s) would cut an idle connection before downstream_read_timeout;
+    // its headersTimeout and requestTimeout do nothing in Deno 2.9.6 for a server fed through emit("connection").
+    this.#h1.keepAliveTimeout = this.#idleTimeout;
     this.#net = createNetServer((socket) => this.#accept(socket));
     this.#net.on("error", ignore);
     // Deno 2.9.6's node:http destroys a kept-alive socket after each response when `server.listening` is false
@@ -121,13 +156,22 @@ class H2cListenerImpl implements H2cListener {
     });
     this.#h2.on("session", (session: ServerHttp2Session) => {
       session.on("error", ignore);
+      const conn = this.#handing;
+      if (conn) conn.session = session;
       this.#sessions.add(session);
       session.once("close", () => this.#sessions.delete(session));
       if (this.#closing) session.close();
     });
     this.#h2.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       stream.on("error", ignore);
-      void this.#serveH2(stream, headers);
+      const conn = this.#sessionConn(stream.session);
+      if (conn) {
+        conn.open++;
+        stream.once("close", () => {
+          if (--conn.open === 0) conn.idleSince = Date.now();
+        });
+      }
+      void this.#serveH2(stream, headers, conn);
     });
     this.#h2.on("sessionError", ignore);
   }
@@ -151,6 +195,9 @@ class H2cListenerImpl implements H2cListener {
           return;
         }
         this.#addr = { transport: "tcp", hostname: a.address, port: a.port };
+        const every = Math.min(1000, Math.max(50, this.#idleTimeout / 2));
+        this.#sweep = setInterval(() => this.#cutIdle(), every);
+        Deno.unrefTimer(this.#sweep);
         resolve();
       });
     });
@@ -161,12 +208,19 @@ class H2cListenerImpl implements H2cListener {
       socket.destroy();
       return;
     }
-    const conn: Conn = { socket, busy: 0, turn: Promise.resolve(), kind: "sniff" };
+    const conn: Conn = {
+      socket,
+      busy: 0,
+      open: 0,
+      idleSince: Date.now(),
+      bodies: new Set(),
+      turn: Promise.resolve(),
+      kind: "sniff",
+    };
     this.#conns.set(socket, conn);
     socket.once("close", () => this.#conns.delete(socket));
     socket.on("error", ignore);
     socket.setNoDelay(true);
-    socket.setTimeout(SNIFF_TIMEOUT, () => socket.destroy());
     let seen: Uint8Array = new Uint8Array(0);
     const onData = (chunk: Uint8Array) => {
       const next = new Uint8Array(seen.byteLength + chunk.byteLength);
@@ -183,14 +237,65 @@ class H2cListenerImpl implements H2cListener {
       }
       if (h2 && seen.byteLength < PREFACE.byteLength) return;
       socket.off("data", onData);
-      socket.setTimeout(0);
       socket.pause();
       socket.unshift(seen);
       conn.kind = h2 ? "h2" : "h1";
-      (h2 ? this.#h2 : this.#h1).emit("connection", socket);
+      this.#handing = conn;
+      try {
+        (h2 ? this.#h2 : this.#h1).emit("connection", socket);
+      } finally {
+        this.#handing = undefined;
+      }
       socket.resume();
     };
     socket.on("data", onData);
+  }
+
+  /** The connection of an h2c session. */
+  #sessionConn(session: Http2Session | undefined): Conn | undefined {
+    if (session === undefined) return undefined;
+    for (const c of this.#conns.values()) if (c.session === session) return c;
+    return undefined;
+  }
+
+  /**
+   * The read timeout: closes each connection that waited on the client longer than `idleTimeout` (see
+   * {@linkcode H2cListenOptions.idleTimeout}).
+   */
+  #cutIdle(): void {
+    const now = Date.now();
+    const limit = this.#idleTimeout;
+    for (const conn of this.#conns.values()) {
+      if (conn.open === 0 && now - conn.idleSince > limit) {
+        if (conn.session !== undefined && !conn.session.closed) {
+          // GOAWAY, then the connection ends; destroyed at the next sweep if the client holds it.
+          conn.session.close();
+          conn.idleSince = now - limit + 1000;
+        } else conn.socket.destroy();
+        continue;
+      }
+      for (const body of conn.bodies) {
+        if (body.waiting && now - body.last > limit) {
+          conn.bodies.delete(body);
+          body.cut();
+        }
+      }
+    }
+  }
+
+  /** A body read to track on `conn` until it ends, for the sweep ({@linkcode nodeBody} keeps it current). */
+  #watchBody(
+    conn: Conn | undefined,
+    source: IncomingMessage | ServerHttp2Stream,
+    cut: () => void,
+  ): BodyRead | undefined {
+    if (conn === undefined) return undefined;
+    const body: BodyRead = { last: Date.now(), waiting: true, cut };
+    conn.bodies.add(body);
+    const done = () => conn.bodies.delete(body);
+    source.once("end", done);
+    source.once("close", done);
+    return body;
   }
 
   #info(remoteAddress: string | undefined, remotePort: number | undefined, completed: Promise<void>) {
@@ -222,7 +327,13 @@ class H2cListenerImpl implements H2cListener {
     // the order they came (node writes the answers in that order anyway).
     const mine = Promise.withResolvers<void>();
     const before = conn?.turn;
-    if (conn) conn.turn = mine.promise;
+    if (conn) {
+      conn.turn = mine.promise;
+      conn.open++;
+      res.once("close", () => {
+        if (--conn.open === 0) conn.idleSince = Date.now();
+      });
+    }
     try {
       if (before) await before;
       await this.#serveH1InTurn(req, res, socket, conn);
@@ -287,7 +398,7 @@ class H2cListenerImpl implements H2cListener {
       request = new Request(url, {
         method,
         headers,
-        body: hasBody ? nodeBody(req, () => req.destroy()) : null,
+        body: hasBody ? nodeBody(req, () => req.destroy(), this.#watchBody(conn, req, () => socket.destroy())) : null,
         signal: ac.signal,
       });
       if (!hasBody) req.resume();
@@ -306,7 +417,7 @@ class H2cListenerImpl implements H2cListener {
     if (!req.complete) req.resume();
   }
 
-  async #serveH2(stream: ServerHttp2Stream, h: IncomingHttpHeaders): Promise<void> {
+  async #serveH2(stream: ServerHttp2Stream, h: IncomingHttpHeaders, conn: Conn | undefined): Promise<void> {
     const completed = Promise.withResolvers<void>();
     completed.promise.catch(ignore);
     const ac = new AbortController();
@@ -341,7 +452,13 @@ class H2cListenerImpl implements H2cListener {
       request = new Request(url, {
         method,
         headers,
-        body: hasBody ? nodeBody(stream, () => stream.destroy()) : null,
+        body: hasBody
+          ? nodeBody(
+            stream,
+            () => stream.destroy(),
+            this.#watchBody(conn, stream, () => stream.close(constants.NGHTTP2_CANCEL)),
+          )
+          : null,
         signal: ac.signal,
       });
       if (!hasBody) stream.resume();
@@ -371,6 +488,7 @@ class H2cListenerImpl implements H2cListener {
   async shutdown(graceMs = 30_000): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    clearInterval(this.#sweep);
     const stopped = new Promise<void>((resolve) => this.#net.close(() => resolve()));
     for (const session of this.#sessions) session.close();
     for (const conn of this.#conns.values()) {
@@ -386,17 +504,22 @@ class H2cListenerImpl implements H2cListener {
   }
 }
 
-/** A Web stream over a node request body, paused while the consumer does not read. */
+/** A Web stream over a node request body, paused while the consumer does not read; keeps `watch` current. */
 function nodeBody(
   source: IncomingMessage | ServerHttp2Stream,
   abort: () => void,
+  watch?: BodyRead,
 ): ReadableStream<Uint8Array> {
   let ended = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       source.on("data", (chunk: Uint8Array) => {
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 0) <= 0) source.pause();
+        if (watch) watch.last = Date.now();
+        if ((controller.desiredSize ?? 0) <= 0) {
+          source.pause();
+          if (watch) watch.waiting = false;
+        }
       });
       source.once("end", () => {
         ended = true;
@@ -410,6 +533,10 @@ function nodeBody(
       });
     },
     pull() {
+      if (watch && !watch.waiting) {
+        watch.waiting = true;
+        watch.last = Date.now();
+      }
       source.resume();
     },
     cancel() {

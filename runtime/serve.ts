@@ -205,7 +205,11 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     const reusePort = !tls && (options.reusePort ?? false);
     if (h2) {
       // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
-      const listener = await listenH2c({ hostname, port, reusePort, onError }, handler);
+      const readTimeout = active.servers.get(serverName)?.plan.config.downstream_read_timeout;
+      const listener = await listenH2c(
+        { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
+        handler,
+      );
       local = listener.addr;
       shutdown = () => listener.shutdown();
     } else if (wire) {

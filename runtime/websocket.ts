@@ -12,7 +12,8 @@
  * upstream, whose WebSocket API sends no other). A side that reads slower
  * than it is sent to, with over 16 MiB queued for it, gets both sides
  * closed (1008 or 1013 to the client). Nothing here throws in an event
- * callback.
+ * callback. A peer that does not answer our close frame within 2 s has its
+ * connection dropped (`ws_force_close.ts`).
  *
  * @module
  */
@@ -22,6 +23,7 @@ import type { Backend } from "./upstream/types.ts";
 import type { IncomingRequest } from "./h1/request.ts";
 import { type Close, closeForClient, closeForUpstream, isTooLarge, MAX_BUFFERED_BYTES } from "./ws_close.ts";
 import { log } from "./log/app_log.ts";
+import { boundCloseHandshake } from "./ws_force_close.ts";
 
 const SKIP = new Set([
   "host",
@@ -34,12 +36,16 @@ const SKIP = new Set([
   "content-length",
 ]);
 
-/** Closes `ws` unless it is closing or closed already; never throws (the code and reason were made valid). */
+/**
+ * Closes `ws` unless it is closing or closed already, and drops its connection if the peer does not answer the close
+ * within 2 s; never throws (the code and reason were made valid).
+ */
 function closeQuietly(ws: WebSocket, close: Close): void {
   if (ws.readyState === WebSocket.CLOSING || ws.readyState === WebSocket.CLOSED) return;
   try {
     if (close.code === undefined) ws.close();
     else ws.close(close.code, close.reason);
+    boundCloseHandshake(ws);
   } catch (e) {
     // A close racing the socket's own end: nothing is left to tell the peer.
     log.debug(`websocket: close failed: ${(e as Error).message}`);

@@ -178,7 +178,6 @@ export function wsCases(): FnCase[] {
         const code = closeCode(bytes);
         assert.ok(code === undefined || (code >= 1000 && code !== 1005 && code !== 1006), `close code ${code}`);
       },
-      "WebSocket bridge: after the upstream drops, the client is sent 1011 but its TCP connection stays open until it answers the close (Deno's WebSocket waits for the close handshake; issue 17's byte-level upgrade closes it)",
     ),
     fn(
       "ws/upstream-sends-garbage-frame",
@@ -189,7 +188,6 @@ export function wsCases(): FnCase[] {
         const { peerClosed } = await readAll(ws, 3000);
         assert.ok(peerClosed, "the client's connection was closed");
       },
-      "WebSocket bridge: after the upstream drops, the client is sent 1011 but its TCP connection stays open until it answers the close (Deno's WebSocket waits for the close handshake; issue 17's byte-level upgrade closes it)",
     ),
     fn("ws/reserved-opcode-from-client", "relays the bytes as they are", async ({ port }) => {
       const ws = await handshake(port, "/ws/reserved");
