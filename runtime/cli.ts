@@ -6,12 +6,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { checkConfig } from "./storage/mod.ts";
+import { checkConfig, syncConfig } from "./storage/mod.ts";
 import { type Format, formatGithub, formatJson, formatText } from "../compiler/mod.ts";
 import { VERSION } from "./errors.ts";
 import { flushAppLog, startAppLog } from "./log/app_log.ts";
 import { run } from "./run.ts";
-import { syncConfig } from "./sync.ts";
 import { checkQuickStart, flagDiagnostics, QUICK_START_FILE, type QuickStartFlags } from "./quick_start.ts";
 
 const USAGE = `Usage:

@@ -5,10 +5,8 @@
  *
  * @module
  */
-import { checkConfig, isEtcdUrl } from "./storage/mod.ts";
+import { checkConfig, isEtcdUrl, watchConfig, watchEtcd } from "./storage/mod.ts";
 import { certificateFingerprint } from "./tls/mod.ts";
-import { watchEtcd } from "./etcd_watch.ts";
-import { watchConfig } from "./config_watch.ts";
 import { formatText, type Plan } from "../compiler/mod.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
 import { diffPlans } from "./plan_diff.ts";
@@ -73,7 +71,7 @@ export async function run(
   const pidFile = pidFilePath(current);
   // SIGHUP and the watch are set up before listening: a change made as soon as the proxy says it listens must not be
   // missed. Until the reload loop is ready (below), one is remembered and applied then. The watch outlives a config
-  // renamed over or a directory moved into place (config_watch.ts).
+  // renamed over or a directory moved into place (storage/config_watch.ts).
   let early: string | undefined;
   let reload = (reason: string) => void (early ??= reason);
   const onHangup = () => reload("SIGHUP");

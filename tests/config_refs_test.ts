@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { compileSources, formatPath } from "../compiler/mod.ts";
-import { systemRefResolver } from "../runtime/config_refs.ts";
+import { systemRefResolver } from "../runtime/storage/mod.ts";
 import { until } from "./_support/load.ts";
 import { freePort } from "./_support/origin.ts";
 import { spawnDeno } from "./_support/process.ts";

@@ -14,10 +14,10 @@ import {
   readSources,
   splitSources,
   syncSourcesToEtcd,
+  watchEtcd,
   writeEtcdSources,
 } from "../runtime/storage/mod.ts";
 import { compileSources, ConfigReadError } from "../compiler/mod.ts";
-import { watchEtcd } from "../runtime/etcd_watch.ts";
 import { requireComponent } from "./components.ts";
 import { spawnDeno } from "./_support/process.ts";
 import { freePort } from "./_support/origin.ts";

@@ -13,7 +13,7 @@ import {
   readErrorResult,
   withDiagnostics,
 } from "../../compiler/mod.ts";
-import { systemRefResolver } from "../config_refs.ts";
+import { systemRefResolver } from "./config_refs.ts";
 import { loadCertificates } from "./certificates.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";

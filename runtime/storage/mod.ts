@@ -1,9 +1,10 @@
 /**
  * Config storage: where the compiler's texts come from and go to. Reading a
- * `.toml` file, a directory of them or etcd; `check` with its `--live`
- * reads (certificate files, DNS); splitting a config into one document per
- * item, and writing it to etcd (`--sync`). The compiler stays pure: it gets
- * the texts from here.
+ * `.toml` file, a directory of them or etcd; resolving `$ENV:`/`$FILE:`
+ * references; `check` with its `--live` reads (certificate files, DNS);
+ * watching a file, a directory or etcd for `--autoreload`; splitting a config
+ * into one document per item, and writing it to files or etcd (`--sync`).
+ * The compiler stays pure: it gets the texts from here.
  *
  * This file is a door: it only re-exports.
  *
@@ -34,3 +35,7 @@ export {
   type WriteEtcdOptions,
   writeEtcdSources,
 } from "./etcd_sources.ts";
+export { systemRefResolver } from "./config_refs.ts";
+export { watchConfig } from "./config_watch.ts";
+export { watchEtcd } from "./etcd_watch.ts";
+export { syncConfig } from "./sync.ts";

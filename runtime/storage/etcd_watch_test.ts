@@ -3,7 +3,7 @@
  * real etcd, restarts included, is in `tests/etcd_test.ts`).
  */
 import assert from "node:assert/strict";
-import { b64 } from "./storage/mod.ts";
+import { b64 } from "./etcd_bytes.ts";
 import { watchEtcd } from "./etcd_watch.ts";
 
 interface Conn {

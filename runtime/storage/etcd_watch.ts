@@ -22,7 +22,9 @@
  *
  * @module
  */
-import { b64, EtcdClient, type EtcdConfig, parseEtcdUrl, prefixRangeEnd } from "./storage/mod.ts";
+import { b64, prefixRangeEnd } from "./etcd_bytes.ts";
+import { EtcdClient } from "./etcd_client.ts";
+import { type EtcdConfig, parseEtcdUrl } from "./etcd_url.ts";
 
 /** Options of {@linkcode watchEtcd}. */
 export interface WatchEtcdOptions {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Reference, RefLookup, RefResolver } from "../compiler/mod.ts";
+import type { Reference, RefLookup, RefResolver } from "../../compiler/mod.ts";
 
 /** The most a referenced file may hold: a certificate chain is a few KiB; more is a path that was not meant. */
 export const MAX_REFERENCED_FILE = 1024 * 1024;

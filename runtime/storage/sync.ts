@@ -7,7 +7,10 @@
  *
  * @module
  */
-import { checkConfig, isEtcdUrl, type ItemDocument, redact, splitSources, syncSourcesToEtcd } from "./storage/mod.ts";
+import { checkConfig } from "./check_config.ts";
+import { syncSourcesToEtcd } from "./etcd_sources.ts";
+import { isEtcdUrl, redact } from "./etcd_url.ts";
+import { type ItemDocument, splitSources } from "./split.ts";
 
 /** Writes item documents under `dir` (one file each) or into one `.toml` file; returns the paths written. */
 export async function writeItemFiles(target: string, items: readonly ItemDocument[]): Promise<string[]> {
