@@ -248,3 +248,19 @@ Deno.test('discovery = "transparent" needs no addrs', () => {
   const r = compileSources([{ file: "a.toml", text: '[upstreams.u]\ndiscovery = "transparent"\n' }]);
   assert.ok(r.plan, JSON.stringify(r.diagnostics));
 });
+
+Deno.test("proxy_protocol is applied on a plain listener and warned as not applied with TLS or enabled_h2", () => {
+  const warnedAt = (extra: string) => {
+    const text =
+      `[basic]\ntrusted_proxies = ["10.0.0.0/8"]\n[servers.s]\naddr = "127.0.0.1:1"\nproxy_protocol = true\n${extra}`;
+    const r = compileSources([{ file: "t.toml", text }]);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+    return r.diagnostics.filter((d) => d.code === "not-applied").map((d) => `${formatPath(d.path)}: ${d.message}`);
+  };
+  assert.deepEqual(warnedAt(""), []);
+  assert.match(
+    warnedAt("global_certificates = true").join("\n"),
+    /^servers\.s\.proxy_protocol: proxy_protocol on a TLS/,
+  );
+  assert.match(warnedAt("enabled_h2 = true").join("\n"), /^servers\.s\.proxy_protocol: proxy_protocol with enabled_h2/);
+});
