@@ -118,11 +118,17 @@ Deno.test("proxy_protocol: a trusted peer's v1 and v2 headers name the client of
     // v2 LOCAL (a health check of the balancer): the peer is the client.
     const e = await exchange(port, cat(v2([198, 51, 100, 4], 6000, 0x20), PING_CLOSE));
     assert.match(e, /^HTTP\/1\.1 200/);
-    assert.deepEqual((await logLines(dir, 6)).slice(2), [
+    // A request the front end hands to Deno.serve (a chunked body) keeps the header's client.
+    const chunked =
+      "POST /ping HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n";
+    const f = await exchange(port, enc.encode(`PROXY TCP4 203.0.113.5 10.0.0.1 5555 80\r\n${chunked}`));
+    assert.match(f, /^HTTP\/1\.1 200/);
+    assert.deepEqual((await logLines(dir, 7)).slice(2), [
       "2001:db8::9 2001:db8::9 200",
       "198.51.100.4 198.51.100.4 200",
       "2001:db8::5 2001:db8::5 200",
       "127.0.0.1 127.0.0.1 200",
+      "203.0.113.5 203.0.113.5 200",
     ]);
   } finally {
     await child.stop();
