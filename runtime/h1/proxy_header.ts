@@ -86,7 +86,8 @@ function parseV1(buf: Uint8Array, start: number, end: number): ProxyHeader | typ
 
 /** A decimal port, or -1. */
 function portOf(s: string): number {
-  if (!/^[0-9]{1,5}$/.test(s)) return -1;
+  // Plain decimal, no sign and no leading zero (as the spec writes ports).
+  if (!/^(0|[1-9][0-9]{0,4})$/.test(s)) return -1;
   const n = Number(s);
   return n <= 65535 ? n : -1;
 }
@@ -97,24 +98,25 @@ function parseV2(buf: Uint8Array, start: number, end: number): ProxyHeader | typ
   if (verCmd >> 4 !== 2) return "PROXY v2 header with an unknown version";
   const cmd = verCmd & 0x0f;
   if (cmd > 1) return "PROXY v2 header with an unknown command";
-  const family = buf[start + 13]!;
+  // The high nibble is the address family; the low one (stream, datagram) does not change the addresses.
+  const family = buf[start + 13]! >> 4;
   const length = (buf[start + 14]! << 8) | buf[start + 15]!;
   const size = 16 + length;
   if (end - start < size) return PROXY_INCOMPLETE;
   // LOCAL: the balancer's own connection (a health check); the peer is the client.
   if (cmd === 0) return { size, addr: undefined };
   const a = start + 16;
-  if (family === 0x11 || family === 0x12) {
+  if (family === 1) {
     if (length < 12) return "PROXY v2 header too short for IPv4 addresses";
     const hostname = `${buf[a]}.${buf[a + 1]}.${buf[a + 2]}.${buf[a + 3]}`;
     return { size, addr: { transport: "tcp", hostname, port: (buf[a + 8]! << 8) | buf[a + 9]! } };
   }
-  if (family === 0x21 || family === 0x22) {
+  if (family === 2) {
     if (length < 36) return "PROXY v2 header too short for IPv6 addresses";
     return { size, addr: { transport: "tcp", hostname: v6Text(buf, a), port: (buf[a + 32]! << 8) | buf[a + 33]! } };
   }
   // UNSPEC and unix sockets carry no IP address: the peer stands.
-  if (family === 0x00 || family === 0x31 || family === 0x32) return { size, addr: undefined };
+  if (family === 0 || family === 3) return { size, addr: undefined };
   return "PROXY v2 header with an unknown address family";
 }
 

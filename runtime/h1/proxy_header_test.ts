@@ -19,6 +19,7 @@ Deno.test("PROXY v1: addresses, UNKNOWN, partial and malformed headers", () => {
   assert.match(String(parse(`PROXY TCP4 ${"1".repeat(110)}`)), /longer than 107/);
   assert.match(String(parse("PROXY TCP4 ::1 ::1 1 2\r\n")), /malformed/);
   assert.match(String(parse("PROXY TCP4 1.2.3.4 1.2.3.4 70000 2\r\n")), /malformed/);
+  assert.match(String(parse("PROXY TCP4 1.2.3.4 1.2.3.4 0443 2\r\n")), /malformed/);
   assert.match(String(parse("PROXY TCP4 1.2.3.4 1.2.3.4 1 2\n")), /CRLF/);
   assert.match(String(parse("GET / HTTP/1.1\r\n")), /not a PROXY/);
   assert.match(String(parse("PROXZ")), /not a PROXY/);
@@ -34,6 +35,7 @@ Deno.test("PROXY v2: IPv4, IPv6, LOCAL, partial and malformed headers", () => {
   assert.deepEqual(parse(v6), { size: 52, addr: { transport: "tcp", hostname: "2001:db8::1:0:0:5", port: 1 } });
   assert.deepEqual(parse(new Uint8Array([...SIG, 0x20, 0x00, 0, 0])), { size: 16, addr: undefined });
   assert.match(String(parse(new Uint8Array([...SIG, 0x11, 0x11, 0, 0]))), /unknown version/);
+  assert.match(String(parse(new Uint8Array([...SIG, 0x21, 0x41, 0, 0]))), /unknown address family/);
   assert.match(String(parse(new Uint8Array([...SIG, 0x21, 0x11, 0, 4, 1, 2, 3, 4]))), /too short/);
   assert.match(String(parse(new Uint8Array([...SIG.slice(0, 6), 0]))), /not a PROXY/);
 });
