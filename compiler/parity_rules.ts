@@ -72,22 +72,13 @@ export function serverRules(name: string, server: ServerConfig, basic: BasicConf
       ),
     );
   }
-  if (server.proxy_protocol === true && tls) {
+  if (server.proxy_protocol === true && !tls && server.enabled_h2 === true) {
     diags.push(
       notApplied(
         [...path, "proxy_protocol"],
-        "proxy_protocol on a TLS listener",
-        "the header comes before the TLS handshake, and the TLS listener (node:tls) does not read it yet; only plain " +
-          "HTTP/1.1 listeners do",
-      ),
-    );
-  } else if (server.proxy_protocol === true && server.enabled_h2 === true) {
-    diags.push(
-      notApplied(
-        [...path, "proxy_protocol"],
-        "proxy_protocol with enabled_h2",
-        "an enabled_h2 server that routes to an HTTP/2 upstream is served by the node:http2 listener, which does not " +
-          "read the header; other enabled_h2 servers do",
+        "proxy_protocol with enabled_h2 on a plain listener",
+        "a plain enabled_h2 server that routes to an HTTP/2 upstream is served by the node:http2 listener, which does " +
+          "not read the header; other servers, TLS ones included, do",
       ),
     );
   }

@@ -237,7 +237,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           onError,
           ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
           ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
-          // Behind the TLS listener every peer is the TLS relay on loopback: no header is read there (check warns).
+          // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
           ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(active, serverName, ip) }),
         },
         (req, peer) => {
@@ -274,6 +274,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           store: certStore,
           target,
           onHandshake,
+          ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(active, serverName, ip) } : {}),
         });
       } catch (e) {
         await inner();

@@ -9,19 +9,21 @@
 import assert from "node:assert/strict";
 import { freePort } from "../_support/origin.ts";
 import { type Child, spawnDeno, START_ARGS } from "../_support/process.ts";
+import { makeTestPki } from "../_support/certs.ts";
 
 const enc = new TextEncoder();
 const PING = "GET /ping HTTP/1.1\r\nHost: a\r\n\r\n";
 const PING_CLOSE = "GET /ping HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
 
-function config(port: number, dir: string, trusted: string): string {
-  return `
+function config(port: number, dir: string, trusted: string, extra = ""): string {
+  return `${extra}
 [basic]
 trusted_proxies = ["${trusted}"]
 
 [servers.s]
 addr = "127.0.0.1:${port}"
 proxy_protocol = true
+${extra ? "global_certificates = true\nenabled_h2 = true" : ""}
 access_log = "${dir}/access.log?rolling=never {remote} {client_ip} {status}"
 locations = ["ping"]
 
@@ -85,10 +87,10 @@ function v2(src: number[], port: number, command = 0x21): Uint8Array {
   ]);
 }
 
-async function start(trusted: string): Promise<{ child: Child; port: number; dir: string }> {
+async function start(trusted: string, extra = ""): Promise<{ child: Child; port: number; dir: string }> {
   const port = freePort();
   const dir = await Deno.makeTempDir();
-  await Deno.writeTextFile(`${dir}/pingap.toml`, config(port, dir, trusted));
+  await Deno.writeTextFile(`${dir}/pingap.toml`, config(port, dir, trusted, extra));
   const child = spawnDeno([...START_ARGS, `${dir}/pingap.toml`]);
   await child.waitFor(/listening/);
   return { child, port, dir };
@@ -162,5 +164,56 @@ Deno.test("proxy_protocol: a peer outside trusted_proxies is served with no head
     assert.match(header, /^HTTP\/1\.1 400/);
   } finally {
     await child.stop();
+  }
+});
+
+/** Writes `header` in clear, then `request` over TLS; what came back ("" when the connection was cut). */
+async function tlsExchange(port: number, ca: string, header: Uint8Array, request: string): Promise<string> {
+  const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    if (header.byteLength > 0) await tcp.write(header);
+    const conn = await Deno.startTls(tcp, { hostname: "a.test", caCerts: [ca] });
+    const timer = setTimeout(() => conn.close(), 10_000);
+    const parts: number[] = [];
+    try {
+      await conn.write(enc.encode(request));
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        parts.push(...buf.subarray(0, n));
+      }
+      conn.close();
+    } finally {
+      clearTimeout(timer);
+    }
+    return new TextDecoder().decode(new Uint8Array(parts));
+  } catch {
+    try {
+      tcp.close();
+    } catch { /* closed */ }
+    return "";
+  }
+}
+
+Deno.test("proxy_protocol on a TLS listener: the header before the handshake names the client; none from a trusted peer is cut", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const leaf = pki.leaves["a.test"]!;
+  const certs = `[certificates.a]\ntls_cert = "${leaf.certFile}"\ntls_key = "${leaf.keyFile}"\n\n`;
+  const { child, port, dir } = await start("127.0.0.1", certs);
+  try {
+    const v1 = enc.encode("PROXY TCP4 192.0.2.9 10.0.0.1 5555 443\r\n");
+    assert.match(await tlsExchange(port, pki.ca.cert, v1, `${PING}${PING_CLOSE}`), /^HTTP\/1\.1 200[^]*HTTP\/1\.1 200/);
+    assert.match(await tlsExchange(port, pki.ca.cert, v2([198, 51, 100, 9], 6000), PING_CLOSE), /^HTTP\/1\.1 200/);
+    assert.deepEqual(await logLines(dir, 3), [
+      "192.0.2.9 192.0.2.9 200",
+      "192.0.2.9 192.0.2.9 200",
+      "198.51.100.9 198.51.100.9 200",
+    ]);
+    assert.equal(await tlsExchange(port, pki.ca.cert, new Uint8Array(0), PING_CLOSE), "");
+    await child.waitFor(/WARN.*connection from 127\.0\.0\.1:\d+ closed: not a PROXY protocol header/);
+  } finally {
+    await child.stop();
+    await pki.remove();
   }
 });
