@@ -1,8 +1,9 @@
 /**
- * `proxy_protocol` on a plain HTTP/1.1 listener, with `pingap start` in its own process and raw clients: from a peer
+ * `proxy_protocol` on a plain HTTP/1.1 listener and a TLS one, with `pingap start` in its own process and raw clients: from a peer
  * in `basic.trusted_proxies`, a PROXY v1 or v2 header names the client the access log shows (`{remote}`,
  * `{client_ip}`) for every request on the connection; a trusted peer that sends no header is disconnected (WARN);
- * a peer outside the list is served with no header read (the bytes of one would be a bad request).
+ * a peer outside the list is served with no header read (the bytes of one would be a bad request). On a TLS listener
+ * the header comes before the handshake and is read there.
  *
  * @module
  */
