@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Plan } from "../compiler/mod.ts";
+import { ipInList, type Plan } from "../compiler/mod.ts";
 import { activate, type ActivateOptions } from "./activate.ts";
 import type { ActivePlan } from "./active.ts";
 import { RequestContext } from "./context.ts";
@@ -72,6 +72,16 @@ export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean 
     if (ref.kind === "variable" && plan.upstreams.some(h2)) return true;
   }
   return false;
+}
+
+/**
+ * Must a connection from `ip` to `serverName` start with a PROXY protocol header? With `proxy_protocol` and a peer in
+ * `basic.trusted_proxies`, of the plan in force when it connects. A peer outside the list is served without one.
+ */
+function proxyFrom(active: ActivePlan, serverName: string, ip: string): boolean {
+  if (active.servers.get(serverName)?.plan.config.proxy_protocol !== true) return false;
+  const trusted = active.plan.basic.trusted_proxies;
+  return trusted !== undefined && ipInList(trusted, ip);
 }
 
 interface Listener {
@@ -212,9 +222,10 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       );
       local = listener.addr;
       shutdown = () => listener.shutdown();
-    } else if (wire) {
+    } else if (wire || active.servers.get(serverName)?.plan.config.proxy_protocol === true) {
       // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
-      // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it.
+      // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it. A PROXY protocol header is read
+      // only here (so `proxy_protocol` keeps this front end even when PINGAP_HTTP1 asks for Deno.serve).
       const config = active.servers.get(serverName)?.plan.config;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
       const client = (peer: Deno.NetAddr) => front ? front.client(peer.port) : peer;
@@ -226,6 +237,8 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           onError,
           ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
           ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
+          // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
+          ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(active, serverName, ip) }),
         },
         (req, peer) => {
           const remote = client(peer);
@@ -261,6 +274,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           store: certStore,
           target,
           onHandshake,
+          ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(active, serverName, ip) } : {}),
         });
       } catch (e) {
         await inner();

@@ -73,6 +73,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.enabled_h2": R("runtime/serve.ts"),
   "servers.downstream_read_timeout": R("runtime/serve.ts"),
   "servers.downstream_write_timeout": R("runtime/serve.ts"),
+  "servers.proxy_protocol": R("runtime/serve.ts"),
   "servers.prometheus_metrics": R("runtime/activate.ts"),
   "servers.otlp_exporter": R("runtime/observer.ts"),
   "servers.enable_server_timing": R("runtime/observer.ts"),

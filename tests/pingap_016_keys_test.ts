@@ -79,7 +79,6 @@ const NOT_APPLIED = [
   "servers.web.tls_client_ca",
   "servers.web.tls_client_auth",
   "servers.web.ja4",
-  "servers.web.proxy_protocol",
   "servers.web.h2_max_concurrent_streams",
   "servers.web.h2_max_header_list_size",
   "servers.web.h2_initial_window_size",
@@ -247,4 +246,18 @@ for (const [text, path, message] of RULES) {
 Deno.test('discovery = "transparent" needs no addrs', () => {
   const r = compileSources([{ file: "a.toml", text: '[upstreams.u]\ndiscovery = "transparent"\n' }]);
   assert.ok(r.plan, JSON.stringify(r.diagnostics));
+});
+
+Deno.test("proxy_protocol is applied, and warned as not applied only with enabled_h2 on a plain listener", () => {
+  const warnedAt = (extra: string) => {
+    const text =
+      `[basic]\ntrusted_proxies = ["10.0.0.0/8"]\n[servers.s]\naddr = "127.0.0.1:1"\nproxy_protocol = true\n${extra}`;
+    const r = compileSources([{ file: "t.toml", text }]);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+    return r.diagnostics.filter((d) => d.code === "not-applied").map((d) => `${formatPath(d.path)}: ${d.message}`);
+  };
+  assert.deepEqual(warnedAt(""), []);
+  assert.deepEqual(warnedAt("global_certificates = true"), []);
+  assert.deepEqual(warnedAt("global_certificates = true\nenabled_h2 = true"), []);
+  assert.match(warnedAt("enabled_h2 = true").join("\n"), /^servers\.s\.proxy_protocol: proxy_protocol with enabled_h2/);
 });

@@ -18,6 +18,8 @@ import type { UpstreamResponse } from "../upstream/types.ts";
 import { BufferPool } from "../buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
 import { type OneExchange, RelayActivity } from "./relay.ts";
+import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
+import { log } from "../log/app_log.ts";
 
 /**
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
@@ -31,7 +33,8 @@ export interface ConnectionHost {
   /**
    * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
    * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
-   * `once`, only that request: resolves with the client's bytes after it when the connection comes back.
+   * `once`, only that request: resolves with the client's bytes after it when the connection comes back. `remote` is
+   * the client (the one a PROXY header named).
    */
   relay(
     conn: Deno.Conn,
@@ -39,7 +42,13 @@ export interface ConnectionHost {
     activity?: RelayActivity,
     chunkedAt?: number,
     once?: OneExchange,
+    remote?: Deno.NetAddr,
   ): Promise<Uint8Array | undefined>;
+  /**
+   * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
+   * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
+   */
+  readonly proxyFrom?: (peer: string) => boolean;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
@@ -94,7 +103,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 export class Connection {
   readonly #conn: Deno.TcpConn;
   readonly #host: ConnectionHost;
-  readonly #remote: Deno.NetAddr;
+  /** The client: the peer, or the source a PROXY header named. */
+  #remote: Deno.NetAddr;
   readonly #out: Output;
   #buf = new Uint8Array(BUFFER_START);
   #start = 0;
@@ -148,6 +158,7 @@ export class Connection {
     let relayed = false;
     try {
       this.#conn.setNoDelay(true);
+      if (this.#host.proxyFrom?.(this.#remote.hostname) && !await this.#proxyHeader()) return;
       for (;;) {
         let head = parseHead(this.#buf, this.#start, this.#end);
         while (head === INCOMPLETE) {
@@ -181,7 +192,14 @@ export class Connection {
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          const kept = await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, checked?.once);
+          const kept = await this.#host.relay(
+            this.#conn,
+            initial,
+            this.relayed,
+            chunkedAt,
+            checked?.once,
+            this.#remote,
+          );
           if (kept === undefined) return;
           // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
           relayed = false;
@@ -209,6 +227,31 @@ export class Connection {
       // A read or write failed: the client is gone.
     } finally {
       if (!relayed) this.close();
+    }
+  }
+
+  /**
+   * Reads the PROXY protocol header a trusted peer must send first (within the idle timeout, as a head); its source
+   * becomes the client of every request on the connection. False (logged at WARN) when it is missing or malformed:
+   * the connection closes.
+   */
+  async #proxyHeader(): Promise<boolean> {
+    const peer = `${this.#remote.hostname}:${this.#remote.port}`;
+    for (;;) {
+      const h = parseProxyHeader(this.#buf, this.#start, this.#end);
+      if (typeof h === "object") {
+        this.#start += h.size;
+        if (h.addr !== undefined) this.#remote = h.addr;
+        return true;
+      }
+      if (h !== PROXY_INCOMPLETE) {
+        log.warn(`connection from ${peer} closed: ${h} (proxy_protocol)`);
+        return false;
+      }
+      if (await this.#fill() !== true) {
+        log.warn(`connection from ${peer} closed: it ended before its PROXY protocol header (proxy_protocol)`);
+        return false;
+      }
     }
   }
 

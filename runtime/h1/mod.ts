@@ -57,6 +57,11 @@ export interface H1ListenOptions {
    * once a second.
    */
   readonly linger?: { readonly quiet: number; readonly total: number };
+  /**
+   * Must a connection from this peer IP start with a PROXY protocol header (v1 or v2)? Asked once per connection.
+   * Its source is then the client of every request on it; a missing or malformed header closes the connection.
+   */
+  readonly proxyFrom?: (peer: string) => boolean;
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -146,8 +151,9 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, activity, chunkedAt, once) =>
-      splice(conn, initial, target, clients, activity, chunkedAt, once),
+    relay: (conn, initial, activity, chunkedAt, once, remote) =>
+      splice(conn, initial, target, clients, activity, chunkedAt, once, remote),
+    ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
     closing: false,
     tick: 0,
   };

@@ -148,7 +148,8 @@ export interface OneExchange {
  * With `once`, only that one request goes to `Deno.serve` (bytes after its end are kept back), and its answer is
  * followed to its end ({@linkcode ResponseEnd}): then the loopback connection closes and the client's stays open, and
  * the bytes kept back are returned, for the front end to read the next request from. When the answer ends only with
- * the connection (or either side ends early), it is as without `once`.
+ * the connection (or either side ends early), it is as without `once`. `remote` is the client `Deno.serve`'s handler
+ * is told of (default: the peer of `client`; a PROXY header may have named another).
  *
  * @returns The client's bytes after the request when the connection comes back to the caller, else undefined.
  */
@@ -160,6 +161,7 @@ export async function splice(
   activity?: RelayActivity,
   chunkedAt?: number,
   once?: OneExchange,
+  remote?: Deno.NetAddr,
 ): Promise<Uint8Array | undefined> {
   const scanner = chunkedAt === undefined ? undefined : new ChunkedScanner();
   // With `once`: where the request ends in `initial` (-1: further on), and sized body bytes still to come after it.
@@ -187,7 +189,7 @@ export async function splice(
     inner = await Deno.connect({ hostname: target.hostname, port: target.port });
     inner.setNoDelay(true);
     port = (inner.localAddr as Deno.NetAddr).port;
-    clients.set(port, { addr: client.remoteAddr as Deno.NetAddr, activity });
+    clients.set(port, { addr: remote ?? client.remoteAddr as Deno.NetAddr, activity });
     const first = requestEnd >= 0 ? initial.subarray(0, requestEnd) : initial;
     let w = 0;
     while (w < first.byteLength) w += await inner.write(first.subarray(w));

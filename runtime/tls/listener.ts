@@ -18,9 +18,11 @@
  *
  * @module
  */
-import { createConnection, type Socket } from "node:net";
+import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createServer, type SecureVersion, type Server, type TLSSocket } from "node:tls";
 import type { CertStore } from "./store.ts";
+import { parseProxyHeader, PROXY_INCOMPLETE } from "../h1/proxy_header.ts";
+import { log } from "../log/app_log.ts";
 
 /** TLS versions as the config spells them. */
 export type TlsVersionName = "tlsv1.1" | "tlsv1.2" | "tlsv1.3";
@@ -44,6 +46,13 @@ export interface TlsListenOptions {
    * {@linkcode HANDSHAKE_TIMEOUT}.
    */
   readonly handshakeTimeout?: number;
+  /**
+   * `proxy_protocol`: must a connection from this peer IP start with a PROXY protocol header (v1 or v2), before the
+   * handshake? Its source is then the client ({@linkcode TlsListener.client}); a missing or malformed header closes
+   * the connection (WARN). Given, a plain TCP listener accepts and hands each connection to the TLS server; absent,
+   * the TLS server listens itself.
+   */
+  readonly proxyFrom?: (peer: string) => boolean;
 }
 
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
@@ -120,9 +129,11 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
   server.on("tlsClientError", () => {});
   server.on("error", () => {});
 
+  /** The client a PROXY header named, by raw socket. */
+  const proxied = new WeakMap<Socket, { hostname: string; port: number }>();
   const relay = (down: TLSSocket) => {
-    const remote = { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
     const raw = (down as unknown as { _parent?: Socket })._parent ?? down;
+    const remote = proxied.get(raw) ?? { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
     clearTimeout(deadlines.get(raw));
     const t0 = started.get(raw);
     if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
@@ -154,13 +165,57 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     down.once("close", done);
   };
 
+  const proxyFrom = options.proxyFrom;
+  /** Reads the PROXY header off `raw`, then hands it, with what came after the header, to the TLS server. */
+  const takeHeader = (raw: Socket) => {
+    const ip = raw.remoteAddress ?? "";
+    if (!proxyFrom!(ip)) {
+      server.emit("connection", raw);
+      return;
+    }
+    const peer = `${ip}:${raw.remotePort ?? 0}`;
+    const drop = (why: string) => {
+      log.warn(`connection from ${peer} closed: ${why} (proxy_protocol)`);
+      raw.destroy();
+    };
+    // The header is read within the handshake's time.
+    const timer = setTimeout(() => drop("no PROXY protocol header in time"), handshakeTimeout);
+    let buf = new Uint8Array(0);
+    const onData = (chunk: Uint8Array) => {
+      const more = new Uint8Array(buf.byteLength + chunk.byteLength);
+      more.set(buf);
+      more.set(chunk, buf.byteLength);
+      buf = more;
+      const h = parseProxyHeader(buf, 0, buf.byteLength);
+      if (h === PROXY_INCOMPLETE) return;
+      cleanup();
+      if (typeof h === "string") return drop(h);
+      raw.pause();
+      if (h.addr !== undefined) proxied.set(raw, { hostname: h.addr.hostname, port: h.addr.port });
+      if (h.size < buf.byteLength) raw.unshift(buf.subarray(h.size));
+      server.emit("connection", raw);
+    };
+    const onEnd = () => (cleanup(), drop("it ended before its PROXY protocol header"));
+    const cleanup = () => {
+      clearTimeout(timer);
+      raw.off("data", onData);
+      raw.off("end", onEnd);
+    };
+    raw.on("data", onData);
+    raw.once("end", onEnd);
+    raw.on("error", () => {});
+  };
+  const front = proxyFrom === undefined ? undefined : createNetServer({ pauseOnConnect: false }, takeHeader);
+  front?.on("error", () => {});
+  const bound = front ?? server;
+
   return new Promise<TlsListener>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(
+    bound.once("error", reject);
+    bound.listen(
       { host: options.hostname, port: options.port, ...(options.reusePort ? { reusePort: true } : {}) },
       () => {
-        server.off("error", reject);
-        const a = server.address();
+        bound.off("error", reject);
+        const a = bound.address();
         if (a === null || typeof a === "string") {
           reject(new Error(`Cannot listen on ${options.hostname}:${options.port}: no address`));
           return;
@@ -168,7 +223,7 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
         resolve({
           addr: { transport: "tcp", hostname: a.address, port: a.port },
           client: (port) => clients.get(port),
-          close: () => void server.close(),
+          close: () => void bound.close(),
           destroy() {
             for (const s of open) s.destroy();
           },

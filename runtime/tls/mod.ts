@@ -50,6 +50,8 @@ export interface ServerTls {
   readonly minVersion: TlsVersionName | undefined;
   readonly maxVersion: TlsVersionName | undefined;
   readonly h2: boolean;
+  /** `proxy_protocol`: the TLS listener reads a PROXY header first (a change reopens the listener). */
+  readonly proxyProtocol: boolean;
   /** Changes when a setting that needs a new listener changes. */
   readonly key: string;
 }
@@ -59,7 +61,14 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
   if (!sp.config.global_certificates) return undefined;
   const minVersion = sp.config.tls_min_version, maxVersion = sp.config.tls_max_version;
   const h2 = sp.config.enabled_h2;
-  return { minVersion, maxVersion, h2, key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}` };
+  const proxyProtocol = sp.config.proxy_protocol === true;
+  return {
+    minVersion,
+    maxVersion,
+    h2,
+    proxyProtocol,
+    key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}`,
+  };
 }
 
 /** Thrown when the certificates of a plan cannot be served. */
