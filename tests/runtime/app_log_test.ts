@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { freePort } from "../_support/origin.ts";
 import { spawnDeno, START_ARGS } from "../_support/process.ts";
+import { pollFor } from "../_support/poll.ts";
 
 function config(port: number, level: string): string {
   return `
@@ -32,15 +33,6 @@ async function readLines(file: string): Promise<Record<string, unknown>[]> {
   return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  for (const end = Date.now() + ms;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 Deno.test("app log: JSON lines in the --log file; a reload from warn to info lets INFO lines through", async () => {
   const port = freePort();
   const dir = await Deno.makeTempDir();
@@ -53,15 +45,15 @@ Deno.test("app log: JSON lines in the --log file; a reload from warn to info let
     return res.status === 200 && (await res.text()) === "pong" ? true : undefined;
   };
   try {
-    await until("the proxy to answer", ping);
-    await until("a reload line", async () => {
+    await pollFor("the proxy to answer", ping);
+    await pollFor("a reload line", async () => {
       await Deno.writeTextFile(conf, config(port, "info"));
       Deno.kill(child.pid, "SIGHUP");
       await new Promise((r) => setTimeout(r, 200));
       return (await readLines(log)).find((l) => /^reload \(SIGHUP\)/.test(String(l.message)));
     });
     await ping();
-    const access = await until("the access line", async () => {
+    const access = await pollFor("the access line", async () => {
       return (await readLines(log)).find((l) => l.message === "GET /ping 200");
     });
     assert.equal(access.level, "INFO");

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { freePort } from "../_support/origin.ts";
 import { spawnDeno, START_ARGS } from "../_support/process.ts";
+import { pollFor } from "../_support/poll.ts";
 
 function config(port: number, dir: string, compress: string): string {
   return `
@@ -25,15 +26,6 @@ locations = ["ping"]
 path = "/ping"
 plugins = ["pingap:ping"]
 `;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  for (const end = Date.now() + ms;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function old(file: string): Promise<Uint8Array> {
@@ -54,7 +46,7 @@ Deno.test("pingap start: a reload that turns on gzip at the current hour compres
   // The child's local time is UTC, so the hour set below is its current hour.
   const child = spawnDeno([...START_ARGS, conf, "--log", `${dir}/app.log?rolling=daily`], { env: { TZ: "UTC" } });
   try {
-    await until(
+    await pollFor(
       "the proxy to answer",
       async () => (await (await fetch(`http://127.0.0.1:${port}/ping`)).text()) === "pong" || undefined,
     );
@@ -73,8 +65,8 @@ Deno.test("pingap start: a reload that turns on gzip at the current hour compres
     );
     Deno.kill(child.pid, "SIGHUP");
     const gz = async (name: string) => new Uint8Array(gunzipSync(await Deno.readFile(`${dir}/${name}.gz`)));
-    assert.deepEqual(await until("the app log compressed", () => gz("app.log.2026-01-01")), appOld);
-    assert.deepEqual(await until("the access log compressed", () => gz("access.log.2026-01-02")), accessOld);
+    assert.deepEqual(await pollFor("the app log compressed", () => gz("app.log.2026-01-01")), appOld);
+    assert.deepEqual(await pollFor("the access log compressed", () => gz("access.log.2026-01-02")), accessOld);
     const after = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
     assert.ok(!after.includes("app.log.2026-01-01") && !after.includes("access.log.2026-01-02"), after.join(" "));
     for (const n of current) assert.ok(after.includes(n), `${n} (being written) stays`);

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { freePort } from "../_support/origin.ts";
 import { type Child, spawnDeno, START_ARGS } from "../_support/process.ts";
 import { makeTestPki } from "../_support/certs.ts";
+import { pollFor } from "../_support/poll.ts";
 
 const enc = new TextEncoder();
 const PING = "GET /ping HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -32,15 +33,6 @@ locations = ["ping"]
 path = "/ping"
 plugins = ["pingap:ping"]
 `;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  for (const end = Date.now() + ms;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Writes `bytes` on a new connection and reads until the proxy closes it (at most 10 s). */
@@ -98,7 +90,7 @@ async function start(trusted: string, extra = ""): Promise<{ child: Child; port:
 }
 
 async function logLines(dir: string, count: number): Promise<string[]> {
-  return await until(`${count} access-log lines`, async () => {
+  return await pollFor(`${count} access-log lines`, async () => {
     const lines = (await Deno.readTextFile(`${dir}/access.log`)).trim().split("\n").filter((l) => l !== "");
     return lines.length >= count ? lines : undefined;
   });
