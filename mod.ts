@@ -3,8 +3,9 @@
  * around a config compiler.
  *
  * - `compiler/`: TOML in, diagnostics and a Plan out (pure).
- * - `runtime/`: executes a Plan on `Deno.serve`; `runtime/storage/` reads
- *   the config (`readSources`, `checkConfig`).
+ * - `runtime/`: executes a Plan and hot-swaps it (`startProxy`, `serve`);
+ *   it also reads the config from files and etcd (`readSources`,
+ *   `checkConfig`).
  *
  * Run as a program: `deno task check -c conf/` checks a config;
  * `deno task start -c conf/` runs the proxy.
@@ -12,7 +13,17 @@
  * @module
  */
 export * from "./compiler/mod.ts";
-export { checkConfig, type CheckOptions, readSources } from "./runtime/storage/mod.ts";
-import { main } from "./runtime/cli.ts";
+export {
+  checkConfig,
+  type CheckOptions,
+  type CheckResult,
+  readSources,
+  type RunningProxy,
+  serve,
+  type ServeOptions,
+  type StartOptions,
+  startProxy,
+} from "./runtime/mod.ts";
+import { main } from "./runtime/mod.ts";
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -18,10 +18,10 @@
  */
 import { trace } from "@opentelemetry/api";
 import { compileSources, type ServerPlan } from "../compiler/mod.ts";
-import { RequestContext } from "../runtime/context.ts";
-import { createMetrics } from "../runtime/metrics/mod.ts";
-import { serverObserver } from "../runtime/observer.ts";
-import { RequestTrace } from "../runtime/otel/request_trace.ts";
+import { RequestContext } from "../runtime/proxy/context.ts";
+import { createMetrics } from "../runtime/observe/metrics/mod.ts";
+import { serverObserver } from "../runtime/observe/observer.ts";
+import { RequestTrace } from "../runtime/observe/otel/request_trace.ts";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 
 const dir = await Deno.makeTempDir();

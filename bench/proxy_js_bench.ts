@@ -11,7 +11,7 @@
  * @module
  */
 import { compileSources } from "../compiler/mod.ts";
-import { startProxy } from "../runtime/start.ts";
+import { startProxy } from "../runtime/lifecycle/start.ts";
 import { ourToml } from "./proxy/configs.ts";
 
 const PORT = 18400;

@@ -11,9 +11,9 @@
  * @module
  */
 import process from "node:process";
-import { Output, writeResponse } from "../runtime/h1/response.ts";
-import { WholeResponse } from "../runtime/upstream/http1_exchange.ts";
-import { copyBytes, parseResponseHead } from "../runtime/upstream/http1_head.ts";
+import { Output, writeResponse } from "../runtime/listen/h1/response.ts";
+import { WholeResponse } from "../runtime/upstream/http1/exchange.ts";
+import { copyBytes, parseResponseHead } from "../runtime/upstream/http1/head.ts";
 
 const HEAD = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Jul 2025 10:00:00 GMT\r\n" +
   "Content-Type: text/plain\r\nContent-Length: 18\r\nLast-Modified: Mon, 30 Jun 2025 09:00:00 GMT\r\n" +

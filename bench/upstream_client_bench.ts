@@ -1,6 +1,6 @@
 /**
  * Upstream client throughput: small GETs against a loopback origin through `fetch` (with
- * `Deno.createHttpClient`) and through the HTTP/1.1 client of `runtime/upstream/http1.ts`, sequential and with many
+ * `Deno.createHttpClient`) and through the HTTP/1.1 client of `runtime/upstream/http1/client.ts`, sequential and with many
  * requests in flight, and the ratio of the two. Plain timing with `performance.now()` after a warm-up; nothing here
  * asserts a timing.
  *
@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { createHttp1Client } from "../runtime/upstream/http1.ts";
-import { TEST_CA_CERT, TEST_LEAF_CERT, TEST_LEAF_KEY } from "../runtime/upstream/http1_testdata.ts";
+import { createHttp1Client } from "../runtime/upstream/http1/client.ts";
+import { TEST_CA_CERT, TEST_LEAF_CERT, TEST_LEAF_KEY } from "../runtime/upstream/http1/testdata.ts";
 import type { Backend, ConnectOptions, UpstreamClient } from "../runtime/upstream/types.ts";
 
 /** Where the origin listens. */

@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { compileSources } from "../compiler/mod.ts";
-import { startProxy } from "../runtime/start.ts";
-import type { RunningProxy } from "../runtime/serve.ts";
+import { startProxy } from "../runtime/lifecycle/start.ts";
+import type { RunningProxy } from "../runtime/lifecycle/serve.ts";
 
 interface EchoRequest {
   message: string;

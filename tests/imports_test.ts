@@ -113,3 +113,15 @@ Deno.test("compiler/ (tests aside) imports nothing outside compiler/ but package
   }
   assert.deepEqual(outside, [], "the compiler is pure: sources in, diagnostics and a Plan out");
 });
+
+Deno.test("the root mod.ts reaches the runtime only through runtime/mod.ts", async () => {
+  const runtime = (await imports("mod.ts")).filter((s) => s.path?.startsWith("runtime/"));
+  assert.ok(runtime.length > 0, "mod.ts exports the runtime");
+  assert.deepEqual(runtime.filter((s) => s.path !== "runtime/mod.ts").map((s) => s.specifier), []);
+});
+
+Deno.test("runtime/ has no implementation file at its root besides mod.ts", async () => {
+  const root: string[] = [];
+  for await (const e of Deno.readDir(new URL("runtime/", ROOT))) if (e.isFile) root.push(e.name);
+  assert.deepEqual(root.sort(), ["mod.ts"], "put each file in the folder of its role (docs/runtime.md)");
+});

@@ -14,8 +14,8 @@
  */
 import assert from "node:assert/strict";
 import { requireComponent } from "./components.ts";
-import { RequestContext } from "../runtime/context.ts";
-import { findSamples, sampleValue } from "../runtime/metrics/exposition.ts";
+import { RequestContext } from "../runtime/proxy/context.ts";
+import { findSamples, sampleValue } from "../runtime/observe/metrics/exposition.ts";
 import {
   createMetrics,
   type Metrics,
@@ -27,7 +27,7 @@ import {
   serverMetrics,
   TEXT_CONTENT_TYPE,
   trackResponse,
-} from "../runtime/metrics/mod.ts";
+} from "../runtime/observe/metrics/mod.ts";
 
 const prometheus = await requireComponent("prometheus", { binaries: ["promtool"], aptPackages: ["prometheus"] });
 

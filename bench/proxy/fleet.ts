@@ -141,7 +141,7 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
 
     const ours: [ServerName, Partial<OurConfig>, Record<string, string>?][] = [
       ["ours", {}],
-      // The same proxy with Deno.serve alone on plain HTTP/1.1 instead of our front end (runtime/h1).
+      // The same proxy with Deno.serve alone on plain HTTP/1.1 instead of our front end (runtime/listen/h1).
       ["ours_serve", {}, { PINGAP_HTTP1: "deno-serve" }],
       ["ours_10k", { extraLocations: 9_999 }],
       ["ours_log", { accessLogFile: `${dir}/access.log`, metrics: true }],

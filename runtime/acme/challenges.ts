@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { responseWith } from "../response_build.ts";
+import { responseWith } from "../http/response_build.ts";
 
 /** The path prefix of http-01 challenges (RFC 8555 §8.3). */
 export const ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";

@@ -14,7 +14,7 @@
  * @module
  */
 import type { CertificatePlan, Plan } from "../../compiler/mod.ts";
-import type { Notifier } from "../notify.ts";
+import type { Notifier } from "../observe/notify.ts";
 import { dnsProviderFor } from "./dns/provider.ts";
 import type { ProviderOptions } from "./dns/wait_txt.ts";
 import { createAccountKey, orderCertificate } from "./order.ts";

@@ -6,7 +6,7 @@
 import type { HeaderLine } from "../../compiler/mod.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
-import { StaticAnswer } from "../static_answer.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
 
 interface MockConfig {
   path: string;

@@ -5,7 +5,7 @@
  */
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
-import { StaticAnswer } from "../static_answer.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
 
 /** Creates the ping plugin. */
 export const ping: PluginFactory = (plan) => {

@@ -6,7 +6,7 @@
 import type { RedirectPlan } from "../../compiler/mod.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
-import { responseWith } from "../response_build.ts";
+import { responseWith } from "../http/response_build.ts";
 
 /** Creates the redirect plugin. */
 export const redirect: PluginFactory = (plan) => {

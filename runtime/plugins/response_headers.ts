@@ -4,8 +4,8 @@
  * @module
  */
 import type { ResponseHeadersPlan } from "../../compiler/mod.ts";
-import type { RequestContext } from "../context.ts";
-import { render } from "../variables.ts";
+import type { RequestContext } from "../proxy/context.ts";
+import { render } from "../proxy/variables.ts";
 import type { PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 

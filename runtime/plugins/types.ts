@@ -7,8 +7,8 @@
  * @module
  */
 import type { PluginPlan, Step } from "../../compiler/mod.ts";
-import type { RequestContext } from "../context.ts";
-import type { StaticAnswer } from "../static_answer.ts";
+import type { RequestContext } from "../proxy/context.ts";
+import type { StaticAnswer } from "../http/static_answer.ts";
 
 /** What a request hook answers with: a `Response`, or a fixed answer made once (see {@linkcode StaticAnswer}). */
 export type PluginAnswer = Response | StaticAnswer;

@@ -21,8 +21,8 @@
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createServer, type SecureVersion, type Server, type TLSSocket } from "node:tls";
 import type { CertStore } from "./store.ts";
-import { parseProxyHeader, PROXY_INCOMPLETE } from "../h1/proxy_header.ts";
-import { log } from "../log/app_log.ts";
+import { parseProxyHeader, PROXY_INCOMPLETE } from "../listen/h1/proxy_header.ts";
+import { log } from "../observe/log/app_log.ts";
 
 /** TLS versions as the config spells them. */
 export type TlsVersionName = "tlsv1.1" | "tlsv1.2" | "tlsv1.3";

@@ -13,7 +13,7 @@
  * ## Putting a certificate in at run time (ACME)
  *
  * ```ts ignore
- * import { certStore } from "../tls/mod.ts";
+ * import { certStore } from "./mod.ts";
  *
  * // Served from the next handshake on, for `domains` (default: its SAN names).
  * certStore.put("example", { cert: leafAndChainPem, key: keyPem, domains: ["example.com", "*.example.com"] });

@@ -10,7 +10,7 @@
  */
 import { Gauge, type Registry } from "prom-client";
 import type { StoredCertificate } from "./store.ts";
-import type { Notification } from "../notify.ts";
+import type { Notification } from "../observe/notify.ts";
 
 const DAY = 86_400_000;
 

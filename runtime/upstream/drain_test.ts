@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { createServer, type Http2Session, type ServerHttp2Stream } from "node:http2";
-import { createHttp1Client } from "./http1.ts";
-import { createH2Client } from "./h2.ts";
+import { createHttp1Client } from "./http1/client.ts";
+import { createH2Client } from "./h2/client.ts";
 import { backendAt, delay, get, options, rejection } from "./_test_utils.ts";
 import type { Backend, UpstreamClient } from "./types.ts";
 

@@ -1,5 +1,5 @@
 /**
- * `pingap start` in its own process with the test-only hook `PINGAP_TEST_FAULT` (runtime/contain.ts), in front of
+ * `pingap start` in its own process with the test-only hook `PINGAP_TEST_FAULT` (runtime/process/contain.ts), in front of
  * an echo origin named `o`: the set-up the containment and worker-restart tests share.
  *
  * @module

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { compileSources, formatPath, type Plan } from "../../compiler/mod.ts";
-import { startProxy } from "../../runtime/start.ts";
-import type { RunningProxy } from "../../runtime/serve.ts";
+import { startProxy } from "../../runtime/lifecycle/start.ts";
+import type { RunningProxy } from "../../runtime/lifecycle/serve.ts";
 
 /** Compiles TOML text, failing the test on any error diagnostic. */
 export function compileToml(text: string): Plan {

@@ -8,7 +8,7 @@
  * @module
  */
 import { compileSources, formatPath } from "../../compiler/mod.ts";
-import { startProxy } from "../../runtime/start.ts";
+import { startProxy } from "../../runtime/lifecycle/start.ts";
 
 const file = Deno.args[0];
 if (!file) {

@@ -24,7 +24,7 @@ import {
   trustAcmeRoots,
 } from "../../runtime/acme/mod.ts";
 import { manualProvider } from "../../runtime/acme/dns/manual.ts";
-import { createNotifier } from "../../runtime/notify.ts";
+import { createNotifier } from "../../runtime/observe/notify.ts";
 import { acmeStorageFor } from "../../runtime/acme/storage.ts";
 import { readEtcdSnapshot } from "../../runtime/storage/mod.ts";
 import { requireComponent } from "../components.ts";

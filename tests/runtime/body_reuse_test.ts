@@ -7,7 +7,7 @@
  * back, and the next read goes into the same buffer): many downloads at once, each with its own bytes, on kept-alive
  * connections both sides, with and without a content-length, fast and slow readers, and clients that leave mid-body.
  * Every body must come out exactly as the origin made it. (The rule itself, that a piece not given back is never read
- * into again, is tested on the client: `runtime/upstream/http1_test.ts`. Here, Deno's writes to loopback sockets take
+ * into again, is tested on the client: `runtime/upstream/http1/client_test.ts`. Here, Deno's writes to loopback sockets take
  * the bytes at once, so a piece reused too early would rarely show.)
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * Faults are contained (issue 15, Build 2): `pingap start` in its own
- * process, with the test-only `PINGAP_TEST_FAULT` hook (runtime/contain.ts),
+ * process, with the test-only `PINGAP_TEST_FAULT` hook (runtime/process/contain.ts),
  * which makes SIGUSR2 throw in a callback and leave a rejection nobody
  * awaits. The process keeps serving, logs both at ERROR with their stack,
  * and counts them in `pingap_uncaught_errors_total`.

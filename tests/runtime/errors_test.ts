@@ -19,7 +19,7 @@ import {
   startSilentOrigin,
 } from "../_support/origin.ts";
 import { get, getJson, startTestProxy, type TestProxy } from "../_support/proxy.ts";
-import { flushAppLog, setAppLogTarget } from "../../runtime/log/app_log.ts";
+import { flushAppLog, setAppLogTarget } from "../../runtime/observe/log/app_log.ts";
 
 /** The `[servers.s]` table listing `locations`, on a free port. */
 function server(locations: string[]): string {

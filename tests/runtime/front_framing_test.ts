@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { rawExchange, startTestProxy, type TestProxy } from "../_support/proxy.ts";
 import { type RawOrigin, startRawOrigin } from "../_support/raw_origin.ts";
-import { Client } from "../../runtime/h1/_test_utils.ts";
+import { Client } from "../../runtime/listen/h1/_test_utils.ts";
 
 /** Locations: `/dead` (a protected area) and `/café` to origin `dead`, host `other.test` to `other`, the rest to `root`. */
 async function withProxy(

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type Echo, startEchoOrigin } from "../_support/origin.ts";
 import { compileToml, rawJson, rawRequest } from "../_support/proxy.ts";
 import { startOtlpReceiver } from "../_support/otlp.ts";
-import { startProxy } from "../../runtime/start.ts";
+import { startProxy } from "../../runtime/lifecycle/start.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN = "00f067aa0ba902b7";

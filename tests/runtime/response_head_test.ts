@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { startTestProxy, type TestProxy } from "../_support/proxy.ts";
-import { Client, dec, enc } from "../../runtime/h1/_test_utils.ts";
+import { Client, dec, enc } from "../../runtime/listen/h1/_test_utils.ts";
 
 const DATE = "Tue, 01 Jul 2025 10:00:00 GMT";
 const NGINX_FIELDS = `Server: nginx/1.22.1\r\nDate: ${DATE}\r\nContent-Type: text/plain\r\n` +

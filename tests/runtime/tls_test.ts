@@ -16,7 +16,7 @@ import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { requireComponent } from "../components.ts";
 import { spawnDeno } from "../_support/process.ts";
 import { until } from "../_support/load.ts";
-import { startWorkers, workerCount } from "../../runtime/workers.ts";
+import { startWorkers, workerCount } from "../../runtime/process/workers.ts";
 
 const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
 

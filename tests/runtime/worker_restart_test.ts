@@ -2,7 +2,7 @@
  * A worker isolate that dies is restarted while the others serve (issue 15,
  * Build 2; nginx's master/worker promise): `pingap start --threads 2` in its
  * own process, with the test-only hook `PINGAP_TEST_FAULT=worker-exit`
- * (runtime/contain.ts), on which SIGUSR2 makes worker 1 throw an error that
+ * (runtime/process/contain.ts), on which SIGUSR2 makes worker 1 throw an error that
  * containment lets through, so that isolate really dies. Two client loops
  * send requests on new connections before the death, while only the other
  * worker serves, and after the new worker started; none fails, and the main
@@ -22,7 +22,7 @@
  */
 import assert from "node:assert/strict";
 import { withFaultHook } from "../_support/fault_hook.ts";
-import { restartDelay } from "../../runtime/workers.ts";
+import { restartDelay } from "../../runtime/process/workers.ts";
 
 Deno.test("workers: a worker that dies is replaced, and requests keep succeeding throughout", async () => {
   await withFaultHook({ fault: "worker-exit", args: ["--threads", "2"] }, async (child, port) => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { freePort, startOrigin } from "../_support/origin.ts";
 import { compileToml } from "../_support/proxy.ts";
-import { startWorkers, workerCount } from "../../runtime/workers.ts";
+import { startWorkers, workerCount } from "../../runtime/process/workers.ts";
 
 function config(port: number, origin: string, threads: number, tag: string): string {
   return `
@@ -54,7 +54,7 @@ Deno.test("workers: one that ends itself without an error is seen by the livenes
   const origin = await startOrigin("o", () => new Response("ok"));
   const port = freePort();
   const plan = compileToml(config(port, origin.addr, 2, "one"));
-  // Test only (runtime/contain.ts): SIGUSR2 makes worker 1 call self.close(), which gives the main isolate no event.
+  // Test only (runtime/process/contain.ts): SIGUSR2 makes worker 1 call self.close(), which gives the main isolate no event.
   Deno.env.set("PINGAP_TEST_FAULT", "worker-close");
   const group = await startWorkers(plan, 2, { pingMs: 100, hangMs: 1000 });
   try {

@@ -1,0 +1,97 @@
+/**
+ * Activation: builds an {@linkcode ActivePlan} from a Plan — plugin
+ * instances, per-location hook lists, upstreams (through a factory that
+ * keeps state across reloads) — and its dispose.
+ *
+ * @module
+ */
+import { type Plan, type Step, STEPS, type UpstreamPlan } from "../../compiler/mod.ts";
+import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
+import { serverMetrics } from "../observe/metrics/mod.ts";
+import { serverObserver } from "../observe/observer.ts";
+import { RUNTIME_PLUGINS } from "../plugins/mod.ts";
+import type { PluginEnv, PluginInstance } from "../plugins/types.ts";
+
+/** Provides live upstreams; acquired per plan, released on dispose. */
+export interface UpstreamProvider {
+  acquire(plan: UpstreamPlan): ActiveUpstream;
+  /** Released last, its state lets exchanges in flight end for at most `graceMs` (0: cut them). */
+  release(plan: UpstreamPlan, graceMs?: number): void;
+}
+
+/**
+ * How long a retired generation's exchanges in flight may go on (ms): what a stop gives them,
+ * `grace_period + graceful_shutdown_timeout`.
+ */
+export function drainGrace(plan: Plan): number {
+  return plan.basic.grace_period + plan.basic.graceful_shutdown_timeout;
+}
+
+/** Options of {@linkcode activate}. */
+export interface ActivateOptions {
+  readonly upstreams: UpstreamProvider;
+  readonly env: PluginEnv;
+  /** Where observers report problems they can live with (e.g. a log target that cannot be opened). */
+  readonly warn?: (message: string) => void;
+  /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Builds an active plan. Throws only on programmer errors, e.g. a plan with
+ * a plugin category that has no runtime half (the compiler refuses those).
+ */
+export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
+  const instances: PluginInstance[] = plan.plugins.map((p) => {
+    const factory = RUNTIME_PLUGINS.get(p.category);
+    // The compiler refuses every category without a runtime half (fail
+    // closed), so a missing factory is a bug, never a config to skip.
+    if (!factory) throw new Error(`plugin "${p.name}": category "${p.category}" has no runtime half`);
+    return factory(p, options.env);
+  });
+  const locations: ActiveLocation[] = plan.locations.map((lp) => {
+    const chain = lp.plugins.map((i) => instances[i]!);
+    const steps = Object.fromEntries(STEPS.map((s) => [s, chain.filter((p) => p.step === s && p.request)])) as {
+      [S in Step]: PluginInstance[];
+    };
+    return {
+      plan: lp,
+      steps,
+      upstreamResponse: chain.filter((p) => p.upstreamResponse),
+      response: chain.filter((p) => p.response),
+      processing: 0,
+      accepted: 0,
+    };
+  });
+  const servers = new Map<string, ActiveServer>();
+  for (const sp of plan.servers) {
+    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
+    const observer = serverObserver(sp, metrics?.metrics, { log: options.log, warn: options.warn });
+    servers.set(sp.name, {
+      plan: sp,
+      ranked: sp.locations.map((i) => plan.locations[i]!),
+      locations: sp.locations.map((i) => locations[i]!),
+      ...(metrics ? { metrics } : {}),
+      ...(observer ? { observer } : {}),
+    });
+  }
+  const upstreams = plan.upstreams.map((u) => options.upstreams.acquire(u));
+  const upstreamsByName = new Map(upstreams.map((u) => [u.plan.name, u]));
+  return {
+    plan,
+    servers,
+    upstreams,
+    upstreamsByName,
+    counters: { processing: 0, accepted: 0 },
+    async dispose() {
+      // Each upstream whose state no newer plan holds drains: a response still streaming keeps its connection.
+      const grace = drainGrace(plan);
+      for (const u of plan.upstreams) options.upstreams.release(u, grace);
+      for (const p of instances) p.dispose?.();
+      for (const s of servers.values()) {
+        await s.observer?.dispose();
+        await s.metrics?.dispose();
+      }
+    },
+  };
+}

@@ -1,0 +1,492 @@
+/**
+ * One client connection of the HTTP/1.1 front end: reads request heads, hands each request to the handler, writes
+ * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
+ * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
+ * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
+ * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and goes to `Deno.serve`: one request
+ * with a known end, after which the connection comes back here (relay.ts), or the rest of the connection. A head larger
+ * than the buffer is answered 414 or 431. A response sent before its request's body was read to its end closes the
+ * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
+ * dropped until the client closes too, so that the client reads the response instead of a reset.
+ *
+ * @module
+ */
+import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { Output, writeResponse } from "./response.ts";
+import { ClientWatch, WireRequest } from "./request.ts";
+import type { UpstreamResponse } from "../../upstream/types.ts";
+import { BufferPool } from "../../http/buffer_pool.ts";
+import { type Answer, screen, WAIT } from "./screen.ts";
+import { type OneExchange, RelayActivity } from "./relay.ts";
+import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
+import { log } from "../../observe/log/app_log.ts";
+
+/**
+ * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
+ * settles once the response went out.
+ */
+export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | UpstreamResponse>;
+
+/** What a connection needs from its listener. */
+export interface ConnectionHost {
+  readonly handler: WireHandler;
+  /**
+   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
+   * `once`, only that request: resolves with the client's bytes after it when the connection comes back. `remote` is
+   * the client (the one a PROXY header named).
+   */
+  relay(
+    conn: Deno.Conn,
+    initial: Uint8Array,
+    activity?: RelayActivity,
+    chunkedAt?: number,
+    once?: OneExchange,
+    remote?: Deno.NetAddr,
+  ): Promise<Uint8Array | undefined>;
+  /**
+   * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
+   * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
+   */
+  readonly proxyFrom?: (peer: string) => boolean;
+  /** True once the listener stops: idle connections close, busy ones after their response. */
+  readonly closing: boolean;
+  /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
+  readonly tick: number;
+}
+
+/** First size of a connection's read buffer (most heads are far smaller; an idle connection holds it). */
+const BUFFER_START = 2048;
+/** Largest read buffer: a head that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
+const BUFFER_MAX = 65536;
+/**
+ * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
+ * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
+ */
+const WATCH_ROOM = 1024;
+/** Largest read of a request body at once. */
+const BODY_READ = 65536;
+/**
+ * A body with a content-length up to this size is read into one buffer of its size and handed on as one chunk once
+ * whole (the upstream client sends such a body with the head in one write anyway): one allocation instead of one per
+ * read. Larger bodies stream in reads of at most {@linkcode BODY_READ}.
+ */
+const WHOLE_BODY = 65536;
+
+/**
+ * Buffers for whole bodies, up to 16 KiB and up to {@linkcode WHOLE_BODY}, that their consumer gives back (the
+ * upstream client, once it copied one behind the head; see {@linkcode WireRequest.recycleBody}).
+ */
+const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
+
+const CLIENT_GONE = "client closed the connection";
+
+/** A request body being read from the connection. */
+interface BodyState {
+  /** Bytes not read from the connection yet. */
+  unread: number;
+  /** The body's read in flight. */
+  reading: Promise<number | null> | undefined;
+  /** Set once the connection closes under it: the body ends with an error. */
+  dropped: boolean;
+}
+
+/** `a` then `b`, in a new buffer. */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** A connection being served. */
+export class Connection {
+  readonly #conn: Deno.TcpConn;
+  readonly #host: ConnectionHost;
+  /** The client: the peer, or the source a PROXY header named. */
+  #remote: Deno.NetAddr;
+  readonly #out: Output;
+  #buf = new Uint8Array(BUFFER_START);
+  #start = 0;
+  #end = 0;
+  /** A read into `#buf[#end..]` in flight. */
+  #pending: Promise<number | null> | undefined;
+  /** The request in flight, to abort when the client leaves. */
+  #inflight: ClientWatch | undefined;
+  /** The request in flight holds a view of its head in `#buf`: the close watch must read behind it. */
+  #headInBuffer = false;
+  /** The request in flight was read whole (its body too): a read now can only see the next request or the end. */
+  #watchable = false;
+  /** The host's tick when the connection last became idle, -1 while a request is in flight. */
+  idleTick: number;
+  /** Requests answered on it so far. */
+  served = 0;
+  /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
+  lingerTick = -1;
+  /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
+  readTick = -1;
+  /**
+   * Relayed to `Deno.serve` (not for an upgrade): what moves on it, for the sweep, which closes a relay quiet for the
+   * idle timeout while hyper waits on the client (a slow head, a stalled upload).
+   */
+  relayed: RelayActivity | undefined;
+  /** The body of the request just answered, when the connection must close before it was read to its end. */
+  #unreadBody: BodyState | undefined;
+
+  constructor(conn: Deno.TcpConn, host: ConnectionHost) {
+    this.#conn = conn;
+    this.#host = host;
+    this.#remote = conn.remoteAddr;
+    this.#out = new Output(conn, host);
+    this.idleTick = host.tick;
+  }
+
+  /** The tick when the write in progress began, -1 when none is. */
+  get writeTick(): number {
+    return this.#out.writeTick;
+  }
+
+  /** Closes the connection (an idle one; or to cut it). */
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+  }
+
+  /** Serves requests until the connection ends. */
+  async serve(): Promise<void> {
+    let relayed = false;
+    try {
+      this.#conn.setNoDelay(true);
+      if (this.#host.proxyFrom?.(this.#remote.hostname) && !await this.#proxyHeader()) return;
+      for (;;) {
+        let head = parseHead(this.#buf, this.#start, this.#end);
+        while (head === INCOMPLETE) {
+          // Stopping: a kept-alive connection ends here; a fresh one may still bring its first request (see shutdown).
+          if (this.#host.closing && this.#start === this.#end && this.served > 0) return;
+          const more = await this.#fill();
+          if (more === null) return;
+          if (more === false) return await this.#answer(this.#tooLarge());
+          head = parseHead(this.#buf, this.#start, this.#end);
+        }
+        if (head === RELAY) {
+          // Read on to the head's end (within the idle timeout, as any head), then answer it or hand it over.
+          let checked = screen(this.#buf, this.#start, this.#end);
+          while (checked === WAIT) {
+            const more = await this.#fill();
+            if (more === null) return;
+            if (more === false) return await this.#answer(this.#tooLarge());
+            checked = screen(this.#buf, this.#start, this.#end);
+          }
+          if (checked !== undefined && "status" in checked) {
+            await this.#answer(checked);
+            return;
+          }
+          relayed = true;
+          // From here the connection is Deno.serve's: the idle sweep cuts it only when nothing moves either way for the
+          // idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
+          this.idleTick = -1;
+          if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
+          if (checked === undefined || !checked.upgrade) this.relayed = new RelayActivity(this.#host);
+          const initial = checked === undefined
+            ? this.#buf.slice(this.#start, this.#end)
+            : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
+          const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
+          const kept = await this.#host.relay(
+            this.#conn,
+            initial,
+            this.relayed,
+            chunkedAt,
+            checked?.once,
+            this.#remote,
+          );
+          if (kept === undefined) return;
+          // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
+          relayed = false;
+          this.relayed = undefined;
+          this.#pending = undefined;
+          if (this.#buf.byteLength < kept.byteLength) this.#buf = new Uint8Array(kept.byteLength);
+          this.#buf.set(kept);
+          this.#start = 0;
+          this.#end = kept.byteLength;
+          this.served++;
+          if (this.#host.closing) return;
+          this.idleTick = this.#host.tick;
+          continue;
+        }
+        this.idleTick = -1;
+        const keep = await this.#exchange(head);
+        this.served++;
+        if (!keep) {
+          if (this.#unreadBody) await this.#linger(this.#unreadBody);
+          return;
+        }
+        this.idleTick = this.#host.tick;
+      }
+    } catch {
+      // A read or write failed: the client is gone.
+    } finally {
+      if (!relayed) this.close();
+    }
+  }
+
+  /**
+   * Reads the PROXY protocol header a trusted peer must send first (within the idle timeout, as a head); its source
+   * becomes the client of every request on the connection. False (logged at WARN) when it is missing or malformed:
+   * the connection closes.
+   */
+  async #proxyHeader(): Promise<boolean> {
+    const peer = `${this.#remote.hostname}:${this.#remote.port}`;
+    for (;;) {
+      const h = parseProxyHeader(this.#buf, this.#start, this.#end);
+      if (typeof h === "object") {
+        this.#start += h.size;
+        if (h.addr !== undefined) this.#remote = h.addr;
+        return true;
+      }
+      if (h !== PROXY_INCOMPLETE) {
+        log.warn(`connection from ${peer} closed: ${h} (proxy_protocol)`);
+        return false;
+      }
+      if (await this.#fill() !== true) {
+        log.warn(`connection from ${peer} closed: it ended before its PROXY protocol header (proxy_protocol)`);
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Reads more into the buffer. True when bytes came, null at the end of the connection, false when the buffer is
+   * full.
+   */
+  async #fill(): Promise<boolean | null> {
+    let n: number | null;
+    if (this.#pending) {
+      n = await this.#pending;
+      this.#pending = undefined;
+    } else {
+      this.#compact();
+      if (this.#end === this.#buf.byteLength) {
+        if (this.#buf.byteLength >= BUFFER_MAX) return false;
+        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, BUFFER_MAX));
+        bigger.set(this.#buf.subarray(0, this.#end));
+        this.#buf = bigger;
+      }
+      n = await this.#conn.read(this.#buf.subarray(this.#end));
+    }
+    if (n === null) return null;
+    this.#end += n;
+    return true;
+  }
+
+  /** Moves unread bytes to the front (never while a read is in flight). */
+  #compact(): void {
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    else if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+  }
+
+  /**
+   * The answer to a head that does not fit the buffer: 414 while its request line has not ended (nginx's answer to a
+   * long URI), else 431.
+   */
+  #tooLarge(): Answer {
+    const size = this.#end - this.#start;
+    // Empty lines before the request line do not end it.
+    let i = this.#start;
+    while (i < this.#end && (this.#buf[i] === 13 || this.#buf[i] === 10)) i++;
+    return this.#buf.subarray(i, this.#end).indexOf(10) < 0
+      ? { status: 414, reason: "URI Too Long", size }
+      : { status: 431, reason: "Request Header Fields Too Large", size };
+  }
+
+  /**
+   * Answers a head the front end refuses (or `OPTIONS *`) and closes: the write side first, then what the client
+   * still sends is read and dropped (a lingering close; see {@linkcode #linger}).
+   */
+  async #answer(a: Answer): Promise<void> {
+    const body = a.status === 200 ? "" : `${a.reason}\n`;
+    const text = `HTTP/1.1 ${a.status} ${a.reason}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n` +
+      `connection: close\r\n\r\n${body}`;
+    const bytes = new TextEncoder().encode(text);
+    let w = 0;
+    while (w < bytes.byteLength) w += await this.#conn.write(bytes.subarray(w));
+    this.idleTick = -1;
+    await this.#linger(undefined);
+  }
+
+  /** One request and its response; false when the connection must close. */
+  async #exchange(head: RequestHead): Promise<boolean> {
+    const from = this.#start;
+    this.#start += head.size;
+    let raw: Uint8Array | undefined;
+    if (head.plain && head.contentLength <= 0) {
+      this.#headInBuffer = this.#buf.byteLength - this.#start >= WATCH_ROOM;
+      raw = this.#headInBuffer ? this.#buf.subarray(from, this.#start) : this.#buf.slice(from, this.#start);
+    }
+    const abort = new ClientWatch();
+    let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
+    let state: BodyState | undefined;
+    let giveBack: ((chunk: Uint8Array) => void) | undefined;
+    if (head.contentLength > 0) {
+      const length = head.contentLength;
+      const inBuffer = Math.min(length, this.#end - this.#start);
+      state = { unread: length - inBuffer, reading: undefined, dropped: false };
+      if (length <= WHOLE_BODY) {
+        let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
+        whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
+        body = this.#wholeBody(whole, state);
+        // Only the one chunk the stream hands out, and only once.
+        giveBack = (chunk) => {
+          if (whole === undefined || chunk !== whole) return;
+          bodyBuffers.give(whole);
+          whole = undefined;
+        };
+      } else body = this.#body(this.#buf.slice(this.#start, this.#start + inBuffer), state);
+      this.#start += inBuffer;
+      this.#watchable = state.unread === 0;
+    } else this.#watchable = true;
+    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw, giveBack);
+    this.#inflight = abort;
+    try {
+      const res = await this.#host.handler(req, this.#remote);
+      // A body not read to its end leaves the connection in the middle of it: close after the response.
+      const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
+      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
+      req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
+      if (sent === "close" && state !== undefined && state.unread > 0) this.#unreadBody = state;
+      return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
+    } catch (e) {
+      req.settle(e ?? new Error("the response failed"));
+      throw e;
+    } finally {
+      this.#inflight = undefined;
+      this.#watchable = false;
+      this.#headInBuffer = false;
+    }
+  }
+
+  /**
+   * Watches for the client closing while a request is in flight (called by the listener's sweep, once a second):
+   * a read for the next request is kept pending, and when it sees the end of the connection the request's signal
+   * aborts. A request answered within the second never pays for the read ahead.
+   */
+  watchBusy(): void {
+    if (this.#watchable && this.#inflight !== undefined) this.#watch();
+  }
+
+  /** Starts the read for the next request now, so the client closing is seen while this one is in flight. */
+  #watch(): void {
+    if (this.#pending || this.#start !== this.#end) return;
+    if (!this.#headInBuffer) this.#compact();
+    const p = this.#conn.read(this.#buf.subarray(this.#end));
+    this.#pending = p;
+    // Bound once per connection: the request in flight when the read ends is the one it watches (a next request
+    // starts only after this read was consumed).
+    p.then(this.#watchRead, this.#watchFailed);
+  }
+
+  readonly #watchRead = (n: number | null): void => {
+    if (n === null) this.#inflight?.abort(new DOMException(CLIENT_GONE, "AbortError"));
+  };
+
+  readonly #watchFailed = (): void => {
+    this.#inflight?.abort(new DOMException(CLIENT_GONE, "AbortError"));
+  };
+
+  /**
+   * The request body: what came with the head, then reads of at most what is left (never past the body). Once it
+   * was read to its end, the client closing aborts the request in flight.
+   */
+  #body(first: Uint8Array<ArrayBuffer>, state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
+    let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (head) {
+          controller.enqueue(head);
+          head = undefined;
+          if (state.unread === 0) controller.close();
+          return;
+        }
+        if (state.unread === 0) {
+          controller.close();
+          return;
+        }
+        const chunk = new Uint8Array(Math.min(state.unread, BODY_READ));
+        const n = await this.#readBody(chunk, state);
+        if (n === null) {
+          controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+          return;
+        }
+        controller.enqueue(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
+        if (state.unread === 0) controller.close();
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * One read of body bytes into `into`; null when the client left or the connection closed under the body. Once the
+   * body was read to its end, a read for the next request may watch for the client closing.
+   */
+  async #readBody(into: Uint8Array, state: BodyState): Promise<number | null> {
+    if (state.dropped) return null;
+    const reading = this.#conn.read(into);
+    state.reading = reading;
+    this.readTick = this.#host.tick;
+    const n = await reading;
+    this.readTick = -1;
+    state.reading = undefined;
+    if (n === null || state.dropped) return null;
+    state.unread -= n;
+    if (state.unread === 0) this.#watchable = true;
+    return n;
+  }
+
+  /**
+   * A small body as one chunk: `whole` holds what came with the head; the rest is read into it, then it is handed on
+   * whole. Once it was read to its end, the client closing aborts the request in flight.
+   */
+  #wholeBody(whole: Uint8Array<ArrayBuffer>, state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
+    let given = false;
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (given) {
+          controller.close();
+          return;
+        }
+        while (state.unread > 0) {
+          if (await this.#readBody(whole.subarray(whole.byteLength - state.unread), state) === null) {
+            controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+            return;
+          }
+        }
+        given = true;
+        controller.enqueue(whole);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * The lingering close after a response sent before the request's body was read: the write side closes (the client
+   * sees the response end), then what the client still sends is read and dropped until it closes too. Closing at once
+   * with unread bytes would send a reset, and a client still sending may then lose the response. The listener's sweep
+   * ends it when the client sends nothing for a while or takes too long in all (as nginx's `lingering_timeout` and
+   * `lingering_time`).
+   */
+  async #linger(body: BodyState | undefined): Promise<void> {
+    this.#unreadBody = undefined;
+    if (body) {
+      body.dropped = true;
+      // The body's own read in flight (a pump still sending it upstream) ends first: two reads at once are refused.
+      if (body.reading) await body.reading.catch(() => null);
+    }
+    if (this.#pending) await this.#pending.catch(() => null);
+    await this.#conn.closeWrite();
+    this.lingerTick = this.idleTick = this.#host.tick;
+    const sink = new Uint8Array(BODY_READ);
+    while (await this.#conn.read(sink) !== null) this.idleTick = this.#host.tick;
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * A strict parser of HTTP/1.1 request heads, for the fast path only. It accepts the plain case (an origin-form
+ * target of visible ASCII or UTF-8, `HTTP/1.1`, token names, visible ASCII values, one `Host`, at most one numeric
+ * `Content-Length`) and
+ * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
+ * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, `CONNECT`, a path or `Host` that
+ * target_check.ts refuses, more than {@linkcode MAX_FIELDS} fields, and malformed input — so that the screen
+ * (screen.ts) answers the refusals and `Deno.serve` (hyper) decides the rest, including every request-smuggling
+ * corner, exactly as it does without this front end.
+ *
+ * @module
+ */
+import { isHopByHop } from "../../http/headers_copy.ts";
+import { asksClose, TCHAR } from "../../upstream/http1/codec.ts";
+import { badPath, validHost } from "./target_check.ts";
+
+/** A request head the fast path serves. */
+export interface RequestHead {
+  readonly method: string;
+  /** Origin-form target: path and query as sent (UTF-8 decoded; the head's bytes keep them as they came). */
+  readonly target: string;
+  /** The Host field's value. */
+  readonly host: string;
+  /** Names (lower case) and values, alternating. */
+  readonly fields: string[];
+  /** Content-Length, or -1 when absent. */
+  readonly contentLength: number;
+  /** The client asked to close the connection after this response. */
+  readonly close: boolean;
+  /** Bytes of the head, final CRLFCRLF included. */
+  readonly size: number;
+  /**
+   * An upstream may be sent the head's bytes as they are: no hop-by-hop field (`isHopByHop`, the list the upstream
+   * clients leave out when they build a head).
+   */
+  readonly plain: boolean;
+}
+
+/** The head is not complete yet. */
+export const INCOMPLETE = 0;
+/** Not for the fast path: hand the connection to `Deno.serve`. */
+export const RELAY = -1;
+
+/**
+ * Fields per head past which the request is relayed (and there answered 431). nginx counts none, only bytes (32 KiB
+ * in all by default); the head's bytes are bounded here by the read buffer (64 KiB).
+ */
+export const MAX_FIELDS = 1000;
+
+/**
+ * {@linkcode headEnd}: a line end that is not CRLF: a blank line with a bare LF in it, or, in a head not ended yet, a
+ * CR followed by anything but LF (which can never end the head).
+ */
+const BAD_LINE_END = -2;
+
+/**
+ * Index of the CRLFCRLF that ends the head at `from`; -1 when no blank line has come yet; {@linkcode BAD_LINE_END}
+ * when the first blank line has a bare LF (`\n\n`, `\r\n\n`, `\n\r\n`), or when the head has not ended yet and
+ * has a bare CR: such a head is relayed (hyper answers it), never waited on.
+ */
+function headEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from + 1; i < end; i++) {
+    if (buf[i] !== 10) continue;
+    if (buf[i - 1] === 10) return BAD_LINE_END;
+    if (i >= from + 2 && buf[i - 1] === 13 && buf[i - 2] === 10) {
+      return i >= from + 3 && buf[i - 3] === 13 ? i - 3 : BAD_LINE_END;
+    }
+  }
+  // Only a head still waited on is searched for a bare CR: one that came whole pays nothing for it.
+  for (let i = from; i < end - 1; i++) if (buf[i] === 13 && buf[i + 1] !== 10) return BAD_LINE_END;
+  return -1;
+}
+
+/** Decodes a head (ASCII only is accepted, so UTF-8 decoding is exact): one call, then slices (4x faster than
+ * building each token from its bytes). */
+const decoder = new TextDecoder();
+/** Decodes a target with bytes past ASCII: UTF-8 or nothing (then hyper answers it). */
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Can `buf[start..end)` still become a head the fast path takes? A method token, then a space and a `/`: anything
+ * else goes to `Deno.serve` at once (which rejects garbage without waiting for a head's end).
+ */
+function plausible(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  while (i < end && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+  if (i === end) return true;
+  if (i === start || buf[i] !== 32) return false;
+  return i + 1 === end || buf[i + 1] === 47;
+}
+
+/**
+ * Parses the request head at `buf[start..end)`.
+ *
+ * @returns The head, {@linkcode INCOMPLETE} when more bytes are needed, or {@linkcode RELAY}.
+ */
+export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
+  const stop = headEnd(buf, start, end);
+  if (stop === BAD_LINE_END) return RELAY;
+  if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
+  // Request line: method SP origin-form SP HTTP/1.1 CRLF.
+  let i = start;
+  while (i < stop && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+  if (i === start || buf[i] !== 32) return RELAY;
+  const m1 = i;
+  const t0 = ++i;
+  if (buf[i] !== 47 /* / */) return RELAY;
+  // Visible ASCII, and bytes past ASCII (UTF-8, checked below). A `%` or a `/.` has the path checked (badPath).
+  let high = 0;
+  let odd = false;
+  for (; i < stop; i++) {
+    const c = buf[i]!;
+    if (c <= 32 || c === 127) break;
+    high |= c;
+    if (c === 37 || (c === 46 && buf[i - 1] === 47)) odd = true;
+  }
+  if (buf[i] !== 32) return RELAY;
+  const t1 = i++;
+  if (
+    stop - i < 8 || buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 ||
+    buf[i + 4] !== 47 || buf[i + 5] !== 49 || buf[i + 6] !== 46 || buf[i + 7] !== 49 || buf[i + 8] !== 13 ||
+    buf[i + 9] !== 10
+  ) return RELAY;
+  i += 10;
+  // The head is ASCII (one char a byte) but for a UTF-8 target, which is decoded on its own: the fields are then
+  // decoded from the line after it, so that string offsets stay byte offsets.
+  let base = start;
+  let head: string;
+  let method: string;
+  let target: string;
+  if (high < 128) {
+    head = decoder.decode(buf.subarray(start, stop));
+    method = head.slice(0, m1 - start);
+    target = head.slice(t0 - start, t1 - start);
+  } else {
+    try {
+      target = strictDecoder.decode(buf.subarray(t0, t1));
+    } catch {
+      return RELAY;
+    }
+    method = decoder.decode(buf.subarray(start, m1));
+    base = i;
+    head = i < stop ? decoder.decode(buf.subarray(i, stop)) : "";
+  }
+  // CONNECT (405) and a path nginx refuses (400) are answered by the screen of relayed heads.
+  if ((odd && badPath(target)) || (m1 - start === 7 && method === "CONNECT")) return RELAY;
+  const text = (a: number, b: number) => head.slice(a - base, b - base);
+  const fields: string[] = [];
+  let host: string | undefined;
+  let contentLength = -1;
+  let close = false;
+  let hopByHop = false;
+  while (i < stop + 2) {
+    // name ":" OWS value OWS CRLF
+    const n0 = i;
+    while (buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
+    if (i === n0 || buf[i] !== 58 /* : */) return RELAY;
+    const n1 = i++;
+    while (buf[i] === 32 || buf[i] === 9) i++;
+    const v0 = i;
+    let v1 = i;
+    for (;; i++) {
+      const c = buf[i]!;
+      if (c === 13) break;
+      if (c > 32 && c < 127) v1 = i + 1;
+      else if (c !== 32 && c !== 9) return RELAY;
+    }
+    if (buf[i + 1] !== 10) return RELAY;
+    i += 2;
+    if (fields.length === MAX_FIELDS * 2) return RELAY;
+    const name = text(n0, n1).toLowerCase();
+    const value = text(v0, v1);
+    if (isHopByHop(name)) hopByHop = true;
+    switch (name.length) {
+      case 4:
+        if (name === "host") {
+          if (host !== undefined) return RELAY;
+          host = value;
+        }
+        break;
+      case 6:
+        if (name === "expect") return RELAY;
+        break;
+      case 7:
+        if (name === "upgrade") return RELAY;
+        break;
+      case 10:
+        if (name === "connection" && asksClose(value)) close = true;
+        break;
+      case 14:
+        if (name === "content-length") {
+          if (contentLength >= 0 || value.length === 0 || value.length > 15) return RELAY;
+          for (let k = 0; k < value.length; k++) {
+            const d = value.charCodeAt(k);
+            if (d < 48 || d > 57) return RELAY;
+          }
+          contentLength = Number(value);
+        }
+        break;
+      case 17:
+        if (name === "transfer-encoding") return RELAY;
+        break;
+    }
+    fields.push(name, value);
+  }
+  // No Host, or an invalid one (answered 400 by the screen).
+  if (host === undefined || !validHost(host)) return RELAY;
+  return { method, target, host, fields, contentLength, close, size: stop + 4 - start, plain: !hopByHop };
+}

@@ -1,0 +1,184 @@
+/**
+ * What the front end answers itself, as nginx does, instead of passing it on (issue 15's hostile corpus): over real
+ * sockets against {@linkcode listenH1} with an echo handler on both paths (the fast path and the relay to
+ * `Deno.serve`), so a refusal shows as a status and no call of either handler.
+ */
+import assert from "node:assert/strict";
+import { listenH1, type RelayHandler, type WireHandler } from "./mod.ts";
+import { responseWith } from "../../http/response_build.ts";
+import { Client } from "./_test_utils.ts";
+
+interface Seen {
+  via: string;
+  method: string;
+  target: string;
+  upgrade: string | null;
+  body: string;
+}
+
+/** Runs `fn` with a listener whose handlers record what they were given. */
+async function withListener(fn: (send: (bytes: string) => Promise<number>, seen: Seen[]) => Promise<void>) {
+  const seen: Seen[] = [];
+  const fast: WireHandler = async (req) => {
+    const body = req.body ? await new Response(req.body).text() : "";
+    seen.push({ via: "fast", method: req.method, target: req.target, upgrade: req.headers.get("upgrade"), body });
+    return responseWith("ok", { status: 200 }, {});
+  };
+  const relayed: RelayHandler = async (req) => {
+    const body = req.body ? await req.text() : "";
+    const u = new URL(req.url);
+    seen.push({
+      via: "relay",
+      method: req.method,
+      target: u.pathname + u.search,
+      upgrade: req.headers.get("upgrade"),
+      body,
+    });
+    return new Response("ok");
+  };
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, fast, relayed);
+  try {
+    await fn(async (bytes) => {
+      const c = await Client.open(l.addr);
+      try {
+        await c.send(bytes);
+        return (await c.response()).status;
+      } finally {
+        c.close();
+      }
+    }, seen);
+  } finally {
+    await l.shutdown();
+  }
+}
+
+/** Asserts that each head is answered `status` without reaching a handler. */
+async function refused(status: number, heads: string[]): Promise<void> {
+  await withListener(async (send, seen) => {
+    for (const head of heads) {
+      assert.equal(await send(head), status, JSON.stringify(head.slice(0, 80)));
+      assert.deepEqual(seen, [], JSON.stringify(head.slice(0, 80)));
+    }
+  });
+}
+
+const get = (target: string, extra = "", version = "1.1") =>
+  `GET ${target} HTTP/${version}\r\nHost: h.test\r\n${extra}\r\n`;
+
+Deno.test("front end: HTTP/2.0 and 3.0 in an HTTP/1 request line are 505; the h2c preface still goes to Deno.serve", async () => {
+  await refused(505, [get("/", "", "2.0"), get("/", "", "3.0")]);
+  const l = await listenH1(
+    { hostname: "127.0.0.1", port: 0 },
+    () => Promise.resolve(new Response("")),
+    () => new Response(""),
+  );
+  const c = await Client.open(l.addr);
+  try {
+    await c.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    // Deno.serve's first frame: SETTINGS (type 4 at byte 3), not an HTTP/1.1 answer.
+    const first = new Uint8Array(9);
+    let n = 0;
+    while (n < 9) {
+      const r = await c.conn.read(first.subarray(n));
+      assert.ok(r !== null, "the connection closed");
+      n += r;
+    }
+    assert.equal(first[3], 4);
+  } finally {
+    c.close();
+    await l.shutdown();
+  }
+});
+
+Deno.test("front end: a bad %-escape, %00 or a .. above the root is 400, on both paths", () =>
+  refused(400, [
+    get("/a/%00"),
+    get("/a/%zz"),
+    get("/a/%4"),
+    get("/../x"),
+    get("/a/../../x"),
+    get("/a/%2e%2e/%2E%2E/x"),
+    get("/..%2fx"),
+    get("/a/%00", "", "1.0"),
+    get("/../x", "", "1.0"),
+  ]));
+
+Deno.test("front end: dot segments that stay under the root, and escapes in the query, are served", () =>
+  withListener(async (send, seen) => {
+    for (const target of ["/a/../x", "/a/./b/..", "/x?q=%zz&r=../..", "/a%2Fb", "/é"]) {
+      assert.equal(await send(get(target)), 200, target);
+      assert.equal(await send(get(target, "", "1.0")), 200, target);
+    }
+    assert.deepEqual(seen.map((s) => s.via), Array(5).fill(["fast", "relay"]).flat());
+  }));
+
+Deno.test("front end: CONNECT is 405 on the fast path's shape too; absolute-form user info is 400", async () => {
+  await refused(405, [
+    "CONNECT /c/ HTTP/1.1\r\nHost: h.test\r\n\r\n",
+    "CONNECT h.test:443 HTTP/1.1\r\nHost: h.test\r\n\r\n",
+  ]);
+  await refused(400, [get("http://u:p@h.test/x"), get("http://u@h.test/x", "", "1.0")]);
+});
+
+Deno.test("front end: a Host that is no uri-host[:port] is 400, on both paths", async () => {
+  const bad = [
+    "",
+    "h.test, other.test",
+    "h test",
+    "h.test/admin?",
+    "..",
+    "a..b",
+    "u@h.test",
+    "h.test:abc",
+    "[::1",
+    "h\\x",
+  ];
+  await refused(
+    400,
+    bad.flatMap((h) => [`GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`, `GET / HTTP/1.0\r\nHost: ${h}\r\n\r\n`]),
+  );
+  await withListener(async (send, seen) => {
+    for (const h of ["h.test", "h.test:8080", "[::1]", "[::1]:80", "h.test.", "xn--h-bga.test"]) {
+      assert.equal(await send(`GET / HTTP/1.1\r\nHost: ${h}\r\n\r\n`), 200, h);
+    }
+    assert.equal(seen.length, 6);
+  });
+});
+
+Deno.test("front end: a Content-Length past 2^53 is 400", () =>
+  refused(400, [
+    get("/", "Content-Length: 9223372036854775808\r\n"),
+    get("/", "Content-Length: 9007199254740993\r\n"),
+  ]));
+
+Deno.test("front end: a request line that fills the buffer is 414, a head of long fields 431", async () => {
+  await refused(414, [get(`/${"a".repeat(100 * 1024)}`), get(`/?q=${"a".repeat(100 * 1024)}`)]);
+  await refused(431, [get("/", `X-A: ${"a".repeat(100 * 1024)}\r\n`)]);
+});
+
+Deno.test("front end: 200 fields are served; past 100 on the relayed path, 431", async () => {
+  const fields = (n: number) => Array.from({ length: n }, (_, i) => `X-H${i}: ${i}\r\n`).join("");
+  await withListener(async (send, seen) => {
+    assert.equal(await send(get("/", fields(200))), 200);
+    assert.equal(await send(get("/", fields(900))), 200);
+    assert.equal(await send(get("/", fields(90), "1.0")), 200);
+    assert.deepEqual(seen.map((s) => s.via), ["fast", "fast", "relay"]);
+  });
+  await refused(431, [get("/", fields(150), "1.0"), get("/", fields(1200))]);
+});
+
+Deno.test("front end: Upgrade without Connection: upgrade is a plain request, the field dropped", () =>
+  withListener(async (send, seen) => {
+    assert.equal(await send(get("/u", "Upgrade: websocket\r\n")), 200);
+    assert.deepEqual(seen, [{ via: "relay", method: "GET", target: "/u", upgrade: null, body: "" }]);
+  }));
+
+Deno.test("front end: a chunk size with a tab, or a chunk extension past 4000 bytes, is 400", async () => {
+  const post = (body: string) => `POST /p HTTP/1.1\r\nHost: h.test\r\nTransfer-Encoding: chunked\r\n\r\n${body}`;
+  await refused(400, [post("5\t\r\nhello\r\n0\r\n\r\n"), post(`5;${"a".repeat(8000)}\r\nhello\r\n0\r\n\r\n`)]);
+  await withListener(async (send, seen) => {
+    assert.equal(await send(post(`5;${"a".repeat(3000)}\r\nhello\r\n0\r\n\r\n`)), 200);
+    assert.equal(await send(post("5 \r\nhello\r\n0\r\n\r\n")), 200);
+    assert.deepEqual(seen.map((s) => s.body), ["hello", "hello"]);
+  });
+});

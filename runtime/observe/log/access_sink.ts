@@ -1,0 +1,99 @@
+/**
+ * Where a server's access-log lines go: the application log (INFO) by
+ * default, or a file target (`access_log = "<path>[?rolling=…] <format>"`).
+ * File writers are shared by path and rolling and reference-counted, so a
+ * reload that keeps the target keeps the writer (and its queue and drop
+ * count). Drops are reported by a warning every {@linkcode dropReport}
+ * period while they happen.
+ *
+ * @module
+ */
+import type { AccessLogFile } from "../../../compiler/mod.ts";
+import { appLog, log } from "./app_log.ts";
+import { LineWriter, writeAll } from "./line_writer.ts";
+import { RollingFile } from "./rolling.ts";
+
+/** A destination of lines. */
+export interface AccessSink {
+  /** Queues a line; false when it was dropped. */
+  write(line: string): boolean;
+  /** Lets go of the destination (the last user of a file closes it after writing what is queued). */
+  release(): Promise<void>;
+}
+
+/** How often drops are reported (ms); tests lower it. */
+export const dropReport = { everyMs: 10_000 };
+
+interface Shared {
+  readonly writer: LineWriter;
+  refs: number;
+  timer: ReturnType<typeof setInterval>;
+}
+
+const files = new Map<string, Shared>();
+
+/** The writer of a file target (with a clock for tests). */
+export function fileWriter(file: AccessLogFile, now: () => number = Date.now): LineWriter {
+  const rolling = new RollingFile(file.path, file.rolling);
+  return new LineWriter({
+    write: async (bytes, at) => await writeAll(await rolling.at(at), bytes),
+    close: () => rolling.close(),
+  }, {
+    capacity: file.channelBuffer,
+    now,
+    onError: (e) => log.error(`access log ${file.path}: write failed: ${(e as Error).message}`),
+  });
+}
+
+function reporter(path: string, writer: LineWriter): ReturnType<typeof setInterval> {
+  let reported = 0;
+  const timer = setInterval(() => {
+    const total = writer.dropped;
+    if (total === reported) return;
+    log.warn(`access log ${path}: ${total - reported} lines dropped (queue full), ${total} since start`, {
+      dropped: total - reported,
+      total,
+    });
+    reported = total;
+  }, dropReport.everyMs);
+  Deno.unrefTimer(timer as unknown as number);
+  return timer;
+}
+
+/**
+ * Opens the sink of a server: `override` (tests, embedding) when given,
+ * else the file target, else the application log.
+ */
+export function openAccessSink(file: AccessLogFile | undefined, override?: (line: string) => void): AccessSink {
+  if (override) {
+    return {
+      write(line) {
+        override(line);
+        return true;
+      },
+      release: () => Promise.resolve(),
+    };
+  }
+  if (!file) return { write: (line) => appLog("info", line), release: () => Promise.resolve() };
+  const key = `${file.path}?${file.rolling}`;
+  let shared = files.get(key);
+  if (!shared) {
+    const writer = fileWriter(file);
+    shared = { writer, refs: 0, timer: reporter(file.path, writer) };
+    files.set(key, shared);
+  }
+  shared.refs++;
+  const s = shared;
+  let released = false;
+  return {
+    write: (line) => s.writer.write(line),
+    async release() {
+      if (released) return;
+      released = true;
+      if (--s.refs > 0) return;
+      files.delete(key);
+      clearInterval(s.timer);
+      await s.writer.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The 35 `{:key}` context values of the access log (inventory §4.2), each
+ * compiled once into a function of the {@linkcode AccessRecord}. Values we
+ * cannot know yet print what Pingap prints when it has none (see
+ * docs/differences.md): nothing for the TLS, compression, cache and
+ * upstream-connection keys.
+ *
+ * @module
+ */
+import type { RequestContext } from "../../proxy/context.ts";
+import { seeConnection } from "./connections.ts";
+import { humanDuration } from "./human.ts";
+import type { AccessRecord } from "./record.ts";
+
+/** Renders one value of a record. */
+export type Piece = (r: AccessRecord) => string;
+
+const EMPTY: Piece = () => "";
+
+function connection(r: AccessRecord) {
+  const ctx = r.ctx;
+  return r.conn ??= seeConnection(ctx.remoteAddr, ctx.remotePort, ctx.serverPort, r.now - r.elapsed);
+}
+
+/** Upstream connect time: none on a pooled connection (nothing was connected). */
+function connectMs(ctx: RequestContext): number | undefined {
+  return ctx.upstreamReused ? undefined : ctx.timings.upstreamConnect;
+}
+
+/** The upstream's time from request sent to response head. */
+export function upstreamProcessingMs(ctx: RequestContext): number | undefined {
+  const t = ctx.timings;
+  if (t.upstreamProcessing !== undefined) return t.upstreamProcessing;
+  if (t.upstreamResponse === undefined) return undefined;
+  return Math.max(0, t.upstreamResponse - (ctx.upstreamReused ? 0 : t.upstreamConnect ?? 0));
+}
+
+/** Milliseconds by time key; undefined = no value. */
+const TIMES: { readonly [key: string]: (r: AccessRecord) => number | undefined } = {
+  upstream_connect_time: (r) => connectMs(r.ctx),
+  upstream_processing_time: (r) => upstreamProcessingMs(r.ctx),
+  upstream_response_time: (r) => r.ctx.timings.upstreamResponse,
+  upstream_tcp_connect_time: () => undefined,
+  upstream_tls_handshake_time: () => undefined,
+  upstream_connection_time: () => undefined,
+  connection_time: (r) => r.now - connection(r).since,
+  tls_handshake_time: () => undefined,
+  compression_time: () => undefined,
+  cache_lookup_time: () => undefined,
+  cache_lock_time: () => undefined,
+  service_time: (r) => r.elapsed,
+};
+
+const OTHERS: { readonly [key: string]: Piece } = {
+  connection_id: (r) => String(connection(r).id),
+  connection_reused: (r) => String(connection(r).reused),
+  upstream_reused: (r) => String(r.ctx.upstreamReused === true),
+  upstream_status: (r) => r.ctx.upstreamStatus === undefined ? "-" : String(r.ctx.upstreamStatus),
+  upstream_addr: (r) => r.ctx.upstreamAddr ?? "",
+  processing: (r) => String(r.processing),
+  upstream_connected: EMPTY,
+  location: (r) => r.ctx.location?.name ?? "",
+  tls_version: EMPTY,
+  tls_cipher: EMPTY,
+  compression_ratio: EMPTY,
+};
+
+/**
+ * The renderer of context key `key` (the compiler accepts only the 35
+ * known keys; anything else renders nothing, as in Pingap).
+ *
+ * @example Usage
+ * ```ts
+ * import { contextPiece } from "./context_keys.ts";
+ * const piece = contextPiece("service_time_human");
+ * // piece(record) === "1.2s" for a request that took 1234 ms
+ * ```
+ */
+export function contextPiece(key: string): Piece {
+  const other = OTHERS[key];
+  if (other) return other;
+  const human = key.endsWith("_human");
+  const time = TIMES[human ? key.slice(0, -6) : key];
+  if (!time) return EMPTY;
+  return (r) => {
+    const ms = time(r);
+    if (ms === undefined) return "";
+    return human ? humanDuration(ms) : String(Math.floor(ms));
+  };
+}

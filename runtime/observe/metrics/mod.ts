@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics per server (inventory §5), on `npm:prom-client`: its
+ * registries, metric types and text format. The families written on every
+ * request (`pingap_http_*`, the per-upstream timings and reuses) are kept as
+ * plain numbers (`fast.ts`) and handed to the registry as metric objects, so
+ * a request costs well under a microsecond of metrics work rather than the
+ * ≈8 µs that twenty labelled prom-client calls take.
+ *
+ * A server with `prometheus_metrics` set gets a {@linkcode Metrics} handle
+ * from {@linkcode createMetrics} (or {@linkcode serverMetrics}, which also
+ * reads the setting). The registry lives outside the Plan, in a module-level
+ * map keyed by server name and reference-counted: a reload acquires the
+ * handle of the new plan before the old plan disposes its own, so counters
+ * and histograms carry on, and nothing is registered twice.
+ *
+ * Every family carries the const label `server`; request families have a
+ * `location` label, and each request is counted twice, under its location
+ * and under `location=""` (the aggregate). As the inventory says, request
+ * metrics are recorded only for requests that matched a location.
+ *
+ * The request path, in Pingap's order:
+ * - {@linkcode Metrics.requestStarted} when the location is matched
+ *   (`pingap_http_requests_total` and `pingap_http_requests_current` go up);
+ * - {@linkcode trackResponse} on the response: when its body has been sent
+ *   (or failed, or was cancelled) it records sizes, the status class and the
+ *   response time ({@linkcode Metrics.observeRequest}), then
+ *   {@linkcode Metrics.requestFinished} (the in-flight gauge goes down);
+ * - {@linkcode Metrics.observeUpstream} once an upstream answered.
+ *
+ * Families fed at scrape: `pingap_memory`, `pingap_fd_count`,
+ * `pingap_tcp_count`, `pingap_tcp6_count` (see `process.ts`), and, once
+ * {@linkcode setUpstreamSource} is given one (see {@linkcode registrySource}),
+ * `pingap_upstream_connections_current`, `pingap_upstream_backend_*` and
+ * `pingap_upstream_healthy`, rebuilt from the source at each scrape so
+ * backends that went away disappear.
+ *
+ * `pingap_tls_handshake_time` is fed by the TLS listeners (`runtime/tls/listener.ts`, time from accept to
+ * handshake done).
+ *
+ * Families registered (their HELP/TYPE lines exist; unlabelled ones show 0) but not fed yet,
+ * and why — `FAMILIES` in `families.ts` holds the same list:
+ *
+ * | Family | Why not yet |
+ * | --- | --- |
+ * | `pingap_connection_reuses` | Deno.serve does not say whether a request came on a reused client connection |
+ * | `pingap_upstream_connections` | Pingap counts it only with `enable_tracer`; our pools do not report live connections yet |
+ * | `pingap_upstream_tls_handshake_time` | the upstream clients time connect and TLS together (`connectTime`) |
+ * | `pingap_cache_lookup_time`, `pingap_cache_lock_time`, `pingap_cache_reading`, `pingap_cache_writing` | no cache plugin yet |
+ * | `pingap_compression_ratio` | no compression plugin yet |
+ * | `pingap_cache_storage_read_time`, `pingap_cache_storage_write_time` | no file cache storage yet (process-wide, no `server` label, as in Pingap) |
+ *
+ * Each has its entry point ready (`observeTlsHandshake`, `connectionReused`,
+ * `observeCache`, `observeCompressionRatio`, `observeCacheStorageRead`/`Write`,
+ * `observeUpstream({ tlsHandshakeMs, connections })`).
+ *
+ * Ours, not Pingap's: `pingap_upstream_healthy{upstream,backend}` (1 healthy,
+ * 0 not), `pingap_access_log_dropped_total` (access-log lines dropped
+ * because the queue was full, see runtime/observe/log/access_sink.ts), and the
+ * process-wide `pingap_uncaught_errors_total{kind}` (faults contained, see
+ * runtime/process/contain.ts).
+ *
+ * Names are Pingap's, so promtool's linter reports eight of them (counters
+ * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
+ *
+ * Each worker isolate has its own module map, so with several workers each
+ * has its own registry: a scrape sees the worker that took the connection.
+ *
+ * This file is a door: it only re-exports; each file beside it holds one part.
+ *
+ * @module
+ */
+export { FAMILIES, PINGAP_LINT_EXCEPTIONS } from "./families.ts";
+export { parsePushUrl, type PushHandle, startPush, type StartPushOptions, TEXT_CONTENT_TYPE } from "./push.ts";
+export type {
+  BackendSnapshot,
+  BackendWindow,
+  CacheObservation,
+  Metrics,
+  ObservedRequest,
+  UpstreamObservation,
+  UpstreamSnapshot,
+  UpstreamSource,
+} from "./handle.ts";
+export {
+  countUncaughtError,
+  observeCacheStorageRead,
+  observeCacheStorageWrite,
+  processRegistry,
+} from "./process_wide.ts";
+export { registrySource, setUpstreamSource } from "./upstream_source.ts";
+export { createMetrics } from "./create_metrics.ts";
+export { liveMetricServers } from "./server_state.ts";
+export { metricsResponse } from "./metrics_response.ts";
+export { trackResponse } from "./track_response.ts";
+export { type MetricsTarget, metricsTarget, type ServerMetrics, serverMetrics } from "./server_metrics.ts";

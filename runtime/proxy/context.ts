@@ -1,0 +1,298 @@
+/**
+ * The per-request context: what the pipeline, the plugins, the header
+ * templates and the access log read and write. Built once per request from
+ * the request (a `Request` of `Deno.serve`, or the front end's `WireRequest`) and the client's address, without
+ * `new URL()`.
+ *
+ * @module
+ */
+import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
+import { copyHeaders, fieldValue, isHopByHop } from "../http/headers_copy.ts";
+import type { RequestTrace } from "../observe/otel/request_trace.ts";
+import { type IncomingRequest, WireRequest } from "../listen/h1/request.ts";
+import type { AbortWatch } from "../upstream/types.ts";
+import { resolveClientIp } from "./client_ip.ts";
+import { normalizePath } from "./path_normalize.ts";
+
+/** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
+export function splitTarget(url: string): { path: string; query: string } {
+  return splitFrom(url, url.indexOf("/", url.indexOf("//") + 2));
+}
+
+/** Path and raw query of the target that starts at `start` in `url` (-1: none, the path is "/"). */
+function splitFrom(url: string, start: number): { path: string; query: string } {
+  if (start < 0) return { path: "/", query: "" };
+  const q = url.indexOf("?", start);
+  if (q < 0) {
+    const hash = url.indexOf("#", start);
+    return { path: hash < 0 ? url.slice(start) : url.slice(start, hash), query: "" };
+  }
+  return { path: url.slice(start, q), query: url.slice(q + 1) };
+}
+
+/** Host without port (IPv6 brackets kept off), from a Host header value. */
+export function stripPort(host: string): string {
+  if (host.startsWith("[")) {
+    const end = host.indexOf("]");
+    return end < 0 ? host : host.slice(1, end);
+  }
+  const colon = host.lastIndexOf(":");
+  return colon < 0 ? host : host.slice(0, colon);
+}
+
+/** Finds a raw query parameter's value (not decoded), or undefined. */
+export function queryParam(query: string, name: string): string | undefined {
+  if (query === "") return undefined;
+  let i = 0;
+  while (i <= query.length) {
+    let end = query.indexOf("&", i);
+    if (end < 0) end = query.length;
+    const eq = query.indexOf("=", i);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    if (keyEnd - i === name.length && query.startsWith(name, i)) {
+      return keyEnd === end ? "" : query.slice(keyEnd + 1, end);
+    }
+    i = end + 1;
+  }
+  return undefined;
+}
+
+/** Finds a cookie's value in a Cookie header, or undefined. */
+export function cookieValue(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Timings of one request, ms (undefined = did not happen). */
+export interface Timings {
+  upstreamConnect?: number;
+  upstreamProcessing?: number;
+  upstreamResponse?: number;
+  /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
+  plugins?: Record<string, number>;
+}
+
+/** Per-request state. */
+export class RequestContext implements RouteRequest {
+  /**
+   * Current path: the target's, normalised ({@linkcode normalizePath}: dot segments, `//`, printable escapes), which
+   * routing, plugins and rewrite read; rewrite changes it.
+   */
+  path: string;
+  /** The normalised path as routed, before anything changed {@linkcode path}. */
+  readonly #routed: string;
+  /** The target's path as the client sent it: what the upstream gets while {@linkcode path} is unchanged (as nginx's
+   * `proxy_pass` without a URI part sends the original URI). */
+  readonly #sent: string;
+  /** Raw query without `?` ("" when none). */
+  rawQuery: string;
+  /** Request host without port. */
+  readonly host: string;
+  readonly method: string;
+  /** When the request started: `performance.now()` when {@linkcode timed}, else `Date.now()`. */
+  readonly #start: number;
+  /**
+   * Something reads this request's timings to the sub-millisecond (access log, metrics, tracing, server timing); else
+   * the start is a `Date.now()` (a `performance.now()` costs ~0.35 µs here) and {@linkcode elapsed} has 1 ms steps.
+   */
+  readonly timed: boolean;
+  location?: LocationPlan;
+  /** Named captures from path/host/rewrite regexes. */
+  captures?: Record<string, string>;
+  requestId?: string;
+  upstreamAddr?: string;
+  upstreamReused?: boolean;
+  upstreamStatus?: number;
+  status?: number;
+  /** Response body bytes sent, when known. */
+  size?: number;
+  /** Spans of this request, only on servers with `otlp_exporter`. */
+  trace?: RequestTrace;
+  /**
+   * The listener writes an upstream's answer as it came when nothing changes it (the HTTP/1.1 front end, on a
+   * server without tracing or server timing): the pipeline then returns it without making a `Response`.
+   */
+  passThrough = false;
+  readonly timings: Timings = {};
+  #cookie: string | null | undefined;
+  #clientIp: string | undefined;
+  /** `basic.trusted_proxies` of the plan serving this request: whose forwarded headers name the client. */
+  trustedProxies: readonly IpNet[] | undefined;
+  #upstreamHeaders: Headers | undefined;
+
+  /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */
+  constructor(
+    readonly req: IncomingRequest,
+    readonly remoteAddr: string,
+    readonly remotePort: number,
+    readonly serverAddr: string,
+    readonly serverPort: number,
+    readonly scheme: "http" | "https",
+    timed = true,
+  ) {
+    this.timed = timed;
+    this.#start = timed ? performance.now() : Date.now();
+    this.method = req.method;
+    if (req instanceof WireRequest) {
+      // The front end's target is origin-form and its host the Host field: nothing to take apart again.
+      const t = splitFrom(req.target, 0);
+      this.#sent = t.path;
+      this.path = this.#routed = normalizePath(t.path);
+      this.rawQuery = t.query;
+      this.host = stripPort(req.host);
+      return;
+    }
+    const t = splitTarget(req.url);
+    this.#sent = t.path;
+    this.path = this.#routed = normalizePath(t.path);
+    this.rawQuery = t.query;
+    // Deno builds an origin-form request's URL from the Host header, so the URL's authority differs from Host only
+    // for an absolute-form target (or HTTP/2's :authority), whose authority wins (RFC 9112 §3.2.2; Pingap too).
+    const h = req.headers.get("host");
+    if (h === null || h === "" || urlHasAuthority(req.url, h)) this.host = stripPort(h ?? hostOfUrl(req.url));
+    else {
+      // The target's authority is also the upstream's Host (a proxy makes Host from the target, RFC 9112 §3.2.2).
+      const authority = hostOfUrl(req.url);
+      this.host = stripPort(authority);
+      this.setUpstreamHeader("host", authority);
+    }
+  }
+
+  /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
+  header(name: string): string | null {
+    const req = this.req;
+    return req instanceof WireRequest ? fieldValue(req.fields, name) : req.headers.get(name);
+  }
+
+  /** A raw query parameter (not decoded). */
+  query(name: string): string | undefined {
+    return queryParam(this.rawQuery, name);
+  }
+
+  /** A cookie. */
+  cookie(name: string): string | undefined {
+    if (this.#cookie === undefined) this.#cookie = this.header("cookie");
+    return cookieValue(this.#cookie, name);
+  }
+
+  /**
+   * Headers for the upstream request: the client's, minus hop-by-hop ones.
+   * Created on first use, so requests answered by a plugin never copy them.
+   */
+  get upstreamHeaders(): Headers {
+    if (this.#upstreamHeaders === undefined) this.#upstreamHeaders = upstreamHeadersOf(this.req.headers);
+    return this.#upstreamHeaders;
+  }
+
+  /**
+   * The headers to send upstream: the copy of {@linkcode upstreamHeaders} once something changed it, else the
+   * client's own (the upstream client leaves hop-by-hop fields out itself). Not to be changed.
+   */
+  get outgoingHeaders(): Headers {
+    return this.#upstreamHeaders ?? this.req.headers;
+  }
+
+  /**
+   * The client's fields to send upstream as they are, when nothing read or changed them as `Headers` (requests of
+   * the HTTP/1.1 front end); else undefined, and {@linkcode outgoingHeaders} applies.
+   */
+  get outgoingFields(): readonly string[] | undefined {
+    const req = this.req;
+    return this.#upstreamHeaders === undefined && req instanceof WireRequest && !req.headersMade
+      ? req.fields
+      : undefined;
+  }
+
+  /**
+   * The client's request head as bytes, to send upstream as it is: a front end request whose method, path and query
+   * are unchanged and whose head holds no hop-by-hop field. (Its fields must go unchanged too: see
+   * {@linkcode outgoingFields}.)
+   */
+  get outgoingHead(): Uint8Array | undefined {
+    const req = this.req;
+    return req instanceof WireRequest && req.raw !== undefined && this.#unchangedTarget(req) ? req.raw : undefined;
+  }
+
+  #unchangedTarget(req: WireRequest): boolean {
+    const target = req.target;
+    const q = this.rawQuery;
+    const path = this.#outgoingPath;
+    if (q === "") return target === path;
+    return target.length === path.length + 1 + q.length && target.startsWith(path) &&
+      target.charCodeAt(path.length) === 63 && target.endsWith(q);
+  }
+
+  /** The path the upstream gets: the client's own while routing's normalised one is unchanged. */
+  get #outgoingPath(): string {
+    return this.path === this.#routed ? this.#sent : this.path;
+  }
+
+  /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
+  get clientWatch(): AbortWatch {
+    const req = this.req;
+    return req instanceof WireRequest ? req.watch : req.signal;
+  }
+
+  /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
+  get mayUpgrade(): boolean {
+    return !(this.req instanceof WireRequest) && this.req.headers.has("upgrade");
+  }
+
+  /** Sets a header on the upstream request. */
+  setUpstreamHeader(name: string, value: string): void {
+    this.upstreamHeaders.set(name, value);
+  }
+
+  /**
+   * Path plus query, as sent upstream: the client's path as it came unless something (a rewrite, a plugin) changed the
+   * normalised {@linkcode path}, then that.
+   */
+  get uri(): string {
+    const path = this.#outgoingPath;
+    return this.rawQuery === "" ? path : `${path}?${this.rawQuery}`;
+  }
+
+  /** Milliseconds since the request started. */
+  elapsed(): number {
+    return this.timed ? performance.now() - this.#start : Date.now() - this.#start;
+  }
+
+  /**
+   * The client IP: the peer, or what `X-Forwarded-For` / `X-Real-IP` say when the peer is one of
+   * {@linkcode trustedProxies} (see runtime/proxy/client_ip.ts). Worked out on first use and kept.
+   */
+  clientIp(): string {
+    return this.#clientIp ??= resolveClientIp(this.remoteAddr, this.trustedProxies, (n) => this.header(n));
+  }
+}
+
+/** Copies request headers without hop-by-hop ones (and those named by Connection). */
+export function upstreamHeadersOf(source: Headers): Headers {
+  const h = copyHeaders(source, isHopByHop);
+  const connection = source.get("connection");
+  if (connection) { for (const name of connection.split(",")) h.delete(name.trim()); }
+  return h;
+}
+
+/** Is `authority` exactly the authority of the absolute URL `url`? */
+function urlHasAuthority(url: string, authority: string): boolean {
+  const start = url.indexOf("//") + 2;
+  if (!url.startsWith(authority, start)) return false;
+  const next = url.charCodeAt(start + authority.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/** The authority of an absolute URL without user info. */
+function hostOfUrl(url: string): string {
+  let start = url.indexOf("//") + 2;
+  let end = url.indexOf("/", start);
+  if (end < 0) end = url.length;
+  const at = url.lastIndexOf("@", end);
+  if (at >= start) start = at + 1;
+  return url.slice(start, end);
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { RequestContext } from "./context.ts";
+import { ClientWatch, WireRequest } from "../listen/h1/request.ts";
+import { ipNet } from "../../compiler/mod.ts";
+
+/** The same request as Deno.serve gives it and as the HTTP/1.1 front end does. */
+function both(host: string, target: string, fields: string[] = []): [RequestContext, RequestContext] {
+  const all = ["host", host, ...fields];
+  const served = new Request(`http://${host}${target}`, { headers: Object.fromEntries(pairs(all)) });
+  const wire = new WireRequest("GET", target, host, all, null, new ClientWatch());
+  const at = ["127.0.0.1", 5000, "127.0.0.1", 80, "http"] as const;
+  return [new RequestContext(served, ...at), new RequestContext(wire, ...at)];
+}
+
+function pairs(fields: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < fields.length; i += 2) out.push([fields[i]!, fields[i + 1]!]);
+  return out;
+}
+
+Deno.test("RequestContext: a front end request gives the path, query, host and headers a Deno.serve one gives", () => {
+  const cases: [string, string][] = [
+    ["example.com", "/"],
+    ["example.com:8080", "/a/b?x=1&y=%20"],
+    ["[::1]:8080", "/v6?"],
+    // (Not an upper-case host: `new Request` lower-cases its URL, Deno.serve and the front end do not.)
+    ["h", "/p/?q"],
+    ["h", "/a?b?c"],
+  ];
+  for (const [host, target] of cases) {
+    const [served, wire] = both(host, target, ["x-forwarded-for", "10.0.0.1, 10.0.0.2", "cookie", "a=1; b=2"]);
+    const label = `${host} ${target}`;
+    assert.equal(wire.path, served.path, label);
+    assert.equal(wire.rawQuery, served.rawQuery, label);
+    assert.equal(wire.host, served.host, label);
+    assert.equal(wire.uri, served.uri, label);
+    assert.equal(wire.header("x-forwarded-for"), served.header("x-forwarded-for"), label);
+    assert.equal(wire.cookie("b"), "2", label);
+    assert.equal(wire.clientIp(), "127.0.0.1", `${label}: no trusted proxies, the peer`);
+    for (const ctx of [served, wire]) {
+      const trusted = ipNet("127.0.0.0/8");
+      assert.ok(trusted.ok);
+      // A new context: the first answer is kept.
+      const again = new RequestContext(ctx.req, "127.0.0.1", 5000, "127.0.0.1", 80, "http");
+      again.trustedProxies = [trusted.value];
+      assert.equal(again.clientIp(), "10.0.0.2", `${label}: the rightmost untrusted entry`);
+    }
+    assert.equal(wire.req.url, served.req.url, label);
+  }
+});

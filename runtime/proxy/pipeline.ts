@@ -1,0 +1,461 @@
+/**
+ * The request path, in Pingap's order (inventory §2.7): route lookup,
+ * body-size and concurrency limits, early_request plugins, rewrite,
+ * request and proxy_upstream plugins, upstream selection with retries,
+ * upstream_response and response hooks. Every failure becomes a response
+ * with the right status; nothing a request does can take the process down.
+ *
+ * @module
+ */
+import { applyRewrite, captures as routeCaptures, lookupRoute } from "../../compiler/mod.ts";
+import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "../lifecycle/active.ts";
+import type { RequestContext } from "./context.ts";
+import { errorResponse, ProxyError } from "./errors.ts";
+import { appLog } from "../observe/log/app_log.ts";
+import { metricsResponse } from "../observe/metrics/mod.ts";
+import { watchBody } from "../http/body_end.ts";
+import { render } from "./variables.ts";
+import { responseTrailers } from "../http/trailers.ts";
+import { responseWith, upstreamResponse } from "../http/response_build.ts";
+import { isWebSocket, proxyWebSocket } from "./websocket.ts";
+import {
+  type AbortWatch,
+  type Backend,
+  ClientRequestError,
+  type RequestTimeouts,
+  UpstreamError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "../upstream/types.ts";
+import { type NamedHook, timedStep } from "./plugin_timing.ts";
+import type { PluginAnswer } from "../plugins/types.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
+import { WireRequest } from "../listen/h1/request.ts";
+import { locationTimeouts } from "../upstream/location_timeouts.ts";
+import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
+
+/**
+ * Runs a step's hooks in order until one answers. Not an async function: while every hook answers at once (most do),
+ * it answers at once too, and the request pays no promise or microtask per hook.
+ */
+function runStep(
+  hooks: readonly NamedHook[],
+  ctx: RequestContext,
+): PluginAnswer | undefined | Promise<PluginAnswer | undefined> {
+  const times = ctx.timings.plugins;
+  if (times) return timedStep(hooks, ctx, times);
+  for (let i = 0; i < hooks.length; i++) {
+    const r = hooks[i]!.request!(ctx);
+    if (r instanceof Promise) return finishStep(r, hooks, i, ctx);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+/** The rest of {@linkcode runStep} once hook `i` answered with a promise. */
+async function finishStep(
+  pending: Promise<PluginAnswer | undefined>,
+  hooks: readonly NamedHook[],
+  i: number,
+  ctx: RequestContext,
+): Promise<PluginAnswer | undefined> {
+  const r = await pending;
+  if (r !== undefined) return r;
+  for (let j = i + 1; j < hooks.length; j++) {
+    const next = await hooks[j]!.request!(ctx);
+    if (next !== undefined) return next;
+  }
+  return undefined;
+}
+
+/** Counts body bytes and fails the stream past `max` (413 while streaming). */
+function limitBody(body: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let seen = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array<ArrayBuffer>>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > max) controller.error(new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`));
+        else controller.enqueue(chunk as Uint8Array<ArrayBuffer>);
+      },
+    }),
+  );
+}
+
+function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): ProxyError {
+  if (e instanceof ProxyError) return e;
+  if (e instanceof UpstreamError) {
+    const cause = (e.cause as { cause?: unknown } | undefined)?.cause ?? e.cause;
+    if (cause instanceof ProxyError) return cause;
+    // A request the client would not send: the client's fault, said as such (and not the backend's, see `end`).
+    if (e instanceof ClientRequestError) return new ProxyError(e.status, "bad_request", e.message);
+    if (e.kind === "timeout") return new ProxyError(504, "upstream_timeout", `Upstream timed out: ${e.message}`);
+    if (e.kind === "aborted") return new ProxyError(499, "client_closed", "Client closed the request");
+    return new ProxyError(502, "upstream", `Upstream failed: ${e.message}`);
+  }
+  if (ctx.clientWatch.aborted) return new ProxyError(499, "client_closed", "Client closed the request");
+  console.error(`internal error in location "${loc.plan.name}":`, e);
+  return new ProxyError(500, "internal", "Internal error");
+}
+
+/**
+ * The application log's line for a request that failed on its way to or from the upstream (Pingap's "fail to
+ * proxy"). A client that went away is ordinary (info, as nginx's "client prematurely closed connection"); a request
+ * the client would not send is the client's fault (warn); anything else is an error.
+ */
+function logFailure(error: ProxyError, ctx: RequestContext): void {
+  const level = error.status === 499 ? "info" : error.status < 500 ? "warn" : "error";
+  appLog(level, "fail to proxy", {
+    status: error.status,
+    error_type: error.type,
+    error: error.message,
+    location: ctx.location?.name,
+    upstream_addr: ctx.upstreamAddr,
+    remote_addr: ctx.remoteAddr,
+    client_ip: ctx.clientIp(),
+    user_agent: ctx.header("user-agent") ?? undefined,
+    path: ctx.path,
+  });
+}
+
+/** Bytes of request body a retry can send again; past this, a failed attempt is not retried. */
+const REPLAY_LIMIT = 256 * 1024;
+
+/**
+ * A request body that survives a failed connect: each attempt gets its own
+ * stream, which first replays what earlier attempts read (the client reads
+ * some of the body before connecting), then continues from the source.
+ * Only the first {@linkcode REPLAY_LIMIT} bytes are kept.
+ */
+class RetryableBody {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #seen: Uint8Array[] | undefined = [];
+  #size = 0;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** False once more was read than can be replayed. */
+  get replayable(): boolean {
+    return this.#seen !== undefined;
+  }
+
+  /** The body for one attempt. Cancelling it leaves the source alone (see {@linkcode cancel}). */
+  attempt(): ReadableStream<Uint8Array> {
+    const replay = this.#seen ? [...this.#seen] : [];
+    let i = 0;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (i < replay.length) {
+          controller.enqueue(replay[i++]!);
+          return;
+        }
+        const r = await this.#reader.read();
+        if (r.done) {
+          controller.close();
+          return;
+        }
+        if (this.#seen) {
+          this.#size += r.value.byteLength;
+          if (this.#size > REPLAY_LIMIT) this.#seen = undefined;
+          else this.#seen.push(r.value);
+        }
+        controller.enqueue(r.value);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /** Gives up on the source. */
+  cancel(reason: unknown): void {
+    this.#reader.cancel(reason).catch(() => {});
+  }
+}
+
+/**
+ * Sends the request to the upstream, with retries. With `pass`, an answer comes back as the client gave it (the
+ * HTTP/1.1 front end writes it without a `Response`); otherwise as a `Response`, after the upstream_response hooks.
+ */
+async function proxyTo(
+  ctx: RequestContext,
+  loc: ActiveLocation,
+  up: ActiveUpstream,
+  pass: boolean,
+): Promise<Response | UpstreamResponse> {
+  const lp = loc.plan;
+  let body = ctx.req.body;
+  const max = lp.config.client_max_body_size;
+  if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
+  let tried: Set<string> | undefined;
+  const maxRetries = lp.config.max_retries ?? 0;
+  const window = lp.config.max_retry_window;
+  const ops = lp.setHeaders.length + lp.addHeaders.length > 0;
+  // A retry renders the header operations again (`$upstream_addr` changes) on a fresh copy,
+  const pristine = ops && maxRetries > 0 ? new Headers(ctx.upstreamHeaders) : undefined;
+  // and sends the body again.
+  const upgrade = ctx.mayUpgrade;
+  const websocket = upgrade && isWebSocket(ctx.req);
+  const retryBody = body && maxRetries > 0 && !websocket ? new RetryableBody(body) : undefined;
+  let lastError: unknown;
+  for (let attempt = 0;; attempt++) {
+    const backend: Backend | undefined = up.pick(ctx, tried);
+    if (!backend) {
+      // Every backend was tried: the client gets the last connect failure (502), not "none available".
+      if (lastError !== undefined) {
+        retryBody?.cancel(lastError);
+        throw lastError;
+      }
+      throw new ProxyError(
+        503,
+        "no_upstream",
+        `No available upstream for ${lp.name}: no healthy backend in "${up.plan.name}"`,
+      );
+    }
+    ctx.upstreamAddr = backend.addr;
+    // Pingap's upstream_request_filter runs after upstream_peer: the backend is known here.
+    // The client's own headers go as they are unless something writes to them (a copy costs ~0.5 µs a field).
+    const changed = pristine && attempt > 0
+      ? new Headers(pristine)
+      : ops || ctx.trace !== undefined || upgrade
+      ? ctx.upstreamHeaders
+      : undefined;
+    if (ops) {
+      for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
+      for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
+    }
+    // h1_upgrade = "deny": the handshake goes as a plain request (its Upgrade fields are hop-by-hop, left out).
+    if (websocket && up.plan.config.h1_upgrade !== "deny") {
+      const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
+      return await proxyWebSocket(ctx, backend, {
+        tls: up.plan.tls,
+        headers: changed!,
+        ...(timeout ? { timeout } : {}),
+      });
+    }
+    up.begin(backend);
+    const span = ctx.trace?.attempt(up.plan.name, backend.addr, changed!);
+    try {
+      const sending = retryBody ? retryBody.attempt() : body;
+      // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
+      const res = await up.client.request(
+        backend,
+        new OutgoingRequest(ctx, changed, sending, ctx.timed, locationTimeouts(lp.config)),
+      );
+      // The fields go straight into the Response's own headers, which the hooks then change in place.
+      // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
+      // Deno.serve before it), so they are dropped there either way.
+      const response = pass ? res : upstreamResponse(res);
+      up.end(backend, res.status);
+      ctx.upstreamStatus = res.status;
+      ctx.upstreamReused = res.reused;
+      ctx.timings.upstreamConnect = res.connectTime;
+      ctx.timings.upstreamResponse = res.responseTime;
+      span?.ok(res.status, { "upstream.reused": res.reused });
+      if (response instanceof Response) {
+        for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status);
+        if (res.trailers) responseTrailers.set(response, res.trailers);
+      }
+      return response;
+    } catch (e) {
+      // A client that went away says nothing about the backend (499 is not a failure status); a request refused
+      // before sending (a client error) gives no verdict at all.
+      up.end(
+        backend,
+        e instanceof UpstreamError ? (e.kind === "aborted" ? 499 : e.kind === "request" ? null : undefined) : undefined,
+      );
+      span?.fail(e);
+      const retriable = e instanceof UpstreamError && e.kind === "connect" && !e.requestSent &&
+        (retryBody === undefined || retryBody.replayable);
+      if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
+        (tried ??= new Set()).add(backend.addr);
+        lastError = e;
+        continue;
+      }
+      retryBody?.cancel(e);
+      throw e;
+    }
+  }
+}
+
+/** The request for the upstream: the client's own fields as they came when nothing changed them, `Headers` made
+ * only if read. */
+class OutgoingRequest implements UpstreamRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly fields: readonly string[] | undefined;
+  readonly head: Uint8Array | undefined;
+  readonly signal: AbortWatch;
+
+  /**
+   * @param ctx The request.
+   * @param changed The headers to send when something changed them.
+   * @param body The body to send.
+   * @param timed Whether anything reads the upstream's response time (a timed context: a server with an access
+   *   log, metrics or tracing).
+   * @param timeouts The location's time limits, instead of the upstream's.
+   */
+  constructor(
+    readonly ctx: RequestContext,
+    readonly changed: Headers | undefined,
+    readonly body: ReadableStream<Uint8Array> | null,
+    readonly timed: boolean,
+    readonly timeouts: RequestTimeouts | undefined,
+  ) {
+    this.method = ctx.method;
+    this.target = ctx.uri;
+    this.fields = changed === undefined ? ctx.outgoingFields : undefined;
+    this.head = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
+    this.signal = ctx.clientWatch;
+  }
+
+  get headers(): Headers {
+    return this.changed ?? this.ctx.outgoingHeaders;
+  }
+
+  recycleBody(chunk: Uint8Array): void {
+    // The client's body as it came (no limit or replay wrapped around it): the front end may take its chunk back.
+    const req = this.ctx.req;
+    if (req instanceof WireRequest && this.body === req.body) req.recycleBody(chunk);
+  }
+}
+
+function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLocation): ActiveUpstream | undefined {
+  const ref = loc.plan.upstream;
+  if (ref.kind === "upstream") return active.upstreams[ref.index];
+  if (ref.kind === "variable") {
+    const name = ctx.captures?.[ref.name];
+    return name === undefined ? undefined : active.upstreamsByName.get(name);
+  }
+  return undefined;
+}
+
+/**
+ * Handles one request for one server of an active plan.
+ */
+export async function handle(
+  active: ActivePlan,
+  server: ActiveServer,
+  ctx: RequestContext,
+): Promise<Response | UpstreamResponse> {
+  // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
+  if (pendingChallenges() > 0 && ctx.scheme === "http") {
+    const acme = answerChallenge(ctx.path);
+    if (acme) return acme;
+  }
+  const sm = server.metrics;
+  if (sm?.path !== undefined && ctx.path === sm.path) return metricsResponse(sm.metrics);
+  const rank = lookupRoute(server.plan.routes, server.ranked, ctx);
+  if (rank < 0) {
+    return errorResponse(
+      new ProxyError(404, "no_location", `No matching location, host:${ctx.host} path:${ctx.path}`),
+      active.plan.basic.error_template,
+    );
+  }
+  const loc = server.locations[rank]!;
+  const lp = loc.plan;
+  ctx.location = lp;
+  sm?.metrics.requestStarted(lp.name);
+  const caps = routeCaptures(lp, ctx);
+  if (caps) ctx.captures = caps;
+  const max = lp.config.client_max_body_size;
+  if (max !== undefined) {
+    const len = ctx.header("content-length");
+    if (len !== null && Number(len) > max) {
+      return errorResponse(
+        new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`),
+        active.plan.basic.error_template,
+      );
+    }
+  }
+  const limit = lp.config.max_processing;
+  if (limit > 0 && loc.processing >= limit) {
+    return errorResponse(
+      new ProxyError(429, "too_many_requests", `Too Many Requests, max:${limit}`),
+      active.plan.basic.error_template,
+    );
+  }
+  loc.processing++;
+  loc.accepted++;
+  let held = false;
+  try {
+    // Empty steps are skipped without an await (each one costs a promise and a microtask per request).
+    const steps = loc.steps;
+    let answer = steps.early_request.length ? runStep(steps.early_request, ctx) : undefined;
+    if (answer instanceof Promise) answer = await answer;
+    if (answer === undefined && lp.rewrite) {
+      const r = applyRewrite(lp.rewrite, ctx.path, undefined, ctx.captures);
+      if (r) {
+        ctx.path = r.path;
+        if (r.captures) ctx.captures = { ...ctx.captures, ...r.captures };
+      }
+    }
+    if (answer === undefined && steps.request.length) {
+      answer = runStep(steps.request, ctx);
+      if (answer instanceof Promise) answer = await answer;
+    }
+    if (answer === undefined && steps.proxy_upstream.length) {
+      answer = runStep(steps.proxy_upstream, ctx);
+      if (answer instanceof Promise) answer = await answer;
+    }
+    // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
+    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0;
+    if (answer instanceof StaticAnswer) {
+      // A fixed answer goes out as the bytes it was made into.
+      if (asIs) return answer;
+      answer = answer.toResponse();
+    }
+    let res: Response;
+    if (answer === undefined) {
+      const up = resolveUpstream(active, ctx, loc);
+      if (!up) {
+        const name = lp.upstream.kind === "variable" ? `$${lp.upstream.name}` : "";
+        throw new ProxyError(
+          503,
+          "no_upstream",
+          `No available upstream for ${lp.name}${name ? ` (${name} did not resolve)` : ""}`,
+        );
+      }
+      // Nothing left to change on the answer: the front end may write it as the upstream gave it.
+      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0;
+      const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
+      sm?.metrics.observeUpstream(up.plan.name, {
+        connectMs: ctx.timings.upstreamConnect,
+        responseMs: ctx.timings.upstreamResponse,
+        processingMs: ctx.timings.upstreamProcessing,
+        reused: ctx.upstreamReused,
+      });
+      if (!(upstreamAnswer instanceof Response)) return upstreamAnswer;
+      res = upstreamAnswer;
+      if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
+        res.headers.set("x-request-id", ctx.requestId);
+      }
+      for (const p of loc.response) p.response!(ctx, res.headers, res.status);
+    } else if (loc.response.length) {
+      res = mutable(answer);
+      for (const p of loc.response) p.response!(ctx, res.headers, res.status);
+    } else res = answer;
+    if (limit > 0 && res.body !== null) {
+      // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
+      res = watchBody(res, { done: () => loc.processing-- });
+      held = true;
+    }
+    return res;
+  } catch (e) {
+    const error = upstreamError(e, ctx, loc);
+    logFailure(error, ctx);
+    return errorResponse(error, active.plan.basic.error_template);
+  } finally {
+    if (!held) loc.processing--;
+  }
+}
+
+/** Response.json / redirect responses have immutable headers; copy when needed. */
+function mutable(res: Response): Response {
+  try {
+    res.headers.set("x-pingap-probe", "1");
+    res.headers.delete("x-pingap-probe");
+    return res;
+  } catch {
+    return responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The HTTP/2 upstream client (`alpn = "h2"`, and `"h2h1"` over TLS), over `node:http2`, which, unlike `fetch`,
+ * carries trailers (gRPC needs them).
+ *
+ * Connections: h2c with prior knowledge when the upstream has no TLS, else TLS with ALPN `h2` (SNI `sni`,
+ * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect:
+ * there is no fallback to HTTP/1.1, so `h2h1` behaves as `h2` here (Pingora would fall back to h1).
+ *
+ * Sessions: per `Backend.addr`, each carries at most `maxStreams` streams at once (`max_h2_streams`, further capped
+ * by the backend's SETTINGS_MAX_CONCURRENT_STREAMS); a request that finds every session full opens another, up to
+ * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session (the HTTP/2 stack then queues
+ * it until the backend allows). A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
+ * new streams on that session (open ones finish), and the next request opens a new session.
+ *
+ * Retry: a request is sent again, once, when the backend did not process its stream and its body (if any) was not
+ * read yet: REFUSED_STREAM, a stream id above the GOAWAY's last stream id, a reused session that closed before any
+ * answer (these three only for requests without body, since the body was being sent), or a session that closed
+ * between being picked and the stream being opened. A second such failure is a "connect" error (not sent).
+ *
+ * Time limits: `connectionTimeout` for the TCP connect, `totalConnectionTimeout` for connect plus TLS (both "timeout"
+ * errors, not sent); `readTimeout` while waiting for the response head and while the consumer waits for body bytes;
+ * `writeTimeout` while a request body write waits for flow control. Abort (the request's signal) resets the stream
+ * with CANCEL and fails with "aborted".
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { createH2Client } from "./client.ts";
+ *
+ * const client = createH2Client({ tls: false, verifyCert: true, idleTimeout: 60_000, poolSize: 128 }, 100);
+ * const backend = { host: "127.0.0.1", port: 50051, weight: 1, addr: "127.0.0.1:50051" };
+ * const res = await client.request(backend, { method: "GET", target: "/", headers: new Headers(), body: null });
+ * console.log(res.status, await new Response(res.body).text(), await res.trailers);
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+
+import { startDrain } from "../drain.ts";
+import { runExchange, StreamNotProcessed } from "./exchange.ts";
+import { H2Session } from "./session.ts";
+import {
+  type AbortWatch,
+  type Backend,
+  type ConnectOptions,
+  type UpstreamClient,
+  UpstreamError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+  withRequestTimeouts,
+} from "../types.ts";
+
+/** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
+export const MAX_SESSIONS_PER_BACKEND = 256;
+
+/** Settings of the h2 client beyond {@linkcode ConnectOptions}. */
+export interface H2ClientOptions {
+  /** PEM certificates trusted instead of the system roots, for TLS (tests, private CAs). */
+  readonly caCerts?: readonly string[];
+  /** Flow-control window of each stream, bytes (`h2_stream_window_size`); the HTTP/2 default when unset. */
+  readonly streamWindow?: number | undefined;
+  /** Flow-control window of each session, bytes (`h2_connection_window_size`); the HTTP/2 default when unset. */
+  readonly connectionWindow?: number | undefined;
+  /** Certificate presented to the backends (mutual TLS). */
+  readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+}
+
+/** An {@linkcode UpstreamClient} over HTTP/2. */
+export interface H2Client extends UpstreamClient {
+  /** Open sessions (all backends). */
+  readonly sessionCount: number;
+}
+
+/**
+ * Creates an HTTP/2 client with its own sessions.
+ *
+ * @param options Connection options of the upstream.
+ * @param maxStreams Concurrent streams per session (`max_h2_streams`, at least 1).
+ * @param extra Further settings.
+ * @returns The client; call `close()` when the upstream goes away.
+ */
+export function createH2Client(options: ConnectOptions, maxStreams: number, extra: H2ClientOptions = {}): H2Client {
+  return new H2ClientImpl(options, Math.max(1, Math.floor(maxStreams) || 1), extra);
+}
+
+class H2ClientImpl implements H2Client {
+  readonly #options: ConnectOptions;
+  readonly #maxStreams: number;
+  readonly #caCerts: readonly string[] | undefined;
+  readonly #extra: H2ClientOptions;
+  /** Usable (not gone) sessions per backend addr. */
+  readonly #sessions = new Map<string, H2Session[]>();
+  /** Every session not yet closed, for `close()`. */
+  readonly #all = new Set<H2Session>();
+  #closed = false;
+  /** True once `close()` cut the streams (a drain alone lets them end). */
+  #cut = false;
+  /** Set by `drain()`: settles it; called when the last session closed (again: no-op). */
+  #drained: (() => void) | undefined;
+
+  constructor(options: ConnectOptions, maxStreams: number, extra: H2ClientOptions) {
+    this.#options = options;
+    this.#maxStreams = maxStreams;
+    this.#caCerts = extra.caCerts;
+    this.#extra = extra;
+  }
+
+  get sessionCount(): number {
+    return this.#all.size;
+  }
+
+  async request(backend: Backend, req: UpstreamRequest): Promise<UpstreamResponse> {
+    if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
+    if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    const started = performance.now();
+    let retried = false;
+    for (;;) {
+      const { session, created } = this.#acquire(backend, req);
+      const reused = !created && session.connected;
+      let connectTime = 0;
+      if (!session.connected) {
+        const t = performance.now();
+        try {
+          await waitReady(session, req.signal);
+        } catch (error) {
+          session.release();
+          req.body?.cancel(error).catch(ignore);
+          throw error;
+        }
+        connectTime = performance.now() - t;
+      }
+      if (this.#closed) {
+        session.release();
+        req.body?.cancel().catch(ignore);
+        throw new UpstreamError("connect", "Cannot send request: client is closed", false);
+      }
+      try {
+        return await runExchange({
+          options: withRequestTimeouts(this.#options, req),
+          backend,
+          session,
+          reused,
+          connectTime,
+          started,
+          closed: () => this.#cut,
+        }, req);
+      } catch (error) {
+        if (!(error instanceof StreamNotProcessed)) throw error;
+        if (!retried && error.bodyUntouched && !this.#closed && !req.signal?.aborted) {
+          retried = true;
+          continue;
+        }
+        if (!error.bodyUntouched) req.body?.cancel(error).catch(ignore);
+        throw new UpstreamError(
+          error.bodyUntouched ? "connect" : "protocol",
+          `Cannot send request: ${error.message}`,
+          !error.bodyUntouched,
+          { cause: error },
+        );
+      }
+    }
+  }
+
+  /** Picks (and reserves a slot on) a session for `backend`, opening one when all are full. */
+  #acquire(backend: Backend, req: UpstreamRequest): { session: H2Session; created: boolean } {
+    const list = this.#sessions.get(backend.addr);
+    if (list !== undefined) {
+      for (const s of list) {
+        if (s.hasRoom) {
+          s.reserve();
+          return { session: s, created: false };
+        }
+      }
+      if (list.length >= MAX_SESSIONS_PER_BACKEND) {
+        let best: H2Session | undefined;
+        for (const s of list) if (!s.gone && (best === undefined || s.active < best.active)) best = s;
+        if (best !== undefined) {
+          best.reserve();
+          return { session: best, created: false };
+        }
+      }
+    }
+    // A session opened for this request connects within its connect limit (a location's, when it has one).
+    const session = new H2Session(backend, {
+      options: withRequestTimeouts(this.#options, req),
+      maxStreams: this.#maxStreams,
+      caCerts: this.#caCerts,
+      streamWindow: this.#extra.streamWindow,
+      connectionWindow: this.#extra.connectionWindow,
+      clientCert: this.#extra.clientCert,
+      onGone: (s) => this.#forget(s),
+    });
+    this.#all.add(session);
+    session.session.once("close", () => {
+      this.#all.delete(session);
+      if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
+    });
+    const current = this.#sessions.get(backend.addr);
+    if (current === undefined) this.#sessions.set(backend.addr, [session]);
+    else current.push(session);
+    session.reserve();
+    return { session, created: true };
+  }
+
+  #forget(session: H2Session): void {
+    const list = this.#sessions.get(session.addr);
+    if (list === undefined) return;
+    const i = list.indexOf(session);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#sessions.delete(session.addr);
+  }
+
+  prune(keep: ReadonlySet<string>): void {
+    for (const [addr, list] of [...this.#sessions]) {
+      if (keep.has(addr)) continue;
+      for (const s of [...list]) s.close();
+      this.#sessions.delete(addr);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#cut = true;
+    const drained = this.#drained;
+    this.#drained = undefined;
+    for (const s of [...this.#all]) s.destroy();
+    this.#sessions.clear();
+    drained?.();
+  }
+
+  drain(graceMs: number): Promise<void> {
+    this.#closed = true;
+    // A graceful close: no new streams; a session closes once its open streams ended (at once when it has none).
+    for (const s of [...this.#all]) s.close();
+    this.#sessions.clear();
+    if (this.#all.size === 0) return Promise.resolve();
+    const drain = startDrain(graceMs, () => this.close());
+    this.#drained = drain.settle;
+    return drain.done;
+  }
+}
+
+/** Waits until `session` is connected, or the request is aborted. */
+function waitReady(session: H2Session, signal: AbortWatch | undefined): Promise<void> {
+  if (signal === undefined) return session.ready;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(new UpstreamError("aborted", `Cannot connect to ${session.addr}: aborted`, false));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    session.ready.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function ignore(): void {}

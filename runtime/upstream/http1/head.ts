@@ -1,0 +1,134 @@
+/**
+ * HTTP/1.1 message heads for the upstream client, one door for three files: the response head parsed on bytes
+ * (`http1_response_head.ts`, with its lazily made strings in `http1_head_fields.ts`), the byte-level pieces both
+ * directions share (`http1_codec.ts`), and, here, the request head's encoding.
+ *
+ * @module
+ */
+import { fieldValue, isHopByHop, type RequestFields } from "../../http/headers_copy.ts";
+import { parseConnection } from "./codec.ts";
+import { ClientRequestError } from "../types.ts";
+
+export {
+  copyBytes,
+  findHeadEnd,
+  HeadSyntaxError,
+  latin1Decode,
+  latin1Encode,
+  latin1EncodeInto,
+  MAX_HEAD_SIZE,
+} from "./codec.ts";
+export { headersOf } from "./head_fields.ts";
+export { parseResponseHead, type ResponseHead } from "./response_head.ts";
+
+const SP = 32;
+
+/** How the request body is framed on the wire. */
+export type RequestFraming = "none" | "length" | "chunked";
+
+/**
+ * Builds the request head text: request line, headers and the blank line.
+ *
+ * Adds `host` when missing and `transfer-encoding: chunked` for a chunked body. Hop-by-hop fields in `headers`
+ * (`connection` and the fields it names, `keep-alive`, `proxy-connection`, `te`, `trailer`, `upgrade`,
+ * `transfer-encoding`: the client frames the body itself) are left out, except that a request for an upgrade
+ * (`connection` naming `upgrade`, and `upgrade`) sends `connection: upgrade` and its `upgrade`. A `content-length`
+ * that `connection` names is kept (it frames the body this head is sent with, as nginx does: dropping it would send
+ * the body unframed, to be read as the next request on the connection).
+ *
+ * The target goes as its UTF-8 bytes (a path with raw non-ASCII bytes reaches `Deno.serve` decoded as UTF-8).
+ *
+ * @param method Request method.
+ * @param target Request target (path and query).
+ * @param headers Final request headers.
+ * @param options `host` to add when `headers` has none, `framing` of the body, and `zeroLength` to add
+ *   `content-length: 0`.
+ * @returns The head as a byte string.
+ * @throws {ClientRequestError} When the method or target contains whitespace or control characters, or
+ *   `connection` names a field a proxy must not drop (see {@linkcode connectionNominations}).
+ */
+export function buildRequestHead(
+  method: string,
+  target: string,
+  headers: RequestFields,
+  options: { host: string; framing: RequestFraming; zeroLength: boolean },
+): string {
+  if (!isToken(method)) throw new ClientRequestError(`Cannot send request: invalid method "${method}"`);
+  const line = targetBytes(target);
+  if (line === null) throw new ClientRequestError(`Cannot send request: invalid target ${JSON.stringify(target)}`);
+  let head = method + " " + line + " HTTP/1.1\r\n";
+  let hasHost = false;
+  const connection = fieldValue(headers, "connection");
+  const nominated = connection === null ? null : connectionNominations(connection);
+  // An upgrade asked for (`connection: upgrade` with `upgrade`) keeps both.
+  const upgrade = nominated !== null && nominated.includes("upgrade") && fieldValue(headers, "upgrade") !== null;
+  if (upgrade) head += "connection: upgrade\r\n";
+  const addField = (value: string, name: string) => {
+    if (upgrade && name === "upgrade") head += "upgrade: " + value + "\r\n";
+    if (isHopByHop(name) || (nominated !== null && nominated.includes(name))) return;
+    if (name === "host") hasHost = true;
+    head += name + ": " + value + "\r\n";
+  };
+  // forEach, not for…of: Deno's pair iterator costs about 6× as much (see runtime/http/headers_copy.ts).
+  if (headers instanceof Headers) headers.forEach(addField);
+  else for (let i = 0; i < headers.length; i += 2) addField(headers[i + 1]!, headers[i]!);
+  if (!hasHost) head += "host: " + options.host + "\r\n";
+  if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
+  else if (options.zeroLength) head += "content-length: 0\r\n";
+  return head + "\r\n";
+}
+
+/**
+ * The fields a `connection` value names, to leave out of the forwarded head, lower-cased: its tokens without
+ * `close`, `keep-alive` and `content-length` (framing is never dropped; `transfer-encoding` is always re-derived).
+ *
+ * As Pingap 0.16 (`strip_connection_nominated`, `reject_malformed_connection_nominations`), a request whose
+ * `connection` names `host`, an `x-forwarded-*` field, a pseudo-header or anything but a token is refused: such a
+ * request could make the proxy send the backend's address as `host` or drop the forwarding fields it adds.
+ *
+ * @param value The `connection` field value (several fields joined with commas).
+ * @returns The names, or null when there are none.
+ * @throws {ClientRequestError} For a nomination that is refused.
+ */
+export function connectionNominations(value: string): string[] | null {
+  const others = parseConnection(value).others;
+  if (others === null) return null;
+  let out: string[] | null = null;
+  for (const name of others) {
+    if (!isToken(name) || name === "host" || name.startsWith("x-forwarded-")) {
+      throw new ClientRequestError(`Cannot send request: connection names ${JSON.stringify(name.slice(0, 64))}`);
+    }
+    if (name !== "content-length") (out ??= []).push(name);
+  }
+  return out;
+}
+
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= SP || c >= 127 || c === 58 /* : */ || c === 47 /* / */) return false;
+  }
+  return true;
+}
+
+/**
+ * The target as a byte string (one char per byte, as the head is encoded): as it is when it is ASCII, its UTF-8
+ * bytes otherwise; null when it holds whitespace or control characters.
+ */
+function targetBytes(s: string): string | null {
+  if (s.length === 0) return null;
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= SP || c === 127) return null;
+    if (c >= 0x80) ascii = false;
+  }
+  if (ascii) return s;
+  const bytes = encoder.encode(s);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+const encoder = new TextEncoder();
