@@ -184,6 +184,16 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(response_headers).rename_headers": R("runtime/plugins/response_headers.ts", "rename"),
   "plugins(response_headers).set_headers_not_exists": R("runtime/plugins/response_headers.ts", "setIfAbsent"),
   "plugins(response_headers).mode": R("runtime/plugins/response_headers.ts"),
+  "plugins(directory).path": R("runtime/plugins/directory.ts", "path"),
+  "plugins(directory).index": R("runtime/plugins/directory.ts", "index"),
+  "plugins(directory).autoindex": R("runtime/plugins/directory.ts"),
+  "plugins(directory).chunk_size": R("runtime/plugins/directory.ts"),
+  "plugins(directory).max_age": R("runtime/plugins/directory.ts"),
+  "plugins(directory).private": R("runtime/plugins/directory.ts", "private"),
+  "plugins(directory).charset": R("runtime/plugins/directory.ts"),
+  "plugins(directory).download": R("runtime/plugins/directory.ts"),
+  "plugins(directory).follow_symlinks": R("runtime/plugins/directory.ts"),
+  "plugins(directory).headers": R("runtime/plugins/directory.ts", "headers"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -39,8 +39,11 @@ export interface DirectoryPlan {
 /** The `directory` plugin. */
 export const directory = definePlugin({
   category: "directory",
-  doc: "Serves files from a local directory, with Range support, optional directory listings and cache headers. The " +
-    "part of the request path after the location is looked up under `path`; paths that would escape the root are refused.",
+  runtime: true,
+  doc: "Serves files from a local directory, with Range support, ETag and Last-Modified revalidation, optional " +
+    "directory listings and cache headers. The request path (after the location's `rewrite`) is looked up under " +
+    "`path`; paths that would escape the root (`..`, NUL, backslashes, and with `follow_symlinks = false` links that " +
+    "lead out) are refused with 403.",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
   fields: {
     path: field(str({ nonEmpty: true }), {
