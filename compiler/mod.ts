@@ -51,6 +51,7 @@ export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/he
 export { rustRegex } from "./values/rust_regex.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { type CorsPlan } from "./plugins/cors.ts";
 export { type DirectoryPlan } from "./plugins/directory.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";

@@ -26,6 +26,7 @@ export interface CorsPlan {
 /** The `cors` plugin. */
 export const cors = definePlugin({
   category: "cors",
+  runtime: true,
   doc:
     "Handles Cross-Origin Resource Sharing: an `OPTIONS` request on a matching path is answered `204` with the CORS " +
     "headers, and other responses on matching paths get the same headers added.",
