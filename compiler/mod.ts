@@ -54,6 +54,7 @@ export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts
 export { type CorsPlan } from "./plugins/cors.ts";
 export { type DirectoryPlan } from "./plugins/directory.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
+export { type TrafficSplittingPlan } from "./plugins/traffic_splitting.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";
 export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";

@@ -27,6 +27,7 @@ export interface TrafficSplittingPlan {
 /** The `traffic_splitting` plugin. */
 export const trafficSplitting = definePlugin({
   category: "traffic_splitting",
+  runtime: true,
   doc: "Sends `weight` percent of the location's requests to the upstream `upstream` instead of its own (canary " +
     "releases, A/B tests). With `stickiness`, the choice is derived from a cookie or header value, so one client " +
     "always lands on the same side; requests without the value stay on the location's upstream.",

@@ -14,6 +14,7 @@ import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
+import { trafficSplitting } from "./traffic_splitting.ts";
 import type { PluginFactory } from "./types.ts";
 
 export type { PluginEnv, PluginFactory, PluginInstance } from "./types.ts";
@@ -28,4 +29,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["stats", stats],
   ["directory", directory],
   ["cors", cors],
+  ["traffic_splitting", trafficSplitting],
 ]);

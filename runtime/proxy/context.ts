@@ -104,6 +104,11 @@ export class RequestContext implements RouteRequest {
   location?: LocationPlan;
   /** Named captures from path/host/rewrite regexes. */
   captures?: Record<string, string>;
+  /**
+   * The upstream a plugin chose instead of the location's (`traffic_splitting`): a name, or `$name` for a capture or
+   * environment variable holding one.
+   */
+  upstreamName?: string;
   requestId?: string;
   upstreamAddr?: string;
   upstreamReused?: boolean;

@@ -320,6 +320,7 @@ class OutgoingRequest implements UpstreamRequest {
 }
 
 function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLocation): ActiveUpstream | undefined {
+  if (ctx.upstreamName !== undefined) return namedUpstream(active, ctx, ctx.upstreamName);
   const ref = loc.plan.upstream;
   if (ref.kind === "upstream") return active.upstreams[ref.index];
   if (ref.kind === "variable") {
@@ -327,6 +328,14 @@ function resolveUpstream(active: ActivePlan, ctx: RequestContext, loc: ActiveLoc
     return name === undefined ? undefined : active.upstreamsByName.get(name);
   }
   return undefined;
+}
+
+/** The upstream a plugin named: `name`, or for `$var` the upstream a capture (else the environment) names. */
+function namedUpstream(active: ActivePlan, ctx: RequestContext, name: string): ActiveUpstream | undefined {
+  if (!name.startsWith("$")) return active.upstreamsByName.get(name);
+  const v = name.slice(1);
+  const resolved = ctx.captures?.[v] ?? Deno.env.get(v);
+  return resolved === undefined ? undefined : active.upstreamsByName.get(resolved);
 }
 
 /**
@@ -408,7 +417,7 @@ export async function handle(
     if (answer === undefined) {
       const up = resolveUpstream(active, ctx, loc);
       if (!up) {
-        const name = lp.upstream.kind === "variable" ? `$${lp.upstream.name}` : "";
+        const name = ctx.upstreamName ?? (lp.upstream.kind === "variable" ? `$${lp.upstream.name}` : "");
         throw new ProxyError(
           503,
           "no_upstream",
