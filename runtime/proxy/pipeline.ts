@@ -28,7 +28,7 @@ import {
   type UpstreamResponse,
 } from "../upstream/types.ts";
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
-import type { PluginAnswer } from "../plugins/types.ts";
+import type { PluginAnswer } from "../plugins/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { WireRequest } from "../listen/h1/request.ts";
 import { locationTimeouts } from "../upstream/location_timeouts.ts";
