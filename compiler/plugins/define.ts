@@ -2,8 +2,9 @@
  * The compiler half of a plugin: its keys (schema), the steps it may run
  * at, and an optional `compile` that checks cross-key rules and returns the
  * plugin's compiled config (plain data: regexes compiled, durations in ms).
- * The runtime half lives in `runtime/plugins/<category>.ts` with the same
- * name and receives exactly what `compile` returned.
+ * The runtime half lives in `runtime/plugins/<category>.ts`, is declared
+ * with `runtimePlugin(definition, …)` (runtime/plugins/contract.ts) and
+ * receives exactly what `compile` returned, typed as {@linkcode PlanOf}.
  *
  * @module
  */
@@ -39,11 +40,13 @@ export interface PluginDefinition<F extends Fields = Fields, C = unknown> {
   /** The plugin's own keys (without `category`, `step`, `remark`). */
   readonly fields: F;
   /**
-   * True when `runtime/plugins/<category>.ts` implements this category. A
-   * category without it is a `check` error ("not supported by this
-   * version"): the compiler never accepts a plugin that would not run. The
-   * pairing test (`runtime/plugins/pairing_test.ts`) keeps this flag and the
-   * runtime registry in step.
+   * True when the runtime registry (`runtime/plugins/registry.ts`) holds a
+   * half for this category. A category without it is a `check` error ("not
+   * supported by this version"): the compiler never accepts a plugin that
+   * would not run. The compiler cannot import the runtime, so the flag is
+   * checked against the registry instead: the pairing test
+   * (`runtime/plugins/pairing_test.ts`) fails when one side has a category
+   * the other lacks.
    */
   readonly runtime?: true;
   /** Old names of keys, as in {@linkcode TableSchema.aliases}. */
@@ -61,3 +64,23 @@ export function definePlugin<const F extends Fields, C = Decoded<F>>(
 ): PluginDefinition<F, C> {
   return definition;
 }
+
+/**
+ * The compiled config of a plugin definition: what its `compile` returns (the
+ * decoded keys when it has none). A runtime half receives exactly this.
+ *
+ * @example Usage
+ * ```ts
+ * import { definePlugin, type PlanOf } from "./define.ts";
+ * import { field, str } from "../schema/types.ts";
+ * const demo = definePlugin({
+ *   category: "demo",
+ *   doc: "",
+ *   steps: { allowed: ["request"], default: "request" },
+ *   fields: { path: field(str(), { doc: "", default: "" }) },
+ * });
+ * const plan: PlanOf<typeof demo> = { path: "/x" };
+ * if (plan.path !== "/x") throw new Error();
+ * ```
+ */
+export type PlanOf<D> = D extends PluginDefinition<infer _F, infer C> ? C : never;

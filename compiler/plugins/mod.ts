@@ -52,10 +52,17 @@ import { subFilter } from "./sub_filter.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 import { uaRestriction } from "./ua_restriction.ts";
 
-export type { PluginContext, PluginDefinition, Step } from "./define.ts";
+export type { PlanOf, PluginContext, PluginDefinition, Step } from "./define.ts";
 export { definePlugin, STEPS } from "./define.ts";
 
-const ALL = [
+/**
+ * Every plugin definition, typed: `PLUGIN_DEFINITIONS.basicAuth` is the
+ * `basic_auth` definition with its exact compiled-config type, which a
+ * runtime half is typed against (`runtimePlugin` in
+ * runtime/plugins/contract.ts). The order is the registry's order (docs,
+ * hints).
+ */
+export const PLUGIN_DEFINITIONS = {
   stats,
   limit,
   compression,
@@ -82,7 +89,9 @@ const ALL = [
   forwardAuth,
   geoRestriction,
   imageOptim,
-] as const;
+} as const;
+
+const ALL = Object.values(PLUGIN_DEFINITIONS);
 
 /** Every plugin definition, keyed by its `category` value. */
 export const PLUGINS: ReadonlyMap<string, PluginDefinition> = new Map(

@@ -57,7 +57,7 @@ function plan(category: string, config: Record<string, unknown>): PluginPlan {
 }
 
 Deno.test("ping and mock answer with one fixed answer, made when the plugin is", async () => {
-  const p = ping(plan("ping", { path: "/ping" }), { stats: () => ({}) });
+  const p = ping.create(plan("ping", { path: "/ping" }), { stats: () => ({}) });
   const a = p.request!(contextFor("/ping"));
   assert.ok(a instanceof StaticAnswer);
   assert.equal(p.request!(contextFor("/ping")), a, "the same answer for every request");
@@ -65,7 +65,7 @@ Deno.test("ping and mock answer with one fixed answer, made when the plugin is",
   assert.equal(decode(a.whole), "pong");
   assert.equal(a.toResponse().headers.get("cache-control"), "private, no-cache");
 
-  const m = mock(plan("mock", { path: "", status: 503, headers: [["X-Mock", "1"]], data: "down" }), {
+  const m = mock.create(plan("mock", { path: "", status: 503, headers: [["X-Mock", "1"]], data: "down" }), {
     stats: () => ({}),
   });
   const b = await m.request!(contextFor("/any"));

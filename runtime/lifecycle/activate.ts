@@ -1,7 +1,8 @@
 /**
  * Activation: builds an {@linkcode ActivePlan} from a Plan — plugin
- * instances, per-location hook lists, upstreams (through a factory that
- * keeps state across reloads) — and its dispose.
+ * instances (unchanged ones kept from the previous generation), per-location
+ * hook lists, upstreams (through a factory that keeps state across reloads)
+ * — and its dispose.
  *
  * @module
  */
@@ -9,8 +10,13 @@ import { type Plan, type Step, STEPS, type UpstreamPlan } from "../../compiler/m
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import { serverMetrics } from "../observe/metrics/mod.ts";
 import { serverObserver } from "../observe/observer.ts";
-import { RUNTIME_PLUGINS } from "../plugins/mod.ts";
-import type { PluginEnv, PluginInstance } from "../plugins/types.ts";
+import {
+  type PluginEnv,
+  type PluginInstance,
+  PluginInstances,
+  type PluginRegistry,
+  RUNTIME_PLUGINS,
+} from "../plugins/mod.ts";
 
 /** Provides live upstreams; acquired per plan, released on dispose. */
 export interface UpstreamProvider {
@@ -31,6 +37,8 @@ export function drainGrace(plan: Plan): number {
 export interface ActivateOptions {
   readonly upstreams: UpstreamProvider;
   readonly env: PluginEnv;
+  /** The runtime plugin halves by category (default {@linkcode RUNTIME_PLUGINS}; tests give their own). */
+  readonly plugins?: PluginRegistry;
   /** Where observers report problems they can live with (e.g. a log target that cannot be opened). */
   readonly warn?: (message: string) => void;
   /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
@@ -38,17 +46,18 @@ export interface ActivateOptions {
 }
 
 /**
- * Builds an active plan. Throws only on programmer errors, e.g. a plan with
- * a plugin category that has no runtime half (the compiler refuses those).
+ * Builds an active plan. Plugin instances unchanged since `previous` (the generation it replaces) are kept, with
+ * their state. Throws only on programmer errors, e.g. a plan with a plugin category that has no runtime half (the
+ * compiler refuses those).
  */
-export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
-  const instances: PluginInstance[] = plan.plugins.map((p) => {
-    const factory = RUNTIME_PLUGINS.get(p.category);
-    // The compiler refuses every category without a runtime half (fail
-    // closed), so a missing factory is a bug, never a config to skip.
-    if (!factory) throw new Error(`plugin "${p.name}": category "${p.category}" has no runtime half`);
-    return factory(p, options.env);
-  });
+export function activate(plan: Plan, options: ActivateOptions, previous?: ActivePlan): ActivePlan {
+  const plugins = PluginInstances.build(
+    plan.plugins,
+    options.plugins ?? RUNTIME_PLUGINS,
+    options.env,
+    previous?.plugins,
+  );
+  const instances = plugins.list;
   const locations: ActiveLocation[] = plan.locations.map((lp) => {
     const chain = lp.plugins.map((i) => instances[i]!);
     const steps = Object.fromEntries(STEPS.map((s) => [s, chain.filter((p) => p.step === s && p.request)])) as {
@@ -59,6 +68,8 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
       steps,
       upstreamResponse: chain.filter((p) => p.upstreamResponse),
       response: chain.filter((p) => p.response),
+      responseBody: chain.filter((p) => p.responseBody),
+      logging: chain.filter((p) => p.logging),
       processing: 0,
       accepted: 0,
     };
@@ -80,6 +91,7 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
   return {
     plan,
     servers,
+    plugins,
     upstreams,
     upstreamsByName,
     counters: { processing: 0, accepted: 0 },
@@ -87,7 +99,7 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
       // Each upstream whose state no newer plan holds drains: a response still streaming keeps its connection.
       const grace = drainGrace(plan);
       for (const u of plan.upstreams) options.upstreams.release(u, grace);
-      for (const p of instances) p.dispose?.();
+      plugins.dispose();
       for (const s of servers.values()) {
         await s.observer?.dispose();
         await s.metrics?.dispose();

@@ -7,7 +7,7 @@
  */
 import type { LocationPlan, Plan, ServerPlan, Step, UpstreamPlan } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
-import type { PluginInstance } from "../plugins/types.ts";
+import type { PluginInstance, PluginInstances } from "../plugins/mod.ts";
 import type { Backend, UpstreamClient } from "../upstream/types.ts";
 import type { ServerMetrics } from "../observe/metrics/mod.ts";
 import type { ServerObserver } from "../observe/observer.ts";
@@ -19,6 +19,10 @@ export interface ActiveLocation {
   readonly steps: { readonly [S in Step]: readonly PluginInstance[] };
   readonly upstreamResponse: readonly PluginInstance[];
   readonly response: readonly PluginInstance[];
+  /** Plugins with a response-body transform (none: bodies go untouched). */
+  readonly responseBody: readonly PluginInstance[];
+  /** Plugins with a logging hook (none: no watch on the body). */
+  readonly logging: readonly PluginInstance[];
   /** Requests in flight (max_processing). */
   processing: number;
   /** Requests accepted since activation. */
@@ -57,6 +61,8 @@ export interface ActiveUpstream {
 export interface ActivePlan {
   readonly plan: Plan;
   readonly servers: ReadonlyMap<string, ActiveServer>;
+  /** The plugin instances (a reload keeps the unchanged ones). */
+  readonly plugins: PluginInstances;
   /** By plan upstream index. */
   readonly upstreams: readonly (ActiveUpstream | undefined)[];
   readonly upstreamsByName: ReadonlyMap<string, ActiveUpstream>;

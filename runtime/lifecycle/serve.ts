@@ -349,7 +349,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     },
     async swap(next: Plan) {
       await prepareTracing(next);
-      const fresh = activate(next, options);
+      const fresh = activate(next, options, active);
       const want = wanted(next);
       const removed = [...listeners.values()].filter((l) => !want.has(l.key));
       const started: Listener[] = [];

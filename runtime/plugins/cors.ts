@@ -7,11 +7,13 @@
  *
  * @module
  */
-import type { CorsPlan } from "../../compiler/mod.ts";
+import { type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { render } from "../proxy/variables.ts";
 import { responseWith } from "../http/response_build.ts";
-import { configOf, type PluginFactory } from "./types.ts";
+import { runtimePlugin } from "./contract.ts";
+
+type CorsPlan = PlanOf<typeof PLUGIN_DEFINITIONS.cors>;
 
 /** Whether the plugin handles a request on `path`. */
 function applies(c: CorsPlan, path: string): boolean {
@@ -25,12 +27,9 @@ export function corsFields(c: CorsPlan, ctx: RequestContext): (readonly [string,
   return [...c.headers, ["access-control-allow-origin", origin]];
 }
 
-/** Creates the cors plugin. */
-export const cors: PluginFactory = (plan) => {
-  const c = configOf<CorsPlan>(plan);
+/** The cors plugin. */
+export const cors = runtimePlugin(PLUGIN_DEFINITIONS.cors, (c) => {
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       if (ctx.method !== "OPTIONS" || !applies(c, ctx.path)) return undefined;
       const fields = corsFields(c, ctx);
@@ -49,4 +48,4 @@ export const cors: PluginFactory = (plan) => {
       for (const [name, value] of fields) headers.set(name, value);
     },
   };
-};
+});

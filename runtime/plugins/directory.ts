@@ -9,14 +9,16 @@
  * @module
  */
 import mime from "mime-types";
-import type { DirectoryPlan } from "../../compiler/mod.ts";
+import { type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { responseWith } from "../http/response_build.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { type ByteRange, cacheControl, etagMatches, parseRange, weakEtag } from "./directory_http.ts";
 import { listingHtml, readListing } from "./directory_listing.ts";
 import { fileUnder, isInside } from "./directory_path.ts";
-import { configOf, type PluginFactory } from "./types.ts";
+import { runtimePlugin } from "./contract.ts";
+
+type DirectoryPlan = PlanOf<typeof PLUGIN_DEFINITIONS.directory>;
 
 const NO_STORE = "private, no-store";
 const TEXT = "text/plain; charset=utf-8";
@@ -202,15 +204,12 @@ async function serve(c: DirectoryPlan, root: string, ctx: RequestContext): Promi
   return responseWith(fileStream(file, range.start, length, c.chunkSize), { status }, headers);
 }
 
-/** Creates the directory plugin. */
-export const directory: PluginFactory = (plan) => {
-  const c = configOf<DirectoryPlan>(plan);
+/** The directory plugin. */
+export const directory = runtimePlugin(PLUGIN_DEFINITIONS.directory, (c) => {
   const root = resolveRoot(c.path);
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       return serve(c, root, ctx);
     },
   };
-};
+});

@@ -1,33 +1,21 @@
 /**
- * The runtime plugin registry, keyed by Pingap category. Each entry is the
- * runtime half of `compiler/plugins/<category>.ts`, whose definition says
- * `runtime: true`; the compiler refuses every other category, and
- * `pairing_test.ts` fails when the two sides disagree.
+ * The plugins' door: the contract a runtime half is written against
+ * (contract.ts), the registry of halves by category (registry.ts), and the
+ * instances of a generation, kept across reloads when unchanged
+ * (instances.ts).
  *
  * @module
  */
-import { cors } from "./cors.ts";
-import { directory } from "./directory.ts";
-import { mock } from "./mock.ts";
-import { ping } from "./ping.ts";
-import { redirect } from "./redirect.ts";
-import { requestId } from "./request_id.ts";
-import { responseHeaders } from "./response_headers.ts";
-import { stats } from "./stats.ts";
-import { trafficSplitting } from "./traffic_splitting.ts";
-import type { PluginFactory } from "./types.ts";
-
-export type { PluginEnv, PluginFactory, PluginInstance } from "./types.ts";
-
-/** Runtime plugins by category. */
-export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
-  ["ping", ping],
-  ["mock", mock],
-  ["redirect", redirect],
-  ["request_id", requestId],
-  ["response_headers", responseHeaders],
-  ["stats", stats],
-  ["directory", directory],
-  ["cors", cors],
-  ["traffic_splitting", trafficSplitting],
-]);
+export type {
+  PluginAnswer,
+  PluginEnv,
+  PluginFactory,
+  PluginHooks,
+  PluginInstance,
+  PluginSelf,
+  ResponseDone,
+  RuntimePlugin,
+} from "./contract.ts";
+export { runtimePlugin } from "./contract.ts";
+export { type PluginRegistry, RUNTIME_PLUGINS } from "./registry.ts";
+export { PluginInstances } from "./instances.ts";

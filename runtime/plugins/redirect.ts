@@ -3,18 +3,14 @@
  *
  * @module
  */
-import type { RedirectPlan } from "../../compiler/mod.ts";
-import type { PluginFactory } from "./types.ts";
-import { configOf } from "./types.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { runtimePlugin } from "./contract.ts";
 import { responseWith } from "../http/response_build.ts";
 
-/** Creates the redirect plugin. */
-export const redirect: PluginFactory = (plan) => {
-  const c = configOf<RedirectPlan>(plan);
+/** The runtime half of `redirect`. */
+export const redirect = runtimePlugin(PLUGIN_DEFINITIONS.redirect, (c) => {
   const scheme = c.httpToHttps ? "https" : "http";
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       const prefixed = c.prefix === "" || ctx.path.startsWith(c.prefix);
       if (ctx.scheme === scheme && prefixed) return undefined;
@@ -23,4 +19,4 @@ export const redirect: PluginFactory = (plan) => {
       return responseWith(null, { status: c.status }, { location });
     },
   };
-};
+});

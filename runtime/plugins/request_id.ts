@@ -3,9 +3,8 @@
  *
  * @module
  */
-import type { RequestIdPlan } from "../../compiler/mod.ts";
-import type { PluginFactory } from "./types.ts";
-import { configOf } from "./types.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { runtimePlugin } from "./contract.ts";
 
 const ALPHABET = "useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict";
 
@@ -33,12 +32,9 @@ export function uuidv7(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** Creates the request_id plugin. */
-export const requestId: PluginFactory = (plan) => {
-  const c = configOf<RequestIdPlan>(plan);
+/** The runtime half of `request_id`. */
+export const requestId = runtimePlugin(PLUGIN_DEFINITIONS.requestId, (c) => {
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       const existing = ctx.req.headers.get(c.headerName);
       const id = existing || (c.algorithm === "nanoid" ? nanoid(c.size) : uuidv7());
@@ -47,4 +43,4 @@ export const requestId: PluginFactory = (plan) => {
       return undefined;
     },
   };
-};
+});

@@ -3,15 +3,13 @@
  *
  * @module
  */
-import type { ResponseHeadersPlan } from "../../compiler/mod.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { render } from "../proxy/variables.ts";
-import type { PluginFactory } from "./types.ts";
-import { configOf } from "./types.ts";
+import { runtimePlugin } from "./contract.ts";
 
-/** Creates the response_headers plugin. */
-export const responseHeaders: PluginFactory = (plan) => {
-  const c = configOf<ResponseHeadersPlan>(plan);
+/** The runtime half of `response_headers`. */
+export const responseHeaders = runtimePlugin(PLUGIN_DEFINITIONS.responseHeaders, (c) => {
   function apply(ctx: RequestContext, headers: Headers): void {
     for (const h of c.add) headers.append(h.name, render(h.value, ctx));
     for (const h of c.set) headers.set(h.name, render(h.value, ctx));
@@ -24,9 +22,5 @@ export const responseHeaders: PluginFactory = (plan) => {
     }
     for (const h of c.setIfAbsent) if (!headers.has(h.name)) headers.set(h.name, render(h.value, ctx));
   }
-  return {
-    name: plan.name,
-    step: plan.step,
-    ...(c.mode === "upstream" ? { upstreamResponse: apply } : { response: apply }),
-  };
-};
+  return c.mode === "upstream" ? { upstreamResponse: apply } : { response: apply };
+});

@@ -3,23 +3,19 @@
  *
  * @module
  */
-import type { StatsPlan } from "../../compiler/mod.ts";
-import type { PluginEnv, PluginFactory } from "./types.ts";
-import { configOf } from "./types.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { type PluginEnv, runtimePlugin } from "./contract.ts";
 
 async function answer(env: PluginEnv): Promise<Response> {
   return Response.json(await env.stats(), { headers: { "cache-control": "private, no-cache" } });
 }
 
-/** Creates the stats plugin. */
-export const stats: PluginFactory = (plan, env) => {
-  const c = configOf<StatsPlan>(plan);
+/** The runtime half of `stats`. */
+export const stats = runtimePlugin(PLUGIN_DEFINITIONS.stats, (c, env) => {
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       if (c.path !== "" && ctx.path !== c.path) return undefined;
       return answer(env);
     },
   };
-};
+});

@@ -7,9 +7,12 @@
  * @module
  */
 import { crc32 } from "node:zlib";
-import type { TrafficSplittingPlan } from "../../compiler/mod.ts";
+import { type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
-import { configOf, type PluginFactory } from "./types.ts";
+import { runtimePlugin } from "./contract.ts";
+
+/** The compiled config. */
+export type TrafficSplittingPlan = PlanOf<typeof PLUGIN_DEFINITIONS.trafficSplitting>;
 
 /** Never below any weight: the request stays. */
 const STAY = 255;
@@ -36,12 +39,9 @@ export function roll(c: TrafficSplittingPlan, sticky: string | undefined, random
   return crc32(sticky) % 100;
 }
 
-/** Creates the traffic_splitting plugin. */
-export const trafficSplitting: PluginFactory = (plan) => {
-  const c = configOf<TrafficSplittingPlan>(plan);
+/** The traffic_splitting plugin. */
+export const trafficSplitting = runtimePlugin(PLUGIN_DEFINITIONS.trafficSplitting, (c) => {
   return {
-    name: plan.name,
-    step: plan.step,
     request(ctx) {
       if (roll(c, c.stickiness ? stickyValue(c, ctx) : undefined, Math.random()) < c.weight) {
         ctx.upstreamName = c.upstream;
@@ -49,4 +49,4 @@ export const trafficSplitting: PluginFactory = (plan) => {
       return undefined;
     },
   };
-};
+});

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import type { TrafficSplittingPlan } from "../../compiler/mod.ts";
-import { roll } from "./traffic_splitting.ts";
+import { roll, type TrafficSplittingPlan } from "./traffic_splitting.ts";
 
 const plan = (p: Partial<TrafficSplittingPlan>): TrafficSplittingPlan => ({
   upstream: "new-upstream",

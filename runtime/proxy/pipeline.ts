@@ -2,7 +2,8 @@
  * The request path, in Pingap's order (inventory §2.7): route lookup,
  * body-size and concurrency limits, early_request plugins, rewrite,
  * request and proxy_upstream plugins, upstream selection with retries,
- * upstream_response and response hooks. Every failure becomes a response
+ * upstream_response and response hooks, response-body transforms, and the
+ * logging hooks once the response is done. Every failure becomes a response
  * with the right status; nothing a request does can take the process down.
  *
  * @module
@@ -28,11 +29,12 @@ import {
   type UpstreamResponse,
 } from "../upstream/types.ts";
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
-import type { PluginAnswer } from "../plugins/types.ts";
+import type { PluginAnswer } from "../plugins/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { WireRequest } from "../listen/h1/request.ts";
 import { locationTimeouts } from "../upstream/location_timeouts.ts";
 import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
+import { logDone, transformBody } from "./response_phases.ts";
 
 /**
  * Runs a step's hooks in order until one answers. Not an async function: while every hook answers at once (most do),
@@ -370,6 +372,7 @@ export async function handle(
   if (max !== undefined) {
     const len = ctx.header("content-length");
     if (len !== null && Number(len) > max) {
+      if (loc.logging.length) logDone(loc.logging, ctx, 413);
       return errorResponse(
         new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`),
         active.plan.basic.error_template,
@@ -378,6 +381,7 @@ export async function handle(
   }
   const limit = lp.config.max_processing;
   if (limit > 0 && loc.processing >= limit) {
+    if (loc.logging.length) logDone(loc.logging, ctx, 429);
     return errorResponse(
       new ProxyError(429, "too_many_requests", `Too Many Requests, max:${limit}`),
       active.plan.basic.error_template,
@@ -407,7 +411,8 @@ export async function handle(
       if (answer instanceof Promise) answer = await answer;
     }
     // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
-    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0;
+    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && loc.responseBody.length === 0 &&
+      loc.logging.length === 0;
     if (answer instanceof StaticAnswer) {
       // A fixed answer goes out as the bytes it was made into.
       if (asIs) return answer;
@@ -443,15 +448,24 @@ export async function handle(
       res = mutable(answer);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else res = answer;
-    if (limit > 0 && res.body !== null) {
+    if (loc.responseBody.length) res = transformBody(loc.responseBody, ctx, res);
+    const logging = loc.logging.length ? loc.logging : undefined;
+    if ((limit > 0 || logging) && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
-      res = watchBody(res, { done: () => loc.processing-- });
-      held = true;
-    }
+      const status = res.status;
+      res = watchBody(res, {
+        done: () => {
+          if (limit > 0) loc.processing--;
+          if (logging) logDone(logging, ctx, status);
+        },
+      });
+      held = limit > 0;
+    } else if (logging) logDone(logging, ctx, res.status);
     return res;
   } catch (e) {
     const error = upstreamError(e, ctx, loc);
     logFailure(error, ctx);
+    if (loc.logging.length) logDone(loc.logging, ctx, error.status);
     return errorResponse(error, active.plan.basic.error_template);
   } finally {
     if (!held) loc.processing--;

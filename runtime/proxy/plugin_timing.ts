@@ -6,7 +6,7 @@
  * @module
  */
 import type { RequestContext } from "./context.ts";
-import type { PluginAnswer } from "../plugins/types.ts";
+import type { PluginAnswer } from "../plugins/mod.ts";
 
 /** A hook with the plugin's name. */
 export interface NamedHook {

@@ -1,0 +1,27 @@
+/**
+ * Helpers for the plugins' harness tests: a Plan from TOML text (failing on
+ * any error), and an echo upstream that answers with what it got.
+ *
+ * @module
+ */
+import { compileSources, formatText, hasErrors, type Plan } from "../../compiler/mod.ts";
+
+/** Compiles `text`; throws with the diagnostics when it has errors. */
+export function planOf(text: string): Plan {
+  const { plan, diagnostics } = compileSources([{ file: "test.toml", text }]);
+  if (!plan || hasErrors(diagnostics)) throw new Error(formatText(diagnostics));
+  return plan;
+}
+
+/** What {@linkcode echo} answers: the request as the upstream got it. */
+export interface Echoed {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+
+/** A fake upstream answering JSON of the request it got, with `x-origin: 1`. */
+export function echo(req: Request): Response {
+  const body: Echoed = { method: req.method, url: req.url, headers: Object.fromEntries(req.headers) };
+  return Response.json(body, { headers: { "x-origin": "1" } });
+}

@@ -1,0 +1,144 @@
+/**
+ * The plugin contract: what the runtime half of a plugin is. A half is made
+ * with {@linkcode runtimePlugin} from its compiler definition (one of
+ * `PLUGIN_DEFINITIONS`), so the compiled config it receives has the type the
+ * definition's `compile` returns: no copy of that type here, no cast in the
+ * plugin.
+ *
+ * Its factory runs once per plugin instance (a `[plugins.<name>]` table) and
+ * returns {@linkcode PluginHooks}, one per Pingap phase, all optional:
+ *
+ * | hook               | Pingap phase                               | runs for                                   |
+ * | ------------------ | ------------------------------------------ | ------------------------------------------ |
+ * | `request`          | `early_request`, `request`, `proxy_upstream` | the plugin's configured `step` only       |
+ * | `upstreamResponse` | `upstream_response`                        | an upstream's answer                       |
+ * | `response`         | `response`                                 | every answer the location makes            |
+ * | `responseBody`     | `response_body_filter`                     | every answer with a body (streaming)       |
+ * | `logging`          | `logging`                                  | once, when the response is done            |
+ *
+ * A location pays only for the phases some plugin of its chain has: a chain
+ * without `responseBody` leaves bodies untouched, one without `logging` adds
+ * no watch on the body.
+ *
+ * An instance whose name and compiled config are unchanged survives a reload
+ * (its counters and caches go on, as in Pingap); `dispose` runs when the last
+ * generation holding it is disposed.
+ *
+ * @example A runtime half
+ * ```ts
+ * import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+ * import { runtimePlugin } from "./contract.ts";
+ * export const ping = runtimePlugin(PLUGIN_DEFINITIONS.ping, (plan) => ({
+ *   request: (ctx) => ctx.path === plan.path ? new Response("pong") : undefined,
+ * }));
+ * ```
+ *
+ * @module
+ */
+import type { Fields, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
+import type { RequestContext } from "../proxy/context.ts";
+import type { StaticAnswer } from "../http/static_answer.ts";
+
+export type { PlanOf } from "../../compiler/mod.ts";
+
+/** What a request hook answers with: a `Response`, or a fixed answer made once (see {@linkcode StaticAnswer}). */
+export type PluginAnswer = Response | StaticAnswer;
+
+/** What a plugin may ask of the process. */
+export interface PluginEnv {
+  /** Process figures for the stats plugin. */
+  stats(): Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+/** Who an instance is: its `[plugins.<name>]` name, category and step. */
+export interface PluginSelf {
+  readonly name: string;
+  readonly category: string;
+  readonly step: Step;
+}
+
+/** What the logging phase learns about a response that is done. */
+export interface ResponseDone {
+  /** The status sent. */
+  readonly status: number;
+  /** Milliseconds from the request's start until the response's body ended (or failed, or was cancelled). */
+  readonly elapsedMs: number;
+}
+
+/** The hooks of one plugin instance; each phase is optional. */
+export interface PluginHooks {
+  /**
+   * Runs at the plugin's `step` (`early_request`, `request` or `proxy_upstream`). Returning an answer answers the
+   * request; `undefined` passes it on. May change the context (path, upstream headers, request id).
+   */
+  request?(ctx: RequestContext): PluginAnswer | undefined | Promise<PluginAnswer | undefined>;
+  /** Runs on the upstream's answer (its headers, which it may change), before the response hooks. */
+  upstreamResponse?(ctx: RequestContext, headers: Headers, status: number): void;
+  /** Runs on the headers of every answer of the location (upstream's or a plugin's). */
+  response?(ctx: RequestContext, headers: Headers, status: number): void;
+  /**
+   * Runs after the response hooks on every answer with a body: returns a transform for the body (compression,
+   * sub_filter, cache writes), or `undefined` to leave it. It may change `headers` (e.g. `content-encoding`); the
+   * pipeline drops `content-length` when a transform applies.
+   */
+  responseBody?(
+    ctx: RequestContext,
+    headers: Headers,
+    status: number,
+  ): TransformStream<Uint8Array, Uint8Array> | undefined;
+  /** Runs once when the response is done (sent, failed or cancelled), for plugins that count. Must not throw. */
+  logging?(ctx: RequestContext, done: ResponseDone): void;
+  /** Stops timers, frees state: the last generation holding the instance was disposed. */
+  dispose?(): void;
+}
+
+/** A plugin instance: its hooks and who it is. */
+export interface PluginInstance extends PluginHooks, PluginSelf {
+  /** The plan's `key` (hash of its resolved config): with the name, what a reload compares to keep the instance. */
+  readonly key: string;
+}
+
+/**
+ * Makes a plugin's hooks from its compiled config. `plan` is exactly what the definition's `compile` returned.
+ * Return a plain object of closures (it is copied into the instance).
+ */
+export type PluginFactory<C> = (plan: C, env: PluginEnv, self: PluginSelf) => PluginHooks;
+
+/** The runtime half of one plugin category, paired with its compiler definition. */
+export interface RuntimePlugin {
+  /** The compiler definition this half runs (the very object of `PLUGIN_DEFINITIONS`). */
+  readonly definition: PluginDefinition;
+  /** `definition.category`. */
+  readonly category: string;
+  /** Creates an instance from a plugin plan of this category. */
+  create(plan: PluginPlan, env: PluginEnv): PluginInstance;
+}
+
+/**
+ * Declares the runtime half of `definition`'s category. The factory's `plan` is typed by the definition's `compile`
+ * (see {@linkcode PlanOf}).
+ *
+ * @param definition The compiler definition, from `PLUGIN_DEFINITIONS`.
+ * @param factory Makes an instance's hooks.
+ * @returns The half, for the registry (runtime/plugins/registry.ts).
+ */
+export function runtimePlugin<F extends Fields, C>(
+  definition: PluginDefinition<F, C>,
+  factory: PluginFactory<C>,
+): RuntimePlugin {
+  const category = definition.category;
+  return {
+    definition: definition as unknown as PluginDefinition,
+    category,
+    create(plan, env) {
+      if (plan.category !== category) {
+        throw new Error(`plugin "${plan.name}": a "${plan.category}" plan given to the "${category}" half`);
+      }
+      const self: PluginSelf = { name: plan.name, category, step: plan.step };
+      // The one place the plan's config meets its type: the compiler made it with this very definition's `compile`
+      // (the registry pairs halves and definitions by object, and pairing_test.ts checks it).
+      const hooks = factory(plan.config as C, env, self);
+      return { ...hooks, ...self, key: plan.key };
+    },
+  };
+}
