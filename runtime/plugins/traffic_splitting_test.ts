@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { planHarness } from "../proxy/harness.ts";
 import { roll, type TrafficSplittingPlan } from "./traffic_splitting.ts";
+import { echo, planOf } from "./_test_utils.ts";
 
 const plan = (p: Partial<TrafficSplittingPlan>): TrafficSplittingPlan => ({
   upstream: "new-upstream",
@@ -24,4 +26,37 @@ Deno.test("roll() with stickiness: Pingap's vectors (crc32 % 100 of the cookie),
   const matched = plan({ stickiness: true, stickyHeader: "x-user", matcher: /^beta-/, weight: 1 });
   assert.ok(roll(matched, "beta-7", 0.99) < 1);
   assert.ok(roll(matched, "user-a", 0) >= 100);
+});
+
+Deno.test("traffic_splitting through a compiled Plan: the switched request goes to the other upstream", async () => {
+  const h = planHarness(
+    planOf(`
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["l"]
+[upstreams.main]
+addrs = ["10.0.0.1:8080"]
+[upstreams.canary]
+addrs = ["10.0.0.2:8080"]
+[locations.l]
+upstream = "main"
+plugins = ["split"]
+[plugins.split]
+category = "traffic_splitting"
+upstream = "canary"
+weight = 50
+stickiness = true
+sticky_cookie = "user-id"
+`),
+    { upstream: echo },
+  );
+  try {
+    const to = async (cookie?: string) =>
+      (await (await h.request("http://a.test/x", cookie ? { headers: { cookie } } : {})).json()).url;
+    assert.equal(await to("user-id=user-a"), "http://10.0.0.2:8080/x");
+    assert.equal(await to("user-id=user-b"), "http://10.0.0.1:8080/x");
+    assert.equal(await to(), "http://10.0.0.1:8080/x");
+  } finally {
+    await h.dispose();
+  }
 });
