@@ -52,6 +52,8 @@ export { rustRegex } from "./values/rust_regex.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
+export { type ForwardAuthPlan } from "./plugins/forward_auth.ts";
+export { type CsrfPlan } from "./plugins/csrf.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";
 export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";

@@ -184,6 +184,10 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(response_headers).rename_headers": R("runtime/plugins/response_headers.ts", "rename"),
   "plugins(response_headers).set_headers_not_exists": R("runtime/plugins/response_headers.ts", "setIfAbsent"),
   "plugins(response_headers).mode": R("runtime/plugins/response_headers.ts"),
+  "plugins(forward_auth).auth_url": R("runtime/plugins/forward_auth.ts", "authUrl"),
+  "plugins(forward_auth).request_headers": R("runtime/plugins/forward_auth.ts", "requestHeaders"),
+  "plugins(forward_auth).add_headers": R("runtime/plugins/forward_auth.ts", "addHeaders"),
+  "plugins(forward_auth).timeout": R("runtime/plugins/forward_auth.ts", "timeout"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -24,4 +25,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["request_id", requestId],
   ["response_headers", responseHeaders],
   ["stats", stats],
+  ["forward_auth", forwardAuth],
 ]);
