@@ -188,6 +188,10 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(forward_auth).request_headers": R("runtime/plugins/forward_auth.ts", "requestHeaders"),
   "plugins(forward_auth).add_headers": R("runtime/plugins/forward_auth.ts", "addHeaders"),
   "plugins(forward_auth).timeout": R("runtime/plugins/forward_auth.ts", "timeout"),
+  "plugins(csrf).token_path": R("runtime/plugins/csrf.ts", "tokenPath"),
+  "plugins(csrf).key": R("runtime/plugins/csrf.ts", "key"),
+  "plugins(csrf).name": R("runtime/plugins/csrf.ts", "name"),
+  "plugins(csrf).ttl": R("runtime/plugins/csrf.ts", "ttl"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

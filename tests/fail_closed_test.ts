@@ -28,7 +28,6 @@ export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
   referer_restriction: 'type = "deny"\nreferer_list = ["*.bad.test"]',
   ua_restriction: 'type = "deny"\nua_list = ["curl"]',
-  csrf: 'token_path = "/csrf"\nkey = "k"',
   cors: 'allow_origin = "*"',
   accept_encoding: 'encodings = "gzip"',
   traffic_splitting: 'upstream = "app"\nweight = 10',

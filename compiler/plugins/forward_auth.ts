@@ -31,7 +31,7 @@ export const forwardAuth = definePlugin({
   runtime: true,
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    auth_url: field(httpUrl(), { doc: "URL of the auth service, e.g. `http://auth:9000/verify`.", required: true }),
+    auth_url: field(httpUrl(), { doc: "URL of the auth service, such as `http://auth:9000/verify`.", required: true }),
     request_headers: field(array(headerNameType()), {
       doc: "Request headers forwarded to the auth service. Empty forwards every header.",
       default: [],

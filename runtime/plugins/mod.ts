@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { csrf } from "./csrf.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
@@ -26,4 +27,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["response_headers", responseHeaders],
   ["stats", stats],
   ["forward_auth", forwardAuth],
+  ["csrf", csrf],
 ]);
