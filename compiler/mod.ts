@@ -54,6 +54,7 @@ export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type ForwardAuthPlan } from "./plugins/forward_auth.ts";
 export { type CsrfPlan } from "./plugins/csrf.ts";
+export { type CombinedAuthPlan } from "./plugins/combined_auth.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";
 export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";

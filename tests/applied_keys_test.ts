@@ -192,6 +192,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(csrf).key": R("runtime/plugins/csrf.ts", "key"),
   "plugins(csrf).name": R("runtime/plugins/csrf.ts", "name"),
   "plugins(csrf).ttl": R("runtime/plugins/csrf.ts", "ttl"),
+  "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -22,7 +22,6 @@ export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   ip_restriction: 'type = "deny"\nip_list = ["127.0.0.1"]',
   key_auth: 'header = "X-Api-Key"\nkeys = ["k1"]',
   basic_auth: 'authorizations = ["YWRtaW46MTIz"]',
-  combined_auth: 'authorizations = [{ app_id = "app", secret = "s3cret", deviation = 60 }]',
   jwt: 'header = "Authorization"\nauth_path = "/login"\nsecret = "s3cret"',
   cache: 'namespace = "c"',
   sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { combinedAuth } from "./combined_auth.ts";
 import { csrf } from "./csrf.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
@@ -28,4 +29,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["stats", stats],
   ["forward_auth", forwardAuth],
   ["csrf", csrf],
+  ["combined_auth", combinedAuth],
 ]);
