@@ -57,7 +57,8 @@ export const forwardAuth: PluginFactory = (plan) => {
     poolSize: POOL_SIZE,
   });
   const failed = (ctx: RequestContext, cause: string): Response => {
-    appLog("error", "forward auth subrequest failed", {
+    // A client that went away is ordinary (info); anything else is the auth service's failure.
+    appLog(ctx.clientWatch.aborted ? "info" : "error", "forward auth subrequest failed", {
       plugin: plan.name,
       category: "forward_auth",
       error: cause,
