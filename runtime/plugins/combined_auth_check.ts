@@ -13,10 +13,16 @@ import { type CombinedAuthPlan, ipInList } from "../../compiler/mod.ts";
 
 /** A query parameter as Pingap reads it: the first `name=value` pair (pairs without `=` skipped), value trimmed. */
 export function pingapQueryValue(query: string, name: string): string | undefined {
-  if (query === "") return undefined;
-  for (const pair of query.split("&")) {
-    const eq = pair.indexOf("=");
-    if (eq >= 0 && eq === name.length && pair.startsWith(name)) return pair.slice(eq + 1).trim();
+  // Scanned in place: no array of pairs per request.
+  let start = 0;
+  while (start <= query.length && query !== "") {
+    let end = query.indexOf("&", start);
+    if (end < 0) end = query.length;
+    const eq = query.indexOf("=", start);
+    if (eq >= 0 && eq < end && eq - start === name.length && query.startsWith(name, start)) {
+      return query.slice(eq + 1, end).trim();
+    }
+    start = end + 1;
   }
   return undefined;
 }

@@ -67,3 +67,11 @@ Deno.test("combined_auth: query values as Pingap reads them (first pair with '='
   assert.equal(pingapQueryValue("app_idx=1", "app_id"), undefined);
   assert.equal(pingapQueryValue("app_id=", "app_id"), "");
 });
+
+Deno.test("combined_auth: query scanning at the edges", () => {
+  assert.equal(pingapQueryValue("", "a"), undefined);
+  assert.equal(pingapQueryValue("&&a=1&", "a"), "1");
+  assert.equal(pingapQueryValue("b=1&a= 2 ", "a"), "2");
+  assert.equal(pingapQueryValue("b=a=1", "a"), undefined);
+  assert.equal(pingapQueryValue("a", "a"), undefined);
+});
