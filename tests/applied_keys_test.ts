@@ -207,6 +207,15 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(directory).download": R("runtime/plugins/directory.ts"),
   "plugins(directory).follow_symlinks": R("runtime/plugins/directory.ts"),
   "plugins(directory).headers": R("runtime/plugins/directory.ts", "headers"),
+  "plugins(forward_auth).auth_url": R("runtime/plugins/forward_auth.ts", "authUrl"),
+  "plugins(forward_auth).request_headers": R("runtime/plugins/forward_auth.ts", "requestHeaders"),
+  "plugins(forward_auth).add_headers": R("runtime/plugins/forward_auth.ts", "addHeaders"),
+  "plugins(forward_auth).timeout": R("runtime/plugins/forward_auth.ts", "timeout"),
+  "plugins(csrf).token_path": R("runtime/plugins/csrf.ts", "tokenPath"),
+  "plugins(csrf).key": R("runtime/plugins/csrf.ts", "key"),
+  "plugins(csrf).name": R("runtime/plugins/csrf.ts", "name"),
+  "plugins(csrf).ttl": R("runtime/plugins/csrf.ts", "ttl"),
+  "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -13,7 +13,7 @@ import { definePlugin } from "./define.ts";
 export interface CsrfPlan {
   /** Path that issues a new token. */
   readonly tokenPath: string;
-  /** HMAC secret that signs tokens. */
+  /** Secret mixed into each token's signature. */
   readonly key: string;
   /** Header and cookie name that carry the token (as written). */
   readonly name: string;
@@ -27,14 +27,16 @@ export const csrf = definePlugin({
   doc: "Protects against cross-site request forgery. A request to `token_path` gets a fresh signed token in a cookie " +
     "(`204`, not cacheable). Other requests that are not GET, HEAD or OPTIONS must send the same token in the header " +
     "`name` and in the cookie `name`, and the token must be validly signed and unexpired; otherwise they get `401`.",
+  runtime: true,
   steps: { allowed: ["request"], default: "request" },
   fields: {
     token_path: field(str({ nonEmpty: true }), {
-      doc: "Path that issues a new token, e.g. `/csrf-token`.",
+      doc: "Path that issues a new token, such as `/csrf-token`.",
       required: true,
     }),
     key: field(str({ nonEmpty: true }), {
-      doc: "Secret used to sign tokens (HMAC). Keep it private; changing it invalidates every issued token.",
+      doc: "Secret mixed into each token's SHA-256 signature. Keep it private; changing it invalidates every issued " +
+        "token.",
       required: true,
     }),
     name: field(tokenName(), {
@@ -42,7 +44,8 @@ export const csrf = definePlugin({
       default: "x-csrf-token",
     }),
     ttl: field(duration(SECONDS_LIMIT), {
-      doc: "How long a token stays valid (also the cookie's Max-Age). Unset: tokens never expire.",
+      doc: "How long a token stays valid (also the cookie's Max-Age), in whole seconds. Unset (or under `1s`): " +
+        "tokens never expire.",
     }),
   },
   compile(config, ctx): CsrfPlan {

@@ -22,12 +22,16 @@ export interface ForwardAuthPlan {
 /** The `forward_auth` plugin. */
 export const forwardAuth = definePlugin({
   category: "forward_auth",
-  doc: "Sends a subrequest with the client's headers to `auth_url` before proxying. A `2xx` answer lets the request " +
-    "through (optionally copying some of the answer's headers onto it); any other answer is returned to the client " +
-    "as is, and a failed or timed-out subrequest gives `500`.",
+  doc:
+    "Sends a `GET` subrequest with the client's headers to `auth_url` before proxying, adding `X-Forwarded-Method`, " +
+    "`X-Forwarded-Uri`, `X-Forwarded-Host`, `X-Forwarded-Proto` and `X-Forwarded-For`. A `2xx` answer lets the " +
+    "request through (copying the `add_headers` of the answer onto it); any other answer (a `401`, a `302` to a " +
+    "login page) is returned to the client with its status, headers and body; a refused, failed or timed-out " +
+    "subrequest gives `502 Forward auth request failed`.",
+  runtime: true,
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    auth_url: field(httpUrl(), { doc: "URL of the auth service, e.g. `http://auth:9000/verify`.", required: true }),
+    auth_url: field(httpUrl(), { doc: "URL of the auth service, such as `http://auth:9000/verify`.", required: true }),
     request_headers: field(array(headerNameType()), {
       doc: "Request headers forwarded to the auth service. Empty forwards every header.",
       default: [],

@@ -12,8 +12,11 @@
  * @module
  */
 import type { RuntimePlugin } from "./contract.ts";
+import { combinedAuth } from "./combined_auth.ts";
 import { cors } from "./cors.ts";
+import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
+import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -32,6 +35,9 @@ const HALVES: readonly RuntimePlugin[] = [
   directory,
   cors,
   trafficSplitting,
+  forwardAuth,
+  csrf,
+  combinedAuth,
 ];
 
 /** A registry: runtime halves by category. */
