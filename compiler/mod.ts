@@ -49,6 +49,8 @@ export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
 export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
 export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
 export { rustRegex } from "./values/rust_regex.ts";
+export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
+export { otlpExporter } from "./values/otlp_exporter.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
