@@ -113,3 +113,20 @@ Deno.test("a push URL or an OTLP endpoint the runtime could not use is an error 
   assert.deepEqual(errors(server("prometheus_metrics", "https://$HOSTNAME:9091/m")), []);
   assert.deepEqual(errors(server("otlp_exporter", "collector:4318")), []);
 });
+
+Deno.test("a webhook that is no http(s) URL is an error at basic.webhook", () => {
+  for (const value of ["hooks.example.com/x", "http://[bad", "mailto:ops@example.com"]) {
+    const [d, ...rest] = errors(compileText(`[basic]\nwebhook = "${value}"\n`).diagnostics);
+    assert.deepEqual(rest, [], value);
+    assert.equal(formatPath(d!.path), "basic.webhook", value);
+    assert.match(d!.message, /is not an http\(s\) URL$/);
+  }
+  assert.deepEqual(errors(compileText('[basic]\nwebhook = "https://hooks.example.com/x?key=1"\n').diagnostics), []);
+  assert.deepEqual(errors(compileText('[basic]\nwebhook = ""\n').diagnostics), []);
+  // Without a resolver a reference stays as written; with one, what it names is checked.
+  assert.deepEqual(errors(compileText('[basic]\nwebhook = "$ENV:HOOK"\n').diagnostics), []);
+  const resolved = compileSources([{ file: "a.toml", text: '[basic]\nwebhook = "$ENV:HOOK"\n' }], {
+    resolveRefs: () => ({ ok: true, value: "not a url" }),
+  });
+  assert.equal(formatPath(errors(resolved.diagnostics)[0]!.path), "basic.webhook");
+});
