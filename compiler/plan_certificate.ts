@@ -34,6 +34,17 @@ export function compileCertificates(ctx: BuildContext): CertificatePlan[] {
         }),
       );
     }
+    // The provider is made when the order starts: without its URL every order failed and was retried.
+    if (config.acme && config.dns_challenge && config.dns_provider !== "manual" && !config.dns_service_url?.trim()) {
+      diags.push(
+        diag(
+          "missing-key",
+          [...path, "dns_service_url"],
+          `Certificate "${name}" uses dns_provider "${config.dns_provider}" but has no dns_service_url`,
+          { hint: 'Set the provider\'s endpoint and credentials URL, or use dns_provider = "manual"' },
+        ),
+      );
+    }
     if (!config.acme && (config.tls_cert === undefined) !== (config.tls_key === undefined)) {
       const missing = config.tls_cert === undefined ? "tls_cert" : "tls_key";
       diags.push(

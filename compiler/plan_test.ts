@@ -114,6 +114,22 @@ Deno.test("a push URL or an OTLP endpoint the runtime could not use is an error 
   assert.deepEqual(errors(server("otlp_exporter", "collector:4318")), []);
 });
 
+Deno.test("an ACME dns-01 provider without its dns_service_url is an error at the certificate", () => {
+  const cert = (extra: string) =>
+    compileText(`[certificates.c]\ndomains = "a.example.com"\nacme = "lets_encrypt"\ndns_challenge = true\n${extra}`)
+      .diagnostics;
+  const [d, ...rest] = errors(cert('dns_provider = "cloudflare"\n'));
+  assert.deepEqual(rest, []);
+  assert.equal(formatPath(d!.path), "certificates.c.dns_service_url");
+  assert.equal(d!.code, "missing-key");
+  assert.deepEqual(
+    errors(cert('dns_provider = "cloudflare"\ndns_service_url = "https://api.cloudflare.com?token=T"\n')),
+    [],
+  );
+  assert.deepEqual(errors(cert('dns_provider = "manual"\n')), []);
+  assert.deepEqual(errors(cert("")), []);
+});
+
 Deno.test("a webhook that is no http(s) URL is an error at basic.webhook", () => {
   for (const value of ["hooks.example.com/x", "http://[bad", "mailto:ops@example.com"]) {
     const [d, ...rest] = errors(compileText(`[basic]\nwebhook = "${value}"\n`).diagnostics);
