@@ -37,7 +37,7 @@ export { handOverCertificate } from "./handoff.ts";
 
 /** Does the plan have a certificate managed by ACME? */
 export function usesAcme(plan: Plan): boolean {
-  return plan.certificates.some((c) => c.config.acme && (c.config.domains ?? []).length > 0);
+  return plan.certificates.some((c) => c.acme && (c.domains ?? []).length > 0);
 }
 
 /**

@@ -76,7 +76,7 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
   });
   const servers = new Map<string, ActiveServer>();
   for (const sp of plan.servers) {
-    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
+    const metrics = serverMetrics(sp.name, sp.prometheusMetrics);
     const observer = serverObserver(sp, metrics?.metrics, { log: options.log, warn: options.warn });
     servers.set(sp.name, {
       plan: sp,

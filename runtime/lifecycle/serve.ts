@@ -64,8 +64,8 @@ export interface ServeOptions extends ActivateOptions {
  * 3x faster for HTTP/1.1.
  */
 export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean {
-  if (!sp.config.enabled_h2) return false;
-  const h2 = (u: Plan["upstreams"][number]) => u.config.alpn === "h2" || (u.config.alpn === "h2h1" && u.tls);
+  if (!sp.enabledH2) return false;
+  const h2 = (u: Plan["upstreams"][number]) => u.alpn === "h2" || (u.alpn === "h2h1" && u.tls);
   for (const i of sp.locations) {
     const ref = plan.locations[i]!.upstream;
     if (ref.kind === "upstream" && h2(plan.upstreams[ref.index]!)) return true;
@@ -79,7 +79,7 @@ export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean 
  * `basic.trusted_proxies`, of the plan in force when it connects. A peer outside the list is served without one.
  */
 function proxyFrom(active: ActivePlan, serverName: string, ip: string): boolean {
-  if (active.servers.get(serverName)?.plan.config.proxy_protocol !== true) return false;
+  if (active.servers.get(serverName)?.plan.proxyProtocol !== true) return false;
   const trusted = active.plan.basic.trusted_proxies;
   return trusted !== undefined && ipInList(trusted, ip);
 }
@@ -215,18 +215,18 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     const reusePort = !tls && (options.reusePort ?? false);
     if (h2) {
       // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
-      const readTimeout = active.servers.get(serverName)?.plan.config.downstream_read_timeout;
+      const readTimeout = active.servers.get(serverName)?.plan.downstreamReadTimeout;
       const listener = await listenH2c(
         { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
         handler,
       );
       local = listener.addr;
       shutdown = () => listener.shutdown();
-    } else if (wire || active.servers.get(serverName)?.plan.config.proxy_protocol === true) {
+    } else if (wire || active.servers.get(serverName)?.plan.proxyProtocol === true) {
       // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
       // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it. A PROXY protocol header is read
       // only here (so `proxy_protocol` keeps this front end even when PINGAP_HTTP1 asks for Deno.serve).
-      const config = active.servers.get(serverName)?.plan.config;
+      const sp = active.servers.get(serverName)?.plan;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
       const client = (peer: Deno.NetAddr) => front ? front.client(peer.port) : peer;
       const listener = await listenH1(
@@ -235,8 +235,8 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           port,
           reusePort,
           onError,
-          ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
-          ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
+          ...(sp?.downstreamReadTimeout !== undefined ? { idleTimeout: sp.downstreamReadTimeout } : {}),
+          ...(sp?.downstreamWriteTimeout !== undefined ? { writeTimeout: sp.downstreamWriteTimeout } : {}),
           // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
           ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(active, serverName, ip) }),
         },

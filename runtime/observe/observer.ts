@@ -89,16 +89,16 @@ export function serverObserver(
   metrics: Metrics | undefined,
   options: ObserverOptions = {},
 ): ServerObserver | undefined {
-  const timing = sp.config.enable_server_timing === true;
+  const timing = sp.enableServerTiming;
   let pipeline: TracePipeline | undefined;
-  const tracing = sp.config.otlp_exporter ? loadedTracing() : undefined;
-  if (sp.config.otlp_exporter && tracing === undefined) {
+  const exporter = sp.otlpExporter;
+  const tracing = exporter ? loadedTracing() : undefined;
+  if (exporter && tracing === undefined) {
     options.warn?.(`server "${sp.name}": otlp_exporter ignored: the tracing modules were not loaded`);
   }
-  if (sp.config.otlp_exporter && tracing !== undefined) {
-    const { exporterSettings, startTracePipeline } = tracing.exporter;
+  if (exporter && tracing !== undefined) {
     try {
-      pipeline = startTracePipeline(sp.name, exporterSettings(sp.config.otlp_exporter));
+      pipeline = tracing.exporter.startTracePipeline(sp.name, exporter);
     } catch (e) {
       options.warn?.(`server "${sp.name}": otlp_exporter ignored: ${(e as Error).message}`);
     }

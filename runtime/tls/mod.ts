@@ -58,10 +58,10 @@ export interface ServerTls {
 
 /** The TLS settings of `sp`, or undefined when it serves plain HTTP. */
 export function serverTls(sp: ServerPlan): ServerTls | undefined {
-  if (!sp.config.global_certificates) return undefined;
-  const minVersion = sp.config.tls_min_version, maxVersion = sp.config.tls_max_version;
-  const h2 = sp.config.enabled_h2;
-  const proxyProtocol = sp.config.proxy_protocol === true;
+  if (!sp.globalCertificates) return undefined;
+  const minVersion = sp.tlsMinVersion, maxVersion = sp.tlsMaxVersion;
+  const h2 = sp.enabledH2;
+  const proxyProtocol = sp.proxyProtocol;
   return {
     minVersion,
     maxVersion,
@@ -99,11 +99,8 @@ export async function loadPlanCertificates(plan: Plan, warn: (message: string) =
   if (errors.length > 0) throw new CertificateError(errors.map(line));
   for (const d of diagnostics) warn(line(d));
   for (const sp of plan.servers) {
-    if (!sp.config.global_certificates) continue;
-    if (sp.config.tls_cipher_list !== undefined || sp.config.tls_ciphersuites !== undefined) {
-      warn(`servers.${sp.name}: tls_cipher_list and tls_ciphersuites are not honoured (rustls default suites serve)`);
-    }
-    if (sp.config.tls_min_version === "tlsv1.1") {
+    // tls_cipher_list and tls_ciphersuites are not applied: check warns at the keys.
+    if (sp.globalCertificates && sp.tlsMinVersion === "tlsv1.1") {
       warn(`servers.${sp.name}.tls_min_version: TLS 1.1 is not offered, 1.2 is`);
     }
   }
@@ -121,7 +118,7 @@ export async function certificateFingerprint(plan: Plan): Promise<string> {
   const parts: string[] = [];
   const home = Deno.env.get("HOME") ?? "";
   for (const c of plan.certificates) {
-    for (const value of [c.config.tls_cert, c.config.tls_key, c.config.tls_chain]) {
+    for (const value of [c.tlsCert, c.tlsKey, c.tlsChain]) {
       if (value === undefined) continue;
       const m = material(value, home);
       if (m.kind !== "file") continue;

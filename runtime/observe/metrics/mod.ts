@@ -70,7 +70,15 @@
  * @module
  */
 export { FAMILIES, PINGAP_LINT_EXCEPTIONS } from "./families.ts";
-export { parsePushUrl, type PushHandle, startPush, type StartPushOptions, TEXT_CONTENT_TYPE } from "./push.ts";
+export {
+  parsePushUrl,
+  type PushHandle,
+  type PushTarget,
+  startPush,
+  type StartPushOptions,
+  TEXT_CONTENT_TYPE,
+  withHostname,
+} from "./push.ts";
 export type {
   BackendSnapshot,
   BackendWindow,
@@ -92,4 +100,4 @@ export { createMetrics } from "./create_metrics.ts";
 export { liveMetricServers } from "./server_state.ts";
 export { metricsResponse } from "./metrics_response.ts";
 export { trackResponse } from "./track_response.ts";
-export { type MetricsTarget, metricsTarget, type ServerMetrics, serverMetrics } from "./server_metrics.ts";
+export { type MetricsTarget, type ServerMetrics, serverMetrics } from "./server_metrics.ts";
