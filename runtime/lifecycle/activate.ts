@@ -1,13 +1,18 @@
 /**
  * Activation: builds an {@linkcode ActivePlan} from a Plan — plugin
- * instances, per-location hook lists, upstreams (through a factory that
- * keeps state across reloads) — and its dispose.
+ * instances, per-location hook lists, server metrics and observers,
+ * upstreams (through a factory that keeps state across reloads) — and its
+ * dispose. What outlives one plan (upstream state, metric registries,
+ * access-log files, ACME tokens) is passed in; the generation
+ * (`generation.ts`) adds listeners, certificates and the notifier.
  *
  * @module
  */
 import { type Plan, type Step, STEPS, type UpstreamPlan } from "../../compiler/mod.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
-import { serverMetrics } from "../observe/metrics/mod.ts";
+import { type MetricsRegistries, serverMetrics } from "../observe/metrics/mod.ts";
+import type { AccessLogFiles } from "../observe/log/access_sink.ts";
+import type { ChallengeTokens } from "../acme/challenges.ts";
 import { serverObserver } from "../observe/observer.ts";
 import { RUNTIME_PLUGINS } from "../plugins/mod.ts";
 import type { PluginEnv, PluginInstance } from "../plugins/types.ts";
@@ -35,13 +40,23 @@ export interface ActivateOptions {
   readonly warn?: (message: string) => void;
   /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
   readonly log?: (line: string) => void;
+  /** The proxy's metric registries: a server's counters carry on across plans. */
+  readonly metrics: MetricsRegistries;
+  /** The proxy's open access-log files: a kept target keeps its writer. */
+  readonly accessLogs: AccessLogFiles;
+  /** The proxy's ACME http-01 tokens. */
+  readonly challenges: ChallengeTokens;
 }
 
 /**
  * Builds an active plan. Throws only on programmer errors, e.g. a plan with
  * a plugin category that has no runtime half (the compiler refuses those).
+ *
+ * @param previous The active plan being replaced (a reload), whose plugin instances an unchanged plugin may keep;
+ * it is disposed after this one took over.
  */
-export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
+export function activate(plan: Plan, options: ActivateOptions, previous?: ActivePlan): ActivePlan {
+  void previous; // Not used yet: plugin instances are made anew (the plugin contract keeps unchanged ones).
   const instances: PluginInstance[] = plan.plugins.map((p) => {
     const factory = RUNTIME_PLUGINS.get(p.category);
     // The compiler refuses every category without a runtime half (fail
@@ -65,8 +80,12 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
   });
   const servers = new Map<string, ActiveServer>();
   for (const sp of plan.servers) {
-    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
-    const observer = serverObserver(sp, metrics?.metrics, { log: options.log, warn: options.warn });
+    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics, options.metrics);
+    const observer = serverObserver(sp, metrics?.metrics, {
+      log: options.log,
+      warn: options.warn,
+      accessLogs: options.accessLogs,
+    });
     servers.set(sp.name, {
       plan: sp,
       ranked: sp.locations.map((i) => plan.locations[i]!),
@@ -83,6 +102,7 @@ export function activate(plan: Plan, options: ActivateOptions): ActivePlan {
     upstreams,
     upstreamsByName,
     counters: { processing: 0, accepted: 0 },
+    challenges: options.challenges,
     async dispose() {
       // Each upstream whose state no newer plan holds drains: a response still streaming keeps its connection.
       const grace = drainGrace(plan);

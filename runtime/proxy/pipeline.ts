@@ -32,7 +32,6 @@ import type { PluginAnswer } from "../plugins/types.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { WireRequest } from "../listen/h1/request.ts";
 import { locationTimeouts } from "../upstream/location_timeouts.ts";
-import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
 
 /**
  * Runs a step's hooks in order until one answers. Not an async function: while every hook answers at once (most do),
@@ -338,8 +337,8 @@ export async function handle(
   ctx: RequestContext,
 ): Promise<Response | UpstreamResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
-  if (pendingChallenges() > 0 && ctx.scheme === "http") {
-    const acme = answerChallenge(ctx.path);
+  if (active.challenges.pending() > 0 && ctx.scheme === "http") {
+    const acme = active.challenges.answer(ctx.path);
     if (acme) return acme;
   }
   const sm = server.metrics;

@@ -9,7 +9,8 @@ import { CIRCUIT_STATE_CODE } from "../../upstream/circuit.ts";
 import type { Metrics, ObservedRequest } from "./handle.ts";
 import { parsePushUrl, pushText } from "./push.ts";
 import { codeIndex } from "./series.ts";
-import { SERVERS, ServerState } from "./server_state.ts";
+import type { MetricsRegistries } from "./registries.ts";
+import { ServerState } from "./server_state.ts";
 
 function contentLength(ctx: ObservedRequest): number {
   const v = ctx.header("content-length");
@@ -19,14 +20,15 @@ function contentLength(ctx: ObservedRequest): number {
 }
 
 /**
- * The metrics of server `server`: the existing registry when a handle for
- * that name is alive (reload), else a new one. Each call returns a handle to
- * {@linkcode Metrics.dispose} once.
+ * The metrics of server `server` in `registries`: the existing registry when
+ * a handle for that name is alive (reload), else a new one. Each call returns
+ * a handle to {@linkcode Metrics.dispose} once.
  */
-export function createMetrics(server: string): Metrics {
+export function createMetrics(server: string, registries: MetricsRegistries): Metrics {
+  const SERVERS = registries.servers;
   let s = SERVERS.get(server);
   if (!s) {
-    s = new ServerState(server);
+    s = new ServerState(server, () => registries.snapshot());
     SERVERS.set(server, s);
   }
   s.refs++;

@@ -143,8 +143,6 @@ interface Pusher {
   readonly timeoutMs: number | undefined;
 }
 
-const PUSHERS = new Map<string, Pusher>();
-
 function tick(p: Pusher): Promise<void> {
   if (p.inflight) return p.inflight;
   const run = (async () => {
@@ -166,13 +164,32 @@ function tick(p: Pusher): Promise<void> {
   return run;
 }
 
-/**
- * Starts pushing `source` to `url` every interval. Pushes are shared per
- * server name and URL and reference-counted, so a reload that starts the same
- * push before stopping the old plan's keeps one timer (and its phase). The
- * timer does not keep the process alive.
- */
-export function startPush(source: PushSource, url: string, options: StartPushOptions = {}): PushHandle {
+/** A proxy's push timers (in its `MetricsRegistries`), shared per server name and URL. */
+export class PushTimers {
+  readonly #pushers = new Map<string, Pusher>();
+
+  /**
+   * Starts pushing `source` to `url` every interval. Pushes are shared per
+   * server name and URL and reference-counted, so a reload that starts the
+   * same push before stopping the old plan's keeps one timer (and its phase).
+   * The timer does not keep the process alive.
+   */
+  start(source: PushSource, url: string, options: StartPushOptions = {}): PushHandle {
+    return startPush(this.#pushers, source, url, options);
+  }
+
+  /** How many timers run. */
+  get size(): number {
+    return this.#pushers.size;
+  }
+}
+
+function startPush(
+  PUSHERS: Map<string, Pusher>,
+  source: PushSource,
+  url: string,
+  options: StartPushOptions,
+): PushHandle {
   const log = options.log ?? ((m: string) => console.error(m));
   const parsed = parsePushUrl(url, options.hostname);
   const target = options.intervalMs !== undefined ? { ...parsed, intervalMs: options.intervalMs } : parsed;

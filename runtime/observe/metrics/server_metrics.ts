@@ -6,7 +6,8 @@
  */
 import { createMetrics } from "./create_metrics.ts";
 import type { Metrics } from "./handle.ts";
-import { type PushHandle, startPush, type StartPushOptions } from "./push.ts";
+import type { PushHandle, StartPushOptions } from "./push.ts";
+import type { MetricsRegistries } from "./registries.ts";
 
 /** Where a `prometheus_metrics` value points: a pull path, or a Pushgateway URL (contains `://`). */
 export type MetricsTarget = { readonly kind: "pull"; readonly path: string } | {
@@ -33,23 +34,24 @@ export interface ServerMetrics {
 }
 
 /**
- * The metrics of a server whose `prometheus_metrics` is `value`: undefined
- * when unset; otherwise a handle, plus the pull path or a started push
- * (see {@linkcode startPush}). A push URL that does not parse is logged and
- * the metrics are still kept.
+ * The metrics of a server whose `prometheus_metrics` is `value`, in
+ * `registries`: undefined when unset; otherwise a handle, plus the pull path
+ * or a started push (see `PushTimers.start`). A push URL that does not parse
+ * is logged and the metrics are still kept.
  */
 export function serverMetrics(
   server: string,
   value: string | undefined,
+  registries: MetricsRegistries,
   options: StartPushOptions = {},
 ): ServerMetrics | undefined {
   const target = metricsTarget(value);
   if (!target) return undefined;
-  const metrics = createMetrics(server);
+  const metrics = createMetrics(server, registries);
   let push: PushHandle | undefined;
   if (target.kind === "push") {
     try {
-      push = startPush(metrics, target.url, options);
+      push = registries.pushes.start(metrics, target.url, options);
     } catch (e) {
       (options.log ?? ((m: string) => console.error(m)))(
         `server "${server}": invalid prometheus push url ${target.url}: ${(e as Error).message}`,
