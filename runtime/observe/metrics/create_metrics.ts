@@ -25,11 +25,11 @@ function contentLength(ctx: ObservedRequest): number {
  * a handle to {@linkcode Metrics.dispose} once.
  */
 export function createMetrics(server: string, registries: MetricsRegistries): Metrics {
-  const SERVERS = registries.servers;
-  let s = SERVERS.get(server);
+  const servers = registries.servers;
+  let s = servers.get(server);
   if (!s) {
     s = new ServerState(server, () => registries.snapshot());
-    SERVERS.set(server, s);
+    servers.set(server, s);
   }
   s.refs++;
   const state = s;
@@ -111,7 +111,7 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       if (disposed) return;
       disposed = true;
       if (--state.refs > 0) return;
-      if (SERVERS.get(server) === state) SERVERS.delete(server);
+      if (servers.get(server) === state) servers.delete(server);
       state.registry.clear();
     },
   };

@@ -120,7 +120,7 @@ export interface PushHandle {
   stop(): Promise<void>;
 }
 
-/** Options of {@linkcode startPush}. */
+/** Options of {@linkcode PushTimers.start}. */
 export interface StartPushOptions {
   /** Overrides the period, ms (tests). */
   readonly intervalMs?: number;
@@ -185,7 +185,7 @@ export class PushTimers {
 }
 
 function startPush(
-  PUSHERS: Map<string, Pusher>,
+  pushers: Map<string, Pusher>,
   source: PushSource,
   url: string,
   options: StartPushOptions,
@@ -194,7 +194,7 @@ function startPush(
   const parsed = parsePushUrl(url, options.hostname);
   const target = options.intervalMs !== undefined ? { ...parsed, intervalMs: options.intervalMs } : parsed;
   const key = `${source.server}\n${target.url}\n${target.intervalMs}`;
-  let p = PUSHERS.get(key);
+  let p = pushers.get(key);
   if (p) {
     p.refs++;
     p.source = source;
@@ -219,7 +219,7 @@ function startPush(
       timer: setInterval(() => void tick(state), target.intervalMs),
     };
     Deno.unrefTimer(state.timer as unknown as number);
-    PUSHERS.set(key, state);
+    pushers.set(key, state);
     p = state;
   }
   const pusher = p;
@@ -232,7 +232,7 @@ function startPush(
       if (stopped) return;
       stopped = true;
       if (--pusher.refs > 0) return;
-      if (PUSHERS.get(key) === pusher) PUSHERS.delete(key);
+      if (pushers.get(key) === pusher) pushers.delete(key);
       clearInterval(pusher.timer);
       pusher.abort.abort();
       await pusher.inflight;
