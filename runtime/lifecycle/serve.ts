@@ -19,7 +19,6 @@ import { MetricsRegistries } from "../observe/metrics/mod.ts";
 import { AccessLogFiles } from "../observe/log/access_sink.ts";
 import type { Notifier } from "../observe/notify.ts";
 
-export { needsTrailers } from "./listeners.ts";
 export type { Listening } from "./listeners.ts";
 
 /** A running proxy. */
