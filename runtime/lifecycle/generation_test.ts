@@ -119,3 +119,31 @@ addrs = ["${origin.addr}"]
   }
   assert.deepEqual(metrics.live(), [], "a stopped proxy holds no metrics");
 });
+
+Deno.test("generation: a listener a reload opens takes its server's settings from the new plan", async () => {
+  const [p1, p2] = [freePort(), freePort()];
+  const server = (name: string, port: number, extra = "") =>
+    `[servers.${name}]\naddr = "127.0.0.1:${port}"\nlocations = ["m"]\n${extra}\n`;
+  const mock = `[locations.m]\npath = "/"\nplugins = ["m"]\n[plugins.m]\ncategory = "mock"\ndata = "ok"\n`;
+  const upstreams = createUpstreams();
+  const proxy = await serve(compileToml(server("s", p1) + mock), { upstreams, env: { stats: () => ({}) } });
+  try {
+    // A new server whose idle connections are closed after 1 s (the front end's default is 60 s).
+    await proxy.swap(compileToml(server("s", p1) + server("t", p2, `downstream_read_timeout = "1s"`) + mock));
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: p2 });
+    try {
+      // Nothing sent: the connection waits for a request head until the server's read timeout closes it.
+      const read = conn.read(new Uint8Array(64)).catch(() => null);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"still open">((r) => timer = setTimeout(() => r("still open"), 10_000));
+      const got = await Promise.race([read, late]);
+      clearTimeout(timer);
+      assert.equal(got, null, "closed by the new server's downstream_read_timeout");
+    } finally {
+      conn.close();
+    }
+  } finally {
+    await proxy.shutdown();
+    await upstreams.dispose();
+  }
+});
