@@ -132,8 +132,8 @@ export async function run(
   const compressor = new LogCompressor(current, envLog()).start();
   // The notifier of the plan serving now: the proxy's (one batch with its own events), or, with workers, this
   // isolate's for the plan it last applied.
-  let own: Notifier = createNotifier(current.basic);
-  const notifier = () => proxy?.notifier ?? own;
+  let own: Notifier | undefined;
+  const notifier = () => proxy?.notifier ?? (own ??= createNotifier(current.basic));
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
   // With workers, this isolate runs ACME and the workers serve: they get the http-01 tokens and the certificates
   // (this isolate's store only checks them).
@@ -183,7 +183,7 @@ export async function run(
       certificates = nextCertificates;
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
-      if (!proxy) own = createNotifier(current.basic);
+      own = undefined;
       configureAppLog(current.basic);
       compressor.update(current);
       log.info(`reload (${reason}): ${changes.join("; ") || "applied"}`);
