@@ -147,3 +147,44 @@ Deno.test("generation: a listener a reload opens takes its server's settings fro
     await upstreams.dispose();
   }
 });
+
+Deno.test("generation: a reload keeps the metrics and the access-log file of a server it keeps", async () => {
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  const toml = (data: string) => `
+[servers.web]
+addr = "127.0.0.1:${port}"
+locations = ["m"]
+prometheus_metrics = "/metrics"
+access_log = "${dir}/access.log?rolling=never {status} {path}"
+
+[locations.m]
+path = "/m"
+plugins = ["m"]
+
+[plugins.m]
+category = "mock"
+data = "${data}"
+`;
+  const upstreams = createUpstreams();
+  const metrics = new MetricsRegistries();
+  const accessLogs = new AccessLogFiles();
+  const proxy = await serve(compileToml(toml("one")), { upstreams, env: { stats: () => ({}) }, metrics, accessLogs });
+  const get = async (path: string) => await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+  try {
+    for (let i = 0; i < 3; i++) assert.equal(await get("/m/a"), "one");
+    await proxy.swap(compileToml(toml("two")));
+    assert.equal(await get("/m/b"), "two");
+    const text = await get("/metrics");
+    const total = text.match(/^pingap_http_requests_total\{location="m",server="web"\} (\d+)$/m)?.[1];
+    assert.equal(total, "4", "the counters carry on across the reload");
+    assert.equal(accessLogs.size, 1, "one writer for the file, kept by the new generation");
+  } finally {
+    await proxy.shutdown();
+    await upstreams.dispose();
+  }
+  assert.equal(accessLogs.size, 0, "a stopped proxy holds no file");
+  const lines = (await Deno.readTextFile(`${dir}/access.log`)).trim().split("\n");
+  assert.deepEqual(lines.slice(0, 4), ["200 /m/a", "200 /m/a", "200 /m/a", "200 /m/b"]);
+  await Deno.remove(dir, { recursive: true });
+});
