@@ -20,6 +20,7 @@ import type { ProviderOptions } from "./dns/wait_txt.ts";
 import { createAccountKey, orderCertificate } from "./order.ts";
 import { parseStored, renewalReason, renewAt, type StoredCertificate } from "./renew.ts";
 import type { AcmeStorage } from "./storage.ts";
+import type { ChallengeTokens } from "./challenges.ts";
 
 /** A certificate handed to the TLS side. */
 export interface IssuedCertificate {
@@ -47,6 +48,8 @@ export interface AcmeManagerOptions {
   readonly maxBackoffMs?: number;
   /** Options for the dns-01 providers (poll counts, resolver). */
   readonly dns?: ProviderOptions;
+  /** Where http-01 tokens are published for the listeners to answer (see challenges.ts). */
+  readonly challenges?: ChallengeTokens;
   /** Told before each order is placed (instrumentation). */
   readonly onOrder?: (name: string) => void;
 }
@@ -142,6 +145,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
         domains,
         keyType: c.acmeKeyType,
         ...(dns ? { dns } : {}),
+        ...(options.challenges ? { challenges: options.challenges } : {}),
         log,
       });
       await options.storage.put(`certificates/${c.name}.json`, JSON.stringify(issued, null, 2));

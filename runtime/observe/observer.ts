@@ -17,7 +17,7 @@ import type { ServerPlan } from "../../compiler/mod.ts";
 import { watchBody } from "../http/body_end.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { type AccessLine, compileAccessLine } from "./log/access_line.ts";
-import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
+import { type AccessLogFiles, type AccessSink, openAccessSink } from "./log/access_sink.ts";
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
@@ -31,6 +31,8 @@ export interface ObserverOptions {
   readonly log?: ((line: string) => void) | undefined;
   /** Reports a setting that could not be applied. */
   readonly warn?: ((message: string) => void) | undefined;
+  /** The proxy's open access-log files, shared across its generations (default: files of this observer's own). */
+  readonly accessLogs?: AccessLogFiles | undefined;
 }
 
 /** The per-server observer. */
@@ -107,7 +109,9 @@ export function serverObserver(
     ? compileAccessLine(sp.accessLog.parts, { json: sp.accessLog.json === true })
     : undefined;
   if (!line && !metrics && !pipeline && !timing) return undefined;
-  const sink: AccessSink | undefined = sp.accessLog ? openAccessSink(sp.accessLog.file, options.log) : undefined;
+  const sink: AccessSink | undefined = sp.accessLog
+    ? openAccessSink(sp.accessLog.file, options.log, options.accessLogs)
+    : undefined;
   const tracer = pipeline?.tracer;
   const RequestTrace = tracing?.requestTrace.RequestTrace;
   return {

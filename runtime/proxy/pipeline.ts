@@ -32,7 +32,6 @@ import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { WireRequest } from "../listen/h1/request.ts";
-import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
 import { logDone, transformBody } from "./response_phases.ts";
 
 /**
@@ -348,8 +347,8 @@ export async function handle(
   ctx: RequestContext,
 ): Promise<Response | UpstreamResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
-  if (pendingChallenges() > 0 && ctx.scheme === "http") {
-    const acme = answerChallenge(ctx.path);
+  if (active.challenges.pending() > 0 && ctx.scheme === "http") {
+    const acme = active.challenges.answer(ctx.path);
     if (acme) return acme;
   }
   const sm = server.metrics;

@@ -111,7 +111,7 @@ export interface PushHandle {
   stop(): Promise<void>;
 }
 
-/** Options of {@linkcode startPush}. */
+/** Options of {@linkcode PushTimers.start}. */
 export interface StartPushOptions {
   /** Overrides the period, ms (tests). */
   readonly intervalMs?: number;
@@ -134,8 +134,6 @@ interface Pusher {
   readonly timeoutMs: number | undefined;
 }
 
-const PUSHERS = new Map<string, Pusher>();
-
 function tick(p: Pusher): Promise<void> {
   if (p.inflight) return p.inflight;
   const run = (async () => {
@@ -157,18 +155,37 @@ function tick(p: Pusher): Promise<void> {
   return run;
 }
 
-/**
- * Starts pushing `source` to `push` (a target parsed by the compiler) every interval. Pushes are shared per
- * server name and URL and reference-counted, so a reload that starts the same
- * push before stopping the old plan's keeps one timer (and its phase). The
- * timer does not keep the process alive.
- */
-export function startPush(source: PushSource, push: PushTarget, options: StartPushOptions = {}): PushHandle {
+/** A proxy's push timers (in its `MetricsRegistries`), shared per server name and URL. */
+export class PushTimers {
+  readonly #pushers = new Map<string, Pusher>();
+
+  /**
+   * Starts pushing `source` to `push` (a target parsed by the compiler) every
+   * interval. Pushes are shared per server name and URL and reference-counted,
+   * so a reload that starts the same push before stopping the old plan's keeps
+   * one timer (and its phase). The timer does not keep the process alive.
+   */
+  start(source: PushSource, push: PushTarget, options: StartPushOptions = {}): PushHandle {
+    return startPush(this.#pushers, source, push, options);
+  }
+
+  /** How many timers run. */
+  get size(): number {
+    return this.#pushers.size;
+  }
+}
+
+function startPush(
+  pushers: Map<string, Pusher>,
+  source: PushSource,
+  push: PushTarget,
+  options: StartPushOptions,
+): PushHandle {
   const log = options.log ?? ((m: string) => console.error(m));
   const parsed = withHostname(push, options.hostname);
   const target = options.intervalMs !== undefined ? { ...parsed, intervalMs: options.intervalMs } : parsed;
   const key = `${source.server}\n${target.url}\n${target.intervalMs}`;
-  let p = PUSHERS.get(key);
+  let p = pushers.get(key);
   if (p) {
     p.refs++;
     p.source = source;
@@ -193,7 +210,7 @@ export function startPush(source: PushSource, push: PushTarget, options: StartPu
       timer: setInterval(() => void tick(state), target.intervalMs),
     };
     Deno.unrefTimer(state.timer as unknown as number);
-    PUSHERS.set(key, state);
+    pushers.set(key, state);
     p = state;
   }
   const pusher = p;
@@ -206,7 +223,7 @@ export function startPush(source: PushSource, push: PushTarget, options: StartPu
       if (stopped) return;
       stopped = true;
       if (--pusher.refs > 0) return;
-      if (PUSHERS.get(key) === pusher) PUSHERS.delete(key);
+      if (pushers.get(key) === pusher) pushers.delete(key);
       clearInterval(pusher.timer);
       pusher.abort.abort();
       await pusher.inflight;

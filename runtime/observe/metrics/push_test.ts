@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { pushTarget } from "../../../compiler/mod.ts";
-import { parsePushUrl, type PushTarget, startPush, TEXT_CONTENT_TYPE } from "./push.ts";
+import { parsePushUrl, type PushTarget, PushTimers, TEXT_CONTENT_TYPE } from "./push.ts";
 
 /** A push URL as the compiler parses it. */
 function target(url: string): PushTarget {
@@ -11,6 +11,9 @@ function target(url: string): PushTarget {
   if (!r.ok) throw new Error(r.message);
   return r.value;
 }
+
+/** The push timers of one proxy. */
+const timers = new PushTimers();
 import { countTcpTable, fdCount, tcpCount } from "./process.ts";
 
 Deno.test("parsePushUrl: interval default, rounding to whole minutes, invalid values", () => {
@@ -59,12 +62,12 @@ function receiver(status = 200) {
   };
 }
 
-Deno.test("startPush: POSTs text on the timer; stop() ends it", async () => {
+Deno.test("PushTimers.start: POSTs text on the timer; stop() ends it", async () => {
   const r = receiver();
   let n = 0;
   const source = { server: "push-unit", text: () => Promise.resolve(`# TYPE x counter\nx ${++n}\n`) };
   const logs: string[] = [];
-  const p = startPush(source, target(`${r.base}/metrics/job/t`), { intervalMs: 30, log: (l) => logs.push(l) });
+  const p = timers.start(source, target(`${r.base}/metrics/job/t`), { intervalMs: 30, log: (l) => logs.push(l) });
   try {
     await r.next();
     await r.next();
@@ -83,12 +86,12 @@ Deno.test("startPush: POSTs text on the timer; stop() ends it", async () => {
   await r.server.shutdown();
 });
 
-Deno.test("startPush: one pusher per server and URL, alive until its last handle stops", async () => {
+Deno.test("PushTimers.start: one pusher per server and URL, alive until its last handle stops", async () => {
   const r = receiver();
   const source = { server: "push-shared", text: () => Promise.resolve("x 1\n") };
   const newer = { server: "push-shared", text: () => Promise.resolve("x 2\n") };
-  const a = startPush(source, target(`${r.base}/m`), { intervalMs: 60_000 });
-  const b = startPush(newer, target(`${r.base}/m`), { intervalMs: 60_000 });
+  const a = timers.start(source, target(`${r.base}/m`), { intervalMs: 60_000 });
+  const b = timers.start(newer, target(`${r.base}/m`), { intervalMs: 60_000 });
   try {
     // Same pusher: concurrent pushes share the one in flight, and the newest source is read.
     await Promise.all([a.pushNow(), b.pushNow()]);
@@ -104,11 +107,11 @@ Deno.test("startPush: one pusher per server and URL, alive until its last handle
   }
 });
 
-Deno.test("startPush: a failing gateway is logged, not thrown", async () => {
+Deno.test("PushTimers.start: a failing gateway is logged, not thrown", async () => {
   const r = receiver(500);
   const logs: string[] = [];
   const source = { server: "push-fail", text: () => Promise.resolve("x 1\n") };
-  const p = startPush(source, target(`${r.base}/m`), { intervalMs: 60_000, log: (l) => logs.push(l) });
+  const p = timers.start(source, target(`${r.base}/m`), { intervalMs: 60_000, log: (l) => logs.push(l) });
   try {
     await p.pushNow();
     assert.equal(r.got.length, 1);
@@ -119,11 +122,11 @@ Deno.test("startPush: a failing gateway is logged, not thrown", async () => {
   }
 });
 
-Deno.test("startPush: the rounding of the interval is logged once", async () => {
+Deno.test("PushTimers.start: the rounding of the interval is logged once", async () => {
   const logs: string[] = [];
   const source = { server: "push-round", text: () => Promise.resolve("") };
-  const p = startPush(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
-  const q = startPush(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
+  const p = timers.start(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
+  const q = timers.start(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
   assert.equal(p.intervalMs, 60_000);
   assert.equal(logs.length, 1);
   assert.match(logs[0]!, /90000ms is rounded down to whole minutes: pushing every 1m/);

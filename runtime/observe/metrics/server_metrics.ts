@@ -6,7 +6,8 @@
  */
 import { createMetrics } from "./create_metrics.ts";
 import type { Metrics } from "./handle.ts";
-import { type PushHandle, startPush, type StartPushOptions } from "./push.ts";
+import type { PushHandle, StartPushOptions } from "./push.ts";
+import type { MetricsRegistries } from "./registries.ts";
 import type { MetricsTarget } from "../../../compiler/mod.ts";
 
 /** Where a `prometheus_metrics` value points: a pull path, or a Pushgateway target (parsed by the compiler). */
@@ -24,18 +25,19 @@ export interface ServerMetrics {
 }
 
 /**
- * The metrics of a server whose `prometheus_metrics` is `target`: undefined
- * when unset; otherwise a handle, plus the pull path or a started push
- * (see {@linkcode startPush}).
+ * The metrics of a server whose `prometheus_metrics` is `target` (parsed by
+ * the compiler), in `registries`: undefined when unset; otherwise a handle,
+ * plus the pull path or a started push (see `PushTimers.start`).
  */
 export function serverMetrics(
   server: string,
   target: MetricsTarget | undefined,
+  registries: MetricsRegistries,
   options: StartPushOptions = {},
 ): ServerMetrics | undefined {
   if (!target) return undefined;
-  const metrics = createMetrics(server);
-  const push = target.kind === "push" ? startPush(metrics, target, options) : undefined;
+  const metrics = createMetrics(server, registries);
+  const push = target.kind === "push" ? registries.pushes.start(metrics, target, options) : undefined;
   return {
     metrics,
     ...(target.kind === "pull" ? { path: target.path } : {}),
