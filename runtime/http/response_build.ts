@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { UpstreamResponse } from "../upstream/types.ts";
+import type { HttpResponse } from "./message.ts";
 import { UpstreamError } from "../upstream/types.ts";
 import { appendFields } from "./headers_copy.ts";
 
@@ -99,7 +99,7 @@ function add(out: Headers, name: string, value: string): void {
  * @returns The response.
  * @throws {UpstreamError} Kind "protocol" when a field is not a valid header (the body is cancelled).
  */
-export function upstreamResponse(res: UpstreamResponse): Response {
+export function upstreamResponse(res: HttpResponse): Response {
   const init = res.statusText === "" ? { status: res.status } : { status: res.status, statusText: res.statusText };
   const response = new Response(res.whole ?? res.body, init);
   if (res.whole) wholeBodies.set(response, res.whole);

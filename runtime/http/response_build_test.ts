@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { bodySize, responseWith, upstreamResponse } from "./response_build.ts";
-import { UpstreamError, type UpstreamResponse } from "../upstream/types.ts";
+import { UpstreamError } from "../upstream/types.ts";
+import type { HttpResponse } from "./message.ts";
 
 const timing = { reused: false, connectTime: 0, responseTime: 0 };
 
@@ -63,7 +64,7 @@ Deno.test("upstreamResponse() refuses a field that is no header: a protocol erro
       cancelled = true;
     },
   });
-  const res: UpstreamResponse = {
+  const res: HttpResponse = {
     status: 200,
     statusText: "OK",
     headers: new Headers(),

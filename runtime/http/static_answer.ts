@@ -8,13 +8,13 @@
  */
 import { reasonPhrase } from "../listen/h1/response.ts";
 import { responseWith } from "./response_build.ts";
-import type { RawResponseHead, UpstreamResponse } from "../upstream/types.ts";
+import type { HttpResponse, RawResponseHead } from "./message.ts";
 import { oneChunk } from "../upstream/http1/body.ts";
 
 const encoder = new TextEncoder();
 
 /** A fixed answer: status, fields and a whole body, the same for every request. */
-export class StaticAnswer implements UpstreamResponse {
+export class StaticAnswer implements HttpResponse {
   readonly status: number;
   readonly statusText = "";
   /** `[name, value, …]`, names in lower case. */

@@ -15,7 +15,7 @@ import { handle } from "../proxy/pipeline.ts";
 import { listenH2c } from "../listen/h2_listener.ts";
 import { type IncomingRequest, listenH1 } from "../listen/h1/mod.ts";
 import { upstreamResponse } from "../http/response_build.ts";
-import type { UpstreamResponse } from "../upstream/types.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
 import { prepareTracing } from "../observe/otel/load.ts";
@@ -151,7 +151,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       remote: { readonly hostname: string; readonly port: number },
       completed: () => Promise<void>,
       pass: boolean,
-    ): Promise<Response | UpstreamResponse> => {
+    ): Promise<Response | HttpResponse> => {
       const current = active;
       const s = current.servers.get(serverName);
       const observer = s?.observer;
@@ -171,7 +171,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       observer?.begin(ctx);
       ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);
       current.counters.accepted++;
-      let res: Response | UpstreamResponse;
+      let res: Response | HttpResponse;
       try {
         // TRACE would reflect the request, cookies and credentials included (cross-site tracing): refused on every
         // path, as nginx does.

@@ -22,7 +22,7 @@ import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
 import { bodySize, upstreamResponse } from "../http/response_build.ts";
-import type { UpstreamResponse } from "../upstream/types.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { serverTiming, withHeader } from "./server_timing.ts";
 
 /** Options of {@linkcode serverObserver}. */
@@ -42,7 +42,7 @@ export interface ServerObserver {
    * when it arrived, `completed` the listener's promise that the response
    * was delivered (`Deno.ServeHandlerInfo.completed`).
    */
-  finish<R extends Response | UpstreamResponse>(
+  finish<R extends Response | HttpResponse>(
     ctx: RequestContext,
     res: R,
     processing: number,
@@ -64,7 +64,7 @@ const NO_BODY = new Set([101, 204, 304]);
  * only counting can tell. `res.body` is read last: reading it turns a body of
  * bytes into a stream, which `Deno.serve` then sends on its slower path.
  */
-function knownSize(ctx: RequestContext, res: Response | UpstreamResponse): number | undefined {
+function knownSize(ctx: RequestContext, res: Response | HttpResponse): number | undefined {
   if (ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
   if (!(res instanceof Response)) {
     // An upstream's answer as it came: its bytes, or its head's length; a stream of unknown length is counted.

@@ -10,7 +10,7 @@ import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
 import { copyHeaders, fieldValue, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
 import { type IncomingRequest, WireRequest } from "../listen/h1/request.ts";
-import type { AbortWatch } from "../upstream/types.ts";
+import type { AbortWatch } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 

@@ -18,15 +18,8 @@ import { render } from "./variables.ts";
 import { responseTrailers } from "../http/trailers.ts";
 import { responseWith, upstreamResponse } from "../http/response_build.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
-import {
-  type AbortWatch,
-  type Backend,
-  ClientRequestError,
-  type RequestTimeouts,
-  UpstreamError,
-  type UpstreamRequest,
-  type UpstreamResponse,
-} from "../upstream/types.ts";
+import { type Backend, ClientRequestError, UpstreamError } from "../upstream/types.ts";
+import type { AbortWatch, HttpRequest, HttpResponse, RequestTimeouts } from "../http/message.ts";
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/types.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
@@ -181,7 +174,7 @@ async function proxyTo(
   loc: ActiveLocation,
   up: ActiveUpstream,
   pass: boolean,
-): Promise<Response | UpstreamResponse> {
+): Promise<Response | HttpResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
   const max = lp.config.client_max_body_size;
@@ -279,7 +272,7 @@ async function proxyTo(
 
 /** The request for the upstream: the client's own fields as they came when nothing changed them, `Headers` made
  * only if read. */
-class OutgoingRequest implements UpstreamRequest {
+class OutgoingRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly fields: readonly string[] | undefined;
@@ -336,7 +329,7 @@ export async function handle(
   active: ActivePlan,
   server: ActiveServer,
   ctx: RequestContext,
-): Promise<Response | UpstreamResponse> {
+): Promise<Response | HttpResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
   if (pendingChallenges() > 0 && ctx.scheme === "http") {
     const acme = answerChallenge(ctx.path);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { LocationConfig } from "../../compiler/mod.ts";
-import type { RequestTimeouts } from "./types.ts";
+import type { RequestTimeouts } from "../http/message.ts";
 
 const made = new WeakMap<LocationConfig, RequestTimeouts | null>();
 

@@ -14,7 +14,7 @@
 import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
-import type { UpstreamResponse } from "../../upstream/types.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
 import { type OneExchange, RelayActivity } from "./relay.ts";
@@ -25,7 +25,7 @@ import { log } from "../../observe/log/app_log.ts";
  * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
  * settles once the response went out.
  */
-export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | UpstreamResponse>;
+export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | HttpResponse>;
 
 /** What a connection needs from its listener. */
 export interface ConnectionHost {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type H1Listener, type H1ListenOptions, listenH1, type RelayHandler, type WireHandler } from "./mod.ts";
 import { responseWith } from "../../http/response_build.ts";
-import type { UpstreamResponse } from "../../upstream/types.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import { type Bytes, Client, concat, dec, enc, field } from "./_test_utils.ts";
 
 /** A relayed handler that says what it saw: method, path, body, and the client's port. */
@@ -242,7 +242,7 @@ function upstream(
   status: number,
   fields: readonly string[],
   parts: { whole?: Bytes; body?: ReadableStream<Uint8Array> | null; statusText?: string },
-): UpstreamResponse {
+): HttpResponse {
   return {
     status,
     statusText: parts.statusText ?? "",

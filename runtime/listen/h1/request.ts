@@ -6,7 +6,7 @@
  */
 
 import { appendFields } from "../../http/headers_copy.ts";
-import type { AbortWatch } from "../../upstream/types.ts";
+import type { AbortWatch } from "../../http/message.ts";
 
 /** What the pipeline reads of a request; a `Request` is one, so is a {@linkcode WireRequest}. */
 export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body" | "signal">;

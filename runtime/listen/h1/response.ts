@@ -6,7 +6,7 @@
  * @module
  */
 import { utf8Length, wholeBodies } from "../../http/response_build.ts";
-import type { RawResponseHead, UpstreamResponse } from "../../upstream/types.ts";
+import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
 import { asksClose } from "../../upstream/http1/codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 
@@ -166,7 +166,7 @@ function addField(h: HeadState, name: string, value: string): void {
  */
 export function writeResponse(
   out: Output,
-  res: Response | UpstreamResponse,
+  res: Response | HttpResponse,
   head: boolean,
   close: boolean,
 ): Promise<Sent> {
@@ -213,7 +213,7 @@ export function writeResponse(
   }
   const body = res.body;
   if (body === null) return writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
-  // An upstream's body read here alone: each chunk is given back once written (see UpstreamResponse.recycle).
+  // An upstream's body read here alone: each chunk is given back once written (see HttpResponse.recycle).
   const giver = native ? undefined : res;
   return length >= 0
     ? writeSized(out, { raw, text: s }, body, length, close, giver)
@@ -297,7 +297,7 @@ async function writeSized(
   body: ReadableStream<Uint8Array>,
   length: number,
   close: boolean,
-  giver: UpstreamResponse | undefined,
+  giver: HttpResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   let left = length;
@@ -338,7 +338,7 @@ async function writeChunked(
   head: Head,
   body: ReadableStream<Uint8Array>,
   close: boolean,
-  giver: UpstreamResponse | undefined,
+  giver: HttpResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   // The head goes with the first chunk (`raw` until then), each chunk's closing CRLF with the next.

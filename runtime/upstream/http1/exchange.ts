@@ -11,10 +11,11 @@ import type { Http1Conn } from "./conn.ts";
 import { copyBytes, HeadSyntaxError, parseResponseHead, type ResponseHead } from "./head.ts";
 import type { PreparedRequest } from "./request.ts";
 import { type Http1Upgrade, upgradeConnection } from "./upgrade.ts";
-import { type RawResponseHead, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../types.ts";
+import { UpstreamError } from "../types.ts";
+import type { HttpRequest, HttpResponse, RawResponseHead } from "../../http/message.ts";
 
-/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode UpstreamResponse}. */
-export interface Http1Response extends UpstreamResponse {
+/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode HttpResponse}. */
+export interface Http1Response extends HttpResponse {
   /**
    * Trailer fields of a chunked response; resolves once the body has been read to its end (with empty Headers when
    * there were none, or when the body failed or was cancelled). Absent for other framings.
@@ -54,7 +55,7 @@ export class Http1Exchange implements BodyOwner {
   readonly readTimeout: number | undefined;
   readonly #host: ExchangeHost;
   readonly #writeTimeout: number | undefined;
-  readonly #req: UpstreamRequest;
+  readonly #req: HttpRequest;
   readonly #prep: PreparedRequest;
   readonly #reused: boolean;
   readonly #started: number;
@@ -79,7 +80,7 @@ export class Http1Exchange implements BodyOwner {
   constructor(
     host: ExchangeHost,
     conn: Http1Conn,
-    req: UpstreamRequest,
+    req: HttpRequest,
     options: { prep: PreparedRequest; reused: boolean; started: number; connectTime: number },
   ) {
     this.#host = host;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RawResponseHead } from "../types.ts";
+import type { RawResponseHead } from "../../http/message.ts";
 import type { ResponseHead } from "./response_head.ts";
 import { copyBytes, HeadSyntaxError, latin1Decode } from "./codec.ts";
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { RawResponseHead } from "../types.ts";
+import type { RawResponseHead } from "../../http/message.ts";
 import { HeadSyntaxError, latin1Decode, MAX_HEAD_SIZE, TCHAR } from "./codec.ts";
 import { commit, finish, type Scan } from "./head_record.ts";
 
