@@ -23,6 +23,7 @@ import { createMetrics } from "../runtime/observe/metrics/mod.ts";
 import { serverObserver } from "../runtime/observe/observer.ts";
 import { RequestTrace } from "../runtime/observe/otel/request_trace.ts";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { FetchRequest } from "../runtime/http/fetch_adapter.ts";
 
 const dir = await Deno.makeTempDir();
 
@@ -41,7 +42,7 @@ const body = "x".repeat(18);
 const done = Promise.resolve();
 
 function newContext(): RequestContext {
-  return new RequestContext(request, "127.0.0.1", 50000, "127.0.0.1", 6188, "http");
+  return new RequestContext(new FetchRequest(request), "127.0.0.1", 50000, "127.0.0.1", 6188, "http");
 }
 
 const metrics = createMetrics("bench");

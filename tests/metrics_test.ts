@@ -28,6 +28,7 @@ import {
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "../runtime/observe/metrics/mod.ts";
+import { FetchRequest } from "../runtime/http/fetch_adapter.ts";
 
 const prometheus = await requireComponent("prometheus", { binaries: ["promtool"], aptPackages: ["prometheus"] });
 
@@ -144,7 +145,14 @@ function miniServer(sm: ServerMetrics, bodySize: number) {
     onListen() {},
   }, async (req, info): Promise<Response> => {
     const remote = info.remoteAddr;
-    const ctx = new RequestContext(req, remote.hostname, remote.port, "127.0.0.1", server.addr.port, "http");
+    const ctx = new RequestContext(
+      new FetchRequest(req),
+      remote.hostname,
+      remote.port,
+      "127.0.0.1",
+      server.addr.port,
+      "http",
+    );
     if (sm.path !== undefined && ctx.path === sm.path) return await metricsResponse(sm.metrics);
     if (!ctx.path.startsWith("/loc/")) return new Response("no location", { status: 404 });
     ctx.location = { name: "loc" } as NonNullable<RequestContext["location"]>;

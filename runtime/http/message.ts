@@ -121,3 +121,47 @@ export interface RawResponseHead {
   /** The upstream's `content-length`, or -1 (none, or `transfer-encoding` beside it). */
   readonly contentLength: number;
 }
+
+/**
+ * The request a front end hands the pipeline: the HTTP/1.1 front end's `WireRequest` (fields as they came, `Headers`
+ * made only if read), or a `Deno.serve` / node:http2 request through its adapter (`FetchRequest`). What the pipeline
+ * and the plugins read of a request, with no need to know which one it is.
+ */
+export interface IncomingRequest {
+  readonly method: string;
+  /** The absolute URL, as `Deno.serve` gives it. */
+  readonly url: string;
+  /**
+   * The origin-form target (path and query) when the front end parsed the request line itself, and {@linkcode host}
+   * its Host field; undefined when only {@linkcode url} is known (its path and authority then say them).
+   */
+  readonly target: string | undefined;
+  /** The Host field, when {@linkcode target} is set. */
+  readonly host: string | undefined;
+  /** The fields as `Headers` (made on first use by a front end that keeps them raw). */
+  readonly headers: Headers;
+  /**
+   * The fields as `[name, value, …]` (lower-case names) as the client sent them, when the front end keeps them raw;
+   * they go upstream as they are while {@linkcode headersMade} is false.
+   */
+  readonly fields: readonly string[] | undefined;
+  /** Whether {@linkcode headers} was made (something may have read or changed it); true when there are no raw fields. */
+  readonly headersMade: boolean;
+  /** The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field); else undefined. */
+  readonly raw: Uint8Array | undefined;
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Tells when the client went away (an `AbortSignal`, or the front end's cheaper watch). */
+  readonly watch: AbortWatch;
+  /** An `AbortSignal` that aborts when the client goes away. */
+  readonly signal: AbortSignal;
+  /** The fetch `Request` behind this one, when there is one (the `Deno.serve` adapter): a WebSocket upgrade needs it. */
+  readonly fetch: Request | undefined;
+  /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
+  header(name: string): string | null;
+  /**
+   * Says that `chunk`, read from {@linkcode body}, was copied and dropped, so its buffer may hold another request's
+   * body (the buffer lease of a pooled body; a no-op for a request without one). Only the body's sole reader may call
+   * it.
+   */
+  recycleBody(chunk: Uint8Array): void;
+}

@@ -4,6 +4,7 @@ import { RequestContext } from "../proxy/context.ts";
 import { ping } from "../plugins/ping.ts";
 import { mock } from "../plugins/mock.ts";
 import type { PluginPlan } from "../../compiler/mod.ts";
+import { FetchRequest } from "./fetch_adapter.ts";
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -49,7 +50,7 @@ Deno.test("StaticAnswer: 204 has no body", async () => {
 });
 
 function contextFor(path: string): RequestContext {
-  return new RequestContext(new Request(`http://t${path}`), "127.0.0.1", 1, "127.0.0.1", 2, "http");
+  return new RequestContext(new FetchRequest(new Request(`http://t${path}`)), "127.0.0.1", 1, "127.0.0.1", 2, "http");
 }
 
 function plan(category: string, config: Record<string, unknown>): PluginPlan {

@@ -13,7 +13,9 @@ import { RequestContext } from "../proxy/context.ts";
 import { errorResponse, ProxyError } from "../proxy/errors.ts";
 import { handle } from "../proxy/pipeline.ts";
 import { listenH2c } from "../listen/h2_listener.ts";
-import { type IncomingRequest, listenH1 } from "../listen/h1/mod.ts";
+import { listenH1 } from "../listen/h1/mod.ts";
+import type { IncomingRequest } from "../http/message.ts";
+import { FetchRequest } from "../http/fetch_adapter.ts";
 import { upstreamResponse } from "../http/response_build.ts";
 import type { HttpResponse } from "../http/message.ts";
 import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
@@ -201,7 +203,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       req: Request,
       remote: { readonly hostname: string; readonly port: number },
       completed: Promise<void>,
-    ) => respond(req, remote, () => completed, false) as Promise<Response>;
+    ) => respond(new FetchRequest(req), remote, () => completed, false) as Promise<Response>;
     const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
       const peer = info.remoteAddr as Deno.NetAddr;
       // Behind the TLS listener, the client is found by the loopback port it connected from.

@@ -10,6 +10,7 @@ import { compileSources, type ServerPlan } from "../../compiler/mod.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { createMetrics } from "./metrics/mod.ts";
 import { serverObserver } from "./observer.ts";
+import { FetchRequest } from "../http/fetch_adapter.ts";
 
 function server(keys: string): ServerPlan {
   const { plan } = compileSources([{
@@ -21,7 +22,14 @@ function server(keys: string): ServerPlan {
 }
 
 function context(): RequestContext {
-  return new RequestContext(new Request("http://a.test/x"), "127.0.0.1", 5000, "127.0.0.1", 80, "http");
+  return new RequestContext(
+    new FetchRequest(new Request("http://a.test/x")),
+    "127.0.0.1",
+    5000,
+    "127.0.0.1",
+    80,
+    "http",
+  );
 }
 
 Deno.test("serverObserver(): nothing configured, no observer", () => {

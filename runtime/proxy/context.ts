@@ -1,16 +1,15 @@
 /**
  * The per-request context: what the pipeline, the plugins, the header
  * templates and the access log read and write. Built once per request from
- * the request (a `Request` of `Deno.serve`, or the front end's `WireRequest`) and the client's address, without
+ * the request (the message a front end hands in, see runtime/http/message.ts) and the client's address, without
  * `new URL()`.
  *
  * @module
  */
 import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
-import { copyHeaders, fieldValue, isHopByHop } from "../http/headers_copy.ts";
+import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
-import { type IncomingRequest, WireRequest } from "../listen/h1/request.ts";
-import type { AbortWatch } from "../http/message.ts";
+import type { AbortWatch, IncomingRequest } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 
@@ -138,13 +137,14 @@ export class RequestContext implements RouteRequest {
     this.timed = timed;
     this.#start = timed ? performance.now() : Date.now();
     this.method = req.method;
-    if (req instanceof WireRequest) {
+    const target = req.target;
+    if (target !== undefined) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
-      const t = splitFrom(req.target, 0);
+      const t = splitFrom(target, 0);
       this.#sent = t.path;
       this.path = this.#routed = normalizePath(t.path);
       this.rawQuery = t.query;
-      this.host = stripPort(req.host);
+      this.host = stripPort(req.host ?? "");
       return;
     }
     const t = splitTarget(req.url);
@@ -165,8 +165,7 @@ export class RequestContext implements RouteRequest {
 
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
   header(name: string): string | null {
-    const req = this.req;
-    return req instanceof WireRequest ? fieldValue(req.fields, name) : req.headers.get(name);
+    return this.req.header(name);
   }
 
   /** A raw query parameter (not decoded). */
@@ -203,9 +202,7 @@ export class RequestContext implements RouteRequest {
    */
   get outgoingFields(): readonly string[] | undefined {
     const req = this.req;
-    return this.#upstreamHeaders === undefined && req instanceof WireRequest && !req.headersMade
-      ? req.fields
-      : undefined;
+    return this.#upstreamHeaders === undefined && !req.headersMade ? req.fields : undefined;
   }
 
   /**
@@ -215,11 +212,11 @@ export class RequestContext implements RouteRequest {
    */
   get outgoingHead(): Uint8Array | undefined {
     const req = this.req;
-    return req instanceof WireRequest && req.raw !== undefined && this.#unchangedTarget(req) ? req.raw : undefined;
+    const raw = req.raw;
+    return raw !== undefined && req.target !== undefined && this.#unchangedTarget(req.target) ? raw : undefined;
   }
 
-  #unchangedTarget(req: WireRequest): boolean {
-    const target = req.target;
+  #unchangedTarget(target: string): boolean {
     const q = this.rawQuery;
     const path = this.#outgoingPath;
     if (q === "") return target === path;
@@ -234,13 +231,12 @@ export class RequestContext implements RouteRequest {
 
   /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
   get clientWatch(): AbortWatch {
-    const req = this.req;
-    return req instanceof WireRequest ? req.watch : req.signal;
+    return this.req.watch;
   }
 
   /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
   get mayUpgrade(): boolean {
-    return !(this.req instanceof WireRequest) && this.req.headers.has("upgrade");
+    return this.req.fetch !== undefined && this.req.headers.has("upgrade");
   }
 
   /** Sets a header on the upstream request. */

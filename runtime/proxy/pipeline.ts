@@ -23,7 +23,6 @@ import type { AbortWatch, HttpRequest, HttpResponse, RequestTimeouts } from "../
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/types.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
-import { WireRequest } from "../listen/h1/request.ts";
 import { locationTimeouts } from "../upstream/location_timeouts.ts";
 import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
 
@@ -308,7 +307,7 @@ class OutgoingRequest implements HttpRequest {
   recycleBody(chunk: Uint8Array): void {
     // The client's body as it came (no limit or replay wrapped around it): the front end may take its chunk back.
     const req = this.ctx.req;
-    if (req instanceof WireRequest && this.body === req.body) req.recycleBody(chunk);
+    if (this.body === req.body) req.recycleBody(chunk);
   }
 }
 

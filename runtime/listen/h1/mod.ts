@@ -24,7 +24,7 @@ import { Connection, type ConnectionHost, type WireHandler } from "./connection.
 import { RelayActivity, RelayClients, splice } from "./relay.ts";
 
 export type { WireHandler } from "./connection.ts";
-export { type IncomingRequest, WireRequest } from "./request.ts";
+export { WireRequest } from "./request.ts";
 
 /** Time a connection accepted just before a shutdown has to send its first request (ms). */
 const FRESH_GRACE = 1000;

@@ -5,11 +5,8 @@
  * @module
  */
 
-import { appendFields } from "../../http/headers_copy.ts";
-import type { AbortWatch } from "../../http/message.ts";
-
-/** What the pipeline reads of a request; a `Request` is one, so is a {@linkcode WireRequest}. */
-export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body" | "signal">;
+import { appendFields, fieldValue } from "../../http/headers_copy.ts";
+import type { AbortWatch, IncomingRequest } from "../../http/message.ts";
 
 /** A request read by the HTTP/1.1 front end. */
 export class WireRequest implements IncomingRequest {
@@ -36,9 +33,19 @@ export class WireRequest implements IncomingRequest {
     readonly fields: readonly string[],
     readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null,
     readonly watch: ClientWatch,
-    readonly raw?: Uint8Array,
+    readonly raw: Uint8Array | undefined = undefined,
     readonly giveBack?: (chunk: Uint8Array) => void,
   ) {}
+
+  /** No fetch `Request` is behind this one. */
+  get fetch(): undefined {
+    return undefined;
+  }
+
+  /** A field's value by lower-case name, from the raw fields (no `Headers` made). */
+  header(name: string): string | null {
+    return fieldValue(this.fields, name);
+  }
 
   /**
    * Says that `chunk`, read from {@linkcode body}, was copied and dropped, so its buffer may hold another request's

@@ -24,6 +24,7 @@ import {
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "./mod.ts";
+import { FetchRequest } from "../../http/fetch_adapter.ts";
 
 function req(location: string | undefined, elapsedMs = 12, contentLength?: number): ObservedRequest {
   return {
@@ -378,7 +379,7 @@ Deno.test("trackResponse: counts the body as it is sent, then finishes the reque
       body: "x".repeat(300),
       headers: { "content-length": "300" },
     });
-    const ctx = new RequestContext(request, "127.0.0.1", 1, "127.0.0.1", 2, "http");
+    const ctx = new RequestContext(new FetchRequest(request), "127.0.0.1", 1, "127.0.0.1", 2, "http");
     ctx.location = { name: "loc" } as NonNullable<RequestContext["location"]>;
     m.requestStarted("loc");
     const upstream = new Response(new Blob([new Uint8Array(5000)]).stream(), { status: 206, statusText: "Partial" });
