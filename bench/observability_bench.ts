@@ -24,6 +24,7 @@ import { serverObserver } from "../runtime/observe/observer.ts";
 import { RequestTrace } from "../runtime/observe/otel/request_trace.ts";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { FetchRequest } from "../runtime/http/fetch_adapter.ts";
+import { responseWith } from "../runtime/http/response_build.ts";
 
 const dir = await Deno.makeTempDir();
 
@@ -74,7 +75,7 @@ for (const [name, sp] of variants) {
     ctx.upstreamStatus = 200;
     ctx.timings.upstreamConnect = 0.3;
     ctx.timings.upstreamResponse = 0.9;
-    const res = new Response(body, { headers: { "content-length": "18" } });
+    const res = responseWith(body, {}, { "content-length": "18" });
     observer ? observer.finish(ctx, res, 1, done) : res;
   });
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { HttpResponse } from "../http/message.ts";
 import { responseWith } from "../http/response_build.ts";
 
 /** The path prefix of http-01 challenges (RFC 8555 §8.3). */
@@ -55,11 +56,11 @@ export async function removeChallenge(token: string): Promise<void> {
  * import { addChallenge, answerChallenge, removeChallenge } from "./challenges.ts";
  * addChallenge("tok", "tok.thumb");
  * const res = answerChallenge("/.well-known/acme-challenge/tok");
- * if ((await res?.text()) !== "tok.thumb") throw new Error();
+ * if (res?.whole !== "tok.thumb") throw new Error();
  * removeChallenge("tok");
  * ```
  */
-export function answerChallenge(path: string): Response | undefined {
+export function answerChallenge(path: string): HttpResponse | undefined {
   if (!path.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
   const value = tokens.get(path.slice(ACME_CHALLENGE_PREFIX.length));
   if (value === undefined) return undefined;

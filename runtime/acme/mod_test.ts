@@ -63,7 +63,7 @@ Deno.test("acmeStorageFor() keeps state beside the config; fileStorage() round-t
 Deno.test("answerChallenge() answers registered tokens only", async () => {
   await addChallenge("t0k", "t0k.print");
   assert.equal(pendingChallenges(), 1);
-  assert.equal(await answerChallenge("/.well-known/acme-challenge/t0k")?.text(), "t0k.print");
+  assert.equal(await new Response(answerChallenge("/.well-known/acme-challenge/t0k")?.body).text(), "t0k.print");
   assert.equal(answerChallenge("/.well-known/acme-challenge/other"), undefined);
   assert.equal(answerChallenge("/t0k"), undefined);
   await removeChallenge("t0k");

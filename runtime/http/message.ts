@@ -65,41 +65,56 @@ export interface AbortWatch {
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
-/** The upstream's answer. `body` streams the payload (de-chunked, bytes untouched otherwise). */
+/**
+ * A response, whoever made it: an upstream client (its head possibly kept as bytes, its body passed through), a plugin
+ * or the pipeline (`responseWith`), a fixed answer made once (`StaticAnswer`). A front end writes any of them the same
+ * way; none is told apart by its class.
+ */
 export interface HttpResponse {
   readonly status: number;
+  /** The reason phrase; "" for the usual one of {@linkcode status}. */
   readonly statusText: string;
-  /** Response headers, hop-by-hop headers removed. */
+  /**
+   * The fields as `Headers`, hop-by-hop ones removed; made on first use by a response that keeps them raw. Change them
+   * only when {@linkcode editable} (else `editable()` of response_build.ts gives a response that may be changed).
+   */
   readonly headers: Headers;
   /**
-   * The same fields as `[name, value, name, value, …]` in arrival order, when the client has them raw (HTTP/1.1):
-   * the proxy appends them to its Response without a `Headers` in between, and `headers` is built only if read.
+   * The same fields as `[name, value, name, value, …]` in order, while they are what goes out (no `Headers` made to be
+   * changed): a front end copies them without a `Headers` in between.
    */
-  readonly fields?: readonly string[];
+  readonly fields?: readonly string[] | undefined;
   /**
    * The head as the upstream sent it, when an HTTP/1.1 front end can copy it to its client byte for byte (an
    * HTTP/1.1 upstream's answer written in the usual form); `fields` and `headers` are then made only if read.
    */
   readonly rawHead?: RawResponseHead | undefined;
+  /** The body as a stream, or null for none. A response with {@linkcode whole} makes it on first use. */
   readonly body: ReadableStream<Uint8Array> | null;
   /**
-   * The whole body, when it arrived with the head (small responses): a `Response` takes it as bytes, which Deno
-   * sends without the stream machinery. `body` then streams the same bytes, made on first use.
+   * The whole body, when it is known at once (a small upstream answer that came with its head, a plugin's text): a
+   * front end writes it with a content-length and without the stream machinery; text goes out as UTF-8. Undefined
+   * once {@linkcode body} was made (it may have been read).
    */
-  readonly whole?: Uint8Array<ArrayBuffer>;
-  /** The connection came from the pool. */
-  readonly reused: boolean;
-  /** Time to connect (0 when reused), ms. */
-  readonly connectTime: number;
-  /** Time from request start to response head, ms. */
-  readonly responseTime: number;
-  /** Trailers, when the protocol carries them (chunked HTTP/1.1, HTTP/2). */
-  readonly trailers?: Promise<Headers>;
+  readonly whole?: Uint8Array<ArrayBuffer> | string | undefined;
   /**
-   * Says that `chunk`, read from `body`, was written and dropped, so its bytes may be reused. Only a consumer that
-   * reads `body` itself, one chunk at a time, may call it (the HTTP/1.1 front end for an answer it writes as it came).
+   * Whether {@linkcode headers} may be changed in place, the change going out: true for a response made for this
+   * request; false for a fixed answer that serves every request, or an upstream's head kept as bytes.
+   */
+  readonly editable: boolean;
+  /** Trailers, when the protocol carries them (chunked HTTP/1.1, HTTP/2); a front end that can sends them. */
+  readonly trailers?: Promise<Headers> | undefined;
+  /**
+   * The body's buffer lease: says that `chunk`, read from `body`, was written and dropped, so its bytes may be reused.
+   * Only a consumer that reads `body` itself, one chunk at a time, may call it (the HTTP/1.1 front end for an answer it
+   * writes as it came). Absent when the body's chunks are not lent.
    */
   recycle?(chunk: Uint8Array): void;
+  /**
+   * A fetch `Response` that `Deno.serve` must get as it is (a WebSocket upgrade's 101): the `Deno.serve` adapter hands
+   * it on; no other front end serves such a request.
+   */
+  readonly fetch?: Response | undefined;
 }
 
 /**

@@ -15,9 +15,9 @@ import { handle } from "../proxy/pipeline.ts";
 import { listenH2c } from "../listen/h2_listener.ts";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { IncomingRequest } from "../http/message.ts";
-import { FetchRequest } from "../http/fetch_adapter.ts";
-import { upstreamResponse } from "../http/response_build.ts";
+import { FetchRequest, toFetchResponse } from "../http/fetch_adapter.ts";
 import type { HttpResponse } from "../http/message.ts";
+import { responseWith } from "../http/response_build.ts";
 import { certStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
 import { closeAfter, waitQuiet } from "./drain.ts";
 import { prepareTracing } from "../observe/otel/load.ts";
@@ -106,8 +106,8 @@ function listenerKey(server: string, hostname: string, port: number, h2: boolean
 }
 
 /** The answer to a loopback connection that no TLS client is behind. */
-function misdirected(): Response {
-  return new Response(null, { status: 421 });
+function misdirected(): HttpResponse {
+  return responseWith(null, { status: 421 });
 }
 
 /** Waits for `p`, at most `ms`; true when it settled in time. */
@@ -153,7 +153,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       remote: { readonly hostname: string; readonly port: number },
       completed: () => Promise<void>,
       pass: boolean,
-    ): Promise<Response | HttpResponse> => {
+    ): Promise<HttpResponse> => {
       const current = active;
       const s = current.servers.get(serverName);
       const observer = s?.observer;
@@ -173,7 +173,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       observer?.begin(ctx);
       ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);
       current.counters.accepted++;
-      let res: Response | HttpResponse;
+      let res: HttpResponse;
       try {
         // TRACE would reflect the request, cookies and credentials included (cross-site tracing): refused on every
         // path, as nginx does.
@@ -195,22 +195,30 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       ctx.status = res.status;
       if (observer) res = observer.finish(ctx, res, processing, completed());
       const closing = draining || retiring;
-      if (!(res instanceof Response)) return closing ? closeAfter(upstreamResponse(res)) : res;
       return closing ? closeAfter(res) : res;
     };
-    // Without `pass` the answer is always a Response.
+    /** A fetch `Request` answered with a message (the node:http2 listener takes those). */
     const respondHere = (
       req: Request,
       remote: { readonly hostname: string; readonly port: number },
       completed: Promise<void>,
-    ) => respond(new FetchRequest(req), remote, () => completed, false) as Promise<Response>;
-    const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+    ) => respond(new FetchRequest(req), remote, () => completed, false);
+    /** The same for `Deno.serve`, which takes a fetch `Response`. */
+    const respondFetch = async (
+      req: Request,
+      remote: { readonly hostname: string; readonly port: number },
+      completed: Promise<void>,
+    ) => toFetchResponse(await respondHere(req, remote, completed));
+    const peerOf = (info: Deno.ServeHandlerInfo) => {
       const peer = info.remoteAddr as Deno.NetAddr;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
-      const remote = front ? front.client(peer.port) : peer;
-      if (!remote) return misdirected();
-      return respondHere(req, remote, info.completed);
+      return front ? front.client(peer.port) : peer;
     };
+    const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+      const remote = peerOf(info);
+      return remote ? respondFetch(req, remote, info.completed) : toFetchResponse(misdirected());
+    };
+    const onFetchError = (e: unknown) => toFetchResponse(onError(e));
     let shutdown: () => Promise<void>;
     // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address.
     if (tls) [hostname, port] = ["127.0.0.1", 0];
@@ -220,7 +228,10 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       const readTimeout = active.servers.get(serverName)?.plan.config.downstream_read_timeout;
       const listener = await listenH2c(
         { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
-        handler,
+        (req, info) => {
+          const remote = peerOf(info);
+          return remote ? respondHere(req, remote, info.completed) : misdirected();
+        },
       );
       local = listener.addr;
       shutdown = () => listener.shutdown();
@@ -236,7 +247,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
           hostname,
           port,
           reusePort,
-          onError,
+          onError: onFetchError,
           ...(config?.downstream_read_timeout !== undefined ? { idleTimeout: config.downstream_read_timeout } : {}),
           ...(config?.downstream_write_timeout !== undefined ? { writeTimeout: config.downstream_write_timeout } : {}),
           // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
@@ -248,7 +259,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         },
         (req, peer, completed) => {
           const remote = client(peer);
-          return remote ? respondHere(req, remote, completed) : misdirected();
+          return remote ? respondFetch(req, remote, completed) : toFetchResponse(misdirected());
         },
       );
       local = listener.addr;
@@ -260,7 +271,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         port,
         reusePort,
         onListen: (a) => ready.resolve(a as Deno.NetAddr),
-        onError,
+        onError: onFetchError,
       }, handler);
       local = await ready.promise;
       shutdown = () => server.shutdown();

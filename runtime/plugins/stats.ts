@@ -6,9 +6,14 @@
 import type { StatsPlan } from "../../compiler/mod.ts";
 import type { PluginEnv, PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { responseWith } from "../http/response_build.ts";
 
-async function answer(env: PluginEnv): Promise<Response> {
-  return Response.json(await env.stats(), { headers: { "cache-control": "private, no-cache" } });
+async function answer(env: PluginEnv): Promise<HttpResponse> {
+  return responseWith(JSON.stringify(await env.stats()), { status: 200 }, {
+    "content-type": "application/json",
+    "cache-control": "private, no-cache",
+  });
 }
 
 /** Creates the stats plugin. */

@@ -20,7 +20,8 @@
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import type { Backend } from "../upstream/types.ts";
-import type { IncomingRequest } from "../http/message.ts";
+import type { HttpResponse, IncomingRequest } from "../http/message.ts";
+import { fetchAnswer } from "../http/fetch_adapter.ts";
 import { type Close, closeForClient, closeForUpstream, isTooLarge, MAX_BUFFERED_BYTES } from "./ws_close.ts";
 import { log } from "../observe/log/app_log.ts";
 import { boundCloseHandshake } from "./ws_force_close.ts";
@@ -62,7 +63,7 @@ export async function proxyWebSocket(
   ctx: RequestContext,
   backend: Backend,
   options: { tls: boolean; headers: Headers; timeout?: number },
-): Promise<Response> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = {};
   for (const [k, v] of options.headers) if (!SKIP.has(k)) headers[k] = v;
   headers["host"] = ctx.req.headers.get("host") ?? ctx.host;
@@ -150,5 +151,5 @@ export async function proxyWebSocket(
   socket.onerror = (e) => {
     clientError = (e as ErrorEvent).message;
   };
-  return response;
+  return fetchAnswer(response);
 }

@@ -102,10 +102,20 @@ export class ClientRequestError extends UpstreamError {
   }
 }
 
+/** An upstream's answer: the response, with what the exchange tells of the connection. */
+export interface UpstreamAnswer extends HttpResponse {
+  /** The connection came from the pool. */
+  readonly reused: boolean;
+  /** Time to connect (0 when reused), ms. */
+  readonly connectTime: number;
+  /** Time from request start to response head, ms. */
+  readonly responseTime: number;
+}
+
 /** A connection pool plus protocol client for one upstream. */
 export interface UpstreamClient {
   /** Sends one request to `backend`. Rejects with {@linkcode UpstreamError}. */
-  request(backend: Backend, req: HttpRequest): Promise<HttpResponse>;
+  request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer>;
   /** Closes idle connections of backends no longer present. */
   prune(keep: ReadonlySet<string>): void;
   /** Closes every connection. */

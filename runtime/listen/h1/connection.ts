@@ -22,10 +22,10 @@ import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
 
 /**
- * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
+ * Answers one request with a response (runtime/http/message.ts), an upstream's answer perhaps as it came. Its `completed`
  * settles once the response went out.
  */
-export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | HttpResponse>;
+export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<HttpResponse>;
 
 /** What a connection needs from its listener. */
 export interface ConnectionHost {

@@ -9,10 +9,11 @@
  * @example Usage
  * ```ts ignore
  * import { listenH1 } from "./mod.ts";
+ * import { responseWith } from "../../http/response_build.ts";
  *
  * const l = await listenH1(
  *   { hostname: "127.0.0.1", port: 0 },
- *   (req) => Promise.resolve(new Response(`hello ${req.url}`)),
+ *   (req) => Promise.resolve(responseWith(`hello ${req.url}`, {})),
  *   (req) => new Response(`hello ${req.url} (Deno.serve)`),
  * );
  * await l.shutdown();

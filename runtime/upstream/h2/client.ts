@@ -42,11 +42,12 @@ import { H2Session } from "./session.ts";
 import {
   type Backend,
   type ConnectOptions,
+  type UpstreamAnswer,
   type UpstreamClient,
   UpstreamError,
   withRequestTimeouts,
 } from "../types.ts";
-import type { AbortWatch, HttpRequest, HttpResponse } from "../../http/message.ts";
+import type { AbortWatch, HttpRequest } from "../../http/message.ts";
 
 /** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
 export const MAX_SESSIONS_PER_BACKEND = 256;
@@ -107,7 +108,7 @@ class H2ClientImpl implements H2Client {
     return this.#all.size;
   }
 
-  async request(backend: Backend, req: HttpRequest): Promise<HttpResponse> {
+  async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     const started = performance.now();

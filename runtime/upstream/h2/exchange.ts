@@ -8,8 +8,8 @@
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { H2Session } from "./session.ts";
 import { connectionNominations } from "../http1/head.ts";
-import { type Backend, type ConnectOptions, UpstreamError } from "../types.ts";
-import type { HttpRequest, HttpResponse } from "../../http/message.ts";
+import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { HttpRequest } from "../../http/message.ts";
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2), plus `host` (sent as `:authority`). */
 const CONNECTION_SPECIFIC = new Set([
@@ -101,15 +101,15 @@ type Phase = "head" | "body" | "done";
  * @throws {StreamNotProcessed} When the backend did not process the stream (the client may retry).
  * @throws {UpstreamError} Otherwise.
  */
-export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<HttpResponse> {
+export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<UpstreamAnswer> {
   return new H2Exchange(ctx, req).promise;
 }
 
 class H2Exchange {
-  readonly promise: Promise<HttpResponse>;
+  readonly promise: Promise<UpstreamAnswer>;
   readonly #ctx: H2ExchangeContext;
   readonly #req: HttpRequest;
-  readonly #head = Promise.withResolvers<HttpResponse>();
+  readonly #head = Promise.withResolvers<UpstreamAnswer>();
   readonly #trailers = Promise.withResolvers<Headers>();
   #stream: ClientHttp2Stream | undefined;
   #phase: Phase = "head";
@@ -302,6 +302,7 @@ class H2Exchange {
       statusText: "",
       headers,
       body,
+      editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
       responseTime: performance.now() - ctx.started,

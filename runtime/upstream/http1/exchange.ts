@@ -11,11 +11,11 @@ import type { Http1Conn } from "./conn.ts";
 import { copyBytes, HeadSyntaxError, parseResponseHead, type ResponseHead } from "./head.ts";
 import type { PreparedRequest } from "./request.ts";
 import { type Http1Upgrade, upgradeConnection } from "./upgrade.ts";
-import { UpstreamError } from "../types.ts";
-import type { HttpRequest, HttpResponse, RawResponseHead } from "../../http/message.ts";
+import { type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { HttpRequest, RawResponseHead } from "../../http/message.ts";
 
-/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode HttpResponse}. */
-export interface Http1Response extends HttpResponse {
+/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode UpstreamAnswer}. */
+export interface Http1Response extends UpstreamAnswer {
   /**
    * Trailer fields of a chunked response; resolves once the body has been read to its end (with empty Headers when
    * there were none, or when the body failed or was cancelled). Absent for other framings.
@@ -298,6 +298,8 @@ abstract class HeadAnswer implements Http1Response {
   readonly reused: boolean;
   readonly connectTime: number;
   readonly responseTime: number;
+  /** The head may be kept as bytes: a change to `headers` would not go out (see `editable()`). */
+  readonly editable = false;
   readonly #head: ResponseHead;
   abstract readonly body: ReadableStream<Uint8Array> | null;
 
