@@ -10,7 +10,7 @@
 import type { HttpResponse } from "./message.ts";
 import { UpstreamError } from "../upstream/types.ts";
 import { appendFields } from "./headers_copy.ts";
-import { oneChunk } from "../upstream/http1/body.ts";
+import { oneChunk } from "./one_chunk.ts";
 
 const encoder = new TextEncoder();
 

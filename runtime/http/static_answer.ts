@@ -8,7 +8,7 @@
  */
 import { reasonPhrase } from "../listen/h1/response.ts";
 import type { HttpResponse, RawResponseHead } from "./message.ts";
-import { oneChunk } from "../upstream/http1/body.ts";
+import { oneChunk } from "./one_chunk.ts";
 
 const encoder = new TextEncoder();
 

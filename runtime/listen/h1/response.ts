@@ -7,7 +7,7 @@
  */
 import { utf8Length } from "../../http/response_build.ts";
 import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
-import { asksClose } from "../../upstream/http1/codec.ts";
+import { asksClose } from "../../http/h1_codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 
 const encoder = new TextEncoder();

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type BodyOwner, oneChunk, pumpRequestBody, ResponseBodySource } from "./body.ts";
+import { type BodyOwner, pumpRequestBody, ResponseBodySource } from "./body.ts";
+import { oneChunk } from "../../http/one_chunk.ts";
 import type { Http1Conn } from "./conn.ts";
 import { copyBytes, HeadSyntaxError, parseResponseHead, type ResponseHead } from "./head.ts";
 import type { PreparedRequest } from "./request.ts";
