@@ -105,6 +105,11 @@ function listenerKey(server: string, hostname: string, port: number, h2: boolean
   return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}${tls ? `|${tls.key}` : ""}`;
 }
 
+/** The answer as it is, for a front end that takes messages. */
+function asMessage(res: HttpResponse): HttpResponse {
+  return res;
+}
+
 /** The answer to a loopback connection that no TLS client is behind. */
 function misdirected(): HttpResponse {
   return responseWith(null, { status: 421 });
@@ -148,12 +153,13 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
      * Answers one request of a client at `remote`; `completed()` settles once the response went out. With `pass`
      * (the HTTP/1.1 front end), an upstream's answer that nothing changes comes back as the client gave it.
      */
-    const respond = async (
+    const respond = async <R>(
       req: IncomingRequest,
       remote: { readonly hostname: string; readonly port: number },
       completed: () => Promise<void>,
       pass: boolean,
-    ): Promise<HttpResponse> => {
+      out: (res: HttpResponse) => R,
+    ): Promise<R> => {
       const current = active;
       const s = current.servers.get(serverName);
       const observer = s?.observer;
@@ -195,20 +201,16 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
       ctx.status = res.status;
       if (observer) res = observer.finish(ctx, res, processing, completed());
       const closing = draining || retiring;
-      return closing ? closeAfter(res) : res;
+      // `out`: the front end's form of the answer (a fetch `Response` for `Deno.serve`), made here, with no promise more.
+      return out(closing ? closeAfter(res) : res);
     };
-    /** A fetch `Request` answered with a message (the node:http2 listener takes those). */
-    const respondHere = (
+    /** A fetch `Request` (of `Deno.serve`, or node:http2's), answered in the form `out` makes. */
+    const respondHere = <R>(
       req: Request,
       remote: { readonly hostname: string; readonly port: number },
       completed: Promise<void>,
-    ) => respond(new FetchRequest(req), remote, () => completed, false);
-    /** The same for `Deno.serve`, which takes a fetch `Response`. */
-    const respondFetch = async (
-      req: Request,
-      remote: { readonly hostname: string; readonly port: number },
-      completed: Promise<void>,
-    ) => toFetchResponse(await respondHere(req, remote, completed));
+      out: (res: HttpResponse) => R,
+    ) => respond(new FetchRequest(req), remote, () => completed, false, out);
     const peerOf = (info: Deno.ServeHandlerInfo) => {
       const peer = info.remoteAddr as Deno.NetAddr;
       // Behind the TLS listener, the client is found by the loopback port it connected from.
@@ -216,7 +218,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
     };
     const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
       const remote = peerOf(info);
-      return remote ? respondFetch(req, remote, info.completed) : toFetchResponse(misdirected());
+      return remote ? respondHere(req, remote, info.completed, toFetchResponse) : toFetchResponse(misdirected());
     };
     const onFetchError = (e: unknown) => toFetchResponse(onError(e));
     let shutdown: () => Promise<void>;
@@ -230,7 +232,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
         (req, info) => {
           const remote = peerOf(info);
-          return remote ? respondHere(req, remote, info.completed) : misdirected();
+          return remote ? respondHere(req, remote, info.completed, asMessage) : misdirected();
         },
       );
       local = listener.addr;
@@ -255,11 +257,11 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         },
         (req, peer) => {
           const remote = client(peer);
-          return remote ? respond(req, remote, () => req.completed, true) : Promise.resolve(misdirected());
+          return remote ? respond(req, remote, () => req.completed, true, asMessage) : Promise.resolve(misdirected());
         },
         (req, peer, completed) => {
           const remote = client(peer);
-          return remote ? respondFetch(req, remote, completed) : toFetchResponse(misdirected());
+          return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
         },
       );
       local = listener.addr;
