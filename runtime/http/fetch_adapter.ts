@@ -23,8 +23,13 @@ export class FetchRequest implements IncomingRequest {
     return this.fetch.url;
   }
 
-  get target(): undefined {
-    return undefined;
+  /** The path and query of the URL. */
+  get target(): string {
+    const url = this.fetch.url;
+    const start = url.indexOf("/", url.indexOf("//") + 2);
+    if (start < 0) return "/";
+    const hash = url.indexOf("#", start);
+    return hash < 0 ? url.slice(start) : url.slice(start, hash);
   }
 
   get host(): undefined {
@@ -37,10 +42,6 @@ export class FetchRequest implements IncomingRequest {
 
   get fields(): undefined {
     return undefined;
-  }
-
-  get headersMade(): boolean {
-    return true;
   }
 
   get raw(): undefined {

@@ -17,9 +17,10 @@ export interface RequestTimeouts {
 }
 
 /**
- * A request to send upstream. Headers are final except for hop-by-hop fields (`connection` and those it names,
- * `keep-alive`, `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`): the client leaves them out,
- * so that the client's own `Headers` can be passed without a copy.
+ * A request: what a front end hands in (as an {@linkcode IncomingRequest}) and what an upstream client sends. For a
+ * client, headers are final except for hop-by-hop fields (`connection` and those it names, `keep-alive`,
+ * `proxy-connection`, `transfer-encoding`, `te`, `trailer`, `upgrade`): the client leaves them out, so that the
+ * client's own `Headers` can be passed without a copy.
  */
 export interface HttpRequest {
   readonly method: string;
@@ -27,8 +28,9 @@ export interface HttpRequest {
   readonly target: string;
   readonly headers: Headers;
   /**
-   * The client's own fields as `[name, value, …]` (lower-case names, hop-by-hop ones included), when they go
-   * unchanged: an HTTP/1.1 client writes these and does not read `headers` (which may then be made on demand).
+   * The fields as `[name, value, …]` (lower-case names, hop-by-hop ones included) as the client sent them, while they
+   * are what goes (no `Headers` made to be changed): an HTTP/1.1 client writes these and does not read `headers`
+   * (which may then be made on demand).
    */
   readonly fields?: readonly string[] | undefined;
   /**
@@ -36,7 +38,7 @@ export interface HttpRequest {
    * bodiless request whose method, target and fields are unchanged and hold no hop-by-hop field. An HTTP/1.1 client
    * sends it instead of building one.
    */
-  readonly head?: Uint8Array | undefined;
+  readonly raw?: Uint8Array | undefined;
   /**
    * Time limits of this request instead of the client's (a location's `connection_timeout`, `read_timeout`,
    * `write_timeout`); undefined, or a missing one, keeps the client's.
@@ -47,10 +49,11 @@ export interface HttpRequest {
   /** False when the caller reads no `responseTime` (it is then 0 and the clock is not read for it). */
   readonly timed?: boolean;
   /** Aborts the exchange (client went away). An `AbortSignal`, or the front end's lighter {@linkcode AbortWatch}. */
-  readonly signal?: AbortWatch;
+  readonly watch?: AbortWatch | undefined;
   /**
-   * Says that `chunk`, read from `body`, was copied and dropped, so its bytes may be reused. Only a client that reads
-   * `body` itself and keeps nothing of the chunk may call it (the HTTP/1.1 client, copying a small body behind the head).
+   * The body's buffer lease: says that `chunk`, read from `body`, was copied and dropped, so its bytes may be reused.
+   * Only the body's sole reader that keeps nothing of the chunk may call it (the HTTP/1.1 client, copying a small body
+   * behind the head).
    */
   recycleBody?(chunk: Uint8Array): void;
 }
@@ -140,43 +143,27 @@ export interface RawResponseHead {
 /**
  * The request a front end hands the pipeline: the HTTP/1.1 front end's `WireRequest` (fields as they came, `Headers`
  * made only if read), or a `Deno.serve` / node:http2 request through its adapter (`FetchRequest`). What the pipeline
- * and the plugins read of a request, with no need to know which one it is.
+ * and the plugins read of a request, with no need to know which one it is; an {@linkcode HttpRequest} an upstream
+ * client could send as it is.
  */
-export interface IncomingRequest {
-  readonly method: string;
+export interface IncomingRequest extends HttpRequest {
   /** The absolute URL, as `Deno.serve` gives it. */
   readonly url: string;
   /**
-   * The origin-form target (path and query) when the front end parsed the request line itself, and {@linkcode host}
-   * its Host field; undefined when only {@linkcode url} is known (its path and authority then say them).
+   * The Host field, when the front end parsed the request line itself ({@linkcode target} and this say where it
+   * goes); undefined when the URL's authority says it (`Deno.serve`: an absolute-form target's or `:authority`).
    */
-  readonly target: string | undefined;
-  /** The Host field, when {@linkcode target} is set. */
   readonly host: string | undefined;
-  /** The fields as `Headers` (made on first use by a front end that keeps them raw). */
-  readonly headers: Headers;
-  /**
-   * The fields as `[name, value, …]` (lower-case names) as the client sent them, when the front end keeps them raw;
-   * they go upstream as they are while {@linkcode headersMade} is false.
-   */
   readonly fields: readonly string[] | undefined;
-  /** Whether {@linkcode headers} was made (something may have read or changed it); true when there are no raw fields. */
-  readonly headersMade: boolean;
-  /** The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field); else undefined. */
   readonly raw: Uint8Array | undefined;
-  readonly body: ReadableStream<Uint8Array> | null;
   /** Tells when the client went away (an `AbortSignal`, or the front end's cheaper watch). */
   readonly watch: AbortWatch;
-  /** An `AbortSignal` that aborts when the client goes away. */
+  /** An `AbortSignal` that aborts when the client goes away (made on first use by a front end with a cheaper watch). */
   readonly signal: AbortSignal;
   /** The fetch `Request` behind this one, when there is one (the `Deno.serve` adapter): a WebSocket upgrade needs it. */
   readonly fetch: Request | undefined;
   /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
   header(name: string): string | null;
-  /**
-   * Says that `chunk`, read from {@linkcode body}, was copied and dropped, so its buffer may hold another request's
-   * body (the buffer lease of a pooled body; a no-op for a request without one). Only the body's sole reader may call
-   * it.
-   */
+  /** See {@linkcode HttpRequest.recycleBody}; a no-op for a body without a lease. */
   recycleBody(chunk: Uint8Array): void;
 }

@@ -137,14 +137,14 @@ export class RequestContext implements RouteRequest {
     this.timed = timed;
     this.#start = timed ? performance.now() : Date.now();
     this.method = req.method;
-    const target = req.target;
-    if (target !== undefined) {
+    const host = req.host;
+    if (host !== undefined) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
-      const t = splitFrom(target, 0);
+      const t = splitFrom(req.target, 0);
       this.#sent = t.path;
       this.path = this.#routed = normalizePath(t.path);
       this.rawQuery = t.query;
-      this.host = stripPort(req.host ?? "");
+      this.host = stripPort(host);
       return;
     }
     const t = splitTarget(req.url);
@@ -202,7 +202,7 @@ export class RequestContext implements RouteRequest {
    */
   get outgoingFields(): readonly string[] | undefined {
     const req = this.req;
-    return this.#upstreamHeaders === undefined && !req.headersMade ? req.fields : undefined;
+    return this.#upstreamHeaders === undefined ? req.fields : undefined;
   }
 
   /**
@@ -213,7 +213,7 @@ export class RequestContext implements RouteRequest {
   get outgoingHead(): Uint8Array | undefined {
     const req = this.req;
     const raw = req.raw;
-    return raw !== undefined && req.target !== undefined && this.#unchangedTarget(req.target) ? raw : undefined;
+    return raw !== undefined && this.#unchangedTarget(req.target) ? raw : undefined;
   }
 
   #unchangedTarget(target: string): boolean {

@@ -272,8 +272,8 @@ class OutgoingRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly fields: readonly string[] | undefined;
-  readonly head: Uint8Array | undefined;
-  readonly signal: AbortWatch;
+  readonly raw: Uint8Array | undefined;
+  readonly watch: AbortWatch;
 
   /**
    * @param ctx The request.
@@ -293,8 +293,8 @@ class OutgoingRequest implements HttpRequest {
     this.method = ctx.method;
     this.target = ctx.uri;
     this.fields = changed === undefined ? ctx.outgoingFields : undefined;
-    this.head = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
-    this.signal = ctx.clientWatch;
+    this.raw = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
+    this.watch = ctx.clientWatch;
   }
 
   get headers(): Headers {

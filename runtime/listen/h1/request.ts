@@ -20,20 +20,20 @@ export class WireRequest implements IncomingRequest {
    * @param method The method.
    * @param target The origin-form target.
    * @param host The Host field.
-   * @param fields Names (lower case) and values, alternating, as the client sent them.
+   * @param sent Names (lower case) and values, alternating, as the client sent them.
    * @param body The body, or null.
    * @param watch Aborts when the client goes away before the response is sent.
-   * @param raw The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
+   * @param sentHead The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
    * @param giveBack Takes back the body's one chunk (see {@linkcode recycleBody}).
    */
   constructor(
     readonly method: string,
     readonly target: string,
     readonly host: string,
-    readonly fields: readonly string[],
+    readonly sent: readonly string[],
     readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null,
     readonly watch: ClientWatch,
-    readonly raw: Uint8Array | undefined = undefined,
+    readonly sentHead: Uint8Array | undefined = undefined,
     readonly giveBack?: (chunk: Uint8Array) => void,
   ) {}
 
@@ -44,7 +44,17 @@ export class WireRequest implements IncomingRequest {
 
   /** A field's value by lower-case name, from the raw fields (no `Headers` made). */
   header(name: string): string | null {
-    return fieldValue(this.fields, name);
+    return fieldValue(this.sent, name);
+  }
+
+  /** The head's bytes (see {@linkcode sentHead}) while no `Headers` was made of its fields. */
+  get raw(): Uint8Array | undefined {
+    return this.#headers === undefined ? this.sentHead : undefined;
+  }
+
+  /** The fields as the client sent them, while no `Headers` was made of them (something may have changed those). */
+  get fields(): readonly string[] | undefined {
+    return this.#headers === undefined ? this.sent : undefined;
   }
 
   /**
@@ -62,12 +72,7 @@ export class WireRequest implements IncomingRequest {
 
   /** The fields as `Headers`, made on first use (a proxied request that nothing reads sends `fields` as they are). */
   get headers(): Headers {
-    return this.#headers ??= appendFields(new Headers(), this.fields);
-  }
-
-  /** Whether {@linkcode headers} was made (something may have read or changed it). */
-  get headersMade(): boolean {
-    return this.#headers !== undefined;
+    return this.#headers ??= appendFields(new Headers(), this.sent);
   }
 
   /**

@@ -110,7 +110,7 @@ class H2ClientImpl implements H2Client {
 
   async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
-    if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     const started = performance.now();
     let retried = false;
     for (;;) {
@@ -120,7 +120,7 @@ class H2ClientImpl implements H2Client {
       if (!session.connected) {
         const t = performance.now();
         try {
-          await waitReady(session, req.signal);
+          await waitReady(session, req.watch);
         } catch (error) {
           session.release();
           req.body?.cancel(error).catch(ignore);
@@ -145,7 +145,7 @@ class H2ClientImpl implements H2Client {
         }, req);
       } catch (error) {
         if (!(error instanceof StreamNotProcessed)) throw error;
-        if (!retried && error.bodyUntouched && !this.#closed && !req.signal?.aborted) {
+        if (!retried && error.bodyUntouched && !this.#closed && !req.watch?.aborted) {
           retried = true;
           continue;
         }

@@ -171,9 +171,9 @@ class H2Exchange {
       this.#ended = true;
     });
     stream.once("close", () => this.#onClose());
-    if (req.signal) {
-      if (req.signal.aborted) this.onAbort();
-      else req.signal.addEventListener("abort", this.onAbort);
+    if (req.watch) {
+      if (req.watch.aborted) this.onAbort();
+      else req.watch.addEventListener("abort", this.onAbort);
     }
     this.#armRead();
     if (req.body !== null) void this.#pump(req.body, stream);
@@ -314,7 +314,7 @@ class H2Exchange {
     const phase = this.#phase;
     this.#phase = "done";
     this.#disarmRead();
-    this.#req.signal?.removeEventListener("abort", this.onAbort);
+    this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();
     const stream = this.#stream!;

@@ -134,12 +134,12 @@ class Http1ClientImpl implements Http1Client {
 
   async request(backend: Backend, req: HttpRequest): Promise<Http1Response> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
-    if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     // Untimed (0) when the caller reads no timing: a clock read costs ~0.35 µs here.
     const started = req.timed === false ? 0 : performance.now();
     const pending = prepareRequest(req, backend.addr);
     const prep = pending instanceof Promise ? await pending : pending;
-    if (req.signal?.aborted) {
+    if (req.watch?.aborted) {
       prep.pump?.reader.cancel().catch(ignore);
       throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     }
@@ -154,7 +154,7 @@ class Http1ClientImpl implements Http1Client {
             options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
             clientCert: this.#clientCert,
-            signal: req.signal,
+            signal: req.watch,
           });
           conn = new Http1Conn(backend.addr, transport);
         } catch (error) {

@@ -93,7 +93,7 @@ export class Http1Exchange implements BodyOwner {
     this.#reused = options.reused;
     this.#started = options.started;
     this.#connectTime = options.connectTime;
-    this.#onAbort = req.signal === undefined ? ignore : this.#abort.bind(this);
+    this.#onAbort = req.watch === undefined ? ignore : this.#abort.bind(this);
   }
 
   /**
@@ -107,7 +107,7 @@ export class Http1Exchange implements BodyOwner {
   async run(): Promise<Http1Response> {
     const conn = this.conn;
     const prep = this.#prep;
-    const signal = this.#req.signal;
+    const signal = this.#req.watch;
     conn.beginExchange();
     signal?.addEventListener("abort", this.#onAbort);
     if (signal?.aborted) this.#abort();
@@ -155,7 +155,7 @@ export class Http1Exchange implements BodyOwner {
     const connectTime = this.#connectTime;
     if (status === 101) {
       this.#done = true;
-      this.#req.signal?.removeEventListener("abort", this.#onAbort);
+      this.#req.watch?.removeEventListener("abort", this.#onAbort);
       const host = this.#host;
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
@@ -199,7 +199,7 @@ export class Http1Exchange implements BodyOwner {
   bodyDone(complete: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    this.#req.signal?.removeEventListener("abort", this.#onAbort);
+    this.#req.watch?.removeEventListener("abort", this.#onAbort);
     const conn = this.conn;
     const pumpDone = this.#pump === PUMP_NONE || this.#pump === PUMP_DONE;
     if (this.#pump === PUMP_RUNNING) this.#prep.pump!.reader.cancel().catch(ignore);
@@ -239,7 +239,7 @@ export class Http1Exchange implements BodyOwner {
   #fail(error: unknown, what: string, responseStarted = false): Error {
     const conn = this.conn;
     this.#done = true;
-    this.#req.signal?.removeEventListener("abort", this.#onAbort);
+    this.#req.watch?.removeEventListener("abort", this.#onAbort);
     // A request the server may have read and acted on is not sent again unless its method is idempotent: for any
     // other (POST, PATCH…) only a connection that took no byte of it is stale (RFC 9110 §9.2.2, as nginx does).
     const stale = this.#reused && this.#prep.replayable && conn.reason === null && this.#pumpError === null &&

@@ -64,8 +64,8 @@ export function prepareRequest(req: HttpRequest, host: string): PreparedRequest 
   // Without a body nothing is awaited: the caller goes on in the same tick.
   if (req.body !== null) return prepareWithBody(req, req.body, host);
   // A head to send as it is (it has its host; a POST, PUT or PATCH gets `content-length: 0` built in below).
-  if (req.head !== undefined && !needsLength(req.method)) {
-    return { first: req.head, second: null, pump: null, replayable: true };
+  if (req.raw !== undefined && !needsLength(req.method)) {
+    return { first: req.raw, second: null, pump: null, replayable: true };
   }
   return prepareHead(req, host);
 }
