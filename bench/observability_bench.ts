@@ -23,6 +23,8 @@ import { createMetrics, MetricsRegistries } from "../runtime/observe/metrics/mod
 import { serverObserver } from "../runtime/observe/observer.ts";
 import { RequestTrace } from "../runtime/observe/otel/request_trace.ts";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { FetchRequest } from "../runtime/http/fetch_adapter.ts";
+import { responseWith } from "../runtime/http/response_build.ts";
 
 const dir = await Deno.makeTempDir();
 
@@ -41,7 +43,7 @@ const body = "x".repeat(18);
 const done = Promise.resolve();
 
 function newContext(): RequestContext {
-  return new RequestContext(request, "127.0.0.1", 50000, "127.0.0.1", 6188, "http");
+  return new RequestContext(new FetchRequest(request), "127.0.0.1", 50000, "127.0.0.1", 6188, "http");
 }
 
 const metrics = createMetrics("bench", new MetricsRegistries());
@@ -73,7 +75,7 @@ for (const [name, sp] of variants) {
     ctx.upstreamStatus = 200;
     ctx.timings.upstreamConnect = 0.3;
     ctx.timings.upstreamResponse = 0.9;
-    const res = new Response(body, { headers: { "content-length": "18" } });
+    const res = responseWith(body, {}, { "content-length": "18" });
     observer ? observer.finish(ctx, res, 1, done) : res;
   });
 }

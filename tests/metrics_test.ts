@@ -30,6 +30,8 @@ import {
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "../runtime/observe/metrics/mod.ts";
+import { FetchRequest, toFetchResponse } from "../runtime/http/fetch_adapter.ts";
+import { responseWith } from "../runtime/http/response_build.ts";
 
 /** A `prometheus_metrics` value as the compiler parses it. */
 function target(value: string): MetricsTarget | undefined {
@@ -156,14 +158,21 @@ function miniServer(sm: ServerMetrics, bodySize: number) {
     onListen() {},
   }, async (req, info): Promise<Response> => {
     const remote = info.remoteAddr;
-    const ctx = new RequestContext(req, remote.hostname, remote.port, "127.0.0.1", server.addr.port, "http");
-    if (sm.path !== undefined && ctx.path === sm.path) return await metricsResponse(sm.metrics);
+    const ctx = new RequestContext(
+      new FetchRequest(req),
+      remote.hostname,
+      remote.port,
+      "127.0.0.1",
+      server.addr.port,
+      "http",
+    );
+    if (sm.path !== undefined && ctx.path === sm.path) return toFetchResponse(await metricsResponse(sm.metrics));
     if (!ctx.path.startsWith("/loc/")) return new Response("no location", { status: 404 });
     ctx.location = { name: "loc" } as NonNullable<RequestContext["location"]>;
     sm.metrics.requestStarted("loc");
     await req.body?.cancel();
     const status = ctx.path === "/loc/fail" ? 502 : 200;
-    return trackResponse(sm.metrics, ctx, new Response("x".repeat(bodySize), { status }));
+    return toFetchResponse(trackResponse(sm.metrics, ctx, responseWith("x".repeat(bodySize), { status })));
   });
   return { server, base: `http://127.0.0.1:${server.addr.port}` };
 }

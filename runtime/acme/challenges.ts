@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { HttpResponse } from "../http/message.ts";
 import { responseWith } from "../http/response_build.ts";
 
 /** The path prefix of http-01 challenges (RFC 8555 §8.3). */
@@ -31,7 +32,7 @@ export type ShareChallenge = (token: string, keyAuthorization: string | null) =>
  * const tokens = new ChallengeTokens();
  * await tokens.add("tok", "tok.thumb");
  * const res = tokens.answer("/.well-known/acme-challenge/tok");
- * if ((await res?.text()) !== "tok.thumb") throw new Error();
+ * if (res?.whole !== "tok.thumb") throw new Error();
  * await tokens.remove("tok");
  * ```
  */
@@ -66,7 +67,7 @@ export class ChallengeTokens {
    * The answer for a request path, or undefined when the path is not a registered challenge. The body is the key
    * authorization as `text/plain`, which is what the CA compares.
    */
-  answer(path: string): Response | undefined {
+  answer(path: string): HttpResponse | undefined {
     if (!path.startsWith(ACME_CHALLENGE_PREFIX)) return undefined;
     const value = this.#tokens.get(path.slice(ACME_CHALLENGE_PREFIX.length));
     if (value === undefined) return undefined;

@@ -64,7 +64,7 @@ Deno.test("ChallengeTokens.answer() answers registered tokens only", async () =>
   const tokens = new ChallengeTokens();
   await tokens.add("t0k", "t0k.print");
   assert.equal(tokens.pending(), 1);
-  assert.equal(await tokens.answer("/.well-known/acme-challenge/t0k")?.text(), "t0k.print");
+  assert.equal(await new Response(tokens.answer("/.well-known/acme-challenge/t0k")?.body).text(), "t0k.print");
   assert.equal(tokens.answer("/.well-known/acme-challenge/other"), undefined);
   assert.equal(tokens.answer("/t0k"), undefined);
   await tokens.remove("t0k");

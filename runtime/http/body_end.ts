@@ -2,13 +2,13 @@
  * Knowing when a response is done: the same response, whose body reports
  * each chunk's size and calls `done` once when it ends, fails or is
  * cancelled. Used by `max_processing` (a download holds its slot until it
- * ends) and by the metrics (bytes sent, request finished). Trailers
- * recorded for the response follow it.
+ * ends) and by the metrics (bytes sent, request finished). The
+ * response's trailers follow it.
  *
  * @module
  */
-import { responseTrailers } from "./trailers.ts";
-import { responseWith } from "./response_build.ts";
+import type { HttpResponse } from "./message.ts";
+import { BuiltResponse } from "./response_build.ts";
 
 /** Hooks of {@linkcode watchBody}. */
 export interface BodyWatch {
@@ -20,18 +20,19 @@ export interface BodyWatch {
 
 /**
  * Wraps `res`'s body; a response without body calls `done` at once and is
- * returned as is.
+ * returned as is. The fields go on as a raw list when `res` has one (its head's bytes and buffer lease stay behind).
  *
  * @example Usage
  * ```ts
  * import { watchBody } from "./body_end.ts";
+ * import { responseWith } from "./response_build.ts";
  * let bytes = 0, ended = false;
- * const res = watchBody(new Response("hello"), { chunk: (n) => bytes += n, done: () => ended = true });
- * await res.text();
+ * const res = watchBody(responseWith("hello", {}), { chunk: (n) => bytes += n, done: () => ended = true });
+ * await new Response(res.body).text();
  * if (bytes !== 5 || !ended) throw new Error();
  * ```
  */
-export function watchBody(res: Response, watch: BodyWatch): Response {
+export function watchBody(res: HttpResponse, watch: BodyWatch): HttpResponse {
   let pending = true;
   const finish = () => {
     if (pending) {
@@ -39,11 +40,12 @@ export function watchBody(res: Response, watch: BodyWatch): Response {
       watch.done();
     }
   };
-  if (res.body === null) {
+  const source = res.body;
+  if (source === null) {
     finish();
     return res;
   }
-  const reader = res.body.getReader();
+  const reader = source.getReader();
   const chunk = watch.chunk;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -67,8 +69,5 @@ export function watchBody(res: Response, watch: BodyWatch): Response {
       return reader.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  const out = responseWith(body, { status: res.status, statusText: res.statusText }, res.headers);
-  const trailers = responseTrailers.get(res);
-  if (trailers) responseTrailers.set(out, trailers);
-  return out;
+  return new BuiltResponse(res.status, res.statusText, res.fields ?? res.headers, body, res.trailers);
 }

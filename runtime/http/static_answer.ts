@@ -1,29 +1,27 @@
 /**
  * A plugin's fixed answer (ping, a mock without delay), made once when the plan is activated: its status line and
  * fields are bytes ready for the HTTP/1.1 front end, which writes them as it writes an upstream's head, so a request
- * answered this way makes no `Response` and no `Headers`. Where a `Response` is needed (response hooks, another front
- * end, a drain) {@linkcode StaticAnswer.toResponse} makes one with the same status, fields and body.
+ * answered this way makes no `Response` and no `Headers`. It serves every request, so it is not
+ * {@linkcode StaticAnswer.editable}: response hooks change a copy (`editable()` of response_build.ts).
  *
  * @module
  */
 import { reasonPhrase } from "../listen/h1/response.ts";
-import { responseWith } from "./response_build.ts";
-import type { RawResponseHead, UpstreamResponse } from "../upstream/types.ts";
-import { oneChunk } from "../upstream/http1/body.ts";
+import type { HttpResponse, RawResponseHead } from "./message.ts";
+import { oneChunk } from "./one_chunk.ts";
 
 const encoder = new TextEncoder();
 
 /** A fixed answer: status, fields and a whole body, the same for every request. */
-export class StaticAnswer implements UpstreamResponse {
+export class StaticAnswer implements HttpResponse {
   readonly status: number;
   readonly statusText = "";
   /** `[name, value, …]`, names in lower case. */
   readonly fields: readonly string[];
   readonly rawHead: RawResponseHead;
   readonly whole: Uint8Array<ArrayBuffer>;
-  readonly reused = false;
-  readonly connectTime = 0;
-  readonly responseTime = 0;
+  /** Shared by every request: changes go to a copy. */
+  readonly editable = false;
   readonly #pairs: readonly (readonly [string, string])[];
   readonly #empty: boolean;
 
@@ -62,10 +60,5 @@ export class StaticAnswer implements UpstreamResponse {
   /** The body as a new stream of a copy (the answer's own bytes serve every request), or null. */
   get body(): ReadableStream<Uint8Array> | null {
     return this.#empty ? null : oneChunk(this.whole.slice());
-  }
-
-  /** The same answer as a new `Response`, for response hooks or a front end that takes only those. */
-  toResponse(): Response {
-    return responseWith(this.#empty ? null : this.whole.slice(), { status: this.status }, this.#pairs);
   }
 }

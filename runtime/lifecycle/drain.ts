@@ -8,19 +8,14 @@
  *
  * @module
  */
-import { responseWith } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { editable } from "../http/response_build.ts";
 
-/** The same response with `Connection: close`. */
-export function closeAfter(res: Response): Response {
-  try {
-    res.headers.set("connection", "close");
-    return res;
-  } catch {
-    // Immutable headers (Response.redirect, Response.error): copy once.
-    const copy = responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
-    copy.headers.set("connection", "close");
-    return copy;
-  }
+/** The same response with `Connection: close` (a copy when `res` may not be changed). */
+export function closeAfter(res: HttpResponse): HttpResponse {
+  const out = editable(res);
+  out.headers.set("connection", "close");
+  return out;
 }
 
 /** Activity counters of the serving plan. */

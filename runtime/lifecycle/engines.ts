@@ -8,6 +8,9 @@ import type { ServerPlan } from "../../compiler/mod.ts";
 import { listenH2c } from "../listen/h2_listener.ts";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { Remote, Respond } from "./respond.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { FetchRequest, toFetchResponse } from "../http/fetch_adapter.ts";
+import { responseWith } from "../http/response_build.ts";
 
 /** An engine that listens. */
 export interface Engine {
@@ -24,7 +27,7 @@ export interface EngineOptions {
   readonly kind: "h2c" | "h1" | "deno-serve";
   /** The server's settings (read timeouts). */
   readonly plan: ServerPlan | undefined;
-  readonly onError: (e: unknown) => Response;
+  readonly onError: (e: unknown) => HttpResponse;
   /** The client behind a peer (behind the TLS listener: found by its loopback port); undefined: not one of ours. */
   readonly client: (peer: Deno.NetAddr) => Remote | undefined;
   /** Must a connection from `ip` start with a PROXY protocol header (h1 only)? */
@@ -32,27 +35,35 @@ export interface EngineOptions {
 }
 
 /** The answer to a loopback connection that no TLS client is behind. */
-function misdirected(): Response {
-  return new Response(null, { status: 421 });
+function misdirected(): HttpResponse {
+  return responseWith(null, { status: 421 });
+}
+
+/** The answer as it is, for a front end that takes messages. */
+function asMessage(res: HttpResponse): HttpResponse {
+  return res;
 }
 
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
-  // Without `pass` the answer is always a Response.
-  const respondHere = (req: Request, remote: Remote, completed: Promise<void>) =>
-    respond(req, remote, () => completed, false) as Promise<Response>;
+  /** A fetch `Request` (of `Deno.serve`, or node:http2's), answered in the form `out` makes. */
+  const respondHere = <R>(req: Request, remote: Remote, completed: Promise<void>, out: (res: HttpResponse) => R) =>
+    respond(new FetchRequest(req), remote, () => completed, false, out);
   const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
     const remote = client(info.remoteAddr as Deno.NetAddr);
-    if (!remote) return misdirected();
-    return respondHere(req, remote, info.completed);
+    return remote ? respondHere(req, remote, info.completed, toFetchResponse) : toFetchResponse(misdirected());
   };
+  const onFetchError = (e: unknown) => toFetchResponse(onError(e));
   if (o.kind === "h2c") {
     // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
     const readTimeout = plan?.downstreamReadTimeout;
     const listener = await listenH2c(
       { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
-      handler,
+      (req, info) => {
+        const remote = client(info.remoteAddr as Deno.NetAddr);
+        return remote ? respondHere(req, remote, info.completed, asMessage) : misdirected();
+      },
     );
     return { addr: listener.addr, shutdown: () => listener.shutdown() };
   }
@@ -64,18 +75,18 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         hostname,
         port,
         reusePort,
-        onError,
+        onError: onFetchError,
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
         ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
       },
       (req, peer) => {
         const remote = client(peer);
-        return remote ? respond(req, remote, () => req.completed, true) : Promise.resolve(misdirected());
+        return remote ? respond(req, remote, () => req.completed, true, asMessage) : Promise.resolve(misdirected());
       },
       (req, peer, completed) => {
         const remote = client(peer);
-        return remote ? respondHere(req, remote, completed) : misdirected();
+        return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
       },
     );
     return { addr: listener.addr, shutdown: () => listener.shutdown() };
@@ -86,7 +97,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
     port,
     reusePort,
     onListen: (a) => ready.resolve(a as Deno.NetAddr),
-    onError,
+    onError: onFetchError,
   }, handler);
   return { addr: await ready.promise, shutdown: () => server.shutdown() };
 }

@@ -9,9 +9,7 @@ import type { ActivePlan } from "./active.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { errorResponse, ProxyError } from "../proxy/errors.ts";
 import { handle } from "../proxy/pipeline.ts";
-import type { IncomingRequest } from "../listen/h1/mod.ts";
-import { upstreamResponse } from "../http/response_build.ts";
-import type { UpstreamResponse } from "../upstream/types.ts";
+import type { HttpResponse, IncomingRequest } from "../http/message.ts";
 import { closeAfter } from "./drain.ts";
 
 /** What every listener reads per request: the serving plan (swapped as one reference) and whether the proxy stops. */
@@ -42,20 +40,22 @@ export interface Remote {
 
 /**
  * Answers one request of a client at `remote`; `completed()` settles once the response went out. With `pass` (the
- * HTTP/1.1 front end), an upstream's answer that nothing changes comes back as the client gave it.
+ * HTTP/1.1 front end), an upstream's answer that nothing changes comes back as the client gave it. `out` makes the
+ * front end's form of the answer (a fetch `Response` for `Deno.serve`), with no promise more.
  */
-export type Respond = (
+export type Respond = <R>(
   req: IncomingRequest,
   remote: Remote,
   completed: () => Promise<void>,
   pass: boolean,
-) => Promise<Response | UpstreamResponse>;
+  out: (res: HttpResponse) => R,
+) => Promise<R>;
 
 /** The request entry of one listener. */
 export function responder(serving: Serving, ep: Endpoint): Respond {
   const serverName = ep.server;
   const activity = ep.activity;
-  return async (req, remote, completed, pass) => {
+  return async (req, remote, completed, pass, out) => {
     const current = serving.active;
     const s = current.servers.get(serverName);
     const observer = s?.observer;
@@ -76,7 +76,7 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
     observer?.begin(ctx);
     ctx.passThrough = pass && ctx.trace === undefined && (observer === undefined || observer.passes);
     current.counters.accepted++;
-    let res: Response | UpstreamResponse;
+    let res: HttpResponse;
     try {
       // TRACE would reflect the request, cookies and credentials included (cross-site tracing): refused on every
       // path, as nginx does.
@@ -98,13 +98,12 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
     ctx.status = res.status;
     if (observer) res = observer.finish(ctx, res, processing, completed());
     const closing = serving.draining || ep.retiring;
-    if (!(res instanceof Response)) return closing ? closeAfter(upstreamResponse(res)) : res;
-    return closing ? closeAfter(res) : res;
+    return out(closing ? closeAfter(res) : res);
   };
 }
 
 /** The answer to an internal error the engine caught (outside the pipeline). */
-export function internalError(serving: Serving, serverName: string): (e: unknown) => Response {
+export function internalError(serving: Serving, serverName: string): (e: unknown) => HttpResponse {
   return (e) => {
     console.error(`server "${serverName}": unhandled error`, e);
     return errorResponse(new ProxyError(500, "internal", "Internal error"), serving.active.plan.basic.error_template);

@@ -4,10 +4,10 @@
  *
  * How: a `node:net` server reads the first bytes of each connection. The HTTP/2 connection preface
  * (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) hands the socket, bytes put back with `unshift`, to a `node:http2` server;
- * anything else goes to a `node:http` server. Both adapt node's request to a Web `Request` and call the same
- * `(req, info) => Response` handler as `Deno.serve`, stream bodies both ways with backpressure, and, once the
- * response body has ended, send the trailers recorded for the response in {@linkcode responseTrailers}: HTTP/2 with
- * `waitForTrailers` + `sendTrailers`, HTTP/1.1 with `addTrailers` when the response is chunked (no content-length).
+ * anything else goes to a `node:http` server. Both adapt node's request to a Web `Request` and call a
+ * `(req, info) => HttpResponse` handler (runtime/http/message.ts), stream bodies both ways with backpressure, and, once
+ * the response body has ended, send the response's `trailers`: HTTP/2 with `waitForTrailers` + `sendTrailers`,
+ * HTTP/1.1 with `addTrailers` when the response is chunked (no content-length).
  *
  * Limits: the HTTP/1.1 side runs on `node:http`'s classic (socket + JS parser) path, which is much slower than
  * `Deno.serve`: small responses over kept-alive connections reached about 4k req/s against 12–13k for `Deno.serve`
@@ -21,8 +21,9 @@
  * @example Usage
  * ```ts ignore
  * import { listenH2c } from "./h2_listener.ts";
+ * import { responseWith } from "../http/response_build.ts";
  *
- * const l = await listenH2c({ hostname: "127.0.0.1", port: 0 }, (req) => new Response(`hello ${req.url}`));
+ * const l = await listenH2c({ hostname: "127.0.0.1", port: 0 }, (req) => responseWith(`hello ${req.url}`, {}));
  * console.log(`listening on ${l.addr.port}`);
  * await l.shutdown();
  * ```
@@ -42,10 +43,14 @@ import {
   type ServerHttp2Stream,
 } from "node:http2";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
-import { responseTrailers } from "../http/trailers.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { responseWith } from "../http/response_build.ts";
 
-/** The handler, as for `Deno.serve`. */
-export type H2cHandler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Response | Promise<Response>;
+/** The handler, as for `Deno.serve`, answering with a response of the message model (its trailers are sent). */
+export type H2cHandler = (
+  req: Request,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+) => HttpResponse | Promise<HttpResponse>;
 
 /** Where to listen. */
 export interface H2cListenOptions {
@@ -54,7 +59,7 @@ export interface H2cListenOptions {
   /** SO_REUSEPORT (several workers on one port). */
   readonly reusePort?: boolean;
   /** Called when the handler throws (default: logs); its answer is sent instead (default: 500). */
-  readonly onError?: (error: unknown) => Response | Promise<Response>;
+  readonly onError?: (error: unknown) => HttpResponse | Promise<HttpResponse>;
   /**
    * Time (ms) a connection may wait on the client (`downstream_read_timeout`, default 60 s): to send its first bytes,
    * its next HTTP/1.1 request head (keep-alive wait included), or, on h2c, its next stream while none is open; and
@@ -305,7 +310,7 @@ class H2cListenerImpl implements H2cListener {
     };
   }
 
-  async #respond(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+  async #respond(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<HttpResponse> {
     try {
       return await this.#handler(req, info);
     } catch (error) {
@@ -316,7 +321,7 @@ class H2cListenerImpl implements H2cListener {
           // fall through
         }
       } else console.error("h2c listener: handler failed", error);
-      return new Response("Internal Server Error", { status: 500 });
+      return responseWith("Internal Server Error", { status: 500 });
     }
   }
 
@@ -556,8 +561,8 @@ function trailerObject(t: Headers): Record<string, string | string[]> {
 }
 
 /** Sends `response` on an HTTP/1.1 response; trailers when chunked. */
-async function writeH1(response: Response, res: ServerResponse, method: string): Promise<void> {
-  const trailers = responseTrailers.get(response);
+async function writeH1(response: HttpResponse, res: ServerResponse, method: string): Promise<void> {
+  const trailers = response.trailers;
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of response.headers) {
     if (k === "set-cookie") continue;
@@ -614,13 +619,13 @@ async function writeH1(response: Response, res: ServerResponse, method: string):
  * first message anyway.
  */
 async function writeH2(
-  response: Response,
+  response: HttpResponse,
   stream: ServerHttp2Stream,
   method: string,
   state: { finished: boolean },
 ): Promise<void> {
   const noBody = method === "HEAD" || NULL_BODY.has(response.status);
-  const trailers = noBody ? undefined : responseTrailers.get(response);
+  const trailers = noBody ? undefined : response.trailers;
   const headers: OutgoingHttpHeaders = { ":status": response.status };
   for (const [k, v] of response.headers) {
     if (H2_FORBIDDEN.has(k) || k === "set-cookie") continue;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, constants, type IncomingHttpHeaders } from "node:http2";
 import { type H2cHandler, type H2cListener, listenH2c } from "./h2_listener.ts";
-import { responseTrailers } from "../http/trailers.ts";
+import { fromFetchResponse } from "../http/fetch_adapter.ts";
 
 const decoder = new TextDecoder();
 
@@ -13,8 +13,7 @@ const echo: H2cHandler = async (req, info) => {
     headers: { "x-remote": info.remoteAddr.hostname, "set-cookie": "a=1" },
   });
   res.headers.append("set-cookie", "b=2");
-  responseTrailers.set(res, Promise.resolve(new Headers({ "x-sum": String(body.length), "grpc-status": "0" })));
-  return res;
+  return fromFetchResponse(res, Promise.resolve(new Headers({ "x-sum": String(body.length), "grpc-status": "0" })));
 };
 
 async function withListener(handler: H2cHandler, fn: (l: H2cListener, base: string) => Promise<void>): Promise<void> {
@@ -131,8 +130,10 @@ Deno.test("listenH2c with curl: h2 prior knowledge and HTTP/1.1 chunked trailers
 Deno.test("listenH2c sends no trailers when the response has none, and empty trailers cleanly", async () => {
   await withListener((req) => {
     const res = new Response("plain");
-    if (new URL(req.url).pathname === "/empty") responseTrailers.set(res, Promise.resolve(new Headers()));
-    return res;
+    return fromFetchResponse(
+      res,
+      new URL(req.url).pathname === "/empty" ? Promise.resolve(new Headers()) : undefined,
+    );
   }, async (_l, base) => {
     const a = await h2request(base, { ":path": "/none" });
     assert.equal(a.body, "plain");
@@ -154,9 +155,9 @@ Deno.test("listenH2c sends no trailers when the response has none, and empty tra
 Deno.test("listenH2c: HEAD, 204 and 304 send no body", async () => {
   await withListener((req) => {
     const path = new URL(req.url).pathname;
-    if (path === "/204") return new Response(null, { status: 204 });
-    if (path === "/304") return new Response(null, { status: 304 });
-    return new Response("body", { headers: { "x-h": "1" } });
+    if (path === "/204") return fromFetchResponse(new Response(null, { status: 204 }));
+    if (path === "/304") return fromFetchResponse(new Response(null, { status: 304 }));
+    return fromFetchResponse(new Response("body", { headers: { "x-h": "1" } }));
   }, async (_l, base) => {
     const head = await h2request(base, { ":method": "HEAD", ":path": "/" });
     assert.equal(head.headers[":status"], 200);
@@ -181,7 +182,7 @@ Deno.test("listenH2c aborts the request signal when the h2 client resets the str
         c.enqueue(new TextEncoder().encode("first"));
       },
     });
-    return new Response(body);
+    return fromFetchResponse(new Response(body));
   }, async (_l, base) => {
     const session = connect(base);
     session.on("error", () => {});
@@ -206,7 +207,7 @@ Deno.test("listenH2c resets the h2 stream and cuts HTTP/1.1 when the response bo
         }
       },
     });
-    return new Response(body);
+    return fromFetchResponse(new Response(body));
   }, async (_l, base) => {
     const r = await h2request(base, { ":path": "/" });
     assert.equal(r.body, "partial");
@@ -226,7 +227,7 @@ Deno.test("listenH2c answers a WebSocket upgrade with 501", async () => {
 
 Deno.test("listenH2c turns a handler exception into 500", async () => {
   const l = await listenH2c(
-    { hostname: "127.0.0.1", port: 0, onError: () => new Response("oops", { status: 503 }) },
+    { hostname: "127.0.0.1", port: 0, onError: () => fromFetchResponse(new Response("oops", { status: 503 })) },
     () => {
       throw new Error("boom");
     },
@@ -246,7 +247,7 @@ Deno.test("listenH2c shutdown lets in-flight requests finish, then refuses conne
   const l = await listenH2c({ hostname: "127.0.0.1", port: 0 }, async () => {
     started.resolve();
     await release.promise;
-    return new Response("late");
+    return fromFetchResponse(new Response("late"));
   });
   const base = `http://127.0.0.1:${l.addr.port}`;
   const h2 = h2request(base, { ":path": "/" });
@@ -268,8 +269,7 @@ Deno.test("listenH2c keeps a gRPC trailers-only answer as one HEADERS frame with
     const res = new Response(new ReadableStream({ start: (c) => c.close() }), {
       headers: { "content-type": "application/grpc", "grpc-status": "5", "grpc-message": "missing" },
     });
-    responseTrailers.set(res, Promise.resolve(new Headers()));
-    return res;
+    return fromFetchResponse(res, Promise.resolve(new Headers()));
   }, async (_l, base) => {
     const r = await h2request(base, { ":method": "POST", ":path": "/svc/M", "content-type": "application/grpc" }, []);
     assert.equal(r.headers["grpc-status"], "5");
@@ -283,8 +283,7 @@ Deno.test("listenH2c keeps a gRPC trailers-only answer as one HEADERS frame with
 Deno.test("listenH2c sends gRPC trailers after the messages", async () => {
   await withListener(() => {
     const res = new Response("\u0000\u0000\u0000\u0000\u0002{}", { headers: { "content-type": "application/grpc" } });
-    responseTrailers.set(res, Promise.resolve(new Headers({ "grpc-status": "0" })));
-    return res;
+    return fromFetchResponse(res, Promise.resolve(new Headers({ "grpc-status": "0" })));
   }, async (_l, base) => {
     const r = await h2request(base, { ":method": "POST", ":path": "/svc/M", "content-type": "application/grpc" }, []);
     assert.equal(r.headers["grpc-status"], undefined);
@@ -342,7 +341,7 @@ Deno.test("listenH2c (HTTP/1.1) refuses a GET body, two Hosts, no Host and a Hos
   const seen: string[] = [];
   const handler: H2cHandler = (req) => {
     seen.push(`${req.method} ${req.url}`);
-    return new Response("ok");
+    return fromFetchResponse(new Response("ok"));
   };
   await withListener(handler, async (l) => {
     const cases = [
@@ -377,7 +376,7 @@ Deno.test("listenH2c (HTTP/1.1) hands pipelined requests to the handler in order
     // The first takes longest: a handler run at once for each would record them out of order.
     await new Promise((r) => setTimeout(r, path === "/1" ? 300 : 10));
     inFlight--;
-    return new Response(path);
+    return fromFetchResponse(new Response(path));
   };
   await withListener(handler, async (l) => {
     let bytes = "";

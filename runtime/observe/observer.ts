@@ -21,8 +21,8 @@ import { type AccessLogFiles, type AccessSink, openAccessSink } from "./log/acce
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
-import { bodySize, upstreamResponse } from "../http/response_build.ts";
-import type { UpstreamResponse } from "../upstream/types.ts";
+import { knownBodySize } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { serverTiming, withHeader } from "./server_timing.ts";
 
 /** Options of {@linkcode serverObserver}. */
@@ -44,12 +44,7 @@ export interface ServerObserver {
    * when it arrived, `completed` the listener's promise that the response
    * was delivered (`Deno.ServeHandlerInfo.completed`).
    */
-  finish<R extends Response | UpstreamResponse>(
-    ctx: RequestContext,
-    res: R,
-    processing: number,
-    completed?: Promise<void>,
-  ): R | Response;
+  finish(ctx: RequestContext, res: HttpResponse, processing: number, completed?: Promise<void>): HttpResponse;
   /**
    * It only records (access log, metrics): the front end may write an upstream's answer as it came, and
    * {@linkcode finish} takes it as it is. False with `enable_server_timing` (a header to add) or tracing.
@@ -62,27 +57,12 @@ export interface ServerObserver {
 const NO_BODY = new Set([101, 204, 304]);
 
 /**
- * Body bytes a response sends when it is delivered whole, or undefined when
- * only counting can tell. `res.body` is read last: reading it turns a body of
- * bytes into a stream, which `Deno.serve` then sends on its slower path.
+ * Body bytes a response sends when it is delivered whole, or undefined when only counting can tell. `res.body` is
+ * read last (see `knownBodySize`): reading it turns a whole body into a stream.
  */
-function knownSize(ctx: RequestContext, res: Response | UpstreamResponse): number | undefined {
+function knownSize(ctx: RequestContext, res: HttpResponse): number | undefined {
   if (ctx.method === "HEAD" || NO_BODY.has(res.status)) return 0;
-  if (!(res instanceof Response)) {
-    // An upstream's answer as it came: its bytes, or its head's length; a stream of unknown length is counted.
-    if (res.whole !== undefined) return res.whole.byteLength;
-    const length = res.rawHead?.contentLength ?? -1;
-    if (length >= 0) return length;
-    return res.body === null ? 0 : undefined;
-  }
-  const built = bodySize(res);
-  if (built !== undefined) return built;
-  const len = res.headers.get("content-length");
-  if (len !== null) {
-    const n = Number(len);
-    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-  }
-  return res.body === null ? 0 : undefined;
+  return knownBodySize(res);
 }
 
 /** The observer of a server, or undefined when it records nothing. */
@@ -121,7 +101,7 @@ export function serverObserver(
     },
     passes: !timing && pipeline === undefined,
     finish(ctx, res, processing, completed) {
-      const out = timing && res instanceof Response ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
+      const out = timing ? withHeader(res, "server-timing", serverTiming(ctx)) : res;
       const m = metrics && ctx.location ? metrics : undefined;
       const trace = ctx.trace;
       if (!line && !m && !trace) return out;
@@ -148,8 +128,8 @@ export function serverObserver(
       };
       const known = completed && knownSize(ctx, out);
       if (known === undefined) {
-        // Counted as it streams: an upstream's answer becomes a Response for that.
-        return watchBody(out instanceof Response ? out : upstreamResponse(out), { chunk: (n) => size += n, done });
+        // Counted as it streams.
+        return watchBody(out, { chunk: (n) => size += n, done });
       }
       // The size is known: no stream wrapper, the listener says when the response was delivered.
       size = known;

@@ -10,6 +10,8 @@ import { compileSources, type ServerPlan } from "../../compiler/mod.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { createMetrics, MetricsRegistries } from "./metrics/mod.ts";
 import { serverObserver } from "./observer.ts";
+import { FetchRequest } from "../http/fetch_adapter.ts";
+import { responseWith } from "../http/response_build.ts";
 
 function server(keys: string): ServerPlan {
   const { plan } = compileSources([{
@@ -21,7 +23,14 @@ function server(keys: string): ServerPlan {
 }
 
 function context(): RequestContext {
-  return new RequestContext(new Request("http://a.test/x"), "127.0.0.1", 5000, "127.0.0.1", 80, "http");
+  return new RequestContext(
+    new FetchRequest(new Request("http://a.test/x")),
+    "127.0.0.1",
+    5000,
+    "127.0.0.1",
+    80,
+    "http",
+  );
 }
 
 Deno.test("serverObserver(): nothing configured, no observer", () => {
@@ -38,7 +47,7 @@ Deno.test("serverObserver(): lines past a full file queue are dropped and counte
   assert.ok(observer);
   try {
     // Body-less responses end at once: five lines in one task, one fits the queue.
-    for (let i = 0; i < 5; i++) observer.finish(context(), new Response(null, { status: 204 }), 1);
+    for (let i = 0; i < 5; i++) observer.finish(context(), responseWith(null, { status: 204 }), 1);
     assert.match(await metrics.text(), /^pingap_access_log_dropped_total\{server="observer-drops"\} 4$/m);
   } finally {
     await observer.dispose();
@@ -62,9 +71,9 @@ Deno.test("serverObserver(): a streamed body is counted as it passes; the line c
       else c.close();
     },
   });
-  const res = observer.finish(context(), new Response(body), 1, Promise.resolve());
+  const res = observer.finish(context(), responseWith(body, {}), 1, Promise.resolve());
   assert.deepEqual(lines, [], "nothing logged before the body was sent");
-  assert.equal((await res.arrayBuffer()).byteLength, 1624);
+  assert.equal((await new Response(res.body).arrayBuffer()).byteLength, 1624);
   assert.deepEqual(lines, ["1624 1.6KB 200"]);
   await observer.dispose();
 });

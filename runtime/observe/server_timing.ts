@@ -9,8 +9,8 @@
  */
 import type { RequestContext } from "../proxy/context.ts";
 import { upstreamProcessingMs } from "./log/context_keys.ts";
-import { responseTrailers } from "../http/trailers.ts";
-import { responseWith } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { editable } from "../http/response_build.ts";
 
 /**
  * The header value for a request, `total` being the time until now.
@@ -50,16 +50,9 @@ export function serverTiming(ctx: RequestContext): string {
   return `${out}total;dur=${Math.floor(ctx.elapsed())}`;
 }
 
-/** `res` with `name: value` set; responses with immutable headers are copied first. */
-export function withHeader(res: Response, name: string, value: string): Response {
-  try {
-    res.headers.set(name, value);
-    return res;
-  } catch {
-    const out = responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
-    out.headers.set(name, value);
-    const trailers = responseTrailers.get(res);
-    if (trailers) responseTrailers.set(out, trailers);
-    return out;
-  }
+/** `res` with `name: value` set; a response that may not be changed is copied first (see `editable()`). */
+export function withHeader(res: HttpResponse, name: string, value: string): HttpResponse {
+  const out = editable(res);
+  out.headers.set(name, value);
+  return out;
 }

@@ -37,12 +37,15 @@
  */
 import type { Fields, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
-import type { StaticAnswer } from "../http/static_answer.ts";
+import type { HttpResponse } from "../http/message.ts";
 
 export type { PlanOf } from "../../compiler/mod.ts";
 
-/** What a request hook answers with: a `Response`, or a fixed answer made once (see {@linkcode StaticAnswer}). */
-export type PluginAnswer = Response | StaticAnswer;
+/**
+ * What a request hook answers with: a response of the message model (runtime/http/message.ts), made with
+ * `responseWith`, or a fixed answer made once (`StaticAnswer`).
+ */
+export type PluginAnswer = HttpResponse;
 
 /** What a plugin may ask of the process. */
 export interface PluginEnv {

@@ -12,6 +12,7 @@
  */
 import mime from "mime-types";
 import { type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { responseWith } from "../http/response_build.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import type { RequestContext } from "../proxy/context.ts";
@@ -28,7 +29,7 @@ const NO_STORE = "private, no-store";
 const TEXT = "text/plain; charset=utf-8";
 
 /** A short answer of the plugin's own: text, never stored by caches. */
-function refusal(status: number, text: string): Response {
+function refusal(status: number, text: string): HttpResponse {
   return responseWith(text, { status }, { "content-type": TEXT, "cache-control": NO_STORE });
 }
 
@@ -51,7 +52,7 @@ function httpDate(date: Date): string {
 }
 
 /** The status of an error from the file system: 404 for a missing file, else 500 (the error is logged, not echoed). */
-function ioError(error: unknown, file: string): Response {
+function ioError(error: unknown, file: string): HttpResponse {
   if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
     return refusal(404, "Not Found");
   }
@@ -119,7 +120,7 @@ interface Found {
  * Where a request leads under the root: a regular file, or the answer itself (a refusal, a redirect to the
  * directory's `/`, a listing, 404).
  */
-async function locate(c: DirectoryPlan, root: string, ctx: RequestContext): Promise<Found | Response> {
+async function locate(c: DirectoryPlan, root: string, ctx: RequestContext): Promise<Found | HttpResponse> {
   const target = fileUnder(root, ctx.path);
   if (!target.ok) {
     appLog("warn", `directory: refused ${JSON.stringify(ctx.path)}: ${target.reason}`);
@@ -197,7 +198,7 @@ function rangeOf(ctx: RequestContext, size: number): ByteRange | "unsatisfiable"
 }
 
 /** Answers from a kept file: no file system access. */
-function fromMemory(ctx: RequestContext, entry: CachedFile): Response {
+function fromMemory(ctx: RequestContext, entry: CachedFile): HttpResponse {
   if (notModified(ctx, entry.etag, entry.mtimeMs)) return responseWith(null, { status: 304 }, entry.fields);
   const range = rangeOf(ctx, entry.size);
   if (range === "unsatisfiable") {
@@ -226,10 +227,10 @@ async function serve(
   cache: FileCache,
   ctx: RequestContext,
   kept: CachedFile | undefined,
-): Promise<Response | StaticAnswer> {
+): Promise<HttpResponse> {
   const now = Date.now();
   const found = await locate(c, root, ctx);
-  if (found instanceof Response) {
+  if (!("info" in found)) {
     if (kept !== undefined) cache.delete(ctx.path);
     return found;
   }

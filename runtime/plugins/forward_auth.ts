@@ -17,10 +17,10 @@
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { responseWith } from "../http/response_build.ts";
-import { WireRequest } from "../listen/h1/request.ts";
+import type { HttpResponse } from "../http/message.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { createHttp1Client } from "../upstream/http1/client.ts";
-import type { Backend, UpstreamResponse } from "../upstream/types.ts";
+import type { Backend, UpstreamAnswer } from "../upstream/types.ts";
 import {
   authRequestHeaders,
   authTarget,
@@ -54,7 +54,7 @@ export const forwardAuth = runtimePlugin(PLUGIN_DEFINITIONS.forwardAuth, (c, _en
     idleTimeout: IDLE_TIMEOUT,
     poolSize: POOL_SIZE,
   });
-  const failed = (ctx: RequestContext, cause: string): Response => {
+  const failed = (ctx: RequestContext, cause: string): HttpResponse => {
     // A client that went away is ordinary (info); anything else is the auth service's failure.
     appLog(ctx.clientWatch.aborted ? "info" : "error", "forward auth subrequest failed", {
       plugin: plan.name,
@@ -92,14 +92,14 @@ export const forwardAuth = runtimePlugin(PLUGIN_DEFINITIONS.forwardAuth, (c, _en
       const onClientGone = () => abort.abort();
       watch.addEventListener("abort", onClientGone, { once: true });
       try {
-        let res: UpstreamResponse;
+        let res: UpstreamAnswer;
         try {
           res = await client.request(backend, {
             method: "GET",
             target: to.target,
             headers,
             body: null,
-            signal: abort.signal,
+            watch: abort.signal,
             timed: false,
           });
         } catch (e) {
@@ -142,14 +142,15 @@ export const forwardAuth = runtimePlugin(PLUGIN_DEFINITIONS.forwardAuth, (c, _en
 /** The client's fields as `[name, value, …]`, lower-case names. */
 function clientFields(ctx: RequestContext): readonly string[] {
   const req = ctx.req;
-  if (req instanceof WireRequest && !req.headersMade) return req.fields;
+  // The fields as they came while no `Headers` was made from them (they are then what the client sent).
+  if (req.fields !== undefined) return req.fields;
   const out: string[] = [];
   req.headers.forEach((value, name) => out.push(name, value));
   return out;
 }
 
 /** The answer's fields as `[name, value, …]`, lower-case names. */
-function fieldsOf(res: UpstreamResponse): readonly string[] {
+function fieldsOf(res: UpstreamAnswer): readonly string[] {
   if (res.fields !== undefined) return res.fields;
   const out: string[] = [];
   res.headers.forEach((value, name) => out.push(name, value));
@@ -158,13 +159,14 @@ function fieldsOf(res: UpstreamResponse): readonly string[] {
 
 /** The whole body, or an error past `max` bytes. */
 async function readCapped(
-  res: UpstreamResponse,
+  res: UpstreamAnswer,
   max: number,
   signal: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
   if (res.whole !== undefined) {
-    if (res.whole.byteLength > max) throw new Error(`auth answer body over ${max} bytes`);
-    return res.whole;
+    const whole = typeof res.whole === "string" ? new TextEncoder().encode(res.whole) : res.whole;
+    if (whole.byteLength > max) throw new Error(`auth answer body over ${max} bytes`);
+    return whole;
   }
   if (res.body === null) return null;
   const reader = res.body.getReader();

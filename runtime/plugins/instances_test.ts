@@ -3,6 +3,7 @@
  * as in Pingap), a changed one is made anew and the old one disposed with its generation; a kept instance is
  * disposed when the last generation holding it is.
  */
+import { responseWith } from "../http/response_build.ts";
 import assert from "node:assert/strict";
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { planHarness } from "../proxy/harness.ts";
@@ -16,7 +17,7 @@ function countingRegistry(disposed: string[]) {
   const counting = runtimePlugin(PLUGIN_DEFINITIONS.ping, (plan, _env, self) => {
     let count = 0;
     return {
-      request: (ctx) => ctx.path === plan.path ? new Response(String(++count)) : undefined,
+      request: (ctx) => ctx.path === plan.path ? responseWith(String(++count), { status: 200 }) : undefined,
       dispose: () => void disposed.push(self.name),
     };
   });

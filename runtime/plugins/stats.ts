@@ -5,9 +5,14 @@
  */
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { type PluginEnv, runtimePlugin } from "./contract.ts";
+import type { HttpResponse } from "../http/message.ts";
+import { responseWith } from "../http/response_build.ts";
 
-async function answer(env: PluginEnv): Promise<Response> {
-  return Response.json(await env.stats(), { headers: { "cache-control": "private, no-cache" } });
+async function answer(env: PluginEnv): Promise<HttpResponse> {
+  return responseWith(JSON.stringify(await env.stats()), { status: 200 }, {
+    "content-type": "application/json",
+    "cache-control": "private, no-cache",
+  });
 }
 
 /** The runtime half of `stats`. */

@@ -1,16 +1,15 @@
 /**
  * The per-request context: what the pipeline, the plugins, the header
  * templates and the access log read and write. Built once per request from
- * the request (a `Request` of `Deno.serve`, or the front end's `WireRequest`) and the client's address, without
+ * the request (the message a front end hands in, see runtime/http/message.ts) and the client's address, without
  * `new URL()`.
  *
  * @module
  */
 import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
-import { copyHeaders, fieldValue, isHopByHop } from "../http/headers_copy.ts";
+import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
-import { type IncomingRequest, WireRequest } from "../listen/h1/request.ts";
-import type { AbortWatch } from "../upstream/types.ts";
+import type { AbortWatch, IncomingRequest } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 
@@ -143,13 +142,14 @@ export class RequestContext implements RouteRequest {
     this.timed = timed;
     this.#start = timed ? performance.now() : Date.now();
     this.method = req.method;
-    if (req instanceof WireRequest) {
+    const host = req.host;
+    if (host !== undefined) {
       // The front end's target is origin-form and its host the Host field: nothing to take apart again.
       const t = splitFrom(req.target, 0);
       this.#sent = t.path;
       this.path = this.#routed = normalizePath(t.path);
       this.rawQuery = t.query;
-      this.host = stripPort(req.host);
+      this.host = stripPort(host);
       return;
     }
     const t = splitTarget(req.url);
@@ -170,8 +170,7 @@ export class RequestContext implements RouteRequest {
 
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
   header(name: string): string | null {
-    const req = this.req;
-    return req instanceof WireRequest ? fieldValue(req.fields, name) : req.headers.get(name);
+    return this.req.header(name);
   }
 
   /** A raw query parameter (not decoded). */
@@ -208,9 +207,7 @@ export class RequestContext implements RouteRequest {
    */
   get outgoingFields(): readonly string[] | undefined {
     const req = this.req;
-    return this.#upstreamHeaders === undefined && req instanceof WireRequest && !req.headersMade
-      ? req.fields
-      : undefined;
+    return this.#upstreamHeaders === undefined ? req.fields : undefined;
   }
 
   /**
@@ -220,11 +217,11 @@ export class RequestContext implements RouteRequest {
    */
   get outgoingHead(): Uint8Array | undefined {
     const req = this.req;
-    return req instanceof WireRequest && req.raw !== undefined && this.#unchangedTarget(req) ? req.raw : undefined;
+    const raw = req.raw;
+    return raw !== undefined && this.#unchangedTarget(req.target) ? raw : undefined;
   }
 
-  #unchangedTarget(req: WireRequest): boolean {
-    const target = req.target;
+  #unchangedTarget(target: string): boolean {
     const q = this.rawQuery;
     const path = this.#outgoingPath;
     if (q === "") return target === path;
@@ -239,13 +236,12 @@ export class RequestContext implements RouteRequest {
 
   /** Tells when the client went away: the request's signal, or the front end's cheaper watch of it. */
   get clientWatch(): AbortWatch {
-    const req = this.req;
-    return req instanceof WireRequest ? req.watch : req.signal;
+    return this.req.watch;
   }
 
   /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
   get mayUpgrade(): boolean {
-    return !(this.req instanceof WireRequest) && this.req.headers.has("upgrade");
+    return this.req.fetch !== undefined && this.req.headers.has("upgrade");
   }
 
   /** Sets a header on the upstream request. */

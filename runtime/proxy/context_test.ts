@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { RequestContext } from "./context.ts";
 import { ClientWatch, WireRequest } from "../listen/h1/request.ts";
 import { ipNet } from "../../compiler/mod.ts";
+import { FetchRequest } from "../http/fetch_adapter.ts";
 
 /** The same request as Deno.serve gives it and as the HTTP/1.1 front end does. */
 function both(host: string, target: string, fields: string[] = []): [RequestContext, RequestContext] {
@@ -9,7 +10,7 @@ function both(host: string, target: string, fields: string[] = []): [RequestCont
   const served = new Request(`http://${host}${target}`, { headers: Object.fromEntries(pairs(all)) });
   const wire = new WireRequest("GET", target, host, all, null, new ClientWatch());
   const at = ["127.0.0.1", 5000, "127.0.0.1", 80, "http"] as const;
-  return [new RequestContext(served, ...at), new RequestContext(wire, ...at)];
+  return [new RequestContext(new FetchRequest(served), ...at), new RequestContext(wire, ...at)];
 }
 
 function pairs(fields: readonly string[]): [string, string][] {

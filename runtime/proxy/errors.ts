@@ -5,6 +5,7 @@
  * @module
  */
 import { responseWith } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
 
 /** A failure with the status the client gets. */
 export class ProxyError extends Error {
@@ -45,7 +46,7 @@ function escapeJson(s: string): string {
  * if (res.status !== 502 || res.headers.get("x-pingap-etype") !== "upstream") throw new Error();
  * ```
  */
-export function errorResponse(err: ProxyError, template: string | undefined): Response {
+export function errorResponse(err: ProxyError, template: string | undefined): HttpResponse {
   const tpl = template ?? DEFAULT_TEMPLATE;
   const json = tpl.trimStart().startsWith("{");
   const esc = json ? escapeJson : escapeHtml;

@@ -36,9 +36,9 @@ import { activate } from "../lifecycle/activate.ts";
 import type { ActivePlan, ActiveUpstream } from "../lifecycle/active.ts";
 import { processStats } from "../observe/stats.ts";
 import type { PluginEnv, PluginRegistry } from "../plugins/mod.ts";
-import { StaticAnswer } from "../http/static_answer.ts";
-import { upstreamResponse } from "../http/response_build.ts";
-import { type Backend, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../upstream/types.ts";
+import { type Backend, type UpstreamAnswer, UpstreamError } from "../upstream/types.ts";
+import type { HttpRequest, HttpResponse } from "../http/message.ts";
+import { FetchRequest, fromFetchResponse, toFetchResponse } from "../http/fetch_adapter.ts";
 import { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { handle } from "./pipeline.ts";
@@ -80,7 +80,7 @@ function fakeUpstream(plan: UpstreamPlan, upstream: FakeUpstream | undefined): A
   return {
     plan,
     client: {
-      async request(backend: Backend, req: UpstreamRequest): Promise<UpstreamResponse> {
+      async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
         if (!upstream) throw new UpstreamError("connect", `no fake upstream for ${backend.addr}`, false);
         const bodied = req.body !== null && req.method !== "GET" && req.method !== "HEAD";
         let res: Response;
@@ -95,15 +95,11 @@ function fakeUpstream(plan: UpstreamPlan, upstream: FakeUpstream | undefined): A
         } catch (e) {
           throw new UpstreamError("protocol", `fake upstream failed: ${e}`, true, { cause: e });
         }
-        return {
-          status: res.status,
-          statusText: res.statusText,
-          headers: new Headers(res.headers),
-          body: req.method === "HEAD" ? null : res.body,
-          reused: false,
-          connectTime: 0,
-          responseTime: 0,
-        };
+        if (req.method === "HEAD") await res.body?.cancel();
+        const answer = fromFetchResponse(
+          req.method === "HEAD" ? new Response(null, { status: res.status, headers: res.headers }) : res,
+        );
+        return Object.assign(answer, { reused: false, connectTime: 0, responseTime: 0 });
       },
       prune() {},
       close() {},
@@ -143,13 +139,15 @@ export function planHarness(plan: Plan, options: HarnessOptions = {}): PlanHarne
       const name = options.server ?? current.plan.servers[0]?.name;
       const server = name === undefined ? undefined : current.servers.get(name);
       const template = current.plan.basic.error_template;
-      if (!server) return errorResponse(new ProxyError(404, "no_server", "Server not configured"), template);
+      if (!server) {
+        return toFetchResponse(errorResponse(new ProxyError(404, "no_server", "Server not configured"), template));
+      }
       const scheme = req.url.startsWith("https:") ? "https" : "http";
-      const ctx = new RequestContext(req, client.hostname, client.port, "127.0.0.1", 0, scheme);
+      const ctx = new RequestContext(new FetchRequest(req), client.hostname, client.port, "127.0.0.1", 0, scheme);
       ctx.trustedProxies = current.plan.basic.trusted_proxies;
       current.counters.processing++;
       current.counters.accepted++;
-      let res: Response | UpstreamResponse | StaticAnswer;
+      let res: HttpResponse;
       try {
         res = await handle(current, server, ctx);
       } catch (e) {
@@ -159,8 +157,7 @@ export function planHarness(plan: Plan, options: HarnessOptions = {}): PlanHarne
         current.counters.processing--;
       }
       ctx.status = res.status;
-      if (res instanceof Response) return res;
-      return res instanceof StaticAnswer ? res.toResponse() : upstreamResponse(res);
+      return toFetchResponse(res);
     },
     async reload(next) {
       const old = active;

@@ -16,22 +16,13 @@ import { appLog } from "../observe/log/app_log.ts";
 import { metricsResponse } from "../observe/metrics/mod.ts";
 import { watchBody } from "../http/body_end.ts";
 import { render } from "./variables.ts";
-import { responseTrailers } from "../http/trailers.ts";
-import { responseWith, upstreamResponse } from "../http/response_build.ts";
+import { editable, upstreamAnswer } from "../http/response_build.ts";
+import { fetchUpstreamAnswer } from "../http/fetch_adapter.ts";
 import { isWebSocket, proxyWebSocket } from "./websocket.ts";
-import {
-  type AbortWatch,
-  type Backend,
-  ClientRequestError,
-  type RequestTimeouts,
-  UpstreamError,
-  type UpstreamRequest,
-  type UpstreamResponse,
-} from "../upstream/types.ts";
+import { type Backend, ClientRequestError, UpstreamError } from "../upstream/types.ts";
+import type { AbortWatch, HttpRequest, HttpResponse, RequestTimeouts } from "../http/message.ts";
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/mod.ts";
-import { StaticAnswer } from "../http/static_answer.ts";
-import { WireRequest } from "../listen/h1/request.ts";
 import { logDone, transformBody } from "./response_phases.ts";
 
 /**
@@ -173,15 +164,16 @@ class RetryableBody {
 }
 
 /**
- * Sends the request to the upstream, with retries. With `pass`, an answer comes back as the client gave it (the
- * HTTP/1.1 front end writes it without a `Response`); otherwise as a `Response`, after the upstream_response hooks.
+ * Sends the request to the upstream, with retries. With `pass`, an answer comes back as the upstream client gave it
+ * (the HTTP/1.1 front end writes its head's bytes as they are); otherwise made editable, after the upstream_response
+ * hooks.
  */
 async function proxyTo(
   ctx: RequestContext,
   loc: ActiveLocation,
   up: ActiveUpstream,
   pass: boolean,
-): Promise<Response | UpstreamResponse> {
+): Promise<HttpResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
   const max = lp.clientMaxBodySize;
@@ -241,20 +233,17 @@ async function proxyTo(
         backend,
         new OutgoingRequest(ctx, changed, sending, ctx.timed, lp.timeouts),
       );
-      // The fields go straight into the Response's own headers, which the hooks then change in place.
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
-      // Deno.serve before it), so they are dropped there either way.
-      const response = pass ? res : upstreamResponse(res);
+      // Deno.serve before it), so they are dropped there either way. Otherwise the hooks change its `Headers` in place:
+      // for a fetch front end (`Deno.serve`, node:http2) those of the `Response` it will be given.
+      const response = pass ? res : ctx.req.fetch !== undefined ? fetchUpstreamAnswer(res) : upstreamAnswer(res);
       up.end(backend, res.status);
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
-      if (response instanceof Response) {
-        for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status);
-        if (res.trailers) responseTrailers.set(response, res.trailers);
-      }
+      if (!pass) { for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status); }
       return response;
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status); a request refused
@@ -279,12 +268,12 @@ async function proxyTo(
 
 /** The request for the upstream: the client's own fields as they came when nothing changed them, `Headers` made
  * only if read. */
-class OutgoingRequest implements UpstreamRequest {
+class OutgoingRequest implements HttpRequest {
   readonly method: string;
   readonly target: string;
   readonly fields: readonly string[] | undefined;
-  readonly head: Uint8Array | undefined;
-  readonly signal: AbortWatch;
+  readonly raw: Uint8Array | undefined;
+  readonly watch: AbortWatch;
 
   /**
    * @param ctx The request.
@@ -304,8 +293,8 @@ class OutgoingRequest implements UpstreamRequest {
     this.method = ctx.method;
     this.target = ctx.uri;
     this.fields = changed === undefined ? ctx.outgoingFields : undefined;
-    this.head = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
-    this.signal = ctx.clientWatch;
+    this.raw = body === null && this.fields !== undefined ? ctx.outgoingHead : undefined;
+    this.watch = ctx.clientWatch;
   }
 
   get headers(): Headers {
@@ -315,7 +304,7 @@ class OutgoingRequest implements UpstreamRequest {
   recycleBody(chunk: Uint8Array): void {
     // The client's body as it came (no limit or replay wrapped around it): the front end may take its chunk back.
     const req = this.ctx.req;
-    if (req instanceof WireRequest && this.body === req.body) req.recycleBody(chunk);
+    if (this.body === req.body) req.recycleBody(chunk);
   }
 }
 
@@ -345,7 +334,7 @@ export async function handle(
   active: ActivePlan,
   server: ActiveServer,
   ctx: RequestContext,
-): Promise<Response | UpstreamResponse> {
+): Promise<HttpResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
   if (active.challenges.pending() > 0 && ctx.scheme === "http") {
     const acme = active.challenges.answer(ctx.path);
@@ -408,15 +397,12 @@ export async function handle(
       answer = runStep(steps.proxy_upstream, ctx);
       if (answer instanceof Promise) answer = await answer;
     }
-    // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
+    // The front end may write an answer as it is when no response hook, slot or observer changes it.
     const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && loc.responseBody.length === 0 &&
       loc.logging.length === 0;
-    if (answer instanceof StaticAnswer) {
-      // A fixed answer goes out as the bytes it was made into.
-      if (asIs) return answer;
-      answer = answer.toResponse();
-    }
-    let res: Response;
+    // A plugin's answer (a fixed one goes out as the bytes it was made into).
+    if (answer !== undefined && asIs) return answer;
+    let res: HttpResponse;
     if (answer === undefined) {
       const up = resolveUpstream(active, ctx, loc);
       if (!up) {
@@ -436,14 +422,14 @@ export async function handle(
         processingMs: ctx.timings.upstreamProcessing,
         reused: ctx.upstreamReused,
       });
-      if (!(upstreamAnswer instanceof Response)) return upstreamAnswer;
+      if (pass) return upstreamAnswer;
       res = upstreamAnswer;
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else if (loc.response.length) {
-      res = mutable(answer);
+      res = editable(answer);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else res = answer;
     if (loc.responseBody.length) res = transformBody(loc.responseBody, ctx, res);
@@ -467,16 +453,5 @@ export async function handle(
     return errorResponse(error, active.plan.basic.error_template);
   } finally {
     if (!held) loc.processing--;
-  }
-}
-
-/** Response.json / redirect responses have immutable headers; copy when needed. */
-function mutable(res: Response): Response {
-  try {
-    res.headers.set("x-pingap-probe", "1");
-    res.headers.delete("x-pingap-probe");
-    return res;
-  } catch {
-    return responseWith(res.body, { status: res.status, statusText: res.statusText }, res.headers);
   }
 }

@@ -8,28 +8,30 @@
  */
 import type { PluginInstance } from "../plugins/mod.ts";
 import type { RequestContext } from "./context.ts";
-import { responseWith } from "../http/response_build.ts";
-import { responseTrailers } from "../http/trailers.ts";
+import { BuiltResponse } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
 
 /**
  * `res` with its body piped through the transforms the plugins return, in chain order; `res` itself when none does
  * (or it has no body, or answers a HEAD). The hooks see a copy of the headers, which the new response gets (without
  * `content-length`: the transformed length is not known).
  */
-export function transformBody(plugins: readonly PluginInstance[], ctx: RequestContext, res: Response): Response {
-  if (res.body === null || ctx.method === "HEAD") return res;
+export function transformBody(
+  plugins: readonly PluginInstance[],
+  ctx: RequestContext,
+  res: HttpResponse,
+): HttpResponse {
+  // A whole body is a body; asking for `body` only when there is none would turn a whole one into a stream.
+  if ((res.whole === undefined && res.body === null) || ctx.method === "HEAD") return res;
   const headers = new Headers(res.headers);
   let body: ReadableStream<Uint8Array> | undefined;
   for (const p of plugins) {
     const t = p.responseBody!(ctx, headers, res.status);
-    if (t !== undefined) body = (body ?? res.body).pipeThrough(t);
+    if (t !== undefined) body = (body ?? res.body!).pipeThrough(t);
   }
   if (body === undefined) return res;
   headers.delete("content-length");
-  const out = responseWith(body, { status: res.status, statusText: res.statusText }, headers);
-  const trailers = responseTrailers.get(res);
-  if (trailers) responseTrailers.set(out, trailers);
-  return out;
+  return new BuiltResponse(res.status, res.statusText, headers, body, res.trailers);
 }
 
 /** Calls each plugin's logging hook once; one that throws is logged and the others still run. */

@@ -20,7 +20,8 @@
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import type { Backend } from "../upstream/types.ts";
-import type { IncomingRequest } from "../listen/h1/request.ts";
+import type { HttpResponse, IncomingRequest } from "../http/message.ts";
+import { fetchAnswer } from "../http/fetch_adapter.ts";
 import { type Close, closeForClient, closeForUpstream, isTooLarge, MAX_BUFFERED_BYTES } from "./ws_close.ts";
 import { log } from "../observe/log/app_log.ts";
 import { boundCloseHandshake } from "./ws_force_close.ts";
@@ -62,7 +63,7 @@ export async function proxyWebSocket(
   ctx: RequestContext,
   backend: Backend,
   options: { tls: boolean; headers: Headers; timeout?: number },
-): Promise<Response> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = {};
   for (const [k, v] of options.headers) if (!SKIP.has(k)) headers[k] = v;
   headers["host"] = ctx.req.headers.get("host") ?? ctx.host;
@@ -88,14 +89,15 @@ export async function proxyWebSocket(
     closeQuietly(upstream, { reason: "" });
     throw new ProxyError(502, "upstream", `WebSocket to ${backend.addr} failed`);
   }
-  // Upgrades never take the HTTP/1.1 front end's fast path (it relays them to Deno.serve), so this is a Request.
-  if (!(ctx.req instanceof Request)) {
+  // Upgrades never take the HTTP/1.1 front end's fast path (it relays them to Deno.serve): a fetch Request is behind.
+  const native = ctx.req.fetch;
+  if (native === undefined) {
     closeQuietly(upstream, { reason: "" });
     throw new ProxyError(501, "upgrade", "WebSocket upgrade needs Deno.serve");
   }
   let upgraded: { socket: WebSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(ctx.req, upstream.protocol ? { protocol: upstream.protocol } : {});
+    upgraded = Deno.upgradeWebSocket(native, upstream.protocol ? { protocol: upstream.protocol } : {});
   } catch (e) {
     closeQuietly(upstream, { reason: "" });
     throw e;
@@ -149,5 +151,5 @@ export async function proxyWebSocket(
   socket.onerror = (e) => {
     clientError = (e as ErrorEvent).message;
   };
-  return response;
+  return fetchAnswer(response);
 }

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { startRawServer } from "../../tests/_support/raw_server.ts";
-import { type Backend, type ConnectOptions, UpstreamError, type UpstreamRequest } from "./types.ts";
+import { type Backend, type ConnectOptions, UpstreamError } from "./types.ts";
+import type { HttpRequest } from "../http/message.ts";
 
 /** Connect options for a test client: plain, verifying, a pool of 8. */
 export function options(extra: Partial<ConnectOptions> = {}): ConnectOptions {
@@ -18,7 +19,7 @@ export function backendAt(port: number, host = "127.0.0.1"): Backend {
 }
 
 /** A GET of `target` with `host: origin.test`. */
-export function get(target = "/", extra: Partial<UpstreamRequest> = {}): UpstreamRequest {
+export function get(target = "/", extra: Partial<HttpRequest> = {}): HttpRequest {
   return { method: "GET", target, headers: new Headers({ host: "origin.test" }), body: null, ...extra };
 }
 

@@ -14,7 +14,7 @@
 import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
-import type { UpstreamResponse } from "../../upstream/types.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
 import { type OneExchange, RelayActivity } from "./relay.ts";
@@ -22,10 +22,10 @@ import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
 
 /**
- * Answers one request: a `Response`, or an upstream's answer to write as it came. The request's `completed`
+ * Answers one request with a response (runtime/http/message.ts), an upstream's answer perhaps as it came. Its `completed`
  * settles once the response went out.
  */
-export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Response | UpstreamResponse>;
+export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<HttpResponse>;
 
 /** What a connection needs from its listener. */
 export interface ConnectionHost {

@@ -11,7 +11,7 @@
  * @module
  */
 import { isHopByHop } from "../../http/headers_copy.ts";
-import { asksClose, TCHAR } from "../../upstream/http1/codec.ts";
+import { asksClose, TCHAR } from "../../http/h1_codec.ts";
 import { badPath, validHost } from "./target_check.ts";
 
 /** A request head the fast path serves. */

@@ -9,10 +9,11 @@
  * @example Usage
  * ```ts ignore
  * import { listenH1 } from "./mod.ts";
+ * import { responseWith } from "../../http/response_build.ts";
  *
  * const l = await listenH1(
  *   { hostname: "127.0.0.1", port: 0 },
- *   (req) => Promise.resolve(new Response(`hello ${req.url}`)),
+ *   (req) => Promise.resolve(responseWith(`hello ${req.url}`, {})),
  *   (req) => new Response(`hello ${req.url} (Deno.serve)`),
  * );
  * await l.shutdown();
@@ -24,7 +25,7 @@ import { Connection, type ConnectionHost, type WireHandler } from "./connection.
 import { RelayActivity, RelayClients, splice } from "./relay.ts";
 
 export type { WireHandler } from "./connection.ts";
-export { type IncomingRequest, WireRequest } from "./request.ts";
+export { WireRequest } from "./request.ts";
 
 /** Time a connection accepted just before a shutdown has to send its first request (ms). */
 const FRESH_GRACE = 1000;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type H1Listener, type H1ListenOptions, listenH1, type RelayHandler, type WireHandler } from "./mod.ts";
 import { responseWith } from "../../http/response_build.ts";
-import type { UpstreamResponse } from "../../upstream/types.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import { type Bytes, Client, concat, dec, enc, field } from "./_test_utils.ts";
 
 /** A relayed handler that says what it saw: method, path, body, and the client's port. */
@@ -88,7 +88,9 @@ Deno.test("listenH1() keeps a connection alive: three requests, date and content
   await withH1((req, remote) => {
     ports.push(remote.port);
     const text = texts[req.target]!;
-    return Promise.resolve(req.target === "/3" ? new Response(text) : responseWith(text, { status: 200 }));
+    return Promise.resolve(
+      req.target === "/3" ? responseWith(enc.encode(text), {}) : responseWith(text, { status: 200 }),
+    );
   }, (l) =>
     withClient(l, async (c) => {
       for (const path of ["/1", "/2", "/3"]) {
@@ -242,7 +244,7 @@ function upstream(
   status: number,
   fields: readonly string[],
   parts: { whole?: Bytes; body?: ReadableStream<Uint8Array> | null; statusText?: string },
-): UpstreamResponse {
+): HttpResponse {
   return {
     status,
     statusText: parts.statusText ?? "",
@@ -250,9 +252,7 @@ function upstream(
     fields,
     body: parts.body ?? null,
     ...(parts.whole ? { whole: parts.whole } : {}),
-    reused: false,
-    connectTime: 0,
-    responseTime: 0,
+    editable: false,
   };
 }
 
@@ -286,17 +286,17 @@ Deno.test("listenH1() answers HEAD, 204 and 304 without body bytes", async () =>
       case "/stream": {
         const s = chunks("abc");
         cancels.push(s.cancelled);
-        return Promise.resolve(new Response(s.stream));
+        return Promise.resolve(responseWith(s.stream, {}));
       }
       case "/204":
-        return Promise.resolve(new Response(null, { status: 204, headers: { "x-a": "1" } }));
+        return Promise.resolve(responseWith(null, { status: 204 }, { "x-a": "1" }));
       case "/304": {
         const s = chunks("not sent");
         cancels.push(s.cancelled);
         return Promise.resolve(upstream(304, ["ETag", '"e"'], { body: s.stream }));
       }
       default:
-        return Promise.resolve(new Response(null, { status: 404 }));
+        return Promise.resolve(responseWith(null, { status: 404 }));
     }
   }, (l) =>
     withClient(l, async (c) => {
@@ -345,17 +345,17 @@ Deno.test("listenH1() streams a body: chunked without a length, sized with one, 
     });
     switch (req.target) {
       case "/chunked":
-        return Promise.resolve(new Response(chunks(...parts).stream));
+        return Promise.resolve(responseWith(chunks(...parts).stream, {}));
       case "/sized":
         return Promise.resolve(
-          new Response(chunks(...parts).stream, { headers: { "content-length": String(enc.encode(expected).length) } }),
+          responseWith(chunks(...parts).stream, {}, { "content-length": String(enc.encode(expected).length) }),
         );
       case "/longer":
-        return Promise.resolve(new Response(chunks("hello", " world").stream, { headers: { "content-length": "5" } }));
+        return Promise.resolve(responseWith(chunks("hello", " world").stream, {}, { "content-length": "5" }));
       case "/fail-chunked":
-        return Promise.resolve(new Response(failing));
+        return Promise.resolve(responseWith(failing, {}));
       default:
-        return Promise.resolve(new Response(failing, { headers: { "content-length": "100" } }));
+        return Promise.resolve(responseWith(failing, {}, { "content-length": "100" }));
     }
   }, async (l) => {
     const base = `http://127.0.0.1:${l.addr.port}`;
@@ -595,7 +595,7 @@ Deno.test("listenH1() aborts the request signal when the client closes while the
         const signalled = new Promise((r) => req.signal.addEventListener("abort", r, { once: true }));
         await Promise.race([signalled, released.promise]);
         aborted.resolve(req.signal.reason);
-        return new Response("too late");
+        return responseWith("too late", {});
       }, async (l) => {
         const c = await Client.open(l.addr);
         try {

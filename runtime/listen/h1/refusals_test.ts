@@ -69,7 +69,7 @@ Deno.test("front end: HTTP/2.0 and 3.0 in an HTTP/1 request line are 505; the h2
   await refused(505, [get("/", "", "2.0"), get("/", "", "3.0")]);
   const l = await listenH1(
     { hostname: "127.0.0.1", port: 0 },
-    () => Promise.resolve(new Response("")),
+    () => Promise.resolve(responseWith("", {})),
     () => new Response(""),
   );
   const c = await Client.open(l.addr);

@@ -5,11 +5,8 @@
  * @module
  */
 
-import { appendFields } from "../../http/headers_copy.ts";
-import type { AbortWatch } from "../../upstream/types.ts";
-
-/** What the pipeline reads of a request; a `Request` is one, so is a {@linkcode WireRequest}. */
-export type IncomingRequest = Pick<Request, "method" | "url" | "headers" | "body" | "signal">;
+import { appendFields, fieldValue } from "../../http/headers_copy.ts";
+import type { AbortWatch, IncomingRequest } from "../../http/message.ts";
 
 /** A request read by the HTTP/1.1 front end. */
 export class WireRequest implements IncomingRequest {
@@ -23,22 +20,42 @@ export class WireRequest implements IncomingRequest {
    * @param method The method.
    * @param target The origin-form target.
    * @param host The Host field.
-   * @param fields Names (lower case) and values, alternating, as the client sent them.
+   * @param sent Names (lower case) and values, alternating, as the client sent them.
    * @param body The body, or null.
    * @param watch Aborts when the client goes away before the response is sent.
-   * @param raw The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
+   * @param sentHead The head's bytes, when an upstream may be sent them as they are (no hop-by-hop field).
    * @param giveBack Takes back the body's one chunk (see {@linkcode recycleBody}).
    */
   constructor(
     readonly method: string,
     readonly target: string,
     readonly host: string,
-    readonly fields: readonly string[],
+    readonly sent: readonly string[],
     readonly body: ReadableStream<Uint8Array<ArrayBuffer>> | null,
     readonly watch: ClientWatch,
-    readonly raw?: Uint8Array,
+    readonly sentHead: Uint8Array | undefined = undefined,
     readonly giveBack?: (chunk: Uint8Array) => void,
   ) {}
+
+  /** No fetch `Request` is behind this one. */
+  get fetch(): undefined {
+    return undefined;
+  }
+
+  /** A field's value by lower-case name, from the raw fields (no `Headers` made). */
+  header(name: string): string | null {
+    return fieldValue(this.sent, name);
+  }
+
+  /** The head's bytes (see {@linkcode sentHead}) while no `Headers` was made of its fields. */
+  get raw(): Uint8Array | undefined {
+    return this.#headers === undefined ? this.sentHead : undefined;
+  }
+
+  /** The fields as the client sent them, while no `Headers` was made of them (something may have changed those). */
+  get fields(): readonly string[] | undefined {
+    return this.#headers === undefined ? this.sent : undefined;
+  }
 
   /**
    * Says that `chunk`, read from {@linkcode body}, was copied and dropped, so its buffer may hold another request's
@@ -55,12 +72,7 @@ export class WireRequest implements IncomingRequest {
 
   /** The fields as `Headers`, made on first use (a proxied request that nothing reads sends `fields` as they are). */
   get headers(): Headers {
-    return this.#headers ??= appendFields(new Headers(), this.fields);
-  }
-
-  /** Whether {@linkcode headers} was made (something may have read or changed it). */
-  get headersMade(): boolean {
-    return this.#headers !== undefined;
+    return this.#headers ??= appendFields(new Headers(), this.sent);
   }
 
   /**

@@ -1,13 +1,13 @@
 /**
- * Writing a `Response` on an HTTP/1.1 connection: status line, the response's fields (hop-by-hop ones dropped),
+ * Writing a response (runtime/http/message.ts) on an HTTP/1.1 connection: status line, the response's fields (hop-by-hop ones dropped),
  * `date` when missing, and framing — `content-length` for a body whose size is known (a whole body, or the
  * upstream's `content-length`), chunked otherwise. A small response goes out in one write, head and body together.
  *
  * @module
  */
-import { utf8Length, wholeBodies } from "../../http/response_build.ts";
-import type { RawResponseHead, UpstreamResponse } from "../../upstream/types.ts";
-import { asksClose } from "../../upstream/http1/codec.ts";
+import { utf8Length } from "../../http/response_build.ts";
+import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
+import { asksClose } from "../../http/h1_codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 
 const encoder = new TextEncoder();
@@ -156,7 +156,8 @@ function addField(h: HeadState, name: string, value: string): void {
 }
 
 /**
- * Writes `res`: a `Response`, or an upstream's answer as it came (its raw fields, in their order and case).
+ * Writes `res`: its head as bytes when it has them (an upstream's answer as it came), else its raw fields in their
+ * order and case, else its `Headers`.
  *
  * @param out The connection's output.
  * @param res The response.
@@ -166,14 +167,13 @@ function addField(h: HeadState, name: string, value: string): void {
  */
 export function writeResponse(
   out: Output,
-  res: Response | UpstreamResponse,
+  res: HttpResponse,
   head: boolean,
   close: boolean,
 ): Promise<Sent> {
   const status = res.status;
-  const native = res instanceof Response;
   // An upstream's head in the usual form goes out as its bytes: status line and forwarded lines copied.
-  const raw = native ? undefined : res.rawHead;
+  const raw = res.rawHead;
   let s: string;
   let length: number;
   if (raw !== undefined) {
@@ -187,7 +187,7 @@ export function writeResponse(
       dated: false,
       close,
     };
-    const fields = native ? undefined : res.fields;
+    const fields = res.fields;
     if (fields !== undefined) { for (let i = 0; i < fields.length; i += 2) addField(h, fields[i]!, fields[i + 1]!); }
     else res.headers.forEach((value, name) => addField(h, name, value));
     s = h.dated ? h.text : h.text + dateField();
@@ -195,7 +195,7 @@ export function writeResponse(
     length = h.length;
   }
   if (close) s += "connection: close\r\n";
-  const whole = native ? (res.bodyUsed ? undefined : wholeBodies.get(res)) : res.whole;
+  const whole = res.whole;
   const noBody = status < 200 || status === 204 || status === 304;
   if (noBody || head) {
     if (whole === undefined) res.body?.cancel().catch(() => {});
@@ -213,8 +213,8 @@ export function writeResponse(
   }
   const body = res.body;
   if (body === null) return writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
-  // An upstream's body read here alone: each chunk is given back once written (see UpstreamResponse.recycle).
-  const giver = native ? undefined : res;
+  // A body read here alone: each chunk of a lent buffer is given back once written (see HttpResponse.recycle).
+  const giver = res.recycle === undefined ? undefined : res;
   return length >= 0
     ? writeSized(out, { raw, text: s }, body, length, close, giver)
     : writeChunked(out, { raw, text: s }, body, close, giver);
@@ -297,7 +297,7 @@ async function writeSized(
   body: ReadableStream<Uint8Array>,
   length: number,
   close: boolean,
-  giver: UpstreamResponse | undefined,
+  giver: HttpResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   let left = length;
@@ -338,7 +338,7 @@ async function writeChunked(
   head: Head,
   body: ReadableStream<Uint8Array>,
   close: boolean,
-  giver: UpstreamResponse | undefined,
+  giver: HttpResponse | undefined,
 ): Promise<Sent> {
   const reader = body.getReader();
   // The head goes with the first chunk (`raw` until then), each chunk's closing CRLF with the next.

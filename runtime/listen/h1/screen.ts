@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { TCHAR } from "../../upstream/http1/codec.ts";
+import { TCHAR } from "../../http/h1_codec.ts";
 import { badPath, validHost } from "./target_check.ts";
 import type { OneExchange } from "./relay.ts";
 

@@ -9,6 +9,8 @@ import { responseWith } from "../../http/response_build.ts";
 import { startTestProxy } from "../../../tests/_support/proxy.ts";
 import { Client, field } from "./_test_utils.ts";
 import { type RawOrigin, startRawOrigin } from "../../../tests/_support/raw_origin.ts";
+import { toFetchResponse } from "../../http/fetch_adapter.ts";
+import type { HttpResponse } from "../../http/message.ts";
 
 /** Reads until the peer ends the connection; the number of bytes, or -1 if it had not ended after `boundMs`. */
 async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
@@ -58,7 +60,7 @@ path = "/ping"
 });
 
 /** A response whose body never ends; `cancelled()` tells whether its stream was cancelled. */
-function endlessBody(): { endless: () => Response; cancelled: () => boolean } {
+function endlessBody(): { endless: () => HttpResponse; cancelled: () => boolean } {
   let cancelled = false;
   const chunk = new Uint8Array(64 * 1024);
   const endless = () =>
@@ -81,7 +83,7 @@ Deno.test("writeTimeout: a client that stops reading an endless body is cut", as
   const l = await listenH1(
     { hostname: "127.0.0.1", port: 0, writeTimeout: 1000 },
     () => Promise.resolve(endless()),
-    endless,
+    () => toFetchResponse(endless()),
   );
   try {
     const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
@@ -102,7 +104,7 @@ Deno.test("writeTimeout: a client that stops reading during shutdown is cut, and
   const l = await listenH1(
     { hostname: "127.0.0.1", port: 0, writeTimeout: 1000 },
     () => Promise.resolve(endless()),
-    endless,
+    () => toFetchResponse(endless()),
   );
   const c = await Deno.connect({ hostname: "127.0.0.1", port: l.addr.port });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -124,7 +126,7 @@ Deno.test("shutdown: a connection accepted before it that sends its request 300 
   const l = await listenH1(
     { hostname: "127.0.0.1", port: 0 },
     () => Promise.resolve(responseWith("late but answered", { status: 200 })),
-    () => responseWith("relayed", { status: 200 }),
+    () => new Response("relayed", { status: 200 }),
   );
   const c = await Client.open(l.addr);
   try {

@@ -4,6 +4,7 @@
  * @module
  */
 import { responseWith } from "../../http/response_build.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import type { Metrics } from "./handle.ts";
 import { TEXT_CONTENT_TYPE } from "./push.ts";
 
@@ -11,7 +12,7 @@ import { TEXT_CONTENT_TYPE } from "./push.ts";
 export async function metricsResponse(
   metrics: Pick<Metrics, "text">,
   log: (...data: unknown[]) => void = console.error,
-): Promise<Response> {
+): Promise<HttpResponse> {
   try {
     const body = await metrics.text();
     return responseWith(body, { status: 200 }, { "content-type": TEXT_CONTENT_TYPE });

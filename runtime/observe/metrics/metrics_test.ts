@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { compileSources, type MetricsTarget, metricsTarget, type UpstreamPlan } from "../../../compiler/mod.ts";
 import { RequestContext } from "../../proxy/context.ts";
-import { responseTrailers } from "../../http/trailers.ts";
 import { UpstreamRegistry } from "../../upstream/registry.ts";
 import type { UpstreamClient } from "../../upstream/types.ts";
 import { findSamples, parseExposition, sampleValue } from "./exposition.ts";
@@ -22,6 +21,9 @@ import {
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "./mod.ts";
+import { FetchRequest } from "../../http/fetch_adapter.ts";
+import { responseWith } from "../../http/response_build.ts";
+import { fromFetchResponse } from "../../http/fetch_adapter.ts";
 
 /** A `prometheus_metrics` value as the compiler parses it. */
 function target(value: string): MetricsTarget | undefined {
@@ -382,19 +384,21 @@ Deno.test("trackResponse: counts the body as it is sent, then finishes the reque
       body: "x".repeat(300),
       headers: { "content-length": "300" },
     });
-    const ctx = new RequestContext(request, "127.0.0.1", 1, "127.0.0.1", 2, "http");
+    const ctx = new RequestContext(new FetchRequest(request), "127.0.0.1", 1, "127.0.0.1", 2, "http");
     ctx.location = { name: "loc" } as NonNullable<RequestContext["location"]>;
     m.requestStarted("loc");
-    const upstream = new Response(new Blob([new Uint8Array(5000)]).stream(), { status: 206, statusText: "Partial" });
     const trailers = Promise.resolve(new Headers({ "x-t": "1" }));
-    responseTrailers.set(upstream, trailers);
+    const upstream = fromFetchResponse(
+      new Response(new Blob([new Uint8Array(5000)]).stream(), { status: 206, statusText: "Partial" }),
+      trailers,
+    );
     const res = trackResponse(m, ctx, upstream);
     assert.equal(res.status, 206);
     assert.equal(res.statusText, "Partial");
-    assert.equal(responseTrailers.get(res), trailers);
+    assert.equal(res.trailers, trailers);
     let text = await m.text();
     assert.equal(sampleValue(text, "pingap_http_requests_current", { server: "unit-track", location: "loc" }), 1);
-    assert.equal((await res.arrayBuffer()).byteLength, 5000);
+    assert.equal((await new Response(res.body).arrayBuffer()).byteLength, 5000);
     text = await m.text();
     const l = { server: "unit-track", location: "loc" };
     assert.equal(sampleValue(text, "pingap_http_requests_current", l), 0);
@@ -421,13 +425,13 @@ Deno.test("trackResponse: a cancelled body and a body-less response finish too",
         cancelled = true;
       },
     });
-    const res = trackResponse(m, ctx, new Response(source));
+    const res = trackResponse(m, ctx, responseWith(source, {}));
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel("client went away");
     assert.ok(cancelled);
     m.requestStarted("loc");
-    const empty = new Response(null, { status: 204 });
+    const empty = responseWith(null, { status: 204 });
     assert.equal(trackResponse(m, ctx, empty), empty);
     const text = await m.text();
     const l = { server: "unit-cancel", location: "loc" };
@@ -446,7 +450,7 @@ Deno.test("metricsResponse: 200 with the exposition content type", async () => {
     const res = await metricsResponse(m);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), TEXT_CONTENT_TYPE);
-    const text = await res.text();
+    const text = await new Response(res.body).text();
     assert.equal(sampleValue(text, "pingap_http_requests_total", { server: "unit-response", location: "loc" }), 1);
     const logged: unknown[] = [];
     const failing = await metricsResponse({ text: () => Promise.reject(new Error("boom")) }, (...a) => logged.push(a));

@@ -5,6 +5,7 @@
  * @module
  */
 import { watchBody } from "../../http/body_end.ts";
+import type { HttpResponse } from "../../http/message.ts";
 import type { Metrics, ObservedRequest } from "./handle.ts";
 
 /**
@@ -14,7 +15,12 @@ import type { Metrics, ObservedRequest } from "./handle.ts";
  * {@linkcode Metrics.observeRequest} then {@linkcode Metrics.requestFinished}
  * for `ctx.location`. Trailers recorded for the response follow it.
  */
-export function trackResponse(metrics: Metrics, ctx: ObservedRequest, res: Response, receivedBytes?: number): Response {
+export function trackResponse(
+  metrics: Metrics,
+  ctx: ObservedRequest,
+  res: HttpResponse,
+  receivedBytes?: number,
+): HttpResponse {
   const location = ctx.location?.name ?? "";
   let sentBytes = 0;
   return watchBody(res, {

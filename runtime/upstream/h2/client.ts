@@ -40,15 +40,14 @@ import { startDrain } from "../drain.ts";
 import { runExchange, StreamNotProcessed } from "./exchange.ts";
 import { H2Session } from "./session.ts";
 import {
-  type AbortWatch,
   type Backend,
   type ConnectOptions,
+  type UpstreamAnswer,
   type UpstreamClient,
   UpstreamError,
-  type UpstreamRequest,
-  type UpstreamResponse,
   withRequestTimeouts,
 } from "../types.ts";
+import type { AbortWatch, HttpRequest } from "../../http/message.ts";
 
 /** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
 export const MAX_SESSIONS_PER_BACKEND = 256;
@@ -109,9 +108,9 @@ class H2ClientImpl implements H2Client {
     return this.#all.size;
   }
 
-  async request(backend: Backend, req: UpstreamRequest): Promise<UpstreamResponse> {
+  async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
-    if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     const started = performance.now();
     let retried = false;
     for (;;) {
@@ -121,7 +120,7 @@ class H2ClientImpl implements H2Client {
       if (!session.connected) {
         const t = performance.now();
         try {
-          await waitReady(session, req.signal);
+          await waitReady(session, req.watch);
         } catch (error) {
           session.release();
           req.body?.cancel(error).catch(ignore);
@@ -146,7 +145,7 @@ class H2ClientImpl implements H2Client {
         }, req);
       } catch (error) {
         if (!(error instanceof StreamNotProcessed)) throw error;
-        if (!retried && error.bodyUntouched && !this.#closed && !req.signal?.aborted) {
+        if (!retried && error.bodyUntouched && !this.#closed && !req.watch?.aborted) {
           retried = true;
           continue;
         }
@@ -162,7 +161,7 @@ class H2ClientImpl implements H2Client {
   }
 
   /** Picks (and reserves a slot on) a session for `backend`, opening one when all are full. */
-  #acquire(backend: Backend, req: UpstreamRequest): { session: H2Session; created: boolean } {
+  #acquire(backend: Backend, req: HttpRequest): { session: H2Session; created: boolean } {
     const list = this.#sessions.get(backend.addr);
     if (list !== undefined) {
       for (const s of list) {

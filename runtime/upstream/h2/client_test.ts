@@ -373,7 +373,7 @@ Deno.test("h2 client aborts a waiting request with RST_STREAM CANCEL", async () 
     stream.on("close", () => closed.resolve(stream.rstCode));
   }, async (client, origin) => {
     const ac = new AbortController();
-    const p = client.request(origin.backend, get("/slow", { signal: ac.signal }));
+    const p = client.request(origin.backend, get("/slow", { watch: ac.signal }));
     while (origin.streams.length === 0) await delay(5);
     ac.abort();
     const e = await rejection(p);
@@ -392,7 +392,7 @@ Deno.test("h2 client aborts while the body streams", async () => {
     stream.write("first");
   }, async (client, origin) => {
     const ac = new AbortController();
-    const res = await client.request(origin.backend, get("/", { signal: ac.signal }));
+    const res = await client.request(origin.backend, get("/", { watch: ac.signal }));
     const reader = res.body!.getReader();
     assert.equal(new TextDecoder().decode((await reader.read()).value), "first");
     ac.abort();

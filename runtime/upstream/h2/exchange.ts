@@ -8,13 +8,8 @@
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { H2Session } from "./session.ts";
 import { connectionNominations } from "../http1/head.ts";
-import {
-  type Backend,
-  type ConnectOptions,
-  UpstreamError,
-  type UpstreamRequest,
-  type UpstreamResponse,
-} from "../types.ts";
+import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { HttpRequest } from "../../http/message.ts";
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2), plus `host` (sent as `:authority`). */
 const CONNECTION_SPECIFIC = new Set([
@@ -56,7 +51,7 @@ export interface H2ExchangeContext {
  * The HTTP/2 request head for `req`: pseudo headers, then the request headers without connection-specific ones.
  * `te` is kept only as `trailers`, and added for gRPC (`content-type: application/grpc…`), which requires it.
  */
-export function requestHeaders(req: UpstreamRequest, backend: Backend, tls: boolean): OutgoingHttpHeaders {
+export function requestHeaders(req: HttpRequest, backend: Backend, tls: boolean): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {
     ":method": req.method,
     ":scheme": tls ? "https" : "http",
@@ -106,15 +101,15 @@ type Phase = "head" | "body" | "done";
  * @throws {StreamNotProcessed} When the backend did not process the stream (the client may retry).
  * @throws {UpstreamError} Otherwise.
  */
-export function runExchange(ctx: H2ExchangeContext, req: UpstreamRequest): Promise<UpstreamResponse> {
+export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<UpstreamAnswer> {
   return new H2Exchange(ctx, req).promise;
 }
 
 class H2Exchange {
-  readonly promise: Promise<UpstreamResponse>;
+  readonly promise: Promise<UpstreamAnswer>;
   readonly #ctx: H2ExchangeContext;
-  readonly #req: UpstreamRequest;
-  readonly #head = Promise.withResolvers<UpstreamResponse>();
+  readonly #req: HttpRequest;
+  readonly #head = Promise.withResolvers<UpstreamAnswer>();
   readonly #trailers = Promise.withResolvers<Headers>();
   #stream: ClientHttp2Stream | undefined;
   #phase: Phase = "head";
@@ -130,7 +125,7 @@ class H2Exchange {
   /** Why the request body failed, if it did. */
   #bodyError: UpstreamError | undefined;
 
-  constructor(ctx: H2ExchangeContext, req: UpstreamRequest) {
+  constructor(ctx: H2ExchangeContext, req: HttpRequest) {
     this.#ctx = ctx;
     this.#req = req;
     this.promise = this.#head.promise;
@@ -176,9 +171,9 @@ class H2Exchange {
       this.#ended = true;
     });
     stream.once("close", () => this.#onClose());
-    if (req.signal) {
-      if (req.signal.aborted) this.onAbort();
-      else req.signal.addEventListener("abort", this.onAbort);
+    if (req.watch) {
+      if (req.watch.aborted) this.onAbort();
+      else req.watch.addEventListener("abort", this.onAbort);
     }
     this.#armRead();
     if (req.body !== null) void this.#pump(req.body, stream);
@@ -307,6 +302,7 @@ class H2Exchange {
       statusText: "",
       headers,
       body,
+      editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
       responseTime: performance.now() - ctx.started,
@@ -318,7 +314,7 @@ class H2Exchange {
     const phase = this.#phase;
     this.#phase = "done";
     this.#disarmRead();
-    this.#req.signal?.removeEventListener("abort", this.onAbort);
+    this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();
     const stream = this.#stream!;

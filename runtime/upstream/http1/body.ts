@@ -272,24 +272,6 @@ function parseChunkSize(buf: Uint8Array, start: number, end: number): number {
   return size;
 }
 
-/** A body already read, as a stream: `bytes` in one chunk, then the end. */
-export function oneChunk(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream(new OneChunkSource(bytes));
-}
-
-class OneChunkSource implements UnderlyingDefaultSource<Uint8Array> {
-  readonly #bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-  }
-
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    controller.enqueue(this.#bytes);
-    controller.close();
-  }
-}
-
 const LAST_CHUNK = new Uint8Array([48, 13, 10, 13, 10]);
 
 /**

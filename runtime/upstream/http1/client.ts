@@ -73,9 +73,9 @@ import {
   type ConnectOptions,
   type UpstreamClient,
   UpstreamError,
-  type UpstreamRequest,
   withRequestTimeouts,
 } from "../types.ts";
+import type { HttpRequest } from "../../http/message.ts";
 
 export type { Http1Response } from "./exchange.ts";
 export type { Http1Upgrade } from "./upgrade.ts";
@@ -83,7 +83,7 @@ export type { Http1Upgrade } from "./upgrade.ts";
 /** An {@linkcode UpstreamClient} whose responses may carry HTTP/1.1 trailers and upgrades. */
 export interface Http1Client extends UpstreamClient {
   /** Sends one request to `backend`. Rejects with {@linkcode UpstreamError}. */
-  request(backend: Backend, req: UpstreamRequest): Promise<Http1Response>;
+  request(backend: Backend, req: HttpRequest): Promise<Http1Response>;
   /** Idle pooled connections (all backends). */
   readonly idleCount: number;
 }
@@ -132,14 +132,14 @@ class Http1ClientImpl implements Http1Client {
     return this.#pool.idleCount;
   }
 
-  async request(backend: Backend, req: UpstreamRequest): Promise<Http1Response> {
+  async request(backend: Backend, req: HttpRequest): Promise<Http1Response> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
-    if (req.signal?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     // Untimed (0) when the caller reads no timing: a clock read costs ~0.35 µs here.
     const started = req.timed === false ? 0 : performance.now();
     const pending = prepareRequest(req, backend.addr);
     const prep = pending instanceof Promise ? await pending : pending;
-    if (req.signal?.aborted) {
+    if (req.watch?.aborted) {
       prep.pump?.reader.cancel().catch(ignore);
       throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     }
@@ -154,7 +154,7 @@ class Http1ClientImpl implements Http1Client {
             options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
             clientCert: this.#clientCert,
-            signal: req.signal,
+            signal: req.watch,
           });
           conn = new Http1Conn(backend.addr, transport);
         } catch (error) {

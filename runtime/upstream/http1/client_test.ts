@@ -676,13 +676,13 @@ Deno.test("http1 client rejects with kind aborted when the signal aborts", async
   });
   await withClient(options(), async (client) => {
     const controller = new AbortController();
-    const pending = client.request(origin.backend, get("/", { signal: controller.signal }));
+    const pending = client.request(origin.backend, get("/", { watch: controller.signal }));
     setTimeout(() => controller.abort(), 30);
     const error = await rejection(pending);
     assert.equal(error.kind, "aborted");
     // Aborting while the body streams errors the body.
     const controller2 = new AbortController();
-    const res = await client.request(origin.backend, get("/stream", { signal: controller2.signal }));
+    const res = await client.request(origin.backend, get("/stream", { watch: controller2.signal }));
     const reader = res.body!.getReader();
     await reader.read();
     controller2.abort();
@@ -694,7 +694,7 @@ Deno.test("http1 client rejects with kind aborted when the signal aborts", async
     assert.equal(bodyError.kind, "aborted");
     assert.equal(client.idleCount, 0);
     // Already aborted: nothing is sent.
-    const early = await rejection(client.request(origin.backend, get("/", { signal: AbortSignal.abort() })));
+    const early = await rejection(client.request(origin.backend, get("/", { watch: AbortSignal.abort() })));
     assert.equal(early.kind, "aborted");
     assert.equal(early.requestSent, false);
   });

@@ -6,15 +6,17 @@
  * @module
  */
 
-import { type BodyOwner, oneChunk, pumpRequestBody, ResponseBodySource } from "./body.ts";
+import { type BodyOwner, pumpRequestBody, ResponseBodySource } from "./body.ts";
+import { oneChunk } from "../../http/one_chunk.ts";
 import type { Http1Conn } from "./conn.ts";
 import { copyBytes, HeadSyntaxError, parseResponseHead, type ResponseHead } from "./head.ts";
 import type { PreparedRequest } from "./request.ts";
 import { type Http1Upgrade, upgradeConnection } from "./upgrade.ts";
-import { type RawResponseHead, UpstreamError, type UpstreamRequest, type UpstreamResponse } from "../types.ts";
+import { type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { HttpRequest, RawResponseHead } from "../../http/message.ts";
 
-/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode UpstreamResponse}. */
-export interface Http1Response extends UpstreamResponse {
+/** The upstream's answer, with what HTTP/1.1 adds to {@linkcode UpstreamAnswer}. */
+export interface Http1Response extends UpstreamAnswer {
   /**
    * Trailer fields of a chunked response; resolves once the body has been read to its end (with empty Headers when
    * there were none, or when the body failed or was cancelled). Absent for other framings.
@@ -54,7 +56,7 @@ export class Http1Exchange implements BodyOwner {
   readonly readTimeout: number | undefined;
   readonly #host: ExchangeHost;
   readonly #writeTimeout: number | undefined;
-  readonly #req: UpstreamRequest;
+  readonly #req: HttpRequest;
   readonly #prep: PreparedRequest;
   readonly #reused: boolean;
   readonly #started: number;
@@ -79,7 +81,7 @@ export class Http1Exchange implements BodyOwner {
   constructor(
     host: ExchangeHost,
     conn: Http1Conn,
-    req: UpstreamRequest,
+    req: HttpRequest,
     options: { prep: PreparedRequest; reused: boolean; started: number; connectTime: number },
   ) {
     this.#host = host;
@@ -91,7 +93,7 @@ export class Http1Exchange implements BodyOwner {
     this.#reused = options.reused;
     this.#started = options.started;
     this.#connectTime = options.connectTime;
-    this.#onAbort = req.signal === undefined ? ignore : this.#abort.bind(this);
+    this.#onAbort = req.watch === undefined ? ignore : this.#abort.bind(this);
   }
 
   /**
@@ -105,7 +107,7 @@ export class Http1Exchange implements BodyOwner {
   async run(): Promise<Http1Response> {
     const conn = this.conn;
     const prep = this.#prep;
-    const signal = this.#req.signal;
+    const signal = this.#req.watch;
     conn.beginExchange();
     signal?.addEventListener("abort", this.#onAbort);
     if (signal?.aborted) this.#abort();
@@ -153,7 +155,7 @@ export class Http1Exchange implements BodyOwner {
     const connectTime = this.#connectTime;
     if (status === 101) {
       this.#done = true;
-      this.#req.signal?.removeEventListener("abort", this.#onAbort);
+      this.#req.watch?.removeEventListener("abort", this.#onAbort);
       const host = this.#host;
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
@@ -197,7 +199,7 @@ export class Http1Exchange implements BodyOwner {
   bodyDone(complete: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    this.#req.signal?.removeEventListener("abort", this.#onAbort);
+    this.#req.watch?.removeEventListener("abort", this.#onAbort);
     const conn = this.conn;
     const pumpDone = this.#pump === PUMP_NONE || this.#pump === PUMP_DONE;
     if (this.#pump === PUMP_RUNNING) this.#prep.pump!.reader.cancel().catch(ignore);
@@ -237,7 +239,7 @@ export class Http1Exchange implements BodyOwner {
   #fail(error: unknown, what: string, responseStarted = false): Error {
     const conn = this.conn;
     this.#done = true;
-    this.#req.signal?.removeEventListener("abort", this.#onAbort);
+    this.#req.watch?.removeEventListener("abort", this.#onAbort);
     // A request the server may have read and acted on is not sent again unless its method is idempotent: for any
     // other (POST, PATCH…) only a connection that took no byte of it is stale (RFC 9110 §9.2.2, as nginx does).
     const stale = this.#reused && this.#prep.replayable && conn.reason === null && this.#pumpError === null &&
@@ -297,6 +299,8 @@ abstract class HeadAnswer implements Http1Response {
   readonly reused: boolean;
   readonly connectTime: number;
   readonly responseTime: number;
+  /** The head may be kept as bytes: a change to `headers` would not go out (see `editable()`). */
+  readonly editable = false;
   readonly #head: ResponseHead;
   abstract readonly body: ReadableStream<Uint8Array> | null;
 

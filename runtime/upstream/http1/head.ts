@@ -1,12 +1,12 @@
 /**
  * HTTP/1.1 message heads for the upstream client, one door for three files: the response head parsed on bytes
- * (`http1_response_head.ts`, with its lazily made strings in `http1_head_fields.ts`), the byte-level pieces both
- * directions share (`http1_codec.ts`), and, here, the request head's encoding.
+ * (`response_head.ts`, with its lazily made strings in `head_fields.ts`), the byte-level pieces both directions and the
+ * front end share (`runtime/http/h1_codec.ts`), and, here, the request head's encoding.
  *
  * @module
  */
 import { fieldValue, isHopByHop, type RequestFields } from "../../http/headers_copy.ts";
-import { parseConnection } from "./codec.ts";
+import { parseConnection } from "../../http/h1_codec.ts";
 import { ClientRequestError } from "../types.ts";
 
 export {
@@ -17,7 +17,7 @@ export {
   latin1Encode,
   latin1EncodeInto,
   MAX_HEAD_SIZE,
-} from "./codec.ts";
+} from "../../http/h1_codec.ts";
 export { headersOf } from "./head_fields.ts";
 export { parseResponseHead, type ResponseHead } from "./response_head.ts";
 

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { RawResponseHead } from "../types.ts";
+import type { RawResponseHead } from "../../http/message.ts";
 import type { ResponseHead } from "./response_head.ts";
-import { copyBytes, HeadSyntaxError, latin1Decode } from "./codec.ts";
+import { copyBytes, HeadSyntaxError, latin1Decode } from "../../http/h1_codec.ts";
 
 /** Numbers recorded per field in {@linkcode SpanFacts.spans}. */
 export const SPAN = 6;

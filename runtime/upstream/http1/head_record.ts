@@ -7,7 +7,7 @@
  * @module
  */
 import type { ResponseHead } from "./response_head.ts";
-import { HeadSyntaxError, latin1Decode, latin1Encode, parseConnection } from "./codec.ts";
+import { HeadSyntaxError, latin1Decode, latin1Encode, parseConnection } from "../../http/h1_codec.ts";
 import { fieldName, ParsedHead, SPAN, type SpanFacts } from "./head_fields.ts";
 
 const SP = 32;

@@ -1,5 +1,5 @@
 /**
- * Turns an {@linkcode UpstreamRequest} into the bytes of its first write: the head, coalesced with the whole body
+ * Turns an {@linkcode HttpRequest} into the bytes of its first write: the head, coalesced with the whole body
  * when it is small and has a content-length, or with the first chunk otherwise. The rest of the body is left to the
  * pump.
  *
@@ -10,7 +10,8 @@ import { type BodyPump, frameChunk } from "./body.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { buildRequestHead, latin1Encode, latin1EncodeInto, type RequestFraming } from "./head.ts";
 import { fieldValue } from "../../http/headers_copy.ts";
-import { ClientRequestError, UpstreamError, type UpstreamRequest } from "../types.ts";
+import { ClientRequestError, UpstreamError } from "../types.ts";
+import type { HttpRequest } from "../../http/message.ts";
 
 /** A body with a content-length up to this size is read whole and sent with the head (and can be replayed). */
 const SMALL_BODY = 64 * 1024;
@@ -59,24 +60,24 @@ export function releasePrepared(prep: PreparedRequest): void {
  * @throws {UpstreamError} Kind "aborted" when reading the request body fails or its length disagrees with
  *   `content-length`.
  */
-export function prepareRequest(req: UpstreamRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
+export function prepareRequest(req: HttpRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
   // Without a body nothing is awaited: the caller goes on in the same tick.
   if (req.body !== null) return prepareWithBody(req, req.body, host);
   // A head to send as it is (it has its host; a POST, PUT or PATCH gets `content-length: 0` built in below).
-  if (req.head !== undefined && !needsLength(req.method)) {
-    return { first: req.head, second: null, pump: null, replayable: true };
+  if (req.raw !== undefined && !needsLength(req.method)) {
+    return { first: req.raw, second: null, pump: null, replayable: true };
   }
   return prepareHead(req, host);
 }
 
-function prepareHead(req: UpstreamRequest, host: string): PreparedRequest {
+function prepareHead(req: HttpRequest, host: string): PreparedRequest {
   const zeroLength = needsLength(req.method) && fieldValue(req.fields ?? req.headers, "content-length") === null;
   const head = build(req, { host, framing: "none", zeroLength });
   return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
 }
 
 async function prepareWithBody(
-  req: UpstreamRequest,
+  req: HttpRequest,
   body: ReadableStream<Uint8Array>,
   host: string,
 ): Promise<PreparedRequest> {
@@ -134,7 +135,7 @@ async function prepareWithBody(
 function ignore(): void {}
 
 function build(
-  req: UpstreamRequest,
+  req: HttpRequest,
   options: { host: string; framing: RequestFraming; zeroLength: boolean },
 ): string {
   return buildRequestHead(req.method, req.target, req.fields ?? req.headers, options);
@@ -186,7 +187,7 @@ async function readWhole(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   head: string,
   length: number,
-  req: UpstreamRequest,
+  req: HttpRequest,
 ): Promise<PreparedRequest> {
   const n = head.length + length;
   const pooled = sendBuffers.take(n);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { RawResponseHead } from "../types.ts";
-import { HeadSyntaxError, latin1Decode, MAX_HEAD_SIZE, TCHAR } from "./codec.ts";
+import type { RawResponseHead } from "../../http/message.ts";
+import { HeadSyntaxError, latin1Decode, MAX_HEAD_SIZE, TCHAR } from "../../http/h1_codec.ts";
 import { commit, finish, type Scan } from "./head_record.ts";
 
 /** What the client needs from a response head: status, headers, framing and connection facts. */

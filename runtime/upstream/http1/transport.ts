@@ -7,7 +7,8 @@
  */
 
 import type { TLSSocket } from "node:tls";
-import { type AbortWatch, type ConnectOptions, UpstreamError } from "../types.ts";
+import { type ConnectOptions, UpstreamError } from "../types.ts";
+import type { AbortWatch } from "../../http/message.ts";
 
 /** The byte stream one HTTP/1.1 connection runs on. `Deno.Conn` satisfies it as is. */
 export interface Http1Transport {

@@ -1,6 +1,7 @@
 /**
- * Byte-level pieces shared by the HTTP/1.1 client's heads: the head size limit and its syntax error, the search for
- * a head's end, isomorphic (one byte per char) decoding and encoding, the `tchar` table and `Connection` tokens.
+ * HTTP/1.1 syntax at the byte level, shared by the front end (runtime/listen/h1) and the HTTP/1.1 client: the head
+ * size limit and its syntax error, the search for a head's end, isomorphic (one byte per char) decoding and encoding,
+ * the `tchar` table and `Connection` tokens.
  *
  * @module
  */
