@@ -1,0 +1,192 @@
+/**
+ * Reading a KDL (v2) config: the KDL organisation's parser (`kdljs`) gives
+ * the nodes, {@linkcode scanKdl} where each is and whether it has a
+ * children block. Nodes become {@linkcode Block}s by Pingap's rules, then go
+ * through {@linkcode assemble}, as HCL's do.
+ *
+ * Values: `node "name" key=value { child args }`. A child with one argument
+ * is a scalar, with several an array; repeated children of a list append;
+ * `addrs`, `locations`, `plugins`, `includes`, `modules`,
+ * `proxy_set_headers`, `proxy_add_headers` and `webhook_notifications` are
+ * always arrays; a child whose children are all `item` is an array of
+ * tables; other children blocks are tables; `#null` is `""`.
+ *
+ * @module
+ */
+import { parse } from "kdljs";
+import { diag, type Diagnostic, type Origin } from "../../compiler/mod.ts";
+import { type Block, sectionOf } from "./config_convert.ts";
+import { scanKdl, type ScannedNode } from "./kdl_scan.ts";
+
+/** A node as kdljs gives it. */
+interface KdlNode {
+  readonly name: string;
+  readonly values: readonly unknown[];
+  readonly properties: Readonly<Record<string, unknown>>;
+  readonly children: readonly KdlNode[];
+}
+
+/** Keys that are arrays even with one value (Pingap's list). */
+const ALWAYS_LIST = new Set([
+  "addrs",
+  "locations",
+  "plugins",
+  "includes",
+  "modules",
+  "proxy_set_headers",
+  "proxy_add_headers",
+  "webhook_notifications",
+]);
+
+/** A KDL value as TOML takes it: `#null` becomes `""`, as Pingap converts it. */
+function tomlValue(v: unknown): unknown {
+  return v === null || v === undefined ? "" : v;
+}
+
+/** kdljs's error as one line: chevrotain lists every expected token sequence; keep what was found. */
+function syntaxMessage(message: string): string {
+  const found = /but found: '([\s\S]*)'$/.exec(message);
+  if (found) return `unexpected ${JSON.stringify(found[1])}`;
+  return message.split("\n")[0]!.replace(/ at offset: \d+, skipped \d+ characters\.$/, "");
+}
+
+/** The blocks of a KDL text, or its syntax errors (all of them). */
+export function readKdlBlocks(file: string, text: string): { blocks: Block[]; diagnostics: Diagnostic[] } {
+  const result = parse(text);
+  if (result.errors.length || !result.output) {
+    const diagnostics = result.errors.map((e) => {
+      const message = syntaxMessage(e.message);
+      const bare = /^unexpected "(true|false|null)"$/.exec(message);
+      return {
+        ...diag("kdl-syntax", [], `KDL syntax error: ${message}`, {
+          hint: bare ? `KDL v2 writes it #${bare[1]}` : "Fix the KDL syntax at this line (KDL v2)",
+        }),
+        file,
+        line: Number.isFinite(e.token.startLine) ? e.token.startLine! : 1,
+        column: Number.isFinite(e.token.startColumn) ? e.token.startColumn! : 1,
+      };
+    });
+    return { blocks: [], diagnostics: diagnostics.length ? diagnostics : [] };
+  }
+  const diagnostics: Diagnostic[] = [];
+  const nodes = result.output as unknown as readonly KdlNode[];
+  const fallback: Origin = { file, line: 1, column: 1 };
+  // Each node's scanned twin, when the scan agrees with the parser on the names at that level.
+  const twins = new Map<KdlNode, ScannedNode>();
+  const pair = (parsed: readonly KdlNode[], scanned: readonly ScannedNode[]) => {
+    if (parsed.length !== scanned.length) return;
+    if (parsed.some((p, k) => p.name !== scanned[k]!.name)) return;
+    parsed.forEach((p, k) => {
+      twins.set(p, scanned[k]!);
+      pair(p.children, scanned[k]!.children);
+    });
+  };
+  pair(nodes, scanKdl(text));
+  const originOf = (node: KdlNode, parent: Origin): Origin => {
+    const t = twins.get(node);
+    return t ? { file, line: t.line, column: t.column } : parent;
+  };
+  const hasBlock = (node: KdlNode) => twins.get(node)?.hasBlock ?? node.children.length > 0;
+  const hasProps = (node: KdlNode) => Object.keys(node.properties).length > 0;
+  const args = (node: KdlNode) => node.values.map(tomlValue);
+
+  type Attrs = Map<string, { value: unknown; at: Origin }>;
+  /** Sets `key`, appending to a list it has; a scalar given twice is an error (Pingap keeps the last). */
+  const put = (attrs: Attrs, key: string, value: unknown, at: Origin, owner: string) => {
+    const had = attrs.get(key);
+    if (had === undefined) attrs.set(key, { value, at });
+    else if (Array.isArray(had.value)) {
+      attrs.set(key, { value: [...had.value, ...(Array.isArray(value) ? value : [value])], at: had.at });
+    } else {
+      diagnostics.push({
+        ...diag("duplicate-key", [], `"${key}" is given twice in ${owner}`, {
+          hint: "Keep one; a list takes several arguments or repeated nodes of a list key",
+          related: [had.at],
+        }),
+        ...at,
+      });
+    }
+  };
+  /** The inline properties of `node` (list keys wrapped in an array). */
+  const props = (node: KdlNode, attrs: Attrs, at: Origin, owner: string) => {
+    for (const [k, v] of Object.entries(node.properties)) {
+      put(attrs, k, ALWAYS_LIST.has(k) ? [tomlValue(v)] : tomlValue(v), at, owner);
+    }
+  };
+  /** A child node's value: scalar, array, table or array of `item` tables. */
+  const childValue = (node: KdlNode, at: Origin): unknown => {
+    if (hasBlock(node)) {
+      if (node.children.length && node.children.every((c) => c.name === "item")) {
+        return node.children.map((c) => toTable(c, originOf(c, at), `${node.name} item`));
+      }
+      return toTable(node, at, node.name);
+    }
+    if (node.values.length === 0) {
+      return hasProps(node)
+        ? Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, tomlValue(v)]))
+        : "";
+    }
+    return node.values.length === 1 ? tomlValue(node.values[0]) : args(node);
+  };
+  /** An ordinary child: a list key without a block takes its arguments as an array. */
+  const child = (attrs: Attrs, node: KdlNode, at: Origin, owner: string) => {
+    const value = ALWAYS_LIST.has(node.name) && !hasBlock(node) ? args(node) : childValue(node, at);
+    put(attrs, node.name, value, at, owner);
+  };
+  const table = (node: KdlNode, at: Origin, owner: string): Attrs => {
+    const attrs: Attrs = new Map();
+    props(node, attrs, at, owner);
+    for (const c of node.children) child(attrs, c, originOf(c, at), owner);
+    return attrs;
+  };
+  const toTable = (node: KdlNode, at: Origin, owner: string): Record<string, unknown> =>
+    Object.fromEntries([...table(node, at, owner)].map(([k, v]) => [k, v.value]));
+  const nameOf = (node: KdlNode): string | undefined => {
+    if (node.values.length === 0) return undefined;
+    const v = node.values[0];
+    return v === null ? "" : String(v);
+  };
+  const leaf = (node: KdlNode, at: Origin): Block => ({
+    kind: node.name,
+    name: nameOf(node),
+    at,
+    attrs: table(node, at, `${node.name} "${nameOf(node) ?? ""}"`),
+    blocks: [],
+  });
+  /** A server or location node: definitions of nested items become blocks, references stay keys. */
+  const container = (node: KdlNode, at: Origin, section: "servers" | "locations"): Block => {
+    const owner = `${node.name} "${nameOf(node) ?? ""}"`;
+    const attrs: Attrs = new Map();
+    const blocks: Block[] = [];
+    props(node, attrs, at, owner);
+    for (const c of node.children) {
+      const cat = originOf(c, at);
+      const inner = sectionOf(c.name);
+      const definition = inner === "plugins" ? hasBlock(c) || hasProps(c) : hasBlock(c);
+      if (section === "servers" && inner === "locations") {
+        if (definition) blocks.push(container(c, cat, "locations"));
+        else put(attrs, "locations", args(c), cat, owner);
+      } else if (inner === "plugins" && (section === "servers" || section === "locations")) {
+        if (definition) blocks.push(leaf(c, cat));
+        else put(attrs, "plugins", args(c), cat, owner);
+      } else if (
+        (section === "servers" && inner === "certificates") || (section === "locations" && inner === "upstreams")
+      ) {
+        if (definition) blocks.push(leaf(c, cat));
+        else put(attrs, c.name, childValue(c, cat), cat, owner);
+      } else child(attrs, c, cat, owner);
+    }
+    return { kind: node.name, name: nameOf(node), at, attrs, blocks };
+  };
+
+  const blocks: Block[] = [];
+  for (const node of nodes) {
+    const at = originOf(node, fallback);
+    const section = sectionOf(node.name);
+    if (section === "servers" || section === "locations") blocks.push(container(node, at, section));
+    else if (section === "basic") blocks.push({ kind: "basic", at, attrs: table(node, at, "basic"), blocks: [] });
+    else if (section !== undefined) blocks.push(leaf(node, at));
+    else blocks.push({ kind: node.name, at, attrs: new Map(), blocks: [] });
+  }
+  return { blocks, diagnostics };
+}
