@@ -30,9 +30,14 @@ function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A JSON value as TOML takes it: `null` becomes `""`, as Pingap converts it. */
+/**
+ * A JSON value as TOML takes it: `null` becomes `""`, as Pingap converts it; strings lose the template escapes
+ * `$${` and `%%{` that hcl2json (Terraform's JSON syntax) keeps, so `"$${x}"` is the text `${x}`, as in HCL. An
+ * interpolation (`"${x}"`) is not evaluated: it stays text.
+ */
 function tomlValue(v: unknown): unknown {
   if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v.replace(/([$%])\1\{/g, "$1{");
   if (Array.isArray(v)) return v.map(tomlValue);
   if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tomlValue(x)]));
   return v;

@@ -8,13 +8,22 @@
  * is a scalar, with several an array; repeated children of a list append;
  * `addrs`, `locations`, `plugins`, `includes`, `modules`,
  * `proxy_set_headers`, `proxy_add_headers` and `webhook_notifications` are
- * always arrays; a child whose children are all `item` is an array of
+ * always arrays (here also every key of an item the schema types as a
+ * list: {@linkcode kdlListKey}); a child whose children are all `item` is an array of
  * tables; other children blocks are tables; `#null` is `""`.
  *
  * @module
  */
 import { parse } from "kdljs";
-import { diag, type Diagnostic, type Origin } from "../../compiler/mod.ts";
+import {
+  diag,
+  type Diagnostic,
+  type Fields,
+  type Origin,
+  PLUGIN_COMMON_FIELDS,
+  PLUGINS,
+  SECTIONS,
+} from "../../compiler/mod.ts";
 import { type Block, sectionOf } from "./config_convert.ts";
 import { scanKdl, type ScannedNode } from "./kdl_scan.ts";
 
@@ -37,6 +46,20 @@ const ALWAYS_LIST = new Set([
   "proxy_add_headers",
   "webhook_notifications",
 ]);
+
+/**
+ * Whether `key` of an item of `section` (a plugin's with `category`) reads as a list even with one argument or none:
+ * Pingap's eight, and (here only) every key the schema types as a list, so `set_headers "X-A:1"` is a list of one.
+ */
+export function kdlListKey(section: string, category: unknown, key: string): boolean {
+  if (ALWAYS_LIST.has(key)) return true;
+  let fields: Fields | undefined;
+  if (section === "plugins") {
+    const def = typeof category === "string" ? PLUGINS.get(category) : undefined;
+    fields = { ...PLUGIN_COMMON_FIELDS, ...def?.fields };
+  } else fields = SECTIONS.find((s) => s.key === section)?.schema.fields;
+  return (fields?.[key]?.type.json as { type?: unknown } | undefined)?.type === "array";
+}
 
 /** A KDL value as TOML takes it: `#null` becomes `""`, as Pingap converts it. */
 function tomlValue(v: unknown): unknown {
@@ -107,10 +130,12 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
       });
     }
   };
+  type IsList = (key: string) => boolean;
+  const nestedList: IsList = (k) => ALWAYS_LIST.has(k);
   /** The inline properties of `node` (list keys wrapped in an array). */
-  const props = (node: KdlNode, attrs: Attrs, at: Origin, owner: string) => {
+  const props = (node: KdlNode, attrs: Attrs, at: Origin, owner: string, isList: IsList) => {
     for (const [k, v] of Object.entries(node.properties)) {
-      put(attrs, k, ALWAYS_LIST.has(k) ? [tomlValue(v)] : tomlValue(v), at, owner);
+      put(attrs, k, isList(k) ? [tomlValue(v)] : tomlValue(v), at, owner);
     }
   };
   /** A child node's value: scalar, array, table or array of `item` tables. */
@@ -129,18 +154,23 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
     return node.values.length === 1 ? tomlValue(node.values[0]) : args(node);
   };
   /** An ordinary child: a list key without a block takes its arguments as an array. */
-  const child = (attrs: Attrs, node: KdlNode, at: Origin, owner: string) => {
-    const value = ALWAYS_LIST.has(node.name) && !hasBlock(node) ? args(node) : childValue(node, at);
+  const child = (attrs: Attrs, node: KdlNode, at: Origin, owner: string, isList: IsList) => {
+    const value = isList(node.name) && !hasBlock(node) ? args(node) : childValue(node, at);
     put(attrs, node.name, value, at, owner);
   };
-  const table = (node: KdlNode, at: Origin, owner: string): Attrs => {
+  const table = (node: KdlNode, at: Origin, owner: string, isList: IsList): Attrs => {
     const attrs: Attrs = new Map();
-    props(node, attrs, at, owner);
-    for (const c of node.children) child(attrs, c, originOf(c, at), owner);
+    props(node, attrs, at, owner, isList);
+    for (const c of node.children) child(attrs, c, originOf(c, at), owner, isList);
     return attrs;
   };
   const toTable = (node: KdlNode, at: Origin, owner: string): Record<string, unknown> =>
-    Object.fromEntries([...table(node, at, owner)].map(([k, v]) => [k, v.value]));
+    Object.fromEntries([...table(node, at, owner, nestedList)].map(([k, v]) => [k, v.value]));
+  /** The list keys of an item node of `section`. */
+  const listsOf = (node: KdlNode, section: string): IsList => {
+    const category = node.properties.category ?? node.children.find((c) => c.name === "category")?.values[0];
+    return (k) => kdlListKey(section, category, k);
+  };
   const nameOf = (node: KdlNode): string | undefined => {
     if (node.values.length === 0) return undefined;
     const v = node.values[0];
@@ -150,7 +180,7 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
     kind: node.name,
     name: nameOf(node),
     at,
-    attrs: table(node, at, `${node.name} "${nameOf(node) ?? ""}"`),
+    attrs: table(node, at, `${node.name} "${nameOf(node) ?? ""}"`, listsOf(node, sectionOf(node.name) ?? "")),
     blocks: [],
   });
   /** A server or location node: definitions of nested items become blocks, references stay keys. */
@@ -158,7 +188,8 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
     const owner = `${node.name} "${nameOf(node) ?? ""}"`;
     const attrs: Attrs = new Map();
     const blocks: Block[] = [];
-    props(node, attrs, at, owner);
+    const isList = listsOf(node, section);
+    props(node, attrs, at, owner, isList);
     for (const c of node.children) {
       const cat = originOf(c, at);
       const inner = sectionOf(c.name);
@@ -174,7 +205,7 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
       ) {
         if (definition) blocks.push(leaf(c, cat));
         else put(attrs, c.name, childValue(c, cat), cat, owner);
-      } else child(attrs, c, cat, owner);
+      } else child(attrs, c, cat, owner, isList);
     }
     return { kind: node.name, name: nameOf(node), at, attrs, blocks };
   };
@@ -184,8 +215,9 @@ export function readKdlBlocks(file: string, text: string): { blocks: Block[]; di
     const at = originOf(node, fallback);
     const section = sectionOf(node.name);
     if (section === "servers" || section === "locations") blocks.push(container(node, at, section));
-    else if (section === "basic") blocks.push({ kind: "basic", at, attrs: table(node, at, "basic"), blocks: [] });
-    else if (section !== undefined) blocks.push(leaf(node, at));
+    else if (section === "basic") {
+      blocks.push({ kind: "basic", at, attrs: table(node, at, "basic", listsOf(node, "basic")), blocks: [] });
+    } else if (section !== undefined) blocks.push(leaf(node, at));
     else blocks.push({ kind: node.name, at, attrs: new Map(), blocks: [] });
   }
   return { blocks, diagnostics };
