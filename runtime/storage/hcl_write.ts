@@ -16,6 +16,7 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** A string as an HCL quoted string: escapes, and `${` / `%{` kept as text. */
 function quote(s: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what is escaped
   const body = s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
     switch (c) {
       case "\\":

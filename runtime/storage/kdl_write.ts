@@ -20,6 +20,7 @@ const KEYWORDS = new Set(["true", "false", "null", "inf", "-inf", "nan"]);
 /** A string as a KDL quoted string. */
 function quote(s: string): string {
   return `"${
+    // deno-lint-ignore no-control-regex -- control characters are what is escaped
     s.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
       switch (c) {
         case "\\":
@@ -34,8 +35,7 @@ function quote(s: string): string {
           return "\\t";
       }
       return `\\u{${c.charCodeAt(0).toString(16)}}`;
-    })
-  }"`;
+    })}"`;
 }
 
 /** A node name: bare when KDL allows it, else quoted. */
