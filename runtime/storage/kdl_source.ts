@@ -70,7 +70,9 @@ function tomlValue(v: unknown): unknown {
 function syntaxMessage(message: string): string {
   const found = /but found: '([\s\S]*)'$/.exec(message);
   if (found) return `unexpected ${JSON.stringify(found[1])}`;
-  return message.split("\n")[0]!.replace(/ at offset: \d+, skipped \d+ characters\.$/, "");
+  const char = /^unexpected character: ->([\s\S]*)<- at offset/.exec(message);
+  if (char) return char[1] === "\n" ? "unexpected line end (a string left open?)" : `unexpected ${JSON.stringify(char[1])}`;
+  return message.split("\n")[0]!;
 }
 
 /** The blocks of a KDL text, or its syntax errors (all of them). */
