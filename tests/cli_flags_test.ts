@@ -374,7 +374,7 @@ Deno.test("check -c x.hcl / x.kdl names the file and the line of a bad key; bad 
   try {
     await Deno.writeTextFile(
       `${dir}/x.hcl`,
-      hclConfig("127.0.0.1:1", "a", 6188).replace("path = \"/\"", "path = \"/\"\n    pathh = \"/x\""),
+      hclConfig("127.0.0.1:1", "a", 6188).replace('path = "/"', 'path = "/"\n    pathh = "/x"'),
     );
     const hcl = await cli(["check", "-c", `${dir}/x.hcl`]);
     assert.equal(hcl.code, 1, hcl.out);
@@ -404,7 +404,7 @@ for (const format of ["hcl", "kdl"]) {
       }).output();
       const text = new TextDecoder().decode(out.stdout);
       assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      assert.match(text, format === "hcl" ? /^server "web" \{\n  addr = / : /^upstream "app" \{\n    addrs /);
+      assert.match(text, format === "hcl" ? /^server "web" \{\n {2}addr = / : /^upstream "app" \{\n {4}addrs /);
       await Deno.writeTextFile(`${dir}/back.${format}`, text);
       const back = await cli(["check", "-c", `${dir}/back.${format}`]);
       assert.equal(back.code, 0, back.out);

@@ -351,8 +351,8 @@ path = "/p"
   }], "hcl");
   // l2 is nested in server a: server b keeps its reference; u is nested in l1 only; l1 lists a built-in plugin,
   // so its plugins stay a list and p is nested in l2.
-  assert.match(text, /server "a" \{\n  addr = "127\.0\.0\.1:1"\n\n  location "l1" \{/);
-  assert.match(text, /server "b" \{\n  addr = "127\.0\.0\.1:2"\n  locations = \["l2"\]\n\}/);
-  assert.match(text, /location "l1" \{\n    path = "\/1"\n    plugins = \["p", "pingap:ping"\]\n\n    upstream "u" \{/);
-  assert.match(text, /location "l2" \{\n    upstream = "u"\n\n    plugin "p" \{/);
+  assert.match(text, /server "a" \{\n {2}addr = "127\.0\.0\.1:1"\n\n {2}location "l1" \{/);
+  assert.match(text, /server "b" \{\n {2}addr = "127\.0\.0\.1:2"\n {2}locations = \["l2"\]\n\}/);
+  assert.match(text, /location "l1" \{\n {4}path = "\/1"\n {4}plugins = \["p", "pingap:ping"\]\n\n {4}upstream "u" \{/);
+  assert.match(text, /location "l2" \{\n {4}upstream = "u"\n\n {4}plugin "p" \{/);
 });

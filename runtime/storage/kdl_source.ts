@@ -71,7 +71,9 @@ function syntaxMessage(message: string): string {
   const found = /but found: '([\s\S]*)'$/.exec(message);
   if (found) return `unexpected ${JSON.stringify(found[1])}`;
   const char = /^unexpected character: ->([\s\S]*)<- at offset/.exec(message);
-  if (char) return char[1] === "\n" ? "unexpected line end (a string left open?)" : `unexpected ${JSON.stringify(char[1])}`;
+  if (char) {
+    return char[1] === "\n" ? "unexpected line end (a string left open?)" : `unexpected ${JSON.stringify(char[1])}`;
+  }
   return message.split("\n")[0]!;
 }
 
