@@ -356,3 +356,14 @@ path = "/p"
   assert.match(text, /location "l1" \{\n {4}path = "\/1"\n {4}plugins = \["p", "pingap:ping"\]\n\n {4}upstream "u" \{/);
   assert.match(text, /location "l2" \{\n {4}upstream = "u"\n\n {4}plugin "p" \{/);
 });
+
+Deno.test("a multi-line string is a heredoc in --to-hcl output, reads back the same, and keys after it keep their line", async () => {
+  const toml = `[plugins.m]\ncategory = "mock"\ndata = """\n{\n  "ok": true\n}\n"""\npath = "/m"\nstatus = 201\n`;
+  const text = exportConfig([{ file: "x.toml", text: toml }], "hcl");
+  assert.match(text, /data = <<-EOT\n {4}\{\n {6}"ok": true\n {4}\}\n {4}EOT\n/);
+  const back = await check("m.hcl", text);
+  assert.deepEqual(rawOf(back.sources!), rawOf([{ file: "x.toml", text: toml }]));
+  const bad = await check("m.hcl", text.replace("  path = ", "  pathh = "));
+  const at = text.split("\n").findIndex((l) => l.startsWith("  path = ")) + 1;
+  assert.deepEqual(bad.errors.map((d) => [d.line, d.column, /Unknown key "pathh"/.test(d.message)]), [[at, 3, true]]);
+});

@@ -101,9 +101,9 @@ export function scanHcl(text: string): ScannedBody {
     while (i < n) {
       const eol = text.indexOf("\n", i);
       const end = eol < 0 ? n : eol;
-      const isEnd = text.slice(i, end).trim() === m[1];
+      // The line end after the closing marker is left: it ends the attribute.
+      if (text.slice(i, end).trim() === m[1]) return advance(end);
       advance(eol < 0 ? n : eol + 1);
-      if (isEnd) return;
     }
   };
   /** Skips an expression up to `close` (not consumed) or, at depth 0 with no `close`, the line end or a `}`. */
