@@ -367,3 +367,11 @@ Deno.test("a multi-line string is a heredoc in --to-hcl output, reads back the s
   const at = text.split("\n").findIndex((l) => l.startsWith("  path = ")) + 1;
   assert.deepEqual(bad.errors.map((d) => [d.line, d.column, /Unknown key "pathh"/.test(d.message)]), [[at, 3, true]]);
 });
+
+Deno.test("KDL: a node without its name, and an unknown node type, are errors at their line", async () => {
+  const r = await check("u.kdl", `upstream addrs="127.0.0.1:1"\nservre "a"\n`);
+  assert.deepEqual(r.errors.map((d) => [d.line, d.message]), [
+    [1, "'upstream' node requires a name as first argument"],
+    [2, "unknown KDL node type: servre"],
+  ]);
+});

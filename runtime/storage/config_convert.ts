@@ -143,7 +143,9 @@ export function assemble(blocks: readonly Block[], format: string): Assembled {
     error(
       block.at,
       "missing-name",
-      `${block.kind} block requires a name label`,
+      format === "KDL"
+        ? `'${block.kind}' node requires a name as first argument`
+        : `${block.kind} block requires a name label`,
       `Name it: ${block.kind} "<name>" { ... }`,
     );
     return undefined;
@@ -198,7 +200,7 @@ export function assemble(blocks: readonly Block[], format: string): Assembled {
       error(
         block.at,
         "unknown-block",
-        `unknown ${format} block type: ${block.kind}`,
+        `unknown ${format} ${format === "KDL" ? "node" : "block"} type: ${block.kind}`,
         "Top-level blocks: basic, server, location, upstream, plugin, certificate, storage",
       );
       continue;
