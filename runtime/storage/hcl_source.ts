@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { diag, type Diagnostic, type Origin } from "../../compiler/mod.ts";
+import { ConfigReadError, diag, type Diagnostic, type Origin } from "../../compiler/mod.ts";
 import { type Block, sectionOf } from "./config_convert.ts";
 import { scanHcl, type ScannedBlock } from "./hcl_scan.ts";
 
@@ -23,7 +23,11 @@ let parser: HclParse | undefined;
 
 /** The parser, loaded on first use (its WASM is large; TOML configs never load it). */
 async function hclParse(): Promise<HclParse> {
-  return parser ??= (await import("@cdktf/hcl2json")).parse as HclParse;
+  try {
+    return parser ??= (await import("@cdktf/hcl2json")).parse as HclParse;
+  } catch (e) {
+    throw new ConfigReadError(`Cannot load the HCL parser: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function isObject(v: unknown): v is Json {
@@ -55,7 +59,7 @@ function syntaxDiagnostic(file: string, e: unknown): Diagnostic {
   };
 }
 
-/** The blocks of an HCL text, or the syntax error. */
+/** The blocks of an HCL text, or the syntax error. Throws {@linkcode ConfigReadError} when the parser cannot load. */
 export async function readHclBlocks(
   file: string,
   text: string,

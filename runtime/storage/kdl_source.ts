@@ -79,7 +79,14 @@ function syntaxMessage(message: string): string {
 
 /** The blocks of a KDL text, or its syntax errors (all of them). */
 export function readKdlBlocks(file: string, text: string): { blocks: Block[]; diagnostics: Diagnostic[] } {
-  const result = parse(text);
+  let result: ReturnType<typeof parse>;
+  try {
+    result = parse(text);
+  } catch (e) {
+    // Not expected (kdljs reports errors as data), but a parser bug must not take the process down.
+    const message = `KDL syntax error: ${(e as Error).message}`;
+    return { blocks: [], diagnostics: [{ ...diag("kdl-syntax", [], message), file, line: 1, column: 1 }] };
+  }
   if (result.errors.length || !result.output) {
     const diagnostics = result.errors.map((e) => {
       const message = syntaxMessage(e.message);
