@@ -3,7 +3,9 @@
  * real CLI (`mod.ts` in its own process): the quick start proxies a real
  * origin over HTTP and TLS with one command, `-t` checks the config the
  * flags make, the flags that cannot apply are refused with the reason, and
- * each environment fallback acts as its flag.
+ * each environment fallback acts as its flag. `-c` takes HCL and KDL files
+ * and directories (checked, served and watched); `--to-hcl` / `--to-kdl`
+ * print the config in that format.
  *
  * @module
  */
@@ -193,8 +195,7 @@ Deno.test("flags that cannot apply here are refused with the reason, never ignor
       [[], { PINGAP_CP: "1" }, /PINGAP_CP \(control-panel mode/],
       [["--admin", "127.0.0.1:3018"], {}, /--admin is not available yet/],
       [[], { PINGAP_ADMIN_ADDR: "127.0.0.1:3018" }, /PINGAP_ADMIN_ADDR .* --admin is not available yet/],
-      [["--to-hcl"], {}, /--to-hcl is not available: HCL and KDL/],
-      [["--to-kdl"], {}, /--to-kdl is not available: HCL and KDL/],
+      [["--to-hcl", "--to-kdl"], {}, /--to-hcl and --to-kdl: give one/],
       [["-d"], {}, /--daemon is not supported: Deno cannot fork/],
       [[], { PINGAP_DAEMON: "true" }, /--daemon is not supported/],
     ] as const
@@ -305,3 +306,118 @@ Deno.test("PINGAP_UPGRADE stands for -u: the new process takes the port over and
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The HCL of {@linkcode versionedConfig}: one server, location and upstream; `version` in a request header. */
+function hclConfig(origin: string, version: string, port: number): string {
+  return `# served from HCL
+server "s" {
+  addr = "127.0.0.1:${port}"
+  location "api" {
+    path = "/"
+    proxy_set_headers = ["X-Version:${version}"]
+    upstream "main" {
+      addrs = ["${origin}"]
+    }
+  }
+}
+`;
+}
+
+/** The same as KDL, split over two files of a directory. */
+async function writeKdlDir(dir: string, origin: string, version: string, port: number): Promise<void> {
+  await Deno.writeTextFile(`${dir}/upstreams.kdl`, `upstream "main" {\n    addrs "${origin}"\n}\n`);
+  await Deno.writeTextFile(
+    `${dir}/server.kdl`,
+    `server "s" addr="127.0.0.1:${port}" {\n    location "api" path="/" {\n` +
+      `        upstream "main"\n        proxy_set_headers "X-Version:${version}"\n    }\n}\n`,
+  );
+}
+
+for (const kind of ["an HCL file", "a directory of KDL files"]) {
+  Deno.test(`-c with ${kind}: start serves it and --autoreload applies an edit`, async () => {
+    const origin = await startEchoOrigin("formats");
+    const dir = await Deno.makeTempDir();
+    const port = freePort();
+    const hcl = kind.includes("HCL");
+    const conf = hcl ? `${dir}/pingap.hcl` : `${dir}/conf`;
+    const write = async (v: string) => {
+      if (hcl) await Deno.writeTextFile(conf, hclConfig(origin.addr, v, port));
+      else await writeKdlDir(conf, origin.addr, v, port);
+    };
+    if (!hcl) await Deno.mkdir(conf);
+    await write("a");
+    const child = spawnDeno([...RUN, "start", "-c", conf, "--autoreload"]);
+    const version = async () =>
+      ((await (await fetch(`http://127.0.0.1:${port}/`)).json()) as Echo).headers["x-version"];
+    try {
+      await child.waitFor(/listening on/);
+      assert.equal(await version(), "a");
+      await write("b");
+      for (let i = 0; (await version()) !== "b"; i++) {
+        assert.ok(i < 300, `the edit was not applied:\n${child.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(await child.stop(), 0);
+    } catch (e) {
+      console.error(child.output());
+      throw e;
+    } finally {
+      await child.stop();
+      await origin.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("check -c x.hcl / x.kdl names the file and the line of a bad key; bad syntax is an error, not a crash", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/x.hcl`,
+      hclConfig("127.0.0.1:1", "a", 6188).replace('path = "/"', 'path = "/"\n    pathh = "/x"'),
+    );
+    const hcl = await cli(["check", "-c", `${dir}/x.hcl`]);
+    assert.equal(hcl.code, 1, hcl.out);
+    assert.match(hcl.out, /x\.hcl:6:5 +locations\.api\.pathh +error: Unknown key "pathh"/);
+    await Deno.writeTextFile(`${dir}/x.kdl`, `upstream "u" {\n    addrs "127.0.0.1:1"\n    nope 1\n}\n`);
+    const kdl = await cli(["check", "-c", `${dir}/x.kdl`]);
+    assert.equal(kdl.code, 1, kdl.out);
+    assert.match(kdl.out, /x\.kdl:3:5 +upstreams\.u\.nope +error: Unknown key "nope"/);
+    await Deno.writeTextFile(`${dir}/y.hcl`, `server "s" {\n  addr = "127.0.0.1:1"\n  location "l" {\n}\n`);
+    const bad = await cli(["-t", "-c", `${dir}/y.hcl`]);
+    assert.equal(bad.code, 1, bad.out);
+    assert.match(bad.out, /y\.hcl:1:12 +- +error: HCL syntax error: Unclosed configuration block/);
+    assert.doesNotMatch(bad.out, /Uncaught|at .*\.ts:\d+/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+for (const format of ["hcl", "kdl"]) {
+  Deno.test(`--to-${format} prints the config as ${format.toUpperCase()}, which checks again; a broken config prints none`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...RUN, `--to-${format}`, "-c", `${ROOT}tests/golden/plugins.toml`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.match(text, format === "hcl" ? /^server "web" \{\n {2}addr = / : /^upstream "app" \{\n {4}addrs /);
+      await Deno.writeTextFile(`${dir}/back.${format}`, text);
+      const back = await cli(["check", "-c", `${dir}/back.${format}`]);
+      assert.equal(back.code, 0, back.out);
+      // From the quick start too.
+      const quick = await cli(["--upstream", "127.0.0.1:9", "--addr", "127.0.0.1:8081", `--to-${format}`]);
+      assert.equal(quick.code, 0, quick.out);
+      assert.match(quick.out, /127\.0\.0\.1:9/);
+      await Deno.writeTextFile(`${dir}/broken.toml`, `[upstreams.u]\naddrs = []\n`);
+      const broken = await cli([`--to-${format}`, "-c", `${dir}/broken.toml`]);
+      assert.equal(broken.code, 1, broken.out);
+      assert.doesNotMatch(broken.out, /upstream "u"/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

@@ -6,8 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { checkConfig, syncConfig } from "../storage/mod.ts";
-import { type Format, formatGithub, formatJson, formatText } from "../../compiler/mod.ts";
+import { checkConfig, exportConfig, syncConfig } from "../storage/mod.ts";
+import { ConfigReadError, type Format, formatGithub, formatJson, formatText, type Source } from "../../compiler/mod.ts";
 import { VERSION } from "../proxy/errors.ts";
 import { flushAppLog, startAppLog } from "../observe/log/app_log.ts";
 import { run } from "./run.ts";
@@ -17,10 +17,12 @@ const USAGE = `Usage:
   pingap check -c PATH [--format text|json|github] [--live]
   pingap [start] -c PATH [--autoreload] [--threads N] [--upgrade]
   pingap [start] --upstream ADDRS [--domain HOSTS] [--cert PATH [--key FILE]] [--addr ADDR]
+  pingap --to-hcl|--to-kdl -c PATH
   pingap --template
 
 Options:
-  -c, --conf PATH     config file (.toml), directory of .toml files, or etcd:// URL (env PINGAP_CONF)
+  -c, --conf PATH     config file (.toml, .hcl or .kdl), directory (its .toml files; if none, .hcl; if none, .kdl),
+                      or etcd:// URL (env PINGAP_CONF)
   -t, --test          check the config and exit 0/1 (same as "check"), also with "start": never serves
       --format F      check output: text (default), json, github
       --live          check also resolves upstream hosts and reads certificate files
@@ -36,7 +38,8 @@ Options:
   -d, --daemon        not supported: run under systemd (see conf/pingap.service) (env PINGAP_DAEMON)
       --admin SPEC    not available yet (env PINGAP_ADMIN_ADDR, PINGAP_ADMIN_USER, PINGAP_ADMIN_PASSWORD)
       --cp            control-panel mode (only the admin server): needs --admin, not available yet (env PINGAP_CP)
-      --to-hcl, --to-kdl  not available: HCL and KDL are not read or written yet
+      --to-hcl        print the config (-c, or the quick start's) as HCL and exit; it must pass check
+      --to-kdl        print it as KDL (v2) and exit
   -h, --help          this help
   -V, --version       print the version
 
@@ -101,11 +104,6 @@ function refused(values: Record<string, unknown>): string | undefined {
   if (envValue("PINGAP_ADMIN_ADDR") !== undefined) {
     return "PINGAP_ADMIN_ADDR (the --admin fallback) is set, but --admin is not available yet (the admin issue is " +
       "open): unset it";
-  }
-  for (const flag of ["to-hcl", "to-kdl"]) {
-    if (values[flag]) {
-      return `--${flag} is not available: HCL and KDL configs are neither read nor written yet (TOML only)`;
-    }
   }
   return undefined;
 }
@@ -213,6 +211,12 @@ export async function main(args: readonly string[]): Promise<number> {
       return 2;
     }
   }
+  if (values["to-hcl"] && values["to-kdl"]) {
+    console.error(`--to-hcl and --to-kdl: give one\n\n${USAGE}`);
+    return 2;
+  }
+  const to = values["to-hcl"] ? "hcl" : values["to-kdl"] ? "kdl" : undefined;
+  if (to) return await printConverted(quick, conf, to);
   if (quick && values.sync !== undefined) return await syncQuickStart(quick, values.sync);
   if (values.sync !== undefined) return await syncConfig(conf, values.sync, (d) => report(d, "text", conf));
   const autoreload = values.autoreload || values.autorestart || envFlag("PINGAP_AUTORELOAD") ||
@@ -270,6 +274,30 @@ async function liveQuickStart(quick: QuickStartFlags) {
     diagnostics: flagDiagnostics(live.diagnostics),
     ...(checked.acmeBase ? { acmeBase: checked.acmeBase } : {}),
   };
+}
+
+/** `--to-hcl` / `--to-kdl`: the config, once it passes check, printed in that format. */
+async function printConverted(quick: QuickStartFlags | undefined, conf: string, to: "hcl" | "kdl"): Promise<number> {
+  let checked;
+  let sources: readonly Source[] | undefined;
+  if (quick) {
+    const q = checked = await checkQuickStart(quick);
+    sources = q.text === undefined ? undefined : [{ file: QUICK_START_FILE, text: q.text }];
+  } else sources = (checked = await checkConfig(conf)).sources;
+  if (checked.readError) {
+    console.error(checked.readError);
+    return 2;
+  }
+  report(checked.diagnostics, "text", conf);
+  if (!checked.plan || !sources) return 1;
+  try {
+    console.log(exportConfig(sources, to).trimEnd());
+  } catch (e) {
+    if (!(e instanceof ConfigReadError)) throw e;
+    console.error(`--to-${to}: ${e.message}`);
+    return 1;
+  }
+  return 0;
 }
 
 /** `--sync` with the quick start: the generated config, once it compiles, copied as a config file would be. */

@@ -1,6 +1,6 @@
 /**
- * `check`: the compiler as a command. Reads the config (file, directory or
- * etcd), compiles it exactly as the runtime does, and reports. Offline and
+ * `check`: the compiler as a command. Reads the config (TOML, HCL or KDL
+ * file, directory or etcd), compiles it exactly as the runtime does, and reports. Offline and
  * free of side effects; `live` adds DNS resolution of upstream hosts and
  * reading certificate files.
  *
@@ -15,6 +15,7 @@ import {
 } from "../../compiler/mod.ts";
 import { systemRefResolver } from "./config_refs.ts";
 import { loadCertificates } from "./certificates.ts";
+import { remapConverted } from "./converted_source.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";
 
@@ -36,7 +37,8 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     throw e;
   }
   // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
-  const result = checkSources(sources, { resolveRefs: systemRefResolver() });
+  // HCL and KDL files were compiled as TOML: their diagnostics are moved back to the original lines.
+  const result = remapConverted(checkSources(sources, { resolveRefs: systemRefResolver() }), sources);
   if (!options.live || !result.plan) return result;
   // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
   const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];

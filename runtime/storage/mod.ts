@@ -1,6 +1,7 @@
 /**
  * Config storage: where the compiler's texts come from and go to. Reading a
- * `.toml` file, a directory of them or etcd; resolving `$ENV:`/`$FILE:`
+ * `.toml`, `.hcl` or `.kdl` file, a directory of them or etcd (HCL and KDL
+ * converted to TOML); writing a config as HCL or KDL; resolving `$ENV:`/`$FILE:`
  * references; `check` with its `--live` reads (certificate files, DNS);
  * watching a file, a directory or etcd for `--autoreload`; splitting a config
  * into one document per item, and writing it to files or etcd (`--sync`).
@@ -39,3 +40,6 @@ export { systemRefResolver } from "./config_refs.ts";
 export { watchConfig } from "./config_watch.ts";
 export { watchEtcd } from "./etcd_watch.ts";
 export { syncConfig } from "./sync.ts";
+export { exportConfig } from "./config_export.ts";
+export { toHcl } from "./hcl_write.ts";
+export { toKdl } from "./kdl_write.ts";
