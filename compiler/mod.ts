@@ -51,6 +51,9 @@ export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/he
 export { rustRegex } from "./values/rust_regex.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
+export { type JwtPlan } from "./plugins/jwt.ts";
+export { type KeyAuthPlan } from "./plugins/key_auth.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";
 export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";

@@ -184,6 +184,14 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(response_headers).rename_headers": R("runtime/plugins/response_headers.ts", "rename"),
   "plugins(response_headers).set_headers_not_exists": R("runtime/plugins/response_headers.ts", "setIfAbsent"),
   "plugins(response_headers).mode": R("runtime/plugins/response_headers.ts"),
+  "plugins(basic_auth).authorizations": R("runtime/plugins/basic_auth.ts", "expected"),
+  "plugins(basic_auth).delay": R("runtime/plugins/basic_auth.ts"),
+  "plugins(basic_auth).hide_credentials": R("runtime/plugins/basic_auth.ts"),
+  "plugins(key_auth).query": R("runtime/plugins/key_auth.ts"),
+  "plugins(key_auth).header": R("runtime/plugins/key_auth.ts"),
+  "plugins(key_auth).keys": R("runtime/plugins/key_auth.ts"),
+  "plugins(key_auth).delay": R("runtime/plugins/key_auth.ts"),
+  "plugins(key_auth).hide_credentials": R("runtime/plugins/key_auth.ts"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -21,6 +21,7 @@ export interface BasicAuthPlan {
 /** The `basic_auth` plugin. */
 export const basicAuth = definePlugin({
   category: "basic_auth",
+  runtime: true,
   doc: "Requires HTTP Basic credentials. The whole `Authorization` header must equal `Basic ` followed by one of " +
     '`authorizations`; otherwise the answer is `401` with `WWW-Authenticate: Basic realm="Access to the staging site"`.',
   steps: { allowed: ["request"], default: "request" },

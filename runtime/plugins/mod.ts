@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { basicAuth } from "./basic_auth.ts";
+import { keyAuth } from "./key_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -24,4 +26,6 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["request_id", requestId],
   ["response_headers", responseHeaders],
   ["stats", stats],
+  ["basic_auth", basicAuth],
+  ["key_auth", keyAuth],
 ]);

@@ -1,0 +1,78 @@
+/**
+ * `basic_auth`: HTTP Basic credentials against a fixed list of accounts, as Pingap's `basic_auth` plugin: a missing
+ * `Authorization` gets `401 Authorization is missing`, wrong credentials `401 Invalid user or password` (after
+ * `delay`), both with `WWW-Authenticate: Basic realm="Access to the staging site"`. The scheme is case-insensitive
+ * (Pingap 0.16) and the credentials are compared in constant time. With `hide_credentials` the upstream never sees
+ * the header. Credentials are never logged.
+ *
+ * @module
+ */
+import type { BasicAuthPlan } from "../../compiler/mod.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
+import { matchesAny, pause } from "./constant_time.ts";
+import { configOf, type PluginFactory } from "./types.ts";
+
+/** What {@linkcode checkBasicAuth} found. */
+export type BasicAuthVerdict = "ok" | "missing" | "invalid";
+
+/**
+ * The credentials of a `Basic` Authorization value: what follows the scheme, trimmed, when the scheme (before the
+ * first space) is `basic` in any case; else undefined.
+ *
+ * @example Usage
+ * ```ts
+ * import { basicCredentials } from "./basic_auth.ts";
+ * if (basicCredentials("basic  YWJj ") !== "YWJj" || basicCredentials("Bearer YWJj") !== undefined) throw new Error();
+ * ```
+ */
+export function basicCredentials(value: string): string | undefined {
+  const space = value.indexOf(" ");
+  if (space < 0 || value.slice(0, space).toLowerCase() !== "basic") return undefined;
+  return value.slice(space + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
+/**
+ * Pingap's decision: an absent or empty header is `missing`; otherwise the credentials must equal one of `accounts`
+ * (each the base64 of `user:password`, without the scheme).
+ *
+ * @example Usage
+ * ```ts
+ * import { checkBasicAuth } from "./basic_auth.ts";
+ * const accounts = ["YWRtaW46MTIzMTIz"];
+ * if (checkBasicAuth("Basic YWRtaW46MTIzMTIz", accounts) !== "ok") throw new Error();
+ * if (checkBasicAuth("Basic YWRtaW46MTIzMTIa", accounts) !== "invalid") throw new Error();
+ * if (checkBasicAuth(null, accounts) !== "missing") throw new Error();
+ * ```
+ */
+export function checkBasicAuth(header: string | null, accounts: readonly string[]): BasicAuthVerdict {
+  if (!header) return "missing";
+  const credentials = basicCredentials(header);
+  return credentials !== undefined && matchesAny(credentials, accounts) ? "ok" : "invalid";
+}
+
+/** Pingap's answers: a plugin response (`private, no-cache`) with the Basic challenge. */
+const CHALLENGE: readonly (readonly [string, string])[] = [
+  ["cache-control", "private, no-cache"],
+  ["www-authenticate", 'Basic realm="Access to the staging site"'],
+];
+
+/** Creates the basic_auth plugin. */
+export const basicAuth: PluginFactory = (plan) => {
+  const c = configOf<BasicAuthPlan>(plan);
+  const accounts = c.expected.map((e) => e.slice("Basic ".length));
+  const missing = new StaticAnswer(401, CHALLENGE, "Authorization is missing");
+  const invalid = new StaticAnswer(401, CHALLENGE, "Invalid user or password");
+  return {
+    name: plan.name,
+    step: plan.step,
+    request(ctx) {
+      const verdict = checkBasicAuth(ctx.header("authorization"), accounts);
+      if (verdict === "ok") {
+        if (c.hideCredentials) ctx.upstreamHeaders.delete("authorization");
+        return undefined;
+      }
+      if (verdict === "missing") return missing;
+      return pause(c.delay)?.then(() => invalid) ?? invalid;
+    },
+  };
+};

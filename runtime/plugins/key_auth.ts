@@ -1,0 +1,86 @@
+/**
+ * `key_auth`: an API key in a query parameter (when `query` is set) or else a header, as Pingap's `key_auth` plugin:
+ * no key gets `401 Key missing`, a wrong one `401 Key auth fail` (after `delay`). Keys are compared in constant time,
+ * the raw (not decoded) query value as Pingap reads it. With `hide_credentials` the parameter or header is removed
+ * before the request is proxied. Keys are never logged.
+ *
+ * @module
+ */
+import type { KeyAuthPlan } from "../../compiler/mod.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
+import { matchesAny, pause } from "./constant_time.ts";
+import { configOf, type PluginFactory } from "./types.ts";
+
+/** What {@linkcode checkKey} found. */
+export type KeyAuthVerdict = "ok" | "missing" | "invalid";
+
+/**
+ * Pingap's decision on the key a request carries (`undefined` or empty: none).
+ *
+ * @example Usage
+ * ```ts
+ * import { checkKey } from "./key_auth.ts";
+ * if (checkKey("123", ["123", "456"]) !== "ok" || checkKey("12", ["123"]) !== "invalid") throw new Error();
+ * if (checkKey(undefined, ["123"]) !== "missing") throw new Error();
+ * ```
+ */
+export function checkKey(value: string | null | undefined, keys: readonly string[]): KeyAuthVerdict {
+  if (!value) return "missing";
+  return matchesAny(value, keys) ? "ok" : "invalid";
+}
+
+/**
+ * A raw query without every `name=…` parameter (Pingap's `remove_query_from_header`); the others keep their order and
+ * spelling.
+ *
+ * @example Usage
+ * ```ts
+ * import { withoutQueryParam } from "./key_auth.ts";
+ * if (withoutQueryParam("user=123&type=1", "user") !== "type=1") throw new Error();
+ * ```
+ */
+export function withoutQueryParam(query: string, name: string): string {
+  return query.split("&").filter((part) => {
+    const eq = part.indexOf("=");
+    return (eq < 0 ? part : part.slice(0, eq)) !== name;
+  }).join("&");
+}
+
+/** The raw value of the first `name=value` parameter (Pingap's `get_query_value`: a parameter without `=` is none). */
+export function queryValue(query: string, name: string): string | undefined {
+  if (query === "") return undefined;
+  for (const part of query.split("&")) {
+    const eq = part.indexOf("=");
+    if (eq >= 0 && part.slice(0, eq) === name) return part.slice(eq + 1);
+  }
+  return undefined;
+}
+
+/** Pingap's plugin response headers (no max-age). */
+const FIELDS: readonly (readonly [string, string])[] = [["cache-control", "private, no-cache"]];
+
+/** Creates the key_auth plugin. */
+export const keyAuth: PluginFactory = (plan) => {
+  const c = configOf<KeyAuthPlan>(plan);
+  const missing = new StaticAnswer(401, FIELDS, "Key missing");
+  const invalid = new StaticAnswer(401, FIELDS, "Key auth fail");
+  const query = c.query;
+  const header = c.header;
+  return {
+    name: plan.name,
+    step: plan.step,
+    request(ctx) {
+      const value = query !== undefined ? queryValue(ctx.rawQuery, query) : ctx.header(header!);
+      const verdict = checkKey(value, c.keys);
+      if (verdict === "ok") {
+        if (c.hideCredentials) {
+          if (query !== undefined) ctx.rawQuery = withoutQueryParam(ctx.rawQuery, query);
+          else ctx.upstreamHeaders.delete(header!);
+        }
+        return undefined;
+      }
+      if (verdict === "missing") return missing;
+      return pause(c.delay)?.then(() => invalid) ?? invalid;
+    },
+  };
+};
