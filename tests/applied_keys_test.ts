@@ -192,6 +192,16 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(key_auth).keys": R("runtime/plugins/key_auth.ts"),
   "plugins(key_auth).delay": R("runtime/plugins/key_auth.ts"),
   "plugins(key_auth).hide_credentials": R("runtime/plugins/key_auth.ts"),
+  "plugins(jwt).header": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).cookie": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).query": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).secret": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).algorithm": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).public_key": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).jwks_url": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).jwks_ttl": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).auth_path": R("runtime/plugins/jwt.ts"),
+  "plugins(jwt).delay": R("runtime/plugins/jwt.ts"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

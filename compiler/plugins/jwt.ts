@@ -59,6 +59,7 @@ const PEM = /^-----BEGIN ([A-Z0-9 ]+)-----\s*([\s\S]*?)\s*-----END \1-----$/;
 /** The `jwt` plugin. */
 export const jwt = definePlugin({
   category: "jwt",
+  runtime: true,
   doc: "Lets a request through only with a valid, unexpired JSON Web Token, read from a header, a cookie or a query " +
     "parameter. Tokens are verified with a shared secret (HS256/HS512), a public key, or keys fetched from a JWKS URL. " +
     "Requests to `auth_path` are not checked; instead a successful JSON response from the upstream is signed and " +

@@ -7,6 +7,7 @@
  * @module
  */
 import { basicAuth } from "./basic_auth.ts";
+import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
@@ -28,4 +29,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["stats", stats],
   ["basic_auth", basicAuth],
   ["key_auth", keyAuth],
+  ["jwt", jwt],
 ]);

@@ -118,6 +118,11 @@ export class RequestContext implements RouteRequest {
    * server without tracing or server timing): the pipeline then returns it without making a `Response`.
    */
   passThrough = false;
+  /**
+   * Set by a request hook that must see the upstream's whole answer and may replace it (the `jwt` plugin signs the
+   * body at its `auth_path`, as Pingap's `add_modify_body_handler`). The answer is then never passed through as it came.
+   */
+  answerFilter?: (res: Response) => Promise<Response>;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #clientIp: string | undefined;

@@ -416,7 +416,8 @@ export async function handle(
         );
       }
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
-      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0;
+      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0 &&
+        ctx.answerFilter === undefined;
       const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
@@ -426,6 +427,7 @@ export async function handle(
       });
       if (!(upstreamAnswer instanceof Response)) return upstreamAnswer;
       res = upstreamAnswer;
+      if (ctx.answerFilter) res = await ctx.answerFilter(res);
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }

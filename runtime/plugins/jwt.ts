@@ -1,0 +1,186 @@
+/**
+ * `jwt`: lets a request through only with a valid JSON Web Token, as Pingap's `jwt` plugin (0.16 rules: `exp`
+ * required, 60 s leeway, `nbf` checked, `Bearer` in any case, the query token percent-decoded).
+ *
+ * - The token is read from the first configured of `header` (a `Bearer ` prefix removed), `cookie`, `query`.
+ * - With `public_key`: verified with that key under the pinned `algorithm` only (jose); with `jwks_url`: with the
+ *   key of the set that the token's `kid` names, asymmetric algorithms only (the pinned one when set); else with
+ *   `secret` ({@linkcode verifyHmacToken}). So `alg: none` and algorithm confusion (an HMAC token signed with a
+ *   public key as the secret) never pass.
+ * - A refusal is a 401 with Pingap's body; `delay` is waited on a bad signature.
+ * - At `auth_path` nothing is checked: the request goes upstream without `Accept-Encoding`, and a 2xx answer's body
+ *   is signed into `{"token": "<jwt>"}` ({@linkcode signToken}); a coded body, one without `exp` or over 1 MiB is a
+ *   502.
+ *
+ * Tokens and secrets are never logged.
+ *
+ * @module
+ */
+import { createPublicKey } from "node:crypto";
+import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { JwtPlan } from "../../compiler/mod.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
+import { responseWith } from "../http/response_build.ts";
+import { ProxyError } from "../proxy/errors.ts";
+import { appLog } from "../observe/log/app_log.ts";
+import type { RequestContext } from "../proxy/context.ts";
+import { pause } from "./constant_time.ts";
+import {
+  decodeQueryToken,
+  hasExp,
+  type JwtRejection,
+  LEEWAY_SECONDS,
+  REJECTION_MESSAGES,
+  signToken,
+  stripBearer,
+  verifyHmacToken,
+} from "./jwt_token.ts";
+import { configOf, type PluginAnswer, type PluginFactory } from "./types.ts";
+
+/** The algorithms a key from a JWKS may verify (Pingap's `is_asymmetric_alg`). */
+const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"];
+
+/** The largest `auth_path` answer that is signed; a bigger one is a 502. */
+const SIGN_LIMIT = 1024 * 1024;
+
+/** The token a request carries, from the first configured source; "" for none. */
+export function tokenOf(ctx: RequestContext, c: JwtPlan): string {
+  if (c.header !== undefined) return stripBearer(ctx.header(c.header) ?? "");
+  if (c.cookie !== undefined) return ctx.cookie(c.cookie) ?? "";
+  if (c.query !== undefined) return decodeQueryToken(ctx.query(c.query) ?? "");
+  return "";
+}
+
+/** The PEM that jose imports (SPKI) for a compiled public key; a PKCS#1 RSA key is converted. */
+function spkiPem(key: NonNullable<JwtPlan["publicKey"]>): string {
+  const der = Uint8Array.from(atob(key.der), (ch) => ch.charCodeAt(0));
+  if (key.label === "PUBLIC KEY") {
+    return `-----BEGIN PUBLIC KEY-----\n${key.der.replace(/(.{64})/g, "$1\n")}\n-----END PUBLIC KEY-----`;
+  }
+  const type = key.label === "RSA PUBLIC KEY" ? "pkcs1" : "spki";
+  return createPublicKey({ key: der as unknown as Buffer, format: "der", type }).export({ type: "spki", format: "pem" })
+    .toString();
+}
+
+/** How a plugin instance verifies a token with a key (jose): a fixed key or a remote key set, or none (secret). */
+type KeyVerifier = (token: string) => Promise<boolean>;
+
+function keyVerifier(plan: { name: string }, c: JwtPlan): KeyVerifier | undefined {
+  const options = {
+    clockTolerance: LEEWAY_SECONDS,
+    requiredClaims: ["exp"],
+  };
+  if (c.publicKey !== undefined && c.algorithm !== undefined) {
+    const alg = c.algorithm;
+    const key = Promise.resolve().then(() => importSPKI(spkiPem(c.publicKey!), alg));
+    key.catch((e) =>
+      appLog("error", "jwt public key cannot be used, every token is refused", { plugin: plan.name, error: String(e) })
+    );
+    return async (token) => {
+      try {
+        await jwtVerify(token, await key, { ...options, algorithms: [alg] });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+  }
+  if (c.jwksUrl !== undefined) {
+    const set: JWTVerifyGetKey = createRemoteJWKSet(new URL(c.jwksUrl), {
+      cacheMaxAge: c.jwksTtl,
+      cooldownDuration: c.jwksCooldown,
+      timeoutDuration: 10_000,
+    });
+    const algorithms = c.algorithm !== undefined && ASYMMETRIC.includes(c.algorithm) ? [c.algorithm] : ASYMMETRIC;
+    return async (token) => {
+      try {
+        await jwtVerify(token, set, { ...options, algorithms });
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === "ERR_JWKS_TIMEOUT" || (e as Error).name === "TypeError") {
+          appLog("warn", "jwt key set cannot be fetched", { plugin: plan.name, error: String(e) });
+        }
+        return false;
+      }
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The `auth_path` answer made a token: a 2xx answer's body becomes the payload; others go as they are. A body that is
+ * coded, too big or without `exp` is a 502 (better no token than a wrong one).
+ */
+export async function signAnswer(res: Response, c: JwtPlan): Promise<Response> {
+  if (res.status < 200 || res.status > 299) return res;
+  const coding = res.headers.get("content-encoding");
+  if (coding !== null && coding.toLowerCase() !== "identity") {
+    await res.body?.cancel();
+    throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has a content encoding");
+  }
+  const body = await readLimited(res, SIGN_LIMIT);
+  if (body === undefined) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign is too large");
+  if (!hasExp(body)) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has no exp");
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  headers.set("content-type", "application/json; charset=utf-8");
+  const token = signToken(body, c.algorithm, c.secret ?? "");
+  return responseWith(`{"token": "${token}"}`, { status: res.status }, headers);
+}
+
+/** The whole body, or undefined past `max` bytes (the rest is cancelled). */
+async function readLimited(res: Response, max: number): Promise<Uint8Array | undefined> {
+  if (res.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    size += r.value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(r.value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+/** Creates the jwt plugin. */
+export const jwt: PluginFactory = (plan) => {
+  const c = configOf<JwtPlan>(plan);
+  const answers = Object.fromEntries(
+    Object.entries(REJECTION_MESSAGES).map((
+      [k, v],
+    ) => [k, new StaticAnswer(401, [["cache-control", "private, no-cache"]], v)]),
+  ) as Record<JwtRejection, StaticAnswer>;
+  const accepted = c.algorithm !== undefined ? [c.algorithm] : ["HS256", "HS512"];
+  const verifyWithKey = keyVerifier(plan, c);
+  const sign = (res: Response) => signAnswer(res, c);
+  const refuse = (reason: JwtRejection): PluginAnswer | Promise<PluginAnswer> =>
+    reason === "invalid" ? pause(c.delay)?.then(() => answers.invalid) ?? answers.invalid : answers[reason];
+  return {
+    name: plan.name,
+    step: plan.step,
+    request(ctx) {
+      if (c.authPath !== "" && ctx.path === c.authPath) {
+        ctx.upstreamHeaders.delete("accept-encoding");
+        ctx.answerFilter = sign;
+        return undefined;
+      }
+      const token = tokenOf(ctx, c);
+      if (token === "") return answers.missing;
+      if (verifyWithKey) return verifyWithKey(token).then((ok) => ok ? undefined : refuse("invalid"));
+      const reason = verifyHmacToken(token, c.secret ?? "", accepted, Math.floor(Date.now() / 1000));
+      return reason === undefined ? undefined : refuse(reason);
+    },
+  };
+};

@@ -1,0 +1,264 @@
+/**
+ * `jwt` end to end: the proxy in its own process, real origins, curl as the client, tokens signed by jose. Pingap's
+ * vectors 81 and 82 (the HS256 token of secret `123123` and its HS512 twin pass; no token, `Bearer a.b`, a wrong
+ * signature and `exp` 1716903265 get their 401 bodies), the header, cookie and query sources, RS256 and ES256 with a
+ * public key, a JWKS served by a real HTTP server, `alg: none` and algorithm confusion refused, and the `auth_path`
+ * that signs the upstream's answer into a token that then opens the other paths.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { type Echo, echoHandler, type Origin, startOrigin } from "../_support/origin.ts";
+import { spawnProxy } from "../_support/process.ts";
+import { curl } from "../_support/curl.ts";
+
+/** Pingap's vector 81: HS256, secret 123123, `{"name":"John","admin":true,"exp":2348055265}`. */
+const VECTOR_81 = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoiSm9obiIsImFkbWluIjp0cnVlLCJleHAiOjIzNDgwNTUyNjV9." +
+  "j6sYJ2dCCSxskwPmvHM7WniGCbkT30z2BrjfsuQLFJc";
+
+const now = () => Math.floor(Date.now() / 1000);
+const text = (s: string) => new TextEncoder().encode(s);
+
+function hs(alg: string, secret: string, claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(text(secret));
+}
+
+/** The origin: `/api/login` answers what a login service would (its `mode` query picks a failure); the rest echo. */
+async function startApp(): Promise<Origin> {
+  const echo = echoHandler("app");
+  return await startOrigin("app", (req, info) => {
+    const url = new URL(req.url);
+    if (url.pathname !== "/api/login") return echo(req, info);
+    const mode = url.searchParams.get("mode");
+    const claims = { sub: "u1", exp: now() + 600, ae: req.headers.get("accept-encoding") };
+    if (mode === "denied") return new Response("wrong password", { status: 401 });
+    if (mode === "noexp") return Response.json({ sub: "u1" });
+    if (mode === "gzip") {
+      const body = new Blob([JSON.stringify(claims)]).stream().pipeThrough(new CompressionStream("gzip"));
+      return new Response(body, { headers: { "content-encoding": "gzip", "content-type": "application/json" } });
+    }
+    return Response.json(claims);
+  });
+}
+
+Deno.test("jwt: Pingap's vectors, every source and key kind, a JWKS server and the auth_path, with curl", async () => {
+  const rsa = await generateKeyPair("RS256", { extractable: true });
+  const ec = await generateKeyPair("ES256", { extractable: true });
+  const other = await generateKeyPair("RS256", { extractable: true });
+  const rsaPem = await exportSPKI(rsa.publicKey);
+  const jwk = { ...await exportJWK(ec.publicKey), kid: "k1", alg: "ES256", use: "sig" };
+  let jwksHits = 0;
+  const jwks = await startOrigin("jwks", () => {
+    jwksHits++;
+    return Response.json({ keys: [jwk] });
+  });
+  const app = await startApp();
+  const { child, port, file } = await spawnProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["api", "cookie", "query", "rs", "es", "jwks"]
+
+[upstreams.app]
+addrs = ["${app.addr}"]
+
+[locations.api]
+path = "/api"
+upstream = "app"
+plugins = ["hs"]
+
+[locations.cookie]
+path = "/c"
+upstream = "app"
+plugins = ["hs512Cookie"]
+
+[locations.query]
+path = "/q"
+upstream = "app"
+plugins = ["byQuery"]
+
+[locations.rs]
+path = "/rs"
+upstream = "app"
+plugins = ["rs256"]
+
+[locations.es]
+path = "/es"
+upstream = "app"
+plugins = ["es256"]
+
+[locations.jwks]
+path = "/jwks"
+upstream = "app"
+plugins = ["remote"]
+
+[plugins.hs]
+category = "jwt"
+header = "Authorization"
+secret = "123123"
+auth_path = "/api/login"
+delay = "20ms"
+
+[plugins.hs512Cookie]
+category = "jwt"
+cookie = "jwt"
+secret = "s3cret"
+algorithm = "HS512"
+
+[plugins.byQuery]
+category = "jwt"
+query = "token"
+secret = "s3cret"
+
+[plugins.rs256]
+category = "jwt"
+header = "Authorization"
+algorithm = "RS256"
+public_key = """
+${rsaPem}"""
+
+[plugins.es256]
+category = "jwt"
+header = "X-Token"
+algorithm = "ES256"
+public_key = """
+${await exportSPKI(ec.publicKey)}"""
+
+[plugins.remote]
+category = "jwt"
+header = "Authorization"
+jwks_url = "http://${jwks.addr}/.well-known/jwks.json"
+`);
+  const url = `http://127.0.0.1:${port}`;
+  const bearer = (token: string) => `Authorization: Bearer ${token}`;
+  const status = async (...args: string[]) => (await curl(...args)).status;
+  const refusal = async (...args: string[]) => {
+    const r = await curl(...args);
+    assert.equal(r.status, 401, `${args.join(" ")}: ${r.body}`);
+    assert.equal(r.headers.get("cache-control"), "private, no-cache");
+    return r.body;
+  };
+  try {
+    // Vector 81: the HS256 token and the same claims under HS512 pass; the origin gets the header.
+    const ok = await curl("-H", bearer(VECTOR_81), `${url}/api/a`);
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal((JSON.parse(ok.body) as Echo).headers["authorization"], `Bearer ${VECTOR_81}`);
+    const claims = { name: "John", admin: true, exp: 2348055265 };
+    assert.equal(await status("-H", bearer(await hs("HS512", "123123", claims)), `${url}/api/b`), 200);
+    assert.equal(await status("-H", `Authorization: bearer ${VECTOR_81}`, `${url}/api/c`), 200, "Bearer in any case");
+    assert.equal(await status("-H", `Authorization: ${VECTOR_81}`, `${url}/api/d`), 200, "a bare token");
+
+    // Vector 82, and what Pingap 0.16 adds.
+    const before = app.count();
+    assert.equal(await refusal(`${url}/api/x`), "Jwt authorization is missing");
+    assert.equal(
+      await refusal("-H", "Authorization: Bearer a.b", `${url}/api/x`),
+      "Jwt authorization format is invalid",
+    );
+    assert.equal(
+      await refusal("-H", bearer(VECTOR_81.slice(0, -2) + "xx"), `${url}/api/x`),
+      "Jwt authorization is invalid",
+    );
+    assert.equal(
+      await refusal("-H", bearer(await hs("HS256", "123124", claims)), `${url}/api/x`),
+      "Jwt authorization is invalid",
+    );
+    assert.equal(
+      await refusal("-H", bearer(await hs("HS256", "123123", { ...claims, exp: 1716903265 })), `${url}/api/x`),
+      "Jwt authorization is expired",
+    );
+    assert.equal(
+      await refusal("-H", bearer(await hs("HS256", "123123", { name: "John" })), `${url}/api/x`),
+      "Jwt authorization has no exp",
+    );
+    assert.equal(
+      await refusal("-H", bearer(await hs("HS256", "123123", { exp: now() + 3600, nbf: now() + 600 })), `${url}/api/x`),
+      "Jwt authorization is not yet valid",
+    );
+    // Within the 60 s leeway, both ways.
+    assert.equal(await status("-H", bearer(await hs("HS256", "123123", { exp: now() - 10 })), `${url}/api/y`), 200);
+    // alg none, HS384 (not accepted unpinned), an RS256 token on the secret path.
+    const none = new UnsecuredJWT({ exp: now() + 3600 }).encode();
+    assert.equal(await refusal("-H", bearer(none), `${url}/api/x`), "Jwt authorization is invalid");
+    assert.equal(
+      await refusal("-H", bearer(await hs("HS384", "123123", { exp: now() + 3600 })), `${url}/api/x`),
+      "Jwt authorization is invalid",
+    );
+    const rsToken = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "RS256" }).sign(rsa.privateKey);
+    assert.equal(await refusal("-H", bearer(rsToken), `${url}/api/x`), "Jwt authorization is invalid");
+    assert.equal(app.count(), before + 1, "only the token within the leeway reached the origin");
+
+    // Cookie, pinned to HS512: an HS256 token with the right secret is refused.
+    const cookieToken = await hs("HS512", "s3cret", { exp: now() + 3600 });
+    assert.equal(await status("-b", `a=1; jwt=${cookieToken}; b=2`, `${url}/c`), 200);
+    assert.equal(
+      await refusal("-b", `jwt=${await hs("HS256", "s3cret", { exp: now() + 3600 })}`, `${url}/c`),
+      "Jwt authorization is invalid",
+    );
+    assert.equal(await refusal("-H", bearer(cookieToken), `${url}/c`), "Jwt authorization is missing");
+
+    // Query, percent-encoded or not.
+    const queryToken = await hs("HS256", "s3cret", { exp: now() + 3600 });
+    assert.equal(await status(`${url}/q?token=${queryToken}`), 200);
+    assert.equal(await status(`${url}/q?token=${queryToken.replaceAll(".", "%2E")}`), 200);
+    assert.equal(await refusal(`${url}/q?tok=${queryToken}`), "Jwt authorization is missing");
+
+    // RS256 with a public key: only RS256 under that key; an HS256 token signed with the public key's PEM as the
+    // secret (algorithm confusion) is refused, and so is an expired one.
+    assert.equal(await status("-H", bearer(rsToken), `${url}/rs`), 200);
+    const confused = await hs("HS256", rsaPem, { exp: now() + 3600 });
+    assert.equal(await refusal("-H", bearer(confused), `${url}/rs`), "Jwt authorization is invalid");
+    const otherKey = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "RS256" }).sign(
+      other.privateKey,
+    );
+    assert.equal(await refusal("-H", bearer(otherKey), `${url}/rs`), "Jwt authorization is invalid");
+    const oldRs = await new SignJWT({ exp: now() - 3600 }).setProtectedHeader({ alg: "RS256" }).sign(rsa.privateKey);
+    assert.equal(await refusal("-H", bearer(oldRs), `${url}/rs`), "Jwt authorization is invalid");
+    assert.equal(await refusal("-H", bearer(none), `${url}/rs`), "Jwt authorization is invalid");
+
+    // ES256 from another header.
+    const esToken = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "ES256" }).sign(ec.privateKey);
+    assert.equal(await status("-H", `X-Token: ${esToken}`, `${url}/es`), 200);
+    assert.equal(await refusal("-H", bearer(esToken), `${url}/es`), "Jwt authorization is missing");
+
+    // JWKS from a real server: the key named by kid; an unknown kid, an HMAC token and alg none are refused.
+    const kidToken = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(
+      ec.privateKey,
+    );
+    assert.equal(await status("-H", bearer(kidToken), `${url}/jwks`), 200);
+    assert.ok(jwksHits >= 1, "the key set was fetched");
+    const wrongKid = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "ES256", kid: "k2" }).sign(
+      ec.privateKey,
+    );
+    assert.equal(await refusal("-H", bearer(wrongKid), `${url}/jwks`), "Jwt authorization is invalid");
+    assert.equal(await refusal("-H", bearer(VECTOR_81), `${url}/jwks`), "Jwt authorization is invalid");
+    assert.equal(await refusal("-H", bearer(none), `${url}/jwks`), "Jwt authorization is invalid");
+    assert.equal(await status("-H", bearer(kidToken), `${url}/jwks/again`), 200);
+
+    // auth_path: the upstream's answer, asked for without Accept-Encoding, is signed; the token opens the API.
+    const login = await curl("-H", "Accept-Encoding: gzip", "-d", "user=u1", `${url}/api/login`);
+    assert.equal(login.status, 200, login.body);
+    assert.match(login.headers.get("content-type") ?? "", /^application\/json/);
+    const token = (JSON.parse(login.body) as { token: string }).token;
+    const [head, payload] = token.split(".");
+    assert.equal(atob(head!), '{"alg": "HS256","typ": "JWT"}');
+    const signed = JSON.parse(atob(payload!.replace(/-/g, "+").replace(/_/g, "/")));
+    assert.equal(signed.sub, "u1");
+    assert.equal(signed.ae, null, "the upstream was asked without Accept-Encoding");
+    const opened = await curl("-H", bearer(token), `${url}/api/private`);
+    assert.equal(opened.status, 200, opened.body);
+    // A refusal passes through as it is; no exp or a coded body is a 502 (no token rather than a wrong one).
+    const denied = await curl(`${url}/api/login?mode=denied`);
+    assert.equal(denied.status, 401);
+    assert.equal(denied.body, "wrong password");
+    assert.equal(await status(`${url}/api/login?mode=noexp`), 502);
+    assert.equal(await status(`${url}/api/login?mode=gzip`), 502);
+    assert.equal(await status(`${url}/api/login?mode=ok`), 200);
+    assert.doesNotMatch(child.output(), /eyJ|123123|s3cret/, "tokens and secrets are never logged");
+  } finally {
+    await child.stop();
+    await Deno.remove(file);
+    await app.close();
+    await jwks.close();
+  }
+});
