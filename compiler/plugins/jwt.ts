@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { SECONDS_LIMIT } from "../units.ts";
 import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
 import { duration, field, oneOf, str } from "../schema/types.ts";
@@ -26,6 +27,8 @@ export interface PemKey {
   readonly label: string;
   /** The DER bytes, base64 (the PEM body without line breaks). */
   readonly der: string;
+  /** The same key as SPKI DER, base64 (what the runtime imports, whatever the PEM's form). */
+  readonly spki: string;
 }
 
 /** Compiled `jwt` config. */
@@ -108,12 +111,22 @@ export const jwt = definePlugin({
     const hasKey = config.public_key !== undefined && config.public_key.trim() !== "";
     let publicKey: PemKey | undefined;
     if (hasKey) {
-      publicKey = parsePem(config.public_key, { path: at("public_key"), diags: ctx.diags });
+      const parsed = parsePem(config.public_key, { path: at("public_key"), diags: ctx.diags });
       if (algorithm === undefined || !(KEY_ALGORITHMS as readonly string[]).includes(algorithm)) {
         ctx.diags.push(diag("unused-key", at("public_key"), "Public key needs an asymmetric algorithm", {
           hint: `Set algorithm to one of: ${KEY_ALGORITHMS.join(", ")}`,
         }));
+      } else if (parsed !== undefined) {
+        const mismatch = keyMismatch(parsed.key, algorithm);
+        if (mismatch !== undefined) {
+          ctx.diags.push(
+            diag("invalid-value", at("public_key"), `Public key ${mismatch}, so it cannot verify ${algorithm}`, {
+              hint: "Give the public key of the pair the tokens are signed with, or set algorithm to match it",
+            }),
+          );
+        }
       }
+      publicKey = parsed?.pem;
     }
     const asymmetric = algorithm !== undefined && (KEY_ALGORITHMS as readonly string[]).includes(algorithm);
     if (jwksUrl === undefined) {
@@ -157,7 +170,24 @@ export const jwt = definePlugin({
   },
 });
 
-function parsePem(text: string, at: { readonly path: KeyPath; readonly diags: Diagnostic[] }): PemKey | undefined {
+/** Why `key` cannot verify `algorithm` (e.g. "is an EC key on P-384"), or undefined when it can. */
+function keyMismatch(key: KeyObject, algorithm: JwtAlgorithm): string | undefined {
+  const type = key.asymmetricKeyType;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (algorithm.startsWith("RS")) return type === "rsa" ? undefined : `is of type ${type}, not RSA`;
+  if (algorithm.startsWith("PS")) {
+    return type === "rsa" || type === "rsa-pss" ? undefined : `is of type ${type}, not RSA`;
+  }
+  const want = algorithm === "ES256" ? "prime256v1" : algorithm === "ES384" ? "secp384r1" : undefined;
+  if (want === undefined) return undefined;
+  if (type !== "ec") return `is of type ${type}, not EC`;
+  return curve === want ? undefined : `is an EC key on ${curve}, not ${want === "prime256v1" ? "P-256" : "P-384"}`;
+}
+
+function parsePem(
+  text: string,
+  at: { readonly path: KeyPath; readonly diags: Diagnostic[] },
+): { pem: PemKey; key: KeyObject } | undefined {
   const { path, diags } = at;
   const m = PEM.exec(text.trim());
   if (!m) {
@@ -187,5 +217,19 @@ function parsePem(text: string, at: { readonly path: KeyPath; readonly diags: Di
     diags.push(diag("invalid-value", path, `Public key body is not valid base64${r.ok ? "" : `: ${r.reason}`}`));
     return undefined;
   }
-  return { label, der };
+  let key: KeyObject;
+  try {
+    key = createPublicKey({
+      key: r.bytes as never,
+      format: "der",
+      type: label === "RSA PUBLIC KEY" ? "pkcs1" : "spki",
+    });
+  } catch (e) {
+    diags.push(diag("invalid-value", path, `Public key cannot be read: ${(e as Error).message}`, {
+      hint: "Export it as PEM, e.g. openssl pkey -pubin -in key.pem (or openssl rsa -pubout / openssl ec -pubout)",
+    }));
+    return undefined;
+  }
+  const spki = key.export({ type: "spki", format: "der" }).toString("base64");
+  return { pem: { label, der, spki }, key };
 }

@@ -288,7 +288,8 @@ Deno.test("jwt: vectors 83 and 84", () => {
   errorAt({ category: "jwt", cookie: "jwt", algorithm: "RS256" }, "public_key");
   errorAt({ category: "jwt", cookie: "jwt", algorithm: "RS256", public_key: "abc" }, "public_key");
   errorAt({ category: "jwt", cookie: "jwt", jwks_url: "ftp://example.com/keys" }, "jwks_url");
-  const pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+  const pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAECE/4ox+pGq+yiB3RqIXINmlHJp+l\n" +
+    "6V8vXffF5UzI/h3RPK3l9MphCKS2wg50uVoWlBITXMRhh5LVB/93vQZa0Q==\n-----END PUBLIC KEY-----\n";
   const es = ok<{ publicKey: { label: string } }>({ category: "jwt", query: "t", algorithm: "es256", public_key: pem });
   assert.equal(es.publicKey.label, "PUBLIC KEY");
   errorAt({ category: "jwt", query: "t", secret: "s", public_key: pem }, "public_key");

@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { createPublicKey } from "node:crypto";
 import { createRemoteJWKSet, importSPKI, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { JwtPlan } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
@@ -51,15 +50,9 @@ export function tokenOf(ctx: RequestContext, c: JwtPlan): string {
   return "";
 }
 
-/** The PEM that jose imports (SPKI) for a compiled public key; a PKCS#1 RSA key is converted. */
+/** The PEM that jose imports: the compiled key's SPKI form. */
 function spkiPem(key: NonNullable<JwtPlan["publicKey"]>): string {
-  const der = Uint8Array.from(atob(key.der), (ch) => ch.charCodeAt(0));
-  if (key.label === "PUBLIC KEY") {
-    return `-----BEGIN PUBLIC KEY-----\n${key.der.replace(/(.{64})/g, "$1\n")}\n-----END PUBLIC KEY-----`;
-  }
-  const type = key.label === "RSA PUBLIC KEY" ? "pkcs1" : "spki";
-  return createPublicKey({ key: der as unknown as Buffer, format: "der", type }).export({ type: "spki", format: "pem" })
-    .toString();
+  return `-----BEGIN PUBLIC KEY-----\n${key.spki.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----`;
 }
 
 /** How a plugin instance verifies a token with a key (jose): a fixed key or a remote key set, or none (secret). */

@@ -8,7 +8,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { createPublicKey } from "node:crypto";
+import { exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, UnsecuredJWT } from "jose";
 import { type Echo, echoHandler, type Origin, startOrigin } from "../_support/origin.ts";
 import { spawnProxy } from "../_support/process.ts";
 import { curl } from "../_support/curl.ts";
@@ -46,6 +47,7 @@ Deno.test("jwt: Pingap's vectors, every source and key kind, a JWKS server and t
   const rsa = await generateKeyPair("RS256", { extractable: true });
   const ec = await generateKeyPair("ES256", { extractable: true });
   const other = await generateKeyPair("RS256", { extractable: true });
+  const rsa384 = await generateKeyPair("RS384", { extractable: true });
   const rsaPem = await exportSPKI(rsa.publicKey);
   const jwk = { ...await exportJWK(ec.publicKey), kid: "k1", alg: "ES256", use: "sig" };
   let jwksHits = 0;
@@ -57,7 +59,7 @@ Deno.test("jwt: Pingap's vectors, every source and key kind, a JWKS server and t
   const { child, port, file } = await spawnProxy(`
 [servers.s]
 addr = "127.0.0.1:0"
-locations = ["api", "cookie", "query", "rs", "es", "jwks"]
+locations = ["api", "cookie", "query", "rs", "pkcs1", "es", "jwks"]
 
 [upstreams.app]
 addrs = ["${app.addr}"]
@@ -81,6 +83,11 @@ plugins = ["byQuery"]
 path = "/rs"
 upstream = "app"
 plugins = ["rs256"]
+
+[locations.pkcs1]
+path = "/pkcs1"
+upstream = "app"
+plugins = ["rs384Pkcs1"]
 
 [locations.es]
 path = "/es"
@@ -116,6 +123,15 @@ header = "Authorization"
 algorithm = "RS256"
 public_key = """
 ${rsaPem}"""
+
+[plugins.rs384Pkcs1]
+category = "jwt"
+header = "Authorization"
+algorithm = "RS384"
+public_key = """
+${
+    createPublicKey({ key: await exportJWK(rsa384.publicKey), format: "jwk" }).export({ type: "pkcs1", format: "pem" })
+  }"""
 
 [plugins.es256]
 category = "jwt"
@@ -215,6 +231,13 @@ jwks_url = "http://${jwks.addr}/.well-known/jwks.json"
     const oldRs = await new SignJWT({ exp: now() - 3600 }).setProtectedHeader({ alg: "RS256" }).sign(rsa.privateKey);
     assert.equal(await refusal("-H", bearer(oldRs), `${url}/rs`), "Jwt authorization is invalid");
     assert.equal(await refusal("-H", bearer(none), `${url}/rs`), "Jwt authorization is invalid");
+
+    // A PKCS#1 ("RSA PUBLIC KEY") PEM, pinned to RS384: an RS256 token of the same key is refused.
+    const rs384 = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "RS384" }).sign(rsa384.privateKey);
+    assert.equal(await status("-H", bearer(rs384), `${url}/pkcs1`), 200);
+    const sameKey256 = await importPKCS8(await exportPKCS8(rsa384.privateKey), "RS256");
+    const rs256 = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "RS256" }).sign(sameKey256);
+    assert.equal(await refusal("-H", bearer(rs256), `${url}/pkcs1`), "Jwt authorization is invalid");
 
     // ES256 from another header.
     const esToken = await new SignJWT({ exp: now() + 3600 }).setProtectedHeader({ alg: "ES256" }).sign(ec.privateKey);
