@@ -202,6 +202,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(jwt).jwks_ttl": R("runtime/plugins/jwt.ts"),
   "plugins(jwt).auth_path": R("runtime/plugins/jwt.ts"),
   "plugins(jwt).delay": R("runtime/plugins/jwt.ts"),
+  "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth.ts", "apps"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

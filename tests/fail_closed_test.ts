@@ -12,14 +12,13 @@ import { type Child, spawnDeno } from "./_support/process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-/** The smallest valid table of each category without a runtime half (17 kinds). */
+/** The smallest valid table of each category without a runtime half (16 kinds). */
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   limit: 'tag = "ip"\nmax = 0',
   compression: "gzip_level = 6",
   admin: 'path = "/admin"',
   directory: 'path = "/tmp"',
   ip_restriction: 'type = "deny"\nip_list = ["127.0.0.1"]',
-  combined_auth: 'authorizations = [{ app_id = "app", secret = "s3cret", deviation = 60 }]',
   cache: 'namespace = "c"',
   sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
   referer_restriction: 'type = "deny"\nreferer_list = ["*.bad.test"]',
@@ -71,7 +70,7 @@ async function refused(port: number): Promise<boolean> {
   }
 }
 
-Deno.test("fail closed: check gives exactly one not-supported error per plugin of the 17 kinds, at its category", async () => {
+Deno.test("fail closed: check gives exactly one not-supported error per plugin of the 16 kinds, at its category", async () => {
   const file = await tempConfig(unsupportedConfig(freePort()));
   try {
     const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
@@ -80,7 +79,7 @@ Deno.test("fail closed: check gives exactly one not-supported error per plugin o
     assert.equal(code, 1, out);
     const errors = out.split("\n").filter((l) => l.includes(" error: "));
     const kinds = Object.keys(UNSUPPORTED_PLUGINS);
-    assert.equal(kinds.length, 17);
+    assert.equal(kinds.length, 16);
     assert.equal(errors.length, kinds.length, out);
     for (const kind of kinds) {
       const at = errors.filter((e) => e.includes(`  plugins.${kind}.category  `));

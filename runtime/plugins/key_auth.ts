@@ -9,6 +9,7 @@
 import type { KeyAuthPlan } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { matchesAny, pause } from "./constant_time.ts";
+import { queryValue, withoutQueryParam } from "./query_param.ts";
 import { configOf, type PluginFactory } from "./types.ts";
 
 /** What {@linkcode checkKey} found. */
@@ -27,33 +28,6 @@ export type KeyAuthVerdict = "ok" | "missing" | "invalid";
 export function checkKey(value: string | null | undefined, keys: readonly string[]): KeyAuthVerdict {
   if (!value) return "missing";
   return matchesAny(value, keys) ? "ok" : "invalid";
-}
-
-/**
- * A raw query without every `name=…` parameter (Pingap's `remove_query_from_header`); the others keep their order and
- * spelling.
- *
- * @example Usage
- * ```ts
- * import { withoutQueryParam } from "./key_auth.ts";
- * if (withoutQueryParam("user=123&type=1", "user") !== "type=1") throw new Error();
- * ```
- */
-export function withoutQueryParam(query: string, name: string): string {
-  return query.split("&").filter((part) => {
-    const eq = part.indexOf("=");
-    return (eq < 0 ? part : part.slice(0, eq)) !== name;
-  }).join("&");
-}
-
-/** The raw value of the first `name=value` parameter (Pingap's `get_query_value`: a parameter without `=` is none). */
-export function queryValue(query: string, name: string): string | undefined {
-  if (query === "") return undefined;
-  for (const part of query.split("&")) {
-    const eq = part.indexOf("=");
-    if (eq >= 0 && part.slice(0, eq) === name) return part.slice(eq + 1);
-  }
-  return undefined;
 }
 
 /** Pingap's plugin response headers (no max-age). */

@@ -7,6 +7,7 @@
  * @module
  */
 import { basicAuth } from "./basic_auth.ts";
+import { combinedAuth } from "./combined_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { mock } from "./mock.ts";
@@ -30,4 +31,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["basic_auth", basicAuth],
   ["key_auth", keyAuth],
   ["jwt", jwt],
+  ["combined_auth", combinedAuth],
 ]);
