@@ -53,6 +53,7 @@ export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
 export { type CombinedAuthApp, type CombinedAuthPlan } from "./plugins/combined_auth.ts";
+export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
 export { type JwtPlan } from "./plugins/jwt.ts";
 export { type KeyAuthPlan } from "./plugins/key_auth.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";

@@ -203,6 +203,11 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(jwt).auth_path": R("runtime/plugins/jwt.ts"),
   "plugins(jwt).delay": R("runtime/plugins/jwt.ts"),
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth.ts", "apps"),
+  "plugins(hmac_auth).keys": R("runtime/plugins/hmac_auth.ts"),
+  "plugins(hmac_auth).signed_headers": R("runtime/plugins/hmac_auth.ts", "signedHeaders"),
+  "plugins(hmac_auth).clock_skew": R("runtime/plugins/hmac_auth.ts", "clockSkew"),
+  "plugins(hmac_auth).validate_body": { descriptive: "true is a check error (not supported); false is what runs" },
+  "plugins(hmac_auth).hide_credentials": R("runtime/plugins/hmac_auth.ts"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

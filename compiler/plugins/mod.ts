@@ -36,6 +36,7 @@ import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
+import { hmacAuth } from "./hmac_auth.ts";
 import { imageOptim } from "./image_optim.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { jwt } from "./jwt.ts";
@@ -82,6 +83,7 @@ const ALL = [
   forwardAuth,
   geoRestriction,
   imageOptim,
+  hmacAuth,
 ] as const;
 
 /** Every plugin definition, keyed by its `category` value. */

@@ -89,7 +89,7 @@ async function* tomlFiles(dir: URL): AsyncGenerator<URL> {
   }
 }
 
-Deno.test("PLUGINS registers the 26 Pingap categories", () => {
+Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this version has", () => {
   const expected = [
     "stats",
     "limit",
@@ -117,6 +117,7 @@ Deno.test("PLUGINS registers the 26 Pingap categories", () => {
     "forward_auth",
     "geo_restriction",
     "image_optim",
+    "hmac_auth",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {

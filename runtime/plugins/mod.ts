@@ -8,6 +8,7 @@
  */
 import { basicAuth } from "./basic_auth.ts";
 import { combinedAuth } from "./combined_auth.ts";
+import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { mock } from "./mock.ts";
@@ -32,4 +33,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["key_auth", keyAuth],
   ["jwt", jwt],
   ["combined_auth", combinedAuth],
+  ["hmac_auth", hmacAuth],
 ]);
