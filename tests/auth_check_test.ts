@@ -1,7 +1,8 @@
 /**
  * Bad `basic_auth`, `key_auth` and `jwt` configs through the real CLI (`mod.ts check`): each is an error at its file,
  * line and key path with a hint, and `check` exits 1. Covers bad base64 (Pingap's vector 67), a missing key source
- * (vector 86), an unknown algorithm, HS384 with a secret (vector 83), a missing secret or public key (vector 84), and
+ * (vector 86), an unknown algorithm, EdDSA with a secret (vector 83 as of Pingap 0.16, which takes HS384), a missing
+ * secret or public key (vector 84), and
  * public keys that are a private key, unreadable, or of the wrong kind for the algorithm.
  *
  * @module
@@ -35,13 +36,13 @@ const CASES: readonly [string, string, RegExp, RegExp][] = [
     'category = "jwt"\nheader = "Authorization"\nsecret = "s"\nalgorithm = "HS999"',
     "algorithm",
     /Unknown value "HS999"/,
-    /HS256, HS512/,
+    /HS256, HS384, HS512/,
   ],
   [
-    'category = "jwt"\nheader = "Authorization"\nsecret = "123123"\nalgorithm = "HS384"',
+    'category = "jwt"\nheader = "Authorization"\nsecret = "123123"\nalgorithm = "EdDSA"',
     "algorithm",
-    /"HS384" is not supported with a secret/,
-    /HS256 or HS512/,
+    /"EdDSA" is not supported with a secret/,
+    /HS256, HS384 or HS512/,
   ],
   ['category = "jwt"\nheader = "Authorization"', "secret", /JWT secret is empty/, /Set secret/],
   ['category = "jwt"\nsecret = "s"', "header", /none of header, cookie and query is set/, /header = "Authorization"/],
@@ -69,6 +70,20 @@ const CASES: readonly [string, string, RegExp, RegExp][] = [
     "public_key",
     /is of type ec, not RSA, so it cannot verify RS256/,
     /pair the tokens are signed with/,
+  ],
+  ['category = "jwt"\nheader = "A"\nsecret = "s"\nleeway = "2d"', "leeway", /Leeway is at most 1d/, /60s/],
+  ['category = "jwt"\nheader = "A"\nsecret = "s"\nissuers = ["https://id.test", " "]', "issuers[1]", /empty/, /Remove/],
+  [
+    'category = "jwt"\nheader = "A"\nsecret = "s"\nclaims_to_headers = ["sub"]',
+    "claims_to_headers[0]",
+    /"sub" should be claim:Header-Name/,
+    /sub:X-User-Id/,
+  ],
+  [
+    'category = "jwt"\nheader = "A"\nsecret = "s"\nclaims_to_headers = ["sub:X-User", "iss:Host"]',
+    "claims_to_headers[1]",
+    /host is not a header for a claim/,
+    /header of your own/,
   ],
 ];
 

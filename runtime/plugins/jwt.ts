@@ -1,16 +1,19 @@
 /**
  * `jwt`: lets a request through only with a valid JSON Web Token, as Pingap's `jwt` plugin (0.16 rules: `exp`
- * required, 60 s leeway, `nbf` checked, `Bearer` in any case, the query token percent-decoded).
+ * required unless `require_exp = false`, `leeway` (60 s), `nbf` checked, `Bearer` in any case, the query token
+ * percent-decoded).
  *
  * - The token is read from the first configured of `header` (a `Bearer ` prefix removed), `cookie`, `query`.
  * - With `public_key`: verified with that key under the pinned `algorithm` only (jose); with `jwks_url`: with the
  *   key of the set that the token's `kid` names, asymmetric algorithms only (the pinned one when set); else with
  *   `secret` ({@linkcode verifyHmacToken}). So `alg: none` and algorithm confusion (an HMAC token signed with a
  *   public key as the secret) never pass.
+ * - A good token is then held to `issuers`, `audiences` and `required_claims`, and `claims_to_headers` puts claims
+ *   on the upstream request (the client's own copies of those headers removed, `_` spellings too).
  * - A refusal is a 401 with Pingap's body; `delay` is waited on a bad signature.
- * - At `auth_path` nothing is checked: the request goes upstream without `Accept-Encoding`, and a 2xx answer's body
- *   is signed into `{"token": "<jwt>"}` ({@linkcode signToken}); a coded body, one without `exp` or over 1 MiB is a
- *   502.
+ * - At `auth_path` nothing is checked: the request goes upstream without `Accept-Encoding` (and without the claim
+ *   headers), and a 2xx answer's body is signed into `{"token": "<jwt>"}` ({@linkcode signToken}); a coded body, one
+ *   without `exp` (when required) or over 1 MiB is a 502.
  *
  * Tokens and secrets are never logged.
  *
@@ -25,13 +28,15 @@ import { appLog } from "../observe/log/app_log.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { pause } from "./constant_time.ts";
 import {
+  checkClaims,
+  claimHeaderValue,
   decodeQueryToken,
   hasExp,
   type JwtRejection,
-  LEEWAY_SECONDS,
   REJECTION_MESSAGES,
   signToken,
   stripBearer,
+  stripClaimHeaders,
   verifyHmacToken,
 } from "./jwt_token.ts";
 import { configOf, type PluginAnswer, type PluginFactory } from "./types.ts";
@@ -55,13 +60,13 @@ function spkiPem(key: NonNullable<JwtPlan["publicKey"]>): string {
   return `-----BEGIN PUBLIC KEY-----\n${key.spki.match(/.{1,64}/g)!.join("\n")}\n-----END PUBLIC KEY-----`;
 }
 
-/** How a plugin instance verifies a token with a key (jose): a fixed key or a remote key set, or none (secret). */
-type KeyVerifier = (token: string) => Promise<boolean>;
+/** How a plugin instance verifies a token with a key (jose): the claims of a good token, or undefined. */
+type KeyVerifier = (token: string) => Promise<Record<string, unknown> | undefined>;
 
 function keyVerifier(plan: { name: string }, c: JwtPlan): KeyVerifier | undefined {
   const options = {
-    clockTolerance: LEEWAY_SECONDS,
-    requiredClaims: ["exp"],
+    clockTolerance: c.leeway,
+    requiredClaims: c.requireExp ? ["exp"] : [],
   };
   if (c.publicKey !== undefined && c.algorithm !== undefined) {
     const alg = c.algorithm;
@@ -71,10 +76,9 @@ function keyVerifier(plan: { name: string }, c: JwtPlan): KeyVerifier | undefine
     );
     return async (token) => {
       try {
-        await jwtVerify(token, await key, { ...options, algorithms: [alg] });
-        return true;
+        return (await jwtVerify(token, await key, { ...options, algorithms: [alg] })).payload;
       } catch {
-        return false;
+        return undefined;
       }
     };
   }
@@ -87,13 +91,12 @@ function keyVerifier(plan: { name: string }, c: JwtPlan): KeyVerifier | undefine
     const algorithms = c.algorithm !== undefined && ASYMMETRIC.includes(c.algorithm) ? [c.algorithm] : ASYMMETRIC;
     return async (token) => {
       try {
-        await jwtVerify(token, set, { ...options, algorithms });
-        return true;
+        return (await jwtVerify(token, set, { ...options, algorithms })).payload;
       } catch (e) {
         if ((e as { code?: string }).code === "ERR_JWKS_TIMEOUT" || (e as Error).name === "TypeError") {
           appLog("warn", "jwt key set cannot be fetched", { plugin: plan.name, error: String(e) });
         }
-        return false;
+        return undefined;
       }
     };
   }
@@ -113,7 +116,7 @@ export async function signAnswer(res: Response, c: JwtPlan): Promise<Response> {
   }
   const body = await readLimited(res, SIGN_LIMIT);
   if (body === undefined) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign is too large");
-  if (!hasExp(body)) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has no exp");
+  if (c.requireExp && !hasExp(body)) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has no exp");
   const headers = new Headers(res.headers);
   headers.delete("content-length");
   headers.delete("content-encoding");
@@ -150,30 +153,55 @@ async function readLimited(res: Response, max: number): Promise<Uint8Array | und
 /** Creates the jwt plugin. */
 export const jwt: PluginFactory = (plan) => {
   const c = configOf<JwtPlan>(plan);
+  const fields = [["cache-control", "private, no-cache"]] as const;
   const answers = Object.fromEntries(
-    Object.entries(REJECTION_MESSAGES).map((
-      [k, v],
-    ) => [k, new StaticAnswer(401, [["cache-control", "private, no-cache"]], v)]),
+    Object.entries(REJECTION_MESSAGES).map(([k, v]) => [k, new StaticAnswer(401, fields, v)]),
   ) as Record<JwtRejection, StaticAnswer>;
-  const accepted = c.algorithm !== undefined ? [c.algorithm] : ["HS256", "HS512"];
+  // A good token that is not for here: issuer, audience, or a required claim (a handful of fixed texts).
+  const notForHere = new Map<string, StaticAnswer>();
+  const refuseClaims = (message: string) => {
+    let answer = notForHere.get(message);
+    if (answer === undefined) notForHere.set(message, answer = new StaticAnswer(401, fields, message));
+    return answer;
+  };
+  const accepted = c.algorithm !== undefined ? [c.algorithm] : ["HS256", "HS384", "HS512"];
+  const rules = { leeway: c.leeway, requireExp: c.requireExp };
+  const ownHeaders = c.claimsToHeaders.map((h) => h.header);
   const verifyWithKey = keyVerifier(plan, c);
   const sign = (res: Response) => signAnswer(res, c);
   const refuse = (reason: JwtRejection): PluginAnswer | Promise<PluginAnswer> =>
     reason === "invalid" ? pause(c.delay)?.then(() => answers.invalid) ?? answers.invalid : answers[reason];
+  /** The claims of a good token against the rules, then onto the upstream request. */
+  const admit = (ctx: RequestContext, claims: Record<string, unknown>): PluginAnswer | undefined => {
+    const refusal = checkClaims(claims, c);
+    if (refusal !== undefined) return refuseClaims(refusal);
+    if (ownHeaders.length > 0) {
+      const headers = ctx.upstreamHeaders;
+      stripClaimHeaders(headers, ownHeaders);
+      for (const { claim, header } of c.claimsToHeaders) {
+        const value = claimHeaderValue(claims[claim]);
+        if (value !== undefined) headers.set(header, value);
+      }
+    }
+    return undefined;
+  };
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
       if (c.authPath !== "" && ctx.path === c.authPath) {
         ctx.upstreamHeaders.delete("accept-encoding");
+        stripClaimHeaders(ctx.upstreamHeaders, ownHeaders);
         ctx.answerFilter = sign;
         return undefined;
       }
       const token = tokenOf(ctx, c);
       if (token === "") return answers.missing;
-      if (verifyWithKey) return verifyWithKey(token).then((ok) => ok ? undefined : refuse("invalid"));
-      const reason = verifyHmacToken(token, c.secret ?? "", accepted, Math.floor(Date.now() / 1000));
-      return reason === undefined ? undefined : refuse(reason);
+      if (verifyWithKey) {
+        return verifyWithKey(token).then((claims) => claims === undefined ? refuse("invalid") : admit(ctx, claims));
+      }
+      const r = verifyHmacToken(token, c.secret ?? "", accepted, Math.floor(Date.now() / 1000), rules);
+      return r.ok ? admit(ctx, r.claims) : refuse(r.reason);
     },
   };
 };

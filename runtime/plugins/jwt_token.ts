@@ -3,7 +3,8 @@
  * HMAC-signed token (Pingap's secret path), and the token signed at `auth_path`. Plain functions of their inputs (the
  * clock is a parameter), so the plugin glue in `jwt.ts` stays thin.
  *
- * Pingap 0.16's defaults hold: a token needs `exp` (`require_exp`), and `exp`/`nbf` get 60 s of leeway.
+ * Pingap 0.16's rules: a token needs `exp` unless `require_exp = false`, `exp`/`nbf` get `leeway` (60 s unless set),
+ * and `issuers`, `audiences`, `required_claims` hold the claims of a good token.
  *
  * @module
  */
@@ -23,8 +24,19 @@ export const REJECTION_MESSAGES: Readonly<Record<JwtRejection, string>> = {
   no_exp: "Jwt authorization has no exp",
 };
 
-/** How far the issuer's clock may be from this one's, in seconds (Pingap 0.16's default `leeway`). */
-export const LEEWAY_SECONDS = 60;
+/** The time rules of a plugin: `leeway` in whole seconds, and whether `exp` is required. */
+export interface TimeRules {
+  readonly leeway: number;
+  readonly requireExp: boolean;
+}
+
+/** Pingap 0.16's defaults. */
+export const DEFAULT_TIME_RULES: TimeRules = { leeway: 60, requireExp: true };
+
+/** A verified token's claims, or why it was refused. */
+export type TokenResult =
+  | { readonly ok: true; readonly claims: Record<string, unknown> }
+  | { readonly ok: false; readonly reason: JwtRejection };
 
 /** The HMAC algorithms of the secret path, with their hash. */
 const HMAC_HASHES: Readonly<Record<string, string>> = { HS256: "sha256", HS384: "sha384", HS512: "sha512" };
@@ -93,16 +105,89 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
 
 /**
  * Checks the time claims of a verified token against `now` (seconds): `exp` more than the leeway behind is expired,
- * a missing `exp` is refused (`require_exp`), `nbf` more than the leeway ahead is not yet valid.
+ * a missing `exp` is refused when required, `nbf` more than the leeway ahead is not yet valid.
  */
-export function checkTimes(claims: Record<string, unknown>, now: number): JwtRejection | undefined {
+export function checkTimes(
+  claims: Record<string, unknown>,
+  now: number,
+  rules: TimeRules = DEFAULT_TIME_RULES,
+): JwtRejection | undefined {
   const exp = numericClaim(claims, "exp");
   const nbf = numericClaim(claims, "nbf");
   if (Number.isNaN(exp) || Number.isNaN(nbf)) return "format";
-  if (exp === undefined) return "no_exp";
-  if (exp < now - LEEWAY_SECONDS) return "expired";
-  if (nbf !== undefined && nbf > now + LEEWAY_SECONDS) return "not_yet_valid";
+  if (exp === undefined) {
+    if (rules.requireExp) return "no_exp";
+  } else if (exp < now - rules.leeway) return "expired";
+  if (nbf !== undefined && nbf > now + rules.leeway) return "not_yet_valid";
   return undefined;
+}
+
+/** What a plugin holds the claims of a good token to (`issuers`, `audiences`, `required_claims`). */
+export interface ClaimRules {
+  readonly issuers: readonly string[];
+  readonly audiences: readonly string[];
+  readonly requiredClaims: readonly string[];
+}
+
+/**
+ * Pingap's refusal of a good token that is not for here (the 401 body), or undefined.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkClaims } from "./jwt_token.ts";
+ * const rules = { issuers: ["https://id.test"], audiences: ["api"], requiredClaims: ["sub"] };
+ * if (checkClaims({ iss: "https://id.test", aud: ["web", "api"], sub: "u1" }, rules) !== undefined) throw new Error();
+ * if (checkClaims({ iss: "https://id.test", aud: "web" }, rules) !== "Jwt authorization audience is not allowed") {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules): string | undefined {
+  if (rules.issuers.length > 0) {
+    const iss = claims["iss"];
+    if (typeof iss !== "string" || !rules.issuers.includes(iss)) return "Jwt authorization issuer is not allowed";
+  }
+  if (rules.audiences.length > 0) {
+    const aud = claims["aud"];
+    const allowed = typeof aud === "string"
+      ? rules.audiences.includes(aud)
+      : Array.isArray(aud) && aud.some((a) => typeof a === "string" && rules.audiences.includes(a));
+    if (!allowed) return "Jwt authorization audience is not allowed";
+  }
+  for (const name of rules.requiredClaims) {
+    if (claims[name] === undefined || claims[name] === null) return `Jwt authorization has no ${name}`;
+  }
+  return undefined;
+}
+
+/**
+ * A claim as a header value: text as it is, a number or boolean as written, a list of those joined by commas;
+ * undefined for objects, nested lists and text a header cannot carry.
+ */
+export function claimHeaderValue(value: unknown): string | undefined {
+  const scalar = (v: unknown) =>
+    typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+  let text: string | undefined;
+  if (Array.isArray(value)) {
+    const parts = value.map(scalar);
+    text = parts.includes(undefined) ? undefined : parts.join(",");
+  } else text = scalar(value);
+  return text !== undefined && /^[\t\x20-\x7e\x80-\xff]*$/.test(text) ? text : undefined;
+}
+
+/** Folds `_` to `-`, as CGI-style upstreams read header names. */
+const fold = (name: string) => name.toLowerCase().replaceAll("_", "-");
+
+/**
+ * Removes from `headers` every header an upstream may take for one of `own` (the claim headers): the names
+ * themselves and their `_` spellings.
+ */
+export function stripClaimHeaders(headers: Headers, own: readonly string[]): void {
+  if (own.length === 0) return;
+  const folded = own.map(fold);
+  const sent: string[] = [];
+  for (const name of headers.keys()) if (folded.includes(fold(name))) sent.push(name);
+  for (const name of sent) headers.delete(name);
 }
 
 /** The signature of `content` under `secret` with an HMAC algorithm, unpadded base64url. */
@@ -112,17 +197,19 @@ export function hmacSignature(alg: string, content: string, secret: string): str
 
 /**
  * Verifies an HMAC-signed token as Pingap's secret path does, in its order: three dot-separated parts (`format`);
- * the header's `alg`, which must be one of `accepted` (the pinned algorithm, or HS256 and HS512), and the signature,
+ * the header's `alg`, which must be one of `accepted` (the pinned algorithm, or HS256, HS384 and HS512), and the
+ * signature,
  * compared in constant time (`invalid`: `none` and every asymmetric `alg` end here); the payload a JSON object
- * (`format`); then the times ({@linkcode checkTimes}). Undefined when the token is good.
+ * (`format`); then the times ({@linkcode checkTimes}). The claims when the token is good.
  *
  * @example Usage
  * ```ts
  * import { verifyHmacToken } from "./jwt_token.ts";
  * const token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoiSm9obiIsImFkbWluIjp0cnVlLCJleHAiOjIzNDgwNTUyNjV9." +
  *   "j6sYJ2dCCSxskwPmvHM7WniGCbkT30z2BrjfsuQLFJc";
- * if (verifyHmacToken(token, "123123", ["HS256", "HS512"], 1_700_000_000) !== undefined) throw new Error();
- * if (verifyHmacToken(token, "123124", ["HS256", "HS512"], 1_700_000_000) !== "invalid") throw new Error();
+ * if (!verifyHmacToken(token, "123123", ["HS256", "HS512"], 1_700_000_000).ok) throw new Error();
+ * const bad = verifyHmacToken(token, "123124", ["HS256", "HS512"], 1_700_000_000);
+ * if (bad.ok || bad.reason !== "invalid") throw new Error();
  * ```
  */
 export function verifyHmacToken(
@@ -130,20 +217,24 @@ export function verifyHmacToken(
   secret: string,
   accepted: readonly string[],
   now: number,
-): JwtRejection | undefined {
+  rules: TimeRules = DEFAULT_TIME_RULES,
+): TokenResult {
   const first = token.indexOf(".");
   const second = first < 0 ? -1 : token.indexOf(".", first + 1);
-  if (second < 0 || token.indexOf(".", second + 1) >= 0) return "format";
+  if (second < 0 || token.indexOf(".", second + 1) >= 0) return { ok: false, reason: "format" };
   const header = decodeBase64Url(token.slice(0, first));
   const alg = header === undefined ? undefined : parseClaims(header)?.["alg"];
-  if (typeof alg !== "string" || !accepted.includes(alg) || HMAC_HASHES[alg] === undefined) return "invalid";
+  if (typeof alg !== "string" || !accepted.includes(alg) || HMAC_HASHES[alg] === undefined) {
+    return { ok: false, reason: "invalid" };
+  }
   if (!constantTimeEqual(hmacSignature(alg, token.slice(0, second), secret), token.slice(second + 1))) {
-    return "invalid";
+    return { ok: false, reason: "invalid" };
   }
   const payload = decodeBase64Url(token.slice(first + 1, second));
   const claims = payload === undefined ? undefined : parseClaims(payload);
-  if (claims === undefined) return "format";
-  return checkTimes(claims, now);
+  if (claims === undefined) return { ok: false, reason: "format" };
+  const reason = checkTimes(claims, now, rules);
+  return reason === undefined ? { ok: true, claims } : { ok: false, reason };
 }
 
 /** Does the body about to be signed at `auth_path` name an expiry (a JSON object with a numeric `exp`)? */
@@ -154,17 +245,17 @@ export function hasExp(body: Uint8Array): boolean {
 
 /**
  * The token Pingap makes of an `auth_path` response body: the body itself, as it came, is the payload; the header is
- * Pingap's literal `{"alg": "<alg>","typ": "JWT"}`; `algorithm` HS512 signs with HS512, anything else HS256.
+ * Pingap's literal `{"alg": "<alg>","typ": "JWT"}`; `algorithm` HS384 or HS512 signs with that, anything else HS256.
  *
  * @example Usage
  * ```ts
  * import { signToken, verifyHmacToken } from "./jwt_token.ts";
  * const token = signToken(new TextEncoder().encode('{"sub":"u1","exp":4102444800}'), "HS256", "s3cret");
- * if (verifyHmacToken(token, "s3cret", ["HS256"], 1_700_000_000) !== undefined) throw new Error();
+ * if (!verifyHmacToken(token, "s3cret", ["HS256"], 1_700_000_000).ok) throw new Error();
  * ```
  */
 export function signToken(body: Uint8Array, algorithm: string | undefined, secret: string): string {
-  const alg = algorithm === "HS512" ? "HS512" : "HS256";
+  const alg = algorithm === "HS384" || algorithm === "HS512" ? algorithm : "HS256";
   const content = `${encodeBase64Url(new TextEncoder().encode(`{"alg": "${alg}","typ": "JWT"}`))}.${
     encodeBase64Url(body)
   }`;
