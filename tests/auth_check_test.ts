@@ -30,6 +30,19 @@ const CASES: readonly [string, string, RegExp, RegExp][] = [
     /is not valid base64: invalid padding/,
     /base64/,
   ],
+  [
+    'category = "basic_auth"\nauthorizations = ["YWRtaW46MTIz"]\nip_fail_window = "0s"',
+    "ip_fail_window",
+    /must be greater than zero/,
+    /5m/,
+  ],
+  ['category = "basic_auth"\nauthorizations = ["YWRtaW46MTIz"]\nip_fail_limit = -1', "ip_fail_limit", /./, /./],
+  [
+    'category = "basic_auth"\nauthorizations = ["YWRtaW46MTIz"]\nrealm = "a\\u0007b"',
+    "realm",
+    /Realm can not be put into a header/,
+    /control characters/,
+  ],
   ['category = "key_auth"\nkeys = ["k"]', "query", /neither query nor header is set/, /query = "api_key"/],
   [`category = "key_auth"\nheader = "X-Key"\nkeys = []`, "keys", /List is empty/, /at least one item/],
   [

@@ -3,13 +3,15 @@
  * `Authorization` gets `401 Authorization is missing`, wrong credentials `401 Invalid user or password` (after
  * `delay`), both with `WWW-Authenticate: Basic realm="Access to the staging site"`. The scheme is case-insensitive
  * (Pingap 0.16) and the credentials are compared in constant time. With `hide_credentials` the upstream never sees
- * the header. Credentials are never logged.
+ * the header. With `ip_fail_limit`, a client IP that sent that many wrong credentials within `ip_fail_window` gets
+ * `403 Forbidden, too many failures` until the window ends (counted per worker). Credentials are never logged.
  *
  * @module
  */
 import type { BasicAuthPlan } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { matchesAny, pause } from "./constant_time.ts";
+import { FailCounter } from "./fail_counter.ts";
 import { configOf, type PluginFactory } from "./types.ts";
 
 /** What {@linkcode checkBasicAuth} found. */
@@ -50,28 +52,30 @@ export function checkBasicAuth(header: string | null, accounts: readonly string[
   return credentials !== undefined && matchesAny(credentials, accounts) ? "ok" : "invalid";
 }
 
-/** Pingap's answers: a plugin response (`private, no-cache`) with the Basic challenge. */
-const CHALLENGE: readonly (readonly [string, string])[] = [
-  ["cache-control", "private, no-cache"],
-  ["www-authenticate", 'Basic realm="Access to the staging site"'],
-];
-
 /** Creates the basic_auth plugin. */
 export const basicAuth: PluginFactory = (plan) => {
   const c = configOf<BasicAuthPlan>(plan);
   const accounts = c.expected.map((e) => e.slice("Basic ".length));
-  const missing = new StaticAnswer(401, CHALLENGE, "Authorization is missing");
-  const invalid = new StaticAnswer(401, CHALLENGE, "Invalid user or password");
+  // Pingap's answers: a plugin response (`private, no-cache`) with the Basic challenge.
+  const challenge = [["cache-control", "private, no-cache"], ["www-authenticate", c.challenge]] as const;
+  const missing = new StaticAnswer(401, challenge, "Authorization is missing");
+  const invalid = new StaticAnswer(401, challenge, "Invalid user or password");
+  const tooMany = new StaticAnswer(403, [["cache-control", "private, no-store"]], "Forbidden, too many failures");
+  const failures = c.ipFailLimit > 0 ? new FailCounter(c.ipFailLimit, c.ipFailWindow) : undefined;
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
+      // A blocked IP is refused before its credentials are looked at: guessing stops paying off even when right.
+      if (failures && !failures.allows(ctx.clientIp())) return tooMany;
       const verdict = checkBasicAuth(ctx.header("authorization"), accounts);
       if (verdict === "ok") {
         if (c.hideCredentials) ctx.upstreamHeaders.delete("authorization");
         return undefined;
       }
       if (verdict === "missing") return missing;
+      // Only wrong credentials count: a missing header is how every browser starts.
+      failures?.fail(ctx.clientIp());
       return pause(c.delay)?.then(() => invalid) ?? invalid;
     },
   };

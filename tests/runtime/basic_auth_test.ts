@@ -90,3 +90,51 @@ delay = "50ms"
     await origin.close();
   }
 });
+
+Deno.test("basic_auth: ip_fail_limit blocks a client IP after its wrong credentials; realm names the challenge", async () => {
+  const origin = await startEchoOrigin("app");
+  const { child, port, file } = await spawnProxy(`
+[basic]
+trusted_proxies = ["127.0.0.1"]
+
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["admin"]
+
+[upstreams.app]
+addrs = ["${origin.addr}"]
+
+[locations.admin]
+path = "/"
+upstream = "app"
+plugins = ["limited"]
+
+[plugins.limited]
+category = "basic_auth"
+authorizations = ["YWRtaW46MTIzMTIz"]
+ip_fail_limit = 2
+ip_fail_window = "1h"
+realm = 'Admin "zone"'
+`);
+  const url = `http://127.0.0.1:${port}/`;
+  const from = (ip: string, ...args: string[]) => curl("-H", `X-Forwarded-For: ${ip}`, ...args, url);
+  try {
+    const first = await from("10.0.0.1", "-u", "admin:wrong");
+    assert.equal(first.status, 401);
+    assert.equal(first.headers.get("www-authenticate"), 'Basic realm="Admin \\"zone\\""');
+    assert.equal((await from("10.0.0.1", "-u", "admin:wrong")).status, 401);
+    // Two failures: blocked, the right password too, until the window ends.
+    const blocked = await from("10.0.0.1", "-u", "admin:123123");
+    assert.equal(blocked.status, 403);
+    assert.equal(blocked.body, "Forbidden, too many failures");
+    assert.equal(blocked.headers.get("cache-control"), "private, no-store");
+    // Another client is not touched; a missing header is no failure.
+    assert.equal((await from("10.0.0.2", "-u", "admin:123123")).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await from("10.0.0.3")).status, 401);
+    assert.equal((await from("10.0.0.3", "-u", "admin:123123")).status, 200);
+  } finally {
+    await child.stop();
+    await Deno.remove(file);
+    await origin.close();
+  }
+});
