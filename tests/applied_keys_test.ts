@@ -215,7 +215,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(hmac_auth).keys": R("runtime/plugins/hmac_auth.ts"),
   "plugins(hmac_auth).signed_headers": R("runtime/plugins/hmac_auth.ts", "signedHeaders"),
   "plugins(hmac_auth).clock_skew": R("runtime/plugins/hmac_auth.ts", "clockSkew"),
-  "plugins(hmac_auth).validate_body": { descriptive: "true is a check error (not supported); false is what runs" },
+  "plugins(hmac_auth).validate_body": R("runtime/plugins/hmac_auth.ts", "validateBody"),
   "plugins(hmac_auth).hide_credentials": R("runtime/plugins/hmac_auth.ts"),
 };
 

@@ -20,6 +20,8 @@ export interface HmacAuthPlan {
   readonly signedHeaders: readonly string[];
   /** How far the request's date may be from now, in whole seconds. */
   readonly clockSkew: number;
+  /** Hold the body to the signed digest. */
+  readonly validateBody: boolean;
   /** Remove `Authorization` before the request is proxied. */
   readonly hideCredentials: boolean;
   /** The `WWW-Authenticate` value of a refusal: what a client must sign. */
@@ -107,20 +109,11 @@ export const hmacAuth = definePlugin({
         }),
       );
     }
-    if (config.validate_body) {
-      ctx.diags.push(
-        diag(
-          "unsupported-value",
-          [...ctx.path, "validate_body"],
-          "validate_body is not supported by this version: the body would go to the upstream unchecked",
-          { hint: "Remove validate_body; sign a header that names the body's digest to bind it" },
-        ),
-      );
-    }
     return {
       keys,
       signedHeaders,
       clockSkew: Math.floor(config.clock_skew / 1000),
+      validateBody: config.validate_body,
       hideCredentials: config.hide_credentials,
       challenge: `Signature realm="pingap",headers="${[REQUEST_TARGET, ...signedHeaders].join(" ")}"`,
     };

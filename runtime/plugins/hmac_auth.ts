@@ -4,13 +4,15 @@
  * signature="<base64>"`. The signed text is one line per name of `headers`, joined by `\n`:
  * `(request-target): <method in lower case> <path?query as the client sent it>`, or `<name>: <values joined by ", ">`.
  * Pingap's checks and words, in its order; a refusal is a 401 with `WWW-Authenticate: Signature realm="pingap",
- * headers="…"`. Signatures are compared in constant time and never logged.
+ * headers="…"`. With `validate_body`, the body is held to the signed `Content-Digest`/`Digest` as it streams
+ * (`body_digest.ts`). Signatures are compared in constant time and never logged.
  *
  * @module
  */
 import { createHmac } from "node:crypto";
 import type { HmacAuthPlan } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
+import { type BodyDigest, checkBodyDigest, emptyBodyMatches, parseBodyDigest } from "./body_digest.ts";
 import { constantTimeEqual } from "./constant_time.ts";
 import { configOf, type PluginFactory } from "./types.ts";
 
@@ -135,6 +137,56 @@ const TEXT = /^[\t\x20-\x7e]*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HASHES: Readonly<Record<string, string>> = { "": "sha256", "hmac-sha256": "sha256", "hmac-sha512": "sha512" };
 
+/** A signed request that passed, with the body digest it signed (`content-digest`, else `digest`), or a refusal. */
+export type SignedResult = { readonly ok: true; readonly digest?: BodyDigest } | {
+  readonly ok: false;
+  readonly reason: string;
+};
+
+/** Checks a signed request in Pingap's order and words (`now` in unix seconds). */
+export function verifySignedRequest(
+  req: SignedRequest,
+  plan: Pick<HmacAuthPlan, "keys" | "signedHeaders" | "clockSkew">,
+  now: number,
+): SignedResult {
+  const no = (reason: string): SignedResult => ({ ok: false, reason });
+  const authorization = req.header("authorization");
+  const params = authorization === null ? undefined : parseSignature(authorization);
+  if (params === undefined) return no("Signature missing");
+  const signed = (name: string) => params.headers.includes(name);
+  if (!signed(REQUEST_TARGET)) return no("Signature should cover (request-target)");
+  for (const name of plan.signedHeaders) {
+    if (!signed(name) && !(name === "date" && signed("x-date"))) {
+      return no("Signature does not cover a required header");
+    }
+  }
+  const lines: string[] = [];
+  let time: number | undefined | null = null;
+  let digest: BodyDigest | undefined;
+  for (const name of params.headers) {
+    if (name === REQUEST_TARGET) {
+      lines.push(`${REQUEST_TARGET}: ${req.method.toLowerCase()} ${req.target}`);
+      continue;
+    }
+    const value = req.header(name);
+    if (value === null || !TEXT.test(value)) return no("A signed header is not in the request, or is not text");
+    if (name === "x-date" || (name === "date" && time === null)) time = parseRequestTime(value);
+    if (name === "content-digest") digest = parseBodyDigest(value);
+    else if (name === "digest" && digest === undefined) digest = parseBodyDigest(value);
+    lines.push(`${name}: ${value}`);
+  }
+  if (time === undefined) return no("The date of the request is not a date");
+  if (time !== null && Math.abs(now - time) > plan.clockSkew) return no("The date of the request is too far from now");
+  const secret = plan.keys.get(params.keyId);
+  if (secret === undefined) return no("Signature invalid");
+  if (!BASE64.test(params.signature)) return no("Signature invalid");
+  const hash = HASHES[params.algorithm.toLowerCase()];
+  if (hash === undefined) return no("Signature algorithm is not supported");
+  const expected = createHmac(hash, secret).update(lines.join("\n")).digest("base64");
+  if (!constantTimeEqual(expected, params.signature)) return no("Signature invalid");
+  return digest === undefined ? { ok: true } : { ok: true, digest };
+}
+
 /**
  * Pingap's reason for refusing a signed request, or undefined when it passes (`now` in unix seconds).
  *
@@ -151,35 +203,19 @@ export function checkSignedRequest(
   plan: Pick<HmacAuthPlan, "keys" | "signedHeaders" | "clockSkew">,
   now: number,
 ): string | undefined {
-  const authorization = req.header("authorization");
-  const params = authorization === null ? undefined : parseSignature(authorization);
-  if (params === undefined) return "Signature missing";
-  const signed = (name: string) => params.headers.includes(name);
-  if (!signed(REQUEST_TARGET)) return "Signature should cover (request-target)";
-  for (const name of plan.signedHeaders) {
-    if (!signed(name) && !(name === "date" && signed("x-date"))) return "Signature does not cover a required header";
-  }
-  const lines: string[] = [];
-  let time: number | undefined | null = null;
-  for (const name of params.headers) {
-    if (name === REQUEST_TARGET) {
-      lines.push(`${REQUEST_TARGET}: ${req.method.toLowerCase()} ${req.target}`);
-      continue;
-    }
-    const value = req.header(name);
-    if (value === null || !TEXT.test(value)) return "A signed header is not in the request, or is not text";
-    if (name === "x-date" || (name === "date" && time === null)) time = parseRequestTime(value);
-    lines.push(`${name}: ${value}`);
-  }
-  if (time === undefined) return "The date of the request is not a date";
-  if (time !== null && Math.abs(now - time) > plan.clockSkew) return "The date of the request is too far from now";
-  const secret = plan.keys.get(params.keyId);
-  if (secret === undefined) return "Signature invalid";
-  if (!BASE64.test(params.signature)) return "Signature invalid";
-  const hash = HASHES[params.algorithm.toLowerCase()];
-  if (hash === undefined) return "Signature algorithm is not supported";
-  const expected = createHmac(hash, secret).update(lines.join("\n")).digest("base64");
-  return constantTimeEqual(expected, params.signature) ? undefined : "Signature invalid";
+  const r = verifySignedRequest(req, plan, now);
+  return r.ok ? undefined : r.reason;
+}
+
+/**
+ * How long the body is, by what the request says: its `Content-Length`; none with a `Transfer-Encoding` (or an
+ * unreadable length); 0 for a request without either and without a body.
+ */
+export function declaredLength(header: (name: string) => string | null, hasBody: boolean): number | undefined {
+  if (header("transfer-encoding") !== null) return undefined;
+  const length = header("content-length");
+  if (length !== null) return /^\d+$/.test(length.trim()) ? Number(length.trim()) : undefined;
+  return hasBody ? undefined : 0;
 }
 
 /** The path and query of an absolute URL, as it is written. */
@@ -200,21 +236,40 @@ export const hmacAuth: PluginFactory = (plan) => {
     if (answer === undefined) answers.set(reason, answer = new StaticAnswer(401, fields, reason));
     return answer;
   };
+  const lengthRequired = new StaticAnswer(
+    411,
+    [["cache-control", "private, no-cache"]],
+    "A signed body needs a Content-Length",
+  );
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
       const req = ctx.req;
-      const reason = checkSignedRequest(
+      const header = (name: string) => ctx.header(name);
+      const r = verifySignedRequest(
         {
           method: ctx.method,
           target: "target" in req && typeof req.target === "string" ? req.target : pathAndQuery(req.url),
-          header: (name) => ctx.header(name),
+          header,
         },
         c,
         Math.floor(Date.now() / 1000),
       );
-      if (reason !== undefined) return refuse(reason);
+      if (!r.ok) return refuse(r.reason);
+      if (c.validateBody) {
+        // A body of unknown length cannot be held to a digest before the upstream has all of it.
+        const length = declaredLength(header, req.body !== null);
+        if (length === undefined) return lengthRequired;
+        if (r.digest === undefined) {
+          if (length > 0) return refuse("Signature should cover the digest of the body");
+        } else if (length === 0) {
+          if (!emptyBodyMatches(r.digest)) return refuse("Signature invalid");
+        } else {
+          const digest = r.digest;
+          ctx.bodyFilter = (body) => checkBodyDigest(body, digest, length);
+        }
+      }
       if (c.hideCredentials) ctx.upstreamHeaders.delete("authorization");
       return undefined;
     },

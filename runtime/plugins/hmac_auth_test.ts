@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { compileSources, type HmacAuthPlan } from "../../compiler/mod.ts";
-import { checkSignedRequest, parseRequestTime, type SignedRequest } from "./hmac_auth.ts";
+import {
+  checkSignedRequest,
+  declaredLength,
+  parseRequestTime,
+  type SignedRequest,
+  verifySignedRequest,
+} from "./hmac_auth.ts";
+import { checkBodyDigest, parseBodyDigest } from "./body_digest.ts";
+import { createHash } from "node:crypto";
 
 const DATE_TEXT = "Fri, 09 Oct 2026 08:00:00 GMT";
 const DATE_SEC = 1791532800;
@@ -125,7 +133,6 @@ Deno.test("hmac_auth: bad config is a check error at its key, secrets never quot
       ['keys = ["a:1", "a:2"]', "plugins.h.keys.1", /two keys for "a"/],
       ['keys = ["a:1"]\nsigned_headers = ["x y"]', "plugins.h.signed_headers.0", /is not a header name/],
       ['keys = ["a:1"]\nclock_skew = "500ms"', "plugins.h.clock_skew", /at least 1s/],
-      ['keys = ["a:1"]\nvalidate_body = true', "plugins.h.validate_body", /not supported/],
       ["", "plugins.h.keys", /./],
     ] as const
   ) {
@@ -138,4 +145,42 @@ Deno.test("hmac_auth: bad config is a check error at its key, secrets never quot
   const p = plan('signed_headers = ["Host", "(request-target)", "X-Tenant", "host"]\nclock_skew = "30s"');
   assert.deepEqual(p.signedHeaders, ["host", "x-tenant"]);
   assert.equal(p.clockSkew, 30);
+});
+
+Deno.test("hmac_auth: the signed body digest and the declared length", async () => {
+  const p = plan('signed_headers = ["host", "date", "content-digest"]');
+  const body = new TextEncoder().encode("hello world");
+  const b64 = createHash("sha256").update(body).digest("base64");
+  const text = `(request-target): post /orders\nhost: api.test\ndate: ${DATE_TEXT}\ncontent-digest: sha-256=:${b64}:`;
+  const r = verifySignedRequest(
+    request("/orders", {
+      host: "api.test",
+      date: DATE_TEXT,
+      "content-digest": `sha-256=:${b64}:`,
+      authorization: signed(sign("s3cret", text), "(request-target) host date content-digest"),
+    }, "POST"),
+    p,
+    DATE_SEC,
+  );
+  assert.ok(r.ok && r.digest?.algorithm === "sha256" && r.digest.base64 === b64, JSON.stringify(r));
+  const digest = parseBodyDigest(`sha-256=:${b64}:`)!;
+  const read = async (chunks: string[], length: number) => {
+    const stream = ReadableStream.from(chunks.map((c) => new TextEncoder().encode(c) as Uint8Array<ArrayBuffer>));
+    let out = "";
+    try {
+      for await (const chunk of checkBodyDigest(stream, digest, length)) out += new TextDecoder().decode(chunk);
+      return out;
+    } catch (e) {
+      return `${out}error ${(e as { status?: number }).status}`;
+    }
+  };
+  assert.equal(await read(["hello ", "world"], 11), "hello world");
+  assert.equal(await read(["hello ", "worle"], 11), "hello error 401", "the last chunk is held back");
+  assert.equal(await read(["hello ", "world!"], 11), "hello error 401", "longer than said");
+  assert.equal(await read(["hello"], 11), "helloerror 401", "shorter than said");
+  const h = (headers: Record<string, string>) => (name: string) => headers[name] ?? null;
+  assert.equal(declaredLength(h({ "content-length": "11" }), true), 11);
+  assert.equal(declaredLength(h({ "transfer-encoding": "chunked" }), true), undefined);
+  assert.equal(declaredLength(h({}), true), undefined);
+  assert.equal(declaredLength(h({}), false), 0);
 });

@@ -123,6 +123,11 @@ export class RequestContext implements RouteRequest {
    * body at its `auth_path`, as Pingap's `add_modify_body_handler`). The answer is then never passed through as it came.
    */
   answerFilter?: (res: Response) => Promise<Response>;
+  /**
+   * Set by a request hook that must see the request body on its way upstream (`hmac_auth`'s `validate_body`, as
+   * Pingap's `add_request_body_handler`): the body goes through it. It may end the stream with a `ProxyError`.
+   */
+  bodyFilter?: (body: ReadableStream<Uint8Array<ArrayBuffer>>) => ReadableStream<Uint8Array<ArrayBuffer>>;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #clientIp: string | undefined;

@@ -184,6 +184,7 @@ async function proxyTo(
 ): Promise<Response | UpstreamResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
+  if (body && ctx.bodyFilter) body = ctx.bodyFilter(body);
   const max = lp.config.client_max_body_size;
   if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
   let tried: Set<string> | undefined;

@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { type Echo, startEchoOrigin } from "../_support/origin.ts";
 import { spawnProxy } from "../_support/process.ts";
 import { curl } from "../_support/curl.ts";
@@ -26,7 +26,7 @@ Deno.test("hmac_auth: signed requests over real sockets with curl", async () => 
   const { child, port, file } = await spawnProxy(`
 [servers.s]
 addr = "127.0.0.1:0"
-locations = ["v1", "api"]
+locations = ["v1", "body", "api"]
 
 [upstreams.app]
 addrs = ["${origin.addr}"]
@@ -36,6 +36,16 @@ path = "/v1"
 upstream = "app"
 rewrite = "^/v1/(.*)$ /$1"
 plugins = ["signed"]
+
+[locations.body]
+path = "/body"
+upstream = "app"
+plugins = ["signedBody"]
+
+[plugins.signedBody]
+category = "hmac_auth"
+keys = ["app1:s3cret"]
+validate_body = true
 
 [locations.api]
 path = "/"
@@ -93,6 +103,87 @@ hide_credentials = true
   } finally {
     await child.stop();
     await Deno.remove(file);
+    await origin.close();
+  }
+});
+
+Deno.test("hmac_auth: validate_body holds the body to the signed Content-Digest, over real sockets with curl", async () => {
+  const origin = await startEchoOrigin("app");
+  const { child, port, file } = await spawnProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["body"]
+
+[upstreams.app]
+addrs = ["${origin.addr}"]
+
+[locations.body]
+path = "/"
+upstream = "app"
+plugins = ["signedBody"]
+
+[plugins.signedBody]
+category = "hmac_auth"
+keys = ["app1:s3cret"]
+validate_body = true
+`);
+  const url = `http://127.0.0.1:${port}`;
+  const host = `127.0.0.1:${port}`;
+  const date = new Date().toUTCString();
+  const body = "x".repeat(200_000);
+  const digest = `sha-256=:${createHash("sha256").update(body).digest("base64")}:`;
+  const signedPost = (target: string) => {
+    const text = `(request-target): post ${target}\nhost: ${host}\ndate: ${date}\ncontent-digest: ${digest}`;
+    const signature = createHmac("sha256", "s3cret").update(text).digest("base64");
+    return [
+      "-H",
+      `Date: ${date}`,
+      "-H",
+      `Content-Digest: ${digest}`,
+      "-H",
+      `Authorization: Signature keyId="app1",headers="(request-target) host date content-digest",signature="${signature}"`,
+    ];
+  };
+  const bodyFile = await Deno.makeTempFile();
+  const otherFile = await Deno.makeTempFile();
+  await Deno.writeTextFile(bodyFile, body);
+  await Deno.writeTextFile(otherFile, body.slice(0, -1) + "y");
+  try {
+    const ok = await curl(...signedPost("/orders"), "--data-binary", `@${bodyFile}`, `${url}/orders`);
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal((JSON.parse(ok.body) as Echo).bodyLength, body.length);
+    // The same signature and digest with one byte changed at the end: cut off with 401.
+    const changed = await curl(...signedPost("/orders"), "--data-binary", `@${otherFile}`, `${url}/orders`);
+    assert.equal(changed.status, 401, changed.body);
+    // A body whose digest is not signed; a body of unknown length.
+    const get = authorization("app1", "s3cret", "POST", "/plain", host, date);
+    const unsigned = await curl("-H", `Date: ${date}`, "-H", get, "--data-binary", `@${bodyFile}`, `${url}/plain`);
+    assert.equal(unsigned.status, 401);
+    assert.equal(unsigned.body, "Signature should cover the digest of the body");
+    const chunked = await curl(
+      ...signedPost("/orders"),
+      "-H",
+      "Transfer-Encoding: chunked",
+      "--data-binary",
+      `@${bodyFile}`,
+      `${url}/orders`,
+    );
+    assert.equal(chunked.status, 411);
+    assert.equal(chunked.body, "A signed body needs a Content-Length");
+    // No body, no digest: nothing to hold it to.
+    const bare = await curl(
+      "-H",
+      `Date: ${date}`,
+      "-H",
+      authorization("app1", "s3cret", "GET", "/x", host, date),
+      `${url}/x`,
+    );
+    assert.equal(bare.status, 200, bare.body);
+  } finally {
+    await child.stop();
+    await Deno.remove(file);
+    await Deno.remove(bodyFile);
+    await Deno.remove(otherFile);
     await origin.close();
   }
 });
