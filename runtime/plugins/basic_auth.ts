@@ -28,9 +28,20 @@ export type BasicAuthVerdict = "ok" | "missing" | "invalid";
  * ```
  */
 export function basicCredentials(value: string): string | undefined {
-  const space = value.indexOf(" ");
-  if (space < 0 || value.slice(0, space).toLowerCase() !== "basic") return undefined;
-  return value.slice(space + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+  // The scheme checked in place: this runs on every request of the location.
+  if (value.length < 6 || value.charCodeAt(5) !== 32 || value.slice(0, 5).toLowerCase() !== "basic") {
+    return undefined;
+  }
+  let start = 6;
+  let end = value.length;
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}
+
+/** Space or tab. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /**
