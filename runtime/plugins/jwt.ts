@@ -27,6 +27,7 @@ import { ProxyError } from "../proxy/errors.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { pause } from "./constant_time.ts";
+import { JwksSource } from "./jwks_source.ts";
 import {
   checkClaims,
   claimHeaderValue,
@@ -83,22 +84,9 @@ function keyVerifier(plan: { name: string }, c: JwtPlan): KeyVerifier | undefine
     };
   }
   if (c.jwksUrl !== undefined) {
-    const set: JWTVerifyGetKey = createRemoteJWKSet(new URL(c.jwksUrl), {
-      cacheMaxAge: c.jwksTtl,
-      cooldownDuration: c.jwksCooldown,
-      timeoutDuration: 10_000,
-    });
+    const source = new JwksSource(c.jwksUrl, { ttl: c.jwksTtl, cooldown: c.jwksCooldown, plugin: plan.name });
     const algorithms = c.algorithm !== undefined && ASYMMETRIC.includes(c.algorithm) ? [c.algorithm] : ASYMMETRIC;
-    return async (token) => {
-      try {
-        return (await jwtVerify(token, set, { ...options, algorithms })).payload;
-      } catch (e) {
-        if ((e as { code?: string }).code === "ERR_JWKS_TIMEOUT" || (e as Error).name === "TypeError") {
-          appLog("warn", "jwt key set cannot be fetched", { plugin: plan.name, error: String(e) });
-        }
-        return undefined;
-      }
-    };
+    return (token) => source.verify(token, { ...options, algorithms });
   }
   return undefined;
 }
