@@ -4,13 +4,17 @@
  * the keys already fetched in use (Pingap's behaviour).
  */
 import assert from "node:assert/strict";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, type GenerateKeyPairResult, SignJWT } from "jose";
 import { JwksSource } from "./jwks_source.ts";
 
 Deno.test("jwks source: TTL, cooldown, rotation, and stale keys kept when the server is down", async () => {
   const k1 = await generateKeyPair("ES256", { extractable: true });
   const k2 = await generateKeyPair("ES256", { extractable: true });
-  const jwk = async (kp: CryptoKeyPair, kid: string) => ({ ...await exportJWK(kp.publicKey), kid, alg: "ES256" });
+  const jwk = async (kp: GenerateKeyPairResult, kid: string) => ({
+    ...await exportJWK(kp.publicKey),
+    kid,
+    alg: "ES256",
+  });
   let keys = [await jwk(k1, "k1")];
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
@@ -25,7 +29,7 @@ Deno.test("jwks source: TTL, cooldown, rotation, and stale keys kept when the se
     timeout: 2_000,
     now: () => now,
   });
-  const token = (kp: CryptoKeyPair, kid: string) =>
+  const token = (kp: GenerateKeyPairResult, kid: string) =>
     new SignJWT({ sub: kid, exp: Math.floor(Date.now() / 1000) + 3600 }).setProtectedHeader({ alg: "ES256", kid })
       .sign(kp.privateKey);
   const options = { algorithms: ["ES256"], requiredClaims: ["exp"] };
