@@ -468,10 +468,12 @@ output_types = "webp"
 });
 
 Deno.test("compileSources() still reports the keys of a refused plugin", () => {
-  const { diagnostics } = compileText(`[plugins.auth]\ncategory = "basic_auth"\nauthorizations = ["1"]\n`);
+  const { diagnostics } = compileText(
+    `[plugins.img]\ncategory = "image_optim"\noutput_types = "webp"\npng_quality = 101\n`,
+  );
   assert.deepEqual(errors(diagnostics).map((d) => [d.code, formatPath(d.path)]), [
-    ["not-supported", "plugins.auth.category"],
-    ["invalid-base64", "plugins.auth.authorizations[0]"],
+    ["not-supported", "plugins.img.category"],
+    ["out-of-range", "plugins.img.png_quality"],
   ]);
 });
 

@@ -53,6 +53,10 @@ export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/
 export { BUILTIN_PLUGINS, PLUGIN_DEFINITIONS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
 export { otlpExporter } from "./values/otlp_exporter.ts";
+export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
+export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
+export { type JwtPlan } from "./plugins/jwt.ts";
+export { type KeyAuthPlan } from "./plugins/key_auth.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type ForwardAuthPlan } from "./plugins/forward_auth.ts";
 export { type CsrfPlan } from "./plugins/csrf.ts";

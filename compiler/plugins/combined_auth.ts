@@ -58,10 +58,10 @@ const authorization = table({
 /** The `combined_auth` plugin. */
 export const combinedAuth = definePlugin({
   category: "combined_auth",
+  runtime: true,
   doc: "Authenticates API clients by app: the request carries `app_id`, a unix timestamp `ts` and `digest`, the hex " +
     "SHA-256 of `secret:ts`. The timestamp must be within the app's `deviation` of the server clock and, when the app " +
     "has an `ip_list`, the client IP must be in it. Failures get `401` with the reason.",
-  runtime: true,
   steps: { allowed: ["request"], default: "request" },
   fields: {
     authorizations: field(array(nested(authorization), { nonEmpty: true }), {

@@ -25,6 +25,7 @@ export interface KeyAuthPlan {
 /** The `key_auth` plugin. */
 export const keyAuth = definePlugin({
   category: "key_auth",
+  runtime: true,
   doc: "Lets a request through only if it carries one of `keys`, read from the query parameter `query` or, when no " +
     "query parameter is configured, from the header `header`. A missing key gets `401 Key missing`, a wrong one " +
     "`401 Key auth fail`.",

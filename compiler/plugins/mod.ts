@@ -36,6 +36,7 @@ import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
+import { hmacAuth } from "./hmac_auth.ts";
 import { imageOptim } from "./image_optim.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { jwt } from "./jwt.ts";
@@ -89,6 +90,7 @@ export const PLUGIN_DEFINITIONS = {
   forwardAuth,
   geoRestriction,
   imageOptim,
+  hmacAuth,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

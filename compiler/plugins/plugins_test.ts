@@ -89,7 +89,7 @@ async function* tomlFiles(dir: URL): AsyncGenerator<URL> {
   }
 }
 
-Deno.test("PLUGINS registers the 26 Pingap categories", () => {
+Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this version has", () => {
   const expected = [
     "stats",
     "limit",
@@ -117,6 +117,7 @@ Deno.test("PLUGINS registers the 26 Pingap categories", () => {
     "forward_auth",
     "geo_restriction",
     "image_optim",
+    "hmac_auth",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {
@@ -272,8 +273,10 @@ Deno.test("ip_restriction: vector 80", () => {
 });
 
 Deno.test("jwt: vectors 83 and 84", () => {
-  const d = errorAt({ category: "jwt", header: "Authorization", secret: "123123", algorithm: "HS384" }, "algorithm");
-  assert.match(d.hint ?? "", /HS256 or HS512/);
+  // Vector 83 as of Pingap 0.16: HS384 is a secret algorithm too; an asymmetric one without a key is not.
+  ok({ category: "jwt", header: "Authorization", secret: "123123", algorithm: "HS384" });
+  const d = errorAt({ category: "jwt", header: "Authorization", secret: "123123", algorithm: "EdDSA" }, "algorithm");
+  assert.match(d.hint ?? "", /HS256, HS384 or HS512/);
   errorAt({ category: "jwt", header: "Authorization" }, "secret");
   errorAt({ category: "jwt", secret: "123123" }, "header");
   const plan = ok<{ header: string; jwksTtl: number; jwksCooldown: number }>({
@@ -288,7 +291,8 @@ Deno.test("jwt: vectors 83 and 84", () => {
   errorAt({ category: "jwt", cookie: "jwt", algorithm: "RS256" }, "public_key");
   errorAt({ category: "jwt", cookie: "jwt", algorithm: "RS256", public_key: "abc" }, "public_key");
   errorAt({ category: "jwt", cookie: "jwt", jwks_url: "ftp://example.com/keys" }, "jwks_url");
-  const pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\n";
+  const pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAECE/4ox+pGq+yiB3RqIXINmlHJp+l\n" +
+    "6V8vXffF5UzI/h3RPK3l9MphCKS2wg50uVoWlBITXMRhh5LVB/93vQZa0Q==\n-----END PUBLIC KEY-----\n";
   const es = ok<{ publicKey: { label: string } }>({ category: "jwt", query: "t", algorithm: "es256", public_key: pem });
   assert.equal(es.publicKey.label, "PUBLIC KEY");
   errorAt({ category: "jwt", query: "t", secret: "s", public_key: pem }, "public_key");

@@ -12,6 +12,10 @@
  * @module
  */
 import type { RuntimePlugin } from "./contract.ts";
+import { basicAuth } from "./basic_auth.ts";
+import { hmacAuth } from "./hmac_auth.ts";
+import { jwt } from "./jwt.ts";
+import { keyAuth } from "./key_auth.ts";
 import { combinedAuth } from "./combined_auth.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
@@ -38,6 +42,10 @@ const HALVES: readonly RuntimePlugin[] = [
   forwardAuth,
   csrf,
   combinedAuth,
+  basicAuth,
+  keyAuth,
+  jwt,
+  hmacAuth,
 ];
 
 /** A registry: runtime halves by category. */

@@ -9,7 +9,7 @@
 import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
 import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
-import type { AbortWatch, IncomingRequest } from "../http/message.ts";
+import type { AbortWatch, HttpResponse, IncomingRequest } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 
@@ -122,6 +122,16 @@ export class RequestContext implements RouteRequest {
    * server without tracing or server timing): the pipeline then returns it without making a `Response`.
    */
   passThrough = false;
+  /**
+   * Set by a request hook that must see the upstream's whole answer and may replace it (the `jwt` plugin signs the
+   * body at its `auth_path`, as Pingap's `add_modify_body_handler`). The answer is then never passed through as it came.
+   */
+  answerFilter?: (res: HttpResponse) => Promise<HttpResponse>;
+  /**
+   * Set by a request hook that must see the request body on its way upstream (`hmac_auth`'s `validate_body`, as
+   * Pingap's `add_request_body_handler`): the body goes through it. It may end the stream with a `ProxyError`.
+   */
+  bodyFilter?: (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #clientIp: string | undefined;

@@ -176,6 +176,7 @@ async function proxyTo(
 ): Promise<HttpResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
+  if (body && ctx.bodyFilter) body = ctx.bodyFilter(body);
   const max = lp.clientMaxBodySize;
   if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
   let tried: Set<string> | undefined;
@@ -414,7 +415,8 @@ export async function handle(
         );
       }
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
-      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0;
+      const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0 &&
+        ctx.answerFilter === undefined;
       const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
@@ -424,6 +426,7 @@ export async function handle(
       });
       if (pass) return upstreamAnswer;
       res = upstreamAnswer;
+      if (ctx.answerFilter) res = await ctx.answerFilter(res);
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }
