@@ -51,7 +51,11 @@ export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/he
 export { rustRegex } from "./values/rust_regex.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { type IpRestrictionPlan } from "./plugins/ip_restriction.ts";
+export { type LimitPlan } from "./plugins/limit.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
+export { type RefererRestrictionPlan } from "./plugins/referer_restriction.ts";
+export { type UaRestrictionPlan } from "./plugins/ua_restriction.ts";
 export { type RequestIdPlan } from "./plugins/request_id.ts";
 export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";

@@ -6,12 +6,16 @@
  *
  * @module
  */
+import { ipRestriction } from "./ip_restriction.ts";
+import { limit } from "./limit.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
+import { refererRestriction } from "./referer_restriction.ts";
 import { requestId } from "./request_id.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
+import { uaRestriction } from "./ua_restriction.ts";
 import type { PluginFactory } from "./types.ts";
 
 export type { PluginEnv, PluginFactory, PluginInstance } from "./types.ts";
@@ -24,4 +28,8 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["request_id", requestId],
   ["response_headers", responseHeaders],
   ["stats", stats],
+  ["ip_restriction", ipRestriction],
+  ["ua_restriction", uaRestriction],
+  ["referer_restriction", refererRestriction],
+  ["limit", limit],
 ]);

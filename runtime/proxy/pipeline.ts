@@ -398,7 +398,7 @@ export async function handle(
       if (answer instanceof Promise) answer = await answer;
     }
     // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
-    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0;
+    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && !ctx.awaitsFinish;
     if (answer instanceof StaticAnswer) {
       // A fixed answer goes out as the bytes it was made into.
       if (asIs) return answer;
@@ -434,9 +434,14 @@ export async function handle(
       res = mutable(answer);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else res = answer;
-    if (limit > 0 && res.body !== null) {
+    if ((limit > 0 || ctx.awaitsFinish) && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
-      res = watchBody(res, { done: () => loc.processing-- });
+      res = watchBody(res, {
+        done: () => {
+          loc.processing--;
+          ctx.finish();
+        },
+      });
       held = true;
     }
     return res;
@@ -445,7 +450,10 @@ export async function handle(
     logFailure(error, ctx);
     return errorResponse(error, active.plan.basic.error_template);
   } finally {
-    if (!held) loc.processing--;
+    if (!held) {
+      loc.processing--;
+      ctx.finish();
+    }
   }
 }
 
