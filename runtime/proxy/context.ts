@@ -124,6 +124,8 @@ export class RequestContext implements RouteRequest {
   #onFinish: (() => void)[] | undefined;
   /** `basic.trusted_proxies` of the plan serving this request: whose forwarded headers name the client. */
   trustedProxies: readonly IpNet[] | undefined;
+  /** The plugin that answered the request, if one did (for `pingap_plugin_refusals_total`). */
+  answeredBy: string | undefined;
   #upstreamHeaders: Headers | undefined;
 
   /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */

@@ -47,7 +47,10 @@ function runStep(
   for (let i = 0; i < hooks.length; i++) {
     const r = hooks[i]!.request!(ctx);
     if (r instanceof Promise) return finishStep(r, hooks, i, ctx);
-    if (r !== undefined) return r;
+    if (r !== undefined) {
+      ctx.answeredBy = hooks[i]!.name;
+      return r;
+    }
   }
   return undefined;
 }
@@ -60,10 +63,16 @@ async function finishStep(
   ctx: RequestContext,
 ): Promise<PluginAnswer | undefined> {
   const r = await pending;
-  if (r !== undefined) return r;
+  if (r !== undefined) {
+    ctx.answeredBy = hooks[i]!.name;
+    return r;
+  }
   for (let j = i + 1; j < hooks.length; j++) {
     const next = await hooks[j]!.request!(ctx);
-    if (next !== undefined) return next;
+    if (next !== undefined) {
+      ctx.answeredBy = hooks[j]!.name;
+      return next;
+    }
   }
   return undefined;
 }
@@ -396,6 +405,9 @@ export async function handle(
     if (answer === undefined && steps.proxy_upstream.length) {
       answer = runStep(steps.proxy_upstream, ctx);
       if (answer instanceof Promise) answer = await answer;
+    }
+    if (answer !== undefined && answer.status >= 400) {
+      sm?.metrics.pluginRefused(lp.name, ctx.answeredBy ?? "", answer.status);
     }
     // The front end may write an answer as it is when no response hook, slot or observer needs a Response.
     const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && !ctx.awaitsFinish;
