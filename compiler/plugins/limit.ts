@@ -58,8 +58,9 @@ export const limit = definePlugin({
       default: "",
     }),
     max: field(int(), {
-      doc: "Requests allowed in any one `interval` (rate) or at the same time (inflight). `0` refuses every request.",
-      required: true,
+      doc:
+        "Requests allowed in any one `interval` (rate) or at the same time (inflight); required (Pingap 0.16). `0` " +
+        "refuses every request.",
       unit: "requests",
     }),
     interval: field(duration(), {
@@ -87,12 +88,20 @@ export const limit = definePlugin({
     headers: field(bool(), {
       doc:
         "Tell the client its budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and (rate mode) `X-RateLimit-Reset` " +
-        "on every response of the location.",
+        "on the location's responses (the upstream's and plugin answers; not the proxy's own error pages).",
       default: false,
     }),
   },
   compile(config, ctx): LimitPlan {
-    const { type, tag, max, interval } = config;
+    const { type, tag, interval } = config;
+    // Required, as in Pingap 0.16, but checked here rather than in the schema: the JSON Schema stays one that Pingap's
+    // own sample (which has no max) passes, while `check` refuses it as Pingap 0.16 does.
+    if (config.max === undefined) {
+      ctx.diags.push(diag("missing-key", [...ctx.path, "max"], "max is required", {
+        hint: "Set max to the number of requests allowed per interval (rate) or at once (inflight)",
+      }));
+    }
+    const max = config.max ?? 0;
     const keyName = config.key.trim();
     let key = keyName;
     if (tag === "ip" && key !== "") {

@@ -143,7 +143,7 @@ Deno.test("limit: vector 153 and the 0.16 rules", () => {
   assert.match(errorsOf("max = -1")[0]!, /^plugins\.p\.max: /);
   assert.match(errorsOf('max = 1\ninterval = "0s"')[0]!, /^plugins\.p\.interval: interval must be at least 1ms/);
   assert.match(errorsOf('tag = "header"\nmax = 1')[0]!, /^plugins\.p\.key: key is required/);
-  assert.match(errorsOf('type = "rate"')[0]!, /^plugins\.p\.max: Missing required key "max"/);
+  assert.match(errorsOf('type = "rate"')[0]!, /^plugins\.p\.max: max is required \(Set max/);
   assert.equal(missingKeyBody({ tag: "header", keyName: "X-App" }), "Plugin limit, the header X-App is required");
   assert.equal(missingKeyBody({ tag: "query", keyName: "app" }), "Plugin limit, the query parameter app is required");
   assert.equal(exceedBody(10.5, 10), "Plugin limit, exceed limit 10.5/10");
