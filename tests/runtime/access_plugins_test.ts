@@ -289,3 +289,40 @@ Deno.test("limit over real sockets: inflight, and rate by header, cookie and que
     assert.equal(await refusals(url, "query", "perQuery", 429), 1);
   });
 });
+
+Deno.test("limit over real sockets: a reload keeps an unchanged limit's counts and starts a changed one afresh", async () => {
+  const origin = await startOrigin("app", () => new Response("ok"));
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  const port = freePort();
+  const config = (max: number, tag: string) =>
+    `[servers.s]\naddr = "127.0.0.1:${port}"\nlocations = ["all"]\n\n` +
+    `[locations.all]\nupstream = "app"\nplugins = ["perApp"]\nproxy_set_headers = ["X-Tag:${tag}"]\n\n` +
+    `[upstreams.app]\naddrs = ["${origin.addr}"]\n\n` +
+    `[plugins.perApp]\ncategory = "limit"\ntag = "header"\nkey = "X-App"\nmax = ${max}\ninterval = "1h"\n`;
+  await Deno.writeTextFile(file, config(2, "a"));
+  const child = spawnDeno([...START_ARGS, file]);
+  let reloads = 0;
+  const reload = async (text: string) => {
+    await Deno.writeTextFile(file, text);
+    Deno.kill(child.pid, "SIGHUP");
+    reloads++;
+    for (let i = 0; i < 500 && (child.output().match(/reload \(SIGHUP\): /g) ?? []).length < reloads; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((child.output().match(/reload \(SIGHUP\): /g) ?? []).length, reloads, child.output());
+  };
+  const status = async () => (await curl(`http://127.0.0.1:${port}/`, "-H", "X-App: a")).status;
+  try {
+    await child.waitFor(/listening on/);
+    assert.deepEqual([await status(), await status(), await status()], [200, 200, 429]);
+    await reload(config(2, "b")); // the location changes, the plugin does not
+    assert.equal(await status(), 429, "the unchanged limit kept its count");
+    await reload(config(3, "b")); // the plugin changes
+    assert.deepEqual([await status(), await status(), await status(), await status()], [200, 200, 200, 429]);
+  } finally {
+    assert.equal(await child.stop(), 0, child.output());
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
