@@ -51,6 +51,7 @@ export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/he
 export { rustRegex } from "./values/rust_regex.ts";
 export { type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { type GeoRestrictionPlan } from "./plugins/geo_restriction.ts";
 export { type IpRestrictionPlan } from "./plugins/ip_restriction.ts";
 export { type LimitPlan } from "./plugins/limit.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";

@@ -202,6 +202,12 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(limit).message": R("runtime/plugins/limit.ts"),
   "plugins(limit).missing_key": R("runtime/plugins/limit.ts", "rejectMissingKey"),
   "plugins(limit).headers": R("runtime/plugins/limit.ts"),
+  "plugins(geo_restriction).type": R("runtime/plugins/geo_restriction.ts"),
+  "plugins(geo_restriction).country_codes": R("runtime/plugins/geo_restriction.ts"),
+  "plugins(geo_restriction).message": R("runtime/plugins/geo_restriction.ts"),
+  "plugins(geo_restriction).database": R("runtime/plugins/geo_restriction.ts"),
+  "plugins(geo_restriction).database_refresh": R("runtime/plugins/geo_restriction.ts"),
+  "plugins(geo_restriction).header": R("runtime/plugins/geo_restriction.ts"),
 };
 
 /** Every key `check` accepts where it runs: `[where, key, fields]`. */

@@ -29,7 +29,6 @@ export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   accept_encoding: 'encodings = "gzip"',
   traffic_splitting: 'upstream = "app"\nweight = 10',
   forward_auth: 'auth_url = "http://127.0.0.1:1/auth"',
-  geo_restriction: 'type = "deny"\ncountry_codes = ["XX"]',
   image_optim: 'output_types = "webp"',
 };
 

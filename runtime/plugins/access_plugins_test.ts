@@ -1,6 +1,6 @@
 /**
  * The access plugins without sockets: Pingap's test vectors (inventory §11
- * 80, 89, 96, 103, 104 and the 0.16 addendum's 153) on the decision
+ * 80, 89, 96, 103, 104 and the 0.16 addendum's 151 and 153) on the decision
  * functions and counters, with plans made by the real compiler, and the
  * limit's sliding window on a clock the test moves.
  */
@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   compileSources,
   formatPath,
+  type GeoRestrictionPlan,
   type IpRestrictionPlan,
   type LimitPlan,
   type PluginPlan,
@@ -23,6 +24,8 @@ import { InflightCounter, RateCounter } from "./limit_counter.ts";
 import { limit } from "./limit.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
+import { geoAllows } from "./geo_restriction.ts";
+import { acquireGeoDatabase, canonicalIp, recordCountry, releaseGeoDatabase } from "./geo_database.ts";
 
 /** Compiles one plugin table; returns its plan, or the error diagnostics as `path: message (hint)`. */
 function compile(table: string): { plan?: PluginPlan; errors: string[] } {
@@ -175,4 +178,34 @@ Deno.test("limit: the sliding window lets max through per interval, counts no re
   assert.equal(inflight.enter("k"), 1);
   inflight.leave("k");
   assert.equal(inflight.size, 0);
+});
+
+Deno.test("geo_restriction: vector 151 on a real .mmdb, and the record shapes Pingap 0.16 reads", () => {
+  const path = new URL(
+    "../../node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb",
+    import.meta.url,
+  ).pathname;
+  const plan = config<GeoRestrictionPlan>(
+    `category = "geo_restriction"\ntype = "allow"\ncountry_codes = ["AU,DE", "FR JP"]\ndatabase = "${path}"`,
+  );
+  const db = acquireGeoDatabase(plan.database);
+  try {
+    const allowed = (ip: string) => geoAllows(plan, db.country(ip));
+    assert.ok(allowed("1.1.1.1") && allowed("::ffff:1.1.1.1"), "AU, also IPv4-mapped");
+    assert.ok(allowed("5.6.7.8"), "DE");
+    assert.ok(!allowed("8.8.8.8"), "US");
+    assert.ok(!allowed("127.0.0.1") && !allowed("unknown"), "no country fails an allow list");
+    const deny = { ...plan, type: "deny" as const, countryCodes: ["US"] };
+    assert.ok(geoAllows(deny, db.country("127.0.0.1")) && !geoAllows(deny, db.country("9.9.9.9")));
+    assert.ok(geoAllows({ ...plan, type: "reporting" }, "US"));
+  } finally {
+    releaseGeoDatabase(db);
+  }
+  assert.equal(recordCountry({ country: { iso_code: "de", names: { en: "Germany" } } }), "DE");
+  assert.equal(recordCountry({ country_code: "us" }), "US");
+  assert.equal(recordCountry({ country: "JP" }), "JP");
+  assert.equal(recordCountry({ country: { names: {} }, country_code: "FRA" }), undefined);
+  assert.equal(canonicalIp("::FFFF:1.2.3.4"), "1.2.3.4");
+  assert.equal(canonicalIp("::ffff:102:304"), "1.2.3.4");
+  assert.equal(canonicalIp("2001:db8::1"), "2001:db8::1");
 });

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { geoRestriction } from "./geo_restriction.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { limit } from "./limit.ts";
 import { mock } from "./mock.ts";
@@ -32,4 +33,5 @@ export const RUNTIME_PLUGINS: ReadonlyMap<string, PluginFactory> = new Map([
   ["ua_restriction", uaRestriction],
   ["referer_restriction", refererRestriction],
   ["limit", limit],
+  ["geo_restriction", geoRestriction],
 ]);
