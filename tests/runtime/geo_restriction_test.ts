@@ -101,7 +101,10 @@ Deno.test("geo_restriction: a database that cannot be read stops start (fail clo
     for (const database of [`${dir}/missing.mmdb`, `${dir}/broken.mmdb`]) {
       await Deno.writeTextFile(file, config(port, origin, "", database));
       const child = spawnDeno([...START_ARGS, file]);
+      // Serving instead of stopping is the failure: stopped after 30 s, it exits 0 and the test says so.
+      const timer = setTimeout(() => void child.stop(), 30_000);
       const code = await child.exited();
+      clearTimeout(timer);
       assert.equal(code, 1, child.output());
       assert.match(child.output(), /geo_restriction: database .* can not be read/);
       assert.doesNotMatch(child.output(), /listening on/);
