@@ -6,7 +6,7 @@
  * @module
  */
 import { ipInList, type IpRestrictionPlan, parseIp } from "../../compiler/mod.ts";
-import type { PluginFactory } from "./types.ts";
+import type { PluginAnswer, PluginFactory } from "./types.ts";
 import { configOf } from "./types.ts";
 import { plainAnswer } from "./forbidden.ts";
 
@@ -39,12 +39,20 @@ export const ipRestriction: PluginFactory = (plan) => {
   const forbidden = plainAnswer(403, c.message);
   // Pingap answers with the address parser's error.
   const badIp = plainAnswer(400, "invalid IP address syntax");
+  // The last client's answer: the requests of a keep-alive connection come from one address, parsed once.
+  let lastIp: string | undefined;
+  let lastAnswer: PluginAnswer | undefined;
   return {
     name: plan.name,
     step: plan.step,
     request(ctx) {
-      const v = ipVerdict(c, ctx.clientIp());
-      return v === "pass" ? undefined : v === "forbidden" ? forbidden : badIp;
+      const ip = ctx.clientIp();
+      if (ip !== lastIp) {
+        const v = ipVerdict(c, ip);
+        lastAnswer = v === "pass" ? undefined : v === "forbidden" ? forbidden : badIp;
+        lastIp = ip;
+      }
+      return lastAnswer;
     },
   };
 };
