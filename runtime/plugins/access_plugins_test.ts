@@ -209,3 +209,29 @@ Deno.test("geo_restriction: vector 151 on a real .mmdb, and the record shapes Pi
   assert.equal(canonicalIp("::ffff:102:304"), "1.2.3.4");
   assert.equal(canonicalIp("2001:db8::1"), "2001:db8::1");
 });
+
+Deno.test("geo_restriction: a changed database file is read again, a missing one keeps the loaded copy", async () => {
+  const dir = new URL("../../node_modules/@ip-location-db/geo-whois-asn-country-mmdb/", import.meta.url).pathname;
+  const tmp = await Deno.makeTempDir();
+  const path = `${tmp}/geo.mmdb`;
+  await Deno.copyFile(`${dir}geo-whois-asn-country-ipv6.mmdb`, path);
+  const db = acquireGeoDatabase(path);
+  try {
+    assert.equal(db.country("2001:4860:4860::8888"), "US");
+    assert.equal(db.country("8.8.8.8"), undefined, "the IPv6 database has no IPv4 countries");
+    await Deno.copyFile(`${dir}geo-whois-asn-country.mmdb`, path);
+    await Deno.utime(path, new Date(), new Date(Date.now() + 60_000)); // a later mtime, whatever the clock's grain
+    for (let i = 0; i < 250 && db.country("8.8.8.8") === undefined; i++) {
+      db.refresh();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(db.country("8.8.8.8"), "US", "the new file was read");
+    await Deno.remove(path);
+    db.refresh();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(db.country("1.1.1.1"), "AU", "the loaded copy is kept");
+  } finally {
+    releaseGeoDatabase(db);
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
