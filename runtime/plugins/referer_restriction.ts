@@ -11,8 +11,13 @@ import { plainAnswer } from "./forbidden.ts";
 
 /** The host of a Referer value (lower case, as a URL parser gives it), or undefined when it is no URL with a host. */
 export function refererHost(referer: string | null): string | undefined {
-  if (referer === null || !URL.canParse(referer)) return undefined;
-  const host = new URL(referer).hostname;
+  if (referer === null) return undefined;
+  let host: string;
+  try {
+    host = new URL(referer).hostname;
+  } catch {
+    return undefined;
+  }
   return host === "" ? undefined : host;
 }
 
