@@ -1,10 +1,10 @@
 /**
- * `limit` under load (issue 18, "Done when"): `wrk` sends as fast as it can to a location limited to
+ * `limit` under load (issue 18, "Done when"): `wrk` sends about three times the limit to a location limited to
  * {@linkcode MAX} requests per {@linkcode INTERVAL_MS} ms by client IP, on the proxy in its own process, first with one
  * isolate and then with `threads = 2` (two worker isolates behind one port, whose counts are shared). It asserts
  * counts over wrk's own window, not timings: the requests let through are within ±10 % of `MAX` per interval of that
- * window, every other answer is the limit's 429 (`pingap_plugin_refusals_total`), the origin saw the ones let through (give or take the requests in flight when wrk stopped), and wrk offered at least three
- * times the limit (else the run says nothing and fails).
+ * window, every other answer is the limit's 429 (`pingap_plugin_refusals_total`), the origin saw the ones let through (give or take the requests in flight when wrk stopped), and wrk offered about
+ * three times the limit (at least 1.5 times, else the run says nothing and fails).
  *
  * @module
  */
@@ -27,13 +27,20 @@ interface Report {
   readonly text: string;
 }
 
-/** Runs wrk for {@linkcode SECONDS} and reads its report. */
+/**
+ * Runs wrk for {@linkcode SECONDS} at about three times the limit and reads its report: each of `connections` waits
+ * `connections × INTERVAL_MS / (3 × MAX)` ms before each request (wrk's `delay()` hook), so the offered rate is at most
+ * `3 × MAX` per interval (less by the time each answer takes).
+ */
 async function wrk(url: string, connections: number): Promise<Report> {
+  const script = await Deno.makeTempFile({ suffix: ".lua" });
+  const delayMs = (connections * INTERVAL_MS) / (3 * MAX);
+  await Deno.writeTextFile(script, `function delay()\n  return ${delayMs}\nend\n`);
   const out = await new Deno.Command(tools!.wrk, {
-    args: ["-t1", `-c${connections}`, `-d${SECONDS}s`, "--timeout", "20s", url],
+    args: ["-t1", `-c${connections}`, `-d${SECONDS}s`, "--timeout", "20s", "-s", script, url],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).output().finally(() => Deno.remove(script));
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   const done = text.match(/(\d+) requests in ([\d.]+)(m?s)/);
   assert.ok(done, text);
@@ -66,7 +73,8 @@ async function run(threads: number, connections: number): Promise<void> {
     const limit = MAX * (r.seconds * 1000) / INTERVAL_MS;
     const summary = `threads=${threads}: ${accepted} of ${r.total} let through in ${r.seconds}s, the limit is ${limit}`;
     assert.ok(!r.socketErrors, `${summary}\n${r.text}`);
-    assert.ok(r.total >= 3 * limit, `wrk offered less than 3× the limit: ${summary}`);
+    // About 3×: the pacing caps it there, the answers' own time takes a little off.
+    assert.ok(r.total >= 1.5 * limit && r.total <= 3.3 * limit, `wrk did not offer about 3× the limit: ${summary}`);
     assert.ok(Math.abs(accepted - limit) <= 0.1 * limit, `not within ±10 %: ${summary}`);
     const seen = origin.count();
     assert.ok(seen >= accepted && seen <= accepted + connections, `the origin saw ${seen}: ${summary}`);
