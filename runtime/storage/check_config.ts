@@ -1,8 +1,8 @@
 /**
  * `check`: the compiler as a command. Reads the config (file, directory or
  * etcd), compiles it exactly as the runtime does, and reports. Offline and
- * free of side effects; `live` adds DNS resolution of upstream hosts and
- * reading certificate files.
+ * free of side effects; `live` adds DNS resolution of upstream hosts,
+ * reading certificate files and reading `geo_restriction` databases.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { systemRefResolver } from "./config_refs.ts";
 import { loadCertificates } from "./certificates.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";
+import { checkGeoDatabases } from "./geo_databases.ts";
 
 export type { CheckResult };
 
@@ -38,7 +39,11 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
   // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
   const result = checkSources(sources, { resolveRefs: systemRefResolver() });
   if (!options.live || !result.plan) return result;
-  // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
-  const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];
+  // DNS resolution of upstream hosts (skipped for docker/transparent), certificates, and GeoIP databases.
+  const live = [
+    ...(await loadCertificates(result.plan)).diagnostics,
+    ...await resolveUpstreamHosts(result.plan),
+    ...checkGeoDatabases(result.plan),
+  ];
   return withDiagnostics(result, live);
 }

@@ -114,3 +114,32 @@ Deno.test("geo_restriction: a database that cannot be read stops start (fail clo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("geo_restriction: check --live reads the database, as start will; plain check does no I/O", async () => {
+  const origin = await startEchoOrigin("app");
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  try {
+    await Deno.writeTextFile(file, config(freePort(), origin, "", `${dir}/missing.mmdb`));
+    const check = async (...flags: string[]) => {
+      const child = spawnDeno(["run", "-A", "mod.ts", "check", "-c", file, ...flags]);
+      return { code: await child.exited(), out: child.output() };
+    };
+    const plain = await check();
+    assert.equal(plain.code, 0, plain.out);
+    const live = await check("--live");
+    assert.equal(live.code, 1, live.out);
+    const errors = live.out.split("\n").filter((l) => l.includes(" error: "));
+    assert.equal(errors.length, 3, live.out);
+    assert.match(
+      errors.find((l) => l.includes("  plugins.fourCountries.database  "))!,
+      /error: geo_restriction: database .*missing\.mmdb can not be read: .* {2}\(Point database at a MaxMind-format/,
+    );
+    await Deno.writeTextFile(file, config(freePort(), origin, ""));
+    const good = await check("--live");
+    assert.equal(good.code, 0, good.out);
+  } finally {
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
