@@ -4,7 +4,8 @@
  * @module
  */
 import { diag } from "../diagnostic.ts";
-import { field, list, oneOf, str } from "../schema/types.ts";
+import { duration, field, list, oneOf, str } from "../schema/types.ts";
+import { headerNameType } from "./_types.ts";
 import { definePlugin } from "./define.ts";
 
 /** Compiled `geo_restriction` config. */
@@ -15,15 +16,24 @@ export interface GeoRestrictionPlan {
   readonly countryCodes: readonly string[];
   /** 403 body. */
   readonly message: string;
+  /** Path of the MaxMind-format database (`.mmdb`), as written. */
+  readonly database: string;
+  /** How often the database file is looked at for a change (ms, at least 1000). */
+  readonly databaseRefresh: number;
+  /** Request header (lower case) that tells the upstream the country; undefined: none. */
+  readonly header?: string;
 }
 
 /** The `geo_restriction` plugin. */
 export const geoRestriction = definePlugin({
   category: "geo_restriction",
-  doc: "Looks up the client IP's country in a GeoIP database and checks it against `country_codes`. In `allow` mode " +
-    "only listed countries pass, in `deny` mode listed countries are refused with `403`, and in `reporting` mode " +
-    "nothing is refused but the IP and country are logged.",
+  doc: "Looks up the client IP's country in a MaxMind-format database (`.mmdb`: `country.iso_code`, `country_code` " +
+    "or `country` of the record) and checks it against `country_codes`. In `allow` mode only listed countries pass, in " +
+    "`deny` mode listed countries are refused with `403`, and in `reporting` mode nothing is refused but the IP and " +
+    "country are logged. An address without a country fails an allow list and passes a deny list. The client IP is the " +
+    "verified one (`basic.trusted_proxies`).",
   steps: { allowed: ["request"], default: "request" },
+  runtime: true,
   fields: {
     type: field(oneOf(["allow", "deny", "reporting"]), {
       doc: "`allow` (whitelist), `deny` (blacklist) or `reporting` (log only).",
@@ -35,6 +45,19 @@ export const geoRestriction = definePlugin({
       default: [],
     }),
     message: field(str(), { doc: "Body of the `403` response.", default: "Access from your country is not allowed" }),
+    database: field(str(), {
+      doc: "Path of the `.mmdb` file (GeoLite2/GeoIP2 Country or City, DB-IP, ip-location-db…). Required here: this " +
+        "version has no built-in database. Read when the config is applied (a missing or unreadable file stops " +
+        "`start` and refuses a reload) and read again when it changes.",
+    }),
+    database_refresh: field(duration(), {
+      doc: "How often the database file is looked at for a change, at least 1s.",
+      default: "60s",
+    }),
+    header: field(headerNameType(), {
+      doc: "Request header that tells the upstream the country code (the client's own copy is removed, also when no " +
+        "country is known).",
+    }),
   },
   compile(config, ctx): GeoRestrictionPlan {
     const countryCodes: string[] = [];
@@ -69,6 +92,33 @@ export const geoRestriction = definePlugin({
         ),
       );
     }
-    return { type: config.type, countryCodes, message: config.message };
+    const database = (config.database ?? "").trim();
+    if (database === "") {
+      ctx.diags.push(
+        diag(
+          "missing-key",
+          [...ctx.path, "database"],
+          "database is required: this version has no built-in GeoIP data",
+          {
+            hint: 'Set database to a MaxMind-format file, e.g. database = "/var/lib/GeoIP/GeoLite2-Country.mmdb"',
+          },
+        ),
+      );
+    }
+    if (config.database_refresh < 1000) {
+      ctx.diags.push(
+        diag("out-of-range", [...ctx.path, "database_refresh"], "database_refresh should be at least 1s", {
+          hint: 'Use e.g. database_refresh = "60s"',
+        }),
+      );
+    }
+    return {
+      type: config.type,
+      countryCodes,
+      message: config.message,
+      database,
+      databaseRefresh: Math.max(config.database_refresh, 1000),
+      ...(config.header !== undefined ? { header: config.header } : {}),
+    };
   },
 });

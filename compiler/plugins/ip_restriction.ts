@@ -27,6 +27,7 @@ export const ipRestriction = definePlugin({
     "and networks. In `allow` mode only listed clients pass; in `deny` mode listed clients are refused with `403`. " +
     "A client IP that cannot be parsed gets `400`.",
   steps: { allowed: ["request"], default: "request" },
+  runtime: true,
   fields: {
     ip_list: field(array(ipNetType()), {
       doc: 'Addresses and CIDR networks, IPv4 or IPv6, e.g. `["192.168.1.1", "10.0.0.0/24"]`.',

@@ -1,11 +1,12 @@
 /**
  * `limit`: rate or concurrency limit per client key (IP, header, cookie or
- * query parameter).
+ * query parameter), as Pingap 0.16 has it: `max` requests in any one sliding
+ * `interval`, refused requests not counted.
  *
  * @module
  */
 import { diag } from "../diagnostic.ts";
-import { duration, field, int, oneOf, str } from "../schema/types.ts";
+import { bool, duration, field, int, oneOf, str } from "../schema/types.ts";
 import { definePlugin } from "./define.ts";
 
 /** Compiled `limit` config. */
@@ -16,53 +17,93 @@ export interface LimitPlan {
   readonly tag: "ip" | "header" | "cookie" | "query";
   /** Header (lower-cased), cookie or query name for the key; empty for `ip`. */
   readonly key: string;
-  /** `max` as configured. */
+  /** `key` as written, for the 400 of `missing_key = "reject"`. */
+  readonly keyName: string;
+  /** Requests allowed in any one `interval` (rate) or at the same time (inflight). */
   readonly max: number;
-  /** Rate mode: the budget per second, `max / max(interval in seconds, 1)`. Inflight mode: `max`. */
-  readonly budget: number;
-  /** Rate window in milliseconds. */
+  /** Rate window in milliseconds (at least 1). */
   readonly interval: number;
-  /** Weight of the current window in the sliding estimate, 0–1. */
-  readonly weight: number;
+  /** Status of a refusal (400–599, default 429). */
+  readonly status: number;
+  /** Body of a refusal; empty: Pingap's `Plugin limit, exceed limit <value>/<max>`. */
+  readonly message: string;
+  /** Refuse (400) a request without a value for the key, instead of letting it through unlimited. */
+  readonly rejectMissingKey: boolean;
+  /** Send `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`. */
+  readonly headers: boolean;
+  /** `Retry-After` of a rate refusal, in whole seconds (`interval`, at least 1); empty for inflight. */
+  readonly retryAfter: string;
 }
 
 /** The `limit` plugin. */
 export const limit = definePlugin({
   category: "limit",
-  doc:
-    "Limits how many requests one client key may make. In `rate` mode the key may send `max` requests per `interval` " +
-    "(estimated over a sliding window); in `inflight` mode it may have at most `max` requests in progress. Requests over " +
-    "the limit get `429 Too Many Requests`.",
+  doc: "Limits how many requests one client key may make. In `rate` mode the key may send `max` requests in any one " +
+    "sliding `interval` (refused requests are not counted); in `inflight` mode it may have at most `max` requests in " +
+    "progress. Requests over the limit get `429 Too Many Requests` (or `status`), and a rate refusal carries " +
+    "`Retry-After`. The client IP is the verified one (`basic.trusted_proxies`).",
   steps: { allowed: ["request", "proxy_upstream"], default: "request" },
+  runtime: true,
   fields: {
-    type: field(oneOf(["rate", "inflight"]), {
+    type: field(oneOf(["rate", "inflight"], { caseSensitive: true }), {
       doc: "`rate` counts requests per `interval`; `inflight` counts requests still in progress.",
       default: "rate",
     }),
-    tag: field(oneOf(["ip", "header", "cookie", "query"]), {
+    tag: field(oneOf(["ip", "header", "cookie", "query"], { caseSensitive: true }), {
       doc: "What identifies a client: its IP, or the value of the header, cookie or query parameter named by `key`.",
       default: "ip",
     }),
     key: field(str(), {
-      doc:
-        "Name of the header, cookie or query parameter that holds the client key (unused when `tag` is `ip`). Requests without a value are not limited.",
+      doc: "Name of the header, cookie or query parameter that holds the client key; required unless `tag` is `ip`.",
       default: "",
     }),
     max: field(int(), {
-      doc: "Requests allowed per `interval` (rate) or at the same time (inflight). `0` refuses every request.",
-      default: 0,
+      doc:
+        "Requests allowed in any one `interval` (rate) or at the same time (inflight); required (Pingap 0.16). `0` " +
+        "refuses every request.",
       unit: "requests",
     }),
-    interval: field(duration(), { doc: "Length of the rate window. Unused in `inflight` mode.", default: "10s" }),
+    interval: field(duration(), {
+      doc: "Length of the sliding rate window, at least 1ms. Unused in `inflight` mode.",
+      default: "10s",
+    }),
     weight: field(int({ min: 0, max: 100 }), {
+      doc: "Pingap 0.15's share of the current window in the rate estimate.",
+      unapplied: "Pingap 0.16 no longer uses it: max is the number of requests in any one sliding interval",
+    }),
+    status: field(int({ min: 400, max: 599, hint: "status must be between 400 and 599" }), {
+      doc: "Status of the response to a request over the limit.",
+      default: 429,
+    }),
+    message: field(str(), {
+      doc: "Body of the response to a request over the limit; by default `Plugin limit, exceed limit <count>/<max>`.",
+      default: "",
+    }),
+    missing_key: field(oneOf(["pass", "reject"], { caseSensitive: true }), {
       doc:
-        "Percentage weight given to the current window (the previous window gets the rest) when estimating the rate.",
-      default: 50,
+        "A request without a value for the key: `pass` lets it through unlimited, `reject` answers `400 Plugin limit, " +
+        "the header <key> is required` (or cookie, or query parameter).",
+      default: "pass",
+    }),
+    headers: field(bool(), {
+      doc:
+        "Tell the client its budget in `X-RateLimit-Limit`, `X-RateLimit-Remaining` and (rate mode) `X-RateLimit-Reset` " +
+        "on the location's responses (the upstream's and plugin answers; not the proxy's own error pages).",
+      default: false,
     }),
   },
   compile(config, ctx): LimitPlan {
-    const { type, tag, max, interval, weight } = config;
-    let key = config.key.trim();
+    const { type, tag, interval } = config;
+    // Required, as in Pingap 0.16, but checked here rather than in the schema: the JSON Schema stays one that Pingap's
+    // own sample (which has no max) passes, while `check` refuses it as Pingap 0.16 does.
+    if (config.max === undefined) {
+      ctx.diags.push(diag("missing-key", [...ctx.path, "max"], "max is required", {
+        hint: "Set max to the number of requests allowed per interval (rate) or at once (inflight)",
+      }));
+    }
+    const max = config.max ?? 0;
+    const keyName = config.key.trim();
+    let key = keyName;
     if (tag === "ip" && key !== "") {
       ctx.diags.push(diag("ignored-key", [...ctx.path, "key"], `Key "key" is ignored when tag is "ip"`, {
         severity: "warning",
@@ -71,22 +112,37 @@ export const limit = definePlugin({
       key = "";
     } else if (tag !== "ip" && key === "") {
       ctx.diags.push(
-        diag("plugin-inert", [...ctx.path, "key"], `Tag "${tag}" has no key name, so no request is limited`, {
-          severity: "warning",
+        diag("missing-key", [...ctx.path, "key"], "key is required for a header, cookie or query tag", {
           hint: `Set key to the ${tag} name that identifies a client`,
         }),
       );
     }
     if (tag === "header") key = key.toLowerCase();
-    if (max === 0 && (tag === "ip" || key !== "")) {
+    if (type === "rate" && interval < 1) {
+      ctx.diags.push(diag("out-of-range", [...ctx.path, "interval"], "interval must be at least 1ms", {
+        hint: 'Use a longer window, e.g. interval = "1s"',
+      }));
+    }
+    if (max === 0) {
       ctx.diags.push(
-        diag("plugin-refuses-all", [...ctx.path, "max"], "Limit max is 0, so every request is refused with 429", {
+        diag("plugin-refuses-all", [...ctx.path, "max"], "Limit max is 0, so every request is refused", {
           severity: "warning",
           hint: "Set max to the number of requests allowed",
         }),
       );
     }
-    const budget = type === "rate" ? max / Math.max(interval / 1000, 1) : max;
-    return { type, tag, key, max, budget, interval, weight: weight / 100 };
+    return {
+      type,
+      tag,
+      key,
+      keyName,
+      max,
+      interval: Math.max(interval, 1),
+      status: config.status,
+      message: config.message,
+      rejectMissingKey: config.missing_key === "reject",
+      headers: config.headers,
+      retryAfter: type === "rate" ? String(Math.max(Math.floor(interval / 1000), 1)) : "",
+    };
   },
 });

@@ -29,6 +29,7 @@ export const refererRestriction = definePlugin({
   doc: "Checks the host of the request's `Referer` URL against a list. In `allow` mode only listed referers pass; in " +
     "`deny` mode listed referers are refused with `403`.",
   steps: { allowed: ["request"], default: "request" },
+  runtime: true,
   fields: {
     referer_list: field(array(str({ nonEmpty: true })), {
       doc:

@@ -24,6 +24,7 @@ export const uaRestriction = definePlugin({
   doc: "Matches the request's `User-Agent` against a list of regexes. In `allow` mode only matching agents pass; in " +
     "`deny` mode matching agents are refused with `403`.",
   steps: { allowed: ["request"], default: "request" },
+  runtime: true,
   fields: {
     ua_list: field(array(regex()), {
       doc:

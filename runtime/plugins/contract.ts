@@ -58,6 +58,8 @@ export interface PluginSelf {
   readonly name: string;
   readonly category: string;
   readonly step: Step;
+  /** The plan's `key` (hash of its resolved config): with the name, what a reload compares to keep the instance. */
+  readonly key: string;
 }
 
 /** What the logging phase learns about a response that is done. */
@@ -96,10 +98,7 @@ export interface PluginHooks {
 }
 
 /** A plugin instance: its hooks and who it is. */
-export interface PluginInstance extends PluginHooks, PluginSelf {
-  /** The plan's `key` (hash of its resolved config): with the name, what a reload compares to keep the instance. */
-  readonly key: string;
-}
+export interface PluginInstance extends PluginHooks, PluginSelf {}
 
 /**
  * Makes a plugin's hooks from its compiled config. `plan` is exactly what the definition's `compile` returned.
@@ -137,11 +136,11 @@ export function runtimePlugin<F extends Fields, C>(
       if (plan.category !== category) {
         throw new Error(`plugin "${plan.name}": a "${plan.category}" plan given to the "${category}" half`);
       }
-      const self: PluginSelf = { name: plan.name, category, step: plan.step };
+      const self: PluginSelf = { name: plan.name, category, step: plan.step, key: plan.key };
       // The one place the plan's config meets its type: the compiler made it with this very definition's `compile`
       // (the registry pairs halves and definitions by object, and pairing_test.ts checks it).
       const hooks = factory(plan.config as C, env, self);
-      return { ...hooks, ...self, key: plan.key };
+      return { ...hooks, ...self };
     },
   };
 }

@@ -12,6 +12,11 @@
  * @module
  */
 import type { RuntimePlugin } from "./contract.ts";
+import { geoRestriction } from "./geo_restriction.ts";
+import { ipRestriction } from "./ip_restriction.ts";
+import { limit } from "./limit.ts";
+import { refererRestriction } from "./referer_restriction.ts";
+import { uaRestriction } from "./ua_restriction.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
@@ -46,6 +51,11 @@ const HALVES: readonly RuntimePlugin[] = [
   keyAuth,
   jwt,
   hmacAuth,
+  ipRestriction,
+  uaRestriction,
+  refererRestriction,
+  limit,
+  geoRestriction,
 ];
 
 /** A registry: runtime halves by category. */

@@ -25,7 +25,7 @@ Options:
                       or etcd:// URL (env PINGAP_CONF)
   -t, --test          check the config and exit 0/1 (same as "check"), also with "start": never serves
       --format F      check output: text (default), json, github
-      --live          check also resolves upstream hosts and reads certificate files
+      --live          check also resolves upstream hosts, reads certificate files and GeoIP databases
       --autoreload    watch the config and apply changes in place (env PINGAP_AUTORELOAD)
   -a, --autorestart   same as --autoreload here: every change is applied in place (env PINGAP_AUTORESTART)
   -u, --upgrade       take over the ports of the running instance (pid file), which then drains and exits

@@ -135,8 +135,11 @@ export class RequestContext implements RouteRequest {
   readonly timings: Timings = {};
   #cookie: string | null | undefined;
   #clientIp: string | undefined;
+  #onFinish: (() => void)[] | undefined;
   /** `basic.trusted_proxies` of the plan serving this request: whose forwarded headers name the client. */
   trustedProxies: readonly IpNet[] | undefined;
+  /** The plugin that answered the request, if one did (for `pingap_plugin_refusals_total`). */
+  answeredBy: string | undefined;
   #upstreamHeaders: Headers | undefined;
 
   /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */
@@ -279,6 +282,27 @@ export class RequestContext implements RouteRequest {
    */
   clientIp(): string {
     return this.#clientIp ??= resolveClientIp(this.remoteAddr, this.trustedProxies, (n) => this.header(n));
+  }
+
+  /**
+   * Runs `fn` once when the request is over: its response body sent, failed or cancelled, or at once for a response
+   * without body (what a plugin holds per request, e.g. an in-flight count, is given back there).
+   */
+  onFinish(fn: () => void): void {
+    (this.#onFinish ??= []).push(fn);
+  }
+
+  /** Does something wait for the request's end ({@linkcode onFinish})? */
+  get awaitsFinish(): boolean {
+    return this.#onFinish !== undefined;
+  }
+
+  /** The request is over: runs what {@linkcode onFinish} was given, once. */
+  finish(): void {
+    const fns = this.#onFinish;
+    if (fns === undefined) return;
+    this.#onFinish = undefined;
+    for (const fn of fns) fn();
   }
 }
 

@@ -38,7 +38,10 @@ function runStep(
   for (let i = 0; i < hooks.length; i++) {
     const r = hooks[i]!.request!(ctx);
     if (r instanceof Promise) return finishStep(r, hooks, i, ctx);
-    if (r !== undefined) return r;
+    if (r !== undefined) {
+      ctx.answeredBy = hooks[i]!.name;
+      return r;
+    }
   }
   return undefined;
 }
@@ -51,10 +54,16 @@ async function finishStep(
   ctx: RequestContext,
 ): Promise<PluginAnswer | undefined> {
   const r = await pending;
-  if (r !== undefined) return r;
+  if (r !== undefined) {
+    ctx.answeredBy = hooks[i]!.name;
+    return r;
+  }
   for (let j = i + 1; j < hooks.length; j++) {
     const next = await hooks[j]!.request!(ctx);
-    if (next !== undefined) return next;
+    if (next !== undefined) {
+      ctx.answeredBy = hooks[j]!.name;
+      return next;
+    }
   }
   return undefined;
 }
@@ -378,6 +387,8 @@ export async function handle(
   loc.processing++;
   loc.accepted++;
   let held = false;
+  /** The body's end calls `ctx.finish()` (else the pipeline does, on its way out). */
+  let finishing = false;
   try {
     // Empty steps are skipped without an await (each one costs a promise and a microtask per request).
     const steps = loc.steps;
@@ -398,9 +409,12 @@ export async function handle(
       answer = runStep(steps.proxy_upstream, ctx);
       if (answer instanceof Promise) answer = await answer;
     }
+    if (answer !== undefined && answer.status >= 400) {
+      sm?.metrics.pluginRefused(lp.name, ctx.answeredBy ?? "", answer.status);
+    }
     // The front end may write an answer as it is when no response hook, slot or observer changes it.
     const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && loc.responseBody.length === 0 &&
-      loc.logging.length === 0;
+      loc.logging.length === 0 && !ctx.awaitsFinish;
     // A plugin's answer (a fixed one goes out as the bytes it was made into).
     if (answer !== undefined && asIs) return answer;
     let res: HttpResponse;
@@ -437,16 +451,18 @@ export async function handle(
     } else res = answer;
     if (loc.responseBody.length) res = transformBody(loc.responseBody, ctx, res);
     const logging = loc.logging.length ? loc.logging : undefined;
-    if ((limit > 0 || logging) && res.body !== null) {
+    if ((limit > 0 || logging || ctx.awaitsFinish) && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.
       const status = res.status;
       res = watchBody(res, {
         done: () => {
           if (limit > 0) loc.processing--;
           if (logging) logDone(logging, ctx, status);
+          ctx.finish();
         },
       });
       held = limit > 0;
+      finishing = true;
     } else if (logging) logDone(logging, ctx, res.status);
     return res;
   } catch (e) {
@@ -456,5 +472,6 @@ export async function handle(
     return errorResponse(error, active.plan.basic.error_template);
   } finally {
     if (!held) loc.processing--;
+    if (!finishing) ctx.finish();
   }
 }

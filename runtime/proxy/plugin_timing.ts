@@ -25,7 +25,10 @@ export async function timedStep(
     const t0 = performance.now();
     const r = await hook.request!(ctx);
     times[hook.name] = (times[hook.name] ?? 0) + performance.now() - t0;
-    if (r !== undefined) return r;
+    if (r !== undefined) {
+      ctx.answeredBy = hook.name;
+      return r;
+    }
   }
   return undefined;
 }

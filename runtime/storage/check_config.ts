@@ -1,8 +1,9 @@
 /**
  * `check`: the compiler as a command. Reads the config (TOML, HCL or KDL
- * file, directory or etcd), compiles it exactly as the runtime does, and reports. Offline and
- * free of side effects; `live` adds DNS resolution of upstream hosts and
- * reading certificate files.
+ * file, directory or etcd), compiles it exactly as the runtime does, and
+ * reports. Offline and free of side effects; `live` adds DNS resolution of
+ * upstream hosts, reading certificate files and reading `geo_restriction`
+ * databases.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { loadCertificates } from "./certificates.ts";
 import { remapConverted } from "./converted_source.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";
+import { checkGeoDatabases } from "./geo_databases.ts";
 
 export type { CheckResult };
 
@@ -40,7 +42,11 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
   // HCL and KDL files were compiled as TOML: their diagnostics are moved back to the original lines.
   const result = remapConverted(checkSources(sources, { resolveRefs: systemRefResolver() }), sources);
   if (!options.live || !result.plan) return result;
-  // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
-  const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];
+  // DNS resolution of upstream hosts (skipped for docker/transparent), certificates, and GeoIP databases.
+  const live = [
+    ...(await loadCertificates(result.plan)).diagnostics,
+    ...await resolveUpstreamHosts(result.plan),
+    ...checkGeoDatabases(result.plan),
+  ];
   return withDiagnostics(result, live);
 }

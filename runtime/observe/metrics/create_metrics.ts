@@ -103,6 +103,9 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
     accessLogDropped() {
       state.counter("pingap_access_log_dropped_total").inc();
     },
+    pluginRefused(location, plugin, status) {
+      state.counter("pingap_plugin_refusals_total").inc({ location, plugin, code: String(status) });
+    },
     text: () => state.text(),
     async push(url) {
       await pushText(parsePushUrl(url), await state.text());

@@ -228,6 +228,13 @@ export const FAMILIES: readonly FamilySpec[] = [
     ours: true,
   },
   {
+    name: "pingap_plugin_refusals_total",
+    type: "counter",
+    help: "pingap requests a plugin answered with an error status (4xx/5xx), by location, plugin and status",
+    labels: ["location", "plugin", "code"],
+    ours: true,
+  },
+  {
     name: "pingap_uncaught_errors_total",
     type: "counter",
     help:

@@ -112,6 +112,8 @@ export interface Metrics {
   observeCompressionRatio(ratio: number): void;
   /** An access-log line was dropped (queue full). */
   accessLogDropped(): void;
+  /** Plugin `plugin` of `location` refused a request with `status` (4xx or 5xx). */
+  pluginRefused(location: string, plugin: string, status: number): void;
   /** The exposition text (server registry, then the process-wide families). */
   text(): Promise<string>;
   /** Pushes the text to a Pushgateway URL once (same URL rules as a push timer, see `push.ts`); throws on failure. */

@@ -56,7 +56,9 @@
  *
  * Ours, not Pingap's: `pingap_upstream_healthy{upstream,backend}` (1 healthy,
  * 0 not), `pingap_access_log_dropped_total` (access-log lines dropped
- * because the queue was full, see runtime/observe/log/access_sink.ts), and the
+ * because the queue was full, see runtime/observe/log/access_sink.ts),
+ * `pingap_plugin_refusals_total{location,plugin,code}` (requests a plugin
+ * answered with a 4xx or 5xx: ip/ua/referer restriction, limit, …), and the
  * process-wide `pingap_uncaught_errors_total{kind}` (faults contained, see
  * runtime/process/contain.ts).
  *
