@@ -96,9 +96,9 @@ export const geoRestriction = definePlugin({
     if (database === "") {
       ctx.diags.push(
         diag(
-          "missing-key",
+          "not-supported",
           [...ctx.path, "database"],
-          "database is required: this version has no built-in GeoIP data",
+          "A geo_restriction without database is not supported by this version: it has no built-in GeoIP data",
           {
             hint: 'Set database to a MaxMind-format file, e.g. database = "/var/lib/GeoIP/GeoLite2-Country.mmdb"',
           },

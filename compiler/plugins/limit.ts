@@ -94,13 +94,8 @@ export const limit = definePlugin({
   },
   compile(config, ctx): LimitPlan {
     const { type, tag, interval } = config;
-    // Required, as in Pingap 0.16, but checked here rather than in the schema: the JSON Schema stays one that Pingap's
-    // own sample (which has no max) passes, while `check` refuses it as Pingap 0.16 does.
-    if (config.max === undefined) {
-      ctx.diags.push(diag("missing-key", [...ctx.path, "max"], "max is required", {
-        hint: "Set max to the number of requests allowed per interval (rate) or at once (inflight)",
-      }));
-    }
+    // Pingap 0.16 requires max; a table without it (Pingap's own sample) is kept, failing closed: max 0 refuses every
+    // request, and the warning below says so.
     const max = config.max ?? 0;
     const keyName = config.key.trim();
     let key = keyName;
@@ -111,9 +106,11 @@ export const limit = definePlugin({
       }));
       key = "";
     } else if (tag !== "ip" && key === "") {
+      // Pingap 0.16 requires it; without one, every request counts as the same client (fails closed: one budget).
       ctx.diags.push(
-        diag("missing-key", [...ctx.path, "key"], "key is required for a header, cookie or query tag", {
-          hint: `Set key to the ${tag} name that identifies a client`,
+        diag("missing-key", [...ctx.path, "key"], `Key is not set, so every request counts as one client`, {
+          severity: "warning",
+          hint: `Set key to the ${tag} name that identifies a client (Pingap 0.16 requires it)`,
         }),
       );
     }
@@ -125,10 +122,15 @@ export const limit = definePlugin({
     }
     if (max === 0) {
       ctx.diags.push(
-        diag("plugin-refuses-all", [...ctx.path, "max"], "Limit max is 0, so every request is refused", {
-          severity: "warning",
-          hint: "Set max to the number of requests allowed",
-        }),
+        diag(
+          "plugin-refuses-all",
+          [...ctx.path, "max"],
+          `Limit max is ${config.max === undefined ? "not set (0)" : "0"}, so every request is refused`,
+          {
+            severity: "warning",
+            hint: "Set max to the number of requests allowed (Pingap 0.16 requires it)",
+          },
+        ),
       );
     }
     return {

@@ -24,6 +24,8 @@ export interface KeySource {
 
 /** The client key of a request under `plan`; "" when the request has none (a missing header, cookie or query). */
 export function limitKey(plan: Pick<LimitPlan, "tag" | "key">, req: KeySource): string {
+  // Without a key name (a warning at check), every request counts as the same client: one budget, never none.
+  if (plan.key === "" && plan.tag !== "ip") return "*";
   switch (plan.tag) {
     case "ip":
       return req.clientIp();
