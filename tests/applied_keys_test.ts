@@ -215,6 +215,14 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(csrf).key": R("runtime/plugins/csrf.ts", "key"),
   "plugins(csrf).name": R("runtime/plugins/csrf.ts", "name"),
   "plugins(csrf).ttl": R("runtime/plugins/csrf.ts", "ttl"),
+  "plugins(compression).gzip_level": R("runtime/plugins/compression.ts"),
+  "plugins(compression).br_level": R("runtime/plugins/compression.ts"),
+  "plugins(compression).zstd_level": R("runtime/plugins/compression.ts"),
+  "plugins(compression).mode": R("runtime/plugins/compression.ts"),
+  "plugins(compression).min_length": R("runtime/plugins/compression.ts"),
+  "plugins(compression).decompression": R("runtime/plugins/compression.ts"),
+  "plugins(accept_encoding).encodings": R("runtime/plugins/accept_encoding.ts"),
+  "plugins(accept_encoding).only_one_encoding": R("runtime/plugins/accept_encoding.ts"),
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
 };
 

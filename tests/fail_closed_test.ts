@@ -16,7 +16,6 @@ const ROOT = new URL("../", import.meta.url).pathname;
 /** The smallest valid table of each category without a runtime half. */
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   limit: 'tag = "ip"\nmax = 0',
-  compression: "gzip_level = 6",
   admin: 'path = "/admin"',
   ip_restriction: 'type = "deny"\nip_list = ["127.0.0.1"]',
   key_auth: 'header = "X-Api-Key"\nkeys = ["k1"]',
@@ -26,7 +25,6 @@ export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
   referer_restriction: 'type = "deny"\nreferer_list = ["*.bad.test"]',
   ua_restriction: 'type = "deny"\nua_list = ["curl"]',
-  accept_encoding: 'encodings = "gzip"',
   geo_restriction: 'type = "deny"\ncountry_codes = ["XX"]',
   image_optim: 'output_types = "webp"',
 };

@@ -17,7 +17,7 @@ export interface CompressionPlan {
   readonly zstdLevel: number;
   /** `downstream`: compress the response sent to the client; `upstream`: compress the upstream body (before the cache). */
   readonly mode: "downstream" | "upstream";
-  /** Upstream mode: skip bodies whose Content-Length is below this many bytes. */
+  /** Skip bodies whose Content-Length is below this many bytes (both modes, as Pingap 0.16). */
   readonly minLength: number;
   /** Decode compressed upstream bodies (`true`), keep them (`false`), or leave the default (absent). */
   readonly decompression?: boolean;
@@ -26,6 +26,7 @@ export interface CompressionPlan {
 /** The `compression` plugin. */
 export const compression = definePlugin({
   category: "compression",
+  runtime: true,
   doc:
     "Compresses responses with the best coding the client accepts, preferring zstd, then brotli, then gzip; a coding " +
     "with level 0 is never used. In `upstream` mode the upstream body is compressed before it reaches the cache, so " +
@@ -35,13 +36,13 @@ export const compression = definePlugin({
     gzip_level: field(int({ min: 0, max: 9 }), { doc: "gzip compression level; `0` disables gzip.", default: 0 }),
     br_level: field(int({ min: 0, max: 11 }), { doc: "Brotli compression level; `0` disables brotli.", default: 0 }),
     zstd_level: field(int({ min: 0, max: 22 }), { doc: "zstd compression level; `0` disables zstd.", default: 0 }),
-    mode: field(oneOf(["downstream", "upstream"]), {
+    mode: field(oneOf(["downstream", "upstream"], { aliases: { response: "downstream", "": "downstream" } }), {
       doc: "`upstream` compresses the upstream response body itself (so the cache stores compressed bodies); " +
-        "`downstream` compresses on the way to the client. Pingap only knows `upstream`; any other value means downstream.",
+        '`downstream` (also spelt `response` or `""`, Pingap\'s names) compresses on the way to the client.',
       default: "downstream",
     }),
     min_length: field(size(), {
-      doc: "In `upstream` mode, responses whose Content-Length is smaller than this are not compressed.",
+      doc: "Responses whose Content-Length is smaller than this are not compressed (a body of unknown length is).",
       default: 0,
     }),
     decompression: field(bool(), {
@@ -55,14 +56,6 @@ export const compression = definePlugin({
         severity: "warning",
         hint: "Set gzip_level, br_level or zstd_level, e.g. gzip_level = 6",
       }));
-    }
-    if (config.mode === "downstream" && config.min_length > 0) {
-      ctx.diags.push(
-        diag("ignored-key", [...ctx.path, "min_length"], 'Key "min_length" only applies when mode is "upstream"', {
-          severity: "warning",
-          hint: 'Remove min_length, or set mode = "upstream"',
-        }),
-      );
     }
     return {
       gzipLevel: config.gzip_level,

@@ -86,6 +86,12 @@ export interface PluginHooks {
     headers: Headers,
     status: number,
   ): TransformStream<Uint8Array, Uint8Array> | undefined;
+  /**
+   * The `responseBody` transform content-encodes the body (compression): it runs after every other body transform of
+   * the chain, wherever the plugin is listed, as Pingora's compression module runs after the body filters, so that
+   * `sub_filter` and the like always see the body uncompressed.
+   */
+  readonly encodesBody?: boolean;
   /** Runs once when the response is done (sent, failed or cancelled), for plugins that count. Must not throw. */
   logging?(ctx: RequestContext, done: ResponseDone): void;
   /** Stops timers, frees state: the last generation holding the instance was disposed. */

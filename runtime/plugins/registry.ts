@@ -12,7 +12,9 @@
  * @module
  */
 import type { RuntimePlugin } from "./contract.ts";
+import { acceptEncoding } from "./accept_encoding.ts";
 import { combinedAuth } from "./combined_auth.ts";
+import { compression } from "./compression.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
@@ -38,6 +40,8 @@ const HALVES: readonly RuntimePlugin[] = [
   forwardAuth,
   csrf,
   combinedAuth,
+  compression,
+  acceptEncoding,
 ];
 
 /** A registry: runtime halves by category. */
