@@ -223,6 +223,9 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(compression).decompression": R("runtime/plugins/compression.ts"),
   "plugins(accept_encoding).encodings": R("runtime/plugins/accept_encoding.ts"),
   "plugins(accept_encoding).only_one_encoding": R("runtime/plugins/accept_encoding.ts"),
+  "plugins(sub_filter).path": R("runtime/plugins/sub_filter.ts", "path"),
+  "plugins(sub_filter).filters": R("runtime/plugins/sub_filter.ts", "filters"),
+  "plugins(sub_filter).status_codes": R("runtime/plugins/sub_filter.ts", "statusCodes"),
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
 };
 

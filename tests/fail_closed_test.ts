@@ -22,7 +22,6 @@ export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   basic_auth: 'authorizations = ["YWRtaW46MTIz"]',
   jwt: 'header = "Authorization"\nauth_path = "/login"\nsecret = "s3cret"',
   cache: 'namespace = "c"',
-  sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
   referer_restriction: 'type = "deny"\nreferer_list = ["*.bad.test"]',
   ua_restriction: 'type = "deny"\nua_list = ["curl"]',
   geo_restriction: 'type = "deny"\ncountry_codes = ["XX"]',

@@ -25,6 +25,7 @@ import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
+import { subFilter } from "./sub_filter.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 
 const HALVES: readonly RuntimePlugin[] = [
@@ -42,6 +43,7 @@ const HALVES: readonly RuntimePlugin[] = [
   combinedAuth,
   compression,
   acceptEncoding,
+  subFilter,
 ];
 
 /** A registry: runtime halves by category. */
