@@ -231,3 +231,27 @@ Deno.test("accept_encoding: later plugins and the upstream see the rewritten hea
     await h.dispose();
   }
 });
+
+Deno.test("compression decompression: a corrupt encoded body fails that response only; the next one is served", async () => {
+  let corrupt = true;
+  const body = textBody(2000);
+  const h = planHarness(
+    planOf(config(`"c"`, `[plugins.c]\ncategory = "compression"\ndecompression = true\ngzip_level = 1`)),
+    {
+      upstream: () =>
+        new Response(corrupt ? new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]) : gzipSync(body), {
+          headers: { "content-type": "text/plain", "content-encoding": "gzip" },
+        }),
+    },
+  );
+  try {
+    const bad = await h.request("http://t/", { headers: { "accept-encoding": "identity" } });
+    assert.equal(bad.headers.get("content-encoding"), null);
+    await assert.rejects(bad.arrayBuffer());
+    corrupt = false;
+    const good = await h.request("http://t/", { headers: { "accept-encoding": "identity" } });
+    assert.deepEqual(new Uint8Array(await good.arrayBuffer()), body);
+  } finally {
+    await h.dispose();
+  }
+});

@@ -110,11 +110,21 @@ plugins = ["pingap:acceptEncodingAdjustment", "pingap:compression"]
     const growth = await child.peakRss() - before;
     assert.ok(growth < 64 * 1024 * 1024, `peak RSS grew ${Math.round(growth / 1048576)} MB for 3 × 10 MB bodies`);
 
+    // A client that goes away mid-body: that response ends, the proxy serves on.
+    for (let i = 0; i < 3; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(new TextEncoder().encode("GET /big HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br\r\n\r\n"));
+      const buf = new Uint8Array(16 * 1024);
+      assert.ok((await conn.read(buf)) !== null);
+      conn.close();
+    }
+
     // curl's own Accept-Encoding ("deflate, gzip, br, zstd"): the adjustment keeps zstd alone for the upstream.
     const adjusted = await curlCompressed(`${base}/adjusted`);
     assert.equal(adjusted.headers.get("content-encoding"), "zstd");
     assert.equal(seen.at(-1), "zstd");
     assert.equal(await sha256(adjusted.body), want);
+    assert.doesNotMatch(child.output(), /Uncaught|panicked/, "nothing escaped as an uncaught error");
   } finally {
     await child.stop();
     await Deno.remove(file);
