@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import type { PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { planHarness } from "../proxy/harness.ts";
 import { planOf } from "./_test_utils.ts";
+import { brotliDecompressSync, gzipSync } from "node:zlib";
 import { MAX_LINE, subFilterStream } from "./sub_filter_stream.ts";
 
 type Plan = ReturnType<typeof planOf>;
@@ -186,5 +187,40 @@ filters = ["sub_filter 'old' 'new' g"]
     } finally {
       await h.dispose();
     }
+  }
+});
+
+Deno.test("sub_filter docs example: identity asked of the upstream, the rewritten body compressed for the client", async () => {
+  const h = planHarness(
+    planOf(`
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["legacy"]
+[upstreams.old]
+addrs = ["10.0.0.1:8080"]
+[locations.legacy]
+upstream = "old"
+proxy_set_headers = ["Accept-Encoding: identity"]
+plugins = ["relink", "pingap:compression"]
+[plugins.relink]
+category = "sub_filter"
+filters = ["sub_filter 'http://old.example.com' 'https://www.example.com' g"]
+`),
+    {
+      upstream: (req) => {
+        const page = "<a href='http://old.example.com/a'>a</a> ".repeat(50);
+        return req.headers.get("accept-encoding") === "identity"
+          ? new Response(page, { headers: { "content-type": "text/html" } })
+          : new Response(gzipSync(page), { headers: { "content-type": "text/html", "content-encoding": "gzip" } });
+      },
+    },
+  );
+  try {
+    const res = await h.request("http://t/docs", { headers: { "accept-encoding": "gzip, br" } });
+    assert.equal(res.headers.get("content-encoding"), "br");
+    const text = new TextDecoder().decode(brotliDecompressSync(new Uint8Array(await res.arrayBuffer())));
+    assert.equal(text, "<a href='https://www.example.com/a'>a</a> ".repeat(50));
+  } finally {
+    await h.dispose();
   }
 });
