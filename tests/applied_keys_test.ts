@@ -221,6 +221,8 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(compression).mode": R("runtime/plugins/compression.ts"),
   "plugins(compression).min_length": R("runtime/plugins/compression.ts"),
   "plugins(compression).decompression": R("runtime/plugins/compression.ts"),
+  "plugins(compression).types": R("runtime/plugins/compression.ts"),
+  "plugins(compression).skip": R("runtime/plugins/compression.ts"),
   "plugins(accept_encoding).encodings": R("runtime/plugins/accept_encoding.ts"),
   "plugins(accept_encoding).only_one_encoding": R("runtime/plugins/accept_encoding.ts"),
   "plugins(sub_filter).path": R("runtime/plugins/sub_filter.ts", "path"),

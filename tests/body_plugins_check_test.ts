@@ -62,7 +62,7 @@ filters = ["sub_filter 'a'", "subs_filter '(' 'b'", "sub_filter 'a' 'b' x"]
   }
 });
 
-Deno.test("check: Pingap's names of the default compression mode pass; a bad status code of sub_filter is an error", async () => {
+Deno.test("check: Pingap's names of the default compression mode pass; a bad status code of sub_filter and empty types are errors", async () => {
   for (const mode of ['"response"', '""', '"upstream"']) {
     const { code, out } = await check(`${LOCATION}
 [plugins.c]
@@ -82,6 +82,7 @@ filters = ["sub_filter 'a' 'b'"]
 [plugins.c]
 category = "compression"
 gzip_level = 6
+types = []
 [plugins.a]
 category = "accept_encoding"
 encodings = "gzip"
@@ -95,4 +96,5 @@ status_codes = "200,abc"
     out,
     /plugins\.s\.status_codes {2}error: Status code "abc" is invalid {2}\(Use statuses from 100 to 599/,
   );
+  assert.match(out, /plugins\.c\.types {2}error: Types needs at least one content type {2}\(List prefixes/);
 });

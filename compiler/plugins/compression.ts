@@ -4,7 +4,8 @@
  * @module
  */
 import { diag } from "../diagnostic.ts";
-import { bool, field, int, oneOf, size } from "../schema/types.ts";
+import { bool, field, int, list, oneOf, size } from "../schema/types.ts";
+import { regex } from "./_types.ts";
 import { definePlugin } from "./define.ts";
 
 /** Compiled `compression` config. */
@@ -21,6 +22,10 @@ export interface CompressionPlan {
   readonly minLength: number;
   /** Decode compressed upstream bodies (`true`), keep them (`false`), or leave the default (absent). */
   readonly decompression?: boolean;
+  /** Content-type prefixes that are compressed, lower case (`*`: any type); absent: the mode's own rule. */
+  readonly types?: readonly string[];
+  /** Requests whose path and query (as the client sent them) match are not compressed. */
+  readonly skip?: RegExp;
 }
 
 /** The `compression` plugin. */
@@ -45,6 +50,14 @@ export const compression = definePlugin({
       doc: "Responses whose Content-Length is smaller than this are not compressed (a body of unknown length is).",
       default: 0,
     }),
+    types: field(list("content types"), {
+      doc: 'Content-type prefixes to compress, e.g. `"text/, application/json"` (`*`: any type). In the default mode ' +
+        "they narrow the built-in rule (text, `application/*`, fonts, SVG); in `upstream` mode they replace it " +
+        "(`text/*`, JSON, XML). A response without a Content-Type is never compressed. Unset: the mode's rule.",
+    }),
+    skip: field(regex(), {
+      doc: "Regex on the request's path and query as the client sent them; matching requests are not compressed.",
+    }),
     decompression: field(bool(), {
       doc:
         "Decompress compressed upstream responses before sending them on (useful with `sub_filter` and similar). Unset keeps the default.",
@@ -57,6 +70,17 @@ export const compression = definePlugin({
         hint: "Set gzip_level, br_level or zstd_level, e.g. gzip_level = 6",
       }));
     }
+    let types: string[] | undefined;
+    if (config.types !== undefined) {
+      types = config.types.map((t) => t.toLowerCase());
+      if (types.length === 0) {
+        ctx.diags.push(
+          diag("empty-list", [...ctx.path, "types"], "Types needs at least one content type", {
+            hint: 'List prefixes such as types = "text/, application/json", or remove the key for the default rule',
+          }),
+        );
+      }
+    }
     return {
       gzipLevel: config.gzip_level,
       brLevel: config.br_level,
@@ -64,6 +88,8 @@ export const compression = definePlugin({
       mode: config.mode,
       minLength: config.min_length,
       ...(config.decompression !== undefined ? { decompression: config.decompression } : {}),
+      ...(types !== undefined ? { types } : {}),
+      ...(config.skip !== undefined ? { skip: config.skip } : {}),
     };
   },
 });

@@ -10,6 +10,9 @@
  *   (`text/*`, `application/json`, `application/xml`) are compressed, and one the upstream encoded itself gets
  *   `Vary: Accept-Encoding`.
  *
+ * `types` (content-type prefixes) replaces upstream mode's list and narrows the default rule; `skip` (a regex on the
+ * path and query as the client sent them) leaves requests uncompressed.
+ *
  * Both: no HEAD, 1xx, 204, 206 or 304 answer, no event stream and nothing marked `no-transform`; a compressed
  * answer gets `Content-Encoding`, `Vary: Accept-Encoding`, a weak `ETag` and no `Accept-Ranges` (the pipeline drops
  * `Content-Length`). With `decompression = true` (default mode) an answer encoded in a coding the client does not
@@ -28,6 +31,7 @@ import {
   encoder,
   isCompressibleDownstream,
   isCompressibleUpstream,
+  matchesTypes,
   mediaType,
   mustNotTransform,
   weakenEtag,
@@ -84,13 +88,33 @@ export const compression = runtimePlugin(PLUGIN_DEFINITIONS.compression, (plan) 
   const decodes = !upstreamMode && plan.decompression === true;
   // Pingora's floor of 20 bytes (a length of 20 is not compressed) and the configured one.
   const minLength = upstreamMode ? plan.minLength : Math.max(plan.minLength, PINGORA_MIN_LENGTH + 1);
-  const compressible = upstreamMode ? isCompressibleUpstream : isCompressibleDownstream;
+  const types = plan.types;
+  const rule = upstreamMode ? isCompressibleUpstream : isCompressibleDownstream;
+  // `types` replaces upstream mode's list and narrows the default mode's rule (Pingap 0.16).
+  const compressible = types === undefined
+    ? rule
+    : upstreamMode
+    ? (type: string) => matchesTypes(types, type)
+    : (type: string) => rule(type) && matchesTypes(types, type);
+  const skip = plan.skip;
+  // Requests `skip` took out, judged at early_request on the target as the client sent it (before any rewrite).
+  const skipped = skip === undefined ? undefined : new WeakSet<RequestContext>();
   const hooks: PluginHooks = { encodesBody: true };
   if (!compresses && !decodes) return hooks;
 
+  if (skip !== undefined && !upstreamMode) {
+    hooks.request = (ctx) => {
+      if (skip.test(ctx.uri)) skipped!.add(ctx);
+      return undefined;
+    };
+  }
   if (upstreamMode) {
     // Settled once, at early_request: the upstream is asked for this coding and no other.
     hooks.request = (ctx) => {
+      if (skip !== undefined && skip.test(ctx.uri)) {
+        skipped!.add(ctx);
+        return undefined;
+      }
       const ae = ctx.header("accept-encoding");
       const chosen = chooseCoding(plan, ae);
       if (chosen !== undefined && ae !== chosen.coding) ctx.replaceRequestHeader("accept-encoding", chosen.coding);
@@ -119,7 +143,7 @@ export const compression = runtimePlugin(PLUGIN_DEFINITIONS.compression, (plan) 
       addVary(headers);
       return t;
     }
-    if (!compresses) return undefined;
+    if (!compresses || skipped?.has(ctx)) return undefined;
     if (upstreamMode && ctx.upstreamStatus === undefined) return undefined;
     if (mustNotTransform(headers) || !compressible(mediaType(headers.get("content-type")))) return undefined;
     if (tooShort(headers, minLength)) return undefined;

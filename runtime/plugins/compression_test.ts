@@ -255,3 +255,37 @@ Deno.test("compression decompression: a corrupt encoded body fails that response
     await h.dispose();
   }
 });
+
+Deno.test("compression types and skip (Pingap 0.16): types narrow the default rule, replace upstream mode's; skip by target", async () => {
+  let type = "text/plain";
+  const ask = async (h: ReturnType<typeof planHarness>, url = "http://t/a") => {
+    const res = await h.request(url, { headers: { "accept-encoding": "gzip" } });
+    await res.arrayBuffer();
+    return res.headers.get("content-encoding");
+  };
+  const upstream = () => new Response(textBody(500), { headers: { "content-type": `${type}; charset=utf-8` } });
+  const down = planHarness(
+    planOf(config(
+      `"c"`,
+      `[plugins.c]\ncategory = "compression"\ngzip_level = 6\ntypes = "application/json, TEXT/CSS, image/"\nskip = "^/raw|\\\\?nozip"`,
+    )),
+    { upstream },
+  );
+  const up = planHarness(
+    planOf(config(`"c"`, `[plugins.c]\ncategory = "compression"\ngzip_level = 6\nmode = "upstream"\ntypes = ["*"]`)),
+    { upstream },
+  );
+  try {
+    assert.equal(await ask(down), null, "text/plain is not listed");
+    type = "text/css";
+    assert.equal(await ask(down), "gzip", "listed (compared in lower case)");
+    assert.equal(await ask(down, "http://t/raw/x"), null, "skipped by path");
+    assert.equal(await ask(down, "http://t/a?nozip=1"), null, "skipped by query");
+    type = "image/png";
+    assert.equal(await ask(down), null, "listed, but outside the default rule: the list only narrows it");
+    assert.equal(await ask(up), "gzip", "upstream mode: * replaces the fixed list");
+  } finally {
+    await down.dispose();
+    await up.dispose();
+  }
+});

@@ -83,6 +83,13 @@ export function isCompressibleUpstream(type: string): boolean {
   return type.startsWith("text/") || type === "application/json" || type === "application/xml";
 }
 
+/** Whether `type` (a media type, lower case) starts with one of `types` (`*`: any); no type matches nothing. */
+export function matchesTypes(types: readonly string[], type: string): boolean {
+  if (type === "") return false;
+  for (const prefix of types) if (prefix === "*" || type.startsWith(prefix)) return true;
+  return false;
+}
+
 /**
  * Responses passed on as they are: an event stream (a compressor would hold its events back) and whatever says
  * `Cache-Control: no-transform` (RFC 9111 §5.2.2.6).
