@@ -133,6 +133,8 @@ Deno.test("compression: never twice, nor types, short bodies, no-transform, even
     assert.equal(await ask(), null, "not a compressible type");
     headers = { "content-type": "application/zip" };
     assert.equal(await ask(), null, "zip");
+    headers = { "content-type": "application/grpc+proto" };
+    assert.equal(await ask(), null, "gRPC");
     headers = { "content-type": "text/plain", "content-length": "499" };
     assert.equal(await ask(), null, "shorter than min_length");
     headers = { "content-type": "text/plain", "cache-control": "public, no-transform" };

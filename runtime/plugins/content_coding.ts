@@ -70,10 +70,11 @@ export function mediaType(contentType: string | null): string {
 
 /**
  * The default mode's rule (Pingora's): text, `application/*` and `font/*`, SVG and icons; nothing whose type has
- * `zip` in it (gzip, zip archives), nor a response without a type.
+ * `zip` in it (gzip, zip archives), nor a response without a type, nor gRPC (whose messages carry their own coding
+ * and must not get a `Content-Encoding`).
  */
 export function isCompressibleDownstream(type: string): boolean {
-  if (type === "" || type.includes("zip")) return false;
+  if (type === "" || type.includes("zip") || type.startsWith("application/grpc")) return false;
   return type.startsWith("text/") || type.startsWith("application/") || type.startsWith("font/") ||
     type === "image/svg+xml" || type === "image/x-icon" || type === "image/vnd.microsoft.icon";
 }
