@@ -86,12 +86,16 @@ Deno.test("compression e2e: curl --compressed gets the origin's 10 MB back throu
   const { child, port, file } = await spawnProxy(`
 [servers.s]
 addr = "127.0.0.1:0"
-locations = ["adjusted", "all"]
+locations = ["adjusted", "upstreamMode", "all"]
 [upstreams.big]
 addrs = ["${origin.addr}"]
 [locations.all]
 upstream = "big"
 plugins = ["pingap:compression"]
+[locations.upstreamMode]
+path = "/up"
+upstream = "big"
+plugins = ["pingap:compressionUpstream"]
 [locations.adjusted]
 path = "/adjusted"
 upstream = "big"
@@ -133,6 +137,12 @@ plugins = ["pingap:acceptEncodingAdjustment", "pingap:compression"]
     assert.equal(adjusted.headers.get("content-encoding"), "zstd");
     assert.equal(seen.at(-1), "zstd");
     assert.equal(await sha256(adjusted.body), want);
+    // pingap:compressionUpstream: the upstream is asked for the one coding chosen (curl accepts all three: zstd).
+    const up = await curlCompressed(`${base}/up`);
+    assert.equal(seen.at(-1), "zstd");
+    assert.equal(up.headers.get("content-encoding"), "zstd");
+    assert.equal(await sha256(up.body), want);
+
     assert.doesNotMatch(child.output(), /Uncaught|panicked/, "nothing escaped as an uncaught error");
   } finally {
     await child.stop();
