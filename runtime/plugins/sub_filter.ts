@@ -8,11 +8,11 @@
  */
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { runtimePlugin } from "./contract.ts";
-import { subFilterStream } from "./sub_filter_stream.ts";
+import { prepareRules, subFilterStream } from "./sub_filter_stream.ts";
 
 /** The sub_filter plugin. */
 export const subFilter = runtimePlugin(PLUGIN_DEFINITIONS.subFilter, (plan) => {
-  const filters = plan.filters;
+  const filters = prepareRules(plan.filters);
   const statusCodes = plan.statusCodes;
   const path = plan.path;
   if (filters.length === 0) return {};

@@ -72,9 +72,32 @@ export function binaryRegex(re: RegExp): RegExp {
   }
 }
 
-function literalStage(rule: SubFilterRule): Stage {
-  const pattern = utf8Binary(rule.pattern);
-  const replacement = utf8Binary(rule.replacement);
+/** A rule made ready for bodies once, when the plugin is created: patterns and replacements as binary strings. */
+export type PreparedRule =
+  | { readonly kind: "literal"; readonly pattern: string; readonly replacement: string; readonly global: boolean }
+  | {
+    readonly kind: "regex";
+    /** The global regex (`g`) for a rule with `g`, else the one that finds the first match. */
+    readonly regex: RegExp;
+    readonly replacement: string;
+    readonly global: boolean;
+  };
+
+/** Prepares compiled rules for {@linkcode subFilterStream}. */
+export function prepareRules(rules: readonly SubFilterRule[]): readonly PreparedRule[] {
+  return rules.map((rule): PreparedRule => {
+    const replacement = utf8Binary(rule.replacement);
+    if (rule.kind === "literal") {
+      return { kind: "literal", pattern: utf8Binary(rule.pattern), replacement, global: rule.global };
+    }
+    const re = binaryRegex(rule.regex!);
+    const regex = rule.global ? re : new RegExp(re.source, re.flags.replace("g", ""));
+    return { kind: "regex", regex, replacement, global: rule.global };
+  });
+}
+
+function literalStage(rule: PreparedRule & { kind: "literal" }): Stage {
+  const { pattern, replacement, global } = rule;
   let carry = "";
   let done = false;
   const run = (input: string, last: boolean): string => {
@@ -88,7 +111,7 @@ function literalStage(rule: SubFilterRule): Stage {
       if (at < 0) break;
       out += buf.slice(pos, at) + replacement;
       pos = at + pattern.length;
-      if (!rule.global) {
+      if (!global) {
         done = true;
         return out + buf.slice(pos);
       }
@@ -100,23 +123,23 @@ function literalStage(rule: SubFilterRule): Stage {
   return { push: (t) => run(t, false), end: (t) => run(t, true) };
 }
 
-function regexStage(rule: SubFilterRule): Stage {
-  const re = binaryRegex(rule.regex!);
-  const first = rule.global ? undefined : new RegExp(re.source, re.flags.replace("g", ""));
-  const replacement = utf8Binary(rule.replacement);
+function regexStage(rule: PreparedRule & { kind: "regex" }): Stage {
+  const { regex, replacement, global } = rule;
   let carry = "";
   let done = false;
   const apply = (s: string): string => {
-    if (first === undefined) return s.replace(re, replacement);
-    if (!first.test(s)) return s;
+    if (global) return s.replace(regex, replacement);
+    if (!regex.test(s)) return s;
     done = true;
-    return s.replace(first, replacement);
+    return s.replace(regex, replacement);
   };
   return {
     push(text) {
       if (done) return text;
+      // Only the new text is searched for a line end: a long line in small chunks costs no rescans.
+      const nl = text.lastIndexOf("\n");
+      let cut = nl < 0 ? 0 : carry.length + nl + 1;
       const buf = carry + text;
-      let cut = buf.lastIndexOf("\n") + 1;
       if (cut === 0 && buf.length <= MAX_LINE) {
         carry = buf;
         return "";
@@ -139,8 +162,8 @@ function regexStage(rule: SubFilterRule): Stage {
   };
 }
 
-/** A transform applying `rules` in order to a streamed body. */
-export function subFilterStream(rules: readonly SubFilterRule[]): TransformStream<Uint8Array, Uint8Array> {
+/** A transform applying `rules` (from {@linkcode prepareRules}) in order to a streamed body. */
+export function subFilterStream(rules: readonly PreparedRule[]): TransformStream<Uint8Array, Uint8Array> {
   const stages = rules.map((r) => r.kind === "literal" ? literalStage(r) : regexStage(r));
   const emit = (text: string, c: TransformStreamDefaultController<Uint8Array>) => {
     if (text === "") return;

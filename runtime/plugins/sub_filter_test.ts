@@ -5,7 +5,7 @@ import type { PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { planHarness } from "../proxy/harness.ts";
 import { planOf } from "./_test_utils.ts";
 import { brotliDecompressSync, gzipSync } from "node:zlib";
-import { MAX_LINE, subFilterStream } from "./sub_filter_stream.ts";
+import { MAX_LINE, prepareRules, subFilterStream } from "./sub_filter_stream.ts";
 
 type Plan = ReturnType<typeof planOf>;
 
@@ -32,7 +32,7 @@ async function streamed(filters: string[], body: Uint8Array, cuts: number[]): Pr
     pieces.push(body.slice(at, c));
     at = c;
   }
-  const out = ReadableStream.from(pieces).pipeThrough(subFilterStream(rules(...filters)));
+  const out = ReadableStream.from(pieces).pipeThrough(subFilterStream(prepareRules(rules(...filters))));
   return new Uint8Array(await new Response(out).arrayBuffer());
 }
 
@@ -103,7 +103,7 @@ Deno.test("sub_filter stream: bytes that are not UTF-8 pass through unchanged ar
 
 Deno.test("sub_filter stream: a regex rule holds back at most a line (MAX_LINE) before it matches", async () => {
   const line = "x".repeat(MAX_LINE + 10);
-  const stream = subFilterStream(rules("subs_filter 'y' 'z'"));
+  const stream = subFilterStream(prepareRules(rules("subs_filter 'y' 'z'")));
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();
   void writer.write(enc(line));
