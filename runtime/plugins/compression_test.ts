@@ -291,3 +291,19 @@ Deno.test("compression types and skip (Pingap 0.16): types narrow the default ru
     await up.dispose();
   }
 });
+
+Deno.test("compression: two compression plugins on a location encode once", async () => {
+  const body = textBody(5000);
+  const h = planHarness(
+    planOf(config(`"pingap:compression", "c"`, `[plugins.c]\ncategory = "compression"\ngzip_level = 1`)),
+    { upstream: () => new Response(body, { headers: { "content-type": "text/plain" } }) },
+  );
+  try {
+    const res = await h.request("http://t/", { headers: { "accept-encoding": "gzip" } });
+    assert.equal(res.headers.get("content-encoding"), "gzip");
+    assert.equal(res.headers.get("vary"), "Accept-Encoding");
+    assert.deepEqual(new Uint8Array(gunzipSync(new Uint8Array(await res.arrayBuffer()))), body);
+  } finally {
+    await h.dispose();
+  }
+});
