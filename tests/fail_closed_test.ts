@@ -15,11 +15,8 @@ const ROOT = new URL("../", import.meta.url).pathname;
 
 /** The smallest valid table of each category without a runtime half. */
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
-  compression: "gzip_level = 6",
   admin: 'path = "/admin"',
   cache: 'namespace = "c"',
-  sub_filter: "filters = [\"sub_filter 'a' 'b'\"]",
-  accept_encoding: 'encodings = "gzip"',
   image_optim: 'output_types = "webp"',
 };
 

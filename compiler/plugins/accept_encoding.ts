@@ -20,6 +20,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 /** The `accept_encoding` plugin. */
 export const acceptEncoding = definePlugin({
   category: "accept_encoding",
+  runtime: true,
   doc: "Rewrites `Accept-Encoding` to the listed codings that the client accepts, in the listed order (a coding with " +
     "`q=0` counts as not accepted), so that fewer response variants end up in the cache. When none is left the header " +
     "is removed; a request without the header is left alone.",

@@ -107,10 +107,12 @@ function parseRule(text: string): Parsed<SubFilterRule> {
 /** The `sub_filter` plugin. */
 export const subFilter = definePlugin({
   category: "sub_filter",
+  runtime: true,
   doc:
     "Rewrites response bodies: each filter replaces a literal text (`sub_filter`) or a regex (`subs_filter`) with a " +
-    "replacement. The body is buffered whole, `Content-Length` is dropped and the response is sent chunked. `path` and " +
-    "`status_codes` narrow which responses are filtered.",
+    "replacement, as the body streams (a regex rule matches within a line), `Content-Length` is dropped and the " +
+    "response is sent chunked. Only upstream answers without a content coding are filtered; `path` and " +
+    "`status_codes` narrow which.",
   steps: { allowed: ["response"], default: "response" },
   fields: {
     path: field(regex(), { doc: "Regex on the request path; only matching requests are filtered. Unset filters all." }),

@@ -79,7 +79,11 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
       steps,
       upstreamResponse: chain.filter((p) => p.upstreamResponse),
       response: chain.filter((p) => p.response),
-      responseBody: chain.filter((p) => p.responseBody),
+      // Content encoders last (see `PluginHooks.encodesBody`).
+      responseBody: [
+        ...chain.filter((p) => p.responseBody && !p.encodesBody),
+        ...chain.filter((p) => p.responseBody && p.encodesBody),
+      ],
       logging: chain.filter((p) => p.logging),
       processing: 0,
       accepted: 0,

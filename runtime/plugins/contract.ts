@@ -27,9 +27,10 @@
  * @example A runtime half
  * ```ts
  * import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+ * import { responseWith } from "../http/response_build.ts";
  * import { runtimePlugin } from "./contract.ts";
  * export const ping = runtimePlugin(PLUGIN_DEFINITIONS.ping, (plan) => ({
- *   request: (ctx) => ctx.path === plan.path ? new Response("pong") : undefined,
+ *   request: (ctx) => ctx.path === plan.path ? responseWith("pong", { status: 200 }) : undefined,
  * }));
  * ```
  *
@@ -91,6 +92,12 @@ export interface PluginHooks {
     headers: Headers,
     status: number,
   ): TransformStream<Uint8Array, Uint8Array> | undefined;
+  /**
+   * The `responseBody` transform content-encodes the body (compression): it runs after every other body transform of
+   * the chain, wherever the plugin is listed, as Pingora's compression module runs after the body filters, so that
+   * `sub_filter` and the like always see the body uncompressed.
+   */
+  readonly encodesBody?: boolean;
   /** Runs once when the response is done (sent, failed or cancelled), for plugins that count. Must not throw. */
   logging?(ctx: RequestContext, done: ResponseDone): void;
   /** Stops timers, frees state: the last generation holding the instance was disposed. */

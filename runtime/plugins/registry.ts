@@ -21,7 +21,9 @@ import { basicAuth } from "./basic_auth.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
+import { acceptEncoding } from "./accept_encoding.ts";
 import { combinedAuth } from "./combined_auth.ts";
+import { compression } from "./compression.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
@@ -32,6 +34,7 @@ import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
+import { subFilter } from "./sub_filter.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 
 const HALVES: readonly RuntimePlugin[] = [
@@ -56,6 +59,9 @@ const HALVES: readonly RuntimePlugin[] = [
   refererRestriction,
   limit,
   geoRestriction,
+  compression,
+  acceptEncoding,
+  subFilter,
 ];
 
 /** A registry: runtime halves by category. */

@@ -141,6 +141,8 @@ export class RequestContext implements RouteRequest {
   /** The plugin that answered the request, if one did (for `pingap_plugin_refusals_total`). */
   answeredBy: string | undefined;
   #upstreamHeaders: Headers | undefined;
+  /** Request headers a plugin replaced (null: removed), see {@linkcode replaceRequestHeader}. */
+  #replaced: Map<string, string | null> | undefined;
 
   /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */
   constructor(
@@ -183,6 +185,10 @@ export class RequestContext implements RouteRequest {
 
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
   header(name: string): string | null {
+    if (this.#replaced !== undefined) {
+      const value = this.#replaced.get(name);
+      if (value !== undefined) return value;
+    }
     return this.req.header(name);
   }
 
@@ -255,6 +261,16 @@ export class RequestContext implements RouteRequest {
   /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
   get mayUpgrade(): boolean {
     return this.req.fetch !== undefined && this.req.headers.has("upgrade");
+  }
+
+  /**
+   * Replaces a request header (lower-case `name`; `null` removes it) as the rest of the request sees it: later
+   * plugins through {@linkcode header}, and the upstream (`accept_encoding` rewrites `Accept-Encoding` so).
+   */
+  replaceRequestHeader(name: string, value: string | null): void {
+    (this.#replaced ??= new Map()).set(name, value);
+    if (value === null) this.upstreamHeaders.delete(name);
+    else this.upstreamHeaders.set(name, value);
   }
 
   /** Sets a header on the upstream request. */

@@ -49,3 +49,17 @@ Deno.test("RequestContext: a front end request gives the path, query, host and h
     assert.equal(wire.req.url, served.req.url, label);
   }
 });
+
+Deno.test("RequestContext: a replaced request header is what later readers and the upstream see; null removes it", () => {
+  for (const ctx of both("h", "/", ["accept-encoding", "gzip, br", "x-keep", "1"])) {
+    assert.equal(ctx.header("accept-encoding"), "gzip, br");
+    ctx.replaceRequestHeader("accept-encoding", "br");
+    assert.equal(ctx.header("accept-encoding"), "br");
+    assert.equal(ctx.outgoingHeaders.get("accept-encoding"), "br");
+    assert.equal(ctx.outgoingFields, undefined, "the client's raw fields no longer go upstream as they are");
+    ctx.replaceRequestHeader("accept-encoding", null);
+    assert.equal(ctx.header("accept-encoding"), null);
+    assert.equal(ctx.outgoingHeaders.has("accept-encoding"), false);
+    assert.equal(ctx.outgoingHeaders.get("x-keep"), "1", "the other headers are kept");
+  }
+});
