@@ -17,7 +17,6 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   limit: 'tag = "ip"\nmax = 0',
   compression: "gzip_level = 6",
-  admin: 'path = "/admin"',
   ip_restriction: 'type = "deny"\nip_list = ["127.0.0.1"]',
   key_auth: 'header = "X-Api-Key"\nkeys = ["k1"]',
   basic_auth: 'authorizations = ["YWRtaW46MTIz"]',

@@ -46,6 +46,7 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
   const notifier = () => createNotifier((proxy?.active.plan ?? plan).basic);
   const env = {
     stats: () => processStats(proxy?.active, startedAt),
+    plan: () => proxy?.active.plan, // the admin (runtime/admin) waits for a saved change to be switched in
   };
   const warn = (m: string) => console.error(`warning: ${m}`);
   try {

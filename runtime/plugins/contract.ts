@@ -35,7 +35,7 @@
  *
  * @module
  */
-import type { Fields, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
+import type { Fields, Plan, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import type { StaticAnswer } from "../http/static_answer.ts";
 
@@ -48,6 +48,8 @@ export type PluginAnswer = Response | StaticAnswer;
 export interface PluginEnv {
   /** Process figures for the stats plugin. */
   stats(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The plan this isolate serves now (the admin waits for a saved change to be switched in); absent in tests. */
+  plan?(): Plan | undefined;
 }
 
 /** Who an instance is: its `[plugins.<name>]` name, category and step. */

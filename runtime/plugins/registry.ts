@@ -12,6 +12,7 @@
  * @module
  */
 import type { RuntimePlugin } from "./contract.ts";
+import { admin } from "../admin/plugin.ts";
 import { combinedAuth } from "./combined_auth.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
@@ -38,6 +39,7 @@ const HALVES: readonly RuntimePlugin[] = [
   forwardAuth,
   csrf,
   combinedAuth,
+  admin,
 ];
 
 /** A registry: runtime halves by category. */

@@ -9,6 +9,7 @@
 import {
   type CheckResult,
   checkSources,
+  type CompileOptions,
   ConfigReadError,
   readErrorResult,
   withDiagnostics,
@@ -24,6 +25,8 @@ export type { CheckResult };
 export interface CheckOptions {
   /** Also resolve upstream hosts and read certificate files. */
   live?: boolean;
+  /** The command line's additions to the config (`--admin`), as the compiler's `amend`. */
+  amend?: CompileOptions["amend"];
 }
 
 /** Reads and compiles a config path. */
@@ -36,7 +39,10 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     throw e;
   }
   // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
-  const result = checkSources(sources, { resolveRefs: systemRefResolver() });
+  const result = checkSources(sources, {
+    resolveRefs: systemRefResolver(),
+    ...(options.amend ? { amend: options.amend } : {}),
+  });
   if (!options.live || !result.plan) return result;
   // DNS resolution of upstream hosts (skipped for docker/transparent), and certificates.
   const live = [...(await loadCertificates(result.plan)).diagnostics, ...await resolveUpstreamHosts(result.plan)];
