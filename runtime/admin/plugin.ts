@@ -72,7 +72,8 @@ function crossSite(ctx: RequestContext): boolean {
   const origin = ctx.header("origin");
   if (origin === null) return false;
   try {
-    return new URL(origin).host !== (ctx.header("host") ?? "");
+    // The request's host without its port (HTTP/2 has no Host field, only :authority).
+    return new URL(origin).hostname.replace(/^\[|\]$/g, "") !== ctx.host.replace(/^\[|\]$/g, "");
   } catch {
     return true;
   }
@@ -80,7 +81,7 @@ function crossSite(ctx: RequestContext): boolean {
 
 /** A Host that names this machine by address or as localhost (a DNS name could be rebound to it). */
 function hostIsLocal(host: string): boolean {
-  const h = host.replace(/:\d+$/, "").replace(/^\[|\]$/g, "").toLowerCase();
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || /^[\d.]+$/.test(h) || h.includes(":");
 }
 
@@ -106,8 +107,8 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
         log.warn(`admin ${self.name}: refused ${ip}: no authorizations, so only this machine may use it`);
         return text(403, "Forbidden, the admin has no account: only this machine may use it");
       }
-      if (!hostIsLocal(ctx.header("host") ?? "")) {
-        log.warn(`admin ${self.name}: refused Host ${JSON.stringify(ctx.header("host"))} from ${ip}`);
+      if (!hostIsLocal(ctx.host)) {
+        log.warn(`admin ${self.name}: refused Host ${JSON.stringify(ctx.host)} from ${ip}`);
         return text(403, "Forbidden, Host must be an IP address or localhost");
       }
     }
