@@ -8,7 +8,7 @@
  * | GET | `/configs/{category}` | items of `server`, `location`, `upstream`, `plugin`, `certificate`, `storage` by name |
  * | GET | `/configs/full` | `{full, original, hcl, kdl}` (TOML; HCL and KDL empty) |
  * | GET | `/configs` (or another category) | the whole config |
- * | POST | `/configs/{category}/{name}` | JSON item; `basic` (any other category) replaces `[basic]`; 204 |
+ * | POST | `/configs/{category}/{name}` | JSON item (`/configs/basic` replaces `[basic]`); 204; another category: 400 |
  * | POST | `/configs/import` | a whole config as TOML; 204 |
  * | DELETE | `/configs/{category}/{name}` | 204 |
  * | GET | `/config-history/{category}/{name}` | `{history: [{id, created_at, user, data}]}` |
@@ -53,8 +53,13 @@ export interface ApiRequest {
   readonly rates: RateMemory;
 }
 
-function section(category: string): Section {
-  return CATEGORIES[category] ?? "basic";
+/** The section a category writes, or undefined for an unknown one (Pingap 0.16: `invalid category`). */
+function section(category: string): Section | undefined {
+  return category === "basic" ? "basic" : CATEGORIES[category];
+}
+
+function invalidCategory(category: string): Response {
+  return failure(400, `invalid category: ${category}`);
 }
 
 function dryRun(q: URLSearchParams): boolean {
@@ -92,9 +97,10 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return failure(400, "The body must be a JSON object: the item's keys");
   }
+  const s = section(category);
+  if (!s) return invalidCategory(category);
   const raw = await readConfig();
   if (raw instanceof Response) return raw;
-  const s = section(category);
   const stored = (s === "basic" ? raw.basic : (raw[s] as Record<string, unknown> | undefined)?.[name]) as
     | Record<string, unknown>
     | undefined;
@@ -120,6 +126,7 @@ async function history(req: ApiRequest, parts: string[]): Promise<Response> {
   if (!conf) return failure(503, "This isolate cannot read the config history");
   const category = parts[0] ?? "";
   const s = section(category);
+  if (!s) return invalidCategory(category);
   const name = parts[1] ?? "";
   if (s !== "basic" && name === "") return failure(400, "Url is invalid(no name)");
   const list = await readHistory(conf, s, s === "basic" ? "" : name);
@@ -184,7 +191,9 @@ export async function api(req: ApiRequest): Promise<Response> {
     }
     if (m === "DELETE") {
       if (name === "" && CATEGORIES[category]) return failure(400, "Url is invalid(no name)");
-      return commit({ op: "delete", section: section(category), name }, options(req));
+      const s = section(category);
+      if (!s) return invalidCategory(category);
+      return commit({ op: "delete", section: s, name }, options(req));
     }
     return failure(405, "Method Not Allowed");
   }

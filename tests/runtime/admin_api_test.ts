@@ -238,6 +238,9 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       const unnamed = await call(`${api}/configs/location`, { method: "POST", headers: await auth(), body: "{}" });
       assert.equal(unnamed.status, 400);
       assert.match(unnamed.text, /no name/);
+      const unknown = await call(`${api}/configs/upstreams/x`, { method: "POST", headers: await auth(), body: "{}" });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.text, /invalid category: upstreams/);
       assert.equal(await Deno.readTextFile(file), before);
     });
 
@@ -327,6 +330,25 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       const r = await call(`${api}/configs/import`, { method: "POST", headers: await auth(), body: good });
       assert.equal(r.status, 204, r.text);
       assert.equal(await served(web), "b");
+    });
+
+    await t.step("POST /configs/basic replaces [basic], through the same check", async () => {
+      const bad = await call(`${api}/configs/basic`, {
+        method: "POST",
+        headers: await auth(),
+        body: JSON.stringify({ grace_period: "soon" }),
+      });
+      assert.equal(bad.status, 400);
+      assert.ok(
+        (bad.json() as { diagnostics: { key: string }[] }).diagnostics.some((d) => d.key === "basic.grace_period"),
+      );
+      const r = await call(`${api}/configs/basic`, {
+        method: "POST",
+        headers: await auth(),
+        body: JSON.stringify({ name: "edited" }),
+      });
+      assert.equal(r.status, 204, r.text);
+      assert.match(await Deno.readTextFile(file), /\[basic\]\nname = "edited"/);
     });
 
     await t.step("POST /restart: a reload here; 204", async () => {
