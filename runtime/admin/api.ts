@@ -104,7 +104,7 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
   const stored = (s === "basic" ? raw.basic : (raw[s] as Record<string, unknown> | undefined)?.[name]) as
     | Record<string, unknown>
     | undefined;
-  const item = unmaskItem(value as Record<string, unknown>, stored);
+  const item = unmaskItem(s, value as Record<string, unknown>, stored);
   if ("missing" in item) {
     return failure(400, `"${item.missing}" is the secret placeholder, but there is no stored value to keep`);
   }

@@ -14,7 +14,9 @@ import { isTable } from "../../compiler/mod.ts";
 import { systemRefResolver } from "../storage/mod.ts";
 import { diffPlans } from "../process/plan_diff.ts";
 import { log } from "../observe/log/app_log.ts";
+import { parse, stringify } from "smol-toml";
 import { adminContext } from "./context.ts";
+import { maskTree } from "./secrets.ts";
 import { recordHistory } from "./history.ts";
 import { diagnosticsJson, failure, json, noContent } from "./reply.ts";
 import { applyEdit, type Edit, EditError, readStored, storedTree, writeChanges } from "./store.ts";
@@ -38,6 +40,16 @@ function describe(edit: Edit): string {
   return edit.op === "import"
     ? "import"
     : `${edit.op} ${edit.section}${edit.section === "basic" ? "" : `.${edit.name}`}`;
+}
+
+/** A TOML text with its secrets masked (secrets.ts); null when it is not there or does not parse. */
+function maskText(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    return stringify(maskTree(parse(text) as Record<string, unknown>)).trimEnd() + "\n";
+  } catch {
+    return null;
+  }
 }
 
 /** Items whose table differs between two trees, as `[section, name, before, after]` (`basic` as its own item). */
@@ -121,7 +133,8 @@ async function commitNow(edit: Edit, options: CommitOptions): Promise<Response> 
   const current: Plan | undefined = context.current?.();
   const planChanges = current ? diffPlans(current, checked.plan) : [];
   if (options.dryRun) {
-    return json({ ok: true, diagnostics, changes: planChanges, files: result.changes });
+    const files = result.changes.map((c) => ({ file: c.file, before: maskText(c.before), text: maskText(c.text) }));
+    return json({ ok: true, diagnostics, changes: planChanges, files });
   }
   await writeChanges(stored, result.changes);
   const after = storedTree({ ...stored, sources: result.sources });

@@ -1,55 +1,90 @@
 /**
- * Secrets are never returned by the admin API: certificate keys, storage
- * values marked secret, passwords, tokens, accounts and shared secrets of
- * plugins. Each is replaced by {@linkcode SECRET_PLACEHOLDER}; a write that
- * sends the placeholder back keeps the stored value at that place, so a
- * form can round-trip an item without ever holding its secrets.
+ * Secrets are never returned by the admin API: certificate and client keys,
+ * a secret storage's value and its AES key, the accounts, passwords, tokens
+ * and shared secrets of plugins, `Authorization` header lines, and the
+ * password and credential parameters of URLs (webhooks, metrics push,
+ * DNS services). Each reads as {@linkcode SECRET_PLACEHOLDER} (inside a
+ * URL, in place of the credential only). A write that sends back what was
+ * read keeps the stored value at that place, so a form can round-trip an
+ * item without ever holding its secrets.
  *
  * @module
  */
-import { isTable, type RawTree } from "../../compiler/mod.ts";
+import { isTable, type RawTree, stableHash } from "../../compiler/mod.ts";
 
 /** What a secret reads as. Sent back in a write, it means "keep the stored value". */
 export const SECRET_PLACEHOLDER = "<secret: unchanged>";
 
-/** Keys whose values are secrets wherever they are (plugin accounts, passwords, shared secrets). */
+/** Keys whose values are secrets wherever they are. */
 const SECRET_KEYS = new Set([
   "authorizations",
+  "readonly_authorizations",
+  "tokens",
+  "readonly_tokens",
   "password",
   "secret",
   "keys",
-  "tokens",
-  "readonly_authorizations",
-  "readonly_tokens",
   "acme_eab_hmac",
-  "hmac_secret",
-  "client_secret",
-  "webhook_key",
+  "client_key",
+  "tls_key",
   "webhook_secret",
 ]);
 
-/** Whether `key` of an item of `section` holds a secret. */
+/** URL query parameters that carry credentials. */
+const SECRET_PARAMS = /^(password|passwd|secret|token|access_token|key|api_key|apikey|sign)$/i;
+
+/** Whether `key` of an item of `section` holds a secret as a whole. */
 function isSecret(section: string, item: Record<string, unknown>, key: string): boolean {
   if (SECRET_KEYS.has(key)) return true;
-  if (section === "certificates" && (key === "key" || key === "tls_key")) return true;
+  if (key === "key" && (section === "certificates" || item.category === "csrf")) return true;
   // A secret storage's value, and any value encrypted with an AES key (`secret`, masked itself above).
   if (section === "storages" && key === "value") return item.category === "secret" || !!item.secret;
   return false;
 }
 
-function maskValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(() => SECRET_PLACEHOLDER);
-  return value === "" || value === undefined ? value : SECRET_PLACEHOLDER;
+/** A URL with its password and credential parameters replaced; other text as it is. */
+function maskUrl(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  let out = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:?#]*:)[^/@?#]*@/i, `$1${SECRET_PLACEHOLDER}@`);
+  out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep, name) => {
+    return SECRET_PARAMS.test(decodeURIComponentSafe(name)) ? `${sep}${name}=${SECRET_PLACEHOLDER}` : all;
+  });
+  return out;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function maskString(text: string): string {
+  // A header line giving credentials (`proxy_set_headers`, webhook headers).
+  if (/^\s*(proxy-)?authorization\s*:/i.test(text)) return SECRET_PLACEHOLDER;
+  return maskUrl(text);
+}
+
+/** The value of `key` as the API shows it. */
+function maskField(section: string, item: Record<string, unknown>, key: string, value: unknown): unknown {
+  if (isSecret(section, item, key)) {
+    if (Array.isArray(value)) return value.map(() => SECRET_PLACEHOLDER);
+    return value === "" || value === undefined ? value : SECRET_PLACEHOLDER;
+  }
+  if (typeof value === "string") return maskString(value);
+  if (Array.isArray(value)) return value.map((v) => typeof v === "string" ? maskString(v) : v);
+  return value;
 }
 
 /** An item with its secrets replaced. */
 export function maskItem(section: string, item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = isSecret(section, item, k) ? maskValue(v) : v;
+  for (const [k, v] of Object.entries(item)) out[k] = maskField(section, item, k, v);
   return out;
 }
 
-/** A whole raw config with every secret replaced (a URL's password too). */
+/** A whole raw config with every secret replaced. */
 export function maskTree(raw: RawTree): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [section, value] of Object.entries(raw)) {
@@ -63,29 +98,40 @@ export function maskTree(raw: RawTree): Record<string, unknown> {
   return out;
 }
 
+function holdsPlaceholder(value: unknown): boolean {
+  if (typeof value === "string") return value.includes(SECRET_PLACEHOLDER);
+  if (Array.isArray(value)) return value.some(holdsPlaceholder);
+  return false;
+}
+
 /**
- * A written item with each placeholder replaced by the stored value at the same place. Returns the item, or the
- * key whose placeholder has no stored value to keep.
+ * A written item with what was read back in place of a secret replaced by the stored value at the same place.
+ * Returns the item, or the key holding a placeholder with no stored value to keep.
  */
 export function unmaskItem(
+  section: string,
   written: Record<string, unknown>,
   stored: Record<string, unknown> | undefined,
 ): Record<string, unknown> | { readonly missing: string } {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(written)) {
     const old = stored?.[k];
-    if (v === SECRET_PLACEHOLDER) {
-      if (old === undefined || Array.isArray(old)) return { missing: k };
-      out[k] = old;
-    } else if (Array.isArray(v) && v.includes(SECRET_PLACEHOLDER)) {
-      const list: unknown[] = [];
-      for (let i = 0; i < v.length; i++) {
-        if (v[i] !== SECRET_PLACEHOLDER) list.push(v[i]);
-        else if (Array.isArray(old) && old[i] !== undefined) list.push(old[i]);
-        else return { missing: `${k}[${i}]` };
+    if (old !== undefined) {
+      const shown = maskField(section, stored!, k, old);
+      if (stableHash(v) === stableHash(shown)) {
+        out[k] = old;
+        continue;
       }
-      out[k] = list;
-    } else out[k] = v;
+      if (Array.isArray(v) && Array.isArray(old) && Array.isArray(shown)) {
+        const list = v.map((e, i) => i < old.length && stableHash(e) === stableHash(shown[i]) ? old[i] : e);
+        const bad = list.findIndex(holdsPlaceholder);
+        if (bad >= 0) return { missing: `${k}[${bad}]` };
+        out[k] = list;
+        continue;
+      }
+    }
+    if (holdsPlaceholder(v)) return { missing: k };
+    out[k] = v;
   }
   return out;
 }

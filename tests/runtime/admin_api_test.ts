@@ -301,21 +301,31 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.equal(await served(web), "a");
     });
 
-    await t.step("a secret sent back as the placeholder keeps the stored value", async () => {
-      const r = await call(`${api}/configs/plugin/adm`, {
-        method: "POST",
-        headers: await auth(),
-        body: JSON.stringify({
-          category: "admin",
-          path: "/adm",
-          authorizations: [SECRET_PLACEHOLDER],
-          ip_fail_limit: 4,
-        }),
-      });
-      assert.equal(r.status, 204, r.text);
-      const text = await Deno.readTextFile(file);
-      assert.ok(text.includes(OPS) && text.includes("ip_fail_limit = 4"), text);
-    });
+    await t.step(
+      "a secret sent back as the placeholder keeps the stored value; a dry run shows no secret",
+      async () => {
+        const dry = await call(`${api}/configs/plugin/adm?dry_run=true`, {
+          method: "POST",
+          headers: await auth(),
+          body: JSON.stringify({ category: "admin", path: "/adm", authorizations: [SECRET_PLACEHOLDER] }),
+        });
+        assert.equal(dry.status, 200, dry.text);
+        assert.ok(!dry.text.includes(OPS) && !dry.text.includes("do-not-show"), dry.text);
+        const r = await call(`${api}/configs/plugin/adm`, {
+          method: "POST",
+          headers: await auth(),
+          body: JSON.stringify({
+            category: "admin",
+            path: "/adm",
+            authorizations: [SECRET_PLACEHOLDER],
+            ip_fail_limit: 4,
+          }),
+        });
+        assert.equal(r.status, 204, r.text);
+        const text = await Deno.readTextFile(file);
+        assert.ok(text.includes(OPS) && text.includes("ip_fail_limit = 4"), text);
+      },
+    );
 
     await t.step("import: a whole config replaces the file; a broken one is 400", async () => {
       const now = await Deno.readTextFile(file);
