@@ -16,7 +16,7 @@ import { diffPlans } from "../process/plan_diff.ts";
 import { log } from "../observe/log/app_log.ts";
 import { parse, stringify } from "smol-toml";
 import { adminContext } from "./context.ts";
-import { maskTree } from "./secrets.ts";
+import { maskText, maskTree, secretStrings } from "./secrets.ts";
 import { recordHistory } from "./history.ts";
 import { diagnosticsJson, failure, json, noContent } from "./reply.ts";
 import { applyEdit, type Edit, EditError, readStored, storedTree, writeChanges } from "./store.ts";
@@ -43,7 +43,7 @@ function describe(edit: Edit): string {
 }
 
 /** A TOML text with its secrets masked (secrets.ts); null when it is not there or does not parse. */
-function maskText(text: string | null): string | null {
+function maskToml(text: string | null): string | null {
   if (text === null) return null;
   try {
     return stringify(maskTree(parse(text) as Record<string, unknown>)).trimEnd() + "\n";
@@ -119,7 +119,16 @@ async function commitNow(edit: Edit, options: CommitOptions): Promise<Response> 
     resolveRefs: systemRefResolver(),
     ...(context.amend ? { amend: context.amend } : {}),
   });
-  const diagnostics = diagnosticsJson(checked.diagnostics);
+  // A message may quote a value: a secret it quotes reads as the API shows it.
+  const secrets = [
+    ...secretStrings(storedTree(stored)),
+    ...secretStrings(storedTree({ ...stored, sources: result.sources })),
+  ].sort((x, y) => y[0].length - x[0].length);
+  const diagnostics = diagnosticsJson(checked.diagnostics).map((d) => ({
+    ...d,
+    message: maskText(d.message, secrets),
+    ...(d.hint !== undefined ? { hint: maskText(d.hint, secrets) } : {}),
+  }));
   if (!checked.plan) {
     const errors = diagnostics.filter((d) => d.severity === "error");
     log.warn(
@@ -133,7 +142,7 @@ async function commitNow(edit: Edit, options: CommitOptions): Promise<Response> 
   const current: Plan | undefined = context.current?.();
   const planChanges = current ? diffPlans(current, checked.plan) : [];
   if (options.dryRun) {
-    const files = result.changes.map((c) => ({ file: c.file, before: maskText(c.before), text: maskText(c.text) }));
+    const files = result.changes.map((c) => ({ file: c.file, before: maskToml(c.before), text: maskToml(c.text) }));
     return json({ ok: true, diagnostics, changes: planChanges, files });
   }
   await writeChanges(stored, result.changes);

@@ -135,3 +135,33 @@ export function unmaskItem(
   }
   return out;
 }
+
+/**
+ * Each secret string of a raw config with what it reads as (`[stored, shown]`, longest first): for masking the
+ * text of diagnostics, which may quote a value.
+ */
+export function secretStrings(raw: RawTree): [string, string][] {
+  const pairs = new Map<string, string>();
+  const add = (a: unknown, b: unknown) => {
+    if (typeof a === "string" && typeof b === "string" && a !== b && a.length >= 3) pairs.set(a, b);
+    if (Array.isArray(a) && Array.isArray(b)) a.forEach((x, i) => add(x, b[i]));
+  };
+  const shown = maskTree(raw);
+  for (const [section, value] of Object.entries(raw)) {
+    if (!isTable(value)) continue;
+    const items = section === "basic" ? { "": value } : value;
+    const masked = (section === "basic" ? { "": shown.basic } : shown[section]) as Record<string, unknown>;
+    for (const [name, item] of Object.entries(items)) {
+      if (!isTable(item) || !isTable(masked?.[name])) continue;
+      for (const [k, v] of Object.entries(item)) add(v, (masked[name] as Record<string, unknown>)[k]);
+    }
+  }
+  return [...pairs].sort((x, y) => y[0].length - x[0].length);
+}
+
+/** `text` with every secret it quotes replaced by what the secret reads as. */
+export function maskText(text: string, secrets: readonly [string, string][]): string {
+  let out = text;
+  for (const [secret, shown] of secrets) if (out.includes(secret)) out = out.split(secret).join(shown);
+  return out;
+}

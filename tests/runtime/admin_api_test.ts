@@ -225,6 +225,17 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.equal(await served(web), "a");
     });
 
+    await t.step("a refused write's diagnostics do not quote a secret", async () => {
+      const r = await call(`${api}/configs/plugin/adm`, {
+        method: "POST",
+        headers: await auth(),
+        body: JSON.stringify({ category: "admin", path: "/adm", authorizations: ["bm90LWEtcGFpcg=="] }),
+      });
+      assert.equal(r.status, 400, r.text);
+      assert.ok(!r.text.includes("bm90LWEtcGFpcg=="), r.text);
+      assert.match(r.text, /plugins\.adm\.authorizations/);
+    });
+
     await t.step("deleting an upstream still referenced: 400, nothing saved", async () => {
       const r = await call(`${api}/configs/upstream/a`, { method: "DELETE", headers: await auth() });
       assert.equal(r.status, 400, r.text);
