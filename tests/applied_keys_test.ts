@@ -215,6 +215,10 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(csrf).key": R("runtime/plugins/csrf.ts", "key"),
   "plugins(csrf).name": R("runtime/plugins/csrf.ts", "name"),
   "plugins(csrf).ttl": R("runtime/plugins/csrf.ts", "ttl"),
+  "plugins(admin).path": R("runtime/admin/plugin.ts", "path"),
+  "plugins(admin).authorizations": R("runtime/admin/plugin.ts", "accounts"),
+  "plugins(admin).max_age": R("runtime/admin/plugin.ts", "maxAge"),
+  "plugins(admin).ip_fail_limit": R("runtime/admin/plugin.ts", "ipFailLimit"),
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
 };
 
