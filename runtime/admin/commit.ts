@@ -165,7 +165,7 @@ async function commitNow(edit: Edit, options: CommitOptions): Promise<Response> 
   // The reload ends once the old generation drained, and this very request is in flight on it: the answer goes as
   // soon as the new plan serves (it then drains at once), or when the reload ended without it.
   const applied = await Promise.race([
-    reloaded.then((p) => p.hash === want),
+    reloaded.then((p) => p?.hash === want),
     switchedTo(want, options.serving, reloaded),
   ]);
   if (!applied) {

@@ -8,7 +8,7 @@
  * @module
  */
 export { admin } from "./plugin.ts";
-export { type AdminContext, adminContext, setAdminContext } from "./context.ts";
+export { type AdminContext, adminContext, setAdminContext, shareAdminContext } from "./context.ts";
 export { ADMIN_NAME, adminAmend, type AdminFlag, adminSpec, isLoopbackHost, parseAdminFlag } from "./flag.ts";
 export { loginToken } from "./token.ts";
 export { SECRET_PLACEHOLDER } from "./secrets.ts";

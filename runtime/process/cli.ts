@@ -11,7 +11,14 @@ import { type Format, formatGithub, formatJson, formatText } from "../../compile
 import { VERSION } from "../proxy/errors.ts";
 import { flushAppLog, startAppLog } from "../observe/log/app_log.ts";
 import { run } from "./run.ts";
-import { adminAmend, adminSpec, isLoopbackHost, parseAdminFlag, setAdminContext } from "../admin/mod.ts";
+import {
+  adminAmend,
+  adminSpec,
+  isLoopbackHost,
+  parseAdminFlag,
+  setAdminContext,
+  shareAdminContext,
+} from "../admin/mod.ts";
 import { checkSources } from "../../compiler/mod.ts";
 import { checkQuickStart, flagDiagnostics, QUICK_START_FILE, type QuickStartFlags } from "./quick_start.ts";
 
@@ -241,7 +248,11 @@ export async function main(args: readonly string[]): Promise<number> {
     result = checkSources([], { amend: admin });
   }
   if (!result.plan) return result.exitCode;
-  if (admin) setAdminContext({ conf, amend: admin });
+  if (!quick) {
+    // Where the admin API (an `admin` plugin, or --admin) reads and writes the config; workers read it from the env.
+    setAdminContext({ conf, ...(admin ? { amend: admin } : {}) });
+    shareAdminContext(conf, adminSpec(typeof values.admin === "string" ? values.admin : undefined, envValue) ?? "");
+  }
   const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
   const logFile = values.log ?? envValue("PINGAP_LOG");
   // Worker isolates read it to write to the same file.

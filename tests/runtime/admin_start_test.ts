@@ -11,6 +11,8 @@
 import assert from "node:assert/strict";
 import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
 import { spawnDeno } from "../_support/process.ts";
+import { rawExchange, rawJson } from "../_support/proxy.ts";
+import { until } from "../_support/load.ts";
 import { loginToken } from "../../runtime/admin/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -115,6 +117,49 @@ Deno.test("--admin with a broken config: the admin alone starts, and a fix throu
   } finally {
     await child.stop();
     await a.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an admin plugin of the config, without --admin, in worker isolates (threads = 2): a write is served", async () => {
+  const a = await startEchoOrigin("a");
+  const b = await startEchoOrigin("b");
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(
+    file,
+    `[servers.web]\naddr = "127.0.0.1:${port}"\nthreads = 2\nlocations = ["app", "adm"]\n\n` +
+      `[locations.app]\npath = "/"\nupstream = "a"\n\n[locations.adm]\npath = "/adm"\nplugins = ["adm"]\n\n` +
+      `[plugins.adm]\ncategory = "admin"\npath = "/adm"\nauthorizations = ["${btoa("u:p")}"]\n\n` +
+      `[upstreams.a]\naddrs = ["${a.addr}"]\n\n[upstreams.b]\naddrs = ["${b.addr}"]\n`,
+  );
+  const child = spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", file], { cwd: dir });
+  const web = `http://127.0.0.1:${port}`;
+  try {
+    await child.waitFor(/with 2 workers/);
+    const served = async () => ((await (await fetch(`${web}/x`)).json()) as Echo).name;
+    assert.equal(await served(), "a");
+    const r = await fetch(`${web}/adm/api/configs/location/app`, {
+      method: "POST",
+      headers: await headers(),
+      body: JSON.stringify({ path: "/", upstream: "b" }),
+    });
+    assert.equal(r.status, 204, await r.text());
+    // Every worker swaps to it (the one that answered, at once; the others at the same time): fresh connections,
+    // whichever worker takes them, are served by the new plan.
+    const fresh = async () => {
+      const res = await rawExchange(port, "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      return res ? rawJson<Echo>(res).name : undefined;
+    };
+    await until(async () => (await Promise.all([1, 2, 3, 4, 5, 6].map(fresh))).every((n) => n === "b"));
+  } catch (e) {
+    console.error(child.output());
+    throw e;
+  } finally {
+    await child.stop();
+    await a.close();
+    await b.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
