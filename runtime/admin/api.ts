@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { stringify } from "smol-toml";
+import { parse, stringify } from "smol-toml";
 import { renderJsonSchema } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
 import { certStore } from "../tls/mod.ts";
@@ -73,13 +73,45 @@ async function readConfig(): Promise<Record<string, unknown> | Response> {
   return storedTree(await readStored(conf)) as Record<string, unknown>;
 }
 
+/**
+ * The config with each item's `includes` merged in (the fragment's keys win, as the compiler merges them), for
+ * `/configs/full`. A secret storage is never merged (its value would show unmasked inside the item).
+ */
+function expandIncludes(raw: Record<string, unknown>): Record<string, unknown> {
+  const storages = (raw.storages ?? {}) as Record<string, Record<string, unknown>>;
+  const out: Record<string, unknown> = { ...raw };
+  for (const section of ["servers", "locations", "upstreams"]) {
+    const items = raw[section];
+    if (items === null || typeof items !== "object") continue;
+    out[section] = Object.fromEntries(
+      Object.entries(items).map(([name, item]) => {
+        const { includes, ...rest } = item as Record<string, unknown>;
+        if (!Array.isArray(includes)) return [name, item];
+        let merged: Record<string, unknown> = rest;
+        for (const ref of includes) {
+          const storage = storages[String(ref)];
+          if (!storage || storage.category === "secret" || storage.secret || typeof storage.value !== "string") {
+            continue;
+          }
+          try {
+            merged = { ...merged, ...parse(storage.value) as Record<string, unknown> };
+          } catch {
+            // A fragment that does not parse is the compiler's to report.
+          }
+        }
+        return [name, merged];
+      }),
+    );
+  }
+  return out;
+}
+
 async function getConfigs(category: string): Promise<Response> {
   const raw = await readConfig();
   if (raw instanceof Response) return raw;
   const masked = maskTree(raw);
   if (category === "full") {
-    const toml = stringify(masked);
-    return json({ full: toml, original: toml, hcl: "", kdl: "" });
+    return json({ full: stringify(maskTree(expandIncludes(raw))), original: stringify(masked), hcl: "", kdl: "" });
   }
   const s = CATEGORIES[category];
   if (s) return json(masked[s] ?? {});

@@ -11,6 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { parse } from "smol-toml";
 import { type Echo, freePort, type Origin, startEchoOrigin } from "../_support/origin.ts";
 import { type Child, spawnDeno } from "../_support/process.ts";
 import { rawExchange } from "../_support/proxy.ts";
@@ -39,7 +40,12 @@ path = "/open"
 plugins = ["open"]
 
 [upstreams.a]
+includes = ["timeouts"]
 addrs = ["${a.addr}"]
+
+[storages.timeouts]
+category = "config"
+value = 'connection_timeout = "3s"'
 
 [upstreams.b]
 addrs = ["${b.addr}"]
@@ -180,6 +186,13 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       const full = (await call(`${api}/configs/full`, { headers: await auth() })).json() as Record<string, string>;
       assert.match(full.original!, /\[upstreams\.a\]/);
       assert.ok(!full.full!.includes("do-not-show"));
+      // `full` has the includes merged in; `original` as stored.
+      type Tree = { upstreams: { a: Record<string, unknown> } };
+      const fullA = (parse(full.full!) as Tree).upstreams.a;
+      const originalA = (parse(full.original!) as Tree).upstreams.a;
+      assert.equal(fullA.connection_timeout, "3s");
+      assert.equal(fullA.includes, undefined);
+      assert.deepEqual(originalA.includes, ["timeouts"]);
     });
 
     await t.step("GET /schema: the config's JSON Schema, with docs", async () => {
