@@ -69,7 +69,9 @@ function dryRun(q: URLSearchParams): boolean {
 
 async function readConfig(): Promise<Record<string, unknown> | Response> {
   const conf = adminContext().conf;
-  if (!conf) return failure(503, "This isolate cannot read the config (it was not started with -c, or it is a worker)");
+  if (!conf) {
+    return failure(503, "The config is not stored anywhere this admin can read (the proxy was not started with -c)");
+  }
   return storedTree(await readStored(conf)) as Record<string, unknown>;
 }
 
@@ -155,7 +157,9 @@ function options(req: ApiRequest) {
 
 async function history(req: ApiRequest, parts: string[]): Promise<Response> {
   const conf = adminContext().conf;
-  if (!conf) return failure(503, "This isolate cannot read the config history");
+  if (!conf) {
+    return failure(503, "The config is not stored anywhere this admin can read (the proxy was not started with -c)");
+  }
   const category = parts[0] ?? "";
   const s = section(category);
   if (!s) return invalidCategory(category);
@@ -236,7 +240,9 @@ export async function api(req: ApiRequest): Promise<Response> {
   if (head === "certificates" && rest.length === 0) return certificates();
   if (head === "restart" && rest.length === 0 && m === "POST") {
     const context = adminContext();
-    if (!context.reload) return failure(400, "This isolate cannot restart the proxy");
+    if (!context.reload) {
+      return failure(400, "This admin has no reload to run (the proxy was not started by the command line)");
+    }
     // Answered at once, as Pingap does: the reload waits for this very request to end before it is done.
     context.reload("admin restart").catch(() => {});
     return noContent();

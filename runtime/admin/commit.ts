@@ -104,7 +104,7 @@ async function commitNow(edit: Edit, options: CommitOptions): Promise<Response> 
   const context = adminContext();
   const conf = context.conf;
   if (!conf) {
-    return failure(503, "This isolate cannot write the config (it was not started with -c, or it is a worker)");
+    return failure(503, "The config is not stored anywhere this admin can write (the proxy was not started with -c)");
   }
   const stored = await readStored(conf);
   let result;
