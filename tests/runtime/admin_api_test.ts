@@ -15,6 +15,7 @@ import { parse } from "smol-toml";
 import { type Echo, freePort, type Origin, startEchoOrigin } from "../_support/origin.ts";
 import { type Child, spawnDeno } from "../_support/process.ts";
 import { rawExchange } from "../_support/proxy.ts";
+import { startLoad, until } from "../_support/load.ts";
 import { loginToken, SECRET_PLACEHOLDER } from "../../runtime/admin/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -293,21 +294,28 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.equal(await served(web), "a");
     });
 
-    await t.step("a good write is saved and served at once (the reload path), with history", async () => {
-      const r = await call(`${api}/configs/location/app`, {
-        method: "POST",
-        headers: await auth(),
-        body: JSON.stringify({ path: "/", upstream: "b" }),
-      });
-      assert.equal(r.status, 204, r.text);
-      assert.match(await Deno.readTextFile(file), /upstream = "b"/);
-      assert.equal(await served(web), "b");
-      const h = (await call(`${api}/config-history/location/app`, { headers: await auth() })).json() as {
-        history: { id: string; created_at: number; user: string; data: { upstream: string } }[];
-      };
-      assert.equal(h.history.length, 2);
-      assert.deepEqual(h.history.map((x) => [x.user, x.data.upstream]), [["pingap", "b"], ["", "a"]]);
-    });
+    await t.step(
+      "a good write is saved and served at once (the reload path), no request failing; history",
+      async () => {
+        const load = startLoad(`${web}/load`);
+        const r = await call(`${api}/configs/location/app`, {
+          method: "POST",
+          headers: await auth(),
+          body: JSON.stringify({ path: "/", upstream: "b" }),
+        });
+        assert.equal(r.status, 204, r.text);
+        await until(async () => load.ok() > 20);
+        const { failures } = await load.stop();
+        assert.deepEqual(failures, [], "no failed request");
+        assert.match(await Deno.readTextFile(file), /upstream = "b"/);
+        assert.equal(await served(web), "b");
+        const h = (await call(`${api}/config-history/location/app`, { headers: await auth() })).json() as {
+          history: { id: string; created_at: number; user: string; data: { upstream: string } }[];
+        };
+        assert.equal(h.history.length, 2);
+        assert.deepEqual(h.history.map((x) => [x.user, x.data.upstream]), [["pingap", "b"], ["", "a"]]);
+      },
+    );
 
     await t.step("history: no name is 400; restoring the earlier version serves it again", async () => {
       const none = await call(`${api}/config-history/location`, { headers: await auth() });
