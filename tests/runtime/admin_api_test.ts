@@ -304,7 +304,7 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
           body: JSON.stringify({ path: "/", upstream: "b" }),
         });
         assert.equal(r.status, 204, r.text);
-        await until(async () => load.ok() > 20);
+        await until(() => Promise.resolve(load.ok() > 20));
         const { failures } = await load.stop();
         assert.deepEqual(failures, [], "no failed request");
         assert.match(await Deno.readTextFile(file), /upstream = "b"/);
