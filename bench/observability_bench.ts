@@ -19,7 +19,7 @@
 import { trace } from "@opentelemetry/api";
 import { compileSources, type ServerPlan } from "../compiler/mod.ts";
 import { RequestContext } from "../runtime/proxy/context.ts";
-import { createMetrics } from "../runtime/observe/metrics/mod.ts";
+import { createMetrics, MetricsRegistries } from "../runtime/observe/metrics/mod.ts";
 import { serverObserver } from "../runtime/observe/observer.ts";
 import { RequestTrace } from "../runtime/observe/otel/request_trace.ts";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
@@ -44,7 +44,7 @@ function newContext(): RequestContext {
   return new RequestContext(request, "127.0.0.1", 50000, "127.0.0.1", 6188, "http");
 }
 
-const metrics = createMetrics("bench");
+const metrics = createMetrics("bench", new MetricsRegistries());
 const variants: [string, ServerPlan][] = [
   ["nothing on", server("")],
   ["access log (file, combined)", server(`access_log = "${dir}/access.log?rolling=never combined"`)],

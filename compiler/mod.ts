@@ -51,6 +51,8 @@ export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/he
 export { rustRegex } from "./values/rust_regex.ts";
 export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/define.ts";
 export { BUILTIN_PLUGINS, PLUGIN_DEFINITIONS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
+export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
+export { otlpExporter } from "./values/otlp_exporter.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type ForwardAuthPlan } from "./plugins/forward_auth.ts";
 export { type CsrfPlan } from "./plugins/csrf.ts";

@@ -21,6 +21,11 @@ import type { Condition, HostMatch, PathMatch } from "./values/location_match.ts
 import type { Rewrite } from "./values/rewrite.ts";
 import type { Template } from "./values/template.ts";
 import type { RouteTable } from "./routes/table.ts";
+import type { MetricsTarget } from "./values/metrics_target.ts";
+import type { OtlpExporter } from "./values/otlp_exporter.ts";
+
+export type { MetricsTarget, PushTarget } from "./values/metrics_target.ts";
+export type { OtlpExporter } from "./values/otlp_exporter.ts";
 
 /** Decoded `[basic]`. */
 export type BasicConfig = Decoded<typeof basicSchema.fields>;
@@ -45,8 +50,27 @@ export interface ServerPlan {
   readonly locations: readonly number[];
   readonly routes: RouteTable;
   readonly accessLog?: AccessLog;
-  readonly config: ServerConfig;
+  /** Hash of the server's config: what a reload reports as changed. */
+  readonly key: string;
+  /** `global_certificates`: the addresses terminate TLS. */
+  readonly globalCertificates: boolean;
+  readonly tlsMinVersion?: TlsVersion;
+  readonly tlsMaxVersion?: TlsVersion;
+  readonly enabledH2: boolean;
+  readonly proxyProtocol: boolean;
+  /** `downstream_read_timeout`, ms. */
+  readonly downstreamReadTimeout?: number;
+  /** `downstream_write_timeout`, ms. */
+  readonly downstreamWriteTimeout?: number;
+  /** `prometheus_metrics`: a pull path or a parsed push target. */
+  readonly prometheusMetrics?: MetricsTarget;
+  /** `otlp_exporter`, parsed: where spans go and the batch settings. */
+  readonly otlpExporter?: OtlpExporter;
+  readonly enableServerTiming: boolean;
 }
+
+/** A TLS version name as `tls_min_version` / `tls_max_version` take it. */
+export type TlsVersion = NonNullable<ServerConfig["tls_min_version"]>;
 
 /** Where a location sends requests. */
 export type UpstreamRef =
@@ -78,7 +102,25 @@ export interface LocationPlan {
   readonly addHeaders: readonly HeaderOp[];
   /** Indices into {@linkcode Plan.plugins}, in run order. */
   readonly plugins: readonly number[];
-  readonly config: LocationConfig;
+  /** Hash of the location's config: what a reload reports as changed. */
+  readonly key: string;
+  /** Largest request body, bytes; unset (or 0 in the config) means no limit. */
+  readonly clientMaxBodySize?: number;
+  /** Requests in flight at once; 0 means unlimited. */
+  readonly maxProcessing: number;
+  /** Retries on another backend when connecting fails (0: none). */
+  readonly maxRetries: number;
+  /** No retry once the request is older than this, ms. */
+  readonly maxRetryWindow?: number;
+  /** Time limits of its requests to the upstream, instead of the upstream's (unset when it sets none). */
+  readonly timeouts?: LocationTimeouts;
+}
+
+/** A location's `connection_timeout`, `read_timeout` and `write_timeout`, ms. */
+export interface LocationTimeouts {
+  readonly connectionTimeout?: number;
+  readonly readTimeout?: number;
+  readonly writeTimeout?: number;
 }
 
 /** One backend address as configured (discovery may expand it). */
@@ -88,6 +130,8 @@ export interface BackendAddr {
   readonly weight: number;
   /** The host is an IP literal. */
   readonly isIp: boolean;
+  /** The port was written (else 80, 443 with TLS; docker discovery then takes the container's). */
+  readonly portSet: boolean;
 }
 
 /** An upstream. */
@@ -101,7 +145,55 @@ export interface UpstreamPlan {
   readonly healthCheck: HealthCheck;
   /** Hash of the upstream's config, so the runtime can keep state across reloads. */
   readonly key: string;
-  readonly config: UpstreamConfig;
+  /** TLS server name (`sni`); `$host` takes the request's. */
+  readonly sni?: string;
+  readonly verifyCert: boolean;
+  /** Connect time limits, ms (TCP; TCP and TLS). */
+  readonly connectionTimeout?: number;
+  readonly totalConnectionTimeout?: number;
+  /** Each read and write from and to a backend, ms. */
+  readonly readTimeout?: number;
+  readonly writeTimeout?: number;
+  /** How long an idle pooled connection is kept, ms. */
+  readonly idleTimeout: number;
+  readonly alpn: "h1" | "h2" | "h2h1";
+  readonly maxH2Streams: number;
+  /** HTTP/2 flow-control windows, bytes. */
+  readonly h2StreamWindowSize?: number;
+  readonly h2ConnectionWindowSize?: number;
+  /** CA, client certificate and key: PEM, base64 of PEM or a file path (read by the runtime). */
+  readonly ca?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  readonly failOpen: boolean;
+  readonly h1Upgrade: "websocket_only" | "preserve" | "deny";
+  /** Discovery: ignore IPv6 addresses. */
+  readonly ipv4Only: boolean;
+  /** How often `dns`/`docker` discovery refreshes, ms. */
+  readonly updateFrequency: number;
+  /** Name servers, then search domains (`dns_domain` first), for `dns` discovery. */
+  readonly dnsServer: readonly string[];
+  readonly dnsSearch: readonly string[];
+  /** Backend stats and circuit breaker, when `enable_backend_stats` is on. */
+  readonly circuit?: CircuitPlan;
+}
+
+/** Stats and breaker settings of an upstream (times in ms). */
+export interface CircuitPlan {
+  /** Stats window (`backend_stats_interval`). */
+  readonly statsInterval: number;
+  /** Statuses counted as failures; empty means every 5xx. */
+  readonly failureStatuses: ReadonlySet<number>;
+  /** Trip after this many failures in a row; 0 = off. */
+  readonly maxConsecutiveFailures: number;
+  /** Trip when the window's failure rate reaches this percent; 0 = off. */
+  readonly maxFailurePercent: number;
+  /** Requests in the window before the percent rule applies. */
+  readonly minRequests: number;
+  /** Successes in a row that close a half-open circuit; also its probe budget. */
+  readonly halfOpenSuccesses: number;
+  /** How long an open circuit rejects the backend. */
+  readonly openDuration: number;
 }
 
 /** A plugin instance. */
@@ -115,10 +207,32 @@ export interface PluginPlan {
   readonly key: string;
 }
 
-/** A certificate. */
+/** A certificate: where its material is, or how ACME obtains it. */
 export interface CertificatePlan {
   readonly name: string;
-  readonly config: CertificateConfig;
+  /** Hash of the certificate's config: what a reload reports as changed. */
+  readonly key: string;
+  /** SNI names it serves; its own SAN names when unset. */
+  readonly domains?: readonly string[];
+  /** Certificate, key, extra chain: PEM text, base64 of PEM or a file path (read by the runtime). */
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsChain?: string;
+  readonly isDefault: boolean;
+  readonly isCa: boolean;
+  /** Renew (ACME) or warn this many days before expiry; 0 = the built-in rule. */
+  readonly bufferDays: number;
+  /** Set: obtained and renewed by ACME (then `domains` is not empty). */
+  readonly acme?: CertificateConfig["acme"];
+  readonly acmeDirectory: string;
+  readonly acmeEmail?: string;
+  readonly acmeContact?: readonly string[];
+  readonly acmeKeyType: "ecdsa" | "rsa";
+  readonly acmeEabKid?: string;
+  readonly acmeEabHmac?: string;
+  readonly dnsChallenge: boolean;
+  readonly dnsProvider: NonNullable<CertificateConfig["dns_provider"]>;
+  readonly dnsServiceUrl?: string;
 }
 
 /** A storage entry. */

@@ -169,6 +169,6 @@ Deno.test("a reference that comes in through includes is resolved where it lands
     `[upstreams.u]\naddrs = ["127.0.0.1:1"]\nincludes = ["shared"]\n`;
   const r = compileSources([{ file: "a.toml", text }], { resolveRefs });
   assert.ok(r.plan, JSON.stringify(r.diagnostics));
-  assert.equal(r.plan.upstreams[0]!.config.sni, "api.internal");
+  assert.equal(r.plan.upstreams[0]!.sni, "api.internal");
   assert.equal(r.plan.storages[0]!.config.value, 'sni = "$ENV:SNI"');
 });

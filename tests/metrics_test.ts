@@ -14,11 +14,13 @@
  */
 import assert from "node:assert/strict";
 import { requireComponent } from "./components.ts";
+import { type MetricsTarget, metricsTarget } from "../compiler/mod.ts";
 import { RequestContext } from "../runtime/proxy/context.ts";
 import { findSamples, sampleValue } from "../runtime/observe/metrics/exposition.ts";
 import {
   createMetrics,
   type Metrics,
+  MetricsRegistries,
   metricsResponse,
   observeCacheStorageRead,
   observeCacheStorageWrite,
@@ -28,6 +30,16 @@ import {
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "../runtime/observe/metrics/mod.ts";
+
+/** A `prometheus_metrics` value as the compiler parses it. */
+function target(value: string): MetricsTarget | undefined {
+  const r = metricsTarget(value);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+/** The registries of this file's metrics (a proxy's, as `startProxy` makes them). */
+const registries = new MetricsRegistries();
 
 const prometheus = await requireComponent("prometheus", { binaries: ["promtool"], aptPackages: ["prometheus"] });
 
@@ -100,7 +112,7 @@ Deno.test({
   name: "promtool check metrics accepts the exposition text of every family",
   ignore: !prometheus,
   async fn() {
-    const m = createMetrics("it-promtool");
+    const m = createMetrics("it-promtool", registries);
     try {
       feedAll(m);
       const text = await m.text();
@@ -110,7 +122,7 @@ Deno.test({
       for (const [name, problem] of PINGAP_LINT_EXCEPTIONS) assert.ok(full.stderr.includes(`${name} ${problem}`), name);
       await assertPromtoolAccepts(text);
       // The empty registry too (families with no samples yet).
-      const empty = createMetrics("it-promtool-empty");
+      const empty = createMetrics("it-promtool-empty", registries);
       try {
         await assertPromtoolAccepts(await empty.text());
       } finally {
@@ -157,7 +169,7 @@ function miniServer(sm: ServerMetrics, bodySize: number) {
 }
 
 Deno.test("pull: N requests to a location are scraped back over HTTP, with the aggregate", async () => {
-  const sm = serverMetrics("it-pull", "/metrics")!;
+  const sm = serverMetrics("it-pull", target("/metrics"), registries)!;
   const { server, base } = miniServer(sm, 1500);
   try {
     const N = 6;
@@ -210,7 +222,7 @@ Deno.test("push: the metrics text reaches a real receiver, with basic auth and $
     return new Response(null, { status: 202 });
   });
   const url = `http://pingap:s3cret@127.0.0.1:${receiver.addr.port}/metrics/job/pingap/instance/$HOSTNAME`;
-  const sm = serverMetrics("it-push", url, { intervalMs: 50, hostname: "node-a" })!;
+  const sm = serverMetrics("it-push", target(url), registries, { intervalMs: 50, hostname: "node-a" })!;
   try {
     assert.ok(sm.push);
     for (let i = 0; i < 3; i++) {
@@ -241,7 +253,7 @@ Deno.test("push: a gateway error surfaces from Metrics.push", async () => {
     await req.body?.cancel();
     return new Response("no", { status: 400 });
   });
-  const m = createMetrics("it-push-error");
+  const m = createMetrics("it-push-error", registries);
   try {
     await assert.rejects(m.push(`http://127.0.0.1:${receiver.addr.port}/x`), /status 400/);
   } finally {
@@ -251,7 +263,7 @@ Deno.test("push: a gateway error surfaces from Metrics.push", async () => {
 });
 
 Deno.test("reload: a new plan for the same server keeps counting where the old one was", async () => {
-  const old = serverMetrics("it-reload", "/metrics")!;
+  const old = serverMetrics("it-reload", target("/metrics"), registries)!;
   const a = miniServer(old, 10);
   try {
     for (let i = 0; i < 4; i++) await (await fetch(`${a.base}/loc/${i}`)).text();
@@ -259,7 +271,7 @@ Deno.test("reload: a new plan for the same server keeps counting where the old o
     await a.server.shutdown();
   }
   // Swap protocol: activate the new plan, then dispose the old one.
-  const next = serverMetrics("it-reload", "/metrics")!;
+  const next = serverMetrics("it-reload", target("/metrics"), registries)!;
   await old.dispose();
   const b = miniServer(next, 10);
   try {

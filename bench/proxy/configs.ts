@@ -22,6 +22,25 @@ export interface OurConfig {
   readonly metrics?: boolean;
 }
 
+/**
+ * Our proxy serving the origin's files itself with the `directory` plugin (default settings), on `port`: the static
+ * row's counterpart of nginx serving them.
+ */
+export function ourStaticToml(port: number, root: string): string {
+  return `[servers.static]
+addr = "127.0.0.1:${port}"
+locations = ["files"]
+
+[locations.files]
+path = "/"
+plugins = ["files"]
+
+[plugins.files]
+category = "directory"
+path = "${root}"
+`;
+}
+
 function nginxCommon(dir: string, name: string, nofile: number): string {
   return `user root;
 worker_processes 1;

@@ -11,6 +11,7 @@ import {
   haproxyConfig,
   originNginx,
   type OurConfig,
+  ourStaticToml,
   ourToml,
   pongDenoServe,
   pongRawListen,
@@ -33,7 +34,9 @@ export type ServerName =
   | "ours_2w"
   | "deno_bare"
   | "deno_pong_header"
-  | "raw_pong";
+  | "raw_pong"
+  | "nginx_static"
+  | "ours_static";
 
 /** A server under test: its HTTP/1.1 port and, for the proxies, an h2c port. */
 export interface Endpoint {
@@ -154,6 +157,17 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       const proc = await deno(name, dir, tools, file, port, true, env);
       started.push(proc);
       servers[name] = { proc, port, h2cPort: port };
+    }
+
+    // The static row: nginx (the origin) and our directory plugin serving the same files.
+    servers.nginx_static = { proc: origin, port: originPort };
+    {
+      const port = freePort();
+      const file = `${dir}/ours_static.toml`;
+      await Deno.writeTextFile(file, ourStaticToml(port, `${dir}/www`));
+      const proc = await deno("ours_static", dir, tools, file, port, true);
+      started.push(proc);
+      servers.ours_static = { proc, port };
     }
 
     // The /ping row's baseline, and the two floors of /ping: no JavaScript front end answers it faster.

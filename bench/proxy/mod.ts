@@ -34,6 +34,8 @@ const LABELS: Record<ServerName, string> = {
   deno_bare: "bare Deno.serve",
   deno_pong_header: "Deno.serve, pong + cache-control",
   raw_pong: "Deno.listen loop, fixed pong",
+  nginx_static: "nginx 1w, static files",
+  ours_static: "ours 1w, directory plugin",
 };
 
 function option(args: readonly string[], name: string): string | undefined {

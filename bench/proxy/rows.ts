@@ -91,6 +91,13 @@ export function rowSpecs(postScript: string): RowSpec[] {
       tool: "wrk",
     },
     { label: "small, 2 workers vs 1", path: "/small", servers: ["ours", "ours_2w"], baseline: "ours", tool: "wrk" },
+    {
+      label: "static 64 KB file: directory plugin vs nginx",
+      path: "/64k",
+      servers: ["nginx_static", "ours_static"],
+      baseline: "nginx_static",
+      tool: "wrk",
+    },
     { label: "small over h2c (h2load)", path: "/small", servers: proxies, baseline: "nginx", tool: "h2load" },
   ];
 }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isReference } from "../config_refs.ts";
 import { ipNet } from "../values/ip.ts";
 import { headerLine } from "../values/header.ts";
 import { atLeast } from "./refine.ts";
@@ -46,6 +47,27 @@ function webhookHeader(text: string): Parsed<readonly [string, string]> {
     ok: false,
     message: `webhook_headers: ${JSON.stringify(text.trim().split(/[\s:]/)[0] ?? "")} should be \`Name: value\``,
     hint: 'Write e.g. "Authorization: Bearer $TOKEN" as one item per header',
+  };
+}
+
+/**
+ * `webhook`: blank (no webhook) or an http(s) URL, so a typo is found by check rather than by each post. A
+ * `$ENV:`/`$FILE:` reference left as written (a compile without a resolver) is checked where it is resolved.
+ */
+function webhookUrl(text: string): Parsed<string> {
+  const t = text.trim();
+  if (t === "" || isReference(t)) return { ok: true, value: text };
+  let u: URL | undefined;
+  try {
+    u = new URL(t);
+  } catch {
+    u = undefined;
+  }
+  if (u && (u.protocol === "http:" || u.protocol === "https:")) return { ok: true, value: text };
+  return {
+    ok: false,
+    message: `Webhook URL ${JSON.stringify(t)} is not an http(s) URL`,
+    hint: 'Write the URL notifications are posted to, e.g. "https://hooks.example.com/pingap"',
   };
 }
 
@@ -112,7 +134,7 @@ export const basicSchema = table({
         "`{client_ip}`, `$client_ip`, `hash:ip`) only on a connection from one of them; `X-Forwarded-For` is read " +
         "right to left, skipping these addresses. Unset: the client is always the connection's peer.",
     }),
-    webhook: field(str(), { doc: "URL that receives notifications (POST JSON)." }),
+    webhook: field(parsed("string", webhookUrl), { doc: "URL that receives notifications (POST JSON)." }),
     webhook_type: field(oneOf(["normal", "wecom", "dingtalk"]), {
       doc: "Payload format of the webhook.",
       default: "normal",

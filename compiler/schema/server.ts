@@ -5,7 +5,8 @@
  */
 import { accessLog } from "../values/access_log.ts";
 import { listenAddrs } from "../values/addr.ts";
-import { queryDurations } from "../values/query_durations.ts";
+import { metricsTarget } from "../values/metrics_target.ts";
+import { otlpExporter } from "../values/otlp_exporter.ts";
 import { includes, remark } from "./common.ts";
 import { atLeast, within } from "./refine.ts";
 import { array, bool, duration, field, int, oneOf, parsed, size, str, table } from "./types.ts";
@@ -21,9 +22,6 @@ export const tlsVersion = oneOf(["tlsv1.1", "tlsv1.2", "tlsv1.3"], {
     "1.3": "tlsv1.3",
   },
 });
-
-/** The duration parameters of `otlp_exporter`. */
-const OTLP_DURATIONS = ["timeout", "scheduled_delay", "max_export_timeout"] as const;
 
 /** `tcp_idle` / `tcp_interval`: at least a second (Pingap's rule, for servers and upstreams). */
 export const keepaliveTime = (what: string) => atLeast(duration(), 1000, `${what} should be at least 1s`);
@@ -113,10 +111,10 @@ export const serverSchema = table({
     }),
     downstream_read_timeout: field(duration(), { doc: "Time limit to read a request from the client." }),
     downstream_write_timeout: field(duration(), { doc: "Time limit to write a response to the client." }),
-    prometheus_metrics: field(parsed("string", (s) => queryDurations(s, ["interval"])), {
+    prometheus_metrics: field(parsed("string", metricsTarget), {
       doc: "A path (e.g. `/metrics`) serving Prometheus metrics, or a Pushgateway URL (contains `://`) to push to.",
     }),
-    otlp_exporter: field(parsed("string", (s) => queryDurations(s, OTLP_DURATIONS)), {
+    otlp_exporter: field(parsed("string", otlpExporter), {
       doc:
         "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318` (spans are posted to `/v1/traces`); parameters `timeout`, `max_queue_size`, `scheduled_delay`, `max_export_batch_size`, `max_export_timeout`.",
     }),

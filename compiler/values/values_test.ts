@@ -420,8 +420,8 @@ Deno.test("compileSources() keeps update_frequency and check_frequency of a dns 
   assert.ok(plan, JSON.stringify(diagnostics));
   const [u, v] = plan.upstreams;
   assert.equal(u?.discovery, "dns");
-  assert.deepEqual([u?.config.update_frequency, u?.healthCheck.checkFrequency], [5000, 3000]);
-  assert.deepEqual([v?.config.update_frequency, v?.healthCheck.checkFrequency], [10_000, 2000]);
+  assert.deepEqual([u?.updateFrequency, u?.healthCheck.checkFrequency], [5000, 3000]);
+  assert.deepEqual([v?.updateFrequency, v?.healthCheck.checkFrequency], [10_000, 2000]);
   assert.deepEqual(v?.algo, { kind: "hash", by: "ip" });
 });
 

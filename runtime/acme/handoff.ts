@@ -1,24 +1,30 @@
 /**
- * Where the ACME service delivers certificates: the TLS certificate store
- * of this isolate ({@linkcode certStore}), so the next handshake for one of
- * the domains serves the new certificate (open connections keep theirs).
- * The store is per isolate: with `threads` > 1 the main isolate, which runs
- * ACME, sends each certificate to the workers, which install it here too.
+ * Where the ACME service delivers certificates: a TLS certificate store
+ * (the one the proxy of this isolate serves from), so the next handshake for
+ * one of the domains serves the new certificate (open connections keep
+ * theirs). A store is per isolate: with `threads` > 1 the main isolate, which
+ * runs ACME, sends each certificate to the workers, which install it in
+ * theirs.
  *
  * @module
  */
-import { certStore } from "../tls/mod.ts";
+import type { CertStore } from "../tls/mod.ts";
 import type { IssuedCertificate } from "./manager.ts";
 
 /**
- * Installs an ACME certificate for serving (the `onCertificate` of the
- * CLI's ACME service). A certificate the store refuses (it checks key,
+ * Installs an ACME certificate in `store` for serving (the `onCertificate` of
+ * the CLI's ACME service). A certificate the store refuses (it checks key,
  * validity and domains) is logged, and the one served before stays.
  */
-export function handOverCertificate(name: string, cert: IssuedCertificate, options: { quiet?: boolean } = {}): void {
+export function handOverCertificate(
+  store: CertStore,
+  name: string,
+  cert: IssuedCertificate,
+  options: { quiet?: boolean } = {},
+): void {
   const until = new Date(cert.notAfter).toISOString();
   try {
-    certStore.put(name, { cert: cert.cert, key: cert.key, domains: cert.domains, isDefault: cert.isDefault });
+    store.put(name, { cert: cert.cert, key: cert.key, domains: cert.domains, isDefault: cert.isDefault });
     if (!options.quiet) {
       console.error(`acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${until}`);
     }

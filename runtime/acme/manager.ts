@@ -20,6 +20,7 @@ import type { ProviderOptions } from "./dns/wait_txt.ts";
 import { createAccountKey, orderCertificate } from "./order.ts";
 import { parseStored, renewalReason, renewAt, type StoredCertificate } from "./renew.ts";
 import type { AcmeStorage } from "./storage.ts";
+import type { ChallengeTokens } from "./challenges.ts";
 
 /** A certificate handed to the TLS side. */
 export interface IssuedCertificate {
@@ -47,6 +48,8 @@ export interface AcmeManagerOptions {
   readonly maxBackoffMs?: number;
   /** Options for the dns-01 providers (poll counts, resolver). */
   readonly dns?: ProviderOptions;
+  /** Where http-01 tokens are published for the listeners to answer (see challenges.ts). */
+  readonly challenges?: ChallengeTokens;
   /** Told before each order is placed (instrumentation). */
   readonly onOrder?: (name: string) => void;
 }
@@ -112,31 +115,37 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
   async function one(c: CertificatePlan): Promise<void> {
     const st = states.get(c.name) ?? { loaded: false, failures: 0, retryAt: 0 };
     states.set(c.name, st);
-    const domains = c.config.domains ?? [];
-    const wanted = { domains, directory: c.config.acme_directory, bufferDays: c.config.buffer_days };
+    const domains = c.domains ?? [];
+    const wanted = { domains, directory: c.acmeDirectory, bufferDays: c.bufferDays };
     if (!st.loaded) {
       st.stored = parseStored(await options.storage.get(`certificates/${c.name}.json`));
       st.loaded = true;
       if (st.stored) log(`acme: "${c.name}": stored certificate valid until ${iso(st.stored.notAfter)}`);
     }
     const now = Date.now();
-    if (st.stored && now < st.stored.notAfter) hand(c.name, st.stored, c.config.is_default); // serve it while renewing
+    if (st.stored && now < st.stored.notAfter) hand(c.name, st.stored, c.isDefault); // serve it while renewing
     const reason = renewalReason(st.stored, wanted, now);
     if (!reason || now < st.retryAt) return;
     log(`acme: "${c.name}": ordering a certificate for ${domains.join(", ")} from ${wanted.directory}: ${reason}`);
     try {
-      const dns = c.config.dns_challenge ? dnsProviderFor(c.config, { log, ...options.dns }) : undefined;
+      const dns = c.dnsChallenge
+        ? dnsProviderFor({
+          dns_provider: c.dnsProvider,
+          ...(c.dnsServiceUrl !== undefined ? { dns_service_url: c.dnsServiceUrl } : {}),
+        }, { log, ...options.dns })
+        : undefined;
       options.onOrder?.(c.name);
       const issued = await orderCertificate({
         directory: wanted.directory,
         accountKey: await account(),
-        contacts: accountContacts(c.config.acme_email, c.config.acme_contact),
-        ...(c.config.acme_eab_kid !== undefined && c.config.acme_eab_hmac !== undefined
-          ? { eab: { kid: c.config.acme_eab_kid, hmacKey: c.config.acme_eab_hmac } }
+        contacts: accountContacts(c.acmeEmail, c.acmeContact),
+        ...(c.acmeEabKid !== undefined && c.acmeEabHmac !== undefined
+          ? { eab: { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } }
           : {}),
         domains,
-        keyType: c.config.acme_key_type,
+        keyType: c.acmeKeyType,
         ...(dns ? { dns } : {}),
+        ...(options.challenges ? { challenges: options.challenges } : {}),
         log,
       });
       await options.storage.put(`certificates/${c.name}.json`, JSON.stringify(issued, null, 2));
@@ -144,7 +153,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
       st.failures = 0;
       st.retryAt = 0;
       log(`acme: "${c.name}": certificate issued, valid until ${iso(issued.notAfter)}`);
-      hand(c.name, issued, c.config.is_default);
+      hand(c.name, issued, c.isDefault);
       notify("info", `Domains: [${domains.join(", ")}], certificate issued, valid until ${iso(issued.notAfter)}`);
     } catch (e) {
       st.failures++;
@@ -165,7 +174,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
     for (const c of certs) {
       const st = states.get(c.name);
       if (st?.retryAt) next = Math.min(next, st.retryAt);
-      else if (st?.stored) next = Math.min(next, renewAt(st.stored, c.config.buffer_days));
+      else if (st?.stored) next = Math.min(next, renewAt(st.stored, c.bufferDays));
     }
     timer = setTimeout(kick, Math.max(1000, next - Date.now()));
   }
@@ -192,7 +201,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
 
   return {
     update(plan) {
-      certs = plan.certificates.filter((c) => c.config.acme && (c.config.domains ?? []).length);
+      certs = plan.certificates.filter((c) => c.acme && (c.domains ?? []).length);
       const names = new Set(certs.map((c) => c.name));
       for (const name of states.keys()) if (!names.has(name)) states.delete(name);
       kick();

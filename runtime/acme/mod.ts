@@ -17,7 +17,8 @@
  * ```ts ignore
  * import { startAcme } from "./mod.ts";
  * const acme = startAcme("conf/pingap.toml", plan, {
- *   onCertificate: (name, c) => tlsStore.set(name, c.cert, c.key),
+ *   challenges, // the ChallengeTokens the listeners answer
+ *   onCertificate: (name, c) => handOverCertificate(certificates, name, c),
  * });
  * // on reload: acme?.update(next); at shutdown: await acme?.close();
  * ```
@@ -28,7 +29,7 @@ import type { Plan } from "../../compiler/mod.ts";
 import { type AcmeManager, type AcmeManagerOptions, createAcmeManager } from "./manager.ts";
 import { acmeStorageFor } from "./storage.ts";
 
-export { ACME_CHALLENGE_PREFIX, answerChallenge, pendingChallenges, shareChallenges } from "./challenges.ts";
+export { ACME_CHALLENGE_PREFIX, ChallengeTokens, type ShareChallenge } from "./challenges.ts";
 export { type AcmeManager, type AcmeManagerOptions, createAcmeManager, type IssuedCertificate } from "./manager.ts";
 export { type AcmeStorage, acmeStorageFor, etcdStorage, fileStorage } from "./storage.ts";
 export { parseStored as parseStoredCertificate, type StoredCertificate } from "./renew.ts";
@@ -37,7 +38,7 @@ export { handOverCertificate } from "./handoff.ts";
 
 /** Does the plan have a certificate managed by ACME? */
 export function usesAcme(plan: Plan): boolean {
-  return plan.certificates.some((c) => c.config.acme && (c.config.domains ?? []).length > 0);
+  return plan.certificates.some((c) => c.acme && (c.domains ?? []).length > 0);
 }
 
 /**

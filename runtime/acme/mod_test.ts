@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseStored, renewalReason, renewAt, type StoredCertificate } from "./renew.ts";
 import { acmeStorageFor, fileStorage } from "./storage.ts";
 import { startTestProxy } from "../../tests/_support/proxy.ts";
-import { addChallenge, answerChallenge, pendingChallenges, removeChallenge } from "./challenges.ts";
+import { ChallengeTokens } from "./challenges.ts";
 
 const DAY = 86_400_000;
 const stored: StoredCertificate = {
@@ -60,14 +60,15 @@ Deno.test("acmeStorageFor() keeps state beside the config; fileStorage() round-t
   }
 });
 
-Deno.test("answerChallenge() answers registered tokens only", async () => {
-  await addChallenge("t0k", "t0k.print");
-  assert.equal(pendingChallenges(), 1);
-  assert.equal(await answerChallenge("/.well-known/acme-challenge/t0k")?.text(), "t0k.print");
-  assert.equal(answerChallenge("/.well-known/acme-challenge/other"), undefined);
-  assert.equal(answerChallenge("/t0k"), undefined);
-  await removeChallenge("t0k");
-  assert.equal(answerChallenge("/.well-known/acme-challenge/t0k"), undefined);
+Deno.test("ChallengeTokens.answer() answers registered tokens only", async () => {
+  const tokens = new ChallengeTokens();
+  await tokens.add("t0k", "t0k.print");
+  assert.equal(tokens.pending(), 1);
+  assert.equal(await tokens.answer("/.well-known/acme-challenge/t0k")?.text(), "t0k.print");
+  assert.equal(tokens.answer("/.well-known/acme-challenge/other"), undefined);
+  assert.equal(tokens.answer("/t0k"), undefined);
+  await tokens.remove("t0k");
+  assert.equal(tokens.answer("/.well-known/acme-challenge/t0k"), undefined);
 });
 
 Deno.test("the proxy answers a pending token before routing; other tokens reach the locations", async () => {
@@ -83,7 +84,8 @@ category = "mock"
 status = 418
 data = "from the location"
 `);
-  await addChallenge("p1", "p1.key");
+  const tokens = proxy.proxy.challenges;
+  await tokens.add("p1", "p1.key");
   try {
     const hit = await fetch(`${proxy.url}/.well-known/acme-challenge/p1`);
     assert.equal(hit.status, 200);
@@ -92,7 +94,7 @@ data = "from the location"
     assert.equal(miss.status, 418);
     assert.equal(await miss.text(), "from the location");
   } finally {
-    await removeChallenge("p1");
+    await tokens.remove("p1");
     await proxy.close();
   }
 });

@@ -15,7 +15,7 @@
 import type * as AcmeClient from "acme-client";
 import { Agent } from "node:https";
 import type { DnsProvider } from "./dns/provider.ts";
-import { addChallenge, removeChallenge } from "./challenges.ts";
+import type { ChallengeTokens } from "./challenges.ts";
 import type { StoredCertificate } from "./renew.ts";
 
 /** What {@linkcode orderCertificate} needs. */
@@ -32,6 +32,8 @@ export interface OrderRequest {
   readonly keyType?: "ecdsa" | "rsa";
   /** dns-01 through this provider; http-01 without it. */
   readonly dns?: DnsProvider;
+  /** Where http-01 tokens are published (the listeners answer them); without it only dns-01 can be ordered. */
+  readonly challenges?: ChallengeTokens;
   readonly log: (line: string) => void;
 }
 
@@ -108,7 +110,8 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
     async challengeCreateFn(authz, challenge, keyAuthorization) {
       const name = authz.identifier.value;
       if (challenge.type === "http-01") {
-        await addChallenge(challenge.token, keyAuthorization);
+        if (!req.challenges) throw new Error(`${name}: http-01 needs a listener answering tokens`);
+        await req.challenges.add(challenge.token, keyAuthorization);
         req.log(`acme: ${name}: http-01 token ${challenge.token} published`);
       } else if (challenge.type === "dns-01" && dns) {
         await dns.setTxt(`_acme-challenge.${name}`, keyAuthorization);
@@ -118,7 +121,7 @@ export async function orderCertificate(req: OrderRequest): Promise<StoredCertifi
       }
     },
     async challengeRemoveFn(authz, challenge, keyAuthorization) {
-      if (challenge.type === "http-01") await removeChallenge(challenge.token);
+      if (challenge.type === "http-01") await req.challenges?.remove(challenge.token);
       else if (dns) {
         await dns.clearTxt(`_acme-challenge.${authz.identifier.value}`, keyAuthorization).catch((e) =>
           req.log(`acme: removing the TXT record failed: ${(e as Error).message}`)

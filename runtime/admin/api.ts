@@ -27,7 +27,6 @@
 import { parse, stringify } from "smol-toml";
 import { renderJsonSchema } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
-import { certStore } from "../tls/mod.ts";
 import { adminContext } from "./context.ts";
 import { commit } from "./commit.ts";
 import { readHistory } from "./history.ts";
@@ -146,12 +145,12 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
 }
 
 function options(req: ApiRequest) {
-  const plan = req.env.plan;
+  const proxy = req.env.proxy;
   return {
     user: req.user,
     ip: req.ip,
     dryRun: dryRun(req.query),
-    ...(plan ? { serving: () => plan()?.hash } : {}),
+    ...(proxy ? { serving: () => proxy.plan()?.hash } : {}),
   };
 }
 
@@ -183,9 +182,9 @@ async function history(req: ApiRequest, parts: string[]): Promise<Response> {
   return commit(edit, options(req));
 }
 
-function certificates(): Response {
+function certificates(env: PluginEnv): Response {
   const out: Record<string, unknown> = {};
-  for (const c of certStore.list()) {
+  for (const c of env.proxy?.certificates() ?? []) {
     const x = c.certificate;
     out[c.name] = {
       domains: x.domains,
@@ -237,7 +236,7 @@ export async function api(req: ApiRequest): Promise<Response> {
   if (head === "basic" && rest.length === 0) return json(await basicInfo(req.env));
   if (head === "status" && rest.length === 0) return json(await liveStatus(req.env, req.rates));
   if (head === "schema" && rest.length === 0) return json(renderJsonSchema());
-  if (head === "certificates" && rest.length === 0) return certificates();
+  if (head === "certificates" && rest.length === 0) return certificates(req.env);
   if (head === "restart" && rest.length === 0 && m === "POST") {
     const context = adminContext();
     if (!context.reload) {

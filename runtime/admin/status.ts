@@ -11,7 +11,6 @@
  */
 import { SUPPORTED_CATEGORIES } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
-import { snapshot } from "../observe/metrics/upstream_source.ts";
 import { adminContext } from "./context.ts";
 
 /** The last reading of the accepted counts, per admin instance, to make rates of. */
@@ -31,9 +30,9 @@ interface UpstreamHealth {
   unhealthy_backends: string[];
 }
 
-function upstreamHealth(): Record<string, UpstreamHealth> {
+function upstreamHealth(env: PluginEnv): Record<string, UpstreamHealth> {
   const out: Record<string, UpstreamHealth> = {};
-  for (const u of snapshot() ?? []) {
+  for (const u of env.proxy?.upstreams() ?? []) {
     const unhealthy = u.backends.filter((b) => b.healthy === false).map((b) => b.backend);
     out[u.upstream] = {
       healthy: u.backends.length - unhealthy.length,
@@ -56,7 +55,7 @@ export async function basicInfo(env: PluginEnv): Promise<Record<string, unknown>
     pid: String(stats.pid ?? Deno.pid),
     features: ["default"],
     supported_plugins: SUPPORTED_CATEGORIES,
-    upstream_healthy_status: upstreamHealth(),
+    upstream_healthy_status: upstreamHealth(env),
     support_history: true,
     git_hash: "",
     now: Math.floor(Date.now() / 1000),
@@ -102,7 +101,7 @@ export async function liveStatus(env: PluginEnv, memory: RateMemory): Promise<Re
       locations,
     };
   });
-  const upstreams = (snapshot() ?? []).map((u) => ({
+  const upstreams = (env.proxy?.upstreams() ?? []).map((u) => ({
     name: u.upstream,
     processing: u.processing,
     backends: u.backends.map((b) => ({

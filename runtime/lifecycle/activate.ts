@@ -1,14 +1,19 @@
 /**
  * Activation: builds an {@linkcode ActivePlan} from a Plan — plugin
  * instances (unchanged ones kept from the previous generation), per-location
- * hook lists, upstreams (through a factory that keeps state across reloads)
- * — and its dispose.
+ * hook lists, server metrics and observers, upstreams (through a factory that
+ * keeps state across reloads) — and its dispose. What outlives one plan
+ * (upstream state, metric registries, access-log files, ACME tokens) is
+ * passed in; the generation (`generation.ts`) adds listeners, certificates
+ * and the notifier.
  *
  * @module
  */
 import { type Plan, type Step, STEPS, type UpstreamPlan } from "../../compiler/mod.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
-import { serverMetrics } from "../observe/metrics/mod.ts";
+import { type MetricsRegistries, serverMetrics } from "../observe/metrics/mod.ts";
+import type { AccessLogFiles } from "../observe/log/access_sink.ts";
+import type { ChallengeTokens } from "../acme/challenges.ts";
 import { serverObserver } from "../observe/observer.ts";
 import {
   type PluginEnv,
@@ -43,6 +48,12 @@ export interface ActivateOptions {
   readonly warn?: (message: string) => void;
   /** Where access-log lines go instead of each server's `access_log` target (tests, embedding). */
   readonly log?: (line: string) => void;
+  /** The proxy's metric registries: a server's counters carry on across plans. */
+  readonly metrics: MetricsRegistries;
+  /** The proxy's open access-log files: a kept target keeps its writer. */
+  readonly accessLogs: AccessLogFiles;
+  /** The proxy's ACME http-01 tokens. */
+  readonly challenges: ChallengeTokens;
 }
 
 /**
@@ -76,8 +87,12 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
   });
   const servers = new Map<string, ActiveServer>();
   for (const sp of plan.servers) {
-    const metrics = serverMetrics(sp.name, sp.config.prometheus_metrics);
-    const observer = serverObserver(sp, metrics?.metrics, { log: options.log, warn: options.warn });
+    const metrics = serverMetrics(sp.name, sp.prometheusMetrics, options.metrics);
+    const observer = serverObserver(sp, metrics?.metrics, {
+      log: options.log,
+      warn: options.warn,
+      accessLogs: options.accessLogs,
+    });
     servers.set(sp.name, {
       plan: sp,
       ranked: sp.locations.map((i) => plan.locations[i]!),
@@ -95,6 +110,7 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
     upstreams,
     upstreamsByName,
     counters: { processing: 0, accepted: 0 },
+    challenges: options.challenges,
     async dispose() {
       // Each upstream whose state no newer plan holds drains: a response still streaming keeps its connection.
       const grace = drainGrace(plan);

@@ -11,6 +11,7 @@ import type { PluginInstance, PluginInstances } from "../plugins/mod.ts";
 import type { Backend, UpstreamClient } from "../upstream/types.ts";
 import type { ServerMetrics } from "../observe/metrics/mod.ts";
 import type { ServerObserver } from "../observe/observer.ts";
+import type { ChallengeTokens } from "../acme/challenges.ts";
 
 /** A location with its plugin chain split by hook. */
 export interface ActiveLocation {
@@ -68,6 +69,8 @@ export interface ActivePlan {
   readonly upstreamsByName: ReadonlyMap<string, ActiveUpstream>;
   /** Process-wide counters. */
   readonly counters: { processing: number; accepted: number };
+  /** The proxy's ACME http-01 tokens, answered on plain HTTP before routing. */
+  readonly challenges: ChallengeTokens;
   /** Frees pools, timers and plugins. */
   dispose(): Promise<void>;
 }

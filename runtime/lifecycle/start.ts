@@ -1,16 +1,20 @@
 /**
- * Starting the proxy in this isolate: live upstreams, plugin environment,
- * listeners.
+ * Starting the proxy in this isolate: the parts that outlive a plan (live upstreams, metric registries, access-log
+ * files, the certificate store, ACME tokens, the plugin environment), then the first generation (`serve.ts`), and the
+ * certificate validity checker.
  *
  * @module
  */
 import type { Plan } from "../../compiler/mod.ts";
 import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "../upstream/provider.ts";
-import { createNotifier } from "../observe/notify.ts";
+import { createNotifier, type Notifier } from "../observe/notify.ts";
 import { processStats } from "../observe/stats.ts";
-import { processRegistry, registrySource, setUpstreamSource } from "../observe/metrics/mod.ts";
-import { certStore, loadPlanCertificates, startValidityChecker } from "../tls/mod.ts";
+import { snapshotOf } from "../observe/metrics/upstream_source.ts";
+import { MetricsRegistries, processRegistry, registrySource } from "../observe/metrics/mod.ts";
+import { AccessLogFiles } from "../observe/log/access_sink.ts";
+import { CertStore, startValidityChecker } from "../tls/mod.ts";
+import { ChallengeTokens } from "../acme/challenges.ts";
 
 const startedAt = Date.now();
 
@@ -23,10 +27,19 @@ export interface StartOptions {
    * every worker keeps its validity gauges).
    */
   readonly reportValidity?: boolean;
+  /** The certificate store to serve from (a worker's, filled before it starts); default a new one. */
+  readonly certificates?: CertStore;
+  /** The ACME http-01 tokens to answer (a worker's, filled before it starts); default new ones. */
+  readonly challenges?: ChallengeTokens;
 }
 
 /** Serves `plan`; the returned proxy's shutdown also closes upstream pools. */
 export async function startProxy(plan: Plan, options: StartOptions = {}): Promise<RunningProxy> {
+  let proxy: RunningProxy | undefined;
+  // The notifier of the generation serving now (a reload may change the webhook settings); while the first one is
+  // built, one of the same settings.
+  let early: Notifier | undefined;
+  const notifier = () => proxy?.notifier ?? (early ??= createNotifier(plan.basic));
   const upstreams = createUpstreams({
     poolSize: plan.basic.upstream_keepalive_pool_size,
     onBackendStatus(upstream, backend, healthy) {
@@ -40,21 +53,25 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
       void notifier().notify({ category: "service_discover_fail", level: "warn", message });
     },
   });
-  setUpstreamSource(registrySource(upstreams.registry));
-  let proxy: RunningProxy | undefined;
-  // The webhook settings of the plan serving now (a reload may change them).
-  const notifier = () => createNotifier((proxy?.active.plan ?? plan).basic);
-  const env = {
-    stats: () => processStats(proxy?.active, startedAt),
-    plan: () => proxy?.active.plan, // the admin (runtime/admin) waits for a saved change to be switched in
-  };
-  const warn = (m: string) => console.error(`warning: ${m}`);
+  const certificates = options.certificates ?? new CertStore();
+  const upstreamSource = registrySource(upstreams.registry);
   try {
-    await loadPlanCertificates(plan, warn);
     proxy = await serve(plan, {
       upstreams,
-      env,
+      env: {
+        stats: () => processStats(proxy?.active, startedAt),
+        // What the admin plugin (runtime/admin) shows of this proxy.
+        proxy: {
+          plan: () => proxy?.active.plan,
+          upstreams: () => snapshotOf(upstreamSource) ?? [],
+          certificates: () => certificates.list(),
+        },
+      },
       warn: (m) => console.error(`warning: ${m}`),
+      certificates,
+      challenges: options.challenges ?? new ChallengeTokens(),
+      metrics: new MetricsRegistries(upstreamSource),
+      accessLogs: new AccessLogFiles(),
       ...(options.reusePort ? { reusePort: true } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
@@ -65,31 +82,28 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
   const inner = proxy;
   const reports = options.reportValidity !== false;
   const validity = startValidityChecker({
-    certificates: () => certStore.list(),
+    certificates: () => certificates.list(),
     notify: reports ? (n) => notifier().notify(n) : () => {},
     ...(reports ? {} : { log: () => {} }),
     registry: processRegistry(),
   });
   return {
-    listening: inner.listening,
+    get listening() {
+      return inner.listening;
+    },
     get active() {
       return inner.active;
     },
-    async swap(p) {
-      // Certificates first, so listeners the new plan opens have them; undone if the swap fails.
-      const undo = await loadPlanCertificates(p, warn);
-      try {
-        await inner.swap(p);
-      } catch (e) {
-        undo();
-        throw e;
-      }
+    get notifier() {
+      return inner.notifier;
     },
+    certificates,
+    challenges: inner.challenges,
+    swap: (p) => inner.swap(p),
     async shutdown() {
       validity.stop();
       await inner.shutdown();
       await upstreams.dispose();
-      setUpstreamSource(undefined);
     },
   };
 }

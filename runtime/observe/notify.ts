@@ -141,9 +141,6 @@ export function mergeNotifications(events: readonly Notification[]): Notificatio
   return { category, level, message, title: same ? titleOf(events[0]!) : `${events.length} notifications` };
 }
 
-/** The notifier of each `[basic]` table: one per config, so notifications raised anywhere share one batch. */
-const notifiers = new WeakMap<object, Notifier>();
-
 async function hmac(secret: string, data: string): Promise<Uint8Array> {
   const enc = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
@@ -184,20 +181,11 @@ export type WebhookSettings = Partial<
  * 1 (Pingap's defaults: 10s and 5), notifications are merged: each one
  * extends the window, and the batch is posted once it has been quiet that
  * long, or at once when full ({@linkcode mergeNotifications}). A table
- * without these keys (a partial one) posts each notification alone. The
- * same `basic` object always gets the same notifier (its batch shared).
+ * without these keys (a partial one) posts each notification alone. Each
+ * call makes a notifier with its own batch: a proxy's generation owns the one
+ * of its plan, and everything that reports for that plan shares it.
  */
 export function createNotifier(basic: WebhookSettings, options: { timeout?: number } = {}): Notifier {
-  if (options.timeout === undefined) {
-    const known = notifiers.get(basic);
-    if (known) return known;
-  }
-  const made = makeNotifier(basic, options);
-  if (options.timeout === undefined) notifiers.set(basic, made);
-  return made;
-}
-
-function makeNotifier(basic: WebhookSettings, options: { timeout?: number }): Notifier {
   const url = basic.webhook;
   const enabled = new Set<string>(basic.webhook_notifications ?? []);
   const type = basic.webhook_type ?? "normal";

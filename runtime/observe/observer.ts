@@ -17,7 +17,7 @@ import type { ServerPlan } from "../../compiler/mod.ts";
 import { watchBody } from "../http/body_end.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { type AccessLine, compileAccessLine } from "./log/access_line.ts";
-import { type AccessSink, openAccessSink } from "./log/access_sink.ts";
+import { type AccessLogFiles, type AccessSink, openAccessSink } from "./log/access_sink.ts";
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
@@ -31,6 +31,8 @@ export interface ObserverOptions {
   readonly log?: ((line: string) => void) | undefined;
   /** Reports a setting that could not be applied. */
   readonly warn?: ((message: string) => void) | undefined;
+  /** The proxy's open access-log files, shared across its generations (default: files of this observer's own). */
+  readonly accessLogs?: AccessLogFiles | undefined;
 }
 
 /** The per-server observer. */
@@ -89,16 +91,16 @@ export function serverObserver(
   metrics: Metrics | undefined,
   options: ObserverOptions = {},
 ): ServerObserver | undefined {
-  const timing = sp.config.enable_server_timing === true;
+  const timing = sp.enableServerTiming;
   let pipeline: TracePipeline | undefined;
-  const tracing = sp.config.otlp_exporter ? loadedTracing() : undefined;
-  if (sp.config.otlp_exporter && tracing === undefined) {
+  const exporter = sp.otlpExporter;
+  const tracing = exporter ? loadedTracing() : undefined;
+  if (exporter && tracing === undefined) {
     options.warn?.(`server "${sp.name}": otlp_exporter ignored: the tracing modules were not loaded`);
   }
-  if (sp.config.otlp_exporter && tracing !== undefined) {
-    const { exporterSettings, startTracePipeline } = tracing.exporter;
+  if (exporter && tracing !== undefined) {
     try {
-      pipeline = startTracePipeline(sp.name, exporterSettings(sp.config.otlp_exporter));
+      pipeline = tracing.exporter.startTracePipeline(sp.name, exporter);
     } catch (e) {
       options.warn?.(`server "${sp.name}": otlp_exporter ignored: ${(e as Error).message}`);
     }
@@ -107,7 +109,9 @@ export function serverObserver(
     ? compileAccessLine(sp.accessLog.parts, { json: sp.accessLog.json === true })
     : undefined;
   if (!line && !metrics && !pipeline && !timing) return undefined;
-  const sink: AccessSink | undefined = sp.accessLog ? openAccessSink(sp.accessLog.file, options.log) : undefined;
+  const sink: AccessSink | undefined = sp.accessLog
+    ? openAccessSink(sp.accessLog.file, options.log, options.accessLogs)
+    : undefined;
   const tracer = pipeline?.tracer;
   const RequestTrace = tracing?.requestTrace.RequestTrace;
   return {

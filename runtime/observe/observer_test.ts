@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { compileSources, type ServerPlan } from "../../compiler/mod.ts";
 import { RequestContext } from "../proxy/context.ts";
-import { createMetrics } from "./metrics/mod.ts";
+import { createMetrics, MetricsRegistries } from "./metrics/mod.ts";
 import { serverObserver } from "./observer.ts";
 
 function server(keys: string): ServerPlan {
@@ -30,7 +30,7 @@ Deno.test("serverObserver(): nothing configured, no observer", () => {
 
 Deno.test("serverObserver(): lines past a full file queue are dropped and counted in the server's metrics", async () => {
   const dir = await Deno.makeTempDir();
-  const metrics = createMetrics("observer-drops");
+  const metrics = createMetrics("observer-drops", new MetricsRegistries());
   const observer = serverObserver(
     server(`access_log = "${dir}/a.log?rolling=never&channel_buffer=1 {status}"`),
     metrics,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CombinedAuthPlan, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { combinedAuthRefusal } from "./combined_auth_check.ts";
 import { runtimePlugin } from "./contract.ts";
@@ -27,7 +27,7 @@ function refusal(reason: string): StaticAnswer {
 }
 
 /** Creates the combined_auth plugin. */
-export const combinedAuth = runtimePlugin(PLUGIN_DEFINITIONS.combinedAuth, (c, _env, plan) => {
+export const combinedAuth = runtimePlugin(PLUGIN_DEFINITIONS.combinedAuth, (c) => {
   return {
     request(ctx) {
       const reason = combinedAuthRefusal(c, ctx.rawQuery, () => ctx.clientIp(), Date.now() / 1000);

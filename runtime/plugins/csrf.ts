@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type CsrfPlan, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { responseWith } from "../http/response_build.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { makeToken, tokenValid } from "./csrf_token.ts";
@@ -18,7 +18,7 @@ import { runtimePlugin } from "./contract.ts";
 export const CSRF_REFUSED = "Csrf token is empty or invalid";
 
 /** Creates the csrf plugin. */
-export const csrf = runtimePlugin(PLUGIN_DEFINITIONS.csrf, (c, _env, plan) => {
+export const csrf = runtimePlugin(PLUGIN_DEFINITIONS.csrf, (c) => {
   // Whole seconds, as Pingap reads the ttl; 0 never expires.
   const ttlSec = c.ttl === undefined ? 0 : Math.floor(c.ttl / 1000);
   const cookieTail = ttlSec > 0 ? `; Path=/; Max-Age=${ttlSec}` : "; Path=/";

@@ -2,18 +2,22 @@
  * `directory`: serves files from a local directory, as Pingap does (inventory §1.7, §10.9): the request path (after
  * `rewrite`) is looked up under `path`; a directory answers with its `index` file, or its listing with `autoindex`;
  * `Range` (one range), weak `ETag` with `If-None-Match`, `Last-Modified` with `If-Modified-Since`, `Cache-Control` from
- * `max_age`/`private` (never a max age for HTML), `download`, `charset` and extra `headers`. A file up to `chunk_size`
- * is read whole; a larger one streams in `chunk_size` pieces, and its handle is closed when the body ends, fails or the
- * client leaves. Nothing outside the root is ever opened: see {@linkcode fileUnder} and `follow_symlinks`.
+ * `max_age`/`private` (never a max age for HTML), `download`, `charset` and extra `headers`. A file up to 1 MiB is read
+ * whole and kept in memory by request path, trusted for a second before the file is looked at again
+ * (directory_cache.ts, as nginx's `open_file_cache`); a larger one streams in `chunk_size` pieces, and its handle is
+ * closed when the body ends, fails or the client leaves. Nothing outside the root is ever opened: see
+ * {@linkcode fileUnder} and `follow_symlinks`.
  *
  * @module
  */
 import mime from "mime-types";
 import { type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { responseWith } from "../http/response_build.ts";
+import { StaticAnswer } from "../http/static_answer.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { type ByteRange, cacheControl, etagMatches, parseRange, weakEtag } from "./directory_http.ts";
+import { type CachedFile, FileCache } from "./directory_cache.ts";
 import { listingHtml, readListing } from "./directory_listing.ts";
 import { fileUnder, isInside } from "./directory_path.ts";
 import { runtimePlugin } from "./contract.ts";
@@ -105,8 +109,17 @@ async function readWhole(file: Deno.FsFile, start: number, length: number): Prom
   return out;
 }
 
-/** Serves one request under the plugin's root. */
-async function serve(c: DirectoryPlan, root: string, ctx: RequestContext): Promise<Response> {
+/** A regular file a request path led to. */
+interface Found {
+  readonly path: string;
+  readonly info: Deno.FileInfo;
+}
+
+/**
+ * Where a request leads under the root: a regular file, or the answer itself (a refusal, a redirect to the
+ * directory's `/`, a listing, 404).
+ */
+async function locate(c: DirectoryPlan, root: string, ctx: RequestContext): Promise<Found | Response> {
   const target = fileUnder(root, ctx.path);
   if (!target.ok) {
     appLog("warn", `directory: refused ${JSON.stringify(ctx.path)}: ${target.reason}`);
@@ -147,69 +160,145 @@ async function serve(c: DirectoryPlan, root: string, ctx: RequestContext): Promi
   } catch (error) {
     return ioError(error, path);
   }
+  return { path, info };
+}
+
+/** The response fields of a file that depend on the file only, and its ETag. */
+function fileFields(c: DirectoryPlan, found: Found): { fields: [string, string][]; etag: string | undefined } {
+  const { path, info } = found;
   const name = path.slice(path.lastIndexOf("/") + 1);
   let type = mime.lookup(name) || "application/octet-stream";
   if (c.charset !== undefined && type.startsWith("text/")) type += `; charset=${c.charset}`;
   const cacheable = !type.includes("text/html");
-  const headers: [string, string][] = [["content-type", type]];
+  const fields: [string, string][] = [["content-type", type]];
   const etag = weakEtag(info.size, info.mtime);
-  if (etag) headers.push(["etag", etag]);
-  if (info.mtime) headers.push(["last-modified", httpDate(info.mtime)]);
-  headers.push(["accept-ranges", "bytes"]);
-  headers.push(["cache-control", cacheControl(cacheable ? c.maxAge : undefined, c.private)]);
-  if (c.download) headers.push(["content-disposition", `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`]);
-  for (const [n, v] of c.headers) headers.push([n, v]);
+  if (etag) fields.push(["etag", etag]);
+  if (info.mtime) fields.push(["last-modified", httpDate(info.mtime)]);
+  fields.push(["accept-ranges", "bytes"]);
+  fields.push(["cache-control", cacheControl(cacheable ? c.maxAge : undefined, c.private)]);
+  if (c.download) fields.push(["content-disposition", `attachment; filename="${name.replace(/["\\\r\n]/g, "_")}"`]);
+  for (const [n, v] of c.headers) fields.push([n, v]);
+  return { fields, etag };
+}
 
+/** 304 when the client's copy is current (`If-None-Match`, else `If-Modified-Since`). */
+function notModified(ctx: RequestContext, etag: string | undefined, mtimeMs: number | undefined): boolean {
   const inm = ctx.header("if-none-match");
-  const ims = inm === null ? ctx.header("if-modified-since") : null;
-  if (
-    (inm !== null && etag !== undefined && etagMatches(inm, etag)) ||
-    (ims !== null && info.mtime !== null && Math.floor(info.mtime.getTime() / 1000) * 1000 <= Date.parse(ims))
-  ) {
-    return responseWith(null, { status: 304 }, headers);
-  }
+  if (inm !== null) return etag !== undefined && etagMatches(inm, etag);
+  const ims = ctx.header("if-modified-since");
+  return ims !== null && mtimeMs !== undefined && Math.floor(mtimeMs / 1000) * 1000 <= Date.parse(ims);
+}
 
-  const rangeField = ctx.header("range");
-  let range: ByteRange = { start: 0, end: info.size - 1 };
-  let status = 200;
-  if (rangeField !== null) {
-    const r = parseRange(rangeField, info.size);
-    if (r === undefined) {
-      headers.push(["content-range", `bytes */${info.size}`]);
-      return responseWith(null, { status: 416 }, headers);
-    }
-    range = r;
-    status = 206;
-    headers.push(["content-range", `bytes ${r.start}-${r.end}/${info.size}`]);
+/** The byte range to send, 416 when the `Range` field cannot be served, or the whole file. */
+function rangeOf(ctx: RequestContext, size: number): ByteRange | "unsatisfiable" | undefined {
+  const field = ctx.header("range");
+  if (field === null) return undefined;
+  return parseRange(field, size) ?? "unsatisfiable";
+}
+
+/** Answers from a kept file: no file system access. */
+function fromMemory(ctx: RequestContext, entry: CachedFile): Response {
+  if (notModified(ctx, entry.etag, entry.mtimeMs)) return responseWith(null, { status: 304 }, entry.fields);
+  const range = rangeOf(ctx, entry.size);
+  if (range === "unsatisfiable") {
+    return responseWith(null, { status: 416 }, [...entry.fields, ["content-range", `bytes */${entry.size}`]]);
   }
+  if (range === undefined) {
+    if (ctx.method === "HEAD") {
+      return responseWith(null, { status: 200 }, [...entry.fields, ["content-length", String(entry.size)]]);
+    }
+    return responseWith(entry.body, { status: 200 }, entry.fields);
+  }
+  const fields = [...entry.fields, ["content-range", `bytes ${range.start}-${range.end}/${entry.size}`] as const];
+  return responseWith(entry.body.subarray(range.start, range.end + 1), { status: 206 }, fields);
+}
+
+/** Whether a request wants the whole file as it is: a GET with no range and no validators. */
+function plainGet(ctx: RequestContext): boolean {
+  return ctx.method === "GET" && ctx.header("range") === null && ctx.header("if-none-match") === null &&
+    ctx.header("if-modified-since") === null;
+}
+
+/** Serves one request under the plugin's root, looking at the file system (a kept file was missing or stale). */
+async function serve(
+  c: DirectoryPlan,
+  root: string,
+  cache: FileCache,
+  ctx: RequestContext,
+  kept: CachedFile | undefined,
+): Promise<Response | StaticAnswer> {
+  const now = Date.now();
+  const found = await locate(c, root, ctx);
+  if (found instanceof Response) {
+    if (kept !== undefined) cache.delete(ctx.path);
+    return found;
+  }
+  const { path, info } = found;
+  const mtimeMs = info.mtime?.getTime() ?? 0;
+  if (kept !== undefined && kept.path === path && kept.size === info.size && kept.mtimeMs === mtimeMs) {
+    kept.checked = now;
+    return kept.answer !== undefined && plainGet(ctx) ? kept.answer : fromMemory(ctx, kept);
+  }
+  const { fields, etag } = fileFields(c, found);
+  if (info.size <= cache.maxFile) {
+    // Small: read whole (one read, whatever chunk_size says) and kept for the next requests.
+    let body: Uint8Array<ArrayBuffer>;
+    try {
+      const file = await Deno.open(path, { read: true });
+      try {
+        body = await readWhole(file, 0, info.size);
+      } finally {
+        file.close();
+      }
+    } catch (error) {
+      return ioError(error, path);
+    }
+    const answer = new StaticAnswer(200, fields, body);
+    const entry: CachedFile = {
+      path,
+      size: info.size,
+      mtimeMs,
+      fields,
+      etag,
+      body: answer.whole,
+      answer,
+      checked: now,
+    };
+    cache.set(ctx.path, entry);
+    return plainGet(ctx) ? answer : fromMemory(ctx, entry);
+  }
+  if (notModified(ctx, etag, info.mtime ? mtimeMs : undefined)) return responseWith(null, { status: 304 }, fields);
+  const r = rangeOf(ctx, info.size);
+  if (r === "unsatisfiable") {
+    return responseWith(null, { status: 416 }, [...fields, ["content-range", `bytes */${info.size}`]]);
+  }
+  const range = r ?? { start: 0, end: info.size - 1 };
+  const status = r === undefined ? 200 : 206;
+  if (r !== undefined) fields.push(["content-range", `bytes ${r.start}-${r.end}/${info.size}`]);
   const length = range.end - range.start + 1;
+  fields.push(["content-length", String(length)]);
+  if (ctx.method === "HEAD") return responseWith(null, { status }, fields);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (error) {
     return ioError(error, path);
   }
-  if (length <= c.chunkSize || ctx.method === "HEAD") {
-    try {
-      const body = ctx.method === "HEAD" ? null : await readWhole(file, range.start, length);
-      if (body === null) headers.push(["content-length", String(length)]);
-      return responseWith(body, { status }, headers);
-    } catch (error) {
-      return ioError(error, path);
-    } finally {
-      file.close();
-    }
-  }
-  headers.push(["content-length", String(length)]);
-  return responseWith(fileStream(file, range.start, length, c.chunkSize), { status }, headers);
+  return responseWith(fileStream(file, range.start, length, c.chunkSize), { status }, fields);
 }
 
 /** The directory plugin. */
 export const directory = runtimePlugin(PLUGIN_DEFINITIONS.directory, (c) => {
   const root = resolveRoot(c.path);
+  const cache = new FileCache();
   return {
     request(ctx) {
-      return serve(c, root, ctx);
+      const kept = cache.get(ctx.path);
+      if (kept !== undefined && cache.fresh(kept, Date.now())) {
+        // The hot path: a kept file answers without a promise or a look at the file system.
+        return kept.answer !== undefined && plainGet(ctx) ? kept.answer : fromMemory(ctx, kept);
+      }
+      return serve(c, root, cache, ctx, kept);
     },
   };
 });

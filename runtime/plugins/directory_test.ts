@@ -34,3 +34,32 @@ path = "${root}"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("directory: a changed file is served changed once its kept copy is a second old", async () => {
+  const root = await Deno.makeTempDir({ prefix: "directory_harness_" });
+  await Deno.writeTextFile(`${root}/a.txt`, "first");
+  const h = planHarness(planOf(`
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["l"]
+[locations.l]
+plugins = ["files"]
+[plugins.files]
+category = "directory"
+path = "${root}"
+`));
+  try {
+    assert.equal(await (await h.request("http://a.test/a.txt")).text(), "first");
+    await Deno.writeTextFile(`${root}/a.txt`, "second, longer");
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(await (await h.request("http://a.test/a.txt")).text(), "second, longer");
+    await Deno.remove(`${root}/a.txt`);
+    await new Promise((r) => setTimeout(r, 1100));
+    const gone = await h.request("http://a.test/a.txt");
+    assert.equal(gone.status, 404, "a removed file is not served from memory");
+    await gone.body?.cancel();
+  } finally {
+    await h.dispose();
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { type ForwardAuthPlan, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { responseWith } from "../http/response_build.ts";
 import { WireRequest } from "../listen/h1/request.ts";

@@ -49,22 +49,22 @@ export function diffPlans(before: Plan, after: Plan): string[] {
   if (stableHash(before.basic) !== stableHash(after.basic)) out.push("Basic is modified");
   compare(
     "Server",
-    keyed(before.servers, (s) => stableHash(s.config)),
-    keyed(after.servers, (s) => stableHash(s.config)),
+    keyed(before.servers, (s) => s.key),
+    keyed(after.servers, (s) => s.key),
     out,
   );
   compare(
     "Location",
-    keyed(before.locations, (l) => stableHash(l.config)),
-    keyed(after.locations, (l) => stableHash(l.config)),
+    keyed(before.locations, (l) => l.key),
+    keyed(after.locations, (l) => l.key),
     out,
   );
   compare("Upstream", keyed(before.upstreams, (u) => u.key), keyed(after.upstreams, (u) => u.key), out);
   compare("Plugin", keyed(before.plugins, (p) => p.key), keyed(after.plugins, (p) => p.key), out);
   compare(
     "Certificate",
-    keyed(before.certificates, (c) => stableHash(c.config)),
-    keyed(after.certificates, (c) => stableHash(c.config)),
+    keyed(before.certificates, (c) => c.key),
+    keyed(after.certificates, (c) => c.key),
     out,
   );
   return out;

@@ -16,8 +16,8 @@ Deno.test("quick start without a certificate: one plain server on 0.0.0.0:80, no
   assert.deepEqual(plan.servers.map((s) => [s.name, s.addrs.map((a) => `${a.hostname}:${a.port}`)]), [
     ["pingap", ["0.0.0.0:80"]],
   ]);
-  assert.ok(!plan.servers[0]!.config.global_certificates);
-  assert.ok(!plan.servers[0]!.config.enabled_h2);
+  assert.ok(!plan.servers[0]!.globalCertificates);
+  assert.ok(!plan.servers[0]!.enabledH2);
   assert.match(plan.servers[0]!.accessLog!.format, /"{referer}" "{user_agent}"/, "access_log = combined");
   assert.deepEqual(plan.upstreams[0]!.backends.map((b) => `${b.host}:${b.port}`), [
     "192.168.1.1:3000",
@@ -33,13 +33,13 @@ Deno.test("quick start with --domain and no --cert: Let's Encrypt, TLS on 0.0.0.
   assert.equal(r.exitCode, 0, JSON.stringify(r.diagnostics));
   const plan = r.plan!;
   const cert = plan.certificates.find((c) => c.name === "pingap")!;
-  assert.equal(cert.config.acme, "lets_encrypt");
-  assert.deepEqual(cert.config.domains, ["pingap.io", "www.pingap.io"]);
-  assert.equal(cert.config.is_default, true);
+  assert.equal(cert.acme, "lets_encrypt");
+  assert.deepEqual(cert.domains, ["pingap.io", "www.pingap.io"]);
+  assert.equal(cert.isDefault, true);
   const servers = new Map(plan.servers.map((s) => [s.name, s]));
   assert.equal(servers.get("pingap")!.addrs[0]!.port, 443);
-  assert.equal(servers.get("pingap")!.config.global_certificates, true);
-  assert.equal(servers.get("pingap")!.config.enabled_h2, true);
+  assert.equal(servers.get("pingap")!.globalCertificates, true);
+  assert.equal(servers.get("pingap")!.enabledH2, true);
   assert.equal(servers.get("lets_encrypt")!.addrs[0]!.port, 80);
   assert.equal(plan.locations[0]!.hosts.length, 2);
   assert.match(r.acmeBase!, /\/\.pingap\/acme\/pingap\.io_www\.pingap\.io\.toml$/);
@@ -68,9 +68,9 @@ Deno.test("--cert and --key: a directory is searched by Pingap's names, the key 
     });
     const r = await checkQuickStart({ upstream: "127.0.0.1:1", cert: dir });
     const cert = r.plan!.certificates[0]!;
-    assert.equal(cert.config.tls_cert, `${dir}/tls.crt`);
-    assert.equal(cert.config.tls_key, `${dir}/tls.key`);
-    assert.equal(cert.config.domains, undefined, "no --domain: the certificate serves its own names");
+    assert.equal(cert.tlsCert, `${dir}/tls.crt`);
+    assert.equal(cert.tlsKey, `${dir}/tls.key`);
+    assert.equal(cert.domains, undefined, "no --domain: the certificate serves its own names");
     assert.equal(r.plan!.servers[0]!.addrs[0]!.port, 443);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -7,13 +7,14 @@
  */
 import { checkConfig, type CheckOptions, isEtcdUrl, watchConfig, watchEtcd } from "../storage/mod.ts";
 import { setAdminContext } from "../admin/mod.ts";
-import { certificateFingerprint } from "../tls/mod.ts";
+import { certificateFingerprint, CertStore } from "../tls/mod.ts";
 import { formatText, type Plan } from "../../compiler/mod.ts";
 import { createNotifier, type Notifier } from "../observe/notify.ts";
 import { diffPlans } from "./plan_diff.ts";
 import { startProxy } from "../lifecycle/start.ts";
+import type { RunningProxy } from "../lifecycle/serve.ts";
 import { startWorkers, workerCount, type WorkerGroup } from "./workers.ts";
-import { handOverCertificate, type IssuedCertificate, shareChallenges, startAcme } from "../acme/mod.ts";
+import { ChallengeTokens, handOverCertificate, type IssuedCertificate, startAcme } from "../acme/mod.ts";
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 import { configureAppLog, log } from "../observe/log/app_log.ts";
 import { LogCompressor } from "../observe/log/compress.ts";
@@ -97,10 +98,12 @@ export async function run(
     }
   }
   let target: Target;
+  // Serving in this isolate (one worker): its certificates, tokens and notifier are the ones ACME and reloads use.
+  let proxy: RunningProxy | undefined;
   try {
     if (count <= 1) {
       // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
-      const proxy = await startProxy(current, { reusePort: true });
+      proxy = await startProxy(current, { reusePort: true });
       for (const l of proxy.listening) {
         log.info(`server ${l.server} listening on ${l.tls ? "https" : "http"}://${l.hostname}:${l.port}`);
       }
@@ -130,19 +133,27 @@ export async function run(
   const removePidFile = writePidFile(pidFile);
   // Old rolled log files (`--log`, access-log files) compressed once a day, off the request path (basic.log_compress_*).
   const compressor = new LogCompressor(current, envLog()).start();
-  let notifier: Notifier = createNotifier(current.basic);
+  // The notifier of the plan serving now: the proxy's (one batch with its own events), or, with workers, this
+  // isolate's for the plan it last applied.
+  let own: Notifier | undefined;
+  const notifier = () => proxy?.notifier ?? (own ??= createNotifier(current.basic));
   // ACME certificates: issued or loaded from the storage beside the config, handed to the TLS store.
-  // With workers, this isolate runs ACME and the workers serve: they get the http-01 tokens and the certificates.
+  // With workers, this isolate runs ACME and the workers serve: they get the http-01 tokens and the certificates
+  // (this isolate's store only checks them).
   const group = count > 1 ? target as WorkerGroup : undefined;
-  if (group) shareChallenges((token, keyAuthorization) => group.share({ type: "challenge", token, keyAuthorization }));
-  const onCertificate = !group ? handOverCertificate : (name: string, cert: IssuedCertificate) => {
-    // Logged ("serves …") once every worker has it.
-    group.share({ type: "certificate", name, cert }).then(
-      () => handOverCertificate(name, cert),
-      (e) => console.error(`acme: "${name}": handing the certificate to the workers failed: ${(e as Error).message}`),
-    );
-  };
-  const acmeOptions = { notifier: () => notifier, onCertificate };
+  const store = proxy?.certificates ?? new CertStore();
+  const challenges = proxy?.challenges ??
+    new ChallengeTokens((token, keyAuthorization) => group!.share({ type: "challenge", token, keyAuthorization }));
+  const onCertificate = !group
+    ? (name: string, cert: IssuedCertificate) => handOverCertificate(store, name, cert)
+    : (name: string, cert: IssuedCertificate) => {
+      // Logged ("serves …") once every worker has it.
+      group.share({ type: "certificate", name, cert }).then(
+        () => handOverCertificate(store, name, cert),
+        (e) => console.error(`acme: "${name}": handing the certificate to the workers failed: ${(e as Error).message}`),
+      );
+    };
+  const acmeOptions = { notifier, onCertificate, challenges };
   let acme = startAcme(conf, current, acmeOptions);
   // Certificate files may be rewritten in place (a renewal) with the config unchanged: a reload applies them too.
   let certificates = await certificateFingerprint(current);
@@ -153,7 +164,7 @@ export async function run(
       if (r.readError || !r.plan) {
         const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
         console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
-        await notifier.notify({ category: "reload_config_fail", level: "error", message: msg });
+        await notifier().notify({ category: "reload_config_fail", level: "error", message: msg });
         return;
       }
       const next = applyThreads(r.plan, options.threads);
@@ -168,19 +179,19 @@ export async function run(
         await target.swap(next);
       } catch (e) {
         console.error(`reload (${reason}) failed: ${(e as Error).message}`);
-        await notifier.notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
+        await notifier().notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
         return;
       }
       current = next;
       certificates = nextCertificates;
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
-      notifier = createNotifier(current.basic);
+      own = undefined;
       configureAppLog(current.basic);
       compressor.update(current);
       log.info(`reload (${reason}): ${changes.join("; ") || "applied"}`);
-      await notifier.notify({ category: "reload_config", level: "info", message: changes.join("\n") });
-      await notifier.notify({ category: "diff_config", level: "info", message: changes.join("\n") });
+      await notifier().notify({ category: "reload_config", level: "info", message: changes.join("\n") });
+      await notifier().notify({ category: "diff_config", level: "info", message: changes.join("\n") });
     });
   };
   // Admin API hook (runtime/admin): a saved change is applied by this same reload path; resolves with what serves.
@@ -202,7 +213,7 @@ export async function run(
   await etcd?.close();
   await reloading;
   // Notifications still waiting for their batch window go now (webhook_batch_window).
-  await notifier.flush();
+  await notifier().flush();
   await acme?.close();
   await compressor.close();
   await target.shutdown();

@@ -10,9 +10,10 @@ import type { Plan } from "../../compiler/mod.ts";
 import { startProxy } from "../lifecycle/start.ts";
 import type { RunningProxy } from "../lifecycle/serve.ts";
 import { configureAppLog, flushAppLog, startAppLog } from "../observe/log/app_log.ts";
-import { addChallenge, removeChallenge } from "../acme/challenges.ts";
+import { ChallengeTokens } from "../acme/challenges.ts";
 import { handOverCertificate } from "../acme/handoff.ts";
 import type { IssuedCertificate } from "../acme/manager.ts";
+import { CertStore } from "../tls/mod.ts";
 import { containFaults, installTestFault } from "./contain.ts";
 
 // Contained from the first line on: a fault in serving one connection never ends this worker (contain.ts).
@@ -53,6 +54,10 @@ export type WorkerReply =
   | { readonly type: "error"; readonly message: string };
 
 let proxy: RunningProxy | undefined;
+// This worker's certificates and tokens: filled from the main isolate's shares, before the start of a worker started
+// again, and handed to its proxy.
+const certificates = new CertStore();
+const challenges = new ChallengeTokens();
 const self = globalThis as unknown as {
   onmessage: (e: MessageEvent<WorkerMessage>) => void;
   postMessage(m: WorkerReply): void;
@@ -67,14 +72,14 @@ self.onmessage = async (e) => {
       containFaults(`worker ${m.index}`);
       // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
       await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
-      proxy = await startProxy(m.plan, { reusePort: true, reportValidity: m.first });
+      proxy = await startProxy(m.plan, { reusePort: true, reportValidity: m.first, certificates, challenges });
       self.postMessage({ type: "started", listening: proxy.listening });
     } else if (m.type === "challenge") {
-      if (m.keyAuthorization === null) await removeChallenge(m.token);
-      else await addChallenge(m.token, m.keyAuthorization);
+      if (m.keyAuthorization === null) await challenges.remove(m.token);
+      else await challenges.add(m.token, m.keyAuthorization);
       self.postMessage({ type: "shared" });
     } else if (m.type === "certificate") {
-      handOverCertificate(m.name, m.cert, { quiet: true });
+      handOverCertificate(certificates, m.name, m.cert, { quiet: true });
       self.postMessage({ type: "shared" });
     } else if (m.type === "swap") {
       configureAppLog(m.plan.basic);

@@ -28,6 +28,9 @@
  *
  * @module
  */
+import { MetricsRegistries } from "../observe/metrics/mod.ts";
+import { AccessLogFiles } from "../observe/log/access_sink.ts";
+import { ChallengeTokens } from "../acme/challenges.ts";
 import type { Plan, UpstreamPlan } from "../../compiler/mod.ts";
 import { activate } from "../lifecycle/activate.ts";
 import type { ActivePlan, ActiveUpstream } from "../lifecycle/active.ts";
@@ -123,6 +126,9 @@ export function planHarness(plan: Plan, options: HarnessOptions = {}): PlanHarne
     upstreams: { acquire: (u: UpstreamPlan) => fakeUpstream(u, options.upstream), release() {} },
     env: options.env ?? { stats: () => processStats(active, startedAt) },
     log: options.log ?? (() => {}),
+    metrics: new MetricsRegistries(),
+    accessLogs: new AccessLogFiles(),
+    challenges: new ChallengeTokens(),
     ...(options.plugins ? { plugins: options.plugins } : {}),
   };
   active = activate(plan, activateOptions);

@@ -32,8 +32,6 @@ import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { WireRequest } from "../listen/h1/request.ts";
-import { locationTimeouts } from "../upstream/location_timeouts.ts";
-import { answerChallenge, pendingChallenges } from "../acme/challenges.ts";
 import { logDone, transformBody } from "./response_phases.ts";
 
 /**
@@ -186,11 +184,11 @@ async function proxyTo(
 ): Promise<Response | UpstreamResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
-  const max = lp.config.client_max_body_size;
+  const max = lp.clientMaxBodySize;
   if (body && max !== undefined && ctx.header("content-length") === null) body = limitBody(body, max);
   let tried: Set<string> | undefined;
-  const maxRetries = lp.config.max_retries ?? 0;
-  const window = lp.config.max_retry_window;
+  const maxRetries = lp.maxRetries;
+  const window = lp.maxRetryWindow;
   const ops = lp.setHeaders.length + lp.addHeaders.length > 0;
   // A retry renders the header operations again (`$upstream_addr` changes) on a fresh copy,
   const pristine = ops && maxRetries > 0 ? new Headers(ctx.upstreamHeaders) : undefined;
@@ -226,8 +224,8 @@ async function proxyTo(
       for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
     }
     // h1_upgrade = "deny": the handshake goes as a plain request (its Upgrade fields are hop-by-hop, left out).
-    if (websocket && up.plan.config.h1_upgrade !== "deny") {
-      const timeout = up.plan.config.total_connection_timeout ?? up.plan.config.connection_timeout;
+    if (websocket && up.plan.h1Upgrade !== "deny") {
+      const timeout = up.plan.totalConnectionTimeout ?? up.plan.connectionTimeout;
       return await proxyWebSocket(ctx, backend, {
         tls: up.plan.tls,
         headers: changed!,
@@ -241,7 +239,7 @@ async function proxyTo(
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
       const res = await up.client.request(
         backend,
-        new OutgoingRequest(ctx, changed, sending, ctx.timed, locationTimeouts(lp.config)),
+        new OutgoingRequest(ctx, changed, sending, ctx.timed, lp.timeouts),
       );
       // The fields go straight into the Response's own headers, which the hooks then change in place.
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
@@ -349,8 +347,8 @@ export async function handle(
   ctx: RequestContext,
 ): Promise<Response | UpstreamResponse> {
   // ACME http-01 tokens of an order in flight are answered before routing, on plain HTTP.
-  if (pendingChallenges() > 0 && ctx.scheme === "http") {
-    const acme = answerChallenge(ctx.path);
+  if (active.challenges.pending() > 0 && ctx.scheme === "http") {
+    const acme = active.challenges.answer(ctx.path);
     if (acme) return acme;
   }
   const sm = server.metrics;
@@ -368,7 +366,7 @@ export async function handle(
   sm?.metrics.requestStarted(lp.name);
   const caps = routeCaptures(lp, ctx);
   if (caps) ctx.captures = caps;
-  const max = lp.config.client_max_body_size;
+  const max = lp.clientMaxBodySize;
   if (max !== undefined) {
     const len = ctx.header("content-length");
     if (len !== null && Number(len) > max) {
@@ -379,7 +377,7 @@ export async function handle(
       );
     }
   }
-  const limit = lp.config.max_processing;
+  const limit = lp.maxProcessing;
   if (limit > 0 && loc.processing >= limit) {
     if (loc.logging.length) logDone(loc.logging, ctx, 429);
     return errorResponse(

@@ -45,7 +45,7 @@ export async function loadCertificates(plan: Plan, now: number = Date.now()): Pr
   const diagnostics: Diagnostic[] = [];
   const certificates: InspectedCertificate[] = [];
   for (const c of plan.certificates) {
-    const { tls_cert, tls_key, tls_chain } = c.config;
+    const { tlsCert: tls_cert, tlsKey: tls_key, tlsChain: tls_chain } = c;
     if (tls_cert === undefined || tls_key === undefined) continue;
     const path = ["certificates", c.name];
     const cert = await readMaterial(tls_cert, [...path, "tls_cert"], diagnostics);
@@ -54,7 +54,14 @@ export async function loadCertificates(plan: Plan, now: number = Date.now()): Pr
       ? undefined
       : await readMaterial(tls_chain, [...path, "tls_chain"], diagnostics);
     if (cert === undefined || key === undefined) continue;
-    const r = inspectCertificate(c.name, c.config, { cert, key, chain }, now);
+    const config = {
+      ...(c.domains ? { domains: c.domains } : {}),
+      is_default: c.isDefault,
+      is_ca: c.isCa,
+      ...(c.acme ? { acme: c.acme } : {}),
+      buffer_days: c.bufferDays,
+    };
+    const r = inspectCertificate(c.name, config, { cert, key, chain }, now);
     diagnostics.push(...r.diagnostics);
     if (r.certificate) certificates.push(r.certificate);
   }

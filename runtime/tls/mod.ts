@@ -3,7 +3,7 @@
  * `is_ca` leaves and the validity checker. See docs/tls.md.
  *
  * A server with `global_certificates = true` terminates TLS on every address
- * ({@linkcode listenTls}); each handshake asks {@linkcode certStore} for the
+ * ({@linkcode listenTls}); each handshake asks the proxy's {@linkcode CertStore} for the
  * certificate of the client's SNI: exact name, then the wildcard one label up,
  * then the default (`is_default`); none fails the handshake. `startProxy`
  * fills the store from `[certificates]` at start and on every reload
@@ -13,8 +13,8 @@
  * ## Putting a certificate in at run time (ACME)
  *
  * ```ts ignore
- * import { certStore } from "./mod.ts";
- *
+ * // `proxy.certificates` is the store of a proxy `startProxy` returned.
+ * const certStore = proxy.certificates;
  * // Served from the next handshake on, for `domains` (default: its SAN names).
  * certStore.put("example", { cert: leafAndChainPem, key: keyPem, domains: ["example.com", "*.example.com"] });
  * certStore.get("example")?.certificate.notAfter; // ms, to plan the renewal
@@ -28,7 +28,7 @@
  *   unless the reloaded config gives `[certificates.<same name>]` its own
  *   `tls_cert`/`tls_key` (written there by ACME, say), which then replaces it.
  * - For a name claimed by two certificates, a `put` one wins over a config one.
- * - The store is per isolate: with `threads` > 1 each worker has its own, so
+ * - The store is per proxy: with `threads` > 1 each worker has its own, so
  *   a certificate obtained at run time must reach the workers through the
  *   config (storage + reload) or be put in each.
  *
@@ -36,10 +36,10 @@
  */
 import { formatPath, material, type Plan, type ServerPlan } from "../../compiler/mod.ts";
 import { loadCertificates } from "../storage/mod.ts";
-import { certStore } from "./store.ts";
+import type { CertStore } from "./store.ts";
 import type { TlsVersionName } from "./listener.ts";
 
-export { type CertInput, CertStore, certStore, type StoredCertificate } from "./store.ts";
+export { type CertInput, CertStore, type StoredCertificate } from "./store.ts";
 export { listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
 export { DEFAULT_NAME, mintedName, pickBySni } from "./sni.ts";
 export { CaMinter, type MintedLeaf } from "./ca.ts";
@@ -58,10 +58,10 @@ export interface ServerTls {
 
 /** The TLS settings of `sp`, or undefined when it serves plain HTTP. */
 export function serverTls(sp: ServerPlan): ServerTls | undefined {
-  if (!sp.config.global_certificates) return undefined;
-  const minVersion = sp.config.tls_min_version, maxVersion = sp.config.tls_max_version;
-  const h2 = sp.config.enabled_h2;
-  const proxyProtocol = sp.config.proxy_protocol === true;
+  if (!sp.globalCertificates) return undefined;
+  const minVersion = sp.tlsMinVersion, maxVersion = sp.tlsMaxVersion;
+  const h2 = sp.enabledH2;
+  const proxyProtocol = sp.proxyProtocol;
   return {
     minVersion,
     maxVersion,
@@ -83,15 +83,19 @@ export class CertificateError extends Error {
 }
 
 /**
- * Reads and checks the certificates of `plan` and puts them in
- * {@linkcode certStore} (replacing the config ones).
+ * Reads and checks the certificates of `plan` and puts them in `store`
+ * (replacing the config ones).
  *
  * @param warn Receives warnings (an ACME certificate near or past expiry, TLS settings not honoured).
  * @returns An undo that restores the store as it was (for a swap that fails later).
  * @throws {CertificateError} On any error (file unreadable, key mismatch, expired, not yet valid, domain not
  * covered); the store is then unchanged.
  */
-export async function loadPlanCertificates(plan: Plan, warn: (message: string) => void): Promise<() => void> {
+export async function loadPlanCertificates(
+  plan: Plan,
+  store: CertStore,
+  warn: (message: string) => void,
+): Promise<() => void> {
   const { diagnostics, certificates } = await loadCertificates(plan);
   const line = (d: (typeof diagnostics)[number]) =>
     `${formatPath(d.path)}: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
@@ -99,15 +103,12 @@ export async function loadPlanCertificates(plan: Plan, warn: (message: string) =
   if (errors.length > 0) throw new CertificateError(errors.map(line));
   for (const d of diagnostics) warn(line(d));
   for (const sp of plan.servers) {
-    if (!sp.config.global_certificates) continue;
-    if (sp.config.tls_cipher_list !== undefined || sp.config.tls_ciphersuites !== undefined) {
-      warn(`servers.${sp.name}: tls_cipher_list and tls_ciphersuites are not honoured (rustls default suites serve)`);
-    }
-    if (sp.config.tls_min_version === "tlsv1.1") {
+    // tls_cipher_list and tls_ciphersuites are not applied: check warns at the keys.
+    if (sp.globalCertificates && sp.tlsMinVersion === "tlsv1.1") {
       warn(`servers.${sp.name}.tls_min_version: TLS 1.1 is not offered, 1.2 is`);
     }
   }
-  return certStore.replaceConfig(certificates);
+  return store.replaceConfig(certificates);
 }
 
 /**
@@ -121,7 +122,7 @@ export async function certificateFingerprint(plan: Plan): Promise<string> {
   const parts: string[] = [];
   const home = Deno.env.get("HOME") ?? "";
   for (const c of plan.certificates) {
-    for (const value of [c.config.tls_cert, c.config.tls_key, c.config.tls_chain]) {
+    for (const value of [c.tlsCert, c.tlsKey, c.tlsChain]) {
       if (value === undefined) continue;
       const m = material(value, home);
       if (m.kind !== "file") continue;

@@ -2,7 +2,9 @@
  * The certificate store: every certificate of the config plus those put at
  * run time (ACME), indexed by SNI name. Each TLS handshake asks it, so a
  * change applies to the next handshake; open connections keep the
- * certificate they started with.
+ * certificate they started with. A proxy has one (`startProxy` makes it, or
+ * is given it): each generation puts its config's certificates in, the ACME
+ * service its own.
  *
  * @module
  */
@@ -172,9 +174,3 @@ export class CertStore {
     this.#index = index;
   }
 }
-
-/**
- * The store of this isolate: the listeners read it at each handshake,
- * `startProxy` fills it from the config, ACME puts what it obtains.
- */
-export const certStore: CertStore = new CertStore();

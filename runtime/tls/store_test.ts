@@ -3,7 +3,7 @@ import { X509Certificate } from "node:crypto";
 import { makeTestPki } from "../../tests/_support/certs.ts";
 import { compileToml } from "../../tests/_support/proxy.ts";
 import { CaMinter } from "./ca.ts";
-import { CertificateError, certStore, loadPlanCertificates } from "./mod.ts";
+import { CertificateError, loadPlanCertificates } from "./mod.ts";
 import { CertStore } from "./store.ts";
 import { mintedName, pickBySni } from "./sni.ts";
 import { checkValidity, startValidityChecker } from "./validity.ts";
@@ -69,19 +69,23 @@ tls_cert = "${a.certFile}"
 tls_key = "${key}"
 domains = ${domains}
 `;
+  const certStore = new CertStore();
   try {
-    const undo = await loadPlanCertificates(compileToml(toml(a.keyFile)), () => {});
+    const undo = await loadPlanCertificates(compileToml(toml(a.keyFile)), certStore, () => {});
     assert.equal(certStore.lookup("a.test")?.name, "a");
-    await assert.rejects(loadPlanCertificates(compileToml(toml(b.keyFile)), () => {}), (e: unknown) => {
+    await assert.rejects(loadPlanCertificates(compileToml(toml(b.keyFile)), certStore, () => {}), (e: unknown) => {
       assert.ok(e instanceof CertificateError);
       assert.match(e.message, /certificates\.a\.tls_key: Key of certificate "a" does not match the certificate/);
       return true;
     });
     await assert.rejects(
-      loadPlanCertificates(compileToml(toml(a.keyFile, `["a.test", "c.test"]`)), () => {}),
+      loadPlanCertificates(compileToml(toml(a.keyFile, `["a.test", "c.test"]`)), certStore, () => {}),
       /certificates\.a\.domains\[1\]: Certificate "a" does not cover domain "c\.test"/,
     );
-    await assert.rejects(loadPlanCertificates(compileToml(toml("/nonexistent.key")), () => {}), /tls_key: Cannot read/);
+    await assert.rejects(
+      loadPlanCertificates(compileToml(toml("/nonexistent.key")), certStore, () => {}),
+      /tls_key: Cannot read/,
+    );
     assert.equal(certStore.lookup("a.test")?.name, "a", "failed loads change nothing");
     undo();
     assert.equal(certStore.lookup("a.test"), undefined);

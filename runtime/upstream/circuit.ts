@@ -33,7 +33,7 @@
  *
  * @module
  */
-import type { UpstreamConfig } from "../../compiler/mod.ts";
+import type { CircuitPlan } from "../../compiler/mod.ts";
 
 /** Breaker states; {@linkcode CIRCUIT_STATE_CODE} maps them to the metric values. */
 export type CircuitState = "closed" | "open" | "half-open";
@@ -41,52 +41,8 @@ export type CircuitState = "closed" | "open" | "half-open";
 /** `pingap_upstream_backend_circuit_state` values. */
 export const CIRCUIT_STATE_CODE: { readonly [S in CircuitState]: number } = { closed: 0, open: 1, "half-open": 2 };
 
-/** Stats and breaker settings of an upstream (times in ms). */
-export interface CircuitOptions {
-  /** Stats window (`backend_stats_interval`). */
-  readonly statsInterval: number;
-  /** Statuses counted as failures; empty means every 5xx. */
-  readonly failureStatuses: ReadonlySet<number>;
-  /** Trip after this many failures in a row; 0 = off. */
-  readonly maxConsecutiveFailures: number;
-  /** Trip when the window's failure rate reaches this percent; 0 = off. */
-  readonly maxFailurePercent: number;
-  /** Requests in the window before the percent rule applies. */
-  readonly minRequests: number;
-  /** Successes in a row that close a half-open circuit; also its probe budget. */
-  readonly halfOpenSuccesses: number;
-  /** How long an open circuit rejects the backend. */
-  readonly openDuration: number;
-}
-
-/**
- * The stats/breaker settings of an upstream's config, or undefined when
- * `enable_backend_stats` is off (no stats, no breaker).
- *
- * @example Usage
- * ```ts
- * import { circuitOptions } from "./circuit.ts";
- * const o = circuitOptions({ enable_backend_stats: true, circuit_break_max_consecutive_failures: 3 } as never);
- * if (o?.maxConsecutiveFailures !== 3 || o.openDuration !== 10_000) throw new Error();
- * ```
- */
-export function circuitOptions(config: UpstreamConfig): CircuitOptions | undefined {
-  if (!config.enable_backend_stats) return undefined;
-  const statuses = new Set<number>();
-  for (const s of config.backend_failure_status_code ?? []) {
-    const n = Number(s.trim());
-    if (Number.isInteger(n) && n >= 100 && n <= 999) statuses.add(n);
-  }
-  return {
-    statsInterval: Math.max(1, config.backend_stats_interval ?? 60_000),
-    failureStatuses: statuses,
-    maxConsecutiveFailures: config.circuit_break_max_consecutive_failures ?? 0,
-    maxFailurePercent: config.circuit_break_max_failure_percent ?? 0,
-    minRequests: config.circuit_break_min_requests_threshold ?? 10,
-    halfOpenSuccesses: Math.max(1, config.circuit_break_half_open_consecutive_success_threshold ?? 5),
-    openDuration: config.circuit_break_open_duration ?? 10_000,
-  };
-}
+/** Stats and breaker settings of an upstream (times in ms), as the compiler resolves them. */
+export type CircuitOptions = CircuitPlan;
 
 /**
  * Events in a sliding window, estimated from two fixed windows: the current

@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
-import type { UpstreamConfig } from "../../compiler/mod.ts";
-import {
-  BackendCircuit,
-  CIRCUIT_STATE_CODE,
-  type CircuitOptions,
-  circuitOptions,
-  CircuitSet,
-  SlidingCounter,
-} from "./circuit.ts";
+import { compileSources } from "../../compiler/mod.ts";
+import { BackendCircuit, CIRCUIT_STATE_CODE, type CircuitOptions, CircuitSet, SlidingCounter } from "./circuit.ts";
 
 function clock(start = 1_000_000) {
   const c = { t: start, now: () => c.t };
@@ -33,13 +26,18 @@ function trip(c: BackendCircuit, n: number): void {
   assert.equal(c.state, "open");
 }
 
-Deno.test("circuitOptions() reads the upstream keys with their defaults", () => {
-  assert.equal(circuitOptions({ enable_backend_stats: false } as UpstreamConfig), undefined);
-  const o = circuitOptions({
-    enable_backend_stats: true,
-    backend_failure_status_code: ["502", " 503", "x"],
-    circuit_break_max_failure_percent: 50,
-  } as unknown as UpstreamConfig)!;
+/** The circuit settings the compiler resolves for an upstream with these keys. */
+function circuitOf(keys: string): CircuitOptions | undefined {
+  const r = compileSources([{ file: "a.toml", text: `[upstreams.u]\naddrs = ["127.0.0.1:1"]\n${keys}\n` }]);
+  assert.ok(r.plan, JSON.stringify(r.diagnostics));
+  return r.plan.upstreams[0]!.circuit;
+}
+
+Deno.test("the plan's circuit settings read the upstream keys with their defaults", () => {
+  assert.equal(circuitOf("enable_backend_stats = false"), undefined);
+  const o = circuitOf(
+    'enable_backend_stats = true\nbackend_failure_status_code = "502, 503"\ncircuit_break_max_failure_percent = 50',
+  )!;
   assert.deepEqual([...o.failureStatuses], [502, 503]);
   assert.equal(o.statsInterval, 60_000);
   assert.equal(o.maxConsecutiveFailures, 0);

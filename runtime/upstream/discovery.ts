@@ -260,7 +260,7 @@ class Discoverer implements Discovery {
     this.#plan = plan;
     this.#options = options;
     if (this.kind === "static" || this.kind === "dns") {
-      const ipv4Only = plan.config.ipv4_only ?? false;
+      const ipv4Only = plan.ipv4Only;
       this.#backends = dedupe(
         plan.backends.filter((b) => isIp(b.host) && (!ipv4Only || isIPv4(b.host))).map((b) =>
           toBackend(b.host, b.port, b.weight)
@@ -292,7 +292,7 @@ class Discoverer implements Discovery {
   #schedule(): void {
     if (this.#disposed || this.kind === "static") return;
     clearTimeout(this.#timer);
-    const every = this.#plan.config.update_frequency ?? 60_000;
+    const every = this.#plan.updateFrequency;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.refresh();
@@ -316,11 +316,11 @@ class Discoverer implements Discovery {
   }
 
   async #discoverDns(): Promise<void> {
-    const config = this.#plan.config;
+    const plan = this.#plan;
     const lookup: LookupOptions = {
-      ipv4Only: config.ipv4_only ?? false,
-      nameServers: config.dns_server ?? [],
-      searchDomains: [...(config.dns_domain ? [config.dns_domain] : []), ...(config.dns_search ?? [])],
+      ipv4Only: plan.ipv4Only,
+      nameServers: plan.dnsServer,
+      searchDomains: plan.dnsSearch,
       resolver: this.#options.resolver ?? defaultResolver,
       timeout: this.#options.timeout ?? 5000,
       signal: this.#abort.signal,
@@ -360,26 +360,26 @@ class Discoverer implements Discovery {
   }
 
   async #discoverDocker(): Promise<void> {
-    const ipv4Only = this.#plan.config.ipv4_only ?? false;
+    const ipv4Only = this.#plan.ipv4Only;
     const next: Backend[] = [];
     const timeout = this.#options.timeout ?? 5000;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error(`Docker timed out after ${timeout}ms`)), timeout);
     const signal = AbortSignal.any([ac.signal, this.#abort.signal]);
     try {
-      for (const a of this.#plan.config.addrs ?? []) {
+      for (const a of this.#plan.backends) {
         const filters = encodeURIComponent(JSON.stringify({ label: [a.host] }));
         const res = await this.#dockerGet(`/containers/json?filters=${filters}`, signal);
         const containers = await res.json() as DockerContainer[];
         for (const c of containers) {
-          for (const [ip, port] of containerAddrs(c, a.port)) {
+          for (const [ip, port] of containerAddrs(c, a.portSet ? a.port : undefined)) {
             if (ipv4Only && !isIPv4(ip)) continue;
             next.push(toBackend(ip, port, a.weight));
           }
         }
       }
     } catch (e) {
-      const labels = (this.#plan.config.addrs ?? []).map((a) => a.host).join(", ");
+      const labels = this.#plan.backends.map((a) => a.host).join(", ");
       throw new Error(`Docker discovery of upstream "${this.#plan.name}" (${labels}) failed: ${message(e)}`);
     } finally {
       clearTimeout(timer);

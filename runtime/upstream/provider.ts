@@ -74,15 +74,15 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
     // alpn "h2": HTTP/2 (h2c without TLS). "h2h1" over TLS: HTTP/2 only, no fallback to HTTP/1.1 (see upstream/h2.ts).
     createClient: (o, plan) => {
-      const alpn = plan.config.alpn;
+      const alpn = plan.alpn;
       const caCerts = upstreamCaCerts(plan);
       const clientCert = upstreamClientCertificate(plan);
       const extra = { ...(caCerts ? { caCerts } : {}), ...(clientCert ? { clientCert } : {}) };
       return alpn === "h2" || (alpn === "h2h1" && o.tls)
-        ? createH2Client(o, plan.config.max_h2_streams ?? 1, {
+        ? createH2Client(o, plan.maxH2Streams, {
           ...extra,
-          streamWindow: plan.config.h2_stream_window_size,
-          connectionWindow: plan.config.h2_connection_window_size,
+          streamWindow: plan.h2StreamWindowSize,
+          connectionWindow: plan.h2ConnectionWindowSize,
         })
         : createHttp1Client(o, extra);
     },

@@ -21,7 +21,7 @@
  */
 import type { UpstreamPlan } from "../../compiler/mod.ts";
 import { type Balancer, createBalancer } from "./balancer.ts";
-import { circuitOptions, CircuitSet, type CircuitState } from "./circuit.ts";
+import { CircuitSet, type CircuitState } from "./circuit.ts";
 import { createDiscovery, type Discovery, type DiscoveryOptions } from "./discovery.ts";
 import { createHealthChecker, type HealthChecker } from "./health.ts";
 import type { Backend, ConnectOptions, UpstreamClient } from "./types.ts";
@@ -92,21 +92,21 @@ export interface UpstreamState {
  * @example Usage
  * ```ts
  * import { connectOptions } from "./registry.ts";
- * const o = connectOptions({ tls: true, config: { sni: "example.com", idle_timeout: 60_000 } } as never);
+ * const o = connectOptions({ tls: true, sni: "example.com", verifyCert: true, idleTimeout: 60_000 } as never);
  * if (!o.tls || o.sni !== "example.com" || !o.verifyCert || o.idleTimeout !== 60_000) throw new Error();
  * ```
  */
 export function connectOptions(plan: UpstreamPlan, poolSize = 128): ConnectOptions {
-  const c = plan.config;
+  const c = plan;
   return {
     tls: plan.tls,
     ...(c.sni ? { sni: c.sni } : {}),
-    verifyCert: c.verify_cert ?? true,
-    ...(c.connection_timeout !== undefined ? { connectionTimeout: c.connection_timeout } : {}),
-    ...(c.total_connection_timeout !== undefined ? { totalConnectionTimeout: c.total_connection_timeout } : {}),
-    ...(c.read_timeout !== undefined ? { readTimeout: c.read_timeout } : {}),
-    ...(c.write_timeout !== undefined ? { writeTimeout: c.write_timeout } : {}),
-    idleTimeout: c.idle_timeout ?? 60_000,
+    verifyCert: c.verifyCert,
+    ...(c.connectionTimeout !== undefined ? { connectionTimeout: c.connectionTimeout } : {}),
+    ...(c.totalConnectionTimeout !== undefined ? { totalConnectionTimeout: c.totalConnectionTimeout } : {}),
+    ...(c.readTimeout !== undefined ? { readTimeout: c.readTimeout } : {}),
+    ...(c.writeTimeout !== undefined ? { writeTimeout: c.writeTimeout } : {}),
+    idleTimeout: c.idleTimeout,
     poolSize,
   };
 }
@@ -129,7 +129,7 @@ class Live implements UpstreamState {
     this.key = plan.key;
     this.plan = plan;
     this.client = options.createClient(connectOptions(plan, options.poolSize), plan);
-    this.circuits = new CircuitSet(circuitOptions(plan.config), {
+    this.circuits = new CircuitSet(plan.circuit, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.onCircuitChange
         ? {
@@ -185,7 +185,7 @@ class Live implements UpstreamState {
       if (health && !health.isHealthy(b.addr)) return false;
       return circuits.accept(b.addr); // Last: it counts half-open probes.
     });
-    if (picked !== undefined || this.plan.config.fail_open !== true) return picked;
+    if (picked !== undefined || !this.plan.failOpen) return picked;
     // fail_open: none is healthy or let through by its breaker, so any one not yet tried rather than a 503.
     return this.balancer.pick(key, (b) => !tried?.has(b.addr));
   }

@@ -41,17 +41,17 @@ function read(plan: UpstreamPlan, key: string, value: string): string {
  * ```ts
  * import { upstreamCaCerts } from "./upstream_ca.ts";
  * const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
- * if (upstreamCaCerts({ name: "u", config: { ca: pem } } as never)?.[0] !== pem) throw new Error();
+ * if (upstreamCaCerts({ name: "u", ca: pem } as never)?.[0] !== pem) throw new Error();
  * ```
  */
 export function upstreamCaCerts(plan: UpstreamPlan): string[] | undefined {
-  const ca = plan.config.ca;
+  const ca = plan.ca;
   return ca === undefined ? undefined : [read(plan, "ca", ca)];
 }
 
 /** The client certificate of `plan` (`config.client_cert` and `config.client_key`, set together), or undefined. */
 export function upstreamClientCertificate(plan: UpstreamPlan): ClientCertificate | undefined {
-  const cert = plan.config.client_cert, key = plan.config.client_key;
+  const cert = plan.clientCert, key = plan.clientKey;
   if (cert === undefined || key === undefined) return undefined;
   return { cert: read(plan, "client_cert", cert), key: read(plan, "client_key", key) };
 }

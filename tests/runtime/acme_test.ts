@@ -165,7 +165,12 @@ acmeTest(
       tlsPort,
     ));
     defer(() => proxy.close());
-    const manager = createAcmeManager({ storage: fileStorage(dir), onCertificate: handOverCertificate, log() {} });
+    const manager = createAcmeManager({
+      storage: fileStorage(dir),
+      challenges: proxy.proxy.challenges,
+      onCertificate: (name, cert) => handOverCertificate(proxy.proxy.certificates, name, cert),
+      log() {},
+    });
     defer(() => manager.close());
     manager.update(proxy.proxy.active.plan);
     await manager.idle();
@@ -376,6 +381,7 @@ acmeTest(
     const lines: string[] = [];
     const manager = createAcmeManager({
       storage: fileStorage(dir),
+      challenges: proxy.proxy.challenges,
       onCertificate: seen.onCertificate,
       log: (l) => lines.push(l),
     });
@@ -411,9 +417,10 @@ acmeTest(
         `webhook_batch_window = "0s"`,
     ));
     const lines: string[] = [];
+    const notifier = createNotifier(plan.basic);
     const manager = createAcmeManager({
       storage: fileStorage(dir),
-      notifier: () => createNotifier(plan.basic),
+      notifier: () => notifier,
       log: (l) => lines.push(l),
       minBackoffMs: 300,
     });
@@ -445,7 +452,11 @@ acmeTest(
       );
       const proxy = await startTestProxy(toml);
       defer(() => proxy.close());
-      const first = createAcmeManager({ storage: acmeStorageFor(etcd.url()), log() {} });
+      const first = createAcmeManager({
+        storage: acmeStorageFor(etcd.url()),
+        challenges: proxy.proxy.challenges,
+        log() {},
+      });
       first.update(proxy.proxy.active.plan);
       await first.idle();
       await first.close();

@@ -1,9 +1,9 @@
 /**
  * Where a server's access-log lines go: the application log (INFO) by
  * default, or a file target (`access_log = "<path>[?rolling=…] <format>"`).
- * File writers are shared by path and rolling and reference-counted, so a
- * reload that keeps the target keeps the writer (and its queue and drop
- * count). Drops are reported by a warning every {@linkcode dropReport}
+ * File writers are shared by path and rolling and reference-counted in the
+ * proxy's {@linkcode AccessLogFiles}, so a reload that keeps the target keeps
+ * the writer (and its queue and drop count). Drops are reported by a warning every {@linkcode dropReport}
  * period while they happen.
  *
  * @module
@@ -30,7 +30,41 @@ interface Shared {
   timer: ReturnType<typeof setInterval>;
 }
 
-const files = new Map<string, Shared>();
+/** The open access-log files of one proxy, by path and rolling: every generation opens its targets here. */
+export class AccessLogFiles {
+  readonly #files = new Map<string, Shared>();
+
+  /** How many files are open. */
+  get size(): number {
+    return this.#files.size;
+  }
+
+  /** A sink writing to `file`, sharing the writer of the same path and rolling while another sink holds it. */
+  open(file: AccessLogFile): AccessSink {
+    const files = this.#files;
+    const key = `${file.path}?${file.rolling}`;
+    let shared = files.get(key);
+    if (!shared) {
+      const writer = fileWriter(file);
+      shared = { writer, refs: 0, timer: reporter(file.path, writer) };
+      files.set(key, shared);
+    }
+    shared.refs++;
+    const s = shared;
+    let released = false;
+    return {
+      write: (line) => s.writer.write(line),
+      async release() {
+        if (released) return;
+        released = true;
+        if (--s.refs > 0) return;
+        files.delete(key);
+        clearInterval(s.timer);
+        await s.writer.close();
+      },
+    };
+  }
+}
 
 /** The writer of a file target (with a clock for tests). */
 export function fileWriter(file: AccessLogFile, now: () => number = Date.now): LineWriter {
@@ -62,9 +96,14 @@ function reporter(path: string, writer: LineWriter): ReturnType<typeof setInterv
 
 /**
  * Opens the sink of a server: `override` (tests, embedding) when given,
- * else the file target, else the application log.
+ * else the file target (in `files`: the proxy's; by default a set of its
+ * own, shared with no one), else the application log.
  */
-export function openAccessSink(file: AccessLogFile | undefined, override?: (line: string) => void): AccessSink {
+export function openAccessSink(
+  file: AccessLogFile | undefined,
+  override?: (line: string) => void,
+  files: AccessLogFiles = new AccessLogFiles(),
+): AccessSink {
   if (override) {
     return {
       write(line) {
@@ -75,25 +114,5 @@ export function openAccessSink(file: AccessLogFile | undefined, override?: (line
     };
   }
   if (!file) return { write: (line) => appLog("info", line), release: () => Promise.resolve() };
-  const key = `${file.path}?${file.rolling}`;
-  let shared = files.get(key);
-  if (!shared) {
-    const writer = fileWriter(file);
-    shared = { writer, refs: 0, timer: reporter(file.path, writer) };
-    files.set(key, shared);
-  }
-  shared.refs++;
-  const s = shared;
-  let released = false;
-  return {
-    write: (line) => s.writer.write(line),
-    async release() {
-      if (released) return;
-      released = true;
-      if (--s.refs > 0) return;
-      files.delete(key);
-      clearInterval(s.timer);
-      await s.writer.close();
-    },
-  };
+  return files.open(file);
 }

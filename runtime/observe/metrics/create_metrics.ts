@@ -9,7 +9,8 @@ import { CIRCUIT_STATE_CODE } from "../../upstream/circuit.ts";
 import type { Metrics, ObservedRequest } from "./handle.ts";
 import { parsePushUrl, pushText } from "./push.ts";
 import { codeIndex } from "./series.ts";
-import { SERVERS, ServerState } from "./server_state.ts";
+import type { MetricsRegistries } from "./registries.ts";
+import { ServerState } from "./server_state.ts";
 
 function contentLength(ctx: ObservedRequest): number {
   const v = ctx.header("content-length");
@@ -19,15 +20,16 @@ function contentLength(ctx: ObservedRequest): number {
 }
 
 /**
- * The metrics of server `server`: the existing registry when a handle for
- * that name is alive (reload), else a new one. Each call returns a handle to
- * {@linkcode Metrics.dispose} once.
+ * The metrics of server `server` in `registries`: the existing registry when
+ * a handle for that name is alive (reload), else a new one. Each call returns
+ * a handle to {@linkcode Metrics.dispose} once.
  */
-export function createMetrics(server: string): Metrics {
-  let s = SERVERS.get(server);
+export function createMetrics(server: string, registries: MetricsRegistries): Metrics {
+  const servers = registries.servers;
+  let s = servers.get(server);
   if (!s) {
-    s = new ServerState(server);
-    SERVERS.set(server, s);
+    s = new ServerState(server, () => registries.snapshot());
+    servers.set(server, s);
   }
   s.refs++;
   const state = s;
@@ -109,7 +111,7 @@ export function createMetrics(server: string): Metrics {
       if (disposed) return;
       disposed = true;
       if (--state.refs > 0) return;
-      if (SERVERS.get(server) === state) SERVERS.delete(server);
+      if (servers.get(server) === state) servers.delete(server);
       state.registry.clear();
     },
   };

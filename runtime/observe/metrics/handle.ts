@@ -114,7 +114,7 @@ export interface Metrics {
   accessLogDropped(): void;
   /** The exposition text (server registry, then the process-wide families). */
   text(): Promise<string>;
-  /** Pushes the text to a Pushgateway URL once (same URL rules as {@linkcode startPush}); throws on failure. */
+  /** Pushes the text to a Pushgateway URL once (same URL rules as a push timer, see `push.ts`); throws on failure. */
   push(url: string): Promise<void>;
   /** Releases this handle; the registry goes when the last handle of the server is released. */
   dispose(): void;

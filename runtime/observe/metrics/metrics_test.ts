@@ -4,7 +4,7 @@
  * families (direct and from a live upstream registry), response tracking.
  */
 import assert from "node:assert/strict";
-import { compileSources, type UpstreamPlan } from "../../../compiler/mod.ts";
+import { compileSources, type MetricsTarget, metricsTarget, type UpstreamPlan } from "../../../compiler/mod.ts";
 import { RequestContext } from "../../proxy/context.ts";
 import { responseTrailers } from "../../http/trailers.ts";
 import { UpstreamRegistry } from "../../upstream/registry.ts";
@@ -13,17 +13,25 @@ import { findSamples, parseExposition, sampleValue } from "./exposition.ts";
 import {
   createMetrics,
   FAMILIES,
-  liveMetricServers,
+  MetricsRegistries,
   metricsResponse,
-  metricsTarget,
   observeCacheStorageRead,
   type ObservedRequest,
   registrySource,
   serverMetrics,
-  setUpstreamSource,
   TEXT_CONTENT_TYPE,
   trackResponse,
 } from "./mod.ts";
+
+/** A `prometheus_metrics` value as the compiler parses it. */
+function target(value: string): MetricsTarget | undefined {
+  const r = metricsTarget(value);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+/** The registries of this file's metrics (a proxy's, as `startProxy` makes them). */
+const registries = new MetricsRegistries();
 
 function req(location: string | undefined, elapsedMs = 12, contentLength?: number): ObservedRequest {
   return {
@@ -47,7 +55,7 @@ function record(
 }
 
 Deno.test('requests: N for a location, and the location="" aggregate over all locations', async () => {
-  const m = createMetrics("unit-requests");
+  const m = createMetrics("unit-requests", registries);
   try {
     for (let i = 0; i < 7; i++) record(m, "loc");
     for (let i = 0; i < 3; i++) record(m, "other", 404);
@@ -71,7 +79,7 @@ Deno.test('requests: N for a location, and the location="" aggregate over all lo
 });
 
 Deno.test("requests: in flight between requestStarted and requestFinished", async () => {
-  const m = createMetrics("unit-current");
+  const m = createMetrics("unit-current", registries);
   try {
     m.requestStarted("a");
     m.requestStarted("a");
@@ -96,7 +104,7 @@ Deno.test("requests: in flight between requestStarted and requestFinished", asyn
 });
 
 Deno.test("requests: sizes, response time and status classes", async () => {
-  const m = createMetrics("unit-sizes");
+  const m = createMetrics("unit-sizes", registries);
   try {
     m.requestStarted("loc");
     m.observeRequest(req("loc", 30, 2048), { status: 201 }, 3 * 1024);
@@ -129,7 +137,7 @@ Deno.test("requests: sizes, response time and status classes", async () => {
 });
 
 Deno.test("histograms: Pingap's buckets, +Inf, sum and count", async () => {
-  const m = createMetrics("unit-buckets");
+  const m = createMetrics("unit-buckets", registries);
   try {
     record(m, "loc", 200, 10, 10);
     m.observeUpstream("up", { connectMs: 1, responseMs: 1, processingMs: 1, tlsHandshakeMs: 1 });
@@ -152,7 +160,7 @@ Deno.test("histograms: Pingap's buckets, +Inf, sum and count", async () => {
 });
 
 Deno.test("every family is exposed, with its type", async () => {
-  const m = createMetrics("unit-families");
+  const m = createMetrics("unit-families", registries);
   try {
     const text = await m.text();
     for (const f of FAMILIES) {
@@ -171,20 +179,20 @@ Deno.test("every family is exposed, with its type", async () => {
 });
 
 Deno.test("reload: metrics for the same server name keep their values; the last dispose drops them", async () => {
-  const first = createMetrics("unit-reload");
+  const first = createMetrics("unit-reload", registries);
   for (let i = 0; i < 5; i++) record(first, "loc");
   // A reload: the new plan acquires before the old one releases.
-  const second = createMetrics("unit-reload");
+  const second = createMetrics("unit-reload", registries);
   first.dispose();
   first.dispose(); // idempotent
   assert.equal(second.registry, first.registry);
   for (let i = 0; i < 2; i++) record(second, "loc");
   let text = await second.text();
   assert.equal(sampleValue(text, "pingap_http_requests_total", { server: "unit-reload", location: "loc" }), 7);
-  assert.ok(liveMetricServers().includes("unit-reload"));
+  assert.ok(registries.live().includes("unit-reload"));
   second.dispose();
-  assert.ok(!liveMetricServers().includes("unit-reload"));
-  const fresh = createMetrics("unit-reload");
+  assert.ok(!registries.live().includes("unit-reload"));
+  const fresh = createMetrics("unit-reload", registries);
   try {
     text = await fresh.text();
     assert.equal(
@@ -197,7 +205,7 @@ Deno.test("reload: metrics for the same server name keep their values; the last 
 });
 
 Deno.test("registry.resetMetrics zeroes the per-request families in place; counting goes on", async () => {
-  const m = createMetrics("unit-reset");
+  const m = createMetrics("unit-reset", registries);
   try {
     record(m, "loc", 200, 100);
     m.observeUpstream("up", { responseMs: 1, reused: true });
@@ -216,8 +224,8 @@ Deno.test("registry.resetMetrics zeroes the per-request families in place; count
 });
 
 Deno.test("servers are independent; no duplicate registration", async () => {
-  const a = createMetrics("unit-a");
-  const b = createMetrics("unit-b");
+  const a = createMetrics("unit-a", registries);
+  const b = createMetrics("unit-b", registries);
   try {
     record(a, "loc");
     const tb = await b.text();
@@ -232,7 +240,7 @@ Deno.test("servers are independent; no duplicate registration", async () => {
 });
 
 Deno.test("upstream: timings in seconds, reuse counted, connect skipped when reused", async () => {
-  const m = createMetrics("unit-upstream");
+  const m = createMetrics("unit-upstream", registries);
   try {
     m.observeUpstream("up", { connectMs: 20, responseMs: 40, processingMs: 60, reused: false, processing: 3 });
     m.observeUpstream("up", { connectMs: 0, responseMs: 10, reused: true });
@@ -253,7 +261,7 @@ Deno.test("upstream: timings in seconds, reuse counted, connect skipped when reu
 });
 
 Deno.test("upstream: health and circuit setters", async () => {
-  const m = createMetrics("unit-setters");
+  const m = createMetrics("unit-setters", registries);
   try {
     m.setUpstreamHealth("up", "127.0.0.1:1", true);
     m.setUpstreamHealth("up", "127.0.0.1:2", false);
@@ -274,12 +282,11 @@ Deno.test("upstream: health and circuit setters", async () => {
 });
 
 Deno.test("upstream source: gauges rebuilt at each scrape, gone backends disappear", async () => {
-  const m = createMetrics("unit-source");
   let backends = [
     { backend: "10.0.0.1:80", healthy: true, state: "closed" as const, failureRatePercent: 0, requests: 4 },
     { backend: "10.0.0.2:80", healthy: false, state: "open" as const, failureRatePercent: 100, requests: 2 },
   ];
-  setUpstreamSource(() => [{ upstream: "up", processing: 5, backends }]);
+  const m = createMetrics("unit-source", new MetricsRegistries(() => [{ upstream: "up", processing: 5, backends }]));
   try {
     let text = await m.text();
     const l = { server: "unit-source", upstream: "up" };
@@ -294,7 +301,6 @@ Deno.test("upstream source: gauges rebuilt at each scrape, gone backends disappe
     assert.equal(findSamples(text, "pingap_upstream_backend_circuit_state", { backend: "10.0.0.2:80" }).length, 0);
     assert.equal(sampleValue(text, "pingap_upstream_healthy", { ...l, backend: "10.0.0.1:80" }), 1);
   } finally {
-    setUpstreamSource(undefined);
     m.dispose();
   }
 });
@@ -313,7 +319,7 @@ Deno.test("registrySource: health, breaker stats and in-flight from a live Upstr
     close: () => {},
   };
   const registry = new UpstreamRegistry({ createClient: () => client });
-  const m = createMetrics("unit-registry");
+  const m = createMetrics("unit-registry", new MetricsRegistries(registrySource(registry)));
   try {
     const addr = `127.0.0.1:${origin.addr.port}`;
     const plan = upstreamPlan(
@@ -328,7 +334,6 @@ Deno.test("registrySource: health, breaker stats and in-flight from a live Upstr
     state.begin(b);
     state.end(b, 200);
     state.begin(b); // one in flight
-    setUpstreamSource(registrySource(registry));
     const text = await m.text();
     const l = { server: "unit-registry", upstream: "web", backend: addr };
     assert.equal(sampleValue(text, "pingap_upstream_healthy", l), 1);
@@ -341,7 +346,6 @@ Deno.test("registrySource: health, breaker stats and in-flight from a live Upstr
     );
     state.end(b, 200);
   } finally {
-    setUpstreamSource(undefined);
     m.dispose();
     await registry.dispose();
     await origin.shutdown();
@@ -349,7 +353,7 @@ Deno.test("registrySource: health, breaker stats and in-flight from a live Upstr
 });
 
 Deno.test("process gauges are refreshed at scrape", async () => {
-  const m = createMetrics("unit-process");
+  const m = createMetrics("unit-process", registries);
   try {
     const text = await m.text();
     const mem = sampleValue(text, "pingap_memory", { server: "unit-process" });
@@ -371,7 +375,7 @@ Deno.test("process gauges are refreshed at scrape", async () => {
 });
 
 Deno.test("trackResponse: counts the body as it is sent, then finishes the request once", async () => {
-  const m = createMetrics("unit-track");
+  const m = createMetrics("unit-track", registries);
   try {
     const request = new Request("http://example.com/a", {
       method: "POST",
@@ -404,7 +408,7 @@ Deno.test("trackResponse: counts the body as it is sent, then finishes the reque
 });
 
 Deno.test("trackResponse: a cancelled body and a body-less response finish too", async () => {
-  const m = createMetrics("unit-cancel");
+  const m = createMetrics("unit-cancel", registries);
   try {
     const ctx = req("loc");
     m.requestStarted("loc");
@@ -436,7 +440,7 @@ Deno.test("trackResponse: a cancelled body and a body-less response finish too",
 });
 
 Deno.test("metricsResponse: 200 with the exposition content type", async () => {
-  const m = createMetrics("unit-response");
+  const m = createMetrics("unit-response", registries);
   try {
     record(m, "loc");
     const res = await metricsResponse(m);
@@ -455,27 +459,27 @@ Deno.test("metricsResponse: 200 with the exposition content type", async () => {
 });
 
 Deno.test("metricsTarget / serverMetrics: path pulls, URL pushes, unset is nothing", async () => {
-  assert.equal(metricsTarget(undefined), undefined);
-  assert.equal(metricsTarget("  "), undefined);
-  assert.deepEqual(metricsTarget("/metrics"), { kind: "pull", path: "/metrics" });
-  assert.deepEqual(metricsTarget("http://gw:9091/metrics/job/x"), {
+  assert.equal(target("  "), undefined);
+  assert.deepEqual(target("/metrics"), { kind: "pull", path: "/metrics" });
+  assert.deepEqual(target("http://gw:9091/metrics/job/x"), {
     kind: "push",
     url: "http://gw:9091/metrics/job/x",
+    intervalMs: 60_000,
   });
-  assert.equal(serverMetrics("unit-sm", undefined), undefined);
-  const pull = serverMetrics("unit-sm", "/metrics")!;
+  assert.equal(serverMetrics("unit-sm", undefined, registries), undefined);
+  const pull = serverMetrics("unit-sm", target("/metrics"), registries)!;
   assert.equal(pull.path, "/metrics");
   assert.equal(pull.push, undefined);
   const logs: string[] = [];
-  const push = serverMetrics("unit-sm", "http://127.0.0.1:9/metrics/job/x", { log: (l) => logs.push(l) })!;
+  const push = serverMetrics("unit-sm", target("http://127.0.0.1:9/metrics/job/x"), registries, {
+    log: (l) => logs.push(l),
+  })!;
   assert.equal(push.path, undefined);
   assert.equal(push.push?.intervalMs, 60_000);
   assert.equal(push.metrics.registry, pull.metrics.registry);
-  const bad = serverMetrics("unit-sm", "http://[bad/x", { log: (l) => logs.push(l) })!;
-  assert.equal(bad.push, undefined);
-  assert.match(logs.join("\n"), /invalid prometheus push url/);
-  await bad.dispose();
+  // A push URL that does not parse is refused by check (compile_test.ts), never started.
+  assert.throws(() => target("http://[bad/x"), /does not parse/);
   await push.dispose();
   await pull.dispose();
-  assert.ok(!liveMetricServers().includes("unit-sm"));
+  assert.ok(!registries.live().includes("unit-sm"));
 });

@@ -8,10 +8,11 @@
  *
  * A server with `prometheus_metrics` set gets a {@linkcode Metrics} handle
  * from {@linkcode createMetrics} (or {@linkcode serverMetrics}, which also
- * reads the setting). The registry lives outside the Plan, in a module-level
- * map keyed by server name and reference-counted: a reload acquires the
- * handle of the new plan before the old plan disposes its own, so counters
- * and histograms carry on, and nothing is registered twice.
+ * reads the setting). The registry lives outside the Plan, in the proxy's
+ * {@linkcode MetricsRegistries}, keyed by server name and reference-counted:
+ * a reload acquires the handle of the new plan before the old plan disposes
+ * its own, so counters and histograms carry on, and nothing is registered
+ * twice.
  *
  * Every family carries the const label `server`; request families have a
  * `location` label, and each request is counted twice, under its location
@@ -28,8 +29,8 @@
  * - {@linkcode Metrics.observeUpstream} once an upstream answered.
  *
  * Families fed at scrape: `pingap_memory`, `pingap_fd_count`,
- * `pingap_tcp_count`, `pingap_tcp6_count` (see `process.ts`), and, once
- * {@linkcode setUpstreamSource} is given one (see {@linkcode registrySource}),
+ * `pingap_tcp_count`, `pingap_tcp6_count` (see `process.ts`), and, when the
+ * {@linkcode MetricsRegistries} has an upstream source (see {@linkcode registrySource}),
  * `pingap_upstream_connections_current`, `pingap_upstream_backend_*` and
  * `pingap_upstream_healthy`, rebuilt from the source at each scrape so
  * backends that went away disappear.
@@ -62,15 +63,24 @@
  * Names are Pingap's, so promtool's linter reports eight of them (counters
  * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
  *
- * Each worker isolate has its own module map, so with several workers each
- * has its own registry: a scrape sees the worker that took the connection.
+ * Each worker isolate runs its own proxy, so with several workers each has
+ * its own registries: a scrape sees the worker that took the connection.
  *
  * This file is a door: it only re-exports; each file beside it holds one part.
  *
  * @module
  */
 export { FAMILIES, PINGAP_LINT_EXCEPTIONS } from "./families.ts";
-export { parsePushUrl, type PushHandle, startPush, type StartPushOptions, TEXT_CONTENT_TYPE } from "./push.ts";
+export {
+  parsePushUrl,
+  type PushHandle,
+  type PushTarget,
+  PushTimers,
+  type StartPushOptions,
+  TEXT_CONTENT_TYPE,
+  withHostname,
+} from "./push.ts";
+export { MetricsRegistries } from "./registries.ts";
 export type {
   BackendSnapshot,
   BackendWindow,
@@ -87,9 +97,8 @@ export {
   observeCacheStorageWrite,
   processRegistry,
 } from "./process_wide.ts";
-export { registrySource, setUpstreamSource } from "./upstream_source.ts";
+export { registrySource } from "./upstream_source.ts";
 export { createMetrics } from "./create_metrics.ts";
-export { liveMetricServers } from "./server_state.ts";
 export { metricsResponse } from "./metrics_response.ts";
 export { trackResponse } from "./track_response.ts";
-export { type MetricsTarget, metricsTarget, type ServerMetrics, serverMetrics } from "./server_metrics.ts";
+export { type MetricsTarget, type ServerMetrics, serverMetrics } from "./server_metrics.ts";

@@ -1,10 +1,10 @@
 /**
  * Pushing metrics to a Prometheus Pushgateway (`prometheus_metrics` set to a
- * URL, inventory §5): `$HOSTNAME` is replaced by the host name, `user:pass@`
- * becomes basic auth, the `interval` query parameter (humantime, default
- * 60 s) sets the period. As in Pingap the push runs on a one-minute tick, so
- * the interval is rounded down to whole minutes, at least one (a rounded
- * value is logged once). The query string stays on the URL, as Pingap sends
+ * URL, inventory §5). The compiler parses the URL (compiler/values/metrics_target.ts):
+ * `user:pass@` becomes basic auth, the `interval` query parameter (humantime,
+ * default 60 s) sets the period, rounded down to whole minutes as Pingap's
+ * one-minute tick does (a rounded value is logged once). Here `$HOSTNAME` is
+ * replaced by the host name. The query string stays on the URL, as Pingap sends
  * it. Differences: the body is the text exposition format (Pingap sends
  * protobuf; a Pushgateway takes both), and the first push happens one
  * interval after the start.
@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseDuration } from "../../../compiler/mod.ts";
+import { type PushTarget, pushTarget } from "../../../compiler/mod.ts";
 
 /** What a push needs from the metrics. */
 export interface PushSource {
@@ -24,28 +24,13 @@ export interface PushSource {
   text(): Promise<string>;
 }
 
-/** A parsed push URL. */
-export interface PushTarget {
-  /** Where to POST: credentials removed, `$HOSTNAME` replaced, query kept. */
-  readonly url: string;
-  /** `Basic …` when the URL had user info. */
-  readonly authorization?: string;
-  /** The period, ms: whole minutes, at least one. */
-  readonly intervalMs: number;
-  /** The `interval` parameter as given, ms, when it parsed. */
-  readonly requestedMs?: number;
-}
+/** A push target as the compiler parses it (`$HOSTNAME` not yet replaced). */
+export type { PushTarget };
 
 const MINUTE = 60_000;
 
 /** The content type of the text exposition format. */
 export const TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-
-function base64(text: string): string {
-  let binary = "";
-  for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
 
 function hostname(): string {
   try {
@@ -56,7 +41,30 @@ function hostname(): string {
 }
 
 /**
- * Parses a push URL. Throws a `TypeError` for a URL that does not parse.
+ * A parsed target with `$HOSTNAME` replaced by `host` (the host part lower-cased, as a URL's host is).
+ *
+ * @example Usage
+ * ```ts
+ * import { withHostname } from "./push.ts";
+ * const t = withHostname({ url: "http://$HOSTNAME:9091/job/$HOSTNAME", intervalMs: 60_000 }, "Web-1");
+ * if (t.url !== "http://web-1:9091/job/Web-1") throw new Error(t.url);
+ * ```
+ */
+export function withHostname(target: PushTarget, host: string = hostname()): PushTarget {
+  if (!target.url.includes("$HOSTNAME")) return target;
+  const replaced = target.url.replaceAll("$HOSTNAME", host);
+  let url = replaced;
+  try {
+    url = new URL(replaced).href;
+  } catch {
+    // A host name a URL cannot hold: sent as it is, and the push failure is logged.
+  }
+  return { ...target, url };
+}
+
+/**
+ * Parses a push URL (the compiler's rules) and replaces `$HOSTNAME`. Throws
+ * a `TypeError` for a URL `check` would refuse.
  *
  * @example Usage
  * ```ts
@@ -67,26 +75,9 @@ function hostname(): string {
  * ```
  */
 export function parsePushUrl(raw: string, host: string = hostname()): PushTarget {
-  const u = new URL(raw.replaceAll("$HOSTNAME", host));
-  let authorization: string | undefined;
-  if (u.username !== "" || u.password !== "") {
-    authorization = `Basic ${base64(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`)}`;
-    u.username = "";
-    u.password = "";
-  }
-  let requestedMs: number | undefined;
-  const param = u.searchParams.get("interval");
-  if (param !== null) {
-    const ms = parseDuration(param);
-    if (typeof ms === "number") requestedMs = ms;
-  }
-  const intervalMs = Math.max(1, Math.floor((requestedMs ?? MINUTE) / MINUTE)) * MINUTE;
-  return {
-    url: u.href,
-    ...(authorization ? { authorization } : {}),
-    intervalMs,
-    ...(requestedMs !== undefined ? { requestedMs } : {}),
-  };
+  const t = pushTarget(raw);
+  if (!t.ok) throw new TypeError(`${t.message}${t.hint ? ` (${t.hint})` : ""}`);
+  return withHostname(t.value, host);
 }
 
 /** Options of {@linkcode pushText}. */
@@ -120,7 +111,7 @@ export interface PushHandle {
   stop(): Promise<void>;
 }
 
-/** Options of {@linkcode startPush}. */
+/** Options of {@linkcode PushTimers.start}. */
 export interface StartPushOptions {
   /** Overrides the period, ms (tests). */
   readonly intervalMs?: number;
@@ -143,8 +134,6 @@ interface Pusher {
   readonly timeoutMs: number | undefined;
 }
 
-const PUSHERS = new Map<string, Pusher>();
-
 function tick(p: Pusher): Promise<void> {
   if (p.inflight) return p.inflight;
   const run = (async () => {
@@ -166,18 +155,37 @@ function tick(p: Pusher): Promise<void> {
   return run;
 }
 
-/**
- * Starts pushing `source` to `url` every interval. Pushes are shared per
- * server name and URL and reference-counted, so a reload that starts the same
- * push before stopping the old plan's keeps one timer (and its phase). The
- * timer does not keep the process alive.
- */
-export function startPush(source: PushSource, url: string, options: StartPushOptions = {}): PushHandle {
+/** A proxy's push timers (in its `MetricsRegistries`), shared per server name and URL. */
+export class PushTimers {
+  readonly #pushers = new Map<string, Pusher>();
+
+  /**
+   * Starts pushing `source` to `push` (a target parsed by the compiler) every
+   * interval. Pushes are shared per server name and URL and reference-counted,
+   * so a reload that starts the same push before stopping the old plan's keeps
+   * one timer (and its phase). The timer does not keep the process alive.
+   */
+  start(source: PushSource, push: PushTarget, options: StartPushOptions = {}): PushHandle {
+    return startPush(this.#pushers, source, push, options);
+  }
+
+  /** How many timers run. */
+  get size(): number {
+    return this.#pushers.size;
+  }
+}
+
+function startPush(
+  pushers: Map<string, Pusher>,
+  source: PushSource,
+  push: PushTarget,
+  options: StartPushOptions,
+): PushHandle {
   const log = options.log ?? ((m: string) => console.error(m));
-  const parsed = parsePushUrl(url, options.hostname);
+  const parsed = withHostname(push, options.hostname);
   const target = options.intervalMs !== undefined ? { ...parsed, intervalMs: options.intervalMs } : parsed;
   const key = `${source.server}\n${target.url}\n${target.intervalMs}`;
-  let p = PUSHERS.get(key);
+  let p = pushers.get(key);
   if (p) {
     p.refs++;
     p.source = source;
@@ -202,7 +210,7 @@ export function startPush(source: PushSource, url: string, options: StartPushOpt
       timer: setInterval(() => void tick(state), target.intervalMs),
     };
     Deno.unrefTimer(state.timer as unknown as number);
-    PUSHERS.set(key, state);
+    pushers.set(key, state);
     p = state;
   }
   const pusher = p;
@@ -215,7 +223,7 @@ export function startPush(source: PushSource, url: string, options: StartPushOpt
       if (stopped) return;
       stopped = true;
       if (--pusher.refs > 0) return;
-      if (PUSHERS.get(key) === pusher) PUSHERS.delete(key);
+      if (pushers.get(key) === pusher) pushers.delete(key);
       clearInterval(pusher.timer);
       pusher.abort.abort();
       await pusher.inflight;

@@ -2,7 +2,18 @@
  * Push URL rules and the shared push timer, against a local receiver.
  */
 import assert from "node:assert/strict";
-import { parsePushUrl, startPush, TEXT_CONTENT_TYPE } from "./push.ts";
+import { pushTarget } from "../../../compiler/mod.ts";
+import { parsePushUrl, type PushTarget, PushTimers, TEXT_CONTENT_TYPE } from "./push.ts";
+
+/** A push URL as the compiler parses it. */
+function target(url: string): PushTarget {
+  const r = pushTarget(url);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+/** The push timers of one proxy. */
+const timers = new PushTimers();
 import { countTcpTable, fdCount, tcpCount } from "./process.ts";
 
 Deno.test("parsePushUrl: interval default, rounding to whole minutes, invalid values", () => {
@@ -12,9 +23,8 @@ Deno.test("parsePushUrl: interval default, rounding to whole minutes, invalid va
   assert.equal(t15.requestedMs, 15_000);
   assert.equal(parsePushUrl("http://gw/x?interval=2m30s", "h").intervalMs, 120_000);
   assert.equal(parsePushUrl("http://gw/x?interval=1h", "h").intervalMs, 3_600_000);
-  const bad = parsePushUrl("http://gw/x?interval=soon", "h");
-  assert.equal(bad.intervalMs, 60_000);
-  assert.equal(bad.requestedMs, undefined);
+  // An interval that is no duration is a check error at the key (compile_test.ts), not a silent default.
+  assert.throws(() => parsePushUrl("http://gw/x?interval=soon", "h"), /Parameter interval: /);
   // The query stays on the URL, as Pingap sends it.
   assert.equal(t15.url, "http://gw:9091/metrics/job/p?interval=15s");
 });
@@ -52,12 +62,12 @@ function receiver(status = 200) {
   };
 }
 
-Deno.test("startPush: POSTs text on the timer; stop() ends it", async () => {
+Deno.test("PushTimers.start: POSTs text on the timer; stop() ends it", async () => {
   const r = receiver();
   let n = 0;
   const source = { server: "push-unit", text: () => Promise.resolve(`# TYPE x counter\nx ${++n}\n`) };
   const logs: string[] = [];
-  const p = startPush(source, `${r.base}/metrics/job/t`, { intervalMs: 30, log: (l) => logs.push(l) });
+  const p = timers.start(source, target(`${r.base}/metrics/job/t`), { intervalMs: 30, log: (l) => logs.push(l) });
   try {
     await r.next();
     await r.next();
@@ -76,12 +86,12 @@ Deno.test("startPush: POSTs text on the timer; stop() ends it", async () => {
   await r.server.shutdown();
 });
 
-Deno.test("startPush: one pusher per server and URL, alive until its last handle stops", async () => {
+Deno.test("PushTimers.start: one pusher per server and URL, alive until its last handle stops", async () => {
   const r = receiver();
   const source = { server: "push-shared", text: () => Promise.resolve("x 1\n") };
   const newer = { server: "push-shared", text: () => Promise.resolve("x 2\n") };
-  const a = startPush(source, `${r.base}/m`, { intervalMs: 60_000 });
-  const b = startPush(newer, `${r.base}/m`, { intervalMs: 60_000 });
+  const a = timers.start(source, target(`${r.base}/m`), { intervalMs: 60_000 });
+  const b = timers.start(newer, target(`${r.base}/m`), { intervalMs: 60_000 });
   try {
     // Same pusher: concurrent pushes share the one in flight, and the newest source is read.
     await Promise.all([a.pushNow(), b.pushNow()]);
@@ -97,11 +107,11 @@ Deno.test("startPush: one pusher per server and URL, alive until its last handle
   }
 });
 
-Deno.test("startPush: a failing gateway is logged, not thrown", async () => {
+Deno.test("PushTimers.start: a failing gateway is logged, not thrown", async () => {
   const r = receiver(500);
   const logs: string[] = [];
   const source = { server: "push-fail", text: () => Promise.resolve("x 1\n") };
-  const p = startPush(source, `${r.base}/m`, { intervalMs: 60_000, log: (l) => logs.push(l) });
+  const p = timers.start(source, target(`${r.base}/m`), { intervalMs: 60_000, log: (l) => logs.push(l) });
   try {
     await p.pushNow();
     assert.equal(r.got.length, 1);
@@ -112,11 +122,11 @@ Deno.test("startPush: a failing gateway is logged, not thrown", async () => {
   }
 });
 
-Deno.test("startPush: the rounding of the interval is logged once", async () => {
+Deno.test("PushTimers.start: the rounding of the interval is logged once", async () => {
   const logs: string[] = [];
   const source = { server: "push-round", text: () => Promise.resolve("") };
-  const p = startPush(source, "http://127.0.0.1:9/m?interval=90s", { log: (l) => logs.push(l) });
-  const q = startPush(source, "http://127.0.0.1:9/m?interval=90s", { log: (l) => logs.push(l) });
+  const p = timers.start(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
+  const q = timers.start(source, target("http://127.0.0.1:9/m?interval=90s"), { log: (l) => logs.push(l) });
   assert.equal(p.intervalMs, 60_000);
   assert.equal(logs.length, 1);
   assert.match(logs[0]!, /90000ms is rounded down to whole minutes: pushing every 1m/);

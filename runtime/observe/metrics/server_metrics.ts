@@ -6,20 +6,12 @@
  */
 import { createMetrics } from "./create_metrics.ts";
 import type { Metrics } from "./handle.ts";
-import { type PushHandle, startPush, type StartPushOptions } from "./push.ts";
+import type { PushHandle, StartPushOptions } from "./push.ts";
+import type { MetricsRegistries } from "./registries.ts";
+import type { MetricsTarget } from "../../../compiler/mod.ts";
 
-/** Where a `prometheus_metrics` value points: a pull path, or a Pushgateway URL (contains `://`). */
-export type MetricsTarget = { readonly kind: "pull"; readonly path: string } | {
-  readonly kind: "push";
-  readonly url: string;
-};
-
-/** Classifies a `prometheus_metrics` value (undefined when unset or blank). */
-export function metricsTarget(value: string | undefined): MetricsTarget | undefined {
-  const v = value?.trim();
-  if (!v) return undefined;
-  return v.includes("://") ? { kind: "push", url: v } : { kind: "pull", path: v };
-}
+/** Where a `prometheus_metrics` value points: a pull path, or a Pushgateway target (parsed by the compiler). */
+export type { MetricsTarget };
 
 /** A server's metrics as its `prometheus_metrics` asks. */
 export interface ServerMetrics {
@@ -33,29 +25,19 @@ export interface ServerMetrics {
 }
 
 /**
- * The metrics of a server whose `prometheus_metrics` is `value`: undefined
- * when unset; otherwise a handle, plus the pull path or a started push
- * (see {@linkcode startPush}). A push URL that does not parse is logged and
- * the metrics are still kept.
+ * The metrics of a server whose `prometheus_metrics` is `target` (parsed by
+ * the compiler), in `registries`: undefined when unset; otherwise a handle,
+ * plus the pull path or a started push (see `PushTimers.start`).
  */
 export function serverMetrics(
   server: string,
-  value: string | undefined,
+  target: MetricsTarget | undefined,
+  registries: MetricsRegistries,
   options: StartPushOptions = {},
 ): ServerMetrics | undefined {
-  const target = metricsTarget(value);
   if (!target) return undefined;
-  const metrics = createMetrics(server);
-  let push: PushHandle | undefined;
-  if (target.kind === "push") {
-    try {
-      push = startPush(metrics, target.url, options);
-    } catch (e) {
-      (options.log ?? ((m: string) => console.error(m)))(
-        `server "${server}": invalid prometheus push url ${target.url}: ${(e as Error).message}`,
-      );
-    }
-  }
+  const metrics = createMetrics(server, registries);
+  const push = target.kind === "push" ? registries.pushes.start(metrics, target, options) : undefined;
   return {
     metrics,
     ...(target.kind === "pull" ? { path: target.path } : {}),

@@ -2,8 +2,8 @@
  * The per-server registry: every family with the `server` label, the fast
  * ones as {@linkcode FastFamily} and the rest as prom-client metrics (the
  * scrape-time gauges collect from `process.ts` and the upstream source).
- * {@linkcode SERVERS} keeps one per server name, reference-counted by the
- * handles, so a reload carries the counters on.
+ * A proxy's {@linkcode MetricsRegistries} keeps one per server name,
+ * reference-counted by the handles, so a reload carries the counters on.
  *
  * @module
  */
@@ -16,7 +16,6 @@ import { fdCount, memoryMb, tcpCount } from "./process.ts";
 import { GLOBAL_REGISTRY } from "./process_wide.ts";
 import { build, type Collect } from "./prom_family.ts";
 import { LocationSeries, UpstreamSeries } from "./series.ts";
-import { snapshot } from "./upstream_source.ts";
 
 function setFrom(g: Gauge<string>, value: number | undefined): void {
   if (value !== undefined) g.set(value);
@@ -50,7 +49,8 @@ export class ServerState {
   /** The `location=""` aggregate. */
   readonly all: LocationSeries;
 
-  constructor(readonly server: string) {
+  /** `snapshot` gives the upstreams now (undefined: no source), read at scrape. */
+  constructor(readonly server: string, snapshot: () => UpstreamSnapshot[] | undefined = () => undefined) {
     this.registry.setDefaultLabels({ server });
     const backendGauge = (pick: (u: UpstreamSnapshot, b: BackendSnapshot) => number | undefined): Collect<Gauge> =>
       function () {
@@ -150,12 +150,4 @@ export class ServerState {
   async text(): Promise<string> {
     return (await this.registry.metrics()) + (await GLOBAL_REGISTRY.metrics());
   }
-}
-
-/** The live server states by server name. */
-export const SERVERS = new Map<string, ServerState>();
-
-/** Server names whose metrics are alive (tests, admin). */
-export function liveMetricServers(): string[] {
-  return [...SERVERS.keys()];
 }

@@ -1,24 +1,18 @@
 /**
  * Where the upstream gauges come from at scrape (in-flight requests, backend
- * health, breaker state): a process-wide source, like the upstream registry.
+ * health, breaker state): the proxy's live upstream registry, given to its
+ * {@linkcode MetricsRegistries}.
  *
  * @module
  */
 import type { UpstreamRegistry } from "../../upstream/registry.ts";
 import type { BackendSnapshot, UpstreamSnapshot, UpstreamSource } from "./handle.ts";
 
-let upstreamSource: UpstreamSource | undefined;
-
-/** Sets (or clears) where the upstream gauges come from at scrape; process-wide, like the upstream registry. */
-export function setUpstreamSource(source: UpstreamSource | undefined): void {
-  upstreamSource = source;
-}
-
-/** The upstreams now, or undefined without a source (or when it failed, logged). */
-export function snapshot(): UpstreamSnapshot[] | undefined {
-  if (!upstreamSource) return undefined;
+/** The upstreams of `source` now, or undefined without one (or when it failed, logged). */
+export function snapshotOf(source: UpstreamSource | undefined): UpstreamSnapshot[] | undefined {
+  if (!source) return undefined;
   try {
-    return [...upstreamSource()];
+    return [...source()];
   } catch (e) {
     console.error("metrics: the upstream source failed", e);
     return undefined;

@@ -17,7 +17,7 @@ let loaded: Tracing | undefined;
 
 /** Whether a server of `plan` exports spans. */
 export function wantsTracing(plan: Plan): boolean {
-  return plan.servers.some((s) => s.config.otlp_exporter !== undefined && s.config.otlp_exporter !== "");
+  return plan.servers.some((s) => s.otlpExporter !== undefined);
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * The HTTP engine behind one address: the node:http2 listener (h2c with trailers), our HTTP/1.1 front end
+ * (runtime/listen/h1), or `Deno.serve` alone. Each hands its requests to the listener's {@linkcode Respond}.
+ *
+ * @module
+ */
+import type { ServerPlan } from "../../compiler/mod.ts";
+import { listenH2c } from "../listen/h2_listener.ts";
+import { listenH1 } from "../listen/h1/mod.ts";
+import type { Remote, Respond } from "./respond.ts";
+
+/** An engine that listens. */
+export interface Engine {
+  readonly addr: Deno.NetAddr;
+  shutdown(): Promise<void>;
+}
+
+/** Where and how an engine listens. */
+export interface EngineOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly reusePort: boolean;
+  /** `"h2c"`: the node:http2 listener; `"h1"`: our front end; `"deno-serve"`: `Deno.serve` alone. */
+  readonly kind: "h2c" | "h1" | "deno-serve";
+  /** The server's settings (read timeouts). */
+  readonly plan: ServerPlan | undefined;
+  readonly onError: (e: unknown) => Response;
+  /** The client behind a peer (behind the TLS listener: found by its loopback port); undefined: not one of ours. */
+  readonly client: (peer: Deno.NetAddr) => Remote | undefined;
+  /** Must a connection from `ip` start with a PROXY protocol header (h1 only)? */
+  readonly proxyFrom?: (ip: string) => boolean;
+}
+
+/** The answer to a loopback connection that no TLS client is behind. */
+function misdirected(): Response {
+  return new Response(null, { status: 421 });
+}
+
+/** Starts the engine of an address. */
+export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
+  const { hostname, port, reusePort, onError, client, plan } = o;
+  // Without `pass` the answer is always a Response.
+  const respondHere = (req: Request, remote: Remote, completed: Promise<void>) =>
+    respond(req, remote, () => completed, false) as Promise<Response>;
+  const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+    const remote = client(info.remoteAddr as Deno.NetAddr);
+    if (!remote) return misdirected();
+    return respondHere(req, remote, info.completed);
+  };
+  if (o.kind === "h2c") {
+    // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
+    const readTimeout = plan?.downstreamReadTimeout;
+    const listener = await listenH2c(
+      { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
+      handler,
+    );
+    return { addr: listener.addr, shutdown: () => listener.shutdown() };
+  }
+  if (o.kind === "h1") {
+    // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
+    // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it.
+    const listener = await listenH1(
+      {
+        hostname,
+        port,
+        reusePort,
+        onError,
+        ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
+        ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
+        ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
+      },
+      (req, peer) => {
+        const remote = client(peer);
+        return remote ? respond(req, remote, () => req.completed, true) : Promise.resolve(misdirected());
+      },
+      (req, peer, completed) => {
+        const remote = client(peer);
+        return remote ? respondHere(req, remote, completed) : misdirected();
+      },
+    );
+    return { addr: listener.addr, shutdown: () => listener.shutdown() };
+  }
+  const ready = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname,
+    port,
+    reusePort,
+    onListen: (a) => ready.resolve(a as Deno.NetAddr),
+    onError,
+  }, handler);
+  return { addr: await ready.promise, shutdown: () => server.shutdown() };
+}

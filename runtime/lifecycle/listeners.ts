@@ -1,0 +1,188 @@
+/**
+ * Listeners: one per server address, keyed by what would need a new socket (address, h2c, TLS settings), so a
+ * generation keeps the previous one's listener for an unchanged key and opens only the new ones. A TLS address is a
+ * `node:tls` listener in front of the engine on loopback.
+ *
+ * @module
+ */
+import { ipInList, type Plan } from "../../compiler/mod.ts";
+import type { ActivePlan } from "./active.ts";
+import { type CertStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
+import { waitQuiet } from "./drain.ts";
+import { startEngine } from "./engines.ts";
+import { type Endpoint, internalError, responder, type Serving } from "./respond.ts";
+
+/** A listener that is up. */
+export interface Listening {
+  readonly server: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** Terminates TLS (`global_certificates`). */
+  readonly tls?: boolean;
+}
+
+/** One open address. */
+export interface Listener {
+  readonly key: string;
+  readonly server: string;
+  readonly addr: Deno.NetAddr;
+  readonly tls: boolean;
+  shutdown(): Promise<void>;
+  /**
+   * Stops it politely (a reload removed or changed its address): a TLS listener stops accepting at once; every answer
+   * then carries `Connection: close`, so a keep-alive client reconnects (to the listener that replaced this one)
+   * instead of having an idle connection closed under the request it is sending; once no request came for 300 ms (at
+   * most `maxMs`), the rest stops as by `shutdown`.
+   */
+  retire(maxMs: number): Promise<void>;
+}
+
+/** A listener a plan wants. */
+export interface WantedListener {
+  readonly server: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly h2: boolean;
+  readonly tls?: ServerTls;
+}
+
+/** How listeners are opened: shared by every generation of one proxy. */
+export interface ListenerOptions {
+  /** Share ports between workers (SO_REUSEPORT). */
+  readonly reusePort: boolean;
+  /** Our HTTP/1.1 front end (true) or `Deno.serve` alone for plain HTTP/1.1. */
+  readonly wire: boolean;
+  /** The certificates every TLS handshake asks. */
+  readonly certificates: CertStore;
+}
+
+/**
+ * Does this server need the node:http2 listener? Only an `enabled_h2`
+ * server that can route to an HTTP/2 upstream (gRPC needs trailers, which
+ * `Deno.serve` cannot send). Other `enabled_h2` servers stay on
+ * `Deno.serve`, which speaks h2c with prior knowledge itself and is about
+ * 3x faster for HTTP/1.1.
+ */
+export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean {
+  if (!sp.enabledH2) return false;
+  const h2 = (u: Plan["upstreams"][number]) => u.alpn === "h2" || (u.alpn === "h2h1" && u.tls);
+  for (const i of sp.locations) {
+    const ref = plan.locations[i]!.upstream;
+    if (ref.kind === "upstream" && h2(plan.upstreams[ref.index]!)) return true;
+    if (ref.kind === "variable" && plan.upstreams.some(h2)) return true;
+  }
+  return false;
+}
+
+/**
+ * Must a connection from `ip` to `serverName` start with a PROXY protocol header? With `proxy_protocol` and a peer in
+ * `basic.trusted_proxies`, of the plan in force when it connects. A peer outside the list is served without one.
+ */
+function proxyFrom(active: ActivePlan, serverName: string, ip: string): boolean {
+  if (active.servers.get(serverName)?.plan.proxyProtocol !== true) return false;
+  const trusted = active.plan.basic.trusted_proxies;
+  return trusted !== undefined && ipInList(trusted, ip);
+}
+
+function listenerKey(server: string, hostname: string, port: number, h2: boolean, tls?: ServerTls): string {
+  return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}${tls ? `|${tls.key}` : ""}`;
+}
+
+/** Listeners a plan wants, by key. */
+export function wantedListeners(p: Plan): Map<string, WantedListener> {
+  const out = new Map<string, WantedListener>();
+  for (const sp of p.servers) {
+    const h2 = needsTrailers(p, sp);
+    const tls = serverTls(sp);
+    for (const a of sp.addrs) {
+      out.set(listenerKey(sp.name, a.hostname, a.port, h2, tls), {
+        server: sp.name,
+        hostname: a.hostname,
+        port: a.port,
+        h2,
+        ...(tls ? { tls } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Opens the listener `w` for the plan `opening`; its requests go to whatever plan `serving` holds when they arrive.
+ * The server's settings that shape the socket (read timeouts, PROXY protocol) are those of `opening`.
+ */
+export async function openListener(
+  w: WantedListener,
+  opening: ActivePlan,
+  serving: Serving,
+  options: ListenerOptions,
+): Promise<Listener> {
+  const serverName = w.server;
+  const tls = w.tls;
+  const server = opening.servers.get(serverName)?.plan;
+  let front: TlsListener | undefined;
+  const ep: Endpoint = {
+    server: serverName,
+    local: undefined as unknown as Deno.NetAddr,
+    https: false,
+    retiring: false,
+    activity: { processing: 0, accepted: 0 },
+  };
+  // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address.
+  const [hostname, port] = tls ? ["127.0.0.1", 0] : [w.hostname, w.port];
+  const engine = await startEngine({
+    hostname,
+    port,
+    reusePort: !tls && options.reusePort,
+    // A PROXY protocol header is read only by our front end (so `proxy_protocol` keeps it even when PINGAP_HTTP1 asks
+    // for Deno.serve).
+    kind: w.h2 ? "h2c" : options.wire || server?.proxyProtocol === true ? "h1" : "deno-serve",
+    plan: server,
+    onError: internalError(serving, serverName),
+    // Behind the TLS listener, the client is found by the loopback port it connected from.
+    client: (peer) => front ? front.client(peer.port) : peer,
+    // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
+    ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
+  }, responder(serving, ep));
+  ep.local = engine.addr;
+  let shutdown = () => engine.shutdown();
+  if (tls) {
+    try {
+      const onHandshake = (ms: number) =>
+        serving.active.servers.get(serverName)?.metrics?.metrics.observeTlsHandshake(ms);
+      front = await listenTls({
+        hostname: w.hostname,
+        port: w.port,
+        ...tls,
+        reusePort: options.reusePort,
+        store: options.certificates,
+        target: engine.addr,
+        onHandshake,
+        ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) } : {}),
+      });
+    } catch (e) {
+      await engine.shutdown();
+      throw e;
+    }
+    const f = front;
+    ep.local = f.addr;
+    ep.https = true;
+    shutdown = async () => (f.close(), await engine.shutdown(), f.destroy());
+  }
+  const tlsFront = front;
+  return {
+    key: listenerKey(serverName, w.hostname, w.port, w.h2, tls),
+    server: serverName,
+    addr: ep.local,
+    tls: tlsFront !== undefined,
+    shutdown,
+    async retire(maxMs: number) {
+      // The TLS listener can stop accepting while its connections go on; the others accept until they stop (a
+      // client that connects meanwhile is answered with `Connection: close` too).
+      tlsFront?.close();
+      ep.retiring = true;
+      await waitQuiet(() => ep.activity, { quietMs: 300, maxMs });
+      await shutdown();
+    },
+  };
+}
