@@ -14,7 +14,7 @@ export class FailLimit {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #capacity: number;
-  readonly #counts = new Map<string, { count: number; since: number }>();
+  readonly #counts = new Map<string, { count: number; since: number; noticed?: boolean }>();
 
   /** `limit` failures within `windowMs` lock an IP out. */
   constructor(limit: number, windowMs = FAIL_WINDOW_MS, capacity = 512) {
@@ -35,6 +35,14 @@ export class FailLimit {
   /** True while `ip` has fewer failures than the limit in its window. */
   allowed(ip: string, now = Date.now()): boolean {
     return (this.#entry(ip, now)?.count ?? 0) < this.#limit;
+  }
+
+  /** True the first time a locked-out `ip` is refused in its window (what is logged: one line, not one per request). */
+  firstRefusal(ip: string, now = Date.now()): boolean {
+    const e = this.#entry(ip, now);
+    if (!e || e.noticed) return false;
+    e.noticed = true;
+    return true;
   }
 
   /** Counts one failure of `ip`. */

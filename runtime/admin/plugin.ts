@@ -94,7 +94,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
   async function serve(ctx: RequestContext): Promise<Response> {
     const ip = ctx.clientIp();
     if (!fails.allowed(ip)) {
-      log.warn(`admin ${self.name}: refused ${ip}: too many failed logins`);
+      if (fails.firstRefusal(ip)) log.warn(`admin ${self.name}: refused ${ip}: too many failed logins (for 5 minutes)`);
       return text(403, "Forbidden, too many failures");
     }
     if (mount && ctx.path === mount) {
