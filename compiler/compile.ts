@@ -38,6 +38,11 @@ export interface CompileOptions {
    * (a tool that stores a config other machines run); `check` and the runtime always pass one.
    */
   readonly resolveRefs?: RefResolver;
+  /**
+   * Adds the items the command line makes (`--admin`: runtime/admin/flag.ts) to the merged raw config before it is
+   * built. Keys it adds have no file or line; it must not change what the files said.
+   */
+  readonly amend?: (raw: RawTree) => RawTree;
 }
 
 /**
@@ -56,7 +61,8 @@ export function compileSources(sources: readonly Source[], options: CompileOptio
   const origins = loaded.origins;
   if (hasErrors(diags)) return { diagnostics: attachOrigins(diags, origins, sources), origins };
   const refs = refContext(options.resolveRefs);
-  const plan = build(loaded.raw, diags, sources, refs);
+  const raw = options.amend ? options.amend(loaded.raw) : loaded.raw; // --admin (runtime/admin/flag.ts)
+  const plan = build(raw, diags, sources, refs);
   const diagnostics = sortDiagnostics(attachOrigins(maskDiagnostics(diags, refs), loaded.origins, sources));
   return hasErrors(diagnostics) ? { diagnostics, origins } : { plan: plan!, diagnostics, origins };
 }

@@ -77,3 +77,4 @@ export { decodeTable, type Fields, isTable, SECTIONS, table } from "./schema/mod
 export { UNSENT_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "./schema/basic.ts";
 export { PLUGIN_COMMON_FIELDS } from "./schema/common.ts";
 export { type Algo } from "./schema/upstream.ts";
+export { renderJsonSchema } from "./schema/generate.ts";

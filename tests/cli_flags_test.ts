@@ -191,11 +191,14 @@ Deno.test("flags that cannot apply here are refused with the reason, never ignor
   const conf = ["-t", "-c", `${ROOT}conf/`];
   for (
     const [args, env, message] of [
-      [["--cp"], {}, /--cp \(control-panel mode.*needs --admin, which is not available yet/],
+      [["--cp"], {}, /--cp \(control-panel mode.*is not available yet/],
       [[], { PINGAP_CP: "1" }, /PINGAP_CP \(control-panel mode/],
-      [["--admin", "127.0.0.1:3018"], {}, /--admin is not available yet/],
-      [[], { PINGAP_ADMIN_ADDR: "127.0.0.1:3018" }, /PINGAP_ADMIN_ADDR .* --admin is not available yet/],
       [["--to-hcl", "--to-kdl"], {}, /--to-hcl and --to-kdl: give one/],
+      // The admin on an address other machines reach, without credentials: anyone could change the config.
+      [["--admin", "0.0.0.0:3018"], {}, /--admin on 0\.0\.0\.0:3018 without credentials/],
+      [[], { PINGAP_ADMIN_ADDR: "0.0.0.0:3018" }, /--admin on 0\.0\.0\.0:3018 without credentials/],
+      [[], { PINGAP_ADMIN_ADDR: "0.0.0.0:3018", PINGAP_ADMIN_USER: "u" }, /without credentials/],
+      [["--admin", "root@127.0.0.1:3018"], {}, /neither user:password nor the base64/],
       [["-d"], {}, /--daemon is not supported: Deno cannot fork/],
       [[], { PINGAP_DAEMON: "true" }, /--daemon is not supported/],
     ] as const
@@ -203,6 +206,21 @@ Deno.test("flags that cannot apply here are refused with the reason, never ignor
     const r = await cli([...conf, ...args], env);
     assert.equal(r.code, 2, `${args.join(" ")} ${JSON.stringify(env)}\n${r.out}`);
     assert.match(r.out, message);
+  }
+});
+
+Deno.test("--admin and its PINGAP_ADMIN_* fallbacks: check compiles the config with the admin added", async () => {
+  const conf = ["check", "-c", `${ROOT}conf/`];
+  for (
+    const [args, env] of [
+      [["--admin", "pingap:123123@127.0.0.1:3018"], {}],
+      [["--admin", `${btoa("pingap:123123")}@0.0.0.0:3018/pingap?max_age=1h`], {}],
+      [[], { PINGAP_ADMIN_ADDR: "0.0.0.0:3018/pingap", PINGAP_ADMIN_USER: "u", PINGAP_ADMIN_PASSWORD: "p" }],
+      [["--admin", "127.0.0.1:3018"], {}],
+    ] as const
+  ) {
+    const r = await cli([...conf, ...args], env);
+    assert.equal(r.code, 0, `${args.join(" ")} ${JSON.stringify(env)}\n${r.out}`);
   }
 });
 

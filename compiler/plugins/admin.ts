@@ -32,6 +32,7 @@ export interface AdminPlan {
 /** The `admin` plugin. */
 export const admin = definePlugin({
   category: "admin",
+  runtime: true,
   doc:
     "Serves Pingap's admin web UI and its JSON API (read and edit the config, view stats) under `path`. Logins are " +
     "checked against `authorizations`; an IP that fails too often is locked out for five minutes.",

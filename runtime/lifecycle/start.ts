@@ -10,6 +10,7 @@ import { type RunningProxy, serve } from "./serve.ts";
 import { createUpstreams } from "../upstream/provider.ts";
 import { createNotifier, type Notifier } from "../observe/notify.ts";
 import { processStats } from "../observe/stats.ts";
+import { snapshotOf } from "../observe/metrics/upstream_source.ts";
 import { MetricsRegistries, processRegistry, registrySource } from "../observe/metrics/mod.ts";
 import { AccessLogFiles } from "../observe/log/access_sink.ts";
 import { CertStore, startValidityChecker } from "../tls/mod.ts";
@@ -53,14 +54,23 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
     },
   });
   const certificates = options.certificates ?? new CertStore();
+  const upstreamSource = registrySource(upstreams.registry);
   try {
     proxy = await serve(plan, {
       upstreams,
-      env: { stats: () => processStats(proxy?.active, startedAt) },
+      env: {
+        stats: () => processStats(proxy?.active, startedAt),
+        // What the admin plugin (runtime/admin) shows of this proxy.
+        proxy: {
+          plan: () => proxy?.active.plan,
+          upstreams: () => snapshotOf(upstreamSource) ?? [],
+          certificates: () => certificates.list(),
+        },
+      },
       warn: (m) => console.error(`warning: ${m}`),
       certificates,
       challenges: options.challenges ?? new ChallengeTokens(),
-      metrics: new MetricsRegistries(registrySource(upstreams.registry)),
+      metrics: new MetricsRegistries(upstreamSource),
       accessLogs: new AccessLogFiles(),
       ...(options.reusePort ? { reusePort: true } : {}),
       ...(options.log ? { log: options.log } : {}),

@@ -36,9 +36,11 @@
  *
  * @module
  */
-import type { Fields, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
+import type { Fields, Plan, PluginDefinition, PluginPlan, Step } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import type { HttpResponse } from "../http/message.ts";
+import type { UpstreamSnapshot } from "../observe/metrics/mod.ts";
+import type { StoredCertificate } from "../tls/mod.ts";
 
 export type { PlanOf } from "../../compiler/mod.ts";
 
@@ -52,6 +54,18 @@ export type PluginAnswer = HttpResponse;
 export interface PluginEnv {
   /** Process figures for the stats plugin. */
   stats(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** What the admin plugin shows of the proxy serving it (runtime/admin); absent in tests. */
+  readonly proxy?: ProxyView;
+}
+
+/** The proxy as the admin sees it: what it serves now. */
+export interface ProxyView {
+  /** The plan serving now (the admin waits for a saved change to be switched in). */
+  plan(): Plan | undefined;
+  /** Each upstream's backends with their health-check verdict and breaker state. */
+  upstreams(): readonly UpstreamSnapshot[];
+  /** The certificates served (the admin shows their facts, never their keys). */
+  certificates(): readonly StoredCertificate[];
 }
 
 /** Who an instance is: its `[plugins.<name>]` name, category and step. */

@@ -13,6 +13,7 @@ export type {
   PluginHooks,
   PluginInstance,
   PluginSelf,
+  ProxyView,
   ResponseDone,
   RuntimePlugin,
 } from "./contract.ts";

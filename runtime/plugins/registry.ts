@@ -22,6 +22,7 @@ import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { acceptEncoding } from "./accept_encoding.ts";
+import { admin } from "../admin/plugin.ts";
 import { combinedAuth } from "./combined_auth.ts";
 import { compression } from "./compression.ts";
 import { cors } from "./cors.ts";
@@ -62,6 +63,7 @@ const HALVES: readonly RuntimePlugin[] = [
   compression,
   acceptEncoding,
   subFilter,
+  admin,
 ];
 
 /** A registry: runtime halves by category. */

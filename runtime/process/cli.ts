@@ -11,6 +11,15 @@ import { ConfigReadError, type Format, formatGithub, formatJson, formatText, typ
 import { VERSION } from "../proxy/errors.ts";
 import { flushAppLog, startAppLog } from "../observe/log/app_log.ts";
 import { run } from "./run.ts";
+import {
+  adminAmend,
+  adminSpec,
+  isLoopbackHost,
+  parseAdminFlag,
+  setAdminContext,
+  shareAdminContext,
+} from "../admin/mod.ts";
+import { checkSources } from "../../compiler/mod.ts";
 import { checkQuickStart, flagDiagnostics, QUICK_START_FILE, type QuickStartFlags } from "./quick_start.ts";
 
 const USAGE = `Usage:
@@ -36,8 +45,10 @@ Options:
       --sync TARGET   copy the config (-c, or the quick start's) to an etcd:// URL, a directory or a .toml file,
                       and exit
   -d, --daemon        not supported: run under systemd (see conf/pingap.service) (env PINGAP_DAEMON)
-      --admin SPEC    not available yet (env PINGAP_ADMIN_ADDR, PINGAP_ADMIN_USER, PINGAP_ADMIN_PASSWORD)
-      --cp            control-panel mode (only the admin server): needs --admin, not available yet (env PINGAP_CP)
+      --admin SPEC    the admin API on [user:password@]host[:port][/path][?max_age=2d] (env PINGAP_ADMIN_ADDR,
+                      PINGAP_ADMIN_USER, PINGAP_ADMIN_PASSWORD); a server on that address mounts it, else one is
+                      added; without credentials only a loopback address is accepted (docs/admin.md)
+      --cp            control-panel mode (only the admin server): not available yet (env PINGAP_CP)
       --to-hcl        print the config (-c, or the quick start's) as HCL and exit; it must pass check
       --to-kdl        print it as KDL (v2) and exit
   -h, --help          this help
@@ -97,13 +108,8 @@ function refused(values: Record<string, unknown>): string | undefined {
   }
   if (values.cp || envFlag("PINGAP_CP")) {
     const via = values.cp ? "--cp" : "PINGAP_CP";
-    return `${via} (control-panel mode: only the admin server runs) needs --admin, which is not available yet ` +
-      "(the admin issue is open)";
-  }
-  if (values.admin !== undefined) return "--admin is not available yet (the admin issue is open)";
-  if (envValue("PINGAP_ADMIN_ADDR") !== undefined) {
-    return "PINGAP_ADMIN_ADDR (the --admin fallback) is set, but --admin is not available yet (the admin issue is " +
-      "open): unset it";
+    return `${via} (control-panel mode: only the admin server runs) is not available yet: run with --admin ` +
+      "instead, which serves the config as well";
   }
   return undefined;
 }
@@ -224,16 +230,33 @@ export async function main(args: readonly string[]): Promise<number> {
   if (quick && autoreload) {
     console.error("warning: --autoreload/--autorestart: nothing to watch, the config comes from the flags");
   }
+  const admin = adminOption(typeof values.admin === "string" ? values.admin : undefined, quick !== undefined);
+  if (typeof admin === "string") {
+    console.error(admin);
+    return 2;
+  }
+  const amend = admin ? { amend: admin } : {};
   const live = values.live ?? false;
-  const result = quick
+  let result = quick
     ? await (live ? liveQuickStart(quick) : checkQuickStart(quick))
-    : await checkConfig(conf, { live });
+    : await checkConfig(conf, { live, ...amend });
   if (result.readError) {
     console.error(result.readError);
     return 2;
   }
   report(result.diagnostics, format, conf);
-  if (command === "check" || !result.plan) return result.exitCode;
+  if (command === "check") return result.exitCode;
+  if (!result.plan && admin && !result.readError) {
+    // As Pingap: with --admin, a broken config starts empty (the admin alone) so that it can be fixed in the admin.
+    console.error("the config has errors: starting with the admin alone, to fix it there (--admin)");
+    result = checkSources([], { amend: admin });
+  }
+  if (!result.plan) return result.exitCode;
+  if (!quick) {
+    // Where the admin API (an `admin` plugin, or --admin) reads and writes the config; workers read it from the env.
+    setAdminContext({ conf, ...(admin ? { amend: admin } : {}) });
+    shareAdminContext(conf, adminSpec(typeof values.admin === "string" ? values.admin : undefined, envValue) ?? "");
+  }
   const upgrade = values.upgrade || envFlag("PINGAP_UPGRADE");
   const logFile = values.log ?? envValue("PINGAP_LOG");
   // Worker isolates read it to write to the same file.
@@ -246,10 +269,32 @@ export async function main(args: readonly string[]): Promise<number> {
       upgrade,
       ...(threads !== undefined ? { threads } : {}),
       ...(quick ? { load: () => checkQuickStart(quick) } : {}),
+      ...amend,
     });
   } finally {
     await flushAppLog();
   }
+}
+
+/**
+ * The `--admin` flag (or its environment fallbacks) as the compiler's `amend`; undefined without it, or why it is
+ * refused: a spec that does not parse, the quick start, or no credentials on an address other machines reach.
+ */
+function adminOption(flag: string | undefined, quick: boolean): ReturnType<typeof adminAmend> | string | undefined {
+  const spec = adminSpec(flag, envValue);
+  if (spec === undefined) return undefined;
+  if (quick) return "--admin with the quick start (--upstream) is not supported: write a config and use -c";
+  const parsed = parseAdminFlag(spec);
+  if (typeof parsed === "string") return parsed;
+  const host = parsed.addr.slice(0, parsed.addr.lastIndexOf(":"));
+  if (!parsed.authorization && !isLoopbackHost(host)) {
+    return `--admin on ${parsed.addr} without credentials would let anyone who reaches it change the config: ` +
+      "give user:password@ (or PINGAP_ADMIN_USER and PINGAP_ADMIN_PASSWORD), or listen on 127.0.0.1";
+  }
+  if (!isLoopbackHost(host)) {
+    console.error(`warning: the admin listens on ${parsed.addr}, which other machines may reach (docs/admin.md)`);
+  }
+  return adminAmend(parsed);
 }
 
 /** Runs `fn` on a private file holding the generated config, so what works on a -c config works on it. */

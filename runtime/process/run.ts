@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { checkConfig, isEtcdUrl, watchConfig, watchEtcd } from "../storage/mod.ts";
+import { checkConfig, type CheckOptions, isEtcdUrl, watchConfig, watchEtcd } from "../storage/mod.ts";
+import { setAdminContext } from "../admin/mod.ts";
 import { certificateFingerprint, CertStore } from "../tls/mod.ts";
 import { formatText, type Plan } from "../../compiler/mod.ts";
 import { createNotifier, type Notifier } from "../observe/notify.ts";
@@ -43,6 +44,8 @@ export interface RunOptions {
   readonly autoreload: boolean;
   readonly upgrade: boolean;
   readonly threads?: number;
+  /** The command line's additions to the config (`--admin`), applied at every reload as at start. */
+  readonly amend?: CheckOptions["amend"];
   /**
    * Compiles the config again on reload instead of reading `conf` (the quick start compiles its flags); with it
    * there is no file to watch, and `conf` only says where ACME state is kept.
@@ -157,7 +160,7 @@ export async function run(
   let reloading = Promise.resolve();
   reload = (reason: string) => {
     reloading = reloading.then(async () => {
-      const r = await (options.load ?? (() => checkConfig(conf)))();
+      const r = await (options.load ?? (() => checkConfig(conf, options.amend ? { amend: options.amend } : {})))();
       if (r.readError || !r.plan) {
         const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
         console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
@@ -191,6 +194,8 @@ export async function run(
       await notifier().notify({ category: "diff_config", level: "info", message: changes.join("\n") });
     });
   };
+  // Admin API hook (runtime/admin): a saved change is applied by this same reload path; resolves with what serves.
+  setAdminContext({ reload: (why) => (reload(why), reloading.then(() => current)), current: () => current });
   // A change or SIGHUP that came while starting is applied now.
   if (early) reload(early);
   let etcd: { close(): unknown } | undefined;

@@ -10,6 +10,7 @@
 import {
   type CheckResult,
   checkSources,
+  type CompileOptions,
   ConfigReadError,
   readErrorResult,
   withDiagnostics,
@@ -27,6 +28,8 @@ export type { CheckResult };
 export interface CheckOptions {
   /** Also resolve upstream hosts and read certificate files. */
   live?: boolean;
+  /** The command line's additions to the config (`--admin`), as the compiler's `amend`. */
+  amend?: CompileOptions["amend"];
 }
 
 /** Reads and compiles a config path. */
@@ -40,7 +43,13 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
   }
   // `$ENV:` / `$FILE:` references are read here, at every check, start and reload.
   // HCL and KDL files were compiled as TOML: their diagnostics are moved back to the original lines.
-  const result = remapConverted(checkSources(sources, { resolveRefs: systemRefResolver() }), sources);
+  const result = remapConverted(
+    checkSources(sources, {
+      resolveRefs: systemRefResolver(),
+      ...(options.amend ? { amend: options.amend } : {}),
+    }),
+    sources,
+  );
   if (!options.live || !result.plan) return result;
   // DNS resolution of upstream hosts (skipped for docker/transparent), certificates, and GeoIP databases.
   const live = [
