@@ -66,12 +66,14 @@ function dryRun(q: URLSearchParams): boolean {
   return v !== null && v !== "0" && v !== "false";
 }
 
-async function readConfig(): Promise<Record<string, unknown> | Response> {
+async function readConfig(): Promise<{ readonly tree: Record<string, unknown> } | { readonly failed: Response }> {
   const conf = adminContext().conf;
   if (!conf) {
-    return failure(503, "The config is not stored anywhere this admin can read (the proxy was not started with -c)");
+    return {
+      failed: failure(503, "The config is not stored anywhere this admin can read (the proxy was not started with -c)"),
+    };
   }
-  return storedTree(await readStored(conf)) as Record<string, unknown>;
+  return { tree: storedTree(await readStored(conf)) as Record<string, unknown> };
 }
 
 /**
@@ -108,8 +110,9 @@ function expandIncludes(raw: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function getConfigs(category: string): Promise<Response> {
-  const raw = await readConfig();
-  if (raw instanceof Response) return raw;
+  const read = await readConfig();
+  if ("failed" in read) return read.failed;
+  const raw = read.tree;
   const masked = maskTree(raw);
   if (category === "full") {
     return json({ full: stringify(maskTree(expandIncludes(raw))), original: stringify(masked), hcl: "", kdl: "" });
@@ -132,8 +135,9 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
   }
   const s = section(category);
   if (!s) return invalidCategory(category);
-  const raw = await readConfig();
-  if (raw instanceof Response) return raw;
+  const read = await readConfig();
+  if ("failed" in read) return read.failed;
+  const raw = read.tree;
   const stored = (s === "basic" ? raw.basic : (raw[s] as Record<string, unknown> | undefined)?.[name]) as
     | Record<string, unknown>
     | undefined;

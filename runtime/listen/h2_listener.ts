@@ -28,6 +28,8 @@
  * await l.shutdown();
  * ```
  *
+ * Over 400 lines because one node:net server sniffs each connection, serves it as HTTP/1.1 or h2c, and sweeps idle and stalled ones across both; the writers and body streams are in h2_write.ts.
+ *
  * @module
  */
 
@@ -38,13 +40,13 @@ import {
   type Http2Server,
   type Http2Session,
   type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from "node:http2";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import type { HttpResponse } from "../http/message.ts";
 import { responseWith } from "../http/response_build.ts";
+import { type BodyRead, hostOk, ignore, nodeBody, writeH1, writeH2 } from "./h2_write.ts";
 
 /** The handler, as for `Deno.serve`, answering with a response of the message model (its trailers are sent). */
 export type H2cHandler = (
@@ -80,10 +82,6 @@ export interface H2cListener {
 const PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 /** The default of {@linkcode H2cListenOptions.idleTimeout} (as the HTTP/1.1 front end's). */
 const IDLE_TIMEOUT = 60_000;
-/** Response headers HTTP/2 forbids (RFC 9113 §8.2.2). */
-const H2_FORBIDDEN = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
-/** Statuses whose responses have no body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
  * Listens for HTTP/1.1 and h2c (prior knowledge) on one port.
@@ -96,16 +94,6 @@ export async function listenH2c(options: H2cListenOptions, handler: H2cHandler):
   const listener = new H2cListenerImpl(options, handler);
   await listener.listen();
   return listener;
-}
-
-/** A request body being read: what the sweep needs to cut it when the client stalls. */
-interface BodyRead {
-  /** When a byte of it last came, or the handler last asked for more. */
-  last: number;
-  /** Does the handler wait for more (false while it is paused because the handler does not read)? */
-  waiting: boolean;
-  /** Ends the exchange (HTTP/1.1: the connection; h2c: the stream). */
-  readonly cut: () => void;
 }
 
 /** Per-connection state. */
@@ -507,207 +495,4 @@ class H2cListenerImpl implements H2cListener {
     while (this.#conns.size > 0) await new Promise((r) => setTimeout(r, 5));
     await stopped;
   }
-}
-
-/** A Web stream over a node request body, paused while the consumer does not read; keeps `watch` current. */
-function nodeBody(
-  source: IncomingMessage | ServerHttp2Stream,
-  abort: () => void,
-  watch?: BodyRead,
-): ReadableStream<Uint8Array> {
-  let ended = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      source.on("data", (chunk: Uint8Array) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if (watch) watch.last = Date.now();
-        if ((controller.desiredSize ?? 0) <= 0) {
-          source.pause();
-          if (watch) watch.waiting = false;
-        }
-      });
-      source.once("end", () => {
-        ended = true;
-        controller.close();
-      });
-      source.once("close", () => {
-        if (!ended) {
-          ended = true;
-          controller.error(new Deno.errors.ConnectionReset("The client closed the request body"));
-        }
-      });
-    },
-    pull() {
-      if (watch && !watch.waiting) {
-        watch.waiting = true;
-        watch.last = Date.now();
-      }
-      source.resume();
-    },
-    cancel() {
-      if (!ended) abort();
-    },
-  }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
-}
-
-function trailerObject(t: Headers): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of t) {
-    if (H2_FORBIDDEN.has(k)) continue;
-    const prev = out[k];
-    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  return out;
-}
-
-/** Sends `response` on an HTTP/1.1 response; trailers when chunked. */
-async function writeH1(response: HttpResponse, res: ServerResponse, method: string): Promise<void> {
-  const trailers = response.trailers;
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of response.headers) {
-    if (k === "set-cookie") continue;
-    headers[k] = v;
-  }
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies;
-  const body = response.body;
-  const noBody = method === "HEAD" || NULL_BODY.has(response.status);
-  if (body === null && !noBody && !response.headers.has("content-length") && trailers === undefined) {
-    headers["content-length"] = "0";
-  }
-  if (res.destroyed) {
-    body?.cancel().catch(ignore);
-    return;
-  }
-  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
-  else res.writeHead(response.status, headers);
-  if (body === null || noBody) {
-    body?.cancel().catch(ignore);
-    res.end();
-    return;
-  }
-  const reader = body.getReader();
-  const onClose = () => reader.cancel().catch(ignore);
-  res.once("close", onClose);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) return;
-      if (!res.write(value)) await drained(res);
-    }
-    if (trailers !== undefined && !response.headers.has("content-length")) {
-      const t = await trailers;
-      if ([...t].length > 0) res.addTrailers(trailerObject(t));
-    }
-    res.end();
-  } catch {
-    // The body failed midway: cut the connection so the client sees an incomplete response.
-    res.destroy();
-  } finally {
-    res.off("close", onClose);
-  }
-}
-
-/**
- * Sends `response` on an HTTP/2 stream, then its trailers; sets `state.finished` just before the stream's last frame
- * is queued (so a close after that is not a client reset).
- *
- * A gRPC answer (`content-type: application/grpc…`) with trailers waits for its first body chunk before the head
- * goes out: a trailers-only answer (status in the head, no body, no trailers) must stay one HEADERS frame with
- * END_STREAM, or clients read the empty trailers that follow as a missing status. gRPC servers send the head with the
- * first message anyway.
- */
-async function writeH2(
-  response: HttpResponse,
-  stream: ServerHttp2Stream,
-  method: string,
-  state: { finished: boolean },
-): Promise<void> {
-  const noBody = method === "HEAD" || NULL_BODY.has(response.status);
-  const trailers = noBody ? undefined : response.trailers;
-  const headers: OutgoingHttpHeaders = { ":status": response.status };
-  for (const [k, v] of response.headers) {
-    if (H2_FORBIDDEN.has(k) || k === "set-cookie") continue;
-    headers[k] = v;
-  }
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies;
-  const body = response.body;
-  if (noBody || stream.destroyed || stream.closed) body?.cancel().catch(ignore);
-  if (stream.destroyed || stream.closed) return;
-  const reader = body === null || noBody ? undefined : body.getReader();
-  const onClose = () => reader?.cancel().catch(ignore);
-  stream.once("close", onClose);
-  try {
-    let first: ReadableStreamReadResult<Uint8Array> | undefined;
-    let known: Headers | undefined;
-    if (trailers !== undefined && (reader === undefined || isGrpc(response.headers))) {
-      if (reader !== undefined) first = await reader.read();
-      if (reader === undefined || first?.done) known = await trailers;
-      if (stream.destroyed || stream.closed) return;
-    }
-    const ended = reader === undefined || first?.done === true;
-    const withTrailers = trailers !== undefined && !(known !== undefined && known.keys().next().done);
-    if (withTrailers) {
-      stream.once("wantTrailers", () => {
-        trailers.then((t) => {
-          if (stream.destroyed) return;
-          state.finished = true;
-          stream.sendTrailers(trailerObject(t));
-        }, () => stream.destroy());
-      });
-    }
-    const endStream = ended && !withTrailers;
-    if (endStream) state.finished = true;
-    stream.respond(headers, { endStream, waitForTrailers: withTrailers });
-    if (ended) {
-      if (withTrailers) stream.end();
-      return;
-    }
-    if (first !== undefined && !first.done && !stream.write(first.value)) await drained(stream);
-    for (;;) {
-      const { done, value } = await reader!.read();
-      if (done) break;
-      if (stream.destroyed) return;
-      if (!stream.write(value)) await drained(stream);
-    }
-    if (!withTrailers) state.finished = true;
-    stream.end();
-  } catch (error) {
-    // The body failed midway: reset the stream (a close with a code would end it cleanly in Deno 2.9.6).
-    state.finished = false;
-    reader?.cancel(error).catch(ignore);
-    if (!stream.destroyed) stream.destroy(error instanceof Error ? error : new Error(String(error)));
-  } finally {
-    stream.off("close", onClose);
-  }
-}
-
-function isGrpc(headers: Headers): boolean {
-  return (headers.get("content-type") ?? "").startsWith("application/grpc");
-}
-
-function drained(w: ServerResponse | ServerHttp2Stream): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      w.off("drain", done);
-      w.off("close", done);
-      resolve();
-    };
-    w.once("drain", done);
-    w.once("close", done);
-  });
-}
-
-function ignore(): void {}
-
-/** Is `host` a host (and port) only: nothing that would end the authority of `http://${host}/…` early? */
-function hostOk(host: string): boolean {
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    // "/", "?", "#", "@", "\\", space and controls.
-    if (c === 47 || c === 63 || c === 35 || c === 64 || c === 92 || c <= 32 || c === 127) return false;
-  }
-  return true;
 }

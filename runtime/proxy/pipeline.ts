@@ -6,6 +6,8 @@
  * logging hooks once the response is done. Every failure becomes a response
  * with the right status; nothing a request does can take the process down.
  *
+ * Over 400 lines because it is Pingap's request path in its one order, step after step; split up, a reader would lose the order, which is what this file is for.
+ *
  * @module
  */
 import { applyRewrite, captures as routeCaptures, lookupRoute } from "../../compiler/mod.ts";

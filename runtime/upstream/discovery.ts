@@ -25,6 +25,8 @@
  * honoured. Deno does not return TTLs, so records are re-read every
  * `update_frequency` rather than on TTL expiry.
  *
+ * Over 400 lines because static, DNS and docker discovery share one refresh loop, its backoff and its change detection; each kind is a few functions of it.
+ *
  * @module
  */
 import type { UpstreamPlan } from "../../compiler/mod.ts";

@@ -9,6 +9,8 @@
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
+ * Over 400 lines because it is one state machine per connection (head, body, keep-alive, timeouts, hand-off to the relay) whose states share one read buffer.
+ *
  * @module
  */
 import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
