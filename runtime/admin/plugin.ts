@@ -21,6 +21,7 @@
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { runtimePlugin } from "../plugins/contract.ts";
 import { fromFetchResponse } from "../http/fetch_adapter.ts";
+import { readCapped } from "../http/read_capped.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { log } from "../observe/log/app_log.ts";
 import { api, MAX_BODY } from "./api.ts";
@@ -48,23 +49,9 @@ function text(status: number, body: string): Response {
 
 /** Reads a request body, at most `limit` bytes. */
 async function readBody(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
-  if (!body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      throw new RangeError(`The body is larger than ${limit} bytes`);
-    }
-    chunks.push(chunk.slice());
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readCapped(body, limit);
+  if (bytes === undefined) throw new RangeError(`The body is larger than ${limit} bytes`);
+  return new TextDecoder().decode(bytes);
 }
 
 /** A write from another site: a browser says so, or its Origin names another host than the request's. */

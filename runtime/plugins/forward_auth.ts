@@ -18,6 +18,7 @@ import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { responseWith } from "../http/response_build.ts";
 import type { HttpResponse } from "../http/message.ts";
+import { messageBytes } from "../http/read_capped.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { createHttp1Client } from "../upstream/http1/client.ts";
 import type { Backend, UpstreamAnswer } from "../upstream/types.ts";
@@ -122,7 +123,7 @@ export const forwardAuth = runtimePlugin(PLUGIN_DEFINITIONS.forwardAuth, (c, _en
         }
         let body: Uint8Array<ArrayBuffer> | null;
         try {
-          body = await readCapped(res, MAX_RELAYED_BODY, abort.signal);
+          body = await readRelayed(res, MAX_RELAYED_BODY, abort.signal);
         } catch (e) {
           return failed(ctx, timedOut ? `timed out after ${c.timeout} ms` : errorText(e));
         }
@@ -157,43 +158,16 @@ function fieldsOf(res: UpstreamAnswer): readonly string[] {
   return out;
 }
 
-/** The whole body, or an error past `max` bytes. */
-async function readCapped(
+/** The whole body (null for none), or an error past `max` bytes or when `signal` aborts the read. */
+async function readRelayed(
   res: UpstreamAnswer,
   max: number,
   signal: AbortSignal,
 ): Promise<Uint8Array<ArrayBuffer> | null> {
-  if (res.whole !== undefined) {
-    const whole = typeof res.whole === "string" ? new TextEncoder().encode(res.whole) : res.whole;
-    if (whole.byteLength > max) throw new Error(`auth answer body over ${max} bytes`);
-    return whole;
-  }
-  if (res.body === null) return null;
-  const reader = res.body.getReader();
-  // The deadline (or the client leaving) ends a read that waits: cancelling settles it as done.
-  const stop = () => reader.cancel().catch(ignore);
-  signal.addEventListener("abort", stop, { once: true });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (signal.aborted) throw new Error("aborted while reading the auth answer");
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      reader.cancel().catch(ignore);
-      throw new Error(`auth answer body over ${max} bytes`);
-    }
-    chunks.push(value.slice());
-  }
-  signal.removeEventListener("abort", stop);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  if (res.whole === undefined && res.body === null) return null;
+  const bytes = await messageBytes(res, max, signal);
+  if (bytes === undefined) throw new Error(`auth answer body over ${max} bytes`);
+  return bytes;
 }
 
 function errorText(e: unknown): string {

@@ -42,6 +42,7 @@ import {
 } from "./jwt_token.ts";
 import type { PluginAnswer } from "./contract.ts";
 import type { HttpResponse } from "../http/message.ts";
+import { messageBytes } from "../http/read_capped.ts";
 import { runtimePlugin } from "./contract.ts";
 
 /** The algorithms a key from a JWKS may verify (Pingap's `is_asymmetric_alg`). */
@@ -104,7 +105,7 @@ export async function signAnswer(res: HttpResponse, c: JwtPlan): Promise<HttpRes
     await res.body?.cancel();
     throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has a content encoding");
   }
-  const body = await readLimited(res, SIGN_LIMIT);
+  const body = await messageBytes(res, SIGN_LIMIT);
   if (body === undefined) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign is too large");
   if (c.requireExp && !hasExp(body)) throw new ProxyError(502, "jwt_sign", "jwt: the response to sign has no exp");
   const headers = new Headers(res.headers);
@@ -113,36 +114,6 @@ export async function signAnswer(res: HttpResponse, c: JwtPlan): Promise<HttpRes
   headers.set("content-type", "application/json; charset=utf-8");
   const token = signToken(body, c.algorithm, c.secret ?? "");
   return responseWith(`{"token": "${token}"}`, { status: res.status }, headers);
-}
-
-/** The whole body, or undefined past `max` bytes (the rest is cancelled). */
-async function readLimited(res: HttpResponse, max: number): Promise<Uint8Array | undefined> {
-  const whole = res.whole;
-  if (whole !== undefined) {
-    const bytes = typeof whole === "string" ? new TextEncoder().encode(whole) : whole;
-    return bytes.byteLength > max ? undefined : bytes;
-  }
-  if (res.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) break;
-    size += r.value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(r.value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 /** Creates the jwt plugin. */
