@@ -20,7 +20,29 @@ export interface OurConfig {
   /** Access-log file (combined format) and Prometheus metrics at `/metrics`. */
   readonly accessLogFile?: string;
   readonly metrics?: boolean;
+  /** The proxied location also runs basic_auth (`bench:bench`), ip_restriction (allow 127.0.0.1) and limit. */
+  readonly accessPlugins?: boolean;
 }
+
+/** The `Authorization` field the access-plugin row sends (`bench:bench`). */
+export const BENCH_AUTHORIZATION = "Authorization: Basic YmVuY2g6YmVuY2g=";
+
+/** The access plugins of {@linkcode OurConfig.accessPlugins}: they let every bench request through. */
+const ACCESS_PLUGINS = `[plugins.auth]
+category = "basic_auth"
+authorizations = ["YmVuY2g6YmVuY2g="]
+
+[plugins.ips]
+category = "ip_restriction"
+type = "allow"
+ip_list = ["127.0.0.1"]
+
+[plugins.rate]
+category = "limit"
+tag = "ip"
+max = 1000000000
+interval = "1s"
+`;
 
 /**
  * Our proxy serving the origin's files itself with the `directory` plugin (default settings), on `port`: the static
@@ -167,7 +189,7 @@ ${locs.join("\n")}
 path = "/"
 upstream = "origin"
 client_max_body_size = "1mb"
-
+${c.accessPlugins ? `plugins = ["auth", "ips", "rate"]\n\n${ACCESS_PLUGINS}` : ""}
 [upstreams.origin]
 addrs = ["127.0.0.1:${c.originPort}"]
 `;

@@ -32,6 +32,7 @@ export type ServerName =
   | "ours_10k"
   | "ours_log"
   | "ours_2w"
+  | "ours_access"
   | "deno_bare"
   | "deno_pong_header"
   | "raw_pong"
@@ -149,6 +150,7 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       ["ours_10k", { extraLocations: 9_999 }],
       ["ours_log", { accessLogFile: `${dir}/access.log`, metrics: true }],
       ["ours_2w", { threads: 2 }],
+      ["ours_access", { accessPlugins: true }],
     ];
     for (const [name, variant, env] of ours) {
       const port = freePort();

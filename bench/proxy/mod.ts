@@ -31,6 +31,7 @@ const LABELS: Record<ServerName, string> = {
   ours_10k: "ours 1w, 10,000 loc.",
   ours_log: "ours 1w, log+metrics",
   ours_2w: "ours 2w",
+  ours_access: "ours 1w, basic_auth + ip_restriction + limit",
   deno_bare: "bare Deno.serve",
   deno_pong_header: "Deno.serve, pong + cache-control",
   raw_pong: "Deno.listen loop, fixed pong",

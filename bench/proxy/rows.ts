@@ -11,6 +11,7 @@ import type { Fleet, ServerName } from "./fleet.ts";
 import { h2load, type LoadResult, wrk } from "./load.ts";
 import type { BenchTools } from "./tools.ts";
 import { finiteMedian as median } from "../table.ts";
+import { BENCH_AUTHORIZATION } from "./configs.ts";
 
 /** One comparison. */
 export interface RowSpec {
@@ -22,6 +23,8 @@ export interface RowSpec {
   readonly tool: "wrk" | "h2load";
   /** wrk script (POST). */
   readonly script?: string;
+  /** Request fields wrk sends (`Name: value`). */
+  readonly headers?: readonly string[];
 }
 
 /** The figures of one server in one row. */
@@ -90,6 +93,14 @@ export function rowSpecs(postScript: string): RowSpec[] {
       baseline: "ours",
       tool: "wrk",
     },
+    {
+      label: "small, basic_auth + ip_restriction + limit vs none",
+      path: "/small",
+      servers: ["ours", "ours_access"],
+      baseline: "ours",
+      tool: "wrk",
+      headers: [BENCH_AUTHORIZATION],
+    },
     { label: "small, 2 workers vs 1", path: "/small", servers: ["ours", "ours_2w"], baseline: "ours", tool: "wrk" },
     {
       label: "static 64 KB file: directory plugin vs nginx",
@@ -108,7 +119,13 @@ async function once(tools: BenchTools, fleet: Fleet, spec: RowSpec, server: Serv
     return await h2load(tools.h2load!, { url: `http://127.0.0.1:${ep.h2cPort}${spec.path}`, seconds, connections: c });
   }
   const url = `http://127.0.0.1:${ep.port}${spec.path}`;
-  return await wrk(tools.wrk!, { url, seconds, connections: c, ...(spec.script ? { script: spec.script } : {}) });
+  return await wrk(tools.wrk!, {
+    url,
+    seconds,
+    connections: c,
+    ...(spec.script ? { script: spec.script } : {}),
+    ...(spec.headers ? { headers: spec.headers } : {}),
+  });
 }
 
 /**
