@@ -11,7 +11,7 @@ import type { RequestContext } from "../proxy/context.ts";
 import { responseWith } from "../http/response_build.ts";
 import type { PluginHooks } from "./contract.ts";
 import { plainAnswer } from "./forbidden.ts";
-import { acquireLimitState, releaseLimitState } from "./limit_share.ts";
+import { closeLimitState, createLimitState } from "./limit_share.ts";
 import { runtimePlugin } from "./contract.ts";
 
 /** Where a limit key is read from. */
@@ -77,7 +77,7 @@ function quotaFields(q: Quota): [string, string][] {
 
 /** Creates the limit plugin. */
 export const limit = runtimePlugin(PLUGIN_DEFINITIONS.limit, (c, _env, plan) => {
-  const state = acquireLimitState(plan.name, plan.key, c.type, c.interval);
+  const state = createLimitState(plan.name, plan.key, c.type, c.interval);
   const { rate, inflight } = state;
   const max = c.max;
   const missing = c.rejectMissingKey ? plainAnswer(400, missingKeyBody(c)) : undefined;
@@ -124,7 +124,7 @@ export const limit = runtimePlugin(PLUGIN_DEFINITIONS.limit, (c, _env, plan) => 
       return value > max ? refuse(ctx, value) : undefined;
     },
     dispose() {
-      releaseLimitState(plan.name, plan.key);
+      closeLimitState(state);
     },
   };
   if (c.headers) {

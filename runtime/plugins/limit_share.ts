@@ -1,8 +1,8 @@
 /**
- * The state of `limit` plugin instances: kept per plugin (name and config
- * key) while any active plan holds it, so a reload that leaves the plugin
- * unchanged keeps its counts; and, in a worker isolate (`threads > 1`), rate
- * counts shared with the other workers over a `BroadcastChannel`.
+ * The state of a `limit` plugin instance (kept across a reload that leaves
+ * the plugin unchanged, as the plugin contract keeps the instance); and, in a
+ * worker isolate (`threads > 1`), rate counts shared with the other workers
+ * over a `BroadcastChannel`.
  *
  * Each worker counts the requests it lets through and sends the counts it
  * took (batched, every {@linkcode FLUSH_MS} ms at most) to the others, which
@@ -97,39 +97,19 @@ export interface LimitState {
   readonly inflight: InflightCounter | undefined;
 }
 
-interface Held {
-  refs: number;
-  readonly state: LimitState;
-}
-
-const held = new Map<string, Held>();
-
 /**
- * The state of the limit plugin `name` with config hash `key`: the one already held by an active plan, else new.
- * Each call needs its {@linkcode releaseLimitState}.
+ * The counters of the limit plugin `name` with config hash `key`. Made once per plugin instance: the plugin contract
+ * keeps an unchanged instance (same name and key) across reloads (runtime/plugins/instances.ts), and with it these
+ * counts. {@linkcode closeLimitState} when the instance is disposed.
  */
-export function acquireLimitState(name: string, key: string, type: "rate" | "inflight", interval: number): LimitState {
-  const id = `${name}\n${key}`;
-  let h = held.get(id);
-  if (h === undefined) {
-    const share = inWorker() ? `pingap-limit\n${id}` : undefined;
-    h = {
-      refs: 0,
-      state: type === "rate"
-        ? { rate: new SharedRate(interval, share), inflight: undefined }
-        : { rate: undefined, inflight: new InflightCounter() },
-    };
-    held.set(id, h);
-  }
-  h.refs++;
-  return h.state;
+export function createLimitState(name: string, key: string, type: "rate" | "inflight", interval: number): LimitState {
+  const share = inWorker() ? `pingap-limit\n${name}\n${key}` : undefined;
+  return type === "rate"
+    ? { rate: new SharedRate(interval, share), inflight: undefined }
+    : { rate: undefined, inflight: new InflightCounter() };
 }
 
-/** Gives back what {@linkcode acquireLimitState} returned; the last release drops the state. */
-export function releaseLimitState(name: string, key: string): void {
-  const id = `${name}\n${key}`;
-  const h = held.get(id);
-  if (h === undefined || --h.refs > 0) return;
-  held.delete(id);
-  h.state.rate?.close();
+/** Stops sharing what {@linkcode createLimitState} made. */
+export function closeLimitState(state: LimitState): void {
+  state.rate?.close();
 }
