@@ -33,7 +33,12 @@ export interface OidcPlan {
 
 /** A path of this site and nothing else (`//host` and `/\host` are other sites to a browser). */
 export function isLocalPath(value: string): boolean {
-  return value.startsWith("/") && value[1] !== "/" && value[1] !== "\\" && !/[\x00-\x1f\x7f]/.test(value);
+  if (!value.startsWith("/") || value[1] === "/" || value[1] === "\\") return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
 }
 
 function isHttpUrl(value: string): URL | undefined {
