@@ -17,7 +17,6 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
   cache: 'namespace = "c"',
   image_optim: 'output_types = "webp"',
-  oidc: 'issuer = "https://idp.test"\nclient_id = "c"\ncookie_secret = "0123456789abcdef"',
 };
 
 /** A config that serves `/` through every unsupported plugin kind. */

@@ -53,6 +53,7 @@ function isHttpUrl(value: string): URL | undefined {
 /** The `oidc` plugin. */
 export const oidc = definePlugin({
   category: "oidc",
+  runtime: true,
   doc: "Lets in who has logged in at an OpenID Connect provider. A browser without a session (one that accepts " +
     "`text/html`) is sent to the provider's authorization endpoint (code flow with PKCE, `state` and `nonce`); any other " +
     "request gets `401`. The provider sends it back to `redirect_path`, where the code is exchanged for an ID token, " +
