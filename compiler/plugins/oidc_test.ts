@@ -22,7 +22,6 @@ function compile(keys: string): { errors: string[]; hints: string[]; plan?: Oidc
 
 Deno.test({
   name: "oidc: defaults as Pingap 0.16 (issuer without its trailing slash, openid first, 12h, pingap_oidc)",
-  ignore: true,
 }, () => {
   const r = compile(`${GOOD}\nscopes = ["email", "openid", "email"]`);
   assert.deepEqual(r.errors, []);
