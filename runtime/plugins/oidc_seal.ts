@@ -32,7 +32,8 @@ export function seal(key: Uint8Array, value: unknown): string {
 export function unseal(key: Uint8Array, text: string): unknown {
   try {
     const bytes = Buffer.from(text, "base64url");
-    if (bytes.length < NONCE + TAG) return undefined;
+    // Node decodes leniently (other characters skipped, spare bits ignored): only the canonical text is ours.
+    if (bytes.length < NONCE + TAG || bytes.toString("base64url") !== text) return undefined;
     const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, NONCE));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG));
     const plain = Buffer.concat([decipher.update(bytes.subarray(NONCE, bytes.length - TAG)), decipher.final()]);
