@@ -149,7 +149,7 @@ export const oidc = runtimePlugin(PLUGIN_DEFINITIONS.oidc, (c: OidcPlan, _env, s
   const toProvider = (ctx: RequestContext, p: Provider): HttpResponse | undefined => {
     const uri = redirectUri(ctx);
     if (uri === undefined) return undefined;
-    const target = ctx.rawQuery === "" ? ctx.path : `${ctx.path}?${ctx.rawQuery}`;
+    const target = ctx.rawQuery === "" ? ctx.routedPath : `${ctx.routedPath}?${ctx.rawQuery}`;
     let login: Login = {
       state: random(16),
       verifier: random(32),
@@ -226,7 +226,8 @@ export const oidc = runtimePlugin(PLUGIN_DEFINITIONS.oidc, (c: OidcPlan, _env, s
 
   return {
     request(ctx) {
-      const path = ctx.path;
+      // The path the client asked for: the provider was told to come back to it, not to a rewrite of it.
+      const path = ctx.routedPath;
       if (path === c.redirectPath) {
         return callback(ctx).catch((e: unknown) => {
           if (e instanceof Refusal) return e.answer;

@@ -64,6 +64,7 @@ locations = ["l"]
 addrs = ["10.0.0.1:8080"]
 [locations.l]
 upstream = "u"
+rewrite = "^/app/(.*)$ /rewritten/$1"
 plugins = ["sso"]
 [plugins.sso]
 category = "oidc"
