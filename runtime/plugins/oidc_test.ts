@@ -55,7 +55,7 @@ async function startProvider() {
   return { issuer, next, seen, close: () => server.shutdown() };
 }
 
-function planFor(issuer: string) {
+function planFor(issuer: string, secret = "s3cret") {
   return planOf(`
 [servers.s]
 addr = "127.0.0.1:1"
@@ -70,7 +70,7 @@ plugins = ["sso"]
 category = "oidc"
 issuer = "${issuer}/"
 client_id = "pingap"
-client_secret = "s3cret"
+client_secret = "${secret}"
 cookie_secret = "${SECRET}"
 claims_to_headers = ["email:X-User-Email", "groups:X-User-Groups"]
 logout_path = "/bye"
@@ -135,6 +135,9 @@ Deno.test({
     assert.equal(await api.text(), "Login required");
     const post = await h.request("http://app.test/app/page", { method: "POST", headers: html, body: "x" });
     assert.equal(post.status, 401, "a form that is posted can not follow to the provider");
+    const fetched = await h.request("http://app.test/app/page", { headers: { ...html, "sec-fetch-mode": "cors" } });
+    assert.equal(fetched.status, 401, "a script's fetch can not follow either, whatever it accepts");
+    await fetched.body?.cancel();
 
     /** Starts a login; the Location, its state and nonce, and the login cookie. */
     const start = async (url = "http://app.test/app/page?x=1") => {
@@ -225,6 +228,49 @@ Deno.test({
     assert.equal(bye.status, 200);
     assert.equal(await bye.text(), "Logged out");
     assert.equal(bye.headers.getSetCookie()[0], "pingap_oidc=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+  } finally {
+    await h.dispose();
+    await idp.close();
+  }
+});
+
+Deno.test("oidc: a provider that can not be reached: 502 Login is not available; an API client still gets 401", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const h = planHarness(planFor(`http://127.0.0.1:${port}`), { upstream: echo });
+  try {
+    const page = await h.request("http://app.test/app/page", { headers: { accept: "text/html" } });
+    assert.equal(page.status, 502);
+    assert.equal(await page.text(), "Login is not available");
+    const api = await h.request("http://app.test/api");
+    assert.equal(api.status, 401);
+    await api.body?.cancel();
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test({
+  name: "oidc: a public client (no client_secret) names itself in the token request's form",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const idp = await startProvider();
+  const h = planHarness(planFor(idp.issuer, ""), { upstream: echo });
+  try {
+    const res = await h.request("http://app.test/x", { headers: { accept: "text/html" } });
+    await res.body?.cancel();
+    const q = new URL(res.headers.get("location") ?? "").searchParams;
+    idp.next.nonce = q.get("nonce") ?? "";
+    const done = await h.request(`http://app.test/oauth2/callback?code=c&state=${q.get("state")}`, {
+      headers: { cookie: jar(res) },
+    });
+    await done.body?.cancel();
+    assert.equal(done.status, 302);
+    assert.equal(idp.seen.authorization, null);
+    assert.equal(idp.seen.form?.get("client_id"), "pingap");
+    assert.equal(idp.seen.form?.get("client_secret"), null);
   } finally {
     await h.dispose();
     await idp.close();
