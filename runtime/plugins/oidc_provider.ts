@@ -7,6 +7,7 @@
  * @module
  */
 import type { OidcPlan } from "../../compiler/mod.ts";
+import { readCapped } from "../http/read_capped.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { constantTimeEqual } from "./constant_time.ts";
 import { JwksSource } from "./jwks_source.ts";
@@ -15,6 +16,19 @@ const DISCOVERY_TTL = 3_600_000;
 const DISCOVERY_COOLDOWN = 10_000;
 const HTTP_TIMEOUT = 10_000;
 const LEEWAY = 60;
+/** The most of a provider's JSON answer that is read. */
+const MAX_ANSWER = 1 << 20;
+
+/** A JSON answer of the provider, read up to {@linkcode MAX_ANSWER}. */
+async function answerJson(res: Response): Promise<Record<string, unknown>> {
+  const bytes = await readCapped(res.body, MAX_ANSWER);
+  if (bytes === undefined) throw new Error("the answer is over 1 MiB");
+  const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new Error("the answer is not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
 const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 /** The provider as its discovery document describes it. */
@@ -87,7 +101,7 @@ export class ProviderSource {
       await res.body?.cancel();
       throw new Error(`discovery answers ${res.status}`);
     }
-    const d = await res.json() as Record<string, unknown>;
+    const d = await answerJson(res);
     const issuer = typeof d.issuer === "string" ? d.issuer.replace(/\/+$/, "") : "";
     if (issuer !== this.plan.issuer) {
       throw new Error(`the provider calls itself ${JSON.stringify(d.issuer)}, not ${JSON.stringify(this.plan.issuer)}`);
@@ -153,7 +167,7 @@ export async function exchangeCode(
     await res.body?.cancel();
     throw new Error(`the token endpoint answers ${res.status}`);
   }
-  const answer = await res.json() as { id_token?: unknown };
+  const answer = await answerJson(res);
   if (typeof answer.id_token !== "string") throw new Error("no id_token in the answer");
   const claims = await provider.jwks.verify(answer.id_token, {
     algorithms: ASYMMETRIC,
