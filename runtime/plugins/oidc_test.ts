@@ -55,7 +55,7 @@ async function startProvider() {
   return { issuer, next, seen, close: () => server.shutdown() };
 }
 
-function planFor(issuer: string, secret = "s3cret") {
+function planFor(issuer: string, secret = "s3cret", extra = "") {
   return planOf(`
 [servers.s]
 addr = "127.0.0.1:1"
@@ -74,6 +74,7 @@ client_secret = "${secret}"
 cookie_secret = "${SECRET}"
 claims_to_headers = ["email:X-User-Email", "groups:X-User-Groups"]
 logout_path = "/bye"
+${extra}
 `);
 }
 
@@ -271,6 +272,27 @@ Deno.test({
     assert.equal(idp.seen.authorization, null);
     assert.equal(idp.seen.form?.get("client_id"), "pingap");
     assert.equal(idp.seen.form?.get("client_secret"), null);
+  } finally {
+    await h.dispose();
+    await idp.close();
+  }
+});
+
+Deno.test({
+  name: "oidc: redirect_url is what the provider is told, and makes the cookies Secure when it is https",
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async () => {
+  const idp = await startProvider();
+  const h = planHarness(planFor(idp.issuer, "s3cret", 'redirect_url = "https://sso.example.com/oauth2/callback"'), {
+    upstream: echo,
+  });
+  try {
+    const res = await h.request("http://app.test/x", { headers: { accept: "text/html" } });
+    await res.body?.cancel();
+    const location = res.headers.get("location") ?? "";
+    assert.equal(new URL(location).searchParams.get("redirect_uri"), "https://sso.example.com/oauth2/callback");
+    assert.match(res.headers.getSetCookie()[0] ?? "", /; HttpOnly; SameSite=Lax; Secure$/);
   } finally {
     await h.dispose();
     await idp.close();
