@@ -56,6 +56,7 @@ export { otlpExporter } from "./values/otlp_exporter.ts";
 export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
 export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
 export { type JwtPlan } from "./plugins/jwt.ts";
+export { type OidcPlan } from "./plugins/oidc.ts";
 export { type KeyAuthPlan } from "./plugins/key_auth.ts";
 export { type RedirectPlan } from "./plugins/redirect.ts";
 export { type ForwardAuthPlan } from "./plugins/forward_auth.ts";

@@ -7,9 +7,9 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { SECONDS_LIMIT } from "../units.ts";
 import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
 import { array, bool, duration, field, oneOf, str } from "../schema/types.ts";
-import { headerName } from "../values/header.ts";
 import { decodeBase64 } from "./_base64.ts";
 import { headerNameType, httpUrl } from "./_types.ts";
+import { claimsToHeaders as parseClaims } from "./_claims_to_headers.ts";
 import { definePlugin } from "./define.ts";
 
 /** Algorithms verified with the shared `secret`. */
@@ -69,9 +69,6 @@ export interface JwtPlan {
   /** Claims sent to the upstream, each in its header (lower case). */
   readonly claimsToHeaders: readonly { readonly claim: string; readonly header: string }[];
 }
-
-/** Headers no claim may be written to: they frame the body or name the upstream. */
-const FRAMING = ["content-length", "transfer-encoding", "host", "connection"];
 
 const PEM = /^-----BEGIN ([A-Z0-9 ]+)-----\s*([\s\S]*?)\s*-----END \1-----$/;
 
@@ -197,29 +194,7 @@ export const jwt = definePlugin({
         }));
         return [];
       });
-    const claimsToHeaders = (config.claims_to_headers ?? []).flatMap((item, i) => {
-      const path = [...ctx.path, "claims_to_headers", i];
-      const colon = item.lastIndexOf(":");
-      const claim = colon < 0 ? "" : item.slice(0, colon).trim();
-      const name = colon < 0 ? undefined : headerName(item.slice(colon + 1).trim());
-      if (claim === "" || name === undefined) {
-        ctx.diags.push(diag("invalid-value", path, `${JSON.stringify(item)} should be claim:Header-Name`, {
-          hint: 'e.g. "sub:X-User-Id"',
-        }));
-        return [];
-      }
-      if (!name.ok) {
-        ctx.diags.push(diag("invalid-value", path, name.message, { hint: 'e.g. "sub:X-User-Id"' }));
-        return [];
-      }
-      if (FRAMING.includes(name.value)) {
-        ctx.diags.push(diag("invalid-value", path, `${name.value} is not a header for a claim`, {
-          hint: "Name a header of your own, e.g. X-User-Id",
-        }));
-        return [];
-      }
-      return [{ claim, header: name.value }];
-    });
+    const claimsToHeaders = parseClaims(config.claims_to_headers ?? [], [...ctx.path, "claims_to_headers"], ctx.diags);
     if (config.leeway > 86_400_000) {
       ctx.diags.push(diag("invalid-value", at("leeway"), "Leeway is at most 1d", {
         hint: 'It is for two clocks that are not quite the same, e.g. leeway = "60s"',

@@ -43,6 +43,7 @@ import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { limit } from "./limit.ts";
 import { mock } from "./mock.ts";
+import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { refererRestriction } from "./referer_restriction.ts";
@@ -91,6 +92,7 @@ export const PLUGIN_DEFINITIONS = {
   geoRestriction,
   imageOptim,
   hmacAuth,
+  oidc,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -30,6 +30,7 @@ import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
+import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
@@ -55,6 +56,7 @@ const HALVES: readonly RuntimePlugin[] = [
   keyAuth,
   jwt,
   hmacAuth,
+  oidc,
   ipRestriction,
   uaRestriction,
   refererRestriction,

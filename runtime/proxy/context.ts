@@ -183,6 +183,11 @@ export class RequestContext implements RouteRequest {
     }
   }
 
+  /** The normalised path as routed: what {@linkcode path} was before a rewrite or a plugin changed it. */
+  get routedPath(): string {
+    return this.#routed;
+  }
+
   /** A request header by lower-case name (from the raw fields of a front end request: no `Headers` made). */
   header(name: string): string | null {
     if (this.#replaced !== undefined) {
