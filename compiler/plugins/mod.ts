@@ -36,6 +36,7 @@ import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
+import { health } from "./health.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { imageOptim } from "./image_optim.ts";
 import { ipRestriction } from "./ip_restriction.ts";
@@ -91,6 +92,7 @@ export const PLUGIN_DEFINITIONS = {
   geoRestriction,
   imageOptim,
   hmacAuth,
+  health,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

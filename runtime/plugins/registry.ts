@@ -18,6 +18,7 @@ import { limit } from "./limit.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
 import { basicAuth } from "./basic_auth.ts";
+import { health } from "./health.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
@@ -64,6 +65,7 @@ const HALVES: readonly RuntimePlugin[] = [
   acceptEncoding,
   subFilter,
   admin,
+  health,
 ];
 
 /** A registry: runtime halves by category. */
