@@ -34,7 +34,7 @@ export const health = runtimePlugin(PLUGIN_DEFINITIONS.health, (plan, env) => ({
     const lines: Record<string, UpstreamReadiness> = {};
     let ready = true;
     for (const name of judged) {
-      const line = readiness(name, snapshots.get(name), transparent.has(name), serving !== undefined, plan.minHealthy);
+      const line = readiness(snapshots.get(name), transparent.has(name), serving !== undefined, plan.minHealthy);
       ready &&= line.ready;
       lines[name] = line;
     }
@@ -46,7 +46,6 @@ export const health = runtimePlugin(PLUGIN_DEFINITIONS.health, (plan, env) => ({
 }));
 
 function readiness(
-  name: string,
   snapshot: UpstreamSnapshot | undefined,
   transparent: boolean,
   known: boolean,
