@@ -26,6 +26,7 @@
  */
 import { acceptEncoding } from "./accept_encoding.ts";
 import { admin } from "./admin.ts";
+import { bandwidthLimit } from "./bandwidth_limit.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { cache } from "./cache.ts";
 import { combinedAuth } from "./combined_auth.ts";
@@ -93,6 +94,7 @@ export const PLUGIN_DEFINITIONS = {
   imageOptim,
   hmacAuth,
   health,
+  bandwidthLimit,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

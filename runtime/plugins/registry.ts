@@ -18,6 +18,7 @@ import { limit } from "./limit.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
 import { basicAuth } from "./basic_auth.ts";
+import { bandwidthLimit } from "./bandwidth_limit.ts";
 import { health } from "./health.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
@@ -66,6 +67,7 @@ const HALVES: readonly RuntimePlugin[] = [
   subFilter,
   admin,
   health,
+  bandwidthLimit,
 ];
 
 /** A registry: runtime halves by category. */
