@@ -44,6 +44,7 @@ import { ipRestriction } from "./ip_restriction.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { limit } from "./limit.ts";
+import { mirror } from "./mirror.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -95,6 +96,7 @@ export const PLUGIN_DEFINITIONS = {
   hmacAuth,
   health,
   bandwidthLimit,
+  mirror,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -120,6 +120,7 @@ Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this ver
     "hmac_auth",
     "health",
     "bandwidth_limit",
+    "mirror",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {

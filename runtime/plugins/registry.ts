@@ -31,6 +31,7 @@ import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
+import { mirror } from "./mirror.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -68,6 +69,7 @@ const HALVES: readonly RuntimePlugin[] = [
   admin,
   health,
   bandwidthLimit,
+  mirror,
 ];
 
 /** A registry: runtime halves by category. */
