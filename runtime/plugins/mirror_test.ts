@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { compileSources, type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
-import { startOrigin } from "../../tests/_support/origin.ts";
+import { startOrigin, startSilentOrigin } from "../../tests/_support/origin.ts";
 import { planHarness } from "../proxy/harness.ts";
 import { planOf } from "./_test_utils.ts";
 
@@ -137,6 +137,24 @@ Deno.test("mirror: a body within max_body_size is copied as it goes upstream; a 
   } finally {
     await h.dispose();
     await m.origin.close();
+  }
+});
+
+Deno.test("mirror: copies beyond max_inflight are dropped, and the requests still go on", async () => {
+  const silent = startSilentOrigin();
+  const h = planHarness(planOf(config(`http://${silent.addr}`, 'max_inflight = 1\ntimeout = "30s"')), { upstream });
+  try {
+    for (const path of ["/a", "/b", "/c"]) {
+      const res = await h.request(`http://app.test${path}`);
+      assert.equal(await res.text(), "upstream got 0");
+    }
+    for (let i = 0; i < 100 && silent.accepted() === 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+    // Let any wrongly sent copy connect too.
+    await new Promise((ok) => setTimeout(ok, 200));
+    assert.equal(silent.accepted(), 1, "one copy held in flight, the two others dropped");
+  } finally {
+    await h.dispose();
+    await silent.close();
   }
 });
 
