@@ -11,7 +11,7 @@ import type { LocationPlan, PluginPlan, UpstreamPlan } from "./plan.ts";
 import { type BuildContext, rawNames } from "./plan_sections.ts";
 import type { CompiledUpstreams } from "./plan_upstream.ts";
 
-/** Checks the upstreams plugins name (`traffic_splitting`); returns the indices they use. */
+/** Checks the upstreams plugins name (`traffic_splitting`, `health`); returns the indices they use. */
 export function pluginUpstreams(
   ctx: BuildContext,
   plugins: readonly PluginPlan[],
@@ -19,17 +19,25 @@ export function pluginUpstreams(
 ): Set<number> {
   const used = new Set<number>();
   for (const p of plugins) {
-    if (p.category !== "traffic_splitting") continue;
-    const target = (p.config as { upstream?: string }).upstream;
-    if (target === undefined || target.startsWith("$")) continue;
-    const index = upstreams.index.get(target);
-    if (index !== undefined) used.add(index);
-    else if (!rawNames(ctx.raw, "upstreams").has(target)) {
-      ctx.diags.push(
-        diag("unknown-reference", ["plugins", p.name, "upstream"], `Upstream "${target}" is not defined`, {
-          hint: didYouMean(target, upstreams.names) ?? "Define it under [upstreams.<name>]",
-        }),
-      );
+    // traffic_splitting names one upstream; health judges a list of them.
+    const named = p.category === "traffic_splitting"
+      ? [[(p.config as { upstream?: string }).upstream, ["plugins", p.name, "upstream"]] as const]
+      : p.category === "health"
+      ? (p.config as { upstreams: readonly string[] }).upstreams.map((u, i) =>
+        [u, ["plugins", p.name, "upstreams", i]] as const
+      )
+      : [];
+    for (const [target, at] of named) {
+      if (target === undefined || target.startsWith("$")) continue;
+      const index = upstreams.index.get(target);
+      if (index !== undefined) used.add(index);
+      else if (!rawNames(ctx.raw, "upstreams").has(target)) {
+        ctx.diags.push(
+          diag("unknown-reference", [...at], `Upstream "${target}" is not defined`, {
+            hint: didYouMean(target, upstreams.names) ?? "Define it under [upstreams.<name>]",
+          }),
+        );
+      }
     }
   }
   return used;

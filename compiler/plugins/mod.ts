@@ -1,6 +1,6 @@
 /**
  * The plugin registry of the compiler: one {@linkcode PluginDefinition} per
- * Pingap plugin `category` (26 of them), and the six plugin instances that
+ * Pingap plugin `category` (Pingap 0.13's 26 and five of 0.16's), and the six plugin instances that
  * Pingap always registers under `pingap:` names.
  *
  * Only the categories whose definition says `runtime: true` (see
@@ -26,6 +26,7 @@
  */
 import { acceptEncoding } from "./accept_encoding.ts";
 import { admin } from "./admin.ts";
+import { bandwidthLimit } from "./bandwidth_limit.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { cache } from "./cache.ts";
 import { combinedAuth } from "./combined_auth.ts";
@@ -36,12 +37,14 @@ import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
+import { health } from "./health.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { imageOptim } from "./image_optim.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { limit } from "./limit.ts";
+import { mirror } from "./mirror.ts";
 import { mock } from "./mock.ts";
 import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
@@ -93,6 +96,9 @@ export const PLUGIN_DEFINITIONS = {
   imageOptim,
   hmacAuth,
   oidc,
+  health,
+  bandwidthLimit,
+  mirror,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -18,6 +18,8 @@ import { limit } from "./limit.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
 import { basicAuth } from "./basic_auth.ts";
+import { bandwidthLimit } from "./bandwidth_limit.ts";
+import { health } from "./health.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
@@ -29,6 +31,7 @@ import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
 import { forwardAuth } from "./forward_auth.ts";
+import { mirror } from "./mirror.ts";
 import { mock } from "./mock.ts";
 import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
@@ -66,6 +69,9 @@ const HALVES: readonly RuntimePlugin[] = [
   acceptEncoding,
   subFilter,
   admin,
+  health,
+  bandwidthLimit,
+  mirror,
 ];
 
 /** A registry: runtime halves by category. */
