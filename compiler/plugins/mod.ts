@@ -47,6 +47,7 @@ import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { requestId } from "./request_id.ts";
+import { requestHeaders } from "./request_headers.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
@@ -91,6 +92,7 @@ export const PLUGIN_DEFINITIONS = {
   geoRestriction,
   imageOptim,
   hmacAuth,
+  requestHeaders,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

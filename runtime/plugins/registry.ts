@@ -33,6 +33,7 @@ import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
+import { requestHeaders } from "./request_headers.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
@@ -43,6 +44,7 @@ const HALVES: readonly RuntimePlugin[] = [
   mock,
   redirect,
   requestId,
+  requestHeaders,
   responseHeaders,
   stats,
   directory,
