@@ -42,6 +42,7 @@ import { ipRestriction } from "./ip_restriction.ts";
 import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { limit } from "./limit.ts";
+import { maintenance } from "./maintenance.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
@@ -93,6 +94,7 @@ export const PLUGIN_DEFINITIONS = {
   imageOptim,
   hmacAuth,
   requestHeaders,
+  maintenance,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -119,6 +119,7 @@ Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this ver
     "image_optim",
     "hmac_auth",
     "request_headers",
+    "maintenance",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {

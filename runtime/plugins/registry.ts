@@ -15,6 +15,7 @@ import type { RuntimePlugin } from "./contract.ts";
 import { geoRestriction } from "./geo_restriction.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { limit } from "./limit.ts";
+import { maintenance } from "./maintenance.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
 import { basicAuth } from "./basic_auth.ts";
@@ -45,6 +46,7 @@ const HALVES: readonly RuntimePlugin[] = [
   redirect,
   requestId,
   requestHeaders,
+  maintenance,
   responseHeaders,
   stats,
   directory,
