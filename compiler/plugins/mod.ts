@@ -54,6 +54,7 @@ import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 import { uaRestriction } from "./ua_restriction.ts";
+import { uriBlock } from "./uri_block.ts";
 
 export type { PlanOf, PluginContext, PluginDefinition, Step } from "./define.ts";
 export { definePlugin, STEPS } from "./define.ts";
@@ -95,6 +96,7 @@ export const PLUGIN_DEFINITIONS = {
   hmacAuth,
   requestHeaders,
   maintenance,
+  uriBlock,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -120,6 +120,7 @@ Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this ver
     "hmac_auth",
     "request_headers",
     "maintenance",
+    "uri_block",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {

@@ -18,6 +18,7 @@ import { limit } from "./limit.ts";
 import { maintenance } from "./maintenance.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
+import { uriBlock } from "./uri_block.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { hmacAuth } from "./hmac_auth.ts";
 import { jwt } from "./jwt.ts";
@@ -47,6 +48,7 @@ const HALVES: readonly RuntimePlugin[] = [
   requestId,
   requestHeaders,
   maintenance,
+  uriBlock,
   responseHeaders,
   stats,
   directory,
