@@ -34,6 +34,7 @@ import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
+import { errorPage } from "./error_page.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
 import { hmacAuth } from "./hmac_auth.ts";
@@ -97,6 +98,7 @@ export const PLUGIN_DEFINITIONS = {
   requestHeaders,
   maintenance,
   uriBlock,
+  errorPage,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

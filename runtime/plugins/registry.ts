@@ -30,6 +30,7 @@ import { compression } from "./compression.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
+import { errorPage } from "./error_page.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { mock } from "./mock.ts";
 import { ping } from "./ping.ts";
@@ -49,6 +50,7 @@ const HALVES: readonly RuntimePlugin[] = [
   requestHeaders,
   maintenance,
   uriBlock,
+  errorPage,
   responseHeaders,
   stats,
   directory,
