@@ -22,6 +22,8 @@ export interface ErrorPageEntry {
   readonly template?: string;
   /** The file holding the page (read when the config is activated), when written as a path. */
   readonly file?: string;
+  /** The entry's place in `pages` as written (for diagnostics about it). */
+  readonly index: number;
 }
 
 /** Compiled `error_page` config. */
@@ -107,8 +109,8 @@ export const errorPage = definePlugin({
       const statuses = klass === undefined ? { status: one } : { klass: klass as 4 | 5 };
       pages.push(
         isFile
-          ? { ...statuses, kind: fileKind(page), file: page }
-          : { ...statuses, kind: inlineKind(page), template: page },
+          ? { ...statuses, kind: fileKind(page), file: page, index: i }
+          : { ...statuses, kind: inlineKind(page), template: page, index: i },
       );
     });
     // The page of one status ahead of the page of its class (a stable sort keeps the order within each).

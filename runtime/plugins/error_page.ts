@@ -37,9 +37,9 @@ export function asksForJson(accept: string | null): boolean {
   return json;
 }
 
-/** A page file's path as written: `~/` from the home directory, the rest as the process sees it. */
-function resolvePath(path: string): string {
-  return path.startsWith("~/") ? `${Deno.env.get("HOME") ?? ""}${path.slice(1)}` : path;
+/** Reads a page file (`~/` from the home directory, the rest as the process sees it); throws when it cannot. */
+export function readPageFile(path: string): string {
+  return Deno.readTextFileSync(path.startsWith("~/") ? `${Deno.env.get("HOME") ?? ""}${path.slice(1)}` : path);
 }
 
 /** The runtime half of `error_page`. */
@@ -48,7 +48,7 @@ export const errorPage = runtimePlugin(PLUGIN_DEFINITIONS.errorPage, (c) => {
     status: p.status,
     klass: p.klass,
     kind: p.kind,
-    template: p.template ?? Deno.readTextFileSync(resolvePath(p.file!)),
+    template: p.template ?? readPageFile(p.file!),
   }));
   const pageFor = (status: number) => {
     const klass = Math.floor(status / 100);
