@@ -350,7 +350,12 @@ function locationError(loc: ActiveLocation, ctx: RequestContext, err: ProxyError
     const message = err.status < 500 && err.type !== "upstream_status" ? err.message : reasonPhrase(err.status);
     for (const p of pages) {
       const page = p.errorPage!(ctx, err.status, message, false);
-      if (page !== undefined) return page;
+      if (page === undefined) continue;
+      if (err.type !== "upstream_status") return page;
+      // An intercepted answer: its upstream connection was dropped, and the client's is not kept either (Pingap).
+      const closing = editable(page);
+      closing.headers.set("connection", "close");
+      return closing;
     }
   }
   return errorResponse(err, template);

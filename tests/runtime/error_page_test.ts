@@ -58,6 +58,8 @@ intercept = true
     const missing = await curl(`${proxy.url}/404`);
     assert.equal(missing.status, 404);
     assert.equal(missing.body, '{"error":"Not Found","code":404}', "the origin's 404 intercepted");
+    assert.equal(missing.headers.get("connection"), "close", "an intercepted answer closes the client's connection");
+    assert.equal(dead.headers.get("connection"), null, "a proxy error keeps it");
     const teapot = await curl(`${proxy.url}/418`);
     assert.equal(teapot.status, 418);
     assert.match(teapot.body, /^<p>.*<\/p>$/, "the origin's 418 takes the 4xx page");
