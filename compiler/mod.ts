@@ -55,6 +55,7 @@ export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
 export { otlpExporter } from "./values/otlp_exporter.ts";
 export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
 export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
+export type { ErrorPageKind, ErrorPagePlan } from "./plugins/error_page.ts";
 export { type JwtPlan } from "./plugins/jwt.ts";
 export { type OidcPlan } from "./plugins/oidc.ts";
 export { type KeyAuthPlan } from "./plugins/key_auth.ts";

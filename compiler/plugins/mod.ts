@@ -1,6 +1,6 @@
 /**
  * The plugin registry of the compiler: one {@linkcode PluginDefinition} per
- * Pingap plugin `category` (Pingap 0.13's 26 and five of 0.16's), and the six plugin instances that
+ * Pingap plugin `category` (Pingap 0.13's 26 and the nine of 0.16), and the six plugin instances that
  * Pingap always registers under `pingap:` names.
  *
  * Only the categories whose definition says `runtime: true` (see
@@ -35,6 +35,7 @@ import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import type { PluginDefinition } from "./define.ts";
 import { directory } from "./directory.ts";
+import { errorPage } from "./error_page.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { geoRestriction } from "./geo_restriction.ts";
 import { health } from "./health.ts";
@@ -45,17 +46,20 @@ import { jwt } from "./jwt.ts";
 import { keyAuth } from "./key_auth.ts";
 import { limit } from "./limit.ts";
 import { mirror } from "./mirror.ts";
+import { maintenance } from "./maintenance.ts";
 import { mock } from "./mock.ts";
 import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { requestId } from "./request_id.ts";
+import { requestHeaders } from "./request_headers.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 import { uaRestriction } from "./ua_restriction.ts";
+import { uriBlock } from "./uri_block.ts";
 
 export type { PlanOf, PluginContext, PluginDefinition, Step } from "./define.ts";
 export { definePlugin, STEPS } from "./define.ts";
@@ -99,6 +103,10 @@ export const PLUGIN_DEFINITIONS = {
   health,
   bandwidthLimit,
   mirror,
+  requestHeaders,
+  maintenance,
+  uriBlock,
+  errorPage,
 } as const;
 
 const ALL = Object.values(PLUGIN_DEFINITIONS);

@@ -122,6 +122,10 @@ Deno.test("PLUGINS registers the 26 Pingap categories and those of 0.16 this ver
     "health",
     "bandwidth_limit",
     "mirror",
+    "request_headers",
+    "maintenance",
+    "uri_block",
+    "error_page",
   ];
   assert.deepEqual([...PLUGINS.keys()].sort(), [...expected].sort());
   for (const [category, definition] of PLUGINS) {

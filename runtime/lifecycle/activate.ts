@@ -85,6 +85,7 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
         ...chain.filter((p) => p.responseBody && p.encodesBody),
       ],
       logging: chain.filter((p) => p.logging),
+      errorPages: chain.filter((p) => p.errorPage),
       processing: 0,
       accepted: 0,
     };

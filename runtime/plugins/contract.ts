@@ -15,6 +15,7 @@
  * | `response`         | `response`                                 | every answer the location makes            |
  * | `responseBody`     | `response_body_filter`                     | every answer with a body (streaming)       |
  * | `logging`          | `logging`                                  | once, when the response is done            |
+ * | `errorPage`        | (Pingap's `error_page`)                    | the errors the proxy answers on a location |
  *
  * A location pays only for the phases some plugin of its chain has: a chain
  * without `responseBody` leaves bodies untouched, one without `logging` adds
@@ -112,6 +113,12 @@ export interface PluginHooks {
    * `sub_filter` and the like always see the body uncompressed.
    */
   readonly encodesBody?: boolean;
+  /**
+   * The location's page for an error the proxy answers itself (`error_page`): `status` and the `message` to show, or
+   * undefined for the next plugin's page or the server's template. With `upstream`, `status` is an upstream's answer
+   * and a page means the answer is taken over as an error (`intercept`). Must not throw.
+   */
+  errorPage?(ctx: RequestContext, status: number, message: string, upstream: boolean): HttpResponse | undefined;
   /** Runs once when the response is done (sent, failed or cancelled), for plugins that count. Must not throw. */
   logging?(ctx: RequestContext, done: ResponseDone): void;
   /** Stops timers, frees state: the last generation holding the instance was disposed. */

@@ -15,8 +15,10 @@ import type { RuntimePlugin } from "./contract.ts";
 import { geoRestriction } from "./geo_restriction.ts";
 import { ipRestriction } from "./ip_restriction.ts";
 import { limit } from "./limit.ts";
+import { maintenance } from "./maintenance.ts";
 import { refererRestriction } from "./referer_restriction.ts";
 import { uaRestriction } from "./ua_restriction.ts";
+import { uriBlock } from "./uri_block.ts";
 import { basicAuth } from "./basic_auth.ts";
 import { bandwidthLimit } from "./bandwidth_limit.ts";
 import { health } from "./health.ts";
@@ -30,6 +32,7 @@ import { compression } from "./compression.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { directory } from "./directory.ts";
+import { errorPage } from "./error_page.ts";
 import { forwardAuth } from "./forward_auth.ts";
 import { mirror } from "./mirror.ts";
 import { mock } from "./mock.ts";
@@ -37,6 +40,7 @@ import { oidc } from "./oidc.ts";
 import { ping } from "./ping.ts";
 import { redirect } from "./redirect.ts";
 import { requestId } from "./request_id.ts";
+import { requestHeaders } from "./request_headers.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
@@ -47,6 +51,10 @@ const HALVES: readonly RuntimePlugin[] = [
   mock,
   redirect,
   requestId,
+  requestHeaders,
+  maintenance,
+  uriBlock,
+  errorPage,
   responseHeaders,
   stats,
   directory,

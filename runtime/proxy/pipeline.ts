@@ -17,6 +17,7 @@ import { errorResponse, ProxyError } from "./errors.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { metricsResponse } from "../observe/metrics/mod.ts";
 import { watchBody } from "../http/body_end.ts";
+import { reasonPhrase } from "../listen/h1/response.ts";
 import { render } from "./variables.ts";
 import { editable, upstreamAnswer } from "../http/response_build.ts";
 import { fetchUpstreamAnswer } from "../http/fetch_adapter.ts";
@@ -340,6 +341,41 @@ function namedUpstream(active: ActivePlan, ctx: RequestContext, name: string): A
 }
 
 /**
+ * The answer to a proxy error on a location: the page of its first `error_page` plugin that has one, else the
+ * server's template. The page shows the message of a 4xx the proxy raised; otherwise the reason phrase (Pingap 0.16).
+ */
+function locationError(loc: ActiveLocation, ctx: RequestContext, err: ProxyError, template: string | undefined) {
+  const pages = loc.errorPages;
+  if (pages.length) {
+    const message = err.status < 500 && err.type !== "upstream_status" ? err.message : reasonPhrase(err.status);
+    for (const p of pages) {
+      const page = p.errorPage!(ctx, err.status, message, false);
+      if (page === undefined) continue;
+      if (err.type !== "upstream_status") return page;
+      // An intercepted answer: its upstream connection was dropped, and the client's is not kept either (Pingap).
+      const closing = editable(page);
+      closing.headers.set("connection", "close");
+      return closing;
+    }
+  }
+  return errorResponse(err, template);
+}
+
+/**
+ * `error_page` with `intercept`: an upstream answer whose status has a page is dropped (its body cancelled, so the
+ * upstream connection is not reused) and becomes a proxy error, answered by {@linkcode locationError}.
+ */
+async function intercept(loc: ActiveLocation, ctx: RequestContext, res: HttpResponse): Promise<void> {
+  const status = res.status;
+  const reason = reasonPhrase(status);
+  for (const p of loc.errorPages) {
+    if (p.errorPage!(ctx, status, reason, true) === undefined) continue;
+    await res.body?.cancel().catch(() => {});
+    throw new ProxyError(status, "upstream_status", reason);
+  }
+}
+
+/**
  * Handles one request for one server of an active plan.
  */
 export async function handle(
@@ -372,7 +408,9 @@ export async function handle(
     const len = ctx.header("content-length");
     if (len !== null && Number(len) > max) {
       if (loc.logging.length) logDone(loc.logging, ctx, 413);
-      return errorResponse(
+      return locationError(
+        loc,
+        ctx,
         new ProxyError(413, "body_too_large", `Request Entity Too Large, max:${max}`),
         active.plan.basic.error_template,
       );
@@ -381,7 +419,9 @@ export async function handle(
   const limit = lp.maxProcessing;
   if (limit > 0 && loc.processing >= limit) {
     if (loc.logging.length) logDone(loc.logging, ctx, 429);
-    return errorResponse(
+    return locationError(
+      loc,
+      ctx,
       new ProxyError(429, "too_many_requests", `Too Many Requests, max:${limit}`),
       active.plan.basic.error_template,
     );
@@ -432,7 +472,7 @@ export async function handle(
       }
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
       const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0 &&
-        ctx.answerFilter === undefined;
+        ctx.answerFilter === undefined && loc.errorPages.length === 0;
       const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
@@ -441,6 +481,7 @@ export async function handle(
         reused: ctx.upstreamReused,
       });
       if (pass) return upstreamAnswer;
+      if (loc.errorPages.length && upstreamAnswer.status >= 400) await intercept(loc, ctx, upstreamAnswer);
       res = upstreamAnswer;
       if (ctx.answerFilter) res = await ctx.answerFilter(res);
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
@@ -471,7 +512,7 @@ export async function handle(
     const error = upstreamError(e, ctx, loc);
     logFailure(error, ctx);
     if (loc.logging.length) logDone(loc.logging, ctx, error.status);
-    return errorResponse(error, active.plan.basic.error_template);
+    return locationError(loc, ctx, error, active.plan.basic.error_template);
   } finally {
     if (!held) loc.processing--;
     if (!finishing) ctx.finish();

@@ -21,6 +21,7 @@ import { remapConverted } from "./converted_source.ts";
 import { readSources } from "./read_sources.ts";
 import { resolveUpstreamHosts } from "./resolve_hosts.ts";
 import { checkGeoDatabases } from "./geo_databases.ts";
+import { checkErrorPageFiles } from "./error_page_files.ts";
 
 export type { CheckResult };
 
@@ -56,6 +57,7 @@ export async function checkConfig(path: string, options: CheckOptions = {}): Pro
     ...(await loadCertificates(result.plan)).diagnostics,
     ...await resolveUpstreamHosts(result.plan),
     ...checkGeoDatabases(result.plan),
+    ...checkErrorPageFiles(result.plan),
   ];
   return withDiagnostics(result, live);
 }
