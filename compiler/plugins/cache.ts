@@ -40,6 +40,7 @@ export interface CachePlan {
 /** The `cache` plugin. */
 export const cache = definePlugin({
   category: "cache",
+  runtime: true,
   doc:
     "Caches GET and HEAD responses that the upstream marks cacheable (`Cache-Control` with a `max-age` above 0 and " +
     "without `no-store`, `no-cache` or `private`), in memory or in files. Concurrent misses on one key wait for the " +

@@ -36,6 +36,7 @@ import { requestId } from "./request_id.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
+import { cache } from "./cache.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 
 const HALVES: readonly RuntimePlugin[] = [
@@ -63,6 +64,7 @@ const HALVES: readonly RuntimePlugin[] = [
   compression,
   acceptEncoding,
   subFilter,
+  cache,
   admin,
 ];
 

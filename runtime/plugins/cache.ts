@@ -1,0 +1,215 @@
+/**
+ * The `cache` plugin (Pingap's): GET answers the upstream marks cacheable are kept in memory and served from there
+ * until they go stale (`x-cache-status: hit`, `age`); a miss is fetched once while the other misses of its key wait
+ * (the cache lock, up to `lock`); `PURGE` from `purge_ip_list` removes an URI's entries.
+ *
+ * The answer is stored as the upstream gave it (after the upstream-response hooks, before the response hooks of
+ * other plugins), its body teed into the store as it streams and given up past `max_file_size`.
+ *
+ * @module
+ */
+import { ipInList, parseIp, type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
+import type { RequestContext } from "../proxy/context.ts";
+import { responseWith } from "../http/response_build.ts";
+import { type PluginHooks, runtimePlugin } from "./contract.ts";
+import { plainAnswer } from "./forbidden.ts";
+import { freshFor } from "./cache_freshness.ts";
+import { CacheEntry, sharedStore } from "./cache_store.ts";
+
+type CachePlan = PlanOf<typeof PLUGIN_DEFINITIONS.cache>;
+
+/** Fields never stored: framing and hop-by-hop ones, and `age` (a hit sets its own). */
+const NOT_STORED = new Set([
+  "age",
+  "connection",
+  "content-length",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "x-cache-status",
+  "x-cache-lock",
+]);
+
+/**
+ * The cache key: the namespace, then the configured request headers' non-empty values joined by `:`, then
+ * `METHOD:URI` (Pingap's primary key).
+ *
+ * @example Usage
+ * ```ts
+ * import { cacheKey } from "./cache.ts";
+ * if (cacheKey("ns", ["user-123", "desktop"], "GET", "/path") !== "ns\nuser-123:desktop:GET:/path") throw new Error();
+ * ```
+ */
+export function cacheKey(namespace: string, values: readonly string[], method: string, uri: string): string {
+  const primary = values.length > 0 ? `${values.join(":")}:${method}:${uri}` : `${method}:${uri}`;
+  return `${namespace}\n${primary}`;
+}
+
+/** One miss on its way to the store. */
+interface Miss {
+  readonly key: string;
+  /** This request holds the key's lock: it releases it when stored, found uncacheable or done. */
+  owner: boolean;
+  /** Milliseconds waited on another request's lock, if it waited. */
+  lockMs?: number;
+  /** Set by the upstream-response hook when the answer may be stored. */
+  store?: { status: number; fields: [string, string][]; freshMs: number };
+}
+
+/** A key being fetched: its waiters wait on `done`. */
+interface Lock {
+  readonly done: Promise<void>;
+  readonly release: () => void;
+}
+
+/** The memory backend's plan, or the memory stand-in of a file backend. */
+function memoryOf(plan: CachePlan) {
+  return plan.backend.kind === "memory" ? plan.backend : { kind: "memory" as const, mode: "normal" as const };
+}
+
+/** Creates the cache plugin. */
+export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
+  const store = sharedStore(memoryOf(plan));
+  const namespace = plan.namespace ?? "";
+  const headerNames = plan.headers ?? [];
+  const misses = new WeakMap<RequestContext, Miss>();
+  const locks = new Map<string, Lock>();
+  const forbidden = plainAnswer(403, "Forbidden, ip is not allowed");
+  const badIp = plainAnswer(400, "invalid IP address syntax");
+  const notImplemented = plainAnswer(501, "Not Implemented");
+
+  const keyOf = (ctx: RequestContext, method: string): string => {
+    const values: string[] = [];
+    for (const name of headerNames) {
+      const v = ctx.header(name);
+      if (v !== null && v !== "") values.push(v);
+    }
+    return cacheKey(namespace, values, method, ctx.uri);
+  };
+
+  const unlock = (miss: Miss) => {
+    if (!miss.owner) return;
+    miss.owner = false;
+    const lock = locks.get(miss.key);
+    if (lock !== undefined) {
+      locks.delete(miss.key);
+      lock.release();
+    }
+  };
+
+  /** Waits up to `plan.lock` ms for the fetch of `lock`; the milliseconds waited. */
+  const wait = async (lock: Lock): Promise<number> => {
+    const start = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([lock.done, new Promise<void>((r) => timer = setTimeout(r, plan.lock))]);
+    clearTimeout(timer);
+    return performance.now() - start;
+  };
+
+  const purge = (ctx: RequestContext) => {
+    const ip = ctx.clientIp();
+    if (parseIp(ip) === undefined) return badIp;
+    if (!ipInList(plan.purgeIpList, ip)) return forbidden;
+    if (ctx.path === "/*") return notImplemented;
+    store.delete(keyOf(ctx, "GET"));
+    store.delete(keyOf(ctx, "HEAD"));
+    return responseWith(null, { status: 204 });
+  };
+
+  /** A miss that waits for the request fetching its key: then a hit, or on to the upstream. */
+  const waitFor = async (ctx: RequestContext, miss: Miss, held: Lock) => {
+    const lockMs = miss.lockMs = await wait(held);
+    const now = Date.now();
+    const entry = store.get(miss.key, now);
+    if (entry === undefined) {
+      misses.set(ctx, miss);
+      return undefined;
+    }
+    return responseWith(entry.body.slice(), { status: entry.status }, [
+      ...entry.fields,
+      ["x-cache-status", "hit"],
+      ["age", String(Math.max(0, Math.floor((now - entry.stored) / 1000)))],
+      ["x-cache-lock", `${Math.round(lockMs)}ms`],
+    ]);
+  };
+
+  const hooks: PluginHooks = {
+    request(ctx) {
+      const method = ctx.method;
+      if (method === "PURGE") return purge(ctx);
+      if (method !== "GET") return undefined;
+      if (plan.skip !== undefined && plan.skip.test(ctx.uri)) return undefined;
+      const key = keyOf(ctx, method);
+      const now = Date.now();
+      const entry = store.get(key, now);
+      if (entry !== undefined) return entry.answer(now);
+      const miss: Miss = { key, owner: false };
+      if (plan.lock > 0) {
+        const held = locks.get(key);
+        if (held !== undefined) return waitFor(ctx, miss, held);
+        let release!: () => void;
+        const done = new Promise<void>((r) => release = r);
+        locks.set(key, { done, release });
+        miss.owner = true;
+        ctx.onFinish(() => unlock(miss));
+      }
+      misses.set(ctx, miss);
+      return undefined;
+    },
+    upstreamResponse(ctx, headers, status) {
+      const miss = misses.get(ctx);
+      if (miss === undefined) return;
+      headers.set("x-cache-status", "miss");
+      if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
+      const freshMs = freshFor(headers, plan, Date.now());
+      const length = headers.get("content-length");
+      if (freshMs === undefined || (length !== null && Number(length) > plan.maxFileSize)) {
+        unlock(miss);
+        return;
+      }
+      const fields: [string, string][] = [];
+      headers.forEach((value, name) => {
+        if (!NOT_STORED.has(name)) fields.push([name, value]);
+      });
+      miss.store = { status, fields, freshMs };
+    },
+    responseBody(ctx) {
+      const miss = misses.get(ctx);
+      const plan_ = miss?.store;
+      if (miss === undefined || plan_ === undefined) return undefined;
+      misses.delete(ctx);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      let over = false;
+      return new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          out.enqueue(chunk);
+          if (over) return;
+          size += chunk.byteLength;
+          if (size > plan.maxFileSize) {
+            over = true;
+            chunks.length = 0;
+            unlock(miss);
+          } else chunks.push(chunk.slice());
+        },
+        flush() {
+          if (!over) {
+            const body = new Uint8Array(size);
+            let at = 0;
+            for (const c of chunks) {
+              body.set(c, at);
+              at += c.byteLength;
+            }
+            const now = Date.now();
+            store.put(miss.key, new CacheEntry(plan_.status, plan_.fields, body, now, now + plan_.freshMs));
+          }
+          unlock(miss);
+        },
+      });
+    },
+  };
+  return hooks;
+});

@@ -1,0 +1,162 @@
+/** `cache` through a compiled Plan without sockets (runtime/proxy/harness.ts), and Pingap's vectors. */
+import assert from "node:assert/strict";
+import { planHarness } from "../proxy/harness.ts";
+import { planOf } from "./_test_utils.ts";
+import { cacheKey } from "./cache.ts";
+import { freshFor } from "./cache_freshness.ts";
+import { MemoryStore, storeSize } from "./cache_store.ts";
+import { CacheEntry } from "./cache_store.ts";
+
+/** A config whose location caches with `extra` keys, in namespace `ns` (the memory store is the process's one). */
+function cachePlan(ns: string, extra = "") {
+  return planOf(`
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["l"]
+[upstreams.u]
+addrs = ["10.0.0.1:8080"]
+[locations.l]
+upstream = "u"
+plugins = ["c"]
+[plugins.c]
+category = "cache"
+namespace = "${ns}"
+purge_ip_list = ["10.1.0.0/16"]
+${extra}
+`);
+}
+
+/** An origin counting its requests, answering with `cache-control` from the `cc` query parameter. */
+function countingOrigin(delayMs = 0) {
+  const seen = { n: 0 };
+  const upstream = async (req: Request) => {
+    seen.n++;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const cc = new URL(req.url).searchParams.get("cc");
+    const headers: Record<string, string> = { "content-type": "text/plain" };
+    if (cc !== null) headers["cache-control"] = cc;
+    return new Response(`body ${seen.n}`, { headers });
+  };
+  return { seen, upstream };
+}
+
+Deno.test("cache: vector 116, the key is namespace, header values, method and URI", () => {
+  assert.equal(cacheKey("", [], "GET", "/path"), "\nGET:/path");
+  assert.equal(cacheKey("my-ns", [], "GET", "https://example.com/path"), "my-ns\nGET:https://example.com/path");
+  assert.equal(
+    cacheKey("my-ns", ["user-123", "desktop"], "GET", "https://example.com/path"),
+    "my-ns\nuser-123:desktop:GET:https://example.com/path",
+  );
+});
+
+Deno.test("cache: vector 126, memory size as a percentage of the budget or bytes", () => {
+  const budget = 1_000_000_000;
+  assert.equal(storeSize({ kind: "memory", mode: "normal" }, budget), budget);
+  assert.equal(storeSize({ kind: "memory", mode: "normal", maxSizePercent: 20 }, budget), 200_000_000);
+  assert.equal(storeSize({ kind: "memory", mode: "normal", maxSizePercent: 500 }, budget), budget);
+  assert.equal(storeSize({ kind: "memory", mode: "normal", maxSizeBytes: 5_000_000 }, budget), 5_000_000);
+});
+
+Deno.test("cache: freshness from s-maxage, max-age, Expires, capped by max_ttl; never for no-store/no-cache/private", () => {
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const rule = { checkCacheControl: false };
+  const h = (init: Record<string, string>) => new Headers(init);
+  assert.equal(freshFor(h({ "cache-control": "max-age=60" }), rule, now), 60_000);
+  assert.equal(freshFor(h({ "cache-control": "max-age=60, s-maxage=5" }), rule, now), 5_000);
+  assert.equal(freshFor(h({ "cache-control": "public, max-age=3600" }), { ...rule, maxTtl: 10_000 }, now), 10_000);
+  for (const cc of ["no-store", "no-cache", "private, max-age=60", "max-age=0", "public"]) {
+    assert.equal(freshFor(h({ "cache-control": cc }), rule, now), undefined, cc);
+  }
+  assert.equal(freshFor(h({}), rule, now), 1000, "no Cache-Control: 1 s");
+  assert.equal(freshFor(h({}), { checkCacheControl: true }, now), undefined, "check_cache_control");
+  assert.equal(freshFor(h({ expires: "Thu, 01 Jan 2026 00:01:00 GMT" }), rule, now), 60_000);
+  assert.equal(freshFor(h({ "cache-control": "max-age=60", "set-cookie": "a=b" }), rule, now), undefined);
+});
+
+Deno.test("cache: the store evicts the least recently used entries past its budget", () => {
+  const store = new MemoryStore(250);
+  const entry = () => new CacheEntry(200, [], new Uint8Array(100), 0, Number.MAX_SAFE_INTEGER);
+  store.put("a", entry());
+  store.put("b", entry());
+  assert.ok(store.get("a", 1), "a is used: b is now the oldest");
+  store.put("c", entry());
+  assert.equal(store.get("b", 1), undefined);
+  assert.ok(store.get("a", 1) && store.get("c", 1));
+  assert.ok(store.bytes <= 250);
+  assert.equal(store.put("big", new CacheEntry(200, [], new Uint8Array(300), 0, 1)), false);
+});
+
+Deno.test("cache: a hit does not reach the origin and says so; no-store, private and POST are not cached", async () => {
+  const { seen, upstream } = countingOrigin();
+  const h = planHarness(cachePlan("harness-hit"), { upstream });
+  try {
+    const first = await h.request("http://a.test/x?cc=max-age%3D60");
+    assert.equal(first.headers.get("x-cache-status"), "miss");
+    assert.equal(await first.text(), "body 1");
+    const second = await h.request("http://a.test/x?cc=max-age%3D60");
+    assert.equal(await second.text(), "body 1");
+    assert.equal(second.headers.get("x-cache-status"), "hit");
+    assert.equal(second.headers.get("age"), "0");
+    assert.equal(second.headers.get("content-type"), "text/plain");
+    assert.equal(seen.n, 1, "the hit did not reach the origin");
+    for (const cc of ["no-store", "private%2C%20max-age%3D60", "no-cache"]) {
+      await (await h.request(`http://a.test/y?cc=${cc}`)).text();
+      await (await h.request(`http://a.test/y?cc=${cc}`)).text();
+    }
+    assert.equal(seen.n, 7, "each of the six uncacheable requests reached the origin");
+    await (await h.request("http://a.test/x?cc=max-age%3D60", { method: "POST", body: "b" })).text();
+    assert.equal(seen.n, 8, "POST passes");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("cache: 50 concurrent misses reach the origin once (the cache lock)", async () => {
+  const { seen, upstream } = countingOrigin(100);
+  const h = planHarness(cachePlan("harness-pile", 'lock = "5s"'), { upstream });
+  try {
+    const all = await Promise.all(
+      Array.from({ length: 50 }, () => h.request("http://a.test/pile?cc=max-age%3D60").then((r) => r.text())),
+    );
+    assert.equal(seen.n, 1);
+    assert.ok(all.every((b) => b === "body 1"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("cache: PURGE from purge_ip_list removes the entry; from elsewhere it is refused", async () => {
+  const { seen, upstream } = countingOrigin();
+  const plan = cachePlan("harness-purge");
+  const h = planHarness(plan, { upstream });
+  const outsider = planHarness(plan, { upstream, client: { hostname: "192.0.2.9", port: 1 } });
+  const insider = planHarness(plan, { upstream, client: { hostname: "10.1.2.3", port: 1 } });
+  try {
+    await (await h.request("http://a.test/p?cc=max-age%3D60")).text();
+    const refused = await outsider.request("http://a.test/p?cc=max-age%3D60", { method: "PURGE" });
+    assert.equal(refused.status, 403);
+    assert.equal(await refused.text(), "Forbidden, ip is not allowed");
+    assert.equal((await h.request("http://a.test/p?cc=max-age%3D60")).headers.get("x-cache-status"), "hit");
+    const purged = await insider.request("http://a.test/p?cc=max-age%3D60", { method: "PURGE" });
+    assert.equal(purged.status, 204);
+    await purged.body?.cancel();
+    const after = await h.request("http://a.test/p?cc=max-age%3D60");
+    assert.equal(after.headers.get("x-cache-status"), "miss");
+    assert.equal(await after.text(), "body 2");
+    assert.equal(seen.n, 2);
+  } finally {
+    await Promise.all([h.dispose(), outsider.dispose(), insider.dispose()]);
+  }
+});
+
+Deno.test("cache: bodies over max_file_size are passed whole but not stored", async () => {
+  const { seen, upstream } = countingOrigin();
+  const h = planHarness(cachePlan("harness-size", 'max_file_size = "4b"'), { upstream });
+  try {
+    assert.equal(await (await h.request("http://a.test/s?cc=max-age%3D60")).text(), "body 1");
+    assert.equal(await (await h.request("http://a.test/s?cc=max-age%3D60")).text(), "body 2");
+    assert.equal(seen.n, 2);
+  } finally {
+    await h.dispose();
+  }
+});
