@@ -73,9 +73,11 @@ export const cache = definePlugin({
     }),
     eviction: field(bool(), {
       doc: "Evict least-recently-used entries when the memory cache is full (memory backend only).",
+      unapplied: "the memory cache always evicts its least recently used entries past its size",
     }),
     predictor: field(bool(), {
       doc: "Remember responses that were not cacheable and skip the cache for them next time.",
+      unapplied: "every miss is judged again; the cache lock is released as soon as an answer is found uncacheable",
     }),
     check_cache_control: field(bool(), {
       doc: "Only cache responses that have a `Cache-Control` header (otherwise they are cached for 1 s).",
@@ -94,6 +96,14 @@ export const cache = definePlugin({
       ctx.diags.push(diag("invalid-value", at("directory"), "File cache directory is empty", {
         hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',
       }));
+    }
+    if (backend.kind === "file" && backend.path !== "") {
+      ctx.diags.push(
+        diag("not-applied", at("directory"), "The file cache is accepted but not applied by this version", {
+          severity: "warning",
+          hint: "Entries are kept in the memory cache (lost on restart); its parameters are ignored",
+        }),
+      );
     }
     for (const key of ["eviction", "predictor"] as const) {
       if (config[key] === false) {
