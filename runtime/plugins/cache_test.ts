@@ -35,7 +35,8 @@ function countingOrigin(delayMs = 0) {
     const cc = new URL(req.url).searchParams.get("cc");
     const headers: Record<string, string> = { "content-type": "text/plain" };
     if (cc !== null) headers["cache-control"] = cc;
-    return new Response(`body ${seen.n}`, { headers });
+    const pad = new URL(req.url).searchParams.get("pad") ?? "";
+    return new Response(`body ${seen.n}${pad}`, { headers });
   };
   return { seen, upstream };
 }
@@ -151,11 +152,16 @@ Deno.test("cache: PURGE from purge_ip_list removes the entry; from elsewhere it 
 
 Deno.test("cache: bodies over max_file_size are passed whole but not stored", async () => {
   const { seen, upstream } = countingOrigin();
-  const h = planHarness(cachePlan("harness-size", 'max_file_size = "4b"'), { upstream });
+  const h = planHarness(cachePlan("harness-size", 'max_file_size = "6b"'), { upstream });
   try {
-    assert.equal(await (await h.request("http://a.test/s?cc=max-age%3D60")).text(), "body 1");
-    assert.equal(await (await h.request("http://a.test/s?cc=max-age%3D60")).text(), "body 2");
-    assert.equal(seen.n, 2);
+    const big = "http://a.test/s?cc=max-age%3D60&pad=xyz";
+    assert.equal(await (await h.request(big)).text(), "body 1xyz");
+    assert.equal(await (await h.request(big)).text(), "body 2xyz");
+    assert.equal(seen.n, 2, "9 bytes are over 6");
+    const small = "http://a.test/s?cc=max-age%3D60";
+    assert.equal(await (await h.request(small)).text(), "body 3");
+    assert.equal(await (await h.request(small)).text(), "body 3", "6 bytes are kept");
+    assert.equal(seen.n, 3);
   } finally {
     await h.dispose();
   }
