@@ -56,7 +56,7 @@ interface Miss {
   /** Milliseconds waited on another request's lock, if it waited. */
   lockMs?: number;
   /** Set by the upstream-response hook when the answer may be stored. */
-  store?: { status: number; fields: [string, string][]; freshMs: number };
+  store?: { status: number; fields: [string, string][]; freshMs: number; vary: [string, string][] };
 }
 
 /** A key being fetched: its waiters wait on `done`. */
@@ -124,7 +124,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     const lockMs = miss.lockMs = await wait(held);
     const now = Date.now();
     const entry = store.get(miss.key, now);
-    if (entry === undefined) {
+    if (entry === undefined || !entry.matches((n) => ctx.header(n))) {
       misses.set(ctx, miss);
       return undefined;
     }
@@ -145,7 +145,9 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
       const key = keyOf(ctx, method);
       const now = Date.now();
       const entry = store.get(key, now);
-      if (entry !== undefined) return entry.answer(now);
+      if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
+        return entry.answer(now);
+      }
       const miss: Miss = { key, owner: false };
       if (plan.lock > 0) {
         const held = locks.get(key);
@@ -170,11 +172,24 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
         unlock(miss);
         return;
       }
+      // One variant per key: the answer's `Vary` fields must match for a hit; `Vary: *` matches nothing.
+      const vary: [string, string][] = [];
+      const varyText = headers.get("vary");
+      if (varyText !== null) {
+        for (const part of varyText.split(",")) {
+          const name = part.trim().toLowerCase();
+          if (name === "*") {
+            unlock(miss);
+            return;
+          }
+          if (name !== "") vary.push([name, ctx.header(name) ?? ""]);
+        }
+      }
       const fields: [string, string][] = [];
       headers.forEach((value, name) => {
         if (!NOT_STORED.has(name)) fields.push([name, value]);
       });
-      miss.store = { status, fields, freshMs };
+      miss.store = { status, fields, freshMs, vary };
     },
     responseBody(ctx) {
       const miss = misses.get(ctx);
@@ -204,7 +219,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
               at += c.byteLength;
             }
             const now = Date.now();
-            store.put(miss.key, new CacheEntry(plan_.status, plan_.fields, body, now, now + plan_.freshMs));
+            store.put(miss.key, new CacheEntry(plan_.status, plan_.fields, body, now, now + plan_.freshMs, plan_.vary));
           }
           unlock(miss);
         },

@@ -27,6 +27,7 @@ export class CacheEntry {
    * @param body Its whole body.
    * @param stored When it was stored (ms since the epoch).
    * @param expires When it stops being fresh (ms since the epoch).
+   * @param vary The request fields its `Vary` names (lower case) and their values in the request that fetched it.
    */
   constructor(
     readonly status: number,
@@ -34,10 +35,17 @@ export class CacheEntry {
     readonly body: Uint8Array,
     readonly stored: number,
     readonly expires: number,
+    readonly vary: readonly (readonly [string, string])[] = [],
   ) {
     let w = body.byteLength;
     for (const [n, v] of fields) w += n.length + v.length + 4;
     this.weight = w;
+  }
+
+  /** Does a request with these fields get this variant (the fields its `Vary` names have the same values)? */
+  matches(header: (name: string) => string | null): boolean {
+    for (const [name, value] of this.vary) if ((header(name) ?? "") !== value) return false;
+    return true;
   }
 
   /** The answer at `now`: with `x-cache-status: hit` and `age` in whole seconds since it was stored. */

@@ -35,6 +35,8 @@ function countingOrigin(delayMs = 0) {
     const cc = new URL(req.url).searchParams.get("cc");
     const headers: Record<string, string> = { "content-type": "text/plain" };
     if (cc !== null) headers["cache-control"] = cc;
+    const vary = new URL(req.url).searchParams.get("vary");
+    if (vary !== null) headers["vary"] = vary;
     const pad = new URL(req.url).searchParams.get("pad") ?? "";
     return new Response(`body ${seen.n}${pad}`, { headers });
   };
@@ -162,6 +164,27 @@ Deno.test("cache: bodies over max_file_size are passed whole but not stored", as
     assert.equal(await (await h.request(small)).text(), "body 3");
     assert.equal(await (await h.request(small)).text(), "body 3", "6 bytes are kept");
     assert.equal(seen.n, 3);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("cache: an answer with Vary is a hit only for requests with the same values; Vary: * is not kept", async () => {
+  const { seen, upstream } = countingOrigin();
+  const h = planHarness(cachePlan("harness-vary"), { upstream });
+  try {
+    const url = "http://a.test/v?cc=max-age%3D60&vary=Accept-Encoding";
+    const gzip = { headers: { "accept-encoding": "gzip" } };
+    assert.equal(await (await h.request(url, gzip)).text(), "body 1");
+    const hit = await h.request(url, gzip);
+    assert.equal(hit.headers.get("x-cache-status"), "hit");
+    assert.equal(await hit.text(), "body 1");
+    const other = await h.request(url, { headers: { "accept-encoding": "br" } });
+    assert.equal(other.headers.get("x-cache-status"), "miss");
+    assert.equal(await other.text(), "body 2");
+    const star = "http://a.test/v?cc=max-age%3D60&vary=*";
+    await (await h.request(star)).text();
+    assert.equal(await (await h.request(star)).text(), "body 4");
   } finally {
     await h.dispose();
   }
