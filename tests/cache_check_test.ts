@@ -1,6 +1,6 @@
 /**
  * Bad `cache` tables, as an operator meets them through the real CLI: `check` exits 1 with an error at each bad key's
- * path and a hint; a file `directory` passes with a `not-applied` warning (its entries are kept in memory).
+ * path and a hint; a file `directory` passes, with a `not-applied` warning for the parameters not applied yet.
  *
  * @module
  */
@@ -55,12 +55,17 @@ Deno.test("check: a bad directory parameter is an error at directory, with a hin
   }
 });
 
-Deno.test("check: a file cache directory passes with a not-applied warning at directory", async () => {
+Deno.test("check: a file cache directory passes, with a not-applied warning for inactive", async () => {
   const { code, out } = await check(`${LOCATION}
 [plugins.c]
 category = "cache"
-directory = "/tmp/pingap-cache?levels=1:2"
+directory = "/tmp/pingap-cache?levels=1:2&inactive=1d"
 `);
   assert.equal(code, 0, out);
-  assert.ok(out.split("\n").some((l) => l.includes("plugins.c.directory") && l.includes("not applied")), out);
+  assert.ok(
+    out.split("\n").some((l) =>
+      l.includes("plugins.c.directory") && l.includes("inactive is accepted but not applied")
+    ),
+    out,
+  );
 });

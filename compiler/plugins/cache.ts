@@ -97,13 +97,24 @@ export const cache = definePlugin({
         hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',
       }));
     }
-    if (backend.kind === "file" && backend.path !== "") {
-      ctx.diags.push(
-        diag("not-applied", at("directory"), "The file cache is accepted but not applied by this version", {
-          severity: "warning",
-          hint: "Entries are kept in the memory cache (lost on restart); its parameters are ignored",
-        }),
-      );
+    if (backend.kind === "file") {
+      const q = config.directory.indexOf("?");
+      const given = new URLSearchParams(q >= 0 ? config.directory.slice(q + 1) : "");
+      for (const name of ["inactive", "max_size", "cache_max", "cache_file_max_weight"]) {
+        if (!given.has(name)) continue;
+        ctx.diags.push(
+          diag(
+            "not-applied",
+            at("directory"),
+            `File cache parameter ${name} is accepted but not applied by this version`,
+            {
+              severity: "warning",
+              hint:
+                "Files are kept until they go stale and are read again (then removed), with no disk budget or hot layer",
+            },
+          ),
+        );
+      }
     }
     for (const key of ["eviction", "predictor"] as const) {
       if (config[key] === false) {

@@ -11,10 +11,11 @@
 import { ipInList, parseIp, type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { responseWith } from "../http/response_build.ts";
-import { type PluginHooks, runtimePlugin } from "./contract.ts";
+import { type PluginAnswer, type PluginHooks, runtimePlugin } from "./contract.ts";
 import { plainAnswer } from "./forbidden.ts";
 import { freshFor } from "./cache_freshness.ts";
 import { CacheEntry, sharedStore } from "./cache_store.ts";
+import { FileStore } from "./cache_file_store.ts";
 
 type CachePlan = PlanOf<typeof PLUGIN_DEFINITIONS.cache>;
 
@@ -55,6 +56,8 @@ interface Miss {
   owner: boolean;
   /** Milliseconds waited on another request's lock, if it waited. */
   lockMs?: number;
+  /** Its entry is being written: the lock is released when the write is done, not when the response is. */
+  writing?: boolean;
   /** Set by the upstream-response hook when the answer may be stored. */
   store?: { status: number; fields: [string, string][]; freshMs: number; vary: [string, string][] };
 }
@@ -65,15 +68,28 @@ interface Lock {
   readonly release: () => void;
 }
 
-/** The memory backend's plan, or the memory stand-in of a file backend. */
-function memoryOf(plan: CachePlan) {
-  return plan.backend.kind === "memory" ? plan.backend : { kind: "memory" as const, mode: "normal" as const };
+/** Where a plugin instance keeps its entries: the process's memory store or its own files. */
+interface Backend {
+  get(key: string, now: number): CacheEntry | undefined | Promise<CacheEntry | undefined>;
+  put(key: string, entry: CacheEntry): unknown;
+  delete(key: string): unknown;
+}
+
+/** The backend of `plan`. */
+function backendOf(plan: CachePlan, namespace: string): Backend {
+  if (plan.backend.kind === "memory") return sharedStore(plan.backend);
+  const files = new FileStore(plan.backend);
+  return {
+    get: (key, now) => files.get(files.fileOf(namespace, key), now),
+    put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
+    delete: (key) => files.delete(files.fileOf(namespace, key)),
+  };
 }
 
 /** Creates the cache plugin. */
 export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
-  const store = sharedStore(memoryOf(plan));
   const namespace = plan.namespace ?? "";
+  const store = backendOf(plan, namespace);
   const headerNames = plan.headers ?? [];
   const misses = new WeakMap<RequestContext, Miss>();
   const locks = new Map<string, Lock>();
@@ -114,16 +130,16 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     if (parseIp(ip) === undefined) return badIp;
     if (!ipInList(plan.purgeIpList, ip)) return forbidden;
     if (ctx.path === "/*") return notImplemented;
-    store.delete(keyOf(ctx, "GET"));
-    store.delete(keyOf(ctx, "HEAD"));
-    return responseWith(null, { status: 204 });
+    const removed = [store.delete(keyOf(ctx, "GET")), store.delete(keyOf(ctx, "HEAD"))];
+    const done = () => responseWith(null, { status: 204 });
+    return removed[0] instanceof Promise ? Promise.all(removed).then(done) : done();
   };
 
   /** A miss that waits for the request fetching its key: then a hit, or on to the upstream. */
   const waitFor = async (ctx: RequestContext, miss: Miss, held: Lock) => {
     const lockMs = miss.lockMs = await wait(held);
     const now = Date.now();
-    const entry = store.get(miss.key, now);
+    const entry = await store.get(miss.key, now);
     if (entry === undefined || !entry.matches((n) => ctx.header(n))) {
       misses.set(ctx, miss);
       return undefined;
@@ -136,6 +152,32 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     ]);
   };
 
+  /** After the lookup: a hit, or a miss that fetches (holding the key's lock) or waits for the request that does. */
+  const lookedUp = (
+    ctx: RequestContext,
+    key: string,
+    entry: CacheEntry | undefined,
+    now: number,
+  ): PluginAnswer | undefined | Promise<PluginAnswer | undefined> => {
+    if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
+      return entry.answer(now);
+    }
+    const miss: Miss = { key, owner: false };
+    if (plan.lock > 0) {
+      const held = locks.get(key);
+      if (held !== undefined) return waitFor(ctx, miss, held);
+      let release!: () => void;
+      const done = new Promise<void>((r) => release = r);
+      locks.set(key, { done, release });
+      miss.owner = true;
+      ctx.onFinish(() => {
+        if (!miss.writing) unlock(miss);
+      });
+    }
+    misses.set(ctx, miss);
+    return undefined;
+  };
+
   const hooks: PluginHooks = {
     request(ctx) {
       const method = ctx.method;
@@ -145,21 +187,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
       const key = keyOf(ctx, method);
       const now = Date.now();
       const entry = store.get(key, now);
-      if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
-        return entry.answer(now);
-      }
-      const miss: Miss = { key, owner: false };
-      if (plan.lock > 0) {
-        const held = locks.get(key);
-        if (held !== undefined) return waitFor(ctx, miss, held);
-        let release!: () => void;
-        const done = new Promise<void>((r) => release = r);
-        locks.set(key, { done, release });
-        miss.owner = true;
-        ctx.onFinish(() => unlock(miss));
-      }
-      misses.set(ctx, miss);
-      return undefined;
+      return entry instanceof Promise ? entry.then((e) => lookedUp(ctx, key, e, now)) : lookedUp(ctx, key, entry, now);
     },
     upstreamResponse(ctx, headers, status) {
       const miss = misses.get(ctx);
@@ -219,7 +247,16 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
               at += c.byteLength;
             }
             const now = Date.now();
-            store.put(miss.key, new CacheEntry(plan_.status, plan_.fields, body, now, now + plan_.freshMs, plan_.vary));
+            const entry = new CacheEntry(plan_.status, plan_.fields, body, now, now + plan_.freshMs, plan_.vary);
+            const saved = store.put(miss.key, entry);
+            if (saved instanceof Promise) {
+              miss.writing = true;
+              saved.finally(() => {
+                miss.writing = false;
+                unlock(miss);
+              });
+              return;
+            }
           }
           unlock(miss);
         },

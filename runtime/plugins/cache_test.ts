@@ -6,6 +6,7 @@ import { cacheKey } from "./cache.ts";
 import { freshFor } from "./cache_freshness.ts";
 import { MemoryStore, storeSize } from "./cache_store.ts";
 import { CacheEntry } from "./cache_store.ts";
+import { levelPath } from "./cache_file_store.ts";
 
 /** A config whose location caches with `extra` keys, in namespace `ns` (the memory store is the process's one). */
 function cachePlan(ns: string, extra = "") {
@@ -187,5 +188,55 @@ Deno.test("cache: an answer with Vary is a hit only for requests with the same v
     assert.equal(await (await h.request(star)).text(), "body 4");
   } finally {
     await h.dispose();
+  }
+});
+
+Deno.test("cache: vector 125, file levels are cut from the end of the hash, its last character skipped", () => {
+  assert.equal(levelPath("abcdef123456", [1, 2]), "5/34/abcdef123456");
+  assert.equal(levelPath("mykey", []), "mykey");
+});
+
+Deno.test("cache: a file directory keeps entries in files that a new instance reads; a broken file is a miss", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { seen, upstream } = countingOrigin();
+    const plan = cachePlan("files", `directory = "${dir}?levels=1:2"`);
+    const url = "http://a.test/f?cc=max-age%3D60";
+    let h = planHarness(plan, { upstream });
+    try {
+      assert.equal(await (await h.request(url)).text(), "body 1");
+      const hit = await h.request(url);
+      assert.equal(hit.headers.get("x-cache-status"), "hit");
+      assert.equal(await hit.text(), "body 1");
+    } finally {
+      await h.dispose();
+    }
+    const files: string[] = [];
+    const walk = async (d: string) => {
+      for await (const e of Deno.readDir(d)) {
+        e.isDirectory ? await walk(`${d}/${e.name}`) : files.push(`${d}/${e.name}`);
+      }
+    };
+    await walk(`${dir}/files`);
+    assert.equal(files.length, 1);
+    const name = files[0]!.slice(`${dir}/files/`.length);
+    assert.match(name, /^[0-9a-f]\/[0-9a-f]{2}\/[0-9a-f]{32}$/);
+    // A new instance (a restart) reads the file.
+    h = planHarness(plan, { upstream });
+    try {
+      assert.equal(await (await h.request(url)).text(), "body 1");
+      assert.equal(seen.n, 1);
+      await Deno.writeFile(files[0]!, new Uint8Array([0, 0, 1, 0, 0]));
+      const broken = await h.request(url);
+      assert.equal(broken.headers.get("x-cache-status"), "miss");
+      assert.equal(await broken.text(), "body 2");
+      const purged = await h.request(url, { method: "PURGE", headers: {} });
+      await purged.body?.cancel();
+      assert.equal(purged.status, 403, "the harness client is not in purge_ip_list");
+    } finally {
+      await h.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
