@@ -49,6 +49,12 @@ export function cacheKey(namespace: string, values: readonly string[], method: s
   return `${namespace}\n${primary}`;
 }
 
+/** May an answer to a request with `Authorization` be stored (`public`, `s-maxage` or `must-revalidate`)? */
+function sharedDespiteAuth(headers: Headers): boolean {
+  const cc = headers.get("cache-control")?.toLowerCase() ?? "";
+  return /(?:^|[,\s])(?:public|s-maxage|must-revalidate)(?:$|[,\s=])/.test(cc);
+}
+
 /** One miss on its way to the store. */
 interface Miss {
   readonly key: string;
@@ -194,6 +200,12 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
       if (miss === undefined) return;
       headers.set("x-cache-status", "miss");
       if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
+      // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
+      // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).
+      if (status === 206 || (ctx.header("authorization") !== null && !sharedDespiteAuth(headers))) {
+        unlock(miss);
+        return;
+      }
       const freshMs = freshFor(headers, plan, Date.now());
       const length = headers.get("content-length");
       if (freshMs === undefined || (length !== null && Number(length) > plan.maxFileSize)) {

@@ -240,3 +240,25 @@ Deno.test("cache: a file directory keeps entries in files that a new instance re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cache: a 206 and an answer to a request with Authorization (unless public) are not kept", async () => {
+  let n = 0;
+  const upstream = (req: Request) => {
+    n++;
+    const url = new URL(req.url);
+    const status = url.pathname === "/part" ? 206 : 200;
+    return new Response(`body ${n}`, { status, headers: { "cache-control": url.searchParams.get("cc") ?? "" } });
+  };
+  const h = planHarness(cachePlan("harness-206"), { upstream });
+  try {
+    for (let i = 0; i < 2; i++) await (await h.request("http://a.test/part?cc=max-age%3D60")).text();
+    assert.equal(n, 2, "a 206 is not kept");
+    const auth = { headers: { authorization: "Bearer x" } };
+    for (let i = 0; i < 2; i++) await (await h.request("http://a.test/auth?cc=max-age%3D60", auth)).text();
+    assert.equal(n, 4, "a private answer to a request with credentials is not kept");
+    for (let i = 0; i < 2; i++) await (await h.request("http://a.test/auth?cc=public%2C%20max-age%3D60", auth)).text();
+    assert.equal(n, 5, "a public one is");
+  } finally {
+    await h.dispose();
+  }
+});
