@@ -79,6 +79,8 @@ interface Backend {
   get(key: string, now: number): CacheEntry | undefined | Promise<CacheEntry | undefined>;
   put(key: string, entry: CacheEntry): unknown;
   delete(key: string): unknown;
+  /** Empties the namespace (file backend with a namespace only). */
+  purgeAll?(): Promise<{ purged: number; fail: number }>;
 }
 
 /** The backend of `plan`. */
@@ -89,6 +91,7 @@ function backendOf(plan: CachePlan, namespace: string): Backend {
     get: (key, now) => files.get(files.fileOf(namespace, key), now),
     put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
     delete: (key) => files.delete(files.fileOf(namespace, key)),
+    ...(namespace !== "" ? { purgeAll: () => files.purgeAll(namespace) } : {}),
   };
 }
 
@@ -135,7 +138,11 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     const ip = ctx.clientIp();
     if (parseIp(ip) === undefined) return badIp;
     if (!ipInList(plan.purgeIpList, ip)) return forbidden;
-    if (ctx.path === "/*") return notImplemented;
+    if (ctx.path === "/*") {
+      const all = store.purgeAll;
+      if (all === undefined) return notImplemented;
+      return all().then(({ purged, fail }) => responseWith(`purged: ${purged}, fail: ${fail}`, { status: 200 }));
+    }
     const removed = [store.delete(keyOf(ctx, "GET")), store.delete(keyOf(ctx, "HEAD"))];
     const done = () => responseWith(null, { status: 204 });
     return removed[0] instanceof Promise ? Promise.all(removed).then(done) : done();

@@ -109,6 +109,27 @@ export class FileStore {
     }
   }
 
+  /** Removes every file under `namespace` (Pingap's `PURGE /*`): how many were removed and how many could not be. */
+  async purgeAll(namespace: string): Promise<{ purged: number; fail: number }> {
+    const count = { purged: 0, fail: 0 };
+    const walk = async (dir: string) => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) await walk(path);
+        else if (await this.delete(path)) count.purged++;
+        else count.fail++;
+      }
+    };
+    await walk(`${this.#root}/${namespace}`);
+    return count;
+  }
+
   /** Removes `file`; true when it was there. */
   async delete(file: string): Promise<boolean> {
     try {
