@@ -32,6 +32,7 @@ const NOT_STORED = new Set([
   "upgrade",
   "x-cache-status",
   "x-cache-lock",
+  "x-cache-lookup",
 ]);
 
 /**
@@ -62,6 +63,8 @@ interface Miss {
   owner: boolean;
   /** Milliseconds waited on another request's lock, if it waited. */
   lockMs?: number;
+  /** Whole milliseconds the lookup took. */
+  lookupMs: number;
   /** Its entry is being written: the lock is released when the write is done, not when the response is. */
   writing?: boolean;
   /** Set by the upstream-response hook when the answer may be stored. */
@@ -160,6 +163,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     return responseWith(entry.body.slice(), { status: entry.status }, [
       ...entry.fields,
       ["x-cache-status", "hit"],
+      ["x-cache-lookup", `${miss.lookupMs}ms`],
       ["age", String(Math.max(0, Math.floor((now - entry.stored) / 1000)))],
       ["x-cache-lock", `${Math.round(lockMs)}ms`],
     ]);
@@ -171,11 +175,12 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     key: string,
     entry: CacheEntry | undefined,
     now: number,
+    lookupMs: number,
   ): PluginAnswer | undefined | Promise<PluginAnswer | undefined> => {
     if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
-      return entry.answer(now);
+      return entry.answer(now, lookupMs);
     }
-    const miss: Miss = { key, owner: false };
+    const miss: Miss = { key, owner: false, lookupMs };
     if (plan.lock > 0) {
       const held = locks.get(key);
       if (held !== undefined) return waitFor(ctx, miss, held);
@@ -200,12 +205,15 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
       const key = keyOf(ctx, method);
       const now = Date.now();
       const entry = store.get(key, now);
-      return entry instanceof Promise ? entry.then((e) => lookedUp(ctx, key, e, now)) : lookedUp(ctx, key, entry, now);
+      if (!(entry instanceof Promise)) return lookedUp(ctx, key, entry, now, 0);
+      const start = performance.now();
+      return entry.then((e) => lookedUp(ctx, key, e, now, Math.floor(performance.now() - start)));
     },
     upstreamResponse(ctx, headers, status) {
       const miss = misses.get(ctx);
       if (miss === undefined) return;
       headers.set("x-cache-status", "miss");
+      headers.set("x-cache-lookup", `${miss.lookupMs}ms`);
       if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
       // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
       // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).

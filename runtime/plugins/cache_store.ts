@@ -20,6 +20,7 @@ export class CacheEntry {
   readonly weight: number;
   #answer: StaticAnswer | undefined;
   #answerAge = -1;
+  #answerLookup = -1;
 
   /**
    * @param status The answer's status.
@@ -48,16 +49,20 @@ export class CacheEntry {
     return true;
   }
 
-  /** The answer at `now`: with `x-cache-status: hit` and `age` in whole seconds since it was stored. */
-  answer(now: number): StaticAnswer {
+  /**
+   * The answer at `now`: with `x-cache-status: hit`, `x-cache-lookup` (the whole milliseconds the lookup took) and
+   * `age` in whole seconds since it was stored.
+   */
+  answer(now: number, lookupMs = 0): StaticAnswer {
     const age = Math.max(0, Math.floor((now - this.stored) / 1000));
-    if (this.#answer === undefined || age !== this.#answerAge) {
+    if (this.#answer === undefined || age !== this.#answerAge || lookupMs !== this.#answerLookup) {
       this.#answer = new StaticAnswer(
         this.status,
-        [...this.fields, ["x-cache-status", "hit"], ["age", String(age)]],
+        [...this.fields, ["x-cache-status", "hit"], ["x-cache-lookup", `${lookupMs}ms`], ["age", String(age)]],
         this.body,
       );
       this.#answerAge = age;
+      this.#answerLookup = lookupMs;
     }
     return this.#answer;
   }

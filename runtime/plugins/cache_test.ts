@@ -101,6 +101,8 @@ Deno.test("cache: a hit does not reach the origin and says so; no-store, private
     assert.equal(await second.text(), "body 1");
     assert.equal(second.headers.get("x-cache-status"), "hit");
     assert.equal(second.headers.get("age"), "0");
+    assert.equal(second.headers.get("x-cache-lookup"), "0ms", "a memory lookup takes under a millisecond");
+    assert.equal(first.headers.get("x-cache-lookup"), "0ms");
     assert.equal(second.headers.get("content-type"), "text/plain");
     assert.equal(seen.n, 1, "the hit did not reach the origin");
     for (const cc of ["no-store", "private%2C%20max-age%3D60", "no-cache"]) {
@@ -120,10 +122,16 @@ Deno.test("cache: 50 concurrent misses reach the origin once (the cache lock)", 
   const h = planHarness(cachePlan("harness-pile", 'lock = "5s"'), { upstream });
   try {
     const all = await Promise.all(
-      Array.from({ length: 50 }, () => h.request("http://a.test/pile?cc=max-age%3D60").then((r) => r.text())),
+      Array.from({ length: 50 }, async () => {
+        const r = await h.request("http://a.test/pile?cc=max-age%3D60");
+        return { body: await r.text(), lock: r.headers.get("x-cache-lock") };
+      }),
     );
     assert.equal(seen.n, 1);
-    assert.ok(all.every((b) => b === "body 1"));
+    assert.ok(all.every((r) => r.body === "body 1"));
+    const waited = all.filter((r) => r.lock !== null);
+    assert.equal(waited.length, 49, "all but the first waited");
+    assert.ok(waited.every((r) => /^\d+ms$/.test(r.lock!)));
   } finally {
     await h.dispose();
   }
@@ -207,6 +215,7 @@ Deno.test("cache: a file directory keeps entries in files that a new instance re
       assert.equal(await (await h.request(url)).text(), "body 1");
       const hit = await h.request(url);
       assert.equal(hit.headers.get("x-cache-status"), "hit");
+      assert.match(hit.headers.get("x-cache-lookup") ?? "", /^\d+ms$/);
       assert.equal(await hit.text(), "body 1");
     } finally {
       await h.dispose();
