@@ -100,7 +100,7 @@ export const cache = definePlugin({
     if (backend.kind === "file") {
       const q = config.directory.indexOf("?");
       const given = new URLSearchParams(q >= 0 ? config.directory.slice(q + 1) : "");
-      for (const name of ["inactive", "max_size", "cache_max", "cache_file_max_weight"]) {
+      for (const name of ["max_size", "cache_max", "cache_file_max_weight"]) {
         if (!given.has(name)) continue;
         ctx.diags.push(
           diag(
@@ -110,7 +110,7 @@ export const cache = definePlugin({
             {
               severity: "warning",
               hint:
-                "Files are kept until they go stale and are read again (then removed), with no disk budget or hot layer",
+                "Files are removed when read stale or unused for `inactive`, with no disk budget or in-memory hot layer",
             },
           ),
         );

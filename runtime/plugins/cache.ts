@@ -84,13 +84,21 @@ interface Backend {
   delete(key: string): unknown;
   /** Empties the namespace (file backend with a namespace only). */
   purgeAll?(): Promise<{ purged: number; fail: number }>;
+  /** Stops the file backend's sweep. */
+  dispose?(): void;
 }
+
+/** How often the file backend removes inactive files (Pingap's sweep runs hourly). */
+const SWEEP_EVERY_MS = 3_600_000;
 
 /** The backend of `plan`. */
 function backendOf(plan: CachePlan, namespace: string): Backend {
   if (plan.backend.kind === "memory") return sharedStore(plan.backend);
   const files = new FileStore(plan.backend);
+  const sweep = setInterval(() => void files.sweep(Date.now()).catch(() => {}), SWEEP_EVERY_MS);
+  Deno.unrefTimer(sweep);
   return {
+    dispose: () => clearInterval(sweep),
     get: (key, now) => files.get(files.fileOf(namespace, key), now),
     put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
     delete: (key) => files.delete(files.fileOf(namespace, key)),
@@ -197,6 +205,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
   };
 
   const hooks: PluginHooks = {
+    dispose: () => store.dispose?.(),
     request(ctx) {
       const method = ctx.method;
       if (method === "PURGE") return purge(ctx);

@@ -3,7 +3,7 @@
  * `<dir>/<namespace>/<levels>/<key hash>`, the levels cut nginx-style from the end of the hash (its last character
  * skipped), so `levels=1:2` puts `…abcdef123456` at `5/34/abcdef123456`. A file is an 8-byte header (two u32 lengths,
  * big-endian: the meta and a reserved second part), the meta as JSON, then the body. A file that cannot be read back
- * is a miss and is removed. At most `reading_max` reads and `writing_max` writes run at once; more are a miss or are
+ * is a miss and is removed; files unused for `inactive` go in the hourly {@linkcode FileStore.sweep}. At most `reading_max` reads and `writing_max` writes run at once; more are a miss or are
  * not written.
  *
  * @module
@@ -88,6 +88,9 @@ export class FileStore {
       await this.delete(file);
       return undefined;
     }
+    // Used now: the inactive sweep goes by the file's modification time.
+    const at = new Date(now);
+    Deno.utime(file, at, at).catch(() => {});
     return entry;
   }
 
@@ -128,6 +131,31 @@ export class FileStore {
     };
     await walk(`${this.#root}/${namespace}`);
     return count;
+  }
+
+  /** Removes the files under the directory unused for `inactive` ms (Pingap's hourly sweep); how many went. */
+  async sweep(now: number): Promise<number> {
+    const before = now - this.backend.inactive;
+    let removed = 0;
+    const walk = async (dir: string) => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) {
+          await walk(path);
+          continue;
+        }
+        const info = await Deno.stat(path).catch(() => undefined);
+        if (info?.mtime && info.mtime.getTime() < before && await this.delete(path)) removed++;
+      }
+    };
+    await walk(this.#root);
+    return removed;
   }
 
   /** Removes `file`; true when it was there. */

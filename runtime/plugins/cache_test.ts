@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { planHarness } from "../proxy/harness.ts";
 import { planOf } from "./_test_utils.ts";
+import { pollFor } from "../../tests/_support/poll.ts";
 import { cacheKey } from "./cache.ts";
 import { freshFor } from "./cache_freshness.ts";
 import { MemoryStore, storeSize } from "./cache_store.ts";
 import { CacheEntry } from "./cache_store.ts";
-import { levelPath } from "./cache_file_store.ts";
+import { FileStore, levelPath } from "./cache_file_store.ts";
 
 /** A config whose location caches with `extra` keys, in namespace `ns` (the memory store is the process's one). */
 function cachePlan(ns: string, extra = "") {
@@ -277,5 +278,40 @@ Deno.test("cache: a 206 and an answer to a request with Authorization (unless pu
     assert.equal(n, 5, "a public one is");
   } finally {
     await h.dispose();
+  }
+});
+
+Deno.test("cache: the file sweep removes files unused for inactive, and a read counts as use", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = {
+      kind: "file" as const,
+      path: dir,
+      readingMax: 10,
+      writingMax: 10,
+      cacheMax: 0,
+      cacheFileMaxWeight: 256,
+      inactive: 3_600_000,
+      levels: [1],
+      maxSize: 0,
+    };
+    const files = new FileStore(backend);
+    const now = Date.now();
+    const entry = () =>
+      new CacheEntry(200, [["content-type", "text/plain"]], new Uint8Array([1]), now, now + 86_400_000);
+    const old = files.fileOf("ns", "old"), used = files.fileOf("ns", "used"), fresh = files.fileOf("ns", "fresh");
+    for (const f of [old, used, fresh]) assert.ok(await files.put(f, entry()));
+    const twoHoursAgo = new Date(now - 7_200_000);
+    await Deno.utime(old, twoHoursAgo, twoHoursAgo);
+    await Deno.utime(used, twoHoursAgo, twoHoursAgo);
+    assert.ok(await files.get(used, now), "read now: in use again");
+    // The read's touch is not awaited: wait until it is seen.
+    await pollFor("the touch", async () => (await Deno.stat(used)).mtime!.getTime() > now - 60_000 || undefined);
+    assert.equal(await files.sweep(now), 1);
+    assert.equal(await files.get(old, now), undefined);
+    assert.ok(await files.get(used, now));
+    assert.ok(await files.get(fresh, now));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
