@@ -55,16 +55,16 @@ Deno.test("check: a bad directory parameter is an error at directory, with a hin
   }
 });
 
-Deno.test("check: a file cache directory passes, with a not-applied warning for max_size", async () => {
+Deno.test("check: a file cache directory passes, with a not-applied warning for cache_max", async () => {
   const { code, out } = await check(`${LOCATION}
 [plugins.c]
 category = "cache"
-directory = "/tmp/pingap-cache?levels=1:2&inactive=1d&max_size=1gb"
+directory = "/tmp/pingap-cache?levels=1:2&inactive=1d&max_size=1gb&cache_max=100"
 `);
   assert.equal(code, 0, out);
   assert.ok(
     out.split("\n").some((l) =>
-      l.includes("plugins.c.directory") && l.includes("max_size is accepted but not applied")
+      l.includes("plugins.c.directory") && l.includes("cache_max is accepted but not applied")
     ),
     out,
   );

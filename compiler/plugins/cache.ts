@@ -100,7 +100,7 @@ export const cache = definePlugin({
     if (backend.kind === "file") {
       const q = config.directory.indexOf("?");
       const given = new URLSearchParams(q >= 0 ? config.directory.slice(q + 1) : "");
-      for (const name of ["max_size", "cache_max", "cache_file_max_weight"]) {
+      for (const name of ["cache_max", "cache_file_max_weight"]) {
         if (!given.has(name)) continue;
         ctx.diags.push(
           diag(
@@ -109,8 +109,7 @@ export const cache = definePlugin({
             `File cache parameter ${name} is accepted but not applied by this version`,
             {
               severity: "warning",
-              hint:
-                "Files are removed when read stale or unused for `inactive`, with no disk budget or in-memory hot layer",
+              hint: "Files are read from disk each time: there is no in-memory hot layer",
             },
           ),
         );

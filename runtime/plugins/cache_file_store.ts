@@ -58,6 +58,9 @@ export class FileStore {
   readonly #root: string;
   #reading = 0;
   #writing = 0;
+  /** Bytes written since the last count (a trigger for {@linkcode FileStore.trim}); undefined before the first. */
+  #bytes: number | undefined;
+  #trimming: Promise<void> | undefined;
 
   /** @param backend The file backend's plan. */
   constructor(readonly backend: FileCacheBackend) {
@@ -101,8 +104,13 @@ export class FileStore {
     const tmp = `${file}.${crypto.randomUUID()}.tmp`;
     try {
       await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
-      await Deno.writeFile(tmp, encode(entry));
+      const bytes = encode(entry);
+      await Deno.writeFile(tmp, bytes);
       await Deno.rename(tmp, file);
+      if (this.backend.maxSize > 0) {
+        this.#bytes = this.#bytes === undefined ? Infinity : this.#bytes + bytes.byteLength;
+        if (this.#bytes > this.backend.maxSize) void this.trim();
+      }
       return true;
     } catch {
       await Deno.remove(tmp).catch(() => {});
@@ -156,6 +164,43 @@ export class FileStore {
     };
     await walk(this.#root);
     return removed;
+  }
+
+  /**
+   * Keeps the directory within `max_size`: counts its files and removes the least recently used (oldest modification
+   * time: a hit touches its file) until the rest fit. Runs once at a time; the count then triggers the next.
+   */
+  trim(): Promise<void> {
+    this.#trimming ??= this.#trim().finally(() => this.#trimming = undefined);
+    return this.#trimming;
+  }
+
+  async #trim(): Promise<void> {
+    const found: { path: string; size: number; used: number }[] = [];
+    const walk = async (dir: string) => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = await Array.fromAsync(Deno.readDir(dir));
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const path = `${dir}/${e.name}`;
+        if (e.isDirectory) await walk(path);
+        else if (!e.name.endsWith(".tmp")) {
+          const info = await Deno.stat(path).catch(() => undefined);
+          if (info !== undefined) found.push({ path, size: info.size, used: info.mtime?.getTime() ?? 0 });
+        }
+      }
+    };
+    await walk(this.#root);
+    let total = found.reduce((n, f) => n + f.size, 0);
+    found.sort((a, b) => a.used - b.used);
+    for (const f of found) {
+      if (total <= this.backend.maxSize) break;
+      if (await this.delete(f.path)) total -= f.size;
+    }
+    this.#bytes = total;
   }
 
   /** Removes `file`; true when it was there. */

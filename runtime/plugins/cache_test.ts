@@ -315,3 +315,36 @@ Deno.test("cache: the file sweep removes files unused for inactive, and a read c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cache: max_size keeps the file directory within budget, the least recently used files out first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const now = Date.now();
+    const entry = () => new CacheEntry(200, [], new Uint8Array(1000), now, now + 86_400_000);
+    const probe = new FileStore({
+      kind: "file",
+      path: dir,
+      readingMax: 10,
+      writingMax: 10,
+      cacheMax: 0,
+      cacheFileMaxWeight: 256,
+      inactive: 3_600_000,
+      levels: [],
+      maxSize: 0,
+    });
+    const a = probe.fileOf("", "a"), b = probe.fileOf("", "b"), c = probe.fileOf("", "c");
+    for (const f of [a, b]) assert.ok(await probe.put(f, entry()));
+    const size = (await Deno.stat(a)).size;
+    await Deno.utime(a, new Date(now - 60_000), new Date(now - 60_000));
+    await Deno.utime(b, new Date(now - 30_000), new Date(now - 30_000));
+    // Room for two files: the third pushes out the least recently used (a).
+    const files = new FileStore({ ...probe.backend, maxSize: 2 * size + 10 });
+    assert.ok(await files.put(c, entry()));
+    await files.trim();
+    assert.equal(await files.get(a, now), undefined);
+    assert.ok(await files.get(b, now));
+    assert.ok(await files.get(c, now));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
