@@ -1,7 +1,7 @@
 /**
  * The cache plugin's in-memory store: entries by key, least recently used evicted first once their bytes pass the
- * budget. One store serves the whole process (Pingap's memory cache is one instance, the first config's size wins), so
- * entries outlive a reload whatever it changes; keys carry the plugin's namespace.
+ * budget. One store serves the isolate (Pingap's memory cache is one per process, the first config's size wins;
+ * each worker isolate here has its own), so entries outlive a reload whatever it changes; keys carry the namespace.
  *
  * A hit answers with a {@linkcode StaticAnswer} made once per entry and second of age: its `age` field is the only
  * part that changes.
