@@ -432,16 +432,12 @@ addrs = ["127.0.0.1:8080"]
 
 [locations.a]
 upstream = "u"
-plugins = ["pingap:compression", "pingap:ping", "auth"]
+plugins = ["pingap:compression", "pingap:ping", "unused"]
 
 [locations.b]
 upstream = "u"
 path = "/b"
 plugins = ["pingap:acceptEncodingAdjustment", "pingap:compressionUpstream"]
-
-[plugins.auth]
-category = "cache"
-namespace = "abc"
 
 [plugins.unused]
 category = "image_optim"
@@ -449,11 +445,10 @@ output_types = "webp"
 `);
   assert.equal(plan, undefined);
   assert.deepEqual(errors(diagnostics).map((d) => [d.code, formatPath(d.path), d.line]), [
-    ["not-supported", "plugins.auth.category", 14],
-    ["not-supported", "plugins.unused.category", 18],
+    ["not-supported", "plugins.unused.category", 14],
   ]);
   const table = errors(diagnostics)[0]!;
-  assert.match(table.message, /^Plugin category "cache" is not supported by this version/);
+  assert.match(table.message, /^Plugin category "image_optim" is not supported by this version/);
   assert.match(table.hint ?? "", /supported categories: [a-z_, ]*mock, [a-z_, ]*ping,/);
   // Neither a second error at the location's use nor an "unused" warning for a refused plugin.
   assert.ok(!diagnostics.some((d) => formatPath(d.path) === "locations.a.plugins[2]"));

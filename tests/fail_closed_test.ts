@@ -15,7 +15,6 @@ const ROOT = new URL("../", import.meta.url).pathname;
 
 /** The smallest valid table of each category without a runtime half. */
 export const UNSUPPORTED_PLUGINS: Readonly<Record<string, string>> = {
-  cache: 'namespace = "c"',
   image_optim: 'output_types = "webp"',
 };
 

@@ -40,6 +40,7 @@ export interface CachePlan {
 /** The `cache` plugin. */
 export const cache = definePlugin({
   category: "cache",
+  runtime: true,
   doc:
     "Caches GET and HEAD responses that the upstream marks cacheable (`Cache-Control` with a `max-age` above 0 and " +
     "without `no-store`, `no-cache` or `private`), in memory or in files. Concurrent misses on one key wait for the " +
@@ -72,9 +73,11 @@ export const cache = definePlugin({
     }),
     eviction: field(bool(), {
       doc: "Evict least-recently-used entries when the memory cache is full (memory backend only).",
+      unapplied: "the memory cache always evicts its least recently used entries past its size",
     }),
     predictor: field(bool(), {
       doc: "Remember responses that were not cacheable and skip the cache for them next time.",
+      unapplied: "every miss is judged again; the cache lock is released as soon as an answer is found uncacheable",
     }),
     check_cache_control: field(bool(), {
       doc: "Only cache responses that have a `Cache-Control` header (otherwise they are cached for 1 s).",
@@ -93,6 +96,24 @@ export const cache = definePlugin({
       ctx.diags.push(diag("invalid-value", at("directory"), "File cache directory is empty", {
         hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',
       }));
+    }
+    if (backend.kind === "file") {
+      const q = config.directory.indexOf("?");
+      const given = new URLSearchParams(q >= 0 ? config.directory.slice(q + 1) : "");
+      for (const name of ["cache_max", "cache_file_max_weight"]) {
+        if (!given.has(name)) continue;
+        ctx.diags.push(
+          diag(
+            "not-applied",
+            at("directory"),
+            `File cache parameter ${name} is accepted but not applied by this version`,
+            {
+              severity: "warning",
+              hint: "Files are read from disk each time: there is no in-memory hot layer",
+            },
+          ),
+        );
+      }
     }
     for (const key of ["eviction", "predictor"] as const) {
       if (config[key] === false) {

@@ -44,6 +44,7 @@ import { requestHeaders } from "./request_headers.ts";
 import { responseHeaders } from "./response_headers.ts";
 import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
+import { cache } from "./cache.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
 
 const HALVES: readonly RuntimePlugin[] = [
@@ -76,6 +77,7 @@ const HALVES: readonly RuntimePlugin[] = [
   compression,
   acceptEncoding,
   subFilter,
+  cache,
   admin,
   health,
   bandwidthLimit,

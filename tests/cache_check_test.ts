@@ -1,0 +1,71 @@
+/**
+ * Bad `cache` tables, as an operator meets them through the real CLI: `check` exits 1 with an error at each bad key's
+ * path and a hint; a file `directory` passes, with a `not-applied` warning for the parameters not applied yet.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { spawnDeno } from "./_support/process.ts";
+
+async function check(text: string): Promise<{ code: number; out: string }> {
+  const file = await Deno.makeTempFile({ suffix: ".toml" });
+  try {
+    await Deno.writeTextFile(file, text);
+    const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
+    return { code: await child.exited(), out: child.output() };
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+const LOCATION = `[servers.s]
+addr = "127.0.0.1:8080"
+locations = ["l"]
+[upstreams.u]
+addrs = ["127.0.0.1:9000"]
+[locations.l]
+upstream = "u"
+plugins = ["c"]
+`;
+
+Deno.test("check: bad cache keys are errors at their path, with a hint", async () => {
+  const { code, out } = await check(`${LOCATION}
+[plugins.c]
+category = "cache"
+lock = "soon"
+max_file_size = "big"
+purge_ip_list = ["10.0.0.300"]
+skip = "("
+`);
+  assert.equal(code, 1, out);
+  const errors = out.split("\n").filter((l) => l.includes(" error: "));
+  for (const key of ["lock", "max_file_size", "purge_ip_list[0]", "skip"]) {
+    const line = errors.find((l) => l.includes(`  plugins.c.${key}  `));
+    assert.ok(line, `an error at plugins.c.${key}\n${out}`);
+    assert.match(line, / {2}\(.+\)/, `a hint at plugins.c.${key}`);
+  }
+  assert.equal(errors.length, 4, out);
+});
+
+Deno.test("check: a bad directory parameter is an error at directory, with a hint", async () => {
+  for (const directory of ["memory://?max_size=lots", "memory://?mode=tiny", "/tmp/c?levels=4"]) {
+    const { code, out } = await check(`${LOCATION}\n[plugins.c]\ncategory = "cache"\ndirectory = "${directory}"\n`);
+    assert.equal(code, 1, out);
+    assert.match(out, /plugins\.c\.directory {2}error: Cache parameter .* is invalid {2}\(Use /, directory);
+  }
+});
+
+Deno.test("check: a file cache directory passes, with a not-applied warning for cache_max", async () => {
+  const { code, out } = await check(`${LOCATION}
+[plugins.c]
+category = "cache"
+directory = "/tmp/pingap-cache?levels=1:2&inactive=1d&max_size=1gb&cache_max=100"
+`);
+  assert.equal(code, 0, out);
+  assert.ok(
+    out.split("\n").some((l) =>
+      l.includes("plugins.c.directory") && l.includes("cache_max is accepted but not applied")
+    ),
+    out,
+  );
+});

@@ -1,0 +1,143 @@
+/**
+ * The `cache` plugin over real sockets: the origin's own request counter proves a hit (a hit never reaches it), 50
+ * concurrent misses reach it once (the cache lock), `PURGE` is obeyed only from `purge_ip_list`, `no-store` and
+ * `private` answers are not kept, `max_ttl` caps a long `max-age`, `Age` counts the seconds since the answer was
+ * stored, and entries outlive a reload.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { startOrigin } from "../_support/origin.ts";
+import { compileToml, get, startTestProxy } from "../_support/proxy.ts";
+
+/** An origin answering `body <n>` (n counts its requests) with `cache-control` from the `cc` query parameter. */
+function countingOrigin(delayMs = 0) {
+  let n = 0;
+  return startOrigin("o", async (req) => {
+    n++;
+    const mine = n;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const cc = new URL(req.url).searchParams.get("cc");
+    return new Response(`body ${mine}`, { headers: cc === null ? {} : { "cache-control": cc } });
+  });
+}
+
+const config = (origin: string, ns: string, extra = "", path = "/") => `
+[basic]
+trusted_proxies = ["127.0.0.1"]
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["l"]
+[upstreams.u]
+addrs = ["${origin}"]
+[locations.l]
+path = "${path}"
+upstream = "u"
+plugins = ["c"]
+[plugins.c]
+category = "cache"
+namespace = "${ns}"
+purge_ip_list = ["10.1.0.0/16"]
+${extra}
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("cache over sockets: a hit never reaches the origin, Age counts, no-store and private pass, max_ttl caps", async () => {
+  const origin = await countingOrigin();
+  const proxy = await startTestProxy(config(origin.addr, "e2e-hit", 'max_ttl = "1s"'));
+  try {
+    const miss = await get(`${proxy.url}/a?cc=max-age%3D3600`);
+    assert.equal(miss.text, "body 1");
+    assert.equal(miss.headers.get("x-cache-status"), "miss");
+    const hit = await get(`${proxy.url}/a?cc=max-age%3D3600`);
+    assert.equal(hit.text, "body 1");
+    assert.equal(hit.headers.get("x-cache-status"), "hit");
+    assert.equal(hit.headers.get("age"), "0");
+    assert.equal(origin.count(), 1, "the hit did not reach the origin");
+    for (const cc of ["no-store", "private%2C%20max-age%3D3600"]) {
+      await get(`${proxy.url}/b?cc=${cc}`);
+      assert.equal((await get(`${proxy.url}/b?cc=${cc}`)).headers.get("x-cache-status"), "miss", cc);
+    }
+    assert.equal(origin.count(), 5, "the four uncacheable requests reached the origin");
+    // Past max_ttl (1 s), though max-age says an hour: the entry is stale, the origin is asked again.
+    await sleep(1100);
+    const again = await get(`${proxy.url}/a?cc=max-age%3D3600`);
+    assert.equal(again.headers.get("x-cache-status"), "miss");
+    assert.equal(again.text, "body 6");
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("cache over sockets: Age is the whole seconds since the answer was stored", async () => {
+  const origin = await countingOrigin();
+  const proxy = await startTestProxy(config(origin.addr, "e2e-age"));
+  try {
+    await get(`${proxy.url}/age?cc=max-age%3D3600`);
+    await sleep(1100);
+    const hit = await get(`${proxy.url}/age?cc=max-age%3D3600`);
+    assert.equal(hit.headers.get("x-cache-status"), "hit");
+    assert.ok(Number(hit.headers.get("age")) >= 1, `age ${hit.headers.get("age")}`);
+    assert.equal(origin.count(), 1);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("cache over sockets: 50 concurrent misses of one key reach the origin once", async () => {
+  const origin = await countingOrigin(200);
+  const proxy = await startTestProxy(config(origin.addr, "e2e-pile", 'lock = "10s"'));
+  try {
+    const all = await Promise.all(Array.from({ length: 50 }, () => get(`${proxy.url}/pile?cc=max-age%3D3600`)));
+    assert.equal(origin.count(), 1);
+    assert.ok(all.every((r) => r.status === 200 && r.text === "body 1"));
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("cache over sockets: PURGE from purge_ip_list removes an entry, from any other client it is refused", async () => {
+  const origin = await countingOrigin();
+  const proxy = await startTestProxy(config(origin.addr, "e2e-purge"));
+  const url = `${proxy.url}/p?cc=max-age%3D3600`;
+  try {
+    await get(url);
+    for (const headers of [{}, { "x-forwarded-for": "192.0.2.9" }]) {
+      const refused = await get(url, { method: "PURGE", headers });
+      assert.equal(refused.status, 403);
+      assert.equal(refused.text, "Forbidden, ip is not allowed");
+    }
+    assert.equal((await get(url)).headers.get("x-cache-status"), "hit", "a refused PURGE left the entry");
+    const purged = await get(url, { method: "PURGE", headers: { "x-forwarded-for": "10.1.2.3" } });
+    assert.equal(purged.status, 204);
+    const after = await get(url);
+    assert.equal(after.headers.get("x-cache-status"), "miss");
+    assert.equal(after.text, "body 2");
+    assert.equal(origin.count(), 2);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("cache over sockets: entries outlive a reload that keeps the plugin", async () => {
+  const origin = await countingOrigin();
+  const proxy = await startTestProxy(config(origin.addr, "e2e-reload"));
+  try {
+    await get(`${proxy.url}/r?cc=max-age%3D3600`);
+    const before = proxy.proxy.active.plugins.get("c");
+    // The location changes, the plugin does not: the same instance, the same entries.
+    await proxy.proxy.swap(compileToml(config(origin.addr, "e2e-reload", "", "/r")));
+    assert.equal(proxy.proxy.active.plugins.get("c"), before);
+    const hit = await get(`${proxy.url}/r?cc=max-age%3D3600`);
+    assert.equal(hit.headers.get("x-cache-status"), "hit");
+    assert.equal(origin.count(), 1);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
