@@ -23,7 +23,7 @@ export interface ClaimHeader {
  * import { claimsToHeaders } from "./_claims_to_headers.ts";
  * const diags: import("../diagnostic.ts").Diagnostic[] = [];
  * const r = claimsToHeaders(["https://x/groups:X-Groups", "Host"], ["p"], diags);
- * if (r[0].claim !== "https://x/groups" || r[0].header !== "x-groups" || diags.length !== 1) throw new Error();
+ * if (r[0]?.claim !== "https://x/groups" || r[0]?.header !== "x-groups" || diags.length !== 1) throw new Error();
  * ```
  */
 export function claimsToHeaders(items: readonly string[], path: KeyPath, diags: Diagnostic[]): ClaimHeader[] {

@@ -180,7 +180,7 @@ Deno.test("cache: bodies over max_file_size are passed whole but not stored", as
 });
 
 Deno.test("cache: an answer with Vary is a hit only for requests with the same values; Vary: * is not kept", async () => {
-  const { seen, upstream } = countingOrigin();
+  const { upstream } = countingOrigin();
   const h = planHarness(cachePlan("harness-vary"), { upstream });
   try {
     const url = "http://a.test/v?cc=max-age%3D60&vary=Accept-Encoding";
