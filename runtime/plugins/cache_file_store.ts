@@ -50,6 +50,21 @@ function expandHome(path: string): string {
   return `${home}${path.slice(1)}`;
 }
 
+/** Every file below `dir`, depth first; a directory that cannot be read is skipped. */
+async function* filesUnder(dir: string): AsyncGenerator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) yield* filesUnder(path);
+    else yield path;
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -123,21 +138,10 @@ export class FileStore {
   /** Removes every file under `namespace` (Pingap's `PURGE /*`): how many were removed and how many could not be. */
   async purgeAll(namespace: string): Promise<{ purged: number; fail: number }> {
     const count = { purged: 0, fail: 0 };
-    const walk = async (dir: string) => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const path = `${dir}/${e.name}`;
-        if (e.isDirectory) await walk(path);
-        else if (await this.delete(path)) count.purged++;
-        else count.fail++;
-      }
-    };
-    await walk(`${this.#root}/${namespace}`);
+    for await (const path of filesUnder(`${this.#root}/${namespace}`)) {
+      if (await this.delete(path)) count.purged++;
+      else count.fail++;
+    }
     return count;
   }
 
@@ -145,24 +149,10 @@ export class FileStore {
   async sweep(now: number): Promise<number> {
     const before = now - this.backend.inactive;
     let removed = 0;
-    const walk = async (dir: string) => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const path = `${dir}/${e.name}`;
-        if (e.isDirectory) {
-          await walk(path);
-          continue;
-        }
-        const info = await Deno.stat(path).catch(() => undefined);
-        if (info?.mtime && info.mtime.getTime() < before && await this.delete(path)) removed++;
-      }
-    };
-    await walk(this.#root);
+    for await (const path of filesUnder(this.#root)) {
+      const info = await Deno.stat(path).catch(() => undefined);
+      if (info?.mtime && info.mtime.getTime() < before && await this.delete(path)) removed++;
+    }
     return removed;
   }
 
@@ -177,23 +167,11 @@ export class FileStore {
 
   async #trim(): Promise<void> {
     const found: { path: string; size: number; used: number }[] = [];
-    const walk = async (dir: string) => {
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const path = `${dir}/${e.name}`;
-        if (e.isDirectory) await walk(path);
-        else if (!e.name.endsWith(".tmp")) {
-          const info = await Deno.stat(path).catch(() => undefined);
-          if (info !== undefined) found.push({ path, size: info.size, used: info.mtime?.getTime() ?? 0 });
-        }
-      }
-    };
-    await walk(this.#root);
+    for await (const path of filesUnder(this.#root)) {
+      if (path.endsWith(".tmp")) continue;
+      const info = await Deno.stat(path).catch(() => undefined);
+      if (info !== undefined) found.push({ path, size: info.size, used: info.mtime?.getTime() ?? 0 });
+    }
     let total = found.reduce((n, f) => n + f.size, 0);
     found.sort((a, b) => a.used - b.used);
     for (const f of found) {
