@@ -1,22 +1,8 @@
 /** `maintenance` config errors: Pingap's messages (vector 137), at the key path, with a hint. */
 import assert from "node:assert/strict";
-import { compileSources } from "../mod.ts";
+import { assertOneErrorEach, pluginErrors } from "./_check_cases_test_utils.ts";
 
-function errorsOf(plugin: string) {
-  const text = `[servers.s]
-addr = "127.0.0.1:1"
-locations = ["l"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.l]
-upstream = "u"
-plugins = ["m"]
-[plugins.m]
-category = "maintenance"
-${plugin}
-`;
-  return compileSources([{ file: "t.toml", text }]).diagnostics.filter((d) => d.severity === "error");
-}
+const errorsOf = (table: string) => pluginErrors("maintenance", "m", table);
 
 Deno.test("maintenance: bad config is a check error naming the key", () => {
   const cases: [string, string, string | RegExp][] = [
@@ -29,15 +15,7 @@ Deno.test("maintenance: bad config is a check error naming the key", () => {
     ['retry_after = "soon"', "retry_after", /./],
     ['allow_ip_list = ["not-an-ip"]', "allow_ip_list.0", /./],
   ];
-  for (const [conf, path, message] of cases) {
-    const errors = errorsOf(conf);
-    assert.equal(errors.length, 1, `${conf}: ${JSON.stringify(errors)}`);
-    const e = errors[0]!;
-    if (typeof message === "string") assert.equal(e.message, message, conf);
-    else assert.match(e.message, message, conf);
-    assert.equal(e.path.join("."), `plugins.m.${path}`, conf);
-    assert.ok(e.hint, `${conf} has a hint`);
-  }
+  assertOneErrorEach("maintenance", "m", cases.map(([conf, path, message]) => [conf, `.${path}`, message] as const));
   assert.match(errorsOf('step = "response"')[0]?.message ?? "", /"response"/);
   assert.deepEqual(errorsOf(""), []);
 });

@@ -1,22 +1,8 @@
 /** `request_headers` config errors: Pingap's messages, at the key path of the entry, with a hint. */
 import assert from "node:assert/strict";
-import { compileSources } from "../mod.ts";
+import { assertOneErrorEach, pluginErrors } from "./_check_cases_test_utils.ts";
 
-function errorsOf(plugin: string) {
-  const text = `[servers.s]
-addr = "127.0.0.1:1"
-locations = ["l"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.l]
-upstream = "u"
-plugins = ["rh"]
-[plugins.rh]
-category = "request_headers"
-${plugin}
-`;
-  return compileSources([{ file: "t.toml", text }]).diagnostics.filter((d) => d.severity === "error");
-}
+const errorsOf = (table: string) => pluginErrors("request_headers", "rh", table);
 
 Deno.test("request_headers: bad entries are check errors naming the key and entry", () => {
   for (
@@ -47,12 +33,7 @@ Deno.test("request_headers: bad entries are check errors naming the key and entr
       ],
     ] as const
   ) {
-    const errors = errorsOf(conf);
-    assert.equal(errors.length, 1, `${conf}: ${JSON.stringify(errors)}`);
-    const [e] = errors;
-    assert.equal(e!.message, message, conf);
-    assert.equal(e!.path.join("."), `plugins.rh.${path}`, conf);
-    assert.ok(e!.hint, `${conf} has a hint`);
+    assertOneErrorEach("request_headers", "rh", [[conf, `.${path}`, message]]);
   }
   const step = errorsOf('step = "response"');
   assert.equal(step.length, 1);

@@ -1,22 +1,8 @@
 /** `uri_block` config errors: Pingap's messages (vector 134), at the key path, with a hint. */
 import assert from "node:assert/strict";
-import { compileSources } from "../mod.ts";
+import { assertOneErrorEach, pluginErrors } from "./_check_cases_test_utils.ts";
 
-function errorsOf(plugin: string) {
-  const text = `[servers.s]
-addr = "127.0.0.1:1"
-locations = ["l"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.l]
-upstream = "u"
-plugins = ["b"]
-[plugins.b]
-category = "uri_block"
-${plugin}
-`;
-  return compileSources([{ file: "t.toml", text }]).diagnostics.filter((d) => d.severity === "error");
-}
+const errorsOf = (table: string) => pluginErrors("uri_block", "b", table);
 
 Deno.test("uri_block: bad config is a check error naming the key", () => {
   const cases: [string, string, string | RegExp][] = [
@@ -29,14 +15,6 @@ Deno.test("uri_block: bad config is a check error naming the key", () => {
     ["paths = ['(unclosed']", ".paths.0", /./],
     ["queries = ['[a-']", ".queries.0", /./],
   ];
-  for (const [conf, path, message] of cases) {
-    const errors = errorsOf(conf);
-    assert.equal(errors.length, 1, `${conf}: ${JSON.stringify(errors)}`);
-    const e = errors[0]!;
-    if (typeof message === "string") assert.equal(e.message, message, conf);
-    else assert.match(e.message, message, conf);
-    assert.equal(e.path.join("."), `plugins.b${path}`, conf);
-    assert.ok(e.hint, `${conf} has a hint`);
-  }
+  assertOneErrorEach("uri_block", "b", cases);
   assert.match(errorsOf("paths = ['x']\nstep = \"response\"")[0]?.message ?? "", /"response"/);
 });
