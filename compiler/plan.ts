@@ -114,6 +114,8 @@ export interface LocationPlan {
   readonly maxRetryWindow?: number;
   /** Time limits of its requests to the upstream, instead of the upstream's (unset when it sets none). */
   readonly timeouts?: LocationTimeouts;
+  /** `grpc_web`: gRPC-Web requests are bridged to gRPC (set only when true; the server has the module). */
+  readonly grpcWeb?: true;
 }
 
 /** A location's `connection_timeout`, `read_timeout` and `write_timeout`, ms. */

@@ -8,7 +8,7 @@
 import { diag, type KeyPath } from "./diagnostic.ts";
 import { didYouMean } from "./did_you_mean.ts";
 import { stableHash } from "./hash.ts";
-import type { HeaderOp, LocationConfig, LocationPlan, LocationTimeouts, UpstreamRef } from "./plan.ts";
+import type { HeaderOp, LocationConfig, LocationPlan, LocationTimeouts, UpstreamPlan, UpstreamRef } from "./plan.ts";
 import type { PluginTable } from "./plan_plugin.ts";
 import { type BuildContext, decodeSection, rawNames } from "./plan_sections.ts";
 import type { CompiledUpstreams } from "./plan_upstream.ts";
@@ -49,6 +49,7 @@ export function compileLocations(
     const path: KeyPath = ["locations", name];
     const upstream = upstreamRef(ctx, path, config, upstreams);
     if (upstream.kind === "upstream") usedUpstreams.add(upstream.index);
+    if (config.grpc_web && upstream.kind === "upstream") grpcOverH1(ctx, path, upstreams.upstreams[upstream.index]!);
     const chain: number[] = [];
     (config.plugins ?? []).forEach((pluginName, i) => {
       const p = plugins.use(pluginName, [...path, "plugins", i]);
@@ -85,9 +86,26 @@ export function compileLocations(
       maxRetries: config.max_retries ?? 0,
       ...(config.max_retry_window !== undefined ? { maxRetryWindow: config.max_retry_window } : {}),
       ...(timeouts ? { timeouts } : {}),
+      ...(config.grpc_web ? { grpcWeb: true as const } : {}),
     });
   }
   return { locations, index, grpcWeb, usedUpstreams };
+}
+
+/**
+ * Warns when a `grpc_web` location's upstream speaks HTTP/1.1 (`alpn` h1, or h2h1 without TLS): gRPC needs HTTP/2,
+ * whose trailers carry its status.
+ */
+function grpcOverH1(ctx: BuildContext, path: KeyPath, up: UpstreamPlan): void {
+  if (up.alpn === "h2" || (up.alpn === "h2h1" && up.tls)) return;
+  ctx.diags.push(
+    diag(
+      "grpc-web-h1-upstream",
+      [...path, "grpc_web"],
+      `Location bridges gRPC-Web to upstream "${up.name}", which speaks HTTP/1.1: gRPC needs HTTP/2`,
+      { severity: "warning", hint: `Set alpn = "H2" on [upstreams.${up.name}]` },
+    ),
+  );
 }
 
 /** What `upstream` names: nothing, an upstream (by index), or a capture (`$name`). */

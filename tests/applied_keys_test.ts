@@ -82,6 +82,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.prometheus_metrics": R("runtime/lifecycle/activate.ts"),
   "servers.otlp_exporter": R("runtime/observe/observer.ts"),
   "servers.enable_server_timing": R("runtime/observe/observer.ts"),
+  "servers.modules": R(SERVER),
   "servers.includes": R(SECTIONS_FILE),
   "servers.remark": REMARK,
 
@@ -99,6 +100,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "locations.client_max_body_size": R("runtime/proxy/pipeline.ts"),
   "locations.max_processing": R("runtime/proxy/pipeline.ts"),
   "locations.enable_reverse_proxy_headers": R(LOCATION),
+  "locations.grpc_web": R("runtime/proxy/pipeline.ts", "grpcWeb"),
   "locations.max_retries": R("runtime/proxy/pipeline.ts"),
   "locations.max_retry_window": R("runtime/proxy/pipeline.ts"),
   "locations.connection_timeout": R("runtime/upstream/types.ts"),

@@ -65,9 +65,8 @@ export const locationSchema = table({
       unit: "requests",
     }),
     grpc_web: field(bool(), {
-      unapplied:
-        "there is no gRPC-Web bridge yet; gRPC-Web requests are proxied unchanged (the Pingap parity work applies it)",
-      doc: 'Bridge gRPC-Web to gRPC (the server needs `modules = ["grpc-web"]`).',
+      doc:
+        'Bridge gRPC-Web to gRPC: a browser\'s `application/grpc-web` (`+proto`) and `application/grpc-web-text` requests go to the upstream as gRPC over HTTP/2, the answer\'s trailers come back in the body. The server needs `modules = ["grpc-web"]`, the upstream `alpn = "H2"`.',
       default: false,
     }),
     enable_reverse_proxy_headers: field(bool(), {

@@ -119,9 +119,7 @@ export const serverSchema = table({
         "OTLP/HTTP endpoint that receives traces, e.g. `http://127.0.0.1:4318` (spans are posted to `/v1/traces`); parameters `timeout`, `max_queue_size`, `scheduled_delay`, `max_export_batch_size`, `max_export_timeout`.",
     }),
     modules: field(array(oneOf(["grpc-web"])), {
-      unapplied:
-        "there is no gRPC-Web bridge yet; gRPC-Web requests are proxied unchanged (the Pingap parity work applies it)",
-      doc: "Server modules; only `grpc-web` exists.",
+      doc: "Server modules; only `grpc-web` exists: it lets this server's locations set `grpc_web`.",
     }),
     enable_server_timing: field(bool(), {
       doc: "Add a `Server-Timing` response header with upstream, cache and plugin times.",

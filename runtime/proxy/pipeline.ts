@@ -27,6 +27,7 @@ import type { AbortWatch, HttpRequest, HttpResponse, RequestTimeouts } from "../
 import { type NamedHook, timedStep } from "./plugin_timing.ts";
 import type { PluginAnswer } from "../plugins/mod.ts";
 import { logDone, transformBody } from "./response_phases.ts";
+import { bridgeGrpcWeb } from "./grpc_web.ts";
 
 /**
  * Runs a step's hooks in order until one answers. Not an async function: while every hook answers at once (most do),
@@ -470,6 +471,8 @@ export async function handle(
           `No available upstream for ${lp.name}${name ? ` (${name} did not resolve)` : ""}`,
         );
       }
+      // gRPC-Web: the request and its answer are translated (which makes the answer not pass as it came).
+      if (lp.grpcWeb) bridgeGrpcWeb(ctx);
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
       const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0 &&
         ctx.answerFilter === undefined && loc.errorPages.length === 0;
