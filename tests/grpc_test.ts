@@ -1,10 +1,9 @@
 /**
  * gRPC end to end through the proxy: a `@grpc/grpc-js` server (h2c) as the
- * origin, the proxy with a server `enabled_h2 = true` (the h2c listener, which
- * sends trailers) and an upstream `alpn = "H2"` (the node:http2 client, which
- * reads them), and a `@grpc/grpc-js` client. The service is defined by hand
- * with JSON (de)serializers, so no .proto or proto-loader is involved; the
- * framing, metadata, status and trailers are real gRPC.
+ * origin (tests/_support/grpc_echo.ts), the proxy with a server
+ * `enabled_h2 = true` (the h2c listener, which sends trailers) and an upstream
+ * `alpn = "H2"` (the node:http2 client, which reads them), and a
+ * `@grpc/grpc-js` client.
  *
  * @module
  */
@@ -13,45 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import { compileSources } from "../compiler/mod.ts";
 import { startProxy } from "../runtime/lifecycle/start.ts";
 import type { RunningProxy } from "../runtime/lifecycle/serve.ts";
-
-interface EchoRequest {
-  message: string;
-  fail?: boolean;
-  count?: number;
-}
-interface EchoReply {
-  message: string;
-  meta: string[];
-  index?: number;
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(JSON.stringify(value));
-}
-function parse<T>(buf: Buffer): T {
-  return JSON.parse(buf.toString("utf8")) as T;
-}
-
-const service = {
-  echo: {
-    path: "/test.Echo/Echo",
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: json,
-    requestDeserialize: (b: Buffer) => parse<EchoRequest>(b),
-    responseSerialize: json,
-    responseDeserialize: (b: Buffer) => parse<EchoReply>(b),
-  },
-  many: {
-    path: "/test.Echo/Many",
-    requestStream: false,
-    responseStream: true,
-    requestSerialize: json,
-    requestDeserialize: (b: Buffer) => parse<EchoRequest>(b),
-    responseSerialize: json,
-    responseDeserialize: (b: Buffer) => parse<EchoReply>(b),
-  },
-} as unknown as grpc.ServiceDefinition;
+import { type EchoReply, type EchoRequest, echoService, startGrpcOrigin } from "./_support/grpc_echo.ts";
 
 interface EchoClient extends grpc.Client {
   echo(
@@ -62,44 +23,10 @@ interface EchoClient extends grpc.Client {
   many(req: EchoRequest, md: grpc.Metadata): grpc.ClientReadableStream<EchoReply>;
 }
 
-const EchoClientCtor = grpc.makeGenericClientConstructor(service, "Echo") as unknown as new (
+const EchoClientCtor = grpc.makeGenericClientConstructor(echoService, "Echo") as unknown as new (
   address: string,
   credentials: grpc.ChannelCredentials,
 ) => EchoClient;
-
-async function startGrpcOrigin(): Promise<{ port: number; close(): Promise<void> }> {
-  const server = new grpc.Server();
-  server.addService(service, {
-    echo(
-      call: grpc.ServerUnaryCall<EchoRequest, EchoReply>,
-      cb: grpc.sendUnaryData<EchoReply>,
-    ) {
-      if (call.request.fail) {
-        cb({ code: grpc.status.NOT_FOUND, details: `no such thing: ${call.request.message}` });
-        return;
-      }
-      const trailer = new grpc.Metadata();
-      trailer.set("x-origin-trailer", "t1");
-      const meta = call.metadata.get("x-client-meta").map(String);
-      cb(null, { message: call.request.message, meta }, trailer);
-    },
-    many(call: grpc.ServerWritableStream<EchoRequest, EchoReply>) {
-      const n = call.request.count ?? 3;
-      for (let i = 0; i < n; i++) call.write({ message: call.request.message, meta: [], index: i });
-      call.end();
-    },
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, p) => {
-      if (error) reject(error);
-      else resolve(p);
-    });
-  });
-  return {
-    port,
-    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-  };
-}
 
 async function startGrpcProxy(originPort: number): Promise<RunningProxy> {
   const { plan, diagnostics } = compileSources([{
