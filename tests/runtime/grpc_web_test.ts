@@ -58,7 +58,10 @@ function decodeText(text: Uint8Array): Uint8Array {
   return out;
 }
 
-async function withBridge(fn: (proxy: TestProxy, release: () => void) => Promise<void>): Promise<void> {
+async function withBridge(
+  fn: (proxy: TestProxy, release: () => void) => Promise<void>,
+  server = "",
+): Promise<void> {
   const origin = await startGrpcOrigin();
   const proxy = await startTestProxy(`
 [upstreams.grpc]
@@ -75,6 +78,7 @@ grpc_web = true
 addr = "127.0.0.1:0"
 modules = ["grpc-web"]
 locations = ["grpc"]
+${server}
 `);
   try {
     await fn(proxy, () => origin.release());
@@ -188,3 +192,24 @@ function join(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.byteLength);
   return out;
 }
+
+Deno.test("grpc-web: an enabled_h2 server (its node:http2 listener, for the HTTP/2 upstream) bridges the same", async () => {
+  await withBridge(async (proxy) => {
+    const res = await call(proxy, "Echo", "application/grpc-web+proto", messageFrame({ message: "h2" }), "m2");
+    assert.equal(res.headers.get("content-type"), "application/grpc-web+proto");
+    assert.deepEqual(parseFrames(new Uint8Array(await res.arrayBuffer())), [
+      { kind: "message", json: { message: "h2", meta: ["m2"] } },
+      { kind: "trailers", fields: { "grpc-message": "OK", "grpc-status": "0", "x-origin-trailer": "t1" } },
+    ]);
+    const error = await call(
+      proxy,
+      "Echo",
+      "application/grpc-web-text",
+      messageFrame({ message: "z", fail: true }).toBase64(),
+    );
+    assert.equal(error.headers.get("content-type"), "application/grpc-web-text+proto");
+    assert.deepEqual(parseFrames(decodeText(new Uint8Array(await error.arrayBuffer()))), [
+      { kind: "trailers", fields: { "grpc-status": "5", "grpc-message": "no%20such%20thing:%20z" } },
+    ]);
+  }, "enabled_h2 = true");
+});
