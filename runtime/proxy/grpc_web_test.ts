@@ -63,6 +63,9 @@ Deno.test("grpcWebRequestType() maps gRPC-Web types to gRPC ones and leaves othe
     type: "application/grpc+proto",
     text: true,
   });
+  // Pingora's bridge tests: a mixed-case type with another codec, and a type one letter short.
+  assert.deepEqual(grpcWebRequestType("application/gRPC-web+thrift"), { type: "application/grpc+thrift", text: false });
+  assert.equal(grpcWebRequestType("application/grpc-we"), undefined);
   for (const other of ["application/grpc", "application/grpc+proto", "application/grpc-webx", "text/plain", ""]) {
     assert.equal(grpcWebRequestType(other), undefined, other);
   }
