@@ -26,3 +26,17 @@ Deno.test("docs/plugins.md: every TOML example compiles without errors", async (
     assert.ok(SUPPORTED_CATEGORIES.includes(m[1]!), `docs/plugins.md has a section for ${m[1]}, which does not run`);
   }
 });
+
+Deno.test("docs/plugins.md: every category that runs has a section with its own example", async () => {
+  const text = await Deno.readTextFile(PAGE);
+  const sections = text.split(/^(?=#{2,3} )/m);
+  for (const category of SUPPORTED_CATEGORIES) {
+    const own = sections.find((s) => new RegExp(`^#{2,3} \`${category}\``).test(s));
+    assert.ok(own, `docs/plugins.md has no section headed \`${category}\``);
+    assert.match(
+      own,
+      new RegExp(`\`\`\`toml\\n[^]*?category = "${category}"[^]*?\`\`\``),
+      `the ${category} section has no example of it`,
+    );
+  }
+});
