@@ -56,7 +56,8 @@ export const imageOptim = definePlugin({
     }),
     avif_quality: field(int({ min: 1, max: 100 }), { doc: "AVIF quality, 1–100.", default: 75 }),
     avif_speed: field(int({ min: 1, max: 10 }), {
-      doc: "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest); runs as libaom effort `10 - speed` (0–9).",
+      doc:
+        "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest); runs as libaom speed `avif_speed` (9 at most; sharp effort `9 - speed`).",
       default: 3,
     }),
   },

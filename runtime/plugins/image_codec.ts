@@ -16,7 +16,7 @@ export interface EncodeOptions {
   readonly pngQuality: number;
   readonly jpegQuality: number;
   readonly avifQuality: number;
-  /** 1 (slow, small) to 10 (fast), Pingap's rav1e speed; libaom's effort is `10 - speed`. */
+  /** 1 (slow, small) to 10 (fast), Pingap's rav1e speed, run as libaom's speed (sharp's effort `9 - speed`, at least 0). */
   readonly avifSpeed: number;
 }
 
@@ -67,7 +67,7 @@ export async function encodeImage(
       to === "webp"
         ? image.webp({ lossless: true })
         : to === "avif"
-        ? image.avif({ quality: options.avifQuality, effort: Math.min(9, Math.max(0, 10 - options.avifSpeed)) })
+        ? image.avif({ quality: options.avifQuality, effort: Math.min(9, Math.max(0, 9 - options.avifSpeed)) })
         : to === "jpeg"
         ? image.jpeg({ quality: options.jpegQuality, mozjpeg: true })
         : image.png({ palette: true, quality: options.pngQuality, dither: 1 })
