@@ -156,3 +156,34 @@ Deno.test("image_optim behind cache: the converted image is stored under its own
     await h.dispose();
   }
 });
+
+Deno.test("image_optim: an image over 10 MiB streams through as it came, never held whole", async () => {
+  // A PNG signature, then 11 MiB, sent in 64 KiB chunks without a Content-Length.
+  const chunk = new Uint8Array(64 * 1024).fill(7);
+  const total = 11 * 1024 * 1024;
+  const upstream = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(PNG.subarray(0, 8));
+          for (let sent = 8; sent < total; sent += chunk.byteLength) c.enqueue(chunk);
+          c.close();
+        },
+      }),
+      { headers: { "content-type": "image/png" } },
+    );
+  const h = planHarness(plan('"img"'), { upstream });
+  try {
+    const res = await h.request("http://a.test/big.png", { headers: { accept: "image/webp" } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "image/png");
+    assert.equal(res.headers.get("vary"), "Accept");
+    assert.equal(res.headers.get("content-length"), null, "streamed on, not read whole and sent with its length");
+    const body = new Uint8Array(await res.arrayBuffer());
+    assert.equal(body.byteLength, 8 + Math.ceil((total - 8) / chunk.byteLength) * chunk.byteLength);
+    assert.equal(ascii(body, 1, 4), "PNG");
+    assert.ok(body.subarray(8).every((b) => b === 7), "the bytes past the cap follow the bytes read");
+  } finally {
+    await h.dispose();
+  }
+});
