@@ -1,6 +1,7 @@
 /**
  * `image_optim`: re-encodes PNG and JPEG responses, converting them to AVIF
- * or WebP for clients that accept those.
+ * or WebP for clients that accept those. The runtime half is
+ * runtime/plugins/image_optim.ts (codecs: sharp, runtime/plugins/image_codec.ts).
  *
  * @module
  */
@@ -31,21 +32,32 @@ export interface ImageOptimPlan {
 /** The `image_optim` plugin. */
 export const imageOptim = definePlugin({
   category: "image_optim",
-  doc:
-    "Optimises `image/png` and `image/jpeg` responses. When the client's `Accept` header lists one of `output_types` " +
-    "(e.g. `image/avif`), the image is converted to the first such type; otherwise it is re-encoded in its own " +
-    "format at the configured quality. The chosen type joins the cache key.",
+  doc: "Optimises the upstream's `200` answers of type `image/png` and `image/jpeg` to a request with an `Accept` " +
+    "header. When `Accept` contains `image/<type>` for one of `output_types`, the image is converted to the first " +
+    "such type (WebP lossless, AVIF at `avif_quality`/`avif_speed`); otherwise it is re-encoded in its own format " +
+    "(PNG palette-quantised at `png_quality`, JPEG with mozjpeg at `jpeg_quality`) and sent only when smaller. Such " +
+    "answers get `Vary: Accept`. Images over 10 MiB, encoded (`Content-Encoding`) or marked `no-transform`, and any " +
+    "image the codec cannot read, pass through as they came.",
   steps: { allowed: ["request"], default: "request" },
+  runtime: true,
   fields: {
     output_types: field(list("image types"), {
-      doc: 'Formats to convert to, in preference order, e.g. `"avif,webp"`. Known: avif, webp, jpeg, png.',
+      doc: 'Formats to convert to, in preference order, e.g. `"avif,webp"` (comma string or array). Known: avif, ' +
+        "webp, jpeg, png. Empty: images are only re-encoded in their own format.",
       default: "",
     }),
-    png_quality: field(int({ min: 1, max: 100 }), { doc: "PNG quality, 1–100.", default: 90 }),
-    jpeg_quality: field(int({ min: 1, max: 100 }), { doc: "JPEG quality, 1–100.", default: 80 }),
+    png_quality: field(int({ min: 1, max: 100 }), {
+      doc: "PNG quality, 1–100: the palette quantiser's target when a PNG is re-encoded as PNG.",
+      default: 90,
+    }),
+    jpeg_quality: field(int({ min: 1, max: 100 }), {
+      doc: "JPEG quality, 1–100, when an image is encoded as JPEG (mozjpeg).",
+      default: 80,
+    }),
     avif_quality: field(int({ min: 1, max: 100 }), { doc: "AVIF quality, 1–100.", default: 75 }),
     avif_speed: field(int({ min: 1, max: 10 }), {
-      doc: "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest).",
+      doc:
+        "AVIF encoder speed, 1 (slowest, smallest) to 10 (fastest); runs as libaom speed `avif_speed` (9 at most; sharp effort `9 - speed`).",
       default: 3,
     }),
   },

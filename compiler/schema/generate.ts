@@ -386,8 +386,10 @@ export function renderConfigReference(): string {
   b.push(text(`Steps, in pipeline order: ${STEPS.map((s) => code(s)).join(", ")}.`));
 
   b.push(text(
-    `This version runs the categories ${SUPPORTED_CATEGORIES.map(code).join(", ")}. The others are described below ` +
-      "as Pingap defines them, but naming one is a `check` error: see [differences.md](differences.md).",
+    SUPPORTED_CATEGORIES.length === PLUGINS.size
+      ? `This version runs every category: ${SUPPORTED_CATEGORIES.map(code).join(", ")}.`
+      : `This version runs the categories ${SUPPORTED_CATEGORIES.map(code).join(", ")}. The others are described ` +
+        "below as Pingap defines them, but naming one is a `check` error: see [differences.md](differences.md).",
   ));
 
   b.push(anchor("builtin-plugins"), heading(3, "Built-in plugins"));

@@ -46,6 +46,7 @@ import { stats } from "./stats.ts";
 import { subFilter } from "./sub_filter.ts";
 import { cache } from "./cache.ts";
 import { trafficSplitting } from "./traffic_splitting.ts";
+import { imageOptim } from "./image_optim.ts";
 
 const HALVES: readonly RuntimePlugin[] = [
   ping,
@@ -78,6 +79,7 @@ const HALVES: readonly RuntimePlugin[] = [
   acceptEncoding,
   subFilter,
   cache,
+  imageOptim,
   admin,
   health,
   bandwidthLimit,

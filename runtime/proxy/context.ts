@@ -124,7 +124,9 @@ export class RequestContext implements RouteRequest {
   passThrough = false;
   /**
    * Set by a request hook that must see the upstream's whole answer and may replace it (the `jwt` plugin signs the
-   * body at its `auth_path`, as Pingap's `add_modify_body_handler`). The answer is then never passed through as it came.
+   * body at its `auth_path`, `image_optim` converts an image, as Pingap's `add_modify_body_handler`). It runs before
+   * the upstream-response hooks, so that they (a `cache` storing the answer) see what goes out. The answer is then
+   * never passed through as it came.
    */
   answerFilter?: (res: HttpResponse) => Promise<HttpResponse>;
   /**

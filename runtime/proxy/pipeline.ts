@@ -240,6 +240,7 @@ async function proxyTo(
     }
     up.begin(backend);
     const span = ctx.trace?.attempt(up.plan.name, backend.addr, changed!);
+    let answer: HttpResponse;
     try {
       const sending = retryBody ? retryBody.attempt() : body;
       // The client's own fields as they came, when nothing changed them: `Headers` are then made only if read.
@@ -257,8 +258,8 @@ async function proxyTo(
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
-      if (!pass) { for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status); }
-      return response;
+      if (pass) return response;
+      answer = response;
     } catch (e) {
       // A client that went away says nothing about the backend (499 is not a failure status); a request refused
       // before sending (a client error) gives no verdict at all.
@@ -277,6 +278,11 @@ async function proxyTo(
       retryBody?.cancel(e);
       throw e;
     }
+    // A request hook's filter sees the whole answer first (jwt signs it, image_optim converts it), so that the
+    // upstream-response hooks (a cache storing it) see the answer that goes out.
+    if (ctx.answerFilter) answer = await ctx.answerFilter(answer);
+    for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, answer.headers, answer.status);
+    return answer;
   }
 }
 
@@ -486,7 +492,6 @@ export async function handle(
       if (pass) return upstreamAnswer;
       if (loc.errorPages.length && upstreamAnswer.status >= 400) await intercept(loc, ctx, upstreamAnswer);
       res = upstreamAnswer;
-      if (ctx.answerFilter) res = await ctx.answerFilter(res);
       if (ctx.requestId !== undefined && !res.headers.has("x-request-id")) {
         res.headers.set("x-request-id", ctx.requestId);
       }
