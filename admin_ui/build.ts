@@ -2,6 +2,7 @@
  * Builds the admin web UI: bundles `admin_ui/main.js` (preact + htm, from npm) with `deno bundle` into one minified
  * ES module and writes it, the page and the stylesheet into `runtime/admin/ui_assets.gen.ts`, which the proxy serves
  * (runtime/admin/ui.ts). Run by `deno task ui` (and so by `deno task start`, `test`, `compile`); never edit the output.
+ * With `--check` it writes nothing and exits 1 when the output is not what the sources build (a test runs this).
  *
  * @module
  */
@@ -39,5 +40,10 @@ try {
 } catch {
   // first build
 }
-if (before !== text) await Deno.writeTextFile(OUT, text);
+if (Deno.args.includes("--check")) {
+  if (before !== text) {
+    console.error(`${OUT.pathname} is not what admin_ui/ builds: run deno task ui`);
+    Deno.exit(1);
+  }
+} else if (before !== text) await Deno.writeTextFile(OUT, text);
 console.log(`admin UI: ${Object.entries(assets).map(([k, v]) => `${k} ${v.length} B`).join(", ")}`);

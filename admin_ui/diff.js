@@ -19,15 +19,33 @@ export function diffLines(before, after) {
       out.push([" ", a[i]]);
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push(["+", b[j++]]);
-    else out.push(["-", a[i++]]);
+    } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push(["-", a[i++]]);
+    else out.push(["+", b[j++]]);
   }
+  return out;
+}
+
+/** Unchanged lines kept around each change; longer unchanged runs fold into `…`. */
+const CONTEXT = 3;
+
+/** The lines worth showing: each change with {@link CONTEXT} lines either side. */
+function withContext(lines) {
+  const near = lines.map(() => false);
+  lines.forEach(([mark], i) => {
+    if (mark === " ") return;
+    for (let k = Math.max(0, i - CONTEXT); k <= Math.min(lines.length - 1, i + CONTEXT); k++) near[k] = true;
+  });
+  const out = [];
+  lines.forEach((line, i) => {
+    if (near[i]) out.push(line);
+    else if (out.at(-1)?.[0] !== "…") out.push(["…", ""]);
+  });
   return out;
 }
 
 /** A diff as a block, unchanged lines kept as context. */
 export function Diff({ before, after }) {
-  const lines = diffLines(before ?? "", after ?? "");
+  const lines = withContext(diffLines(before ?? "", after ?? ""));
   return html`<pre class="diff">${
     lines.map(([mark, line]) =>
       html`<div class=${mark === "+" ? "add" : mark === "-" ? "del" : ""}>${mark} ${line}</div>`

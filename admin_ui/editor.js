@@ -111,68 +111,59 @@ export function Editor({ schema, config, section, name, refresh, notify, go }) {
 
   const keys = [...new Set([...Object.keys(props), ...Object.keys(texts)])];
   const onInput = (k, v) => setTexts((old) => ({ ...old, [k]: v }));
-  return html`<form class="editor" onSubmit=${save}>
-    <h2>${t(section)}${
-    section === "basic" ? "" : html`
-      / ${isNew ? t("add") : name}
-    `
-  }</h2>
-    ${
-    isNew
-      ? html`<div class="field" data-key="(name)"><label for="item-name">${t("name")}</label>
+  const title = section === "basic" ? t(section) : `${t(section)} / ${isNew ? t("add") : name}`;
+  const nameField = isNew
+    ? html`<div class="field" data-key="(name)"><label for="item-name">${t("name")}</label>
       <input id="item-name" value=${itemName} onInput=${(e) => setItemName(e.currentTarget.value)} /></div>`
-      : ""
-  }
-    <div class="status ${check.state}" role="status">
-      ${check.state === "checking" ? t("checking") : ""}
-      ${check.state === "ok" ? t("valid") : ""}
-      ${check.state === "error" ? html`<strong>${t("errors")}</strong> ${errors.length ? "" : check.message}` : ""}
-    </div>
-    ${
-    other.length
-      ? html`<div class="other-errors"><strong>${t("otherErrors")}</strong><ul>${
-        other.map((d) => html`<li class=${d.severity}><code>${d.key}</code> ${d.message}</li>`)
-      }</ul></div>`
-      : ""
-  }
-    <div class="fields">
+    : "";
+  const status = check.state === "checking"
+    ? t("checking")
+    : check.state === "ok"
+    ? t("valid")
+    : check.state === "error"
+    ? html`<strong>${t("errors")}</strong> ${errors.length ? "" : check.message}`
+    : "";
+  const otherList = other.length
+    ? html`<div class="other-errors"><strong>${t("otherErrors")}</strong><ul>${
+      other.map((d) => html`<li class=${d.severity}><code>${d.key}</code> ${d.message}</li>`)
+    }</ul></div>`
+    : "";
+  const preview = check.state === "ok"
+    ? html`<section class="preview card"><h3>${t("willChange")}</h3>
       ${
-    keys.map((k) =>
-      html`
-        <${Field} key=${k} name=${k} prop=${props[k] ?? { description: "" }} text=${texts[k] ?? ""}
-          onInput=${onInput} errors=${[...(at[k] ?? []), ...(local[k] ?? [])]} />
-      `
-    )
-  }
-    </div>
-    ${
-    check.state === "ok"
-      ? html`<section class="preview"><h3>${t("willChange")}</h3>
+      check.changes?.length
+        ? html`<ul>${check.changes.map((c) => html`<li>${c}</li>`)}</ul>`
+        : html`<p>${t("noChange")}</p>`
+    }
       ${
-        check.changes?.length
-          ? html`<ul>${check.changes.map((c) => html`<li>${c}</li>`)}</ul>`
-          : html`<p>${t("noChange")}</p>`
-      }
-      ${
-        (check.files ?? []).map((f) =>
-          html`<div class="file"><code>${f.file}</code><${Diff} before=${f.before} after=${f.text} /></div>`
-        )
-      }
-    </section>`
-      : ""
-  }
+      (check.files ?? []).map((f) =>
+        html`<div class="file"><code>${f.file}</code><${Diff} before=${f.before} after=${f.text} /></div>`
+      )
+    }</section>`
+    : "";
+  const deleteButton = !isNew && section !== "basic"
+    ? html`<button type="button" class="danger" onClick=${remove}>${
+      confirmDelete ? t("reallyDelete") : t("delete")
+    }</button>`
+    : "";
+  const historyLink = isNew
+    ? ""
+    : html`<a class="button" href=${`#/history/${section}/${encodeURIComponent(name)}`}>${t("history")}</a>`;
+  const fields = keys.map((k) =>
+    html`
+      <${Field} key=${k} name=${k} prop=${props[k] ?? { description: "" }} text=${texts[k] ?? ""}
+        onInput=${onInput} errors=${[...(at[k] ?? []), ...(local[k] ?? [])]} />
+    `
+  );
+  // Save, the verdict and the diff sit above the fields: what will change is in view before saving.
+  return html`<form class="editor" onSubmit=${save}>
+    <h2>${title}</h2>
     <div class="actions">
       <button type="submit" class="primary" id="save" disabled=${blocked}>${t("save")}</button>
-      ${
-    !isNew && section !== "basic"
-      ? html`<button type="button" class="danger" onClick=${remove}>${
-        confirmDelete ? t("reallyDelete") : t("delete")
-      }</button>`
-      : ""
-  }
-      ${
-    !isNew ? html`<a class="button" href=${`#/history/${section}/${encodeURIComponent(name)}`}>${t("history")}</a>` : ""
-  }
+      ${deleteButton} ${historyLink}
+      <span class="status ${check.state}" role="status">${status}</span>
     </div>
+    ${otherList} ${preview} ${nameField}
+    <div class="fields">${fields}</div>
   </form>`;
 }

@@ -9,6 +9,11 @@ function placeholder(kind, prop) {
   return "";
 }
 
+/** A key's doc as text, its `code` spans set as code. */
+export function Doc({ text }) {
+  return text.split("`").map((part, i) => (i % 2 ? html`<code>${part}</code>` : part));
+}
+
 /** A field: `name` the key, `prop` its schema, `text` its content, `errors` the diagnostics placed at it. */
 export function Field({ name, prop, text, onInput, errors }) {
   const kind = fieldKind(prop);
@@ -48,6 +53,14 @@ export function Field({ name, prop, text, onInput, errors }) {
       html`<div class="error" role="alert">${e.message}${e.hint ? html`<div class="hint">${e.hint}</div>` : ""}</div>`
     )
   }
-    ${prop.description ? html`<div class="help">${prop.description}</div>` : ""}
+    ${
+    prop.description
+      ? html`
+        <div class="help">
+          <${Doc} text=${prop.description} />
+        </div>
+      `
+      : ""
+  }
   </div>`;
 }

@@ -118,9 +118,10 @@ const zh = {
   notFound: "未找到",
 };
 
-const DICTS = { en, zh };
-let lang = localStorage.getItem("pingap-admin-lang") === "zh" ? "zh" : "en";
-document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+/** Both dictionaries, by language. */
+export const DICTS = { en, zh };
+let lang = globalThis.localStorage?.getItem("pingap-admin-lang") === "zh" ? "zh" : "en";
+if (globalThis.document) document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
 
 /** The language in use: `en` or `zh`. */
 export function language() {

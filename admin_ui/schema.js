@@ -28,7 +28,9 @@ export function fieldKind(prop) {
   if (prop.type === "boolean") return "boolean";
   if (prop.type === "integer" || prop.type === "number") return "number";
   if (prop.anyOf?.some((p) => p.type === "integer" || p.type === "number")) return "number";
-  if (prop.type === "array" && prop.items?.type === "string") return "lines";
+  const listOfText = (p) => p.type === "array" && p.items?.type === "string";
+  // A list of strings, or one string (`"a, b"`) where the schema takes either: a line each.
+  if (listOfText(prop) || prop.anyOf?.some(listOfText)) return "lines";
   if (prop.type === "array" || prop.type === "object") return "json";
   return "text";
 }

@@ -25,7 +25,7 @@ async function served(web: string): Promise<string> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+  await page.screenshot({ path: `${OUT}/${name}.png` });
 }
 
 /** Replaces the text of the field `selector` with `text`, as a user types it. */
@@ -78,7 +78,7 @@ Deno.test({
       await child.waitFor(/pingap:admin listening on/);
       assert.equal(await served(web), "a");
       const page = await browser.newPage();
-      await page.setViewport({ width: 1200, height: 800 });
+      await page.setViewport({ width: 1100, height: 720 });
       page.on("pageerror", (e) => console.error("page error:", e));
 
       // First load: every byte over the wire (headers and compressed bodies), and the time until the form answers.
