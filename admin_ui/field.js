@@ -43,7 +43,7 @@ export function Field({ name, prop, text, onInput, errors }) {
     <label for=${id}>${name}${
     kind === "lines"
       ? html`
-        <small>(one per line)</small>
+        <small>(${t("onePerLine")})</small>
       `
       : ""
   }</label>

@@ -53,7 +53,8 @@ const en = {
   by: "by",
   unset: "(default)",
   example: "e.g.",
-  otherErrors: "Other problems",
+  otherErrors: "Elsewhere in the config",
+  onePerLine: "one per line",
   back: "Back",
   notFound: "Not found",
 };
@@ -113,7 +114,8 @@ const zh = {
   by: "由",
   unset: "（默认）",
   example: "例如",
-  otherErrors: "其他问题",
+  otherErrors: "配置中其他位置",
+  onePerLine: "每行一项",
   back: "返回",
   notFound: "未找到",
 };

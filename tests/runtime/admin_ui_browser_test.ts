@@ -153,6 +153,15 @@ Deno.test({
       assert.equal(await served(web), "a");
       assert.match(await Deno.readTextFile(file), /upstream = "a"/);
 
+      // A new plugin: its form's keys are those of the chosen category.
+      await page.goto(`${admin}#/edit/plugins/`);
+      await page.waitForSelector(".field[data-key=category] select");
+      await page.select(".field[data-key=category] select", "ping");
+      await page.waitForSelector(".field[data-key=path] input");
+      assert.equal(await page.$(".field[data-key=authorizations]"), null);
+      await page.select(".field[data-key=category] select", "admin");
+      await page.waitForSelector(".field[data-key=authorizations] textarea");
+
       // The TOML view.
       await page.click('nav a[href="#/toml"]');
       await page.waitForSelector("#toml");
