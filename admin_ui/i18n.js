@@ -55,6 +55,7 @@ const en = {
   example: "e.g.",
   otherErrors: "Elsewhere in the config",
   onePerLine: "one per line",
+  expires: "Expires",
   back: "Back",
   notFound: "Not found",
 };
@@ -116,6 +117,7 @@ const zh = {
   example: "例如",
   otherErrors: "配置中其他位置",
   onePerLine: "每行一项",
+  expires: "到期",
   back: "返回",
   notFound: "未找到",
 };

@@ -1,5 +1,9 @@
-/** The items of one section as a table, with a summary column or two each; plugins filtered by category. */
-import { html, useState } from "./lib.js";
+/**
+ * The items of one section as a table, with a summary column or two each; plugins filtered by category;
+ * certificates with the expiry of the certificate served (`api/certificates`).
+ */
+import { html, useEffect, useState } from "./lib.js";
+import { call } from "./api.js";
 import { t } from "./i18n.js";
 
 const SUMMARY = {
@@ -19,10 +23,21 @@ function cell(v) {
 /** The list of `section`. */
 export function List({ config, section }) {
   const [category, setCategory] = useState("");
+  const [served, setServed] = useState({});
+  useEffect(() => {
+    if (section !== "certificates") return;
+    call("GET", "/certificates").then(({ status, data }) => status === 200 && setServed(data)).catch(() => {});
+  }, [section]);
   const items = Object.entries(config[section] ?? {})
     .filter(([, v]) => !category || v.category === category)
     .sort(([a], [b]) => a.localeCompare(b));
   const columns = SUMMARY[section] ?? [];
+  const expiry = (name) => {
+    const c = served[name];
+    return c
+      ? html`<td data-expires=${name}>${new Date(c.not_after * 1000).toISOString().slice(0, 10)}</td>`
+      : html`<td></td>`;
+  };
   const categories = section === "plugins"
     ? [...new Set(Object.values(config.plugins ?? {}).map((p) => p.category))].sort()
     : [];
@@ -42,12 +57,14 @@ export function List({ config, section }) {
     items.length === 0 ? html`<p class="muted">${t("empty")}</p>` : html`
       <table>
         <thead>
-          <tr><th>${t("name")}</th>${columns.map((c) => html`<th>${c}</th>`)}<th></th></tr>
+          <tr><th>${t("name")}</th>${columns.map((c) => html`<th>${c}</th>`)}${section === "certificates"
+            ? html`<th>${t("expires")}</th>`
+            : ""}<th></th></tr>
         </thead>
         <tbody>${items.map(([name, v]) =>
           html`<tr data-name=${name}>
           <td><a href=${`#/edit/${section}/${encodeURIComponent(name)}`}>${name}</a></td>
-          ${columns.map((c) => html`<td>${cell(v[c])}</td>`)}
+          ${columns.map((c) => html`<td>${cell(v[c])}</td>`)} ${section === "certificates" ? expiry(name) : ""}
           <td><a href=${`#/history/${section}/${encodeURIComponent(name)}`}>${t("history")}</a></td>
         </tr>`
         )}</tbody>

@@ -13,6 +13,7 @@ import type { Page } from "puppeteer-core";
 import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
 import { spawnDeno } from "../_support/process.ts";
 import { chromiumPath, launchBrowser } from "../_support/browser.ts";
+import { makeTestPki } from "../_support/certs.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const OUT = `${ROOT}tests/output/admin_ui`;
@@ -53,12 +54,15 @@ Deno.test({
     const webPort = freePort();
     const adminPort = freePort();
     const dir = await Deno.makeTempDir();
+    const pki = await makeTestPki([{ name: "site.test", days: 30 }]);
+    const site = pki.leaves["site.test"]!;
     const file = `${dir}/pingap.toml`;
     await Deno.writeTextFile(
       file,
       `[basic]\nname = "demo"\n\n[servers.web]\naddr = "127.0.0.1:${webPort}"\nlocations = ["app"]\n\n` +
         `[locations.app]\npath = "/"\nupstream = "a"\n\n[upstreams.a]\naddrs = ["${a.addr}"]\n\n` +
-        `[upstreams.b]\naddrs = ["${b.addr}"]\n`,
+        `[upstreams.b]\naddrs = ["${b.addr}"]\n\n` +
+        `[certificates.site]\ntls_cert = ${JSON.stringify(site.cert)}\ntls_key = ${JSON.stringify(site.key)}\n`,
     );
     const child = spawnDeno([
       "run",
@@ -162,6 +166,24 @@ Deno.test({
       await page.select(".field[data-key=category] select", "admin");
       await page.waitForSelector(".field[data-key=authorizations] textarea");
 
+      // Certificates: the served one's expiry in the list; its key never reaches the page.
+      await page.click('nav a[href="#/list/certificates"]');
+      await page.waitForSelector("[data-expires=site]");
+      const expires = await page.$eval("[data-expires=site]", (e) => e.textContent ?? "");
+      const days = (Date.parse(expires) - Date.now()) / 86_400_000;
+      assert.ok(days > 28 && days < 31, expires);
+      await page.click("tr[data-name=site] a");
+      await page.waitForSelector(".field[data-key=tls_key]");
+      const keyBody = site.key.split("\n")[1]!;
+      assert.ok(!(await page.content()).includes(keyBody));
+      assert.match(
+        await page.$eval(
+          ".field[data-key=tls_key] textarea, .field[data-key=tls_key] input",
+          (e) => (e as unknown as { value: string }).value,
+        ),
+        /secret/,
+      );
+
       // The TOML view.
       await page.click('nav a[href="#/toml"]');
       await page.waitForSelector("#toml");
@@ -189,6 +211,7 @@ Deno.test({
       await a.close();
       await b.close();
       await Deno.remove(dir, { recursive: true });
+      await pki.remove();
     }
   },
 });
