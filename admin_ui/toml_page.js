@@ -30,10 +30,9 @@ export function TomlPage({ refresh, notify }) {
     <textarea id="toml" rows="24" spellcheck="false" value=${text}
       onInput=${(e) => (setText(e.currentTarget.value), setCheck({ state: "idle" }))} />
     <div class="actions">
-      <button type="button" onClick=${() => run(true)}>${t("check")}</button>
-      <button type="button" class="primary" disabled=${check.state !== "ok"} onClick=${() => run(false)}>${
-    t("import")
-  }</button>
+      <button type="button" id="toml-check" onClick=${() => run(true)}>${t("check")}</button>
+      <button type="button" id="toml-import" class="primary" disabled=${check.state !== "ok"} onClick=${() =>
+    run(false)}>${t("import")}</button>
     </div>
     <div class="status ${check.state}" role="status">${
     check.state === "ok" ? t("valid") : check.state === "error" ? check.message : ""

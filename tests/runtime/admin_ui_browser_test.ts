@@ -188,7 +188,28 @@ Deno.test({
       await page.click('nav a[href="#/toml"]');
       await page.waitForSelector("#toml");
       assert.match(await page.$eval("#toml", (e) => (e as unknown as { value: string }).value), /\[locations\.app\]/);
+      assert.ok(!(await page.content()).includes(keyBody));
+      // Edited in place: a bad upstream is refused at Check; a good one imported (the masked key kept) and served.
+      const edit = (to: string) =>
+        page.$eval("#toml", (e, to) => {
+          const area = e as unknown as { value: string; dispatchEvent(e: unknown): void };
+          area.value = area.value.replace(/(\[locations\.app\][^[]*upstream = )"\w+"/, `$1"${to}"`);
+          // deno-lint-ignore no-explicit-any
+          area.dispatchEvent(new (globalThis as any).Event("input", { bubbles: true }));
+        }, to);
+      await edit("nosuch");
+      await page.click("#toml-check");
+      await page.waitForSelector(".diagnostics li.error");
+      assert.match(await page.$eval(".diagnostics", (e) => e.textContent ?? ""), /locations\.app\.upstream.*nosuch/s);
+      assert.equal(await page.$eval("#toml-import", (e) => e.hasAttribute("disabled")), true);
+      await edit("b");
+      await page.click("#toml-check");
+      await page.waitForSelector("#toml-import:not([disabled])");
       await shot(page, "7_toml");
+      await page.click("#toml-import");
+      await toast(page, "Imported");
+      assert.equal(await served(web), "b");
+      assert.ok((await Deno.readTextFile(file)).includes(keyBody));
 
       // Chinese, then the dark theme.
       await page.click('nav a[href="#/"]');
