@@ -83,7 +83,17 @@ Deno.test({
       assert.equal(await served(web), "a");
       const page = await browser.newPage();
       await page.setViewport({ width: 1100, height: 720 });
-      page.on("pageerror", (e) => console.error("page error:", e));
+      // Every request the page makes goes to the admin itself; no script error, no CSP refusal.
+      const elsewhere: string[] = [];
+      const problems: string[] = [];
+      page.on("request", (r) => {
+        if (!r.url().startsWith(admin)) elsewhere.push(r.url());
+      });
+      page.on("pageerror", (e) => problems.push(String(e)));
+      page.on("console", (m) => {
+        // The refused login (401) and the refused dry runs (400) are expected answers, not problems.
+        if (m.type() === "error" && !/status of 40[01]\b/.test(m.text())) problems.push(m.text());
+      });
 
       // First load: every byte over the wire (headers and compressed bodies), and the time until the form answers.
       const cdp = await page.createCDPSession();
@@ -223,6 +233,8 @@ Deno.test({
       await shot(page, "9_dashboard_zh_dark");
       await page.click("#lang");
       await page.waitForFunction('document.querySelector("nav").textContent.includes("Dashboard")');
+      assert.deepEqual(elsewhere, []);
+      assert.deepEqual(problems, []);
     } catch (e) {
       console.error(child.output());
       throw e;
