@@ -14,6 +14,7 @@ import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
 import { spawnDeno } from "../_support/process.ts";
 import { chromiumPath, launchBrowser } from "../_support/browser.ts";
 import { makeTestPki } from "../_support/certs.ts";
+import { renderJsonSchema } from "../../compiler/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const OUT = `${ROOT}tests/output/admin_ui`;
@@ -166,6 +167,23 @@ Deno.test({
       await toast(page, "Restored");
       assert.equal(await served(web), "a");
       assert.match(await Deno.readTextFile(file), /upstream = "a"/);
+
+      // Every kind has a list and a form with a field for each key of the schema.
+      const schema = renderJsonSchema() as {
+        properties: Record<string, { properties?: object; additionalProperties?: { properties: object } }>;
+      };
+      for (const section of ["servers", "locations", "upstreams", "certificates", "storages", "basic"]) {
+        const s = schema.properties[section]!;
+        const keys = Object.keys(section === "basic" ? s.properties! : s.additionalProperties!.properties);
+        if (section !== "basic") {
+          await page.click(`nav a[href="#/list/${section}"]`);
+          await page.waitForSelector(`.list a.button[href="#/edit/${section}/"]`);
+          await page.click(`.list a.button[href="#/edit/${section}/"]`);
+        } else await page.click('nav a[href="#/edit/basic"]');
+        await page.waitForSelector(".fields .field");
+        const shown = await page.$$eval(".fields .field", (es) => es.map((e) => e.getAttribute("data-key")));
+        assert.deepEqual(shown.sort(), [...keys].sort(), section);
+      }
 
       // A new plugin: its form's keys are those of the chosen category.
       await page.goto(`${admin}#/edit/plugins/`);
