@@ -29,6 +29,44 @@ function Backend({ b }) {
   return html`<li class=${`backend ${state}`}><span class="dot"></span>${b.addr} <small>${t(state)}</small></li>`;
 }
 
+function Location({ l, config, upstreams }) {
+  const item = config.locations?.[l.name] ?? {};
+  const u = item.upstream ? upstreams[item.upstream] : undefined;
+  const to = item.upstream
+    ? html`<span class="arrow">→</span><a href=${`#/edit/upstreams/${
+      encodeURIComponent(item.upstream)
+    }`}>${item.upstream}</a>`
+    : "";
+  const backends = u ? html`<ul class="backends">${u.backends.map((b) => html`<${Backend} b=${b} />`)}</ul>` : "";
+  return html`<li class="location" data-location=${l.name}>
+    <a href=${`#/edit/locations/${encodeURIComponent(l.name)}`}>${l.name}</a> <code>${item.path ?? ""}</code>${to}
+    <span class="num">${fmtRate(l.rate)} ${t("rate")} · ${l.accepted} ${t("accepted")}</span>${backends}
+  </li>`;
+}
+
+function Server({ s, config, upstreams }) {
+  const numbers = `${fmtRate(s.rate)} ${t("rate")} · ${s.accepted} ${t("accepted")} · ${s.processing} ${
+    t("processing")
+  }`;
+  return html`
+    <div class="server" data-server=${s.name}>
+      <h3><a href=${`#/edit/servers/${encodeURIComponent(s.name)}`}>${s.name}</a> <small>${s.addrs.join(", ")}</small>
+          <span class="num">${numbers}</span></h3>
+      <ul>${s.locations.map((l) => html`<${Location} l=${l} config=${config} upstreams=${upstreams} />`)}</ul>
+    </div>
+  `;
+}
+
+function Upstream({ u }) {
+  return html`
+    <div class="upstream" data-upstream=${u.name}>
+      <a href=${`#/edit/upstreams/${encodeURIComponent(u.name)}`}>${u.name}</a>
+      <span class="num">${u.processing ?? 0} ${t("processing")}</span>
+      <ul class="backends">${u.backends.map((b) => html`<${Backend} b=${b} />`)}</ul>
+    </div>
+  `;
+}
+
 /** The dashboard page. */
 export function Dashboard({ config, onAuthError }) {
   const [basic, setBasic] = useState(null);
@@ -57,48 +95,26 @@ export function Dashboard({ config, onAuthError }) {
   const upstreams = Object.fromEntries((status.upstreams ?? []).map((u) => [u.name, u]));
   const facts = FACTS.filter((k) => basic[k] !== undefined && basic[k] !== "").map((k) => [k, basic[k]]);
   if (config.basic?.name) facts.unshift(["name", config.basic.name]);
+  facts.push([t("rate"), fmtRate(status.rate), "rate"]);
+  const factList = facts.map(([k, v, id = k]) =>
+    html`
+      <div class="fact">
+        <dt>${k}</dt>
+        <dd data-fact=${id}>${String(v)}</dd>
+      </div>
+    `
+  );
+  const servers = (status.servers ?? []).map((s) => html`<${Server} s=${s} config=${config} upstreams=${upstreams} />`);
   return html`
     <div class="dashboard">
       <section class="card">
         <h2>${t("process")}</h2>
-        <dl class="facts">${facts.map(([k, v]) =>
-          html`
-            <dt>${k}</dt>
-            <dd data-fact=${k}>${String(v)}</dd>
-          `
-        )}
-            <dt>${t("rate")}</dt><dd data-fact="rate">${fmtRate(status.rate)}</dd></dl>
+        <dl class="facts">${factList}</dl>
       </section>
-      <section class="card"><h2>${t("topology")}</h2>
-          ${(status.servers ?? []).map((s) =>
-            html`
-              <div class="server" data-server=${s.name}>
-                <h3><a href=${`#/edit/servers/${encodeURIComponent(s.name)}`}>${s.name}</a> <small>${s.addrs.join(
-                  ", ",
-                )}</small>
-                        <span class="num">${fmtRate(s.rate)} ${t("rate")} · ${s.accepted} ${t("accepted")} · ${s
-                          .processing} ${t("processing")}</span></h3>
-                <ul>${s.locations.map((l) => {
-                  const upstream = config.locations?.[l.name]?.upstream;
-                  const u = upstream ? upstreams[upstream] : undefined;
-                  return html`<li class="location" data-location=${l.name}>
-            <a href=${`#/edit/locations/${encodeURIComponent(l.name)}`}>${l.name}</a>
-            <code>${config.locations?.[l.name]?.path ?? ""}</code>
-            ${
-                    upstream
-                      ? html`
-                        → <a href=${`#/edit/upstreams/${encodeURIComponent(upstream)}`}>${upstream}</a>
-                      `
-                      : ""
-                  }
-            <span class="num">${fmtRate(l.rate)} ${t("rate")} · ${l.accepted} ${t("accepted")}</span>
-            ${u ? html`<ul class="backends">${u.backends.map((b) => html`<${Backend} b=${b} />`)}</ul>` : ""}
-          </li>`;
-                })}</ul>
-              </div>
-            `
-          )}
-        </section>
+      <section class="card"><h2>${t("topology")}</h2>${servers}</section>
+      <section class="card"><h2>${t("upstreams")}</h2>${(status.upstreams ?? []).map((u) =>
+        html`<${Upstream} u=${u} />`
+      )}</section>
     </div>
   `;
 }
