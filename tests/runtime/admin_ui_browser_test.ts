@@ -137,6 +137,15 @@ Deno.test({
       await page.waitForSelector(".field[data-key=upstream] input");
       const help = await page.$eval(".field[data-key=upstream] .help", (e) => e.textContent ?? "");
       assert.match(help, /Upstream name/);
+      // A key's default is its placeholder (max_processing defaults to 0; enable_reverse_proxy_headers to false).
+      assert.equal(
+        await page.$eval(".field[data-key=max_processing] input", (e) => e.getAttribute("placeholder")),
+        "0",
+      );
+      assert.match(
+        await page.$eval(".field[data-key=enable_reverse_proxy_headers] select", (e) => e.textContent ?? ""),
+        /false/,
+      );
       await retype(page, ".field[data-key=upstream] input", "b");
       await page.waitForSelector(".status.ok");
       const preview = await page.$eval(".preview", (e) => e.textContent ?? "");
