@@ -9,7 +9,7 @@
  * | GET | `/configs/full` | `{full, original, hcl, kdl}` (TOML; HCL and KDL empty) |
  * | GET | `/configs` (or another category) | the whole config |
  * | POST | `/configs/{category}/{name}` | JSON item (`/configs/basic` replaces `[basic]`); 204; another category: 400 |
- * | POST | `/configs/import` | a whole config as TOML; 204 |
+ * | POST | `/configs/import` | a whole config as TOML (secret placeholders keep the stored values); 204 |
  * | DELETE | `/configs/{category}/{name}` | 204 |
  * | GET | `/config-history/{category}/{name}` | `{history: [{id, created_at, user, data}]}` |
  * | POST | `/config-history/{category}/{name}/restore` | `{id}`: writes that version back; 204 |
@@ -30,6 +30,7 @@ import type { PluginEnv } from "../plugins/mod.ts";
 import { adminContext } from "./context.ts";
 import { commit } from "./commit.ts";
 import { readHistory } from "./history.ts";
+import { unmaskImport } from "./import_secrets.ts";
 import { failure, json, noContent } from "./reply.ts";
 import { maskItem, maskTree, unmaskItem } from "./secrets.ts";
 import { basicInfo, liveStatus, type RateMemory } from "./status.ts";
@@ -222,7 +223,13 @@ export async function api(req: ApiRequest): Promise<Response> {
     const name = rest.slice(1).join("/");
     if (m === "GET" || m === "HEAD") return await getConfigs(category);
     if (m === "POST" && category === "import") {
-      return commit({ op: "import", text: await req.body() }, options(req));
+      const read = await readConfig();
+      if ("failed" in read) return read.failed;
+      const imported = unmaskImport(await req.body(), read.tree);
+      if ("missing" in imported) {
+        return failure(400, `"${imported.missing}" is the secret placeholder, but there is no stored value to keep`);
+      }
+      return commit({ op: "import", text: imported.text }, options(req));
     }
     if (m === "POST") {
       if (rest.length < 2 && CATEGORIES[category]) return failure(400, "Url is invalid(no name)");

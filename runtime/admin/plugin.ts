@@ -106,7 +106,9 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
       log.warn(`admin ${self.name}: refused a cross-site ${ctx.method} ${ctx.path} from ${ip}`);
       return text(403, "Forbidden, cross-site request");
     }
-    if (!isApi) return uiAsset(rest, mount);
+    if (!isApi) {
+      return uiAsset(rest, mount, ctx.header("accept-encoding") ?? "", ctx.header("if-none-match") ?? "");
+    }
     let user = "";
     if (plan.accounts.length > 0) {
       const check = await checkToken(ctx.header("authorization"), plan.accounts, plan.maxAge, Date.now());
