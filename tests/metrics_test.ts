@@ -18,12 +18,14 @@ import { type MetricsTarget, metricsTarget } from "../compiler/mod.ts";
 import { RequestContext } from "../runtime/proxy/context.ts";
 import { findSamples, sampleValue } from "../runtime/observe/metrics/exposition.ts";
 import {
+  configReloaded,
   createMetrics,
   type Metrics,
   MetricsRegistries,
   metricsResponse,
   observeCacheStorageRead,
   observeCacheStorageWrite,
+  observePoolEviction,
   PINGAP_LINT_EXCEPTIONS,
   type ServerMetrics,
   serverMetrics,
@@ -108,6 +110,11 @@ function feedAll(m: Metrics): void {
   m.observeCompressionRatio(3.2);
   observeCacheStorageRead(4);
   observeCacheStorageWrite(6);
+  m.upstreamFailed("up");
+  m.upstreamRetried("up");
+  m.accessLogDropped();
+  configReloaded(true);
+  observePoolEviction(1500);
 }
 
 Deno.test({

@@ -127,4 +127,6 @@ export interface UpstreamClient {
    * closed as by `close()`. A client without it is closed at once.
    */
   drain?(graceMs: number): Promise<void>;
+  /** Live connections, idle and in use (`pingap_upstream_connections`); absent when the client does not count them. */
+  readonly connections?: number;
 }

@@ -8,7 +8,6 @@
 import { CIRCUIT_STATE_CODE } from "../../upstream/circuit.ts";
 import type { Metrics, ObservedRequest } from "./handle.ts";
 import { parsePushUrl, pushText } from "./push.ts";
-import { codeIndex } from "./series.ts";
 import type { MetricsRegistries } from "./registries.ts";
 import { ServerState } from "./server_state.ts";
 
@@ -55,9 +54,9 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       const location = ctx.location?.name ?? "";
       const inBytes = receivedBytes ?? contentLength(ctx);
       const seconds = ctx.elapsed() / 1000;
-      const code = codeIndex(res.status);
-      all.finished(inBytes, seconds, sentBytes, code);
-      if (location !== "") state.location(location).finished(inBytes, seconds, sentBytes, code);
+      const status = res.status;
+      all.finished(inBytes, seconds, sentBytes, status);
+      if (location !== "") state.location(location).finished(inBytes, seconds, sentBytes, status);
     },
     observeUpstream(upstream, o) {
       if (upstream === "") return;
@@ -102,6 +101,13 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
     },
     accessLogDropped() {
       state.counter("pingap_access_log_dropped_total").inc();
+      state.counter("pingap_access_log_dropped").inc();
+    },
+    upstreamFailed(upstream) {
+      state.counter("pingap_upstream_errors").inc({ upstream });
+    },
+    upstreamRetried(upstream) {
+      state.counter("pingap_upstream_retries").inc({ upstream });
     },
     pluginRefused(location, plugin, status) {
       state.counter("pingap_plugin_refusals_total").inc({ location, plugin, code: String(status) });

@@ -59,8 +59,12 @@ export interface UpstreamSnapshot {
   readonly upstream: string;
   /** Exchanges in flight. */
   readonly processing?: number;
-  /** Live connections. */
+  /** Live connections (idle in the pool and in use). */
   readonly connections?: number;
+  /** How long the latest discovery refresh took, ms. */
+  readonly discoveryMs?: number;
+  /** How long the latest rebuild of the backend selector took, ms. */
+  readonly selectorBuildMs?: number;
   readonly backends: readonly BackendSnapshot[];
 }
 
@@ -112,6 +116,10 @@ export interface Metrics {
   observeCompressionRatio(ratio: number): void;
   /** An access-log line was dropped (queue full). */
   accessLogDropped(): void;
+  /** A request failed because of upstream `upstream` (connect, I/O, timeout): `pingap_upstream_errors`. */
+  upstreamFailed(upstream: string): void;
+  /** A request to upstream `upstream` is tried again after a failed connection: `pingap_upstream_retries`. */
+  upstreamRetried(upstream: string): void;
   /** Plugin `plugin` of `location` refused a request with `status` (4xx or 5xx). */
   pluginRefused(location: string, plugin: string, status: number): void;
   /** The exposition text (server registry, then the process-wide families). */

@@ -100,6 +100,7 @@ export {
   processRegistry,
 } from "./process_wide.ts";
 export { registrySource } from "./upstream_source.ts";
+export { configReloaded, observePoolEviction } from "./process_facts.ts";
 export { createMetrics } from "./create_metrics.ts";
 export { metricsResponse } from "./metrics_response.ts";
 export { trackResponse } from "./track_response.ts";

@@ -132,6 +132,10 @@ class Http1ClientImpl implements Http1Client {
     return this.#pool.idleCount;
   }
 
+  get connections(): number {
+    return this.#pool.idleCount + this.#active.size;
+  }
+
   async request(backend: Backend, req: HttpRequest): Promise<Http1Response> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
