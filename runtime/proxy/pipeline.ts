@@ -255,6 +255,7 @@ async function proxyTo(
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
+      ctx.timings.upstreamTls = res.tlsTime;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
       if (!pass) { for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status); }
@@ -482,6 +483,7 @@ export async function handle(
       const upstreamAnswer = await proxyTo(ctx, loc, up, pass, sm?.metrics);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
+        tlsHandshakeMs: ctx.timings.upstreamTls,
         responseMs: ctx.timings.upstreamResponse,
         processingMs: ctx.timings.upstreamProcessing,
         reused: ctx.upstreamReused,

@@ -106,8 +106,10 @@ export class ClientRequestError extends UpstreamError {
 export interface UpstreamAnswer extends HttpResponse {
   /** The connection came from the pool. */
   readonly reused: boolean;
-  /** Time to connect (0 when reused), ms. */
+  /** Time to connect (0 when reused), ms: TCP and, for TLS, the handshake. */
   readonly connectTime: number;
+  /** The TLS handshake's part of {@linkcode connectTime}, ms (0 without TLS or when reused; absent: not timed apart). */
+  readonly tlsTime?: number;
   /** Time from request start to response head, ms. */
   readonly responseTime: number;
 }

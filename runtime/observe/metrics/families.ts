@@ -77,7 +77,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     type: "counter",
     help: "pingap connection reuses during tcp connect",
     labels: [],
-    unfed: "Deno.serve does not tell whether a request came on a reused (keep-alive) client connection",
   },
   {
     name: "pingap_tls_handshake_time",
@@ -91,8 +90,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     type: "gauge",
     help: "pingap connected connections of upstream",
     labels: ["upstream"],
-    unfed: "Pingap counts live connections only with enable_tracer; the pools do not report it yet " +
-      "(observeUpstream({ connections }) or an UpstreamSnapshot.connections sets it)",
   },
   {
     name: "pingap_upstream_connections_current",
@@ -113,7 +110,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap upstream tsl handshake time(second)",
     labels: ["upstream"],
     buckets: [0.01, 0.05, 0.1, 0.5, 1],
-    unfed: "the upstream clients time connect+TLS together (connectTime); observeUpstream({ tlsHandshakeMs }) is ready",
   },
   {
     name: "pingap_upstream_reuses",
@@ -171,7 +167,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap response compression ratio",
     labels: [],
     buckets: [1, 2, 3, 5, 10],
-    unfed: "no compression plugin yet (observeCompressionRatio() is ready)",
   },
   { name: "pingap_memory", type: "gauge", help: "pingap memory size(mb)", labels: [] },
   { name: "pingap_fd_count", type: "gauge", help: "pingap open file count", labels: [] },

@@ -16,13 +16,17 @@ export interface ObservedRequest {
   elapsed(): number;
   /** A request header (for `content-length`). */
   header(name: string): string | null;
+  /** The request came on a reused client connection (`pingap_connection_reuses`); undefined: not known. */
+  readonly connectionReused?: boolean | undefined;
+  /** What the compression plugin's encoder did (`pingap_compression_ratio`). */
+  readonly compression?: { readonly in: number; readonly out: number } | undefined;
 }
 
 /** Timings and counts of one upstream exchange (ms). */
 export interface UpstreamObservation {
-  /** TCP connect time; skipped when `reused` (Pingap has none then). */
+  /** Connect time (TCP, and TLS when `tlsHandshakeMs` is given); skipped when `reused` (Pingap has none then). */
   readonly connectMs?: number | undefined;
-  /** Upstream TLS handshake. */
+  /** Upstream TLS handshake (part of `connectMs`); skipped when `reused` or 0. */
   readonly tlsHandshakeMs?: number | undefined;
   /** Request start to response head. */
   readonly responseMs?: number | undefined;

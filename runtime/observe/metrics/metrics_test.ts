@@ -145,6 +145,7 @@ Deno.test("histograms: Pingap's buckets, +Inf, sum and count", async () => {
     record(m, "loc", 200, 10, 10);
     m.observeUpstream("up", { connectMs: 1, responseMs: 1, processingMs: 1, tlsHandshakeMs: 1 });
     observePoolEviction(2000);
+    m.observeCompressionRatio(2.5);
     const text = await m.text();
     for (const f of FAMILIES) {
       if (f.type !== "histogram") continue;

@@ -38,6 +38,8 @@ const FAST = new Set([
   "pingap_upstream_processing_time",
   "pingap_upstream_response_time",
   "pingap_http_responses_status",
+  "pingap_connection_reuses",
+  "pingap_compression_ratio",
 ]);
 
 /** The per-server state behind the handles. */

@@ -144,6 +144,7 @@ class H2ClientImpl implements H2Client {
           session,
           reused,
           connectTime,
+          tlsTime: connectTime > 0 ? session.tlsTime : 0,
           started,
           closed: () => this.#cut,
         }, req);

@@ -41,6 +41,8 @@ export interface H2ExchangeContext {
   readonly session: H2Session;
   readonly reused: boolean;
   readonly connectTime: number;
+  /** The TLS handshake's part of `connectTime`, ms. */
+  readonly tlsTime: number;
   /** When the request started (performance.now()). */
   readonly started: number;
   /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
@@ -305,6 +307,7 @@ class H2Exchange {
       editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
+      tlsTime: ctx.tlsTime,
       responseTime: performance.now() - ctx.started,
       trailers: this.#trailers.promise,
     });
