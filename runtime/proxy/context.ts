@@ -75,6 +75,8 @@ export interface Timings {
   upstreamConnect?: number;
   /** The TLS handshake's part of {@linkcode upstreamConnect} (undefined: the client did not time it apart). */
   upstreamTls?: number | undefined;
+  /** How long the upstream connection had been open when the response head came (undefined or 0: not timed). */
+  upstreamConnection?: number | undefined;
   upstreamProcessing?: number;
   upstreamResponse?: number;
   /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
@@ -116,6 +118,8 @@ export class RequestContext implements RouteRequest {
   requestId?: string;
   upstreamAddr?: string;
   upstreamReused?: boolean;
+  /** Live connections of the upstream when its answer came (`{:upstream_connected}`). */
+  upstreamConnected?: number | undefined;
   upstreamStatus?: number;
   status?: number;
   /** Response body bytes sent, when known. */

@@ -16,6 +16,7 @@ import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { appLog } from "../observe/log/app_log.ts";
 import { type Metrics, metricsResponse } from "../observe/metrics/mod.ts";
+import { upstreamProcessingMs } from "../observe/log/context_keys.ts";
 import { watchBody } from "../http/body_end.ts";
 import { reasonPhrase } from "../listen/h1/response.ts";
 import { render } from "./variables.ts";
@@ -256,6 +257,8 @@ async function proxyTo(
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamTls = res.tlsTime;
+      ctx.timings.upstreamConnection = res.connectionTime;
+      ctx.upstreamConnected = up.client.connections;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
       if (!pass) { for (const p of loc.upstreamResponse) p.upstreamResponse!(ctx, response.headers, res.status); }
@@ -485,7 +488,7 @@ export async function handle(
         connectMs: ctx.timings.upstreamConnect,
         tlsHandshakeMs: ctx.timings.upstreamTls,
         responseMs: ctx.timings.upstreamResponse,
-        processingMs: ctx.timings.upstreamProcessing,
+        processingMs: upstreamProcessingMs(ctx),
         reused: ctx.upstreamReused,
       });
       if (pass) return upstreamAnswer;

@@ -110,6 +110,8 @@ export interface UpstreamAnswer extends HttpResponse {
   readonly connectTime: number;
   /** The TLS handshake's part of {@linkcode connectTime}, ms (0 without TLS or when reused; absent: not timed apart). */
   readonly tlsTime?: number;
+  /** How long the connection had been open when the response head came, ms (absent or 0: not timed). */
+  readonly connectionTime?: number;
   /** Time from request start to response head, ms. */
   readonly responseTime: number;
 }

@@ -299,6 +299,7 @@ class H2Exchange {
       stream.resume();
     }
     const ctx = this.#ctx;
+    const now = performance.now();
     this.#head.resolve({
       status,
       statusText: "",
@@ -308,7 +309,8 @@ class H2Exchange {
       reused: ctx.reused,
       connectTime: ctx.connectTime,
       tlsTime: ctx.tlsTime,
-      responseTime: performance.now() - ctx.started,
+      connectionTime: now - ctx.session.openedAt,
+      responseTime: now - ctx.started,
       trailers: this.#trailers.promise,
     });
   }

@@ -35,6 +35,8 @@ export class H2Session {
   readonly ready: Promise<void>;
   /** Time from opening to connected, ms (0 until then). */
   connectTime = 0;
+  /** When it was opened (`performance.now()`), for `{:upstream_connection_time}`. */
+  readonly openedAt = performance.now();
   /** The TLS handshake's part of the connect, ms (0 without TLS or until done). */
   tlsTime = 0;
   /** When the TCP connect was done (performance.now()). */

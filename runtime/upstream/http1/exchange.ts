@@ -152,7 +152,10 @@ export class Http1Exchange implements BodyOwner {
     const conn = this.conn;
     conn.start = head.end;
     const status = head.status;
-    const responseTime = this.#started === 0 ? 0 : performance.now() - this.#started;
+    const now = this.#started === 0 ? 0 : performance.now();
+    const responseTime = now - this.#started;
+    // How long the connection has been open (0 untimed).
+    const connectionTime = now === 0 ? 0 : now - conn.openedAt;
     const reused = this.#reused;
     const connectTime = this.#connectTime;
     const tlsTime = this.#tlsTime;
@@ -163,7 +166,7 @@ export class Http1Exchange implements BodyOwner {
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
       });
-      return new Answer(head, null, { reused, connectTime, tlsTime, responseTime, upgrade });
+      return new Answer(head, null, { reused, connectTime, tlsTime, connectionTime, responseTime, upgrade });
     }
     this.#keepAlive = !head.close;
     if (
@@ -171,7 +174,7 @@ export class Http1Exchange implements BodyOwner {
       (head.contentLength === 0 && !head.chunked && !head.closeDelimited)
     ) {
       this.bodyDone(true);
-      return new Answer(head, null, { reused, connectTime, tlsTime, responseTime });
+      return new Answer(head, null, { reused, connectTime, tlsTime, connectionTime, responseTime });
     }
     if (head.chunked) {
       let resolveTrailers: (trailers: Headers) => void = ignore;
@@ -181,7 +184,7 @@ export class Http1Exchange implements BodyOwner {
       const source = new ResponseBodySource(this, "chunked", { onTrailers: resolveTrailers });
       this.#source = source;
       const body = new ReadableStream(source, NO_READ_AHEAD);
-      return new Answer(head, body, { reused, connectTime, tlsTime, responseTime, trailers, source });
+      return new Answer(head, body, { reused, connectTime, tlsTime, connectionTime, responseTime, trailers, source });
     }
     const length = head.contentLength;
     if (length >= 0 && conn.end - conn.start >= length) {
@@ -189,13 +192,13 @@ export class Http1Exchange implements BodyOwner {
       const whole = copyBytes(conn.buf, conn.start, conn.start + length);
       conn.start += length;
       this.bodyDone(true);
-      return new WholeResponse(head, whole, { reused, connectTime, tlsTime, responseTime });
+      return new WholeResponse(head, whole, { reused, connectTime, tlsTime, connectionTime, responseTime });
     }
     if (length < 0) this.#keepAlive = false;
     const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
     this.#source = source;
     const body = new ReadableStream(source, NO_READ_AHEAD);
-    return new Answer(head, body, { reused, connectTime, tlsTime, responseTime, source });
+    return new Answer(head, body, { reused, connectTime, tlsTime, connectionTime, responseTime, source });
   }
 
   /** Called by the body stream (or for a bodiless response) when the body ended. */
@@ -280,6 +283,7 @@ interface AnswerFacts {
   readonly reused: boolean;
   readonly connectTime: number;
   readonly tlsTime: number;
+  readonly connectionTime: number;
   readonly responseTime: number;
   readonly trailers?: Promise<Headers>;
   readonly upgrade?: Http1Upgrade;
@@ -303,6 +307,7 @@ abstract class HeadAnswer implements Http1Response {
   readonly reused: boolean;
   readonly connectTime: number;
   readonly tlsTime: number;
+  readonly connectionTime: number;
   readonly responseTime: number;
   /** The head may be kept as bytes: a change to `headers` would not go out (see `editable()`). */
   readonly editable = false;
@@ -315,6 +320,7 @@ abstract class HeadAnswer implements Http1Response {
     this.reused = facts.reused;
     this.connectTime = facts.connectTime;
     this.tlsTime = facts.tlsTime;
+    this.connectionTime = facts.connectionTime;
     this.responseTime = facts.responseTime;
   }
 

@@ -68,7 +68,7 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
   try {
     if (options.tls && (!options.verifyCert || how.clientCert !== undefined)) {
       const t = await attempt.nodeTls(target, how);
-      attempt.timed(how.timings);
+      attempt.timed(how.timings, true);
       return t;
     }
     const tcp = await Deno.connect({ hostname: target.host, port: target.port, signal: attempt.signal });
@@ -76,7 +76,7 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
     attempt.tcpDone();
     tcp.setNoDelay(true);
     if (!options.tls) {
-      attempt.timed(how.timings);
+      attempt.timed(how.timings, false);
       return tcp;
     }
     const tls = await Deno.startTls(tcp, {
@@ -86,7 +86,7 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
     });
     attempt.current = tls;
     await tls.handshake();
-    attempt.timed(how.timings);
+    attempt.timed(how.timings, true);
     return tls;
   } catch (error) {
     attempt.current?.close();
@@ -160,13 +160,13 @@ class ConnectAttempt {
     this.#tcpAt = performance.now();
   }
 
-  /** The attempt succeeded: fills `timings` (when asked) with the TCP and TLS times. */
-  timed(timings: ConnectTimings | undefined): void {
+  /** The attempt succeeded: fills `timings` (when asked) with the TCP and, when `tls`, the TLS handshake times. */
+  timed(timings: ConnectTimings | undefined, tls: boolean): void {
     if (timings === undefined) return;
     const end = performance.now();
     const tcpAt = this.#tcpAt || end;
-    timings.tcp = tcpAt - this.#begun;
-    timings.tls = end - tcpAt;
+    timings.tcp = (tls ? tcpAt : end) - this.#begun;
+    timings.tls = tls ? end - tcpAt : 0;
   }
 
   /** Maps what `error` means for this attempt. */
