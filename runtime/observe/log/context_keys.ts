@@ -1,9 +1,12 @@
 /**
  * The 35 `{:key}` context values of the access log (inventory §4.2), each
- * compiled once into a function of the {@linkcode AccessRecord}. Values we
- * cannot know yet print what Pingap prints when it has none (see
- * docs/differences.md): nothing for the TLS, compression, cache and
- * upstream-connection keys.
+ * compiled once into a function of the {@linkcode AccessRecord}, from facts
+ * stored as plain fields while the request ran: the client connection (the
+ * HTTP/1.1 front end's, else `connections.ts`), the TLS listener's handshake
+ * (`ctx.tls`), the upstream exchange's timings (`ctx.timings`), the
+ * compression plugin's encoder (`ctx.compression`). A value that did not
+ * happen prints what Pingap prints then: nothing. The cache keys come from
+ * the cache plugin.
  *
  * @module
  */

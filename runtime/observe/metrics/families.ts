@@ -1,6 +1,7 @@
 /**
- * The metric families: Pingap's 31 (inventory §5; names, help texts, label
- * names and buckets as Pingap registers them) plus ours, and for each one
+ * The metric families: Pingap's 31 (inventory §5) and 12 of the 14 that
+ * Pingap 0.16 added (the two cache ones come with the cache plugin's metrics;
+ * names, help texts, label names and buckets as Pingap registers them) plus ours, and for each one
  * whether this runtime feeds it yet. Registration ({@linkcode createMetrics}
  * in `mod.ts`) and the docs are built from this one table.
  *
