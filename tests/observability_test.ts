@@ -360,3 +360,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test("check: Pingap 0.16's context keys this version cannot fill are accepted with a warning naming why", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(
+    file,
+    `[upstreams.u]\naddrs = ["127.0.0.1:9"]\n\n[locations.l]\nupstream = "u"\n\n[servers.s]\naddr = "127.0.0.1:0"\n` +
+      `locations = ["l"]\naccess_log = "{path} {:ja4} {:tls_client_serial} {:upstream_connect_offload_wait_time}"\n`,
+  );
+  try {
+    const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
+    assert.equal(await child.exited(), 0, child.output());
+    const out = child.output();
+    assert.match(
+      out,
+      /servers\.s\.access_log\s+warning: Context key "\{:tls_client_serial\}" is accepted but not applied.*tls_client_ca/,
+    );
+    assert.match(out, /"\{:upstream_connect_offload_wait_time\}" is accepted but not applied.*offload/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
