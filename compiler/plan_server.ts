@@ -17,6 +17,8 @@ import { type BuildContext, decodeSection, rawNames } from "./plan_sections.ts";
 import { warnShadowed } from "./plan_shadowed.ts";
 import { buildRouteTable } from "./routes/table.ts";
 import { serverSchema } from "./schema/server.ts";
+import { notApplied } from "./schema/types.ts";
+import { UNAPPLIED_CONTEXT_KEYS } from "./values/access_log.ts";
 
 /** The servers of a config, and the location indices they list. */
 export interface CompiledServers {
@@ -34,6 +36,13 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
   for (const [name, config] of decodeSection<ServerConfig>(ctx, "servers", serverSchema)) {
     const path: KeyPath = ["servers", name];
     serverRules(name, config, basic, diags);
+    for (const part of config.access_log?.parts ?? []) {
+      if (typeof part !== "string" && "ctx" in part && Object.hasOwn(UNAPPLIED_CONTEXT_KEYS, part.ctx)) {
+        diags.push(
+          notApplied([...path, "access_log"], `Context key "{:${part.ctx}}"`, UNAPPLIED_CONTEXT_KEYS[part.ctx]!),
+        );
+      }
+    }
     const ranked = rankLocations(ctx, name, config, located);
     ranked.forEach((i) => usedLocations.add(i));
     for (const a of config.addr ?? []) {

@@ -5,10 +5,10 @@
  * HTTP; the exposition text checked by `promtool check metrics`; a push to a
  * real local receiver; the registry kept across a reload.
  *
- * promtool's linter flags eight of Pingap's names (counters without
+ * promtool's linter flags thirteen of Pingap's names (counters without
  * `_total`, gauges ending in `_count`), which we keep for compatibility: the
  * full text must parse and draw exactly those problems and no other, and
- * the text without those eight families must pass with exit 0.
+ * the text without those thirteen families must pass with exit 0.
  *
  * @module
  */
@@ -18,12 +18,14 @@ import { type MetricsTarget, metricsTarget } from "../compiler/mod.ts";
 import { RequestContext } from "../runtime/proxy/context.ts";
 import { findSamples, sampleValue } from "../runtime/observe/metrics/exposition.ts";
 import {
+  configReloaded,
   createMetrics,
   type Metrics,
   MetricsRegistries,
   metricsResponse,
   observeCacheStorageRead,
   observeCacheStorageWrite,
+  observePoolEviction,
   PINGAP_LINT_EXCEPTIONS,
   type ServerMetrics,
   serverMetrics,
@@ -108,6 +110,11 @@ function feedAll(m: Metrics): void {
   m.observeCompressionRatio(3.2);
   observeCacheStorageRead(4);
   observeCacheStorageWrite(6);
+  m.upstreamFailed("up");
+  m.upstreamRetried("up");
+  m.accessLogDropped();
+  configReloaded(true);
+  observePoolEviction(1500);
 }
 
 Deno.test({
@@ -118,7 +125,7 @@ Deno.test({
     try {
       feedAll(m);
       const text = await m.text();
-      // All eight Pingap-name problems show up, since every family has samples.
+      // All thirteen Pingap-name problems show up, since every family has samples.
       const full = await promtool(text);
       assert.equal(full.code, 3);
       for (const [name, problem] of PINGAP_LINT_EXCEPTIONS) assert.ok(full.stderr.includes(`${name} ${problem}`), name);

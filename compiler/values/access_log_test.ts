@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { accessLog, CONTEXT_KEYS } from "./access_log.ts";
+import { accessLog, CONTEXT_KEYS, UNAPPLIED_CONTEXT_KEYS } from "./access_log.ts";
 
 Deno.test("accessLog() expands presets and keeps literal text between tags", () => {
   const r = accessLog("combined");
@@ -47,6 +47,16 @@ Deno.test("accessLog() rejects unknown tags, context keys and file parameters, w
   assert.ok(!rolling.ok && /Unknown rolling "weekly"/.test(rolling.message));
   const buffer = accessLog("/l/a.log?channel_buffer=0 tiny");
   assert.ok(!buffer.ok && /channel_buffer/.test(buffer.message));
+});
+
+Deno.test("Pingap 0.16's further context keys are accepted (check warns that they print nothing)", () => {
+  assert.equal(Object.keys(UNAPPLIED_CONTEXT_KEYS).length, 6);
+  const r = accessLog("{:tls_client_subject} {:upstream_connect_offload_wait_time_human} {:ja4}");
+  assert.ok(r.ok, JSON.stringify(r));
+  // `{:ja4}` has a digit, outside the tag syntax: text.
+  assert.deepEqual(r.value.parts, [{ ctx: "tls_client_subject" }, " ", {
+    ctx: "upstream_connect_offload_wait_time_human",
+  }, " {:ja4}"]);
 });
 
 Deno.test("CONTEXT_KEYS are Pingap's 35", () => {

@@ -166,4 +166,16 @@ export interface IncomingRequest extends HttpRequest {
   header(name: string): string | null;
   /** See {@linkcode HttpRequest.recycleBody}; a no-op for a body without a lease. */
   recycleBody(chunk: Uint8Array): void;
+  /** The client connection it came on, when the front end knows it (the HTTP/1.1 front end). */
+  readonly connection?: ClientConnection | undefined;
+  /** Requests answered on that connection before this one (0: its first), when the front end knows it. */
+  readonly served?: number | undefined;
+}
+
+/** A client connection as a front end knows it (`{:connection_id}`, `{:connection_time}`). */
+export interface ClientConnection {
+  /** Sequence number in the process, from 1. */
+  readonly id: number;
+  /** When it was accepted (`Date.now()`). */
+  readonly since: number;
 }

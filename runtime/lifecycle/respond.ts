@@ -11,6 +11,7 @@ import { errorResponse, ProxyError } from "../proxy/errors.ts";
 import { handle } from "../proxy/pipeline.ts";
 import type { HttpResponse, IncomingRequest } from "../http/message.ts";
 import { closeAfter } from "./drain.ts";
+import type { TlsFacts } from "../tls/listener.ts";
 
 /** What every listener reads per request: the serving plan (swapped as one reference) and whether the proxy stops. */
 export interface Serving {
@@ -36,6 +37,8 @@ export interface Endpoint {
 export interface Remote {
   readonly hostname: string;
   readonly port: number;
+  /** Behind the TLS listener: what its handshake settled. */
+  readonly tls?: TlsFacts;
 }
 
 /**
@@ -70,6 +73,7 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
       observer !== undefined,
     );
     ctx.trustedProxies = current.plan.basic.trusted_proxies;
+    ctx.tls = remote.tls;
     const processing = ++current.counters.processing;
     activity.processing++;
     activity.accepted++;

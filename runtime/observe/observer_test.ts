@@ -1,7 +1,7 @@
 /**
  * The per-server observer without sockets: a server that records nothing
  * gets none; a full file queue counts each dropped line in the server's
- * `pingap_access_log_dropped_total`; a streamed body's bytes are counted.
+ * `pingap_access_log_dropped_total` and Pingap 0.16's `pingap_access_log_dropped`; a streamed body's bytes are counted.
  *
  * @module
  */
@@ -48,7 +48,10 @@ Deno.test("serverObserver(): lines past a full file queue are dropped and counte
   try {
     // Body-less responses end at once: five lines in one task, one fits the queue.
     for (let i = 0; i < 5; i++) observer.finish(context(), responseWith(null, { status: 204 }), 1);
-    assert.match(await metrics.text(), /^pingap_access_log_dropped_total\{server="observer-drops"\} 4$/m);
+    const text = await metrics.text();
+    assert.match(text, /^pingap_access_log_dropped_total\{server="observer-drops"\} 4$/m);
+    // Pingap 0.16's name for the same count.
+    assert.match(text, /^pingap_access_log_dropped\{server="observer-drops"\} 4$/m);
   } finally {
     await observer.dispose();
     metrics.dispose();

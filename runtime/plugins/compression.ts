@@ -27,6 +27,7 @@ import {
   acceptsEncoding,
   addVary,
   type Coding,
+  type CompressionStat,
   decoder,
   encoder,
   isCompressibleDownstream,
@@ -153,7 +154,10 @@ export const compression = runtimePlugin(PLUGIN_DEFINITIONS.compression, (plan) 
     headers.delete("accept-ranges");
     weakenEtag(headers);
     addVary(headers);
-    return encoder(chosen.coding, chosen.level);
+    // Counted for `{:compression_ratio}`, `{:compression_time}` and `pingap_compression_ratio`.
+    const stat: CompressionStat = { in: 0, out: 0, ms: 0 };
+    ctx.compression = stat;
+    return encoder(chosen.coding, chosen.level, stat);
   };
   return hooks;
 });

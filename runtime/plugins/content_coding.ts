@@ -107,6 +107,13 @@ export function weakenEtag(headers: Headers): void {
   if (etag !== null && etag.startsWith('"')) headers.set("etag", `W/${etag}`);
 }
 
+/** What an encoder did: bytes in and out, and time spent waiting on zlib (ms). Filled as the body streams. */
+export interface CompressionStat {
+  in: number;
+  out: number;
+  ms: number;
+}
+
 /** A node:zlib stream, as far as the adapter uses it. */
 interface ZlibStream {
   write(chunk: Uint8Array, cb: (error?: Error | null) => void): boolean;
@@ -122,13 +129,14 @@ interface ZlibStream {
  * and the transform's own backpressure holds the source while the client reads slowly: at most about a chunk is in
  * flight, whatever the body's size. A zlib error errors the body (never the process); a cancel frees zlib.
  */
-function zlibTransform(make: () => ZlibStream): TransformStream<Uint8Array, Uint8Array> {
+function zlibTransform(make: () => ZlibStream, stat?: CompressionStat): TransformStream<Uint8Array, Uint8Array> {
   let z: ZlibStream | undefined;
   let failure: Error | undefined;
   return new TransformStream<Uint8Array, Uint8Array>({
     start(controller) {
       z = make();
       z.on("data", (chunk) => {
+        if (stat !== undefined) stat.out += chunk.byteLength;
         try {
           controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
         } catch {
@@ -147,14 +155,31 @@ function zlibTransform(make: () => ZlibStream): TransformStream<Uint8Array, Uint
     transform(chunk) {
       if (failure) throw failure;
       if (chunk.byteLength === 0) return;
+      if (stat !== undefined) {
+        stat.in += chunk.byteLength;
+        const t = performance.now();
+        return new Promise<void>((resolve, reject) => {
+          z!.write(chunk, (e) => {
+            stat.ms += performance.now() - t;
+            e ? reject(e) : resolve();
+          });
+        });
+      }
       return new Promise<void>((resolve, reject) => {
         z!.write(chunk, (e) => e ? reject(e) : resolve());
       });
     },
     flush() {
       if (failure) throw failure;
+      const t = stat === undefined ? 0 : performance.now();
       return new Promise<void>((resolve, reject) => {
-        z!.once("end", resolve);
+        z!.once(
+          "end",
+          stat === undefined ? resolve : () => {
+            stat.ms += performance.now() - t;
+            resolve();
+          },
+        );
         z!.on("error", reject);
         z!.end();
       });
@@ -165,15 +190,25 @@ function zlibTransform(make: () => ZlibStream): TransformStream<Uint8Array, Uint
   });
 }
 
-/** A streaming encoder of `coding` at `level` (gzip 1–9, brotli 1–11, zstd 1–22). */
-export function encoder(coding: Coding, level: number): TransformStream<Uint8Array, Uint8Array> {
+/**
+ * A streaming encoder of `coding` at `level` (gzip 1–9, brotli 1–11, zstd 1–22); with `stat`, what it does is counted
+ * there.
+ */
+export function encoder(
+  coding: Coding,
+  level: number,
+  stat?: CompressionStat,
+): TransformStream<Uint8Array, Uint8Array> {
   switch (coding) {
     case "gzip":
-      return zlibTransform(() => createGzip({ level }));
+      return zlibTransform(() => createGzip({ level }), stat);
     case "br":
-      return zlibTransform(() => createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: level } }));
+      return zlibTransform(() => createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: level } }), stat);
     case "zstd":
-      return zlibTransform(() => createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } }));
+      return zlibTransform(
+        () => createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } }),
+        stat,
+      );
   }
 }
 

@@ -18,6 +18,7 @@ import { ChallengeTokens, handOverCertificate, type IssuedCertificate, startAcme
 import { busyAddresses, migrateHint, pidFilePath, takeOver, writePidFile } from "./upgrade.ts";
 import { configureAppLog, log } from "../observe/log/app_log.ts";
 import { LogCompressor } from "../observe/log/compress.ts";
+import { configReloaded } from "../observe/metrics/mod.ts";
 import { containFaults, installTestFault } from "./contain.ts";
 
 /** The `--log` value (cli.ts passes it on as PINGAP_LOG). */
@@ -164,6 +165,7 @@ export async function run(
       if (r.readError || !r.plan) {
         const msg = r.readError ?? formatText(r.diagnostics.filter((d) => d.severity === "error"));
         console.error(`reload (${reason}) failed, the current config keeps serving:\n${msg}`);
+        configReloaded(false);
         await notifier().notify({ category: "reload_config_fail", level: "error", message: msg });
         return;
       }
@@ -179,11 +181,13 @@ export async function run(
         await target.swap(next);
       } catch (e) {
         console.error(`reload (${reason}) failed: ${(e as Error).message}`);
+        configReloaded(false);
         await notifier().notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
         return;
       }
       current = next;
       certificates = nextCertificates;
+      configReloaded(true);
       if (acme) acme.update(current);
       else acme = startAcme(conf, current, acmeOptions);
       own = undefined;

@@ -9,6 +9,8 @@
 import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
 import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
+import type { TlsFacts } from "../tls/listener.ts";
+import type { CompressionStat } from "../plugins/content_coding.ts";
 import type { AbortWatch, HttpResponse, IncomingRequest } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
@@ -69,7 +71,12 @@ export function cookieValue(header: string | null, name: string): string | undef
 
 /** Timings of one request, ms (undefined = did not happen). */
 export interface Timings {
+  /** TCP connect and TLS handshake to the upstream (0 on a pooled connection). */
   upstreamConnect?: number;
+  /** The TLS handshake's part of {@linkcode upstreamConnect} (undefined: the client did not time it apart). */
+  upstreamTls?: number | undefined;
+  /** How long the upstream connection had been open when the response head came (undefined or 0: not timed). */
+  upstreamConnection?: number | undefined;
   upstreamProcessing?: number;
   upstreamResponse?: number;
   /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
@@ -111,10 +118,16 @@ export class RequestContext implements RouteRequest {
   requestId?: string;
   upstreamAddr?: string;
   upstreamReused?: boolean;
+  /** Live connections of the upstream when its answer came (`{:upstream_connected}`). */
+  upstreamConnected?: number | undefined;
   upstreamStatus?: number;
   status?: number;
   /** Response body bytes sent, when known. */
   size?: number;
+  /** What the compression plugin's encoder did with the response body (bytes in and out, time). */
+  compression: CompressionStat | undefined;
+  /** The client connection's TLS facts, behind the TLS listener (the `{:tls_*}` access-log keys). */
+  tls: TlsFacts | undefined;
   /** Spans of this request, only on servers with `otlp_exporter`. */
   trace?: RequestTrace;
   /**
@@ -145,6 +158,12 @@ export class RequestContext implements RouteRequest {
   #upstreamHeaders: Headers | undefined;
   /** Request headers a plugin replaced (null: removed), see {@linkcode replaceRequestHeader}. */
   #replaced: Map<string, string | null> | undefined;
+
+  /** The request came on a client connection that served one before (the HTTP/1.1 front end knows; else undefined). */
+  get connectionReused(): boolean | undefined {
+    const served = this.req.served;
+    return served === undefined ? undefined : served > 0;
+  }
 
   /** Builds the context; `timed` (default true) as in {@linkcode RequestContext.timed}. */
   constructor(

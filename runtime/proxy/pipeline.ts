@@ -15,7 +15,8 @@ import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from ".
 import type { RequestContext } from "./context.ts";
 import { errorResponse, ProxyError } from "./errors.ts";
 import { appLog } from "../observe/log/app_log.ts";
-import { metricsResponse } from "../observe/metrics/mod.ts";
+import { type Metrics, metricsResponse } from "../observe/metrics/mod.ts";
+import { upstreamProcessingMs } from "../observe/log/context_keys.ts";
 import { watchBody } from "../http/body_end.ts";
 import { reasonPhrase } from "../listen/h1/response.ts";
 import { render } from "./variables.ts";
@@ -186,6 +187,7 @@ async function proxyTo(
   loc: ActiveLocation,
   up: ActiveUpstream,
   pass: boolean,
+  metrics: Metrics | undefined,
 ): Promise<HttpResponse> {
   const lp = loc.plan;
   let body = ctx.req.body;
@@ -256,6 +258,9 @@ async function proxyTo(
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;
       ctx.timings.upstreamConnect = res.connectTime;
+      ctx.timings.upstreamTls = res.tlsTime;
+      ctx.timings.upstreamConnection = res.connectionTime;
+      ctx.upstreamConnected = up.client.connections;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
       if (pass) return response;
@@ -273,7 +278,12 @@ async function proxyTo(
       if (retriable && attempt < maxRetries && (window === undefined || ctx.elapsed() <= window)) {
         (tried ??= new Set()).add(backend.addr);
         lastError = e;
+        metrics?.upstreamRetried(up.plan.name);
         continue;
+      }
+      // The upstream failed the request (connect, I/O, timeout); not a client that left or a request refused.
+      if (e instanceof UpstreamError && e.kind !== "aborted" && e.kind !== "request") {
+        metrics?.upstreamFailed(up.plan.name);
       }
       retryBody?.cancel(e);
       throw e;
@@ -482,11 +492,12 @@ export async function handle(
       // Nothing left to change on the answer: the front end may write it as the upstream gave it.
       const pass = asIs && ctx.requestId === undefined && loc.upstreamResponse.length === 0 &&
         ctx.answerFilter === undefined && loc.errorPages.length === 0;
-      const upstreamAnswer = await proxyTo(ctx, loc, up, pass);
+      const upstreamAnswer = await proxyTo(ctx, loc, up, pass, sm?.metrics);
       sm?.metrics.observeUpstream(up.plan.name, {
         connectMs: ctx.timings.upstreamConnect,
+        tlsHandshakeMs: ctx.timings.upstreamTls,
         responseMs: ctx.timings.upstreamResponse,
-        processingMs: ctx.timings.upstreamProcessing,
+        processingMs: upstreamProcessingMs(ctx),
         reused: ctx.upstreamReused,
       });
       if (pass) return upstreamAnswer;

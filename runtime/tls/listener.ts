@@ -58,12 +58,24 @@ export interface TlsListenOptions {
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
 export const HANDSHAKE_TIMEOUT = 10_000;
 
+/** What the handshake of a client connection settled (the `{:tls_*}` access-log keys). */
+export interface TlsFacts {
+  /** Protocol version, as OpenSSL names it (`TLSv1.3`). */
+  readonly version: string;
+  /** Cipher suite, by its IANA name (`TLS_AES_128_GCM_SHA256`). */
+  readonly cipher: string;
+  /** Time from the TCP accept to the handshake done, ms. */
+  readonly handshakeMs: number;
+}
+
 /** The client behind a decrypted connection. */
 export interface TlsClient {
   readonly hostname: string;
   readonly port: number;
   /** SNI sent, or "" when none. */
   readonly servername: string;
+  /** The connection's TLS facts. */
+  readonly tls: TlsFacts;
 }
 
 /** A running TLS listener. */
@@ -136,7 +148,14 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const remote = proxied.get(raw) ?? { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
     clearTimeout(deadlines.get(raw));
     const t0 = started.get(raw);
-    if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
+    const handshakeMs = t0 === undefined ? 0 : performance.now() - t0;
+    if (t0 !== undefined && options.onHandshake) options.onHandshake(handshakeMs);
+    const cipher = down.getCipher() as { name?: string; standardName?: string } | undefined;
+    const tls: TlsFacts = {
+      version: down.getProtocol() ?? "",
+      cipher: cipher?.standardName ?? cipher?.name ?? "",
+      handshakeMs,
+    };
     const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
     const servername = typeof sent === "string" ? sent : "";
     down.pause();
@@ -154,7 +173,7 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     up.once("connect", () => {
       // Registered before any byte reaches the plain listener, so its handler always finds the client.
       innerPort = up.localPort ?? 0;
-      clients.set(innerPort, { ...remote, servername });
+      clients.set(innerPort, { hostname: remote.hostname, port: remote.port, servername, tls });
       forward(down, up);
       forward(up, down);
       down.resume();

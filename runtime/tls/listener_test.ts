@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:tls";
 import { makeTestPki } from "../../tests/_support/certs.ts";
 import { inspectCertificate } from "../../compiler/mod.ts";
-import { listenTls } from "./listener.ts";
+import { listenTls, type TlsClient } from "./listener.ts";
 import { CertStore } from "./store.ts";
 
 Deno.test("listenTls() hands decrypted connections to the plain listener and maps them to the client", async () => {
@@ -10,7 +10,7 @@ Deno.test("listenTls() hands decrypted connections to the plain listener and map
   const store = new CertStore();
   const a = pki.leaves["a.test"]!;
   store.replaceConfig([inspectCertificate("a", {}, { cert: a.cert, key: a.key }).certificate!]);
-  const seen: { port: number; client?: { hostname: string; port: number; servername: string } | undefined }[] = [];
+  const seen: { port: number; client?: TlsClient | undefined }[] = [];
   const ref: { tls?: Awaited<ReturnType<typeof listenTls>> } = {};
   const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
     seen.push({ port: info.remoteAddr.port, client: ref.tls?.client(info.remoteAddr.port) });
@@ -38,7 +38,12 @@ Deno.test("listenTls() hands decrypted connections to the plain listener and map
     sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
     assert.match(await answer, /^HTTP\/1\.1 200 OK/);
     assert.equal(seen.length, 1);
-    assert.deepEqual(seen[0]!.client, { hostname: "127.0.0.1", port: sock.localPort, servername: "a.test" });
+    const { tls: facts, ...client } = seen[0]!.client!;
+    assert.deepEqual(client, { hostname: "127.0.0.1", port: sock.localPort, servername: "a.test" });
+    // What the handshake settled, for the `{:tls_*}` access-log keys.
+    assert.match(facts.version, /^TLSv1\.[23]$/);
+    assert.match(facts.cipher, /^TLS_/);
+    assert.ok(facts.handshakeMs > 0);
     assert.notEqual(seen[0]!.port, sock.localPort, "the plain listener sees our loopback connection");
     assert.equal(handshakes.length, 1);
     assert.ok(handshakes[0]! >= 0);

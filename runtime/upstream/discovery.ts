@@ -67,6 +67,8 @@ export interface Discovery {
   readonly ready: Promise<void>;
   /** Discovers again now (after a refresh in progress, if any). */
   refresh(): Promise<void>;
+  /** How long the latest refresh took, ms (`pingap_upstream_discovery_time`); undefined before the first. */
+  readonly lastRefreshMs: number | undefined;
   /** Stops timers and watches; resolves once they have settled. */
   dispose(): Promise<void>;
 }
@@ -250,6 +252,7 @@ class Discoverer implements Discovery {
   #lastGood = new Map<string, string[]>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #refreshing: Promise<void> | undefined;
+  lastRefreshMs: number | undefined;
   #abort = new AbortController();
   #disposed = false;
   #docker: Deno.HttpClient | undefined;
@@ -306,11 +309,13 @@ class Discoverer implements Discovery {
     while (this.#refreshing) await this.#refreshing;
     if (this.#disposed) return;
     clearTimeout(this.#timer);
+    const t = performance.now();
     this.#refreshing = (this.kind === "docker" ? this.#discoverDocker() : this.#discoverDns())
       .catch((e) => {
         if (!this.#disposed) this.#options.onError?.(e instanceof Error ? e : new Error(String(e)));
       })
       .finally(() => {
+        this.lastRefreshMs = performance.now() - t;
         this.#refreshing = undefined;
         this.#schedule();
       });

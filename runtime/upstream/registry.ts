@@ -68,6 +68,8 @@ export interface UpstreamState {
   readonly ready: Promise<void>;
   /** Exchanges in flight (`processing`). */
   readonly processing: number;
+  /** How long the latest rebuild of the balancer took, ms (`pingap_upstream_selector_build_time`). */
+  readonly selectorBuildMs: number | undefined;
   /** True once disposed. */
   readonly disposed: boolean;
   /** Current backends. */
@@ -113,6 +115,7 @@ export function connectOptions(plan: UpstreamPlan, poolSize = 128): ConnectOptio
 
 /** One upstream's live state. */
 class Live implements UpstreamState {
+  selectorBuildMs: number | undefined;
   readonly key: string;
   readonly plan: UpstreamPlan;
   readonly discovery: Discovery;
@@ -158,7 +161,9 @@ class Live implements UpstreamState {
 
   #apply(backends: readonly Backend[]): void {
     if (this.#disposed) return;
+    const t = performance.now();
     this.balancer.update(backends);
+    this.selectorBuildMs = performance.now() - t;
     this.health?.update(backends);
     const keep = new Set(backends.map((b) => b.addr));
     this.circuits.prune(keep);

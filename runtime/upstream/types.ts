@@ -106,8 +106,12 @@ export class ClientRequestError extends UpstreamError {
 export interface UpstreamAnswer extends HttpResponse {
   /** The connection came from the pool. */
   readonly reused: boolean;
-  /** Time to connect (0 when reused), ms. */
+  /** Time to connect (0 when reused), ms: TCP and, for TLS, the handshake. */
   readonly connectTime: number;
+  /** The TLS handshake's part of {@linkcode connectTime}, ms (0 without TLS or when reused; absent: not timed apart). */
+  readonly tlsTime?: number;
+  /** How long the connection had been open when the response head came, ms (absent or 0: not timed). */
+  readonly connectionTime?: number;
   /** Time from request start to response head, ms. */
   readonly responseTime: number;
 }
@@ -127,4 +131,6 @@ export interface UpstreamClient {
    * closed as by `close()`. A client without it is closed at once.
    */
   drain?(graceMs: number): Promise<void>;
+  /** Live connections, idle and in use (`pingap_upstream_connections`); absent when the client does not count them. */
+  readonly connections?: number;
 }

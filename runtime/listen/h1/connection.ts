@@ -16,7 +16,7 @@
 import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
-import type { HttpResponse } from "../../http/message.ts";
+import type { ClientConnection, HttpResponse } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
 import { type OneExchange, RelayActivity } from "./relay.ts";
@@ -83,6 +83,9 @@ const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 
 const CLIENT_GONE = "client closed the connection";
 
+/** The id of the next connection (`{:connection_id}`). */
+let nextConnectionId = 1;
+
 /** A request body being read from the connection. */
 interface BodyState {
   /** Bytes not read from the connection yet. */
@@ -123,6 +126,8 @@ export class Connection {
   idleTick: number;
   /** Requests answered on it so far. */
   served = 0;
+  /** Its id and accept time, handed to each request on it. */
+  readonly facts: ClientConnection = { id: nextConnectionId++, since: Date.now() };
   /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
   lingerTick = -1;
   /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
@@ -352,6 +357,8 @@ export class Connection {
       this.#watchable = state.unread === 0;
     } else this.#watchable = true;
     const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw, giveBack);
+    req.connection = this.facts;
+    req.served = this.served;
     this.#inflight = abort;
     try {
       const res = await this.#host.handler(req, this.#remote);

@@ -6,7 +6,7 @@
  */
 
 import { appendFields, fieldValue } from "../../http/headers_copy.ts";
-import type { AbortWatch, IncomingRequest } from "../../http/message.ts";
+import type { AbortWatch, ClientConnection, IncomingRequest } from "../../http/message.ts";
 
 /** A request read by the HTTP/1.1 front end. */
 export class WireRequest implements IncomingRequest {
@@ -15,6 +15,10 @@ export class WireRequest implements IncomingRequest {
   #completed: PromiseWithResolvers<void> | undefined;
   /** Settled: undefined while the response is going out, then null (sent) or the error. */
   #outcome: unknown;
+  /** The connection it came on (set by the connection). */
+  connection: ClientConnection | undefined;
+  /** Requests answered on the connection before this one (set by the connection). */
+  served = 0;
 
   /**
    * @param method The method.

@@ -1,9 +1,12 @@
 /**
  * The 35 `{:key}` context values of the access log (inventory §4.2), each
- * compiled once into a function of the {@linkcode AccessRecord}. Values we
- * cannot know yet print what Pingap prints when it has none (see
- * docs/differences.md): nothing for the TLS, compression, cache and
- * upstream-connection keys.
+ * compiled once into a function of the {@linkcode AccessRecord}, from facts
+ * stored as plain fields while the request ran: the client connection (the
+ * HTTP/1.1 front end's, else `connections.ts`), the TLS listener's handshake
+ * (`ctx.tls`), the upstream exchange's timings (`ctx.timings`), the
+ * compression plugin's encoder (`ctx.compression`). A value that did not
+ * happen prints what Pingap prints then: nothing. The cache keys come from
+ * the cache plugin.
  *
  * @module
  */
@@ -19,12 +22,29 @@ const EMPTY: Piece = () => "";
 
 function connection(r: AccessRecord) {
   const ctx = r.ctx;
+  const req = ctx.req;
+  const known = req.connection;
+  // The HTTP/1.1 front end knows the connection; other front ends are recognised by their peer (see connections.ts).
+  if (known !== undefined) return r.conn ??= { id: known.id, reused: (req.served ?? 0) > 0, since: known.since };
   return r.conn ??= seeConnection(ctx.remoteAddr, ctx.remotePort, ctx.serverPort, r.now - r.elapsed);
 }
 
 /** Upstream connect time: none on a pooled connection (nothing was connected). */
 function connectMs(ctx: RequestContext): number | undefined {
   return ctx.upstreamReused ? undefined : ctx.timings.upstreamConnect;
+}
+
+/** Upstream TCP connect time: the connect time without its TLS handshake; none on a pooled connection. */
+function tcpMs(ctx: RequestContext): number | undefined {
+  const connect = connectMs(ctx);
+  if (connect === undefined) return undefined;
+  return connect - (ctx.timings.upstreamTls ?? 0);
+}
+
+/** Upstream TLS handshake time: none on a pooled or plain connection, or when the client did not time it apart. */
+function tlsMs(ctx: RequestContext): number | undefined {
+  const tls = ctx.timings.upstreamTls;
+  return ctx.upstreamReused || tls === undefined || tls === 0 ? undefined : tls;
 }
 
 /** The upstream's time from request sent to response head. */
@@ -40,12 +60,12 @@ const TIMES: { readonly [key: string]: (r: AccessRecord) => number | undefined }
   upstream_connect_time: (r) => connectMs(r.ctx),
   upstream_processing_time: (r) => upstreamProcessingMs(r.ctx),
   upstream_response_time: (r) => r.ctx.timings.upstreamResponse,
-  upstream_tcp_connect_time: () => undefined,
-  upstream_tls_handshake_time: () => undefined,
-  upstream_connection_time: () => undefined,
+  upstream_tcp_connect_time: (r) => tcpMs(r.ctx),
+  upstream_tls_handshake_time: (r) => tlsMs(r.ctx),
+  upstream_connection_time: (r) => r.ctx.timings.upstreamConnection || undefined,
   connection_time: (r) => r.now - connection(r).since,
-  tls_handshake_time: () => undefined,
-  compression_time: () => undefined,
+  tls_handshake_time: (r) => r.ctx.tls?.handshakeMs,
+  compression_time: (r) => r.ctx.compression?.ms,
   cache_lookup_time: () => undefined,
   cache_lock_time: () => undefined,
   service_time: (r) => r.elapsed,
@@ -58,11 +78,14 @@ const OTHERS: { readonly [key: string]: Piece } = {
   upstream_status: (r) => r.ctx.upstreamStatus === undefined ? "-" : String(r.ctx.upstreamStatus),
   upstream_addr: (r) => r.ctx.upstreamAddr ?? "",
   processing: (r) => String(r.processing),
-  upstream_connected: EMPTY,
+  upstream_connected: (r) => r.ctx.upstreamConnected === undefined ? "" : String(r.ctx.upstreamConnected),
   location: (r) => r.ctx.location?.name ?? "",
-  tls_version: EMPTY,
-  tls_cipher: EMPTY,
-  compression_ratio: EMPTY,
+  tls_version: (r) => r.ctx.tls?.version ?? "",
+  tls_cipher: (r) => r.ctx.tls?.cipher ?? "",
+  compression_ratio: (r) => {
+    const c = r.ctx.compression;
+    return c === undefined || c.out === 0 ? "" : (c.in / c.out).toFixed(1);
+  },
 };
 
 /**

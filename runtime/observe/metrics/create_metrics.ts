@@ -8,7 +8,6 @@
 import { CIRCUIT_STATE_CODE } from "../../upstream/circuit.ts";
 import type { Metrics, ObservedRequest } from "./handle.ts";
 import { parsePushUrl, pushText } from "./push.ts";
-import { codeIndex } from "./series.ts";
 import type { MetricsRegistries } from "./registries.ts";
 import { ServerState } from "./server_state.ts";
 
@@ -34,6 +33,9 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
   s.refs++;
   const state = s;
   const all = s.all;
+  const NO_LABELS = () => ({});
+  const connectionReuses = s.scalar("pingap_connection_reuses").series("", NO_LABELS);
+  const compressionRatio = s.hist("pingap_compression_ratio").series("", NO_LABELS);
   let disposed = false;
   return {
     server,
@@ -55,9 +57,12 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       const location = ctx.location?.name ?? "";
       const inBytes = receivedBytes ?? contentLength(ctx);
       const seconds = ctx.elapsed() / 1000;
-      const code = codeIndex(res.status);
-      all.finished(inBytes, seconds, sentBytes, code);
-      if (location !== "") state.location(location).finished(inBytes, seconds, sentBytes, code);
+      const status = res.status;
+      all.finished(inBytes, seconds, sentBytes, status);
+      if (location !== "") state.location(location).finished(inBytes, seconds, sentBytes, status);
+      if (ctx.connectionReused === true) connectionReuses.add();
+      const c = ctx.compression;
+      if (c !== undefined && c.out > 0) compressionRatio.observe(c.in / c.out);
     },
     observeUpstream(upstream, o) {
       if (upstream === "") return;
@@ -66,8 +71,12 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       if (o.processing !== undefined) {
         state.gauge("pingap_upstream_connections_current").set({ upstream }, o.processing);
       }
-      if (o.connectMs !== undefined && !o.reused) u.connect.observe(o.connectMs / 1000);
-      if (o.tlsHandshakeMs !== undefined) u.tls.observe(o.tlsHandshakeMs / 1000);
+      if (!o.reused) {
+        // The TCP connect alone: the TLS handshake has its own histogram.
+        const tls = o.tlsHandshakeMs ?? 0;
+        if (o.connectMs !== undefined) u.connect.observe((o.connectMs - tls) / 1000);
+        if (tls > 0) u.tls.observe(tls / 1000);
+      }
       if (o.reused) u.reuses.add();
       if (o.processingMs !== undefined) u.processing.observe(o.processingMs / 1000);
       if (o.responseMs !== undefined) u.response.observe(o.responseMs / 1000);
@@ -89,7 +98,7 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       state.histogram("pingap_tls_handshake_time").observe(ms / 1000);
     },
     connectionReused() {
-      state.counter("pingap_connection_reuses").inc();
+      connectionReuses.add();
     },
     observeCache(o) {
       if (o.lookupMs !== undefined) state.histogram("pingap_cache_lookup_time").observe(o.lookupMs / 1000);
@@ -98,10 +107,17 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       if (o.writing !== undefined) state.gauge("pingap_cache_writing").set(o.writing);
     },
     observeCompressionRatio(ratio) {
-      state.histogram("pingap_compression_ratio").observe(ratio);
+      compressionRatio.observe(ratio);
     },
     accessLogDropped() {
       state.counter("pingap_access_log_dropped_total").inc();
+      state.counter("pingap_access_log_dropped").inc();
+    },
+    upstreamFailed(upstream) {
+      state.counter("pingap_upstream_errors").inc({ upstream });
+    },
+    upstreamRetried(upstream) {
+      state.counter("pingap_upstream_retries").inc({ upstream });
     },
     pluginRefused(location, plugin, status) {
       state.counter("pingap_plugin_refusals_total").inc({ location, plugin, code: String(status) });

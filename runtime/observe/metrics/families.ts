@@ -1,6 +1,7 @@
 /**
- * The metric families: Pingap's 31 (inventory §5; names, help texts, label
- * names and buckets as Pingap registers them) plus ours, and for each one
+ * The metric families: Pingap's 31 (inventory §5) and 12 of the 14 that
+ * Pingap 0.16 added (the two cache ones come with the cache plugin's metrics;
+ * names, help texts, label names and buckets as Pingap registers them) plus ours, and for each one
  * whether this runtime feeds it yet. Registration ({@linkcode createMetrics}
  * in `mod.ts`) and the docs are built from this one table.
  *
@@ -77,7 +78,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     type: "counter",
     help: "pingap connection reuses during tcp connect",
     labels: [],
-    unfed: "Deno.serve does not tell whether a request came on a reused (keep-alive) client connection",
   },
   {
     name: "pingap_tls_handshake_time",
@@ -91,8 +91,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     type: "gauge",
     help: "pingap connected connections of upstream",
     labels: ["upstream"],
-    unfed: "Pingap counts live connections only with enable_tracer; the pools do not report it yet " +
-      "(observeUpstream({ connections }) or an UpstreamSnapshot.connections sets it)",
   },
   {
     name: "pingap_upstream_connections_current",
@@ -113,7 +111,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap upstream tsl handshake time(second)",
     labels: ["upstream"],
     buckets: [0.01, 0.05, 0.1, 0.5, 1],
-    unfed: "the upstream clients time connect+TLS together (connectTime); observeUpstream({ tlsHandshakeMs }) is ready",
   },
   {
     name: "pingap_upstream_reuses",
@@ -171,7 +168,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap response compression ratio",
     labels: [],
     buckets: [1, 2, 3, 5, 10],
-    unfed: "no compression plugin yet (observeCompressionRatio() is ready)",
   },
   { name: "pingap_memory", type: "gauge", help: "pingap memory size(mb)", labels: [] },
   { name: "pingap_fd_count", type: "gauge", help: "pingap open file count", labels: [] },
@@ -212,6 +208,79 @@ export const FAMILIES: readonly FamilySpec[] = [
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     serverLabel: false,
     unfed: "no file cache storage yet (observeCacheStorageWrite() is ready)",
+  },
+  {
+    name: "pingap_upstream_discovery_time",
+    type: "gauge",
+    help: "pingap service discovery time of the latest backend refresh(second)",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_upstream_selector_build_time",
+    type: "gauge",
+    help: "pingap selector build time of the latest backend refresh(second)",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_upstream_pool_eviction_idle_time",
+    type: "histogram",
+    help: "pingap idle time of upstream keepalive connections when evicted from the pool(second)",
+    labels: [],
+    buckets: [0.1, 0.5, 1, 5, 10, 30, 60],
+  },
+  {
+    name: "pingap_http_responses_status",
+    type: "counter",
+    help: "pingap http responses by exact status code",
+    labels: ["location", "status"],
+  },
+  {
+    name: "pingap_upstream_errors",
+    type: "counter",
+    help: "pingap requests that failed because of their upstream",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_upstream_retries",
+    type: "counter",
+    help: "pingap retries of requests after a failed upstream connection",
+    labels: ["upstream"],
+  },
+  {
+    name: "pingap_access_log_dropped",
+    type: "counter",
+    help: "pingap access log lines dropped because the logger was behind",
+    labels: [],
+  },
+  {
+    name: "pingap_config_reloads",
+    type: "counter",
+    help: "pingap reloads of the configuration by result",
+    labels: ["result"],
+  },
+  {
+    name: "pingap_config_last_reload_successful",
+    type: "gauge",
+    help: "pingap whether the last reload of the configuration was applied",
+    labels: [],
+  },
+  {
+    name: "pingap_config_last_reload_success_timestamp_seconds",
+    type: "gauge",
+    help: "pingap unix time the configuration was last loaded or reloaded",
+    labels: [],
+  },
+  {
+    name: "pingap_build_info",
+    type: "gauge",
+    help: "pingap build information, the value is always 1",
+    labels: ["version", "rustc_version"],
+  },
+  {
+    name: "pingap_start_time_seconds",
+    type: "gauge",
+    help: "pingap unix time this server was started",
+    labels: [],
   },
   {
     name: "pingap_upstream_healthy",
@@ -255,4 +324,9 @@ export const PINGAP_LINT_EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ["pingap_fd_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp6_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
+  ["pingap_http_responses_status", `counter metrics should have "_total" suffix`],
+  ["pingap_upstream_errors", `counter metrics should have "_total" suffix`],
+  ["pingap_upstream_retries", `counter metrics should have "_total" suffix`],
+  ["pingap_access_log_dropped", `counter metrics should have "_total" suffix`],
+  ["pingap_config_reloads", `counter metrics should have "_total" suffix`],
 ]);

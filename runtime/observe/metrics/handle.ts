@@ -16,13 +16,17 @@ export interface ObservedRequest {
   elapsed(): number;
   /** A request header (for `content-length`). */
   header(name: string): string | null;
+  /** The request came on a reused client connection (`pingap_connection_reuses`); undefined: not known. */
+  readonly connectionReused?: boolean | undefined;
+  /** What the compression plugin's encoder did (`pingap_compression_ratio`). */
+  readonly compression?: { readonly in: number; readonly out: number } | undefined;
 }
 
 /** Timings and counts of one upstream exchange (ms). */
 export interface UpstreamObservation {
-  /** TCP connect time; skipped when `reused` (Pingap has none then). */
+  /** Connect time (TCP, and TLS when `tlsHandshakeMs` is given); skipped when `reused` (Pingap has none then). */
   readonly connectMs?: number | undefined;
-  /** Upstream TLS handshake. */
+  /** Upstream TLS handshake (part of `connectMs`); skipped when `reused` or 0. */
   readonly tlsHandshakeMs?: number | undefined;
   /** Request start to response head. */
   readonly responseMs?: number | undefined;
@@ -59,8 +63,12 @@ export interface UpstreamSnapshot {
   readonly upstream: string;
   /** Exchanges in flight. */
   readonly processing?: number;
-  /** Live connections. */
+  /** Live connections (idle in the pool and in use). */
   readonly connections?: number;
+  /** How long the latest discovery refresh took, ms. */
+  readonly discoveryMs?: number;
+  /** How long the latest rebuild of the backend selector took, ms. */
+  readonly selectorBuildMs?: number;
   readonly backends: readonly BackendSnapshot[];
 }
 
@@ -112,6 +120,10 @@ export interface Metrics {
   observeCompressionRatio(ratio: number): void;
   /** An access-log line was dropped (queue full). */
   accessLogDropped(): void;
+  /** A request failed because of upstream `upstream` (connect, I/O, timeout): `pingap_upstream_errors`. */
+  upstreamFailed(upstream: string): void;
+  /** A request to upstream `upstream` is tried again after a failed connection: `pingap_upstream_retries`. */
+  upstreamRetried(upstream: string): void;
   /** Plugin `plugin` of `location` refused a request with `status` (4xx or 5xx). */
   pluginRefused(location: string, plugin: string, status: number): void;
   /** The exposition text (server registry, then the process-wide families). */

@@ -36,23 +36,15 @@
  * backends that went away disappear.
  *
  * `pingap_tls_handshake_time` is fed by the TLS listeners (`runtime/tls/listener.ts`, time from accept to
- * handshake done).
+ * handshake done); `pingap_connection_reuses` and `pingap_compression_ratio` from the request's facts at
+ * {@linkcode Metrics.observeRequest}; `pingap_upstream_errors` and `pingap_upstream_retries` by the pipeline;
+ * `pingap_upstream_connections`, `pingap_upstream_discovery_time` and `pingap_upstream_selector_build_time` from the
+ * upstream source at scrape. The process facts (`pingap_config_*`, `pingap_build_info`,
+ * `pingap_start_time_seconds`, `pingap_upstream_pool_eviction_idle_time`) are shared families registered in every
+ * server registry (`process_facts.ts`).
  *
- * Families registered (their HELP/TYPE lines exist; unlabelled ones show 0) but not fed yet,
- * and why — `FAMILIES` in `families.ts` holds the same list:
- *
- * | Family | Why not yet |
- * | --- | --- |
- * | `pingap_connection_reuses` | Deno.serve does not say whether a request came on a reused client connection |
- * | `pingap_upstream_connections` | Pingap counts it only with `enable_tracer`; our pools do not report live connections yet |
- * | `pingap_upstream_tls_handshake_time` | the upstream clients time connect and TLS together (`connectTime`) |
- * | `pingap_cache_lookup_time`, `pingap_cache_lock_time`, `pingap_cache_reading`, `pingap_cache_writing` | no cache plugin yet |
- * | `pingap_compression_ratio` | no compression plugin yet |
- * | `pingap_cache_storage_read_time`, `pingap_cache_storage_write_time` | no file cache storage yet (process-wide, no `server` label, as in Pingap) |
- *
- * Each has its entry point ready (`observeTlsHandshake`, `connectionReused`,
- * `observeCache`, `observeCompressionRatio`, `observeCacheStorageRead`/`Write`,
- * `observeUpstream({ tlsHandshakeMs, connections })`).
+ * Families registered but fed elsewhere: the `pingap_cache_*` families, by the cache plugin (`FAMILIES` marks those
+ * not fed yet with `unfed` and why). docs/observability.md lists every family.
  *
  * Ours, not Pingap's: `pingap_upstream_healthy{upstream,backend}` (1 healthy,
  * 0 not), `pingap_access_log_dropped_total` (access-log lines dropped
@@ -62,7 +54,7 @@
  * process-wide `pingap_uncaught_errors_total{kind}` (faults contained, see
  * runtime/process/contain.ts).
  *
- * Names are Pingap's, so promtool's linter reports eight of them (counters
+ * Names are Pingap's, so promtool's linter reports thirteen of them (counters
  * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
  *
  * Each worker isolate runs its own proxy, so with several workers each has
@@ -100,6 +92,7 @@ export {
   processRegistry,
 } from "./process_wide.ts";
 export { registrySource } from "./upstream_source.ts";
+export { configReloaded, observePoolEviction } from "./process_facts.ts";
 export { createMetrics } from "./create_metrics.ts";
 export { metricsResponse } from "./metrics_response.ts";
 export { trackResponse } from "./track_response.ts";

@@ -31,6 +31,8 @@ export class LocationSeries {
   readonly sent: Hist;
   readonly sentBytes: Scalar;
   readonly #codes: (Scalar | undefined)[] = [];
+  /** `pingap_http_responses_status` series by status (100–599), made on first use. */
+  readonly #statuses: (Scalar | undefined)[] = [];
 
   constructor(readonly state: SeriesFamilies, readonly location: string) {
     const labels = () => ({ location });
@@ -43,8 +45,9 @@ export class LocationSeries {
     this.sentBytes = state.scalar("pingap_http_sent_bytes").series(location, labels);
   }
 
-  /** Records a finished request. */
-  finished(inBytes: number, seconds: number, sentBytes: number, code: number): void {
+  /** Records a finished request with response status `status`. */
+  finished(inBytes: number, seconds: number, sentBytes: number, status: number): void {
+    const code = codeIndex(status);
     this.received.observe(inBytes / 1024);
     this.receivedBytes.add(inBytes);
     this.responseTime.observe(seconds);
@@ -61,6 +64,19 @@ export class LocationSeries {
       this.#codes[code] = c;
     }
     c.add();
+    // Exact statuses only within 100–599, as Pingap.
+    if (code === 5) return;
+    let st = this.#statuses[status];
+    if (st === undefined) {
+      const location = this.location;
+      const label = String(status);
+      st = this.state.scalar("pingap_http_responses_status").series(`${location}\n${label}`, () => ({
+        location,
+        status: label,
+      }));
+      this.#statuses[status] = st;
+    }
+    st.add();
   }
 }
 

@@ -13,6 +13,7 @@ import { FAMILIES } from "./families.ts";
 import { FastFamily, type Hist, type Scalar } from "./fast.ts";
 import type { BackendSnapshot, UpstreamSnapshot } from "./handle.ts";
 import { fdCount, memoryMb, tcpCount } from "./process.ts";
+import { SHARED_FAMILIES } from "./process_facts.ts";
 import { GLOBAL_REGISTRY } from "./process_wide.ts";
 import { build, type Collect } from "./prom_family.ts";
 import { LocationSeries, UpstreamSeries } from "./series.ts";
@@ -36,6 +37,9 @@ const FAST = new Set([
   "pingap_upstream_reuses",
   "pingap_upstream_processing_time",
   "pingap_upstream_response_time",
+  "pingap_http_responses_status",
+  "pingap_connection_reuses",
+  "pingap_compression_ratio",
 ]);
 
 /** The per-server state behind the handles. */
@@ -64,6 +68,16 @@ export class ServerState {
           }
         }
       };
+    const upstreamGauge = (pick: (u: UpstreamSnapshot) => number | undefined): Collect<Gauge> =>
+      function () {
+        const snap = snapshot();
+        if (!snap) return;
+        this.reset();
+        for (const u of snap) {
+          const v = pick(u);
+          if (v !== undefined) this.set({ upstream: u.upstream }, v);
+        }
+      };
     const collects: Record<string, Collect<Gauge>> = {
       pingap_memory() {
         setFrom(this, memoryMb());
@@ -77,12 +91,14 @@ export class ServerState {
       async pingap_tcp6_count() {
         setFrom(this, await tcpCount("tcp6"));
       },
-      pingap_upstream_connections_current() {
-        const snap = snapshot();
-        if (!snap) return;
-        this.reset();
-        for (const u of snap) if (u.processing !== undefined) this.set({ upstream: u.upstream }, u.processing);
-      },
+      pingap_upstream_connections_current: upstreamGauge((u) => u.processing),
+      pingap_upstream_connections: upstreamGauge((u) => u.connections),
+      pingap_upstream_discovery_time: upstreamGauge((u) =>
+        u.discoveryMs === undefined ? undefined : u.discoveryMs / 1000
+      ),
+      pingap_upstream_selector_build_time: upstreamGauge((u) =>
+        u.selectorBuildMs === undefined ? undefined : u.selectorBuildMs / 1000
+      ),
       pingap_upstream_backend_failure_rate: backendGauge((_, b) =>
         b.state === undefined ? undefined : b.failureRatePercent ?? 0
       ),
@@ -96,7 +112,9 @@ export class ServerState {
     };
     for (const f of FAMILIES) {
       if (f.serverLabel === false) continue;
-      if (FAST.has(f.name)) {
+      const shared = SHARED_FAMILIES.get(f.name);
+      if (shared) this.registry.registerMetric(shared as unknown as Counter);
+      else if (FAST.has(f.name)) {
         const fam = new FastFamily<Scalar | Hist>(f);
         this.#fast.set(f.name, fam);
         this.registry.registerMetric(fam as unknown as Counter);

@@ -46,7 +46,15 @@ export function registrySource(registry: UpstreamRegistry): UpstreamSource {
           backends.push({ backend: addr, state: s.state, failureRatePercent: s.failureRatePercent, requests: s.total });
         }
       }
-      yield { upstream: state.plan.name, processing: state.processing, backends };
+      const connections = state.client.connections;
+      yield {
+        upstream: state.plan.name,
+        processing: state.processing,
+        ...(connections === undefined ? {} : { connections }),
+        ...(state.discovery.lastRefreshMs === undefined ? {} : { discoveryMs: state.discovery.lastRefreshMs }),
+        ...(state.selectorBuildMs === undefined ? {} : { selectorBuildMs: state.selectorBuildMs }),
+        backends,
+      };
     }
   };
 }

@@ -108,6 +108,10 @@ class H2ClientImpl implements H2Client {
     return this.#all.size;
   }
 
+  get connections(): number {
+    return this.#all.size;
+  }
+
   async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
@@ -140,6 +144,7 @@ class H2ClientImpl implements H2Client {
           session,
           reused,
           connectTime,
+          tlsTime: connectTime > 0 ? session.tlsTime : 0,
           started,
           closed: () => this.#cut,
         }, req);

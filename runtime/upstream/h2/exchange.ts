@@ -41,6 +41,8 @@ export interface H2ExchangeContext {
   readonly session: H2Session;
   readonly reused: boolean;
   readonly connectTime: number;
+  /** The TLS handshake's part of `connectTime`, ms. */
+  readonly tlsTime: number;
   /** When the request started (performance.now()). */
   readonly started: number;
   /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
@@ -297,6 +299,7 @@ class H2Exchange {
       stream.resume();
     }
     const ctx = this.#ctx;
+    const now = performance.now();
     this.#head.resolve({
       status,
       statusText: "",
@@ -305,7 +308,9 @@ class H2Exchange {
       editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
-      responseTime: performance.now() - ctx.started,
+      tlsTime: ctx.tlsTime,
+      connectionTime: now - ctx.session.openedAt,
+      responseTime: now - ctx.started,
       trailers: this.#trailers.promise,
     });
   }

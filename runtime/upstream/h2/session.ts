@@ -35,6 +35,12 @@ export class H2Session {
   readonly ready: Promise<void>;
   /** Time from opening to connected, ms (0 until then). */
   connectTime = 0;
+  /** When it was opened (`performance.now()`), for `{:upstream_connection_time}`. */
+  readonly openedAt = performance.now();
+  /** The TLS handshake's part of the connect, ms (0 without TLS or until done). */
+  tlsTime = 0;
+  /** When the TCP connect was done (performance.now()). */
+  #tcpAt = 0;
   /** Streams reserved or open on this session. */
   active = 0;
   /** True once connected. */
@@ -88,6 +94,7 @@ export class H2Session {
             ...(how.clientCert === undefined ? {} : { cert: how.clientCert.cert, key: how.clientCert.key }),
           });
           tls.once("secureConnect", () => {
+            if (this.#tcpAt > 0) this.tlsTime = performance.now() - this.#tcpAt;
             if (tls.alpnProtocol !== "h2") {
               fail(
                 new UpstreamError(
@@ -105,7 +112,10 @@ export class H2Session {
           socket = netConnect({ host: backend.host, port: backend.port });
         }
         socket.setNoDelay(true);
-        socket.once("connect", () => clearTimeout(tcpTimer));
+        socket.once("connect", () => {
+          clearTimeout(tcpTimer);
+          this.#tcpAt = performance.now();
+        });
         return socket;
       },
     });

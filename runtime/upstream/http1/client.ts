@@ -67,7 +67,7 @@ import { Http1Exchange, type Http1Response, StaleConnectionError } from "./excha
 import { startDrain } from "../drain.ts";
 import { Http1Pool } from "./pool.ts";
 import { prepareRequest, releasePrepared } from "./request.ts";
-import { openTransport } from "./transport.ts";
+import { type ConnectTimings, openTransport } from "./transport.ts";
 import {
   type Backend,
   type ConnectOptions,
@@ -132,6 +132,10 @@ class Http1ClientImpl implements Http1Client {
     return this.#pool.idleCount;
   }
 
+  get connections(): number {
+    return this.#pool.idleCount + this.#active.size;
+  }
+
   async request(backend: Backend, req: HttpRequest): Promise<Http1Response> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
@@ -147,14 +151,17 @@ class Http1ClientImpl implements Http1Client {
     for (;;) {
       const reused = conn !== undefined;
       let connectTime = 0;
+      let tlsTime = 0;
       if (conn === undefined) {
         const t = performance.now();
+        const timings: ConnectTimings | undefined = req.timed === false ? undefined : { tcp: 0, tls: 0 };
         try {
           const transport = await openTransport(backend, {
             options: withRequestTimeouts(this.#options, req),
             caCerts: this.#caCerts,
             clientCert: this.#clientCert,
             signal: req.watch,
+            timings,
           });
           conn = new Http1Conn(backend.addr, transport);
         } catch (error) {
@@ -162,13 +169,14 @@ class Http1ClientImpl implements Http1Client {
           throw error;
         }
         connectTime = performance.now() - t;
+        if (timings !== undefined) tlsTime = timings.tls;
         if (this.#closed) {
           conn.close();
           throw new UpstreamError("connect", "Cannot send request: client is closed", false);
         }
       }
       this.#active.add(conn);
-      const exchange = new Http1Exchange(this, conn, req, { prep, reused, started, connectTime });
+      const exchange = new Http1Exchange(this, conn, req, { prep, reused, started, connectTime, tlsTime });
       try {
         const res = await exchange.run();
         // Sent, and the response head came: it will not be sent again.

@@ -52,6 +52,9 @@ export class Http1Conn {
   readonly #fire: () => void;
   readonly #idleReadEnded: () => void;
 
+  /** When it was opened (`performance.now()`), for `{:upstream_connection_time}`. */
+  readonly openedAt = performance.now();
+
   /** Wraps an open transport. */
   constructor(addr: string, transport: Http1Transport) {
     this.addr = addr;

@@ -61,6 +61,7 @@ export class Http1Exchange implements BodyOwner {
   readonly #reused: boolean;
   readonly #started: number;
   readonly #connectTime: number;
+  readonly #tlsTime: number;
   readonly #onAbort: () => void;
   #pump = PUMP_NONE;
   #pumpError: UpstreamError | null = null;
@@ -82,7 +83,7 @@ export class Http1Exchange implements BodyOwner {
     host: ExchangeHost,
     conn: Http1Conn,
     req: HttpRequest,
-    options: { prep: PreparedRequest; reused: boolean; started: number; connectTime: number },
+    options: { prep: PreparedRequest; reused: boolean; started: number; connectTime: number; tlsTime?: number },
   ) {
     this.#host = host;
     this.conn = conn;
@@ -93,6 +94,7 @@ export class Http1Exchange implements BodyOwner {
     this.#reused = options.reused;
     this.#started = options.started;
     this.#connectTime = options.connectTime;
+    this.#tlsTime = options.tlsTime ?? 0;
     this.#onAbort = req.watch === undefined ? ignore : this.#abort.bind(this);
   }
 
@@ -150,9 +152,13 @@ export class Http1Exchange implements BodyOwner {
     const conn = this.conn;
     conn.start = head.end;
     const status = head.status;
-    const responseTime = this.#started === 0 ? 0 : performance.now() - this.#started;
+    const now = this.#started === 0 ? 0 : performance.now();
+    const responseTime = now - this.#started;
+    // How long the connection has been open (0 untimed).
+    const connectionTime = now === 0 ? 0 : now - conn.openedAt;
     const reused = this.#reused;
     const connectTime = this.#connectTime;
+    const tlsTime = this.#tlsTime;
     if (status === 101) {
       this.#done = true;
       this.#req.watch?.removeEventListener("abort", this.#onAbort);
@@ -160,7 +166,7 @@ export class Http1Exchange implements BodyOwner {
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
       });
-      return new Answer(head, null, { reused, connectTime, responseTime, upgrade });
+      return new Answer(head, null, { reused, connectTime, tlsTime, connectionTime, responseTime, upgrade });
     }
     this.#keepAlive = !head.close;
     if (
@@ -168,7 +174,7 @@ export class Http1Exchange implements BodyOwner {
       (head.contentLength === 0 && !head.chunked && !head.closeDelimited)
     ) {
       this.bodyDone(true);
-      return new Answer(head, null, { reused, connectTime, responseTime });
+      return new Answer(head, null, { reused, connectTime, tlsTime, connectionTime, responseTime });
     }
     if (head.chunked) {
       let resolveTrailers: (trailers: Headers) => void = ignore;
@@ -178,7 +184,7 @@ export class Http1Exchange implements BodyOwner {
       const source = new ResponseBodySource(this, "chunked", { onTrailers: resolveTrailers });
       this.#source = source;
       const body = new ReadableStream(source, NO_READ_AHEAD);
-      return new Answer(head, body, { reused, connectTime, responseTime, trailers, source });
+      return new Answer(head, body, { reused, connectTime, tlsTime, connectionTime, responseTime, trailers, source });
     }
     const length = head.contentLength;
     if (length >= 0 && conn.end - conn.start >= length) {
@@ -186,13 +192,13 @@ export class Http1Exchange implements BodyOwner {
       const whole = copyBytes(conn.buf, conn.start, conn.start + length);
       conn.start += length;
       this.bodyDone(true);
-      return new WholeResponse(head, whole, { reused, connectTime, responseTime });
+      return new WholeResponse(head, whole, { reused, connectTime, tlsTime, connectionTime, responseTime });
     }
     if (length < 0) this.#keepAlive = false;
     const source = new ResponseBodySource(this, length >= 0 ? "length" : "close", { length });
     this.#source = source;
     const body = new ReadableStream(source, NO_READ_AHEAD);
-    return new Answer(head, body, { reused, connectTime, responseTime, source });
+    return new Answer(head, body, { reused, connectTime, tlsTime, connectionTime, responseTime, source });
   }
 
   /** Called by the body stream (or for a bodiless response) when the body ended. */
@@ -276,6 +282,8 @@ function isIdempotent(method: string): boolean {
 interface AnswerFacts {
   readonly reused: boolean;
   readonly connectTime: number;
+  readonly tlsTime: number;
+  readonly connectionTime: number;
   readonly responseTime: number;
   readonly trailers?: Promise<Headers>;
   readonly upgrade?: Http1Upgrade;
@@ -298,6 +306,8 @@ abstract class HeadAnswer implements Http1Response {
   readonly status: number;
   readonly reused: boolean;
   readonly connectTime: number;
+  readonly tlsTime: number;
+  readonly connectionTime: number;
   readonly responseTime: number;
   /** The head may be kept as bytes: a change to `headers` would not go out (see `editable()`). */
   readonly editable = false;
@@ -309,6 +319,8 @@ abstract class HeadAnswer implements Http1Response {
     this.#head = head;
     this.reused = facts.reused;
     this.connectTime = facts.connectTime;
+    this.tlsTime = facts.tlsTime;
+    this.connectionTime = facts.connectionTime;
     this.responseTime = facts.responseTime;
   }
 

@@ -8,6 +8,7 @@
  */
 
 import type { Http1Conn } from "./conn.ts";
+import { observePoolEviction } from "../../observe/metrics/process_facts.ts";
 
 /** Idle connections per backend address. */
 export class Http1Pool {
@@ -74,8 +75,12 @@ export class Http1Pool {
       list = [];
       this.#idle.set(conn.addr, list);
     } else if (list.length >= this.#size) {
-      conn.close();
-      return;
+      // Full: the connection idle longest makes room (as Pingora's pool), and how long it sat idle is recorded.
+      const old = list.shift()!;
+      this.#count--;
+      old.unpark();
+      old.close();
+      observePoolEviction(Date.now() - old.idleSince);
     }
     list.push(conn);
     this.#count++;

@@ -39,6 +39,14 @@ export interface TransportOptions {
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** Aborts the attempt. */
   readonly signal?: AbortWatch | undefined;
+  /** Filled on success with the time the TCP connect and the TLS handshake took. */
+  readonly timings?: ConnectTimings | undefined;
+}
+
+/** How long the parts of a connect took, ms (`tls` 0 without TLS). */
+export interface ConnectTimings {
+  tcp: number;
+  tls: number;
 }
 
 /**
@@ -59,13 +67,18 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
   const attempt = new ConnectAttempt(options, signal);
   try {
     if (options.tls && (!options.verifyCert || how.clientCert !== undefined)) {
-      return await attempt.nodeTls(target, how);
+      const t = await attempt.nodeTls(target, how);
+      attempt.timed(how.timings, true);
+      return t;
     }
     const tcp = await Deno.connect({ hostname: target.host, port: target.port, signal: attempt.signal });
     attempt.current = tcp;
     attempt.tcpDone();
     tcp.setNoDelay(true);
-    if (!options.tls) return tcp;
+    if (!options.tls) {
+      attempt.timed(how.timings, false);
+      return tcp;
+    }
     const tls = await Deno.startTls(tcp, {
       hostname: options.sni || target.host,
       alpnProtocols: ["http/1.1"],
@@ -73,6 +86,7 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
     });
     attempt.current = tls;
     await tls.handshake();
+    attempt.timed(how.timings, true);
     return tls;
   } catch (error) {
     attempt.current?.close();
@@ -92,6 +106,8 @@ class ConnectAttempt {
   #totalTimer: ReturnType<typeof setTimeout> | undefined;
   /** What to close when the attempt is cut short. */
   current: { close(): void } | null = null;
+  readonly #begun = performance.now();
+  #tcpAt = 0;
 
   constructor(options: ConnectOptions, signal: AbortWatch | undefined) {
     this.#signal = signal;
@@ -141,6 +157,16 @@ class ConnectAttempt {
   tcpDone(): void {
     clearTimeout(this.#tcpTimer);
     this.#tcpTimer = undefined;
+    this.#tcpAt = performance.now();
+  }
+
+  /** The attempt succeeded: fills `timings` (when asked) with the TCP and, when `tls`, the TLS handshake times. */
+  timed(timings: ConnectTimings | undefined, tls: boolean): void {
+    if (timings === undefined) return;
+    const end = performance.now();
+    const tcpAt = this.#tcpAt || end;
+    timings.tcp = (tls ? tcpAt : end) - this.#begun;
+    timings.tls = tls ? end - tcpAt : 0;
   }
 
   /** Maps what `error` means for this attempt. */
