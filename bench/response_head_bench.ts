@@ -32,7 +32,13 @@ async function parseAndWrite(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const head = parseResponseHead(input, 0, input.length)!;
     const whole = copyBytes(input, head.end, head.end + head.contentLength);
-    const res = new WholeResponse(head, whole, { reused: true, connectTime: 0, responseTime: 0 });
+    const res = new WholeResponse(head, whole, {
+      reused: true,
+      connectTime: 0,
+      tlsTime: 0,
+      connectionTime: 0,
+      responseTime: 0,
+    });
     await writeResponse(out, res, false, false);
   }
 }
