@@ -53,7 +53,8 @@ export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/
 export { BUILTIN_PLUGINS, PLUGIN_DEFINITIONS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
 export { otlpExporter } from "./values/otlp_exporter.ts";
-export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
+export { type BasicAuthPlan, type HashedAccount } from "./plugins/basic_auth.ts";
+export { type PasswordHashKind } from "./plugins/_password_hash.ts";
 export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
 export type { ErrorPageKind, ErrorPagePlan } from "./plugins/error_page.ts";
 export { type JwtPlan } from "./plugins/jwt.ts";

@@ -249,6 +249,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
   "plugins(basic_auth).authorizations": R("runtime/plugins/basic_auth.ts", "expected"),
   "plugins(basic_auth).delay": R("runtime/plugins/basic_auth.ts"),
+  "plugins(basic_auth).htpasswd": R("runtime/plugins/basic_auth.ts", "hashed"),
   "plugins(basic_auth).hide_credentials": R("runtime/plugins/basic_auth.ts"),
   "plugins(basic_auth).ip_fail_limit": R("runtime/plugins/basic_auth.ts"),
   "plugins(basic_auth).ip_fail_window": R("runtime/plugins/basic_auth.ts"),
