@@ -17,6 +17,7 @@ Deno.test("token: each account; refused when wrong, malformed, or more than max_
   const ts = now / 1000;
   assert.deepEqual(await checkToken(await loginToken(ACCOUNTS[1]!, ts), ACCOUNTS, 2 * DAY, now), {
     ok: true,
+    readonly: false,
     user: "pingap",
   });
   const wrong = await loginToken({ user: "admin", password: "x" }, ts);
