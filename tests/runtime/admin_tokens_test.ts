@@ -1,8 +1,8 @@
 /**
  * The admin's credentials of Pingap 0.16 over real sockets (the proxy in its own process, `fetch` as the client):
  * `readonly_authorizations` and `readonly_tokens` read and are refused every write (403), `tokens` as
- * `Authorization: Bearer` may write and each write is logged with who made it, and wrong tokens count toward
- * `ip_fail_limit` until the IP is refused even with a good one.
+ * `Authorization: Bearer` may write and each write is logged with who made it, `/aes` encrypts and decrypts as
+ * Pingap's storages do, and wrong tokens count toward `ip_fail_limit` until the IP is refused even with a good one.
  *
  * @module
  */
@@ -52,6 +52,27 @@ ip_fail_limit = 3
     assert.doesNotMatch(wrote, /^40[13]/, wrote);
     await child.waitFor(/DELETE \/adm\/api\/configs\/upstream\/nope by "ci" from 127\.0\.0\.1/);
     assert.doesNotMatch(child.output(), new RegExp(`${writer}|${reader}`), "tokens are never logged");
+    // /aes: Pingap's AES-256-GCM-SIV of storage secrets, both ways.
+    const aes = async (body: unknown, who = `Bearer ${writer}`) => {
+      const res = await fetch(`${api}/aes`, {
+        method: "POST",
+        headers: { authorization: who },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() as Record<string, string> };
+    };
+    const key = "12345678901234567890123456789012";
+    const sealed = await aes({ category: "encrypt", key, data: "hello" });
+    assert.equal(sealed.status, 200);
+    assert.equal(atob(sealed.body.value!).length, 5 + 16, "the text and the 16-byte tag");
+    assert.deepEqual(await aes({ category: "decrypt", key, data: sealed.body.value }), {
+      status: 200,
+      body: { value: "hello" },
+    });
+    const wrongKey = await aes({ category: "decrypt", key: "other", data: sealed.body.value });
+    assert.equal(wrongKey.status, 400);
+    assert.match(wrongKey.body.message!, /does not decrypt with this key/);
+    assert.equal((await aes({ category: "encrypt" })).status, 400, "no key or data");
     // Three wrong tokens: the IP is locked out, the good token too.
     for (const bad of [`Bearer ${writer}x`, "Bearer ", `Bearer ${reader.toUpperCase()}`]) {
       assert.equal(await call("/basic", bad), "401");
