@@ -46,6 +46,7 @@ export { applyRewrite } from "./values/rewrite.ts";
 export { type Template } from "./values/template.ts";
 export { type HeaderLine } from "./values/header.ts";
 export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
+export { aesDecrypt, aesEncrypt } from "./values/aes_secret.ts";
 export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
 export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
 export { rustRegex } from "./values/rust_regex.ts";

@@ -164,6 +164,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },
   "storages.value": R(SECTIONS_FILE),
+  "storages.secret": R(SECTIONS_FILE, "secret"),
   "storages.remark": REMARK,
 
   "plugins.category": R(PLUGIN),

@@ -26,7 +26,7 @@
  * @module
  */
 import { parse, stringify } from "smol-toml";
-import { renderJsonSchema } from "../../compiler/mod.ts";
+import { aesDecrypt, aesEncrypt, renderJsonSchema } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
 import { adminContext } from "./context.ts";
 import { commit } from "./commit.ts";
@@ -35,7 +35,6 @@ import { failure, json, noContent } from "./reply.ts";
 import { maskItem, maskTree, unmaskItem } from "./secrets.ts";
 import { basicInfo, liveStatus, type RateMemory } from "./status.ts";
 import { CATEGORIES, readStored, type Section, storedTree } from "./store.ts";
-import { aesDecrypt, aesEncrypt } from "../storage/aes_secret.ts";
 
 /** The largest request body (as Pingap 0.16). */
 export const MAX_BODY = 8 * 1024 * 1024;

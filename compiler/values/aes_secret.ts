@@ -1,5 +1,5 @@
 /**
- * Pingap's AES for secrets (a storage's `secret`, the admin's `/aes`): AES-256-GCM-SIV (RFC 8452, @noble/ciphers)
+ * Pingap's AES for secrets (a storage's `secret`, decrypted when an item `includes` it; the admin's `/aes`): AES-256-GCM-SIV (RFC 8452, @noble/ciphers)
  * with the fixed nonce `pingap nonce`, the key the UTF-8 bytes of the text key cut or zero-padded to 32, the cipher
  * text (with its tag) in standard base64. The same text under the same key is always the same cipher text: that is
  * Pingap's format, kept so that values move between the two.

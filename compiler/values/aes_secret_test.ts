@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { gcmsiv } from "@noble/ciphers/aes.js";
 import { aesDecrypt, aesEncrypt } from "./aes_secret.ts";
+import { compileSources, formatPath } from "../mod.ts";
 
 Deno.test("aes_secret: RFC 8452's AEAD_AES_256_GCM_SIV vector holds for the cipher used", () => {
   // RFC 8452 C.2, the first vector: key 01 00…, nonce 03 00…, no plain text.
@@ -28,4 +29,25 @@ Deno.test("aes_secret: Pingap's format: fixed nonce, the key cut or zero-padded 
   assert.equal(aesEncrypt(`${key}-and-more`, "x"), aesEncrypt(key, "x"), "past 32 bytes the key is cut");
   assert.throws(() => aesDecrypt("another key", value), /does not decrypt with this key/);
   assert.throws(() => aesDecrypt(key, "%%%"), /not base64/);
+});
+
+Deno.test("aes_secret: a storage with a secret is decrypted where an item includes it; a wrong secret is an error", () => {
+  const key = "storage-key";
+  const fragment = aesEncrypt(key, 'connection_timeout = "3s"');
+  const compile = (secret: string) =>
+    compileSources([{
+      file: "t.toml",
+      text: `[upstreams.u]\naddrs = ["127.0.0.1:8080"]\nincludes = ["tuning"]\n\n` +
+        `[storages.tuning]\ncategory = "config"\nsecret = "${secret}"\nvalue = "${fragment}"\n`,
+    }]);
+  const ok = compile(key);
+  assert.deepEqual(ok.diagnostics.filter((d) => d.severity === "error"), []);
+  const u = ok.plan!.upstreams.find((x) => x.name === "u")!;
+  assert.equal(u.connectionTimeout, 3000);
+  const bad = compile("another key").diagnostics.filter((d) => d.severity === "error");
+  assert.equal(bad.length, 1, JSON.stringify(bad));
+  assert.equal(formatPath(bad[0]!.path), "storages.tuning.value");
+  assert.match(bad[0]!.message, /does not decrypt with this key/);
+  assert.match(bad[0]!.hint ?? "", /\/api\/aes/);
+  assert.ok(!JSON.stringify(bad).includes(fragment), "the value is never quoted");
 });
