@@ -1,8 +1,8 @@
 /**
  * Pingap's admin login token: `Authorization: <hex sha256("user:pass:ts")>:<ts>`,
  * `ts` in unix seconds. The digest is compared in constant time against
- * every account; a timestamp more than `max_age` away from the server
- * clock (either way) is refused. Pingap 0.16's API tokens:
+ * every account; a timestamp more than `max_age` old, or more than
+ * min(`max_age`, 5 minutes) ahead of the server clock, is refused. Pingap 0.16's API tokens:
  * `Authorization: Bearer <token>`, its SHA-256 compared with every one of
  * `tokens` and `readonly_tokens`.
  *
@@ -29,6 +29,9 @@ export type TokenCheck =
   | { readonly ok: false; readonly reason: "missing" | "malformed" | "expired" | "mismatch" };
 
 const encoder = new TextEncoder();
+
+/** How far ahead of the server clock a login token's time may be, at most (Pingap 0.16). */
+export const MAX_AHEAD_MS = 5 * 60_000;
 
 /** Hex SHA-256 of `text`. */
 export async function sha256Hex(text: string): Promise<string> {
@@ -78,7 +81,10 @@ export async function checkToken(
   const tsText = value.slice(colon + 1).trim();
   if (!/^\d{1,12}$/.test(tsText) || !/^[0-9a-fA-F]{64}$/.test(token)) return { ok: false, reason: "malformed" };
   const ts = Number(tsText);
-  if (Math.abs(nowMs / 1000 - ts) > maxAgeMs / 1000) return { ok: false, reason: "expired" };
+  // At most max_age old, and (Pingap 0.16) at most min(max_age, 5 minutes) ahead: a token stamped far in the future
+  // would otherwise stay good for as long as that.
+  const age = nowMs / 1000 - ts;
+  if (age > maxAgeMs / 1000 || -age > Math.min(maxAgeMs, MAX_AHEAD_MS) / 1000) return { ok: false, reason: "expired" };
   let found: AdminAccount | undefined;
   // Every account is tried, matched or not: the time taken does not say which one (or whether one) matched.
   for (const account of accounts) {
