@@ -19,6 +19,9 @@ interface Waiting {
   readonly resolve: (ok: boolean | undefined) => void;
 }
 
+/** Hashes waiting at most; past that a verification fails at once (a flood of guesses costs no memory). */
+export const MAX_WAITING = 1024;
+
 let worker: Worker | undefined;
 let holders = 0;
 let nextId = 1;
@@ -70,7 +73,7 @@ function next(): void {
 
 /**
  * Whether `password` is the one `hash` (of `kind`) was made of; undefined when `stillWanted`, asked as the
- * verification gets its turn, says no.
+ * verification gets its turn, says no; false at once when {@linkcode MAX_WAITING} are already waiting.
  */
 export function verifyPasswordHash(
   kind: PasswordHashKind,
@@ -78,6 +81,7 @@ export function verifyPasswordHash(
   hash: string,
   stillWanted: () => boolean = () => true,
 ): Promise<boolean | undefined> {
+  if (queue.length >= MAX_WAITING) return Promise.resolve(false);
   return new Promise((resolve) => {
     queue.push({ kind, password, hash, stillWanted, resolve });
     next();
