@@ -46,6 +46,7 @@ export { applyRewrite } from "./values/rewrite.ts";
 export { type Template } from "./values/template.ts";
 export { type HeaderLine } from "./values/header.ts";
 export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
+export { aesDecrypt, aesEncrypt } from "./values/aes_secret.ts";
 export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
 export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
 export { rustRegex } from "./values/rust_regex.ts";
@@ -53,7 +54,8 @@ export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/
 export { BUILTIN_PLUGINS, PLUGIN_DEFINITIONS, PLUGINS, SUPPORTED_CATEGORIES } from "./plugins/mod.ts";
 export { metricsTarget, pushTarget } from "./values/metrics_target.ts";
 export { otlpExporter } from "./values/otlp_exporter.ts";
-export { type BasicAuthPlan } from "./plugins/basic_auth.ts";
+export { type BasicAuthPlan, type HashedAccount } from "./plugins/basic_auth.ts";
+export { type PasswordHashKind } from "./plugins/_password_hash.ts";
 export { type HmacAuthPlan } from "./plugins/hmac_auth.ts";
 export type { ErrorPageKind, ErrorPagePlan } from "./plugins/error_page.ts";
 export { type JwtPlan } from "./plugins/jwt.ts";

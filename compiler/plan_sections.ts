@@ -6,6 +6,7 @@
  * @module
  */
 import { parse as parseToml } from "smol-toml";
+import { aesDecrypt } from "./values/aes_secret.ts";
 import { type RefContext, resolveItem } from "./config_refs.ts";
 import { diag, type Diagnostic } from "./diagnostic.ts";
 import { didYouMean } from "./did_you_mean.ts";
@@ -91,8 +92,22 @@ function expandIncludes(
       return;
     }
     if (typeof storage.value !== "string") return;
+    let text = storage.value;
+    // A storage with a `secret` holds its value encrypted (Pingap's AES-256-GCM-SIV); never quoted in a diagnostic.
+    if (typeof storage.secret === "string" && storage.secret !== "") {
+      try {
+        text = aesDecrypt(storage.secret, text);
+      } catch (e) {
+        diags.push(
+          diag("invalid-include", ["storages", ref, "value"], `Storage "${ref}": ${(e as Error).message}`, {
+            hint: 'Encrypt the value with this secret (admin POST /api/aes, category "encrypt"), or remove secret',
+          }),
+        );
+        return;
+      }
+    }
     try {
-      const fragment = parseToml(storage.value) as Record<string, unknown>;
+      const fragment = parseToml(text) as Record<string, unknown>;
       out = { ...out, ...fragment };
     } catch (e) {
       diags.push(

@@ -166,6 +166,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },
   "storages.value": R(SECTIONS_FILE),
+  "storages.secret": R(SECTIONS_FILE, "secret"),
   "storages.remark": REMARK,
 
   "plugins.category": R(PLUGIN),
@@ -253,9 +254,13 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(admin).authorizations": R("runtime/admin/plugin.ts", "accounts"),
   "plugins(admin).max_age": R("runtime/admin/plugin.ts", "maxAge"),
   "plugins(admin).ip_fail_limit": R("runtime/admin/plugin.ts", "ipFailLimit"),
+  "plugins(admin).readonly_authorizations": R("runtime/admin/plugin.ts", "readonly"),
+  "plugins(admin).tokens": R("runtime/admin/plugin.ts", "tokens"),
+  "plugins(admin).readonly_tokens": R("runtime/admin/plugin.ts", "readonly"),
   "plugins(combined_auth).authorizations": R("runtime/plugins/combined_auth_check.ts", "apps"),
   "plugins(basic_auth).authorizations": R("runtime/plugins/basic_auth.ts", "expected"),
   "plugins(basic_auth).delay": R("runtime/plugins/basic_auth.ts"),
+  "plugins(basic_auth).htpasswd": R("runtime/plugins/basic_auth.ts", "hashed"),
   "plugins(basic_auth).hide_credentials": R("runtime/plugins/basic_auth.ts"),
   "plugins(basic_auth).ip_fail_limit": R("runtime/plugins/basic_auth.ts"),
   "plugins(basic_auth).ip_fail_window": R("runtime/plugins/basic_auth.ts"),

@@ -16,6 +16,9 @@ const spki = (type: "ec" | "rsa", curve?: string) =>
     ? generateKeyPairSync("ec", { namedCurve: curve! })
     : generateKeyPairSync("rsa", { modulusLength: 2048 })).publicKey.export({ type: "spki", format: "pem" }).toString();
 
+/** A bcrypt hash of "U*U" (the test vector of OpenBSD's bcrypt). */
+const BCRYPT = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+
 /** `[table, expected path, line, message pattern, hint pattern]` per bad plugin. */
 const CASES: readonly [string, string, RegExp, RegExp][] = [
   [
@@ -42,6 +45,32 @@ const CASES: readonly [string, string, RegExp, RegExp][] = [
     "realm",
     /Realm can not be put into a header/,
     /control characters/,
+  ],
+  ['category = "basic_auth"', "authorizations", /Basic auth has no account/, /htpasswd/],
+  ['category = "basic_auth"\nhtpasswd = ["alice"]', "htpasswd[0]", /should be user:hash/, /htpasswd -nbB/],
+  [
+    'category = "basic_auth"\nhtpasswd = ["alice:$apr1$abc$def"]',
+    "htpasswd[0]",
+    /The hash of "alice" is not bcrypt \(\$2y\$\) or argon2/,
+    /htpasswd -nbB/,
+  ],
+  [
+    'category = "basic_auth"\nhtpasswd = ["alice:$2y$99$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"]',
+    "htpasswd[0]",
+    /The hash of "alice" has cost 99, outside 4-31/,
+    /Copy the whole hash again/,
+  ],
+  [
+    'category = "basic_auth"\nhtpasswd = ["bob:$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ"]',
+    "htpasswd[0]",
+    /The hash of "bob" is not an argon2 hash in PHC form/,
+    /Copy the whole hash again/,
+  ],
+  [
+    `category = "basic_auth"\nhtpasswd = ["a:${BCRYPT}", "a:${BCRYPT}"]`,
+    "htpasswd[1]",
+    /"a" is in htpasswd twice/,
+    /one entry per user/,
   ],
   ['category = "key_auth"\nkeys = ["k"]', "query", /neither query nor header is set/, /query = "api_key"/],
   [`category = "key_auth"\nheader = "X-Key"\nkeys = []`, "keys", /List is empty/, /at least one item/],

@@ -14,6 +14,7 @@ import { type Echo, freePort, startEchoOrigin } from "./_support/origin.ts";
 import { spawnDeno } from "./_support/process.ts";
 import { makeTestPki } from "./_support/certs.ts";
 import { versionedConfig } from "./_support/configs.ts";
+import { loginToken } from "../runtime/admin/mod.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RUN = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", `${ROOT}mod.ts`];
@@ -191,8 +192,9 @@ Deno.test("flags that cannot apply here are refused with the reason, never ignor
   const conf = ["-t", "-c", `${ROOT}conf/`];
   for (
     const [args, env, message] of [
-      [["--cp"], {}, /--cp \(control-panel mode.*is not available yet/],
-      [[], { PINGAP_CP: "1" }, /PINGAP_CP \(control-panel mode/],
+      // Control-panel mode without an admin would serve nothing.
+      [["--cp"], {}, /--cp \(control-panel mode: only the admin server runs\) needs --admin/],
+      [[], { PINGAP_CP: "1" }, /PINGAP_CP \(control-panel mode.*needs --admin/],
       [["--to-hcl", "--to-kdl"], {}, /--to-hcl and --to-kdl: give one/],
       // The admin on an address other machines reach, without credentials: anyone could change the config.
       [["--admin", "0.0.0.0:3018"], {}, /--admin on 0\.0\.0\.0:3018 without credentials/],
@@ -221,6 +223,52 @@ Deno.test("--admin and its PINGAP_ADMIN_* fallbacks: check compiles the config w
   ) {
     const r = await cli([...conf, ...args], env);
     assert.equal(r.code, 0, `${args.join(" ")} ${JSON.stringify(env)}\n${r.out}`);
+  }
+});
+
+Deno.test("--cp: only the admin server runs; it edits the config, which is not served, also after a reload", async () => {
+  const origin = await startEchoOrigin("app");
+  const webPort = freePort();
+  const adminPort = freePort();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/pingap.toml`;
+  await Deno.writeTextFile(
+    file,
+    `[servers.web]\naddr = "127.0.0.1:${webPort}"\nlocations = ["app"]\n\n[locations.app]\nupstream = "app"\n\n` +
+      `[upstreams.app]\naddrs = ["${origin.addr}"]\n`,
+  );
+  const child = spawnDeno([...RUN, "-c", file, "--cp", "--admin", `ops:0ps@127.0.0.1:${adminPort}`], { cwd: dir });
+  const token = () => loginToken({ user: "ops", password: "0ps" }, Math.floor(Date.now() / 1000));
+  const refused = async (port: number) => {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return false;
+    } catch (e) {
+      return e instanceof Deno.errors.ConnectionRefused;
+    }
+  };
+  try {
+    await child.waitFor(/pingap:admin listening on/);
+    assert.match(child.output(), /control-panel mode \(--cp\): only the admin server runs/);
+    const basic = await fetch(`http://127.0.0.1:${adminPort}/api/basic`, { headers: { authorization: await token() } });
+    assert.equal(basic.status, 200);
+    await basic.body?.cancel();
+    const ups = await fetch(`http://127.0.0.1:${adminPort}/api/configs/upstream`, {
+      headers: { authorization: await token() },
+    });
+    assert.deepEqual(Object.keys(await ups.json()), ["app"], "the admin reads the config it edits");
+    assert.ok(await refused(webPort), "the config's server does not run");
+    Deno.kill(child.pid, "SIGHUP");
+    await child.waitFor(/reload \(SIGHUP\)/);
+    assert.ok(await refused(webPort), "nor after a reload");
+    assert.equal(origin.count(), 0);
+  } catch (e) {
+    console.error(child.output());
+    throw e;
+  } finally {
+    await child.stop();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

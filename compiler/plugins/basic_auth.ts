@@ -6,12 +6,15 @@
 import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, int, str } from "../schema/types.ts";
 import { decodeBase64 } from "./_base64.ts";
+import { type PasswordHashKind, passwordHashKind, passwordHashProblem } from "./_password_hash.ts";
 import { definePlugin } from "./define.ts";
 
 /** Compiled `basic_auth` config. */
 export interface BasicAuthPlan {
   /** Accepted `Authorization` header values, `Basic <base64>`, compared in constant time. */
   readonly expected: readonly string[];
+  /** The accounts of `htpasswd`, whose passwords are kept as a bcrypt or argon2 hash. */
+  readonly hashed: readonly HashedAccount[];
   /** Wait before answering 401 to wrong credentials, in milliseconds. */
   readonly delay?: number;
   /** Remove `Authorization` from the request before it is proxied. */
@@ -24,17 +27,31 @@ export interface BasicAuthPlan {
   readonly challenge: string;
 }
 
+/** An `htpasswd` account: the user, and the hash of its password. */
+export interface HashedAccount {
+  readonly user: string;
+  readonly kind: PasswordHashKind;
+  readonly hash: string;
+}
+
 /** The `basic_auth` plugin. */
 export const basicAuth = definePlugin({
   category: "basic_auth",
   runtime: true,
-  doc: "Requires HTTP Basic credentials. The whole `Authorization` header must equal `Basic ` followed by one of " +
-    '`authorizations`; otherwise the answer is `401` with `WWW-Authenticate: Basic realm="Access to the staging site"`.',
+  doc: "Requires HTTP Basic credentials: those of one of `authorizations`, or a user of `htpasswd` with the " +
+    "password its hash was made of; otherwise the answer is `401` with " +
+    '`WWW-Authenticate: Basic realm="Access to the staging site"`. At least one account is needed.',
   steps: { allowed: ["request"], default: "request" },
   fields: {
-    authorizations: field(array(str(), { nonEmpty: true }), {
+    authorizations: field(array(str()), {
       doc: 'Accepted accounts, each the base64 of `user:password` (e.g. `echo -n "admin:secret" | base64`).',
-      required: true,
+      default: [],
+    }),
+    htpasswd: field(array(str()), {
+      doc: "Accounts whose password is kept as a hash, each `user:hash` as `htpasswd -nbB user password` prints it: " +
+        "bcrypt (`$2y$`, `$2a$`, `$2b$`) or argon2 (`$argon2id$…`, PHC form). A hash is computed off the request " +
+        "path, once per credentials; credentials that passed are remembered for 5 minutes.",
+      default: [],
     }),
     delay: field(duration(), { doc: "Wait this long before answering wrong credentials, to slow down guessing." }),
     hide_credentials: field(bool(), {
@@ -79,6 +96,49 @@ export const basicAuth = definePlugin({
       }
       expected.push(`Basic ${item}`);
     });
+    const hashed: HashedAccount[] = [];
+    config.htpasswd.forEach((item, i) => {
+      const at = [...ctx.path, "htpasswd", i];
+      const text = item.trim();
+      const colon = text.indexOf(":");
+      const user = colon < 0 ? "" : text.slice(0, colon);
+      const hash = colon < 0 ? "" : text.slice(colon + 1);
+      // Said by the account's name, never the hash: diagnostics end up in logs.
+      if (user === "" || hash === "") {
+        ctx.diags.push(diag("invalid-value", at, "An htpasswd entry should be user:hash", {
+          hint: "Use the line `htpasswd -nbB user password` prints, e.g. admin:$2y$10$…",
+        }));
+        return;
+      }
+      const kind = passwordHashKind(hash);
+      if (kind === undefined) {
+        ctx.diags.push(
+          diag("invalid-value", at, `The hash of ${JSON.stringify(user)} is not bcrypt ($2y$) or argon2 ($argon2id$)`, {
+            hint: "Make it with `htpasswd -nbB user password` (bcrypt) or an argon2 tool that prints the PHC form",
+          }),
+        );
+        return;
+      }
+      const problem = passwordHashProblem(kind, hash);
+      if (problem !== undefined) {
+        ctx.diags.push(diag("invalid-value", at, `The hash of ${JSON.stringify(user)} ${problem}`, {
+          hint: "Copy the whole hash again; it can not be read, so no password would match it",
+        }));
+        return;
+      }
+      if (hashed.some((a) => a.user === user)) {
+        ctx.diags.push(diag("duplicate", at, `${JSON.stringify(user)} is in htpasswd twice`, {
+          hint: "Keep one entry per user",
+        }));
+        return;
+      }
+      hashed.push({ user, kind, hash });
+    });
+    if (config.authorizations.length === 0 && config.htpasswd.length === 0) {
+      ctx.diags.push(diag("missing-key", [...ctx.path, "authorizations"], "Basic auth has no account", {
+        hint: 'Set authorizations (base64 of "user:password") or htpasswd ("user:hash")',
+      }));
+    }
     if (config.ip_fail_window <= 0) {
       ctx.diags.push(
         diag("invalid-value", [...ctx.path, "ip_fail_window"], "ip_fail_window must be greater than zero", {
@@ -95,6 +155,7 @@ export const basicAuth = definePlugin({
     }
     return {
       expected,
+      hashed,
       ipFailLimit: config.ip_fail_limit,
       ipFailWindow: config.ip_fail_window,
       challenge: `Basic realm="${realm.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`,

@@ -253,6 +253,41 @@ Deno.test("admin: vector 108", () => {
   assert.match(errorAt({ category: "admin", authorizations: ["123"] }, "authorizations", 0).message, /invalid padding/);
 });
 
+Deno.test("admin: Pingap 0.16's readonly_authorizations, tokens and readonly_tokens, and their errors", () => {
+  const digest = "a".repeat(64);
+  const plan = ok<AdminPlan>({
+    category: "admin",
+    authorizations: [btoa("admin:1")],
+    readonly_authorizations: [btoa("viewer:2")],
+    tokens: [`ci:${digest.toUpperCase()}`],
+    readonly_tokens: [`grafana: ${"b".repeat(64)}`],
+  });
+  assert.deepEqual(plan.accounts.map((a) => `${a.user}:${a.readonly === true}`), ["admin:false", "viewer:true"]);
+  assert.deepEqual(plan.tokens, [
+    { name: "ci", sha256: digest, readonly: false },
+    { name: "grafana", sha256: "b".repeat(64), readonly: true },
+  ]);
+  const both = errorAt(
+    { category: "admin", authorizations: [btoa("a:1")], readonly_authorizations: [btoa("a:2")] },
+    "readonly_authorizations",
+    0,
+  );
+  assert.match(both.message, /User "a" is in authorizations and in readonly_authorizations/);
+  const twice = errorAt(
+    { category: "admin", tokens: [`t:${digest}`], readonly_tokens: [`t:${digest}`] },
+    "readonly_tokens",
+    0,
+  );
+  assert.match(twice.message, /Token "t" is there more than once/);
+  const raw = errorAt({ category: "admin", tokens: ["ci:my-plain-token"] }, "tokens", 0);
+  assert.match(raw.message, /name:<hex SHA-256/);
+  assert.doesNotMatch(`${raw.message} ${raw.hint}`, /my-plain-token/, "a pasted token is never quoted");
+  const readOnly = errorAt({ category: "admin", readonly_tokens: [`t:${digest}`] }, "authorizations");
+  assert.match(readOnly.message, /read-only accounts or tokens and none that may write/);
+  errorAt({ category: "admin", readonly_authorizations: ["x:y"] }, "readonly_authorizations", 0);
+  ok<AdminPlan>({ category: "admin", tokens: [`ci:${digest}`] });
+});
+
 Deno.test("csrf: vectors 75 and 76", () => {
   errorAt({ category: "csrf", token_path: "/csrf-token", key: "123", ttl: "1a" }, "ttl");
   errorAt({ category: "csrf", key: "123" }, "token_path");

@@ -14,8 +14,8 @@ export const storageSchema = table({
     category: field(str(), { doc: "What the value is: `config` or `secret`.", required: true }),
     value: field(str(), { doc: "The value (a TOML fragment for `config`).", required: true }),
     secret: field(str(), {
-      unapplied: "values are read as written; an encrypted value is not decrypted",
-      doc: "AES key: when set, `value` is AES-256-GCM-SIV encrypted and base64 encoded.",
+      doc: "AES key: when set, `value` is AES-256-GCM-SIV encrypted and base64 encoded (Pingap's format; the admin's " +
+        "`POST /api/aes` makes it), and is decrypted where an item `includes` the storage.",
     }),
     created_at: field(int({ min: 0 }), {
       unapplied: "ACME state here is kept in files beside the config, not in storages",

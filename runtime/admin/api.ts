@@ -18,6 +18,7 @@
  * | GET | `/schema` | the config's JSON Schema (the one schema definition: docs, defaults, enums) |
  * | GET | `/certificates` | parsed certificates, never the PEM or the key |
  * | POST | `/restart` | a reload (every change is applied in place here); 204 |
+ * | POST | `/aes` | `{category: "encrypt" \| other, key, data}`: `{value}`, Pingap's AES-256-GCM-SIV (decrypt unless `encrypt`) |
  *
  * Secrets never leave (secrets.ts). A write that would break the config is
  * a 400 with the diagnostics; nothing is saved (commit.ts).
@@ -25,7 +26,7 @@
  * @module
  */
 import { parse, stringify } from "smol-toml";
-import { renderJsonSchema } from "../../compiler/mod.ts";
+import { aesDecrypt, aesEncrypt, renderJsonSchema } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
 import { adminContext } from "./context.ts";
 import { commit } from "./commit.ts";
@@ -213,6 +214,25 @@ function decode(part: string): string {
   }
 }
 
+/** `/aes`: Pingap's AES of a storage's secret values, for the UI's helper; 400 for a body or value it cannot use. */
+async function aes(req: ApiRequest): Promise<Response> {
+  let params: unknown;
+  try {
+    params = JSON.parse(await req.body());
+  } catch (e) {
+    return failure(400, `The body is not JSON: ${(e as Error).message}`);
+  }
+  const { category, key, data } = (params ?? {}) as Record<string, unknown>;
+  if (typeof key !== "string" || typeof data !== "string") {
+    return failure(400, 'The body must be {"category": "encrypt" or "decrypt", "key": "…", "data": "…"}');
+  }
+  try {
+    return json({ value: category === "encrypt" ? aesEncrypt(key, data) : aesDecrypt(key, data) });
+  } catch (e) {
+    return failure(400, (e as Error).message);
+  }
+}
+
 /** Answers one API request. */
 export async function api(req: ApiRequest): Promise<Response> {
   const parts = req.route.split("/").slice(1).map(decode);
@@ -248,6 +268,7 @@ export async function api(req: ApiRequest): Promise<Response> {
   if (head === "status" && rest.length === 0) return json(await liveStatus(req.env, req.rates));
   if (head === "schema" && rest.length === 0) return json(renderJsonSchema());
   if (head === "certificates" && rest.length === 0) return certificates(req.env);
+  if (head === "aes" && rest.length === 0) return m === "POST" ? await aes(req) : failure(405, "Method Not Allowed");
   if (head === "restart" && rest.length === 0 && m === "POST") {
     const context = adminContext();
     if (!context.reload) {

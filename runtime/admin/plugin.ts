@@ -12,7 +12,9 @@
  *   request's): 403 — the token travels in a header a page cannot make another site's browser send, and this closes
  *   the no-account case too;
  * - `/api/*` without a valid token: 401, counted; a token whose time is more than `max_age` away: 401 with a clock
- *   message, not counted.
+ *   message, not counted. `Authorization: Bearer <token>` is checked against `tokens` and `readonly_tokens`;
+ * - a write with a read-only account or token (`readonly_authorizations`, `readonly_tokens`): 403
+ *   `Forbidden, this account is read-only`. Every write that passes is logged with who made it.
  * Every answer carries `X-Frame-Options: DENY`, `Content-Security-Policy` (`frame-ancestors 'none'`, nothing from
  * another host), `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`. Refusals are logged.
  *
@@ -28,7 +30,7 @@ import { api, MAX_BODY } from "./api.ts";
 import { FailLimit } from "./fail_limit.ts";
 import { isLoopbackHost } from "./flag.ts";
 import { rateMemory } from "./status.ts";
-import { checkToken } from "./token.ts";
+import { bearerToken, checkBearer, checkToken } from "./token.ts";
 import { uiAsset } from "./ui.ts";
 
 const SECURITY_HEADERS: readonly [string, string][] = [
@@ -78,6 +80,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
   const mount = plan.path === "/" ? "" : plan.path;
   const fails = new FailLimit(plan.ipFailLimit);
   const rates = rateMemory();
+  const open = plan.accounts.length === 0 && plan.tokens.length === 0;
 
   async function serve(ctx: RequestContext): Promise<Response> {
     const ip = ctx.clientIp();
@@ -90,7 +93,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
       return new Response(null, { status: 307, headers: { location: to } });
     }
     const rest = ctx.path.slice(mount.length) || "/";
-    if (plan.accounts.length === 0) {
+    if (open) {
       if (!isLoopbackHost(ip)) {
         log.warn(`admin ${self.name}: refused ${ip}: no authorizations, so only this machine may use it`);
         return text(403, "Forbidden, the admin has no account: only this machine may use it");
@@ -110,8 +113,12 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
       return uiAsset(rest, mount, ctx.header("accept-encoding") ?? "", ctx.header("if-none-match") ?? "");
     }
     let user = "";
-    if (plan.accounts.length > 0) {
-      const check = await checkToken(ctx.header("authorization"), plan.accounts, plan.maxAge, Date.now());
+    if (!open) {
+      const value = ctx.header("authorization");
+      const bearer = bearerToken(value);
+      const check = bearer !== undefined
+        ? await checkBearer(bearer, plan.tokens)
+        : await checkToken(value, plan.accounts, plan.maxAge, Date.now());
       if (!check.ok) {
         if (check.reason === "expired") {
           log.warn(`admin ${self.name}: refused a token from ${ip}: its time is more than max_age from the clock`);
@@ -122,7 +129,12 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
         return new Response(null, { status: 401 });
       }
       user = check.user;
+      if (write && check.readonly) {
+        log.warn(`admin ${self.name}: refused a ${ctx.method} ${ctx.path} by read-only ${JSON.stringify(user)}`);
+        return text(403, "Forbidden, this account is read-only");
+      }
     }
+    if (write) log.info(`admin ${self.name}: ${ctx.method} ${ctx.path} by ${JSON.stringify(user)} from ${ip}`);
     const body = () => readBody(ctx.req.body, MAX_BODY);
     try {
       return await api({

@@ -21,6 +21,7 @@ const SECRET_KEYS = new Set([
   "readonly_authorizations",
   "tokens",
   "readonly_tokens",
+  "htpasswd",
   "password",
   "secret",
   "keys",

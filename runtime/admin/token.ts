@@ -1,8 +1,10 @@
 /**
  * Pingap's admin login token: `Authorization: <hex sha256("user:pass:ts")>:<ts>`,
  * `ts` in unix seconds. The digest is compared in constant time against
- * every account; a timestamp more than `max_age` away from the server
- * clock (either way) is refused.
+ * every account; a timestamp more than `max_age` old, or more than
+ * min(`max_age`, 5 minutes) ahead of the server clock, is refused. Pingap 0.16's API tokens:
+ * `Authorization: Bearer <token>`, its SHA-256 compared with every one of
+ * `tokens` and `readonly_tokens`.
  *
  * @module
  */
@@ -10,14 +12,26 @@
 export interface AdminAccount {
   readonly user: string;
   readonly password: string;
+  /** May read, never write (`readonly_authorizations`). */
+  readonly readonly?: boolean;
+}
+
+/** One API token: its name and the hex SHA-256 of the token (compiled `tokens`, `readonly_tokens`). */
+export interface AdminToken {
+  readonly name: string;
+  readonly sha256: string;
+  readonly readonly: boolean;
 }
 
 /** Why a token was refused, or the account it names. */
 export type TokenCheck =
-  | { readonly ok: true; readonly user: string }
+  | { readonly ok: true; readonly user: string; readonly readonly: boolean }
   | { readonly ok: false; readonly reason: "missing" | "malformed" | "expired" | "mismatch" };
 
 const encoder = new TextEncoder();
+
+/** How far ahead of the server clock a login token's time may be, at most (Pingap 0.16). */
+export const MAX_AHEAD_MS = 5 * 60_000;
 
 /** Hex SHA-256 of `text`. */
 export async function sha256Hex(text: string): Promise<string> {
@@ -67,12 +81,44 @@ export async function checkToken(
   const tsText = value.slice(colon + 1).trim();
   if (!/^\d{1,12}$/.test(tsText) || !/^[0-9a-fA-F]{64}$/.test(token)) return { ok: false, reason: "malformed" };
   const ts = Number(tsText);
-  if (Math.abs(nowMs / 1000 - ts) > maxAgeMs / 1000) return { ok: false, reason: "expired" };
-  let user: string | undefined;
+  // At most max_age old, and (Pingap 0.16) at most min(max_age, 5 minutes) ahead: a token stamped far in the future
+  // would otherwise stay good for as long as that.
+  const age = nowMs / 1000 - ts;
+  if (age > maxAgeMs / 1000 || -age > Math.min(maxAgeMs, MAX_AHEAD_MS) / 1000) return { ok: false, reason: "expired" };
+  let found: AdminAccount | undefined;
   // Every account is tried, matched or not: the time taken does not say which one (or whether one) matched.
   for (const account of accounts) {
     const want = await sha256Hex(`${account.user}:${account.password}:${tsText}`);
-    if (constantTimeEqual(want, token.toLowerCase()) && user === undefined) user = account.user;
+    if (constantTimeEqual(want, token.toLowerCase()) && found === undefined) found = account;
   }
-  return user === undefined ? { ok: false, reason: "mismatch" } : { ok: true, user };
+  return found === undefined
+    ? { ok: false, reason: "mismatch" }
+    : { ok: true, user: found.user, readonly: found.readonly === true };
+}
+
+/** The token of a `Bearer` Authorization value (scheme in any case), or undefined for another scheme. */
+export function bearerToken(value: string | null): string | undefined {
+  if (value === null || value.length < 7 || value.slice(0, 7).toLowerCase() !== "bearer ") return undefined;
+  return value.slice(7).trim();
+}
+
+/**
+ * Checks an API token (what follows `Bearer `) against `tokens`: its SHA-256 in constant time against every one.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkBearer, sha256Hex } from "./token.ts";
+ * const tokens = [{ name: "ci", sha256: await sha256Hex("t0ken"), readonly: false }];
+ * const ok = await checkBearer("t0ken", tokens);
+ * if (!ok.ok || ok.user !== "ci" || (await checkBearer("t0kem", tokens)).ok) throw new Error();
+ * ```
+ */
+export async function checkBearer(token: string, tokens: readonly AdminToken[]): Promise<TokenCheck> {
+  if (token === "") return { ok: false, reason: "malformed" };
+  const digest = await sha256Hex(token);
+  let found: AdminToken | undefined;
+  for (const t of tokens) if (constantTimeEqual(t.sha256, digest) && found === undefined) found = t;
+  return found === undefined
+    ? { ok: false, reason: "mismatch" }
+    : { ok: true, user: found.name, readonly: found.readonly };
 }

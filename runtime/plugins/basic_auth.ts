@@ -4,7 +4,8 @@
  * `delay`), both with `WWW-Authenticate: Basic realm="Access to the staging site"`. The scheme is case-insensitive
  * (Pingap 0.16) and the credentials are compared in constant time. With `hide_credentials` the upstream never sees
  * the header. With `ip_fail_limit`, a client IP that sent that many wrong credentials within `ip_fail_window` gets
- * `403 Forbidden, too many failures` until the window ends (counted per worker). Credentials are never logged.
+ * `403 Forbidden, too many failures` until the window ends (counted per worker). The accounts of `htpasswd` are
+ * checked by their bcrypt or argon2 hash, off the request path (basic_auth_hashed.ts). Credentials are never logged.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
 import { matchesAny, pause } from "./constant_time.ts";
 import { FailCounter } from "./fail_counter.ts";
+import { HashedAccounts } from "./basic_auth_hashed.ts";
 import { runtimePlugin } from "./contract.ts";
 
 /** What {@linkcode checkBasicAuth} found. */
@@ -72,19 +74,39 @@ export const basicAuth = runtimePlugin(PLUGIN_DEFINITIONS.basicAuth, (c) => {
   const invalid = new StaticAnswer(401, challenge, "Invalid user or password");
   const tooMany = new StaticAnswer(403, [["cache-control", "private, no-store"]], "Forbidden, too many failures");
   const failures = c.ipFailLimit > 0 ? new FailCounter(c.ipFailLimit, c.ipFailWindow) : undefined;
+  const hashed = c.hashed.length > 0 ? new HashedAccounts(c.hashed) : undefined;
+  const refuse = (ip: string) => {
+    // Only wrong credentials count: a missing header is how every browser starts.
+    failures?.fail(ip);
+    return pause(c.delay)?.then(() => invalid) ?? invalid;
+  };
   return {
     request(ctx) {
       // A blocked IP is refused before its credentials are looked at: guessing stops paying off even when right.
       if (failures && !failures.allows(ctx.clientIp())) return tooMany;
-      const verdict = checkBasicAuth(ctx.header("authorization"), accounts);
-      if (verdict === "ok") {
+      const header = ctx.header("authorization");
+      if (!header) return missing;
+      const credentials = basicCredentials(header);
+      let verdict = credentials !== undefined && matchesAny(credentials, accounts);
+      if (!verdict && hashed && credentials !== undefined) {
+        verdict = hashed.isVerified(credentials);
+        if (!verdict) {
+          const ip = ctx.clientIp();
+          const allowed = failures ? () => failures.allows(ip) : () => true;
+          return hashed.verify(credentials, allowed).then((ok) => {
+            if (ok === undefined) return tooMany;
+            if (!ok) return refuse(ip);
+            if (c.hideCredentials) ctx.upstreamHeaders.delete("authorization");
+            return undefined;
+          });
+        }
+      }
+      if (verdict) {
         if (c.hideCredentials) ctx.upstreamHeaders.delete("authorization");
         return undefined;
       }
-      if (verdict === "missing") return missing;
-      // Only wrong credentials count: a missing header is how every browser starts.
-      failures?.fail(ctx.clientIp());
-      return pause(c.delay)?.then(() => invalid) ?? invalid;
+      return refuse(ctx.clientIp());
     },
+    ...(hashed ? { dispose: () => hashed.dispose() } : {}),
   };
 });

@@ -15,6 +15,8 @@ import {
 } from "./hmac_auth.ts";
 import { checkBodyDigest, parseBodyDigest } from "./body_digest.ts";
 import { createHash } from "node:crypto";
+import { planHarness } from "../proxy/harness.ts";
+import { echo, type Echoed, planOf } from "./_test_utils.ts";
 
 const DATE_TEXT = "Fri, 09 Oct 2026 08:00:00 GMT";
 const DATE_SEC = 1791532800;
@@ -183,4 +185,69 @@ Deno.test("hmac_auth: the signed body digest and the declared length", async () 
   assert.equal(declaredLength(h({ "transfer-encoding": "chunked" }), true), undefined);
   assert.equal(declaredLength(h({}), true), undefined);
   assert.equal(declaredLength(h({}), false), 0);
+});
+
+const harnessPlan = planOf(`
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["l"]
+[upstreams.u]
+addrs = ["10.0.0.1:8080"]
+[locations.l]
+upstream = "u"
+plugins = ["h"]
+[plugins.h]
+category = "hmac_auth"
+keys = ["app1:s3cret"]
+signed_headers = ["host", "date", "content-digest"]
+validate_body = true
+hide_credentials = true
+`);
+
+Deno.test("hmac_auth through a compiled Plan: a signed request passes without its signature, others are 401", async () => {
+  const bodies: string[] = [];
+  const upstream = async (req: Request) => {
+    bodies.push(await req.text());
+    return echo(req);
+  };
+  const h = planHarness(harnessPlan, { upstream });
+  try {
+    const date = new Date().toUTCString();
+    const body = "hello world";
+    const digest = `sha-256=:${createHash("sha256").update(body).digest("base64")}:`;
+    const text = `(request-target): post /api/orders?x=1\nhost: api.test\ndate: ${date}\ncontent-digest: ${digest}`;
+    const over = "(request-target) host date content-digest";
+    const send = (authorization: string | undefined, sent = body) =>
+      h.request("http://api.test/api/orders?x=1", {
+        method: "POST",
+        body: sent,
+        headers: {
+          host: "api.test",
+          date,
+          "content-digest": digest,
+          "content-length": String(new TextEncoder().encode(sent).length),
+          ...(authorization ? { authorization } : {}),
+        },
+      });
+    const ok = await send(signed(sign("s3cret", text), over));
+    assert.equal(ok.status, 200);
+    const seen = (await ok.json()) as Echoed;
+    assert.equal(seen.headers["authorization"], undefined, "hide_credentials");
+    const missing = await send(undefined);
+    assert.equal(missing.status, 401);
+    assert.equal(await missing.text(), "Signature missing");
+    assert.equal(
+      missing.headers.get("www-authenticate"),
+      'Signature realm="pingap",headers="(request-target) host date content-digest"',
+    );
+    const forged = await send(signed(sign("guess", text), over));
+    assert.equal(forged.status, 401);
+    assert.equal(await forged.text(), "Signature invalid");
+    const swapped = await send(signed(sign("s3cret", text), over), "hello worle");
+    assert.notEqual(swapped.status, 200);
+    await swapped.body?.cancel();
+    assert.deepEqual(bodies, [body], "a body that is not the signed one never reaches the upstream whole");
+  } finally {
+    await h.dispose();
+  }
 });

@@ -202,7 +202,7 @@ export const oidc = runtimePlugin(PLUGIN_DEFINITIONS.oidc, (c: OidcPlan, _env, s
     // The login is done with: its cookie goes, and those of logins this browser started and left.
     const stale = [name];
     const prefix = `${c.cookieName}_`;
-    for (const pair of (ctx.header("cookie") ?? "").split(";")) {
+    for (const pair of (ctx.cookieHeader() ?? "").split(";")) {
       const n = (pair.split("=", 1)[0] ?? "").trim();
       if (n.startsWith(prefix) && !stale.includes(n) && /^[A-Za-z0-9._-]+$/.test(n)) stale.push(n);
       if (stale.length > MAX_STALE_LOGINS) break;

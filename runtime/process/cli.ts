@@ -48,7 +48,8 @@ Options:
       --admin SPEC    the admin API on [user:password@]host[:port][/path][?max_age=2d] (env PINGAP_ADMIN_ADDR,
                       PINGAP_ADMIN_USER, PINGAP_ADMIN_PASSWORD); a server on that address mounts it, else one is
                       added; without credentials only a loopback address is accepted (docs/admin.md)
-      --cp            control-panel mode (only the admin server): not available yet (env PINGAP_CP)
+      --cp            control-panel mode: only the admin server runs, to edit the config (-c) that other
+                      instances serve; needs --admin (env PINGAP_CP)
       --to-hcl        print the config (-c, or the quick start's) as HCL and exit; it must pass check
       --to-kdl        print it as KDL (v2) and exit
   -h, --help          this help
@@ -105,11 +106,6 @@ function envValue(name: string): string | undefined {
 function refused(values: Record<string, unknown>): string | undefined {
   if (values.daemon || envFlag("PINGAP_DAEMON")) {
     return "--daemon is not supported: Deno cannot fork. Run under systemd instead: conf/pingap.service is a ready unit.";
-  }
-  if (values.cp || envFlag("PINGAP_CP")) {
-    const via = values.cp ? "--cp" : "PINGAP_CP";
-    return `${via} (control-panel mode: only the admin server runs) is not available yet: run with --admin ` +
-      "instead, which serves the config as well";
   }
   return undefined;
 }
@@ -235,6 +231,14 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(admin);
     return 2;
   }
+  const cp = values.cp || envFlag("PINGAP_CP");
+  if (cp && !admin) {
+    console.error(
+      `${values.cp ? "--cp" : "PINGAP_CP"} (control-panel mode: only the admin server runs) needs --admin ` +
+        "(or PINGAP_ADMIN_ADDR): it would serve nothing",
+    );
+    return 2;
+  }
   const amend = admin ? { amend: admin } : {};
   const live = values.live ?? false;
   let result = quick
@@ -246,7 +250,12 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   report(result.diagnostics, format, conf);
   if (command === "check") return result.exitCode;
-  if (!result.plan && admin && !result.readError) {
+  // Control-panel mode: the admin alone, at start and at every reload; the config is what it edits, not what runs.
+  const adminOnly = cp && admin ? () => checkSources([], { amend: admin }) : undefined;
+  if (adminOnly) {
+    console.error("control-panel mode (--cp): only the admin server runs");
+    result = adminOnly();
+  } else if (!result.plan && admin && !result.readError) {
     // As Pingap: with --admin, a broken config starts empty (the admin alone) so that it can be fixed in the admin.
     console.error("the config has errors: starting with the admin alone, to fix it there (--admin)");
     result = checkSources([], { amend: admin });
@@ -269,6 +278,7 @@ export async function main(args: readonly string[]): Promise<number> {
       upgrade,
       ...(threads !== undefined ? { threads } : {}),
       ...(quick ? { load: () => checkQuickStart(quick) } : {}),
+      ...(adminOnly ? { load: () => Promise.resolve(adminOnly()) } : {}),
       ...amend,
     });
   } finally {

@@ -69,6 +69,23 @@ export function cookieValue(header: string | null, name: string): string | undef
   return undefined;
 }
 
+/** `", "` where it joins two Cookie fields: followed by a cookie name and `=` (a cookie value holds no `", "`). */
+const JOINED_COOKIES = /, (?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)/g;
+
+/**
+ * A Cookie value as `Headers.get` gives it, several fields joined by `", "`, with those joins made `"; "`; a value
+ * without `", "` (one field, or fields joined by `"; "` already) as it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { splitJoinedCookies } from "./context.ts";
+ * if (splitJoinedCookies("a=1, b=2; c=3") !== "a=1; b=2; c=3") throw new Error();
+ * ```
+ */
+export function splitJoinedCookies(value: string | null): string | null {
+  return value === null || !value.includes(", ") ? value : value.replace(JOINED_COOKIES, "; ");
+}
+
 /** Timings of one request, ms (undefined = did not happen). */
 export interface Timings {
   /** TCP connect and TLS handshake to the upstream (0 on a pooled connection). */
@@ -225,8 +242,26 @@ export class RequestContext implements RouteRequest {
 
   /** A cookie. */
   cookie(name: string): string | undefined {
-    if (this.#cookie === undefined) this.#cookie = this.header("cookie");
+    if (this.#cookie === undefined) this.#cookie = this.cookieHeader();
     return cookieValue(this.#cookie, name);
+  }
+
+  /**
+   * The request's cookies as one `Cookie` value: several Cookie fields (HTTP/2 clients send one per cookie) joined by
+   * `"; "`, as RFC 9113 §8.2.3 says, not by the `", "` of other fields; null when there is none.
+   */
+  cookieHeader(): string | null {
+    if (this.#replaced !== undefined) {
+      const value = this.#replaced.get("cookie");
+      if (value !== undefined) return value;
+    }
+    const fields = this.req.fields;
+    if (fields === undefined) return splitJoinedCookies(this.req.header("cookie"));
+    let out: string | null = null;
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === "cookie") out = out === null ? fields[i + 1]! : `${out}; ${fields[i + 1]!}`;
+    }
+    return out;
   }
 
   /**

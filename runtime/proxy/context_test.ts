@@ -63,3 +63,22 @@ Deno.test("RequestContext: a replaced request header is what later readers and t
     assert.equal(ctx.outgoingHeaders.get("x-keep"), "1", "the other headers are kept");
   }
 });
+
+Deno.test("RequestContext: several Cookie fields (as HTTP/2 clients send them) are one list of cookies", () => {
+  const fields = ["host", "h", "cookie", "a=1", "x-other", "y", "cookie", "b=2; c=3", "cookie", "sid=s, t"];
+  const headers = new Headers(pairs(fields));
+  assert.equal(headers.get("cookie"), "a=1, b=2; c=3, sid=s, t", "what Headers gives: joined by a comma");
+  const at = ["127.0.0.1", 5000, "127.0.0.1", 80, "http"] as const;
+  const wire = new RequestContext(new WireRequest("GET", "/", "h", fields, null, new ClientWatch()), ...at);
+  const served = new RequestContext(new FetchRequest(new Request("http://h/", { headers })), ...at);
+  for (const [label, ctx] of [["fields", wire], ["Headers", served]] as const) {
+    assert.equal(ctx.cookieHeader(), "a=1; b=2; c=3; sid=s, t", label);
+    assert.equal(ctx.cookie("a"), "1", label);
+    assert.equal(ctx.cookie("b"), "2", label);
+    assert.equal(ctx.cookie("c"), "3", label);
+    assert.equal(ctx.cookie("sid"), "s, t", `${label}: a comma not before a name stays in the value`);
+  }
+  const none = new RequestContext(new WireRequest("GET", "/", "h", ["host", "h"], null, new ClientWatch()), ...at);
+  assert.equal(none.cookieHeader(), null);
+  assert.equal(none.cookie("a"), undefined);
+});

@@ -138,3 +138,47 @@ realm = 'Admin "zone"'
     await origin.close();
   }
 });
+
+Deno.test("basic_auth htpasswd over real sockets: bcrypt and argon2 accounts with curl -u", async () => {
+  // OpenBSD's bcrypt vector ("U*U", as htpasswd -B writes it) and argon2's reference vector ("password").
+  const bcrypt = "$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+  const argon2 = "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA";
+  const origin = await startEchoOrigin("app");
+  const { child, port, file } = await spawnProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+locations = ["l"]
+
+[upstreams.app]
+addrs = ["${origin.addr}"]
+
+[locations.l]
+upstream = "app"
+plugins = ["hashed"]
+
+[plugins.hashed]
+category = "basic_auth"
+htpasswd = ["alice:${bcrypt}", "bob:${argon2}"]
+`);
+  const url = `http://127.0.0.1:${port}/x`;
+  try {
+    for (const user of ["alice:U*U", "alice:U*U", "bob:password"]) {
+      const ok = await curl("-u", user, url);
+      assert.equal(ok.status, 200, `${user}: ${ok.body}`);
+      assert.equal((JSON.parse(ok.body) as Echo).path, "/x");
+    }
+    const before = origin.count();
+    for (const user of ["alice:password", "bob:U*U", "carol:U*U", "alice:"]) {
+      const r = await curl("-u", user, url);
+      assert.equal(r.status, 401, user);
+      assert.equal(r.body, "Invalid user or password", user);
+      assert.equal(r.headers.get("www-authenticate"), CHALLENGE);
+    }
+    assert.equal(origin.count(), before, "refused requests never reach the origin");
+    assert.doesNotMatch(child.output(), /U\*U|password|\$2y\$|argon2i/, "neither passwords nor hashes are logged");
+  } finally {
+    await child.stop();
+    await Deno.remove(file);
+    await origin.close();
+  }
+});
