@@ -14,7 +14,7 @@ import { responseWith } from "../http/response_build.ts";
 import { type PluginAnswer, type PluginHooks, runtimePlugin } from "./contract.ts";
 import { plainAnswer } from "./forbidden.ts";
 import { freshFor } from "./cache_freshness.ts";
-import { CacheEntry, sharedStore } from "./cache_store.ts";
+import { CacheEntry, MemoryStore, sharedStore } from "./cache_store.ts";
 import { FileStore } from "./cache_file_store.ts";
 
 type CachePlan = PlanOf<typeof PLUGIN_DEFINITIONS.cache>;
@@ -59,6 +59,10 @@ function sharedDespiteAuth(headers: Headers): boolean {
 /** One miss on its way to the store. */
 interface Miss {
   readonly key: string;
+  /** `miss`, or `expired` when a stale entry of the key is being refetched. */
+  readonly status: "miss" | "expired";
+  /** A HEAD: told the cache status, never stored (a GET fills the entry a HEAD is answered from). */
+  readonly head: boolean;
   /** This request holds the key's lock: it releases it when stored, found uncacheable or done. */
   owner: boolean;
   /** Milliseconds waited on another request's lock, if it waited. */
@@ -91,18 +95,65 @@ interface Backend {
 /** How often the file backend removes inactive files (Pingap's sweep runs hourly). */
 const SWEEP_EVERY_MS = 3_600_000;
 
+/** Pingap's weight unit for the hot layer: an entry weighs its bytes / 4 KiB (at least 1). */
+const WEIGHT_UNIT = 4096;
+
 /** The backend of `plan`. */
 function backendOf(plan: CachePlan, namespace: string): Backend {
   if (plan.backend.kind === "memory") return sharedStore(plan.backend);
   const files = new FileStore(plan.backend);
   const sweep = setInterval(() => void files.sweep(Date.now()).catch(() => {}), SWEEP_EVERY_MS);
   Deno.unrefTimer(sweep);
-  return {
+  const fileBackend: Backend = {
     dispose: () => clearInterval(sweep),
     get: (key, now) => files.get(files.fileOf(namespace, key), now),
     put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
     delete: (key) => files.delete(files.fileOf(namespace, key)),
     ...(namespace !== "" ? { purgeAll: () => files.purgeAll(namespace) } : {}),
+  };
+  const { cacheMax, cacheFileMaxWeight } = plan.backend;
+  return cacheMax > 0
+    ? withHotLayer(fileBackend, new MemoryStore(Infinity, cacheMax), cacheFileMaxWeight)
+    : fileBackend;
+}
+
+/**
+ * `files` with an in-memory layer in front (Pingap's `cache_max`): up to `hot.maxEntries` entries, least recently
+ * used out first, each no heavier than `maxWeight` units of 4 KiB (`cache_file_max_weight`). A hit there reads no
+ * file; an entry read from a file goes into it.
+ */
+function withHotLayer(files: Backend, hot: MemoryStore, maxWeight: number): Backend {
+  const admit = (key: string, entry: CacheEntry) => {
+    if (Math.max(1, Math.floor(entry.body.byteLength / WEIGHT_UNIT)) <= maxWeight) hot.put(key, entry);
+  };
+  return {
+    ...files,
+    get(key, now) {
+      const held = hot.get(key);
+      if (held !== undefined && held.expires > now) return held;
+      const read = files.get(key, now);
+      if (!(read instanceof Promise)) return read;
+      return read.then((entry) => {
+        if (entry !== undefined && entry.expires > now) admit(key, entry);
+        return entry;
+      });
+    },
+    put(key, entry) {
+      admit(key, entry);
+      return files.put(key, entry);
+    },
+    delete(key) {
+      hot.delete(key);
+      return files.delete(key);
+    },
+    ...(files.purgeAll !== undefined
+      ? {
+        purgeAll: () => {
+          hot.clear();
+          return files.purgeAll!();
+        },
+      }
+      : {}),
   };
 }
 
@@ -162,12 +213,14 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
   /** A miss that waits for the request fetching its key: then a hit, or on to the upstream. */
   const waitFor = async (ctx: RequestContext, miss: Miss, held: Lock) => {
     const lockMs = miss.lockMs = await wait(held);
+    ctx.timings.cacheLock = lockMs;
     const now = Date.now();
     const entry = await store.get(miss.key, now);
-    if (entry === undefined || !entry.matches((n) => ctx.header(n))) {
+    if (entry === undefined || entry.expires <= now || !entry.matches((n) => ctx.header(n))) {
       misses.set(ctx, miss);
       return undefined;
     }
+    ctx.cacheStatus = "hit";
     return responseWith(entry.body.slice(), { status: entry.status }, [
       ...entry.fields,
       ["x-cache-status", "hit"],
@@ -185,11 +238,19 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     now: number,
     lookupMs: number,
   ): PluginAnswer | undefined | Promise<PluginAnswer | undefined> => {
+    let expired = false;
     if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
-      return entry.answer(now, lookupMs);
+      if (entry.expires > now) {
+        ctx.cacheStatus = "hit";
+        return entry.answer(now, lookupMs);
+      }
+      expired = true;
     }
-    const miss: Miss = { key, owner: false, lookupMs };
-    if (plan.lock > 0) {
+    const status = expired ? "expired" : "miss";
+    ctx.cacheStatus = status;
+    const head = ctx.method === "HEAD";
+    const miss: Miss = { key, status, head, owner: false, lookupMs };
+    if (plan.lock > 0 && !head) {
       const held = locks.get(key);
       if (held !== undefined) return waitFor(ctx, miss, held);
       let release!: () => void;
@@ -205,32 +266,44 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
   };
 
   const hooks: PluginHooks = {
+    upstreamBodyOnly: true,
     dispose: () => store.dispose?.(),
     request(ctx) {
       const method = ctx.method;
       if (method === "PURGE") return purge(ctx);
-      if (method !== "GET") return undefined;
+      if (method !== "GET" && method !== "HEAD") return undefined;
       if (plan.skip !== undefined && plan.skip.test(ctx.uri)) return undefined;
-      const key = keyOf(ctx, method);
+      // A HEAD is answered from the GET's entry (its head, no body).
+      const key = keyOf(ctx, "GET");
       const now = Date.now();
       const entry = store.get(key, now);
-      if (!(entry instanceof Promise)) return lookedUp(ctx, key, entry, now, 0);
+      if (!(entry instanceof Promise)) {
+        ctx.timings.cacheLookup = 0;
+        return lookedUp(ctx, key, entry, now, 0);
+      }
       const start = performance.now();
-      return entry.then((e) => lookedUp(ctx, key, e, now, Math.floor(performance.now() - start)));
+      return entry.then((e) => {
+        const ms = ctx.timings.cacheLookup = performance.now() - start;
+        return lookedUp(ctx, key, e, now, Math.floor(ms));
+      });
     },
     upstreamResponse(ctx, headers, status) {
       const miss = misses.get(ctx);
       if (miss === undefined) return;
-      headers.set("x-cache-status", "miss");
+      headers.set("x-cache-status", miss.status);
       headers.set("x-cache-lookup", `${miss.lookupMs}ms`);
       if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
+      if (miss.head) {
+        misses.delete(ctx);
+        return;
+      }
       // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
       // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).
       if (status === 206 || (ctx.header("authorization") !== null && !sharedDespiteAuth(headers))) {
         unlock(miss);
         return;
       }
-      const freshMs = freshFor(headers, plan, Date.now());
+      const freshMs = freshFor(headers, plan, Date.now(), status);
       const length = headers.get("content-length");
       if (freshMs === undefined || (length !== null && Number(length) > plan.maxFileSize)) {
         unlock(miss);
@@ -246,7 +319,9 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
             unlock(miss);
             return;
           }
-          if (name !== "") vary.push([name, ctx.header(name) ?? ""]);
+          // `vary_headers`: only the request headers listed make variants; the others the upstream names are ignored.
+          if (name === "" || (plan.varyHeaders !== undefined && !plan.varyHeaders.includes(name))) continue;
+          vary.push([name, ctx.header(name) ?? ""]);
         }
       }
       const fields: [string, string][] = [];

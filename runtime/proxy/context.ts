@@ -74,6 +74,10 @@ export interface Timings {
   upstreamResponse?: number;
   /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
   plugins?: Record<string, number>;
+  /** The cache plugin's lookup (`{:cache_lookup_time}`, `pingap_cache_lookup_time`). */
+  cacheLookup?: number;
+  /** The cache plugin's wait on another request's fetch (`{:cache_lock_time}`, `pingap_cache_lock_time`). */
+  cacheLock?: number;
 }
 
 /** Per-request state. */
@@ -115,6 +119,8 @@ export class RequestContext implements RouteRequest {
   status?: number;
   /** Response body bytes sent, when known. */
   size?: number;
+  /** What the cache plugin did (`hit`, `miss`, `expired`), for `pingap_cache_responses`; unset without one. */
+  cacheStatus?: string;
   /** Spans of this request, only on servers with `otlp_exporter`. */
   trace?: RequestTrace;
   /**

@@ -2,8 +2,8 @@
  * The 35 `{:key}` context values of the access log (inventory §4.2), each
  * compiled once into a function of the {@linkcode AccessRecord}. Values we
  * cannot know yet print what Pingap prints when it has none (see
- * docs/differences.md): nothing for the TLS, compression, cache and
- * upstream-connection keys.
+ * docs/differences.md): nothing for the TLS, compression and
+ * upstream-connection keys; the cache keys are set by the cache plugin.
  *
  * @module
  */
@@ -46,8 +46,8 @@ const TIMES: { readonly [key: string]: (r: AccessRecord) => number | undefined }
   connection_time: (r) => r.now - connection(r).since,
   tls_handshake_time: () => undefined,
   compression_time: () => undefined,
-  cache_lookup_time: () => undefined,
-  cache_lock_time: () => undefined,
+  cache_lookup_time: (r) => r.ctx.timings.cacheLookup,
+  cache_lock_time: (r) => r.ctx.timings.cacheLock,
   service_time: (r) => r.elapsed,
 };
 

@@ -5,7 +5,8 @@
  * in `mod.ts`) and the docs are built from this one table.
  *
  * Every family carries the const label `server` except the two cache
- * storage histograms, which are process-wide in Pingap, and
+ * storage histograms, which are process-wide in Pingap,
+ * `pingap_cache_memory_evictions` (the memory cache is one per process), and
  * `pingap_uncaught_errors_total` (ours: faults belong to the isolate, not
  * to a server).
  *
@@ -141,7 +142,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap cache lookup time(second)",
     labels: [],
     buckets: CACHE_READ,
-    unfed: "no cache plugin yet (observeCache({ lookupMs }) is ready)",
   },
   {
     name: "pingap_cache_lock_time",
@@ -149,21 +149,24 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap cache lock time(second)",
     labels: [],
     buckets: [0.01, 0.05, 0.1, 1, 3],
-    unfed: "no cache plugin yet (observeCache({ lockMs }) is ready)",
   },
   {
     name: "pingap_cache_reading",
     type: "gauge",
     help: "pingap cache reading count",
     labels: [],
-    unfed: "no file cache yet (observeCache({ reading }) is ready)",
   },
   {
     name: "pingap_cache_writing",
     type: "gauge",
     help: "pingap cache writing count",
     labels: [],
-    unfed: "no file cache yet (observeCache({ writing }) is ready)",
+  },
+  {
+    name: "pingap_cache_responses",
+    type: "counter",
+    help: "pingap cache responses by status (hit, miss, expired)",
+    labels: ["location", "status"],
   },
   {
     name: "pingap_compression_ratio",
@@ -202,7 +205,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     labels: [],
     buckets: CACHE_READ,
     serverLabel: false,
-    unfed: "no file cache storage yet (observeCacheStorageRead() is ready)",
   },
   {
     name: "pingap_cache_storage_write_time",
@@ -211,7 +213,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     labels: [],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     serverLabel: false,
-    unfed: "no file cache storage yet (observeCacheStorageWrite() is ready)",
   },
   {
     name: "pingap_upstream_healthy",
@@ -233,6 +234,13 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap requests a plugin answered with an error status (4xx/5xx), by location, plugin and status",
     labels: ["location", "plugin", "code"],
     ours: true,
+  },
+  {
+    name: "pingap_cache_memory_evictions",
+    type: "counter",
+    help: "pingap memory cache evictions",
+    labels: [],
+    serverLabel: false,
   },
   {
     name: "pingap_uncaught_errors_total",

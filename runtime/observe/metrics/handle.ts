@@ -16,6 +16,10 @@ export interface ObservedRequest {
   elapsed(): number;
   /** A request header (for `content-length`). */
   header(name: string): string | null;
+  /** What the cache plugin did (`pingap_cache_responses`), when the location has one. */
+  readonly cacheStatus?: string | undefined;
+  /** The cache plugin's lookup and lock wait, ms. */
+  readonly timings?: { readonly cacheLookup?: number | undefined; readonly cacheLock?: number | undefined };
 }
 
 /** Timings and counts of one upstream exchange (ms). */
@@ -69,6 +73,9 @@ export type UpstreamSource = () => Iterable<UpstreamSnapshot>;
 
 /** Cache figures of one request (ms, counts). */
 export interface CacheObservation {
+  /** `pingap_cache_responses`: the status (`hit`, `miss`, `expired`) and the location. */
+  readonly status?: string | undefined;
+  readonly location?: string | undefined;
   readonly lookupMs?: number | undefined;
   readonly lockMs?: number | undefined;
   readonly reading?: number | undefined;

@@ -46,9 +46,7 @@
  * | `pingap_connection_reuses` | Deno.serve does not say whether a request came on a reused client connection |
  * | `pingap_upstream_connections` | Pingap counts it only with `enable_tracer`; our pools do not report live connections yet |
  * | `pingap_upstream_tls_handshake_time` | the upstream clients time connect and TLS together (`connectTime`) |
- * | `pingap_cache_lookup_time`, `pingap_cache_lock_time`, `pingap_cache_reading`, `pingap_cache_writing` | no cache plugin yet |
  * | `pingap_compression_ratio` | no compression plugin yet |
- * | `pingap_cache_storage_read_time`, `pingap_cache_storage_write_time` | no file cache storage yet (process-wide, no `server` label, as in Pingap) |
  *
  * Each has its entry point ready (`observeTlsHandshake`, `connectionReused`,
  * `observeCache`, `observeCompressionRatio`, `observeCacheStorageRead`/`Write`,
@@ -94,6 +92,7 @@ export type {
   UpstreamSource,
 } from "./handle.ts";
 export {
+  countCacheEvictions,
   countUncaughtError,
   observeCacheStorageRead,
   observeCacheStorageWrite,
