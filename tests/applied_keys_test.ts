@@ -242,6 +242,8 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(cache).check_cache_control": R("runtime/plugins/cache_freshness.ts"),
   "plugins(cache).purge_ip_list": R("runtime/plugins/cache.ts"),
   "plugins(cache).skip": R("runtime/plugins/cache.ts"),
+  "plugins(cache).vary_headers": R("runtime/plugins/cache.ts", "varyHeaders"),
+  "plugins(cache).status_ttl": R("runtime/plugins/cache_freshness.ts", "statusTtl"),
   "plugins(admin).path": R("runtime/admin/plugin.ts", "path"),
   "plugins(admin).authorizations": R("runtime/admin/plugin.ts", "accounts"),
   "plugins(admin).max_age": R("runtime/admin/plugin.ts", "maxAge"),
