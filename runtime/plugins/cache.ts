@@ -90,6 +90,8 @@ interface Backend {
   purgeAll?(): Promise<{ purged: number; fail: number }>;
   /** Stops the file backend's sweep. */
   dispose?(): void;
+  /** The file backend's reads and writes in progress. */
+  readonly files?: { readonly reading: number; readonly writing: number };
 }
 
 /** How often the file backend removes inactive files (Pingap's sweep runs hourly). */
@@ -105,6 +107,7 @@ function backendOf(plan: CachePlan, namespace: string): Backend {
   const sweep = setInterval(() => void files.sweep(Date.now()).catch(() => {}), SWEEP_EVERY_MS);
   Deno.unrefTimer(sweep);
   const fileBackend: Backend = {
+    files,
     dispose: () => clearInterval(sweep),
     get: (key, now) => files.get(files.fileOf(namespace, key), now),
     put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
@@ -276,6 +279,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
       // A HEAD is answered from the GET's entry (its head, no body).
       const key = keyOf(ctx, "GET");
       const now = Date.now();
+      if (store.files !== undefined) ctx.cacheFiles = store.files;
       const entry = store.get(key, now);
       if (!(entry instanceof Promise)) {
         ctx.timings.cacheLookup = 0;

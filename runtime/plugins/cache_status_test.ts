@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { planHarness } from "../proxy/harness.ts";
 import { planOf } from "./_test_utils.ts";
 import { pollFor } from "../../tests/_support/poll.ts";
-import { processRegistry } from "../observe/metrics/mod.ts";
+import { createMetrics, MetricsRegistries, processRegistry } from "../observe/metrics/mod.ts";
+import { FileStore } from "./cache_file_store.ts";
+import { CacheEntry } from "./cache_store.ts";
 import { handle } from "../proxy/pipeline.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { FetchRequest } from "../http/fetch_adapter.ts";
@@ -250,5 +252,42 @@ Deno.test("cache: a hit goes to the front end as its bytes (no body step), a mis
     assert.equal(hit.headers.get("x-cache-status"), "hit");
   } finally {
     await h.dispose();
+  }
+});
+
+Deno.test("cache: the file store's reads and writes in progress reach pingap_cache_reading and pingap_cache_writing", async () => {
+  const dir = await Deno.makeTempDir();
+  const registries = new MetricsRegistries();
+  const metrics = createMetrics("cache-gauges", registries);
+  try {
+    const backend = planOf(`[plugins.c]\ncategory = "cache"\ndirectory = "${dir}"\n`).plugins[0]!.config as {
+      backend: ConstructorParameters<typeof FileStore>[0];
+    };
+    const files = new FileStore(backend.backend);
+    const file = files.fileOf("", "k");
+    const writing = files.put(file, new CacheEntry(200, [], new Uint8Array(1), 0, Number.MAX_SAFE_INTEGER));
+    assert.equal(files.writing, 1);
+    await writing;
+    const reading = files.get(file, 1);
+    assert.equal(files.reading, 1);
+    const ctx = new RequestContext(
+      new FetchRequest(new Request("http://a.test/")),
+      "127.0.0.1",
+      1,
+      "127.0.0.1",
+      0,
+      "http",
+    );
+    ctx.location = planOf(`[locations.l]\nupstream = "u"\n[upstreams.u]\naddrs = ["10.0.0.1:1"]\n`).locations[0]!;
+    ctx.cacheStatus = "hit";
+    ctx.cacheFiles = files;
+    metrics.observeRequest(ctx, { status: 200 });
+    const text = await metrics.text();
+    assert.match(text, /^pingap_cache_reading\{server="cache-gauges"\} 1$/m);
+    assert.match(text, /^pingap_cache_writing\{server="cache-gauges"\} 0$/m);
+    assert.ok(await reading);
+  } finally {
+    metrics.dispose();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -121,6 +121,8 @@ export class RequestContext implements RouteRequest {
   size?: number;
   /** What the cache plugin did (`hit`, `miss`, `expired`), for `pingap_cache_responses`; unset without one. */
   cacheStatus?: string;
+  /** The file cache the request looked in: its reads and writes in progress (`pingap_cache_reading`/`_writing`). */
+  cacheFiles?: { readonly reading: number; readonly writing: number };
   /** Spans of this request, only on servers with `otlp_exporter`. */
   trace?: RequestTrace;
   /**

@@ -72,7 +72,15 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       const cacheStatus = ctx.cacheStatus;
       if (cacheStatus !== undefined) {
         const t = ctx.timings;
-        observeCacheOf(state, { status: cacheStatus, location, lookupMs: t?.cacheLookup, lockMs: t?.cacheLock });
+        const files = ctx.cacheFiles;
+        observeCacheOf(state, {
+          status: cacheStatus,
+          location,
+          lookupMs: t?.cacheLookup,
+          lockMs: t?.cacheLock,
+          reading: files?.reading,
+          writing: files?.writing,
+        });
       }
     },
     observeUpstream(upstream, o) {

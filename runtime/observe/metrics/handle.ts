@@ -18,6 +18,8 @@ export interface ObservedRequest {
   header(name: string): string | null;
   /** What the cache plugin did (`pingap_cache_responses`), when the location has one. */
   readonly cacheStatus?: string | undefined;
+  /** The file cache the request looked in (its reads and writes in progress). */
+  readonly cacheFiles?: { readonly reading: number; readonly writing: number } | undefined;
   /** The cache plugin's lookup and lock wait, ms. */
   readonly timings?: { readonly cacheLookup?: number | undefined; readonly cacheLock?: number | undefined };
 }
