@@ -1,7 +1,9 @@
 /**
- * The `cache` plugin (Pingap's): GET answers the upstream marks cacheable are kept in memory and served from there
- * until they go stale (`x-cache-status: hit`, `age`); a miss is fetched once while the other misses of its key wait
- * (the cache lock, up to `lock`); `PURGE` from `purge_ip_list` removes an URI's entries.
+ * The `cache` plugin (Pingap's): GET answers the upstream marks cacheable are kept in memory (or files) and served
+ * from there until they go stale (`x-cache-status: hit`, `age`), to GET and HEAD; a miss is fetched once while the other
+ * misses of its key wait (the cache lock, up to `lock`); a stale entry is asked for again, conditionally when it has a
+ * validator (`revalidated` on a 304, else `expired`); `PURGE` from `purge_ip_list` removes an URI's entries. What it
+ * did is left on the request (`cacheStatus`, `timings.cacheLookup`/`cacheLock`) for the metrics and the access log.
  *
  * The answer is stored as the upstream gave it (after the upstream-response hooks, before the response hooks of
  * other plugins), its body teed into the store as it streams and given up past `max_file_size`.
@@ -71,6 +73,8 @@ interface Miss {
   lookupMs: number;
   /** Its entry is being written: the lock is released when the write is done, not when the response is. */
   writing?: boolean;
+  /** The expired entry being revalidated (a conditional request was sent with its validators). */
+  stale?: CacheEntry;
   /** Set by the upstream-response hook when the answer may be stored. */
   store?: { status: number; fields: [string, string][]; freshMs: number; vary: [string, string][] };
 }
@@ -233,6 +237,57 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     ]);
   };
 
+  /**
+   * An expired entry with a validator (`ETag`, `Last-Modified`) is asked for conditionally, unless the client's request
+   * is itself conditional: a 304 renews it and answers from it (`x-cache-status: revalidated`), anything else
+   * replaces it (`expired`).
+   */
+  const revalidate = (ctx: RequestContext, miss: Miss, entry: CacheEntry) => {
+    if (ctx.header("if-none-match") !== null || ctx.header("if-modified-since") !== null) return;
+    let etag: string | undefined, modified: string | undefined;
+    for (const [name, value] of entry.fields) {
+      if (name === "etag") etag = value;
+      else if (name === "last-modified") modified = value;
+    }
+    if (etag === undefined && modified === undefined) return;
+    if (etag !== undefined) ctx.setUpstreamHeader("if-none-match", etag);
+    if (modified !== undefined) ctx.setUpstreamHeader("if-modified-since", modified);
+    miss.stale = entry;
+    ctx.answerFilter = (res) => Promise.resolve(res.status === 304 ? renewed(ctx, miss, entry, res.headers) : res);
+  };
+
+  /** The answer to a revalidated request: the stored entry, its fields updated by the 304's and its lifetime renewed. */
+  const renewed = (ctx: RequestContext, miss: Miss, entry: CacheEntry, notModified: Headers): PluginAnswer => {
+    const merged = new Headers(entry.fields as [string, string][]);
+    notModified.forEach((value, name) => {
+      if (!NOT_STORED.has(name)) merged.set(name, value);
+    });
+    const now = Date.now();
+    const freshMs = freshFor(merged, plan, now, entry.status);
+    ctx.cacheStatus = "revalidated";
+    const fields: [string, string][] = [];
+    merged.forEach((value, name) => fields.push([name, value]));
+    if (freshMs !== undefined) {
+      const saved = store.put(
+        miss.key,
+        new CacheEntry(entry.status, fields, entry.body, now, now + freshMs, entry.vary),
+      );
+      if (saved instanceof Promise) {
+        miss.writing = true;
+        saved.finally(() => {
+          miss.writing = false;
+          unlock(miss);
+        });
+      } else unlock(miss);
+    } else unlock(miss);
+    return responseWith(entry.body.slice(), { status: entry.status }, [
+      ...fields,
+      ["x-cache-status", "revalidated"],
+      ["x-cache-lookup", `${miss.lookupMs}ms`],
+      ["age", "0"],
+    ]);
+  };
+
   /** After the lookup: a hit, or a miss that fetches (holding the key's lock) or waits for the request that does. */
   const lookedUp = (
     ctx: RequestContext,
@@ -253,6 +308,7 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     ctx.cacheStatus = status;
     const head = ctx.method === "HEAD";
     const miss: Miss = { key, status, head, owner: false, lookupMs };
+    if (expired && !head) revalidate(ctx, miss, entry!);
     if (plan.lock > 0 && !head) {
       const held = locks.get(key);
       if (held !== undefined) return waitFor(ctx, miss, held);
@@ -301,6 +357,8 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
         misses.delete(ctx);
         return;
       }
+      // The 304 to a revalidation: the answer filter renews the entry and answers from it.
+      if (status === 304 && miss.stale !== undefined) return;
       // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
       // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).
       if (status === 206 || (ctx.header("authorization") !== null && !sharedDespiteAuth(headers))) {

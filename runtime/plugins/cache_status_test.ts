@@ -141,6 +141,34 @@ Deno.test("cache: an expired entry is refetched with x-cache-status: expired, th
   }
 });
 
+Deno.test("cache: an expired entry with an ETag is revalidated: a 304 renews it (revalidated), a 200 replaces it", async () => {
+  const seen: (string | null)[] = [];
+  let version = "v1";
+  const upstream = (req: Request) => {
+    const asked = req.headers.get("if-none-match");
+    seen.push(asked);
+    const headers = { "cache-control": "max-age=1", etag: `"${version}"`, "content-type": "text/plain" };
+    if (asked === `"${version}"`) return new Response(null, { status: 304, headers });
+    return new Response(`body ${version}`, { headers });
+  };
+  const h = planHarness(cachePlan("st-revalidate"), { upstream });
+  try {
+    const url = "http://a.test/etag";
+    assert.equal((await fetchStatus(h, url)).status, "miss");
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.deepEqual(await fetchStatus(h, url), { status: "revalidated", body: "body v1", code: 200 });
+    assert.deepEqual(seen, [null, '"v1"'], "the second request to the origin was conditional");
+    assert.deepEqual(await fetchStatus(h, url), { status: "hit", body: "body v1", code: 200 }, "renewed for 1 s");
+    await new Promise((r) => setTimeout(r, 1100));
+    version = "v2";
+    assert.deepEqual(await fetchStatus(h, url), { status: "expired", body: "body v2", code: 200 });
+    assert.deepEqual(await fetchStatus(h, url), { status: "hit", body: "body v2", code: 200 });
+    assert.equal(seen.length, 3);
+  } finally {
+    await h.dispose();
+  }
+});
+
 Deno.test("cache: a HEAD is answered from the GET's entry; a HEAD miss stores nothing", async () => {
   const { seen, upstream } = countingOrigin();
   const h = planHarness(cachePlan("st-head"), { upstream });

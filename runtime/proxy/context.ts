@@ -119,7 +119,7 @@ export class RequestContext implements RouteRequest {
   status?: number;
   /** Response body bytes sent, when known. */
   size?: number;
-  /** What the cache plugin did (`hit`, `miss`, `expired`), for `pingap_cache_responses`; unset without one. */
+  /** What the cache plugin did (`hit`, `miss`, `expired`, `revalidated`), for `pingap_cache_responses`; unset without one. */
   cacheStatus?: string;
   /** The file cache the request looked in: its reads and writes in progress (`pingap_cache_reading`/`_writing`). */
   cacheFiles?: { readonly reading: number; readonly writing: number };

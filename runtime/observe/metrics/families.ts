@@ -165,7 +165,7 @@ export const FAMILIES: readonly FamilySpec[] = [
   {
     name: "pingap_cache_responses",
     type: "counter",
-    help: "pingap cache responses by status (hit, miss, expired)",
+    help: "pingap cache responses by status (hit, miss, expired, revalidated)",
     labels: ["location", "status"],
   },
   {
