@@ -13,6 +13,7 @@
 import { ipInList, parseIp, type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { responseWith } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { type PluginAnswer, type PluginHooks, runtimePlugin } from "./contract.ts";
 import { plainAnswer } from "./forbidden.ts";
 import { freshFor } from "./cache_freshness.ts";
@@ -253,7 +254,11 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     if (etag !== undefined) ctx.setUpstreamHeader("if-none-match", etag);
     if (modified !== undefined) ctx.setUpstreamHeader("if-modified-since", modified);
     miss.stale = entry;
-    ctx.answerFilter = (res) => Promise.resolve(res.status === 304 ? renewed(ctx, miss, entry, res.headers) : res);
+    const mine = (res: HttpResponse) =>
+      Promise.resolve(res.status === 304 ? renewed(ctx, miss, entry, res.headers) : res);
+    // Another plugin's filter (jwt) then sees the answer the client would get.
+    const other = ctx.answerFilter;
+    ctx.answerFilter = other === undefined ? mine : (res) => mine(res).then(other);
   };
 
   /** The answer to a revalidated request: the stored entry, its fields updated by the 304's and its lifetime renewed. */

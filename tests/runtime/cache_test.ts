@@ -201,3 +201,26 @@ Deno.test("cache over sockets: pingap_cache_responses, the lookup time and the a
     await origin.close();
   }
 });
+
+Deno.test("cache over sockets: an expired entry with an ETag is revalidated; the origin answers 304 and no body", async () => {
+  const asked: (string | null)[] = [];
+  const origin = await startOrigin("etag", (req) => {
+    asked.push(req.headers.get("if-none-match"));
+    const headers = { "cache-control": "max-age=1", etag: '"e1"' };
+    if (req.headers.get("if-none-match") === '"e1"') return new Response(null, { status: 304, headers });
+    return new Response("the body", { headers });
+  });
+  const proxy = await startTestProxy(config(origin.addr, "e2e-revalidate"));
+  try {
+    const url = `${proxy.url}/rv`;
+    assert.equal(await curl(url), "the body");
+    await sleep(1100);
+    const again = await curl("-i", url);
+    assert.match(again, /^x-cache-status: revalidated\r$/m);
+    assert.ok(again.endsWith("\r\n\r\nthe body"), again);
+    assert.deepEqual(asked, [null, '"e1"']);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
