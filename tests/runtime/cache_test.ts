@@ -224,3 +224,65 @@ Deno.test("cache over sockets: an expired entry with an ETag is revalidated; the
     await origin.close();
   }
 });
+
+Deno.test("cache over sockets: status_ttl keeps a 404 without a lifetime; vary_headers ignores a Vary on User-Agent", async () => {
+  let n = 0;
+  const origin = await startOrigin("st", (req) => {
+    n++;
+    const path = new URL(req.url).pathname;
+    if (path === "/gone") return new Response(`not here ${n}`, { status: 404 });
+    return new Response(`page ${n}`, {
+      headers: { "cache-control": "max-age=3600", vary: "Accept-Encoding, User-Agent" },
+    });
+  });
+  const proxy = await startTestProxy(
+    config(origin.addr, "e2e-status-vary", 'status_ttl = ["404:1h"]\nvary_headers = ["Accept-Encoding"]'),
+  );
+  try {
+    assert.equal(await curl(`${proxy.url}/gone`), "not here 1");
+    await sleep(1100); // past the 1 s an answer without a lifetime gets by default
+    const gone = await curl("-i", `${proxy.url}/gone`);
+    assert.match(gone, /^HTTP\/1\.1 404 /);
+    assert.match(gone, /^x-cache-status: hit\r$/m);
+    assert.ok(gone.endsWith("not here 1"));
+    assert.equal(await curl("-A", "one", `${proxy.url}/page`), "page 2");
+    assert.equal(await curl("-A", "two", `${proxy.url}/page`), "page 2", "another User-Agent: the same entry");
+    assert.equal(await curl("-A", "two", "-H", "Accept-Encoding: br", `${proxy.url}/page`), "page 3");
+    assert.equal(n, 3);
+  } finally {
+    await proxy.close();
+    await origin.close();
+  }
+});
+
+Deno.test("cache over sockets: a file cache with cache_max answers from memory once its file is gone", async () => {
+  const dir = await Deno.makeTempDir();
+  const origin = await countingOrigin();
+  const proxy = await startTestProxy(
+    config(origin.addr, "e2e-hot", `directory = "${dir}?cache_max=10"`),
+  );
+  try {
+    const url = `${proxy.url}/hot?cc=max-age%3D3600`;
+    assert.equal(await curl(url), "body 1");
+    const written = async () => {
+      const out: string[] = [];
+      const walk = async (d: string) => {
+        for await (const e of Deno.readDir(d)) {
+          if (e.isDirectory) await walk(`${d}/${e.name}`);
+          else if (!e.name.endsWith(".tmp")) out.push(`${d}/${e.name}`);
+        }
+      };
+      await walk(dir);
+      return out.length === 1 ? out : undefined;
+    };
+    for (const f of await pollFor("the entry's file", written)) await Deno.remove(f);
+    const hit = await curl("-i", url);
+    assert.match(hit, /^x-cache-status: hit\r$/m);
+    assert.ok(hit.endsWith("body 1"));
+    assert.equal(origin.count(), 1);
+  } finally {
+    await proxy.close();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
