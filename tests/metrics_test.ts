@@ -104,7 +104,7 @@ function feedAll(m: Metrics): void {
   m.setCircuitState("up", "127.0.0.1:1", "closed", { failureRatePercent: 12.5, requests: 8 });
   m.observeTlsHandshake(20);
   m.connectionReused();
-  m.observeCache({ lookupMs: 1, lockMs: 2, reading: 1, writing: 0 });
+  m.observeCache({ status: "hit", location: "lo", lookupMs: 1, lockMs: 2, reading: 1, writing: 0 });
   m.observeCompressionRatio(3.2);
   observeCacheStorageRead(4);
   observeCacheStorageWrite(6);
@@ -118,7 +118,7 @@ Deno.test({
     try {
       feedAll(m);
       const text = await m.text();
-      // All eight Pingap-name problems show up, since every family has samples.
+      // All ten Pingap-name problems show up, since every family has samples.
       const full = await promtool(text);
       assert.equal(full.code, 3);
       for (const [name, problem] of PINGAP_LINT_EXCEPTIONS) assert.ok(full.stderr.includes(`${name} ${problem}`), name);

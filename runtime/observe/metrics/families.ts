@@ -260,6 +260,8 @@ export const PINGAP_LINT_EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ["pingap_http_sent_bytes", `counter metrics should have "_total" suffix`],
   ["pingap_connection_reuses", `counter metrics should have "_total" suffix`],
   ["pingap_upstream_reuses", `counter metrics should have "_total" suffix`],
+  ["pingap_cache_responses", `counter metrics should have "_total" suffix`],
+  ["pingap_cache_memory_evictions", `counter metrics should have "_total" suffix`],
   ["pingap_fd_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp6_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
