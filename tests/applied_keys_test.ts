@@ -233,7 +233,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "plugins(sub_filter).path": R("runtime/plugins/sub_filter.ts", "path"),
   "plugins(sub_filter).filters": R("runtime/plugins/sub_filter.ts", "filters"),
   "plugins(sub_filter).status_codes": R("runtime/plugins/sub_filter.ts", "statusCodes"),
-  "plugins(cache).directory": R("runtime/plugins/cache.ts", "backend"),
+  "plugins(cache).directory": R("runtime/plugins/cache_backend.ts", "backend"),
   "plugins(cache).namespace": R("runtime/plugins/cache.ts"),
   "plugins(cache).headers": R("runtime/plugins/cache.ts"),
   "plugins(cache).max_ttl": R("runtime/plugins/cache_freshness.ts", "maxTtl"),
