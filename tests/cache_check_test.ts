@@ -1,6 +1,6 @@
 /**
  * Bad `cache` tables, as an operator meets them through the real CLI: `check` exits 1 with an error at each bad key's
- * path and a hint; a file `directory` passes, with a `not-applied` warning for the parameters not applied yet.
+ * path and a hint (a bad `directory` parameter, a bad `status_ttl` entry); a file `directory` passes.
  *
  * @module
  */
@@ -55,17 +55,25 @@ Deno.test("check: a bad directory parameter is an error at directory, with a hin
   }
 });
 
-Deno.test("check: a file cache directory passes, with a not-applied warning for cache_max", async () => {
+Deno.test("check: a file cache directory with cache_max and cache_file_max_weight passes without a warning", async () => {
   const { code, out } = await check(`${LOCATION}
 [plugins.c]
 category = "cache"
-directory = "/tmp/pingap-cache?levels=1:2&inactive=1d&max_size=1gb&cache_max=100"
+directory = "/tmp/pingap-cache?levels=1:2&inactive=1d&max_size=1gb&cache_max=100&cache_file_max_weight=64"
 `);
   assert.equal(code, 0, out);
-  assert.ok(
-    out.split("\n").some((l) =>
-      l.includes("plugins.c.directory") && l.includes("cache_max is accepted but not applied")
-    ),
-    out,
-  );
+  assert.ok(!out.includes("not applied"), out);
+});
+
+Deno.test("check: a status_ttl entry that is no status:duration, or 304, is an error at its index, with a hint", async () => {
+  const cases: [string, string][] = [["304:10s", "cannot set 304"], ["4o4:1s", "has no status"], [
+    "404:soon",
+    "404:soon",
+  ]];
+  for (const [entry, message] of cases) {
+    const { code, out } = await check(`${LOCATION}\n[plugins.c]\ncategory = "cache"\nstatus_ttl = ["${entry}"]\n`);
+    assert.equal(code, 1, out);
+    assert.match(out, /plugins\.c\.status_ttl\[0\] {2}error: /, entry);
+    assert.ok(out.includes(message), out);
+  }
 });

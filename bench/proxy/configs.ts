@@ -10,6 +10,15 @@
 /** Response bodies the origin serves, by path. */
 export const BODIES: Readonly<Record<string, number>> = { "/small": 18, "/64k": 64 * 1024, "/1m": 1024 * 1024 };
 
+/** The text body of the gzip row (`text/plain`, words of English-like length), by path. */
+export const TEXT_BODY = { path: "/64k.txt", size: 64 * 1024 };
+
+/** The gzip level of the gzip row, the same for nginx (`gzip_comp_level`) and our `compression` plugin. */
+export const GZIP_LEVEL = 6;
+
+/** The path prefix under which the origin answers its files with `Cache-Control: max-age=3600` (the cache row). */
+export const CACHED_PREFIX = "/cached";
+
 /** What our proxy's config varies in. */
 export interface OurConfig {
   readonly port: number;
@@ -22,7 +31,23 @@ export interface OurConfig {
   readonly metrics?: boolean;
   /** The proxied location also runs basic_auth (`bench:bench`), ip_restriction (allow 127.0.0.1) and limit. */
   readonly accessPlugins?: boolean;
+  /**
+   * The proxied location also compresses with gzip at {@linkcode GZIP_LEVEL} (`gzip`), or caches in memory
+   * (`cache`): the rows against nginx `gzip on` and nginx `proxy_cache`.
+   */
+  readonly bodyPlugin?: "gzip" | "cache";
 }
+
+/** The plugin tables of {@linkcode OurConfig.bodyPlugin}. */
+const BODY_PLUGINS = {
+  gzip: `[plugins.gzip]
+category = "compression"
+gzip_level = ${GZIP_LEVEL}
+`,
+  cache: `[plugins.cache]
+category = "cache"
+`,
+};
 
 /** The `Authorization` field the access-plugin row sends (`bench:bench`). */
 export const BENCH_AUTHORIZATION = "Authorization: Basic YmVuY2g6YmVuY2g=";
@@ -93,13 +118,39 @@ ${nginxHttpCommon(dir, "origin")}  sendfile on;
   tcp_nopush on;
   open_file_cache max=100;
   default_type application/octet-stream;
+  types { text/plain txt; }
   server {
     listen 127.0.0.1:${port} reuseport backlog=4096;
     root ${dir}/www;
     location = /post { client_max_body_size 1m; client_body_buffer_size 64k; return 200 "posted\\n"; }
+    location ${CACHED_PREFIX}/ { alias ${dir}/www/; expires 1h; }
   }
 }
 `;
+}
+
+/**
+ * What an nginx proxy does besides proxying: `gzip` compresses `text/plain` at {@linkcode GZIP_LEVEL}, `cache` keeps
+ * answers with `proxy_cache` (files under the temp dir, a shared-memory key zone), as the gzip and cache rows need.
+ */
+export type NginxProxyVariant = "plain" | "gzip" | "cache";
+
+function nginxVariant(dir: string, name: string, variant: NginxProxyVariant): { http: string; location: string } {
+  if (variant === "gzip") {
+    return {
+      http: `  gzip on;\n  gzip_comp_level ${GZIP_LEVEL};\n  gzip_types text/plain;\n  gzip_min_length 256;\n`,
+      location: "",
+    };
+  }
+  if (variant === "cache") {
+    return {
+      http: `  proxy_cache_path ${dir}/${name}_cache levels=1:2 keys_zone=bench:10m max_size=1g inactive=1h ` +
+        `use_temp_path=off;\n`,
+      location:
+        "      proxy_cache bench;\n      proxy_cache_valid 200 1h;\n      add_header X-Cache-Status $upstream_cache_status;\n",
+    };
+  }
+  return { http: "", location: "" };
 }
 
 /** nginx as a reverse proxy: 1 worker, upstream keepalive; `h2cPort` serves h2c (prior knowledge). */
@@ -109,11 +160,14 @@ export function proxyNginx(
   h2cPort: number,
   originPort: number,
   nofile: number,
+  name = "nginx",
+  variant: NginxProxyVariant = "plain",
 ): string {
-  return `${nginxCommon(dir, "nginx", nofile)}http {
+  const extra = nginxVariant(dir, name, variant);
+  return `${nginxCommon(dir, name, nofile)}http {
 ${
-    nginxHttpCommon(dir, "nginx")
-  }  upstream origin { server 127.0.0.1:${originPort}; keepalive 256; keepalive_requests 10000000; }
+    nginxHttpCommon(dir, name)
+  }${extra.http}  upstream origin { server 127.0.0.1:${originPort}; keepalive 256; keepalive_requests 10000000; }
   server {
     listen 127.0.0.1:${port} reuseport backlog=4096;
     listen 127.0.0.1:${h2cPort} http2;
@@ -124,7 +178,7 @@ ${
       proxy_max_temp_file_size 0;
       client_max_body_size 1m;
       client_body_buffer_size 64k;
-    }
+${extra.location}    }
   }
 }
 `;
@@ -189,7 +243,9 @@ ${locs.join("\n")}
 path = "/"
 upstream = "origin"
 client_max_body_size = "1mb"
-${c.accessPlugins ? `plugins = ["auth", "ips", "rate"]\n\n${ACCESS_PLUGINS}` : ""}
+${c.accessPlugins ? `plugins = ["auth", "ips", "rate"]\n\n${ACCESS_PLUGINS}` : ""}${
+    c.bodyPlugin ? `plugins = ["${c.bodyPlugin}"]\n\n${BODY_PLUGINS[c.bodyPlugin]}` : ""
+  }
 [upstreams.origin]
 addrs = ["127.0.0.1:${c.originPort}"]
 `;
@@ -258,4 +314,26 @@ export async function writeBodies(dir: string): Promise<void> {
     if (path === "/small") bytes.set(new TextEncoder().encode("hello from origin\n"));
     await Deno.writeFile(`${dir}/www${path}`, bytes);
   }
+  await Deno.writeTextFile(`${dir}/www${TEXT_BODY.path}`, wordsText(TEXT_BODY.size));
+}
+
+/**
+ * `size` bytes of text from a fixed seed: words drawn from a vocabulary of 500 made-up words of 2 to 9 letters, 12 to a
+ * line, so that it compresses about as prose does (neither a repeated pattern nor noise).
+ */
+function wordsText(size: number): string {
+  let seed = 12345;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const vocabulary = Array.from({ length: 500 }, () => {
+    let w = "";
+    for (let i = 2 + next(8); i > 0; i--) w += String.fromCharCode(97 + next(26));
+    return w;
+  });
+  let out = "";
+  let words = 0;
+  while (out.length < size) out += vocabulary[next(500)] + (++words % 12 === 0 ? "\n" : " ");
+  return out.slice(0, size);
 }

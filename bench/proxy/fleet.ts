@@ -1,14 +1,16 @@
 /**
  * Every server of the proxy bench, started once in a temp dir: the nginx
  * origin, nginx and HAProxy as proxies, our proxy in its variants (one
- * location, the same on Deno.serve alone, 10,000 locations, access log + metrics, two workers), a bare
- * `Deno.serve` and the two floors of `/ping` (see configs.ts). A server whose program is missing is left out.
+ * location, the same on Deno.serve alone, 10,000 locations, access log + metrics, two workers, gzip, cache), nginx
+ * with `gzip on` and with `proxy_cache`, a bare `Deno.serve` and the two floors of `/ping` (see configs.ts). A server
+ * whose program is missing is left out, and so is one no row of the run needs (`--only`).
  *
  * @module
  */
 import {
   bareDenoServe,
   haproxyConfig,
+  type NginxProxyVariant,
   originNginx,
   type OurConfig,
   ourStaticToml,
@@ -37,7 +39,11 @@ export type ServerName =
   | "deno_pong_header"
   | "raw_pong"
   | "nginx_static"
-  | "ours_static";
+  | "ours_static"
+  | "nginx_gzip"
+  | "ours_gzip"
+  | "nginx_cache"
+  | "ours_cache";
 
 /** A server under test: its HTTP/1.1 port and, for the proxies, an h2c port. */
 export interface Endpoint {
@@ -88,9 +94,11 @@ function deno(
  * Starts the servers the tools allow.
  *
  * @param tools Programs found.
+ * @param wanted The servers the run's rows need (all when absent); the origin always starts.
  * @returns The fleet; `stop()` ends every process it started.
  */
-export async function startFleet(tools: BenchTools): Promise<Fleet> {
+export async function startFleet(tools: BenchTools, wanted?: ReadonlySet<ServerName>): Promise<Fleet> {
+  const want = (name: ServerName) => wanted === undefined || wanted.has(name);
   const dir = await Deno.makeTempDir({ prefix: "pingap_bench_" });
   await writeBodies(dir);
   const started: BenchProcess[] = [];
@@ -115,20 +123,31 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
     });
     started.push(origin);
 
-    const port = freePort(), h2cPort = freePort();
-    await Deno.writeTextFile(`${dir}/nginx.conf`, proxyNginx(dir, port, h2cPort, originPort, tools.fileLimit));
-    const nginx = await spawnServer({
-      name: "nginx",
-      cmd: tools.nginx,
-      args: ["-c", `${dir}/nginx.conf`, "-p", dir],
-      port,
-      logFile: `${dir}/nginx.out`,
-      ...limit,
-    });
-    started.push(nginx);
-    servers.nginx = { proc: nginx, port, h2cPort };
+    // nginx as a proxy: plain, with gzip on, with proxy_cache.
+    const nginxes: [ServerName, NginxProxyVariant][] = [["nginx", "plain"], ["nginx_gzip", "gzip"], [
+      "nginx_cache",
+      "cache",
+    ]];
+    for (const [name, variant] of nginxes) {
+      if (!want(name)) continue;
+      const port = freePort(), h2cPort = freePort();
+      const conf = proxyNginx(dir, port, h2cPort, originPort, tools.fileLimit, name, variant);
+      await Deno.writeTextFile(`${dir}/${name}.conf`, conf);
+      const proc = await spawnServer({
+        name,
+        cmd: tools.nginx,
+        args: ["-c", `${dir}/${name}.conf`, "-p", dir],
+        port,
+        logFile: `${dir}/${name}.out`,
+        ...limit,
+      });
+      started.push(proc);
+      servers[name] = { proc, port, h2cPort };
+    }
 
-    if (tools.haproxy) {
+    if (!want("haproxy")) {
+      // Not needed by this run's rows.
+    } else if (tools.haproxy) {
       const port = freePort(), h2cPort = freePort();
       await Deno.writeTextFile(`${dir}/haproxy.cfg`, haproxyConfig(port, h2cPort, originPort, tools.fileLimit));
       const proc = await spawnServer({
@@ -151,8 +170,11 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       ["ours_log", { accessLogFile: `${dir}/access.log`, metrics: true }],
       ["ours_2w", { threads: 2 }],
       ["ours_access", { accessPlugins: true }],
+      ["ours_gzip", { bodyPlugin: "gzip" }],
+      ["ours_cache", { bodyPlugin: "cache" }],
     ];
     for (const [name, variant, env] of ours) {
+      if (!want(name)) continue;
       const port = freePort();
       const file = `${dir}/${name}.toml`;
       await Deno.writeTextFile(file, ourToml({ port, originPort, ...variant }));
@@ -163,7 +185,7 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
 
     // The static row: nginx (the origin) and our directory plugin serving the same files.
     servers.nginx_static = { proc: origin, port: originPort };
-    {
+    if (want("ours_static")) {
       const port = freePort();
       const file = `${dir}/ours_static.toml`;
       await Deno.writeTextFile(file, ourStaticToml(port, `${dir}/www`));
@@ -179,6 +201,7 @@ export async function startFleet(tools: BenchTools): Promise<Fleet> {
       ["raw_pong", pongRawListen],
     ];
     for (const [name, source] of floors) {
+      if (!want(name)) continue;
       const port = freePort();
       await Deno.writeTextFile(`${dir}/${name}.ts`, source(port));
       const proc = await deno(name, dir, tools, `${dir}/${name}.ts`, port, false);

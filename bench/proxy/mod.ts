@@ -37,6 +37,10 @@ const LABELS: Record<ServerName, string> = {
   raw_pong: "Deno.listen loop, fixed pong",
   nginx_static: "nginx 1w, static files",
   ours_static: "ours 1w, directory plugin",
+  nginx_gzip: "nginx 1w, gzip on",
+  ours_gzip: "ours 1w, compression plugin",
+  nginx_cache: "nginx 1w, proxy_cache",
+  ours_cache: "ours 1w, cache plugin",
 };
 
 function option(args: readonly string[], name: string): string | undefined {
@@ -132,7 +136,9 @@ export async function main(args: readonly string[]): Promise<number> {
   };
   const only = option(args, "--only");
   const tools = await findTools();
-  const fleet = await startFleet(tools);
+  // With --only, only the servers of the chosen rows start (all of them for the RSS table).
+  const chosen = only && only !== "rss" ? rowSpecs("").filter((r) => r.label.includes(only)) : undefined;
+  const fleet = await startFleet(tools, chosen && new Set(chosen.flatMap((r) => r.servers)));
   try {
     const idle = new Map<ServerName, number>();
     for (const [name, ep] of Object.entries(fleet.servers)) idle.set(name as ServerName, await ep.proc.rss());

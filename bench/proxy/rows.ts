@@ -11,7 +11,7 @@ import type { Fleet, ServerName } from "./fleet.ts";
 import { h2load, type LoadResult, wrk } from "./load.ts";
 import type { BenchTools } from "./tools.ts";
 import { finiteMedian as median } from "../table.ts";
-import { BENCH_AUTHORIZATION } from "./configs.ts";
+import { BENCH_AUTHORIZATION, CACHED_PREFIX, GZIP_LEVEL, TEXT_BODY } from "./configs.ts";
 
 /** One comparison. */
 export interface RowSpec {
@@ -107,6 +107,22 @@ export function rowSpecs(postScript: string): RowSpec[] {
       path: "/64k",
       servers: ["nginx_static", "ours_static"],
       baseline: "nginx_static",
+      tool: "wrk",
+    },
+    {
+      label: `64 KB text compressed with gzip (level ${GZIP_LEVEL}): compression plugin vs nginx gzip on`,
+      path: TEXT_BODY.path,
+      servers: ["nginx_gzip", "ours_gzip"],
+      baseline: "nginx_gzip",
+      tool: "wrk",
+      headers: ["Accept-Encoding: gzip"],
+    },
+    {
+      // The origin answers `max-age=3600`: after the warm-up's first request every request is a hit.
+      label: "cache hit 64 KB: cache plugin (memory) vs nginx proxy_cache",
+      path: `${CACHED_PREFIX}/64k`,
+      servers: ["nginx_cache", "ours_cache"],
+      baseline: "nginx_cache",
       tool: "wrk",
     },
     { label: "small over h2c (h2load)", path: "/small", servers: proxies, baseline: "nginx", tool: "h2load" },

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { SECONDS_LIMIT } from "../units.ts";
-import { diag } from "../diagnostic.ts";
+import { parseBoundedDuration, SECONDS_LIMIT } from "../units.ts";
+import { diag, type Diagnostic } from "../diagnostic.ts";
 import { array, bool, duration, field, size, str } from "../schema/types.ts";
 import type { IpNet } from "../values/ip.ts";
 import { type CacheBackend, parseCacheDirectory } from "./_cache_directory.ts";
@@ -35,6 +35,10 @@ export interface CachePlan {
   readonly purgeIpList: readonly IpNet[];
   /** Requests whose path and query match are not cached. */
   readonly skip?: RegExp;
+  /** Lower-cased request headers an upstream's `Vary` may name to make variants; unset: any it names. */
+  readonly varyHeaders?: readonly string[];
+  /** Freshness by status (ms; 0: never stored) for answers whose upstream gave no lifetime. */
+  readonly statusTtl?: readonly (readonly [number, number])[];
 }
 
 /** The `cache` plugin. */
@@ -88,6 +92,14 @@ export const cache = definePlugin({
       default: [],
     }),
     skip: field(regex(), { doc: "Regex on path and query; matching requests bypass the cache." }),
+    vary_headers: field(array(headerNameType()), {
+      doc: "The request headers an upstream's `Vary` may make variants of; others it names are ignored. Unset: all " +
+        "it names (`Vary: *` is never stored).",
+    }),
+    status_ttl: field(array(str({ nonEmpty: true })), {
+      doc: '`status:duration` pairs, e.g. `"404:10s"`: how long an answer with that status stays fresh when the ' +
+        "upstream gives no lifetime (also for statuses not cached by default); `0s` never stores it. `304` is refused.",
+    }),
   },
   compile(config, ctx): CachePlan {
     const at = (key: string) => [...ctx.path, key];
@@ -97,24 +109,7 @@ export const cache = definePlugin({
         hint: 'Give a path, e.g. "/opt/pingap/cache", or use "memory://"',
       }));
     }
-    if (backend.kind === "file") {
-      const q = config.directory.indexOf("?");
-      const given = new URLSearchParams(q >= 0 ? config.directory.slice(q + 1) : "");
-      for (const name of ["cache_max", "cache_file_max_weight"]) {
-        if (!given.has(name)) continue;
-        ctx.diags.push(
-          diag(
-            "not-applied",
-            at("directory"),
-            `File cache parameter ${name} is accepted but not applied by this version`,
-            {
-              severity: "warning",
-              hint: "Files are read from disk each time: there is no in-memory hot layer",
-            },
-          ),
-        );
-      }
-    }
+    const statusTtl = parseStatusTtl(config.status_ttl ?? [], at("status_ttl"), ctx.diags);
     for (const key of ["eviction", "predictor"] as const) {
       if (config[key] === false) {
         ctx.diags.push(
@@ -146,6 +141,46 @@ export const cache = definePlugin({
       checkCacheControl: config.check_cache_control,
       purgeIpList: config.purge_ip_list,
       ...(config.skip !== undefined ? { skip: config.skip } : {}),
+      ...(config.vary_headers !== undefined ? { varyHeaders: config.vary_headers } : {}),
+      ...(statusTtl.length > 0 ? { statusTtl } : {}),
     };
   },
 });
+
+/** Parses `status_ttl` entries (`"404:10s"`) into status and milliseconds, pushing one error per bad entry. */
+function parseStatusTtl(
+  entries: readonly string[],
+  path: readonly (string | number)[],
+  diags: Diagnostic[],
+): [number, number][] {
+  const out: [number, number][] = [];
+  entries.forEach((entry, i) => {
+    const at = [...path, i];
+    const colon = entry.indexOf(":");
+    const code = colon > 0 ? entry.slice(0, colon).trim() : "";
+    if (!/^[1-5]\d\d$/.test(code)) {
+      diags.push(diag("invalid-value", at, `status_ttl entry ${JSON.stringify(entry)} has no status 100 to 599`, {
+        hint: 'Write "status:duration", e.g. "404:10s"',
+      }));
+      return;
+    }
+    if (code === "304") {
+      diags.push(diag("invalid-value", at, "status_ttl cannot set 304", {
+        hint: "A 304 renews a stored 200; its time is the 200's",
+      }));
+      return;
+    }
+    const ms = parseBoundedDuration(entry.slice(colon + 1).trim(), SECONDS_LIMIT);
+    if (typeof ms === "string") {
+      diags.push(diag("invalid-value", at, `status_ttl entry ${JSON.stringify(entry)}: ${ms}`, {
+        hint: 'Write "status:duration", e.g. "404:10s" or "410:0s"',
+      }));
+      return;
+    }
+    const status = Number(code);
+    const same = out.findIndex(([s]) => s === status);
+    if (same >= 0) out.splice(same, 1);
+    out.push([status, ms]);
+  });
+  return out;
+}

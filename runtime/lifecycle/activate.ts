@@ -74,16 +74,18 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
     const steps = Object.fromEntries(STEPS.map((s) => [s, chain.filter((p) => p.step === s && p.request)])) as {
       [S in Step]: PluginInstance[];
     };
+    // Content encoders last (see `PluginHooks.encodesBody`).
+    const responseBody = [
+      ...chain.filter((p) => p.responseBody && !p.encodesBody),
+      ...chain.filter((p) => p.responseBody && p.encodesBody),
+    ];
     return {
       plan: lp,
       steps,
       upstreamResponse: chain.filter((p) => p.upstreamResponse),
       response: chain.filter((p) => p.response),
-      // Content encoders last (see `PluginHooks.encodesBody`).
-      responseBody: [
-        ...chain.filter((p) => p.responseBody && !p.encodesBody),
-        ...chain.filter((p) => p.responseBody && p.encodesBody),
-      ],
+      responseBody,
+      answerBody: responseBody.filter((p) => !p.upstreamBodyOnly),
       logging: chain.filter((p) => p.logging),
       errorPages: chain.filter((p) => p.errorPage),
       processing: 0,

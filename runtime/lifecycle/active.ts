@@ -22,6 +22,8 @@ export interface ActiveLocation {
   readonly response: readonly PluginInstance[];
   /** Plugins with a response-body transform (none: bodies go untouched). */
   readonly responseBody: readonly PluginInstance[];
+  /** Those of {@linkcode responseBody} that also transform a plugin's answer (not `upstreamBodyOnly`). */
+  readonly answerBody: readonly PluginInstance[];
   /** Plugins with pages for the proxy's own errors (`error_page`), in chain order. */
   readonly errorPages: readonly PluginInstance[];
   /** Plugins with a logging hook (none: no watch on the body). */

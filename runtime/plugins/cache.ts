@@ -1,7 +1,9 @@
 /**
- * The `cache` plugin (Pingap's): GET answers the upstream marks cacheable are kept in memory and served from there
- * until they go stale (`x-cache-status: hit`, `age`); a miss is fetched once while the other misses of its key wait
- * (the cache lock, up to `lock`); `PURGE` from `purge_ip_list` removes an URI's entries.
+ * The `cache` plugin (Pingap's): GET answers the upstream marks cacheable are kept in memory (or files) and served
+ * from there until they go stale (`x-cache-status: hit`, `age`), to GET and HEAD; a miss is fetched once while the other
+ * misses of its key wait (the cache lock, up to `lock`); a stale entry is asked for again, conditionally when it has a
+ * validator (`revalidated` on a 304, else `expired`); `PURGE` from `purge_ip_list` removes an URI's entries. What it
+ * did is left on the request (`cacheStatus`, `timings.cacheLookup`/`cacheLock`) for the metrics and the access log.
  *
  * The answer is stored as the upstream gave it (after the upstream-response hooks, before the response hooks of
  * other plugins), its body teed into the store as it streams and given up past `max_file_size`.
@@ -11,11 +13,12 @@
 import { ipInList, parseIp, type PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { responseWith } from "../http/response_build.ts";
+import type { HttpResponse } from "../http/message.ts";
 import { type PluginAnswer, type PluginHooks, runtimePlugin } from "./contract.ts";
 import { plainAnswer } from "./forbidden.ts";
 import { freshFor } from "./cache_freshness.ts";
-import { CacheEntry, sharedStore } from "./cache_store.ts";
-import { FileStore } from "./cache_file_store.ts";
+import { CacheEntry } from "./cache_store.ts";
+import { backendOf } from "./cache_backend.ts";
 
 type CachePlan = PlanOf<typeof PLUGIN_DEFINITIONS.cache>;
 
@@ -59,6 +62,10 @@ function sharedDespiteAuth(headers: Headers): boolean {
 /** One miss on its way to the store. */
 interface Miss {
   readonly key: string;
+  /** `miss`, or `expired` when a stale entry of the key is being refetched. */
+  readonly status: "miss" | "expired";
+  /** A HEAD: told the cache status, never stored (a GET fills the entry a HEAD is answered from). */
+  readonly head: boolean;
   /** This request holds the key's lock: it releases it when stored, found uncacheable or done. */
   owner: boolean;
   /** Milliseconds waited on another request's lock, if it waited. */
@@ -67,6 +74,8 @@ interface Miss {
   lookupMs: number;
   /** Its entry is being written: the lock is released when the write is done, not when the response is. */
   writing?: boolean;
+  /** The expired entry being revalidated (a conditional request was sent with its validators). */
+  stale?: CacheEntry;
   /** Set by the upstream-response hook when the answer may be stored. */
   store?: { status: number; fields: [string, string][]; freshMs: number; vary: [string, string][] };
 }
@@ -75,35 +84,6 @@ interface Miss {
 interface Lock {
   readonly done: Promise<void>;
   readonly release: () => void;
-}
-
-/** Where a plugin instance keeps its entries: the process's memory store or its own files. */
-interface Backend {
-  get(key: string, now: number): CacheEntry | undefined | Promise<CacheEntry | undefined>;
-  put(key: string, entry: CacheEntry): unknown;
-  delete(key: string): unknown;
-  /** Empties the namespace (file backend with a namespace only). */
-  purgeAll?(): Promise<{ purged: number; fail: number }>;
-  /** Stops the file backend's sweep. */
-  dispose?(): void;
-}
-
-/** How often the file backend removes inactive files (Pingap's sweep runs hourly). */
-const SWEEP_EVERY_MS = 3_600_000;
-
-/** The backend of `plan`. */
-function backendOf(plan: CachePlan, namespace: string): Backend {
-  if (plan.backend.kind === "memory") return sharedStore(plan.backend);
-  const files = new FileStore(plan.backend);
-  const sweep = setInterval(() => void files.sweep(Date.now()).catch(() => {}), SWEEP_EVERY_MS);
-  Deno.unrefTimer(sweep);
-  return {
-    dispose: () => clearInterval(sweep),
-    get: (key, now) => files.get(files.fileOf(namespace, key), now),
-    put: (key, entry) => files.put(files.fileOf(namespace, key), entry),
-    delete: (key) => files.delete(files.fileOf(namespace, key)),
-    ...(namespace !== "" ? { purgeAll: () => files.purgeAll(namespace) } : {}),
-  };
 }
 
 /** Creates the cache plugin. */
@@ -162,18 +142,75 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
   /** A miss that waits for the request fetching its key: then a hit, or on to the upstream. */
   const waitFor = async (ctx: RequestContext, miss: Miss, held: Lock) => {
     const lockMs = miss.lockMs = await wait(held);
+    ctx.timings.cacheLock = lockMs;
     const now = Date.now();
     const entry = await store.get(miss.key, now);
-    if (entry === undefined || !entry.matches((n) => ctx.header(n))) {
+    if (entry === undefined || entry.expires <= now || !entry.matches((n) => ctx.header(n))) {
       misses.set(ctx, miss);
       return undefined;
     }
+    ctx.cacheStatus = "hit";
     return responseWith(entry.body.slice(), { status: entry.status }, [
       ...entry.fields,
       ["x-cache-status", "hit"],
       ["x-cache-lookup", `${miss.lookupMs}ms`],
       ["age", String(Math.max(0, Math.floor((now - entry.stored) / 1000)))],
       ["x-cache-lock", `${Math.round(lockMs)}ms`],
+    ]);
+  };
+
+  /**
+   * An expired entry with a validator (`ETag`, `Last-Modified`) is asked for conditionally, unless the client's request
+   * is itself conditional: a 304 renews it and answers from it (`x-cache-status: revalidated`), anything else
+   * replaces it (`expired`).
+   */
+  const revalidate = (ctx: RequestContext, miss: Miss, entry: CacheEntry) => {
+    if (ctx.header("if-none-match") !== null || ctx.header("if-modified-since") !== null) return;
+    let etag: string | undefined, modified: string | undefined;
+    for (const [name, value] of entry.fields) {
+      if (name === "etag") etag = value;
+      else if (name === "last-modified") modified = value;
+    }
+    if (etag === undefined && modified === undefined) return;
+    if (etag !== undefined) ctx.setUpstreamHeader("if-none-match", etag);
+    if (modified !== undefined) ctx.setUpstreamHeader("if-modified-since", modified);
+    miss.stale = entry;
+    const mine = (res: HttpResponse) =>
+      Promise.resolve(res.status === 304 ? renewed(ctx, miss, entry, res.headers) : res);
+    // Another plugin's filter (jwt) then sees the answer the client would get.
+    const other = ctx.answerFilter;
+    ctx.answerFilter = other === undefined ? mine : (res) => mine(res).then(other);
+  };
+
+  /** The answer to a revalidated request: the stored entry, its fields updated by the 304's and its lifetime renewed. */
+  const renewed = (ctx: RequestContext, miss: Miss, entry: CacheEntry, notModified: Headers): PluginAnswer => {
+    const merged = new Headers(entry.fields as [string, string][]);
+    notModified.forEach((value, name) => {
+      if (!NOT_STORED.has(name)) merged.set(name, value);
+    });
+    const now = Date.now();
+    const freshMs = freshFor(merged, plan, now, entry.status);
+    ctx.cacheStatus = "revalidated";
+    const fields: [string, string][] = [];
+    merged.forEach((value, name) => fields.push([name, value]));
+    if (freshMs !== undefined) {
+      const saved = store.put(
+        miss.key,
+        new CacheEntry(entry.status, fields, entry.body, now, now + freshMs, entry.vary),
+      );
+      if (saved instanceof Promise) {
+        miss.writing = true;
+        saved.finally(() => {
+          miss.writing = false;
+          unlock(miss);
+        });
+      } else unlock(miss);
+    } else unlock(miss);
+    return responseWith(entry.body.slice(), { status: entry.status }, [
+      ...fields,
+      ["x-cache-status", "revalidated"],
+      ["x-cache-lookup", `${miss.lookupMs}ms`],
+      ["age", "0"],
     ]);
   };
 
@@ -185,11 +222,20 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     now: number,
     lookupMs: number,
   ): PluginAnswer | undefined | Promise<PluginAnswer | undefined> => {
+    let expired = false;
     if (entry !== undefined && (entry.vary.length === 0 || entry.matches((n) => ctx.header(n)))) {
-      return entry.answer(now, lookupMs);
+      if (entry.expires > now) {
+        ctx.cacheStatus = "hit";
+        return entry.answer(now, lookupMs);
+      }
+      expired = true;
     }
-    const miss: Miss = { key, owner: false, lookupMs };
-    if (plan.lock > 0) {
+    const status = expired ? "expired" : "miss";
+    ctx.cacheStatus = status;
+    const head = ctx.method === "HEAD";
+    const miss: Miss = { key, status, head, owner: false, lookupMs };
+    if (expired && !head) revalidate(ctx, miss, entry!);
+    if (plan.lock > 0 && !head) {
       const held = locks.get(key);
       if (held !== undefined) return waitFor(ctx, miss, held);
       let release!: () => void;
@@ -205,32 +251,47 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
   };
 
   const hooks: PluginHooks = {
+    upstreamBodyOnly: true,
     dispose: () => store.dispose?.(),
     request(ctx) {
       const method = ctx.method;
       if (method === "PURGE") return purge(ctx);
-      if (method !== "GET") return undefined;
+      if (method !== "GET" && method !== "HEAD") return undefined;
       if (plan.skip !== undefined && plan.skip.test(ctx.uri)) return undefined;
-      const key = keyOf(ctx, method);
+      // A HEAD is answered from the GET's entry (its head, no body).
+      const key = keyOf(ctx, "GET");
       const now = Date.now();
+      if (store.files !== undefined) ctx.cacheFiles = store.files;
       const entry = store.get(key, now);
-      if (!(entry instanceof Promise)) return lookedUp(ctx, key, entry, now, 0);
+      if (!(entry instanceof Promise)) {
+        ctx.timings.cacheLookup = 0;
+        return lookedUp(ctx, key, entry, now, 0);
+      }
       const start = performance.now();
-      return entry.then((e) => lookedUp(ctx, key, e, now, Math.floor(performance.now() - start)));
+      return entry.then((e) => {
+        const ms = ctx.timings.cacheLookup = performance.now() - start;
+        return lookedUp(ctx, key, e, now, Math.floor(ms));
+      });
     },
     upstreamResponse(ctx, headers, status) {
       const miss = misses.get(ctx);
       if (miss === undefined) return;
-      headers.set("x-cache-status", "miss");
+      headers.set("x-cache-status", miss.status);
       headers.set("x-cache-lookup", `${miss.lookupMs}ms`);
       if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
+      if (miss.head) {
+        misses.delete(ctx);
+        return;
+      }
+      // The 304 to a revalidation: the answer filter renews the entry and answers from it.
+      if (status === 304 && miss.stale !== undefined) return;
       // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
       // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).
       if (status === 206 || (ctx.header("authorization") !== null && !sharedDespiteAuth(headers))) {
         unlock(miss);
         return;
       }
-      const freshMs = freshFor(headers, plan, Date.now());
+      const freshMs = freshFor(headers, plan, Date.now(), status);
       const length = headers.get("content-length");
       if (freshMs === undefined || (length !== null && Number(length) > plan.maxFileSize)) {
         unlock(miss);
@@ -246,7 +307,9 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
             unlock(miss);
             return;
           }
-          if (name !== "") vary.push([name, ctx.header(name) ?? ""]);
+          // `vary_headers`: only the request headers listed make variants; the others the upstream names are ignored.
+          if (name === "" || (plan.varyHeaders !== undefined && !plan.varyHeaders.includes(name))) continue;
+          vary.push([name, ctx.header(name) ?? ""]);
         }
       }
       const fields: [string, string][] = [];

@@ -3,7 +3,7 @@
  * `<dir>/<namespace>/<levels>/<key hash>`, the levels cut nginx-style from the end of the hash (its last character
  * skipped), so `levels=1:2` puts `…abcdef123456` at `5/34/abcdef123456`. A file is an 8-byte header (two u32 lengths,
  * big-endian: the meta and a reserved second part), the meta as JSON, then the body. A file that cannot be read back
- * is a miss and is removed; files unused for `inactive` go in the hourly {@linkcode FileStore.sweep}. At most `reading_max` reads and `writing_max` writes run at once; more are a miss or are
+ * is a miss and is removed; an expired one is read (a refetch overwrites it); files unused for `inactive` go in the hourly {@linkcode FileStore.sweep}. At most `reading_max` reads and `writing_max` writes run at once; more are a miss or are
  * not written.
  *
  * @module
@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import type { PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { CacheEntry } from "./cache_store.ts";
+import { observeCacheStorageRead, observeCacheStorageWrite } from "../observe/metrics/mod.ts";
 
 /** The file backend of a cache plan. */
 type FileCacheBackend = Extract<PlanOf<typeof PLUGIN_DEFINITIONS.cache>["backend"], { kind: "file" }>;
@@ -89,10 +90,24 @@ export class FileStore {
     return `${this.#root}${ns}/${levelPath(hash, this.backend.levels)}`;
   }
 
-  /** The fresh entry in `file`, or undefined (a miss: absent, stale, unreadable, or too many reads at once). */
+  /** Reads in progress now (`pingap_cache_reading`). */
+  get reading(): number {
+    return this.#reading;
+  }
+
+  /** Writes in progress now (`pingap_cache_writing`). */
+  get writing(): number {
+    return this.#writing;
+  }
+
+  /**
+   * The entry in `file`, expired or not (an expired one is refetched and then overwritten), or undefined (a miss:
+   * absent, unreadable, or too many reads at once).
+   */
   async get(file: string, now: number): Promise<CacheEntry | undefined> {
     if (this.#reading >= this.backend.readingMax) return undefined;
     this.#reading++;
+    const start = performance.now();
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(file);
@@ -101,8 +116,9 @@ export class FileStore {
     } finally {
       this.#reading--;
     }
+    observeCacheStorageRead(performance.now() - start);
     const entry = decode(bytes);
-    if (entry === undefined || entry.expires <= now) {
+    if (entry === undefined) {
       await this.delete(file);
       return undefined;
     }
@@ -117,11 +133,13 @@ export class FileStore {
     if (this.#writing >= this.backend.writingMax) return false;
     this.#writing++;
     const tmp = `${file}.${crypto.randomUUID()}.tmp`;
+    const start = performance.now();
     try {
       await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true });
       const bytes = encode(entry);
       await Deno.writeFile(tmp, bytes);
       await Deno.rename(tmp, file);
+      observeCacheStorageWrite(performance.now() - start);
       if (this.backend.maxSize > 0) {
         this.#bytes = this.#bytes === undefined ? Infinity : this.#bytes + bytes.byteLength;
         if (this.#bytes > this.backend.maxSize) void this.trim();

@@ -2,7 +2,8 @@
  * How long the cache plugin keeps an upstream's answer fresh, as Pingap decides it: never when `Cache-Control` says
  * `no-store`, `no-cache` or `private`, or the answer sets a cookie; else `s-maxage`, then `max-age`, then `Expires`;
  * a `Cache-Control` without a lifetime is not cacheable; no `Cache-Control` at all is cached for 1 s unless
- * `check_cache_control`; `max_ttl` caps the result.
+ * `check_cache_control`; `status_ttl` gives the lifetime by status when the answer has none (`0s`: never stored);
+ * `max_ttl` caps the result.
  *
  * @module
  */
@@ -16,6 +17,16 @@ export interface FreshnessRule {
   readonly maxTtl?: number;
   /** Answers without `Cache-Control` are not cached. */
   readonly checkCacheControl: boolean;
+  /** Lifetime by status (ms; 0: not stored) for answers that give none. */
+  readonly statusTtl?: readonly (readonly [number, number])[];
+}
+
+/** The `status_ttl` lifetime of `status`, or undefined when it has none. */
+function statusLifetime(rule: FreshnessRule, status: number): number | undefined {
+  const list = rule.statusTtl;
+  if (list === undefined) return undefined;
+  for (const [s, ms] of list) if (s === status) return ms;
+  return undefined;
 }
 
 /** The seconds of a `name=N` directive of `cc` (lower-cased), or undefined. */
@@ -37,6 +48,7 @@ function hasDirective(cc: string, name: string): boolean {
  * @param headers The upstream answer's fields.
  * @param rule The plugin's `max_ttl` and `check_cache_control`.
  * @param now The time now, in milliseconds since the epoch (for `Expires`).
+ * @param status The answer's status (for `status_ttl`).
  * @returns The freshness in milliseconds (> 0), or undefined.
  *
  * @example Usage
@@ -46,18 +58,18 @@ function hasDirective(cc: string, name: string): boolean {
  * if (freshFor(h, { maxTtl: 10_000, checkCacheControl: false }, Date.now()) !== 10_000) throw new Error();
  * ```
  */
-export function freshFor(headers: Headers, rule: FreshnessRule, now: number): number | undefined {
+export function freshFor(headers: Headers, rule: FreshnessRule, now: number, status = 200): number | undefined {
   if (headers.has("set-cookie")) return undefined;
   const raw = headers.get("cache-control");
   let ms: number | undefined;
   if (raw === null) {
     if (rule.checkCacheControl) return undefined;
-    ms = expiresIn(headers, now) ?? DEFAULT_FRESH_MS;
+    ms = expiresIn(headers, now) ?? statusLifetime(rule, status) ?? DEFAULT_FRESH_MS;
   } else {
     const cc = raw.toLowerCase();
     if (hasDirective(cc, "no-store") || hasDirective(cc, "no-cache") || hasDirective(cc, "private")) return undefined;
     const secs = directiveSeconds(cc, "s-maxage") ?? directiveSeconds(cc, "max-age");
-    ms = secs !== undefined ? secs * 1000 : expiresIn(headers, now);
+    ms = secs !== undefined ? secs * 1000 : expiresIn(headers, now) ?? statusLifetime(rule, status);
   }
   if (ms === undefined || !(ms > 0)) return undefined;
   return rule.maxTtl !== undefined ? Math.min(ms, rule.maxTtl) : ms;

@@ -10,6 +10,7 @@
  */
 import type { PlanOf, PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import { StaticAnswer } from "../http/static_answer.ts";
+import { countCacheEvictions } from "../observe/metrics/mod.ts";
 
 /** The memory backend of a cache plan. */
 type MemoryCacheBackend = Extract<PlanOf<typeof PLUGIN_DEFINITIONS.cache>["backend"], { kind: "memory" }>;
@@ -68,13 +69,19 @@ export class CacheEntry {
   }
 }
 
-/** Entries by key, with a byte budget and least-recently-used eviction. */
+/**
+ * Entries by key, with a byte budget, an optional entry count (`cache_max` of the file backend's hot layer) and
+ * least-recently-used eviction (each counted in `pingap_cache_memory_evictions`).
+ */
 export class MemoryStore {
   readonly #entries = new Map<string, CacheEntry>();
   #bytes = 0;
 
-  /** @param budget The most bytes the entries may weigh together. */
-  constructor(readonly budget: number) {}
+  /**
+   * @param budget The most bytes the entries may weigh together.
+   * @param maxEntries The most entries held.
+   */
+  constructor(readonly budget: number, readonly maxEntries = Infinity) {}
 
   /** Bytes held now. */
   get bytes(): number {
@@ -86,15 +93,14 @@ export class MemoryStore {
     return this.#entries.size;
   }
 
-  /** The fresh entry of `key` (marked recently used), or undefined; an expired one is dropped. */
-  get(key: string, now: number): CacheEntry | undefined {
+  /**
+   * The entry of `key` (marked recently used), or undefined. An expired one is returned too (the plugin refetches
+   * it, `x-cache-status: expired`) and stays until replaced or evicted.
+   */
+  get(key: string, _now?: number): CacheEntry | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
-    if (entry.expires <= now) {
-      this.#bytes -= entry.weight;
-      return undefined;
-    }
     this.#entries.set(key, entry);
     return entry;
   }
@@ -105,12 +111,21 @@ export class MemoryStore {
     this.delete(key);
     this.#entries.set(key, entry);
     this.#bytes += entry.weight;
+    let evicted = 0;
     for (const [k, e] of this.#entries) {
-      if (this.#bytes <= this.budget) break;
+      if (this.#bytes <= this.budget && this.#entries.size <= this.maxEntries) break;
       this.#entries.delete(k);
       this.#bytes -= e.weight;
+      evicted++;
     }
+    if (evicted > 0) countCacheEvictions(evicted);
     return true;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
   }
 
   /** Removes `key`; true when it was there. */

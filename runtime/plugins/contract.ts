@@ -114,6 +114,11 @@ export interface PluginHooks {
    */
   readonly encodesBody?: boolean;
   /**
+   * The `responseBody` hook returns a transform only for an upstream's answer (the cache's write of a miss): an answer
+   * a plugin made (a cache hit) skips it and may go out as its bytes.
+   */
+  readonly upstreamBodyOnly?: boolean;
+  /**
    * The location's page for an error the proxy answers itself (`error_page`): `status` and the `message` to show, or
    * undefined for the next plugin's page or the server's template. With `upstream`, `status` is an upstream's answer
    * and a page means the answer is taken over as an error (`intercept`). Must not throw.

@@ -98,6 +98,10 @@ export interface Timings {
   upstreamResponse?: number;
   /** Request-phase time per plugin name; recorded only when set (`enable_server_timing`). */
   plugins?: Record<string, number>;
+  /** The cache plugin's lookup (`{:cache_lookup_time}`, `pingap_cache_lookup_time`). */
+  cacheLookup?: number;
+  /** The cache plugin's wait on another request's fetch (`{:cache_lock_time}`, `pingap_cache_lock_time`). */
+  cacheLock?: number;
 }
 
 /** Per-request state. */
@@ -145,6 +149,10 @@ export class RequestContext implements RouteRequest {
   compression: CompressionStat | undefined;
   /** The client connection's TLS facts, behind the TLS listener (the `{:tls_*}` access-log keys). */
   tls: TlsFacts | undefined;
+  /** What the cache plugin did (`hit`, `miss`, `expired`, `revalidated`), for `pingap_cache_responses`; unset without one. */
+  cacheStatus?: string;
+  /** The file cache the request looked in: its reads and writes in progress (`pingap_cache_reading`/`_writing`). */
+  cacheFiles?: { readonly reading: number; readonly writing: number };
   /** Spans of this request, only on servers with `otlp_exporter`. */
   trace?: RequestTrace;
   /**

@@ -471,8 +471,10 @@ export async function handle(
     if (answer !== undefined && answer.status >= 400) {
       sm?.metrics.pluginRefused(lp.name, ctx.answeredBy ?? "", answer.status);
     }
+    // A plugin's answer skips the body hooks that only transform an upstream's (a cache hit goes out as its bytes).
+    const bodyHooks = answer === undefined ? loc.responseBody : loc.answerBody;
     // The front end may write an answer as it is when no response hook, slot or observer changes it.
-    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && loc.responseBody.length === 0 &&
+    const asIs = ctx.passThrough && limit === 0 && loc.response.length === 0 && bodyHooks.length === 0 &&
       loc.logging.length === 0 && !ctx.awaitsFinish;
     // A plugin's answer (a fixed one goes out as the bytes it was made into).
     if (answer !== undefined && asIs) return answer;
@@ -511,7 +513,7 @@ export async function handle(
       res = editable(answer);
       for (const p of loc.response) p.response!(ctx, res.headers, res.status);
     } else res = answer;
-    if (loc.responseBody.length) res = transformBody(loc.responseBody, ctx, res);
+    if (bodyHooks.length) res = transformBody(bodyHooks, ctx, res);
     const logging = loc.logging.length ? loc.logging : undefined;
     if ((limit > 0 || logging || ctx.awaitsFinish) && res.body !== null) {
       // Pingap counts a request as processing until it is logged: a long download keeps its max_processing slot.

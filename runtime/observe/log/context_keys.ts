@@ -6,7 +6,7 @@
  * (`ctx.tls`), the upstream exchange's timings (`ctx.timings`), the
  * compression plugin's encoder (`ctx.compression`). A value that did not
  * happen prints what Pingap prints then: nothing. The cache keys come from
- * the cache plugin.
+ * the cache plugin (`ctx.timings`).
  *
  * @module
  */
@@ -66,8 +66,8 @@ const TIMES: { readonly [key: string]: (r: AccessRecord) => number | undefined }
   connection_time: (r) => r.now - connection(r).since,
   tls_handshake_time: (r) => r.ctx.tls?.handshakeMs,
   compression_time: (r) => r.ctx.compression?.ms,
-  cache_lookup_time: () => undefined,
-  cache_lock_time: () => undefined,
+  cache_lookup_time: (r) => r.ctx.timings.cacheLookup,
+  cache_lock_time: (r) => r.ctx.timings.cacheLock,
   service_time: (r) => r.elapsed,
 };
 

@@ -6,7 +6,7 @@
  * @module
  */
 import { CIRCUIT_STATE_CODE } from "../../upstream/circuit.ts";
-import type { Metrics, ObservedRequest } from "./handle.ts";
+import type { CacheObservation, Metrics, ObservedRequest } from "./handle.ts";
 import { parsePushUrl, pushText } from "./push.ts";
 import type { MetricsRegistries } from "./registries.ts";
 import { ServerState } from "./server_state.ts";
@@ -16,6 +16,17 @@ function contentLength(ctx: ObservedRequest): number {
   if (v === null) return 0;
   const n = Number(v);
   return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** Records what the cache plugin did for a finished request (status, lookup and lock time). */
+function observeCacheOf(state: ServerState, o: CacheObservation): void {
+  if (o.status !== undefined) {
+    state.counter("pingap_cache_responses").inc({ location: o.location ?? "", status: o.status });
+  }
+  if (o.lookupMs !== undefined) state.histogram("pingap_cache_lookup_time").observe(o.lookupMs / 1000);
+  if (o.lockMs !== undefined) state.histogram("pingap_cache_lock_time").observe(o.lockMs / 1000);
+  if (o.reading !== undefined) state.gauge("pingap_cache_reading").set(o.reading);
+  if (o.writing !== undefined) state.gauge("pingap_cache_writing").set(o.writing);
 }
 
 /**
@@ -63,6 +74,19 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       if (ctx.connectionReused === true) connectionReuses.add();
       const c = ctx.compression;
       if (c !== undefined && c.out > 0) compressionRatio.observe(c.in / c.out);
+      const cacheStatus = ctx.cacheStatus;
+      if (cacheStatus !== undefined) {
+        const t = ctx.timings;
+        const files = ctx.cacheFiles;
+        observeCacheOf(state, {
+          status: cacheStatus,
+          location,
+          lookupMs: t?.cacheLookup,
+          lockMs: t?.cacheLock,
+          reading: files?.reading,
+          writing: files?.writing,
+        });
+      }
     },
     observeUpstream(upstream, o) {
       if (upstream === "") return;
@@ -101,10 +125,7 @@ export function createMetrics(server: string, registries: MetricsRegistries): Me
       connectionReuses.add();
     },
     observeCache(o) {
-      if (o.lookupMs !== undefined) state.histogram("pingap_cache_lookup_time").observe(o.lookupMs / 1000);
-      if (o.lockMs !== undefined) state.histogram("pingap_cache_lock_time").observe(o.lockMs / 1000);
-      if (o.reading !== undefined) state.gauge("pingap_cache_reading").set(o.reading);
-      if (o.writing !== undefined) state.gauge("pingap_cache_writing").set(o.writing);
+      observeCacheOf(state, o);
     },
     observeCompressionRatio(ratio) {
       compressionRatio.observe(ratio);

@@ -6,7 +6,8 @@
  * in `mod.ts`) and the docs are built from this one table.
  *
  * Every family carries the const label `server` except the two cache
- * storage histograms, which are process-wide in Pingap, and
+ * storage histograms, which are process-wide in Pingap,
+ * `pingap_cache_memory_evictions` (the memory cache is one per process), and
  * `pingap_uncaught_errors_total` (ours: faults belong to the isolate, not
  * to a server).
  *
@@ -138,7 +139,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap cache lookup time(second)",
     labels: [],
     buckets: CACHE_READ,
-    unfed: "no cache plugin yet (observeCache({ lookupMs }) is ready)",
   },
   {
     name: "pingap_cache_lock_time",
@@ -146,21 +146,24 @@ export const FAMILIES: readonly FamilySpec[] = [
     help: "pingap cache lock time(second)",
     labels: [],
     buckets: [0.01, 0.05, 0.1, 1, 3],
-    unfed: "no cache plugin yet (observeCache({ lockMs }) is ready)",
   },
   {
     name: "pingap_cache_reading",
     type: "gauge",
     help: "pingap cache reading count",
     labels: [],
-    unfed: "no file cache yet (observeCache({ reading }) is ready)",
   },
   {
     name: "pingap_cache_writing",
     type: "gauge",
     help: "pingap cache writing count",
     labels: [],
-    unfed: "no file cache yet (observeCache({ writing }) is ready)",
+  },
+  {
+    name: "pingap_cache_responses",
+    type: "counter",
+    help: "pingap cache responses by status (hit, miss, expired, revalidated)",
+    labels: ["location", "status"],
   },
   {
     name: "pingap_compression_ratio",
@@ -198,7 +201,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     labels: [],
     buckets: CACHE_READ,
     serverLabel: false,
-    unfed: "no file cache storage yet (observeCacheStorageRead() is ready)",
   },
   {
     name: "pingap_cache_storage_write_time",
@@ -207,7 +209,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     labels: [],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     serverLabel: false,
-    unfed: "no file cache storage yet (observeCacheStorageWrite() is ready)",
   },
   {
     name: "pingap_upstream_discovery_time",
@@ -304,6 +305,13 @@ export const FAMILIES: readonly FamilySpec[] = [
     ours: true,
   },
   {
+    name: "pingap_cache_memory_evictions",
+    type: "counter",
+    help: "pingap memory cache evictions",
+    labels: [],
+    serverLabel: false,
+  },
+  {
     name: "pingap_uncaught_errors_total",
     type: "counter",
     help:
@@ -321,6 +329,8 @@ export const PINGAP_LINT_EXCEPTIONS: ReadonlyMap<string, string> = new Map([
   ["pingap_http_sent_bytes", `counter metrics should have "_total" suffix`],
   ["pingap_connection_reuses", `counter metrics should have "_total" suffix`],
   ["pingap_upstream_reuses", `counter metrics should have "_total" suffix`],
+  ["pingap_cache_responses", `counter metrics should have "_total" suffix`],
+  ["pingap_cache_memory_evictions", `counter metrics should have "_total" suffix`],
   ["pingap_fd_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp_count", `non-histogram and non-summary metrics should not have "_count" suffix`],
   ["pingap_tcp6_count", `non-histogram and non-summary metrics should not have "_count" suffix`],

@@ -20,6 +20,12 @@ export interface ObservedRequest {
   readonly connectionReused?: boolean | undefined;
   /** What the compression plugin's encoder did (`pingap_compression_ratio`). */
   readonly compression?: { readonly in: number; readonly out: number } | undefined;
+  /** What the cache plugin did (`pingap_cache_responses`), when the location has one. */
+  readonly cacheStatus?: string | undefined;
+  /** The file cache the request looked in (its reads and writes in progress). */
+  readonly cacheFiles?: { readonly reading: number; readonly writing: number } | undefined;
+  /** The cache plugin's lookup and lock wait, ms. */
+  readonly timings?: { readonly cacheLookup?: number | undefined; readonly cacheLock?: number | undefined };
 }
 
 /** Timings and counts of one upstream exchange (ms). */
@@ -77,6 +83,9 @@ export type UpstreamSource = () => Iterable<UpstreamSnapshot>;
 
 /** Cache figures of one request (ms, counts). */
 export interface CacheObservation {
+  /** `pingap_cache_responses`: the status (`hit`, `miss`, `expired`) and the location. */
+  readonly status?: string | undefined;
+  readonly location?: string | undefined;
   readonly lookupMs?: number | undefined;
   readonly lockMs?: number | undefined;
   readonly reading?: number | undefined;

@@ -54,7 +54,7 @@
  * process-wide `pingap_uncaught_errors_total{kind}` (faults contained, see
  * runtime/process/contain.ts).
  *
- * Names are Pingap's, so promtool's linter reports thirteen of them (counters
+ * Names are Pingap's, so promtool's linter reports fifteen of them (counters
  * without `_total`, gauges ending in `_count`): see `PINGAP_LINT_EXCEPTIONS`.
  *
  * Each worker isolate runs its own proxy, so with several workers each has
@@ -86,6 +86,7 @@ export type {
   UpstreamSource,
 } from "./handle.ts";
 export {
+  countCacheEvictions,
   countUncaughtError,
   observeCacheStorageRead,
   observeCacheStorageWrite,

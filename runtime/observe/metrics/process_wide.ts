@@ -12,6 +12,7 @@ import { build, histogramOf, spec } from "./prom_family.ts";
 export const GLOBAL_REGISTRY = new Registry();
 const STORAGE_READ = histogramOf(spec("pingap_cache_storage_read_time"), GLOBAL_REGISTRY);
 const STORAGE_WRITE = histogramOf(spec("pingap_cache_storage_write_time"), GLOBAL_REGISTRY);
+const EVICTIONS = build(spec("pingap_cache_memory_evictions"), GLOBAL_REGISTRY) as Counter;
 const UNCAUGHT = build(spec("pingap_uncaught_errors_total"), GLOBAL_REGISTRY) as Counter;
 
 /** The registry of the process-wide families (no `server` label): every server's exposition ends with it. */
@@ -27,6 +28,11 @@ export function observeCacheStorageRead(ms: number): void {
 /** A file cache storage write took `ms`. */
 export function observeCacheStorageWrite(ms: number): void {
   STORAGE_WRITE.observe(ms / 1000);
+}
+
+/** The memory cache evicted `n` entries to make room. */
+export function countCacheEvictions(n: number): void {
+  EVICTIONS.inc(n);
 }
 
 /**
