@@ -276,6 +276,8 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
     upstreamResponse(ctx, headers, status) {
       const miss = misses.get(ctx);
       if (miss === undefined) return;
+      // The answer filter (run first) already answered a 304 to a revalidation from the renewed entry.
+      if (ctx.cacheStatus === "revalidated") return;
       headers.set("x-cache-status", miss.status);
       headers.set("x-cache-lookup", `${miss.lookupMs}ms`);
       if (miss.lockMs !== undefined) headers.set("x-cache-lock", `${Math.round(miss.lockMs)}ms`);
@@ -283,8 +285,6 @@ export const cache = runtimePlugin(PLUGIN_DEFINITIONS.cache, (plan) => {
         misses.delete(ctx);
         return;
       }
-      // The 304 to a revalidation: the answer filter renews the entry and answers from it.
-      if (status === 304 && miss.stale !== undefined) return;
       // A part of the body (206) is never the answer to the whole URI; an answer to a request with credentials is
       // shared only when the upstream says so (RFC 9111 §3.5, as Pingap 0.16).
       if (status === 206 || (ctx.header("authorization") !== null && !sharedDespiteAuth(headers))) {

@@ -14,6 +14,7 @@ import type { CompressionStat } from "../plugins/content_coding.ts";
 import type { AbortWatch, HttpResponse, IncomingRequest } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
+import { cookieValue, queryParam, splitJoinedCookies } from "./request_values.ts";
 
 /** Split `req.url` (always absolute in Deno.serve) into path and raw query, without URL parsing. */
 export function splitTarget(url: string): { path: string; query: string } {
@@ -39,51 +40,6 @@ export function stripPort(host: string): string {
   }
   const colon = host.lastIndexOf(":");
   return colon < 0 ? host : host.slice(0, colon);
-}
-
-/** Finds a raw query parameter's value (not decoded), or undefined. */
-export function queryParam(query: string, name: string): string | undefined {
-  if (query === "") return undefined;
-  let i = 0;
-  while (i <= query.length) {
-    let end = query.indexOf("&", i);
-    if (end < 0) end = query.length;
-    const eq = query.indexOf("=", i);
-    const keyEnd = eq >= 0 && eq < end ? eq : end;
-    if (keyEnd - i === name.length && query.startsWith(name, i)) {
-      return keyEnd === end ? "" : query.slice(keyEnd + 1, end);
-    }
-    i = end + 1;
-  }
-  return undefined;
-}
-
-/** Finds a cookie's value in a Cookie header, or undefined. */
-export function cookieValue(header: string | null, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-/** `", "` where it joins two Cookie fields: followed by a cookie name and `=` (a cookie value holds no `", "`). */
-const JOINED_COOKIES = /, (?=[!#$%&'*+\-.^_`|~0-9A-Za-z]+=)/g;
-
-/**
- * A Cookie value as `Headers.get` gives it, several fields joined by `", "`, with those joins made `"; "`; a value
- * without `", "` (one field, or fields joined by `"; "` already) as it is.
- *
- * @example Usage
- * ```ts
- * import { splitJoinedCookies } from "./context.ts";
- * if (splitJoinedCookies("a=1, b=2; c=3") !== "a=1; b=2; c=3") throw new Error();
- * ```
- */
-export function splitJoinedCookies(value: string | null): string | null {
-  return value === null || !value.includes(", ") ? value : value.replace(JOINED_COOKIES, "; ");
 }
 
 /** Timings of one request, ms (undefined = did not happen). */
