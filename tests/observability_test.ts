@@ -172,6 +172,14 @@ path = "/gz"
 upstream = "text"
 plugins = ["gz"]
 
+[plugins.keep]
+category = "cache"
+
+[locations.cached]
+path = "/cached"
+upstream = "text"
+plugins = ["keep"]
+
 [locations.secure]
 path = "/secure"
 upstream = "secure"
@@ -188,7 +196,7 @@ max_retries = 1
 [servers.web]
 addr = "127.0.0.1:${web}"
 access_log = "${webLog}?rolling=never ${format}"
-locations = ["plain", "gz", "secure", "broken", "flaky"]
+locations = ["plain", "gz", "cached", "secure", "broken", "flaky"]
 prometheus_metrics = "/metrics"
 
 [servers.tls]
@@ -247,6 +255,9 @@ Deno.test({
       assert.deepEqual(await keptAlive(s.web, "/plain/a", 3), [200, 200, 200]);
       // Compressed.
       assert.equal(await get(`${web}/gz/x`, { headers: { "accept-encoding": "gzip" } }), 200);
+      // Through the cache: a miss, then a hit (the cache families).
+      assert.equal(await get(`${web}/cached/x`), 200);
+      assert.equal(await get(`${web}/cached/x`), 200);
       // To a TLS upstream, on a new upstream connection.
       assert.equal(await get(`${web}/secure/x`), 200);
       // A dead backend: an upstream error.
