@@ -1,6 +1,6 @@
 /**
  * The dashboard: process facts (`api/basic`), and the topology servers → locations → upstream → backends with
- * health and request rates (`api/status`, read every 3 s: a rate is the change between two reads).
+ * health, request and 5xx error rates (`api/status`, read every 3 s: a rate is the change between two reads).
  */
 import { html, useEffect, useState } from "./lib.js";
 import { AuthError, call } from "./api.js";
@@ -40,14 +40,16 @@ function Location({ l, config, upstreams }) {
   const backends = u ? html`<ul class="backends">${u.backends.map((b) => html`<${Backend} b=${b} />`)}</ul>` : "";
   return html`<li class="location" data-location=${l.name}>
     <a href=${`#/edit/locations/${encodeURIComponent(l.name)}`}>${l.name}</a> <code>${item.path ?? ""}</code>${to}
-    <span class="num">${fmtRate(l.rate)} ${t("rate")} · ${l.accepted} ${t("accepted")}</span>${backends}
+    <span class="num">${fmtRate(l.rate)} ${t("rate")} · ${l.accepted} ${t("accepted")} · ${fmtRate(l.error_rate)} ${
+    t("error_rate")
+  } · ${l.errors ?? 0} ${t("errors")}</span>${backends}
   </li>`;
 }
 
 function Server({ s, config, upstreams }) {
-  const numbers = `${fmtRate(s.rate)} ${t("rate")} · ${s.accepted} ${t("accepted")} · ${s.processing} ${
-    t("processing")
-  }`;
+  const numbers = `${fmtRate(s.rate)} ${t("rate")} · ${s.accepted} ${t("accepted")} · ${fmtRate(s.error_rate)} ${
+    t("error_rate")
+  } · ${s.errors ?? 0} ${t("errors")} · ${s.processing} ${t("processing")}`;
   return html`
     <div class="server" data-server=${s.name}>
       <h3><a href=${`#/edit/servers/${encodeURIComponent(s.name)}`}>${s.name}</a> <small>${s.addrs.join(", ")}</small>

@@ -2,8 +2,8 @@
  * What the admin shows of the running process: `/basic` (Pingap's process
  * facts, with `upstream_healthy_status`) and `/status` (ours): each
  * upstream's backends with their health-check verdict and breaker state,
- * and requests in flight, accepted, and accepted per second (between two
- * reads of `/status`) per server and location. The counts are those the
+ * and requests in flight, accepted, answered with a 5xx, and both per
+ * second (between two reads of `/status`) per server and location. The counts are those the
  * proxy keeps anyway (the stats plugin's); reading them costs the request
  * path nothing.
  *
@@ -69,6 +69,7 @@ export async function liveStatus(env: PluginEnv, memory: RateMemory): Promise<Re
     accepted?: number;
     location_processing?: Record<string, number>;
     location_accepted?: Record<string, number>;
+    location_errors?: Record<string, number>;
   };
   const now = Date.now();
   const seconds = memory.at ? (now - memory.at) / 1000 : 0;
@@ -82,22 +83,28 @@ export async function liveStatus(env: PluginEnv, memory: RateMemory): Promise<Re
   const plan = adminContext().current?.();
   const location = (name: string) => {
     const accepted = stats.location_accepted?.[name] ?? 0;
+    const errors = stats.location_errors?.[name] ?? 0;
     return {
       name,
       processing: stats.location_processing?.[name] ?? 0,
       accepted,
       rate: rate(`location ${name}`, accepted),
+      errors,
+      error_rate: rate(`location errors ${name}`, errors),
     };
   };
   const servers = (plan?.servers ?? []).map((s) => {
     const locations = s.locations.map((i) => location(plan!.locations[i]!.name));
     const accepted = locations.reduce((n, l) => n + l.accepted, 0);
+    const errors = locations.reduce((n, l) => n + l.errors, 0);
     return {
       name: s.name,
       addrs: s.addrs.map((a) => `${a.hostname}:${a.port}`),
       processing: locations.reduce((n, l) => n + l.processing, 0),
       accepted,
       rate: rate(`server ${s.name}`, accepted),
+      errors,
+      error_rate: rate(`server errors ${s.name}`, errors),
       locations,
     };
   });

@@ -90,6 +90,7 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
       errorPages: chain.filter((p) => p.errorPage),
       processing: 0,
       accepted: 0,
+      errors: 0,
     };
   });
   const servers = new Map<string, ActiveServer>();

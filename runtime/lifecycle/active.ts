@@ -32,6 +32,8 @@ export interface ActiveLocation {
   processing: number;
   /** Requests accepted since activation. */
   accepted: number;
+  /** Requests answered with a 5xx since activation (the admin's error rates). */
+  errors: number;
 }
 
 /** A server with its locations in rank order. */

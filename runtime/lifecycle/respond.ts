@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ActivePlan } from "./active.ts";
+import type { ActivePlan, ActiveServer } from "./active.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { errorResponse, ProxyError } from "../proxy/errors.ts";
 import { handle } from "../proxy/pipeline.ts";
@@ -100,10 +100,23 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
       activity.processing--;
     }
     ctx.status = res.status;
+    if (res.status >= 500 && s !== undefined) countError(s, ctx);
     if (observer) res = observer.finish(ctx, res, processing, completed());
     const closing = serving.draining || ep.retiring;
     return out(closing ? closeAfter(res) : res);
   };
+}
+
+/** A 5xx answered on a location (the admin's error rates); a scan, on errors only. */
+function countError(server: ActiveServer, ctx: RequestContext): void {
+  const plan = ctx.location;
+  if (plan === undefined) return;
+  for (const l of server.locations) {
+    if (l.plan === plan) {
+      l.errors++;
+      return;
+    }
+  }
 }
 
 /** The answer to an internal error the engine caught (outside the pipeline). */

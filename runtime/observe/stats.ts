@@ -74,6 +74,7 @@ export async function processStats(
       servers.flatMap((s) => s.locations.map((l) => [l.plan.name, l.processing])),
     ),
     location_accepted: Object.fromEntries(servers.flatMap((s) => s.locations.map((l) => [l.plan.name, l.accepted]))),
+    location_errors: Object.fromEntries(servers.flatMap((s) => s.locations.map((l) => [l.plan.name, l.errors]))),
     hostname: Deno.hostname(),
     version: VERSION,
     rustc_version: `deno ${Deno.version.deno}`,

@@ -26,7 +26,7 @@ const OPS = btoa("ops:0ps");
 function config(webPort: number, a: Origin, b: Origin): string {
   return `[servers.web]
 addr = "127.0.0.1:${webPort}"
-locations = ["app", "adm", "open"]
+locations = ["app", "adm", "open", "down"]
 
 [locations.app]
 path = "/"
@@ -39,6 +39,15 @@ plugins = ["adm"]
 [locations.open]
 path = "/open"
 plugins = ["open"]
+
+[locations.down]
+path = "/down"
+plugins = ["down"]
+
+[plugins.down]
+category = "mock"
+status = 503
+data = "down"
 
 [upstreams.a]
 includes = ["timeouts"]
@@ -203,14 +212,23 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.ok(s.properties.locations && s.properties.upstreams && s.properties.plugins);
     });
 
-    await t.step("GET /status: health per backend, counts per server and location", async () => {
+    await t.step("GET /status: health per backend, counts and 5xx per server and location", async () => {
       assert.equal(await served(web), "a");
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(`${web}/down`);
+        await r.body?.cancel();
+        assert.equal(r.status, 503);
+      }
       const s = (await call(`${api}/status`, { headers: await auth() })).json() as {
-        servers: { name: string; locations: { name: string; accepted: number }[] }[];
+        servers: { name: string; errors: number; locations: { name: string; accepted: number; errors: number }[] }[];
         upstreams: { name: string; backends: { addr: string; healthy: boolean | null }[] }[];
       };
-      const app = s.servers.find((x) => x.name === "web")!.locations.find((l) => l.name === "app")!;
+      const server = s.servers.find((x) => x.name === "web")!;
+      const app = server.locations.find((l) => l.name === "app")!;
       assert.ok(app.accepted >= 1);
+      assert.equal(app.errors, 0);
+      assert.equal(server.locations.find((l) => l.name === "down")!.errors, 2);
+      assert.equal(server.errors, 2);
       assert.deepEqual(s.upstreams.find((u) => u.name === "a")!.backends.map((b) => b.healthy), [true]);
     });
 
