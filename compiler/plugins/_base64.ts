@@ -7,6 +7,8 @@
  * @module
  */
 
+import { diag, type Diagnostic, type KeyPath } from "../diagnostic.ts";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** The decoded bytes, or why the text is not canonical base64. */
@@ -44,4 +46,31 @@ export function decodeBase64(text: string): Base64Result {
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return { ok: true, bytes };
+}
+
+/**
+ * An `authorizations` entry (base64 of `user:password`) decoded to its text, or undefined with an `invalid-base64`
+ * error pushed at `at`.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeAuthorization } from "./_base64.ts";
+ * const diags: import("../diagnostic.ts").Diagnostic[] = [];
+ * if (decodeAuthorization("YWRtaW46MTIzMTIz", ["a"], diags) !== "admin:123123") throw new Error();
+ * if (decodeAuthorization("123", ["a"], diags) !== undefined || diags.length !== 1) throw new Error();
+ * ```
+ */
+export function decodeAuthorization(
+  item: string,
+  at: KeyPath,
+  diags: Diagnostic[],
+): string | undefined {
+  const r = decodeBase64(item);
+  if (r.ok) return new TextDecoder().decode(r.bytes);
+  diags.push(
+    diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
+      hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
+    }),
+  );
+  return undefined;
 }

@@ -6,7 +6,7 @@
 import { SECONDS_LIMIT } from "../units.ts";
 import { diag } from "../diagnostic.ts";
 import { array, duration, field, int, str } from "../schema/types.ts";
-import { decodeBase64 } from "./_base64.ts";
+import { decodeAuthorization } from "./_base64.ts";
 import { definePlugin } from "./define.ts";
 
 /** One admin account. */
@@ -106,16 +106,8 @@ export const admin = definePlugin({
     const readAccounts = (key: "authorizations" | "readonly_authorizations", readonly: boolean) =>
       config[key].forEach((item, i) => {
         const at = [...ctx.path, key, i];
-        const r = decodeBase64(item);
-        if (!r.ok) {
-          ctx.diags.push(
-            diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
-              hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
-            }),
-          );
-          return;
-        }
-        const text = new TextDecoder().decode(r.bytes);
+        const text = decodeAuthorization(item, at, ctx.diags);
+        if (text === undefined) return;
         const colon = text.indexOf(":");
         if (colon < 0) {
           ctx.diags.push(

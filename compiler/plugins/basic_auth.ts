@@ -5,7 +5,7 @@
  */
 import { diag } from "../diagnostic.ts";
 import { array, bool, duration, field, int, str } from "../schema/types.ts";
-import { decodeBase64 } from "./_base64.ts";
+import { decodeAuthorization } from "./_base64.ts";
 import { type PasswordHashKind, passwordHashKind, passwordHashProblem } from "./_password_hash.ts";
 import { definePlugin } from "./define.ts";
 
@@ -77,16 +77,9 @@ export const basicAuth = definePlugin({
     const expected: string[] = [];
     config.authorizations.forEach((item, i) => {
       const at = [...ctx.path, "authorizations", i];
-      const r = decodeBase64(item);
-      if (!r.ok) {
-        ctx.diags.push(
-          diag("invalid-base64", at, `Authorization ${JSON.stringify(item)} is not valid base64: ${r.reason}`, {
-            hint: 'Encode "user:password", e.g. echo -n "admin:secret" | base64',
-          }),
-        );
-        return;
-      }
-      if (!new TextDecoder().decode(r.bytes).includes(":")) {
+      const text = decodeAuthorization(item, at, ctx.diags);
+      if (text === undefined) return;
+      if (!text.includes(":")) {
         ctx.diags.push(
           diag("no-password", at, `Authorization ${JSON.stringify(item)} does not decode to "user:password"`, {
             severity: "warning",
