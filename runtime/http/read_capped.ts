@@ -5,6 +5,7 @@
  * @module
  */
 import type { HttpResponse } from "./message.ts";
+import { joinChunks } from "./join_chunks.ts";
 
 /**
  * The whole of `body`, or undefined once it passes `max` bytes (the rest is cancelled). A `signal` that aborts ends
@@ -50,13 +51,7 @@ export async function readCapped(
   } finally {
     signal?.removeEventListener("abort", stop);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return joinChunks(chunks, size);
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { PLUGIN_DEFINITIONS } from "../../compiler/mod.ts";
 import type { HttpResponse } from "../http/message.ts";
+import { joinChunks } from "../http/join_chunks.ts";
 import { BuiltResponse } from "../http/response_build.ts";
 import { mediaType, mustNotTransform } from "./content_coding.ts";
 import { runtimePlugin } from "./contract.ts";
@@ -67,16 +68,6 @@ function replay(chunks: Uint8Array[], rest: ReadableStreamDefaultReader<Uint8Arr
   });
 }
 
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
 /** The image_optim plugin. */
 export const imageOptim = runtimePlugin(PLUGIN_DEFINITIONS.imageOptim, (plan) => {
   const targets = plan.outputTypes.map((type) => ({ type, mime: `image/${type}` }));
@@ -101,7 +92,7 @@ export const imageOptim = runtimePlugin(PLUGIN_DEFINITIONS.imageOptim, (plan) =>
       if (read.rest !== undefined) {
         return new BuiltResponse(200, res.statusText, headers, replay(read.chunks, read.rest));
       }
-      bytes = concat(read.chunks, read.size);
+      bytes = joinChunks(read.chunks, read.size);
     }
     const target = targets.find((t) => accept.includes(t.mime))?.type ?? source;
     const out = await encodeImage(bytes, target, plan);
