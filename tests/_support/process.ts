@@ -133,3 +133,8 @@ export async function spawnProxy(toml: string): Promise<{ child: Child; port: nu
     throw e;
   }
 }
+
+/** `mod.ts start -c <config> --admin <admin>` in its own process, run from `cwd` (where relative paths resolve). */
+export function startWithAdmin(config: string, admin: string, cwd: string): Child {
+  return spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", config, "--admin", admin], { cwd });
+}

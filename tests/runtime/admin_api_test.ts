@@ -13,12 +13,11 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import { type Echo, freePort, type Origin, startEchoOrigin } from "../_support/origin.ts";
-import { type Child, spawnDeno } from "../_support/process.ts";
+import { type Child, startWithAdmin } from "../_support/process.ts";
 import { rawExchange } from "../_support/proxy.ts";
 import { startLoad, until } from "../_support/load.ts";
 import { loginToken, SECRET_PLACEHOLDER } from "../../runtime/admin/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const ACCOUNT = { user: "pingap", password: "s3cret" };
 /** base64 of `ops:0ps`, the account of the `adm` plugin in the config. */
 const OPS = btoa("ops:0ps");
@@ -109,17 +108,7 @@ async function withAdmin(test: (ctx: Ctx) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/pingap.toml`;
   await Deno.writeTextFile(file, config(webPort, a, b));
-  const child = spawnDeno([
-    "run",
-    "-A",
-    "--unstable-net",
-    `${ROOT}mod.ts`,
-    "start",
-    "-c",
-    file,
-    "--admin",
-    `${ACCOUNT.user}:${ACCOUNT.password}@127.0.0.1:${adminPort}`,
-  ], { cwd: dir });
+  const child = startWithAdmin(file, `${ACCOUNT.user}:${ACCOUNT.password}@127.0.0.1:${adminPort}`, dir);
   try {
     await child.waitFor(/pingap:admin listening on/);
     await test({ admin: `http://127.0.0.1:${adminPort}`, web: `http://127.0.0.1:${webPort}`, file, child });

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { spawnDeno, startWithAdmin } from "../_support/process.ts";
 import { rawExchange, rawJson } from "../_support/proxy.ts";
 import { until } from "../_support/load.ts";
 import { loginToken } from "../../runtime/admin/mod.ts";
@@ -88,17 +88,7 @@ Deno.test("--admin with a broken config: the admin alone starts, and a fix throu
   const good = `[servers.web]\naddr = "127.0.0.1:${port}"\nlocations = ["app"]\n\n[locations.app]\npath = "/"\n` +
     `upstream = "a"\n\n[upstreams.a]\naddrs = ["${a.addr}"]\n`;
   await Deno.writeTextFile(file, good.replace('upstream = "a"', 'upstream = "missing"'));
-  const child = spawnDeno([
-    "run",
-    "-A",
-    "--unstable-net",
-    `${ROOT}mod.ts`,
-    "start",
-    "-c",
-    file,
-    "--admin",
-    `u:p@127.0.0.1:${adminPort}`,
-  ], { cwd: dir });
+  const child = startWithAdmin(file, `u:p@127.0.0.1:${adminPort}`, dir);
   try {
     await child.waitFor(/pingap:admin listening on/);
     assert.match(child.output(), /starting with the admin alone/);

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
-import { spawnDeno } from "../_support/process.ts";
+import { startWithAdmin } from "../_support/process.ts";
 import { chromiumPath, launchBrowser } from "../_support/browser.ts";
 import { makeTestPki } from "../_support/certs.ts";
 import { renderJsonSchema } from "../../compiler/mod.ts";
@@ -65,17 +65,7 @@ Deno.test({
         `[upstreams.b]\naddrs = ["${b.addr}"]\n\n` +
         `[certificates.site]\ntls_cert = ${JSON.stringify(site.cert)}\ntls_key = ${JSON.stringify(site.key)}\n`,
     );
-    const child = spawnDeno([
-      "run",
-      "-A",
-      "--unstable-net",
-      `${ROOT}mod.ts`,
-      "start",
-      "-c",
-      file,
-      "--admin",
-      `${ACCOUNT.user}:${ACCOUNT.password}@127.0.0.1:${adminPort}`,
-    ], { cwd: dir });
+    const child = startWithAdmin(file, `${ACCOUNT.user}:${ACCOUNT.password}@127.0.0.1:${adminPort}`, dir);
     const web = `http://127.0.0.1:${webPort}`;
     const admin = `http://127.0.0.1:${adminPort}/`;
     const browser = await launchBrowser(chromium!);
