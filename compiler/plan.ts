@@ -137,7 +137,7 @@ export interface BackendAddr {
 /** An upstream. */
 export interface UpstreamPlan {
   readonly name: string;
-  readonly discovery: "static" | "dns" | "docker" | "transparent";
+  readonly discovery: "static" | "dns" | "srv" | "docker" | "transparent";
   readonly backends: readonly BackendAddr[];
   /** Backends speak TLS (`sni` set). */
   readonly tls: boolean;
@@ -169,9 +169,9 @@ export interface UpstreamPlan {
   readonly h1Upgrade: "websocket_only" | "preserve" | "deny";
   /** Discovery: ignore IPv6 addresses. */
   readonly ipv4Only: boolean;
-  /** How often `dns`/`docker` discovery refreshes, ms. */
+  /** How often `dns`/`srv`/`docker` discovery refreshes, ms. */
   readonly updateFrequency: number;
-  /** Name servers, then search domains (`dns_domain` first), for `dns` discovery. */
+  /** Name servers, then search domains (`dns_domain` first), for `dns` and `srv` discovery. */
   readonly dnsServer: readonly string[];
   readonly dnsSearch: readonly string[];
   /** Backend stats and circuit breaker, when `enable_backend_stats` is on. */

@@ -178,7 +178,11 @@ const RULES: [string, string, RegExp][] = [
   ],
   [`${BASE}read_timeout = "0s"`, "locations.l.read_timeout", /^read_timeout must be greater than zero$/],
   ['[upstreams.u]\naddrs = ["127.0.0.1:1"]\ndiscovery = "consul"', "upstreams.u.discovery", /Unknown value/],
-  ['[upstreams.u]\naddrs = ["_http._tcp.api"]\ndiscovery = "SRV"', "upstreams.u.discovery", /"srv" is not supported/],
+  [
+    '[upstreams.u]\naddrs = ["_http._tcp.api"]\ndiscovery = "SRV"\nupdate_frequency = "0s"',
+    "upstreams.u.update_frequency",
+    /^update frequency should be greater than 0 for srv discovery$/,
+  ],
   [
     '[upstreams.u]\naddrs = ["api.internal"]\ndiscovery = "dns"\nupdate_frequency = "0s"',
     "upstreams.u.update_frequency",

@@ -142,7 +142,7 @@ export const upstreamSchema = table({
     }),
     discovery: field(oneOf(["static", "dns", "srv", "docker", "transparent"]), {
       doc:
-        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `srv` (DNS SRV records, addresses such as `_http._tcp.api.internal`; not supported by this version: a check error), `docker` (by label), `transparent` (the request's own host).",
+        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `srv` (DNS SRV records of names such as `_http._tcp.api.internal`, re-read every `update_frequency`: the lowest priority's targets with their ports and weights), `docker` (by label), `transparent` (the request's own host).",
       defaultText: "dns if any host is not an IP, else static",
     }),
     dns_server: field(nameServerList(), {
