@@ -128,16 +128,6 @@ export function upstreamRules(name: string, upstream: UpstreamConfig, diags: Dia
     );
     ok = false;
   }
-  const algo = upstream.algo;
-  if (algo?.kind === "round_robin" && algo.stickyCookie !== undefined) {
-    diags.push(
-      notApplied(
-        [...path, "algo"],
-        `Algorithm "sticky:${algo.stickyCookie}"`,
-        "no cookie pins a client to a backend; requests are balanced round robin (the Pingap parity work, issue 21, applies it)",
-      ),
-    );
-  }
   if (upstream.h1_upgrade === "preserve") {
     diags.push(
       notApplied(

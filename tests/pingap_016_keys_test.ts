@@ -67,7 +67,7 @@ const NEW_KEYS: Record<string, string[]> = {
   ],
 };
 
-/** Where the fixture must warn: every new key this version does not apply, and the sticky algorithm. */
+/** Where the fixture must warn: every new key this version does not apply. */
 const NOT_APPLIED = [
   "basic.working_directory",
   "basic.restart_ready_timeout",
@@ -85,7 +85,6 @@ const NOT_APPLIED = [
   "servers.web.h2_initial_connection_window_size",
   "servers.web.h2_idle_timeout",
   "servers.web.h1_pipelining",
-  "upstreams.api.algo",
   "upstreams.api.strip_hop_by_hop",
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",

@@ -14,7 +14,7 @@ import type { Parsed, Type } from "./types.ts";
 
 /** A load-balancing algorithm. */
 export type Algo =
-  /** `stickyCookie`: Pingap's `sticky:<cookie>`, balanced round robin here (check warns that it is not applied). */
+  /** `stickyCookie`: Pingap's `sticky:<cookie>`: round robin, then the backend the client's cookie names. */
   | { readonly kind: "round_robin"; readonly stickyCookie?: string }
   | { readonly kind: "least_conn" }
   | { readonly kind: "hash"; readonly by: "url" | "ip" | "path" }
@@ -27,11 +27,11 @@ export function algo(text: string): Parsed<Algo> {
   if (t === "least_conn") return { ok: true, value: { kind: "least_conn" } };
   if (t.startsWith("sticky:") || t === "sticky") {
     const cookie = t.slice(7).trim();
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(cookie)) {
       return {
         ok: false,
         message: `Algorithm ${JSON.stringify(text)} needs a cookie name`,
-        hint: 'Write "sticky:NAME", e.g. "sticky:backend"',
+        hint: 'Write "sticky:NAME", e.g. "sticky:backend" (letters, digits, "-", "_" and "." as Pingap)',
       };
     }
     return { ok: true, value: { kind: "round_robin", stickyCookie: cookie } };
@@ -159,7 +159,7 @@ export const upstreamSchema = table({
       parsed("algorithm", algo, { examples: ["round_robin", "least_conn", "hash:ip", "hash:header:X-User"] }),
       {
         doc:
-          "`round_robin` (smooth weighted), `least_conn` (fewest requests in flight per unit of weight), `sticky:COOKIE` (pins a client to a backend by a cookie; balanced round robin by this version, with a warning), or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
+          "`round_robin` (smooth weighted), `least_conn` (fewest requests in flight per unit of weight), `sticky:COOKIE` (round robin, then a client stays on the backend its cookie `COOKIE` names while that one is healthy; the cookie is set on the first answer), or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
         default: "round_robin",
       },
     ),

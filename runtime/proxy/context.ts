@@ -110,6 +110,8 @@ export class RequestContext implements RouteRequest {
   upstreamName?: string;
   requestId?: string;
   upstreamAddr?: string;
+  /** `name=id` of a `sticky:<cookie>` upstream's cookie, when the client is given one (runtime/upstream/sticky.ts). */
+  stickyCookie: string | undefined;
   upstreamReused?: boolean;
   upstreamStatus?: number;
   status?: number;
