@@ -67,6 +67,25 @@ export interface ServerPlan {
   /** `otlp_exporter`, parsed: where spans go and the batch settings. */
   readonly otlpExporter?: OtlpExporter;
   readonly enableServerTiming: boolean;
+  /** Socket options of the listeners (`tcp_*`), set when any is configured. */
+  readonly tcp?: ListenerTcpOptions;
+}
+
+/** TCP options set on a server's listening sockets; accepted connections inherit them (Linux). */
+export interface ListenerTcpOptions {
+  /**
+   * SO_KEEPALIVE with its timings, when any of `tcp_idle`, `tcp_interval`, `tcp_probe_count`, `tcp_user_timeout` is
+   * set; the ones left out take the kernel's defaults as in Pingap (7200 s, 75 s, 9; no user timeout).
+   */
+  readonly keepalive?: {
+    readonly idle: number;
+    readonly interval: number;
+    readonly count: number;
+    /** TCP_USER_TIMEOUT, ms (0: not set). */
+    readonly userTimeout: number;
+  };
+  /** TCP_FASTOPEN queue length (`tcp_fastopen`). */
+  readonly fastOpen?: number;
 }
 
 /** A TLS version name as `tls_min_version` / `tls_max_version` take it. */

@@ -82,6 +82,11 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.prometheus_metrics": R("runtime/lifecycle/activate.ts"),
   "servers.otlp_exporter": R("runtime/observe/observer.ts"),
   "servers.enable_server_timing": R("runtime/observe/observer.ts"),
+  "servers.tcp_idle": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_interval": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_probe_count": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_user_timeout": R("runtime/listen/tcp_options.ts", "userTimeout"),
+  "servers.tcp_fastopen": R("runtime/listen/tcp_options.ts", "fastOpen"),
   "servers.includes": R(SECTIONS_FILE),
   "servers.remark": REMARK,
 
@@ -442,7 +447,6 @@ tcp_recv_buf = "4kb"
     "2 basic.user",
     "4 basic.webhook_notifications[1]",
     "4 basic.webhook_notifications[2]",
-    "9 servers.web.tcp_fastopen",
   ]);
   const restart = diagnostics.find((d) => formatPath(d.path) === "basic.webhook_notifications[1]")!;
   assert.match(restart.message, /^Webhook event "restart" is accepted but not applied by this version: /);

@@ -12,6 +12,13 @@ import { h2Window, keepaliveTime, probeCount } from "./server.ts";
 import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
 import type { Parsed, Type } from "./types.ts";
 
+/**
+ * Why the upstream socket options are not applied. The listeners' options are set once per listening socket, found
+ * through /proc (runtime/listen/tcp_options.ts); a backend connection would need that search on every connect.
+ */
+const NO_CONNECT_OPTIONS = "Deno.connect sets only TCP_NODELAY and hands out no descriptor; finding each backend " +
+  "connection's socket in /proc to set it, as the listeners do once, would cost every connect a scan of all sockets";
+
 /** A load-balancing algorithm. */
 export type Algo =
   /** `stickyCookie`: Pingap's `sticky:<cookie>`: round robin, then the backend the client's cookie names. */
@@ -227,27 +234,27 @@ export const upstreamSchema = table({
     idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
     write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
     tcp_idle: field(keepaliveTime("tcp idle"), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive idle time.",
     }),
     tcp_interval: field(keepaliveTime("tcp interval"), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive probe interval.",
     }),
     tcp_probe_count: field(probeCount(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive probes.",
     }),
     tcp_user_timeout: field(duration(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP_USER_TIMEOUT (Linux).",
     }),
     tcp_recv_buf: field(size(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "SO_RCVBUF of backend connections.",
     }),
     tcp_fast_open: field(bool(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP Fast Open on connect.",
     }),
     fail_open: field(bool(), {
