@@ -53,7 +53,7 @@ export const serverSchema = table({
       }),
       {
         doc:
-          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`). Off when unset. See docs/observability.md.",
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`), or preceded by a `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` target and a space, to syslog (UDP by default, port 514; no host: the local daemon's socket). Off when unset. See docs/observability.md.",
       },
     ),
     locations: field(array(str()), {
