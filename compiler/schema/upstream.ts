@@ -16,7 +16,8 @@ import type { Parsed, Type } from "./types.ts";
  * Why the upstream socket options are not applied. The listeners' options are set once per listening socket, found
  * through /proc (runtime/listen/tcp_options.ts); a backend connection would need that search on every connect.
  */
-const NO_CONNECT_OPTIONS = "Deno.connect sets only TCP_NODELAY and hands out no descriptor; finding each backend " +
+const NO_CONNECT_OPTIONS =
+  "a backend connection made by Deno gets only TCP_NODELAY and has no descriptor to set more on; finding each backend " +
   "connection's socket in /proc to set it, as the listeners do once, would cost every connect a scan of all sockets";
 
 /** A load-balancing algorithm. */
