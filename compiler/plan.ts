@@ -247,6 +247,8 @@ export interface CertificatePlan {
   readonly acmeEmail?: string;
   readonly acmeContact?: readonly string[];
   readonly acmeKeyType: "ecdsa" | "rsa";
+  /** `acme_ca`: PEM file of the root the ACME server's TLS chains to (read by the runtime at each order). */
+  readonly acmeCa?: string;
   readonly acmeEabKid?: string;
   readonly acmeEabHmac?: string;
   readonly dnsChallenge: boolean;

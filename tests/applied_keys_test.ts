@@ -165,6 +165,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "certificates.acme_eab_kid": R("runtime/acme/manager.ts"),
   "certificates.acme_eab_hmac": R("runtime/acme/manager.ts"),
   "certificates.acme_contact": R("runtime/acme/manager.ts"),
+  "certificates.acme_ca": R("runtime/acme/manager.ts", "acmeCa"),
   "certificates.remark": REMARK,
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },

@@ -92,7 +92,6 @@ const NOT_APPLIED = [
   // Older keys the fixture sets for the keepalive rules, not applied either.
   "upstreams.api.tcp_idle",
   "upstreams.api.tcp_probe_count",
-  "certificates.site.acme_ca",
   "certificates.site.ocsp_stapling",
 ];
 
