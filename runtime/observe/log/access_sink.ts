@@ -44,7 +44,8 @@ export class AccessLogFiles {
   /** A sink writing to `file`, sharing the writer of the same path and rolling while another sink holds it. */
   open(file: AccessLogFile): AccessSink {
     const files = this.#files;
-    const key = `${file.path}?${file.rolling}`;
+    // A syslog target by its whole text: the same server with another format or process is another writer.
+    const key = file.syslog ? file.syslog.spec : `${file.path}?${file.rolling}`;
     let shared = files.get(key);
     if (!shared) {
       const writer = fileWriter(file);
