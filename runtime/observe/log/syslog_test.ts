@@ -1,7 +1,7 @@
 /** Syslog access-log targets through {@linkcode AccessLogFiles}, to a real UDP socket. */
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
-import { accessLog } from "../../../compiler/values/access_log.ts";
+import { compileSources } from "../../../compiler/mod.ts";
 import { AccessLogFiles } from "./access_sink.ts";
 
 Deno.test("AccessLogFiles: two syslog targets on one server with another process are two writers", async () => {
@@ -12,9 +12,11 @@ Deno.test("AccessLogFiles: two syslog targets on one server with another process
   const port = server.address().port;
   const files = new AccessLogFiles();
   const target = (process: string) => {
-    const r = accessLog(`syslog://127.0.0.1:${port}?process=${process} {path}`);
-    assert.ok(r.ok && r.value.file);
-    return files.open(r.value.file);
+    const text =
+      `[servers.s]\naddr = "127.0.0.1:1"\naccess_log = "syslog://127.0.0.1:${port}?process=${process} {path}"\n`;
+    const file = compileSources([{ file: "t.toml", text }]).plan?.servers[0]?.accessLog?.file;
+    assert.ok(file);
+    return files.open(file);
   };
   const a = target("one"), b = target("two");
   try {
