@@ -100,18 +100,22 @@ export function upstreamRules(name: string, upstream: UpstreamConfig, diags: Dia
     ok = false;
   }
   if (upstream.discovery === "srv") {
-    diags.push(
-      diag(
-        "not-supported",
-        [...path, "discovery"],
-        'Discovery "srv" is not supported by this version: its backends would never be found',
-        { hint: 'Use "dns" with the backends\' host names and ports (the Pingap parity work, issue 21, adds srv)' },
-      ),
-    );
-    ok = false;
+    (upstream.addrs ?? []).forEach((a, i) => {
+      if (a.port === undefined && a.weight === 1) return;
+      diags.push(
+        diag(
+          "ignored",
+          [...path, "addrs", i],
+          `With discovery "srv" the port and weight of each backend come from the SRV records; ${
+            JSON.stringify(a.host)
+          }'s are ignored`,
+          { severity: "warning", hint: 'Write the SRV name alone, e.g. "_http._tcp.api.internal"' },
+        ),
+      );
+    });
   }
   const d = upstream.discovery;
-  if (upstream.update_frequency === 0 && (d === "dns" || d === "docker")) {
+  if (upstream.update_frequency === 0 && (d === "dns" || d === "srv" || d === "docker")) {
     diags.push(
       diag(
         "out-of-range",
@@ -123,16 +127,6 @@ export function upstreamRules(name: string, upstream: UpstreamConfig, diags: Dia
       ),
     );
     ok = false;
-  }
-  const algo = upstream.algo;
-  if (algo?.kind === "round_robin" && algo.stickyCookie !== undefined) {
-    diags.push(
-      notApplied(
-        [...path, "algo"],
-        `Algorithm "sticky:${algo.stickyCookie}"`,
-        "no cookie pins a client to a backend; requests are balanced round robin (the Pingap parity work, issue 21, applies it)",
-      ),
-    );
   }
   if (upstream.h1_upgrade === "preserve") {
     diags.push(

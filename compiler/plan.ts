@@ -67,6 +67,25 @@ export interface ServerPlan {
   /** `otlp_exporter`, parsed: where spans go and the batch settings. */
   readonly otlpExporter?: OtlpExporter;
   readonly enableServerTiming: boolean;
+  /** Socket options of the listeners (`tcp_*`), set when any is configured. */
+  readonly tcp?: ListenerTcpOptions;
+}
+
+/** TCP options set on a server's listening sockets; accepted connections inherit them (Linux). */
+export interface ListenerTcpOptions {
+  /**
+   * SO_KEEPALIVE with its timings, when any of `tcp_idle`, `tcp_interval`, `tcp_probe_count`, `tcp_user_timeout` is
+   * set; the ones left out take the kernel's defaults as in Pingap (7200 s, 75 s, 9; no user timeout).
+   */
+  readonly keepalive?: {
+    readonly idle: number;
+    readonly interval: number;
+    readonly count: number;
+    /** TCP_USER_TIMEOUT, ms (0: not set). */
+    readonly userTimeout: number;
+  };
+  /** TCP_FASTOPEN queue length (`tcp_fastopen`). */
+  readonly fastOpen?: number;
 }
 
 /** A TLS version name as `tls_min_version` / `tls_max_version` take it. */
@@ -139,7 +158,7 @@ export interface BackendAddr {
 /** An upstream. */
 export interface UpstreamPlan {
   readonly name: string;
-  readonly discovery: "static" | "dns" | "docker" | "transparent";
+  readonly discovery: "static" | "dns" | "srv" | "docker" | "transparent";
   readonly backends: readonly BackendAddr[];
   /** Backends speak TLS (`sni` set). */
   readonly tls: boolean;
@@ -171,9 +190,9 @@ export interface UpstreamPlan {
   readonly h1Upgrade: "websocket_only" | "preserve" | "deny";
   /** Discovery: ignore IPv6 addresses. */
   readonly ipv4Only: boolean;
-  /** How often `dns`/`docker` discovery refreshes, ms. */
+  /** How often `dns`/`srv`/`docker` discovery refreshes, ms. */
   readonly updateFrequency: number;
-  /** Name servers, then search domains (`dns_domain` first), for `dns` discovery. */
+  /** Name servers, then search domains (`dns_domain` first), for `dns` and `srv` discovery. */
   readonly dnsServer: readonly string[];
   readonly dnsSearch: readonly string[];
   /** Backend stats and circuit breaker, when `enable_backend_stats` is on. */
@@ -230,6 +249,8 @@ export interface CertificatePlan {
   readonly acmeEmail?: string;
   readonly acmeContact?: readonly string[];
   readonly acmeKeyType: "ecdsa" | "rsa";
+  /** `acme_ca`: PEM file of the root the ACME server's TLS chains to (read by the runtime at each order). */
+  readonly acmeCa?: string;
   readonly acmeEabKid?: string;
   readonly acmeEabHmac?: string;
   readonly dnsChallenge: boolean;

@@ -79,6 +79,7 @@ function certificatePlan(name: string, c: CertificateConfig): CertificatePlan {
     ...(c.acme_email !== undefined ? { acmeEmail: c.acme_email } : {}),
     ...(c.acme_contact !== undefined ? { acmeContact: c.acme_contact } : {}),
     acmeKeyType: c.acme_key_type,
+    ...(c.acme_ca !== undefined ? { acmeCa: c.acme_ca } : {}),
     ...(c.acme_eab_kid !== undefined ? { acmeEabKid: c.acme_eab_kid } : {}),
     ...(c.acme_eab_hmac !== undefined ? { acmeEabHmac: c.acme_eab_hmac } : {}),
     dnsChallenge: c.dns_challenge,

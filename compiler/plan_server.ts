@@ -11,7 +11,7 @@ import { diag, type KeyPath } from "./diagnostic.ts";
 import { didYouMean } from "./did_you_mean.ts";
 import { stableHash } from "./hash.ts";
 import { serverRules } from "./parity_rules.ts";
-import type { BasicConfig, ServerConfig, ServerPlan } from "./plan.ts";
+import type { BasicConfig, ListenerTcpOptions, ServerConfig, ServerPlan } from "./plan.ts";
 import type { CompiledLocations } from "./plan_location.ts";
 import { type BuildContext, decodeSection, rawNames } from "./plan_sections.ts";
 import { warnShadowed } from "./plan_shadowed.ts";
@@ -90,6 +90,7 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       ...(c.prometheus_metrics ? { prometheusMetrics: c.prometheus_metrics } : {}),
       ...(c.otlp_exporter ? { otlpExporter: c.otlp_exporter } : {}),
       enableServerTiming: c.enable_server_timing,
+      ...(tcpOptions(c) ?? {}),
     });
   }
   return { servers, usedLocations };
@@ -138,4 +139,29 @@ function rankLocations(
     }));
   }
   return ranked;
+}
+
+/** Pingap's defaults for the keepalive settings left out (Linux's `tcp_keepalive_*`), ms and probes. */
+const KEEPALIVE_DEFAULTS = { idle: 7_200_000, interval: 75_000, count: 9 };
+
+/** `{ tcp }` of a server's config when any TCP option is set (Pingap's `new_tcp_keepalive` and `tcp_fastopen`). */
+function tcpOptions(c: ServerConfig): { tcp: ListenerTcpOptions } | undefined {
+  const any = c.tcp_idle !== undefined || c.tcp_interval !== undefined || c.tcp_probe_count !== undefined ||
+    c.tcp_user_timeout !== undefined;
+  if (!any && c.tcp_fastopen === undefined) return undefined;
+  return {
+    tcp: {
+      ...(any
+        ? {
+          keepalive: {
+            idle: c.tcp_idle ?? KEEPALIVE_DEFAULTS.idle,
+            interval: c.tcp_interval ?? KEEPALIVE_DEFAULTS.interval,
+            count: c.tcp_probe_count ?? KEEPALIVE_DEFAULTS.count,
+            userTimeout: c.tcp_user_timeout ?? 0,
+          },
+        }
+        : {}),
+      ...(c.tcp_fastopen !== undefined ? { fastOpen: c.tcp_fastopen } : {}),
+    },
+  };
 }

@@ -53,9 +53,7 @@ function compileUpstream(name: string, config: UpstreamConfig, diags: Diagnostic
   const tls = (config.sni ?? "") !== "";
   const addrs = config.addrs ?? [];
   const isIp = (h: string) => isIPv4(h) || isIPv6(h);
-  const discovery = config.discovery === "srv"
-    ? "dns" // refused by upstreamRules before this is called
-    : config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
+  const discovery = config.discovery ?? (addrs.every((a) => isIp(a.host)) ? "static" : "dns");
   const backends: BackendAddr[] = [];
   addrs.forEach((a, i) => {
     if (discovery === "static" && isIp(a.host) && badStaticIp(a.host)) {

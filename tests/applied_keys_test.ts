@@ -83,6 +83,11 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.otlp_exporter": R("runtime/observe/observer.ts"),
   "servers.enable_server_timing": R("runtime/observe/observer.ts"),
   "servers.modules": R(SERVER),
+  "servers.tcp_idle": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_interval": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_probe_count": R("runtime/listen/tcp_options.ts", "keepalive"),
+  "servers.tcp_user_timeout": R("runtime/listen/tcp_options.ts", "userTimeout"),
+  "servers.tcp_fastopen": R("runtime/listen/tcp_options.ts", "fastOpen"),
   "servers.includes": R(SECTIONS_FILE),
   "servers.remark": REMARK,
 
@@ -162,6 +167,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "certificates.acme_eab_kid": R("runtime/acme/manager.ts"),
   "certificates.acme_eab_hmac": R("runtime/acme/manager.ts"),
   "certificates.acme_contact": R("runtime/acme/manager.ts"),
+  "certificates.acme_ca": R("runtime/acme/manager.ts", "acmeCa"),
   "certificates.remark": REMARK,
 
   "storages.category": { descriptive: "says what the value is (a config fragment or a secret) for people and tools" },
@@ -456,7 +462,6 @@ tcp_recv_buf = "4kb"
     "2 basic.user",
     "4 basic.webhook_notifications[1]",
     "4 basic.webhook_notifications[2]",
-    "9 servers.web.tcp_fastopen",
   ]);
   const restart = diagnostics.find((d) => formatPath(d.path) === "basic.webhook_notifications[1]")!;
   assert.match(restart.message, /^Webhook event "restart" is accepted but not applied by this version: /);

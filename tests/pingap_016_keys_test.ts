@@ -67,7 +67,7 @@ const NEW_KEYS: Record<string, string[]> = {
   ],
 };
 
-/** Where the fixture must warn: every new key this version does not apply, and the sticky algorithm. */
+/** Where the fixture must warn: every new key this version does not apply. */
 const NOT_APPLIED = [
   "basic.working_directory",
   "basic.restart_ready_timeout",
@@ -85,7 +85,6 @@ const NOT_APPLIED = [
   "servers.web.h2_initial_connection_window_size",
   "servers.web.h2_idle_timeout",
   "servers.web.h1_pipelining",
-  "upstreams.api.algo",
   "upstreams.api.strip_hop_by_hop",
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",
@@ -93,7 +92,6 @@ const NOT_APPLIED = [
   // Older keys the fixture sets for the keepalive rules, not applied either.
   "upstreams.api.tcp_idle",
   "upstreams.api.tcp_probe_count",
-  "certificates.site.acme_ca",
   "certificates.site.ocsp_stapling",
 ];
 
@@ -178,7 +176,11 @@ const RULES: [string, string, RegExp][] = [
   ],
   [`${BASE}read_timeout = "0s"`, "locations.l.read_timeout", /^read_timeout must be greater than zero$/],
   ['[upstreams.u]\naddrs = ["127.0.0.1:1"]\ndiscovery = "consul"', "upstreams.u.discovery", /Unknown value/],
-  ['[upstreams.u]\naddrs = ["_http._tcp.api"]\ndiscovery = "SRV"', "upstreams.u.discovery", /"srv" is not supported/],
+  [
+    '[upstreams.u]\naddrs = ["_http._tcp.api"]\ndiscovery = "SRV"\nupdate_frequency = "0s"',
+    "upstreams.u.update_frequency",
+    /^update frequency should be greater than 0 for srv discovery$/,
+  ],
   [
     '[upstreams.u]\naddrs = ["api.internal"]\ndiscovery = "dns"\nupdate_frequency = "0s"',
     "upstreams.u.update_frequency",

@@ -150,7 +150,8 @@ export const basicSchema = table({
       defaultText: "RUST_LOG, else info",
     }),
     log_buffered_size: field(size(), {
-      unapplied: "the application log is written line by line, unbuffered (the Pingap parity work applies it)",
+      unapplied: "the application log goes through a queue of lines written in batches as fast as the target takes " +
+        "them; there is no byte buffer to size",
       doc: "Application log write buffer; used when at least 4 KiB.",
       default: 0,
     }),

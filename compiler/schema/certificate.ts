@@ -97,8 +97,8 @@ export const certificateSchema = table({
       unit: "days",
     }),
     acme_ca: field(parsed("PEM file path", pemPath), {
-      unapplied: "the ACME client trusts the system roots only (the Pingap parity work, issue 21, applies it)",
-      doc: "PEM file of the root that the ACME server's TLS certificate chains to (a private CA such as step-ca).",
+      doc: "PEM file of the root that the ACME server's TLS certificate chains to (a private CA such as step-ca); " +
+        "it replaces the system roots for the connections to the ACME server. Read at each order.",
       defaultText: "system roots",
     }),
     acme_eab_kid: field(str({ nonEmpty: true }), {

@@ -53,7 +53,7 @@ export const serverSchema = table({
       }),
       {
         doc:
-          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`). Off when unset. See docs/observability.md.",
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`), or preceded by a `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` target and a space, to syslog (UDP by default, port 514; no host: the local daemon's socket). Off when unset. See docs/observability.md.",
       },
     ),
     locations: field(array(str()), {
@@ -86,24 +86,21 @@ export const serverSchema = table({
       default: false,
     }),
     tcp_idle: field(keepaliveTime("tcp idle"), {
-      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
-      doc: "TCP keep-alive idle time before probes.",
+      doc: "TCP keep-alive idle time before probes. Any of the four keep-alive keys turns SO_KEEPALIVE on; one " +
+        "left out takes the kernel's default (7200s, 75s, 9 probes, no user timeout). Set on the listening " +
+        "socket, which accepted connections inherit (Linux; elsewhere the start logs that it is not applied).",
     }),
     tcp_interval: field(keepaliveTime("tcp interval"), {
-      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive probe interval.",
     }),
     tcp_probe_count: field(probeCount(), {
-      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP keep-alive probes before the connection is dropped.",
     }),
     tcp_user_timeout: field(duration(), {
-      unapplied: "Deno sets no TCP keep-alive options on accepted connections (the Pingap parity work applies it)",
       doc: "TCP_USER_TIMEOUT (Linux).",
     }),
     tcp_fastopen: field(int({ min: 0, max: 65535 }), {
-      unapplied: "Deno cannot set TCP_FASTOPEN on a listener",
-      doc: "TCP Fast Open backlog (`tcp_fast_open` also accepted).",
+      doc: "TCP Fast Open queue length on the listening sockets (Linux; `tcp_fast_open` also accepted).",
     }),
     reuse_port: field(bool(), {
       unapplied: "this version chooses: SO_REUSEPORT is always on for plain listeners, so `--upgrade` can take over",

@@ -12,9 +12,17 @@ import { h2Window, keepaliveTime, probeCount } from "./server.ts";
 import { array, bool, duration, field, int, list, oneOf, parsed, size, str, table } from "./types.ts";
 import type { Parsed, Type } from "./types.ts";
 
+/**
+ * Why the upstream socket options are not applied. The listeners' options are set once per listening socket, found
+ * through /proc (runtime/listen/tcp_options.ts); a backend connection would need that search on every connect.
+ */
+const NO_CONNECT_OPTIONS =
+  "a backend connection made by Deno gets only TCP_NODELAY and has no descriptor to set more on; finding each backend " +
+  "connection's socket in /proc to set it, as the listeners do once, would cost every connect a scan of all sockets";
+
 /** A load-balancing algorithm. */
 export type Algo =
-  /** `stickyCookie`: Pingap's `sticky:<cookie>`, balanced round robin here (check warns that it is not applied). */
+  /** `stickyCookie`: Pingap's `sticky:<cookie>`: round robin, then the backend the client's cookie names. */
   | { readonly kind: "round_robin"; readonly stickyCookie?: string }
   | { readonly kind: "least_conn" }
   | { readonly kind: "hash"; readonly by: "url" | "ip" | "path" }
@@ -27,11 +35,11 @@ export function algo(text: string): Parsed<Algo> {
   if (t === "least_conn") return { ok: true, value: { kind: "least_conn" } };
   if (t.startsWith("sticky:") || t === "sticky") {
     const cookie = t.slice(7).trim();
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(cookie)) {
       return {
         ok: false,
         message: `Algorithm ${JSON.stringify(text)} needs a cookie name`,
-        hint: 'Write "sticky:NAME", e.g. "sticky:backend"',
+        hint: 'Write "sticky:NAME", e.g. "sticky:backend" (letters, digits, "-", "_" and "." as Pingap)',
       };
     }
     return { ok: true, value: { kind: "round_robin", stickyCookie: cookie } };
@@ -142,7 +150,7 @@ export const upstreamSchema = table({
     }),
     discovery: field(oneOf(["static", "dns", "srv", "docker", "transparent"]), {
       doc:
-        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `srv` (DNS SRV records, addresses such as `_http._tcp.api.internal`; not supported by this version: a check error), `docker` (by label), `transparent` (the request's own host).",
+        "How addresses become backends: `static` (resolved once), `dns` (re-resolved), `srv` (DNS SRV records of names such as `_http._tcp.api.internal`, re-read every `update_frequency`: the lowest priority's targets with their ports and weights), `docker` (by label), `transparent` (the request's own host).",
       defaultText: "dns if any host is not an IP, else static",
     }),
     dns_server: field(nameServerList(), {
@@ -159,7 +167,7 @@ export const upstreamSchema = table({
       parsed("algorithm", algo, { examples: ["round_robin", "least_conn", "hash:ip", "hash:header:X-User"] }),
       {
         doc:
-          "`round_robin` (smooth weighted), `least_conn` (fewest requests in flight per unit of weight), `sticky:COOKIE` (pins a client to a backend by a cookie; balanced round robin by this version, with a warning), or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
+          "`round_robin` (smooth weighted), `least_conn` (fewest requests in flight per unit of weight), `sticky:COOKIE` (round robin, then a client stays on the backend its cookie `COOKIE` names while that one is healthy; the cookie is set on the first answer), or consistent hashing: `hash:url`, `hash:ip` (the client IP: see `basic.trusted_proxies`), `hash:path`, `hash:header:NAME`, `hash:cookie:NAME`, `hash:query:NAME`.",
         default: "round_robin",
       },
     ),
@@ -227,27 +235,27 @@ export const upstreamSchema = table({
     idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
     write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
     tcp_idle: field(keepaliveTime("tcp idle"), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive idle time.",
     }),
     tcp_interval: field(keepaliveTime("tcp interval"), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive probe interval.",
     }),
     tcp_probe_count: field(probeCount(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP keep-alive probes.",
     }),
     tcp_user_timeout: field(duration(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP_USER_TIMEOUT (Linux).",
     }),
     tcp_recv_buf: field(size(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "SO_RCVBUF of backend connections.",
     }),
     tcp_fast_open: field(bool(), {
-      unapplied: "backend connections get no socket options besides TCP_NODELAY (the Pingap parity work applies it)",
+      unapplied: NO_CONNECT_OPTIONS,
       doc: "TCP Fast Open on connect.",
     }),
     fail_open: field(bool(), {

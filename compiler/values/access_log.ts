@@ -8,6 +8,7 @@
 import type { Parsed } from "../schema/types.ts";
 import { parseBoundedDuration } from "../units.ts";
 import { didYouMean } from "../did_you_mean.ts";
+import { type SyslogTarget, syslogTarget } from "./syslog.ts";
 
 /** Pingap's presets (quote placement exactly as Pingap's code has them). */
 export const ACCESS_LOG_PRESETS: { readonly [name: string]: string } = {
@@ -120,6 +121,8 @@ export interface AccessLogFile {
   readonly channelBuffer: number;
   /** Pingap's flush interval (`flush_timeout`, 10s); lines are written as they come here, see docs/differences.md. */
   readonly flushTimeout: number;
+  /** A `syslog://` target (then `path` is the whole target and nothing rolls). */
+  readonly syslog?: SyslogTarget;
 }
 
 /** A parsed `access_log` value. */
@@ -217,6 +220,11 @@ export function accessLog(text: string): Parsed<AccessLog> {
       const target = fileTarget(head);
       if (!target.ok) return target;
       file = target.value;
+      if (head.startsWith("syslog://")) {
+        const syslog = syslogTarget(head);
+        if (!syslog.ok) return syslog;
+        file = { ...file, rolling: "never", syslog: syslog.value };
+      }
       format = tail;
     }
   }

@@ -144,6 +144,7 @@ export function createAcmeManager(options: AcmeManagerOptions): AcmeManager {
           : {}),
         domains,
         keyType: c.acmeKeyType,
+        ...(c.acmeCa !== undefined ? { ca: await Deno.readTextFile(c.acmeCa) } : {}),
         ...(dns ? { dns } : {}),
         ...(options.challenges ? { challenges: options.challenges } : {}),
         log,

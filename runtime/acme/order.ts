@@ -35,6 +35,8 @@ export interface OrderRequest {
   /** Where http-01 tokens are published (the listeners answer them); without it only dns-01 can be ordered. */
   readonly challenges?: ChallengeTokens;
   readonly log: (line: string) => void;
+  /** PEM of the roots the ACME server's certificate must chain to (`acme_ca`), instead of the system's. */
+  readonly ca?: string;
 }
 
 /** A new account key (ECDSA P-256), PEM. */
@@ -83,6 +85,10 @@ function certificateInfo(
 /** Places one order and returns the issued certificate, ready to store. Throws on any failure. */
 export async function orderCertificate(req: OrderRequest): Promise<StoredCertificate> {
   const acme = await acmeClient();
+  // `acme_ca` replaces the roots for this order's connections (orders run one at a time); else the roots trusted
+  // for the process, else the system's.
+  const ca = req.ca ?? roots;
+  acme.axios.defaults.httpsAgent = ca === undefined ? undefined : new Agent({ ca });
   const client = new acme.Client({
     directoryUrl: req.directory,
     accountKey: req.accountKey,

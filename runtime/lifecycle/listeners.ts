@@ -9,6 +9,7 @@ import { ipInList, type Plan } from "../../compiler/mod.ts";
 import type { ActivePlan } from "./active.ts";
 import { type CertStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
 import { waitQuiet } from "./drain.ts";
+import { applyListenerTcpOptions } from "../listen/tcp_options.ts";
 import { startEngine } from "./engines.ts";
 import { type Endpoint, internalError, responder, type Serving } from "./respond.ts";
 
@@ -169,6 +170,7 @@ export async function openListener(
     ep.https = true;
     shutdown = async () => (f.close(), await engine.shutdown(), f.destroy());
   }
+  applyListenerTcpOptions(serverName, ep.local, server?.tcp);
   const tlsFront = front;
   return {
     key: listenerKey(serverName, w.hostname, w.port, w.h2, tls),

@@ -40,7 +40,8 @@ Options:
   -u, --upgrade       take over the ports of the running instance (pid file), which then drains and exits
                       (env PINGAP_UPGRADE)
       --threads N     worker isolates per server, overriding the config (0 = one per core)
-      --log PATH      application log file instead of stderr (env PINGAP_LOG)
+      --log PATH      application log file, or syslog://[host[:port]][/socket][?format=5424&protocol=tcp…],
+                      instead of stderr (env PINGAP_LOG)
       --template      print a starter config and exit
       --sync TARGET   copy the config (-c, or the quick start's) to an etcd:// URL, a directory or a .toml file,
                       and exit
@@ -270,7 +271,12 @@ export async function main(args: readonly string[]): Promise<number> {
   const logFile = values.log ?? envValue("PINGAP_LOG");
   // Worker isolates read it to write to the same file.
   if (logFile) Deno.env.set("PINGAP_LOG", logFile);
-  await startAppLog(logFile, result.plan.basic);
+  try {
+    await startAppLog(logFile, result.plan.basic);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
   try {
     const acme = quick && "acmeBase" in result ? result.acmeBase : undefined;
     return await run(acme ?? conf, result.plan, {

@@ -94,6 +94,8 @@ export class RequestContext implements RouteRequest {
   upstreamName?: string;
   requestId?: string;
   upstreamAddr?: string;
+  /** `name=id` of a `sticky:<cookie>` upstream's cookie, when the client is given one (runtime/upstream/sticky.ts). */
+  stickyCookie: string | undefined;
   upstreamReused?: boolean;
   /** Live connections of the upstream when its answer came (`{:upstream_connected}`). */
   upstreamConnected?: number | undefined;

@@ -253,7 +253,17 @@ async function proxyTo(
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
       // Deno.serve before it), so they are dropped there either way. Otherwise the hooks change its `Headers` in place:
       // for a fetch front end (`Deno.serve`, node:http2) those of the `Response` it will be given.
-      const response = pass ? res : ctx.req.fetch !== undefined ? fetchUpstreamAnswer(res) : upstreamAnswer(res);
+      // A sticky upstream's new cookie makes the answer editable (Pingap writes it after the response plugins).
+      const sticky = ctx.stickyCookie;
+      const response = pass && sticky === undefined
+        ? res
+        : ctx.req.fetch !== undefined
+        ? fetchUpstreamAnswer(res)
+        : upstreamAnswer(res);
+      if (sticky !== undefined) {
+        const secure = ctx.scheme === "https" ? "; Secure" : "";
+        response.headers.append("set-cookie", `${sticky}; Path=/; HttpOnly; SameSite=Lax${secure}`);
+      }
       up.end(backend, res.status);
       ctx.upstreamStatus = res.status;
       ctx.upstreamReused = res.reused;

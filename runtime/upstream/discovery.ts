@@ -16,6 +16,9 @@
  *   container network's IP and that port. Without: the first exposed port;
  *   published ⇒ the network gateway and the public port, else the network IP
  *   and the private port. A failed listing keeps the last good set.
+ * - `srv`: each name's SRV records, their targets resolved, every
+ *   `update_frequency` (./srv.ts: priorities, weights, what a failing name
+ *   keeps).
  * - `transparent`: no backends; the runtime connects to the request's host.
  *
  * Name resolution uses `Deno.resolveDns`, which (checked with Deno 2.9.6)
@@ -30,6 +33,7 @@
  * @module
  */
 import type { UpstreamPlan } from "../../compiler/mod.ts";
+import { resolveSrv, type SrvKept, type SrvResolver, srvRound } from "./srv.ts";
 import type { Backend } from "./types.ts";
 
 /** Resolves one name to addresses of one record type. */
@@ -47,6 +51,8 @@ export interface DiscoveryOptions {
   onError?(error: Error): void;
   /** Name resolution (default `Deno.resolveDns`). */
   resolver?: Resolver;
+  /** SRV lookups of `srv` discovery (default `Deno.resolveDns`). */
+  srvResolver?: SrvResolver;
   /** Docker socket (default: `DOCKER_HOST` if `unix://`, else /var/run/docker.sock). */
   dockerSocket?: string;
   /** Follow Docker container events (default true). */
@@ -130,7 +136,7 @@ function defaultResolver(
 }
 
 /** `ip`, `ip:port`, `[v6]:port` or bare v6 → name server. */
-function nameServer(text: string): { ipAddr: string; port: number } {
+export function nameServer(text: string): { ipAddr: string; port: number } {
   const t = text.trim();
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
   if (v6) return { ipAddr: v6[1]!, port: v6[2] ? Number(v6[2]) : 53 };
@@ -250,6 +256,7 @@ class Discoverer implements Discovery {
   #options: DiscoveryOptions;
   #backends: readonly Backend[] = [];
   #lastGood = new Map<string, string[]>();
+  #srvKept = new Map<string, SrvKept>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #refreshing: Promise<void> | undefined;
   lastRefreshMs: number | undefined;
@@ -310,7 +317,7 @@ class Discoverer implements Discovery {
     if (this.#disposed) return;
     clearTimeout(this.#timer);
     const t = performance.now();
-    this.#refreshing = (this.kind === "docker" ? this.#discoverDocker() : this.#discoverDns())
+    this.#refreshing = (this.kind === "docker" ? this.#discoverDocker() : this.kind === "srv" ? this.#discoverSrv() : this.#discoverDns())
       .catch((e) => {
         if (!this.#disposed) this.#options.onError?.(e instanceof Error ? e : new Error(String(e)));
       })
@@ -322,9 +329,9 @@ class Discoverer implements Discovery {
     await this.#refreshing;
   }
 
-  async #discoverDns(): Promise<void> {
+  #lookup(): LookupOptions {
     const plan = this.#plan;
-    const lookup: LookupOptions = {
+    return {
       ipv4Only: plan.ipv4Only,
       nameServers: plan.dnsServer,
       searchDomains: plan.dnsSearch,
@@ -332,6 +339,22 @@ class Discoverer implements Discovery {
       timeout: this.#options.timeout ?? 5000,
       signal: this.#abort.signal,
     };
+  }
+
+  async #discoverSrv(): Promise<void> {
+    const lookup = this.#lookup();
+    const names = [...new Set(this.#plan.backends.map((b) => b.host))];
+    const results = await Promise.all(names.map((n) => resolveSrv(n, lookup, this.#options.srvResolver)));
+    if (this.#disposed) return;
+    const { backends, errors } = srvRound(new Map(names.map((n, i) => [n, results[i]!])), this.#srvKept, Date.now());
+    this.#set(dedupe(backends));
+    if (errors.length) {
+      throw new Error(`SRV discovery of upstream "${this.#plan.name}" failed: ${errors.join("; ")}`);
+    }
+  }
+
+  async #discoverDns(): Promise<void> {
+    const lookup = this.#lookup();
     const names = [...new Set(this.#plan.backends.filter((b) => !isIp(b.host)).map((b) => b.host))];
     const errors: string[] = [];
     await Promise.all(names.map(async (name) => {

@@ -11,6 +11,7 @@ import type { UpstreamProvider } from "../lifecycle/activate.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { hashKey } from "./balancer.ts";
 import { createH2Client } from "./h2/client.ts";
+import { stickyPick, type StickySource } from "./sticky.ts";
 import { upstreamCaCerts, upstreamClientCertificate } from "./upstream_ca.ts";
 import { createHttp1Client } from "./http1/client.ts";
 import { type RegistryEvents, UpstreamRegistry, type UpstreamState } from "./registry.ts";
@@ -40,11 +41,24 @@ function adapt(state: UpstreamState): ActiveUpstream {
   const plan = state.plan;
   const algo = plan.algo;
   const transparent = plan.discovery === "transparent";
+  const sticky = algo.kind === "round_robin" ? algo.stickyCookie : undefined;
+  const source: StickySource | undefined = sticky === undefined ? undefined : {
+    backends: () => state.backends(),
+    able: (b) => state.able(b),
+    pickAble: (tried) => state.pickAble(undefined, tried),
+    pick: (tried) => state.pick(undefined, tried),
+    failOpen: plan.failOpen,
+  };
   return {
     plan,
     client: state.client,
     pick(ctx, tried) {
       if (transparent) return transparentBackend(ctx, plan.tls);
+      if (source !== undefined) {
+        const picked = stickyPick(source, sticky!, ctx.cookie(sticky!), tried);
+        ctx.stickyCookie = picked?.setCookie;
+        return picked?.backend;
+      }
       const key = algo.kind === "hash"
         ? hashKey(algo, {
           path: ctx.path,

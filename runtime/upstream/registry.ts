@@ -79,6 +79,10 @@ export interface UpstreamState {
    * the hash key for hash algorithms (`hashKey()` in balancer.ts).
    */
   pick(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined;
+  /** As {@linkcode pick} without the `fail_open` fallback. */
+  pickAble(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined;
+  /** Healthy and let through by its breaker (counts a half-open probe). */
+  able(backend: Backend): boolean;
   /** An exchange with `backend` starts. */
   begin(backend: Backend): void;
   /**
@@ -183,16 +187,27 @@ class Live implements UpstreamState {
   }
 
   pick(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined {
+    const picked = this.pickAble(key, tried);
+    if (picked !== undefined || !this.plan.failOpen) return picked;
+    // fail_open: none is healthy or let through by its breaker, so any one not yet tried rather than a 503.
+    return this.balancer.pick(key, (b) => !tried?.has(b.addr));
+  }
+
+  /** A backend that is healthy, let through by its breaker and not in `tried`; never a fail_open fallback. */
+  pickAble(key: string | undefined, tried?: ReadonlySet<string>): Backend | undefined {
     const health = this.health;
     const circuits = this.circuits;
-    const picked = this.balancer.pick(key, (b) => {
+    return this.balancer.pick(key, (b) => {
       if (tried?.has(b.addr)) return false;
       if (health && !health.isHealthy(b.addr)) return false;
       return circuits.accept(b.addr); // Last: it counts half-open probes.
     });
-    if (picked !== undefined || !this.plan.failOpen) return picked;
-    // fail_open: none is healthy or let through by its breaker, so any one not yet tried rather than a 503.
-    return this.balancer.pick(key, (b) => !tried?.has(b.addr));
+  }
+
+  /** Whether `backend` can take a request: healthy and let through by its breaker (counts a half-open probe). */
+  able(backend: Backend): boolean {
+    if (this.health && !this.health.isHealthy(backend.addr)) return false;
+    return this.circuits.accept(backend.addr);
   }
 
   begin(backend: Backend): void {

@@ -1,6 +1,7 @@
 /**
  * Where a server's access-log lines go: the application log (INFO) by
- * default, or a file target (`access_log = "<path>[?rolling=…] <format>"`).
+ * default, or a file target (`access_log = "<path>[?rolling=…] <format>"`)
+ * or a `syslog://` one (./syslog.ts).
  * File writers are shared by path and rolling and reference-counted in the
  * proxy's {@linkcode AccessLogFiles}, so a reload that keeps the target keeps
  * the writer (and its queue and drop count). Drops are reported by a warning every {@linkcode dropReport}
@@ -12,6 +13,7 @@ import type { AccessLogFile } from "../../../compiler/mod.ts";
 import { appLog, log } from "./app_log.ts";
 import { LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";
+import { syslogLineTarget } from "./syslog.ts";
 
 /** A destination of lines. */
 export interface AccessSink {
@@ -42,7 +44,8 @@ export class AccessLogFiles {
   /** A sink writing to `file`, sharing the writer of the same path and rolling while another sink holds it. */
   open(file: AccessLogFile): AccessSink {
     const files = this.#files;
-    const key = `${file.path}?${file.rolling}`;
+    // A syslog target by its whole text: the same server with another format or process is another writer.
+    const key = file.syslog ? file.syslog.spec : `${file.path}?${file.rolling}`;
     let shared = files.get(key);
     if (!shared) {
       const writer = fileWriter(file);
@@ -68,15 +71,18 @@ export class AccessLogFiles {
 
 /** The writer of a file target (with a clock for tests). */
 export function fileWriter(file: AccessLogFile, now: () => number = Date.now): LineWriter {
-  const rolling = new RollingFile(file.path, file.rolling);
-  return new LineWriter({
-    write: async (bytes, at) => await writeAll(await rolling.at(at), bytes),
-    close: () => rolling.close(),
-  }, {
-    capacity: file.channelBuffer,
-    now,
-    onError: (e) => log.error(`access log ${file.path}: write failed: ${(e as Error).message}`),
-  });
+  const rolling = file.syslog ? undefined : new RollingFile(file.path, file.rolling);
+  return new LineWriter(
+    rolling === undefined ? syslogLineTarget(file.syslog!) : {
+      write: async (bytes, at) => await writeAll(await rolling.at(at), bytes),
+      close: () => rolling.close(),
+    },
+    {
+      capacity: file.channelBuffer,
+      now,
+      onError: (e) => log.error(`access log ${file.path}: write failed: ${(e as Error).message}`),
+    },
+  );
 }
 
 function reporter(path: string, writer: LineWriter): ReturnType<typeof setInterval> {

@@ -10,9 +10,10 @@
  *
  * @module
  */
-import type { Rolling } from "../../../compiler/mod.ts";
+import { type Rolling, syslogTarget } from "../../../compiler/mod.ts";
 import { type LineTarget, LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";
+import { syslogLineTarget } from "./syslog.ts";
 
 /** Levels, most severe first. */
 export const LEVELS = ["error", "warn", "info", "debug", "trace"] as const;
@@ -56,6 +57,13 @@ export function parseLevel(value: string | undefined): Level {
 /** Standard error, written in batches (what `pingap start` uses without `--log`). */
 export function stderrTarget(): LineTarget {
   return { write: (bytes) => writeAll(Deno.stderr, bytes), close() {} };
+}
+
+/** A `--log syslog://…` value (compiler/values/syslog.ts); throws with Pingap's message when it does not parse. */
+export function syslogAppTarget(spec: string): LineTarget {
+  const t = syslogTarget(spec);
+  if (!t.ok) throw new Error(`Invalid --log ${spec}: ${t.message}${t.hint ? ` (${t.hint})` : ""}`);
+  return syslogLineTarget(t.value);
 }
 
 /** A `--log` value: `path[?rolling=daily|hourly|minutely|never]`; plain paths do not roll. */
@@ -180,6 +188,8 @@ export async function startAppLog(
   basic: { readonly log_level?: string | undefined; readonly log_format_json?: boolean },
 ): Promise<void> {
   configureAppLog(basic);
-  await setAppLogTarget(file ? fileTarget(file) : stderrTarget());
+  await setAppLogTarget(
+    file ? (file.startsWith("syslog://") ? syslogAppTarget(file) : fileTarget(file)) : stderrTarget(),
+  );
   installConsole();
 }

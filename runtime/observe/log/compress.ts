@@ -60,7 +60,7 @@ export function planLogFiles(plan: Plan, appLog: string | undefined): LogFiles[]
   }
   for (const s of plan.servers) {
     const f = s.accessLog?.file;
-    if (f) out.set(`${f.path}?${f.rolling}`, { path: f.path, rolling: f.rolling });
+    if (f && !f.syslog) out.set(`${f.path}?${f.rolling}`, { path: f.path, rolling: f.rolling });
   }
   return [...out.values()];
 }
