@@ -3,9 +3,10 @@
  * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
- * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and goes to `Deno.serve`: one request
- * with a known end, after which the connection comes back here (relay.ts), or the rest of the connection. A head larger
- * than the buffer is answered 414 or 431. A response sent before its request's body was read to its end closes the
+ * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and served here from the head the screen
+ * rebuilt (HTTP/1.0, chunked bodies decoded through the read buffer, `Expect: 100-continue` answered when the body is
+ * first read); only an `Upgrade` or the h2c preface goes, with the rest of the connection, to `Deno.serve` (relay.ts).
+ * A head larger than `maxHeadSize` is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
@@ -13,7 +14,8 @@
  *
  * @module
  */
-import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { INCOMPLETE, parseHead, parseScreenedHead, RELAY, type RequestHead } from "./head.ts";
+import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, WireRequest } from "./request.ts";
 import type { HttpResponse } from "../../http/message.ts";
@@ -53,14 +55,18 @@ export interface ConnectionHost {
   readonly proxyFrom?: (peer: string) => boolean;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
+  /** Largest request head (bytes, request line included): a larger one is answered 431 (or 414). */
+  readonly maxHeadSize: number;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
   readonly tick: number;
 }
 
 /** First size of a connection's read buffer (most heads are far smaller; an idle connection holds it). */
 const BUFFER_START = 2048;
-/** Largest read buffer: a head that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
-const BUFFER_MAX = 65536;
+/** Default largest request head: one that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
+export const MAX_HEAD_SIZE = 65536;
+/** Read buffer while a chunked request body is read (the head's buffer grows to it). */
+const CHUNKED_READ = 16384;
 /**
  * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
  * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
@@ -82,6 +88,11 @@ const WHOLE_BODY = 65536;
 const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 
 const CLIENT_GONE = "client closed the connection";
+const BAD_FRAMING = "bad chunked framing in the request body";
+/** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to `Deno.serve`. */
+const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
 
 /** A request body being read from the connection. */
 interface BodyState {
@@ -91,6 +102,8 @@ interface BodyState {
   reading: Promise<number | null> | undefined;
   /** Set once the connection closes under it: the body ends with an error. */
   dropped: boolean;
+  /** `100 Continue` is still to be written before the first read (`Expect: 100-continue`). */
+  expect: boolean;
 }
 
 /** `a` then `b`, in a new buffer. */
@@ -134,6 +147,10 @@ export class Connection {
   relayed: RelayActivity | undefined;
   /** The body of the request just answered, when the connection must close before it was read to its end. */
   #unreadBody: BodyState | undefined;
+  /** The request body in flight had bad chunked framing: it is answered 400 (or cut, once its answer began). */
+  #badFraming = false;
+  /** The response of the request in flight is being written (no `100 Continue` may go out now). */
+  #responding = false;
 
   constructor(conn: Deno.TcpConn, host: ConnectionHost) {
     this.#conn = conn;
@@ -146,6 +163,12 @@ export class Connection {
   /** The tick when the write in progress began, -1 when none is. */
   get writeTick(): number {
     return this.#out.writeTick;
+  }
+
+  /** `hostname:port` of the address the client reached (the URL of a request without Host). */
+  #localHost(): string {
+    const a = this.#conn.localAddr as Deno.NetAddr;
+    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
   }
 
   /** Closes the connection (an idle one; or to cut it). */
@@ -184,6 +207,28 @@ export class Connection {
             await this.#answer(checked);
             return;
           }
+          if (checked === undefined && !this.#h2Preface()) {
+            // Malformed (hyper's 400 before): answered here.
+            return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
+          }
+          if (checked !== undefined && !checked.upgrade) {
+            // HTTP/1.0, a chunked or `Expect` upload, an absolute-form target, obs-text: served here, from the head
+            // the screen rebuilt; the body follows in the buffer.
+            const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
+            if (screened === RELAY) {
+              return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
+            }
+            this.idleTick = -1;
+            const keep = await this.#exchange(screened, checked.consumed);
+            this.served++;
+            if (!keep) {
+              if (this.#unreadBody) await this.#linger(this.#unreadBody);
+              else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
+              return;
+            }
+            this.idleTick = this.#host.tick;
+            continue;
+          }
           relayed = true;
           // From here the connection is Deno.serve's: the idle sweep cuts it only when nothing moves either way for the
           // idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
@@ -221,6 +266,7 @@ export class Connection {
         this.served++;
         if (!keep) {
           if (this.#unreadBody) await this.#linger(this.#unreadBody);
+          else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
           return;
         }
         this.idleTick = this.#host.tick;
@@ -269,8 +315,9 @@ export class Connection {
     } else {
       this.#compact();
       if (this.#end === this.#buf.byteLength) {
-        if (this.#buf.byteLength >= BUFFER_MAX) return false;
-        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, BUFFER_MAX));
+        const max = this.#host.maxHeadSize;
+        if (this.#buf.byteLength >= max) return false;
+        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, max));
         bigger.set(this.#buf.subarray(0, this.#end));
         this.#buf = bigger;
       }
@@ -320,10 +367,21 @@ export class Connection {
     await this.#linger(undefined);
   }
 
-  /** One request and its response; false when the connection must close. */
-  async #exchange(head: RequestHead): Promise<boolean> {
+  /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
+  #h2Preface(): boolean {
+    const n = H2_PREFACE.byteLength;
+    if (this.#end - this.#start < n) return false;
+    for (let i = 0; i < n; i++) if (this.#buf[this.#start + i] !== H2_PREFACE[i]) return false;
+    return true;
+  }
+
+  /**
+   * One request and its response; false when the connection must close. `advance` is the head's size in the buffer
+   * when `head` was parsed from a rebuilt copy (a screened head).
+   */
+  async #exchange(head: RequestHead, advance = head.size): Promise<boolean> {
     const from = this.#start;
-    this.#start += head.size;
+    this.#start += advance;
     let raw: Uint8Array | undefined;
     if (head.plain && head.contentLength <= 0) {
       this.#headInBuffer = this.#buf.byteLength - this.#start >= WATCH_ROOM;
@@ -333,10 +391,15 @@ export class Connection {
     let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
     let state: BodyState | undefined;
     let giveBack: ((chunk: Uint8Array) => void) | undefined;
-    if (head.contentLength > 0) {
+    if (head.chunked) {
+      // Its end is not known yet: `unread` stays 1 until the last chunk was read.
+      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue };
+      body = this.#chunkedBody(state);
+      this.#watchable = false;
+    } else if (head.contentLength > 0) {
       const length = head.contentLength;
       const inBuffer = Math.min(length, this.#end - this.#start);
-      state = { unread: length - inBuffer, reading: undefined, dropped: false };
+      state = { unread: length - inBuffer, reading: undefined, dropped: false, expect: head.expectContinue };
       if (length <= WHOLE_BODY) {
         let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
         whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
@@ -351,20 +414,38 @@ export class Connection {
       this.#start += inBuffer;
       this.#watchable = state.unread === 0;
     } else this.#watchable = true;
-    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw, giveBack);
+    // HTTP/1.0 without Host: the address it reached names the server (as Deno.serve's URL did).
+    const host = head.host !== "" || !head.http10 ? head.host : this.#localHost();
+    const req = new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack);
     this.#inflight = abort;
     try {
-      const res = await this.#host.handler(req, this.#remote);
+      let res: HttpResponse;
+      try {
+        res = await this.#host.handler(req, this.#remote);
+      } catch (e) {
+        // The body's framing was bad, and the handler failed on it: the 400 goes out instead (see serve).
+        if (!this.#badFraming) throw e;
+        req.settle(e);
+        return false;
+      }
+      if (this.#badFraming) {
+        // Bad framing seen before the answer began: a 400 instead of it (what the upstream made of a cut body).
+        res.body?.cancel().catch(() => {});
+        req.settle(new Error(BAD_FRAMING));
+        return false;
+      }
       // A body not read to its end leaves the connection in the middle of it: close after the response.
       const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
-      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
+      this.#responding = true;
+      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close, head.http10);
       req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
-      if (sent === "close" && state !== undefined && state.unread > 0) this.#unreadBody = state;
+      if (sent === "close" && state !== undefined && state.unread > 0 && !this.#badFraming) this.#unreadBody = state;
       return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
     } catch (e) {
       req.settle(e ?? new Error("the response failed"));
       throw e;
     } finally {
+      this.#responding = false;
       this.#inflight = undefined;
       this.#watchable = false;
       this.#headInBuffer = false;
@@ -407,6 +488,7 @@ export class Connection {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
+        if (state.expect) await this.#continue(state);
         if (head) {
           controller.enqueue(head);
           head = undefined;
@@ -459,6 +541,7 @@ export class Connection {
           controller.close();
           return;
         }
+        if (state.expect) await this.#continue(state);
         while (state.unread > 0) {
           if (await this.#readBody(whole.subarray(whole.byteLength - state.unread), state) === null) {
             controller.error(new DOMException(CLIENT_GONE, "AbortError"));
@@ -467,6 +550,80 @@ export class Connection {
         }
         given = true;
         controller.enqueue(whole);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * Writes `100 Continue` (once) when the client waits for it: before the body is first read, while the body is not
+   * already all in and no answer has begun.
+   */
+  async #continue(state: BodyState): Promise<void> {
+    state.expect = false;
+    if (this.#responding || state.unread === 0 || state.dropped) return;
+    await this.#out.write(CONTINUE);
+  }
+
+  /**
+   * A chunked body, decoded: its data handed on as it comes (copies; the framing stays behind), read through the
+   * connection's buffer so that what follows the last chunk stays there for the next request. Bad framing ends the
+   * body with an error and is answered 400, or cuts the connection once the answer began.
+   */
+  #chunkedBody(state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
+    const scanner = new ChunkedScanner();
+    let pieces: Uint8Array<ArrayBuffer>[] = [];
+    const onData = (a: number, b: number) => void pieces.push(this.#buf.slice(a, b));
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (state.expect) await this.#continue(state);
+        for (;;) {
+          if (this.#start < this.#end) {
+            const r = scanner.scan(this.#buf, this.#start, this.#end, onData);
+            if (r === BAD) {
+              this.#badFraming = true;
+              pieces = [];
+              controller.error(new Error(BAD_FRAMING));
+              if (this.#responding) this.close();
+              return;
+            }
+            this.#start = r >= 0 ? r : this.#end;
+            for (const p of pieces) controller.enqueue(p);
+            const any = pieces.length > 0;
+            pieces = [];
+            if (r >= 0) {
+              state.unread = 0;
+              this.#watchable = true;
+              controller.close();
+              return;
+            }
+            if (any) return;
+          }
+          if (state.dropped) {
+            controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+            return;
+          }
+          this.#compact();
+          if (this.#buf.byteLength < CHUNKED_READ) {
+            const bigger = new Uint8Array(CHUNKED_READ);
+            bigger.set(this.#buf.subarray(0, this.#end));
+            this.#buf = bigger;
+          }
+          const reading = this.#conn.read(this.#buf.subarray(this.#end));
+          state.reading = reading;
+          this.readTick = this.#host.tick;
+          let n: number | null;
+          try {
+            n = await reading;
+          } finally {
+            this.readTick = -1;
+            state.reading = undefined;
+          }
+          if (n === null || state.dropped) {
+            controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+            return;
+          }
+          this.#end += n;
+        }
       },
     }, { highWaterMark: 0 });
   }

@@ -1,10 +1,11 @@
 /**
  * The HTTP/1.1 front end for plain-HTTP listeners: `Deno.listen`, a strict request-head parser and a response
  * writer, with no `Request`/`Response` round trip through `Deno.serve` on the common path. Measured here: a proxied
- * small response costs ~20 µs less CPU than through `Deno.serve` (bench/README.md). Anything the strict parser does
- * not take — HTTP/1.0, chunked or `Expect` request bodies, `Upgrade` (WebSocket), h2c, absolute-form targets,
- * malformed heads — goes, with the rest of its connection, to a `Deno.serve` listener on loopback, which answers it
- * with the same handler, so those cases behave exactly as without this front end.
+ * small response costs ~20 µs less CPU than through `Deno.serve` (bench/README.md). A head the strict parser does not
+ * take is screened (screen.ts) and then served here too — HTTP/1.0, chunked and `Expect: 100-continue` uploads,
+ * absolute-form targets, bare-LF line ends, obs-text — or answered 400 when malformed. Only `Upgrade` (WebSocket) and
+ * the h2c preface still go, with the rest of their connection, to a `Deno.serve` listener on loopback (relay.ts),
+ * which answers them with the same handler.
  *
  * @example Usage
  * ```ts ignore
@@ -21,7 +22,7 @@
  *
  * @module
  */
-import { Connection, type ConnectionHost, type WireHandler } from "./connection.ts";
+import { Connection, type ConnectionHost, MAX_HEAD_SIZE, type WireHandler } from "./connection.ts";
 import { RelayActivity, RelayClients, splice } from "./relay.ts";
 
 export type { WireHandler } from "./connection.ts";
@@ -63,6 +64,11 @@ export interface H1ListenOptions {
    * Its source is then the client of every request on it; a missing or malformed header closes the connection.
    */
   readonly proxyFrom?: (peer: string) => boolean;
+  /**
+   * Largest request head in bytes, request line included (default 64 KiB): a larger one is answered 431, or 414 when
+   * its request line alone fills it.
+   */
+  readonly maxHeadSize?: number;
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -155,6 +161,7 @@ export async function listenH1(
     relay: (conn, initial, activity, chunkedAt, once, remote) =>
       splice(conn, initial, target, clients, activity, chunkedAt, once, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
+    maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,
     closing: false,
     tick: 0,
   };
