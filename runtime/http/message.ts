@@ -118,6 +118,14 @@ export interface HttpResponse {
    * it on; no other front end serves such a request.
    */
   readonly fetch?: Response | undefined;
+  /**
+   * After a `101 Switching Protocols` from an HTTP/1.1 upstream: its connection in both directions, which the HTTP/1.1
+   * front end splices to the client's byte for byte (any Upgrade protocol).
+   */
+  readonly upgrade?: {
+    readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<Uint8Array>;
+  } | undefined;
 }
 
 /**
@@ -162,6 +170,11 @@ export interface IncomingRequest extends HttpRequest {
   readonly signal: AbortSignal;
   /** The fetch `Request` behind this one, when there is one (the `Deno.serve` adapter): a WebSocket upgrade needs it. */
   readonly fetch: Request | undefined;
+  /**
+   * The HTTP/1.1 front end asks for an upgrade spliced as bytes (`Connection: upgrade` with `Upgrade`, not h2c): the
+   * request goes upstream with both fields, and a 101 answer carries {@linkcode HttpResponse.upgrade}.
+   */
+  readonly upgrade?: boolean;
   /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
   header(name: string): string | null;
   /** See {@linkcode HttpRequest.recycleBody}; a no-op for a body without a lease. */

@@ -17,7 +17,9 @@
 import { INCOMPLETE, parseHead, parseScreenedHead, RELAY, type RequestHead } from "./head.ts";
 import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import { Output, writeResponse } from "./response.ts";
-import { ClientWatch, WireRequest } from "./request.ts";
+import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
+import { spliceUpgrade, switchingHead } from "./upgrade.ts";
+import { fieldValue } from "../../http/headers_copy.ts";
 import type { HttpResponse } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
@@ -93,6 +95,10 @@ const BAD_FRAMING = "bad chunked framing in the request body";
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to `Deno.serve`. */
 const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
+/** The answer to a 101 the front end cannot splice. */
+const BAD_GATEWAY = new TextEncoder().encode(
+  "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\nBad Gateway\n",
+);
 
 /** A request body being read from the connection. */
 interface BodyState {
@@ -104,6 +110,11 @@ interface BodyState {
   dropped: boolean;
   /** `100 Continue` is still to be written before the first read (`Expect: 100-continue`). */
   expect: boolean;
+}
+
+/** Does `head` ask for a WebSocket upgrade? (Those still go to `Deno.serve`'s WebSocket bridge.) */
+function webSocket(head: RequestHead): boolean {
+  return fieldValue(head.fields, "upgrade")?.trim().toLowerCase() === "websocket";
 }
 
 /** `a` then `b`, in a new buffer. */
@@ -211,13 +222,15 @@ export class Connection {
             // Malformed (hyper's 400 before): answered here.
             return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
           }
-          if (checked !== undefined && !checked.upgrade) {
-            // HTTP/1.0, a chunked or `Expect` upload, an absolute-form target, obs-text: served here, from the head
-            // the screen rebuilt; the body follows in the buffer.
-            const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
-            if (screened === RELAY) {
-              return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
-            }
+          const screened = checked === undefined
+            ? undefined
+            : parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
+          if (screened === RELAY) {
+            return await this.#answer({ status: 400, reason: "Bad Request", size: checked!.consumed });
+          }
+          if (checked !== undefined && screened !== undefined && !(screened.upgrade && webSocket(screened))) {
+            // HTTP/1.0, a chunked or `Expect` upload, an upgrade other than WebSocket, an absolute-form target,
+            // obs-text: served here, from the head the screen rebuilt; the body follows in the buffer.
             this.idleTick = -1;
             const keep = await this.#exchange(screened, checked.consumed);
             this.served++;
@@ -229,37 +242,19 @@ export class Connection {
             this.idleTick = this.#host.tick;
             continue;
           }
+          // The h2c preface or a WebSocket upgrade: the connection is Deno.serve's (h2c with prior knowledge; the
+          // WebSocket bridge of runtime/proxy/websocket.ts). The idle sweep cuts it only when nothing moves either way
+          // for the idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
           relayed = true;
-          // From here the connection is Deno.serve's: the idle sweep cuts it only when nothing moves either way for the
-          // idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          if (checked === undefined || !checked.upgrade) this.relayed = new RelayActivity(this.#host);
+          if (checked === undefined) this.relayed = new RelayActivity(this.#host);
           const initial = checked === undefined
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          const kept = await this.#host.relay(
-            this.#conn,
-            initial,
-            this.relayed,
-            chunkedAt,
-            checked?.once,
-            this.#remote,
-          );
-          if (kept === undefined) return;
-          // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
-          relayed = false;
-          this.relayed = undefined;
-          this.#pending = undefined;
-          if (this.#buf.byteLength < kept.byteLength) this.#buf = new Uint8Array(kept.byteLength);
-          this.#buf.set(kept);
-          this.#start = 0;
-          this.#end = kept.byteLength;
-          this.served++;
-          if (this.#host.closing) return;
-          this.idleTick = this.#host.tick;
-          continue;
+          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, undefined, this.#remote);
+          return;
         }
         this.idleTick = -1;
         const keep = await this.#exchange(head);
@@ -367,6 +362,39 @@ export class Connection {
     await this.#linger(undefined);
   }
 
+  /**
+   * The upstream switched protocols: the 101 goes to the client, then the two connections are spliced byte for byte
+   * until either ends (upgrade.ts). A 101 to a request that asked for no upgrade, or without the upstream's
+   * connection, or with a request body not read to its end, is a 502.
+   */
+  async #switch(head: RequestHead, res: HttpResponse, state: BodyState | undefined): Promise<void> {
+    this.#responding = true;
+    const upgraded = res.upgrade;
+    if (!head.upgrade || upgraded === undefined || (state !== undefined && state.unread > 0)) {
+      res.body?.cancel().catch(() => {});
+      upgraded?.readable.cancel().catch(() => {});
+      await this.#out.write(BAD_GATEWAY);
+      return;
+    }
+    const requested = fieldValue(head.fields, "upgrade") ?? "";
+    await this.#out.write(switchingHead(res, requested));
+    // A read watching for the client's close may hold the client's first bytes: they go first.
+    if (this.#pending) {
+      const n = await this.#pending.catch(() => null);
+      this.#pending = undefined;
+      if (n === null) {
+        upgraded.readable.cancel().catch(() => {});
+        upgraded.writable.abort().catch(() => {});
+        return;
+      }
+      this.#end += n;
+    }
+    const rest = this.#buf.slice(this.#start, this.#end);
+    this.#start = this.#end;
+    this.idleTick = -1;
+    await spliceUpgrade(this.#conn, upgraded, rest);
+  }
+
   /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
   #h2Preface(): boolean {
     const n = H2_PREFACE.byteLength;
@@ -416,7 +444,9 @@ export class Connection {
     } else this.#watchable = true;
     // HTTP/1.0 without Host: the address it reached names the server (as Deno.serve's URL did).
     const host = head.host !== "" || !head.http10 ? head.host : this.#localHost();
-    const req = new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack);
+    const req = head.upgrade
+      ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack)
+      : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack);
     this.#inflight = abort;
     try {
       let res: HttpResponse;
@@ -432,6 +462,11 @@ export class Connection {
         // Bad framing seen before the answer began: a 400 instead of it (what the upstream made of a cut body).
         res.body?.cancel().catch(() => {});
         req.settle(new Error(BAD_FRAMING));
+        return false;
+      }
+      if (res.status === 101) {
+        await this.#switch(head, res, state);
+        req.settle(undefined);
         return false;
       }
       // A body not read to its end leaves the connection in the middle of it: close after the response.

@@ -40,6 +40,11 @@ export interface RequestHead {
   readonly expectContinue: boolean;
   /** The request line said `HTTP/1.0` (its answer must not be chunked). */
   readonly http10: boolean;
+  /**
+   * The request asks for an upgrade (a screened head keeps `Upgrade` only with `Connection: upgrade`): after a 101 the
+   * connection is spliced to the upstream's byte for byte. `Upgrade: h2c` is left out (not the upstream's to accept).
+   */
+  readonly upgrade: boolean;
 }
 
 /** The head is not complete yet. */
@@ -195,6 +200,7 @@ function parse(
   let hopByHop = false;
   let chunked = false;
   let expectContinue = false;
+  let upgrade = false;
   while (i < stop + 2) {
     // name ":" OWS value OWS CRLF
     const n0 = i;
@@ -231,7 +237,11 @@ function parse(
         }
         break;
       case 7:
-        if (name === "upgrade") return RELAY;
+        if (name === "upgrade") {
+          if (!screened) return RELAY;
+          if (value.toLowerCase() === "h2c") continue;
+          upgrade = true;
+        }
         break;
       case 10:
         if (name === "connection" && asksClose(value)) close = true;
@@ -272,5 +282,6 @@ function parse(
     chunked,
     expectContinue,
     http10,
+    upgrade,
   };
 }

@@ -702,8 +702,8 @@ Deno.test("listenH1() shutdown(): idle connections close at once, requests in fl
     await relayedIdle.send("POST /chunked HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     assert.equal((await relayedIdle.response()).text, "done /chunked");
     await busy.send(get("/slow"));
-    // An upgrade still goes to Deno.serve (answered there without switching).
-    await relayedBusy.send(get("/slow", "Connection: upgrade, close\r\nUpgrade: x-raw\r\n"));
+    // A WebSocket upgrade still goes to Deno.serve (answered there without switching).
+    await relayedBusy.send(get("/slow", "Connection: upgrade, close\r\nUpgrade: websocket\r\n"));
     await Promise.all([entered.promise, relayedEntered.promise]);
     stopping = l.shutdown();
     assert.equal((await idle.rest()).byteLength, 0);
@@ -736,7 +736,7 @@ Deno.test("listenH1() closes idle connections after idleTimeout, not relayed one
       const used = await Client.open(l.addr);
       const silent = await Client.open(l.addr);
       try {
-        await relayedBusy.send(get("/slow", "Connection: upgrade, close\r\nUpgrade: x-raw\r\n"));
+        await relayedBusy.send(get("/slow", "Connection: upgrade, close\r\nUpgrade: websocket\r\n"));
         await entered.promise;
         await used.send(get("/once"));
         assert.equal((await used.response()).status, 200);

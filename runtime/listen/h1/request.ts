@@ -42,6 +42,11 @@ export class WireRequest implements IncomingRequest {
     return undefined;
   }
 
+  /** Asks for an upgrade spliced as bytes ({@linkcode UpgradeRequest}). */
+  get upgrade(): boolean {
+    return false;
+  }
+
   /** A field's value by lower-case name, from the raw fields (no `Headers` made). */
   header(name: string): string | null {
     return fieldValue(this.sent, name);
@@ -177,5 +182,13 @@ function call(listener: () => void): void {
     listener();
   } catch (e) {
     reportError(e);
+  }
+}
+
+/** A request that asks for an upgrade the front end splices as bytes after a 101 (see `IncomingRequest.upgrade`). */
+export class UpgradeRequest extends WireRequest {
+  /** Always true. */
+  override get upgrade(): boolean {
+    return true;
   }
 }
