@@ -20,6 +20,7 @@ import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
 import { spliceUpgrade, switchingHead } from "./upgrade.ts";
 import { fieldValue } from "../../http/headers_copy.ts";
+import type { ByteStream } from "../byte_stream.ts";
 import type { HttpResponse } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
@@ -43,7 +44,7 @@ export interface ConnectionHost {
    * the client (the one a PROXY header named).
    */
   relay(
-    conn: Deno.Conn,
+    conn: ByteStream,
     initial: Uint8Array,
     activity?: RelayActivity,
     chunkedAt?: number,
@@ -127,7 +128,8 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** A connection being served. */
 export class Connection {
-  readonly #conn: Deno.TcpConn;
+  /** A byte stream: a TCP connection, or a TLS one (decrypted bytes; `Deno.listenTls`). */
+  readonly #conn: ByteStream;
   readonly #host: ConnectionHost;
   /** The client: the peer, or the source a PROXY header named. */
   #remote: Deno.NetAddr;
@@ -163,10 +165,10 @@ export class Connection {
   /** The response of the request in flight is being written (no `100 Continue` may go out now). */
   #responding = false;
 
-  constructor(conn: Deno.TcpConn, host: ConnectionHost) {
+  constructor(conn: ByteStream, host: ConnectionHost) {
     this.#conn = conn;
     this.#host = host;
-    this.#remote = conn.remoteAddr;
+    this.#remote = conn.remoteAddr as Deno.NetAddr;
     this.#out = new Output(conn, host);
     this.idleTick = host.tick;
   }
@@ -193,7 +195,7 @@ export class Connection {
   async serve(): Promise<void> {
     let relayed = false;
     try {
-      this.#conn.setNoDelay(true);
+      this.#conn.setNoDelay?.(true);
       if (this.#host.proxyFrom?.(this.#remote.hostname) && !await this.#proxyHeader()) return;
       for (;;) {
         let head = parseHead(this.#buf, this.#start, this.#end);

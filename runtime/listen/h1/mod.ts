@@ -24,6 +24,7 @@
  */
 import { Connection, type ConnectionHost, MAX_HEAD_SIZE, type WireHandler } from "./connection.ts";
 import { RelayActivity, RelayClients, splice } from "./relay.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 export type { WireHandler } from "./connection.ts";
 export { WireRequest } from "./request.ts";
@@ -69,6 +70,12 @@ export interface H1ListenOptions {
    * its request line alone fills it.
    */
   readonly maxHeadSize?: number;
+  /**
+   * Terminate TLS in process with this one certificate (`Deno.listenTls`, ALPN `http/1.1`): the engine reads the
+   * decrypted stream as it reads a TCP one. One certificate only, no SNI choice: for measurements (bench/tls_engines.ts)
+   * until an SNI-capable in-process TLS engine serves `global_certificates` servers.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string };
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -111,6 +118,11 @@ export interface H1Listener {
   readonly addr: Deno.NetAddr;
   /** Stops accepting; idle connections close at once, busy ones after their response. */
   shutdown(): Promise<void>;
+  /**
+   * Serves a connection accepted elsewhere (a `node:tls` socket as a `NodeSocketStream`: decrypted bytes, in process),
+   * with this listener's limits and sweep.
+   */
+  serve(stream: ByteStream): void;
 }
 
 /**
@@ -144,13 +156,21 @@ export async function listenH1(
     return relayed(watchBody(req, activity), client!.addr, info.completed);
   });
   const target = await ready.promise;
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn>;
   try {
-    listener = Deno.listen({
-      hostname: options.hostname,
-      port: options.port,
-      ...(options.reusePort ? { reusePort: true } : {}),
-    });
+    listener = options.tls
+      ? Deno.listenTls({
+        hostname: options.hostname,
+        port: options.port,
+        cert: options.tls.cert,
+        key: options.tls.key,
+        alpnProtocols: ["http/1.1"],
+      })
+      : Deno.listen({
+        hostname: options.hostname,
+        port: options.port,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      });
   } catch (e) {
     await inner.shutdown();
     throw e;
@@ -188,9 +208,14 @@ export async function listenH1(
   }, 1000);
   Deno.unrefTimer(sweep);
 
+  const serveStream = (stream: ByteStream) => {
+    const conn = new Connection(stream, host);
+    conns.add(conn);
+    conn.serve().finally(() => conns.delete(conn));
+  };
   const accepting = (async () => {
     for (;;) {
-      let tcp: Deno.TcpConn;
+      let tcp: Deno.TcpConn | Deno.TlsConn;
       try {
         tcp = await listener.accept();
       } catch (e) {
@@ -199,14 +224,13 @@ export async function listenH1(
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
-      const conn = new Connection(tcp, host);
-      conns.add(conn);
-      conn.serve().finally(() => conns.delete(conn));
+      serveStream(tcp);
     }
   })();
 
   return {
-    addr: listener.addr,
+    addr: listener.addr as Deno.NetAddr,
+    serve: serveStream,
     async shutdown() {
       host.closing = true;
       try {

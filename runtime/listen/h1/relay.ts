@@ -7,6 +7,7 @@
  */
 import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import { ResponseEnd, UNTIL_CLOSE } from "./response_end.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 /**
  * What moves on a spliced connection, for the listener's idle sweep: a relay is cut when nothing moved either way for
@@ -78,8 +79,8 @@ interface PumpHooks {
  * hyper closing with unread bytes) calls `cut`, which closes both: the peer then sees the end at once.
  */
 async function pump(
-  from: Deno.Conn,
-  to: Deno.Conn,
+  from: ByteStream,
+  to: ByteStream,
   cut: () => void,
   activity?: RelayActivity,
   hooks?: PumpHooks,
@@ -109,7 +110,7 @@ const BAD_FRAMING = new TextEncoder().encode(
 const LINGER = 5000;
 
 /** Writes the 400 for bad framing, closes the write side, and drops what the client still sends (at most LINGER). */
-async function refuseFraming(client: Deno.Conn): Promise<void> {
+async function refuseFraming(client: ByteStream): Promise<void> {
   try {
     let w = 0;
     while (w < BAD_FRAMING.byteLength) w += await client.write(BAD_FRAMING.subarray(w));
@@ -154,7 +155,7 @@ export interface OneExchange {
  * @returns The client's bytes after the request when the connection comes back to the caller, else undefined.
  */
 export async function splice(
-  client: Deno.Conn,
+  client: ByteStream,
   initial: Uint8Array,
   target: Deno.NetAddr,
   clients: RelayClients,
@@ -282,12 +283,12 @@ interface OnceState {
  * on to its end as a plain splice).
  */
 async function exchangeOnce(
-  client: Deno.Conn,
+  client: ByteStream,
   up: Deno.TcpConn,
   once: OneExchange,
   st: OnceState,
 ): Promise<Uint8Array | undefined> {
-  const write = async (to: Deno.Conn, b: Uint8Array) => {
+  const write = async (to: ByteStream, b: Uint8Array) => {
     let w = 0;
     while (w < b.byteLength) w += await to.write(b.subarray(w));
   };
@@ -368,7 +369,7 @@ async function exchangeOnce(
   return rest;
 }
 
-function closeQuietly(c: Deno.Conn | undefined): void {
+function closeQuietly(c: ByteStream | undefined): void {
   try {
     c?.close();
   } catch { /* closed */ }

@@ -10,6 +10,7 @@ import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
 import { asksClose } from "../../http/h1_codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { reasonPhrase } from "./reasons.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 export { reasonPhrase } from "./reasons.ts";
 
@@ -57,7 +58,7 @@ export class Output {
    * @param conn The connection.
    * @param clock A coarse clock (the listener's sweeps).
    */
-  constructor(readonly conn: Deno.Conn, readonly clock: { readonly tick: number }) {}
+  constructor(readonly conn: ByteStream, readonly clock: { readonly tick: number }) {}
 
   /** A buffer of at least `n` bytes, held until the next {@linkcode write} ends. */
   room(n: number): Uint8Array {

@@ -8,6 +8,7 @@
  */
 import type { HttpResponse } from "../../http/message.ts";
 import { isHopByHop } from "../../http/headers_copy.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 const encoder = new TextEncoder();
 
@@ -33,7 +34,7 @@ export function switchingHead(res: HttpResponse, requested: string): Uint8Array 
  * both ended. Resolves once both directions are done; `client` is closed then.
  */
 export async function spliceUpgrade(
-  client: Deno.Conn,
+  client: ByteStream,
   upstream: NonNullable<HttpResponse["upgrade"]>,
   rest: Uint8Array,
 ): Promise<void> {
