@@ -36,9 +36,17 @@ export class NodeSocketStream implements ByteStream {
   readonly remoteAddr: Deno.NetAddr;
   readonly localAddr: Deno.NetAddr;
 
-  constructor(socket: Socket) {
+  /**
+   * @param socket The socket (a `node:tls` one gives its decrypted bytes).
+   * @param remote The client, when it is not the socket's peer (a PROXY protocol header named it).
+   */
+  constructor(socket: Socket, remote?: { readonly hostname: string; readonly port: number }) {
     this.#socket = socket;
-    this.remoteAddr = { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    this.remoteAddr = {
+      transport: "tcp",
+      hostname: remote?.hostname ?? socket.remoteAddress ?? "",
+      port: remote?.port ?? socket.remotePort ?? 0,
+    };
     this.localAddr = { transport: "tcp", hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     socket.pause();
     socket.on("data", (chunk: Uint8Array) => {

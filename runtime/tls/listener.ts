@@ -53,6 +53,12 @@ export interface TlsListenOptions {
    * the TLS server listens itself.
    */
   readonly proxyFrom?: (peer: string) => boolean;
+  /**
+   * Serves a decrypted HTTP/1.1 connection (ALPN `http/1.1` or none) in process instead of relaying it over loopback to
+   * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
+   * still relayed.
+   */
+  readonly inProcess?: (socket: TLSSocket, client: TlsClient) => void;
 }
 
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
@@ -141,6 +147,11 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const servername = typeof sent === "string" ? sent : "";
     down.pause();
     open.add(down);
+    if (options.inProcess !== undefined && down.alpnProtocol !== "h2") {
+      down.once("close", () => open.delete(down));
+      options.inProcess(down, { ...remote, servername });
+      return;
+    }
     const up = createConnection({ host: options.target.hostname, port: options.target.port });
     up.setNoDelay(true);
     down.setNoDelay(true);
