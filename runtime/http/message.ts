@@ -175,8 +175,37 @@ export interface IncomingRequest extends HttpRequest {
    * request goes upstream with both fields, and a 101 answer carries {@linkcode HttpResponse.upgrade}.
    */
   readonly upgrade?: boolean;
+  /** `HTTP/1.0` or `HTTP/1.1` as the request line said (the HTTP/1.1 front end); absent from other front ends. */
+  readonly version?: string;
+  /** Facts of the client connection the request came on (the HTTP/1.1 front end), as plain fields. */
+  readonly connection?: ConnectionFacts | undefined;
   /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
   header(name: string): string | null;
   /** See {@linkcode HttpRequest.recycleBody}; a no-op for a body without a lease. */
   recycleBody(chunk: Uint8Array): void;
+}
+
+/** TLS facts of a connection, read once after its handshake. */
+export interface TlsFacts {
+  /** `TLSv1.3`, `TLSv1.2`. */
+  readonly version: string;
+  /** The cipher suite's name. */
+  readonly cipher: string;
+  /** The name the client sent by SNI, "" for none. */
+  readonly servername: string;
+  /** Time from the TCP accept to the end of the handshake, ms. */
+  readonly handshakeMs: number;
+}
+
+/**
+ * What the front end knows of one client connection, one object per connection (no cost per request), for the
+ * access log and context keys (`{:connection_id}`, `{:connection_reused}`, `{:tls_version}`, …).
+ */
+export interface ConnectionFacts {
+  /** A number per connection, unique in the process. */
+  readonly id: number;
+  /** Requests answered on it before the one in flight (more than 0: the connection was reused). */
+  readonly served: number;
+  /** Its TLS facts, when it came over TLS. */
+  readonly tls: TlsFacts | undefined;
 }

@@ -165,8 +165,8 @@ export async function openListener(
         ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) } : {}),
         ...(engine.serve
           ? {
-            inProcess: (socket: TLSSocket, client: TlsClient) => {
-              const stream = new NodeSocketStream(socket, client);
+            inProcess: (socket: TLSSocket, client: TlsClient, handshakeMs: number) => {
+              const stream = new NodeSocketStream(socket, client, handshakeMs);
               inProcess.add(stream.remoteAddr);
               engine.serve!(stream);
             },

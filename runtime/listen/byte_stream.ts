@@ -6,6 +6,8 @@
  * @module
  */
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { TlsFacts } from "../http/message.ts";
 
 /** A connection as the engine uses it. */
 export interface ByteStream {
@@ -21,6 +23,8 @@ export interface ByteStream {
   close(): void;
   /** TCP_NODELAY, where there is such a thing. */
   setNoDelay?(noDelay?: boolean): void;
+  /** Its TLS facts, when the stream is the decrypted side of a TLS connection. */
+  readonly tls?: TlsFacts | undefined;
 }
 
 /**
@@ -35,13 +39,25 @@ export class NodeSocketStream implements ByteStream {
   #error: unknown;
   readonly remoteAddr: Deno.NetAddr;
   readonly localAddr: Deno.NetAddr;
+  readonly tls: TlsFacts | undefined;
 
   /**
    * @param socket The socket (a `node:tls` one gives its decrypted bytes).
    * @param remote The client, when it is not the socket's peer (a PROXY protocol header named it).
+   * @param handshakeMs For a TLS socket whose handshake is done: its time, ms (its other facts are read here).
    */
-  constructor(socket: Socket, remote?: { readonly hostname: string; readonly port: number }) {
+  constructor(socket: Socket, remote?: { readonly hostname: string; readonly port: number }, handshakeMs?: number) {
     this.#socket = socket;
+    if (handshakeMs !== undefined) {
+      const t = socket as TLSSocket;
+      const sent = (t as TLSSocket & { servername?: string | false | null }).servername;
+      this.tls = {
+        version: t.getProtocol?.() ?? "",
+        cipher: t.getCipher?.()?.name ?? "",
+        servername: typeof sent === "string" ? sent : "",
+        handshakeMs,
+      };
+    }
     this.remoteAddr = {
       transport: "tcp",
       hostname: remote?.hostname ?? socket.remoteAddress ?? "",

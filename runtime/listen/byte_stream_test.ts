@@ -14,13 +14,25 @@ const dec = new TextDecoder();
 
 Deno.test("listenH1().serve(NodeSocketStream): HTTP/1.1 over node:tls in process, keep-alive and a chunked upload", async () => {
   let relayed = 0;
+  const facts: {
+    id: number | undefined;
+    served: number | undefined;
+    tls: string | undefined;
+    v: string | undefined;
+  }[] = [];
   const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, async (req) => {
     const body = req.body ? await new Response(req.body).text() : "";
+    facts.push({
+      id: req.connection?.id,
+      served: req.connection?.served,
+      tls: req.connection?.tls?.version,
+      v: req.version,
+    });
     return responseWith(`${req.method} ${req.target} ${body}`, { status: 200 });
   }, () => (relayed++, new Response("relayed")));
   const server = tls.createServer(
     { cert: TEST_LEAF_CERT, key: TEST_LEAF_KEY },
-    (s) => h1.serve(new NodeSocketStream(s)),
+    (s) => h1.serve(new NodeSocketStream(s, undefined, 1)),
   );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as { port: number }).port;
@@ -42,6 +54,9 @@ Deno.test("listenH1().serve(NodeSocketStream): HTTP/1.1 over node:tls in process
     const bodies = text.split(/\r\n\r\n/).slice(1).map((b) => b.split("HTTP/1.1")[0]);
     assert.deepEqual(bodies, ["GET /one ", "POST /up abc", "GET /last "]);
     assert.equal(relayed, 0);
+    // Facts of the connection, as plain fields: one id, the requests before each, TLS facts, the request's version.
+    const id = facts[0]!.id;
+    assert.deepEqual(facts, [0, 1, 2].map((served) => ({ id, served, tls: "TLSv1.3", v: "HTTP/1.1" })));
   } finally {
     c.close();
     server.close();

@@ -58,7 +58,7 @@ export interface TlsListenOptions {
    * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
    * still relayed.
    */
-  readonly inProcess?: (socket: TLSSocket, client: TlsClient) => void;
+  readonly inProcess?: (socket: TLSSocket, client: TlsClient, handshakeMs: number) => void;
 }
 
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
@@ -142,14 +142,15 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const remote = proxied.get(raw) ?? { hostname: down.remoteAddress ?? "", port: down.remotePort ?? 0 };
     clearTimeout(deadlines.get(raw));
     const t0 = started.get(raw);
-    if (t0 !== undefined && options.onHandshake) options.onHandshake(performance.now() - t0);
+    const handshakeMs = t0 === undefined ? 0 : performance.now() - t0;
+    if (t0 !== undefined && options.onHandshake) options.onHandshake(handshakeMs);
     const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
     const servername = typeof sent === "string" ? sent : "";
     down.pause();
     open.add(down);
     if (options.inProcess !== undefined && down.alpnProtocol !== "h2") {
       down.once("close", () => open.delete(down));
-      options.inProcess(down, { ...remote, servername });
+      options.inProcess(down, { ...remote, servername }, handshakeMs);
       return;
     }
     const up = createConnection({ host: options.target.hostname, port: options.target.port });

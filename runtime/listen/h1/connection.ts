@@ -21,7 +21,7 @@ import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
 import { spliceUpgrade, switchingHead } from "./upgrade.ts";
 import { fieldValue } from "../../http/headers_copy.ts";
 import type { ByteStream } from "../byte_stream.ts";
-import type { HttpResponse } from "../../http/message.ts";
+import type { ConnectionFacts, HttpResponse, TlsFacts } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
 import { type OneExchange, RelayActivity } from "./relay.ts";
@@ -91,6 +91,8 @@ const WHOLE_BODY = 65536;
 const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 
 const CLIENT_GONE = "client closed the connection";
+/** Connections made so far in this isolate (their ids). */
+let connections = 0;
 const BAD_FRAMING = "bad chunked framing in the request body";
 /** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -127,7 +129,7 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** A connection being served. */
-export class Connection {
+export class Connection implements ConnectionFacts {
   /** A byte stream: a TCP connection, or a TLS one (decrypted bytes; `Deno.listenTls`). */
   readonly #conn: ByteStream;
   readonly #host: ConnectionHost;
@@ -149,6 +151,8 @@ export class Connection {
   idleTick: number;
   /** Requests answered on it so far. */
   served = 0;
+  /** A number per connection (see {@linkcode ConnectionFacts}). */
+  readonly id: number = ++connections;
   /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
   lingerTick = -1;
   /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
@@ -176,6 +180,11 @@ export class Connection {
   /** The tick when the write in progress began, -1 when none is. */
   get writeTick(): number {
     return this.#out.writeTick;
+  }
+
+  /** The connection's TLS facts, when it came over TLS (see {@linkcode ByteStream.tls}). */
+  get tls(): TlsFacts | undefined {
+    return this.#conn.tls;
   }
 
   /** `hostname:port` of the address the client reached (the URL of a request without Host). */
@@ -446,9 +455,10 @@ export class Connection {
     } else this.#watchable = true;
     // HTTP/1.0 without Host: the address it reached names the server (as Deno.serve's URL did).
     const host = head.host !== "" || !head.http10 ? head.host : this.#localHost();
+    const version = head.http10 ? "HTTP/1.0" : "HTTP/1.1";
     const req = head.upgrade
-      ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack)
-      : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack);
+      ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version)
+      : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version);
     this.#inflight = abort;
     try {
       let res: HttpResponse;

@@ -6,7 +6,7 @@
  */
 
 import { appendFields, fieldValue } from "../../http/headers_copy.ts";
-import type { AbortWatch, IncomingRequest } from "../../http/message.ts";
+import type { AbortWatch, ConnectionFacts, IncomingRequest } from "../../http/message.ts";
 
 /** A request read by the HTTP/1.1 front end. */
 export class WireRequest implements IncomingRequest {
@@ -35,6 +35,8 @@ export class WireRequest implements IncomingRequest {
     readonly watch: ClientWatch,
     readonly sentHead: Uint8Array | undefined = undefined,
     readonly giveBack?: (chunk: Uint8Array) => void,
+    readonly connection?: ConnectionFacts,
+    readonly version: string = "HTTP/1.1",
   ) {}
 
   /** No fetch `Request` is behind this one. */
