@@ -24,7 +24,7 @@ import type { ByteStream } from "../byte_stream.ts";
 import type { ConnectionFacts, HttpResponse, TlsFacts } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
-import { type OneExchange, RelayActivity } from "./relay.ts";
+import { RelayActivity } from "./relay.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
 
@@ -39,18 +39,16 @@ export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
    * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
-   * `once`, only that request: resolves with the client's bytes after it when the connection comes back. `remote` is
-   * the client (the one a PROXY header named).
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). `remote`
+   * is the client (the one a PROXY header named). Resolves when the connection ended.
    */
   relay(
     conn: ByteStream,
     initial: Uint8Array,
     activity?: RelayActivity,
     chunkedAt?: number,
-    once?: OneExchange,
     remote?: Deno.NetAddr,
-  ): Promise<Uint8Array | undefined>;
+  ): Promise<void>;
   /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
@@ -264,7 +262,7 @@ export class Connection implements ConnectionFacts {
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, undefined, this.#remote);
+          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, this.#remote);
           return;
         }
         this.idleTick = -1;
