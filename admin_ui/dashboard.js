@@ -42,14 +42,14 @@ function Location({ l, config, upstreams }) {
     <a href=${`#/edit/locations/${encodeURIComponent(l.name)}`}>${l.name}</a> <code>${item.path ?? ""}</code>${to}
     <span class="num">${fmtRate(l.rate)} ${t("rate")} · ${l.accepted} ${t("accepted")} · ${fmtRate(l.error_rate)} ${
     t("error_rate")
-  } · ${l.errors ?? 0} ${t("errors")}</span>${backends}
+  } · ${l.errors ?? 0} ${t("server_errors")}</span>${backends}
   </li>`;
 }
 
 function Server({ s, config, upstreams }) {
   const numbers = `${fmtRate(s.rate)} ${t("rate")} · ${s.accepted} ${t("accepted")} · ${fmtRate(s.error_rate)} ${
     t("error_rate")
-  } · ${s.errors ?? 0} ${t("errors")} · ${s.processing} ${t("processing")}`;
+  } · ${s.errors ?? 0} ${t("server_errors")} · ${s.processing} ${t("processing")}`;
   return html`
     <div class="server" data-server=${s.name}>
       <h3><a href=${`#/edit/servers/${encodeURIComponent(s.name)}`}>${s.name}</a> <small>${s.addrs.join(", ")}</small>

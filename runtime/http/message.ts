@@ -118,6 +118,14 @@ export interface HttpResponse {
    * it on; no other front end serves such a request.
    */
   readonly fetch?: Response | undefined;
+  /**
+   * After a `101 Switching Protocols` from an HTTP/1.1 upstream: its connection in both directions, which the HTTP/1.1
+   * front end splices to the client's byte for byte (any Upgrade protocol).
+   */
+  readonly upgrade?: {
+    readonly readable: ReadableStream<Uint8Array>;
+    readonly writable: WritableStream<Uint8Array>;
+  } | undefined;
 }
 
 /**
@@ -162,20 +170,44 @@ export interface IncomingRequest extends HttpRequest {
   readonly signal: AbortSignal;
   /** The fetch `Request` behind this one, when there is one (the `Deno.serve` adapter): a WebSocket upgrade needs it. */
   readonly fetch: Request | undefined;
+  /**
+   * The HTTP/1.1 front end asks for an upgrade spliced as bytes (`Connection: upgrade` with `Upgrade`, not h2c): the
+   * request goes upstream with both fields, and a 101 answer carries {@linkcode HttpResponse.upgrade}.
+   */
+  readonly upgrade?: boolean;
+  /** `HTTP/1.0` or `HTTP/1.1` as the request line said (the HTTP/1.1 front end); absent from other front ends. */
+  readonly version?: string;
+  /** Facts of the client connection the request came on (the HTTP/1.1 front end), as plain fields. */
+  readonly connection?: ConnectionFacts | undefined;
   /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
   header(name: string): string | null;
   /** See {@linkcode HttpRequest.recycleBody}; a no-op for a body without a lease. */
   recycleBody(chunk: Uint8Array): void;
-  /** The client connection it came on, when the front end knows it (the HTTP/1.1 front end). */
-  readonly connection?: ClientConnection | undefined;
-  /** Requests answered on that connection before this one (0: its first), when the front end knows it. */
+  /** Requests answered on {@linkcode connection} before this one (0: its first), when the front end knows it. */
   readonly served?: number | undefined;
 }
 
-/** A client connection as a front end knows it (`{:connection_id}`, `{:connection_time}`). */
-export interface ClientConnection {
-  /** Sequence number in the process, from 1. */
+/** TLS facts of a connection, read once after its handshake. */
+export interface TlsFacts {
+  /** `TLSv1.3`, `TLSv1.2`. */
+  readonly version: string;
+  /** The cipher suite's name. */
+  readonly cipher: string;
+  /** The name the client sent by SNI, "" for none. */
+  readonly servername: string;
+  /** Time from the TCP accept to the end of the handshake, ms. */
+  readonly handshakeMs: number;
+}
+
+/**
+ * What the front end knows of one client connection, one object per connection (no cost per request), for the
+ * access log and context keys (`{:connection_id}`, `{:connection_reused}`, `{:tls_version}`, …).
+ */
+export interface ConnectionFacts {
+  /** A number per connection, unique in the process, from 1. */
   readonly id: number;
   /** When it was accepted (`Date.now()`). */
   readonly since: number;
+  /** Its TLS facts, when it came over TLS. */
+  readonly tls: TlsFacts | undefined;
 }

@@ -7,6 +7,7 @@
 import type { ServerPlan } from "../../compiler/mod.ts";
 import { listenH2c } from "../listen/h2_listener.ts";
 import { listenH1 } from "../listen/h1/mod.ts";
+import type { ByteStream } from "../listen/byte_stream.ts";
 import type { Remote, Respond } from "./respond.ts";
 import type { HttpResponse } from "../http/message.ts";
 import { FetchRequest, toFetchResponse } from "../http/fetch_adapter.ts";
@@ -16,6 +17,8 @@ import { responseWith } from "../http/response_build.ts";
 export interface Engine {
   readonly addr: Deno.NetAddr;
   shutdown(): Promise<void>;
+  /** Serves a connection accepted elsewhere (a decrypted `node:tls` socket), in process; our HTTP/1.1 engine only. */
+  readonly serve?: (stream: ByteStream) => void;
 }
 
 /** Where and how an engine listens. */
@@ -89,7 +92,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
       },
     );
-    return { addr: listener.addr, shutdown: () => listener.shutdown() };
+    return { addr: listener.addr, shutdown: () => listener.shutdown(), serve: listener.serve };
   }
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({

@@ -7,7 +7,9 @@
  */
 import { ipInList, type Plan } from "../../compiler/mod.ts";
 import type { ActivePlan } from "./active.ts";
-import { type CertStore, listenTls, type ServerTls, serverTls, type TlsListener } from "../tls/mod.ts";
+import { type CertStore, listenTls, type ServerTls, serverTls, type TlsClient, type TlsListener } from "../tls/mod.ts";
+import type { TLSSocket } from "node:tls";
+import { NodeSocketStream } from "../listen/byte_stream.ts";
 import { waitQuiet } from "./drain.ts";
 import { applyListenerTcpOptions } from "../listen/tcp_options.ts";
 import { startEngine } from "./engines.ts";
@@ -129,7 +131,9 @@ export async function openListener(
     retiring: false,
     activity: { processing: 0, accepted: 0 },
   };
-  // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address.
+  // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address; an HTTP/1.1
+  // connection is handed to our engine in process (no loopback hop), h2 by ALPN still goes over loopback.
+  const inProcess = new WeakSet<Deno.NetAddr>();
   const [hostname, port] = tls ? ["127.0.0.1", 0] : [w.hostname, w.port];
   const engine = await startEngine({
     hostname,
@@ -141,7 +145,7 @@ export async function openListener(
     plan: server,
     onError: internalError(serving, serverName),
     // Behind the TLS listener, the client is found by the loopback port it connected from.
-    client: (peer) => front ? front.client(peer.port) : peer,
+    client: (peer) => inProcess.has(peer) || !front ? peer : front.client(peer.port),
     // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
     ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
   }, responder(serving, ep));
@@ -160,6 +164,15 @@ export async function openListener(
         target: engine.addr,
         onHandshake,
         ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) } : {}),
+        ...(engine.serve
+          ? {
+            inProcess: (socket: TLSSocket, client: TlsClient) => {
+              const stream = new NodeSocketStream(socket, client, client.tls);
+              inProcess.add(stream.remoteAddr);
+              engine.serve!(stream);
+            },
+          }
+          : {}),
       });
     } catch (e) {
       await engine.shutdown();

@@ -9,9 +9,8 @@ import type { ActivePlan, ActiveServer } from "./active.ts";
 import { RequestContext } from "../proxy/context.ts";
 import { errorResponse, ProxyError } from "../proxy/errors.ts";
 import { handle } from "../proxy/pipeline.ts";
-import type { HttpResponse, IncomingRequest } from "../http/message.ts";
+import type { HttpResponse, IncomingRequest, TlsFacts } from "../http/message.ts";
 import { closeAfter } from "./drain.ts";
-import type { TlsFacts } from "../tls/listener.ts";
 
 /** What every listener reads per request: the serving plan (swapped as one reference) and whether the proxy stops. */
 export interface Serving {
@@ -73,7 +72,8 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
       observer !== undefined,
     );
     ctx.trustedProxies = current.plan.basic.trusted_proxies;
-    ctx.tls = remote.tls;
+    // Behind the TLS relay the listener knows the client (`remote.tls`); in process the connection does.
+    ctx.tls = remote.tls ?? req.connection?.tls;
     const processing = ++current.counters.processing;
     activity.processing++;
     activity.accepted++;

@@ -9,9 +9,9 @@
 import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
 import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
-import type { TlsFacts } from "../tls/listener.ts";
+
 import type { CompressionStat } from "../plugins/content_coding.ts";
-import type { AbortWatch, HttpResponse, IncomingRequest } from "../http/message.ts";
+import type { AbortWatch, HttpResponse, IncomingRequest, TlsFacts } from "../http/message.ts";
 import { resolveClientIp } from "./client_ip.ts";
 import { normalizePath } from "./path_normalize.ts";
 import { cookieValue, queryParam, splitJoinedCookies } from "./request_values.ts";

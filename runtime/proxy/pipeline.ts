@@ -87,6 +87,17 @@ function limitBody(body: ReadableStream<Uint8Array>, max: number): ReadableStrea
   );
 }
 
+/**
+ * The `Upgrade` value to send for a request the HTTP/1.1 front end would splice as bytes, or null when the upstream's
+ * `h1_upgrade` says it goes as a plain request (`deny`; `websocket_only` and another protocol).
+ */
+function bytesUpgradeOf(req: HttpRequest & { header(name: string): string | null }, policy: string): string | null {
+  const value = req.header("upgrade");
+  if (value === null || policy === "deny") return null;
+  if (policy === "websocket_only" && value.trim().toLowerCase() !== "websocket") return null;
+  return value;
+}
+
 function upstreamError(e: unknown, ctx: RequestContext, loc: ActiveLocation): ProxyError {
   if (e instanceof ProxyError) return e;
   if (e instanceof UpstreamError) {
@@ -203,6 +214,8 @@ async function proxyTo(
   // and sends the body again.
   const upgrade = ctx.mayUpgrade;
   const websocket = upgrade && isWebSocket(ctx.req);
+  // The HTTP/1.1 front end splices an upgrade as bytes: the upstream's `h1_upgrade` says which may go as one.
+  const bytesUpgrade = ctx.req.upgrade === true ? bytesUpgradeOf(ctx.req, up.plan.h1Upgrade) : undefined;
   const retryBody = body && maxRetries > 0 && !websocket ? new RetryableBody(body) : undefined;
   let lastError: unknown;
   for (let attempt = 0;; attempt++) {
@@ -224,12 +237,17 @@ async function proxyTo(
     // The client's own headers go as they are unless something writes to them (a copy costs ~0.5 µs a field).
     const changed = pristine && attempt > 0
       ? new Headers(pristine)
-      : ops || ctx.trace !== undefined || upgrade
+      : ops || ctx.trace !== undefined || upgrade || bytesUpgrade === null
       ? ctx.upstreamHeaders
       : undefined;
     if (ops) {
       for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
       for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
+    }
+    // A copy leaves the hop-by-hop fields out: an upgrade that may go puts its two back.
+    if (changed !== undefined && typeof bytesUpgrade === "string") {
+      changed.set("connection", "upgrade");
+      changed.set("upgrade", bytesUpgrade);
     }
     // h1_upgrade = "deny": the handshake goes as a plain request (its Upgrade fields are hop-by-hop, left out).
     if (websocket && up.plan.h1Upgrade !== "deny") {
@@ -253,14 +271,15 @@ async function proxyTo(
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
       // Deno.serve before it), so they are dropped there either way. Otherwise the hooks change its `Headers` in place:
       // for a fetch front end (`Deno.serve`, node:http2) those of the `Response` it will be given.
-      // A sticky upstream's new cookie makes the answer editable (Pingap writes it after the response plugins).
+      // A sticky upstream's new cookie makes the answer editable (Pingap writes it after the response plugins); a 101
+      // with its upgraded connection goes to the front end as it came, which splices it.
       const sticky = ctx.stickyCookie;
-      const response = pass && sticky === undefined
+      const response = (pass && sticky === undefined) || res.upgrade !== undefined
         ? res
         : ctx.req.fetch !== undefined
         ? fetchUpstreamAnswer(res)
         : upstreamAnswer(res);
-      if (sticky !== undefined) {
+      if (sticky !== undefined && res.upgrade === undefined) {
         const secure = ctx.scheme === "https" ? "; Secure" : "";
         response.headers.append("set-cookie", `${sticky}; Path=/; HttpOnly; SameSite=Lax${secure}`);
       }

@@ -23,6 +23,7 @@ import { createServer, type SecureVersion, type Server, type TLSSocket } from "n
 import type { CertStore } from "./store.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "../listen/h1/proxy_header.ts";
 import { log } from "../observe/log/app_log.ts";
+import type { TlsFacts } from "../http/message.ts";
 
 /** TLS versions as the config spells them. */
 export type TlsVersionName = "tlsv1.1" | "tlsv1.2" | "tlsv1.3";
@@ -53,20 +54,16 @@ export interface TlsListenOptions {
    * the TLS server listens itself.
    */
   readonly proxyFrom?: (peer: string) => boolean;
+  /**
+   * Serves a decrypted HTTP/1.1 connection (ALPN `http/1.1` or none) in process instead of relaying it over loopback to
+   * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
+   * still relayed.
+   */
+  readonly inProcess?: (socket: TLSSocket, client: TlsClient) => void;
 }
 
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
 export const HANDSHAKE_TIMEOUT = 10_000;
-
-/** What the handshake of a client connection settled (the `{:tls_*}` access-log keys). */
-export interface TlsFacts {
-  /** Protocol version, as OpenSSL names it (`TLSv1.3`). */
-  readonly version: string;
-  /** Cipher suite, by its IANA name (`TLS_AES_128_GCM_SHA256`). */
-  readonly cipher: string;
-  /** Time from the TCP accept to the handshake done, ms. */
-  readonly handshakeMs: number;
-}
 
 /** The client behind a decrypted connection. */
 export interface TlsClient {
@@ -150,16 +147,22 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const t0 = started.get(raw);
     const handshakeMs = t0 === undefined ? 0 : performance.now() - t0;
     if (t0 !== undefined && options.onHandshake) options.onHandshake(handshakeMs);
+    const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
+    const servername = typeof sent === "string" ? sent : "";
     const cipher = down.getCipher() as { name?: string; standardName?: string } | undefined;
     const tls: TlsFacts = {
       version: down.getProtocol() ?? "",
       cipher: cipher?.standardName ?? cipher?.name ?? "",
+      servername,
       handshakeMs,
     };
-    const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
-    const servername = typeof sent === "string" ? sent : "";
     down.pause();
     open.add(down);
+    if (options.inProcess !== undefined && down.alpnProtocol !== "h2") {
+      down.once("close", () => open.delete(down));
+      options.inProcess(down, { ...remote, servername, tls });
+      return;
+    }
     const up = createConnection({ host: options.target.hostname, port: options.target.port });
     up.setNoDelay(true);
     down.setNoDelay(true);

@@ -317,15 +317,20 @@ class Discoverer implements Discovery {
     if (this.#disposed) return;
     clearTimeout(this.#timer);
     const t = performance.now();
-    this.#refreshing = (this.kind === "docker" ? this.#discoverDocker() : this.kind === "srv" ? this.#discoverSrv() : this.#discoverDns())
-      .catch((e) => {
-        if (!this.#disposed) this.#options.onError?.(e instanceof Error ? e : new Error(String(e)));
-      })
-      .finally(() => {
-        this.lastRefreshMs = performance.now() - t;
-        this.#refreshing = undefined;
-        this.#schedule();
-      });
+    this.#refreshing =
+      (this.kind === "docker"
+        ? this.#discoverDocker()
+        : this.kind === "srv"
+        ? this.#discoverSrv()
+        : this.#discoverDns())
+        .catch((e) => {
+          if (!this.#disposed) this.#options.onError?.(e instanceof Error ? e : new Error(String(e)));
+        })
+        .finally(() => {
+          this.lastRefreshMs = performance.now() - t;
+          this.#refreshing = undefined;
+          this.#schedule();
+        });
     await this.#refreshing;
   }
 

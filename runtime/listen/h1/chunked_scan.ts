@@ -1,6 +1,7 @@
 /**
- * A scanner of a chunked request body's framing, fed the bytes as they pass (to `Deno.serve`, which closes on bad
- * framing without an answer): it finds where the body ends and whether its framing is bad, with hyper's rules — a
+ * A scanner of a chunked request body's framing, fed the bytes as they come: it finds where the body ends, where its
+ * data is (the HTTP/1.1 front end decodes request bodies with it) and whether its framing is bad (answered 400), with
+ * hyper's rules — a
  * hex size (at most 15 digits), optional spaces (not tabs), extensions without line ends (4000 bytes a chunk, 16 KiB
  * in all), CRLF after the size
  * and after the data, trailer lines (16 KiB in all), a final CRLF.
@@ -61,9 +62,10 @@ export class ChunkedScanner {
   /**
    * Scans `buf[from..to)`.
    *
+   * @param onData Told of each run of body data (`buf[start..end)`) as it is scanned (decoding the body).
    * @returns The index after the body's last byte when it ends there, {@linkcode MORE}, or {@linkcode BAD}.
    */
-  scan(buf: Uint8Array, from: number, to: number): number {
+  scan(buf: Uint8Array, from: number, to: number, onData?: (start: number, end: number) => void): number {
     let i = from;
     while (i < to) {
       const c = buf[i]!;
@@ -107,6 +109,7 @@ export class ChunkedScanner {
           break;
         case S.Data: {
           const n = Math.min(this.#size, to - i);
+          if (onData !== undefined && n > 0) onData(i, i + n);
           this.#size -= n;
           i += n;
           if (this.#size === 0) this.#s = S.DataCr;

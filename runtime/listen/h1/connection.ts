@@ -3,9 +3,10 @@
  * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
- * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and goes to `Deno.serve`: one request
- * with a known end, after which the connection comes back here (relay.ts), or the rest of the connection. A head larger
- * than the buffer is answered 414 or 431. A response sent before its request's body was read to its end closes the
+ * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and served here from the head the screen
+ * rebuilt (HTTP/1.0, chunked bodies decoded through the read buffer, `Expect: 100-continue` answered when the body is
+ * first read); only an `Upgrade` or the h2c preface goes, with the rest of the connection, to `Deno.serve` (relay.ts).
+ * A head larger than `maxHeadSize` is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
@@ -13,13 +14,17 @@
  *
  * @module
  */
-import { INCOMPLETE, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { INCOMPLETE, parseHead, parseScreenedHead, RELAY, type RequestHead } from "./head.ts";
+import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import { Output, writeResponse } from "./response.ts";
-import { ClientWatch, WireRequest } from "./request.ts";
-import type { ClientConnection, HttpResponse } from "../../http/message.ts";
+import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
+import { spliceUpgrade, switchingHead } from "./upgrade.ts";
+import { fieldValue } from "../../http/headers_copy.ts";
+import type { ByteStream } from "../byte_stream.ts";
+import type { ConnectionFacts, HttpResponse, TlsFacts } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
-import { type OneExchange, RelayActivity } from "./relay.ts";
+import { RelayActivity } from "./relay.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
 
@@ -34,18 +39,16 @@ export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
    * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). With
-   * `once`, only that request: resolves with the client's bytes after it when the connection comes back. `remote` is
-   * the client (the one a PROXY header named).
+   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). `remote`
+   * is the client (the one a PROXY header named). Resolves when the connection ended.
    */
   relay(
-    conn: Deno.Conn,
+    conn: ByteStream,
     initial: Uint8Array,
     activity?: RelayActivity,
     chunkedAt?: number,
-    once?: OneExchange,
     remote?: Deno.NetAddr,
-  ): Promise<Uint8Array | undefined>;
+  ): Promise<void>;
   /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
@@ -53,14 +56,18 @@ export interface ConnectionHost {
   readonly proxyFrom?: (peer: string) => boolean;
   /** True once the listener stops: idle connections close, busy ones after their response. */
   readonly closing: boolean;
+  /** Largest request head (bytes, request line included): a larger one is answered 431 (or 414). */
+  readonly maxHeadSize: number;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
   readonly tick: number;
 }
 
 /** First size of a connection's read buffer (most heads are far smaller; an idle connection holds it). */
 const BUFFER_START = 2048;
-/** Largest read buffer: a head that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
-const BUFFER_MAX = 65536;
+/** Default largest request head: one that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
+export const MAX_HEAD_SIZE = 65536;
+/** Read buffer while a chunked request body is read (the head's buffer grows to it). */
+const CHUNKED_READ = 16384;
 /**
  * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
  * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
@@ -82,9 +89,17 @@ const WHOLE_BODY = 65536;
 const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 
 const CLIENT_GONE = "client closed the connection";
-
-/** The id of the next connection (`{:connection_id}`). */
-let nextConnectionId = 1;
+/** Connections made so far in this isolate (their ids). */
+let connections = 0;
+const BAD_FRAMING = "bad chunked framing in the request body";
+/** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to `Deno.serve`. */
+const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
+/** The answer to a 101 the front end cannot splice. */
+const BAD_GATEWAY = new TextEncoder().encode(
+  "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\nBad Gateway\n",
+);
 
 /** A request body being read from the connection. */
 interface BodyState {
@@ -94,6 +109,13 @@ interface BodyState {
   reading: Promise<number | null> | undefined;
   /** Set once the connection closes under it: the body ends with an error. */
   dropped: boolean;
+  /** `100 Continue` is still to be written before the first read (`Expect: 100-continue`). */
+  expect: boolean;
+}
+
+/** Does `head` ask for a WebSocket upgrade? (Those still go to `Deno.serve`'s WebSocket bridge.) */
+function webSocket(head: RequestHead): boolean {
+  return fieldValue(head.fields, "upgrade")?.trim().toLowerCase() === "websocket";
 }
 
 /** `a` then `b`, in a new buffer. */
@@ -105,8 +127,9 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /** A connection being served. */
-export class Connection {
-  readonly #conn: Deno.TcpConn;
+export class Connection implements ConnectionFacts {
+  /** A byte stream: a TCP connection, or a TLS one (decrypted bytes; `Deno.listenTls`). */
+  readonly #conn: ByteStream;
   readonly #host: ConnectionHost;
   /** The client: the peer, or the source a PROXY header named. */
   #remote: Deno.NetAddr;
@@ -126,8 +149,10 @@ export class Connection {
   idleTick: number;
   /** Requests answered on it so far. */
   served = 0;
-  /** Its id and accept time, handed to each request on it. */
-  readonly facts: ClientConnection = { id: nextConnectionId++, since: Date.now() };
+  /** A number per connection (see {@linkcode ConnectionFacts}). */
+  readonly id: number = ++connections;
+  /** When it was accepted. */
+  readonly since: number = Date.now();
   /** The host's tick when the lingering close began, -1 while not lingering (the sweep bounds it). */
   lingerTick = -1;
   /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
@@ -139,11 +164,15 @@ export class Connection {
   relayed: RelayActivity | undefined;
   /** The body of the request just answered, when the connection must close before it was read to its end. */
   #unreadBody: BodyState | undefined;
+  /** The request body in flight had bad chunked framing: it is answered 400 (or cut, once its answer began). */
+  #badFraming = false;
+  /** The response of the request in flight is being written (no `100 Continue` may go out now). */
+  #responding = false;
 
-  constructor(conn: Deno.TcpConn, host: ConnectionHost) {
+  constructor(conn: ByteStream, host: ConnectionHost) {
     this.#conn = conn;
     this.#host = host;
-    this.#remote = conn.remoteAddr;
+    this.#remote = conn.remoteAddr as Deno.NetAddr;
     this.#out = new Output(conn, host);
     this.idleTick = host.tick;
   }
@@ -151,6 +180,17 @@ export class Connection {
   /** The tick when the write in progress began, -1 when none is. */
   get writeTick(): number {
     return this.#out.writeTick;
+  }
+
+  /** The connection's TLS facts, when it came over TLS (see {@linkcode ByteStream.tls}). */
+  get tls(): TlsFacts | undefined {
+    return this.#conn.tls;
+  }
+
+  /** `hostname:port` of the address the client reached (the URL of a request without Host). */
+  #localHost(): string {
+    const a = this.#conn.localAddr as Deno.NetAddr;
+    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
   }
 
   /** Closes the connection (an idle one; or to cut it). */
@@ -164,7 +204,7 @@ export class Connection {
   async serve(): Promise<void> {
     let relayed = false;
     try {
-      this.#conn.setNoDelay(true);
+      this.#conn.setNoDelay?.(true);
       if (this.#host.proxyFrom?.(this.#remote.hostname) && !await this.#proxyHeader()) return;
       for (;;) {
         let head = parseHead(this.#buf, this.#start, this.#end);
@@ -189,43 +229,50 @@ export class Connection {
             await this.#answer(checked);
             return;
           }
+          if (checked === undefined && !this.#h2Preface()) {
+            // Malformed (hyper's 400 before): answered here.
+            return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
+          }
+          const screened = checked === undefined
+            ? undefined
+            : parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
+          if (screened === RELAY) {
+            return await this.#answer({ status: 400, reason: "Bad Request", size: checked!.consumed });
+          }
+          if (checked !== undefined && screened !== undefined && !(screened.upgrade && webSocket(screened))) {
+            // HTTP/1.0, a chunked or `Expect` upload, an upgrade other than WebSocket, an absolute-form target,
+            // obs-text: served here, from the head the screen rebuilt; the body follows in the buffer.
+            this.idleTick = -1;
+            const keep = await this.#exchange(screened, checked.consumed);
+            this.served++;
+            if (!keep) {
+              if (this.#unreadBody) await this.#linger(this.#unreadBody);
+              else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
+              return;
+            }
+            this.idleTick = this.#host.tick;
+            continue;
+          }
+          // The h2c preface or a WebSocket upgrade: the connection is Deno.serve's (h2c with prior knowledge; the
+          // WebSocket bridge of runtime/proxy/websocket.ts). The idle sweep cuts it only when nothing moves either way
+          // for the idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
           relayed = true;
-          // From here the connection is Deno.serve's: the idle sweep cuts it only when nothing moves either way for the
-          // idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          if (checked === undefined || !checked.upgrade) this.relayed = new RelayActivity(this.#host);
+          if (checked === undefined) this.relayed = new RelayActivity(this.#host);
           const initial = checked === undefined
             ? this.#buf.slice(this.#start, this.#end)
             : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
           const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          const kept = await this.#host.relay(
-            this.#conn,
-            initial,
-            this.relayed,
-            chunkedAt,
-            checked?.once,
-            this.#remote,
-          );
-          if (kept === undefined) return;
-          // Deno.serve answered that one request: the connection is the front end's again, with what came after it.
-          relayed = false;
-          this.relayed = undefined;
-          this.#pending = undefined;
-          if (this.#buf.byteLength < kept.byteLength) this.#buf = new Uint8Array(kept.byteLength);
-          this.#buf.set(kept);
-          this.#start = 0;
-          this.#end = kept.byteLength;
-          this.served++;
-          if (this.#host.closing) return;
-          this.idleTick = this.#host.tick;
-          continue;
+          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, this.#remote);
+          return;
         }
         this.idleTick = -1;
         const keep = await this.#exchange(head);
         this.served++;
         if (!keep) {
           if (this.#unreadBody) await this.#linger(this.#unreadBody);
+          else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
           return;
         }
         this.idleTick = this.#host.tick;
@@ -274,8 +321,9 @@ export class Connection {
     } else {
       this.#compact();
       if (this.#end === this.#buf.byteLength) {
-        if (this.#buf.byteLength >= BUFFER_MAX) return false;
-        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, BUFFER_MAX));
+        const max = this.#host.maxHeadSize;
+        if (this.#buf.byteLength >= max) return false;
+        const bigger = new Uint8Array(Math.min(this.#buf.byteLength * 2, max));
         bigger.set(this.#buf.subarray(0, this.#end));
         this.#buf = bigger;
       }
@@ -325,10 +373,54 @@ export class Connection {
     await this.#linger(undefined);
   }
 
-  /** One request and its response; false when the connection must close. */
-  async #exchange(head: RequestHead): Promise<boolean> {
+  /**
+   * The upstream switched protocols: the 101 goes to the client, then the two connections are spliced byte for byte
+   * until either ends (upgrade.ts). A 101 to a request that asked for no upgrade, or without the upstream's
+   * connection, or with a request body not read to its end, is a 502.
+   */
+  async #switch(head: RequestHead, res: HttpResponse, state: BodyState | undefined): Promise<void> {
+    this.#responding = true;
+    const upgraded = res.upgrade;
+    if (!head.upgrade || upgraded === undefined || (state !== undefined && state.unread > 0)) {
+      res.body?.cancel().catch(() => {});
+      upgraded?.readable.cancel().catch(() => {});
+      await this.#out.write(BAD_GATEWAY);
+      return;
+    }
+    const requested = fieldValue(head.fields, "upgrade") ?? "";
+    await this.#out.write(switchingHead(res, requested));
+    // A read watching for the client's close may hold the client's first bytes: they go first.
+    if (this.#pending) {
+      const n = await this.#pending.catch(() => null);
+      this.#pending = undefined;
+      if (n === null) {
+        upgraded.readable.cancel().catch(() => {});
+        upgraded.writable.abort().catch(() => {});
+        return;
+      }
+      this.#end += n;
+    }
+    const rest = this.#buf.slice(this.#start, this.#end);
+    this.#start = this.#end;
+    this.idleTick = -1;
+    await spliceUpgrade(this.#conn, upgraded, rest);
+  }
+
+  /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
+  #h2Preface(): boolean {
+    const n = H2_PREFACE.byteLength;
+    if (this.#end - this.#start < n) return false;
+    for (let i = 0; i < n; i++) if (this.#buf[this.#start + i] !== H2_PREFACE[i]) return false;
+    return true;
+  }
+
+  /**
+   * One request and its response; false when the connection must close. `advance` is the head's size in the buffer
+   * when `head` was parsed from a rebuilt copy (a screened head).
+   */
+  async #exchange(head: RequestHead, advance = head.size): Promise<boolean> {
     const from = this.#start;
-    this.#start += head.size;
+    this.#start += advance;
     let raw: Uint8Array | undefined;
     if (head.plain && head.contentLength <= 0) {
       this.#headInBuffer = this.#buf.byteLength - this.#start >= WATCH_ROOM;
@@ -338,10 +430,15 @@ export class Connection {
     let body: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
     let state: BodyState | undefined;
     let giveBack: ((chunk: Uint8Array) => void) | undefined;
-    if (head.contentLength > 0) {
+    if (head.chunked) {
+      // Its end is not known yet: `unread` stays 1 until the last chunk was read.
+      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue };
+      body = this.#chunkedBody(state);
+      this.#watchable = false;
+    } else if (head.contentLength > 0) {
       const length = head.contentLength;
       const inBuffer = Math.min(length, this.#end - this.#start);
-      state = { unread: length - inBuffer, reading: undefined, dropped: false };
+      state = { unread: length - inBuffer, reading: undefined, dropped: false, expect: head.expectContinue };
       if (length <= WHOLE_BODY) {
         let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
         whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
@@ -356,22 +453,47 @@ export class Connection {
       this.#start += inBuffer;
       this.#watchable = state.unread === 0;
     } else this.#watchable = true;
-    const req = new WireRequest(head.method, head.target, head.host, head.fields, body, abort, raw, giveBack);
-    req.connection = this.facts;
+    // HTTP/1.0 without Host: the address it reached names the server (as Deno.serve's URL did).
+    const host = head.host !== "" || !head.http10 ? head.host : this.#localHost();
+    const version = head.http10 ? "HTTP/1.0" : "HTTP/1.1";
+    const req = head.upgrade
+      ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version)
+      : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version);
     req.served = this.served;
     this.#inflight = abort;
     try {
-      const res = await this.#host.handler(req, this.#remote);
+      let res: HttpResponse;
+      try {
+        res = await this.#host.handler(req, this.#remote);
+      } catch (e) {
+        // The body's framing was bad, and the handler failed on it: the 400 goes out instead (see serve).
+        if (!this.#badFraming) throw e;
+        req.settle(e);
+        return false;
+      }
+      if (this.#badFraming) {
+        // Bad framing seen before the answer began: a 400 instead of it (what the upstream made of a cut body).
+        res.body?.cancel().catch(() => {});
+        req.settle(new Error(BAD_FRAMING));
+        return false;
+      }
+      if (res.status === 101) {
+        await this.#switch(head, res, state);
+        req.settle(undefined);
+        return false;
+      }
       // A body not read to its end leaves the connection in the middle of it: close after the response.
       const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
-      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close);
+      this.#responding = true;
+      const sent = await writeResponse(this.#out, res, head.method === "HEAD", close, head.http10);
       req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
-      if (sent === "close" && state !== undefined && state.unread > 0) this.#unreadBody = state;
+      if (sent === "close" && state !== undefined && state.unread > 0 && !this.#badFraming) this.#unreadBody = state;
       return sent === "keep" && (state === undefined || state.unread === 0) && !this.#host.closing;
     } catch (e) {
       req.settle(e ?? new Error("the response failed"));
       throw e;
     } finally {
+      this.#responding = false;
       this.#inflight = undefined;
       this.#watchable = false;
       this.#headInBuffer = false;
@@ -414,6 +536,7 @@ export class Connection {
     let head: Uint8Array<ArrayBuffer> | undefined = first.byteLength > 0 ? first : undefined;
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
+        if (state.expect) await this.#continue(state);
         if (head) {
           controller.enqueue(head);
           head = undefined;
@@ -466,6 +589,7 @@ export class Connection {
           controller.close();
           return;
         }
+        if (state.expect) await this.#continue(state);
         while (state.unread > 0) {
           if (await this.#readBody(whole.subarray(whole.byteLength - state.unread), state) === null) {
             controller.error(new DOMException(CLIENT_GONE, "AbortError"));
@@ -474,6 +598,80 @@ export class Connection {
         }
         given = true;
         controller.enqueue(whole);
+      },
+    }, { highWaterMark: 0 });
+  }
+
+  /**
+   * Writes `100 Continue` (once) when the client waits for it: before the body is first read, while the body is not
+   * already all in and no answer has begun.
+   */
+  async #continue(state: BodyState): Promise<void> {
+    state.expect = false;
+    if (this.#responding || state.unread === 0 || state.dropped) return;
+    await this.#out.write(CONTINUE);
+  }
+
+  /**
+   * A chunked body, decoded: its data handed on as it comes (copies; the framing stays behind), read through the
+   * connection's buffer so that what follows the last chunk stays there for the next request. Bad framing ends the
+   * body with an error and is answered 400, or cuts the connection once the answer began.
+   */
+  #chunkedBody(state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
+    const scanner = new ChunkedScanner();
+    let pieces: Uint8Array<ArrayBuffer>[] = [];
+    const onData = (a: number, b: number) => void pieces.push(this.#buf.slice(a, b));
+    return new ReadableStream<Uint8Array<ArrayBuffer>>({
+      pull: async (controller) => {
+        if (state.expect) await this.#continue(state);
+        for (;;) {
+          if (this.#start < this.#end) {
+            const r = scanner.scan(this.#buf, this.#start, this.#end, onData);
+            if (r === BAD) {
+              this.#badFraming = true;
+              pieces = [];
+              controller.error(new Error(BAD_FRAMING));
+              if (this.#responding) this.close();
+              return;
+            }
+            this.#start = r >= 0 ? r : this.#end;
+            for (const p of pieces) controller.enqueue(p);
+            const any = pieces.length > 0;
+            pieces = [];
+            if (r >= 0) {
+              state.unread = 0;
+              this.#watchable = true;
+              controller.close();
+              return;
+            }
+            if (any) return;
+          }
+          if (state.dropped) {
+            controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+            return;
+          }
+          this.#compact();
+          if (this.#buf.byteLength < CHUNKED_READ) {
+            const bigger = new Uint8Array(CHUNKED_READ);
+            bigger.set(this.#buf.subarray(0, this.#end));
+            this.#buf = bigger;
+          }
+          const reading = this.#conn.read(this.#buf.subarray(this.#end));
+          state.reading = reading;
+          this.readTick = this.#host.tick;
+          let n: number | null;
+          try {
+            n = await reading;
+          } finally {
+            this.readTick = -1;
+            state.reading = undefined;
+          }
+          if (n === null || state.dropped) {
+            controller.error(new DOMException(CLIENT_GONE, "AbortError"));
+            return;
+          }
+          this.#end += n;
+        }
       },
     }, { highWaterMark: 0 });
   }

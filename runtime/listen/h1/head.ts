@@ -5,8 +5,8 @@
  * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
  * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, `CONNECT`, a path or `Host` that
  * target_check.ts refuses, more than {@linkcode MAX_FIELDS} fields, and malformed input — so that the screen
- * (screen.ts) answers the refusals and `Deno.serve` (hyper) decides the rest, including every request-smuggling
- * corner, exactly as it does without this front end.
+ * (screen.ts) answers the refusals and rebuilds the rest, which {@linkcode parseScreenedHead} then reads: HTTP/1.0,
+ * `Transfer-Encoding: chunked` alone (with `Content-Length` too, or another coding: refused), `Expect`, obs-text.
  *
  * @module
  */
@@ -34,6 +34,17 @@ export interface RequestHead {
    * clients leave out when they build a head).
    */
   readonly plain: boolean;
+  /** The body is chunked (`Transfer-Encoding: chunked`; only a screened head, see {@linkcode parseScreenedHead}). */
+  readonly chunked: boolean;
+  /** The client waits for `100 Continue` before it sends the body (`Expect: 100-continue`). */
+  readonly expectContinue: boolean;
+  /** The request line said `HTTP/1.0` (its answer must not be chunked). */
+  readonly http10: boolean;
+  /**
+   * The request asks for an upgrade (a screened head keeps `Upgrade` only with `Connection: upgrade`): after a 101 the
+   * connection is spliced to the upstream's byte for byte. `Upgrade: h2c` is left out (not the upstream's to accept).
+   */
+  readonly upgrade: boolean;
 }
 
 /** The head is not complete yet. */
@@ -74,6 +85,8 @@ function headEnd(buf: Uint8Array, from: number, end: number): number {
 /** Decodes a head (ASCII only is accepted, so UTF-8 decoding is exact): one call, then slices (4x faster than
  * building each token from its bytes). */
 const decoder = new TextDecoder();
+/** Decodes a screened head's fields, whose values may carry obs-text (bytes past ASCII), byte for char. */
+const latin1 = new TextDecoder("latin1");
 /** Decodes a target with bytes past ASCII: UTF-8 or nothing (then hyper answers it). */
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -95,6 +108,28 @@ function plausible(buf: Uint8Array, start: number, end: number): boolean {
  * @returns The head, {@linkcode INCOMPLETE} when more bytes are needed, or {@linkcode RELAY}.
  */
 export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
+  return parse(buf, start, end, false);
+}
+
+/**
+ * Parses a head the screen (screen.ts) passed and rebuilt (CRLF line ends, an origin-form target, its `Host`, and
+ * `Connection: close` where the connection must end): as {@linkcode parseHead}, and also `HTTP/1.0` (a missing
+ * `Host` is then empty), `Transfer-Encoding: chunked` (alone, without `Content-Length`), `Expect` and obs-text in
+ * field values (decoded byte for char, so they go upstream as they came).
+ *
+ * @returns The head, or {@linkcode RELAY} when it is still not one this front end serves (answer 400).
+ */
+export function parseScreenedHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof RELAY {
+  const head = parse(buf, start, end, true);
+  return head === INCOMPLETE ? RELAY : head;
+}
+
+function parse(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  screened: boolean,
+): RequestHead | typeof INCOMPLETE | typeof RELAY {
   const stop = headEnd(buf, start, end);
   if (stop === BAD_LINE_END) return RELAY;
   if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
@@ -118,9 +153,10 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   const t1 = i++;
   if (
     stop - i < 8 || buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 ||
-    buf[i + 4] !== 47 || buf[i + 5] !== 49 || buf[i + 6] !== 46 || buf[i + 7] !== 49 || buf[i + 8] !== 13 ||
-    buf[i + 9] !== 10
+    buf[i + 4] !== 47 || buf[i + 5] !== 49 || buf[i + 6] !== 46 || buf[i + 8] !== 13 || buf[i + 9] !== 10
   ) return RELAY;
+  const http10 = buf[i + 7] === 48 /* 0 */;
+  if (buf[i + 7] !== 49 && !(http10 && screened)) return RELAY;
   i += 10;
   // The head is ASCII (one char a byte) but for a UTF-8 target, which is decoded on its own: the fields are then
   // decoded from the line after it, so that string offsets stay byte offsets.
@@ -128,7 +164,19 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   let head: string;
   let method: string;
   let target: string;
-  if (high < 128) {
+  if (screened) {
+    // Latin-1, one char a byte: obs-text in a value stays the bytes it was.
+    head = latin1.decode(buf.subarray(start, stop));
+    method = head.slice(0, m1 - start);
+    target = high < 128 ? head.slice(t0 - start, t1 - start) : "";
+    if (high >= 128) {
+      try {
+        target = strictDecoder.decode(buf.subarray(t0, t1));
+      } catch {
+        return RELAY;
+      }
+    }
+  } else if (high < 128) {
     head = decoder.decode(buf.subarray(start, stop));
     method = head.slice(0, m1 - start);
     target = head.slice(t0 - start, t1 - start);
@@ -150,6 +198,9 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
   let contentLength = -1;
   let close = false;
   let hopByHop = false;
+  let chunked = false;
+  let expectContinue = false;
+  let upgrade = false;
   while (i < stop + 2) {
     // name ":" OWS value OWS CRLF
     const n0 = i;
@@ -162,7 +213,7 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
     for (;; i++) {
       const c = buf[i]!;
       if (c === 13) break;
-      if (c > 32 && c < 127) v1 = i + 1;
+      if ((c > 32 && c < 127) || (c > 127 && screened)) v1 = i + 1;
       else if (c !== 32 && c !== 9) return RELAY;
     }
     if (buf[i + 1] !== 10) return RELAY;
@@ -179,10 +230,18 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
         }
         break;
       case 6:
-        if (name === "expect") return RELAY;
+        if (name === "expect") {
+          if (!screened) return RELAY;
+          // Only `100-continue` asks for anything (RFC 9110 §10.1.1); another expectation is passed on, as hyper does.
+          if (value.toLowerCase() === "100-continue") expectContinue = true;
+        }
         break;
       case 7:
-        if (name === "upgrade") return RELAY;
+        if (name === "upgrade") {
+          if (!screened) return RELAY;
+          if (value.toLowerCase() === "h2c") continue;
+          upgrade = true;
+        }
         break;
       case 10:
         if (name === "connection" && asksClose(value)) close = true;
@@ -198,12 +257,31 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
         }
         break;
       case 17:
-        if (name === "transfer-encoding") return RELAY;
+        if (name === "transfer-encoding") {
+          // The screen let through one field line whose codings end in chunked: only `chunked` alone is served.
+          if (!screened || chunked || value.toLowerCase() !== "chunked") return RELAY;
+          chunked = true;
+        }
         break;
     }
     fields.push(name, value);
   }
-  // No Host, or an invalid one (answered 400 by the screen).
-  if (host === undefined || !validHost(host)) return RELAY;
-  return { method, target, host, fields, contentLength, close, size: stop + 4 - start, plain: !hopByHop };
+  // Both framings (a smuggling attempt), or chunked on HTTP/1.0: refused.
+  if (chunked && (contentLength >= 0 || http10)) return RELAY;
+  // No Host, or an invalid one (answered 400 by the screen); HTTP/1.0 needs none.
+  if (host === undefined ? !http10 : !validHost(host)) return RELAY;
+  return {
+    method,
+    target,
+    host: host ?? "",
+    fields,
+    contentLength,
+    close: close || http10,
+    size: stop + 4 - start,
+    plain: !hopByHop && !screened,
+    chunked,
+    expectContinue,
+    http10,
+    upgrade,
+  };
 }

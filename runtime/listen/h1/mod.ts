@@ -1,10 +1,11 @@
 /**
  * The HTTP/1.1 front end for plain-HTTP listeners: `Deno.listen`, a strict request-head parser and a response
  * writer, with no `Request`/`Response` round trip through `Deno.serve` on the common path. Measured here: a proxied
- * small response costs ~20 µs less CPU than through `Deno.serve` (bench/README.md). Anything the strict parser does
- * not take — HTTP/1.0, chunked or `Expect` request bodies, `Upgrade` (WebSocket), h2c, absolute-form targets,
- * malformed heads — goes, with the rest of its connection, to a `Deno.serve` listener on loopback, which answers it
- * with the same handler, so those cases behave exactly as without this front end.
+ * small response costs ~20 µs less CPU than through `Deno.serve` (bench/README.md). A head the strict parser does not
+ * take is screened (screen.ts) and then served here too — HTTP/1.0, chunked and `Expect: 100-continue` uploads,
+ * absolute-form targets, bare-LF line ends, obs-text — or answered 400 when malformed. Only `Upgrade` (WebSocket) and
+ * the h2c preface still go, with the rest of their connection, to a `Deno.serve` listener on loopback (relay.ts),
+ * which answers them with the same handler.
  *
  * @example Usage
  * ```ts ignore
@@ -21,8 +22,9 @@
  *
  * @module
  */
-import { Connection, type ConnectionHost, type WireHandler } from "./connection.ts";
+import { Connection, type ConnectionHost, MAX_HEAD_SIZE, type WireHandler } from "./connection.ts";
 import { RelayActivity, RelayClients, splice } from "./relay.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 export type { WireHandler } from "./connection.ts";
 export { WireRequest } from "./request.ts";
@@ -63,6 +65,17 @@ export interface H1ListenOptions {
    * Its source is then the client of every request on it; a missing or malformed header closes the connection.
    */
   readonly proxyFrom?: (peer: string) => boolean;
+  /**
+   * Largest request head in bytes, request line included (default 64 KiB): a larger one is answered 431, or 414 when
+   * its request line alone fills it.
+   */
+  readonly maxHeadSize?: number;
+  /**
+   * Terminate TLS in process with this one certificate (`Deno.listenTls`, ALPN `http/1.1`): the engine reads the
+   * decrypted stream as it reads a TCP one. One certificate only, no SNI choice: for measurements (bench/tls_engines.ts)
+   * until an SNI-capable in-process TLS engine serves `global_certificates` servers.
+   */
+  readonly tls?: { readonly cert: string; readonly key: string };
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -105,6 +118,11 @@ export interface H1Listener {
   readonly addr: Deno.NetAddr;
   /** Stops accepting; idle connections close at once, busy ones after their response. */
   shutdown(): Promise<void>;
+  /**
+   * Serves a connection accepted elsewhere (a `node:tls` socket as a `NodeSocketStream`: decrypted bytes, in process),
+   * with this listener's limits and sweep.
+   */
+  serve(stream: ByteStream): void;
 }
 
 /**
@@ -138,13 +156,21 @@ export async function listenH1(
     return relayed(watchBody(req, activity), client!.addr, info.completed);
   });
   const target = await ready.promise;
-  let listener: Deno.TcpListener;
+  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn>;
   try {
-    listener = Deno.listen({
-      hostname: options.hostname,
-      port: options.port,
-      ...(options.reusePort ? { reusePort: true } : {}),
-    });
+    listener = options.tls
+      ? Deno.listenTls({
+        hostname: options.hostname,
+        port: options.port,
+        cert: options.tls.cert,
+        key: options.tls.key,
+        alpnProtocols: ["http/1.1"],
+      })
+      : Deno.listen({
+        hostname: options.hostname,
+        port: options.port,
+        ...(options.reusePort ? { reusePort: true } : {}),
+      });
   } catch (e) {
     await inner.shutdown();
     throw e;
@@ -152,9 +178,10 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, activity, chunkedAt, once, remote) =>
-      splice(conn, initial, target, clients, activity, chunkedAt, once, remote),
+    relay: (conn, initial, activity, chunkedAt, remote) =>
+      splice(conn, initial, target, clients, activity, chunkedAt, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
+    maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,
     closing: false,
     tick: 0,
   };
@@ -181,9 +208,14 @@ export async function listenH1(
   }, 1000);
   Deno.unrefTimer(sweep);
 
+  const serveStream = (stream: ByteStream) => {
+    const conn = new Connection(stream, host);
+    conns.add(conn);
+    conn.serve().finally(() => conns.delete(conn));
+  };
   const accepting = (async () => {
     for (;;) {
-      let tcp: Deno.TcpConn;
+      let tcp: Deno.TcpConn | Deno.TlsConn;
       try {
         tcp = await listener.accept();
       } catch (e) {
@@ -192,14 +224,13 @@ export async function listenH1(
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
-      const conn = new Connection(tcp, host);
-      conns.add(conn);
-      conn.serve().finally(() => conns.delete(conn));
+      serveStream(tcp);
     }
   })();
 
   return {
-    addr: listener.addr,
+    addr: listener.addr as Deno.NetAddr,
+    serve: serveStream,
     async shutdown() {
       host.closing = true;
       try {

@@ -6,7 +6,7 @@
  * @module
  */
 import { BAD, ChunkedScanner } from "./chunked_scan.ts";
-import { ResponseEnd, UNTIL_CLOSE } from "./response_end.ts";
+import type { ByteStream } from "../byte_stream.ts";
 
 /**
  * What moves on a spliced connection, for the listener's idle sweep: a relay is cut when nothing moved either way for
@@ -78,8 +78,8 @@ interface PumpHooks {
  * hyper closing with unread bytes) calls `cut`, which closes both: the peer then sees the end at once.
  */
 async function pump(
-  from: Deno.Conn,
-  to: Deno.Conn,
+  from: ByteStream,
+  to: ByteStream,
   cut: () => void,
   activity?: RelayActivity,
   hooks?: PumpHooks,
@@ -109,7 +109,7 @@ const BAD_FRAMING = new TextEncoder().encode(
 const LINGER = 5000;
 
 /** Writes the 400 for bad framing, closes the write side, and drops what the client still sends (at most LINGER). */
-async function refuseFraming(client: Deno.Conn): Promise<void> {
+async function refuseFraming(client: ByteStream): Promise<void> {
   try {
     let w = 0;
     while (w < BAD_FRAMING.byteLength) w += await client.write(BAD_FRAMING.subarray(w));
@@ -127,72 +127,40 @@ async function refuseFraming(client: Deno.Conn): Promise<void> {
 }
 
 /**
- * One request to relay and then take the connection back (see {@linkcode splice}): where its body starts in the
- * bytes first sent, and how it is framed.
- */
-export interface OneExchange {
-  /** Index in `initial` where the body starts (after the head). */
-  readonly bodyAt: number;
-  /** The body's Content-Length, 0 when it has none, -1 when chunked (`chunkedAt` is then `bodyAt`). */
-  readonly length: number;
-  /** The request is HEAD: its answer has no body. */
-  readonly head: boolean;
-}
-
-/**
  * Splices `client` to `target`, first sending `initial` (the bytes already read). Resolves when both directions
  * ended; closes both connections. `activity` follows what moves (for the caller's idle sweep). With `chunkedAt`, the
  * chunked body that starts at `initial[chunkedAt]` is scanned as it passes: bad framing is not sent on, and is answered
- * 400 when `Deno.serve` has not begun its answer (else the connection is cut).
- *
- * With `once`, only that one request goes to `Deno.serve` (bytes after its end are kept back), and its answer is
- * followed to its end ({@linkcode ResponseEnd}): then the loopback connection closes and the client's stays open, and
- * the bytes kept back are returned, for the front end to read the next request from. When the answer ends only with
- * the connection (or either side ends early), it is as without `once`. `remote` is the client `Deno.serve`'s handler
- * is told of (default: the peer of `client`; a PROXY header may have named another).
- *
- * @returns The client's bytes after the request when the connection comes back to the caller, else undefined.
+ * 400 when `Deno.serve` has not begun its answer (else the connection is cut). `remote` is the client `Deno.serve`'s
+ * handler is told of (default: the peer of `client`; a PROXY header may have named another).
  */
 export async function splice(
-  client: Deno.Conn,
+  client: ByteStream,
   initial: Uint8Array,
   target: Deno.NetAddr,
   clients: RelayClients,
   activity?: RelayActivity,
   chunkedAt?: number,
-  once?: OneExchange,
   remote?: Deno.NetAddr,
-): Promise<Uint8Array | undefined> {
+): Promise<void> {
   const scanner = chunkedAt === undefined ? undefined : new ChunkedScanner();
-  // With `once`: where the request ends in `initial` (-1: further on), and sized body bytes still to come after it.
-  let requestEnd = -1;
-  let bodyLeft = 0;
   if (scanner) {
     const r = scanner.scan(initial, chunkedAt!, initial.byteLength);
     if (r === BAD) {
       // Nothing was sent to Deno.serve yet.
       await refuseFraming(client);
       closeQuietly(client);
-      return undefined;
+      return;
     }
-    if (once && r >= 0) requestEnd = r;
-  } else if (once) {
-    const end = once.bodyAt + once.length;
-    if (end <= initial.byteLength) requestEnd = end;
-    else bodyLeft = end - initial.byteLength;
   }
   let inner: Deno.TcpConn | undefined;
   let port = 0;
-  /** The client's connection comes back to the caller (it must not be closed here). */
-  let back = false;
   try {
     inner = await Deno.connect({ hostname: target.hostname, port: target.port });
     inner.setNoDelay(true);
     port = (inner.localAddr as Deno.NetAddr).port;
     clients.set(port, { addr: remote ?? client.remoteAddr as Deno.NetAddr, activity });
-    const first = requestEnd >= 0 ? initial.subarray(0, requestEnd) : initial;
     let w = 0;
-    while (w < first.byteLength) w += await inner.write(first.subarray(w));
+    while (w < initial.byteLength) w += await inner.write(initial.subarray(w));
     const up = inner;
     let cut = false;
     /** Bytes of Deno.serve's answer sent on (or being sent) to the client. */
@@ -211,27 +179,6 @@ export async function splice(
       closeQuietly(up);
       await refuseFraming(client);
     };
-    if (once) {
-      const kept = await exchangeOnce(client, up, once, {
-        scanner,
-        ended: requestEnd >= 0,
-        rest: requestEnd >= 0 ? initial.slice(requestEnd) : undefined,
-        bodyLeft,
-        activity,
-        cutBoth,
-        refuse,
-        answered: (n) => {
-          if (refusing) return false;
-          answered += n;
-          return true;
-        },
-      });
-      if (kept !== undefined && !cut && !refusing) {
-        back = true;
-        return kept;
-      }
-      return undefined;
-    }
     const upHooks: PumpHooks | undefined = scanner === undefined ? undefined : {
       check: (buf, n) => scanner.done || scanner.scan(buf, 0, n) !== BAD,
       refuse,
@@ -254,121 +201,11 @@ export async function splice(
   } finally {
     if (port) clients.delete(port);
     closeQuietly(inner);
-    if (!back) closeQuietly(client);
+    closeQuietly(client);
   }
-  return undefined;
 }
 
-/** What {@linkcode exchangeOnce} is given of the splice. */
-interface OnceState {
-  /** The chunked body's scanner (it has seen what was sent), or undefined for a sized or no body. */
-  readonly scanner: ChunkedScanner | undefined;
-  /** The request was sent whole already. */
-  readonly ended: boolean;
-  /** Bytes after the request, when it was sent whole already. */
-  readonly rest: Uint8Array | undefined;
-  /** Sized body bytes still to come. */
-  readonly bodyLeft: number;
-  readonly activity: RelayActivity | undefined;
-  readonly cutBoth: () => void;
-  readonly refuse: () => Promise<void>;
-  /** False when the answer must not go on (the front end answers itself); else counts what goes on. */
-  readonly answered: (n: number) => boolean;
-}
-
-/**
- * The two directions of a `once` splice: the request to its end, the answer to its end. Resolves with the client's
- * bytes after the request when both ended and the connection may come back, else undefined (then it was cut, or runs
- * on to its end as a plain splice).
- */
-async function exchangeOnce(
-  client: Deno.Conn,
-  up: Deno.TcpConn,
-  once: OneExchange,
-  st: OnceState,
-): Promise<Uint8Array | undefined> {
-  const write = async (to: Deno.Conn, b: Uint8Array) => {
-    let w = 0;
-    while (w < b.byteLength) w += await to.write(b.subarray(w));
-  };
-  let rest = st.rest;
-  /** The client ended or broke its side before the request ended. */
-  let broken = false;
-  const request = async () => {
-    if (st.ended) return;
-    const buf = new Uint8Array(65536);
-    let left = st.bodyLeft;
-    try {
-      for (;;) {
-        const n = await client.read(buf);
-        if (n === null) {
-          broken = true;
-          await up.closeWrite();
-          return;
-        }
-        st.activity?.touch();
-        let end = -1;
-        if (st.scanner) {
-          const r = st.scanner.scan(buf, 0, n);
-          if (r === BAD) {
-            broken = true;
-            return await st.refuse();
-          }
-          if (r >= 0) end = r;
-        } else if (n >= left) end = left;
-        else left -= n;
-        await write(up, end >= 0 ? buf.subarray(0, end) : buf.subarray(0, n));
-        if (end >= 0) {
-          rest = buf.slice(end, n);
-          return;
-        }
-      }
-    } catch {
-      broken = true;
-      st.cutBoth();
-    }
-  };
-  /** The answer ended, and the connection may be kept. */
-  let reusable = false;
-  const answer = async () => {
-    const buf = new Uint8Array(65536);
-    const scan = new ResponseEnd(once.head);
-    let plain = false;
-    try {
-      for (;;) {
-        const n = await up.read(buf);
-        if (n === null) break;
-        st.activity?.touch();
-        let end = -1;
-        if (!plain) {
-          const r = scan.scan(buf, 0, n);
-          if (r === UNTIL_CLOSE) plain = true;
-          else if (r >= 0) end = r;
-        }
-        const out = end >= 0 ? buf.subarray(0, end) : buf.subarray(0, n);
-        if (!st.answered(out.byteLength)) return;
-        await write(client, out);
-        if (end >= 0) {
-          reusable = true;
-          return;
-        }
-      }
-      // Deno.serve ended its side: so does the client's (as a plain splice does).
-      st.cutBoth();
-    } catch {
-      st.cutBoth();
-    }
-  };
-  await Promise.all([request(), answer()]);
-  if (!reusable || broken || rest === undefined) {
-    // The request has not ended (the client still sends it) or the answer ends with the connection: end both.
-    st.cutBoth();
-    return undefined;
-  }
-  return rest;
-}
-
-function closeQuietly(c: Deno.Conn | undefined): void {
+function closeQuietly(c: ByteStream | undefined): void {
   try {
     c?.close();
   } catch { /* closed */ }

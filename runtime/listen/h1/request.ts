@@ -6,7 +6,7 @@
  */
 
 import { appendFields, fieldValue } from "../../http/headers_copy.ts";
-import type { AbortWatch, ClientConnection, IncomingRequest } from "../../http/message.ts";
+import type { AbortWatch, ConnectionFacts, IncomingRequest } from "../../http/message.ts";
 
 /** A request read by the HTTP/1.1 front end. */
 export class WireRequest implements IncomingRequest {
@@ -15,8 +15,6 @@ export class WireRequest implements IncomingRequest {
   #completed: PromiseWithResolvers<void> | undefined;
   /** Settled: undefined while the response is going out, then null (sent) or the error. */
   #outcome: unknown;
-  /** The connection it came on (set by the connection). */
-  connection: ClientConnection | undefined;
   /** Requests answered on the connection before this one (set by the connection). */
   served = 0;
 
@@ -39,11 +37,18 @@ export class WireRequest implements IncomingRequest {
     readonly watch: ClientWatch,
     readonly sentHead: Uint8Array | undefined = undefined,
     readonly giveBack?: (chunk: Uint8Array) => void,
+    readonly connection?: ConnectionFacts,
+    readonly version: string = "HTTP/1.1",
   ) {}
 
   /** No fetch `Request` is behind this one. */
   get fetch(): undefined {
     return undefined;
+  }
+
+  /** Asks for an upgrade spliced as bytes ({@linkcode UpgradeRequest}). */
+  get upgrade(): boolean {
+    return false;
   }
 
   /** A field's value by lower-case name, from the raw fields (no `Headers` made). */
@@ -181,5 +186,13 @@ function call(listener: () => void): void {
     listener();
   } catch (e) {
     reportError(e);
+  }
+}
+
+/** A request that asks for an upgrade the front end splices as bytes after a 101 (see `IncomingRequest.upgrade`). */
+export class UpgradeRequest extends WireRequest {
+  /** Always true. */
+  override get upgrade(): boolean {
+    return true;
   }
 }

@@ -9,44 +9,12 @@ import { utf8Length } from "../../http/response_build.ts";
 import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
 import { asksClose } from "../../http/h1_codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
+import { reasonPhrase } from "./reasons.ts";
+import type { ByteStream } from "../byte_stream.ts";
+
+export { reasonPhrase } from "./reasons.ts";
 
 const encoder = new TextEncoder();
-
-/** Reason phrases for responses that carry none. */
-const REASONS: Record<number, string> = {
-  100: "Continue",
-  101: "Switching Protocols",
-  200: "OK",
-  201: "Created",
-  202: "Accepted",
-  204: "No Content",
-  206: "Partial Content",
-  301: "Moved Permanently",
-  302: "Found",
-  303: "See Other",
-  304: "Not Modified",
-  307: "Temporary Redirect",
-  308: "Permanent Redirect",
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  413: "Payload Too Large",
-  429: "Too Many Requests",
-  431: "Request Header Fields Too Large",
-  499: "Client Closed Request",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
-/** The reason phrase HTTP/1.1 writes for `status` (empty for a status without a usual one). */
-export function reasonPhrase(status: number): string {
-  return REASONS[status] ?? "";
-}
 
 let dateSecond = -1;
 let dateLine = "";
@@ -90,7 +58,7 @@ export class Output {
    * @param conn The connection.
    * @param clock A coarse clock (the listener's sweeps).
    */
-  constructor(readonly conn: Deno.Conn, readonly clock: { readonly tick: number }) {}
+  constructor(readonly conn: ByteStream, readonly clock: { readonly tick: number }) {}
 
   /** A buffer of at least `n` bytes, held until the next {@linkcode write} ends. */
   room(n: number): Uint8Array {
@@ -163,6 +131,7 @@ function addField(h: HeadState, name: string, value: string): void {
  * @param res The response.
  * @param head Whether the request was HEAD (no body is sent).
  * @param close Whether to close after it (the client asked, or the request body was not read to its end).
+ * @param http10 The request was HTTP/1.0: a body of unknown length is not chunked but ends with the connection.
  * @returns How it went out (not an async function: one promise fewer per response).
  */
 export function writeResponse(
@@ -170,6 +139,7 @@ export function writeResponse(
   res: HttpResponse,
   head: boolean,
   close: boolean,
+  http10 = false,
 ): Promise<Sent> {
   const status = res.status;
   // An upstream's head in the usual form goes out as its bytes: status line and forwarded lines copied.
@@ -194,6 +164,10 @@ export function writeResponse(
     close = h.close;
     length = h.length;
   }
+  if (http10 && !close) {
+    // An HTTP/1.0 client keeps no connection it did not ask to keep (and the front end never keeps one).
+    close = true;
+  }
   if (close) s += "connection: close\r\n";
   const whole = res.whole;
   const noBody = status < 200 || status === 204 || status === 304;
@@ -215,9 +189,33 @@ export function writeResponse(
   if (body === null) return writeWhole(out, { raw, text: `${s}content-length: 0\r\n\r\n` }, undefined, close);
   // A body read here alone: each chunk of a lent buffer is given back once written (see HttpResponse.recycle).
   const giver = res.recycle === undefined ? undefined : res;
-  return length >= 0
-    ? writeSized(out, { raw, text: s }, body, length, close, giver)
+  if (length >= 0) return writeSized(out, { raw, text: s }, body, length, close, giver);
+  return http10
+    ? writeUntilClose(out, { raw, text: s }, body, giver)
     : writeChunked(out, { raw, text: s }, body, close, giver);
+}
+
+/** A body of unknown length to an HTTP/1.0 client: its bytes as they come, ended by closing the connection. */
+async function writeUntilClose(
+  out: Output,
+  head: Head,
+  body: ReadableStream<Uint8Array>,
+  giver: HttpResponse | undefined,
+): Promise<Sent> {
+  const reader = body.getReader();
+  try {
+    await writeWhole(out, { raw: head.raw, text: `${head.text}\r\n` }, undefined, true);
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return "close";
+      if (r.value.byteLength === 0) continue;
+      await out.write(r.value);
+      giver?.recycle?.(r.value);
+    }
+  } catch {
+    reader.cancel().catch(() => {});
+    return "broken";
+  }
 }
 
 /**

@@ -14,10 +14,8 @@
  *   HTTP/1.0 ⇒ 400;
  * - an absolute-form target becomes origin-form and its authority the `Host` (RFC 9112 §3.2.2: the target's host
  *   wins; hyper would keep the client's `Host` for the upstream);
- * - hyper serves this one request and the next comes back through the front end and its timeouts: an HTTP/1.1
- *   request with a known end (a sized, chunked or no body) that does not ask to close is relayed `once` (relay.ts:
- *   the bytes after it are kept back, and the connection comes back after the answer); any other gets
- *   `Connection: close` added (except an `Upgrade`).
+ * - the connection stays open after an HTTP/1.1 request with a known end (a sized, chunked or no body) that does not
+ *   ask to close; any other gets `Connection: close` added (except an `Upgrade`), which the front end honours.
  *
  * A head that is malformed in another way goes to hyper as it is (it answers 400). Bare-LF line ends are read as
  * hyper reads them.
@@ -26,7 +24,6 @@
  */
 import { TCHAR } from "../../http/h1_codec.ts";
 import { badPath, validHost } from "./target_check.ts";
-import type { OneExchange } from "./relay.ts";
 
 /**
  * Field lines a relayed head may have: `Deno.serve` (hyper) refuses more than 100 with a bare 400; here they are
@@ -55,11 +52,6 @@ export interface Relay {
   readonly upgrade: boolean;
   /** Its body is chunked (the relay checks the framing, to answer bad framing 400). */
   readonly chunked: boolean;
-  /**
-   * Set when `Deno.serve` is to serve this one request and the connection then comes back to the front end (an
-   * HTTP/1.1 request that does not ask to close, with a known end): the head carries no `Connection: close` then.
-   */
-  readonly once?: OneExchange;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -145,7 +137,6 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   let upgradeLine = -1;
   let connectionUpgrade = false;
   let connectionClose = false;
-  let contentLength = 0;
   for (let k = 1; k < lines.length; k++) {
     const l = lines[k]!;
     const colon = l.indexOf(":");
@@ -167,7 +158,6 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
       length = true;
       // Digits, and a safe integer (a client cannot send more, and a larger one loses its precision).
       if (!/^[0-9]+$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER) return answer(400, "Bad Request", size);
-      contentLength = Number(value);
     } else if (name === "upgrade") {
       upgrade = true;
       upgradeLine = k;
@@ -211,13 +201,11 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   }
   if (authority !== undefined) out.push(`Host: ${authority}`);
   const chunked = codings.length === 1 && codings[0]!.toLowerCase() === "chunked" && !length;
-  // One request for Deno.serve, then the connection comes back (its end is known: a sized, chunked or no body).
+  // The connection may serve a next request (this one's end is known: a sized, chunked or no body).
   const one = !upgrade && version === "HTTP/1.1" && !connectionClose && (codings.length === 0 || chunked);
   if (!upgrade && !one) out.push("Connection: close");
   const head = out.join("\r\n") + "\r\n\r\n";
   const initial = new Uint8Array(head.length);
   for (let i = 0; i < head.length; i++) initial[i] = head.charCodeAt(i);
-  if (!one) return { initial, consumed: size, upgrade, chunked };
-  const once = { bodyAt: initial.byteLength, length: chunked ? -1 : contentLength, head: method === "HEAD" };
-  return { initial, consumed: size, upgrade, chunked, once };
+  return { initial, consumed: size, upgrade, chunked };
 }
