@@ -192,6 +192,15 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.equal(fullA.connection_timeout, "3s");
       assert.equal(fullA.includes, undefined);
       assert.deepEqual(originalA.includes, ["timeouts"]);
+      // HCL and KDL: the stored config through the --to-hcl / --to-kdl writers, secrets masked.
+      assert.match(full.hcl!, /^ *upstream "a" \{$/m);
+      assert.match(full.hcl!, new RegExp(`addrs = \\["127\\.0\\.0\\.1:\\d+"\\]`));
+      assert.match(full.kdl!, /^ *upstream "a" \{$/m);
+      assert.match(full.kdl!, /^ +includes "timeouts"$/m);
+      for (const text of [full.hcl!, full.kdl!]) {
+        assert.ok(!text.includes("do-not-show") && !text.includes(OPS), text);
+        assert.ok(text.includes(SECRET_PLACEHOLDER), text);
+      }
     });
 
     await t.step("GET /schema: the config's JSON Schema, with docs", async () => {
