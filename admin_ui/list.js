@@ -21,7 +21,7 @@ function cell(v) {
 }
 
 /** The list of `section`. */
-export function List({ config, section }) {
+export function List({ config, readonly, section }) {
   const [category, setCategory] = useState("");
   const [served, setServed] = useState({});
   useEffect(() => {
@@ -44,7 +44,7 @@ export function List({ config, section }) {
   return html`<div class="list">
     <h2>${t(section)}</h2>
     <div class="toolbar">
-      <a class="button primary" href=${`#/edit/${section}/`}>${t("add")}</a>
+      ${readonly ? "" : html`<a class="button primary" href=${`#/edit/${section}/`}>${t("add")}</a>`}
       ${
     section === "plugins"
       ? html`<label>${t("category")} <select onChange=${(e) => setCategory(e.currentTarget.value)}>
