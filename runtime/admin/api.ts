@@ -11,6 +11,7 @@
  * | POST | `/configs/{category}/{name}` | JSON item (`/configs/basic` replaces `[basic]`); 204; another category: 400 |
  * | POST | `/configs/import` | a whole config as TOML (secret placeholders keep the stored values); 204 |
  * | DELETE | `/configs/{category}/{name}` | 204 |
+ * | POST | `/configs/{category}/{name}/rename` | `{to}`: the item renamed, every reference to it too (ours); 204 |
  * | GET | `/config-history/{category}/{name}` | `{history: [{id, created_at, user, data}]}` |
  * | POST | `/config-history/{category}/{name}/restore` | `{id}`: writes that version back; 204 |
  * | GET | `/basic` | process facts, and `readonly`: whether this login may only read (ours) |
@@ -172,6 +173,18 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
   return commit({ op: "put", section: s, name, value: item }, options(req));
 }
 
+/** `/configs/{category}/{name}/rename` with `{"to": "<new name>"}`: the item and every reference to it (rename.ts). */
+async function rename(req: ApiRequest, s: Section, name: string): Promise<Response> {
+  let to: unknown;
+  try {
+    to = (JSON.parse(await req.body()) as { to?: unknown })?.to;
+  } catch {
+    to = undefined;
+  }
+  if (typeof to !== "string" || to === "") return failure(400, 'The body must be {"to": "<the new name>"}');
+  return commit({ op: "rename", section: s, name, to }, options(req));
+}
+
 function options(req: ApiRequest) {
   const proxy = req.env.proxy;
   return {
@@ -272,6 +285,9 @@ export async function api(req: ApiRequest): Promise<Response> {
         return failure(400, `"${imported.missing}" is the secret placeholder, but there is no stored value to keep`);
       }
       return commit({ op: "import", text: imported.text }, options(req));
+    }
+    if (m === "POST" && rest.length === 3 && rest[2] === "rename" && CATEGORIES[category]) {
+      return await rename(req, CATEGORIES[category]!, rest[1]!);
     }
     if (m === "POST") {
       if (rest.length < 2 && CATEGORIES[category]) return failure(400, "Url is invalid(no name)");
