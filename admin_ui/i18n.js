@@ -70,6 +70,9 @@ const en = {
   viewHcl: "HCL",
   viewKdl: "KDL",
   viewOnly: "A view only: edit and import the TOML.",
+  rename: "Rename",
+  renamed: "Renamed",
+  cancel: "Cancel",
 };
 
 /** The Chinese dictionary: the same keys. */
@@ -144,6 +147,9 @@ const zh = {
   viewHcl: "HCL",
   viewKdl: "KDL",
   viewOnly: "仅供查看：请编辑并导入 TOML。",
+  rename: "重命名",
+  renamed: "已重命名",
+  cancel: "取消",
 };
 
 /** Both dictionaries, by language. */

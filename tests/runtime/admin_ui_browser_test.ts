@@ -4,7 +4,7 @@
  * never asserted); log in; the dashboard's topology; a location's upstream changed in its form and saved → the proxy
  * serves the new route; an invalid value → the compiler's error at that field and Save refused, the file unchanged;
  * a restore from history → the old route served again; the reload button (confirmed); the TOML page's read-only HCL
- * and KDL views; the language switch; the dark theme. A read-only login (`readonly_authorizations`) sees no Save,
+ * and KDL views; a rename from the list (refused, then done with its references); the language switch; the dark theme. A read-only login (`readonly_authorizations`) sees no Save,
  * Delete, Restore, Import or Reload, and the proxy refuses its writes. Each screen is saved as a PNG under
  * tests/output/admin_ui/.
  *
@@ -261,16 +261,32 @@ Deno.test({
       assert.equal(await served(web), "b");
       assert.ok((await Deno.readTextFile(file)).includes(keyBody));
 
+      // Rename from the list: a name taken is refused under the field; a free one renames the references too.
+      await page.click('nav a[href="#/list/upstreams"]');
+      await page.waitForSelector("tr[data-name=b] .rename-start");
+      await page.click("tr[data-name=b] .rename-start");
+      await retype(page, "tr[data-name=b] .rename-to", "a");
+      await page.click("tr[data-name=b] form.rename button.primary");
+      await page.waitForSelector("tr[data-name=b] form.rename .error");
+      assert.match(await page.$eval("form.rename .error", (e) => e.textContent ?? ""), /upstreams\.a exists already/);
+      await retype(page, "tr[data-name=b] .rename-to", "blue");
+      await shot(page, "8_rename");
+      await page.click("tr[data-name=b] form.rename button.primary");
+      await toast(page, "Renamed");
+      await page.waitForSelector("tr[data-name=blue]");
+      assert.match(await Deno.readTextFile(file), /upstream = "blue"/);
+      assert.equal(await served(web), "b");
+
       // Chinese, then the dark theme.
       await page.click('nav a[href="#/"]');
       await page.waitForSelector(".dashboard [data-location=app]");
       await page.click("#lang");
       await page.waitForFunction('document.querySelector("nav").textContent.includes("概览")');
       assert.equal(await page.$eval("html", (e) => e.lang), "zh-CN");
-      await shot(page, "8_dashboard_zh");
+      await shot(page, "9_dashboard_zh");
       await page.click("#theme");
       assert.equal(await page.$eval("html", (e) => e.dataset.theme), "dark");
-      await shot(page, "9_dashboard_zh_dark");
+      await shot(page, "10_dashboard_zh_dark");
       await page.click("#lang");
       await page.waitForFunction('document.querySelector("nav").textContent.includes("Dashboard")');
       assert.deepEqual(elsewhere, []);
@@ -346,6 +362,7 @@ Deno.test({
       await page.click('nav a[href="#/list/locations"]');
       await page.waitForSelector("tr[data-name=app]");
       assert.equal(await page.$('.list a.button[href="#/edit/locations/"]'), null, "no Add");
+      assert.equal(await page.$(".rename-start"), null, "no Rename");
 
       await page.click("tr[data-name=app] a");
       await page.waitForSelector(".field[data-key=upstream] input");
@@ -353,7 +370,7 @@ Deno.test({
       assert.equal(await page.$("button.danger"), null, "no Delete");
       assert.equal(await page.$eval(".field[data-key=upstream] input", (e) => e.matches(":disabled")), true);
       assert.match(await page.$eval(".readonly-note", (e) => e.textContent ?? ""), /may only read/);
-      await shot(page, "10_readonly_edit");
+      await shot(page, "11_readonly_edit");
 
       await page.goto(`${admin}#/history/locations/app`);
       await page.waitForSelector(".version");
@@ -370,7 +387,7 @@ Deno.test({
       assert.match(await page.$eval("#toml-view", (e) => (e as unknown as { value: string }).value), /upstream "b"/);
       const content = await page.content();
       assert.ok(!content.includes(btoa("viewer:v1ew")) && !content.includes(btoa("ops:0ps")), "accounts masked");
-      await shot(page, "11_readonly_hcl");
+      await shot(page, "12_readonly_hcl");
       assert.deepEqual(problems, []);
 
       // The proxy refuses the reader's writes whatever the page shows; nothing is written.
