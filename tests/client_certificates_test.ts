@@ -150,3 +150,60 @@ Deno.test("check --live: a tls_client_ca file that cannot be read, or holds no c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "client certificates: a CA file rewritten in place applies at the next reload; an unreadable one fails the " +
+    "start, and a reload to a CA with no certificate is refused while the old CA keeps serving",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const pki = await makeTestPki([{ name: "localhost" }, { name: "device-42", client: true }]);
+    const other = await makeTestPki([{ name: "intruder", client: true }]);
+    const origin = await startOrigin("o", echoHandler("o"));
+    const port = freePort();
+    const caFile = `${dir}/client-ca.pem`;
+    const conf = `${dir}/pingap.toml`;
+    await Deno.writeTextFile(
+      conf,
+      `[upstreams.o]\naddrs = ["${origin.addr}"]\n[locations.l]\nupstream = "o"\n` +
+        `[servers.s]\naddr = "127.0.0.1:${port}"\nglobal_certificates = true\ntls_client_ca = "${caFile}"\n` +
+        `locations = ["l"]\n[certificates.local]\ntls_cert = "${pki.leaves.localhost!.certFile}"\n` +
+        `tls_key = "${pki.leaves.localhost!.keyFile}"\nis_default = true\n`,
+    );
+    const start = () => spawnDeno([...RUN, conf]);
+    const device = pki.leaves["device-42"]!, intruder = other.leaves.intruder!, ca = pki.ca.certFile;
+    try {
+      // No CA file yet: the start fails, naming the key.
+      const failed = start();
+      assert.notEqual(await failed.exited(), 0);
+      assert.match(failed.output(), /servers\.s\.tls_client_ca: Cannot read/);
+
+      await Deno.writeTextFile(caFile, pki.ca.cert);
+      const child = start();
+      try {
+        await child.waitFor(/listening on https/);
+        assert.equal((await curlTls(port, "/", ca, device)).status, 200);
+        assert.equal((await curlTls(port, "/", ca, intruder)).status, undefined);
+        // The same config, the CA file rewritten: the reload reads it.
+        await Deno.writeTextFile(caFile, other.ca.cert);
+        Deno.kill(child.pid, "SIGHUP");
+        await child.waitFor(/reload \(SIGHUP\): /);
+        assert.equal((await curlTls(port, "/", ca, intruder)).status, 200);
+        assert.equal((await curlTls(port, "/", ca, device)).status, undefined);
+        // A CA file with no certificate: refused, the old CA serves on.
+        await Deno.writeTextFile(caFile, "not a certificate\n");
+        Deno.kill(child.pid, "SIGHUP");
+        await child.waitFor(/reload \(SIGHUP\) failed: Certificates cannot be served/);
+        assert.match(child.output(), /tls_client_ca holds no PEM certificate/);
+        assert.equal((await curlTls(port, "/", ca, intruder)).status, 200);
+      } finally {
+        await child.stop();
+      }
+    } finally {
+      await origin.close();
+      await pki.remove();
+      await other.remove();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
