@@ -3,7 +3,7 @@
  * client with and without `--cert`. `require` refuses a client without a certificate at the handshake; `optional`
  * lets it in; a certificate from another CA is refused either way. The certificate shown is in the access log's
  * `{:tls_client_subject}`, `{:tls_client_fingerprint}`, `{:tls_client_serial}`, `{:tls_client_verified}`, in
- * Pingap's form. `check --live` reports a CA file that cannot be read or holds no certificate, at the key.
+ * Pingap's form, over HTTP/1.1 and h2 by ALPN. `check --live` reports a CA file that cannot be read or holds no certificate, at the key.
  *
  * @module
  */
@@ -23,6 +23,7 @@ async function curlTls(
   path: string,
   ca: string,
   cert?: MadeCert,
+  http2 = false,
 ): Promise<{ status?: number; code: number }> {
   const args = [
     "-s",
@@ -35,6 +36,7 @@ async function curlTls(
     "--resolve",
     `localhost:${port}:127.0.0.1`,
     ...(cert ? ["--cert", cert.certFile, "--key", cert.keyFile] : []),
+    ...(http2 ? ["--http2"] : []),
     `https://localhost:${port}${path}`,
   ];
   const out = await new Deno.Command("curl", { args, stdout: "piped", stderr: "null" }).output();
@@ -51,7 +53,7 @@ Deno.test({
     const pki = await makeTestPki([{ name: "localhost" }, { name: "device-42", client: true }]);
     const other = await makeTestPki([{ name: "intruder", client: true }]);
     const origin = await startOrigin("o", echoHandler("o"));
-    const req = freePort(), opt = freePort();
+    const req = freePort(), opt = freePort(), h2 = freePort();
     const conf = `${dir}/pingap.toml`;
     await Deno.writeTextFile(
       conf,
@@ -77,6 +79,14 @@ tls_client_auth = "optional"
 access_log = "${dir}/opt.log?rolling=never ${LOG_FORMAT}"
 locations = ["l"]
 
+[servers.h2]
+addr = "127.0.0.1:${h2}"
+global_certificates = true
+enabled_h2 = true
+tls_client_ca = "${pki.ca.certFile}"
+access_log = "${dir}/h2.log?rolling=never ${LOG_FORMAT}"
+locations = ["l"]
+
 [certificates.local]
 tls_cert = "${pki.leaves.localhost!.certFile}"
 tls_key = "${pki.leaves.localhost!.keyFile}"
@@ -87,6 +97,7 @@ is_default = true
     try {
       await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${req}`));
       await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${opt}`));
+      await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${h2}`));
       const ca = pki.ca.certFile, device = pki.leaves["device-42"]!, intruder = other.leaves.intruder!;
 
       // require
@@ -98,6 +109,10 @@ is_default = true
       assert.deepEqual(await curlTls(opt, "/opt/none", ca), { status: 200, code: 0 });
       assert.deepEqual(await curlTls(opt, "/opt/device", ca, device), { status: 200, code: 0 });
       assert.notEqual((await curlTls(opt, "/opt/intruder", ca, intruder)).code, 0, "another CA's: refused");
+
+      // HTTP/2 by ALPN
+      assert.deepEqual(await curlTls(h2, "/h2/device", ca, device, true), { status: 200, code: 0 });
+      assert.notEqual((await curlTls(h2, "/h2/none", ca, undefined, true)).code, 0, "no certificate: refused");
 
       const x509 = new X509Certificate(device.cert);
       const shown = `CN=device-42|${x509.fingerprint256.replaceAll(":", "").toLowerCase()}|` +
@@ -113,6 +128,11 @@ is_default = true
         return l.length >= 2 ? l : undefined;
       });
       assert.deepEqual(optLog.sort(), [`/opt/device|${shown}`, "/opt/none||||false"]);
+      const h2Log = await pollFor("the h2 access log", async () => {
+        const l = await lines(`${dir}/h2.log`);
+        return l.length >= 1 && l[0] !== "" ? l : undefined;
+      });
+      assert.deepEqual(h2Log, [`/h2/device|${shown}`]);
       assert.doesNotMatch(child.output(), /intruder/);
     } finally {
       await child.stop();
