@@ -3,7 +3,8 @@
  * client with and without `--cert`. `require` refuses a client without a certificate at the handshake; `optional`
  * lets it in; a certificate from another CA is refused either way. The certificate shown is in the access log's
  * `{:tls_client_subject}`, `{:tls_client_fingerprint}`, `{:tls_client_serial}`, `{:tls_client_verified}`, in
- * Pingap's form, over HTTP/1.1 and h2 by ALPN. `check --live` reports a CA file that cannot be read or holds no certificate, at the key.
+ * Pingap's form, over HTTP/1.1 and h2 by ALPN. `check --live` reports a CA file that cannot be read or holds no
+ * certificate, at the key.
  *
  * @module
  */
