@@ -76,6 +76,7 @@ export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";
 export { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
 export { material } from "./certificate_material.ts";
+export { type ClientCaInspection, inspectClientCa } from "./client_ca.ts";
 
 // The one schema definition (what a key means, for tests that walk every key).
 export { decodeTable, type Fields, isTable, SECTIONS, table } from "./schema/mod.ts";

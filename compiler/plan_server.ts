@@ -85,6 +85,9 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       ...(c.tls_max_version !== undefined ? { tlsMaxVersion: c.tls_max_version } : {}),
       enabledH2: c.enabled_h2,
       proxyProtocol: c.proxy_protocol,
+      ...(c.tls_client_ca !== undefined && c.global_certificates
+        ? { tlsClientCa: c.tls_client_ca, tlsClientAuth: c.tls_client_auth ?? "require" }
+        : {}),
       ...(c.downstream_read_timeout !== undefined ? { downstreamReadTimeout: c.downstream_read_timeout } : {}),
       ...(c.downstream_write_timeout !== undefined ? { downstreamWriteTimeout: c.downstream_write_timeout } : {}),
       ...(c.prometheus_metrics ? { prometheusMetrics: c.prometheus_metrics } : {}),

@@ -64,7 +64,7 @@ export const CONTEXT_TIME_KEYS = [
   "service_time",
 ] as const;
 
-/** Pingap's 35 `{:key}` context keys. */
+/** Pingap's 35 `{:key}` context keys, and the 4 of Pingap 0.16 on the client certificate (`tls_client_ca`). */
 export const CONTEXT_KEYS: readonly string[] = [
   "connection_id",
   "upstream_reused",
@@ -77,12 +77,15 @@ export const CONTEXT_KEYS: readonly string[] = [
   "tls_version",
   "tls_cipher",
   "compression_ratio",
+  "tls_client_subject",
+  "tls_client_fingerprint",
+  "tls_client_serial",
+  "tls_client_verified",
   ...CONTEXT_TIME_KEYS.flatMap((k) => [k, `${k}_human`]),
 ];
 
 const NO_OFFLOAD = "there are no upstream connect offload threads here (`basic.upstream_connect_offload_*` is not " +
   "applied), so it prints nothing";
-const NO_CLIENT_CERT = "client certificates are not asked for (`tls_client_ca` is not applied), so it prints nothing";
 
 /**
  * Pingap 0.16's further context keys: accepted, but not filled by this version, and why (a `check` warning). Its
@@ -92,10 +95,6 @@ const NO_CLIENT_CERT = "client certificates are not asked for (`tls_client_ca` i
 export const UNAPPLIED_CONTEXT_KEYS: Readonly<Record<string, string>> = {
   upstream_connect_offload_wait_time: NO_OFFLOAD,
   upstream_connect_offload_wait_time_human: NO_OFFLOAD,
-  tls_client_subject: NO_CLIENT_CERT,
-  tls_client_fingerprint: NO_CLIENT_CERT,
-  tls_client_serial: NO_CLIENT_CERT,
-  tls_client_verified: NO_CLIENT_CERT,
 };
 
 /** One part of a log line. */

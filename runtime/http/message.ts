@@ -197,6 +197,15 @@ export interface TlsFacts {
   readonly servername: string;
   /** Time from the TCP accept to the end of the handshake, ms. */
   readonly handshakeMs: number;
+  /**
+   * The client certificate (`tls_client_ca`), when the client showed one (it verified: one that does not never gets
+   * this far): its subject in the certificate's order (`O=Example, CN=device-42`), SHA-256 and serial number in lower
+   * case hex, and `true`.
+   */
+  readonly clientSubject?: string;
+  readonly clientFingerprint?: string;
+  readonly clientSerial?: string;
+  readonly clientVerified?: boolean;
 }
 
 /**
