@@ -21,6 +21,9 @@ import { LogCompressor } from "../observe/log/compress.ts";
 import { configReloaded } from "../observe/metrics/mod.ts";
 import { containFaults, installTestFault } from "./contain.ts";
 
+/** How a CertificateError's message begins (runtime/tls/mod.ts). */
+const CERTIFICATE_ERROR = "Certificates cannot be served:";
+
 /** The `--log` value (cli.ts passes it on as PINGAP_LOG). */
 function envLog(): string | undefined {
   try {
@@ -183,6 +186,15 @@ export async function run(
         console.error(`reload (${reason}) failed: ${(e as Error).message}`);
         configReloaded(false);
         await notifier().notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
+        // As Pingap's certificate reload: a certificate the TLS store refused (it cannot be read, parsed or matched
+        // with its key; runtime/tls CertificateError, from a worker by its message) is also its own event.
+        if ((e as Error).name === "CertificateError" || (e as Error).message.startsWith(CERTIFICATE_ERROR)) {
+          await notifier().notify({
+            category: "parse_certificate_fail",
+            level: "error",
+            message: (e as Error).message,
+          });
+        }
         return;
       }
       current = next;
