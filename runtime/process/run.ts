@@ -148,12 +148,15 @@ export async function run(
   const store = proxy?.certificates ?? new CertStore();
   const challenges = proxy?.challenges ??
     new ChallengeTokens((token, keyAuthorization) => group!.share({ type: "challenge", token, keyAuthorization }));
+  // As Pingap after an ACME order: a certificate that cannot be installed is `parse_certificate_fail`.
+  const onRefused = (message: string) =>
+    void notifier().notify({ category: "parse_certificate_fail", level: "error", message });
   const onCertificate = !group
-    ? (name: string, cert: IssuedCertificate) => handOverCertificate(store, name, cert)
+    ? (name: string, cert: IssuedCertificate) => handOverCertificate(store, name, cert, { onRefused })
     : (name: string, cert: IssuedCertificate) => {
       // Logged ("serves …") once every worker has it.
       group.share({ type: "certificate", name, cert }).then(
-        () => handOverCertificate(store, name, cert),
+        () => handOverCertificate(store, name, cert, { onRefused }),
         (e) => console.error(`acme: "${name}": handing the certificate to the workers failed: ${(e as Error).message}`),
       );
     };
