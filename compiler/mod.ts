@@ -49,6 +49,8 @@ export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
 export { aesDecrypt, aesEncrypt } from "./values/aes_secret.ts";
 export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
 export { type SyslogTarget, syslogTarget } from "./values/syslog.ts";
+export { type AccessLogFilter } from "./values/log_filter.ts";
+export { appLogParams, logTarget, type LogTargetKind, unknownParams } from "./values/log_target.ts";
 export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
 export { rustRegex } from "./values/rust_regex.ts";
 export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/define.ts";

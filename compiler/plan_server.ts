@@ -43,6 +43,16 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
         );
       }
     }
+    for (const param of config.access_log?.unknownParams ?? []) {
+      diags.push(
+        notApplied(
+          [...path, "access_log"],
+          `Access-log target parameter "${param}"`,
+          "the target reads only rolling (files), channel_buffer, flush_timeout, skip, min_status, min_latency, " +
+            "sample, and format, process, facility, protocol (syslog://); old-log compression is basic.log_compress_*",
+        ),
+      );
+    }
     const ranked = rankLocations(ctx, name, config, located);
     ranked.forEach((i) => usedLocations.add(i));
     for (const a of config.addr ?? []) {

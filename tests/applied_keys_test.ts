@@ -437,7 +437,7 @@ Deno.test("check warns at each unapplied key of a config, with its line, and sti
   const text = `[basic]
 user = "nobody"
 log_compress_algorithm = "gzip"
-webhook_notifications = ["reload_config", "restart", "upstream_status"]
+webhook_notifications = ["reload_config", "restart", "restart_fail"]
 
 [servers.web]
 addr = "127.0.0.1:6188"

@@ -48,11 +48,16 @@ export const serverSchema = table({
     }),
     access_log: field(
       parsed("access log format", accessLog, {
-        examples: ["tiny", "combined", "/var/log/access.log?rolling=hourly {when} {method} {uri} {status}"],
+        examples: [
+          "tiny",
+          "combined",
+          "/var/log/access.log?rolling=hourly {when} {method} {uri} {status}",
+          "stdout?min_status=500&sample=0.1 json",
+        ],
       }),
       {
         doc:
-          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`), or preceded by a `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` target and a space, to syslog (UDP by default, port 514; no host: the local daemon's socket). Off when unset. See docs/observability.md.",
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`, `json`) or a `{tag}` template, to the application log; or preceded by a target and a space: a file path (`?rolling=daily|hourly|minutely|never`), `stdout`, `/dev/stdout`, `stderr`, `/dev/stderr` (`stdout.log` is a file), or `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` (UDP by default, port 514; no host: the local daemon's socket). Every target takes `channel_buffer=1000` and the filters `skip=<regex on path and query>`, `min_status=<100-599>`, `min_latency=<duration>`, `sample=<0-1>` (with `min_*` and no `sample`, only those requests are logged). Off when unset. See docs/observability.md.",
       },
     ),
     locations: field(array(str()), {
