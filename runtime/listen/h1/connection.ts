@@ -113,11 +113,6 @@ interface BodyState {
   expect: boolean;
 }
 
-/** Does `head` ask for a WebSocket upgrade? (Those still go to `Deno.serve`'s WebSocket bridge.) */
-function webSocket(head: RequestHead): boolean {
-  return fieldValue(head.fields, "upgrade")?.trim().toLowerCase() === "websocket";
-}
-
 /** `a` then `b`, in a new buffer. */
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.byteLength + b.byteLength);
@@ -239,9 +234,10 @@ export class Connection implements ConnectionFacts {
           if (screened === RELAY) {
             return await this.#answer({ status: 400, reason: "Bad Request", size: checked!.consumed });
           }
-          if (checked !== undefined && screened !== undefined && !(screened.upgrade && webSocket(screened))) {
-            // HTTP/1.0, a chunked or `Expect` upload, an upgrade other than WebSocket, an absolute-form target,
-            // obs-text: served here, from the head the screen rebuilt; the body follows in the buffer.
+          if (checked !== undefined && screened !== undefined) {
+            // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
+            // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
+            // body follows in the buffer.
             this.idleTick = -1;
             const keep = await this.#exchange(screened, checked.consumed);
             this.served++;
