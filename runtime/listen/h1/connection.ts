@@ -111,6 +111,8 @@ interface BodyState {
   dropped: boolean;
   /** `100 Continue` is still to be written before the first read (`Expect: 100-continue`). */
   expect: boolean;
+  /** The request it is the body of (counts the bytes read: `bodyRead`). */
+  req: WireRequest | undefined;
 }
 
 /** `a` then `b`, in a new buffer. */
@@ -428,13 +430,19 @@ export class Connection implements ConnectionFacts {
     let giveBack: ((chunk: Uint8Array) => void) | undefined;
     if (head.chunked) {
       // Its end is not known yet: `unread` stays 1 until the last chunk was read.
-      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue };
+      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue, req: undefined };
       body = this.#chunkedBody(state);
       this.#watchable = false;
     } else if (head.contentLength > 0) {
       const length = head.contentLength;
       const inBuffer = Math.min(length, this.#end - this.#start);
-      state = { unread: length - inBuffer, reading: undefined, dropped: false, expect: head.expectContinue };
+      state = {
+        unread: length - inBuffer,
+        reading: undefined,
+        dropped: false,
+        expect: head.expectContinue,
+        req: undefined,
+      };
       if (length <= WHOLE_BODY) {
         let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
         whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
@@ -456,6 +464,11 @@ export class Connection implements ConnectionFacts {
       ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version)
       : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version);
     req.served = this.served;
+    if (state !== undefined) {
+      state.req = req;
+      // A sized body's bytes that came with the head count as read.
+      if (!head.chunked) req.bodyRead = head.contentLength - state.unread;
+    }
     this.#inflight = abort;
     try {
       let res: HttpResponse;
@@ -569,6 +582,7 @@ export class Connection implements ConnectionFacts {
     state.reading = undefined;
     if (n === null || state.dropped) return null;
     state.unread -= n;
+    state.req!.bodyRead += n;
     if (state.unread === 0) this.#watchable = true;
     return n;
   }
@@ -616,7 +630,10 @@ export class Connection implements ConnectionFacts {
   #chunkedBody(state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
     const scanner = new ChunkedScanner();
     let pieces: Uint8Array<ArrayBuffer>[] = [];
-    const onData = (a: number, b: number) => void pieces.push(this.#buf.slice(a, b));
+    const onData = (a: number, b: number) => {
+      pieces.push(this.#buf.slice(a, b));
+      state.req!.bodyRead += b - a;
+    };
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         if (state.expect) await this.#continue(state);
