@@ -38,17 +38,10 @@ export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Ht
 export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
-   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). `remote`
-   * is the client (the one a PROXY header named). Resolves when the connection ended.
+   * Sends the rest of the connection (h2c), starting with `initial`, to `Deno.serve`; `activity` follows what moves.
+   * `remote` is the client (the one a PROXY header named). Resolves when the connection ended.
    */
-  relay(
-    conn: ByteStream,
-    initial: Uint8Array,
-    activity?: RelayActivity,
-    chunkedAt?: number,
-    remote?: Deno.NetAddr,
-  ): Promise<void>;
+  relay(conn: ByteStream, initial: Uint8Array, activity: RelayActivity, remote: Deno.NetAddr): Promise<void>;
   /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
@@ -113,14 +106,6 @@ interface BodyState {
   expect: boolean;
   /** The request it is the body of (counts the bytes read: `bodyRead`). */
   req: WireRequest | undefined;
-}
-
-/** `a` then `b`, in a new buffer. */
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 /** A connection being served. */
@@ -230,13 +215,11 @@ export class Connection implements ConnectionFacts {
             // Malformed (hyper's 400 before): answered here.
             return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
           }
-          const screened = checked === undefined
-            ? undefined
-            : parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
-          if (screened === RELAY) {
-            return await this.#answer({ status: 400, reason: "Bad Request", size: checked!.consumed });
-          }
-          if (checked !== undefined && screened !== undefined) {
+          if (checked !== undefined) {
+            const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
+            if (screened === RELAY) {
+              return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
+            }
             // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
             // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
             // body follows in the buffer.
@@ -251,18 +234,13 @@ export class Connection implements ConnectionFacts {
             this.idleTick = this.#host.tick;
             continue;
           }
-          // The h2c preface or a WebSocket upgrade: the connection is Deno.serve's (h2c with prior knowledge; the
-          // WebSocket bridge of runtime/proxy/websocket.ts). The idle sweep cuts it only when nothing moves either way
-          // for the idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
+          // The h2c preface: the connection is Deno.serve's (h2c with prior knowledge). The idle sweep cuts it only
+          // when nothing moves either way for the idle timeout, and shutdown's idle close leaves it alone.
           relayed = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          if (checked === undefined) this.relayed = new RelayActivity(this.#host);
-          const initial = checked === undefined
-            ? this.#buf.slice(this.#start, this.#end)
-            : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
-          const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, this.#remote);
+          this.relayed = new RelayActivity(this.#host);
+          await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end), this.relayed, this.#remote);
           return;
         }
         this.idleTick = -1;
