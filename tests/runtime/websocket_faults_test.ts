@@ -1,6 +1,6 @@
 /**
  * WebSocket through the proxy in its own process, spliced as bytes after the upstream's 101 (issue 17, Build 2), as
- * nginx or Pingap pass it: frames and close codes go through untouched (the proxy synthesises none), a large message
+ * nginx or Pingap pass it: frames and close codes go through untouched (the proxy synthesises none), over TLS too, a large message
  * passes whole, a side that reads slowly holds the other back instead of being closed, and a side that vanishes
  * closes the other. After each, the process still answers a normal request.
  *
@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { type Origin, startOrigin } from "../_support/origin.ts";
 import { type Child, spawnProxy } from "../_support/process.ts";
+import { makeTestPki } from "../_support/certs.ts";
 import { clientFrameHead, drop, rawWebSocket, wsAccept } from "../_support/ws_raw.ts";
 
 const MIB = 1024 * 1024;
@@ -73,9 +74,10 @@ async function startWsOrigin(): Promise<WsOrigin> {
 
 /**
  * A WebSocket origin on a raw TCP listener: it completes the handshake, then (`drop`) drops the connection without a
- * close frame as soon as it receives any frame, or (`deaf`) never reads again.
+ * close frame as soon as it receives any frame, or (`deaf`) never reads again, or (`echo`) sends back every byte it
+ * reads, whatever it is.
  */
-function startRawOrigin(mode: "drop" | "deaf"): { addr: string; close(): void } {
+function startRawOrigin(mode: "drop" | "deaf" | "echo"): { addr: string; close(): void } {
   const held: Deno.Conn[] = [];
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   (async () => {
@@ -97,6 +99,14 @@ function startRawOrigin(mode: "drop" | "deaf"): { addr: string; close(): void } 
           ),
         );
         if (mode === "deaf") return held.push(conn);
+        if (mode === "echo") {
+          held.push(conn);
+          for (;;) {
+            const n = await conn.read(buf);
+            if (n === null) return drop(conn);
+            await conn.write(buf.subarray(0, n));
+          }
+        }
         await conn.read(buf).catch(() => null);
         drop(conn);
       })().catch(() => {});
@@ -368,5 +378,81 @@ Deno.test("websocket as bytes: an upstream that never reads holds the client bac
   } finally {
     deaf.close();
     await plain.close();
+  }
+});
+
+Deno.test("websocket as bytes over TLS: frames pass byte for byte (masks, RSV bits, fragments, close code)", async () => {
+  const origin = startRawOrigin("echo");
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const leaf = pki.leaves["a.test"]!;
+  // The server of config(), with a certificate: TLS on its port.
+  const toml =
+    config(origin.addr).replace('addr = "127.0.0.1:0"\n', 'addr = "127.0.0.1:0"\nglobal_certificates = true\n') +
+    `[certificates.a]\ntls_cert = "${leaf.certFile}"\ntls_key = "${leaf.keyFile}"\n`;
+  try {
+    await withProxy(toml, async (port) => {
+      const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
+      const c = await Deno.startTls(tcp, { hostname: "a.test", caCerts: [pki.ca.cert] });
+      try {
+        await c.write(
+          new TextEncoder().encode(
+            "GET /ws HTTP/1.1\r\nhost: a.test\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
+              "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n" +
+              "sec-websocket-extensions: permessage-deflate\r\n\r\n",
+          ),
+        );
+        let head = "";
+        const buf = new Uint8Array(65536);
+        while (!head.includes("\r\n\r\n")) {
+          const n = await c.read(buf);
+          assert.ok(n !== null, `closed before the 101: ${head}`);
+          head += new TextDecoder("latin1").decode(buf.subarray(0, n));
+        }
+        assert.match(head, /^HTTP\/1\.1 101 /);
+        assert.equal(head.slice(head.indexOf("\r\n\r\n") + 4), "", "nothing after the 101 yet");
+        // A text message in two fragments, the first with RSV1 (a compressed message), masked with a non-zero key,
+        // then a close frame with code 4001: none of it is read by the proxy, so all of it comes back as sent.
+        const frames = new Uint8Array([
+          0x41,
+          0x83,
+          1,
+          2,
+          3,
+          4,
+          0x61 ^ 1,
+          0x62 ^ 2,
+          0x63 ^ 3,
+          0x80,
+          0x82,
+          9,
+          8,
+          7,
+          6,
+          0x64 ^ 9,
+          0x65 ^ 8,
+          0x88,
+          0x82,
+          5,
+          5,
+          5,
+          5,
+          0x0f ^ 5,
+          0xa1 ^ 5,
+        ]);
+        await c.write(frames);
+        const back: number[] = [];
+        while (back.length < frames.length) {
+          const n = await c.read(buf);
+          if (n === null) break;
+          back.push(...buf.subarray(0, n));
+        }
+        assert.deepEqual(back, [...frames]);
+      } finally {
+        drop(c);
+      }
+    });
+  } finally {
+    origin.close();
+    await pki.remove();
   }
 });
