@@ -15,7 +15,10 @@ function dash(v: string | null | undefined): string {
   return v === null || v === undefined || v === "" ? "-" : v;
 }
 
+/** Body bytes read from the client (as the front end counted them), else what its content-length announced. */
 function payloadSize(r: AccessRecord): number {
+  const read = r.ctx.req.bodyRead;
+  if (read !== undefined) return read;
   const len = r.ctx.header("content-length");
   return len === null ? 0 : Number(len) || 0;
 }
@@ -24,7 +27,7 @@ const TAG_PIECES: { readonly [tag: string]: Piece } = {
   host: (r) => dash(r.ctx.host),
   method: (r) => r.ctx.method,
   path: (r) => dash(r.ctx.path),
-  proto: () => "HTTP/1.1",
+  proto: (r) => r.ctx.req.version ?? "HTTP/1.1",
   query: (r) => dash(r.ctx.rawQuery),
   remote: (r) => dash(r.ctx.remoteAddr),
   client_ip: (r) => dash(r.ctx.clientIp()),
