@@ -224,14 +224,8 @@ export class Connection implements ConnectionFacts {
             // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
             // body follows in the buffer.
             this.idleTick = -1;
-            const keep = await this.#exchange(screened, checked.consumed);
-            this.served++;
-            if (!keep) {
-              if (this.#unreadBody) await this.#linger(this.#unreadBody);
-              else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
-              return;
-            }
-            this.idleTick = this.#host.tick;
+            const closing = this.#exchanged(await this.#exchange(screened, checked.consumed));
+            if (closing !== undefined) return await closing;
             continue;
           }
           // The h2c preface: the connection is Deno.serve's (h2c with prior knowledge). The idle sweep cuts it only
@@ -244,14 +238,8 @@ export class Connection implements ConnectionFacts {
           return;
         }
         this.idleTick = -1;
-        const keep = await this.#exchange(head);
-        this.served++;
-        if (!keep) {
-          if (this.#unreadBody) await this.#linger(this.#unreadBody);
-          else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
-          return;
-        }
-        this.idleTick = this.#host.tick;
+        const closing = this.#exchanged(await this.#exchange(head));
+        if (closing !== undefined) return await closing;
       }
     } catch {
       // A read or write failed: the client is gone.
@@ -674,6 +662,21 @@ export class Connection implements ConnectionFacts {
    * ends it when the client sends nothing for a while or takes too long in all (as nginx's `lingering_timeout` and
    * `lingering_time`).
    */
+  /**
+   * After an exchange: counts it, and either waits for the next request (undefined; no promise made) or ends the
+   * connection (the promise: lingering on a body not read to its end, or the 400 to bad chunked framing).
+   */
+  #exchanged(keep: boolean): Promise<void> | undefined {
+    this.served++;
+    if (keep) {
+      this.idleTick = this.#host.tick;
+      return undefined;
+    }
+    if (this.#unreadBody) return this.#linger(this.#unreadBody);
+    if (this.#badFraming) return this.#answer({ status: 400, reason: "Bad Request", size: 0 });
+    return Promise.resolve();
+  }
+
   async #linger(body: BodyState | undefined): Promise<void> {
     this.#unreadBody = undefined;
     if (body) {
