@@ -11,33 +11,7 @@ import assert from "node:assert/strict";
 import { makeTestPki, type TestPki } from "../_support/certs.ts";
 import { startOrigin } from "../_support/origin.ts";
 import { startTestProxy } from "../_support/proxy.ts";
-
-/** Reads until the peer ends the connection; the bytes read, or -1 if it had not ended after `boundMs`. */
-async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.close();
-  }, boundMs);
-  const buf = new Uint8Array(65536);
-  let total = 0;
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      total += n;
-    }
-  } catch {
-    // A reset by the peer is its end too; our own close (the bound) is not.
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) return -1;
-  try {
-    conn.close();
-  } catch { /* closed */ }
-  return total;
-}
+import { readToEnd } from "../_support/read_to_end.ts";
 
 async function tlsOpen(port: number, pki: TestPki): Promise<Deno.TlsConn> {
   const tcp = await Deno.connect({ hostname: "127.0.0.1", port });
