@@ -105,18 +105,8 @@ async function rssRows(tools: BenchTools, fleet: Fleet, idle: Map<ServerName, nu
 }
 
 async function tlsRows(seconds: number): Promise<string> {
-  const { runHttpsBench } = await import("../https_bench.ts");
-  const rows = await runHttpsBench({ seconds });
-  return table([
-    ["TLS: server", "metric", "value", "p99 ms", "errors"],
-    ...rows.map((r) => [
-      r.server,
-      r.metric,
-      r.skipped ? `SKIPPED: ${r.skipped}` : fmt(r.value, 0),
-      fmt(r.p99Ms, 2),
-      String(r.errors),
-    ]),
-  ]);
+  const { runHttpsBench, httpsTable } = await import("../https_bench.ts");
+  return httpsTable(await runHttpsBench({ seconds }));
 }
 
 /**
