@@ -289,7 +289,7 @@ async function proxyTo(
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamTls = res.tlsTime;
       ctx.timings.upstreamConnection = res.connectionTime;
-      ctx.upstreamConnected = up.client.connections;
+      if (up.plan.tracer) ctx.upstreamConnected = up.client.connections;
       ctx.timings.upstreamResponse = res.responseTime;
       span?.ok(res.status, { "upstream.reused": res.reused });
       if (pass) return response;
