@@ -3,13 +3,15 @@
  * sockets are this process's file descriptors), real origins answer with the peer address they saw (the proxy's end
  * of the backend connection), and the test reads the options back with `getsockopt` from that socket: over plain
  * HTTP/1.1 (`Deno.connect`), HTTP/1.1 over `node:tls` (`verify_cert = false`) and h2c (`node:http2` over
- * `node:net`). An upstream without the keys leaves its connections as Deno makes them (no SO_KEEPALIVE).
+ * `node:net`). An upstream without the keys leaves its connections as Deno makes them (no SO_KEEPALIVE). The CLI
+ * with workers (its own process, the flags `deno task start` uses) is read with `ss`.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { createServer, type Http2Server, type ServerHttp2Stream } from "node:http2";
-import { type Echo, startEchoOrigin } from "../_support/origin.ts";
+import { type Echo, freePort, startEchoOrigin } from "../_support/origin.ts";
+import { spawnDeno, START_ARGS } from "../_support/process.ts";
 import { startTestProxy } from "../_support/proxy.ts";
 import { portInodes, socketFds } from "../../runtime/listen/tcp_options.ts";
 import { getIntOption, LINUX as L } from "../../runtime/process/libc.ts";
@@ -143,6 +145,79 @@ ${OPTIONS}
       await origin.close();
       await tls.close();
       await h2c.close();
+    }
+  },
+});
+
+/** What `ss` shows of the TCP connection from local port `port` (timers and socket memory), "" when none. */
+function ssLine(port: number): string {
+  const out = new Deno.Command("ss", { args: ["-tnmoH", "state", "established", "src", `127.0.0.1:${port}`] })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout).replace(/\s+/g, " ").trim();
+}
+
+const HAS_SS = (() => {
+  try {
+    return new Deno.Command("ss", { args: ["-V"] }).outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "upstream tcp options: applied by the CLI's workers (`start`, threads = 2), seen with ss (Linux)",
+  ignore: Deno.build.os !== "linux" || !HAS_SS,
+  sanitizeResources: false,
+  fn: async () => {
+    const origin = await startEchoOrigin("o");
+    const dir = await Deno.makeTempDir();
+    const port = freePort();
+    const conf = `${dir}/pingap.toml`;
+    await Deno.writeTextFile(
+      conf,
+      `
+[servers.web]
+addr = "127.0.0.1:${port}"
+threads = 2
+locations = ["plain", "bare"]
+
+[locations.plain]
+path = "/plain"
+upstream = "plain"
+
+[locations.bare]
+path = "/bare"
+upstream = "bare"
+
+[upstreams.plain]
+addrs = ["${origin.addr}"]
+${OPTIONS}
+
+[upstreams.bare]
+addrs = ["${origin.addr}"]
+`,
+    );
+    const child = spawnDeno([...START_ARGS, conf]);
+    try {
+      await child.waitFor(new RegExp(`listening on 127\\.0\\.0\\.1:${port} with 2 workers`));
+      const remote = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        assert.equal(res.status, 200, path);
+        return Number(((await res.json()) as Echo).remote.split(":")[1]);
+      };
+      // The keep-alive timer (idle 11s: under a minute, where the kernel's default would show 120min) and the
+      // receive buffer (doubled by the kernel) of the backend connection.
+      const plain = ssLine(await remote("/plain/x"));
+      assert.match(plain, /timer:\(keepalive,[\d.]+(ms|sec),0\)/, plain);
+      assert.match(plain, /skmem:\(r\d+,rb100000,/, plain);
+      const bare = ssLine(await remote("/bare/x"));
+      assert.doesNotMatch(bare, /keepalive/, bare);
+      assert.doesNotMatch(bare, /rb100000/, bare);
+      assert.doesNotMatch(child.output(), /TCP option not applied/);
+    } finally {
+      await child.stop();
+      await origin.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });
