@@ -17,8 +17,8 @@ import type { Parsed, Type } from "./types.ts";
  * after it connected (runtime/upstream/socket_options.ts), which is too late for this one.
  */
 const NO_FAST_OPEN =
-  "TCP Fast Open on connect needs TCP_FASTOPEN_CONNECT set on the socket before connect(); Deno.connect and node:net " +
-  "create and connect the socket in one call, so the proxy only gets the socket once it is connected";
+  "TCP Fast Open on connect needs TCP_FASTOPEN_CONNECT set on the socket before connect(); Deno's connect and " +
+  "node:net create and connect the socket in one call, so the proxy only gets the socket once it is connected";
 
 /** A load-balancing algorithm. */
 export type Algo =
