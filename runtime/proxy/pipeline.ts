@@ -291,7 +291,13 @@ async function proxyTo(
       ctx.timings.upstreamConnection = res.connectionTime;
       if (up.plan.tracer) ctx.upstreamConnected = up.client.connections;
       ctx.timings.upstreamResponse = res.responseTime;
-      span?.ok(res.status, { "upstream.reused": res.reused });
+      // Pingap's span attribute `upstream.connected`, with `enable_tracer`.
+      span?.ok(
+        res.status,
+        ctx.upstreamConnected === undefined
+          ? { "upstream.reused": res.reused }
+          : { "upstream.reused": res.reused, "upstream.connected": ctx.upstreamConnected },
+      );
       if (pass) return response;
       answer = response;
     } catch (e) {
