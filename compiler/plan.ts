@@ -81,15 +81,18 @@ export interface ListenerTcpOptions {
    * SO_KEEPALIVE with its timings, when any of `tcp_idle`, `tcp_interval`, `tcp_probe_count`, `tcp_user_timeout` is
    * set; the ones left out take the kernel's defaults as in Pingap (7200 s, 75 s, 9; no user timeout).
    */
-  readonly keepalive?: {
-    readonly idle: number;
-    readonly interval: number;
-    readonly count: number;
-    /** TCP_USER_TIMEOUT, ms (0: not set). */
-    readonly userTimeout: number;
-  };
+  readonly keepalive?: TcpKeepalive;
   /** TCP_FASTOPEN queue length (`tcp_fastopen`). */
   readonly fastOpen?: number;
+}
+
+/** TCP keep-alive timings (`tcp_idle`, `tcp_interval`, `tcp_probe_count`, `tcp_user_timeout`), ms and probes. */
+export interface TcpKeepalive {
+  readonly idle: number;
+  readonly interval: number;
+  readonly count: number;
+  /** TCP_USER_TIMEOUT, ms (0: not set). */
+  readonly userTimeout: number;
 }
 
 /** A TLS version name as `tls_min_version` / `tls_max_version` take it. */
@@ -201,6 +204,18 @@ export interface UpstreamPlan {
   readonly dnsSearch: readonly string[];
   /** Backend stats and circuit breaker, when `enable_backend_stats` is on. */
   readonly circuit?: CircuitPlan;
+  /** Socket options of each backend connection (`tcp_*`), set when any is configured. */
+  readonly tcp?: UpstreamTcpOptions;
+  /** `enable_tracer`: live connections counted (`pingap_upstream_connections`, `{:upstream_connected}`); only when on. */
+  readonly tracer?: true;
+}
+
+/** Socket options set on each new backend connection of an upstream, right after it connected (Linux). */
+export interface UpstreamTcpOptions {
+  /** SO_KEEPALIVE with its timings, as for a server ({@linkcode ListenerTcpOptions.keepalive}). */
+  readonly keepalive?: TcpKeepalive;
+  /** SO_RCVBUF, bytes (`tcp_recv_buf`). */
+  readonly recvBuf?: number;
 }
 
 /** Stats and breaker settings of an upstream (times in ms). */

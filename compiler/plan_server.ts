@@ -11,7 +11,7 @@ import { diag, type KeyPath } from "./diagnostic.ts";
 import { didYouMean } from "./did_you_mean.ts";
 import { stableHash } from "./hash.ts";
 import { serverRules } from "./parity_rules.ts";
-import type { BasicConfig, ListenerTcpOptions, ServerConfig, ServerPlan } from "./plan.ts";
+import type { BasicConfig, ListenerTcpOptions, ServerConfig, ServerPlan, TcpKeepalive } from "./plan.ts";
 import type { CompiledLocations } from "./plan_location.ts";
 import { type BuildContext, decodeSection, rawNames } from "./plan_sections.ts";
 import { warnShadowed } from "./plan_shadowed.ts";
@@ -157,23 +157,38 @@ function rankLocations(
 /** Pingap's defaults for the keepalive settings left out (Linux's `tcp_keepalive_*`), ms and probes. */
 const KEEPALIVE_DEFAULTS = { idle: 7_200_000, interval: 75_000, count: 9 };
 
+/** The keys `tcp_idle`, `tcp_interval`, `tcp_probe_count`, `tcp_user_timeout` of a server or an upstream. */
+interface KeepaliveKeys {
+  readonly tcp_idle?: number | undefined;
+  readonly tcp_interval?: number | undefined;
+  readonly tcp_probe_count?: number | undefined;
+  readonly tcp_user_timeout?: number | undefined;
+}
+
+/**
+ * SO_KEEPALIVE and its timings when any of the four keep-alive keys is set (the ones left out take the kernel's
+ * defaults), for servers and upstreams alike; undefined when none is.
+ */
+export function keepaliveOf(c: KeepaliveKeys): TcpKeepalive | undefined {
+  if (
+    c.tcp_idle === undefined && c.tcp_interval === undefined && c.tcp_probe_count === undefined &&
+    c.tcp_user_timeout === undefined
+  ) return undefined;
+  return {
+    idle: c.tcp_idle ?? KEEPALIVE_DEFAULTS.idle,
+    interval: c.tcp_interval ?? KEEPALIVE_DEFAULTS.interval,
+    count: c.tcp_probe_count ?? KEEPALIVE_DEFAULTS.count,
+    userTimeout: c.tcp_user_timeout ?? 0,
+  };
+}
+
 /** `{ tcp }` of a server's config when any TCP option is set (Pingap's `new_tcp_keepalive` and `tcp_fastopen`). */
 function tcpOptions(c: ServerConfig): { tcp: ListenerTcpOptions } | undefined {
-  const any = c.tcp_idle !== undefined || c.tcp_interval !== undefined || c.tcp_probe_count !== undefined ||
-    c.tcp_user_timeout !== undefined;
-  if (!any && c.tcp_fastopen === undefined) return undefined;
+  const keepalive = keepaliveOf(c);
+  if (keepalive === undefined && c.tcp_fastopen === undefined) return undefined;
   return {
     tcp: {
-      ...(any
-        ? {
-          keepalive: {
-            idle: c.tcp_idle ?? KEEPALIVE_DEFAULTS.idle,
-            interval: c.tcp_interval ?? KEEPALIVE_DEFAULTS.interval,
-            count: c.tcp_probe_count ?? KEEPALIVE_DEFAULTS.count,
-            userTimeout: c.tcp_user_timeout ?? 0,
-          },
-        }
-        : {}),
+      ...(keepalive !== undefined ? { keepalive } : {}),
       ...(c.tcp_fastopen !== undefined ? { fastOpen: c.tcp_fastopen } : {}),
     },
   };

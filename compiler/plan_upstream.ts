@@ -8,7 +8,8 @@
 import { diag, type Diagnostic, type KeyPath } from "./diagnostic.ts";
 import { stableHash } from "./hash.ts";
 import { upstreamRules } from "./parity_rules.ts";
-import type { BackendAddr, CircuitPlan, UpstreamConfig, UpstreamPlan } from "./plan.ts";
+import type { BackendAddr, CircuitPlan, UpstreamConfig, UpstreamPlan, UpstreamTcpOptions } from "./plan.ts";
+import { keepaliveOf } from "./plan_server.ts";
 import { type BuildContext, decodeSection } from "./plan_sections.ts";
 import { upstreamSchema } from "./schema/upstream.ts";
 import { isIPv4, isIPv6 } from "./values/addr.ts";
@@ -111,6 +112,21 @@ function compileUpstream(name: string, config: UpstreamConfig, diags: Diagnostic
     dnsServer: c.dns_server ?? [],
     dnsSearch: [...(c.dns_domain ? [c.dns_domain] : []), ...(c.dns_search ?? [])],
     ...(circuit ? { circuit } : {}),
+    ...upstreamTcp(c),
+    ...(c.enable_tracer ? { tracer: true as const } : {}),
+  };
+}
+
+/** `{ tcp }` of an upstream's config when a socket option it applies is set (`tcp_fast_open` is warned, not here). */
+function upstreamTcp(c: UpstreamConfig): { tcp: UpstreamTcpOptions } | undefined {
+  const keepalive = keepaliveOf(c);
+  if (keepalive === undefined && c.tcp_recv_buf === undefined) return undefined;
+  return {
+    tcp: {
+      ...(keepalive !== undefined ? { keepalive } : {}),
+      // SO_RCVBUF takes an int.
+      ...(c.tcp_recv_buf !== undefined ? { recvBuf: Math.min(c.tcp_recv_buf, 0x7fff_ffff) } : {}),
+    },
   };
 }
 

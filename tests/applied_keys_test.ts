@@ -149,6 +149,12 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "upstreams.client_key": R("runtime/upstream/upstream_ca.ts", "clientKey"),
   "upstreams.h2_stream_window_size": R("runtime/upstream/provider.ts"),
   "upstreams.h2_connection_window_size": R("runtime/upstream/provider.ts"),
+  "upstreams.tcp_idle": R("runtime/upstream/socket_options.ts", "keepalive"),
+  "upstreams.tcp_interval": R("runtime/upstream/socket_options.ts", "keepalive"),
+  "upstreams.tcp_probe_count": R("runtime/upstream/socket_options.ts", "keepalive"),
+  "upstreams.tcp_user_timeout": R("runtime/upstream/socket_options.ts", "userTimeout"),
+  "upstreams.tcp_recv_buf": R("runtime/upstream/socket_options.ts", "recvBuf"),
+  "upstreams.enable_tracer": R("runtime/observe/metrics/upstream_source.ts", "tracer"),
   "upstreams.includes": R(SECTIONS_FILE),
   "upstreams.remark": REMARK,
 
@@ -452,15 +458,14 @@ upstream = "u"
 [upstreams.u]
 addrs = ["127.0.0.1:8080"]
 tcp_idle = "10s"
-tcp_recv_buf = "4kb"
+tcp_fast_open = true
 `;
   const { plan, diagnostics } = compileSources([{ file: "a.toml", text }]);
   assert.ok(plan, JSON.stringify(diagnostics));
   const warned = diagnostics.filter((d) => d.code === "not-applied").map((d) => `${d.line} ${formatPath(d.path)}`);
   assert.deepEqual(warned.sort(), [
     "10 servers.web.tls_cipher_list",
-    "18 upstreams.u.tcp_idle",
-    "19 upstreams.u.tcp_recv_buf",
+    "19 upstreams.u.tcp_fast_open",
     "2 basic.user",
     "4 basic.webhook_notifications[1]",
     "4 basic.webhook_notifications[2]",

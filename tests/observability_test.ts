@@ -143,6 +143,7 @@ upstream_keepalive_pool_size = 1
 
 [upstreams.plain]
 addrs = ["${plain.addr}"]
+enable_tracer = true
 
 [upstreams.text]
 addrs = ["${text.addr}"]

@@ -87,9 +87,6 @@ const NOT_APPLIED = [
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",
   "upstreams.api.h1_upgrade",
-  // Older keys the fixture sets for the keepalive rules, not applied either.
-  "upstreams.api.tcp_idle",
-  "upstreams.api.tcp_probe_count",
   "certificates.site.ocsp_stapling",
 ];
 

@@ -13,12 +13,12 @@ import { array, bool, duration, field, int, list, oneOf, parsed, size, str, tabl
 import type { Parsed, Type } from "./types.ts";
 
 /**
- * Why the upstream socket options are not applied. The listeners' options are set once per listening socket, found
- * through /proc (runtime/listen/tcp_options.ts); a backend connection would need that search on every connect.
+ * Why `tcp_fast_open` is not applied: the other upstream socket options are set on the connection's socket right
+ * after it connected (runtime/upstream/socket_options.ts), which is too late for this one.
  */
-const NO_CONNECT_OPTIONS =
-  "a backend connection made by Deno gets only TCP_NODELAY and has no descriptor to set more on; finding each backend " +
-  "connection's socket in /proc to set it, as the listeners do once, would cost every connect a scan of all sockets";
+const NO_FAST_OPEN =
+  "TCP Fast Open on connect needs TCP_FASTOPEN_CONNECT set on the socket before connect(); Deno's connect and " +
+  "node:net create and connect the socket in one call, so the proxy only gets the socket once it is connected";
 
 /** A load-balancing algorithm. */
 export type Algo =
@@ -184,8 +184,8 @@ export const upstreamSchema = table({
     ),
     ipv4_only: field(bool(), { doc: "Ignore IPv6 addresses from discovery.", default: false }),
     enable_tracer: field(bool(), {
-      unapplied: "the `pingap_upstream_connections` gauge is not fed yet (the Pingap parity work applies it)",
-      doc: "Count live connections to this upstream.",
+      doc: "Count live connections to this upstream (idle in the pool and in use): the " +
+        "`pingap_upstream_connections` gauge and the `upstream_connected` access-log key; both stay empty when off.",
       default: false,
     }),
     enable_backend_stats: field(bool(), {
@@ -235,27 +235,26 @@ export const upstreamSchema = table({
     idle_timeout: field(duration(), { doc: "How long an idle pooled connection is kept.", default: "60s" }),
     write_timeout: field(duration(), { doc: "Time limit of each write to the backend." }),
     tcp_idle: field(keepaliveTime("tcp idle"), {
-      unapplied: NO_CONNECT_OPTIONS,
-      doc: "TCP keep-alive idle time.",
+      doc: "TCP keep-alive idle time of backend connections. Any of the four keep-alive keys turns SO_KEEPALIVE on; " +
+        "one left out takes the kernel's default (7200s, 75s, 9 probes, no user timeout). Set with setsockopt on " +
+        "each new backend connection right after it connected (Linux, with FFI allowed; elsewhere a warning is " +
+        "logged once per upstream).",
     }),
     tcp_interval: field(keepaliveTime("tcp interval"), {
-      unapplied: NO_CONNECT_OPTIONS,
-      doc: "TCP keep-alive probe interval.",
+      doc: "TCP keep-alive probe interval of backend connections.",
     }),
     tcp_probe_count: field(probeCount(), {
-      unapplied: NO_CONNECT_OPTIONS,
-      doc: "TCP keep-alive probes.",
+      doc: "TCP keep-alive probes before a backend connection is dropped.",
     }),
     tcp_user_timeout: field(duration(), {
-      unapplied: NO_CONNECT_OPTIONS,
-      doc: "TCP_USER_TIMEOUT (Linux).",
+      doc: "TCP_USER_TIMEOUT of backend connections (Linux).",
     }),
     tcp_recv_buf: field(size(), {
-      unapplied: NO_CONNECT_OPTIONS,
-      doc: "SO_RCVBUF of backend connections.",
+      doc: "SO_RCVBUF of backend connections, set once connected (the kernel doubles it; the window scale offered " +
+        "in the SYN was chosen before).",
     }),
     tcp_fast_open: field(bool(), {
-      unapplied: NO_CONNECT_OPTIONS,
+      unapplied: NO_FAST_OPEN,
       doc: "TCP Fast Open on connect.",
     }),
     fail_open: field(bool(), {

@@ -21,35 +21,18 @@
  */
 import type { ListenerTcpOptions } from "../../compiler/mod.ts";
 import { log } from "../observe/log/app_log.ts";
+import { LINUX, openLibc } from "../process/libc.ts";
 
-const SOL_SOCKET = 1, SO_KEEPALIVE = 9;
-const IPPROTO_TCP = 6, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6, TCP_USER_TIMEOUT = 18, TCP_FASTOPEN = 23;
-
-const SYMBOLS = {
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-} as const;
-
-type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
-let libc: Libc | string | undefined;
-
-/** libc through FFI, or why it cannot be had. */
-function openLibc(): Libc | string {
-  if (libc !== undefined) return libc;
-  if (Deno.build.os !== "linux") return libc = `${Deno.build.os} has no /proc to find the socket by`;
-  let why = "libc not found";
-  for (const name of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"]) {
-    try {
-      return libc = Deno.dlopen(name, SYMBOLS);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        return libc = "FFI is not allowed (run with --allow-ffi or --allow-all)";
-      }
-      why = e instanceof Error ? e.message : String(e);
-    }
-  }
-  return libc = why;
-}
+const {
+  SOL_SOCKET,
+  SO_KEEPALIVE,
+  IPPROTO_TCP,
+  TCP_KEEPIDLE,
+  TCP_KEEPINTVL,
+  TCP_KEEPCNT,
+  TCP_USER_TIMEOUT,
+  TCP_FASTOPEN,
+} = LINUX;
 
 /**
  * Inodes of the sockets on local port `port` in `state` (`"0A"` LISTEN, `"01"` ESTABLISHED), from /proc/net/tcp and
@@ -144,25 +127,4 @@ export function applyListenerTcpOptions(
   return problems;
 }
 
-/**
- * Reads an integer socket option of `fd` (for tests: what the kernel holds).
- */
-export function getIntOption(fd: number, level: number, name: number): number | undefined {
-  const lib = openLibc();
-  if (typeof lib === "string") return undefined;
-  const value = new Int32Array(1);
-  const len = new Uint32Array([4]);
-  return lib.symbols.getsockopt(fd, level, name, value, len) === 0 ? value[0] : undefined;
-}
-
-/** The option numbers of Linux, for tests. */
-export const LINUX = {
-  SOL_SOCKET,
-  SO_KEEPALIVE,
-  IPPROTO_TCP,
-  TCP_KEEPIDLE,
-  TCP_KEEPINTVL,
-  TCP_KEEPCNT,
-  TCP_USER_TIMEOUT,
-  TCP_FASTOPEN,
-} as const;
+export { getIntOption, LINUX } from "../process/libc.ts";

@@ -289,9 +289,15 @@ async function proxyTo(
       ctx.timings.upstreamConnect = res.connectTime;
       ctx.timings.upstreamTls = res.tlsTime;
       ctx.timings.upstreamConnection = res.connectionTime;
-      ctx.upstreamConnected = up.client.connections;
+      if (up.plan.tracer) ctx.upstreamConnected = up.client.connections;
       ctx.timings.upstreamResponse = res.responseTime;
-      span?.ok(res.status, { "upstream.reused": res.reused });
+      // Pingap's span attribute `upstream.connected`, with `enable_tracer`.
+      span?.ok(
+        res.status,
+        ctx.upstreamConnected === undefined
+          ? { "upstream.reused": res.reused }
+          : { "upstream.reused": res.reused, "upstream.connected": ctx.upstreamConnected },
+      );
       if (pass) return response;
       answer = response;
     } catch (e) {

@@ -119,6 +119,7 @@ export function connectOptions(plan: UpstreamPlan, poolSize = 128): ConnectOptio
     ...(c.writeTimeout !== undefined ? { writeTimeout: c.writeTimeout } : {}),
     idleTimeout: c.idleTimeout,
     poolSize,
+    ...(c.tcp !== undefined ? { socket: { upstream: c.name, tcp: c.tcp } } : {}),
   };
 }
 

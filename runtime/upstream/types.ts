@@ -6,6 +6,7 @@
  */
 
 import type { HttpRequest, HttpResponse, RequestTimeouts } from "../http/message.ts";
+import type { BackendSocketOptions } from "./socket_options.ts";
 
 /** One backend address (after discovery). */
 export interface Backend {
@@ -32,6 +33,8 @@ export interface ConnectOptions {
   readonly idleTimeout: number;
   /** Idle connections kept per backend. */
   readonly poolSize: number;
+  /** Socket options set on each new connection (`tcp_*`), when the upstream sets any. */
+  readonly socket?: BackendSocketOptions;
 }
 
 /**

@@ -33,6 +33,7 @@ upstream = "main"
 plugins = ["pingap:requestId"]
 [upstreams.main]
 addrs = ["${origin.addr}"]
+enable_tracer = true
 `);
   const proxy = await startProxy(plan);
   const port = proxy.listening[0]!.port;
@@ -99,6 +100,8 @@ addrs = ["${origin.addr}"]
     assert.equal(client.name, "upstream.main");
     assert.equal(server.attributes["http.status_code"], 200);
     assert.equal(client.attributes["upstream.addr"], origin.addr);
+    // enable_tracer: the upstream's live connections when the answer came (the one just made).
+    assert.equal(client.attributes["upstream.connected"], 1);
     // The second request started a trace of its own.
     assert.ok(otlp.spans.some((s) => s.traceId !== TRACE_ID && s.kind === 2));
   } finally {

@@ -21,8 +21,9 @@ export function snapshotOf(source: UpstreamSource | undefined): UpstreamSnapshot
 
 /**
  * An {@linkcode UpstreamSource} reading the live upstream registry: each
- * upstream's in-flight count, its backends' health-check state, and the
- * breaker window and state of backends that have stats.
+ * upstream's in-flight count, its live connections (`enable_tracer`), its
+ * backends' health-check state, and the breaker window and state of
+ * backends that have stats.
  */
 export function registrySource(registry: UpstreamRegistry): UpstreamSource {
   return function* () {
@@ -46,7 +47,8 @@ export function registrySource(registry: UpstreamRegistry): UpstreamSource {
           backends.push({ backend: addr, state: s.state, failureRatePercent: s.failureRatePercent, requests: s.total });
         }
       }
-      const connections = state.client.connections;
+      // Counted only for an upstream with `enable_tracer`, as in Pingap.
+      const connections = state.plan.tracer ? state.client.connections : undefined;
       yield {
         upstream: state.plan.name,
         processing: state.processing,

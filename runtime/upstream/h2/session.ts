@@ -9,6 +9,7 @@ import { type ClientHttp2Session, connect as h2connect, constants } from "node:h
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { type Backend, type ConnectOptions, UpstreamError } from "../types.ts";
+import { setNodeSocketOptions } from "../socket_options.ts";
 
 /** What a session needs beyond {@linkcode ConnectOptions}. */
 export interface H2SessionOptions {
@@ -115,6 +116,7 @@ export class H2Session {
         socket.once("connect", () => {
           clearTimeout(tcpTimer);
           this.#tcpAt = performance.now();
+          if (o.socket !== undefined) setNodeSocketOptions(socket, o.socket);
         });
         return socket;
       },

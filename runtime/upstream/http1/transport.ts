@@ -9,6 +9,7 @@
 import type { TLSSocket } from "node:tls";
 import { type ConnectOptions, UpstreamError } from "../types.ts";
 import type { AbortWatch } from "../../http/message.ts";
+import { setBackendSocketOptions, setNodeSocketOptions } from "../socket_options.ts";
 
 /** The byte stream one HTTP/1.1 connection runs on. `Deno.Conn` satisfies it as is. */
 export interface Http1Transport {
@@ -50,7 +51,8 @@ export interface ConnectTimings {
 }
 
 /**
- * Opens a transport to `target`: TCP with `TCP_NODELAY`, then TLS when `options.tls` is set.
+ * Opens a transport to `target`: TCP with `TCP_NODELAY` (and the upstream's socket options, when it sets any), then
+ * TLS when `options.tls` is set.
  *
  * TLS with `verifyCert` uses `Deno.startTls` on the TCP connection (SNI and the checked name are `options.sni`,
  * else the host); without `verifyCert` it uses `node:tls` with `rejectUnauthorized: false`.
@@ -75,6 +77,12 @@ export async function openTransport(target: TransportTarget, how: TransportOptio
     attempt.current = tcp;
     attempt.tcpDone();
     tcp.setNoDelay(true);
+    if (options.socket !== undefined) {
+      setBackendSocketOptions(
+        { localPort: tcp.localAddr.port, remoteHost: tcp.remoteAddr.hostname, remotePort: tcp.remoteAddr.port },
+        options.socket,
+      );
+    }
     if (!options.tls) {
       attempt.timed(how.timings, false);
       return tcp;
@@ -221,6 +229,7 @@ class ConnectAttempt {
       socket.once("connect", () => {
         this.tcpDone();
         socket.setNoDelay(true);
+        if (how.options.socket !== undefined) setNodeSocketOptions(socket, how.options.socket);
       });
       socket.once("secureConnect", function onSecureConnect() {
         socket.removeListener("error", reject);
