@@ -76,7 +76,6 @@ const NOT_APPLIED = [
   "basic.downstream_tls_offload_thread_per_pool",
   "basic.upstream_connect_offload_threadpools",
   "basic.upstream_connect_offload_thread_per_pool",
-  "servers.web.ja4",
   "servers.web.h2_max_concurrent_streams",
   "servers.web.h2_max_header_list_size",
   "servers.web.h2_initial_window_size",
