@@ -249,3 +249,108 @@ Deno.test("readClientHello() tells bytes that are no ClientHello as soon as it c
   // An alert record first.
   assert.equal(readClientHello(new Uint8Array([0x15, 3, 1, 0, 2, 2, 40]), 0), HELLO_INVALID);
 });
+
+/**
+ * JA4 by the spec's words, written apart from ja4.ts (a walk over the hello with a DataView, Web Crypto's SHA-256), to
+ * check a hello captured from a real client.
+ */
+async function specJa4(body: Uint8Array): Promise<{ ja4: string; ro: string }> {
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const grease = (x: number) => (x & 0x0f0f) === 0x0a0a && (x >> 8) === (x & 0xff);
+  const hex = (x: number) => x.toString(16).padStart(4, "0");
+  const sha = async (s: string) =>
+    s === "" ? "000000000000" : [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)))]
+      .map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
+  let at = 2 + 32;
+  at += 1 + v.getUint8(at);
+  const ciphers: number[] = [];
+  const cipherEnd = at + 2 + v.getUint16(at);
+  for (at += 2; at < cipherEnd; at += 2) if (!grease(v.getUint16(at))) ciphers.push(v.getUint16(at));
+  at += 1 + v.getUint8(at);
+  const exts: number[] = [];
+  let sigs: number[] = [], version = v.getUint16(0), alpn = "00";
+  const extEnd = at + 2 + v.getUint16(at);
+  for (at += 2; at < extEnd;) {
+    const type = v.getUint16(at), len = v.getUint16(at + 2), d = at + 4;
+    at = d + len;
+    if (grease(type)) continue;
+    exts.push(type);
+    if (type === 0x002b) {
+      const offered: number[] = [];
+      for (let i = d + 1; i < d + 1 + v.getUint8(d); i += 2) if (!grease(v.getUint16(i))) offered.push(v.getUint16(i));
+      version = Math.max(...offered);
+    }
+    if (type === 0x000d) { for (let i = d + 2; i < d + 2 + v.getUint16(d); i += 2) sigs.push(v.getUint16(i)); }
+    if (type === 0x0010) {
+      const p = new TextDecoder().decode(body.subarray(d + 3, d + 3 + v.getUint8(d + 2)));
+      alpn = p[0]! + p[p.length - 1]!;
+    }
+  }
+  sigs = sigs.filter((s) => !grease(s));
+  const a = `t${{ 0x0304: "13", 0x0303: "12" }[version] ?? "??"}${exts.includes(0) ? "d" : "i"}${
+    String(ciphers.length).padStart(2, "0")
+  }${String(exts.length).padStart(2, "0")}${alpn}`;
+  const sorted = exts.filter((e) => e !== 0 && e !== 0x10).sort((x, y) => x - y).map(hex).join(",");
+  const c = sorted + (sigs.length ? "_" + sigs.map(hex).join(",") : "");
+  const b = [...ciphers].sort((x, y) => x - y).map(hex).join(",");
+  const ro = `${a}_${ciphers.map(hex).join(",")}_${exts.map(hex).join(",")}${sigs.length ? "_" : ""}${
+    sigs.map(hex).join(",")
+  }`;
+  return { ja4: `${a}_${await sha(b)}_${await sha(c)}`, ro };
+}
+
+/** The first ClientHello `openssl s_client` sends with `args`, caught by a bare TCP listener. */
+async function captureOpenssl(...args: string[]): Promise<Uint8Array> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const child = new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${listener.addr.port}`, ...args],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const conn = await listener.accept();
+    let got = new Uint8Array(0);
+    const buf = new Uint8Array(4096);
+    for (;;) {
+      const hello = readClientHello(got, 0);
+      if (hello !== HELLO_INCOMPLETE) {
+        conn.close();
+        assert.ok(typeof hello !== "string", "openssl sent no ClientHello");
+        return hello.slice();
+      }
+      const n = await conn.read(buf);
+      assert.ok(n !== null, "openssl closed before its ClientHello");
+      got = new Uint8Array([...got, ...buf.subarray(0, n)]);
+    }
+  } finally {
+    listener.close();
+    try {
+      child.kill();
+    } catch { /* gone */ }
+    await child.status;
+    await child.stdin.close().catch(() => {});
+  }
+}
+
+Deno.test("ja4Of() of ClientHellos openssl s_client sends matches the spec computed apart", async () => {
+  const seen = new Set<string>();
+  for (
+    const args of [
+      ["-servername", "capture.test"],
+      ["-servername", "capture.test", "-alpn", "h2,http/1.1"],
+      ["-noservername", "-alpn", "http/1.1", "-tls1_2"],
+    ]
+  ) {
+    const body = await captureOpenssl(...args);
+    const want = await specJa4(body);
+    const fp = ja4Of(body)!;
+    assert.equal(fp.ja4, want.ja4, args.join(" "));
+    assert.equal(fp.rawOriginal, want.ro, args.join(" "));
+    seen.add(fp.ja4);
+  }
+  const [sni, alpn, tls12] = [...seen];
+  assert.match(sni!, /^t13d\d{4}00_/);
+  assert.match(alpn!, /^t13d\d{4}h2_/);
+  assert.match(tls12!, /^t12i\d{4}h1_/);
+});
