@@ -2,7 +2,7 @@
  * `ja4 = true` with `pingap start` in its own process and real TLS clients (curl, `openssl s_client`, Deno's rustls):
  * the TLS listener reads each ClientHello before the handshake, and the access log (`{:ja4}`, `{:ja4_ro}`) and the
  * `$ja4` header variable carry its fingerprint; the request is served and SNI still picks the certificate. With
- * `proxy_protocol` the PROXY header comes first, then the hello. Bytes that are no ClientHello go to the TLS server
+ * `proxy_protocol` the PROXY header comes first, then the hello (there over h2 as well as HTTP/1.1). Bytes that are no ClientHello go to the TLS server
  * all the same, which refuses them, and the proxy goes on.
  *
  * @module
@@ -38,7 +38,8 @@ async function start(proxyProtocol: boolean): Promise<Setup> {
       `[upstreams.o]\naddrs = ["${origin.addr}"]\n\n` +
       `[locations.l]\nupstream = "o"\nproxy_set_headers = ["X-Ja4:$ja4"]\n\n` +
       `[servers.s]\naddr = "127.0.0.1:${port}"\nglobal_certificates = true\nja4 = true\n` +
-      (proxyProtocol ? "proxy_protocol = true\n" : "") +
+      // With proxy_protocol, h2 too: an h2 connection is relayed to the plain listener, its facts found by port.
+      (proxyProtocol ? "proxy_protocol = true\nenabled_h2 = true\n" : "") +
       `access_log = "${dir}/access.log?rolling=never {remote} {host} {:ja4} {:ja4_ro} {status}"\nlocations = ["l"]\n`,
   );
   const child = spawnDeno([...START_ARGS, `${dir}/pingap.toml`]);
@@ -66,8 +67,15 @@ async function logLines(dir: string, count: number): Promise<string[][]> {
   });
 }
 
-/** curl over TLS to `host` (resolved to 127.0.0.1), checking the certificate against the test CA: the echo's JSON. */
-async function curlTls(s: Setup, host: string, ...extra: string[]): Promise<{ headers: Record<string, string> }> {
+/**
+ * curl over TLS to `host` (resolved to 127.0.0.1), checking the certificate against the test CA: the headers the echo
+ * origin got, and the HTTP version curl spoke.
+ */
+async function curlTls(
+  s: Setup,
+  host: string,
+  ...extra: string[]
+): Promise<{ headers: Record<string, string>; version: string }> {
   const out = await new Deno.Command("curl", {
     args: [
       "-sS",
@@ -76,6 +84,8 @@ async function curlTls(s: Setup, host: string, ...extra: string[]): Promise<{ he
       s.pki.ca.certFile,
       "--resolve",
       `${host}:${s.port}:127.0.0.1`,
+      "-w",
+      "\n%{http_version}",
       ...extra,
       `https://${host}:${s.port}/x`,
     ],
@@ -83,7 +93,9 @@ async function curlTls(s: Setup, host: string, ...extra: string[]): Promise<{ he
     stderr: "piped",
   }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const text = new TextDecoder().decode(out.stdout);
+  const cut = text.lastIndexOf("\n");
+  return { headers: JSON.parse(text.slice(0, cut)).headers, version: text.slice(cut + 1) };
 }
 
 /** `openssl s_client` to `host` by SNI, verifying against the test CA, sending one request: what came back. */
@@ -186,8 +198,8 @@ Deno.test("ja4: bytes that are no ClientHello, or a hello cut short, are refused
 Deno.test("ja4 with proxy_protocol: the PROXY header, then the ClientHello; both are read", async () => {
   const s = await start(true);
   try {
-    // curl sends a PROXY v1 header naming itself, then its hello.
-    const viaCurl = await curlTls(s, "a.test", "--haproxy-protocol");
+    // curl sends a PROXY v1 header naming itself, then its hello; h2 by ALPN.
+    const viaCurl = await curlTls(s, "a.test", "--haproxy-protocol", "--http2");
     // Deno's client (rustls) behind a header naming another client.
     const tcp = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
     await tcp.write(enc.encode("PROXY TCP4 192.0.2.9 10.0.0.1 5555 443\r\n"));
@@ -206,6 +218,7 @@ Deno.test("ja4 with proxy_protocol: the PROXY header, then the ClientHello; both
     assert.match(answer, /^HTTP\/1\.1 200/);
     const [c, d] = await logLines(s.dir, 2);
     assert.equal(c![0], "127.0.0.1");
+    assert.equal(viaCurl.version, "2");
     assert.match(c![2]!, JA4);
     assert.equal(viaCurl.headers["x-ja4"], c![2]);
     assert.deepEqual([d![0], d![1]], ["192.0.2.9", "b.test"]);
