@@ -58,6 +58,8 @@ export interface ServerPlan {
   readonly tlsMaxVersion?: TlsVersion;
   readonly enabledH2: boolean;
   readonly proxyProtocol: boolean;
+  /** `ja4`: fingerprint each TLS ClientHello (set only on a TLS listener, which `ja4` needs). */
+  readonly ja4?: true;
   /** `tls_client_ca` as configured (PEM, base64 PEM or a file path: the runtime reads it), on a TLS listener. */
   readonly tlsClientCa?: string;
   /** `tls_client_auth`, set with {@linkcode tlsClientCa} (default `require`). */

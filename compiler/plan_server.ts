@@ -41,6 +41,14 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
         diags.push(
           notApplied([...path, "access_log"], `Context key "{:${part.ctx}}"`, UNAPPLIED_CONTEXT_KEYS[part.ctx]!),
         );
+      } else if (typeof part !== "string" && "ctx" in part && part.ctx.startsWith("ja4") && config.ja4 !== true) {
+        diags.push(
+          notApplied(
+            [...path, "access_log"],
+            `Context key "{:${part.ctx}}"`,
+            "the server does not set `ja4 = true`, so no ClientHello is fingerprinted and it prints nothing",
+          ),
+        );
       }
     }
     for (const param of config.access_log?.unknownParams ?? []) {
@@ -95,6 +103,7 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       ...(c.tls_max_version !== undefined ? { tlsMaxVersion: c.tls_max_version } : {}),
       enabledH2: c.enabled_h2,
       proxyProtocol: c.proxy_protocol,
+      ...(c.ja4 && c.global_certificates ? { ja4: true as const } : {}),
       ...(c.tls_client_ca !== undefined && c.global_certificates
         ? { tlsClientCa: c.tls_client_ca, tlsClientAuth: c.tls_client_auth ?? "require" }
         : {}),

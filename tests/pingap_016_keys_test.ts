@@ -76,7 +76,6 @@ const NOT_APPLIED = [
   "basic.downstream_tls_offload_thread_per_pool",
   "basic.upstream_connect_offload_threadpools",
   "basic.upstream_connect_offload_thread_per_pool",
-  "servers.web.ja4",
   "servers.web.h2_max_concurrent_streams",
   "servers.web.h2_max_header_list_size",
   "servers.web.h2_initial_window_size",
@@ -267,4 +266,23 @@ Deno.test("proxy_protocol is applied, and warned as not applied only with enable
   assert.deepEqual(warnedAt("global_certificates = true"), []);
   assert.deepEqual(warnedAt("global_certificates = true\nenabled_h2 = true"), []);
   assert.match(warnedAt("enabled_h2 = true").join("\n"), /^servers\.s\.proxy_protocol: proxy_protocol with enabled_h2/);
+});
+
+Deno.test("ja4 is in the plan of a TLS server; a JA4 context key on a server without it is warned as printing nothing", () => {
+  const compile = (extra: string) => {
+    const text = `[servers.s]\naddr = "127.0.0.1:1"\naccess_log = "{:ja4} {:ja4_ro} {status}"\n${extra}`;
+    const r = compileSources([{ file: "t.toml", text }]);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message), []);
+    const warned = r.diagnostics.filter((d) => d.code === "not-applied").map((d) =>
+      `${formatPath(d.path)}: ${d.message}`
+    );
+    return { server: r.plan!.servers[0]!, warned };
+  };
+  const on = compile("global_certificates = true\nja4 = true");
+  assert.equal(on.server.ja4, true);
+  assert.deepEqual(on.warned, []);
+  const off = compile("global_certificates = true");
+  assert.equal(off.server.ja4, undefined);
+  assert.equal(off.warned.length, 2);
+  assert.match(off.warned[0]!, /^servers\.s\.access_log: Context key "\{:ja4\}".*ja4 = true/);
 });

@@ -140,8 +140,9 @@ export const serverSchema = table({
       defaultText: "require",
     }),
     ja4: field(bool(), {
-      unapplied: "Deno's TLS listener does not expose the ClientHello, so there is nothing to fingerprint",
-      doc: "Compute the JA4 fingerprint of each TLS ClientHello (`$ja4`, `{:ja4}`). Needs a TLS listener.",
+      doc: "Compute the JA4 fingerprint of each TLS ClientHello (`$ja4`, `{:ja4}`, `{:ja4_r}`, `{:ja4_o}`, " +
+        "`{:ja4_ro}`): the TLS listener reads the hello off the connection (after its PROXY header, if any) before " +
+        "the handshake. Needs a TLS listener.",
       default: false,
     }),
     proxy_protocol: field(bool(), {

@@ -50,6 +50,12 @@ export const ACCESS_LOG_TAGS = [
   "request_id",
 ] as const;
 
+/**
+ * The JA4 forms of the client's ClientHello (`ja4 = true`). They hold a digit, which Pingap's tag syntax
+ * (`[A-Za-z_<>\-~:$]`) does not take, so Pingap prints `{:ja4}` as text; here these four are read as keys.
+ */
+export const JA4_CONTEXT_KEYS = ["ja4", "ja4_r", "ja4_o", "ja4_ro"] as const;
+
 /** Context keys with a `_human` twin (milliseconds). */
 export const CONTEXT_TIME_KEYS = [
   "upstream_connect_time",
@@ -66,7 +72,10 @@ export const CONTEXT_TIME_KEYS = [
   "service_time",
 ] as const;
 
-/** Pingap's 35 `{:key}` context keys, and the 4 of Pingap 0.16 on the client certificate (`tls_client_ca`). */
+/**
+ * Pingap's 35 `{:key}` context keys, the 4 of Pingap 0.16 on the client certificate (`tls_client_ca`) and its 4 JA4
+ * forms (`ja4`).
+ */
 export const CONTEXT_KEYS: readonly string[] = [
   "connection_id",
   "upstream_reused",
@@ -83,17 +92,14 @@ export const CONTEXT_KEYS: readonly string[] = [
   "tls_client_fingerprint",
   "tls_client_serial",
   "tls_client_verified",
+  ...JA4_CONTEXT_KEYS,
   ...CONTEXT_TIME_KEYS.flatMap((k) => [k, `${k}_human`]),
 ];
 
 const NO_OFFLOAD = "there are no upstream connect offload threads here (`basic.upstream_connect_offload_*` is not " +
   "applied), so it prints nothing";
 
-/**
- * Pingap 0.16's further context keys: accepted, but not filled by this version, and why (a `check` warning). Its
- * `ja4`, `ja4_r`, `ja4_o`, `ja4_ro` hold a digit, which the tag syntax (`[A-Za-z_<>\-~:$]`) does not take: `{:ja4}`
- * stays text in a line, as under that syntax.
- */
+/** Pingap 0.16's further context keys: accepted, but not filled by this version, and why (a `check` warning). */
 export const UNAPPLIED_CONTEXT_KEYS: Readonly<Record<string, string>> = {
   upstream_connect_offload_wait_time: NO_OFFLOAD,
   upstream_connect_offload_wait_time_human: NO_OFFLOAD,
@@ -145,7 +151,8 @@ export interface AccessLog {
 
 const TAGS = new Set<string>(ACCESS_LOG_TAGS);
 const CONTEXT = new Set<string>(CONTEXT_KEYS);
-const TAG = /\{([A-Za-z_<>\-~:$]+)\}/g;
+/** Pingap's tag syntax, and the four JA4 keys, which it would leave as text for their digit. */
+const TAG = /\{([A-Za-z_<>\-~:$]+|:ja4(?:_ro|_r|_o)?)\}/g;
 const ROLLING = ["minutely", "hourly", "daily", "never"];
 
 /** Parses the format part into parts; unknown tags and context keys are reported. */

@@ -51,17 +51,31 @@ Deno.test("accessLog() rejects unknown tags, context keys and file parameters, w
 
 Deno.test("Pingap 0.16's further context keys are accepted (check warns that they print nothing)", () => {
   assert.equal(Object.keys(UNAPPLIED_CONTEXT_KEYS).length, 2);
-  const r = accessLog("{:tls_client_subject} {:upstream_connect_offload_wait_time_human} {:ja4}");
+  const r = accessLog("{:tls_client_subject} {:upstream_connect_offload_wait_time_human}");
   assert.ok(r.ok, JSON.stringify(r));
-  // `{:ja4}` has a digit, outside the tag syntax: text.
   assert.deepEqual(r.value.parts, [{ ctx: "tls_client_subject" }, " ", {
     ctx: "upstream_connect_offload_wait_time_human",
-  }, " {:ja4}"]);
+  }]);
 });
 
-Deno.test("CONTEXT_KEYS are Pingap's 35 and the 4 client-certificate keys of 0.16", () => {
-  assert.equal(CONTEXT_KEYS.length, 39);
-  assert.equal(new Set(CONTEXT_KEYS).size, 39);
+Deno.test("accessLog() reads the four JA4 keys, digit and all; other digits stay outside the tag syntax", () => {
+  const r = accessLog("{:ja4} {:ja4_r} {:ja4_o} {:ja4_ro} {:ja4_x} {$H2}");
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.value.parts, [
+    { ctx: "ja4" },
+    " ",
+    { ctx: "ja4_r" },
+    " ",
+    { ctx: "ja4_o" },
+    " ",
+    { ctx: "ja4_ro" },
+    " {:ja4_x} {$H2}",
+  ]);
+});
+
+Deno.test("CONTEXT_KEYS are Pingap's 35, the 4 client-certificate keys and the 4 JA4 keys of 0.16", () => {
+  assert.equal(CONTEXT_KEYS.length, 43);
+  assert.equal(new Set(CONTEXT_KEYS).size, 43);
   for (const k of ["tls_client_subject", "tls_client_fingerprint", "tls_client_serial", "tls_client_verified"]) {
     assert.ok(CONTEXT_KEYS.includes(k) && !Object.hasOwn(UNAPPLIED_CONTEXT_KEYS, k), k);
   }

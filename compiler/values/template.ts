@@ -20,6 +20,7 @@ export const REQUEST_VARIABLES = [
   "server_port",
   "upstream_addr",
   "proxy_add_x_forwarded_for",
+  "ja4",
 ] as const;
 
 /** A request variable with a fixed meaning. */

@@ -211,6 +211,20 @@ export interface TlsFacts {
   readonly clientFingerprint?: string;
   readonly clientSerial?: string;
   readonly clientVerified?: boolean;
+  /** The JA4 fingerprint of the ClientHello, on a server with `ja4 = true` (none when the hello could not be read). */
+  readonly ja4?: Ja4Facts;
+}
+
+/** JA4 forms of a ClientHello (runtime/tls/ja4.ts): `ja4` made at the handshake, the others when read. */
+export interface Ja4Facts {
+  /** `JA4`: `t13d1516h2_8daaf6152771_e5627efa2ab1`. */
+  readonly ja4: string;
+  /** `JA4_r`: the sorted lists unhashed. */
+  readonly raw: string;
+  /** `JA4_o`: hashed over the lists as sent. */
+  readonly original: string;
+  /** `JA4_ro`: the lists as sent, unhashed. */
+  readonly rawOriginal: string;
 }
 
 /**

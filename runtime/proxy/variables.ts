@@ -95,6 +95,9 @@ export function render(t: Template, ctx: RequestContext): string {
         case "proxy_add_x_forwarded_for":
           out += proxyAddXForwardedFor(ctx);
           break;
+        case "ja4":
+          out += ctx.tls?.ja4?.ja4 ?? "$ja4";
+          break;
       }
     } else if ("header" in part) {
       out += ctx.req.headers.get(part.header) ?? "";

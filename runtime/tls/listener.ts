@@ -23,6 +23,8 @@ import { createServer, type PeerCertificate, type SecureVersion, type Server, ty
 import { X509Certificate } from "node:crypto";
 import type { CertStore } from "./store.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "../listen/h1/proxy_header.ts";
+import { HELLO_INCOMPLETE, MAX_HELLO_BYTES, readClientHello } from "./client_hello.ts";
+import { type Ja4, ja4Of } from "./ja4.ts";
 import { log } from "../observe/log/app_log.ts";
 import type { TlsFacts } from "../http/message.ts";
 
@@ -63,6 +65,13 @@ export interface TlsListenOptions {
    * the TLS server listens itself.
    */
   readonly proxyFrom?: (peer: string) => boolean;
+  /**
+   * `ja4`: read each connection's ClientHello (after its PROXY header, if any) off the raw socket before the TLS server
+   * sees it, and keep its JA4 fingerprint in the connection's TLS facts. The bytes go to the TLS server unchanged; a
+   * hello that cannot be read (not TLS, malformed, over 16 KiB) gets no fingerprint and the handshake goes on (or
+   * fails) as without.
+   */
+  readonly ja4?: boolean;
   /**
    * Serves a decrypted HTTP/1.1 connection (ALPN `http/1.1` or none) in process instead of relaying it over loopback to
    * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
@@ -163,12 +172,15 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
   // node's `handshakeTimeout` does nothing in Deno 2.9: the handshake gets its own timer, from the accept.
   const handshakeTimeout = options.handshakeTimeout ?? HANDSHAKE_TIMEOUT;
   const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
-  server.on("connection", (raw: Socket) => {
+  /** Starts the handshake's time and deadline, from the TCP accept. */
+  const accepted = (raw: Socket, onTimeout: () => void = () => void raw.destroy()) => {
     started.set(raw, performance.now());
-    const timer = setTimeout(() => raw.destroy(), handshakeTimeout);
+    const timer = setTimeout(onTimeout, handshakeTimeout);
     deadlines.set(raw, timer);
     raw.once("close", () => clearTimeout(timer));
-  });
+  };
+  // A connection the front read bytes of (PROXY header, ClientHello) has its time and deadline from its accept.
+  server.on("connection", (raw: Socket) => void (deadlines.has(raw) || accepted(raw)));
   server.on("tlsClientError", () => {});
   server.on("error", () => {});
 
@@ -188,12 +200,14 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     const sent = (down as TLSSocket & { servername?: string | false | null }).servername;
     const servername = typeof sent === "string" ? sent : "";
     const cipher = down.getCipher() as { name?: string; standardName?: string } | undefined;
+    const ja4 = fingerprints?.get(raw);
     const tls: TlsFacts = {
       version: down.getProtocol() ?? "",
       cipher: cipher?.standardName ?? cipher?.name ?? "",
       servername,
       handshakeMs,
       ...client,
+      ...(ja4 ? { ja4 } : {}),
     };
     down.pause();
     open.add(down);
@@ -227,38 +241,63 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
   };
 
   const proxyFrom = options.proxyFrom;
-  /** Reads the PROXY header off `raw`, then hands it, with what came after the header, to the TLS server. */
-  const takeHeader = (raw: Socket) => {
+  /** JA4 fingerprints by raw socket (`ja4`). */
+  const fingerprints = options.ja4 ? new WeakMap<Socket, Ja4>() : undefined;
+  /**
+   * Reads what comes before the handshake off `raw` — the PROXY header (from a peer that must send one), then the
+   * ClientHello (`ja4`) — and hands the socket to the TLS server with every byte after the header, within the
+   * handshake's time.
+   */
+  const preRead = (raw: Socket) => {
     const ip = raw.remoteAddress ?? "";
-    if (!proxyFrom!(ip)) {
-      server.emit("connection", raw);
-      return;
-    }
+    let header = proxyFrom !== undefined && proxyFrom(ip);
+    if (!header && fingerprints === undefined) return void server.emit("connection", raw);
     const peer = `${ip}:${raw.remotePort ?? 0}`;
     const drop = (why: string) => {
       log.warn(`connection from ${peer} closed: ${why} (proxy_protocol)`);
       raw.destroy();
     };
-    // The header is read within the handshake's time.
-    const timer = setTimeout(() => drop("no PROXY protocol header in time"), handshakeTimeout);
-    let buf = new Uint8Array(0);
-    const onData = (chunk: Uint8Array) => {
-      const more = new Uint8Array(buf.byteLength + chunk.byteLength);
-      more.set(buf);
-      more.set(chunk, buf.byteLength);
-      buf = more;
-      const h = parseProxyHeader(buf, 0, buf.byteLength);
-      if (h === PROXY_INCOMPLETE) return;
+    accepted(raw, () => header ? drop("no PROXY protocol header in time") : raw.destroy());
+    let buf: Uint8Array = new Uint8Array(0);
+    /** Where the TLS bytes start: after the PROXY header. */
+    let tlsAt = 0;
+    const handOver = () => {
       cleanup();
-      if (typeof h === "string") return drop(h);
       raw.pause();
-      if (h.addr !== undefined) proxied.set(raw, { hostname: h.addr.hostname, port: h.addr.port });
-      if (h.size < buf.byteLength) raw.unshift(buf.subarray(h.size));
+      if (tlsAt < buf.byteLength) raw.unshift(buf.subarray(tlsAt));
       server.emit("connection", raw);
     };
-    const onEnd = () => (cleanup(), drop("it ended before its PROXY protocol header"));
+    const onData = (chunk: Uint8Array) => {
+      if (buf.byteLength === 0) buf = chunk;
+      else {
+        const more = new Uint8Array(buf.byteLength + chunk.byteLength);
+        more.set(buf);
+        more.set(chunk, buf.byteLength);
+        buf = more;
+      }
+      if (header) {
+        const h = parseProxyHeader(buf, 0, buf.byteLength);
+        if (h === PROXY_INCOMPLETE) return;
+        if (typeof h === "string") return cleanup(), drop(h);
+        if (h.addr !== undefined) proxied.set(raw, { hostname: h.addr.hostname, port: h.addr.port });
+        header = false;
+        tlsAt = h.size;
+        if (fingerprints === undefined) return handOver();
+      }
+      const hello = readClientHello(buf, tlsAt);
+      if (hello === HELLO_INCOMPLETE && buf.byteLength - tlsAt < MAX_HELLO_BYTES) return;
+      if (typeof hello !== "string") {
+        const fp = ja4Of(hello);
+        if (fp !== undefined) fingerprints!.set(raw, fp);
+      }
+      handOver();
+    };
+    const onEnd = () => {
+      cleanup();
+      if (header) drop("it ended before its PROXY protocol header");
+      else raw.destroy();
+    };
     const cleanup = () => {
-      clearTimeout(timer);
       raw.off("data", onData);
       raw.off("end", onEnd);
     };
@@ -266,7 +305,9 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     raw.once("end", onEnd);
     raw.on("error", () => {});
   };
-  const front = proxyFrom === undefined ? undefined : createNetServer({ pauseOnConnect: false }, takeHeader);
+  const front = proxyFrom === undefined && fingerprints === undefined
+    ? undefined
+    : createNetServer({ pauseOnConnect: false }, preRead);
   front?.on("error", () => {});
   const bound = front ?? server;
 

@@ -122,3 +122,121 @@ Deno.test("listenTls() closes a connection whose handshake does not finish withi
     await pki.remove();
   }
 });
+
+/** A TCP relay to `port` that passes the client's first `slow` bytes on a few at a time, then the rest as it comes. */
+function choppingRelay(port: number, slow: number): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const down of listener) {
+      const up = await Deno.connect({ hostname: "127.0.0.1", port });
+      conns.push(down, up);
+      up.readable.pipeTo(down.writable).catch(() => {});
+      (async () => {
+        let sent = 0;
+        const w = up.writable.getWriter();
+        for await (const chunk of down.readable) {
+          for (let at = 0; at < chunk.byteLength;) {
+            const n = sent < slow ? 5 : chunk.byteLength - at;
+            await w.write(chunk.slice(at, at + n));
+            if (sent < slow) await new Promise((r) => setTimeout(r, 1));
+            at += n;
+            sent += n;
+          }
+        }
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+Deno.test("listenTls() with ja4 fingerprints a ClientHello that comes a few bytes at a time, and hands all of it on", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const store = new CertStore();
+  const a = pki.leaves["a.test"]!;
+  store.replaceConfig([inspectCertificate("a", {}, { cert: a.cert, key: a.key }).certificate!]);
+  const ref: { tls?: Awaited<ReturnType<typeof listenTls>> } = {};
+  const seen: (TlsClient | undefined)[] = [];
+  const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
+    seen.push(ref.tls?.client(info.remoteAddr.port));
+    return new Response("hi");
+  });
+  const tls = ref.tls = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    h2: false,
+    store,
+    target: plain.addr,
+    ja4: true,
+  });
+  const relay = choppingRelay(tls.addr.port, 400);
+  try {
+    const sock = connect({ host: "127.0.0.1", port: relay.port, servername: "a.test", ca: pki.ca.cert });
+    await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
+    const answer = new Promise<string>((resolve) => {
+      let got = "";
+      sock.on("data", (b: Uint8Array) => {
+        got += new TextDecoder().decode(b);
+        if (got.endsWith("hi")) resolve(got);
+      });
+    });
+    sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
+    assert.match(await answer, /^HTTP\/1\.1 200 OK/);
+    // node:tls (rustls under Deno) as the client: SNI, ALPN none, TLS 1.3.
+    assert.match(seen[0]?.tls.ja4?.ja4 ?? "", /^t13d\d{4}00_[0-9a-f]{12}_[0-9a-f]{12}$/);
+    sock.destroy();
+  } finally {
+    relay.close();
+    tls.close();
+    await plain.shutdown();
+    tls.destroy();
+    await pki.remove();
+  }
+});
+
+Deno.test("listenTls() with ja4 closes a connection whose ClientHello does not come whole within handshakeTimeout", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const store = new CertStore();
+  const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+  const tls = await listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    h2: false,
+    store,
+    target: plain.addr,
+    handshakeTimeout: 500,
+    ja4: true,
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: tls.addr.port });
+  let gaveUp = false;
+  const giveUp = setTimeout(() => {
+    gaveUp = true;
+    conn.close();
+  }, 20_000);
+  try {
+    // Half a ClientHello, then silence: read before the TLS server, under the same deadline.
+    await conn.write(new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]));
+    const buf = new Uint8Array(1024);
+    while ((await conn.read(buf).catch(() => null)) !== null) { /* nothing comes */ }
+    assert.ok(!gaveUp, "the server closed the half-sent hello");
+  } finally {
+    clearTimeout(giveUp);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+    tls.close();
+    await plain.shutdown();
+    tls.destroy();
+    await pki.remove();
+  }
+});

@@ -52,6 +52,8 @@ export interface ServerTls {
   readonly h2: boolean;
   /** `proxy_protocol`: the TLS listener reads a PROXY header first (a change reopens the listener). */
   readonly proxyProtocol: boolean;
+  /** `ja4`: the TLS listener reads each ClientHello and keeps its JA4 fingerprint (a change reopens the listener). */
+  readonly ja4: boolean;
   /** `tls_client_ca` is set: client certificates are asked for (a change of mode reopens the listener). */
   readonly clientAuth?: ClientAuth;
   /** Changes when a setting that needs a new listener changes. */
@@ -64,17 +66,19 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
   const minVersion = sp.tlsMinVersion, maxVersion = sp.tlsMaxVersion;
   const h2 = sp.enabledH2;
   const proxyProtocol = sp.proxyProtocol;
+  const ja4 = sp.ja4 === true;
   const mode = sp.tlsClientCa === undefined ? undefined : sp.tlsClientAuth ?? "require";
   return {
     minVersion,
     maxVersion,
     h2,
     proxyProtocol,
+    ja4,
     // The CA itself is in the certificate store (read with the certificates), so a new CA applies without a new listener.
     ...(mode ? { clientAuth: { mode, server: sp.name } } : {}),
     key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
-      mode ? `-client-${mode}` : ""
-    }`,
+      ja4 ? "-ja4" : ""
+    }${mode ? `-client-${mode}` : ""}`,
   };
 }
 

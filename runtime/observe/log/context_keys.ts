@@ -1,5 +1,6 @@
 /**
- * The 35 `{:key}` context values of the access log (inventory §4.2) and the 4 of the client certificate, each
+ * The 35 `{:key}` context values of the access log (inventory §4.2), the 4 of the client certificate and the 4 JA4
+ * forms of the ClientHello (`ja4 = true`, read by the TLS listener), each
  * compiled once into a function of the {@linkcode AccessRecord}, from facts
  * stored as plain fields while the request ran: the client connection (the
  * HTTP/1.1 front end's, else `connections.ts`), the TLS listener's handshake
@@ -86,6 +87,10 @@ const OTHERS: { readonly [key: string]: Piece } = {
   tls_client_fingerprint: (r) => r.ctx.tls?.clientFingerprint ?? "",
   tls_client_serial: (r) => r.ctx.tls?.clientSerial ?? "",
   tls_client_verified: (r) => String(r.ctx.tls?.clientVerified === true),
+  ja4: (r) => r.ctx.tls?.ja4?.ja4 ?? "",
+  ja4_r: (r) => r.ctx.tls?.ja4?.raw ?? "",
+  ja4_o: (r) => r.ctx.tls?.ja4?.original ?? "",
+  ja4_ro: (r) => r.ctx.tls?.ja4?.rawOriginal ?? "",
   compression_ratio: (r) => {
     const c = r.ctx.compression;
     return c === undefined || c.out === 0 ? "" : (c.in / c.out).toFixed(1);
@@ -93,7 +98,7 @@ const OTHERS: { readonly [key: string]: Piece } = {
 };
 
 /**
- * The renderer of context key `key` (the compiler accepts only the 39
+ * The renderer of context key `key` (the compiler accepts only the 43
  * known keys; anything else renders nothing, as in Pingap).
  *
  * @example Usage
