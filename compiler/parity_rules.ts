@@ -135,15 +135,6 @@ export function upstreamRules(name: string, upstream: UpstreamConfig, diags: Dia
     );
     ok = false;
   }
-  if (upstream.h1_upgrade === "preserve") {
-    diags.push(
-      notApplied(
-        [...path, "h1_upgrade"],
-        'h1_upgrade "preserve"',
-        "only WebSocket upgrades are forwarded; another upgrade request goes as a plain request (websocket_only)",
-      ),
-    );
-  }
   const before = diags.length;
   pair(upstream, path, "client_cert", "client_key", "client_cert and client_key are set together", diags);
   return ok && diags.length === before;

@@ -85,7 +85,6 @@ const NOT_APPLIED = [
   "upstreams.api.strip_hop_by_hop",
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",
-  "upstreams.api.h1_upgrade",
   "certificates.site.ocsp_stapling",
 ];
 

@@ -281,8 +281,8 @@ export const upstreamSchema = table({
     }),
     h1_upgrade: field(oneOf(["websocket_only", "preserve", "deny"]), {
       doc: "HTTP/1.1 upgrades: `websocket_only` forwards valid WebSocket upgrades only (other upgrade requests go " +
-        "as plain requests); `deny` forwards none; `preserve` (any upgrade as it is) is not applied by this " +
-        "version: it acts as `websocket_only`, with a warning.",
+        "as plain requests); `deny` forwards none; `preserve` forwards any upgrade as it is (the two " +
+        "connections are spliced byte for byte after the upstream's 101).",
       default: "websocket_only",
     }),
     ca: field(str({ nonEmpty: true }), {
