@@ -57,9 +57,11 @@ export interface TlsListenOptions {
   /**
    * Serves a decrypted HTTP/1.1 connection (ALPN `http/1.1` or none) in process instead of relaying it over loopback to
    * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
-   * still relayed.
+   * still relayed unless {@linkcode inProcessH2} takes it.
    */
   readonly inProcess?: (socket: TLSSocket, client: TlsClient) => void;
+  /** Serves a decrypted connection whose ALPN chose `h2` in process (the HTTP/2 engine), instead of relaying it. */
+  readonly inProcessH2?: (socket: TLSSocket, client: TlsClient) => void;
 }
 
 /** Default time a TLS handshake may take (node's own default is 120 s; a half-done handshake was held 185 s). */
@@ -158,9 +160,10 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     };
     down.pause();
     open.add(down);
-    if (options.inProcess !== undefined && down.alpnProtocol !== "h2") {
+    const inProcess = down.alpnProtocol === "h2" ? options.inProcessH2 : options.inProcess;
+    if (inProcess !== undefined) {
       down.once("close", () => open.delete(down));
-      options.inProcess(down, { ...remote, servername, tls });
+      inProcess(down, { ...remote, servername, tls });
       return;
     }
     const up = createConnection({ host: options.target.hostname, port: options.target.port });

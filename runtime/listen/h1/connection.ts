@@ -50,6 +50,11 @@ export interface ConnectionHost {
     remote?: Deno.NetAddr,
   ): Promise<void>;
   /**
+   * Serves the rest of an h2c connection (prior knowledge): `initial` holds the preface and what came after it. Given
+   * (`enabled_h2`), the HTTP/2 engine takes the connection in process; absent, it goes to {@linkcode relay}.
+   */
+  readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
+  /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
    */
@@ -259,6 +264,10 @@ export class Connection implements ConnectionFacts {
           relayed = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
+          if (checked === undefined && this.#host.h2 !== undefined) {
+            // h2c with prior knowledge: the HTTP/2 engine's, in process, with the bytes read so far.
+            return await this.#host.h2(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
+          }
           if (checked === undefined) this.relayed = new RelayActivity(this.#host);
           const initial = checked === undefined
             ? this.#buf.slice(this.#start, this.#end)
