@@ -1,0 +1,295 @@
+/**
+ * HTTP/2 served in process by the HTTP/2 engine (issue 17): an `enabled_h2` server serves h2 over TLS (ALPN) and h2c
+ * (prior knowledge) with `node:http2` whatever its upstreams speak, so response trailers reach the client even from an
+ * HTTP/1.1 upstream (chunked trailers), gRPC passes over both, an upstream's `alpn` changing on reload keeps the
+ * listener, a stop drains an in-flight h2 request, and no connection crosses a loopback hop inside the proxy (it holds
+ * about one socket per client).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { connect, type IncomingHttpHeaders } from "node:http2";
+import * as grpc from "@grpc/grpc-js";
+import { makeTestPki, type TestPki } from "../_support/certs.ts";
+import { compileToml, startTestProxy } from "../_support/proxy.ts";
+import { spawnProxy } from "../_support/process.ts";
+import { type EchoReply, type EchoRequest, echoService, startGrpcOrigin } from "../_support/grpc_echo.ts";
+import { requireComponent } from "../components.ts";
+
+const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
+
+/**
+ * An HTTP/1.1 origin that answers every request chunked, `hello`, with the trailer `x-origin-trailer: t1`; while
+ * `hold` is set, it answers only once that settles.
+ */
+function trailerOrigin(): { port: number; hold: Promise<void> | undefined; seen: number; close(): void } {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const o = {
+    port: (l.addr as Deno.NetAddr).port,
+    hold: undefined as Promise<void> | undefined,
+    seen: 0,
+    close: () => l.close(),
+  };
+  const answer = new TextEncoder().encode(
+    "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-origin-trailer\r\n\r\n" +
+      "5\r\nhello\r\n0\r\nx-origin-trailer: t1\r\n\r\n",
+  );
+  (async () => {
+    for await (const c of l) {
+      (async () => {
+        const buf = new Uint8Array(16384);
+        let got = "";
+        try {
+          for (;;) {
+            const n = await c.read(buf);
+            if (n === null) break;
+            got += new TextDecoder().decode(buf.subarray(0, n));
+            while (got.includes("\r\n\r\n")) {
+              got = got.slice(got.indexOf("\r\n\r\n") + 4);
+              o.seen++;
+              if (o.hold) await o.hold;
+              await c.write(answer);
+            }
+          }
+        } catch { /* gone */ }
+        try {
+          c.close();
+        } catch { /* closed */ }
+      })();
+    }
+  })().catch(() => {});
+  return o;
+}
+
+function serverToml(originPort: number, tls: string, alpn = "H1"): string {
+  return `
+[upstreams.o]
+addrs = ["127.0.0.1:${originPort}"]
+alpn = "${alpn}"
+[locations.a]
+upstream = "o"
+[servers.s]
+addr = "127.0.0.1:0"
+enabled_h2 = true
+locations = ["a"]
+${tls}`;
+}
+
+function certToml(pki: TestPki, name: string): string {
+  const c = pki.leaves[name]!;
+  return `global_certificates = true\n[certificates.c]\ntls_cert = "${c.certFile}"\ntls_key = "${c.keyFile}"\nis_default = true\n`;
+}
+
+interface H2Answer {
+  headers: IncomingHttpHeaders;
+  body: string;
+  trailers: IncomingHttpHeaders | undefined;
+}
+
+/** One GET over a fresh h2 session (TLS when `pki` is given, with `a.test` by SNI; else h2c). */
+async function h2get(port: number, path: string, pki?: TestPki): Promise<H2Answer> {
+  const session = pki
+    ? connect(`https://127.0.0.1:${port}`, { ca: pki.ca.cert, servername: "a.test" })
+    : connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => {});
+  try {
+    const stream = session.request({ ":path": path, ":authority": "a.test" });
+    const out: H2Answer = { headers: {}, body: "", trailers: undefined };
+    stream.on("response", (h) => out.headers = h);
+    stream.on("trailers", (t) => out.trailers = t);
+    stream.setEncoding("utf8");
+    stream.on("data", (d: string) => out.body += d);
+    await new Promise<void>((resolve, reject) => {
+      stream.once("close", resolve);
+      stream.once("error", reject);
+    });
+    return out;
+  } finally {
+    session.close();
+  }
+}
+
+for (const tls of [false, true]) {
+  const kind = tls ? "h2 over TLS" : "h2c";
+  Deno.test(`h2 in process (${kind}): an HTTP/1.1 upstream's chunked trailers reach the h2 client`, async () => {
+    const pki = await makeTestPki([{ name: "a.test" }]);
+    const origin = trailerOrigin();
+    const proxy = await startTestProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : ""));
+    try {
+      const r = await h2get(proxy.port, "/x", tls ? pki : undefined);
+      assert.equal(r.headers[":status"], 200);
+      assert.equal(r.body, "hello");
+      // Deno.serve, the h2 engine before, sent no trailers.
+      assert.equal(r.trailers?.["x-origin-trailer"], "t1");
+    } finally {
+      await proxy.close();
+      origin.close();
+      await pki.remove();
+    }
+  });
+}
+
+interface EchoClient extends grpc.Client {
+  echo(req: EchoRequest, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, reply?: EchoReply) => void): void;
+}
+const EchoClientCtor = grpc.makeGenericClientConstructor(echoService, "Echo") as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => EchoClient;
+
+Deno.test("h2 in process: gRPC unary with trailers through an h2 TLS server and an h2c server (@grpc/grpc-js)", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const origin = await startGrpcOrigin();
+  const plain = await startTestProxy(serverToml(origin.port, "", "H2"));
+  const secure = await startTestProxy(serverToml(origin.port, certToml(pki, "a.test"), "H2"));
+  const clients = [
+    new EchoClientCtor(`127.0.0.1:${plain.port}`, grpc.credentials.createInsecure()),
+    new EchoClientCtor(
+      `127.0.0.1:${secure.port}`,
+      grpc.credentials.createSsl(Buffer.from(pki.ca.cert)),
+      { "grpc.ssl_target_name_override": "a.test", "grpc.default_authority": "a.test" },
+    ),
+  ];
+  try {
+    for (const client of clients) {
+      const status = Promise.withResolvers<grpc.StatusObject>();
+      const reply = await new Promise<EchoReply | undefined>((resolve, reject) => {
+        const call = client.echo({ message: "hi" }, new grpc.Metadata(), (e, r) => e ? reject(e) : resolve(r));
+        (call as unknown as grpc.ClientUnaryCall).on("status", status.resolve);
+      });
+      assert.equal(reply?.message, "hi");
+      const s = await status.promise;
+      assert.equal(s.code, grpc.status.OK);
+      assert.deepEqual(s.metadata.get("x-origin-trailer"), ["t1"]);
+    }
+  } finally {
+    for (const c of clients) c.close();
+    await plain.close();
+    await secure.close();
+    await origin.close();
+    await pki.remove();
+  }
+});
+
+Deno.test("h2 in process: an upstream's alpn changed by a reload keeps the enabled_h2 listener", async () => {
+  const origin = trailerOrigin();
+  const proxy = await startTestProxy(serverToml(origin.port, "", "H1"));
+  try {
+    const before = proxy.proxy.listening[0]!.port;
+    await proxy.proxy.swap(compileToml(serverToml(origin.port, "", "H2")));
+    // Port 0: a listener opened anew would have another port. Before, an h2 upstream switched the server to another
+    // front end (node:http2 + node:http), a new listener.
+    assert.equal(proxy.proxy.listening[0]!.port, before);
+  } finally {
+    await proxy.close();
+    origin.close();
+  }
+});
+
+Deno.test("h2 in process: a stop drains an in-flight h2 request (h2c and TLS)", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const origin = trailerOrigin();
+  for (const tls of [false, true]) {
+    const proxy = await startTestProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : ""));
+    const gate = Promise.withResolvers<void>();
+    origin.hold = gate.promise;
+    const seen = origin.seen;
+    const answer = h2get(proxy.port, "/slow", tls ? pki : undefined);
+    while (origin.seen === seen) await new Promise((r) => setTimeout(r, 10));
+    const stopped = proxy.close();
+    await new Promise((r) => setTimeout(r, 200));
+    gate.resolve();
+    origin.hold = undefined;
+    const r = await answer;
+    await stopped;
+    assert.equal(r.headers[":status"], 200, tls ? "TLS" : "h2c");
+    assert.equal(r.body, "hello");
+    assert.equal(r.trailers?.["x-origin-trailer"], "t1");
+  }
+  origin.close();
+  await pki.remove();
+});
+
+/** Sockets the process `pid` holds open. */
+async function sockets(pid: number): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(`/proc/${pid}/fd`)) {
+    const target = await Deno.readLink(`/proc/${pid}/fd/${e.name}`).catch(() => "");
+    if (target.startsWith("socket:")) n++;
+  }
+  return n;
+}
+
+for (const tls of [false, true]) {
+  const kind = tls ? "h2 over TLS" : "h2c";
+  Deno.test(`h2 in process (${kind}): 20 h2 sessions hold about one socket each in the proxy (no loopback hop)`, async () => {
+    const pki = await makeTestPki([{ name: "a.test" }]);
+    const toml = `
+[servers.s]
+addr = "127.0.0.1:0"
+enabled_h2 = true
+locations = ["a"]
+${tls ? certToml(pki, "a.test") : ""}
+[locations.a]
+plugins = ["pong"]
+[plugins.pong]
+category = "ping"
+path = "/x"
+`;
+    const { child, port, file } = await spawnProxy(toml);
+    const sessions: ReturnType<typeof connect>[] = [];
+    try {
+      const before = await sockets(child.pid);
+      for (let i = 0; i < 20; i++) {
+        const s = tls
+          ? connect(`https://127.0.0.1:${port}`, { ca: pki.ca.cert, servername: "a.test" })
+          : connect(`http://127.0.0.1:${port}`);
+        s.on("error", () => {});
+        sessions.push(s);
+        const stream = s.request({ ":path": "/x", ":authority": "a.test" });
+        const status = await new Promise<unknown>((resolve, reject) => {
+          stream.once("response", (h) => resolve(h[":status"]));
+          stream.once("error", reject);
+        });
+        stream.resume();
+        assert.equal(status, 200);
+      }
+      const held = (await sockets(child.pid)) - before;
+      // Through a loopback relay it held three a client: the client's and both ends of the hop.
+      assert.ok(held >= 20 && held < 40, `the proxy holds ${held} sockets for 20 ${kind} sessions`);
+    } finally {
+      for (const s of sessions) s.destroy();
+      await child.stop();
+      await Deno.remove(file);
+      await pki.remove();
+    }
+  });
+}
+
+Deno.test({
+  name: "h2 in process: h2load over h2c and over TLS gets every answer",
+  ignore: !h2load,
+  async fn() {
+    const pki = await makeTestPki([{ name: "a.test" }]);
+    const origin = trailerOrigin();
+    for (const tls of [false, true]) {
+      const proxy = await startTestProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : ""));
+      try {
+        const out = await new Deno.Command(h2load!.h2load, {
+          args: ["-n", "300", "-c", "4", "-m", "10", `${tls ? "https" : "http"}://127.0.0.1:${proxy.port}/x`],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.match(text, /Application protocol: h2c?\b/);
+        assert.match(text, /300 succeeded/);
+      } finally {
+        await proxy.close();
+      }
+    }
+    origin.close();
+    await pki.remove();
+  },
+});
