@@ -45,6 +45,13 @@ export interface EngineOptions {
   readonly proxyFrom?: (ip: string) => boolean;
 }
 
+/** A request of the HTTP/2 engine (`{proto}` is `HTTP/2.0`). */
+class H2Request extends FetchRequest {
+  get version(): string {
+    return "HTTP/2.0";
+  }
+}
+
 /** The answer to a loopback connection that no TLS client is behind. */
 function misdirected(): HttpResponse {
   return responseWith(null, { status: 421 });
@@ -76,7 +83,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         onError,
         authority: () => local,
-      }, (req, remote, completed) => respondHere(req, remote, completed, asMessage));
+      }, (req, remote, completed) => respond(new H2Request(req), remote, () => completed, false, asMessage));
     }
     const h2Engine = h2;
     const listener = await listenH1(

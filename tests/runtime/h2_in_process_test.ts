@@ -62,7 +62,7 @@ function trailerOrigin(): { port: number; hold: Promise<void> | undefined; seen:
   return o;
 }
 
-function serverToml(originPort: number, tls: string, alpn = "H1"): string {
+function serverToml(originPort: number, tls: string, alpn = "H1", log = ""): string {
   return `
 [upstreams.o]
 addrs = ["127.0.0.1:${originPort}"]
@@ -73,6 +73,7 @@ upstream = "o"
 addr = "127.0.0.1:0"
 enabled_h2 = true
 locations = ["a"]
+${log}
 ${tls}`;
 }
 
@@ -115,13 +116,16 @@ for (const tls of [false, true]) {
   Deno.test(`h2 in process (${kind}): an HTTP/1.1 upstream's chunked trailers reach the h2 client`, async () => {
     const pki = await makeTestPki([{ name: "a.test" }]);
     const origin = trailerOrigin();
-    const proxy = await startTestProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : ""));
+    const log = `access_log = "{proto} {status} {:tls_version}|"`;
+    const proxy = await startTestProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : "", "H1", log));
     try {
       const r = await h2get(proxy.port, "/x", tls ? pki : undefined);
       assert.equal(r.headers[":status"], 200);
       assert.equal(r.body, "hello");
       // Deno.serve, the h2 engine before, sent no trailers.
       assert.equal(r.trailers?.["x-origin-trailer"], "t1");
+      await proxy.close();
+      assert.match(proxy.logs.join("\n"), tls ? /HTTP\/2\.0 200 TLSv1\.[23]\|/ : /HTTP\/2\.0 200 -?\|/);
     } finally {
       await proxy.close();
       origin.close();
