@@ -1,10 +1,9 @@
 /**
- * The node:http / node:http2 side of the h2c listener (h2_listener.ts): request bodies as Web streams that pause while
- * the handler does not read, and a message written out as an HTTP/1.1 or an h2 response, trailers included.
+ * The node:http2 side of the HTTP/2 engine (h2_engine.ts): request bodies as Web streams that pause while the handler
+ * does not read, and a message written out as an h2 response, trailers included.
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { HttpResponse } from "../http/message.ts";
 
@@ -14,7 +13,7 @@ export interface BodyRead {
   last: number;
   /** Does the handler wait for more (false while it is paused because the handler does not read)? */
   waiting: boolean;
-  /** Ends the exchange (HTTP/1.1: the connection; h2c: the stream). */
+  /** Ends the exchange (resets the stream). */
   readonly cut: () => void;
 }
 
@@ -26,7 +25,7 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /** A Web stream over a node request body, paused while the consumer does not read; keeps `watch` current. */
 export function nodeBody(
-  source: IncomingMessage | ServerHttp2Stream,
+  source: ServerHttp2Stream,
   abort: () => void,
   watch?: BodyRead,
 ): ReadableStream<Uint8Array> {
@@ -73,55 +72,6 @@ function trailerObject(t: Headers): Record<string, string | string[]> {
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   return out;
-}
-
-/** Sends `response` on an HTTP/1.1 response; trailers when chunked. */
-export async function writeH1(response: HttpResponse, res: ServerResponse, method: string): Promise<void> {
-  const trailers = response.trailers;
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of response.headers) {
-    if (k === "set-cookie") continue;
-    headers[k] = v;
-  }
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies;
-  const body = response.body;
-  const noBody = method === "HEAD" || NULL_BODY.has(response.status);
-  if (body === null && !noBody && !response.headers.has("content-length") && trailers === undefined) {
-    headers["content-length"] = "0";
-  }
-  if (res.destroyed) {
-    body?.cancel().catch(ignore);
-    return;
-  }
-  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
-  else res.writeHead(response.status, headers);
-  if (body === null || noBody) {
-    body?.cancel().catch(ignore);
-    res.end();
-    return;
-  }
-  const reader = body.getReader();
-  const onClose = () => reader.cancel().catch(ignore);
-  res.once("close", onClose);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (res.destroyed) return;
-      if (!res.write(value)) await drained(res);
-    }
-    if (trailers !== undefined && !response.headers.has("content-length")) {
-      const t = await trailers;
-      if ([...t].length > 0) res.addTrailers(trailerObject(t));
-    }
-    res.end();
-  } catch {
-    // The body failed midway: cut the connection so the client sees an incomplete response.
-    res.destroy();
-  } finally {
-    res.off("close", onClose);
-  }
 }
 
 /**
@@ -203,7 +153,7 @@ function isGrpc(headers: Headers): boolean {
   return (headers.get("content-type") ?? "").startsWith("application/grpc");
 }
 
-function drained(w: ServerResponse | ServerHttp2Stream): Promise<void> {
+function drained(w: ServerHttp2Stream): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = () => {
       w.off("drain", done);

@@ -2,19 +2,15 @@
  * The TLS listener: a `node:tls` server on the public address terminates
  * TLS, picking the certificate in the {@linkcode CertStore} at each handshake
  * (`SNICallback`), with the server's TLS versions and ALPN (`h2` when
- * `enabled_h2`), and pipes the decrypted bytes to the server's plain
- * listener (`Deno.serve`, or the h2c listener), bound on loopback. That
- * listener speaks HTTP/1.1 and HTTP/2 with prior knowledge, so what ALPN
- * chose is served as is.
+ * `enabled_h2`), and hands each decrypted socket to the server's engines in
+ * process: ALPN `h2` to the HTTP/2 engine ({@linkcode TlsListenOptions.inProcessH2}),
+ * anything else to the HTTP/1.1 engine ({@linkcode TlsListenOptions.inProcess}).
+ * Without them (`PINGAP_HTTP1=deno-serve`) it pipes the bytes to a plain
+ * `Deno.serve` bound on loopback, which sees each connection from 127.0.0.1
+ * and a port: that port maps to the client ({@linkcode TlsListener.client}).
  *
- * Why this design (figures in docs/tls.md): `Deno.serve` and `Deno.listenTls`
- * take one certificate and no TLS version limits; serving HTTP over
- * `node:https` (or `node:http2` with `allowHTTP1`) costs 2–4x more per request
- * than `Deno.serve` behind a `node:tls` pipe; a TCP splice in front of one
- * `Deno.serve` per certificate was faster at handshakes but slower at requests.
- *
- * The plain listener sees each connection from 127.0.0.1 and a port: that
- * port maps to the client ({@linkcode TlsListener.client}).
+ * Why `node:tls` (figures in docs/tls.md and bench/README.md): `Deno.serve` and
+ * `Deno.listenTls` take one certificate and no TLS version limits.
  *
  * @module
  */
