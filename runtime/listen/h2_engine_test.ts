@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { connect, constants, type IncomingHttpHeaders } from "node:http2";
 import { createH2Engine, type H2Engine, type H2EngineOptions, type H2Handler } from "./h2_engine.ts";
 import { fromFetchResponse } from "../http/fetch_adapter.ts";
+import { requireComponent } from "../../tests/components.ts";
 
 const decoder = new TextDecoder();
 
@@ -283,4 +284,36 @@ Deno.test("h2 engine sends gRPC trailers after the messages", async () => {
     assert.equal(r.body.length, 7);
     assert.equal(r.trailers?.["grpc-status"], "0");
   });
+});
+
+const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
+
+Deno.test({
+  name:
+    "h2 engine: h2load on h2c through serveStream gets every answer and the process lives (small and 4 MiB answers)",
+  ignore: !h2load,
+  async fn() {
+    const big = new Uint8Array(4 << 20);
+    const l = serveEngine((req) => fromFetchResponse(new Response(new URL(req.url).pathname === "/big" ? big : "hi")));
+    try {
+      for (
+        const [path, args] of [
+          ["/", ["-n", "5000", "-c", "10", "-m", "5"]],
+          // Windows of 1 GiB: node:http2 may send far more than the connection can take at once.
+          ["/big", ["-n", "40", "-c", "4", "-m", "4", "-w", "30", "-W", "30"]],
+        ] as const
+      ) {
+        const out = await new Deno.Command(h2load!.h2load, {
+          args: [...args, `http://127.0.0.1:${l.port}${path}`],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = decoder.decode(out.stdout);
+        assert.match(text, new RegExp(`${args[1]} succeeded`), text);
+      }
+    } finally {
+      l.close();
+      await l.engine.shutdown(1000);
+    }
+  },
 });
