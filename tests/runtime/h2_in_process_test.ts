@@ -297,3 +297,43 @@ Deno.test({
     await pki.remove();
   },
 });
+
+Deno.test("h2 in process: a PROXY protocol header before the h2c preface names the client (enabled_h2 plain)", async () => {
+  const origin = trailerOrigin();
+  const proxy = await startTestProxy(`
+[basic]
+trusted_proxies = ["127.0.0.1"]
+${serverToml(origin.port, "", "H1", 'proxy_protocol = true\naccess_log = "{remote} {proto}|"')}`);
+  try {
+    // By hand: the header, the preface, an empty SETTINGS and one GET (HPACK: GET, http, /, authority a.test).
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: proxy.port });
+    const authority = new TextEncoder().encode("a.test");
+    const block = [0x82, 0x86, 0x84, 0x41, authority.byteLength, ...authority];
+    await c.write(
+      new Uint8Array([
+        ...new TextEncoder().encode("PROXY TCP4 10.1.2.3 10.0.0.1 5555 80\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+        ...[0, 0, 0, 4, 0, 0, 0, 0, 0],
+        ...[0, 0, block.length, 1, 5, 0, 0, 0, 1, ...block],
+      ]),
+    );
+    // Frames until a HEADERS on stream 1 (type 1).
+    const got: number[] = [];
+    const buf = new Uint8Array(16384);
+    let answered = false;
+    while (!answered) {
+      const n = await c.read(buf);
+      if (n === null) break;
+      got.push(...buf.subarray(0, n));
+      for (let i = 0; i + 9 <= got.length; i += 9 + ((got[i]! << 16) | (got[i + 1]! << 8) | got[i + 2]!)) {
+        if (got[i + 3] === 1 && got[i + 8] === 1) answered = true;
+      }
+    }
+    c.close();
+    assert.ok(answered, "a HEADERS answer on stream 1");
+    await proxy.close();
+    assert.match(proxy.logs.join("\n"), /10\.1\.2\.3 HTTP\/2\.0\|/);
+  } finally {
+    await proxy.close();
+    origin.close();
+  }
+});
