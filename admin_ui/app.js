@@ -20,6 +20,8 @@ export function App() {
   const [account, setAcc] = useState(currentAccount());
   const [schema, setSchema] = useState(null);
   const [config, setConfig] = useState(null);
+  // Whether this login may only read (`api/basic` says so); the proxy refuses its writes either way.
+  const [readonly, setReadonly] = useState(null);
   const [route, setRoute] = useState(hashRoute());
   const [toast, setToast] = useState("");
   const [, setTick] = useState(0);
@@ -36,6 +38,7 @@ export function App() {
     setAcc(null);
     setSchema(null);
     setConfig(null);
+    setReadonly(null);
   };
   const guard = async (work) => {
     try {
@@ -56,6 +59,10 @@ export function App() {
     guard(async () => {
       const { data } = await call("GET", "/schema");
       setSchema(data);
+    });
+    guard(async () => {
+      const { data } = await call("GET", "/basic");
+      setReadonly(data?.readonly === true);
     });
     refresh();
   }, [account]);
@@ -82,8 +89,8 @@ export function App() {
   }
   const [page = "", section = "", ...rest] = route.slice(2).split("/");
   const name = decodeURIComponent(rest.join("/"));
-  const ready = schema && config;
-  const common = { schema, config, refresh, notify, go, onAuthError: logout };
+  const ready = schema && config && readonly !== null;
+  const common = { schema, config, readonly, refresh, notify, go, onAuthError: logout };
   let body;
   if (!ready) body = html`<p class="muted">…</p>`;
   else if (page === "" || page === "dashboard") body = html`<${Dashboard} ...${common} />`;
@@ -102,6 +109,7 @@ export function App() {
         ${SECTIONS.map((s) => link(s === "basic" ? "#/edit/basic" : `#/list/${s}`, s))}
         ${link("#/toml", "toml")}
       </nav>
+      ${readonly ? html`<span class="tag readonly" title=${t("readonlyNote")}>${t("readonly")}</span>` : ""}
       ${tools}
     </header>
     <main>${body}</main>

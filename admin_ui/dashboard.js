@@ -69,8 +69,23 @@ function Upstream({ u }) {
   `;
 }
 
+/** Reload (`api/restart`): a second click confirms; a read-only login has no button. */
+function ReloadButton({ notify }) {
+  const [confirm, setConfirm] = useState(false);
+  async function click() {
+    if (!confirm) return setConfirm(true);
+    setConfirm(false);
+    const { status, data } = await call("POST", "/restart");
+    notify(status === 204 ? t("reloaded") : data?.message ?? String(data));
+  }
+  return html`
+    <button type="button" id="reload" class=${confirm ? "danger" : ""} onClick=${click}
+      onBlur=${() => setConfirm(false)}>${confirm ? t("reallyReload") : t("reload")}</button>
+  `;
+}
+
 /** The dashboard page. */
-export function Dashboard({ config, onAuthError }) {
+export function Dashboard({ config, readonly, notify, onAuthError }) {
   const [basic, setBasic] = useState(null);
   const [status, setStatus] = useState(null);
   useEffect(() => {
@@ -110,7 +125,7 @@ export function Dashboard({ config, onAuthError }) {
   return html`
     <div class="dashboard">
       <section class="card">
-        <h2>${t("process")}</h2>
+        <h2 class="with-action">${t("process")} ${readonly ? "" : html`<${ReloadButton} notify=${notify} />`}</h2>
         <dl class="facts">${factList}</dl>
       </section>
       <section class="card"><h2>${t("topology")}</h2>${servers}</section>

@@ -8,6 +8,7 @@ import { call, itemRoute } from "./api.js";
 import { t } from "./i18n.js";
 import { Field } from "./field.js";
 import { Diff } from "./diff.js";
+import { ReadonlyNote } from "./readonly_note.js";
 import { fieldKind, fromText, itemProperties, pluginCategories, toText, Unreadable } from "./schema.js";
 
 function initialTexts(schema, section, item) {
@@ -41,7 +42,7 @@ function place(diagnostics, prefix) {
 }
 
 /** The editor of `section`'s item `name` (`""`: a new one). */
-export function Editor({ schema, config, section, name, refresh, notify, go }) {
+export function Editor({ schema, config, readonly, section, name, refresh, notify, go }) {
   const isNew = section !== "basic" && name === "";
   const stored = section === "basic" ? config.basic ?? {} : config[section]?.[name];
   const start = stored ?? (section === "plugins" ? { category: pluginCategories(schema)[0] } : {});
@@ -60,7 +61,8 @@ export function Editor({ schema, config, section, name, refresh, notify, go }) {
   const body = JSON.stringify(item);
 
   useEffect(() => {
-    if (!isNew && !stored) return;
+    // A read-only login is not asked to check: the dry run is a write the proxy refuses it.
+    if (readonly || (!isNew && !stored)) return;
     const n = ++seq.current;
     if (section !== "basic" && itemName.trim() === "") {
       setCheck({ state: "error", diagnostics: [], message: `${t("name")}: ?` });
@@ -85,7 +87,7 @@ export function Editor({ schema, config, section, name, refresh, notify, go }) {
 
   async function save(e) {
     e.preventDefault();
-    if (blocked) return;
+    if (blocked || readonly) return;
     const { status, data } = await call("POST", itemRoute(section, itemName), item);
     if (status === 204) {
       notify(t("saved"));
@@ -141,7 +143,7 @@ export function Editor({ schema, config, section, name, refresh, notify, go }) {
       )
     }</section>`
     : "";
-  const deleteButton = !isNew && section !== "basic"
+  const deleteButton = !readonly && !isNew && section !== "basic"
     ? html`<button type="button" class="danger" onClick=${remove}>${
       confirmDelete ? t("reallyDelete") : t("delete")
     }</button>`
@@ -159,11 +161,11 @@ export function Editor({ schema, config, section, name, refresh, notify, go }) {
   return html`<form class="editor" onSubmit=${save}>
     <h2>${title}</h2>
     <div class="actions">
-      <button type="submit" class="primary" id="save" disabled=${blocked}>${t("save")}</button>
+      ${readonly ? "" : html`<button type="submit" class="primary" id="save" disabled=${blocked}>${t("save")}</button>`}
       ${deleteButton} ${historyLink}
       <span class="status ${check.state}" role="status">${status}</span>
     </div>
-    ${otherList} ${preview} ${nameField}
-    <div class="fields">${fields}</div>
+    ${readonly ? html`<${ReadonlyNote} />` : ""} ${otherList} ${preview}
+    <fieldset class="plain" disabled=${readonly}>${nameField}<div class="fields">${fields}</div></fieldset>
   </form>`;
 }

@@ -3,9 +3,10 @@ import { html, useEffect, useState } from "./lib.js";
 import { call, category } from "./api.js";
 import { t } from "./i18n.js";
 import { Diff, itemText } from "./diff.js";
+import { ReadonlyNote } from "./readonly_note.js";
 
 /** The history page of `section`'s item `name`. */
-export function History({ config, section, name, refresh, notify }) {
+export function History({ config, readonly, section, name, refresh, notify }) {
   const [versions, setVersions] = useState(null);
   const [message, setMessage] = useState("");
   const route = section === "basic"
@@ -32,6 +33,7 @@ export function History({ config, section, name, refresh, notify }) {
   return html`<div class="history">
     <h2>${t("history")}: ${t(section)}${section === "basic" ? "" : ` / ${name}`}</h2>
     <p><a href=${`#/edit/${section}/${encodeURIComponent(name)}`}>${t("back")}</a></p>
+    ${readonly ? html`<${ReadonlyNote} />` : ""}
     ${message ? html`<pre class="error" role="alert">${message}</pre>` : ""}
     ${
     versions === null
@@ -60,7 +62,13 @@ export function History({ config, section, name, refresh, notify }) {
           `
           : ""
       }
-          <button type="button" class="restore" disabled=${same} onClick=${() => restore(v.id)}>${t("restore")}</button>
+          ${
+        readonly
+          ? ""
+          : html`<button type="button" class="restore" disabled=${same} onClick=${() => restore(v.id)}>${
+            t("restore")
+          }</button>`
+      }
         </h3>
         ${same ? "" : html`<${Diff} before=${current} after=${text} />`}
       </section>`;

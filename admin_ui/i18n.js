@@ -60,6 +60,19 @@ const en = {
   expires: "Expires",
   back: "Back",
   notFound: "Not found",
+  readonly: "Read-only",
+  readonlyNote: "This login may only read: saving, deleting, restoring, importing and reloading are refused.",
+  reload: "Reload",
+  reallyReload: "Really reload?",
+  reloaded: "Reloading",
+  viewOriginal: "TOML",
+  viewFull: "TOML, includes merged",
+  viewHcl: "HCL",
+  viewKdl: "KDL",
+  viewOnly: "A view only: edit and import the TOML.",
+  rename: "Rename",
+  renamed: "Renamed",
+  cancel: "Cancel",
 };
 
 /** The Chinese dictionary: the same keys. */
@@ -124,6 +137,19 @@ const zh = {
   expires: "到期",
   back: "返回",
   notFound: "未找到",
+  readonly: "只读",
+  readonlyNote: "当前登录只读：不能保存、删除、恢复、导入或重新加载。",
+  reload: "重新加载",
+  reallyReload: "确定重新加载？",
+  reloaded: "正在重新加载",
+  viewOriginal: "TOML",
+  viewFull: "TOML（合并 includes）",
+  viewHcl: "HCL",
+  viewKdl: "KDL",
+  viewOnly: "仅供查看：请编辑并导入 TOML。",
+  rename: "重命名",
+  renamed: "已重命名",
+  cancel: "取消",
 };
 
 /** Both dictionaries, by language. */

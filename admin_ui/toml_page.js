@@ -1,15 +1,23 @@
-/** The whole config as TOML (secrets masked), editable and imported after the compiler's check. */
+/**
+ * The whole config as TOML (secrets masked), editable and imported after the compiler's check; beside it, read-only
+ * views: the TOML with includes merged, HCL and KDL (`api/configs/full`). A read-only login only reads.
+ */
 import { html, useEffect, useState } from "./lib.js";
 import { call } from "./api.js";
 import { t } from "./i18n.js";
 import { Diff } from "./diff.js";
+import { ReadonlyNote } from "./readonly_note.js";
+
+const VIEWS = [["original", "viewOriginal"], ["full", "viewFull"], ["hcl", "viewHcl"], ["kdl", "viewKdl"]];
 
 /** The TOML view and import page. */
-export function TomlPage({ refresh, notify }) {
+export function TomlPage({ readonly, refresh, notify }) {
   const [text, setText] = useState(null);
+  const [views, setViews] = useState({});
+  const [view, setView] = useState("original");
   const [check, setCheck] = useState({ state: "idle" });
   useEffect(() => {
-    call("GET", "/configs/full").then(({ data }) => setText(data.original));
+    call("GET", "/configs/full").then(({ data }) => (setViews(data), setText(data.original)));
   }, []);
   if (text === null) return html`<p class="muted">…</p>`;
 
@@ -27,13 +35,36 @@ export function TomlPage({ refresh, notify }) {
 
   return html`<div class="toml">
     <h2>${t("toml")}</h2>
-    <textarea id="toml" rows="24" spellcheck="false" value=${text}
-      onInput=${(e) => (setText(e.currentTarget.value), setCheck({ state: "idle" }))} />
-    <div class="actions">
-      <button type="button" id="toml-check" onClick=${() => run(true)}>${t("check")}</button>
-      <button type="button" id="toml-import" class="primary" disabled=${check.state !== "ok"} onClick=${() =>
-    run(false)}>${t("import")}</button>
-    </div>
+    <div class="toolbar views" role="tablist">${
+    VIEWS.map(([v, key]) =>
+      html`
+        <button type="button" role="tab" data-view=${v} aria-selected=${view === v} class=${view === v ? "active" : ""}
+          onClick=${() => setView(v)}>${t(key)}</button>
+      `
+    )
+  }</div>
+    ${
+    view === "original"
+      ? html`
+        <textarea id="toml" rows="24" spellcheck="false" value=${text} readOnly=${readonly}
+          onInput=${(e) => (setText(e.currentTarget.value), setCheck({ state: "idle" }))} />
+      `
+      : html`
+        <textarea id="toml-view" rows="24" spellcheck="false" readOnly value=${views[view] ?? ""} />
+        <p class="muted">${t("viewOnly")}</p>
+      `
+  }
+    ${
+    readonly ? html`<${ReadonlyNote} />` : view === "original"
+      ? html`
+        <div class="actions">
+          <button type="button" id="toml-check" onClick=${() => run(true)}>${t("check")}</button>
+          <button type="button" id="toml-import" class="primary" disabled=${check.state !== "ok"} onClick=${() =>
+            run(false)}>${t("import")}</button>
+        </div>
+      `
+      : ""
+  }
     <div class="status ${check.state}" role="status">${
     check.state === "ok" ? t("valid") : check.state === "error" ? check.message : ""
   }</div>

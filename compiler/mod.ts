@@ -49,6 +49,8 @@ export { ipInList, type IpNet, ipNet, parseIp } from "./values/ip.ts";
 export { aesDecrypt, aesEncrypt } from "./values/aes_secret.ts";
 export { type AccessLogFile, type LogPart, type Rolling } from "./values/access_log.ts";
 export { type SyslogTarget, syslogTarget } from "./values/syslog.ts";
+export { type AccessLogFilter } from "./values/log_filter.ts";
+export { appLogParams, logTarget, type LogTargetKind, unknownParams } from "./values/log_target.ts";
 export { DEFAULT_HEALTH_CHECK, type HealthCheck, healthCheck } from "./values/health_check.ts";
 export { rustRegex } from "./values/rust_regex.ts";
 export { type PlanOf, type PluginDefinition, type Step, STEPS } from "./plugins/define.ts";
@@ -76,6 +78,7 @@ export { type ResponseHeadersPlan } from "./plugins/response_headers.ts";
 export { type StatsPlan } from "./plugins/stats.ts";
 export { inspectCertificate, type InspectedCertificate } from "./certificate_inspect.ts";
 export { material } from "./certificate_material.ts";
+export { type ClientCaInspection, inspectClientCa } from "./client_ca.ts";
 
 // The one schema definition (what a key means, for tests that walk every key).
 export { decodeTable, type Fields, isTable, SECTIONS, table } from "./schema/mod.ts";

@@ -8,6 +8,8 @@
 import { diag, type Diagnostic } from "./diagnostic.ts";
 import type { BasicConfig, CertificateConfig, ServerConfig, UpstreamConfig } from "./plan.ts";
 import { notApplied } from "./schema/types.ts";
+import { material } from "./certificate_material.ts";
+import { inspectClientCa } from "./client_ca.ts";
 
 type Table = { readonly [key: string]: unknown };
 
@@ -51,6 +53,11 @@ export function serverRules(name: string, server: ServerConfig, basic: BasicConf
         hint,
       }),
     );
+  }
+  if (server.tls_client_ca !== undefined) {
+    // Inline PEM (or base64 PEM) is checked here; a file is read by `check --live` and the runtime.
+    const m = material(server.tls_client_ca);
+    if (m.kind === "pem") diags.push(...inspectClientCa(m.pem, [...path, "tls_client_ca"]).diagnostics);
   }
   if (server.ja4 === true && !tls) {
     diags.push(diag("needs-tls", [...path, "ja4"], "ja4 needs a TLS listener (global_certificates = true)", { hint }));

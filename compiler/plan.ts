@@ -58,6 +58,10 @@ export interface ServerPlan {
   readonly tlsMaxVersion?: TlsVersion;
   readonly enabledH2: boolean;
   readonly proxyProtocol: boolean;
+  /** `tls_client_ca` as configured (PEM, base64 PEM or a file path: the runtime reads it), on a TLS listener. */
+  readonly tlsClientCa?: string;
+  /** `tls_client_auth`, set with {@linkcode tlsClientCa} (default `require`). */
+  readonly tlsClientAuth?: "require" | "optional";
   /** `downstream_read_timeout`, ms. */
   readonly downstreamReadTimeout?: number;
   /** `downstream_write_timeout`, ms. */

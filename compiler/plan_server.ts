@@ -43,6 +43,16 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
         );
       }
     }
+    for (const param of config.access_log?.unknownParams ?? []) {
+      diags.push(
+        notApplied(
+          [...path, "access_log"],
+          `Access-log target parameter "${param}"`,
+          "the target reads only rolling (files), channel_buffer, flush_timeout, skip, min_status, min_latency, " +
+            "sample, and format, process, facility, protocol (syslog://); old-log compression is basic.log_compress_*",
+        ),
+      );
+    }
     const ranked = rankLocations(ctx, name, config, located);
     ranked.forEach((i) => usedLocations.add(i));
     for (const a of config.addr ?? []) {
@@ -85,6 +95,9 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       ...(c.tls_max_version !== undefined ? { tlsMaxVersion: c.tls_max_version } : {}),
       enabledH2: c.enabled_h2,
       proxyProtocol: c.proxy_protocol,
+      ...(c.tls_client_ca !== undefined && c.global_certificates
+        ? { tlsClientCa: c.tls_client_ca, tlsClientAuth: c.tls_client_auth ?? "require" }
+        : {}),
       ...(c.downstream_read_timeout !== undefined ? { downstreamReadTimeout: c.downstream_read_timeout } : {}),
       ...(c.downstream_write_timeout !== undefined ? { downstreamWriteTimeout: c.downstream_write_timeout } : {}),
       ...(c.prometheus_metrics ? { prometheusMetrics: c.prometheus_metrics } : {}),

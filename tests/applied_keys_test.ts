@@ -79,6 +79,8 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.downstream_read_timeout": R("runtime/lifecycle/engines.ts"),
   "servers.downstream_write_timeout": R("runtime/lifecycle/engines.ts"),
   "servers.proxy_protocol": R("runtime/lifecycle/listeners.ts"),
+  "servers.tls_client_ca": R("runtime/storage/certificates.ts"),
+  "servers.tls_client_auth": R("runtime/tls/mod.ts"),
   "servers.prometheus_metrics": R("runtime/lifecycle/activate.ts"),
   "servers.otlp_exporter": R("runtime/observe/observer.ts"),
   "servers.enable_server_timing": R("runtime/observe/observer.ts"),
@@ -435,7 +437,7 @@ Deno.test("check warns at each unapplied key of a config, with its line, and sti
   const text = `[basic]
 user = "nobody"
 log_compress_algorithm = "gzip"
-webhook_notifications = ["reload_config", "restart", "upstream_status"]
+webhook_notifications = ["reload_config", "restart", "restart_fail"]
 
 [servers.web]
 addr = "127.0.0.1:6188"

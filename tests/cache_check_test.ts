@@ -5,18 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawnDeno } from "./_support/process.ts";
-
-async function check(text: string): Promise<{ code: number; out: string }> {
-  const file = await Deno.makeTempFile({ suffix: ".toml" });
-  try {
-    await Deno.writeTextFile(file, text);
-    const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
-    return { code: await child.exited(), out: child.output() };
-  } finally {
-    await Deno.remove(file);
-  }
-}
+import { checkText as check } from "./_support/process.ts";
 
 const LOCATION = `[servers.s]
 addr = "127.0.0.1:8080"

@@ -76,8 +76,6 @@ const NOT_APPLIED = [
   "basic.downstream_tls_offload_thread_per_pool",
   "basic.upstream_connect_offload_threadpools",
   "basic.upstream_connect_offload_thread_per_pool",
-  "servers.web.tls_client_ca",
-  "servers.web.tls_client_auth",
   "servers.web.ja4",
   "servers.web.h2_max_concurrent_streams",
   "servers.web.h2_max_header_list_size",
@@ -144,6 +142,16 @@ const RULES: [string, string, RegExp][] = [
     '[servers.s]\naddr = "127.0.0.1:1"\ntls_client_ca = "/ca.pem"',
     "servers.s.tls_client_ca",
     /^tls_client_ca needs a TLS listener \(global_certificates = true\)$/,
+  ],
+  [
+    '[servers.s]\naddr = "127.0.0.1:1"\nglobal_certificates = true\ntls_client_ca = "-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----"',
+    "servers.s.tls_client_ca",
+    /^tls_client_ca: certificate 1 does not parse/,
+  ],
+  [
+    '[servers.s]\naddr = "127.0.0.1:1"\nglobal_certificates = true\ntls_client_ca = "-----BEGIN PRIVATE KEY-----"',
+    "servers.s.tls_client_ca",
+    /^tls_client_ca holds no PEM certificate$/,
   ],
   [
     '[servers.s]\naddr = "127.0.0.1:1"\nglobal_certificates = true\ntls_client_auth = "optional"',

@@ -29,8 +29,6 @@ export const WEBHOOK_EVENTS = [
  * sends, with why. Naming one is a `not-applied` warning.
  */
 export const UNSENT_WEBHOOK_EVENTS: ReadonlyMap<string, string> = new Map([
-  ["upstream_status", "it is not raised yet; backend_status reports each backend (the Pingap parity work applies it)"],
-  ["parse_certificate_fail", "a certificate that does not parse is a check error that stops start and reload instead"],
   ["restart", "changes are applied in place, never by a restart: reload_config reports them"],
   ["restart_fail", "changes are applied in place, never by a restart: reload_config_fail reports a failure"],
 ]);

@@ -117,7 +117,8 @@ export const certificateSchema = table({
       default: "ecdsa",
     }),
     ocsp_stapling: field(bool(), {
-      unapplied: "Deno's TLS listener cannot staple an OCSP response",
+      unapplied: "Deno's TLS listener cannot staple an OCSP response (its node:tls, on rustls, has no OCSPRequest " +
+        "event and its secure context takes no OCSP response)",
       doc: "Staple the OCSP response of the certificate's responder to handshakes, refreshed before it expires.",
       default: false,
     }),

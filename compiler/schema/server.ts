@@ -35,7 +35,6 @@ export const h2Window = (what: string) =>
 
 const NO_H2_SETTINGS =
   "the HTTP/2 listener sends its own fixed settings (the Pingap parity work, issue 21, applies it)";
-const NO_CLIENT_CERTS = "Deno's TLS listener cannot ask for or verify client certificates";
 
 /** The `[servers.<name>]` table. */
 export const serverSchema = table({
@@ -49,11 +48,16 @@ export const serverSchema = table({
     }),
     access_log: field(
       parsed("access log format", accessLog, {
-        examples: ["tiny", "combined", "/var/log/access.log?rolling=hourly {when} {method} {uri} {status}"],
+        examples: [
+          "tiny",
+          "combined",
+          "/var/log/access.log?rolling=hourly {when} {method} {uri} {status}",
+          "stdout?min_status=500&sample=0.1 json",
+        ],
       }),
       {
         doc:
-          "Access log: a preset (`tiny`, `short`, `common`, `combined`) or a `{tag}` template, to the application log; or preceded by a file path and a space, to that file (`?rolling=daily|hourly|minutely|never`, `channel_buffer=1000`), or preceded by a `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` target and a space, to syslog (UDP by default, port 514; no host: the local daemon's socket). Off when unset. See docs/observability.md.",
+          "Access log: a preset (`tiny`, `short`, `common`, `combined`, `json`) or a `{tag}` template, to the application log; or preceded by a target and a space: a file path (`?rolling=daily|hourly|minutely|never`), `stdout`, `/dev/stdout`, `stderr`, `/dev/stderr` (`stdout.log` is a file), or `syslog://[host[:port]][/socket][?format=3164|5424&process=pingap&facility=LOG_USER&protocol=udp|tcp]` (UDP by default, port 514; no host: the local daemon's socket). Every target takes `channel_buffer=1000` and the filters `skip=<regex on path and query>`, `min_status=<100-599>`, `min_latency=<duration>`, `sample=<0-1>` (with `min_*` and no `sample`, only those requests are logged). Off when unset. See docs/observability.md.",
       },
     ),
     locations: field(array(str()), {
@@ -123,14 +127,16 @@ export const serverSchema = table({
       default: false,
     }),
     tls_client_ca: field(str({ nonEmpty: true }), {
-      unapplied: NO_CLIENT_CERTS,
-      doc: "CA (PEM text, base64 of PEM, or a file path) that client certificates must chain to (mutual TLS). " +
-        "Needs a TLS listener (`global_certificates = true`).",
+      doc: "CA (PEM text, base64 of PEM, or a file path) that client certificates must chain to (mutual TLS): " +
+        "the handshake asks the client for a certificate and checks it against these. Needs a TLS listener " +
+        "(`global_certificates = true`). A file is read at start and at each reload; `check --live` reads it too. " +
+        "The certificate shown is in `{:tls_client_subject}`, `{:tls_client_fingerprint}`, `{:tls_client_serial}` " +
+        "and `{:tls_client_verified}`.",
     }),
     tls_client_auth: field(oneOf(["require", "optional"]), {
-      unapplied: NO_CLIENT_CERTS,
-      doc: "`require`: a client without a certificate is refused; `optional`: it is let in. A certificate that " +
-        "does not verify fails the handshake either way. Needs `tls_client_ca`.",
+      doc: "`require`: a client without a certificate is refused at the handshake; `optional`: it is let in. A " +
+        "certificate that does not verify is refused either way (with `optional`, the connection is closed as " +
+        "soon as its handshake ends, before any request is read). Needs `tls_client_ca`.",
       defaultText: "require",
     }),
     ja4: field(bool(), {

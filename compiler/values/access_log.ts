@@ -9,6 +9,8 @@ import type { Parsed } from "../schema/types.ts";
 import { parseBoundedDuration } from "../units.ts";
 import { didYouMean } from "../did_you_mean.ts";
 import { type SyslogTarget, syslogTarget } from "./syslog.ts";
+import { type AccessLogFilter, logFilter } from "./log_filter.ts";
+import { accessLogParams, logTarget, unknownParams } from "./log_target.ts";
 
 /** Pingap's presets (quote placement exactly as Pingap's code has them). */
 export const ACCESS_LOG_PRESETS: { readonly [name: string]: string } = {
@@ -64,7 +66,7 @@ export const CONTEXT_TIME_KEYS = [
   "service_time",
 ] as const;
 
-/** Pingap's 35 `{:key}` context keys. */
+/** Pingap's 35 `{:key}` context keys, and the 4 of Pingap 0.16 on the client certificate (`tls_client_ca`). */
 export const CONTEXT_KEYS: readonly string[] = [
   "connection_id",
   "upstream_reused",
@@ -77,12 +79,15 @@ export const CONTEXT_KEYS: readonly string[] = [
   "tls_version",
   "tls_cipher",
   "compression_ratio",
+  "tls_client_subject",
+  "tls_client_fingerprint",
+  "tls_client_serial",
+  "tls_client_verified",
   ...CONTEXT_TIME_KEYS.flatMap((k) => [k, `${k}_human`]),
 ];
 
 const NO_OFFLOAD = "there are no upstream connect offload threads here (`basic.upstream_connect_offload_*` is not " +
   "applied), so it prints nothing";
-const NO_CLIENT_CERT = "client certificates are not asked for (`tls_client_ca` is not applied), so it prints nothing";
 
 /**
  * Pingap 0.16's further context keys: accepted, but not filled by this version, and why (a `check` warning). Its
@@ -92,10 +97,6 @@ const NO_CLIENT_CERT = "client certificates are not asked for (`tls_client_ca` i
 export const UNAPPLIED_CONTEXT_KEYS: Readonly<Record<string, string>> = {
   upstream_connect_offload_wait_time: NO_OFFLOAD,
   upstream_connect_offload_wait_time_human: NO_OFFLOAD,
-  tls_client_subject: NO_CLIENT_CERT,
-  tls_client_fingerprint: NO_CLIENT_CERT,
-  tls_client_serial: NO_CLIENT_CERT,
-  tls_client_verified: NO_CLIENT_CERT,
 };
 
 /** One part of a log line. */
@@ -123,6 +124,8 @@ export interface AccessLogFile {
   readonly flushTimeout: number;
   /** A `syslog://` target (then `path` is the whole target and nothing rolls). */
   readonly syslog?: SyslogTarget;
+  /** `stdout`/`/dev/stdout` or `stderr`/`/dev/stderr`: the standard stream (then `path` is the name as written). */
+  readonly stream?: "stdout" | "stderr";
 }
 
 /** A parsed `access_log` value. */
@@ -134,6 +137,10 @@ export interface AccessLog {
   readonly parts: readonly LogPart[];
   /** The `json` preset: every value is JSON-escaped, so each line is one JSON object. */
   readonly json?: true;
+  /** Which requests get a line (`skip`, `min_status`, `min_latency`, `sample`); every one when undefined. */
+  readonly filter?: AccessLogFilter;
+  /** Parameters of the target that nothing reads (`check` warns that they are not applied). */
+  readonly unknownParams?: readonly string[];
 }
 
 const TAGS = new Set<string>(ACCESS_LOG_TAGS);
@@ -180,13 +187,22 @@ export function parseLogFormat(format: string): Parsed<readonly LogPart[]> {
   return { ok: true, value: out };
 }
 
-function fileTarget(head: string): Parsed<AccessLogFile> {
-  const q = head.indexOf("?");
-  const path = q < 0 ? head : head.slice(0, q);
-  const params = new URLSearchParams(q < 0 ? "" : head.slice(q + 1));
-  const rolling = params.get("rolling") || "daily";
-  if (!ROLLING.includes(rolling)) {
-    return { ok: false, message: `Unknown rolling "${rolling}"`, hint: `Use one of ${ROLLING.join(", ")}` };
+interface Target {
+  readonly file: AccessLogFile;
+  readonly filter: AccessLogFilter | undefined;
+  readonly unknown: readonly string[];
+}
+
+/** The target before the format: a file, a standard stream or syslog, with its parameters. */
+function target(head: string): Parsed<Target> {
+  const { kind, name, query } = logTarget(head);
+  const params = new URLSearchParams(query);
+  let rolling = "never";
+  if (kind === "file") {
+    rolling = params.get("rolling") || "daily";
+    if (!ROLLING.includes(rolling)) {
+      return { ok: false, message: `Unknown rolling "${rolling}"`, hint: `Use one of ${ROLLING.join(", ")}` };
+    }
   }
   const buffer = params.get("channel_buffer");
   const channelBuffer = buffer === null ? 1000 : Number(buffer);
@@ -196,7 +212,20 @@ function fileTarget(head: string): Parsed<AccessLogFile> {
   const flush = params.get("flush_timeout");
   const flushTimeout = flush === null ? 10_000 : parseBoundedDuration(flush);
   if (typeof flushTimeout === "string") return { ok: false, message: flushTimeout };
-  return { ok: true, value: { path, rolling: rolling as Rolling, channelBuffer, flushTimeout } };
+  const filter = logFilter(head, params);
+  if (!filter.ok) return filter;
+  let file: AccessLogFile = {
+    path: kind === "syslog" ? head : name,
+    rolling: rolling as Rolling,
+    channelBuffer,
+    flushTimeout,
+  };
+  if (kind === "syslog") {
+    const syslog = syslogTarget(head);
+    if (!syslog.ok) return syslog;
+    file = { ...file, syslog: syslog.value };
+  } else if (kind !== "file") file = { ...file, stream: kind };
+  return { ok: true, value: { file, filter: filter.value, unknown: unknownParams(query, accessLogParams(kind)) } };
 }
 
 /**
@@ -211,20 +240,17 @@ function fileTarget(head: string): Parsed<AccessLogFile> {
  */
 export function accessLog(text: string): Parsed<AccessLog> {
   let file: AccessLogFile | undefined;
+  let filter: AccessLogFilter | undefined;
+  let unknown: readonly string[] = [];
   let format = text.trim();
   const space = format.indexOf(" ");
   if (space > 0) {
     const head = format.slice(0, space);
     const tail = format.slice(space + 1).trim();
     if (!head.includes("{") && (Object.hasOwn(ACCESS_LOG_PRESETS, tail) || tail.startsWith("{"))) {
-      const target = fileTarget(head);
-      if (!target.ok) return target;
-      file = target.value;
-      if (head.startsWith("syslog://")) {
-        const syslog = syslogTarget(head);
-        if (!syslog.ok) return syslog;
-        file = { ...file, rolling: "never", syslog: syslog.value };
-      }
+      const t = target(head);
+      if (!t.ok) return t;
+      ({ file, filter, unknown } = t.value);
       format = tail;
     }
   }
@@ -235,14 +261,24 @@ export function accessLog(text: string): Parsed<AccessLog> {
     return {
       ok: false,
       message: `access_log ${JSON.stringify(text)} logs nothing of the request: it is no preset and has no {tag}`,
-      hint: `Use a preset (${Object.keys(ACCESS_LOG_PRESETS).join(", ")}), a template with {tags}, ` +
-        'or "<path> <preset or template>", e.g. "/var/log/access.log combined"',
+      hint: (logTarget(format).kind !== "file" || format.includes("/")
+        ? `A target needs a format after it: "${format} combined". `
+        : "") +
+        `Use a preset (${Object.keys(ACCESS_LOG_PRESETS).join(", ")}), a template with {tags}, ` +
+        'or "<target> <preset or template>", e.g. "/var/log/access.log combined" or "stdout json"',
     };
   }
   const parts = parseLogFormat(format);
   if (!parts.ok) return parts;
   return {
     ok: true,
-    value: { ...(file !== undefined ? { file } : {}), format, parts: parts.value, ...(json ? { json: true } : {}) },
+    value: {
+      ...(file !== undefined ? { file } : {}),
+      format,
+      parts: parts.value,
+      ...(json ? { json: true } : {}),
+      ...(filter ? { filter } : {}),
+      ...(unknown.length ? { unknownParams: unknown } : {}),
+    },
   };
 }

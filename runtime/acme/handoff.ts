@@ -14,13 +14,14 @@ import type { IssuedCertificate } from "./manager.ts";
 /**
  * Installs an ACME certificate in `store` for serving (the `onCertificate` of
  * the CLI's ACME service). A certificate the store refuses (it checks key,
- * validity and domains) is logged, and the one served before stays.
+ * validity and domains) is logged and given to `onRefused` (the CLI sends it as
+ * `parse_certificate_fail`), and the one served before stays.
  */
 export function handOverCertificate(
   store: CertStore,
   name: string,
   cert: IssuedCertificate,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; onRefused?: (message: string) => void } = {},
 ): void {
   const until = new Date(cert.notAfter).toISOString();
   try {
@@ -29,6 +30,8 @@ export function handOverCertificate(
       console.error(`acme: "${name}" serves ${cert.domains.join(", ")} with a certificate valid until ${until}`);
     }
   } catch (e) {
-    console.error(`acme: "${name}": the TLS store refused the certificate: ${(e as Error).message}`);
+    const message = `acme: "${name}": the TLS store refused the certificate: ${(e as Error).message}`;
+    console.error(message);
+    options.onRefused?.(message);
   }
 }

@@ -6,14 +6,15 @@
  * | method | route | answer |
  * | --- | --- | --- |
  * | GET | `/configs/{category}` | items of `server`, `location`, `upstream`, `plugin`, `certificate`, `storage` by name |
- * | GET | `/configs/full` | `{full, original, hcl, kdl}` (TOML; HCL and KDL empty) |
+ * | GET | `/configs/full` | `{full, original, hcl, kdl}`: TOML, and `original` written as HCL and KDL (secrets masked) |
  * | GET | `/configs` (or another category) | the whole config |
  * | POST | `/configs/{category}/{name}` | JSON item (`/configs/basic` replaces `[basic]`); 204; another category: 400 |
  * | POST | `/configs/import` | a whole config as TOML (secret placeholders keep the stored values); 204 |
  * | DELETE | `/configs/{category}/{name}` | 204 |
+ * | POST | `/configs/{category}/{name}/rename` | `{to}`: the item renamed, every reference to it too (ours); 204 |
  * | GET | `/config-history/{category}/{name}` | `{history: [{id, created_at, user, data}]}` |
  * | POST | `/config-history/{category}/{name}/restore` | `{id}`: writes that version back; 204 |
- * | GET | `/basic` | process facts |
+ * | GET | `/basic` | process facts, and `readonly`: whether this login may only read (ours) |
  * | GET | `/status` | upstream health per backend, request counts and rates per server and location |
  * | GET | `/schema` | the config's JSON Schema (the one schema definition: docs, defaults, enums) |
  * | GET | `/certificates` | parsed certificates, never the PEM or the key |
@@ -28,6 +29,7 @@
 import { parse, stringify } from "smol-toml";
 import { aesDecrypt, aesEncrypt, renderJsonSchema } from "../../compiler/mod.ts";
 import type { PluginEnv } from "../plugins/mod.ts";
+import { toHcl, toKdl } from "../storage/mod.ts";
 import { adminContext } from "./context.ts";
 import { commit } from "./commit.ts";
 import { readHistory } from "./history.ts";
@@ -49,6 +51,8 @@ export interface ApiRequest {
   /** Reads the body (at most {@linkcode MAX_BODY}; more is an error). */
   readonly body: () => Promise<string>;
   readonly user: string;
+  /** The login may only read (`readonly_authorizations`, `readonly_tokens`): its writes were refused before. */
+  readonly readonly: boolean;
   readonly ip: string;
   readonly env: PluginEnv;
   readonly rates: RateMemory;
@@ -111,13 +115,32 @@ function expandIncludes(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The stored config, secrets masked, written by the `--to-hcl` / `--to-kdl` writers; a value the format cannot hold
+ * reads as a comment saying so (the TOML stays the one to edit).
+ */
+function written(masked: Record<string, unknown>, format: "hcl" | "kdl"): string {
+  try {
+    return format === "hcl" ? toHcl(masked) : toKdl(masked);
+  } catch (e) {
+    return `${format === "hcl" ? "#" : "//"} This config cannot be written as ${format.toUpperCase()}: ${
+      (e as Error).message
+    }\n`;
+  }
+}
+
 async function getConfigs(category: string): Promise<Response> {
   const read = await readConfig();
   if ("failed" in read) return read.failed;
   const raw = read.tree;
   const masked = maskTree(raw);
   if (category === "full") {
-    return json({ full: stringify(maskTree(expandIncludes(raw))), original: stringify(masked), hcl: "", kdl: "" });
+    return json({
+      full: stringify(maskTree(expandIncludes(raw))),
+      original: stringify(masked),
+      hcl: written(masked, "hcl"),
+      kdl: written(masked, "kdl"),
+    });
   }
   const s = CATEGORIES[category];
   if (s) return json(masked[s] ?? {});
@@ -148,6 +171,18 @@ async function putConfig(req: ApiRequest, category: string, name: string): Promi
     return failure(400, `"${item.missing}" is the secret placeholder, but there is no stored value to keep`);
   }
   return commit({ op: "put", section: s, name, value: item }, options(req));
+}
+
+/** `/configs/{category}/{name}/rename` with `{"to": "<new name>"}`: the item and every reference to it (rename.ts). */
+async function rename(req: ApiRequest, s: Section, name: string): Promise<Response> {
+  let to: unknown;
+  try {
+    to = (JSON.parse(await req.body()) as { to?: unknown })?.to;
+  } catch {
+    to = undefined;
+  }
+  if (typeof to !== "string" || to === "") return failure(400, 'The body must be {"to": "<the new name>"}');
+  return commit({ op: "rename", section: s, name, to }, options(req));
 }
 
 function options(req: ApiRequest) {
@@ -251,6 +286,9 @@ export async function api(req: ApiRequest): Promise<Response> {
       }
       return commit({ op: "import", text: imported.text }, options(req));
     }
+    if (m === "POST" && rest.length === 3 && rest[2] === "rename" && CATEGORIES[category]) {
+      return await rename(req, CATEGORIES[category]!, rest[1]!);
+    }
     if (m === "POST") {
       if (rest.length < 2 && CATEGORIES[category]) return failure(400, "Url is invalid(no name)");
       return await putConfig(req, category, name);
@@ -264,7 +302,7 @@ export async function api(req: ApiRequest): Promise<Response> {
     return failure(405, "Method Not Allowed");
   }
   if (head === "config-history") return await history(req, rest);
-  if (head === "basic" && rest.length === 0) return json(await basicInfo(req.env));
+  if (head === "basic" && rest.length === 0) return json({ ...await basicInfo(req.env), readonly: req.readonly });
   if (head === "status" && rest.length === 0) return json(await liveStatus(req.env, req.rates));
   if (head === "schema" && rest.length === 0) return json(renderJsonSchema());
   if (head === "certificates" && rest.length === 0) return certificates(req.env);

@@ -39,7 +39,9 @@ let queue: Promise<unknown> = Promise.resolve();
 function describe(edit: Edit): string {
   return edit.op === "import"
     ? "import"
-    : `${edit.op} ${edit.section}${edit.section === "basic" ? "" : `.${edit.name}`}`;
+    : `${edit.op} ${edit.section}${edit.section === "basic" ? "" : `.${edit.name}`}${
+      edit.op === "rename" ? ` to ${JSON.stringify(edit.to)}` : ""
+    }`;
 }
 
 /** A TOML text with its secrets masked (secrets.ts); null when it is not there or does not parse. */

@@ -113,6 +113,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
       return uiAsset(rest, mount, ctx.header("accept-encoding") ?? "", ctx.header("if-none-match") ?? "");
     }
     let user = "";
+    let readonly = false;
     if (!open) {
       const value = ctx.header("authorization");
       const bearer = bearerToken(value);
@@ -129,6 +130,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
         return new Response(null, { status: 401 });
       }
       user = check.user;
+      readonly = check.readonly;
       if (write && check.readonly) {
         log.warn(`admin ${self.name}: refused a ${ctx.method} ${ctx.path} by read-only ${JSON.stringify(user)}`);
         return text(403, "Forbidden, this account is read-only");
@@ -143,6 +145,7 @@ export const admin = runtimePlugin(PLUGIN_DEFINITIONS.admin, (plan, env, self) =
         query: new URLSearchParams(ctx.rawQuery),
         body,
         user,
+        readonly,
         ip,
         env,
         rates,

@@ -14,6 +14,7 @@
  * @module
  */
 import { parse, stringify } from "smol-toml";
+import { renameInDoc } from "./rename.ts";
 import {
   ConfigReadError,
   isTable,
@@ -56,6 +57,7 @@ export interface Stored {
 export type Edit =
   | { readonly op: "put"; readonly section: Section; readonly name: string; readonly value: Record<string, unknown> }
   | { readonly op: "delete"; readonly section: Section; readonly name: string }
+  | { readonly op: "rename"; readonly section: Section; readonly name: string; readonly to: string }
   | { readonly op: "import"; readonly text: string };
 
 /** A file (or etcd key, by its source name) to write, or to remove when `text` is null. */
@@ -140,6 +142,7 @@ function withoutEmpty(doc: Record<string, unknown>, section: string): void {
  */
 export function applyEdit(stored: Stored, edit: Edit): EditResult {
   if (edit.op === "import") return applyImport(stored, edit.text);
+  if (edit.op === "rename") return applyRename(stored, edit.section, edit.name, edit.to);
   const { section, name } = edit;
   if (section !== "basic") {
     const why = invalidItemName(name);
@@ -179,6 +182,27 @@ export function applyEdit(stored: Stored, edit: Edit): EditResult {
   if (t === null) sources.splice(index, 1);
   else sources[index] = { file: source.file, text: t };
   changes.push({ file: source.file, before: stored.sources[index]?.text ?? null, text: t });
+  return { sources, changes };
+}
+
+/** `section.name` renamed `to` where it is stored (its file stays), with every reference to it (rename.ts). */
+function applyRename(stored: Stored, section: Section, name: string, to: string): EditResult {
+  if (section === "basic") throw new EditError("basic has no name to change");
+  for (const n of [name, to]) {
+    const why = invalidItemName(n);
+    if (why) throw new EditError(why);
+  }
+  const docs = stored.sources.map(parseDoc);
+  if (!docs.some((d) => holds(d, section, name))) throw new EditError(`${section}.${name} is not in the stored config`);
+  if (docs.some((d) => holds(d, section, to))) throw new EditError(`${section}.${to} exists already`);
+  const sources = [...stored.sources];
+  const changes: FileChange[] = [];
+  docs.forEach((doc, i) => {
+    if (!renameInDoc(doc, section, name, to)) return;
+    const source = stored.sources[i]!;
+    sources[i] = { file: source.file, text: text(doc) };
+    changes.push({ file: source.file, before: source.text, text: sources[i]!.text });
+  });
   return { sources, changes };
 }
 

@@ -36,3 +36,24 @@ Deno.test("store: a name that cannot be a file, and the delete of what is not th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("store: a rename in a directory rewrites the item where it is and each file that names it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/servers.toml`, '[servers.web]\naddr = "127.0.0.1:1"\nlocations = ["a", "b"]\n');
+    await Deno.writeTextFile(`${dir}/locations.toml`, '[locations.a]\npath = "/"\nupstream = "u"\n\n[locations.b]\n');
+    await Deno.writeTextFile(`${dir}/upstreams.toml`, '[upstreams.u]\naddrs = ["127.0.0.1:2"]\n');
+    const stored = await readStored(dir);
+    const renamed = applyEdit(stored, { op: "rename", section: "locations", name: "a", to: "z" });
+    assert.deepEqual(renamed.changes.map((c) => c.file).sort(), [`${dir}/locations.toml`, `${dir}/servers.toml`]);
+    const locations = renamed.changes.find((c) => c.file.endsWith("locations.toml"))!.text!;
+    assert.match(locations, /^\[locations\.z\][\s\S]*\[locations\.b\]/, "the item keeps its place");
+    assert.match(renamed.changes.find((c) => c.file.endsWith("servers.toml"))!.text!, /locations = \[ "z", "b" \]/);
+    const u = applyEdit(stored, { op: "rename", section: "upstreams", name: "u", to: "v" });
+    assert.deepEqual(u.changes.map((c) => c.file).sort(), [`${dir}/locations.toml`, `${dir}/upstreams.toml`]);
+    assert.throws(() => applyEdit(stored, { op: "rename", section: "locations", name: "a", to: "b" }), /exists/);
+    assert.throws(() => applyEdit(stored, { op: "rename", section: "locations", name: "q", to: "r" }), /not in/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

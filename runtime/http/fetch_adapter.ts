@@ -12,8 +12,11 @@ import { UpstreamError } from "../upstream/types.ts";
 
 /** A fetch `Request` as an {@linkcode IncomingRequest}: its URL, `Headers`, body and signal as they are. */
 export class FetchRequest implements IncomingRequest {
-  /** @param fetch The request. */
-  constructor(readonly fetch: Request) {}
+  /**
+   * @param fetch The request.
+   * @param version `HTTP/2.0` when the front end knows the request came over HTTP/2 (see `IncomingRequest.version`).
+   */
+  constructor(readonly fetch: Request, readonly version?: string) {}
 
   get method(): string {
     return this.fetch.method;

@@ -175,8 +175,11 @@ export interface IncomingRequest extends HttpRequest {
    * request goes upstream with both fields, and a 101 answer carries {@linkcode HttpResponse.upgrade}.
    */
   readonly upgrade?: boolean;
-  /** `HTTP/1.0` or `HTTP/1.1` as the request line said (the HTTP/1.1 front end); absent from other front ends. */
-  readonly version?: string;
+  /**
+   * `HTTP/1.0` or `HTTP/1.1` as the request line said (the HTTP/1.1 front end), `HTTP/2.0` from an HTTP/2 front end
+   * that says so; absent: `HTTP/1.1` is assumed.
+   */
+  readonly version?: string | undefined;
   /** Facts of the client connection the request came on (the HTTP/1.1 front end), as plain fields. */
   readonly connection?: ConnectionFacts | undefined;
   /** A field's value by lower-case name, or null (read from the raw fields when there are some: no `Headers` made). */
@@ -185,6 +188,8 @@ export interface IncomingRequest extends HttpRequest {
   recycleBody(chunk: Uint8Array): void;
   /** Requests answered on {@linkcode connection} before this one (0: its first), when the front end knows it. */
   readonly served?: number | undefined;
+  /** Bytes of the body read from the client so far, when the front end counts them (the HTTP/1.1 front end). */
+  readonly bodyRead?: number;
 }
 
 /** TLS facts of a connection, read once after its handshake. */
@@ -197,6 +202,15 @@ export interface TlsFacts {
   readonly servername: string;
   /** Time from the TCP accept to the end of the handshake, ms. */
   readonly handshakeMs: number;
+  /**
+   * The client certificate (`tls_client_ca`), when the client showed one (it verified: one that does not never gets
+   * this far): its subject in the certificate's order (`O=Example, CN=device-42`), SHA-256 and serial number in lower
+   * case hex, and `true`.
+   */
+  readonly clientSubject?: string;
+  readonly clientFingerprint?: string;
+  readonly clientSerial?: string;
+  readonly clientVerified?: boolean;
 }
 
 /**

@@ -45,13 +45,6 @@ export interface EngineOptions {
   readonly proxyFrom?: (ip: string) => boolean;
 }
 
-/** A request of the HTTP/2 engine (`{proto}` is `HTTP/2.0`). */
-class H2Request extends FetchRequest {
-  get version(): string {
-    return "HTTP/2.0";
-  }
-}
-
 /** The answer to a loopback connection that no TLS client is behind. */
 function misdirected(): HttpResponse {
   return responseWith(null, { status: 421 });
@@ -79,11 +72,15 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
     let h2: H2Engine | undefined;
     let local = "";
     if (o.h2) {
-      h2 = createH2Engine({
-        ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
-        onError,
-        authority: () => local,
-      }, (req, remote, completed) => respond(new H2Request(req), remote, () => completed, false, asMessage));
+      h2 = createH2Engine(
+        {
+          ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
+          onError,
+          authority: () => local,
+        },
+        (req, remote, completed) =>
+          respond(new FetchRequest(req, "HTTP/2.0"), remote, () => completed, false, asMessage),
+      );
     }
     const h2Engine = h2;
     const listener = await listenH1(

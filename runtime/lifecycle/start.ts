@@ -47,6 +47,15 @@ export async function startProxy(plan: Plan, options: StartOptions = {}): Promis
       console.error(message);
       void notifier().notify({ category: "backend_status", level: healthy ? "info" : "warn", message });
     },
+    onUpstreamStatus(upstream, healthy) {
+      // As Pingap's upstream health task: the upstream's name, an error when none of its backends is healthy.
+      void notifier().notify({
+        category: "upstream_status",
+        level: healthy ? "info" : "error",
+        title: healthy ? "Upstream healthy" : "Upstream unhealthy",
+        message: upstream,
+      });
+    },
     onDiscoverFail(upstream, error) {
       const message = `upstream ${upstream}: discovery failed: ${error.message}`;
       console.error(message);

@@ -18,6 +18,7 @@ import { watchBody } from "../http/body_end.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import { type AccessLine, compileAccessLine } from "./log/access_line.ts";
 import { type AccessLogFiles, type AccessSink, openAccessSink } from "./log/access_sink.ts";
+import { type AccessFilter, accessFilter } from "./log/access_filter.ts";
 import type { Metrics } from "./metrics/mod.ts";
 import type { TracePipeline } from "./otel/exporter.ts";
 import { loadedTracing } from "./otel/load.ts";
@@ -89,6 +90,8 @@ export function serverObserver(
     ? compileAccessLine(sp.accessLog.parts, { json: sp.accessLog.json === true })
     : undefined;
   if (!line && !metrics && !pipeline && !timing) return undefined;
+  // `skip`, `min_status`, `min_latency`, `sample` on the target: asked before the line is made.
+  const allows: AccessFilter | undefined = sp.accessLog?.filter ? accessFilter(sp.accessLog.filter) : undefined;
   const sink: AccessSink | undefined = sp.accessLog
     ? openAccessSink(sp.accessLog.file, options.log, options.accessLogs)
     : undefined;
@@ -112,7 +115,7 @@ export function serverObserver(
           m.observeRequest(ctx, out, size);
           m.requestFinished(location);
         }
-        if (line) {
+        if (line && (allows === undefined || allows(ctx.uri, out.status, ctx.elapsed()))) {
           const record = {
             ctx,
             status: out.status,

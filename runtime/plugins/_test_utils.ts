@@ -25,3 +25,24 @@ export function echo(req: Request): Response {
   const body: Echoed = { method: req.method, url: req.url, headers: Object.fromEntries(req.headers) };
   return Response.json(body, { headers: { "x-origin": "1" } });
 }
+
+/**
+ * The key paths of the errors with a hint when a location runs the plugin `name` of `category` set by `keys` (TOML
+ * lines of its table): what `check` would flag of a plugin's bad config.
+ */
+export function pluginErrorsAt(name: string, category: string, keys: string): string[] {
+  const { diagnostics } = compileSources([{
+    file: "t.toml",
+    text: `
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["l"]
+[locations.l]
+plugins = ["${name}"]
+[plugins.${name}]
+category = "${category}"
+${keys}
+`,
+  }]);
+  return diagnostics.filter((d) => d.severity === "error" && d.hint !== undefined).map((d) => d.path.join("."));
+}

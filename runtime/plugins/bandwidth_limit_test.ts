@@ -1,8 +1,7 @@
 /** `bandwidth_limit` through a compiled Plan without sockets (runtime/proxy/harness.ts), with Pingap's vector 144. */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/mod.ts";
 import { planHarness } from "../proxy/harness.ts";
-import { planOf } from "./_test_utils.ts";
+import { planOf, pluginErrorsAt } from "./_test_utils.ts";
 
 const plan = planOf(`
 [servers.s]
@@ -62,20 +61,7 @@ Deno.test("bandwidth_limit: a path that does not match passes its body as it is"
 });
 
 function errorsOf(keys: string): string[] {
-  const { diagnostics } = compileSources([{
-    file: "t.toml",
-    text: `
-[servers.s]
-addr = "127.0.0.1:1"
-locations = ["l"]
-[locations.l]
-plugins = ["pace"]
-[plugins.pace]
-category = "bandwidth_limit"
-${keys}
-`,
-  }]);
-  return diagnostics.filter((d) => d.severity === "error" && d.hint !== undefined).map((d) => d.path.join("."));
+  return pluginErrorsAt("pace", "bandwidth_limit", keys);
 }
 
 Deno.test("bandwidth_limit: bad config is a check error at its key, with a hint", () => {

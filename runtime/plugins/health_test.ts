@@ -1,10 +1,9 @@
 /** `health` through a compiled Plan without sockets (runtime/proxy/harness.ts), with Pingap's vector 150. */
 import assert from "node:assert/strict";
-import { compileSources } from "../../compiler/mod.ts";
 import type { UpstreamSnapshot } from "../observe/metrics/mod.ts";
 import { planHarness } from "../proxy/harness.ts";
 import type { PluginEnv } from "./contract.ts";
-import { echo, planOf } from "./_test_utils.ts";
+import { echo, planOf, pluginErrorsAt } from "./_test_utils.ts";
 
 const plan = planOf(`
 [servers.s]
@@ -75,20 +74,7 @@ Deno.test("health: one healthy backend of two (min_healthy 1) ⇒ 200 ready", as
 });
 
 function errorsOf(keys: string): string[] {
-  const { diagnostics } = compileSources([{
-    file: "t.toml",
-    text: `
-[servers.s]
-addr = "127.0.0.1:1"
-locations = ["l"]
-[locations.l]
-plugins = ["ready"]
-[plugins.ready]
-category = "health"
-${keys}
-`,
-  }]);
-  return diagnostics.filter((d) => d.severity === "error" && d.hint !== undefined).map((d) => d.path.join("."));
+  return pluginErrorsAt("ready", "health", keys);
 }
 
 Deno.test("health: bad config is a check error at its key, with a hint", () => {

@@ -40,8 +40,8 @@ Options:
   -u, --upgrade       take over the ports of the running instance (pid file), which then drains and exits
                       (env PINGAP_UPGRADE)
       --threads N     worker isolates per server, overriding the config (0 = one per core)
-      --log PATH      application log file, or syslog://[host[:port]][/socket][?format=5424&protocol=tcp…],
-                      instead of stderr (env PINGAP_LOG)
+      --log TARGET    application log: a file (PATH[?rolling=daily]), stdout, stderr (/dev/stdout, /dev/stderr), or
+                      syslog://[host[:port]][/socket][?format=5424&protocol=tcp…]; stderr by default (env PINGAP_LOG)
       --template      print a starter config and exit
       --sync TARGET   copy the config (-c, or the quick start's) to an etcd:// URL, a directory or a .toml file,
                       and exit

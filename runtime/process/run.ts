@@ -21,6 +21,9 @@ import { LogCompressor } from "../observe/log/compress.ts";
 import { configReloaded } from "../observe/metrics/mod.ts";
 import { containFaults, installTestFault } from "./contain.ts";
 
+/** How a CertificateError's message begins (runtime/tls/mod.ts). */
+const CERTIFICATE_ERROR = "Certificates cannot be served:";
+
 /** The `--log` value (cli.ts passes it on as PINGAP_LOG). */
 function envLog(): string | undefined {
   try {
@@ -145,12 +148,15 @@ export async function run(
   const store = proxy?.certificates ?? new CertStore();
   const challenges = proxy?.challenges ??
     new ChallengeTokens((token, keyAuthorization) => group!.share({ type: "challenge", token, keyAuthorization }));
+  // As Pingap after an ACME order: a certificate that cannot be installed is `parse_certificate_fail`.
+  const onRefused = (message: string) =>
+    void notifier().notify({ category: "parse_certificate_fail", level: "error", message });
   const onCertificate = !group
-    ? (name: string, cert: IssuedCertificate) => handOverCertificate(store, name, cert)
+    ? (name: string, cert: IssuedCertificate) => handOverCertificate(store, name, cert, { onRefused })
     : (name: string, cert: IssuedCertificate) => {
       // Logged ("serves …") once every worker has it.
       group.share({ type: "certificate", name, cert }).then(
-        () => handOverCertificate(store, name, cert),
+        () => handOverCertificate(store, name, cert, { onRefused }),
         (e) => console.error(`acme: "${name}": handing the certificate to the workers failed: ${(e as Error).message}`),
       );
     };
@@ -183,6 +189,15 @@ export async function run(
         console.error(`reload (${reason}) failed: ${(e as Error).message}`);
         configReloaded(false);
         await notifier().notify({ category: "reload_config_fail", level: "error", message: (e as Error).message });
+        // As Pingap's certificate reload: a certificate the TLS store refused (it cannot be read, parsed or matched
+        // with its key; runtime/tls CertificateError, from a worker by its message) is also its own event.
+        if ((e as Error).name === "CertificateError" || (e as Error).message.startsWith(CERTIFICATE_ERROR)) {
+          await notifier().notify({
+            category: "parse_certificate_fail",
+            level: "error",
+            message: (e as Error).message,
+          });
+        }
         return;
       }
       current = next;

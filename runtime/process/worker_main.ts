@@ -71,7 +71,7 @@ self.onmessage = async (e) => {
     if (m.type === "start") {
       containFaults(`worker ${m.index}`);
       // The same log as the main isolate: level, format, and the --log file (appended to by every isolate).
-      await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic);
+      await startAppLog(Deno.env.get("PINGAP_LOG"), m.plan.basic, false);
       proxy = await startProxy(m.plan, { reusePort: true, reportValidity: m.first, certificates, challenges });
       self.postMessage({ type: "started", listening: proxy.listening });
     } else if (m.type === "challenge") {

@@ -285,7 +285,7 @@ export class RequestContext implements RouteRequest {
     return this.req.watch;
   }
 
-  /** May this request ask for a protocol upgrade? (The front end relays those to `Deno.serve`.) */
+  /** May this request be bridged as a WebSocket? (Only behind `Deno.serve`; our HTTP/1.1 engine splices upgrades as bytes.) */
   get mayUpgrade(): boolean {
     return this.req.fetch !== undefined && this.req.headers.has("upgrade");
   }

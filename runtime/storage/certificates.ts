@@ -10,6 +10,7 @@ import {
   diag,
   type Diagnostic,
   inspectCertificate,
+  inspectClientCa,
   type InspectedCertificate,
   material,
   type Plan,
@@ -35,11 +36,14 @@ export interface LoadedCertificates {
   readonly diagnostics: Diagnostic[];
   /** The certificates that parsed (those with errors too: the caller decides by the diagnostics). */
   readonly certificates: InspectedCertificate[];
+  /** `tls_client_ca` of each TLS server that sets one and whose CA parsed: server name → PEM. */
+  readonly clientCas: Map<string, string>;
 }
 
 /**
  * Reads every certificate with material (file, PEM or base64 PEM) and
- * inspects it: parseable, key matches, valid now, `domains` covered.
+ * inspects it: parseable, key matches, valid now, `domains` covered; and
+ * every server's `tls_client_ca` (at least one PEM certificate, each parses).
  */
 export async function loadCertificates(plan: Plan, now: number = Date.now()): Promise<LoadedCertificates> {
   const diagnostics: Diagnostic[] = [];
@@ -65,5 +69,16 @@ export async function loadCertificates(plan: Plan, now: number = Date.now()): Pr
     diagnostics.push(...r.diagnostics);
     if (r.certificate) certificates.push(r.certificate);
   }
-  return { diagnostics, certificates };
+  const clientCas = new Map<string, string>();
+  for (const sp of plan.servers) {
+    if (sp.tlsClientCa === undefined) continue;
+    const path = ["servers", sp.name, "tls_client_ca"];
+    const text = await readMaterial(sp.tlsClientCa, path, diagnostics);
+    if (text === undefined) continue;
+    const r = inspectClientCa(text, path);
+    // Inline PEM was checked by the compiler already: its diagnostics are not repeated.
+    if (material(sp.tlsClientCa).kind === "file") diagnostics.push(...r.diagnostics);
+    if (r.pem !== undefined) clientCas.set(sp.name, r.pem);
+  }
+  return { diagnostics, certificates, clientCas };
 }

@@ -37,10 +37,10 @@
 import { formatPath, material, type Plan, type ServerPlan } from "../../compiler/mod.ts";
 import { loadCertificates } from "../storage/mod.ts";
 import type { CertStore } from "./store.ts";
-import type { TlsVersionName } from "./listener.ts";
+import type { ClientAuth, TlsVersionName } from "./listener.ts";
 
 export { type CertInput, CertStore, type StoredCertificate } from "./store.ts";
-export { listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
+export { type ClientAuth, listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
 export { DEFAULT_NAME, mintedName, pickBySni } from "./sni.ts";
 export { CaMinter, type MintedLeaf } from "./ca.ts";
 export { checkValidity, startValidityChecker, type ValidityWarning } from "./validity.ts";
@@ -52,6 +52,8 @@ export interface ServerTls {
   readonly h2: boolean;
   /** `proxy_protocol`: the TLS listener reads a PROXY header first (a change reopens the listener). */
   readonly proxyProtocol: boolean;
+  /** `tls_client_ca` is set: client certificates are asked for (a change of mode reopens the listener). */
+  readonly clientAuth?: ClientAuth;
   /** Changes when a setting that needs a new listener changes. */
   readonly key: string;
 }
@@ -62,12 +64,17 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
   const minVersion = sp.tlsMinVersion, maxVersion = sp.tlsMaxVersion;
   const h2 = sp.enabledH2;
   const proxyProtocol = sp.proxyProtocol;
+  const mode = sp.tlsClientCa === undefined ? undefined : sp.tlsClientAuth ?? "require";
   return {
     minVersion,
     maxVersion,
     h2,
     proxyProtocol,
-    key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}`,
+    // The CA itself is in the certificate store (read with the certificates), so a new CA applies without a new listener.
+    ...(mode ? { clientAuth: { mode, server: sp.name } } : {}),
+    key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
+      mode ? `-client-${mode}` : ""
+    }`,
   };
 }
 
@@ -96,7 +103,7 @@ export async function loadPlanCertificates(
   store: CertStore,
   warn: (message: string) => void,
 ): Promise<() => void> {
-  const { diagnostics, certificates } = await loadCertificates(plan);
+  const { diagnostics, certificates, clientCas } = await loadCertificates(plan);
   const line = (d: (typeof diagnostics)[number]) =>
     `${formatPath(d.path)}: ${d.message}${d.hint ? ` (${d.hint})` : ""}`;
   const errors = diagnostics.filter((d) => d.severity === "error");
@@ -108,11 +115,11 @@ export async function loadPlanCertificates(
       warn(`servers.${sp.name}.tls_min_version: TLS 1.1 is not offered, 1.2 is`);
     }
   }
-  return store.replaceConfig(certificates);
+  return store.replaceConfig(certificates, clientCas);
 }
 
 /**
- * A digest of the certificate files a plan names (read now), so that a
+ * A digest of the certificate files a plan names (and its `tls_client_ca` files), read now, so that a
  * reload of an unchanged config still applies certificate files rewritten in
  * place (a renewal by certbot, say). Inline PEM is part of the config and
  * its hash already; an unreadable file counts as a change, which the reload
@@ -128,6 +135,12 @@ export async function certificateFingerprint(plan: Plan): Promise<string> {
       if (m.kind !== "file") continue;
       parts.push(m.path, await Deno.readTextFile(m.path).catch((e) => `unreadable: ${(e as Error).message}`));
     }
+  }
+  for (const sp of plan.servers) {
+    if (sp.tlsClientCa === undefined) continue;
+    const m = material(sp.tlsClientCa, home);
+    if (m.kind !== "file") continue;
+    parts.push(m.path, await Deno.readTextFile(m.path).catch((e) => `unreadable: ${(e as Error).message}`));
   }
   if (parts.length === 0) return "";
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(parts)));

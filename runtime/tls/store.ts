@@ -47,22 +47,46 @@ interface Entry extends StoredCertificate {
   minter?: CaMinter;
 }
 
-/** TLS contexts by owner (a stored certificate or a minted leaf), then by versions: built once each. */
+/**
+ * TLS contexts by owner (a stored certificate or a minted leaf), then by versions and client CA (`tls_client_ca`, ""
+ * for none): built once each. The client CA is part of the context: the handshake checks a client certificate against
+ * the CA of the context the SNI callback chose.
+ */
 const contexts = new WeakMap<object, Map<string, SecureContext>>();
 
-function contextOf(owner: object, cert: string, key: string, versions: ContextVersions): SecureContext {
+function contextOf(
+  owner: object,
+  cert: string,
+  key: string,
+  versions: ContextVersions,
+  clientCa: string | undefined,
+): SecureContext {
   let byVersions = contexts.get(owner);
   if (!byVersions) contexts.set(owner, byVersions = new Map());
-  const k = `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}`;
+  const k = clientCa === undefined
+    ? `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}`
+    : `${versions.minVersion ?? ""}-${versions.maxVersion ?? ""}-${caId(clientCa)}`;
   let ctx = byVersions.get(k);
-  if (!ctx) byVersions.set(k, ctx = createSecureContext({ ...versions, cert, key }));
+  if (!ctx) {
+    byVersions.set(k, ctx = createSecureContext({ ...versions, cert, key, ...(clientCa ? { ca: clientCa } : {}) }));
+  }
   return ctx;
+}
+
+/** A short id per client CA text (a reload that keeps the CA keeps its id, so its contexts). */
+const caIds = new Map<string, number>();
+function caId(pem: string): number {
+  let id = caIds.get(pem);
+  if (id === undefined) caIds.set(pem, id = caIds.size + 1);
+  return id;
 }
 
 /** Certificates by name and by SNI name. */
 export class CertStore {
   #entries = new Map<string, Entry>();
   #index = new Map<string, Entry>();
+  /** `tls_client_ca` PEM by server name, from the config. */
+  #clientCas: ReadonlyMap<string, string> = new Map();
 
   /**
    * Adds or replaces the certificate `name` at run time; the next handshake
@@ -112,12 +136,17 @@ export class CertStore {
   /**
    * Replaces the config certificates with `certs` (runtime ones stay, unless
    * the config now has the same name). Unchanged certificates keep their
-   * TLS context and minted leaves.
+   * TLS context and minted leaves. `clientCas` replaces the client CAs of the servers (`tls_client_ca`, by server
+   * name), read by {@linkcode clientCa} at each handshake.
    *
    * @returns An undo, restoring the store as it was.
    */
-  replaceConfig(certs: readonly InspectedCertificate[]): () => void {
-    const before = this.#entries;
+  replaceConfig(
+    certs: readonly InspectedCertificate[],
+    clientCas: ReadonlyMap<string, string> = new Map(),
+  ): () => void {
+    const before = this.#entries, casBefore = this.#clientCas;
+    this.#clientCas = clientCas;
     const next = new Map<string, Entry>();
     for (const e of before.values()) if (e.origin === "runtime") next.set(e.name, e);
     for (const c of certs) {
@@ -135,8 +164,14 @@ export class CertStore {
     this.#reindex();
     return () => {
       this.#entries = before;
+      this.#clientCas = casBefore;
       this.#reindex();
     };
+  }
+
+  /** The client CA (`tls_client_ca`, PEM) of server `server`, if it has one. */
+  clientCa(server: string): string | undefined {
+    return this.#clientCas.get(server);
   }
 
   /** The certificate serving `servername` (exact, wildcard, default), if any. */
@@ -146,18 +181,29 @@ export class CertStore {
 
   /**
    * The TLS context for a handshake with `servername`; undefined when no
-   * certificate matches. A CA certificate (`is_ca`) mints a leaf for the name.
+   * certificate matches. A CA certificate (`is_ca`) mints a leaf for the name. With `clientCa` (PEM), the context
+   * checks client certificates against it.
    */
-  async context(servername: string | undefined, versions: ContextVersions = {}): Promise<SecureContext | undefined> {
+  async context(
+    servername: string | undefined,
+    versions: ContextVersions = {},
+    clientCa?: string,
+  ): Promise<SecureContext | undefined> {
     const e = pickBySni(this.#index, servername);
     if (!e) return undefined;
     if (e.certificate.isCa) {
       if (!servername) return undefined;
       e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
       const leaf = await e.minter.leaf(servername);
-      return contextOf(leaf, leaf.cert, leaf.key, versions);
+      return contextOf(leaf, leaf.cert, leaf.key, versions, clientCa);
     }
-    return contextOf(e.material, e.certificate.leaf + e.certificate.chain.join(""), e.certificate.key, versions);
+    return contextOf(
+      e.material,
+      e.certificate.leaf + e.certificate.chain.join(""),
+      e.certificate.key,
+      versions,
+      clientCa,
+    );
   }
 
   #reindex(): void {

@@ -30,6 +30,11 @@ import type { Backend, ConnectOptions, UpstreamClient } from "./types.ts";
 export interface RegistryEvents {
   /** A backend became healthy or unhealthy [`backend_status`]. */
   onBackendStatus?(upstream: string, backend: Backend, healthy: boolean): void;
+  /**
+   * The upstream's last healthy backend became unhealthy (false), or one of an upstream with none became healthy
+   * again (true) [`upstream_status`].
+   */
+  onUpstreamStatus?(upstream: string, healthy: boolean): void;
   /** Discovery failed, fully or for some hosts [`service_discover_fail`]. */
   onDiscoverFail?(upstream: string, error: Error): void;
   /** A backend's circuit changed state. */
@@ -150,8 +155,15 @@ class Live implements UpstreamState {
     this.health = plan.discovery === "transparent" ? undefined : createHealthChecker(name, plan.healthCheck, [], {
       // The first round runs once discovery is done (see `ready`).
       initialDelay: plan.healthCheck.checkFrequency,
-      ...(options.onBackendStatus
-        ? { onChange: (b: Backend, healthy: boolean) => options.onBackendStatus!(name, b, healthy) }
+      ...(options.onBackendStatus || options.onUpstreamStatus
+        ? {
+          onChange: (b: Backend, healthy: boolean) => {
+            options.onBackendStatus?.(name, b, healthy);
+            // The state is updated before the call: none healthy now, or this one the first again.
+            const n = this.health?.healthyCount();
+            if (n === (healthy ? 1 : 0)) options.onUpstreamStatus?.(name, healthy);
+          },
+        }
         : {}),
     });
     this.discovery = createDiscovery(plan, {

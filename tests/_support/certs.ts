@@ -16,6 +16,10 @@ export interface LeafSpec {
   readonly days?: number;
   /** Start of validity in days from now (default -1). */
   readonly startDays?: number;
+  /** A client certificate (extended key usage `clientAuth`, no SAN) instead of a server one. */
+  readonly client?: boolean;
+  /** `authorityInfoAccess` OCSP responder URL. */
+  readonly ocspUrl?: string;
 }
 
 /** A made certificate: paths and PEM text. */
@@ -76,7 +80,10 @@ export async function makeTestPki(leaves: readonly LeafSpec[] = []): Promise<Tes
       [
         "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\npolicy=p\ndefault_md=sha256\ncopy_extensions=none",
         "[p]\ncommonName=supplied",
-        `[x]\nsubjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth`,
+        spec.client
+          ? "[x]\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth"
+          : `[x]\nsubjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth` +
+            (spec.ocspUrl ? `\nauthorityInfoAccess=OCSP;URI:${spec.ocspUrl}` : ""),
       ].join("\n"),
     );
     await Deno.writeTextFile(`${dir}/index.txt`, "");

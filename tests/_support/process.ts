@@ -138,3 +138,15 @@ export async function spawnProxy(toml: string): Promise<{ child: Child; port: nu
 export function startWithAdmin(config: string, admin: string, cwd: string): Child {
   return spawnDeno(["run", "-A", "--unstable-net", `${ROOT}mod.ts`, "start", "-c", config, "--admin", admin], { cwd });
 }
+
+/** `mod.ts check -c <file>` on `text` written to a temporary file: its exit code and output. */
+export async function checkText(text: string): Promise<{ code: number; out: string }> {
+  const file = await Deno.makeTempFile({ suffix: ".toml" });
+  try {
+    await Deno.writeTextFile(file, text);
+    const child = spawnDeno(["run", "--allow-read", "--allow-env", "mod.ts", "check", "-c", file]);
+    return { code: await child.exited(), out: child.output() };
+  } finally {
+    await Deno.remove(file);
+  }
+}

@@ -192,6 +192,15 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
       assert.equal(fullA.connection_timeout, "3s");
       assert.equal(fullA.includes, undefined);
       assert.deepEqual(originalA.includes, ["timeouts"]);
+      // HCL and KDL: the stored config through the --to-hcl / --to-kdl writers, secrets masked.
+      assert.match(full.hcl!, /^ *upstream "a" \{$/m);
+      assert.match(full.hcl!, new RegExp(`addrs = \\["127\\.0\\.0\\.1:\\d+"\\]`));
+      assert.match(full.kdl!, /^ *upstream "a" \{$/m);
+      assert.match(full.kdl!, /^ +includes "timeouts"$/m);
+      for (const text of [full.hcl!, full.kdl!]) {
+        assert.ok(!text.includes("do-not-show") && !text.includes(OPS), text);
+        assert.ok(text.includes(SECRET_PLACEHOLDER), text);
+      }
     });
 
     await t.step("GET /schema: the config's JSON Schema, with docs", async () => {
@@ -403,6 +412,51 @@ Deno.test("admin API: auth, refusals, every route, checked writes applied by the
     await t.step("POST /restart: a reload here; 204", async () => {
       assert.equal((await call(`${api}/restart`, { method: "POST", headers: await auth() })).status, 204);
       assert.equal(await served(web), "b");
+    });
+
+    await t.step("rename: the item and every reference to it, through the same check; refusals are 400", async () => {
+      const rename = async (route: string, body: unknown) =>
+        await call(`${api}/configs/${route}/rename`, {
+          method: "POST",
+          headers: await auth(),
+          body: JSON.stringify(body),
+        });
+      const before = await Deno.readTextFile(file);
+      for (
+        const [route, body, message] of [
+          ["upstream/b", { to: "a" }, /upstreams\.a exists already/],
+          ["upstream/nosuch", { to: "x" }, /upstreams\.nosuch is not in the stored config/],
+          ["upstream/b", { to: "../x" }, /invalid/],
+          ["upstream/b", {}, /the new name/],
+        ] as const
+      ) {
+        const r = await rename(route, body);
+        assert.equal(r.status, 400, r.text);
+        assert.match(r.text, message);
+      }
+      assert.equal(await Deno.readTextFile(file), before);
+      const dry = await call(`${api}/configs/upstream/b/rename?dry_run=1`, {
+        method: "POST",
+        headers: await auth(),
+        body: JSON.stringify({ to: "b2" }),
+      });
+      assert.equal(dry.status, 200, dry.text);
+      assert.equal(await Deno.readTextFile(file), before);
+      for (const [route, to] of [["upstream/b", "b2"], ["location/app", "main"], ["storage/timeouts", "t2"]]) {
+        const r = await rename(route!, { to });
+        assert.equal(r.status, 204, r.text);
+      }
+      const tree = parse(await Deno.readTextFile(file)) as Record<string, Record<string, Record<string, unknown>>>;
+      assert.deepEqual(Object.keys(tree.upstreams!).sort(), ["a", "b2"]);
+      assert.equal(tree.locations!.main!.upstream, "b2");
+      assert.equal(tree.locations!.app, undefined);
+      assert.ok((tree.servers!.web!.locations as string[]).includes("main"));
+      assert.deepEqual(tree.upstreams!.a!.includes, ["t2"]);
+      assert.equal(await served(web), "b");
+      const h = (await call(`${api}/config-history/upstream/b2`, { headers: await auth() })).json() as {
+        history: { user: string }[];
+      };
+      assert.equal(h.history.length, 1);
     });
 
     await t.step("a plugin mounted on a path: 307 to path/ (query kept); a longer name is not its", async () => {

@@ -44,6 +44,14 @@ ip_fail_limit = 3
     assert.equal(await call("/basic", viewer), "200");
     assert.equal(await call("/basic", `Bearer ${reader}`), "200");
     assert.equal(await call("/basic", `bearer ${writer}`), "200", "the scheme in any case");
+    // /basic says whether the login may write: the UI hides its writes for a read-only one.
+    const readonlyOf = async (authorization: string) =>
+      ((await (await fetch(`${api}/basic`, { headers: { authorization } })).json()) as { readonly: unknown }).readonly;
+    assert.equal(await readonlyOf(viewer), true);
+    assert.equal(await readonlyOf(`Bearer ${reader}`), true);
+    assert.equal(await readonlyOf(`Bearer ${writer}`), false);
+    const ops = await loginToken({ user: "ops", password: "0ps" }, Math.floor(Date.now() / 1000));
+    assert.equal(await readonlyOf(ops), false);
     for (const who of [viewer, `Bearer ${reader}`]) {
       assert.equal(await call("/restart", who, "POST"), "403 Forbidden, this account is read-only");
       assert.equal(await call("/configs/upstream/x", who, "DELETE"), "403 Forbidden, this account is read-only");

@@ -3,8 +3,10 @@
  * two echo origins): the first load's size over the wire (asserted under 200 KB) and time to the login form (printed,
  * never asserted); log in; the dashboard's topology; a location's upstream changed in its form and saved → the proxy
  * serves the new route; an invalid value → the compiler's error at that field and Save refused, the file unchanged;
- * a restore from history → the old route served again; the language switch; the dark theme. Each screen is saved
- * as a PNG under tests/output/admin_ui/.
+ * a restore from history → the old route served again; the reload button (confirmed); the TOML page's read-only HCL
+ * and KDL views; a rename from the list (refused, then done with its references); the language switch; the dark theme. A read-only login (`readonly_authorizations`) sees no Save,
+ * Delete, Restore, Import or Reload, and the proxy refuses its writes. Each screen is saved as a PNG under
+ * tests/output/admin_ui/.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { startWithAdmin } from "../_support/process.ts";
 import { chromiumPath, launchBrowser } from "../_support/browser.ts";
 import { makeTestPki } from "../_support/certs.ts";
 import { renderJsonSchema } from "../../compiler/mod.ts";
+import { loginToken } from "../../runtime/admin/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const OUT = `${ROOT}tests/output/admin_ui`;
@@ -117,7 +120,14 @@ Deno.test({
       assert.match(topology, /app.*→\s*a/s);
       assert.ok(topology.includes(a.addr), topology);
       assert.equal(await page.$eval("[data-fact=name]", (e) => e.textContent), "demo");
+      assert.equal(await page.$(".tag.readonly"), null, "this login may write");
       await shot(page, "2_dashboard");
+      // Reload (`api/restart`), after a confirming second click.
+      await page.click("#reload");
+      await page.waitForFunction('document.querySelector("#reload").textContent.includes("Really")');
+      await page.click("#reload");
+      await toast(page, "Reloading");
+      await child.waitFor(/reload \(admin restart\)/);
 
       // The list of locations, then the form of `app`: upstream a → b, checked, saved, served.
       await page.click('nav a[href="#/list/locations"]');
@@ -229,6 +239,19 @@ Deno.test({
       await page.waitForSelector(".diagnostics li.error");
       assert.match(await page.$eval(".diagnostics", (e) => e.textContent ?? ""), /locations\.app\.upstream.*nosuch/s);
       assert.equal(await page.$eval("#toml-import", (e) => e.hasAttribute("disabled")), true);
+      // Read-only views beside it: HCL and KDL of the stored config, secrets masked; back to the TOML as edited.
+      await page.click("[data-view=hcl]");
+      await page.waitForSelector("#toml-view");
+      const hcl = await page.$eval("#toml-view", (e) => (e as unknown as { value: string }).value);
+      assert.match(hcl, /location "app" \{/);
+      assert.equal(await page.$eval("#toml-view", (e) => e.hasAttribute("readonly")), true);
+      assert.equal(await page.$("#toml-import"), null);
+      await page.click("[data-view=kdl]");
+      await page.waitForFunction('document.querySelector("#toml-view").value.includes("tls_key \\"<secret")');
+      assert.ok(!(await page.$eval("#toml-view", (e) => (e as unknown as { value: string }).value)).includes(keyBody));
+      await page.click("[data-view=original]");
+      await page.waitForSelector("#toml-check");
+      assert.match(await page.$eval("#toml", (e) => (e as unknown as { value: string }).value), /upstream = "nosuch"/);
       await edit("b");
       await page.click("#toml-check");
       await page.waitForSelector("#toml-import:not([disabled])");
@@ -238,16 +261,32 @@ Deno.test({
       assert.equal(await served(web), "b");
       assert.ok((await Deno.readTextFile(file)).includes(keyBody));
 
+      // Rename from the list: a name taken is refused under the field; a free one renames the references too.
+      await page.click('nav a[href="#/list/upstreams"]');
+      await page.waitForSelector("tr[data-name=b] .rename-start");
+      await page.click("tr[data-name=b] .rename-start");
+      await retype(page, "tr[data-name=b] .rename-to", "a");
+      await page.click("tr[data-name=b] form.rename button.primary");
+      await page.waitForSelector("tr[data-name=b] form.rename .error");
+      assert.match(await page.$eval("form.rename .error", (e) => e.textContent ?? ""), /upstreams\.a exists already/);
+      await retype(page, "tr[data-name=b] .rename-to", "blue");
+      await shot(page, "8_rename");
+      await page.click("tr[data-name=b] form.rename button.primary");
+      await toast(page, "Renamed");
+      await page.waitForSelector("tr[data-name=blue]");
+      assert.match(await Deno.readTextFile(file), /upstream = "blue"/);
+      assert.equal(await served(web), "b");
+
       // Chinese, then the dark theme.
       await page.click('nav a[href="#/"]');
       await page.waitForSelector(".dashboard [data-location=app]");
       await page.click("#lang");
       await page.waitForFunction('document.querySelector("nav").textContent.includes("概览")');
       assert.equal(await page.$eval("html", (e) => e.lang), "zh-CN");
-      await shot(page, "8_dashboard_zh");
+      await shot(page, "9_dashboard_zh");
       await page.click("#theme");
       assert.equal(await page.$eval("html", (e) => e.dataset.theme), "dark");
-      await shot(page, "9_dashboard_zh_dark");
+      await shot(page, "10_dashboard_zh_dark");
       await page.click("#lang");
       await page.waitForFunction('document.querySelector("nav").textContent.includes("Dashboard")');
       assert.deepEqual(elsewhere, []);
@@ -262,6 +301,113 @@ Deno.test({
       await b.close();
       await Deno.remove(dir, { recursive: true });
       await pki.remove();
+    }
+  },
+});
+
+Deno.test({
+  name: "admin UI in Chromium: a read-only login sees no way to write, and the proxy refuses its writes",
+  ignore: chromium === undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await Deno.mkdir(OUT, { recursive: true });
+    const a = await startEchoOrigin("a");
+    const b = await startEchoOrigin("b");
+    const webPort = freePort();
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/pingap.toml`;
+    await Deno.writeTextFile(
+      file,
+      `[servers.web]\naddr = "127.0.0.1:${webPort}"\nlocations = ["app", "adm"]\n\n` +
+        `[locations.app]\npath = "/"\nupstream = "a"\n\n[locations.adm]\npath = "/adm"\nplugins = ["adm"]\n\n` +
+        `[plugins.adm]\ncategory = "admin"\npath = "/adm"\nauthorizations = ["${btoa("ops:0ps")}"]\n` +
+        `readonly_authorizations = ["${btoa("viewer:v1ew")}"]\n\n` +
+        `[upstreams.a]\naddrs = ["${a.addr}"]\n\n[upstreams.b]\naddrs = ["${b.addr}"]\n`,
+    );
+    const child = startWithAdmin(file, `${ACCOUNT.user}:${ACCOUNT.password}@127.0.0.1:${freePort()}`, dir);
+    const web = `http://127.0.0.1:${webPort}`;
+    const admin = `${web}/adm/`;
+    const browser = await launchBrowser(chromium!);
+    try {
+      await child.waitFor(/pingap:admin listening on/);
+      // A writer changes `app` once: its history has a version the reader could restore, were it allowed.
+      const token = (user: string, password: string) => loginToken({ user, password }, Math.floor(Date.now() / 1000));
+      const write = async (authorization: string, upstream: string) => {
+        const res = await fetch(`${admin}api/configs/location/app`, {
+          method: "POST",
+          headers: { authorization, "content-type": "application/json" },
+          body: JSON.stringify({ path: "/", upstream }),
+        });
+        return `${res.status} ${await res.text()}`.trim();
+      };
+      assert.equal(await write(await token("ops", "0ps"), "b"), "204");
+      assert.equal(await served(web), "b");
+      const stored = await Deno.readTextFile(file);
+
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1100, height: 720 });
+      const problems: string[] = [];
+      page.on("pageerror", (e) => problems.push(String(e)));
+      // Any refused request (a 403 from a dry run the page should not have tried) is a console error here.
+      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+      await page.goto(admin);
+      await page.type("input[name=user]", "viewer");
+      await page.type("input[name=password]", "v1ew");
+      await page.click("#login");
+      await page.waitForSelector(".dashboard [data-location=app]");
+      assert.match(await page.$eval(".tag.readonly", (e) => e.textContent ?? ""), /Read-only/);
+      assert.equal(await page.$("#reload"), null);
+
+      await page.click('nav a[href="#/list/locations"]');
+      await page.waitForSelector("tr[data-name=app]");
+      assert.equal(await page.$('.list a.button[href="#/edit/locations/"]'), null, "no Add");
+      assert.equal(await page.$(".rename-start"), null, "no Rename");
+
+      await page.click("tr[data-name=app] a");
+      await page.waitForSelector(".field[data-key=upstream] input");
+      assert.equal(await page.$("#save"), null, "no Save");
+      assert.equal(await page.$("button.danger"), null, "no Delete");
+      assert.equal(await page.$eval(".field[data-key=upstream] input", (e) => e.matches(":disabled")), true);
+      assert.match(await page.$eval(".readonly-note", (e) => e.textContent ?? ""), /may only read/);
+      await shot(page, "11_readonly_edit");
+
+      await page.goto(`${admin}#/history/locations/app`);
+      await page.waitForSelector(".version");
+      assert.equal(await page.$(".version button.restore"), null, "no Restore");
+      assert.ok(await page.$(".history .readonly-note"));
+
+      await page.click('nav a[href="#/toml"]');
+      await page.waitForSelector("#toml");
+      assert.equal(await page.$eval("#toml", (e) => e.hasAttribute("readonly")), true);
+      assert.equal(await page.$("#toml-check"), null, "no Check");
+      assert.equal(await page.$("#toml-import"), null, "no Import");
+      await page.click("[data-view=hcl]");
+      await page.waitForSelector("#toml-view");
+      assert.match(await page.$eval("#toml-view", (e) => (e as unknown as { value: string }).value), /upstream "b"/);
+      const content = await page.content();
+      assert.ok(!content.includes(btoa("viewer:v1ew")) && !content.includes(btoa("ops:0ps")), "accounts masked");
+      await shot(page, "12_readonly_hcl");
+      assert.deepEqual(problems, []);
+
+      // The proxy refuses the reader's writes whatever the page shows; nothing is written.
+      const viewer = await token("viewer", "v1ew");
+      assert.equal(await write(viewer, "a"), "403 Forbidden, this account is read-only");
+      assert.equal(
+        (await fetch(`${admin}api/restart`, { method: "POST", headers: { authorization: viewer } })).status,
+        403,
+      );
+      assert.equal(await Deno.readTextFile(file), stored);
+      assert.equal(await served(web), "b");
+    } catch (e) {
+      console.error(child.output());
+      throw e;
+    } finally {
+      await browser.close();
+      await child.stop();
+      await a.close();
+      await b.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

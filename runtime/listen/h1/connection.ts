@@ -38,17 +38,10 @@ export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Ht
 export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
-   * Sends the rest of the connection, starting with `initial`, to `Deno.serve`; `activity` follows what moves; a
-   * chunked body that starts at `initial[chunkedAt]` has its framing checked (bad framing is answered 400). `remote`
-   * is the client (the one a PROXY header named). Resolves when the connection ended.
+   * Sends the rest of the connection (h2c), starting with `initial`, to `Deno.serve`; `activity` follows what moves.
+   * `remote` is the client (the one a PROXY header named). Resolves when the connection ended.
    */
-  relay(
-    conn: ByteStream,
-    initial: Uint8Array,
-    activity?: RelayActivity,
-    chunkedAt?: number,
-    remote?: Deno.NetAddr,
-  ): Promise<void>;
+  relay(conn: ByteStream, initial: Uint8Array, activity: RelayActivity, remote: Deno.NetAddr): Promise<void>;
   /**
    * Serves the rest of an h2c connection (prior knowledge): `initial` holds the preface and what came after it. Given
    * (`enabled_h2`), the HTTP/2 engine takes the connection in process; absent, it goes to {@linkcode relay}.
@@ -116,19 +109,8 @@ interface BodyState {
   dropped: boolean;
   /** `100 Continue` is still to be written before the first read (`Expect: 100-continue`). */
   expect: boolean;
-}
-
-/** Does `head` ask for a WebSocket upgrade? (Those still go to `Deno.serve`'s WebSocket bridge.) */
-function webSocket(head: RequestHead): boolean {
-  return fieldValue(head.fields, "upgrade")?.trim().toLowerCase() === "websocket";
-}
-
-/** `a` then `b`, in a new buffer. */
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
+  /** The request it is the body of (counts the bytes read: `bodyRead`). */
+  req: WireRequest | undefined;
 }
 
 /** A connection being served. */
@@ -238,53 +220,35 @@ export class Connection implements ConnectionFacts {
             // Malformed (hyper's 400 before): answered here.
             return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
           }
-          const screened = checked === undefined
-            ? undefined
-            : parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
-          if (screened === RELAY) {
-            return await this.#answer({ status: 400, reason: "Bad Request", size: checked!.consumed });
-          }
-          if (checked !== undefined && screened !== undefined && !(screened.upgrade && webSocket(screened))) {
-            // HTTP/1.0, a chunked or `Expect` upload, an upgrade other than WebSocket, an absolute-form target,
-            // obs-text: served here, from the head the screen rebuilt; the body follows in the buffer.
-            this.idleTick = -1;
-            const keep = await this.#exchange(screened, checked.consumed);
-            this.served++;
-            if (!keep) {
-              if (this.#unreadBody) await this.#linger(this.#unreadBody);
-              else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
-              return;
+          if (checked !== undefined) {
+            const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
+            if (screened === RELAY) {
+              return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
             }
-            this.idleTick = this.#host.tick;
+            // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
+            // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
+            // body follows in the buffer.
+            this.idleTick = -1;
+            const closing = this.#exchanged(await this.#exchange(screened, checked.consumed));
+            if (closing !== undefined) return await closing;
             continue;
           }
-          // The h2c preface or a WebSocket upgrade: the connection is Deno.serve's (h2c with prior knowledge; the
-          // WebSocket bridge of runtime/proxy/websocket.ts). The idle sweep cuts it only when nothing moves either way
-          // for the idle timeout (not once upgraded), and shutdown's idle close leaves it alone.
+          // The h2c preface: the connection is Deno.serve's (h2c with prior knowledge). The idle sweep cuts it only
+          // when nothing moves either way for the idle timeout, and shutdown's idle close leaves it alone.
           relayed = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          if (checked === undefined && this.#host.h2 !== undefined) {
+          if (this.#host.h2 !== undefined) {
             // h2c with prior knowledge: the HTTP/2 engine's, in process, with the bytes read so far.
             return await this.#host.h2(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
           }
-          if (checked === undefined) this.relayed = new RelayActivity(this.#host);
-          const initial = checked === undefined
-            ? this.#buf.slice(this.#start, this.#end)
-            : concat(checked.initial, this.#buf.subarray(this.#start + checked.consumed, this.#end));
-          const chunkedAt = checked?.chunked ? checked.initial.byteLength : undefined;
-          await this.#host.relay(this.#conn, initial, this.relayed, chunkedAt, this.#remote);
+          this.relayed = new RelayActivity(this.#host);
+          await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end), this.relayed, this.#remote);
           return;
         }
         this.idleTick = -1;
-        const keep = await this.#exchange(head);
-        this.served++;
-        if (!keep) {
-          if (this.#unreadBody) await this.#linger(this.#unreadBody);
-          else if (this.#badFraming) await this.#answer({ status: 400, reason: "Bad Request", size: 0 });
-          return;
-        }
-        this.idleTick = this.#host.tick;
+        const closing = this.#exchanged(await this.#exchange(head));
+        if (closing !== undefined) return await closing;
       }
     } catch {
       // A read or write failed: the client is gone.
@@ -441,13 +405,19 @@ export class Connection implements ConnectionFacts {
     let giveBack: ((chunk: Uint8Array) => void) | undefined;
     if (head.chunked) {
       // Its end is not known yet: `unread` stays 1 until the last chunk was read.
-      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue };
+      state = { unread: 1, reading: undefined, dropped: false, expect: head.expectContinue, req: undefined };
       body = this.#chunkedBody(state);
       this.#watchable = false;
     } else if (head.contentLength > 0) {
       const length = head.contentLength;
       const inBuffer = Math.min(length, this.#end - this.#start);
-      state = { unread: length - inBuffer, reading: undefined, dropped: false, expect: head.expectContinue };
+      state = {
+        unread: length - inBuffer,
+        reading: undefined,
+        dropped: false,
+        expect: head.expectContinue,
+        req: undefined,
+      };
       if (length <= WHOLE_BODY) {
         let whole: Uint8Array<ArrayBuffer> | undefined = bodyBuffers.take(length)!.subarray(0, length);
         whole.set(this.#buf.subarray(this.#start, this.#start + inBuffer));
@@ -469,6 +439,11 @@ export class Connection implements ConnectionFacts {
       ? new UpgradeRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version)
       : new WireRequest(head.method, head.target, host, head.fields, body, abort, raw, giveBack, this, version);
     req.served = this.served;
+    if (state !== undefined) {
+      state.req = req;
+      // A sized body's bytes that came with the head count as read.
+      if (!head.chunked) req.bodyRead = head.contentLength - state.unread;
+    }
     this.#inflight = abort;
     try {
       let res: HttpResponse;
@@ -582,6 +557,7 @@ export class Connection implements ConnectionFacts {
     state.reading = undefined;
     if (n === null || state.dropped) return null;
     state.unread -= n;
+    state.req!.bodyRead += n;
     if (state.unread === 0) this.#watchable = true;
     return n;
   }
@@ -629,7 +605,10 @@ export class Connection implements ConnectionFacts {
   #chunkedBody(state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
     const scanner = new ChunkedScanner();
     let pieces: Uint8Array<ArrayBuffer>[] = [];
-    const onData = (a: number, b: number) => void pieces.push(this.#buf.slice(a, b));
+    const onData = (a: number, b: number) => {
+      pieces.push(this.#buf.slice(a, b));
+      state.req!.bodyRead += b - a;
+    };
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         if (state.expect) await this.#continue(state);
@@ -692,6 +671,21 @@ export class Connection implements ConnectionFacts {
    * ends it when the client sends nothing for a while or takes too long in all (as nginx's `lingering_timeout` and
    * `lingering_time`).
    */
+  /**
+   * After an exchange: counts it, and either waits for the next request (undefined; no promise made) or ends the
+   * connection (the promise: lingering on a body not read to its end, or the 400 to bad chunked framing).
+   */
+  #exchanged(keep: boolean): Promise<void> | undefined {
+    this.served++;
+    if (keep) {
+      this.idleTick = this.#host.tick;
+      return undefined;
+    }
+    if (this.#unreadBody) return this.#linger(this.#unreadBody);
+    if (this.#badFraming) return this.#answer({ status: 400, reason: "Bad Request", size: 0 });
+    return Promise.resolve();
+  }
+
   async #linger(body: BodyState | undefined): Promise<void> {
     this.#unreadBody = undefined;
     if (body) {

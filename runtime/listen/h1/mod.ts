@@ -183,8 +183,7 @@ export async function listenH1(
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, activity, chunkedAt, remote) =>
-      splice(conn, initial, target, clients, activity, chunkedAt, remote),
+    relay: (conn, initial, activity, remote) => splice(conn, initial, target, clients, activity, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
     ...(options.h2 ? { h2: options.h2 } : {}),
     maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,

@@ -1,11 +1,9 @@
 /**
- * The way out of the fast path: a connection whose next request the front end does not serve itself is spliced, from
- * that request on, to a `Deno.serve` listener on loopback, which answers it and everything after it on that
- * connection. The loopback port the splice connects from maps back to the real client.
+ * The way out of the HTTP/1.1 engine for h2c with prior knowledge (the HTTP/2 preface): the connection is spliced, from
+ * the preface on, to a `Deno.serve` listener on loopback, which speaks h2c. The loopback port the splice connects from maps back to the real client.
  *
  * @module
  */
-import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import type { ByteStream } from "../byte_stream.ts";
 
 /**
@@ -63,35 +61,17 @@ export class RelayClients {
   }
 }
 
-/** What a pump may be told to do with the bytes it read before it sends them on. */
-interface PumpHooks {
-  /** False when the bytes must not go on (bad framing): the pump stops and calls {@linkcode refuse}. */
-  check?(buf: Uint8Array, n: number): boolean;
-  /** Answers bad framing. */
-  refuse?(): Promise<void>;
-  /** False when the bytes must not go on because the other side answered already: the pump stops. */
-  mayWrite?(n: number): boolean;
-}
-
 /**
  * Copies `from` to `to` until `from` ends, then ends `to`'s writing side. A failure on either side (a reset, say
  * hyper closing with unread bytes) calls `cut`, which closes both: the peer then sees the end at once.
  */
-async function pump(
-  from: ByteStream,
-  to: ByteStream,
-  cut: () => void,
-  activity?: RelayActivity,
-  hooks?: PumpHooks,
-): Promise<void> {
+async function pump(from: ByteStream, to: ByteStream, cut: () => void, activity: RelayActivity): Promise<void> {
   const buf = new Uint8Array(65536);
   try {
     for (;;) {
       const n = await from.read(buf);
       if (n === null) break;
-      activity?.touch();
-      if (hooks?.check && !hooks.check(buf, n)) return await hooks.refuse!();
-      if (hooks?.mayWrite && !hooks.mayWrite(n)) return;
+      activity.touch();
       let w = 0;
       while (w < n) w += await to.write(buf.subarray(w, n));
     }
@@ -101,101 +81,39 @@ async function pump(
   }
 }
 
-/** The answer to a chunked body with bad framing (hyper would close without one). */
-const BAD_FRAMING = new TextEncoder().encode(
-  "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\nBad Request\n",
-);
-/** Time a client that was answered 400 has to stop sending before its connection is closed (nginx's lingering_timeout). */
-const LINGER = 5000;
-
-/** Writes the 400 for bad framing, closes the write side, and drops what the client still sends (at most LINGER). */
-async function refuseFraming(client: ByteStream): Promise<void> {
-  try {
-    let w = 0;
-    while (w < BAD_FRAMING.byteLength) w += await client.write(BAD_FRAMING.subarray(w));
-    await client.closeWrite();
-    const timer = setTimeout(() => closeQuietly(client), LINGER);
-    const sink = new Uint8Array(16384);
-    try {
-      while (await client.read(sink) !== null) { /* dropped */ }
-    } finally {
-      clearTimeout(timer);
-    }
-  } catch {
-    // The client left.
-  }
-}
-
 /**
  * Splices `client` to `target`, first sending `initial` (the bytes already read). Resolves when both directions
- * ended; closes both connections. `activity` follows what moves (for the caller's idle sweep). With `chunkedAt`, the
- * chunked body that starts at `initial[chunkedAt]` is scanned as it passes: bad framing is not sent on, and is answered
- * 400 when `Deno.serve` has not begun its answer (else the connection is cut). `remote` is the client `Deno.serve`'s
- * handler is told of (default: the peer of `client`; a PROXY header may have named another).
+ * ended; closes both connections. `activity` follows what moves (for the caller's idle sweep). `remote` is the client
+ * `Deno.serve`'s handler is told of (the peer of `client`, or the source a PROXY header named).
  */
 export async function splice(
   client: ByteStream,
   initial: Uint8Array,
   target: Deno.NetAddr,
   clients: RelayClients,
-  activity?: RelayActivity,
-  chunkedAt?: number,
-  remote?: Deno.NetAddr,
+  activity: RelayActivity,
+  remote: Deno.NetAddr,
 ): Promise<void> {
-  const scanner = chunkedAt === undefined ? undefined : new ChunkedScanner();
-  if (scanner) {
-    const r = scanner.scan(initial, chunkedAt!, initial.byteLength);
-    if (r === BAD) {
-      // Nothing was sent to Deno.serve yet.
-      await refuseFraming(client);
-      closeQuietly(client);
-      return;
-    }
-  }
   let inner: Deno.TcpConn | undefined;
   let port = 0;
   try {
     inner = await Deno.connect({ hostname: target.hostname, port: target.port });
     inner.setNoDelay(true);
     port = (inner.localAddr as Deno.NetAddr).port;
-    clients.set(port, { addr: remote ?? client.remoteAddr as Deno.NetAddr, activity });
+    clients.set(port, { addr: remote, activity });
     let w = 0;
     while (w < initial.byteLength) w += await inner.write(initial.subarray(w));
     const up = inner;
     let cut = false;
-    /** Bytes of Deno.serve's answer sent on (or being sent) to the client. */
-    let answered = 0;
-    /** The front end answers the client itself (bad framing): nothing more from Deno.serve goes to it. */
-    let refusing = false;
     const cutBoth = () => {
-      if (cut || refusing) return;
+      if (cut) return;
       cut = true;
       closeQuietly(up);
       closeQuietly(client);
     };
-    const refuse = async () => {
-      if (answered > 0) return cutBoth();
-      refusing = true;
-      closeQuietly(up);
-      await refuseFraming(client);
-    };
-    const upHooks: PumpHooks | undefined = scanner === undefined ? undefined : {
-      check: (buf, n) => scanner.done || scanner.scan(buf, 0, n) !== BAD,
-      refuse,
-    };
-    const downHooks: PumpHooks = {
-      mayWrite: (n) => {
-        if (refusing) return false;
-        answered += n;
-        return true;
-      },
-    };
     // Once Deno.serve has ended its side, the client's is over too (a client that keeps it half-open would otherwise
     // hold the splice, and a shutdown, forever).
-    await Promise.all([
-      pump(client, up, cutBoth, activity, upHooks),
-      pump(up, client, cutBoth, activity, downHooks).then(cutBoth),
-    ]);
+    await Promise.all([pump(client, up, cutBoth, activity), pump(up, client, cutBoth, activity).then(cutBoth)]);
   } catch {
     // The loopback listener is gone (shutting down) or the client left.
   } finally {

@@ -17,6 +17,8 @@ export class WireRequest implements IncomingRequest {
   #outcome: unknown;
   /** Requests answered on the connection before this one (set by the connection). */
   served = 0;
+  /** Bytes of the request body read from the connection so far (decoded data of a chunked body), for `{payload_size}`. */
+  bodyRead = 0;
 
   /**
    * @param method The method.

@@ -1,5 +1,5 @@
 /**
- * The check of a request head the fast path did not take, before its connection goes to `Deno.serve`: what hyper
+ * The check of a request head the fast path did not take, before the engine serves it from a rebuilt head: what hyper
  * would pass on wrongly is answered here, as nginx does, and what goes on is made safe to hand over.
  *
  * - `HTTP/2.0`…`HTTP/9.9` in the request line ⇒ 505;
@@ -42,16 +42,12 @@ export interface Answer {
   readonly size: number;
 }
 
-/** Bytes to hand to `Deno.serve` instead of the ones read. */
+/** The rebuilt head the engine serves instead of the bytes read (see `parseScreenedHead`). */
 export interface Relay {
   /** The head to send instead of the first {@linkcode consumed} bytes. */
   readonly initial: Uint8Array;
   /** Bytes of the head as read. */
   readonly consumed: number;
-  /** The request asks for an upgrade: the connection may then stay quiet for long (no idle cut). */
-  readonly upgrade: boolean;
-  /** Its body is chunked (the relay checks the framing, to answer bad framing 400). */
-  readonly chunked: boolean;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -207,5 +203,5 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const head = out.join("\r\n") + "\r\n\r\n";
   const initial = new Uint8Array(head.length);
   for (let i = 0; i < head.length; i++) initial[i] = head.charCodeAt(i);
-  return { initial, consumed: size, upgrade, chunked };
+  return { initial, consumed: size };
 }

@@ -11,31 +11,7 @@ import { Client, field } from "./_test_utils.ts";
 import { type RawOrigin, startRawOrigin } from "../../../tests/_support/raw_origin.ts";
 import { toFetchResponse } from "../../http/fetch_adapter.ts";
 import type { HttpResponse } from "../../http/message.ts";
-
-/** Reads until the peer ends the connection; the number of bytes, or -1 if it had not ended after `boundMs`. */
-async function readToEnd(conn: Deno.Conn, boundMs: number): Promise<number> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    conn.close();
-  }, boundMs);
-  const buf = new Uint8Array(65536);
-  let total = 0;
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      total += n;
-    }
-  } catch {
-    // A reset by the peer is its end too; our own close (the bound) is not.
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) return -1;
-  conn.close();
-  return total;
-}
+import { readToEnd } from "../../../tests/_support/read_to_end.ts";
 
 Deno.test("downstream_read_timeout: a connection that sends no request is closed; one that does is answered", async () => {
   const p = await startTestProxy(`

@@ -15,7 +15,10 @@ function dash(v: string | null | undefined): string {
   return v === null || v === undefined || v === "" ? "-" : v;
 }
 
+/** Body bytes read from the client (as the front end counted them), else what its content-length announced. */
 function payloadSize(r: AccessRecord): number {
+  const read = r.ctx.req.bodyRead;
+  if (read !== undefined) return read;
   const len = r.ctx.header("content-length");
   return len === null ? 0 : Number(len) || 0;
 }

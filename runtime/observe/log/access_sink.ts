@@ -1,7 +1,8 @@
 /**
  * Where a server's access-log lines go: the application log (INFO) by
  * default, or a file target (`access_log = "<path>[?rolling=…] <format>"`)
- * or a `syslog://` one (./syslog.ts).
+ * or a `syslog://` one (./syslog.ts), or the standard output or error
+ * (`stdout`, `/dev/stdout`, `stderr`, `/dev/stderr`).
  * File writers are shared by path and rolling and reference-counted in the
  * proxy's {@linkcode AccessLogFiles}, so a reload that keeps the target keeps
  * the writer (and its queue and drop count). Drops are reported by a warning every {@linkcode dropReport}
@@ -11,7 +12,7 @@
  */
 import type { AccessLogFile } from "../../../compiler/mod.ts";
 import { appLog, log } from "./app_log.ts";
-import { LineWriter, writeAll } from "./line_writer.ts";
+import { type LineTarget, LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";
 import { syslogLineTarget } from "./syslog.ts";
 
@@ -45,7 +46,7 @@ export class AccessLogFiles {
   open(file: AccessLogFile): AccessSink {
     const files = this.#files;
     // A syslog target by its whole text: the same server with another format or process is another writer.
-    const key = file.syslog ? file.syslog.spec : `${file.path}?${file.rolling}`;
+    const key = file.syslog ? file.syslog.spec : file.stream ?? `${file.path}?${file.rolling}`;
     let shared = files.get(key);
     if (!shared) {
       const writer = fileWriter(file);
@@ -71,18 +72,28 @@ export class AccessLogFiles {
 
 /** The writer of a file target (with a clock for tests). */
 export function fileWriter(file: AccessLogFile, now: () => number = Date.now): LineWriter {
-  const rolling = file.syslog ? undefined : new RollingFile(file.path, file.rolling);
   return new LineWriter(
-    rolling === undefined ? syslogLineTarget(file.syslog!) : {
-      write: async (bytes, at) => await writeAll(await rolling.at(at), bytes),
-      close: () => rolling.close(),
-    },
+    file.syslog ? syslogLineTarget(file.syslog) : file.stream ? streamTarget(file.stream) : rollingTarget(file),
     {
       capacity: file.channelBuffer,
       now,
       onError: (e) => log.error(`access log ${file.path}: write failed: ${(e as Error).message}`),
     },
   );
+}
+
+function rollingTarget(file: AccessLogFile): LineTarget {
+  const rolling = new RollingFile(file.path, file.rolling);
+  return {
+    write: async (bytes, at) => await writeAll(await rolling.at(at), bytes),
+    close: () => rolling.close(),
+  };
+}
+
+/** The standard output or error: written in batches, never closed. */
+function streamTarget(stream: "stdout" | "stderr"): LineTarget {
+  const out = stream === "stdout" ? Deno.stdout : Deno.stderr;
+  return { write: (bytes) => writeAll(out, bytes), close() {} };
 }
 
 function reporter(path: string, writer: LineWriter): ReturnType<typeof setInterval> {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { type Rolling, syslogTarget } from "../../../compiler/mod.ts";
+import { appLogParams, logTarget, type Rolling, syslogTarget, unknownParams } from "../../../compiler/mod.ts";
 import { type LineTarget, LineWriter, writeAll } from "./line_writer.ts";
 import { RollingFile } from "./rolling.ts";
 import { syslogLineTarget } from "./syslog.ts";
@@ -57,6 +57,30 @@ export function parseLevel(value: string | undefined): Level {
 /** Standard error, written in batches (what `pingap start` uses without `--log`). */
 export function stderrTarget(): LineTarget {
   return { write: (bytes) => writeAll(Deno.stderr, bytes), close() {} };
+}
+
+/** Standard output, written in batches (`--log stdout`). */
+export function stdoutTarget(): LineTarget {
+  return { write: (bytes) => writeAll(Deno.stdout, bytes), close() {} };
+}
+
+/**
+ * The target of a `--log` value: `stdout`/`/dev/stdout`, `stderr`/`/dev/stderr`, `syslog://…`, else a file
+ * (`stdout.log` is one), each with `?parameters` (compiler/values/log_target.ts); stderr when unset. Throws with
+ * Pingap's message when a syslog target does not parse.
+ */
+export function appLogTarget(spec: string | undefined): LineTarget {
+  const kind = spec ? logTarget(spec).kind : "stderr";
+  if (kind === "stdout") return stdoutTarget();
+  if (kind === "stderr") return stderrTarget();
+  return kind === "syslog" ? syslogAppTarget(spec!) : fileTarget(spec!);
+}
+
+/** The parameters of a `--log` value that its target does not read (logged as not applied at the start). */
+export function appLogUnknownParams(spec: string | undefined): string[] {
+  if (!spec) return [];
+  const t = logTarget(spec);
+  return unknownParams(t.query, appLogParams(t.kind));
 }
 
 /** A `--log syslog://…` value (compiler/values/syslog.ts); throws with Pingap's message when it does not parse. */
@@ -186,10 +210,16 @@ export function installConsole(): void {
 export async function startAppLog(
   file: string | undefined,
   basic: { readonly log_level?: string | undefined; readonly log_format_json?: boolean },
+  /** False in worker isolates: the main one says it. */
+  warnUnknown = true,
 ): Promise<void> {
   configureAppLog(basic);
-  await setAppLogTarget(
-    file ? (file.startsWith("syslog://") ? syslogAppTarget(file) : fileTarget(file)) : stderrTarget(),
-  );
+  await setAppLogTarget(appLogTarget(file));
   installConsole();
+  for (const p of warnUnknown ? appLogUnknownParams(file) : []) {
+    log.warn(
+      `--log ${file}: parameter "${p}" is not applied: the application log reads only rolling (files) and format, ` +
+        "process, facility, protocol (syslog://); old-log compression is basic.log_compress_*",
+    );
+  }
 }

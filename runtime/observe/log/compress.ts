@@ -18,7 +18,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { constants, createGzip, createZstdCompress } from "node:zlib";
-import type { Plan, Rolling } from "../../../compiler/mod.ts";
+import { logTarget, type Plan, type Rolling } from "../../../compiler/mod.ts";
 import { log } from "./app_log.ts";
 import { rolledName } from "./rolling.ts";
 
@@ -52,7 +52,7 @@ export function compressSettings(basic: Plan["basic"]): CompressSettings {
 /** The log files of a plan (access-log file targets) and of `--log` (`appLog`, with `?rolling=`). */
 export function planLogFiles(plan: Plan, appLog: string | undefined): LogFiles[] {
   const out = new Map<string, LogFiles>();
-  if (appLog && !appLog.startsWith("syslog://")) {
+  if (appLog && logTarget(appLog).kind === "file") {
     const q = appLog.indexOf("?");
     const rolling = (q < 0 ? "never" : new URLSearchParams(appLog.slice(q + 1)).get("rolling") ?? "daily") as Rolling;
     const path = q < 0 ? appLog : appLog.slice(0, q);
@@ -60,7 +60,7 @@ export function planLogFiles(plan: Plan, appLog: string | undefined): LogFiles[]
   }
   for (const s of plan.servers) {
     const f = s.accessLog?.file;
-    if (f && !f.syslog) out.set(`${f.path}?${f.rolling}`, { path: f.path, rolling: f.rolling });
+    if (f && !f.syslog && !f.stream) out.set(`${f.path}?${f.rolling}`, { path: f.path, rolling: f.rolling });
   }
   return [...out.values()];
 }

@@ -1,5 +1,5 @@
 /**
- * The 35 `{:key}` context values of the access log (inventory §4.2), each
+ * The 35 `{:key}` context values of the access log (inventory §4.2) and the 4 of the client certificate, each
  * compiled once into a function of the {@linkcode AccessRecord}, from facts
  * stored as plain fields while the request ran: the client connection (the
  * HTTP/1.1 front end's, else `connections.ts`), the TLS listener's handshake
@@ -82,6 +82,10 @@ const OTHERS: { readonly [key: string]: Piece } = {
   location: (r) => r.ctx.location?.name ?? "",
   tls_version: (r) => r.ctx.tls?.version ?? "",
   tls_cipher: (r) => r.ctx.tls?.cipher ?? "",
+  tls_client_subject: (r) => r.ctx.tls?.clientSubject ?? "",
+  tls_client_fingerprint: (r) => r.ctx.tls?.clientFingerprint ?? "",
+  tls_client_serial: (r) => r.ctx.tls?.clientSerial ?? "",
+  tls_client_verified: (r) => String(r.ctx.tls?.clientVerified === true),
   compression_ratio: (r) => {
     const c = r.ctx.compression;
     return c === undefined || c.out === 0 ? "" : (c.in / c.out).toFixed(1);
@@ -89,7 +93,7 @@ const OTHERS: { readonly [key: string]: Piece } = {
 };
 
 /**
- * The renderer of context key `key` (the compiler accepts only the 35
+ * The renderer of context key `key` (the compiler accepts only the 39
  * known keys; anything else renders nothing, as in Pingap).
  *
  * @example Usage
