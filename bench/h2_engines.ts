@@ -1,8 +1,8 @@
 /**
  * A short comparison of HTTP/2 engines (issue 17, Build 1): the same small answer (`hello`) over h2c (prior knowledge)
  * and h2 over TLS (ALPN), served by `Deno.serve` (hyper) and by `node:http2` (which can send trailers, gRPC's need),
- * and by the proxy's HTTP/2 engine (h2_engine.ts: node:http2 fed in process, h2c through a `Duplex` over a
- * `Deno.listen` connection, h2 from a `node:tls` socket), each with `h2load -t1 -c10 -m5` for `--seconds` (default 3). The machine is shared: the figures are rough.
+ * and by the proxy's own HTTP/2 engine (`own_engine`, runtime/listen/h2/engine.ts: h2c from a `Deno.listen` connection,
+ * h2 from a `node:tls` socket), each with `h2load -t1 -c10 -m5` for `--seconds` (default 3). The machine is shared: the figures are rough.
  *
  * Run: `deno run -A --unstable-net bench/h2_engines.ts [--seconds N]`.
  *
@@ -10,7 +10,7 @@
  */
 import http2 from "node:http2";
 import { createServer as createTlsServer } from "node:tls";
-import { createH2Engine } from "../runtime/listen/h2_engine.ts";
+import { createH2Engine } from "../runtime/listen/h2/engine.ts";
 import { responseWith } from "../runtime/http/response_build.ts";
 import { makeTestPki } from "../tests/_support/certs.ts";
 import { h2load } from "./proxy/load.ts";
@@ -56,8 +56,8 @@ async function nodeHttp2(tls: boolean): Promise<Engine> {
 }
 
 /**
- * The proxy's HTTP/2 engine (runtime/listen/h2_engine.ts, `node:http2` fed in process): h2c from a `Deno.listen`
- * connection through its `Duplex` adapter (as the HTTP/1.1 engine hands it), h2 from a `node:tls` socket.
+ * The proxy's own HTTP/2 engine (runtime/listen/h2/engine.ts): h2c from a `Deno.listen` connection (as the HTTP/1.1
+ * engine hands it), h2 from a `node:tls` socket.
  */
 async function h2Engine(tls: boolean): Promise<Engine> {
   const engine = createH2Engine({ authority: () => "127.0.0.1" }, () => responseWith("hello", {}));
@@ -69,7 +69,7 @@ async function h2Engine(tls: boolean): Promise<Engine> {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     return {
-      name: "h2_engine h2 TLS (node:tls in process)",
+      name: "own_engine h2 TLS (node:tls in process)",
       url: `https://127.0.0.1:${port}/`,
       stop: async () => (server.close(), await engine.shutdown(500)),
     };
@@ -79,7 +79,7 @@ async function h2Engine(tls: boolean): Promise<Engine> {
     for await (const c of l) void engine.serveStream(c, new Uint8Array(0), { hostname: "", port: 0 });
   })().catch(() => {});
   return {
-    name: "h2_engine h2c (Deno.listen, Duplex)",
+    name: "own_engine h2c (Deno.listen)",
     url: `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`,
     stop: async () => (l.close(), await engine.shutdown(500)),
   };

@@ -1,14 +1,14 @@
 /**
  * The HTTP engines behind one address, chosen by the listener's config alone (plain or TLS, `enabled_h2`), never by
- * an upstream's: our HTTP/1.1 front end (runtime/listen/h1) and, with `enabled_h2`, the HTTP/2 engine
- * (runtime/listen/h2_engine.ts, `node:http2`, which sends trailers) that takes h2c connections from the HTTP/1.1
+ * an upstream's: our HTTP/1.1 front end (runtime/listen/h1) and, with `enabled_h2`, our HTTP/2 engine
+ * (runtime/listen/h2/engine.ts, which sends trailers) that takes h2c connections from the HTTP/1.1
  * engine and ALPN `h2` connections from the TLS listener, in process; or `Deno.serve` alone (`PINGAP_HTTP1=deno-serve`,
  * for comparisons). Each hands its requests to the listener's {@linkcode Respond}.
  *
  * @module
  */
 import type { ServerPlan } from "../../compiler/mod.ts";
-import { createH2Engine, type H2Engine } from "../listen/h2_engine.ts";
+import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
 import type { TLSSocket } from "node:tls";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { ByteStream } from "../listen/byte_stream.ts";
@@ -58,7 +58,7 @@ function asMessage(res: HttpResponse): HttpResponse {
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
-  /** A fetch `Request` (of `Deno.serve`, or node:http2's), answered in the form `out` makes. */
+  /** A fetch `Request` (of `Deno.serve`), answered in the form `out` makes. */
   const respondHere = <R>(req: Request, remote: Remote, completed: Promise<void>, out: (res: HttpResponse) => R) =>
     respond(new FetchRequest(req), remote, () => completed, false, out);
   const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
@@ -75,11 +75,11 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
       h2 = createH2Engine(
         {
           ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
+          ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
           onError,
           authority: () => local,
         },
-        (req, remote, completed) =>
-          respond(new FetchRequest(req, "HTTP/2.0"), remote, () => completed, false, asMessage),
+        (req, remote) => respond(req, remote, () => req.completed, true, asMessage),
       );
     }
     const h2Engine = h2;

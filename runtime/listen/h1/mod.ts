@@ -78,7 +78,7 @@ export interface H1ListenOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /**
    * Takes an h2c connection (prior knowledge) in process, from its preface on (`enabled_h2`: the HTTP/2 engine,
-   * runtime/listen/h2_engine.ts). Absent, it is relayed to `Deno.serve`.
+   * runtime/listen/h2/engine.ts). Absent, it is relayed to `Deno.serve`.
    */
   readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
   /** Answers a failure of the relayed `Deno.serve` handler. */

@@ -1,20 +1,20 @@
 /**
- * The HTTP/2 engine (h2_engine.ts) on its own: h2c connections accepted by a bare `Deno.listen` and handed whole to
+ * The HTTP/2 engine (engine.ts) on its own: h2c connections accepted by a bare `Deno.listen` and handed whole to
  * {@linkcode H2Engine.serveStream}, as the HTTP/1.1 engine hands them after reading the preface.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { connect, constants, type IncomingHttpHeaders } from "node:http2";
-import { createH2Engine, type H2Engine, type H2EngineOptions, type H2Handler } from "./h2_engine.ts";
-import { fromFetchResponse } from "../http/fetch_adapter.ts";
-import { requireComponent } from "../../tests/components.ts";
+import { createH2Engine, type H2Engine, type H2EngineOptions, type H2Handler } from "./engine.ts";
+import { fromFetchResponse } from "../../http/fetch_adapter.ts";
+import { requireComponent } from "../../../tests/components.ts";
 
 const decoder = new TextDecoder();
 
 /** Echoes method, url, host and body, with trailers `x-sum` (body length) and `grpc-status`. */
 const echo: H2Handler = async (req, client) => {
-  const body = req.body ? await req.text() : "";
+  const body = req.body ? await new Response(req.body).text() : "";
   const res = new Response(`${req.method} ${req.url} host=${req.headers.get("host")} body=${body}`, {
     status: 200,
     headers: { "x-remote": client.hostname, "set-cookie": "a=1" },
