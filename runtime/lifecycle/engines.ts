@@ -9,6 +9,7 @@
  */
 import type { ServerPlan } from "../../compiler/mod.ts";
 import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
+import type { H2Settings } from "../listen/h2/connection.ts";
 import type { TLSSocket } from "node:tls";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { ByteStream } from "../listen/byte_stream.ts";
@@ -55,6 +56,18 @@ function asMessage(res: HttpResponse): HttpResponse {
   return res;
 }
 
+/** The server's `h2_*` keys as the HTTP/2 engine's settings (unset windows keep the engine's defaults). */
+function h2Settings(plan: ServerPlan): Partial<H2Settings> {
+  return {
+    maxConcurrentStreams: plan.h2MaxConcurrentStreams,
+    maxHeaderListSize: plan.h2MaxHeaderListSize,
+    ...(plan.h2InitialWindowSize !== undefined ? { initialWindowSize: plan.h2InitialWindowSize } : {}),
+    ...(plan.h2InitialConnectionWindowSize !== undefined
+      ? { connectionWindowSize: plan.h2InitialConnectionWindowSize }
+      : {}),
+  };
+}
+
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
@@ -76,6 +89,8 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         {
           ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
           ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
+          ...(plan?.h2IdleTimeout !== undefined ? { h2IdleTimeout: plan.h2IdleTimeout } : {}),
+          ...(plan ? { settings: h2Settings(plan) } : {}),
           onError,
           authority: () => local,
         },

@@ -1,6 +1,6 @@
 /**
  * HTTP/2 served in process by the HTTP/2 engine (issue 17): an `enabled_h2` server serves h2 over TLS (ALPN) and h2c
- * (prior knowledge) with `node:http2` whatever its upstreams speak, so response trailers reach the client even from an
+ * (prior knowledge) with our HTTP/2 engine whatever its upstreams speak, so response trailers reach the client even from an
  * HTTP/1.1 upstream (chunked trailers), gRPC passes over both, an upstream's `alpn` changing on reload keeps the
  * listener, a stop drains an in-flight h2 request, and no connection crosses a loopback hop inside the proxy (it holds
  * about one socket per client).
@@ -16,6 +16,18 @@ import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnProxy } from "../_support/process.ts";
 import { type EchoReply, type EchoRequest, echoService, startGrpcOrigin } from "../_support/grpc_echo.ts";
 import { requireComponent } from "../components.ts";
+import { headersFrame, RawClient, requestFields } from "../../runtime/listen/h2/_raw_client.ts";
+import {
+  NO_ERROR,
+  readUint32,
+  REFUSED_STREAM,
+  RST_STREAM,
+  SETTINGS,
+  SETTINGS_INITIAL_WINDOW_SIZE,
+  SETTINGS_MAX_CONCURRENT_STREAMS,
+  SETTINGS_MAX_HEADER_LIST_SIZE,
+  WINDOW_UPDATE,
+} from "../../runtime/listen/h2/frames.ts";
 
 const h2load = await requireComponent("h2load", { binaries: ["h2load"], aptPackages: ["nghttp2-client"] });
 
@@ -335,5 +347,56 @@ ${serverToml(origin.port, "", "H1", 'proxy_protocol = true\naccess_log = "{remot
   } finally {
     await proxy.close();
     origin.close();
+  }
+});
+
+Deno.test("h2 in process: the server's h2_* keys reach the engine (SETTINGS, connection window, idle GOAWAY, refused streams)", async () => {
+  const origin = trailerOrigin();
+  origin.hold = new Promise(() => {});
+  const proxy = await startTestProxy(serverToml(
+    origin.port,
+    "",
+    "H1",
+    `h2_max_concurrent_streams = 2
+h2_max_header_list_size = "4kib"
+h2_initial_window_size = "128kib"
+h2_initial_connection_window_size = "1mib"
+h2_idle_timeout = "300ms"`,
+  ));
+  try {
+    const c = await RawClient.open(proxy.port);
+    try {
+      const first = await c.until((f) => f.type === WINDOW_UPDATE && f.stream === 0);
+      const settings = first.find((f) => f.type === SETTINGS)!;
+      const got = new Map<number, number>();
+      for (let i = 0; i < settings.payload.byteLength; i += 6) {
+        got.set((settings.payload[i]! << 8) | settings.payload[i + 1]!, readUint32(settings.payload, i + 2));
+      }
+      assert.equal(got.get(SETTINGS_MAX_CONCURRENT_STREAMS), 2);
+      assert.equal(got.get(SETTINGS_MAX_HEADER_LIST_SIZE), 4096);
+      assert.equal(got.get(SETTINGS_INITIAL_WINDOW_SIZE), 128 * 1024);
+      assert.equal(readUint32(first.at(-1)!.payload, 0), 1024 * 1024 - 65535);
+      // Two streams held by the origin, the third refused.
+      await c.send(
+        headersFrame(1, requestFields()),
+        headersFrame(3, requestFields()),
+        headersFrame(5, requestFields()),
+      );
+      const refused = await c.until((f) => f.type === RST_STREAM);
+      assert.equal(refused.at(-1)!.stream, 5);
+      assert.equal(readUint32(refused.at(-1)!.payload, 0), REFUSED_STREAM);
+    } finally {
+      c.close();
+    }
+    // An idle connection gets GOAWAY after h2_idle_timeout.
+    const idle = await RawClient.open(proxy.port);
+    try {
+      assert.equal(await idle.goawayCode(5000), NO_ERROR);
+    } finally {
+      idle.close();
+    }
+  } finally {
+    origin.close();
+    await proxy.close();
   }
 });

@@ -446,7 +446,9 @@ export class H2Connection implements StreamHost, ConnectionFacts {
 
   /** A header block may take no more bytes than the header list may (compressed is no larger), nor many frames. */
   #boundBlock(pending: Pending): void {
-    if (pending.bytes > this.#settings.maxHeaderListSize + 1024 || pending.frames > MAX_CONTINUATIONS) {
+    if (
+      pending.bytes > Math.min(this.#settings.maxHeaderListSize, 1 << 24) + 1024 || pending.frames > MAX_CONTINUATIONS
+    ) {
       throw new ConnectionError(ENHANCE_YOUR_CALM, "a header block too large (CONTINUATION flood)");
     }
   }
