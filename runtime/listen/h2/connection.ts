@@ -788,8 +788,15 @@ export class H2Connection implements StreamHost, ConnectionFacts {
   async #finish(): Promise<void> {
     if (this.#ended) return;
     await this.#out.flushed();
-    if (this.#streams.size > 0 && !this.#out.closed) return;
-    this.#teardown(undefined);
+    if (this.#ended || (this.#streams.size > 0 && !this.#out.closed)) return;
+    // Our side ends; the client's end (read by the loop) closes the connection, or a second passes.
+    this.#out.close();
+    try {
+      await this.#io.closeWrite();
+    } catch { /* gone */ }
+    const timer = setTimeout(() => this.#teardown(undefined), 1000);
+    await this.#done.promise;
+    clearTimeout(timer);
   }
 
   /** A connection error: GOAWAY with `code`, what waits goes out (at most 1 s), then the connection closes. */

@@ -407,3 +407,34 @@ Deno.test("h2 connection: the preface split over many writes is read", async () 
     }
   });
 });
+
+Deno.test("h2 connection: shutdown sends GOAWAY with the last stream, ignores later streams, lets the open one finish, then closes", async () => {
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const s = serveEngine(async () => {
+    started.resolve();
+    await release.promise;
+    return responseWith("late", {});
+  });
+  const c = await RawClient.open(s.port);
+  try {
+    await c.send(headersFrame(1, requestFields()));
+    await started.promise;
+    const down = s.engine.shutdown(5000);
+    const before = await c.until((f) => f.type === GOAWAY);
+    const goaway = before.at(-1)!;
+    assert.equal(readUint32(goaway.payload, 0), 1);
+    assert.equal(readUint32(goaway.payload, 4), NO_ERROR);
+    await c.send(headersFrame(3, requestFields()));
+    release.resolve();
+    const after = await c.until(() => false, 3000);
+    assert.equal(decoder.decode(after.find((f) => f.type === DATA && f.stream === 1)!.payload), "late");
+    assert.ok(!after.some((f) => f.stream === 3), "the stream after GOAWAY is not served");
+    await down;
+    assert.equal(s.engine.sessions, 0);
+  } finally {
+    release.resolve();
+    c.close();
+    await s.close();
+  }
+});
