@@ -400,3 +400,50 @@ h2_idle_timeout = "300ms"`,
     await proxy.close();
   }
 });
+
+Deno.test("h2 in process: access-log facts over h2 (TLS): {proto}, {payload_size} read, one {:connection_id} reused", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const origin = trailerOrigin();
+  const log = `access_log = "{proto} {payload_size} {:connection_id} {:connection_reused} {:tls_version}|"`;
+  const proxy = await startTestProxy(serverToml(origin.port, certToml(pki, "a.test"), "H1", log));
+  try {
+    const base = `https://a.test:${proxy.port}`;
+    const out = await new Deno.Command("curl", {
+      args: [
+        "-s",
+        "--http2",
+        "--cacert",
+        pki.ca.certFile,
+        "--resolve",
+        `a.test:${proxy.port}:127.0.0.1`,
+        "--data-binary",
+        "12345",
+        `${base}/one`,
+        "--next",
+        "--http2",
+        "--cacert",
+        pki.ca.certFile,
+        "--resolve",
+        `a.test:${proxy.port}:127.0.0.1`,
+        `${base}/two`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout), "hellohello");
+    await proxy.close();
+    const lines = proxy.logs.join("\n").match(/HTTP\/2\.0 \d+ \d+ (true|false) TLSv1\.[23]\|/g) ?? [];
+    assert.equal(lines.length, 2, proxy.logs.join("\n"));
+    const [a, b] = lines.map((l) => l.split(" "));
+    assert.equal(a![1], "5");
+    assert.equal(a![3], "false");
+    assert.equal(b![1], "0");
+    assert.equal(b![3], "true");
+    assert.equal(a![2], b![2], "one connection");
+  } finally {
+    await proxy.close();
+    origin.close();
+    await pki.remove();
+  }
+});
