@@ -678,7 +678,11 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       s.failBody(e);
       s.watch.abort(e);
       s.req?.settle(e);
-    } else s.req?.settle(undefined);
+    } else {
+      // The answer went whole before the request body ended (the client was told to stop): a read of it ends.
+      if (!s.remoteEnded) s.failBody(new Deno.errors.Interrupted("The response ended before the request body"));
+      s.req?.settle(undefined);
+    }
     this.#wakeStream(s);
     if ((this.#goaway || this.#peerGoaway) && this.#streams.size === 0) void this.#finish();
   }

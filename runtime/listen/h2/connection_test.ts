@@ -438,3 +438,30 @@ Deno.test("h2 connection: shutdown sends GOAWAY with the last stream, ignores la
     await s.close();
   }
 });
+
+Deno.test("h2 connection: an answer that ends before the request body resets the stream NO_ERROR and ends the handler's read", async () => {
+  const read = Promise.withResolvers<string>();
+  await withEngine((req) => {
+    // Answers at once, then reads the body the client still sends.
+    queueMicrotask(async () => {
+      try {
+        await new Response(req.body).arrayBuffer();
+        read.resolve("read whole");
+      } catch (e) {
+        read.resolve(`failed: ${(e as Error).name}`);
+      }
+    });
+    return responseWith("early", { status: 413 });
+  }, async (port) => {
+    const c = await RawClient.open(port);
+    try {
+      await c.send(headersFrame(1, requestFields("/", "POST"), false), frame(DATA, 0, 1, new Uint8Array(10)));
+      const frames = await c.until((f) => f.type === RST_STREAM);
+      assert.equal(rstCode(frames, 1), NO_ERROR);
+      assert.equal(c.fields(frames.find((f) => f.type === HEADERS)!)[1], "413");
+      assert.match(await read.promise, /^failed/);
+    } finally {
+      c.close();
+    }
+  });
+});
