@@ -89,6 +89,11 @@ const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 const CLIENT_GONE = "client closed the connection";
 /** Connections made so far in this isolate (their ids). */
 let connections = 0;
+
+/** A new connection number, unique in this isolate (the HTTP/2 engine's connections take theirs here too). */
+export function nextConnectionId(): number {
+  return ++connections;
+}
 const BAD_FRAMING = "bad chunked framing in the request body";
 /** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");

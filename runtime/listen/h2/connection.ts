@@ -15,6 +15,7 @@
 import type { ByteStream } from "../byte_stream.ts";
 import type { ConnectionFacts, TlsFacts } from "../../http/message.ts";
 import { ClientWatch, WireRequest } from "../h1/request.ts";
+import { nextConnectionId } from "../h1/connection.ts";
 import { HpackDecoder, HpackEncoder } from "./hpack.ts";
 import {
   ACK,
@@ -111,8 +112,6 @@ const MAX_CONTINUATIONS = 128;
 /** The read buffer. */
 const READ_SIZE = 64 * 1024;
 
-let connections = 0;
-
 /** A header block being read: HEADERS, then CONTINUATION until END_HEADERS. */
 interface Pending {
   readonly id: number;
@@ -124,7 +123,7 @@ interface Pending {
 
 /** A connection. */
 export class H2Connection implements StreamHost, ConnectionFacts {
-  readonly id: number = 1_000_000_000 + ++connections;
+  readonly id: number = nextConnectionId();
   readonly since: number = Date.now();
   readonly #io: ByteStream;
   readonly #host: ConnectionHost;
