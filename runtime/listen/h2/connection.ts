@@ -109,6 +109,8 @@ const RESETS_PER_SECOND = 200;
 export const MAX_ACKS = 1000;
 /** CONTINUATION frames one header block may take. */
 const MAX_CONTINUATIONS = 128;
+/** The interim answer to `expect: 100-continue`. */
+const CONTINUE = [":status", "100"];
 /** The read buffer. */
 const READ_SIZE = 64 * 1024;
 
@@ -508,6 +510,7 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       throw new StreamError(id, PROTOCOL_ERROR, `malformed request: ${head}`);
     }
     s.contentLength = head.contentLength;
+    s.expectContinue = head.expectContinue && !s.remoteEnded;
     if (s.remoteEnded && head.contentLength > 0) {
       throw new StreamError(id, PROTOCOL_ERROR, "END_STREAM before the content-length");
     }
@@ -647,6 +650,12 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     }
   }
 
+  /** See {@linkcode StreamHost.continued}: `100` as an interim HEADERS frame, while no answer began. */
+  continued(s: H2Stream): void {
+    if (s.closed || s.headSent) return;
+    this.#out.frame(HEADERS, END_HEADERS, s.id, this.#enc.encode(CONTINUE));
+  }
+
   /** See {@linkcode StreamHost.cancelled}. */
   cancelled(s: H2Stream): void {
     this.reset(s, CANCEL);
@@ -711,6 +720,7 @@ export class H2Connection implements StreamHost, ConnectionFacts {
   /** Sends a header block (a response head, or trailers with `end`); `end` closes our side. */
   sendHeaders(s: H2Stream, fields: readonly string[], end: boolean): void {
     if (s.closed) return;
+    s.headSent = true;
     const block = this.#enc.encode(fields);
     const max = this.#peerMaxFrame;
     const flags = end ? END_STREAM : 0;

@@ -465,3 +465,25 @@ Deno.test("h2 connection: an answer that ends before the request body resets the
     }
   });
 });
+
+Deno.test("h2 connection: expect: 100-continue gets an interim 100 once the handler reads the body, then the answer", async () => {
+  await withEngine(async (req) => {
+    const body = await new Response(req.body).text();
+    return responseWith(`got ${body}`, {});
+  }, async (port) => {
+    const c = await RawClient.open(port);
+    try {
+      await c.send(headersFrame(1, requestFields("/", "POST", ["expect", "100-continue"]), false));
+      const interim = await c.until((f) => f.type === HEADERS && f.stream === 1);
+      const head = c.fields(interim.at(-1)!);
+      assert.deepEqual(head, [":status", "100"]);
+      assert.equal(interim.at(-1)!.flags & END_STREAM, 0);
+      await c.send(frame(DATA, END_STREAM, 1, new TextEncoder().encode("abc")));
+      const rest = await c.until((f) => f.stream === 1 && (f.flags & END_STREAM) !== 0);
+      assert.equal(c.fields(rest.find((f) => f.type === HEADERS)!)[1], "200");
+      assert.equal(decoder.decode(rest.find((f) => f.type === DATA)!.payload), "got abc");
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -18,6 +18,8 @@ export interface RequestHead {
   readonly fields: string[];
   /** The content-length, or -1. */
   readonly contentLength: number;
+  /** `expect: 100-continue` asks for an interim 100 before the body is sent. */
+  readonly expectContinue: boolean;
 }
 
 /** Token characters (RFC 9110 §5.6.2) in lower case: which bytes a field name may hold. */
@@ -78,6 +80,7 @@ export function requestHead(list: readonly string[]): RequestHead | string {
   let authority: string | undefined, host: string | undefined, cookie: string | undefined;
   let contentLength = -1;
   let regular = false;
+  let expectContinue = false;
   const fields: string[] = [];
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!;
@@ -126,6 +129,10 @@ export function requestHead(list: readonly string[]): RequestHead | string {
         if (host !== undefined) return "two host fields";
         host = value;
         break;
+      case "expect":
+        // Only `100-continue` asks for anything (RFC 9110 §10.1.1); the field goes on as it came.
+        if (value.toLowerCase() === "100-continue") expectContinue = true;
+        break;
       case "cookie":
         // Cookie crumbs are joined into one field for an HTTP/1.1 upstream (§8.2.3).
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
@@ -142,5 +149,5 @@ export function requestHead(list: readonly string[]): RequestHead | string {
   if (cookie !== undefined) fields.push("cookie", cookie);
   const auth = authority ?? host ?? "";
   if (host === undefined && auth !== "") fields.unshift("host", auth);
-  return { method, path, authority: auth, fields, contentLength };
+  return { method, path, authority: auth, fields, contentLength, expectContinue };
 }

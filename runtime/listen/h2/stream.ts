@@ -14,6 +14,8 @@ export interface StreamHost {
   consumed(stream: H2Stream, n: number): void;
   /** The handler cancelled the body before its end: the stream is reset (CANCEL). */
   cancelled(stream: H2Stream): void;
+  /** The handler reads the body first of a request that asked for `100-continue`: the interim answer goes. */
+  continued(stream: H2Stream): void;
 }
 
 /** A stream. */
@@ -44,6 +46,10 @@ export class H2Stream {
   windowWake: (() => void) | undefined;
   /** The request method was HEAD. */
   head = false;
+  /** The request asked for `100-continue` and it did not go yet. */
+  expectContinue = false;
+  /** The response's head went out. */
+  headSent = false;
   #queue: Uint8Array[] = [];
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   #wake: (() => void) | undefined;
@@ -83,6 +89,10 @@ export class H2Stream {
         }
         if (this.#error !== undefined) return void c.error(this.#error);
         if (this.remoteEnded) return void c.close();
+        if (this.expectContinue) {
+          this.expectContinue = false;
+          this.host.continued(this);
+        }
         this.bodyWaitingSince = Date.now();
         return new Promise<void>((resolve) => this.#wake = resolve);
       },
