@@ -68,6 +68,7 @@ export function headersFrame(id: number, fields: readonly string[], end = true):
 /** A raw client connection. */
 export class RawClient {
   #buf = new Uint8Array(0);
+  #reading: Promise<Uint8Array | null> | undefined;
   readonly decoder = new HpackDecoder(4096, 1 << 20);
 
   private constructor(readonly conn: Deno.TcpConn) {}
@@ -111,24 +112,33 @@ export class RawClient {
           return f;
         }
       }
-      const chunk = new Uint8Array(65536);
+      // A read that a timeout left behind is kept for the next call: its bytes are not lost.
+      const reading = this.#reading ??= this.#read();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      let n: number | null;
-      try {
-        n = await Promise.race([
-          this.conn.read(chunk),
-          new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), Math.max(0, deadline - Date.now()))),
-        ]);
-      } catch {
-        n = null;
-      } finally {
-        clearTimeout(timer);
-      }
+      const n = await Promise.race([
+        reading,
+        new Promise<"timeout">((resolve) =>
+          timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()))
+        ),
+      ]);
+      clearTimeout(timer);
+      if (n === "timeout") return null;
+      this.#reading = undefined;
       if (n === null) return null;
-      const next = new Uint8Array(b.byteLength + n);
+      const next = new Uint8Array(b.byteLength + n.byteLength);
       next.set(b);
-      next.set(chunk.subarray(0, n), b.byteLength);
+      next.set(n, b.byteLength);
       this.#buf = next;
+    }
+  }
+
+  async #read(): Promise<Uint8Array | null> {
+    const chunk = new Uint8Array(65536);
+    try {
+      const n = await this.conn.read(chunk);
+      return n === null ? null : chunk.subarray(0, n);
+    } catch {
+      return null;
     }
   }
 

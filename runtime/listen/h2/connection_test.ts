@@ -487,3 +487,35 @@ Deno.test("h2 connection: expect: 100-continue gets an interim 100 once the hand
     }
   });
 });
+
+Deno.test("h2 connection: a response keeps to the client's windows and SETTINGS_MAX_FRAME_SIZE", async () => {
+  const big = new Uint8Array(100_000).fill(7);
+  await withEngine(() => responseWith(big, {}), async (port) => {
+    // Default windows (65535): exactly that much comes, then the rest once the client opens them.
+    const c = await RawClient.open(port);
+    try {
+      await c.send(headersFrame(1, requestFields()));
+      let got = 0;
+      const frames = await c.until((f) => f.type === DATA && (got += f.payload.byteLength) >= 65535, 3000);
+      assert.equal(got, 65535);
+      assert.ok(frames.filter((f) => f.type === DATA).every((f) => f.payload.byteLength <= 16384));
+      assert.equal(await c.next(300), null, "nothing more while the windows are closed");
+      await c.send(frame(0x8, 0, 0, uint32Payload(100_000)), frame(0x8, 0, 1, uint32Payload(100_000)));
+      await c.until((f) => f.type === DATA && (got += f.payload.byteLength) >= 100_000 && (f.flags & END_STREAM) !== 0);
+      assert.equal(got, 100_000);
+    } finally {
+      c.close();
+    }
+    // A larger frame size and windows: frames up to 20000 bytes.
+    const d = await RawClient.open(port, true, [SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20, 0x5, 20000]);
+    try {
+      await d.send(frame(0x8, 0, 0, uint32Payload(1 << 20)), headersFrame(1, requestFields()));
+      const frames = await d.until((f) => f.type === DATA && (f.flags & END_STREAM) !== 0);
+      const sizes = frames.filter((f) => f.type === DATA).map((f) => f.payload.byteLength);
+      assert.equal(sizes.reduce((a, b) => a + b, 0), 100_000);
+      assert.equal(Math.max(...sizes), 20000);
+    } finally {
+      d.close();
+    }
+  });
+});
