@@ -10,6 +10,8 @@
 import type { ServerPlan } from "../../compiler/mod.ts";
 import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
 import type { H2Settings } from "../listen/h2/connection.ts";
+import { errorName } from "../listen/h2/frames.ts";
+import { log } from "../observe/log/app_log.ts";
 import type { TLSSocket } from "node:tls";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { ByteStream } from "../listen/byte_stream.ts";
@@ -93,6 +95,8 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
           ...(plan ? { settings: h2Settings(plan) } : {}),
           onError,
           authority: () => local,
+          log: (c, code, message) =>
+            log.info("h2 connection error", { code: errorName(code), reason: message, remote_addr: c.hostname }),
         },
         (req, remote) => respond(req, remote, () => req.completed, true, asMessage),
       );

@@ -99,8 +99,8 @@ export interface ConnectionHost {
   answer(conn: H2Connection, stream: H2Stream, status: number): void;
   /** The URL authority of a request that names none. */
   authority(): string;
-  /** A connection error, for the log. */
-  log?(message: string): void;
+  /** A connection error of a client (its GOAWAY code and why), for the log. */
+  log?(conn: H2Connection, code: number, message: string): void;
 }
 
 /** Client resets a second past which the connection is cut (rapid reset). */
@@ -815,7 +815,7 @@ export class H2Connection implements StreamHost, ConnectionFacts {
   /** A connection error: GOAWAY with `code`, what waits goes out (at most 1 s), then the connection closes. */
   async #terminate(code: number, message: string): Promise<void> {
     if (this.#ended) return;
-    this.#host.log?.(`h2 connection error ${code}: ${message}`);
+    this.#host.log?.(this, code, message);
     if (!this.#goaway) {
       this.#goaway = true;
       this.#out.frame(GOAWAY, 0, 0, goawayPayload(this.#highest, code, message));

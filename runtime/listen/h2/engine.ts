@@ -51,8 +51,8 @@ export interface H2EngineOptions {
   readonly onError?: (error: unknown) => HttpResponse | Promise<HttpResponse>;
   /** The URL's authority when a request has none (`host:port` of the listener). */
   readonly authority: () => string;
-  /** A connection error of a client, for the log. */
-  readonly log?: (message: string) => void;
+  /** A connection error of a client (GOAWAY sent with `code`, see frames.ts's `errorName`), for the log. */
+  readonly log?: (client: H2Client, code: number, message: string) => void;
 }
 
 /** A running engine. */
@@ -114,7 +114,9 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
   const host = {
     settings,
     authority: options.authority,
-    ...(options.log ? { log: options.log } : {}),
+    ...(options.log
+      ? { log: (conn: H2Connection, code: number, message: string) => options.log!(clients.get(conn)!, code, message) }
+      : {}),
     serve(conn: H2Connection, s: H2Stream): void {
       let answer: HttpResponse | Promise<HttpResponse>;
       try {
