@@ -9,7 +9,7 @@
  */
 import type { ServerPlan } from "../../compiler/mod.ts";
 import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
-import type { H2Settings } from "../listen/h2/connection.ts";
+import type { H2Settings } from "../listen/h2/settings.ts";
 import { errorName } from "../listen/h2/frames.ts";
 import { log } from "../observe/log/app_log.ts";
 import type { TLSSocket } from "node:tls";

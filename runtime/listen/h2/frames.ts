@@ -90,6 +90,20 @@ export interface FrameHeader {
   stream: number;
 }
 
+/**
+ * Where the content of a DATA or HEADERS frame whose payload is at `p` of `b` ends, its padding left out (§6.1): the
+ * content starts at `p + 1` when the frame is PADDED, else at `p`.
+ *
+ * @throws {ConnectionError} A padded frame with no pad length, or padding longer than the frame.
+ */
+export function unpaddedEnd(h: FrameHeader, b: Uint8Array, p: number): number {
+  if ((h.flags & PADDED) === 0) return p + h.length;
+  if (h.length < 1) throw new ConnectionError(FRAME_SIZE_ERROR, "a padded frame without its pad length");
+  const end = p + h.length - b[p]!;
+  if (end < p + 1) throw new ConnectionError(PROTOCOL_ERROR, "padding longer than the frame");
+  return end;
+}
+
 /** Reads the frame header at `off` of `b` into `h` (at least 9 bytes must be there). */
 export function readFrameHeader(b: Uint8Array, off: number, h: FrameHeader): void {
   h.length = (b[off]! << 16) | (b[off + 1]! << 8) | b[off + 2]!;
@@ -173,6 +187,41 @@ export function uint32Payload(v: number): Uint8Array {
   const out = new Uint8Array(4);
   writeUint32(out, 0, v);
   return out;
+}
+
+const TYPE_NAMES = [
+  "DATA",
+  "HEADERS",
+  "PRIORITY",
+  "RST_STREAM",
+  "SETTINGS",
+  "PUSH_PROMISE",
+  "PING",
+  "GOAWAY",
+  "WINDOW_UPDATE",
+  "CONTINUATION",
+];
+
+/**
+ * Checks the rules of §6 a frame header alone can break: the frames that must be on a stream (DATA, HEADERS,
+ * PRIORITY, RST_STREAM, CONTINUATION) or on stream 0 (SETTINGS, PING, GOAWAY), the fixed sizes of PING (8),
+ * RST_STREAM and WINDOW_UPDATE (4), GOAWAY (at least 8), and PUSH_PROMISE, which a client never sends.
+ *
+ * @throws {ConnectionError} PROTOCOL_ERROR or FRAME_SIZE_ERROR.
+ */
+export function checkFrame(h: FrameHeader): void {
+  const t = h.type;
+  if (t > CONTINUATION) return;
+  const name = TYPE_NAMES[t]!;
+  if (t === PUSH_PROMISE) throw new ConnectionError(PROTOCOL_ERROR, "PUSH_PROMISE from a client");
+  const onZero = t === SETTINGS || t === PING || t === GOAWAY;
+  if (onZero !== (h.stream === 0) && t !== WINDOW_UPDATE) {
+    throw new ConnectionError(PROTOCOL_ERROR, onZero ? `${name} on a stream` : `${name} on stream 0`);
+  }
+  const size = t === PING ? 8 : t === RST_STREAM || t === WINDOW_UPDATE ? 4 : -1;
+  if ((size >= 0 && h.length !== size) || (t === GOAWAY && h.length < 8)) {
+    throw new ConnectionError(FRAME_SIZE_ERROR, `${name} of ${h.length} bytes`);
+  }
 }
 
 /** The name of an error code, for logs. */

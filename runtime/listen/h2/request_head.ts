@@ -151,3 +151,13 @@ export function requestHead(list: readonly string[]): RequestHead | string {
   if (host === undefined && auth !== "") fields.unshift("host", auth);
   return { method, path, authority: auth, fields, contentLength, expectContinue };
 }
+
+/** Is `host` a host (and port) only: nothing that would end the authority of `http://${host}/…` early? */
+export function hostOk(host: string): boolean {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    // "/", "?", "#", "@", "\\", space and controls.
+    if (c === 47 || c === 63 || c === 35 || c === 64 || c === 92 || c <= 32 || c === 127) return false;
+  }
+  return true;
+}

@@ -134,7 +134,7 @@ export function sendResponse(conn: H2Connection, s: H2Stream, res: HttpResponse)
       ? encoder.encode(whole).byteLength
       : whole.byteLength;
     if (status !== 204 && status >= 200 && size >= 0) h.list.push("content-length", String(size));
-    conn.sendHeaders(s, h.list, true);
+    conn.send.headers(s, h.list, true);
     return;
   }
   const trailers = res.trailers;
@@ -142,11 +142,11 @@ export function sendResponse(conn: H2Connection, s: H2Stream, res: HttpResponse)
     const bytes = typeof whole === "string" ? encoder.encode(whole) : whole;
     h.list.push("content-length", String(bytes.byteLength));
     if (bytes.byteLength === 0 && trailers === undefined) {
-      conn.sendHeaders(s, h.list, true);
+      conn.send.headers(s, h.list, true);
       return;
     }
-    conn.sendHeaders(s, h.list, false);
-    const off = conn.sendSome(s, bytes, 0, trailers === undefined);
+    conn.send.headers(s, h.list, false);
+    const off = conn.send.data(s, bytes, 0, trailers === undefined);
     if (off === bytes.byteLength && trailers === undefined) return;
     return finishWhole(conn, s, bytes, off, trailers);
   }
@@ -154,7 +154,7 @@ export function sendResponse(conn: H2Connection, s: H2Stream, res: HttpResponse)
   if (body === null) {
     if (trailers === undefined) {
       if (status >= 200) h.list.push("content-length", "0");
-      conn.sendHeaders(s, h.list, true);
+      conn.send.headers(s, h.list, true);
       return;
     }
     return sendStreamed(conn, s, res, h, undefined, trailers);
@@ -173,22 +173,22 @@ async function finishWhole(
 ): Promise<void> {
   const end = trailers === undefined;
   while (off < bytes.byteLength && !s.closed) {
-    if (conn.full) await conn.drained();
-    else await conn.waitWindow(s);
-    off = conn.sendSome(s, bytes, off, end);
+    if (conn.send.full) await conn.send.drained();
+    else await conn.send.wait(s);
+    off = conn.send.data(s, bytes, off, end);
   }
   if (!end && !s.closed) await sendTrailers(conn, s, trailers);
 }
 
 /** Sends `data` whole (waiting for windows and for the output to drain); `end` ends the stream with it. */
 async function sendData(conn: H2Connection, s: H2Stream, data: Uint8Array, end: boolean): Promise<void> {
-  let off = conn.sendSome(s, data, 0, end);
+  let off = conn.send.data(s, data, 0, end);
   while (off < data.byteLength) {
     if (s.closed) throw new Deno.errors.Interrupted("The stream closed");
-    await conn.waitWindow(s);
-    off = conn.sendSome(s, data, off, end);
+    await conn.send.wait(s);
+    off = conn.send.data(s, data, off, end);
   }
-  if (conn.full) await conn.drained();
+  if (conn.send.full) await conn.send.drained();
 }
 
 /** The trailers once known: a HEADERS frame with END_STREAM, or an empty DATA with END_STREAM when there are none. */
@@ -201,8 +201,8 @@ async function sendTrailers(conn: H2Connection, s: H2Stream, trailers: Promise<H
     return;
   }
   if (s.closed) return;
-  if (list.length === 0) conn.sendSome(s, EMPTY, 0, true);
-  else conn.sendHeaders(s, list, true);
+  if (list.length === 0) conn.send.data(s, EMPTY, 0, true);
+  else conn.send.headers(s, list, true);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -230,16 +230,16 @@ async function sendStreamed(
         if (s.closed) return;
         const list = trailerList(t);
         if (list.length === 0) {
-          conn.sendHeaders(s, h.list, true);
+          conn.send.headers(s, h.list, true);
           return;
         }
-        conn.sendHeaders(s, h.list, false);
-        conn.sendHeaders(s, list, true);
+        conn.send.headers(s, h.list, false);
+        conn.send.headers(s, list, true);
         return;
       }
     }
     if (s.closed) return;
-    conn.sendHeaders(s, h.list, false);
+    conn.send.headers(s, h.list, false);
     if (first !== undefined && !first.done && first.value.byteLength > 0) {
       await sendData(conn, s, first.value, false);
       giver?.recycle?.(first.value);
@@ -260,7 +260,7 @@ async function sendStreamed(
       conn.reset(s, INTERNAL_ERROR);
       return;
     }
-    if (trailers === undefined) conn.sendSome(s, EMPTY, 0, true);
+    if (trailers === undefined) conn.send.data(s, EMPTY, 0, true);
     else await sendTrailers(conn, s, trailers);
   } catch {
     // The body failed midway (or the stream went): reset it.

@@ -7,6 +7,7 @@
  * @module
  */
 import type { ClientWatch, WireRequest } from "../h1/request.ts";
+import { PROTOCOL_ERROR, StreamError } from "./frames.ts";
 
 /** What the stream asks of its connection. */
 export interface StreamHost {
@@ -103,6 +104,30 @@ export class H2Stream {
     }, { highWaterMark: 0 });
   }
 
+  /**
+   * `size` bytes of body came at `off` of `b` (copied), with the client's END_STREAM when `end`.
+   *
+   * @throws {StreamError} PROTOCOL_ERROR when the body runs past or ends short of its content-length.
+   */
+  receive(b: Uint8Array, off: number, size: number, end: boolean): void {
+    this.received += size;
+    if (this.req !== undefined) this.req.bodyRead = this.received;
+    if (this.contentLength >= 0 && this.received > this.contentLength) {
+      throw new StreamError(this.id, PROTOCOL_ERROR, "more DATA than the content-length");
+    }
+    if (size > 0) this.push(b.slice(off, off + size));
+    if (end) this.end();
+  }
+
+  /** The client's END_STREAM came. @throws {StreamError} when the body ended short of its content-length. */
+  end(): void {
+    if (this.contentLength >= 0 && this.received !== this.contentLength) {
+      throw new StreamError(this.id, PROTOCOL_ERROR, "DATA shorter than the content-length");
+    }
+    this.remoteEnded = true;
+    this.endBody();
+  }
+
   /** Bytes of the body came (a copy the stream keeps). */
   push(chunk: Uint8Array): void {
     const wake = this.#wake;
@@ -141,6 +166,29 @@ export class H2Stream {
       } catch { /* closed */ }
       wake();
     }
+  }
+
+  /**
+   * The stream closed: on `error` its handler is told the client went (body read fails, watch aborted, `completed`
+   * rejects), else its response went out whole (a body the client had not ended is ended for the handler).
+   */
+  finish(error: unknown): void {
+    this.closed = true;
+    if (error !== undefined || !this.localEnded) {
+      const e = error ?? new Deno.errors.Interrupted("The stream closed");
+      this.failBody(e);
+      this.watch.abort(e);
+      this.req?.settle(e);
+      return;
+    }
+    if (!this.remoteEnded) this.failBody(new Deno.errors.Interrupted("The response ended before the request body"));
+    this.req?.settle(undefined);
+  }
+
+  /** Whether it waited too long: on body bytes for `read`, or on a window for `write` (ms; 0: no limit). */
+  stalled(now: number, limits: { readonly read: number; readonly write: number }): boolean {
+    if (limits.read > 0 && this.bodyWaitingSince >= 0 && now - this.bodyWaitingSince > limits.read) return true;
+    return limits.write > 0 && this.blockedSince >= 0 && now - this.blockedSince > limits.write;
   }
 
   /** Bytes queued and not yet read by the handler. */

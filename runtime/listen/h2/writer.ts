@@ -160,6 +160,13 @@ export class FrameWriter {
     }
   }
 
+  /** Settles once everything added so far went out, or `ms` passed. */
+  async flushedWithin(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.flushed(), new Promise<void>((resolve) => timer = setTimeout(resolve, ms))]);
+    clearTimeout(timer);
+  }
+
   /** Drops what waits; later frames are ignored. */
   close(): void {
     this.#closed = true;
