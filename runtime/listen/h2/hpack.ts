@@ -40,8 +40,8 @@ const ENTRY_OVERHEAD = 32;
 class DynamicTable {
   names: string[];
   values: string[];
-  /** Slot mask (slots are a power of two, more than capacity / 32). */
-  mask: number;
+  /** Slot mask: slots are a power of two, grown (doubled) when full, so an idle connection holds only 16. */
+  mask = 15;
   /** Slot of the newest entry. */
   head = 0;
   /** Number of entries. */
@@ -53,12 +53,9 @@ class DynamicTable {
   /** Entries ever inserted (the encoder numbers entries by it). */
   inserted = 0;
 
-  constructor(capacity: number, maxCapacity: number) {
-    let slots = 16;
-    while (slots <= maxCapacity / ENTRY_OVERHEAD) slots *= 2;
-    this.names = new Array<string>(slots).fill("");
-    this.values = new Array<string>(slots).fill("");
-    this.mask = slots - 1;
+  constructor(capacity: number) {
+    this.names = new Array<string>(16).fill("");
+    this.values = new Array<string>(16).fill("");
     this.capacity = capacity;
   }
 
@@ -98,6 +95,21 @@ class DynamicTable {
     this.evictTo(capacity, onEvict);
   }
 
+  /** Doubles the slots, keeping the entries in order (oldest at slot 0, newest at count - 1). */
+  grow(): void {
+    const slots = (this.mask + 1) * 2;
+    const names = new Array<string>(slots).fill("");
+    const values = new Array<string>(slots).fill("");
+    for (let i = this.count; i >= 1; i--) {
+      names[this.count - i] = this.name(i);
+      values[this.count - i] = this.value(i);
+    }
+    this.names = names;
+    this.values = values;
+    this.mask = slots - 1;
+    this.head = this.count - 1;
+  }
+
   /** Inserts a new entry (RFC 7541 §4.4: one larger than the table empties it and is not added). Returns whether added. */
   add(name: string, value: string, onEvict?: DynamicTableEvict): boolean {
     const size = name.length + value.length + ENTRY_OVERHEAD;
@@ -106,6 +118,7 @@ class DynamicTable {
       return false;
     }
     this.evictTo(this.capacity - size, onEvict);
+    if (this.count > this.mask) this.grow();
     this.head = (this.head + 1) & this.mask;
     this.names[this.head] = name;
     this.values[this.head] = value;
@@ -141,9 +154,11 @@ export class HpackDecoder {
    *   throws {@linkcode HeaderListTooLarge} after decoding the whole block (default 65536)
    */
   constructor(maxTableSize = DEFAULT_TABLE_SIZE, maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE) {
+    checkSize("maxTableSize", maxTableSize);
+    checkSize("maxHeaderListSize", maxHeaderListSize);
     this.#maxTableSize = maxTableSize;
     this.#maxHeaderListSize = maxHeaderListSize;
-    this.#table = new DynamicTable(maxTableSize, maxTableSize);
+    this.#table = new DynamicTable(maxTableSize);
     this.#maxString = Math.max(maxHeaderListSize, maxTableSize);
   }
 
@@ -289,6 +304,13 @@ export class HpackDecoder {
   }
 }
 
+/** A size must be a whole number from 0 to 2^31 - 1: an unbounded limit would let one block take any memory. */
+function checkSize(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_INT) {
+    throw new RangeError(`Cannot create the HPACK codec: ${what} ${n} is not an integer from 0 to ${MAX_INT}`);
+  }
+}
+
 /** Octets to a byte string (one char per octet). */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
   const len = end - start;
@@ -337,9 +359,10 @@ export class HpackEncoder implements DynamicTableEvict {
 
   /** @param maxTableSize our encoder table size (default 4096); the table uses min(this, the peer's setting) */
   constructor(maxTableSize = DEFAULT_TABLE_SIZE) {
+    checkSize("maxTableSize", maxTableSize);
     this.#maxTableSize = maxTableSize;
     const initial = Math.min(maxTableSize, DEFAULT_TABLE_SIZE);
-    this.#table = new DynamicTable(DEFAULT_TABLE_SIZE, maxTableSize);
+    this.#table = new DynamicTable(DEFAULT_TABLE_SIZE);
     if (initial !== DEFAULT_TABLE_SIZE) this.#queueResize(initial);
   }
 
@@ -353,6 +376,7 @@ export class HpackEncoder implements DynamicTableEvict {
    * size we use changes (RFC 7541 §4.2; the smallest size first when it went down and up again).
    */
   setPeerMaxTableSize(n: number): void {
+    checkSize("peer table size", n);
     this.#queueResize(Math.min(this.#maxTableSize, n));
   }
 

@@ -217,12 +217,46 @@ Deno.test("HpackEncoder signals a smaller peer table size, the smallest first", 
   assert.equal(toHex(small.encode([":status", "200"])), "2088");
 });
 
+Deno.test("HpackDecoder keeps a long table in order as its ring grows and evicts", () => {
+  const d = new HpackDecoder(4096);
+  const e = new HpackEncoder(4096);
+  const paired = new HpackDecoder(4096);
+  const names: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const name = `k${i}`;
+    names.push(name);
+    // Literal with incremental indexing, new name, raw strings: "k<i>": "v".
+    const block = new Uint8Array([0x40, name.length, ...new TextEncoder().encode(name), 1, 0x76]);
+    assert.deepEqual(d.decode(block), [name, "v"]);
+    assert.deepEqual(paired.decode(e.encode([name, "v"])), [name, "v"]);
+  }
+  // Each entry is 32 + 4 + 1 = 37 octets: 110 fit in 4096; newest first.
+  const entries = d.tableEntries();
+  assert.equal(entries.length, 110);
+  assert.equal(d.tableSize, 110 * 37);
+  assert.deepEqual(entries.map((x) => x[0]), names.slice(-110).reverse());
+  assert.deepEqual(d.decode(hex("be")), ["k299", "v"]);
+  assert.deepEqual(d.decode(new Uint8Array([0xff, 110 + 61 - 127])), ["k190", "v"]); // index 171, the oldest
+  assertMalformed(new Uint8Array([0xff, 111 + 61 - 127]), d);
+  assert.deepEqual(paired.tableEntries(), entries);
+  assert.equal(e.tableSize, d.tableSize);
+});
+
+Deno.test("HPACK codecs refuse sizes that are not whole numbers up to 2^31 - 1", () => {
+  assert.throws(() => new HpackDecoder(4096, Infinity), RangeError);
+  assert.throws(() => new HpackDecoder(-1), RangeError);
+  assert.throws(() => new HpackEncoder(1.5), RangeError);
+  assert.throws(() => new HpackEncoder().setPeerMaxTableSize(NaN), RangeError);
+});
+
 /** Decoding `wire` must throw an HpackError that is not HeaderListTooLarge. */
-function assertMalformed(wire: Uint8Array | string, decoder = new HpackDecoder()): void {
+function assertMalformed(wire: Uint8Array | string, decoder = new HpackDecoder(), message?: RegExp): void {
   const block = typeof wire === "string" ? hex(wire) : wire;
   assert.throws(
     () => decoder.decode(block),
-    (e: unknown) => e instanceof HpackError && !(e instanceof HeaderListTooLarge),
+    (e: unknown) =>
+      e instanceof HpackError && !(e instanceof HeaderListTooLarge) &&
+      (message === undefined || message.test(e.message)),
   );
 }
 
@@ -238,8 +272,10 @@ Deno.test("HpackDecoder rejects index 0 and indexes past the table", () => {
 });
 
 Deno.test("HpackDecoder rejects integers that overflow, run long or are cut short", () => {
-  assertMalformed("ff ff ff ff ff 0f"); // > 2^31
-  assertMalformed("ff 80 80 80 80 80 00"); // six continuation bytes
+  assertMalformed("ff ff ff ff ff 0f", undefined, /too large/); // > 2^31
+  assertMalformed("ff 81 ff ff ff 07", undefined, /too large/); // 127 + 1 + 2^31 - 128 = 2^31
+  assertMalformed("ff 80 ff ff ff 07", undefined, /index 2147483647 is past/); // 2^31 - 1: a valid integer
+  assertMalformed("ff 80 80 80 80 80 00", undefined, /continuation/); // six continuation bytes
   assertMalformed("ff"); // cut short
   assertMalformed("ff 80"); // cut short
   assertMalformed("04 ff ff ff ff 07"); // string length 2^31 + 126
@@ -284,7 +320,12 @@ Deno.test("HpackDecoder: a header list over the limit throws HeaderListTooLarge 
   assert.throws(() => d.decode(block), (e: unknown) => e instanceof HeaderListTooLarge && e.tooLarge === true);
   assert.deepEqual(d.tableEntries(), [["custom-key", "custom-header"]]);
   assert.deepEqual(d.decode(hex("be")), ["custom-key", "custom-header"]);
-  // A list of exactly the limit passes: 55 + 42 ("accept-ranges" 13 ... ) is checked by octet count.
+  // The field over the limit is a literal with indexing, and a field after it is still added to the table.
+  const late = new HpackDecoder(4096, 60);
+  const lateBlock = hex("82 400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572 4001 7801 31");
+  assert.throws(() => late.decode(lateBlock), HeaderListTooLarge);
+  assert.deepEqual(late.tableEntries(), [["x", "1"], ["custom-key", "custom-header"]]);
+  // A list of exactly the limit passes (55 octets by RFC 9113 counting).
   const exact = new HpackDecoder(4096, 55);
   assert.deepEqual(exact.decode(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572")), [
     "custom-key",
@@ -316,7 +357,11 @@ Deno.test("HpackDecoder: a 16 MiB literal fails by the header list limit, and a 
     block[head.length + size] = 0x82;
     const d = new HpackDecoder();
     d.decode(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"));
+    const before = Deno.memoryUsage().heapUsed;
     assert.throws(() => d.decode(block), (e: unknown) => e instanceof HeaderListTooLarge);
+    // The value is never turned into a string (that alone would take 16 MiB of heap).
+    const grown = Deno.memoryUsage().heapUsed - before;
+    assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${grown} octets`);
     // The entry was larger than the table: RFC 7541 §4.4 empties it.
     assert.equal(d.tableSize, 0);
     assert.deepEqual(d.decode(hex("82")), [":method", "GET"]);
