@@ -325,8 +325,11 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
   return s;
 }
 
-/** Header names the encoder writes as "never indexed" literals (§6.2.3); `cookie` only when shorter than 20. */
-const NEVER_INDEX = new Set(["authorization", "proxy-authorization", "set-cookie"]);
+/**
+ * Header names the encoder writes as "never indexed" literals by default (§6.2.3, §7.1.3: a secret in a shared table
+ * can be guessed by compressing guesses); a `cookie` shorter than 20 octets always is (RFC 7541 §7.1.3).
+ */
+export const DEFAULT_NEVER_INDEX: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "set-cookie"]);
 /** Header names whose values rarely repeat: written without indexing so they do not flush useful entries. */
 const NO_INDEX = new Set([
   ":path",
@@ -347,6 +350,7 @@ const NO_INDEX = new Set([
 export class HpackEncoder implements DynamicTableEvict {
   #table: DynamicTable;
   #maxTableSize: number;
+  #neverIndex: ReadonlySet<string>;
   /** name → (value → absolute insertion number of the newest such entry in the table). */
   #pairs = new Map<string, Map<string, number>>();
   /** name → absolute insertion number of the newest entry with that name. */
@@ -357,9 +361,13 @@ export class HpackEncoder implements DynamicTableEvict {
   #buf = new Uint8Array(1024);
   #pos = 0;
 
-  /** @param maxTableSize our encoder table size (default 4096); the table uses min(this, the peer's setting) */
-  constructor(maxTableSize = DEFAULT_TABLE_SIZE) {
+  /**
+   * @param maxTableSize our encoder table size (default 4096); the table uses min(this, the peer's setting)
+   * @param neverIndex names always written as "never indexed" literals (default {@linkcode DEFAULT_NEVER_INDEX})
+   */
+  constructor(maxTableSize = DEFAULT_TABLE_SIZE, neverIndex: ReadonlySet<string> = DEFAULT_NEVER_INDEX) {
     checkSize("maxTableSize", maxTableSize);
+    this.#neverIndex = neverIndex;
     this.#maxTableSize = maxTableSize;
     const initial = Math.min(maxTableSize, DEFAULT_TABLE_SIZE);
     this.#table = new DynamicTable(DEFAULT_TABLE_SIZE);
@@ -431,7 +439,7 @@ export class HpackEncoder implements DynamicTableEvict {
         this.#writeInt(0x80, 7, staticExact);
         continue;
       }
-      const never = NEVER_INDEX.has(name) || (name === "cookie" && value.length < 20);
+      const never = this.#neverIndex.has(name) || (name === "cookie" && value.length < 20);
       if (!never) {
         const insertion = this.#pairs.get(name)?.get(value);
         if (insertion !== undefined) {

@@ -189,6 +189,16 @@ Deno.test("HpackEncoder writes never-indexed literals for credentials and a shor
   assert.equal(e.encode(["authorization", "Basic abc"])[0]! & 0xf0, 0x10);
 });
 
+Deno.test("HpackEncoder takes its own never-indexed names", () => {
+  const e = new HpackEncoder(4096, new Set(["x-secret"]));
+  const d = new HpackDecoder();
+  const fields = ["x-secret", "s3cr3t-value", "authorization", "Basic abc"];
+  const block = e.encode(fields);
+  assert.equal(block[0], 0x10); // never indexed, new name
+  assert.deepEqual(d.decode(block), fields);
+  assert.deepEqual(d.tableEntries(), [["authorization", "Basic abc"]]);
+});
+
 Deno.test("HpackEncoder does not index date-like fields", () => {
   const e = new HpackEncoder();
   const d = new HpackDecoder();
