@@ -134,6 +134,12 @@ interface DynamicTableEvict {
   evicted(name: string, value: string, insertion: number): void;
 }
 
+/**
+ * Huffman output of the string being decoded, shared by every decoder (decoding is synchronous and the octets become
+ * a string before the next one): grown on demand, never past the largest decoder's longest useful string.
+ */
+let huffmanScratch = new Uint8Array(256);
+
 /** Decodes header blocks of one connection. */
 export class HpackDecoder {
   #table: DynamicTable;
@@ -141,8 +147,6 @@ export class HpackDecoder {
   #maxHeaderListSize: number;
   /** Largest string worth materialising: longer ones can neither be kept in the list nor in the table. */
   #maxString: number;
-  /** Scratch for Huffman output, grown on demand up to #maxString. */
-  #scratch = new Uint8Array(256);
   // Cursor state of the block being decoded (fields, not closures, keep the hot path free of allocations).
   #pos = 0;
   /** Length in octets of the last string read (also when it was not materialised). */
@@ -291,16 +295,17 @@ export class HpackDecoder {
     }
     // Each symbol takes at least five bits: the output holds at most len * 8 / 5 octets.
     const bound = Math.min(Math.floor((len * 8) / 5), this.#maxString + 1);
-    if (this.#scratch.length < bound) {
-      let size = this.#scratch.length * 2;
+    let scratch = huffmanScratch;
+    if (scratch.length < bound) {
+      let size = scratch.length * 2;
       while (size < bound) size *= 2;
-      this.#scratch = new Uint8Array(Math.min(size, this.#maxString + 1));
+      huffmanScratch = scratch = new Uint8Array(Math.min(size, this.#maxString + 1));
     }
-    const n = huffmanDecode(block, start, end, this.#scratch);
+    const n = huffmanDecode(block, start, end, scratch);
     if (n < 0) throw new HpackError("Invalid HPACK block: malformed Huffman string");
     this.#strLen = n;
     if (n > this.#maxString) return null;
-    return latin1(this.#scratch, 0, n);
+    return latin1(scratch, 0, n);
   }
 }
 
@@ -311,17 +316,35 @@ function checkSize(what: string, n: number): void {
   }
 }
 
-/** Octets to a byte string (one char per octet). */
+/** ASCII is the same in UTF-8: longer ASCII strings are decoded by the (native) UTF-8 decoder. */
+const ASCII_DECODER = new TextDecoder();
+
+/**
+ * Octets to a byte string (one char per octet, latin1). Short strings are built by `String.fromCharCode` eight octets
+ * at a time; a longer one that is all ASCII goes through the native decoder. (`TextDecoder("latin1")` is
+ * windows-1252, which maps 0x80–0x9f elsewhere, and `fromCharCode.apply` on a typed array is slow.)
+ */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return "";
-  if (len <= 4096) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (end - start > 32) {
+    let high = 0;
+    for (let i = start; i < end; i++) high |= bytes[i]!;
+    if (high < 0x80) return ASCII_DECODER.decode(bytes.subarray(start, end));
   }
   let s = "";
-  for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + 4096, end)) as unknown as number[]);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    s += String.fromCharCode(
+      bytes[i]!,
+      bytes[i + 1]!,
+      bytes[i + 2]!,
+      bytes[i + 3]!,
+      bytes[i + 4]!,
+      bytes[i + 5]!,
+      bytes[i + 6]!,
+      bytes[i + 7]!,
+    );
   }
+  for (; i < end; i++) s += String.fromCharCode(bytes[i]!);
   return s;
 }
 
