@@ -139,6 +139,8 @@ interface DynamicTableEvict {
  * a string before the next one): grown on demand, never past the largest decoder's longest useful string.
  */
 let huffmanScratch = new Uint8Array(256);
+/** Huffman output of a string that is only validated and measured. */
+const NO_OUTPUT = new Uint8Array(0);
 
 /** Decodes header blocks of one connection. */
 export class HpackDecoder {
@@ -228,10 +230,12 @@ export class HpackDecoder {
       fieldSeen = true;
       const indexing = (b & 0xc0) === 0x40;
       const index = this.#readInt(block, indexing ? 6 : 4);
+      // Once the list is too large, only a field the table keeps is still turned into strings.
+      const keep = indexing || !tooLarge;
       let name: string | null;
       let nameLen: number;
       if (index === 0) {
-        name = this.#readString(block);
+        name = this.#readString(block, keep);
         nameLen = this.#strLen;
       } else {
         if (index <= STATIC_COUNT) name = STATIC_NAMES[index]!;
@@ -239,7 +243,7 @@ export class HpackDecoder {
         else throw new HpackError(`Invalid HPACK block: name index ${index} is past the table`);
         nameLen = name.length;
       }
-      const value = this.#readString(block);
+      const value = this.#readString(block, keep);
       const size = nameLen + this.#strLen + ENTRY_OVERHEAD;
       listSize += size;
       if (listSize > this.#maxHeaderListSize) tooLarge = true;
@@ -278,9 +282,9 @@ export class HpackDecoder {
 
   /**
    * Reads a string literal at #pos (§5.2) and sets #strLen to its decoded length. Returns null for a string longer
-   * than #maxString: it is validated and measured but never materialised.
+   * than #maxString or when `keep` is false: it is validated and measured but never materialised.
    */
-  #readString(block: Uint8Array): string | null {
+  #readString(block: Uint8Array, keep: boolean): string | null {
     if (this.#pos >= block.length) throw new HpackError("Invalid HPACK block: string is missing");
     const huffman = (block[this.#pos]! & 0x80) !== 0;
     const len = this.#readInt(block, 7);
@@ -290,12 +294,12 @@ export class HpackDecoder {
     this.#pos = end;
     if (!huffman) {
       this.#strLen = len;
-      if (len > this.#maxString) return null;
+      if (!keep || len > this.#maxString) return null;
       return latin1(block, start, end);
     }
     // Each symbol takes at least five bits: the output holds at most len * 8 / 5 octets.
-    const bound = Math.min(Math.floor((len * 8) / 5), this.#maxString + 1);
-    let scratch = huffmanScratch;
+    const bound = keep ? Math.min(Math.floor((len * 8) / 5), this.#maxString + 1) : 0;
+    let scratch = keep ? huffmanScratch : NO_OUTPUT;
     if (scratch.length < bound) {
       let size = scratch.length * 2;
       while (size < bound) size *= 2;
@@ -304,7 +308,7 @@ export class HpackDecoder {
     const n = huffmanDecode(block, start, end, scratch);
     if (n < 0) throw new HpackError("Invalid HPACK block: malformed Huffman string");
     this.#strLen = n;
-    if (n > this.#maxString) return null;
+    if (!keep || n > this.#maxString) return null;
     return latin1(scratch, 0, n);
   }
 }

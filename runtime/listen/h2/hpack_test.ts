@@ -335,6 +335,10 @@ Deno.test("HpackDecoder: a header list over the limit throws HeaderListTooLarge 
   const lateBlock = hex("82 400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572 4001 7801 31");
   assert.throws(() => late.decode(lateBlock), HeaderListTooLarge);
   assert.deepEqual(late.tableEntries(), [["x", "1"], ["custom-key", "custom-header"]]);
+  // Past the limit, strings are still checked: a malformed one is a COMPRESSION_ERROR, not a list too large.
+  assertMalformed("82 04 81 18", new HpackDecoder(4096, 40), /Huffman/);
+  assertMalformed("82 04 05 61", new HpackDecoder(4096, 40), /past the block/);
+  assert.throws(() => new HpackDecoder(4096, 40).decode(hex("82 04 81 1f 00 01 78 81 1f")), HeaderListTooLarge);
   // A list of exactly the limit passes (55 octets by RFC 9113 counting).
   const exact = new HpackDecoder(4096, 55);
   assert.deepEqual(exact.decode(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572")), [
