@@ -8,6 +8,8 @@ import { HeaderListTooLarge, HpackDecoder, HpackEncoder, HpackError } from "./hp
 import { EOS, HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
 import { STATIC_TABLE } from "./hpack_static.ts";
 
+const DEFAULT_SIZE = 4096;
+
 function hex(s: string): Uint8Array {
   const clean = s.replace(/\s+/g, "");
   const out = new Uint8Array(clean.length / 2);
@@ -443,6 +445,36 @@ Deno.test("static table has the 61 entries of RFC 7541 Appendix A", () => {
   assert.deepEqual(STATIC_TABLE[15], ["accept-encoding", "gzip, deflate"]);
   assert.deepEqual(STATIC_TABLE[53], ["server", ""]);
   assert.deepEqual(STATIC_TABLE[60], ["www-authenticate", ""]);
+});
+
+/** Stories of hpack-test-case (hpack_stories.json): header blocks written by eight other encoders. */
+interface Stories {
+  stories: { name: string; cases: { wire: string; headers: string[]; size?: number }[] }[];
+}
+
+/** A JSON string (UTF-8 text) as the byte string HPACK carries. */
+function octets(s: string): string {
+  return String.fromCharCode(...new TextEncoder().encode(s));
+}
+
+Deno.test("HpackDecoder decodes the blocks of eight other encoders (hpack-test-case), table size changes too", async () => {
+  const data = JSON.parse(await Deno.readTextFile(new URL("./hpack_stories.json", import.meta.url))) as Stories;
+  assert.equal(data.stories.length, 16);
+  let blocks = 0;
+  for (const story of data.stories) {
+    // Our advertised maximum is the largest size the story acknowledges; the encoder signals each change in-band.
+    const max = Math.max(DEFAULT_SIZE, ...story.cases.map((c) => c.size ?? 0));
+    const decoder = new HpackDecoder(max, 1 << 20);
+    const encoder = new HpackEncoder();
+    const paired = new HpackDecoder();
+    for (const c of story.cases) {
+      const want = c.headers.map(octets);
+      assert.deepEqual(decoder.decode(hex(c.wire)), want, `${story.name} block ${blocks}`);
+      assert.deepEqual(paired.decode(encoder.encode(want)), want);
+      blocks++;
+    }
+  }
+  assert.equal(blocks, 104);
 });
 
 /** mulberry32: a small seeded generator, so the fuzz is the same on every run. */
