@@ -411,7 +411,10 @@ export class HpackEncoder implements DynamicTableEvict {
    * size we use changes (RFC 7541 §4.2; the smallest size first when it went down and up again).
    */
   setPeerMaxTableSize(n: number): void {
-    checkSize("peer table size", n);
+    // A SETTINGS value is any 32-bit unsigned number: only ours bounds the table.
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(`Cannot set the peer's HPACK table size: ${n} is not valid`);
+    }
     this.#queueResize(Math.min(this.#maxTableSize, n));
   }
 

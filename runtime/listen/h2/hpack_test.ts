@@ -224,6 +224,11 @@ Deno.test("HpackEncoder signals a smaller peer table size, the smallest first", 
   // No change: no update.
   e.setPeerMaxTableSize(100);
   assert.equal(toHex(e.encode(["server", "pingap"])), "be");
+  // The largest SETTINGS value (2^32 - 1) is accepted and bounded by our own size: back to 4096.
+  e.setPeerMaxTableSize(0xffffffff);
+  assert.equal(toHex(e.encode([":status", "200"]).subarray(0, 3)), "3fe11f");
+  e.setPeerMaxTableSize(0xffffffff);
+  assert.equal(toHex(e.encode([":status", "200"])), "88");
   // An encoder limited below the default signals at its first block.
   const small = new HpackEncoder(0);
   assert.equal(toHex(small.encode([":status", "200"])), "2088");

@@ -7,9 +7,8 @@
  *
  * Decoding walks a state machine one octet at a time: a state is an inner node of the code tree (256 of them), and
  * each (state, octet) pair has one precomputed transition that emits at most two symbols (the shortest code has five
- * bits); the table is derived from a four-bit machine built from the tree, on the first decode. A string is accepted
- * only if it ends on a symbol boundary or inside a prefix of at most seven one bits (the EOS padding, RFC 7541 §5.2);
- * the EOS symbol itself is rejected.
+ * bits); the table is derived from a four-bit machine built from the tree. A string is accepted only if it ends on a symbol boundary or inside a prefix of at most seven one bits
+ * (the EOS padding, RFC 7541 §5.2); the EOS symbol itself is rejected.
  *
  * @module
  */
@@ -219,7 +218,7 @@ export const HUFFMAN_LENGTHS: Uint8Array = new Uint8Array(257);
   }
 }
 
-// The four-bit machine. A transition entry: bits 0–7 the next state, bit 8 "emits", bit 9 "fails" (EOS reached),
+// Decoding state machine. A transition entry: bits 0–7 the next state, bit 8 "emits", bit 9 "fails" (EOS reached),
 // bits 16–23 the emitted symbol. ACCEPTING[state] is 1 when a string may end in that state.
 const FLAG_EMIT = 0x100;
 const FLAG_FAIL = 0x200;
