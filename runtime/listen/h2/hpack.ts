@@ -155,7 +155,9 @@ export class HpackDecoder {
   #strLen = 0;
 
   /**
-   * @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE we advertise (default 4096)
+   * @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE we advertise (default 4096). The table starts at this size;
+   *   advertise at least 4096: a peer may use the default 4096 until it has read our SETTINGS, and a smaller table
+   *   here would then evict entries it still refers to (a larger one is harmless: indexes count from the newest)
    * @param maxHeaderListSize bytes as RFC 9113 counts them (name + value + 32 each); over it {@linkcode decode}
    *   throws {@linkcode HeaderListTooLarge} after decoding the whole block (default 65536)
    */
