@@ -40,8 +40,8 @@ const ENTRY_OVERHEAD = 32;
 class DynamicTable {
   names: string[];
   values: string[];
-  /** Slot mask (slots are a power of two, more than capacity / 32). */
-  mask: number;
+  /** Slot mask: slots are a power of two, grown (doubled) when full, so an idle connection holds only 16. */
+  mask = 15;
   /** Slot of the newest entry. */
   head = 0;
   /** Number of entries. */
@@ -53,12 +53,9 @@ class DynamicTable {
   /** Entries ever inserted (the encoder numbers entries by it). */
   inserted = 0;
 
-  constructor(capacity: number, maxCapacity: number) {
-    let slots = 16;
-    while (slots <= maxCapacity / ENTRY_OVERHEAD) slots *= 2;
-    this.names = new Array<string>(slots).fill("");
-    this.values = new Array<string>(slots).fill("");
-    this.mask = slots - 1;
+  constructor(capacity: number) {
+    this.names = new Array<string>(16).fill("");
+    this.values = new Array<string>(16).fill("");
     this.capacity = capacity;
   }
 
@@ -98,6 +95,21 @@ class DynamicTable {
     this.evictTo(capacity, onEvict);
   }
 
+  /** Doubles the slots, keeping the entries in order (oldest at slot 0, newest at count - 1). */
+  grow(): void {
+    const slots = (this.mask + 1) * 2;
+    const names = new Array<string>(slots).fill("");
+    const values = new Array<string>(slots).fill("");
+    for (let i = this.count; i >= 1; i--) {
+      names[this.count - i] = this.name(i);
+      values[this.count - i] = this.value(i);
+    }
+    this.names = names;
+    this.values = values;
+    this.mask = slots - 1;
+    this.head = this.count - 1;
+  }
+
   /** Inserts a new entry (RFC 7541 §4.4: one larger than the table empties it and is not added). Returns whether added. */
   add(name: string, value: string, onEvict?: DynamicTableEvict): boolean {
     const size = name.length + value.length + ENTRY_OVERHEAD;
@@ -106,6 +118,7 @@ class DynamicTable {
       return false;
     }
     this.evictTo(this.capacity - size, onEvict);
+    if (this.count > this.mask) this.grow();
     this.head = (this.head + 1) & this.mask;
     this.names[this.head] = name;
     this.values[this.head] = value;
@@ -121,6 +134,14 @@ interface DynamicTableEvict {
   evicted(name: string, value: string, insertion: number): void;
 }
 
+/**
+ * Huffman output of the string being decoded, shared by every decoder (decoding is synchronous and the octets become
+ * a string before the next one): grown on demand, never past the largest decoder's longest useful string.
+ */
+let huffmanScratch = new Uint8Array(256);
+/** Huffman output of a string that is only validated and measured. */
+const NO_OUTPUT = new Uint8Array(0);
+
 /** Decodes header blocks of one connection. */
 export class HpackDecoder {
   #table: DynamicTable;
@@ -128,22 +149,24 @@ export class HpackDecoder {
   #maxHeaderListSize: number;
   /** Largest string worth materialising: longer ones can neither be kept in the list nor in the table. */
   #maxString: number;
-  /** Scratch for Huffman output, grown on demand up to #maxString. */
-  #scratch = new Uint8Array(256);
   // Cursor state of the block being decoded (fields, not closures, keep the hot path free of allocations).
   #pos = 0;
   /** Length in octets of the last string read (also when it was not materialised). */
   #strLen = 0;
 
   /**
-   * @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE we advertise (default 4096)
+   * @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE we advertise (default 4096). The table starts at this size;
+   *   advertise at least 4096: a peer may use the default 4096 until it has read our SETTINGS, and a smaller table
+   *   here would then evict entries it still refers to (a larger one is harmless: indexes count from the newest)
    * @param maxHeaderListSize bytes as RFC 9113 counts them (name + value + 32 each); over it {@linkcode decode}
    *   throws {@linkcode HeaderListTooLarge} after decoding the whole block (default 65536)
    */
   constructor(maxTableSize = DEFAULT_TABLE_SIZE, maxHeaderListSize = DEFAULT_MAX_HEADER_LIST_SIZE) {
+    checkSize("maxTableSize", maxTableSize);
+    checkSize("maxHeaderListSize", maxHeaderListSize);
     this.#maxTableSize = maxTableSize;
     this.#maxHeaderListSize = maxHeaderListSize;
-    this.#table = new DynamicTable(maxTableSize, maxTableSize);
+    this.#table = new DynamicTable(maxTableSize);
     this.#maxString = Math.max(maxHeaderListSize, maxTableSize);
   }
 
@@ -209,10 +232,12 @@ export class HpackDecoder {
       fieldSeen = true;
       const indexing = (b & 0xc0) === 0x40;
       const index = this.#readInt(block, indexing ? 6 : 4);
+      // Once the list is too large, only a field the table keeps is still turned into strings.
+      const keep = indexing || !tooLarge;
       let name: string | null;
       let nameLen: number;
       if (index === 0) {
-        name = this.#readString(block);
+        name = this.#readString(block, keep);
         nameLen = this.#strLen;
       } else {
         if (index <= STATIC_COUNT) name = STATIC_NAMES[index]!;
@@ -220,7 +245,7 @@ export class HpackDecoder {
         else throw new HpackError(`Invalid HPACK block: name index ${index} is past the table`);
         nameLen = name.length;
       }
-      const value = this.#readString(block);
+      const value = this.#readString(block, keep);
       const size = nameLen + this.#strLen + ENTRY_OVERHEAD;
       listSize += size;
       if (listSize > this.#maxHeaderListSize) tooLarge = true;
@@ -259,9 +284,9 @@ export class HpackDecoder {
 
   /**
    * Reads a string literal at #pos (§5.2) and sets #strLen to its decoded length. Returns null for a string longer
-   * than #maxString: it is validated and measured but never materialised.
+   * than #maxString or when `keep` is false: it is validated and measured but never materialised.
    */
-  #readString(block: Uint8Array): string | null {
+  #readString(block: Uint8Array, keep: boolean): string | null {
     if (this.#pos >= block.length) throw new HpackError("Invalid HPACK block: string is missing");
     const huffman = (block[this.#pos]! & 0x80) !== 0;
     const len = this.#readInt(block, 7);
@@ -271,40 +296,69 @@ export class HpackDecoder {
     this.#pos = end;
     if (!huffman) {
       this.#strLen = len;
-      if (len > this.#maxString) return null;
+      if (!keep || len > this.#maxString) return null;
       return latin1(block, start, end);
     }
     // Each symbol takes at least five bits: the output holds at most len * 8 / 5 octets.
-    const bound = Math.min(Math.floor((len * 8) / 5), this.#maxString + 1);
-    if (this.#scratch.length < bound) {
-      let size = this.#scratch.length * 2;
+    const bound = keep ? Math.min(Math.floor((len * 8) / 5), this.#maxString + 1) : 0;
+    let scratch = keep ? huffmanScratch : NO_OUTPUT;
+    if (scratch.length < bound) {
+      let size = scratch.length * 2;
       while (size < bound) size *= 2;
-      this.#scratch = new Uint8Array(Math.min(size, this.#maxString + 1));
+      huffmanScratch = scratch = new Uint8Array(Math.min(size, this.#maxString + 1));
     }
-    const n = huffmanDecode(block, start, end, this.#scratch);
+    const n = huffmanDecode(block, start, end, scratch);
     if (n < 0) throw new HpackError("Invalid HPACK block: malformed Huffman string");
     this.#strLen = n;
-    if (n > this.#maxString) return null;
-    return latin1(this.#scratch, 0, n);
+    if (!keep || n > this.#maxString) return null;
+    return latin1(scratch, 0, n);
   }
 }
 
-/** Octets to a byte string (one char per octet). */
+/** A size must be a whole number from 0 to 2^31 - 1: an unbounded limit would let one block take any memory. */
+function checkSize(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_INT) {
+    throw new RangeError(`Cannot create the HPACK codec: ${what} ${n} is not an integer from 0 to ${MAX_INT}`);
+  }
+}
+
+/** ASCII is the same in UTF-8: longer ASCII strings are decoded by the (native) UTF-8 decoder. */
+const ASCII_DECODER = new TextDecoder();
+
+/**
+ * Octets to a byte string (one char per octet, latin1). Short strings are built by `String.fromCharCode` eight octets
+ * at a time; a longer one that is all ASCII goes through the native decoder. (`TextDecoder("latin1")` is
+ * windows-1252, which maps 0x80–0x9f elsewhere, and `fromCharCode.apply` on a typed array is slow.)
+ */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return "";
-  if (len <= 4096) {
-    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (end - start > 32) {
+    let high = 0;
+    for (let i = start; i < end; i++) high |= bytes[i]!;
+    if (high < 0x80) return ASCII_DECODER.decode(bytes.subarray(start, end));
   }
   let s = "";
-  for (let i = start; i < end; i += 4096) {
-    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + 4096, end)) as unknown as number[]);
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    s += String.fromCharCode(
+      bytes[i]!,
+      bytes[i + 1]!,
+      bytes[i + 2]!,
+      bytes[i + 3]!,
+      bytes[i + 4]!,
+      bytes[i + 5]!,
+      bytes[i + 6]!,
+      bytes[i + 7]!,
+    );
   }
+  for (; i < end; i++) s += String.fromCharCode(bytes[i]!);
   return s;
 }
 
-/** Header names the encoder writes as "never indexed" literals (§6.2.3); `cookie` only when shorter than 20. */
-const NEVER_INDEX = new Set(["authorization", "proxy-authorization", "set-cookie"]);
+/**
+ * Header names the encoder writes as "never indexed" literals by default (§6.2.3, §7.1.3: a secret in a shared table
+ * can be guessed by compressing guesses); a `cookie` shorter than 20 octets always is (RFC 7541 §7.1.3).
+ */
+export const DEFAULT_NEVER_INDEX: ReadonlySet<string> = new Set(["authorization", "proxy-authorization", "set-cookie"]);
 /** Header names whose values rarely repeat: written without indexing so they do not flush useful entries. */
 const NO_INDEX = new Set([
   ":path",
@@ -325,6 +379,7 @@ const NO_INDEX = new Set([
 export class HpackEncoder implements DynamicTableEvict {
   #table: DynamicTable;
   #maxTableSize: number;
+  #neverIndex: ReadonlySet<string>;
   /** name → (value → absolute insertion number of the newest such entry in the table). */
   #pairs = new Map<string, Map<string, number>>();
   /** name → absolute insertion number of the newest entry with that name. */
@@ -335,11 +390,16 @@ export class HpackEncoder implements DynamicTableEvict {
   #buf = new Uint8Array(1024);
   #pos = 0;
 
-  /** @param maxTableSize our encoder table size (default 4096); the table uses min(this, the peer's setting) */
-  constructor(maxTableSize = DEFAULT_TABLE_SIZE) {
+  /**
+   * @param maxTableSize our encoder table size (default 4096); the table uses min(this, the peer's setting)
+   * @param neverIndex names always written as "never indexed" literals (default {@linkcode DEFAULT_NEVER_INDEX})
+   */
+  constructor(maxTableSize = DEFAULT_TABLE_SIZE, neverIndex: ReadonlySet<string> = DEFAULT_NEVER_INDEX) {
+    checkSize("maxTableSize", maxTableSize);
+    this.#neverIndex = neverIndex;
     this.#maxTableSize = maxTableSize;
     const initial = Math.min(maxTableSize, DEFAULT_TABLE_SIZE);
-    this.#table = new DynamicTable(DEFAULT_TABLE_SIZE, maxTableSize);
+    this.#table = new DynamicTable(DEFAULT_TABLE_SIZE);
     if (initial !== DEFAULT_TABLE_SIZE) this.#queueResize(initial);
   }
 
@@ -353,6 +413,10 @@ export class HpackEncoder implements DynamicTableEvict {
    * size we use changes (RFC 7541 §4.2; the smallest size first when it went down and up again).
    */
   setPeerMaxTableSize(n: number): void {
+    // A SETTINGS value is any 32-bit unsigned number: only ours bounds the table.
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(`Cannot set the peer's HPACK table size: ${n} is not valid`);
+    }
     this.#queueResize(Math.min(this.#maxTableSize, n));
   }
 
@@ -407,7 +471,7 @@ export class HpackEncoder implements DynamicTableEvict {
         this.#writeInt(0x80, 7, staticExact);
         continue;
       }
-      const never = NEVER_INDEX.has(name) || (name === "cookie" && value.length < 20);
+      const never = this.#neverIndex.has(name) || (name === "cookie" && value.length < 20);
       if (!never) {
         const insertion = this.#pairs.get(name)?.get(value);
         if (insertion !== undefined) {

@@ -8,6 +8,8 @@ import { HeaderListTooLarge, HpackDecoder, HpackEncoder, HpackError } from "./hp
 import { EOS, HUFFMAN_CODES, HUFFMAN_LENGTHS, huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
 import { STATIC_TABLE } from "./hpack_static.ts";
 
+const DEFAULT_SIZE = 4096;
+
 function hex(s: string): Uint8Array {
   const clean = s.replace(/\s+/g, "");
   const out = new Uint8Array(clean.length / 2);
@@ -189,6 +191,16 @@ Deno.test("HpackEncoder writes never-indexed literals for credentials and a shor
   assert.equal(e.encode(["authorization", "Basic abc"])[0]! & 0xf0, 0x10);
 });
 
+Deno.test("HpackEncoder takes its own never-indexed names", () => {
+  const e = new HpackEncoder(4096, new Set(["x-secret"]));
+  const d = new HpackDecoder();
+  const fields = ["x-secret", "s3cr3t-value", "authorization", "Basic abc"];
+  const block = e.encode(fields);
+  assert.equal(block[0], 0x10); // never indexed, new name
+  assert.deepEqual(d.decode(block), fields);
+  assert.deepEqual(d.tableEntries(), [["authorization", "Basic abc"]]);
+});
+
 Deno.test("HpackEncoder does not index date-like fields", () => {
   const e = new HpackEncoder();
   const d = new HpackDecoder();
@@ -212,17 +224,56 @@ Deno.test("HpackEncoder signals a smaller peer table size, the smallest first", 
   // No change: no update.
   e.setPeerMaxTableSize(100);
   assert.equal(toHex(e.encode(["server", "pingap"])), "be");
+  // The largest SETTINGS value (2^32 - 1) is accepted and bounded by our own size: back to 4096.
+  e.setPeerMaxTableSize(0xffffffff);
+  assert.equal(toHex(e.encode([":status", "200"]).subarray(0, 3)), "3fe11f");
+  e.setPeerMaxTableSize(0xffffffff);
+  assert.equal(toHex(e.encode([":status", "200"])), "88");
   // An encoder limited below the default signals at its first block.
   const small = new HpackEncoder(0);
   assert.equal(toHex(small.encode([":status", "200"])), "2088");
 });
 
+Deno.test("HpackDecoder keeps a long table in order as its ring grows and evicts", () => {
+  const d = new HpackDecoder(4096);
+  const e = new HpackEncoder(4096);
+  const paired = new HpackDecoder(4096);
+  const names: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const name = `k${i}`;
+    names.push(name);
+    // Literal with incremental indexing, new name, raw strings: "k<i>": "v".
+    const block = new Uint8Array([0x40, name.length, ...new TextEncoder().encode(name), 1, 0x76]);
+    assert.deepEqual(d.decode(block), [name, "v"]);
+    assert.deepEqual(paired.decode(e.encode([name, "v"])), [name, "v"]);
+  }
+  // Each entry is 32 + 4 + 1 = 37 octets: 110 fit in 4096; newest first.
+  const entries = d.tableEntries();
+  assert.equal(entries.length, 110);
+  assert.equal(d.tableSize, 110 * 37);
+  assert.deepEqual(entries.map((x) => x[0]), names.slice(-110).reverse());
+  assert.deepEqual(d.decode(hex("be")), ["k299", "v"]);
+  assert.deepEqual(d.decode(new Uint8Array([0xff, 110 + 61 - 127])), ["k190", "v"]); // index 171, the oldest
+  assertMalformed(new Uint8Array([0xff, 111 + 61 - 127]), d);
+  assert.deepEqual(paired.tableEntries(), entries);
+  assert.equal(e.tableSize, d.tableSize);
+});
+
+Deno.test("HPACK codecs refuse sizes that are not whole numbers up to 2^31 - 1", () => {
+  assert.throws(() => new HpackDecoder(4096, Infinity), RangeError);
+  assert.throws(() => new HpackDecoder(-1), RangeError);
+  assert.throws(() => new HpackEncoder(1.5), RangeError);
+  assert.throws(() => new HpackEncoder().setPeerMaxTableSize(NaN), RangeError);
+});
+
 /** Decoding `wire` must throw an HpackError that is not HeaderListTooLarge. */
-function assertMalformed(wire: Uint8Array | string, decoder = new HpackDecoder()): void {
+function assertMalformed(wire: Uint8Array | string, decoder = new HpackDecoder(), message?: RegExp): void {
   const block = typeof wire === "string" ? hex(wire) : wire;
   assert.throws(
     () => decoder.decode(block),
-    (e: unknown) => e instanceof HpackError && !(e instanceof HeaderListTooLarge),
+    (e: unknown) =>
+      e instanceof HpackError && !(e instanceof HeaderListTooLarge) &&
+      (message === undefined || message.test(e.message)),
   );
 }
 
@@ -238,8 +289,10 @@ Deno.test("HpackDecoder rejects index 0 and indexes past the table", () => {
 });
 
 Deno.test("HpackDecoder rejects integers that overflow, run long or are cut short", () => {
-  assertMalformed("ff ff ff ff ff 0f"); // > 2^31
-  assertMalformed("ff 80 80 80 80 80 00"); // six continuation bytes
+  assertMalformed("ff ff ff ff ff 0f", undefined, /too large/); // > 2^31
+  assertMalformed("ff 81 ff ff ff 07", undefined, /too large/); // 127 + 1 + 2^31 - 128 = 2^31
+  assertMalformed("ff 80 ff ff ff 07", undefined, /index 2147483647 is past/); // 2^31 - 1: a valid integer
+  assertMalformed("ff 80 80 80 80 80 00", undefined, /continuation/); // six continuation bytes
   assertMalformed("ff"); // cut short
   assertMalformed("ff 80"); // cut short
   assertMalformed("04 ff ff ff ff 07"); // string length 2^31 + 126
@@ -284,7 +337,16 @@ Deno.test("HpackDecoder: a header list over the limit throws HeaderListTooLarge 
   assert.throws(() => d.decode(block), (e: unknown) => e instanceof HeaderListTooLarge && e.tooLarge === true);
   assert.deepEqual(d.tableEntries(), [["custom-key", "custom-header"]]);
   assert.deepEqual(d.decode(hex("be")), ["custom-key", "custom-header"]);
-  // A list of exactly the limit passes: 55 + 42 ("accept-ranges" 13 ... ) is checked by octet count.
+  // The field over the limit is a literal with indexing, and a field after it is still added to the table.
+  const late = new HpackDecoder(4096, 60);
+  const lateBlock = hex("82 400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572 4001 7801 31");
+  assert.throws(() => late.decode(lateBlock), HeaderListTooLarge);
+  assert.deepEqual(late.tableEntries(), [["x", "1"], ["custom-key", "custom-header"]]);
+  // Past the limit, strings are still checked: a malformed one is a COMPRESSION_ERROR, not a list too large.
+  assertMalformed("82 04 81 18", new HpackDecoder(4096, 40), /Huffman/);
+  assertMalformed("82 04 05 61", new HpackDecoder(4096, 40), /past the block/);
+  assert.throws(() => new HpackDecoder(4096, 40).decode(hex("82 04 81 1f 00 01 78 81 1f")), HeaderListTooLarge);
+  // A list of exactly the limit passes (55 octets by RFC 9113 counting).
   const exact = new HpackDecoder(4096, 55);
   assert.deepEqual(exact.decode(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572")), [
     "custom-key",
@@ -316,7 +378,11 @@ Deno.test("HpackDecoder: a 16 MiB literal fails by the header list limit, and a 
     block[head.length + size] = 0x82;
     const d = new HpackDecoder();
     d.decode(hex("400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"));
+    const before = Deno.memoryUsage().heapUsed;
     assert.throws(() => d.decode(block), (e: unknown) => e instanceof HeaderListTooLarge);
+    // The value is never turned into a string (that alone would take 16 MiB of heap).
+    const grown = Deno.memoryUsage().heapUsed - before;
+    assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${grown} octets`);
     // The entry was larger than the table: RFC 7541 §4.4 empties it.
     assert.equal(d.tableSize, 0);
     assert.deepEqual(d.decode(hex("82")), [":method", "GET"]);
@@ -384,6 +450,36 @@ Deno.test("static table has the 61 entries of RFC 7541 Appendix A", () => {
   assert.deepEqual(STATIC_TABLE[15], ["accept-encoding", "gzip, deflate"]);
   assert.deepEqual(STATIC_TABLE[53], ["server", ""]);
   assert.deepEqual(STATIC_TABLE[60], ["www-authenticate", ""]);
+});
+
+/** Stories of hpack-test-case (hpack_stories.json): header blocks written by eight other encoders. */
+interface Stories {
+  stories: { name: string; cases: { wire: string; headers: string[]; size?: number }[] }[];
+}
+
+/** A JSON string (UTF-8 text) as the byte string HPACK carries. */
+function octets(s: string): string {
+  return String.fromCharCode(...new TextEncoder().encode(s));
+}
+
+Deno.test("HpackDecoder decodes the blocks of eight other encoders (hpack-test-case), table size changes too", async () => {
+  const data = JSON.parse(await Deno.readTextFile(new URL("./hpack_stories.json", import.meta.url))) as Stories;
+  assert.equal(data.stories.length, 16);
+  let blocks = 0;
+  for (const story of data.stories) {
+    // Our advertised maximum is the largest size the story acknowledges; the encoder signals each change in-band.
+    const max = Math.max(DEFAULT_SIZE, ...story.cases.map((c) => c.size ?? 0));
+    const decoder = new HpackDecoder(max, 1 << 20);
+    const encoder = new HpackEncoder();
+    const paired = new HpackDecoder();
+    for (const c of story.cases) {
+      const want = c.headers.map(octets);
+      assert.deepEqual(decoder.decode(hex(c.wire)), want, `${story.name} block ${blocks}`);
+      assert.deepEqual(paired.decode(encoder.encode(want)), want);
+      blocks++;
+    }
+  }
+  assert.equal(blocks, 104);
 });
 
 /** mulberry32: a small seeded generator, so the fuzz is the same on every run. */

@@ -5,9 +5,9 @@
  * symbols of each code length ({@linkcode CODE_GROUPS}) and every code follows from it (hpack_test.ts checks the
  * result against codes quoted from Appendix B and that the code is complete and prefix free).
  *
- * Decoding walks a state machine four bits at a time: a state is an inner node of the code tree (256 of them), and
- * each (state, nibble) pair has one precomputed transition that emits at most one symbol (the shortest code has five
- * bits). A string is accepted only if it ends on a symbol boundary or inside a prefix of at most seven one bits
+ * Decoding walks a state machine one octet at a time: a state is an inner node of the code tree (256 of them), and
+ * each (state, octet) pair has one precomputed transition that emits at most two symbols (the shortest code has five
+ * bits); the table is derived from a four-bit machine built from the tree. A string is accepted only if it ends on a symbol boundary or inside a prefix of at most seven one bits
  * (the EOS padding, RFC 7541 §5.2); the EOS symbol itself is rejected.
  *
  * @module
@@ -317,6 +317,37 @@ export function huffmanEncode(s: string, out: Uint8Array, pos: number): number {
   return pos;
 }
 
+// The byte machine, derived from the nibble machine: one lookup per input octet, at most two symbols (the shortest
+// code has five bits). Entry: bits 0–7 the next state, 8–9 the number of symbols, bit 10 "fails", 16–23 the first
+// symbol, 24–31 the second. 256 KiB, built on the first decode (a process that serves no HTTP/2 never pays for it).
+const BYTE_FAIL = 0x400;
+let byteTransitions: Int32Array | null = null;
+
+function buildByteTransitions(): Int32Array {
+  const table = new Int32Array(256 * 256);
+  for (let state = 0; state < 256; state++) {
+    for (let byte = 0; byte < 256; byte++) {
+      const t1 = TRANSITIONS[(state << 4) | (byte >>> 4)]!;
+      const t2 = t1 & FLAG_FAIL ? FLAG_FAIL : TRANSITIONS[((t1 & 0xff) << 4) | (byte & 0xf)]!;
+      let entry: number;
+      if (t2 & FLAG_FAIL) {
+        entry = BYTE_FAIL;
+      } else if (t1 & FLAG_EMIT) {
+        entry = t2 & FLAG_EMIT
+          ? (t2 & 0xff) | (2 << 8) | (((t1 >>> 16) & 0xff) << 16) | (((t2 >>> 16) & 0xff) << 24)
+          : (t2 & 0xff) | (1 << 8) | (((t1 >>> 16) & 0xff) << 16);
+      } else if (t2 & FLAG_EMIT) {
+        entry = (t2 & 0xff) | (1 << 8) | (((t2 >>> 16) & 0xff) << 16);
+      } else {
+        entry = t2 & 0xff;
+      }
+      table[(state << 8) | byte] = entry;
+    }
+  }
+  byteTransitions = table;
+  return table;
+}
+
 /**
  * Decodes the Huffman string `src[start..end)` into `out` from 0; returns the number of symbols, or -1 for a
  * malformed string (EOS inside, padding longer than seven bits or not all ones). When `out` is too short the symbols
@@ -326,19 +357,15 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, out: 
   let state = 0;
   let n = 0;
   const cap = out.length;
+  const table = byteTransitions ?? buildByteTransitions();
   for (let i = start; i < end; i++) {
-    const byte = src[i]!;
-    let t = TRANSITIONS[(state << 4) | (byte >>> 4)]!;
-    if (t & FLAG_FAIL) return -1;
-    if (t & FLAG_EMIT) {
+    const t = table[(state << 8) | src[i]!]!;
+    const count = (t >>> 8) & 7;
+    if (count !== 0) {
+      if (count & 4) return -1;
       if (n < cap) out[n] = t >>> 16;
-      n++;
-    }
-    t = TRANSITIONS[((t & 0xff) << 4) | (byte & 0xf)]!;
-    if (t & FLAG_FAIL) return -1;
-    if (t & FLAG_EMIT) {
-      if (n < cap) out[n] = t >>> 16;
-      n++;
+      if (count === 2 && n + 1 < cap) out[n + 1] = t >>> 24;
+      n += count;
     }
     state = t & 0xff;
   }
