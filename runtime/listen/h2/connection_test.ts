@@ -519,3 +519,23 @@ Deno.test("h2 connection: a response keeps to the client's windows and SETTINGS_
     }
   });
 });
+
+Deno.test("h2 connection: client SETTINGS at their extremes (table size 2^32-1, table 0, frame size 2^24-1) are taken", async () => {
+  await withEngine(hello, async (port) => {
+    for (const settings of [[0x1, 0xffffffff], [0x1, 0], [0x5, 16777215, 0x4, 2 ** 31 - 1]]) {
+      const c = await RawClient.open(port, true, settings);
+      try {
+        for (const id of [1, 3]) {
+          await c.send(headersFrame(id, requestFields(`/t${id}`)));
+          const frames = await c.until((f) => f.stream === id && (f.flags & END_STREAM) !== 0);
+          assert.equal(
+            decoder.decode(frames.find((f) => f.type === DATA && f.stream === id)!.payload),
+            `hello GET /t${id}`,
+          );
+        }
+      } finally {
+        c.close();
+      }
+    }
+  });
+});
