@@ -19,7 +19,7 @@ import {
 } from "./frames.ts";
 
 /** The read buffer. */
-const READ_SIZE = 64 * 1024;
+const READ_SIZE = 32 * 1024;
 
 /** Handles one frame, its payload at `p` of `b`. */
 export type OnFrame = (h: FrameHeader, b: Uint8Array, p: number) => void;

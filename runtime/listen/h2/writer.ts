@@ -19,7 +19,7 @@ export class FrameWriter {
   readonly #onError: (error: unknown) => void;
   #buf: Uint8Array = new Uint8Array(START);
   #len = 0;
-  #spare: Uint8Array | undefined = new Uint8Array(START);
+  #spare: Uint8Array | undefined;
   #scheduled = false;
   #writing = false;
   /** Bytes of the write in flight. */
