@@ -145,6 +145,8 @@ for (
     ["a pseudo-header after a regular field", ["x", "1", ...requestFields()]],
     ["a value with a line feed", requestFields("/", "GET", ["x", "a\nb"])],
     ["host differing from :authority", requestFields("/", "GET", ["host", "b.test"])],
+    ["a space in :path", requestFields("/a b")],
+    ["a control character in :path", requestFields("/a\u0001b")],
   ] as const
 ) {
   Deno.test(`h2 connection: a request with ${name} is reset PROTOCOL_ERROR, the connection goes on`, async () => {
@@ -536,6 +538,37 @@ Deno.test("h2 connection: client SETTINGS at their extremes (table size 2^32-1, 
       } finally {
         c.close();
       }
+    }
+  });
+});
+
+Deno.test("h2 connection: as on HTTP/1.1, a bad authority, a bad % escape, %00, a .. above the root, a GET body get 400", async () => {
+  await withEngine(hello, async (port) => {
+    const c = await RawClient.open(port);
+    try {
+      const cases = [
+        [":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a.test:80x"],
+        [":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a@b.test"],
+        requestFields("/a%zz"),
+        requestFields("/a%00"),
+        requestFields("/../etc/passwd"),
+        requestFields("/a/%2e%2e/%2e%2e/x"),
+        requestFields("/", "GET", ["content-length", "5"]),
+      ];
+      let id = 1;
+      for (const fields of cases) {
+        await c.send(headersFrame(id, fields, !fields.includes("content-length")));
+        const frames = await c.until((f) => f.stream === id && (f.flags & END_STREAM) !== 0 || f.type === RST_STREAM);
+        const head = frames.find((f) => f.type === HEADERS && f.stream === id);
+        assert.ok(head, `an answer to ${fields.join(" ")}`);
+        assert.equal(c.fields(head)[1], "400", fields.join(" "));
+        id += 2;
+      }
+      await c.send(headersFrame(id, requestFields("/a/../b%20c")));
+      const ok = await c.until((f) => f.stream === id && (f.flags & END_STREAM) !== 0);
+      assert.equal(c.fields(ok.find((f) => f.type === HEADERS)!)[1], "200");
+    } finally {
+      c.close();
     }
   });
 });

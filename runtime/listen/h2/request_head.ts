@@ -145,19 +145,14 @@ export function requestHead(list: readonly string[]): RequestHead | string {
   if (method === "CONNECT") return "CONNECT";
   if (scheme === undefined || path === undefined) return "no :scheme or :path";
   if (path.charCodeAt(0) !== 47 && !(path === "*" && method === "OPTIONS")) return "a :path not starting with /";
+  for (let i = 0; i < path.length; i++) {
+    // As on a request line: no space or control character (an HTTP/1.1 upstream would read a broken line).
+    const c = path.charCodeAt(i);
+    if (c <= 32 || c === 127) return "a :path with a space or a control character";
+  }
   if (authority !== undefined && host !== undefined && authority !== host) return "host differs from :authority";
   if (cookie !== undefined) fields.push("cookie", cookie);
   const auth = authority ?? host ?? "";
   if (host === undefined && auth !== "") fields.unshift("host", auth);
   return { method, path, authority: auth, fields, contentLength, expectContinue };
-}
-
-/** Is `host` a host (and port) only: nothing that would end the authority of `http://${host}/…` early? */
-export function hostOk(host: string): boolean {
-  for (let i = 0; i < host.length; i++) {
-    const c = host.charCodeAt(i);
-    // "/", "?", "#", "@", "\\", space and controls.
-    if (c === 47 || c === 63 || c === 35 || c === 64 || c === 92 || c <= 32 || c === 127) return false;
-  }
-  return true;
 }

@@ -7,7 +7,8 @@
 import type { ConnectionFacts } from "../../http/message.ts";
 import { WireRequest } from "../h1/request.ts";
 import { END_STREAM, PROTOCOL_ERROR, STREAM_CLOSED, StreamError } from "./frames.ts";
-import { hostOk, requestHead } from "./request_head.ts";
+import { requestHead } from "./request_head.ts";
+import { badPath, validHost } from "../h1/target_check.ts";
 import type { H2Stream } from "./stream.ts";
 
 /**
@@ -56,8 +57,10 @@ export function openRequest(
   );
   req.served = served;
   s.req = req;
-  // As on HTTP/1.1: an authority that would change the URL's path, a GET body announced, are refused.
-  if (!hostOk(host) || ((method === "GET" || method === "HEAD") && head.contentLength > 0)) return 400;
+  // As on HTTP/1.1 (and nginx): an authority that is no `host[:port]`, a path with a bad `%` escape, `%00` or a `..`
+  // above the root, a GET or HEAD announcing a body, are refused.
+  if (!validHost(host) || (head.path !== "*" && badPath(head.path))) return 400;
+  if ((method === "GET" || method === "HEAD") && head.contentLength > 0) return 400;
   return 0;
 }
 
