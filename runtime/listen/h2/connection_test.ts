@@ -542,7 +542,7 @@ Deno.test("h2 connection: client SETTINGS at their extremes (table size 2^32-1, 
   });
 });
 
-Deno.test("h2 connection: as on HTTP/1.1, a bad authority, a bad % escape, %00, a .. above the root, a GET body get 400", async () => {
+Deno.test("h2 connection: as on HTTP/1.1, a bad authority, a bad % escape, %00, a .. above the root, a GET body get 400; OPTIONS * 200", async () => {
   await withEngine(hello, async (port) => {
     const c = await RawClient.open(port);
     try {
@@ -564,6 +564,10 @@ Deno.test("h2 connection: as on HTTP/1.1, a bad authority, a bad % escape, %00, 
         assert.equal(c.fields(head)[1], "400", fields.join(" "));
         id += 2;
       }
+      await c.send(headersFrame(id, requestFields("*", "OPTIONS")));
+      const options = await c.until((f) => f.stream === id && (f.flags & END_STREAM) !== 0);
+      assert.equal(c.fields(options.find((f) => f.type === HEADERS)!)[1], "200");
+      id += 2;
       await c.send(headersFrame(id, requestFields("/a/../b%20c")));
       const ok = await c.until((f) => f.stream === id && (f.flags & END_STREAM) !== 0);
       assert.equal(c.fields(ok.find((f) => f.type === HEADERS)!)[1], "200");

@@ -73,6 +73,14 @@ export interface H2Engine {
 
 const IDLE_TIMEOUT = 60_000;
 
+/** The bodies of the answers the engine makes itself (see `ConnectionHost.answer`). */
+const ANSWERS: Readonly<Record<number, string>> = {
+  200: "",
+  400: "Bad Request",
+  405: "Method Not Allowed",
+  431: "Request Header Fields Too Large",
+};
+
 /** The defaults of the `h2_*` keys (Pingap's: 100 streams, 64 KiB of header list, the h2 crate's 64 KiB windows). */
 export const H2_DEFAULTS: H2Settings = {
   maxConcurrentStreams: 100,
@@ -130,12 +138,7 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
       } else send(conn, s, answer);
     },
     answer(conn: H2Connection, s: H2Stream, status: number): void {
-      const text = status === 431
-        ? "Request Header Fields Too Large"
-        : status === 405
-        ? "Method Not Allowed"
-        : "Bad Request";
-      send(conn, s, responseWith(text, { status }));
+      send(conn, s, responseWith(ANSWERS[status] ?? "Bad Request", { status }));
     },
   };
 

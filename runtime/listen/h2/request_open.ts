@@ -19,7 +19,8 @@ import type { H2Stream } from "./stream.ts";
  * @param facts The connection's facts.
  * @param served Streams served on the connection before this one.
  * @param authority The URL authority of a request that names none.
- * @returns 0 when `s.req` is made and the handler answers, else the status the engine answers with (431, 405, 400).
+ * @returns 0 when `s.req` is made and the handler answers, else the status the engine answers with (431, 405, 400,
+ *   200 for `OPTIONS *`).
  * @throws {StreamError} PROTOCOL_ERROR for a malformed request.
  */
 export function openRequest(
@@ -60,6 +61,8 @@ export function openRequest(
   // As on HTTP/1.1 (and nginx): an authority that is no `host[:port]`, a path with a bad `%` escape, `%00` or a `..`
   // above the root, a GET or HEAD announcing a body, are refused.
   if (!validHost(host) || (head.path !== "*" && badPath(head.path))) return 400;
+  // `OPTIONS *` asks about the server: answered here, as on HTTP/1.1.
+  if (head.path === "*") return 200;
   if ((method === "GET" || method === "HEAD") && head.contentLength > 0) return 400;
   return 0;
 }
