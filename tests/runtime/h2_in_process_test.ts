@@ -14,6 +14,7 @@ import * as grpc from "@grpc/grpc-js";
 import { makeTestPki, type TestPki } from "../_support/certs.ts";
 import { compileToml, startTestProxy } from "../_support/proxy.ts";
 import { spawnProxy } from "../_support/process.ts";
+import { startOrigin } from "../_support/origin.ts";
 import { type EchoReply, type EchoRequest, echoService, startGrpcOrigin } from "../_support/grpc_echo.ts";
 import { requireComponent } from "../components.ts";
 import { headersFrame, RawClient, requestFields } from "../../runtime/listen/h2/_raw_client.ts";
@@ -444,6 +445,56 @@ Deno.test("h2 in process: access-log facts over h2 (TLS): {proto}, {payload_size
   } finally {
     await proxy.close();
     origin.close();
+    await pki.remove();
+  }
+});
+
+Deno.test("h2 in process: 10 MB up and back through the proxy to an HTTP/1.1 origin, h2c and TLS (curl, same SHA-256)", async () => {
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  // Streams the request body back as it comes.
+  const origin = await startOrigin("echo", (req) => new Response(req.body));
+  const data = new Uint8Array(10 * 1024 * 1024);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  const file = `${pki.dir}/up.bin`;
+  await Deno.writeFile(file, data);
+  const digest = async (bytes: Uint8Array<ArrayBuffer>) =>
+    [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+  const want = await digest(data);
+  try {
+    for (const tls of [false, true]) {
+      const proxy = await startTestProxy(
+        serverToml(Number(origin.addr.split(":")[1]), tls ? certToml(pki, "a.test") : ""),
+      );
+      try {
+        const out = `${pki.dir}/back-${tls}.bin`;
+        const args = tls
+          ? ["--http2", "--cacert", pki.ca.certFile, "--resolve", `a.test:${proxy.port}:127.0.0.1`]
+          : ["--http2-prior-knowledge"];
+        const r = await new Deno.Command("curl", {
+          args: [
+            "-s",
+            ...args,
+            "--data-binary",
+            `@${file}`,
+            "-o",
+            out,
+            "-w",
+            "%{http_version} %{http_code}",
+            `${tls ? "https" : "http"}://a.test:${proxy.port}/echo`,
+            ...(tls ? [] : ["--resolve", `a.test:${proxy.port}:127.0.0.1`]),
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(new TextDecoder().decode(r.stdout), "2 200", new TextDecoder().decode(r.stderr));
+        assert.equal(await digest(await Deno.readFile(out)), want, tls ? "TLS" : "h2c");
+      } finally {
+        await proxy.close();
+      }
+    }
+  } finally {
+    await origin.close();
     await pki.remove();
   }
 });
