@@ -498,3 +498,38 @@ Deno.test("h2 in process: 10 MB up and back through the proxy to an HTTP/1.1 ori
     await pki.remove();
   }
 });
+
+Deno.test({
+  name:
+    "h2 in process: h2load -n 20000 -c 10 -m 10 on a proxy in its own process (h2c and TLS): no error, the process lives",
+  ignore: !h2load,
+  async fn() {
+    const pki = await makeTestPki([{ name: "a.test" }]);
+    const origin = trailerOrigin();
+    try {
+      for (const tls of [false, true]) {
+        const { child, port, file } = await spawnProxy(serverToml(origin.port, tls ? certToml(pki, "a.test") : ""));
+        try {
+          const url = `${tls ? "https" : "http"}://127.0.0.1:${port}/x`;
+          const out = await new Deno.Command(h2load!.h2load, {
+            args: ["-n", "20000", "-c", "10", "-m", "10", url],
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const text = new TextDecoder().decode(out.stdout);
+          assert.match(text, /20000 succeeded, 0 failed, 0 errored/, text);
+          // h2load's GOAWAY at its end once crashed the process (node:http2 in Deno 2.9.6): it still answers.
+          const after = await h2get(port, "/after", tls ? pki : undefined);
+          assert.equal(after.body, "hello");
+        } finally {
+          const code = await child.stop();
+          assert.equal(code, 0, child.output());
+          await Deno.remove(file);
+        }
+      }
+    } finally {
+      origin.close();
+      await pki.remove();
+    }
+  },
+});
