@@ -337,10 +337,8 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     if (this.#ended || (this.#streams.size > 0 && !this.#out.closed)) return;
     // Our side ends; the client's end (read by the loop) closes the connection, or a second passes.
     this.#out.close();
-    try {
-      await this.#io.closeWrite();
-    } catch { /* gone */ }
     const timer = setTimeout(() => this.#teardown(undefined), 1000);
+    this.#io.closeWrite().catch(() => {});
     await this.#done.promise;
     clearTimeout(timer);
   }

@@ -93,10 +93,13 @@ export async function readFrames(
  * closing does not turn into a TCP reset that loses what we sent last (a GOAWAY).
  */
 export async function lingerClose(io: ByteStream, ms: number): Promise<void> {
+  const until = Date.now() + ms;
   try {
-    await io.closeWrite();
+    // A socket that cannot take its end (a peer that reads nothing) does not hold the close.
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([io.closeWrite(), new Promise<void>((resolve) => t = setTimeout(resolve, ms))]);
+    clearTimeout(t);
     const sink = new Uint8Array(16384);
-    const until = Date.now() + ms;
     while (Date.now() < until) {
       let t: ReturnType<typeof setTimeout> | undefined;
       const n = await Promise.race([
