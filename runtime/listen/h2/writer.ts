@@ -113,9 +113,13 @@ export class FrameWriter {
         this.#inflight = 0;
         this.#acksInflight = 0;
         this.writingSince = -1;
-        // A buffer grown for a burst is dropped; one of the usual size is kept for the next swap.
-        if (out.byteLength <= START * 4) this.#spare = out;
+        // A grown buffer is kept while more waits (a large body goes on), dropped once the output is idle.
+        if (out.byteLength <= START * 4 || this.#len > 0) this.#spare = out;
         this.#wake();
+      }
+      if (this.#len === 0) {
+        if (this.#buf.byteLength > START * 4) this.#buf = new Uint8Array(START);
+        if ((this.#spare?.byteLength ?? 0) > START * 4) this.#spare = undefined;
       }
     } catch (error) {
       this.#closed = true;
