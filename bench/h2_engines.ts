@@ -1,17 +1,22 @@
 /**
  * A short comparison of HTTP/2 engines (issue 17, Build 1): the same small answer (`hello`) over h2c (prior knowledge)
  * and h2 over TLS (ALPN), served by `Deno.serve` (hyper) and by `node:http2` (which can send trailers, gRPC's need),
- * each with `h2load -t1 -c10 -m5` for `--seconds` (default 3). The machine is shared: the figures are rough.
+ * and by the proxy's own HTTP/2 engine (`own_engine`, runtime/listen/h2/engine.ts: h2c from a `Deno.listen` connection,
+ * h2 from a `node:tls` socket), each with `h2load -t1 -c10 -m5` for `--seconds` (default 3). The machine is shared: the figures are rough.
  *
  * Run: `deno run -A --unstable-net bench/h2_engines.ts [--seconds N]`.
  *
  * @module
  */
 import http2 from "node:http2";
+import { createServer as createTlsServer } from "node:tls";
+import { createH2Engine } from "../runtime/listen/h2/engine.ts";
+import { responseWith } from "../runtime/http/response_build.ts";
 import { makeTestPki } from "../tests/_support/certs.ts";
 import { h2load } from "./proxy/load.ts";
 import { fmt, table } from "./table.ts";
 
+const only = Deno.args.includes("--row") ? Number(Deno.args[Deno.args.indexOf("--row") + 1]) : undefined;
 const seconds = Number(Deno.args[Deno.args.indexOf("--seconds") + 1] ?? 3) || 3;
 const pki = await makeTestPki([{ name: "localhost" }]);
 const { cert, key } = pki.leaves["localhost"]!;
@@ -50,9 +55,48 @@ async function nodeHttp2(tls: boolean): Promise<Engine> {
   };
 }
 
+/**
+ * The proxy's own HTTP/2 engine (runtime/listen/h2/engine.ts): h2c from a `Deno.listen` connection (as the HTTP/1.1
+ * engine hands it), h2 from a `node:tls` socket.
+ */
+async function h2Engine(tls: boolean): Promise<Engine> {
+  const engine = createH2Engine({ authority: () => "127.0.0.1" }, () => responseWith("hello", {}));
+  if (tls) {
+    const server = createTlsServer(
+      { cert, key, ALPNProtocols: ["h2"] },
+      (s) => engine.serveSocket(s, { hostname: "", port: 0 }),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    return {
+      name: "own_engine h2 TLS (node:tls in process)",
+      url: `https://127.0.0.1:${port}/`,
+      stop: async () => (server.close(), await engine.shutdown(500)),
+    };
+  }
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const c of l) void engine.serveStream(c, new Uint8Array(0), { hostname: "", port: 0 });
+  })().catch(() => {});
+  return {
+    name: "own_engine h2c (Deno.listen)",
+    url: `http://127.0.0.1:${(l.addr as Deno.NetAddr).port}/`,
+    stop: async () => (l.close(), await engine.shutdown(500)),
+  };
+}
+
 const rows: string[][] = [["engine", "req/s", "errors"]];
 try {
-  for (const start of [() => denoServe(false), () => nodeHttp2(false), () => denoServe(true), () => nodeHttp2(true)]) {
+  const starts = [
+    () => denoServe(false),
+    () => nodeHttp2(false),
+    () => h2Engine(false),
+    () => denoServe(true),
+    () => nodeHttp2(true),
+    () => h2Engine(true),
+  ];
+  for (const start of starts) {
+    if (only !== undefined && starts.indexOf(start) !== only) continue;
     const e = await start();
     try {
       const r = await h2load("h2load", { url: e.url, seconds, connections: 50 });

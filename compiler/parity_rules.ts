@@ -79,16 +79,6 @@ export function serverRules(name: string, server: ServerConfig, basic: BasicConf
       ),
     );
   }
-  if (server.proxy_protocol === true && !tls && server.enabled_h2 === true) {
-    diags.push(
-      notApplied(
-        [...path, "proxy_protocol"],
-        "proxy_protocol with enabled_h2 on a plain listener",
-        "a plain enabled_h2 server that routes to an HTTP/2 upstream is served by the node:http2 listener, which does " +
-          "not read the header; other servers, TLS ones included, do",
-      ),
-    );
-  }
 }
 
 /**

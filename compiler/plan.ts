@@ -68,6 +68,16 @@ export interface ServerPlan {
   readonly downstreamReadTimeout?: number;
   /** `downstream_write_timeout`, ms. */
   readonly downstreamWriteTimeout?: number;
+  /** `h2_max_concurrent_streams`: streams a client may have open on one HTTP/2 connection. */
+  readonly h2MaxConcurrentStreams: number;
+  /** `h2_max_header_list_size`, bytes. */
+  readonly h2MaxHeaderListSize: number;
+  /** `h2_initial_window_size`, bytes (unset: the engine's default). */
+  readonly h2InitialWindowSize?: number;
+  /** `h2_initial_connection_window_size`, bytes (unset: the engine's default). */
+  readonly h2InitialConnectionWindowSize?: number;
+  /** `h2_idle_timeout`, ms. */
+  readonly h2IdleTimeout?: number;
   /** `prometheus_metrics`: a pull path or a parsed push target. */
   readonly prometheusMetrics?: MetricsTarget;
   /** `otlp_exporter`, parsed: where spans go and the batch settings. */

@@ -109,6 +109,13 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
         : {}),
       ...(c.downstream_read_timeout !== undefined ? { downstreamReadTimeout: c.downstream_read_timeout } : {}),
       ...(c.downstream_write_timeout !== undefined ? { downstreamWriteTimeout: c.downstream_write_timeout } : {}),
+      h2MaxConcurrentStreams: c.h2_max_concurrent_streams,
+      h2MaxHeaderListSize: c.h2_max_header_list_size,
+      ...(c.h2_initial_window_size !== undefined ? { h2InitialWindowSize: c.h2_initial_window_size } : {}),
+      ...(c.h2_initial_connection_window_size !== undefined
+        ? { h2InitialConnectionWindowSize: c.h2_initial_connection_window_size }
+        : {}),
+      ...(c.h2_idle_timeout !== undefined ? { h2IdleTimeout: c.h2_idle_timeout } : {}),
       ...(c.prometheus_metrics ? { prometheusMetrics: c.prometheus_metrics } : {}),
       ...(c.otlp_exporter ? { otlpExporter: c.otlp_exporter } : {}),
       enableServerTiming: c.enable_server_timing,

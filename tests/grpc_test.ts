@@ -1,7 +1,7 @@
 /**
  * gRPC end to end through the proxy: a `@grpc/grpc-js` server (h2c) as the
  * origin (tests/_support/grpc_echo.ts), the proxy with a server
- * `enabled_h2 = true` (the h2c listener, which sends trailers) and an upstream
+ * `enabled_h2 = true` (the HTTP/2 engine, which sends trailers) and an upstream
  * `alpn = "H2"` (the node:http2 client, which reads them), and a
  * `@grpc/grpc-js` client.
  *

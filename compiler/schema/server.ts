@@ -33,9 +33,6 @@ export const probeCount = () => int({ min: 1, max: 16, hint: "tcp probe count sh
 export const h2Window = (what: string) =>
   within(size(), 1, 2 ** 31 - 1, `${what} should be between 1 and 2GiB - 1`, 'e.g. "1mb"');
 
-const NO_H2_SETTINGS =
-  "the HTTP/2 listener sends its own fixed settings (the Pingap parity work, issue 21, applies it)";
-
 /** The `[servers.<name>]` table. */
 export const serverSchema = table({
   title: "[servers.<name>]",
@@ -154,32 +151,32 @@ export const serverSchema = table({
       default: false,
     }),
     h2_max_concurrent_streams: field(int({ min: 1, hint: "h2 max concurrent streams should be greater than 0" }), {
-      unapplied: NO_H2_SETTINGS,
-      doc: "Streams a client may have open at once on one HTTP/2 connection.",
+      doc: "Streams a client may have open at once on one HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS); " +
+        "more are refused with REFUSED_STREAM.",
       default: 100,
       unit: "streams",
     }),
     h2_max_header_list_size: field(
       within(size(), 1, 2 ** 32 - 1, "h2 max header list size should be between 1 and 4GiB - 1", 'e.g. "64kib"'),
       {
-        unapplied: NO_H2_SETTINGS,
-        doc: "Largest header block an HTTP/2 client may send.",
+        doc: "Largest header list an HTTP/2 client may send (SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 " +
+          "does: names, values and 32 bytes a field); a larger request gets 431.",
         default: "64kib",
       },
     ),
     h2_initial_window_size: field(h2Window("h2 initial window size"), {
-      unapplied: NO_H2_SETTINGS,
-      doc: "Initial flow-control window of each HTTP/2 stream.",
-      defaultText: "Pingora's default",
+      doc: "Initial flow-control window of each HTTP/2 stream (SETTINGS_INITIAL_WINDOW_SIZE): request body bytes a " +
+        "client may send ahead of what the proxy read.",
+      defaultText: "65535 bytes (Pingora's, the h2 crate's)",
     }),
     h2_initial_connection_window_size: field(h2Window("h2 initial connection window size"), {
-      unapplied: NO_H2_SETTINGS,
-      doc: "Initial flow-control window of each HTTP/2 connection.",
-      defaultText: "Pingora's default",
+      doc: "Initial flow-control window of each HTTP/2 connection, for all its streams together (never below the " +
+        "protocol's 65535 bytes).",
+      defaultText: "65535 bytes (Pingora's, the h2 crate's)",
     }),
     h2_idle_timeout: field(duration(), {
-      unapplied: NO_H2_SETTINGS,
-      doc: "Close an HTTP/2 connection that has had no stream for this long.",
+      doc: "An HTTP/2 connection that has had no stream open for this long gets GOAWAY and is closed (the shorter " +
+        "of this and `downstream_read_timeout`, 60 s when neither is set).",
     }),
     h1_pipelining: field(bool(), {
       unapplied: "the HTTP/1.1 front end decides how it treats pipelined requests (the Pingap parity work, issue 21, " +

@@ -1,11 +1,18 @@
 /**
- * The HTTP engine behind one address: the node:http2 listener (h2c with trailers), our HTTP/1.1 front end
- * (runtime/listen/h1), or `Deno.serve` alone. Each hands its requests to the listener's {@linkcode Respond}.
+ * The HTTP engines behind one address, chosen by the listener's config alone (plain or TLS, `enabled_h2`), never by
+ * an upstream's: our HTTP/1.1 front end (runtime/listen/h1) and, with `enabled_h2`, our HTTP/2 engine
+ * (runtime/listen/h2/engine.ts, which sends trailers) that takes h2c connections from the HTTP/1.1
+ * engine and ALPN `h2` connections from the TLS listener, in process; or `Deno.serve` alone (`PINGAP_HTTP1=deno-serve`,
+ * for comparisons). Each hands its requests to the listener's {@linkcode Respond}.
  *
  * @module
  */
 import type { ServerPlan } from "../../compiler/mod.ts";
-import { listenH2c } from "../listen/h2_listener.ts";
+import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
+import type { H2Settings } from "../listen/h2/settings.ts";
+import { errorName } from "../listen/h2/frames.ts";
+import { log } from "../observe/log/app_log.ts";
+import type { TLSSocket } from "node:tls";
 import { listenH1 } from "../listen/h1/mod.ts";
 import type { ByteStream } from "../listen/byte_stream.ts";
 import type { Remote, Respond } from "./respond.ts";
@@ -19,6 +26,8 @@ export interface Engine {
   shutdown(): Promise<void>;
   /** Serves a connection accepted elsewhere (a decrypted `node:tls` socket), in process; our HTTP/1.1 engine only. */
   readonly serve?: (stream: ByteStream) => void;
+  /** Serves a decrypted `node:tls` connection whose ALPN chose `h2`, in process (`enabled_h2` only). */
+  readonly serveH2?: (socket: TLSSocket, client: Remote) => void;
 }
 
 /** Where and how an engine listens. */
@@ -26,8 +35,10 @@ export interface EngineOptions {
   readonly hostname: string;
   readonly port: number;
   readonly reusePort: boolean;
-  /** `"h2c"`: the node:http2 listener; `"h1"`: our front end; `"deno-serve"`: `Deno.serve` alone. */
-  readonly kind: "h2c" | "h1" | "deno-serve";
+  /** `"h1"`: our front end; `"deno-serve"`: `Deno.serve` alone. */
+  readonly kind: "h1" | "deno-serve";
+  /** `enabled_h2`: HTTP/2 (h2c with prior knowledge, ALPN `h2` behind TLS) served by the HTTP/2 engine (kind `h1`). */
+  readonly h2: boolean;
   /** The server's settings (read timeouts). */
   readonly plan: ServerPlan | undefined;
   readonly onError: (e: unknown) => HttpResponse;
@@ -47,10 +58,22 @@ function asMessage(res: HttpResponse): HttpResponse {
   return res;
 }
 
+/** The server's `h2_*` keys as the HTTP/2 engine's settings (unset windows keep the engine's defaults). */
+function h2Settings(plan: ServerPlan): Partial<H2Settings> {
+  return {
+    maxConcurrentStreams: plan.h2MaxConcurrentStreams,
+    maxHeaderListSize: plan.h2MaxHeaderListSize,
+    ...(plan.h2InitialWindowSize !== undefined ? { initialWindowSize: plan.h2InitialWindowSize } : {}),
+    ...(plan.h2InitialConnectionWindowSize !== undefined
+      ? { connectionWindowSize: plan.h2InitialConnectionWindowSize }
+      : {}),
+  };
+}
+
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
-  /** A fetch `Request` (of `Deno.serve`, or node:http2's), answered in the form `out` makes. */
+  /** A fetch `Request` (of `Deno.serve`), answered in the form `out` makes. */
   const respondHere = <R>(req: Request, remote: Remote, completed: Promise<void>, out: (res: HttpResponse) => R) =>
     respond(new FetchRequest(req), remote, () => completed, false, out);
   const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
@@ -58,21 +81,27 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
     return remote ? respondHere(req, remote, info.completed, toFetchResponse) : toFetchResponse(misdirected());
   };
   const onFetchError = (e: unknown) => toFetchResponse(onError(e));
-  if (o.kind === "h2c") {
-    // HTTP/1.1 + h2c (prior knowledge) on one port, with response trailers (gRPC); Deno.serve sends none.
-    const readTimeout = plan?.downstreamReadTimeout;
-    const listener = await listenH2c(
-      { hostname, port, reusePort, onError, ...(readTimeout !== undefined ? { idleTimeout: readTimeout } : {}) },
-      (req, info) => {
-        const remote = client(info.remoteAddr as Deno.NetAddr);
-        return remote ? respondHere(req, remote, info.completed, asMessage) : misdirected();
-      },
-    );
-    return { addr: listener.addr, shutdown: () => listener.shutdown() };
-  }
   if (o.kind === "h1") {
     // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
-    // what it does not serve itself (h2 by ALPN too) goes to a Deno.serve behind it.
+    // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2), what else it does not serve itself to a Deno.serve behind.
+    let h2: H2Engine | undefined;
+    let local = "";
+    if (o.h2) {
+      h2 = createH2Engine(
+        {
+          ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
+          ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
+          ...(plan?.h2IdleTimeout !== undefined ? { h2IdleTimeout: plan.h2IdleTimeout } : {}),
+          ...(plan ? { settings: h2Settings(plan) } : {}),
+          onError,
+          authority: () => local,
+          log: (c, code, message) =>
+            log.info("h2 connection error", { code: errorName(code), reason: message, remote_addr: c.hostname }),
+        },
+        (req, remote) => respond(req, remote, () => req.completed, true, asMessage),
+      );
+    }
+    const h2Engine = h2;
     const listener = await listenH1(
       {
         hostname,
@@ -82,6 +111,14 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
         ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
+        ...(h2Engine
+          ? {
+            h2: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => {
+              const known = client(remote);
+              return known ? h2Engine.serveStream(conn, initial, known) : Promise.resolve(conn.close());
+            },
+          }
+          : {}),
       },
       (req, peer) => {
         const remote = client(peer);
@@ -92,7 +129,14 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
       },
     );
-    return { addr: listener.addr, shutdown: () => listener.shutdown(), serve: listener.serve };
+    const a = listener.addr;
+    local = a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+    return {
+      addr: a,
+      shutdown: async () => void await Promise.all([listener.shutdown(), h2Engine?.shutdown()]),
+      serve: listener.serve,
+      ...(h2Engine ? { serveH2: (socket: TLSSocket, remote: Remote) => h2Engine.serveSocket(socket, remote) } : {}),
+    };
   }
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({

@@ -1,7 +1,7 @@
 /**
  * Listeners: one per server address, keyed by what would need a new socket (address, h2c, TLS settings), so a
  * generation keeps the previous one's listener for an unchanged key and opens only the new ones. A TLS address is a
- * `node:tls` listener in front of the engine on loopback.
+ * `node:tls` listener that hands each decrypted connection to the engines in process.
  *
  * @module
  */
@@ -60,24 +60,6 @@ export interface ListenerOptions {
 }
 
 /**
- * Does this server need the node:http2 listener? Only an `enabled_h2`
- * server that can route to an HTTP/2 upstream (gRPC needs trailers, which
- * `Deno.serve` cannot send). Other `enabled_h2` servers stay on
- * `Deno.serve`, which speaks h2c with prior knowledge itself and is about
- * 3x faster for HTTP/1.1.
- */
-export function needsTrailers(plan: Plan, sp: Plan["servers"][number]): boolean {
-  if (!sp.enabledH2) return false;
-  const h2 = (u: Plan["upstreams"][number]) => u.alpn === "h2" || (u.alpn === "h2h1" && u.tls);
-  for (const i of sp.locations) {
-    const ref = plan.locations[i]!.upstream;
-    if (ref.kind === "upstream" && h2(plan.upstreams[ref.index]!)) return true;
-    if (ref.kind === "variable" && plan.upstreams.some(h2)) return true;
-  }
-  return false;
-}
-
-/**
  * Must a connection from `ip` to `serverName` start with a PROXY protocol header? With `proxy_protocol` and a peer in
  * `basic.trusted_proxies`, of the plan in force when it connects. A peer outside the list is served without one.
  */
@@ -95,7 +77,8 @@ function listenerKey(server: string, hostname: string, port: number, h2: boolean
 export function wantedListeners(p: Plan): Map<string, WantedListener> {
   const out = new Map<string, WantedListener>();
   for (const sp of p.servers) {
-    const h2 = needsTrailers(p, sp);
+    // The listener's config alone picks its engines: `enabled_h2` adds the HTTP/2 engine (never an upstream's alpn).
+    const h2 = sp.enabledH2;
     const tls = serverTls(sp);
     for (const a of sp.addrs) {
       out.set(listenerKey(sp.name, a.hostname, a.port, h2, tls), {
@@ -132,7 +115,8 @@ export async function openListener(
     activity: { processing: 0, accepted: 0 },
   };
   // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address; an HTTP/1.1
-  // connection is handed to our engine in process (no loopback hop), h2 by ALPN still goes over loopback.
+  // connection is handed to our engine in process (no loopback hop), h2 by ALPN to the HTTP/2 engine (in process
+  // too). Only `PINGAP_HTTP1=deno-serve` still relays over loopback.
   const inProcess = new WeakSet<Deno.NetAddr>();
   const [hostname, port] = tls ? ["127.0.0.1", 0] : [w.hostname, w.port];
   const engine = await startEngine({
@@ -140,8 +124,9 @@ export async function openListener(
     port,
     reusePort: !tls && options.reusePort,
     // A PROXY protocol header is read only by our front end (so `proxy_protocol` keeps it even when PINGAP_HTTP1 asks
-    // for Deno.serve).
-    kind: w.h2 ? "h2c" : options.wire || server?.proxyProtocol === true ? "h1" : "deno-serve",
+    // for Deno.serve), and `enabled_h2` needs it for the HTTP/2 engine (which sends trailers; Deno.serve cannot).
+    kind: w.h2 || options.wire || server?.proxyProtocol === true ? "h1" : "deno-serve",
+    h2: w.h2,
     plan: server,
     onError: internalError(serving, serverName),
     // Behind the TLS listener, the client is found by the loopback port it connected from.
@@ -171,6 +156,12 @@ export async function openListener(
               inProcess.add(stream.remoteAddr);
               engine.serve!(stream);
             },
+          }
+          : {}),
+        ...(engine.serveH2
+          ? {
+            inProcessH2: (socket: TLSSocket, client: TlsClient) =>
+              engine.serveH2!(socket, { hostname: client.hostname, port: client.port, tls: client.tls }),
           }
           : {}),
       });

@@ -2,19 +2,15 @@
  * The TLS listener: a `node:tls` server on the public address terminates
  * TLS, picking the certificate in the {@linkcode CertStore} at each handshake
  * (`SNICallback`), with the server's TLS versions and ALPN (`h2` when
- * `enabled_h2`), and pipes the decrypted bytes to the server's plain
- * listener (`Deno.serve`, or the h2c listener), bound on loopback. That
- * listener speaks HTTP/1.1 and HTTP/2 with prior knowledge, so what ALPN
- * chose is served as is.
+ * `enabled_h2`), and hands each decrypted socket to the server's engines in
+ * process: ALPN `h2` to the HTTP/2 engine ({@linkcode TlsListenOptions.inProcessH2}),
+ * anything else to the HTTP/1.1 engine ({@linkcode TlsListenOptions.inProcess}).
+ * Without them (`PINGAP_HTTP1=deno-serve`) it pipes the bytes to a plain
+ * `Deno.serve` bound on loopback, which sees each connection from 127.0.0.1
+ * and a port: that port maps to the client ({@linkcode TlsListener.client}).
  *
- * Why this design (figures in docs/tls.md): `Deno.serve` and `Deno.listenTls`
- * take one certificate and no TLS version limits; serving HTTP over
- * `node:https` (or `node:http2` with `allowHTTP1`) costs 2–4x more per request
- * than `Deno.serve` behind a `node:tls` pipe; a TCP splice in front of one
- * `Deno.serve` per certificate was faster at handshakes but slower at requests.
- *
- * The plain listener sees each connection from 127.0.0.1 and a port: that
- * port maps to the client ({@linkcode TlsListener.client}).
+ * Why `node:tls` (figures in docs/tls.md and bench/README.md): `Deno.serve` and
+ * `Deno.listenTls` take one certificate and no TLS version limits.
  *
  * @module
  */
@@ -75,9 +71,11 @@ export interface TlsListenOptions {
   /**
    * Serves a decrypted HTTP/1.1 connection (ALPN `http/1.1` or none) in process instead of relaying it over loopback to
    * {@linkcode target}: given the socket and its client (the PROXY header's source, when one was read). h2 by ALPN is
-   * still relayed.
+   * still relayed unless {@linkcode inProcessH2} takes it.
    */
   readonly inProcess?: (socket: TLSSocket, client: TlsClient) => void;
+  /** Serves a decrypted connection whose ALPN chose `h2` in process (the HTTP/2 engine), instead of relaying it. */
+  readonly inProcessH2?: (socket: TLSSocket, client: TlsClient) => void;
   /** Ask clients for a certificate, checked against the server's CA in {@linkcode store}. */
   readonly clientAuth?: ClientAuth | undefined;
 }
@@ -211,9 +209,10 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
     };
     down.pause();
     open.add(down);
-    if (options.inProcess !== undefined && down.alpnProtocol !== "h2") {
+    const inProcess = down.alpnProtocol === "h2" ? options.inProcessH2 : options.inProcess;
+    if (inProcess !== undefined) {
       down.once("close", () => open.delete(down));
-      options.inProcess(down, { ...remote, servername, tls });
+      inProcess(down, { ...remote, servername, tls });
       return;
     }
     const up = createConnection({ host: options.target.hostname, port: options.target.port });

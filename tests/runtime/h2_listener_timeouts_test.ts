@@ -1,6 +1,6 @@
 /**
- * `downstream_read_timeout` on the node:http / node:http2 listener (a server with `enabled_h2` that routes to an
- * HTTP/2 upstream), with the proxy in its own process and raw clients: a half head, a head dripped a byte at a time, a
+ * `downstream_read_timeout` on an `enabled_h2` server (HTTP/1.1 by our engine, h2c by the in-process HTTP/2 engine),
+ * with the proxy in its own process and raw clients: a half head, a head dripped a byte at a time, a
  * stalled body, an h2c session that sends nothing and an h2c stream whose body stalls are all cut; normal requests on
  * both protocols still work. The timeout is 1 s and every client waits 15 s for the cut, so only the timeout (not the
  * old 30 s sniff or node's 5 s keep-alive) can end them in time.

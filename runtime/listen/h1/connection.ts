@@ -43,6 +43,11 @@ export interface ConnectionHost {
    */
   relay(conn: ByteStream, initial: Uint8Array, activity: RelayActivity, remote: Deno.NetAddr): Promise<void>;
   /**
+   * Serves the rest of an h2c connection (prior knowledge): `initial` holds the preface and what came after it. Given
+   * (`enabled_h2`), the HTTP/2 engine takes the connection in process; absent, it goes to {@linkcode relay}.
+   */
+  readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
+  /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
    */
@@ -84,6 +89,11 @@ const bodyBuffers = new BufferPool([16384, WHOLE_BODY], 32);
 const CLIENT_GONE = "client closed the connection";
 /** Connections made so far in this isolate (their ids). */
 let connections = 0;
+
+/** A new connection number, unique in this isolate (the HTTP/2 engine's connections take theirs here too). */
+export function nextConnectionId(): number {
+  return ++connections;
+}
 const BAD_FRAMING = "bad chunked framing in the request body";
 /** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -233,6 +243,10 @@ export class Connection implements ConnectionFacts {
           relayed = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
+          if (this.#host.h2 !== undefined) {
+            // h2c with prior knowledge: the HTTP/2 engine's, in process, with the bytes read so far.
+            return await this.#host.h2(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
+          }
           this.relayed = new RelayActivity(this.#host);
           await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end), this.relayed, this.#remote);
           return;

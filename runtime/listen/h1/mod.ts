@@ -76,6 +76,11 @@ export interface H1ListenOptions {
    * until an SNI-capable in-process TLS engine serves `global_certificates` servers.
    */
   readonly tls?: { readonly cert: string; readonly key: string };
+  /**
+   * Takes an h2c connection (prior knowledge) in process, from its preface on (`enabled_h2`: the HTTP/2 engine,
+   * runtime/listen/h2/engine.ts). Absent, it is relayed to `Deno.serve`.
+   */
+  readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -180,6 +185,7 @@ export async function listenH1(
     handler,
     relay: (conn, initial, activity, remote) => splice(conn, initial, target, clients, activity, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
+    ...(options.h2 ? { h2: options.h2 } : {}),
     maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,
     closing: false,
     tick: 0,
