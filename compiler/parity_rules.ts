@@ -7,7 +7,6 @@
  */
 import { diag, type Diagnostic } from "./diagnostic.ts";
 import type { BasicConfig, CertificateConfig, ServerConfig, UpstreamConfig } from "./plan.ts";
-import { notApplied } from "./schema/types.ts";
 import { material } from "./certificate_material.ts";
 import { inspectClientCa } from "./client_ca.ts";
 
