@@ -120,7 +120,7 @@ export function columnToml(column: Column, origins: MatrixOrigins, pki: TestPki)
   const cert = pki.leaves[HOST]!;
   return `
 [basic]
-grace_period = "5s"
+grace_period = "1s"
 
 [upstreams.o]
 addrs = ["${origins.echo.addr}"]
