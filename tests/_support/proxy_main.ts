@@ -1,9 +1,10 @@
 /**
  * The proxy alone in its own process, for tests that measure it (peak RSS)
  * or must survive it: `deno run -A --unstable-net --unstable-no-legacy-abort
- * tests/_support/proxy_main.ts <file.toml>`. Prints `listening <port>` (the
+ * tests/_support/proxy_main.ts <file.toml> [--access-log]`. Prints `listening <port>` (the
  * first listener) on stdout once serving, shuts down on SIGTERM/SIGINT and
- * exits 0.
+ * exits 0. Access-log lines are dropped, unless `--access-log` lets them go
+ * where the config says (`access_log = "stdout …"`: this process's stdout).
  *
  * @module
  */
@@ -20,7 +21,7 @@ if (!plan) {
   for (const d of diagnostics) console.error(`${file}:${d.line ?? "?"}: ${formatPath(d.path)}: ${d.message}`);
   Deno.exit(2);
 }
-const proxy = await startProxy(plan, { log: () => {} });
+const proxy = await startProxy(plan, Deno.args[1] === "--access-log" ? {} : { log: () => {} });
 console.log(`listening ${proxy.listening[0]?.port}`);
 const stop = Promise.withResolvers<void>();
 for (const sig of ["SIGTERM", "SIGINT"] as const) {
