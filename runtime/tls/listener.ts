@@ -155,7 +155,8 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
   const server: Server = createServer({
     ...(minVersion ? { minVersion } : {}),
     ...(maxVersion ? { maxVersion } : {}),
-    ALPNProtocols: options.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
+    // http/1.0 too: a client offering only it (curl --http1.0) would otherwise get no_application_protocol.
+    ALPNProtocols: options.h2 ? ["h2", "http/1.1", "http/1.0"] : ["http/1.1", "http/1.0"],
     // The CA is in the context the SNI callback gives (node:tls checks against the context's `ca`); whether a client
     // without a certificate is let in is the server's (`rejectUnauthorized`).
     ...(clientAuth ? { requestCert: true, rejectUnauthorized: clientAuth.mode === "require" } : {}),

@@ -148,9 +148,6 @@ const ROWS: readonly Row[] = [
   },
   {
     name: "access log of the upload of unknown length: {payload_size} is the bytes read",
-    // Gap of the h2 engine of w-h2: its requests carry no `bodyRead`, so {payload_size} falls back to the
-    // content-length (runtime/observe/log/access_line.ts) and logs 0 for a body sent without one.
-    gap: (c) => c.h2 ? "the h2 engine counts no body bytes: {payload_size} is the content-length, 0 here" : undefined,
     async run(x) {
       const [, size] = await x.logOf("/post-stream");
       assert.equal(size, "70007", "{payload_size} counts the streamed body");
@@ -158,9 +155,6 @@ const ROWS: readonly Row[] = [
   },
   {
     name: "Expect: 100-continue",
-    // Gap of the node:http2 engine of w-h2: its `stream` API sends no `100` (only node's compat `request` API does),
-    // so curl waits for one and the body read is cut by downstream_read_timeout (curl: CANCEL, err 8).
-    gap: (c) => c.h2 ? "the h2 engine sends no 100 Continue (body cut by the read timeout)" : undefined,
     async run(x) {
       // curl waits up to 15 s for the 100 before it sends the body; the 100 shows in its output.
       const r = await curlRun([
@@ -198,9 +192,6 @@ const ROWS: readonly Row[] = [
   {
     name: "TLS with ALPN http/1.0 (what curl --http1.0 offers)",
     notApplicable: (c) => c.tls ? undefined : "not applicable: no TLS, no ALPN",
-    // Gap of the TLS listener (runtime/tls/listener.ts): its ALPN list is `h2`, `http/1.1` only, so a client offering
-    // only `http/1.0` gets the fatal no_application_protocol alert (RFC 7301 §3.2); nginx lists http/1.0 too.
-    gap: (c) => c.tls ? "the TLS listener's ALPN has no http/1.0: no_application_protocol alert" : undefined,
     async run(x) {
       const args = x.target("/ten-alpn");
       args.splice(0, 1, "--http1.0");
