@@ -58,6 +58,8 @@ export interface ServerPlan {
   readonly tlsMaxVersion?: TlsVersion;
   readonly enabledH2: boolean;
   readonly proxyProtocol: boolean;
+  /** `h1_pipelining`: serve pipelined HTTP/1.1 requests in order; off, close after the first. */
+  readonly h1Pipelining: boolean;
   /** `tls_client_ca` as configured (PEM, base64 PEM or a file path: the runtime reads it), on a TLS listener. */
   readonly tlsClientCa?: string;
   /** `tls_client_auth`, set with {@linkcode tlsClientCa} (default `require`). */

@@ -95,6 +95,7 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       ...(c.tls_max_version !== undefined ? { tlsMaxVersion: c.tls_max_version } : {}),
       enabledH2: c.enabled_h2,
       proxyProtocol: c.proxy_protocol,
+      h1Pipelining: c.h1_pipelining,
       ...(c.tls_client_ca !== undefined && c.global_certificates
         ? { tlsClientCa: c.tls_client_ca, tlsClientAuth: c.tls_client_auth ?? "require" }
         : {}),

@@ -79,6 +79,7 @@ const APPLIED: Readonly<Record<string, Applied>> = {
   "servers.downstream_read_timeout": R("runtime/lifecycle/engines.ts"),
   "servers.downstream_write_timeout": R("runtime/lifecycle/engines.ts"),
   "servers.proxy_protocol": R("runtime/lifecycle/listeners.ts"),
+  "servers.h1_pipelining": R("runtime/lifecycle/listeners.ts"),
   "servers.tls_client_ca": R("runtime/storage/certificates.ts"),
   "servers.tls_client_auth": R("runtime/tls/mod.ts"),
   "servers.prometheus_metrics": R("runtime/lifecycle/activate.ts"),

@@ -82,7 +82,6 @@ const NOT_APPLIED = [
   "servers.web.h2_initial_window_size",
   "servers.web.h2_initial_connection_window_size",
   "servers.web.h2_idle_timeout",
-  "servers.web.h1_pipelining",
   "upstreams.api.strip_hop_by_hop",
   "upstreams.api.strip_connection_nominated",
   "upstreams.api.reject_malformed_connection_nominations",
