@@ -194,6 +194,8 @@ export interface UpstreamPlan {
   readonly clientKey?: string;
   readonly failOpen: boolean;
   readonly h1Upgrade: "websocket_only" | "preserve" | "deny";
+  /** The request-header options, when one is not its default (absent: all on, the usual fast path). */
+  readonly headerPolicy?: HeaderPolicy;
   /** Discovery: ignore IPv6 addresses. */
   readonly ipv4Only: boolean;
   /** How often `dns`/`srv`/`docker` discovery refreshes, ms. */
@@ -203,6 +205,19 @@ export interface UpstreamPlan {
   readonly dnsSearch: readonly string[];
   /** Backend stats and circuit breaker, when `enable_backend_stats` is on. */
   readonly circuit?: CircuitPlan;
+}
+
+/**
+ * What is removed from a request on its way to an upstream (Pingap 0.16, its Pingora's request policy); each on by
+ * default.
+ */
+export interface HeaderPolicy {
+  /** `strip_hop_by_hop`: the hop-by-hop fields (Keep-Alive, TE, Proxy-Authorization…) are removed. */
+  readonly stripHopByHop: boolean;
+  /** `strip_connection_nominated`: the fields `Connection` names are removed (and protected names refused). */
+  readonly stripNominated: boolean;
+  /** `reject_malformed_connection_nominations`: a `Connection` token that is no field name is refused (else ignored). */
+  readonly rejectMalformed: boolean;
 }
 
 /** Stats and breaker settings of an upstream (times in ms). */

@@ -82,9 +82,6 @@ const NOT_APPLIED = [
   "servers.web.h2_initial_window_size",
   "servers.web.h2_initial_connection_window_size",
   "servers.web.h2_idle_timeout",
-  "upstreams.api.strip_hop_by_hop",
-  "upstreams.api.strip_connection_nominated",
-  "upstreams.api.reject_malformed_connection_nominations",
   "upstreams.api.h1_upgrade",
   // Older keys the fixture sets for the keepalive rules, not applied either.
   "upstreams.api.tcp_idle",
