@@ -376,7 +376,10 @@ export class Connection implements ConnectionFacts {
     const rest = this.#buf.slice(this.#start, this.#end);
     this.#start = this.#end;
     this.idleTick = -1;
-    await spliceUpgrade(this.#conn, upgraded, rest);
+    // The splice reads the client now: no read for a next request may start beside it (the sweep's close watch).
+    this.#watchable = false;
+    // Its writes to the client are timed as a response's (the sweep cuts one past `downstream_write_timeout`).
+    await spliceUpgrade(this.#conn, upgraded, rest, (bytes) => this.#out.write(bytes));
   }
 
   /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
