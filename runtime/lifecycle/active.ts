@@ -29,7 +29,7 @@ export interface ActiveLocation {
   /** Plugins with a logging hook (none: no watch on the body). */
   readonly logging: readonly PluginInstance[];
   /** The request-header options of the location's own upstream, when one is off (see `RequestContext.headerPolicy`). */
-  readonly headerPolicy?: HeaderPolicy;
+  readonly headerPolicy: HeaderPolicy | undefined;
   /** Requests in flight (max_processing). */
   processing: number;
   /** Requests accepted since activation. */

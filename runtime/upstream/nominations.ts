@@ -59,6 +59,8 @@ function refuse(why: string, token: string): ClientRequestError {
  * @throws {ClientRequestError} For a nomination that is refused.
  */
 export function nominations(value: string, rejectMalformed: boolean, all: boolean): string[] | null {
+  // The usual values, without a split.
+  if (!all && (value === "keep-alive" || value === "Keep-Alive" || value === "close")) return null;
   let out: string[] | null = null;
   let count = 0;
   for (const raw of value.split(",")) {
