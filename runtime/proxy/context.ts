@@ -7,9 +7,9 @@
  * @module
  */
 import type { HeaderPolicy, IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
-import { copyHeaders, isConnectionOwn, isHopByHop } from "../http/headers_copy.ts";
 import { type ClientRequestError } from "../upstream/types.ts";
-import { nominationRefusal, removableNominations } from "../upstream/nominations.ts";
+import { nominationRefusal } from "../upstream/nominations.ts";
+import { upstreamHeadersOf } from "./upstream_headers.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
 
 import type { CompressionStat } from "../plugins/content_coding.ts";
@@ -373,24 +373,6 @@ export class RequestContext implements RouteRequest {
     this.#onFinish = undefined;
     for (const fn of fns) fn();
   }
-}
-
-/**
- * Copies request headers without hop-by-hop ones (and those named by Connection), or as the upstream's `policy` says
- * when one of its options is off. Never throws: refused nominations are left for the pipeline to answer (see
- * {@linkcode RequestContext.nominationRefusal}).
- */
-export function upstreamHeadersOf(
-  source: Headers,
-  connection: string | null = source.get("connection"),
-  policy?: HeaderPolicy,
-): Headers {
-  const h = copyHeaders(source, policy === undefined || policy.stripHopByHop ? isHopByHop : isConnectionOwn);
-  if (connection && (policy === undefined || policy.stripNominated)) {
-    const names = removableNominations(connection, policy !== undefined);
-    if (names !== null) { for (const name of names) h.delete(name); }
-  }
-  return h;
 }
 
 /** Is `authority` exactly the authority of the absolute URL `url`? */
