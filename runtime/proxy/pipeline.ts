@@ -243,8 +243,9 @@ async function proxyTo(
       : ops || ctx.trace !== undefined || upgrade || bytesUpgrade === null
       ? ctx.upstreamHeaders
       : undefined;
-    // The copy has no `Connection` left: its nominations are judged here, by this upstream's options (a 400).
-    if (attempt === 0 && changed !== undefined) {
+    // A copy of the client's headers (made here or by a plugin) has no `Connection` left: its nominations are judged
+    // here, by this upstream's options (a 400).
+    if (attempt === 0) {
       const refused = ctx.nominationRefusal(policy);
       if (refused !== undefined) {
         retryBody?.cancel(refused);

@@ -1,8 +1,8 @@
 /**
  * The upstream options `strip_hop_by_hop`, `strip_connection_nominated` and `reject_malformed_connection_nominations`
  * (Pingap 0.16, its Pingora's request policy), seen by a real origin that echoes the headers it got: each on (the
- * default) and off, on the path that sends the client's fields as they came and on the one that copies them (a
- * location with `proxy_set_headers`), and the 400s to refused nominations.
+ * default) and off, on the path that sends the client's fields as they came and on those that copy them (a location
+ * with `proxy_set_headers`, or with a plugin that writes a header), and the 400s to refused nominations.
  *
  * @module
  */
@@ -20,16 +20,23 @@ const UPSTREAMS: Record<string, string> = {
 
 function config(origin: string): string {
   let text = `[servers.s]\naddr = "127.0.0.1:0"\nlocations = [${
-    Object.keys(UPSTREAMS).flatMap((u) => [`"${u}"`, `"${u}_copy"`]).join(", ")
-  }]\n`;
+    Object.keys(UPSTREAMS).flatMap((u) => paths(u).map((p) => `"${p}"`)).join(", ")
+  }]\n\n[plugins.tag]\ncategory = "request_headers"\nadd_headers = ["X-P: 1"]\n`;
   for (const [name, options] of Object.entries(UPSTREAMS)) {
     text += `\n[upstreams.${name}]\naddrs = ["${origin}"]\n${options}\n`;
     text += `\n[locations.${name}]\npath = "/${name}/"\nupstream = "${name}"\n`;
-    // A header op makes the proxy copy the client's headers before it sends them.
+    // A header op makes the proxy copy the client's headers once the upstream is chosen, before it sends them.
     text += `\n[locations.${name}_copy]\npath = "/${name}_copy/"\nupstream = "${name}"\n` +
       `proxy_set_headers = ["X-Set:yes"]\n`;
+    // A plugin that writes a header makes the copy earlier, before the upstream is chosen.
+    text += `\n[locations.${name}_plugin]\npath = "/${name}_plugin/"\nupstream = "${name}"\nplugins = ["tag"]\n`;
   }
   return text;
+}
+
+/** The locations of an upstream: the client's fields sent as they came, copied late, copied early. */
+function paths(upstream: string): string[] {
+  return [upstream, `${upstream}_copy`, `${upstream}_plugin`];
 }
 
 /** The hop-by-hop fields a client may send on a plain request, and whether each goes on with `strip_hop_by_hop = false`. */
@@ -52,7 +59,7 @@ Deno.test("upstream header options: hop-by-hop fields, nominated fields and refu
     if (res.status !== 200) return res.status;
     return rawJson<Echo>(res).headers;
   };
-  const both = (u: string) => [u, `${u}_copy`];
+  const both = paths;
   try {
     await t.step("strip_hop_by_hop: removed by default, as sent when off (but HTTP2-Settings)", async () => {
       const headers = Object.fromEntries(HOP.map(([n, v]) => [n, v]));
