@@ -60,6 +60,8 @@ export interface ServerPlan {
   readonly proxyProtocol: boolean;
   /** `ja4`: fingerprint each TLS ClientHello (set only on a TLS listener, which `ja4` needs). */
   readonly ja4?: true;
+  /** `h1_pipelining`: serve pipelined HTTP/1.1 requests in order; off, close after the first. */
+  readonly h1Pipelining: boolean;
   /** `tls_client_ca` as configured (PEM, base64 PEM or a file path: the runtime reads it), on a TLS listener. */
   readonly tlsClientCa?: string;
   /** `tls_client_auth`, set with {@linkcode tlsClientCa} (default `require`). */
@@ -207,6 +209,8 @@ export interface UpstreamPlan {
   readonly clientKey?: string;
   readonly failOpen: boolean;
   readonly h1Upgrade: "websocket_only" | "preserve" | "deny";
+  /** The request-header options, when one is not its default (absent: all on, the usual fast path). */
+  readonly headerPolicy?: HeaderPolicy;
   /** Discovery: ignore IPv6 addresses. */
   readonly ipv4Only: boolean;
   /** How often `dns`/`srv`/`docker` discovery refreshes, ms. */
@@ -228,6 +232,19 @@ export interface UpstreamTcpOptions {
   readonly keepalive?: TcpKeepalive;
   /** SO_RCVBUF, bytes (`tcp_recv_buf`). */
   readonly recvBuf?: number;
+}
+
+/**
+ * What is removed from a request on its way to an upstream (Pingap 0.16, its Pingora's request policy); each on by
+ * default.
+ */
+export interface HeaderPolicy {
+  /** `strip_hop_by_hop`: the hop-by-hop fields (Keep-Alive, TE, Proxy-Authorization…) are removed. */
+  readonly stripHopByHop: boolean;
+  /** `strip_connection_nominated`: the fields `Connection` names are removed (and protected names refused). */
+  readonly stripNominated: boolean;
+  /** `reject_malformed_connection_nominations`: a `Connection` token that is no field name is refused (else ignored). */
+  readonly rejectMalformed: boolean;
 }
 
 /** Stats and breaker settings of an upstream (times in ms). */

@@ -104,6 +104,7 @@ export function compileServers(ctx: BuildContext, basic: BasicConfig, located: C
       enabledH2: c.enabled_h2,
       proxyProtocol: c.proxy_protocol,
       ...(c.ja4 && c.global_certificates ? { ja4: true as const } : {}),
+      h1Pipelining: c.h1_pipelining,
       ...(c.tls_client_ca !== undefined && c.global_certificates
         ? { tlsClientCa: c.tls_client_ca, tlsClientAuth: c.tls_client_auth ?? "require" }
         : {}),

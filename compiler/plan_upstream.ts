@@ -107,6 +107,15 @@ function compileUpstream(name: string, config: UpstreamConfig, diags: Diagnostic
     ...(c.client_key !== undefined ? { clientKey: c.client_key } : {}),
     failOpen: c.fail_open,
     h1Upgrade: c.h1_upgrade,
+    ...(!c.strip_hop_by_hop || !c.strip_connection_nominated || !c.reject_malformed_connection_nominations
+      ? {
+        headerPolicy: {
+          stripHopByHop: c.strip_hop_by_hop,
+          stripNominated: c.strip_connection_nominated,
+          rejectMalformed: c.reject_malformed_connection_nominations,
+        },
+      }
+      : {}),
     ipv4Only: c.ipv4_only,
     updateFrequency: c.update_frequency ?? 60_000,
     dnsServer: c.dns_server ?? [],

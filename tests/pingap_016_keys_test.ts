@@ -76,10 +76,6 @@ const NOT_APPLIED = [
   "basic.downstream_tls_offload_thread_per_pool",
   "basic.upstream_connect_offload_threadpools",
   "basic.upstream_connect_offload_thread_per_pool",
-  "servers.web.h1_pipelining",
-  "upstreams.api.strip_hop_by_hop",
-  "upstreams.api.strip_connection_nominated",
-  "upstreams.api.reject_malformed_connection_nominations",
   "certificates.site.ocsp_stapling",
 ];
 

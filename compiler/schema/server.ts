@@ -179,9 +179,9 @@ export const serverSchema = table({
         "of this and `downstream_read_timeout`, 60 s when neither is set).",
     }),
     h1_pipelining: field(bool(), {
-      unapplied: "the HTTP/1.1 front end decides how it treats pipelined requests (the Pingap parity work, issue 21, " +
-        "applies the choice)",
-      doc: "Answer pipelined HTTP/1.1 requests in order; when off, the first is answered and the connection closed.",
+      doc: "Answer pipelined HTTP/1.1 requests (sent before the previous answer) in order. When off, a request that " +
+        "came with the next one's bytes behind it is answered with `Connection: close` and the connection closed: " +
+        "the requests behind it are dropped unanswered, for the client to send again.",
       default: false,
     }),
     includes,

@@ -134,9 +134,6 @@ function validNameServer(text: string): boolean {
   return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
 }
 
-const STRIPPING = "hop-by-hop headers and those `Connection` names are always removed, as the defaults say; " +
-  "other settings are not applied (the Pingap parity work, issue 21, applies them)";
-
 /** The `[upstreams.<name>]` table. */
 export const upstreamSchema = table({
   title: "[upstreams.<name>]",
@@ -263,20 +260,23 @@ export const upstreamSchema = table({
       default: false,
     }),
     strip_hop_by_hop: field(bool(), {
-      unapplied: STRIPPING,
       doc: "Remove the hop-by-hop headers (Connection, Keep-Alive, Proxy-Connection, Proxy-Authenticate, " +
-        "Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings) from what is forwarded.",
+        "Proxy-Authorization, TE, Trailer, Transfer-Encoding, Upgrade, HTTP2-Settings) from what is forwarded. " +
+        "Off, Keep-Alive, Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE and Trailer go as sent " +
+        "(over HTTP/2 only the Proxy-* and Trailer ones, the rest being forbidden there); Connection, Upgrade and " +
+        "HTTP2-Settings still follow `h1_upgrade`, and the body is framed anew (the client's Transfer-Encoding is " +
+        "never forwarded; `chunked` is written when the body has no Content-Length).",
       default: true,
     }),
     strip_connection_nominated: field(bool(), {
-      unapplied: STRIPPING,
-      doc: "Remove the headers that `Connection` names; naming Host, an `X-Forwarded-*` header or a pseudo-header " +
-        "is answered 400.",
+      doc: "Remove the headers that `Connection` names (Content-Length excepted: it frames the body). Naming Host, " +
+        "X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Proto or a pseudo-header (`:authority`), or a tenth name, " +
+        "is answered 400. Off, the named headers go on and nothing is refused.",
       default: true,
     }),
     reject_malformed_connection_nominations: field(bool(), {
-      unapplied: STRIPPING,
-      doc: "Answer 400 to a `Connection` header that names something that is no header name.",
+      doc: "Answer 400 to a `Connection` header that names something that is no header name (a quoted name, " +
+        "`x/a`); off, such a token is ignored. Only with `strip_connection_nominated`.",
       default: true,
     }),
     h1_upgrade: field(oneOf(["websocket_only", "preserve", "deny"]), {

@@ -11,7 +11,8 @@
 
 /**
  * Whether a field is hop-by-hop (RFC 9110 §7.6.1: `connection`, `keep-alive`, `proxy-connection`, `te`, `trailer`,
- * `transfer-encoding`, `upgrade`), by lower-case name: a proxy does not forward it.
+ * `transfer-encoding`, `upgrade`; and, as Pingora's `strip_hop_by_hop` list, `proxy-authenticate`,
+ * `proxy-authorization`, `http2-settings`), by lower-case name: a proxy does not forward it.
  *
  * @example Usage
  * ```ts
@@ -27,13 +28,33 @@ export function isHopByHop(name: string): boolean {
       return name === "trailer" || name === "upgrade";
     case 10:
       return name === "connection" || name === "keep-alive";
+    case 14:
+      return name === "http2-settings";
     case 16:
       return name === "proxy-connection";
     case 17:
       return name === "transfer-encoding";
+    case 18:
+      return name === "proxy-authenticate";
+    case 19:
+      return name === "proxy-authorization";
     default:
       return false;
   }
+}
+
+/**
+ * Whether a hop-by-hop field never goes upstream, even with `strip_hop_by_hop = false`: `connection`, `upgrade` and
+ * `http2-settings` (`h1_upgrade` decides on those) and `transfer-encoding` (the client frames the body anew).
+ *
+ * @example Usage
+ * ```ts
+ * import { isConnectionOwn } from "./headers_copy.ts";
+ * if (!isConnectionOwn("upgrade") || isConnectionOwn("te")) throw new Error();
+ * ```
+ */
+export function isConnectionOwn(name: string): boolean {
+  return name === "connection" || name === "upgrade" || name === "http2-settings" || name === "transfer-encoding";
 }
 
 /**

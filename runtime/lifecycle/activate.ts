@@ -9,7 +9,14 @@
  *
  * @module
  */
-import { type Plan, type Step, STEPS, type UpstreamPlan } from "../../compiler/mod.ts";
+import {
+  type HeaderPolicy,
+  type LocationPlan,
+  type Plan,
+  type Step,
+  STEPS,
+  type UpstreamPlan,
+} from "../../compiler/mod.ts";
 import type { ActiveLocation, ActivePlan, ActiveServer, ActiveUpstream } from "./active.ts";
 import { type MetricsRegistries, serverMetrics } from "../observe/metrics/mod.ts";
 import type { AccessLogFiles } from "../observe/log/access_sink.ts";
@@ -88,6 +95,8 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
       answerBody: responseBody.filter((p) => !p.upstreamBodyOnly),
       logging: chain.filter((p) => p.logging),
       errorPages: chain.filter((p) => p.errorPage),
+      // Always present (undefined at the defaults): every active location keeps one shape.
+      headerPolicy: headerPolicyOf(plan, lp),
       processing: 0,
       accepted: 0,
       errors: 0,
@@ -130,4 +139,10 @@ export function activate(plan: Plan, options: ActivateOptions, previous?: Active
       }
     },
   };
+}
+
+/** The header options of a location's own upstream when one is off, else undefined. */
+function headerPolicyOf(plan: Plan, lp: LocationPlan): HeaderPolicy | undefined {
+  const ref = lp.upstream;
+  return ref.kind === "upstream" ? plan.upstreams[ref.index]?.headerPolicy : undefined;
 }

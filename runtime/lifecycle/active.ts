@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LocationPlan, Plan, ServerPlan, Step, UpstreamPlan } from "../../compiler/mod.ts";
+import type { HeaderPolicy, LocationPlan, Plan, ServerPlan, Step, UpstreamPlan } from "../../compiler/mod.ts";
 import type { RequestContext } from "../proxy/context.ts";
 import type { PluginInstance, PluginInstances } from "../plugins/mod.ts";
 import type { Backend, UpstreamClient } from "../upstream/types.ts";
@@ -28,6 +28,8 @@ export interface ActiveLocation {
   readonly errorPages: readonly PluginInstance[];
   /** Plugins with a logging hook (none: no watch on the body). */
   readonly logging: readonly PluginInstance[];
+  /** The request-header options of the location's own upstream, when one is off (see `RequestContext.headerPolicy`). */
+  readonly headerPolicy: HeaderPolicy | undefined;
   /** Requests in flight (max_processing). */
   processing: number;
   /** Requests accepted since activation. */

@@ -46,6 +46,8 @@ export interface EngineOptions {
   readonly client: (peer: Deno.NetAddr) => Remote | undefined;
   /** Must a connection from `ip` start with a PROXY protocol header (h1 only)? */
   readonly proxyFrom?: (ip: string) => boolean;
+  /** `h1_pipelining` of the plan in force (h1 only; see `H1ListenOptions.pipelining`). */
+  readonly pipelining?: () => boolean;
 }
 
 /** The answer to a loopback connection that no TLS client is behind. */
@@ -119,6 +121,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
             },
           }
           : {}),
+        ...(o.pipelining ? { pipelining: o.pipelining } : {}),
       },
       (req, peer) => {
         const remote = client(peer);

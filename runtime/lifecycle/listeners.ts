@@ -133,6 +133,8 @@ export async function openListener(
     client: (peer) => inProcess.has(peer) || !front ? peer : front.client(peer.port),
     // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
     ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
+    // `h1_pipelining` of the plan in force when a request comes with another behind it.
+    pipelining: () => serving.active.servers.get(serverName)?.plan.h1Pipelining === true,
   }, responder(serving, ep));
   ep.local = engine.addr;
   let shutdown = () => engine.shutdown();

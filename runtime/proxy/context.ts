@@ -6,8 +6,10 @@
  *
  * @module
  */
-import type { IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
-import { copyHeaders, isHopByHop } from "../http/headers_copy.ts";
+import type { HeaderPolicy, IpNet, LocationPlan, RouteRequest } from "../../compiler/mod.ts";
+import { type ClientRequestError } from "../upstream/types.ts";
+import { nominationRefusal } from "../upstream/nominations.ts";
+import { upstreamHeadersOf } from "./upstream_headers.ts";
 import type { RequestTrace } from "../observe/otel/request_trace.ts";
 
 import type { CompressionStat } from "../plugins/content_coding.ts";
@@ -85,6 +87,11 @@ export class RequestContext implements RouteRequest {
    */
   readonly timed: boolean;
   location?: LocationPlan;
+  /**
+   * The request-header options of the upstream the request goes to, when one is off: those of the location's own
+   * upstream once routed, of the upstream chosen once it is (they shape {@linkcode upstreamHeaders} when it is made).
+   */
+  headerPolicy: HeaderPolicy | undefined;
   /** Named captures from path/host/rewrite regexes. */
   captures?: Record<string, string>;
   /**
@@ -139,6 +146,8 @@ export class RequestContext implements RouteRequest {
   /** The plugin that answered the request, if one did (for `pingap_plugin_refusals_total`). */
   answeredBy: string | undefined;
   #upstreamHeaders: Headers | undefined;
+  /** The client's `Connection` when {@linkcode upstreamHeaders} was made (it is left out of the copy). */
+  #copiedConnection: string | null | undefined;
   /** Request headers a plugin replaced (null: removed), see {@linkcode replaceRequestHeader}. */
   #replaced: Map<string, string | null> | undefined;
 
@@ -235,8 +244,25 @@ export class RequestContext implements RouteRequest {
    * Created on first use, so requests answered by a plugin never copy them.
    */
   get upstreamHeaders(): Headers {
-    if (this.#upstreamHeaders === undefined) this.#upstreamHeaders = upstreamHeadersOf(this.req.headers);
+    if (this.#upstreamHeaders === undefined) {
+      const source = this.req.headers;
+      const connection = source.get("connection");
+      this.#copiedConnection = connection;
+      this.#upstreamHeaders = upstreamHeadersOf(source, connection, this.headerPolicy);
+    }
     return this.#upstreamHeaders;
+  }
+
+  /**
+   * Why the client's `Connection` nominations are refused (a 400) under the upstream's `policy`, for a request sent
+   * from {@linkcode upstreamHeaders} (the copy has no `Connection` left for the upstream client to judge); undefined
+   * when they are not, or no copy was made.
+   */
+  nominationRefusal(policy: HeaderPolicy | undefined): ClientRequestError | undefined {
+    const c = this.#copiedConnection;
+    if (c === undefined || c === null || c === "keep-alive" || c === "close") return undefined;
+    if (policy !== undefined && !policy.stripNominated) return undefined;
+    return nominationRefusal(c, policy?.rejectMalformed ?? true);
   }
 
   /**
@@ -347,14 +373,6 @@ export class RequestContext implements RouteRequest {
     this.#onFinish = undefined;
     for (const fn of fns) fn();
   }
-}
-
-/** Copies request headers without hop-by-hop ones (and those named by Connection). */
-export function upstreamHeadersOf(source: Headers): Headers {
-  const h = copyHeaders(source, isHopByHop);
-  const connection = source.get("connection");
-  if (connection) { for (const name of connection.split(",")) h.delete(name.trim()); }
-  return h;
 }
 
 /** Is `authority` exactly the authority of the absolute URL `url`? */

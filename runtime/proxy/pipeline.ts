@@ -201,6 +201,9 @@ async function proxyTo(
   metrics: Metrics | undefined,
 ): Promise<HttpResponse> {
   const lp = loc.plan;
+  // The upstream's header options shape the copy of the client's headers, when it is made from here on.
+  const policy = up.plan.headerPolicy;
+  if (policy !== ctx.headerPolicy) ctx.headerPolicy = policy;
   let body = ctx.req.body;
   if (body && ctx.bodyFilter) body = ctx.bodyFilter(body);
   const max = lp.clientMaxBodySize;
@@ -240,6 +243,15 @@ async function proxyTo(
       : ops || ctx.trace !== undefined || upgrade || bytesUpgrade === null
       ? ctx.upstreamHeaders
       : undefined;
+    // A copy of the client's headers (made here or by a plugin) has no `Connection` left: its nominations are judged
+    // here, by this upstream's options (a 400).
+    if (attempt === 0) {
+      const refused = ctx.nominationRefusal(policy);
+      if (refused !== undefined) {
+        retryBody?.cancel(refused);
+        throw refused;
+      }
+    }
     if (ops) {
       for (const op of lp.setHeaders) changed!.set(op.name, render(op.value, ctx));
       for (const op of lp.addHeaders) changed!.append(op.name, render(op.value, ctx));
@@ -452,6 +464,7 @@ export async function handle(
   const loc = server.locations[rank]!;
   const lp = loc.plan;
   ctx.location = lp;
+  if (loc.headerPolicy !== undefined) ctx.headerPolicy = loc.headerPolicy;
   sm?.metrics.requestStarted(lp.name);
   const caps = routeCaptures(lp, ctx);
   if (caps) ctx.captures = caps;

@@ -91,7 +91,11 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
       const alpn = plan.alpn;
       const caCerts = upstreamCaCerts(plan);
       const clientCert = upstreamClientCertificate(plan);
-      const extra = { ...(caCerts ? { caCerts } : {}), ...(clientCert ? { clientCert } : {}) };
+      const extra = {
+        ...(caCerts ? { caCerts } : {}),
+        ...(clientCert ? { clientCert } : {}),
+        ...(plan.headerPolicy ? { headerPolicy: plan.headerPolicy } : {}),
+      };
       return alpn === "h2" || (alpn === "h2h1" && o.tls)
         ? createH2Client(o, plan.maxH2Streams, {
           ...extra,

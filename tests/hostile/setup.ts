@@ -53,6 +53,8 @@ upstream = "origin"
 [servers.plain]
 addr = "127.0.0.1:${t.port}"
 locations = ["refused", "ws", "all"]
+# nginx answers pipelined requests in order; so does this server (Pingap's default drops them).
+h1_pipelining = true
 downstream_read_timeout = "1s"
 downstream_write_timeout = "1s"
 

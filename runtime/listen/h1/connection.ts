@@ -1,6 +1,8 @@
 /**
  * One client connection of the HTTP/1.1 front end: reads request heads, hands each request to the handler, writes
- * its response, and keeps the connection alive. Requests are answered in order (pipelined ones wait their turn).
+ * its response, and keeps the connection alive. Pipelined requests are answered in order (they wait their turn) when
+ * the server allows it (`h1_pipelining`); otherwise a request that came with bytes of the next one behind it is the
+ * connection's last (answered with `connection: close`; the rest is dropped, as Pingora does).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
  * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and served here from the head the screen
@@ -56,6 +58,11 @@ export interface ConnectionHost {
   readonly closing: boolean;
   /** Largest request head (bytes, request line included): a larger one is answered 431 (or 414). */
   readonly maxHeadSize: number;
+  /**
+   * `h1_pipelining`: are requests pipelined behind another served, in order? Asked only when a request came with bytes
+   * behind it; false makes that request the connection's last. Absent: served.
+   */
+  readonly pipelining?: () => boolean;
   /** A coarse clock (the listener's idle sweeps so far), cheaper than reading the time per request. */
   readonly tick: number;
 }
@@ -160,6 +167,8 @@ export class Connection implements ConnectionFacts {
   #badFraming = false;
   /** The response of the request in flight is being written (no `100 Continue` may go out now). */
   #responding = false;
+  /** Requests pipelined behind the one just answered are dropped (`h1_pipelining` off): the close lingers. */
+  #dropPipelined = false;
 
   constructor(conn: ByteStream, host: ConnectionHost) {
     this.#conn = conn;
@@ -381,7 +390,10 @@ export class Connection implements ConnectionFacts {
     const rest = this.#buf.slice(this.#start, this.#end);
     this.#start = this.#end;
     this.idleTick = -1;
-    await spliceUpgrade(this.#conn, upgraded, rest);
+    // The splice reads the client now: no read for a next request may start beside it (the sweep's close watch).
+    this.#watchable = false;
+    // Its writes to the client are timed as a response's (the sweep cuts one past `downstream_write_timeout`).
+    await spliceUpgrade(this.#conn, upgraded, rest, (bytes) => this.#out.write(bytes));
   }
 
   /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
@@ -471,8 +483,10 @@ export class Connection implements ConnectionFacts {
         req.settle(undefined);
         return false;
       }
-      // A body not read to its end leaves the connection in the middle of it: close after the response.
-      const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing;
+      // A body not read to its end leaves the connection in the middle of it: close after the response. Bytes behind
+      // the request already read are a pipelined request: served next only when the server allows pipelining.
+      const close = head.close || (state !== undefined && state.unread > 0) || this.#host.closing ||
+        (this.#start !== this.#end && this.#dropsPipelined());
       this.#responding = true;
       const sent = await writeResponse(this.#out, res, head.method === "HEAD", close, head.http10);
       req.settle(sent === "broken" ? new Error("the response body failed") : undefined);
@@ -487,6 +501,14 @@ export class Connection implements ConnectionFacts {
       this.#watchable = false;
       this.#headInBuffer = false;
     }
+  }
+
+  /** Are the requests pipelined behind this one dropped (`h1_pipelining` off)? Then the close lingers. */
+  #dropsPipelined(): boolean {
+    const allowed = this.#host.pipelining;
+    if (allowed === undefined || allowed()) return false;
+    this.#dropPipelined = true;
+    return true;
   }
 
   /**
@@ -687,6 +709,8 @@ export class Connection implements ConnectionFacts {
       return undefined;
     }
     if (this.#unreadBody) return this.#linger(this.#unreadBody);
+    // Pipelined requests left unanswered: the client reads this answer and its end, not a reset.
+    if (this.#dropPipelined) return this.#linger(undefined);
     if (this.#badFraming) return this.#answer({ status: 400, reason: "Bad Request", size: 0 });
     return Promise.resolve();
   }

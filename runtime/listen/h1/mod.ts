@@ -66,6 +66,12 @@ export interface H1ListenOptions {
    */
   readonly proxyFrom?: (peer: string) => boolean;
   /**
+   * `h1_pipelining`: are requests pipelined behind another (sent before its answer) served in order? Asked only when a
+   * request came with bytes behind it. False: that request is answered with `connection: close` and the connection
+   * closed (lingering), the requests behind it dropped unanswered, as Pingora does. Default: served.
+   */
+  readonly pipelining?: () => boolean;
+  /**
    * Largest request head in bytes, request line included (default 64 KiB): a larger one is answered 431, or 414 when
    * its request line alone fills it.
    */
@@ -186,6 +192,7 @@ export async function listenH1(
     relay: (conn, initial, activity, remote) => splice(conn, initial, target, clients, activity, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
     ...(options.h2 ? { h2: options.h2 } : {}),
+    ...(options.pipelining ? { pipelining: options.pipelining } : {}),
     maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,
     closing: false,
     tick: 0,

@@ -156,6 +156,8 @@ upstream = "o"
 addr = "127.0.0.1:0"
 locations = ["all"]
 downstream_read_timeout = "1s"
+# A request pipelined behind a relayed upload is served (one test sends them in one write).
+h1_pipelining = true
 `);
   try {
     await fn(p.port, origin);

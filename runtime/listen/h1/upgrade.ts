@@ -32,11 +32,17 @@ export function switchingHead(res: HttpResponse, requested: string): Uint8Array 
 /**
  * Splices `client` (whose bytes after the request head, `rest`, go first) to the upgraded upstream connection until
  * both ended. Resolves once both directions are done; `client` is closed then.
+ *
+ * A side that stops reading stalls the write to it; its time limit ends the splice: `write` (the front end's, which
+ * the listener's sweep cuts after `downstream_write_timeout`) for the client, the upstream's `write_timeout` for the
+ * upstream (its writable fails then). Either failure closes both sides, so that a client that left while its bytes
+ * waited for an upstream that never reads is not held forever.
  */
 export async function spliceUpgrade(
   client: ByteStream,
   upstream: NonNullable<HttpResponse["upgrade"]>,
   rest: Uint8Array,
+  write: (bytes: Uint8Array) => Promise<void> = (bytes) => writeAll(client, bytes),
 ): Promise<void> {
   const writer = upstream.writable.getWriter();
   const reader = upstream.readable.getReader();
@@ -71,12 +77,16 @@ export async function spliceUpgrade(
       for (;;) {
         const r = await reader.read();
         if (r.done) break;
-        let w = 0;
-        while (w < r.value.byteLength) w += await client.write(w === 0 ? r.value : r.value.subarray(w));
+        await write(r.value);
       }
     } catch { /* the client or the upstream failed: both close below */ }
     // The upstream ended (or failed): the client's connection ends too.
     cutBoth();
   };
   await Promise.all([toUpstream(), toClient()]);
+}
+
+async function writeAll(conn: ByteStream, bytes: Uint8Array): Promise<void> {
+  let w = 0;
+  while (w < bytes.byteLength) w += await conn.write(w === 0 ? bytes : bytes.subarray(w));
 }

@@ -48,6 +48,7 @@ import {
   withRequestTimeouts,
 } from "../types.ts";
 import type { AbortWatch, HttpRequest } from "../../http/message.ts";
+import type { HeaderPolicy } from "../../../compiler/mod.ts";
 
 /** Sessions opened to one backend at most before streams share sessions beyond `maxStreams`. */
 export const MAX_SESSIONS_PER_BACKEND = 256;
@@ -62,6 +63,8 @@ export interface H2ClientOptions {
   readonly connectionWindow?: number | undefined;
   /** Certificate presented to the backends (mutual TLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+  /** The upstream's request-header options when one is off (absent: Pingap's defaults). */
+  readonly headerPolicy?: HeaderPolicy | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -147,6 +150,7 @@ class H2ClientImpl implements H2Client {
           tlsTime: connectTime > 0 ? session.tlsTime : 0,
           started,
           closed: () => this.#cut,
+          headerPolicy: this.#extra.headerPolicy,
         }, req);
       } catch (error) {
         if (!(error instanceof StreamNotProcessed)) throw error;

@@ -7,7 +7,8 @@
 
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
 import type { H2Session } from "./session.ts";
-import { connectionNominations } from "../http1/head.ts";
+import { nominations } from "../nominations.ts";
+import type { HeaderPolicy } from "../../../compiler/mod.ts";
 import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
 import type { HttpRequest } from "../../http/message.ts";
 
@@ -47,13 +48,22 @@ export interface H2ExchangeContext {
   readonly started: number;
   /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
   readonly closed: () => boolean;
+  /** The upstream's request-header options when one is off. */
+  readonly headerPolicy?: HeaderPolicy | undefined;
 }
 
 /**
  * The HTTP/2 request head for `req`: pseudo headers, then the request headers without connection-specific ones.
- * `te` is kept only as `trailers`, and added for gRPC (`content-type: application/grpc…`), which requires it.
+ * `te` is kept only as `trailers`, and added for gRPC (`content-type: application/grpc…`), which requires it. The
+ * upstream's `policy` (options off) keeps the fields `connection` names or ignores malformed names, and keeps
+ * `proxy-authorization`, `proxy-authenticate` and `trailer` (the other hop-by-hop fields HTTP/2 forbids).
  */
-export function requestHeaders(req: HttpRequest, backend: Backend, tls: boolean): OutgoingHttpHeaders {
+export function requestHeaders(
+  req: HttpRequest,
+  backend: Backend,
+  tls: boolean,
+  policy?: HeaderPolicy,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {
     ":method": req.method,
     ":scheme": tls ? "https" : "http",
@@ -62,9 +72,13 @@ export function requestHeaders(req: HttpRequest, backend: Backend, tls: boolean)
   };
   const connection = req.headers.get("connection");
   // Host, x-forwarded-* and non-tokens named there are refused (ClientRequestError), as for HTTP/1.1.
-  const nominated = connection === null ? null : connectionNominations(connection);
+  const nominated = connection === null || (policy !== undefined && !policy.stripNominated)
+    ? null
+    : nominations(connection, policy?.rejectMalformed ?? true, false);
+  const keepHop = policy !== undefined && !policy.stripHopByHop;
   for (const [name, value] of req.headers) {
-    if (CONNECTION_SPECIFIC.has(name) || nominated?.includes(name) || name === "trailer") continue;
+    if (CONNECTION_SPECIFIC.has(name) || nominated?.includes(name)) continue;
+    if (!keepHop && (name === "trailer" || name === "proxy-authorization" || name === "proxy-authenticate")) continue;
     if (name === "te") {
       if (value.trim().toLowerCase() === "trailers") out["te"] = "trailers";
       continue;
@@ -141,7 +155,7 @@ class H2Exchange {
     let stream: ClientHttp2Stream;
     let headers: OutgoingHttpHeaders;
     try {
-      headers = requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls);
+      headers = requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls, this.#ctx.headerPolicy);
     } catch (error) {
       // A request refused before sending (a client error): the session is fine.
       this.#release();

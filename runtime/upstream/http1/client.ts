@@ -76,6 +76,7 @@ import {
   withRequestTimeouts,
 } from "../types.ts";
 import type { HttpRequest } from "../../http/message.ts";
+import type { HeaderPolicy } from "../../../compiler/mod.ts";
 
 export type { Http1Response } from "./exchange.ts";
 export type { Http1Upgrade } from "./upgrade.ts";
@@ -94,6 +95,8 @@ export interface Http1ClientOptions {
   readonly caCerts?: readonly string[];
   /** Certificate presented to the backends (mutual TLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+  /** The upstream's request-header options when one is off (absent: Pingap's defaults). */
+  readonly headerPolicy?: HeaderPolicy | undefined;
 }
 
 /**
@@ -111,6 +114,7 @@ class Http1ClientImpl implements Http1Client {
   readonly #options: ConnectOptions;
   readonly #caCerts: readonly string[] | undefined;
   readonly #clientCert: { readonly cert: string; readonly key: string } | undefined;
+  readonly #headerPolicy: HeaderPolicy | undefined;
   readonly #pool: Http1Pool;
   readonly #active = new Set<Http1Conn>();
   #closed = false;
@@ -123,6 +127,7 @@ class Http1ClientImpl implements Http1Client {
     this.#options = options;
     this.#caCerts = extra.caCerts;
     this.#clientCert = extra.clientCert;
+    this.#headerPolicy = extra.headerPolicy;
     this.#pool = new Http1Pool(options.poolSize, options.idleTimeout);
     this.readTimeout = options.readTimeout;
     this.writeTimeout = options.writeTimeout;
@@ -141,7 +146,7 @@ class Http1ClientImpl implements Http1Client {
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
     // Untimed (0) when the caller reads no timing: a clock read costs ~0.35 µs here.
     const started = req.timed === false ? 0 : performance.now();
-    const pending = prepareRequest(req, backend.addr);
+    const pending = prepareRequest(req, backend.addr, this.#headerPolicy);
     const prep = pending instanceof Promise ? await pending : pending;
     if (req.watch?.aborted) {
       prep.pump?.reader.cancel().catch(ignore);

@@ -165,7 +165,7 @@ export class Http1Exchange implements BodyOwner {
       const host = this.#host;
       const upgrade = upgradeConnection(conn, function upgradedClosed() {
         host.release(conn, false);
-      });
+      }, this.#writeTimeout);
       return new Answer(head, null, { reused, connectTime, tlsTime, connectionTime, responseTime, upgrade });
     }
     this.#keepAlive = !head.close;

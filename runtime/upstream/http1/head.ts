@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { fieldValue, isHopByHop, type RequestFields } from "../../http/headers_copy.ts";
-import { parseConnection } from "../../http/h1_codec.ts";
+import type { HeaderPolicy } from "../../../compiler/mod.ts";
+import { fieldValue, isConnectionOwn, isHopByHop, type RequestFields } from "../../http/headers_copy.ts";
 import { ClientRequestError } from "../types.ts";
+import { isToken, nominations } from "../nominations.ts";
 
 export {
   copyBytes,
@@ -30,19 +31,22 @@ export type RequestFraming = "none" | "length" | "chunked";
  * Builds the request head text: request line, headers and the blank line.
  *
  * Adds `host` when missing and `transfer-encoding: chunked` for a chunked body. Hop-by-hop fields in `headers`
- * (`connection` and the fields it names, `keep-alive`, `proxy-connection`, `te`, `trailer`, `upgrade`,
- * `transfer-encoding`: the client frames the body itself) are left out, except that a request for an upgrade
- * (`connection` naming `upgrade`, and `upgrade`) sends `connection: upgrade` and its `upgrade`. A `content-length`
- * that `connection` names is kept (it frames the body this head is sent with, as nginx does: dropping it would send
- * the body unframed, to be read as the next request on the connection).
+ * (`connection` and the fields it names, `keep-alive`, `proxy-connection`, `proxy-authenticate`,
+ * `proxy-authorization`, `te`, `trailer`, `upgrade`, `http2-settings`, `transfer-encoding`: the client frames the body
+ * itself) are left out, except that a request for an upgrade (`connection` naming `upgrade`, and `upgrade`) sends
+ * `connection: upgrade` and its `upgrade`. A `content-length` that `connection` names is kept (it frames the body this
+ * head is sent with, as nginx does: dropping it would send the body unframed, to be read as the next request on the
+ * connection). The upstream's `policy` (`strip_hop_by_hop`, `strip_connection_nominated`,
+ * `reject_malformed_connection_nominations` off) keeps the hop-by-hop fields but `connection`, `upgrade`,
+ * `http2-settings` and `transfer-encoding`, or the named ones, or ignores malformed names.
  *
  * The target goes as its UTF-8 bytes (a path with raw non-ASCII bytes reaches `Deno.serve` decoded as UTF-8).
  *
  * @param method Request method.
  * @param target Request target (path and query).
  * @param headers Final request headers.
- * @param options `host` to add when `headers` has none, `framing` of the body, and `zeroLength` to add
- *   `content-length: 0`.
+ * @param options `host` to add when `headers` has none, `framing` of the body, `zeroLength` to add
+ *   `content-length: 0`, and the upstream's header `policy` when one of its options is off.
  * @returns The head as a byte string.
  * @throws {ClientRequestError} When the method or target contains whitespace or control characters, or
  *   `connection` names a field a proxy must not drop (see {@linkcode connectionNominations}).
@@ -51,7 +55,7 @@ export function buildRequestHead(
   method: string,
   target: string,
   headers: RequestFields,
-  options: { host: string; framing: RequestFraming; zeroLength: boolean },
+  options: { host: string; framing: RequestFraming; zeroLength: boolean; policy?: HeaderPolicy | undefined },
 ): string {
   if (!isToken(method)) throw new ClientRequestError(`Cannot send request: invalid method "${method}"`);
   const line = targetBytes(target);
@@ -59,13 +63,26 @@ export function buildRequestHead(
   let head = method + " " + line + " HTTP/1.1\r\n";
   let hasHost = false;
   const connection = fieldValue(headers, "connection");
-  const nominated = connection === null ? null : connectionNominations(connection);
+  const policy = options.policy;
+  let nominated: string[] | null;
   // An upgrade asked for (`connection: upgrade` with `upgrade`) keeps both.
-  const upgrade = nominated !== null && nominated.includes("upgrade") && fieldValue(headers, "upgrade") !== null;
+  let upgrade: boolean;
+  if (policy === undefined) {
+    nominated = connection === null ? null : nominations(connection, true, false);
+    upgrade = nominated !== null && nominated.includes("upgrade") && fieldValue(headers, "upgrade") !== null;
+  } else {
+    const strip = connection !== null && policy.stripNominated;
+    nominated = strip ? nominations(connection, policy.rejectMalformed, true) : null;
+    upgrade = connection !== null && fieldValue(headers, "upgrade") !== null &&
+      (strip ? nominated !== null && nominated.includes("upgrade") : namesUpgrade(connection));
+  }
+  // `strip_hop_by_hop = false`: only the fields that carry the connection's own state or framing stay behind.
+  const keepHop = policy !== undefined && !policy.stripHopByHop;
   if (upgrade) head += "connection: upgrade\r\n";
   const addField = (value: string, name: string) => {
     if (upgrade && name === "upgrade") head += "upgrade: " + value + "\r\n";
-    if (isHopByHop(name) || (nominated !== null && nominated.includes(name))) return;
+    if (isHopByHop(name) && (!keepHop || isConnectionOwn(name))) return;
+    if (nominated !== null && nominated.includes(name)) return;
     if (name === "host") hasHost = true;
     head += name + ": " + value + "\r\n";
   };
@@ -79,37 +96,21 @@ export function buildRequestHead(
 }
 
 /**
- * The fields a `connection` value names, to leave out of the forwarded head, lower-cased: its tokens without
- * `close`, `keep-alive` and `content-length` (framing is never dropped; `transfer-encoding` is always re-derived).
- *
- * As Pingap 0.16 (`strip_connection_nominated`, `reject_malformed_connection_nominations`), a request whose
- * `connection` names `host`, an `x-forwarded-*` field, a pseudo-header or anything but a token is refused: such a
- * request could make the proxy send the backend's address as `host` or drop the forwarding fields it adds.
+ * The fields a `connection` value names, to leave out of the forwarded head, lower-cased, with Pingap 0.16's default
+ * rules (`strip_connection_nominated`, `reject_malformed_connection_nominations`): see runtime/upstream/nominations.ts.
  *
  * @param value The `connection` field value (several fields joined with commas).
  * @returns The names, or null when there are none.
  * @throws {ClientRequestError} For a nomination that is refused.
  */
 export function connectionNominations(value: string): string[] | null {
-  const others = parseConnection(value).others;
-  if (others === null) return null;
-  let out: string[] | null = null;
-  for (const name of others) {
-    if (!isToken(name) || name === "host" || name.startsWith("x-forwarded-")) {
-      throw new ClientRequestError(`Cannot send request: connection names ${JSON.stringify(name.slice(0, 64))}`);
-    }
-    if (name !== "content-length") (out ??= []).push(name);
-  }
-  return out;
+  return nominations(value, true, false);
 }
 
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= SP || c >= 127 || c === 58 /* : */ || c === 47 /* / */) return false;
-  }
-  return true;
+/** Does a `connection` value name `upgrade`? */
+function namesUpgrade(connection: string): boolean {
+  for (const token of connection.split(",")) if (token.trim().toLowerCase() === "upgrade") return true;
+  return false;
 }
 
 /**

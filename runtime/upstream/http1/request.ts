@@ -12,6 +12,7 @@ import { buildRequestHead, latin1Encode, latin1EncodeInto, type RequestFraming }
 import { fieldValue } from "../../http/headers_copy.ts";
 import { ClientRequestError, UpstreamError } from "../types.ts";
 import type { HttpRequest } from "../../http/message.ts";
+import type { HeaderPolicy } from "../../../compiler/mod.ts";
 
 /** A body with a content-length up to this size is read whole and sent with the head (and can be replayed). */
 const SMALL_BODY = 64 * 1024;
@@ -54,25 +55,30 @@ export function releasePrepared(prep: PreparedRequest): void {
  *
  * @param req The request.
  * @param host `host` value to add when the request has none.
+ * @param policy The upstream's header options when one is off (see `buildRequestHead`).
  * @returns The prepared request (at once when there is no body).
  * @throws {ClientRequestError} For a request that cannot or must not be sent (bad method, target, content-length
  *   or `connection` nomination): a client error, before any byte is written.
  * @throws {UpstreamError} Kind "aborted" when reading the request body fails or its length disagrees with
  *   `content-length`.
  */
-export function prepareRequest(req: HttpRequest, host: string): PreparedRequest | Promise<PreparedRequest> {
+export function prepareRequest(
+  req: HttpRequest,
+  host: string,
+  policy?: HeaderPolicy,
+): PreparedRequest | Promise<PreparedRequest> {
   // Without a body nothing is awaited: the caller goes on in the same tick.
-  if (req.body !== null) return prepareWithBody(req, req.body, host);
+  if (req.body !== null) return prepareWithBody(req, req.body, host, policy);
   // A head to send as it is (it has its host; a POST, PUT or PATCH gets `content-length: 0` built in below).
   if (req.raw !== undefined && !needsLength(req.method)) {
     return { first: req.raw, second: null, pump: null, replayable: true };
   }
-  return prepareHead(req, host);
+  return prepareHead(req, host, policy);
 }
 
-function prepareHead(req: HttpRequest, host: string): PreparedRequest {
+function prepareHead(req: HttpRequest, host: string, policy: HeaderPolicy | undefined): PreparedRequest {
   const zeroLength = needsLength(req.method) && fieldValue(req.fields ?? req.headers, "content-length") === null;
-  const head = build(req, { host, framing: "none", zeroLength });
+  const head = build(req, { host, framing: "none", zeroLength, policy });
   return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
 }
 
@@ -80,6 +86,7 @@ async function prepareWithBody(
   req: HttpRequest,
   body: ReadableStream<Uint8Array>,
   host: string,
+  policy: HeaderPolicy | undefined,
 ): Promise<PreparedRequest> {
   const fields = req.fields ?? req.headers;
   const reader = body.getReader();
@@ -88,7 +95,7 @@ async function prepareWithBody(
     const expectContinue = fieldValue(fields, "expect") !== null;
     if (lengthText !== null) {
       const length = parseLength(lengthText);
-      const head = build(req, { host, framing: "length", zeroLength: false });
+      const head = build(req, { host, framing: "length", zeroLength: false, policy });
       if (expectContinue) {
         return {
           first: latin1Encode(head, 0),
@@ -106,7 +113,7 @@ async function prepareWithBody(
       return { first: latin1Encode(head, 0), second: chunk, pump, replayable: false };
     }
     if (expectContinue) {
-      const head = build(req, { host, framing: "chunked", zeroLength: false });
+      const head = build(req, { host, framing: "chunked", zeroLength: false, policy });
       return {
         first: latin1Encode(head, 0),
         second: null,
@@ -118,10 +125,10 @@ async function prepareWithBody(
     if (chunk === null) {
       // An empty stream: say so with a length rather than an empty chunked body. (The lock is not released: the
       // stream has ended, and releasing costs an error object with its stack, ~10 µs, see below.)
-      const head = build(req, { host, framing: "none", zeroLength: true });
+      const head = build(req, { host, framing: "none", zeroLength: true, policy });
       return { first: latin1Encode(head, 0), second: null, pump: null, replayable: true };
     }
-    const head = build(req, { host, framing: "chunked", zeroLength: false });
+    const head = build(req, { host, framing: "chunked", zeroLength: false, policy });
     const pump = { reader, chunked: true, remaining: 0 };
     const framed = frameChunk(chunk);
     if (framed.length <= COALESCE) return { first: join(head, framed), second: null, pump, replayable: false };
@@ -136,7 +143,7 @@ function ignore(): void {}
 
 function build(
   req: HttpRequest,
-  options: { host: string; framing: RequestFraming; zeroLength: boolean },
+  options: { host: string; framing: RequestFraming; zeroLength: boolean; policy: HeaderPolicy | undefined },
 ): string {
   return buildRequestHead(req.method, req.target, req.fields ?? req.headers, options);
 }

@@ -9,7 +9,9 @@ import type { Http1Conn } from "./conn.ts";
 /**
  * Both directions of an upgraded connection. `readable` starts with the bytes the server sent right after the 101
  * head. Closing `writable` half-closes the connection; it is fully closed once both sides ended, or at once when
- * `readable` is cancelled or `writable` aborted. No read or write time limit applies after the upgrade.
+ * `readable` is cancelled or `writable` aborted. No read time limit applies after the upgrade (a quiet protocol may
+ * wait as long as it likes); a write to the backend is bounded by the upstream's `write_timeout` (a backend that stops
+ * reading closes the connection then, and the write fails).
  */
 export interface Http1Upgrade {
   /** Bytes from the backend. */
@@ -23,9 +25,10 @@ export interface Http1Upgrade {
  *
  * @param conn The connection, positioned just past the 101 head.
  * @param onClose Called once when the connection is closed.
+ * @param writeTimeout Time limit (ms) of each write to the backend; none when undefined.
  * @returns The two directions.
  */
-export function upgradeConnection(conn: Http1Conn, onClose: () => void): Http1Upgrade {
+export function upgradeConnection(conn: Http1Conn, onClose: () => void, writeTimeout?: number): Http1Upgrade {
   const transport = conn.transport;
   const leftover = conn.start < conn.end ? conn.buf.slice(conn.start, conn.end) : null;
   conn.start = conn.end;
@@ -72,8 +75,12 @@ export function upgradeConnection(conn: Http1Conn, onClose: () => void): Http1Up
   }, { highWaterMark: 0 });
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
-      let off = 0;
-      while (off < chunk.length) off += await transport.write(off === 0 ? chunk : chunk.subarray(off));
+      try {
+        await conn.write(chunk, writeTimeout);
+      } catch (error) {
+        closeAll();
+        throw error;
+      }
     },
     async close() {
       writeEnded = true;

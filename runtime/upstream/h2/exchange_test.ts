@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { requestHeaders } from "./exchange.ts";
+import { backendAt } from "../_test_utils.ts";
+import type { HttpRequest } from "../../http/message.ts";
+
+function request(fields: Record<string, string>): HttpRequest {
+  return { method: "GET", target: "/x", headers: new Headers({ host: "example.test", ...fields }), body: null };
+}
+
+const HOP = {
+  "keep-alive": "timeout=5",
+  "proxy-authorization": "Basic dTpw",
+  "proxy-authenticate": "Basic",
+  trailer: "x-sum",
+  "http2-settings": "AAA",
+  "transfer-encoding": "chunked",
+  connection: "x-trace",
+  "x-trace": "1",
+};
+
+Deno.test("requestHeaders() applies the upstream's header options over h2", () => {
+  const backend = backendAt(1);
+  const def = requestHeaders(request(HOP), backend, false);
+  for (const name of Object.keys(HOP)) assert.equal(def[name], undefined, name);
+  const keepHop = requestHeaders(request(HOP), backend, false, {
+    stripHopByHop: false,
+    stripNominated: true,
+    rejectMalformed: true,
+  });
+  assert.equal(keepHop["proxy-authorization"], "Basic dTpw");
+  assert.equal(keepHop["proxy-authenticate"], "Basic");
+  assert.equal(keepHop["trailer"], "x-sum");
+  // Forbidden in HTTP/2 whatever the option, and the nominated one still removed.
+  for (const name of ["keep-alive", "http2-settings", "transfer-encoding", "connection", "x-trace"]) {
+    assert.equal(keepHop[name], undefined, name);
+  }
+  const keepNominated = requestHeaders(
+    request({ connection: "host, x-trace", "x-trace": "1" }),
+    backend,
+    false,
+    { stripHopByHop: true, stripNominated: false, rejectMalformed: true },
+  );
+  assert.equal(keepNominated["x-trace"], "1");
+  assert.throws(() => requestHeaders(request({ connection: "host" }), backend, false), /protected/);
+  assert.throws(() => requestHeaders(request({ connection: '"x"' }), backend, false), /invalid token/);
+  const lenient = requestHeaders(request({ connection: '"x", x-trace', "x-trace": "1" }), backend, false, {
+    stripHopByHop: true,
+    stripNominated: true,
+    rejectMalformed: false,
+  });
+  assert.equal(lenient["x-trace"], undefined);
+});
