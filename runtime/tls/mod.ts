@@ -38,10 +38,13 @@ import { formatPath, material, type Plan, type ServerPlan } from "../../compiler
 import { loadCertificates } from "../storage/mod.ts";
 import type { CertStore } from "./store.ts";
 import type { ClientAuth, TlsVersionName } from "./listener.ts";
+import { type TlsEngineName, tlsEngineOf } from "./engine_choice.ts";
 
 export { type CertInput, CertStore, type StoredCertificate } from "./store.ts";
 export { type ClientAuth, listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
 export { DEFAULT_NAME, mintedName, pickBySni } from "./sni.ts";
+export { type DenoTlsListener, listenDenoTls } from "./deno_listener.ts";
+export { type TlsEngineName, tlsEngineOf } from "./engine_choice.ts";
 export { CaMinter, type MintedLeaf } from "./ca.ts";
 export { checkValidity, startValidityChecker, type ValidityWarning } from "./validity.ts";
 
@@ -54,6 +57,8 @@ export interface ServerTls {
   readonly proxyProtocol: boolean;
   /** `tls_client_ca` is set: client certificates are asked for (a change of mode reopens the listener). */
   readonly clientAuth?: ClientAuth;
+  /** The engine that terminates it (runtime/tls/engine_choice.ts): `Deno.listenTls` or `node:tls`. */
+  readonly engine: TlsEngineName;
   /** Changes when a setting that needs a new listener changes. */
   readonly key: string;
 }
@@ -65,6 +70,7 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
   const h2 = sp.enabledH2;
   const proxyProtocol = sp.proxyProtocol;
   const mode = sp.tlsClientCa === undefined ? undefined : sp.tlsClientAuth ?? "require";
+  const engine = tlsEngineOf(sp);
   return {
     minVersion,
     maxVersion,
@@ -72,7 +78,8 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
     proxyProtocol,
     // The CA itself is in the certificate store (read with the certificates), so a new CA applies without a new listener.
     ...(mode ? { clientAuth: { mode, server: sp.name } } : {}),
-    key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
+    engine,
+    key: `${engine}:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
       mode ? `-client-${mode}` : ""
     }`,
   };
