@@ -25,6 +25,7 @@ import type { ByteStream } from "../listen/byte_stream.ts";
 import type { CertStore } from "./store.ts";
 import { HANDSHAKE_TIMEOUT, type TlsClient } from "./listener.ts";
 import { log } from "../observe/log/app_log.ts";
+import { handshakeCutter } from "./cut_socket.ts";
 
 /** Distinct SNI names resolved by one socket before it is reopened with an empty cache. */
 export const MAX_NAMES = 4096;
@@ -73,6 +74,7 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
   const maxNames = o.maxNames ?? MAX_NAMES;
   const alpnProtocols = o.h2 ? ["h2", "http/1.1"] : ["http/1.1"];
   const handshaking = new Set<Deno.TlsConn>();
+  const cut = handshakeCutter();
   let closed = false;
   let reopened = 0;
 
@@ -101,7 +103,12 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
   const start = (conn: Deno.TlsConn) => {
     const t0 = performance.now();
     handshaking.add(conn);
-    const timer = setTimeout(() => closeConn(conn), timeout);
+    // `close()` alone does not end a handshake under way (runtime/tls/cut_socket.ts): the socket is shut down.
+    const timer = setTimeout(() => {
+      if (!handshaking.has(conn)) return;
+      cut({ localPort: (conn.localAddr as Deno.NetAddr).port, remote: conn.remoteAddr });
+      closeConn(conn);
+    }, timeout);
     conn.handshake().then(({ alpnProtocol }) => {
       clearTimeout(timer);
       handshaking.delete(conn);
