@@ -12,7 +12,8 @@
  * the old socket's accept queue but were not accepted yet when it closed are reset by the kernel (Linux does not move
  * them to the other socket of the port); the accept loop takes each one as it comes, so that window is short. For the
  * same reason it reopens after {@linkcode MAX_NAMES} distinct names, so that clients sending made-up SNI names cannot
- * grow the cache without bound.
+ * grow the cache without bound, and once a leaf that an `is_ca` certificate minted for it has expired (looked at each
+ * minute), so that the minter makes a new one.
  *
  * What a `Deno.TlsConn` does not tell: the TLS version, the cipher and the SNI name of the connection. Its
  * {@linkcode TlsFacts} carry them as "" (the engine is not chosen for a server whose access log prints
@@ -29,6 +30,9 @@ import { handshakeCutter } from "./cut_socket.ts";
 
 /** Distinct SNI names resolved by one socket before it is reopened with an empty cache. */
 export const MAX_NAMES = 4096;
+
+/** How often (ms) the end of the minted leaves a socket cached is looked at. */
+const EXPIRY_CHECK = 60_000;
 
 /** The SNI resolver option of `Deno.listenTls` (Deno 2.9, internal: `Symbol.for("unstableSniResolver")`). */
 const SNI_RESOLVER = Symbol.for("unstableSniResolver");
@@ -85,7 +89,8 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       if (++seen > maxNames && socket === current) stale();
       const pem = await o.store.pem(servername || undefined);
       if (pem === undefined) throw new Error(`no certificate for "${servername}"`);
-      return pem;
+      if (pem.notAfter !== undefined && socket === current) expiry = Math.min(expiry, pem.notAfter);
+      return { cert: pem.cert, key: pem.key };
     };
     const socket: Deno.TlsListener = Deno.listenTls(
       {
@@ -143,6 +148,12 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
     }
   };
 
+  /** The earliest end of a minted (`is_ca`) leaf the current socket cached: past it, a new socket mints anew. */
+  let expiry = Infinity;
+  const expired = setInterval(() => {
+    if (Date.now() > expiry) stale();
+  }, EXPIRY_CHECK);
+  Deno.unrefTimer(expired);
   let current = open(o.port);
   const addr = current.addr as Deno.NetAddr;
   void accept(current);
@@ -168,6 +179,7 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
         return;
       }
       reopened++;
+      expiry = Infinity;
       void accept(current);
       o.onReopen?.(addr);
       closeListener(old);
@@ -185,6 +197,7 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       if (closed) return;
       closed = true;
       unwatch();
+      clearInterval(expired);
       closeListener(current);
     },
     destroy() {

@@ -196,16 +196,17 @@ export class CertStore {
 
   /**
    * The PEM certificate (leaf then chain) and key for a handshake with `servername`, as {@linkcode context} picks it
-   * (exact, wildcard, default; a leaf minted by an `is_ca` certificate); undefined when none matches.
+   * (exact, wildcard, default; a leaf minted by an `is_ca` certificate, with its `notAfter` in ms, after which the
+   * minter makes a new one); undefined when none matches.
    */
-  async pem(servername: string | undefined): Promise<{ cert: string; key: string } | undefined> {
+  async pem(servername: string | undefined): Promise<{ cert: string; key: string; notAfter?: number } | undefined> {
     const e = pickBySni(this.#index, servername);
     if (!e) return undefined;
     if (e.certificate.isCa) {
       if (!servername) return undefined;
       e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
       const leaf = await e.minter.leaf(servername);
-      return { cert: leaf.cert, key: leaf.key };
+      return { cert: leaf.cert, key: leaf.key, notAfter: leaf.notAfter };
     }
     return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
   }
