@@ -8,6 +8,9 @@
  *   in process (no loopback hop; SNI stays possible through `SNICallback`);
  * - `deno_tls_h1`: `Deno.listenTls` (one certificate) handing the decrypted stream to the same `listenH1` engine, in
  *   process, no loopback hop;
+ * - `deno_tls_sni`: the `deno-tls` engine of runtime/tls (`Deno.listenTls` with its SNI resolver over the certificate
+ *   store, runtime/tls/deno_listener.ts) handing each `Deno.TlsConn` to the same `listenH1` engine: what serves a
+ *   `global_certificates` server now;
  * - `deno_serve_tls`: `Deno.serve` with the certificate (hyper; the ceiling of Deno's own TLS, no proxy engine);
  * - `plain_h1`: `listenH1` without TLS (what TLS costs).
  *
@@ -21,7 +24,7 @@
 import { makeTestPki } from "../tests/_support/certs.ts";
 import { wrk } from "./proxy/load.ts";
 import { listenH1 } from "../runtime/listen/h1/mod.ts";
-import { CertStore, listenTls } from "../runtime/tls/mod.ts";
+import { CertStore, listenDenoTls, listenTls } from "../runtime/tls/mod.ts";
 import { responseWith } from "../runtime/http/response_build.ts";
 import { fmt, table } from "./table.ts";
 import tls from "node:tls";
@@ -72,6 +75,18 @@ async function denoTlsH1(): Promise<Engine> {
   return { name: "deno_tls_h1", url: `https://127.0.0.1:${h1.addr.port}/`, stop: () => h1.shutdown() };
 }
 
+async function denoTlsSni(): Promise<Engine> {
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const store = new CertStore();
+  store.put("localhost", { cert, key, isDefault: true });
+  const front = listenDenoTls({ hostname: "127.0.0.1", port: 0, h2: false, store, serve: h1.serve });
+  return {
+    name: "deno_tls_sni",
+    url: `https://127.0.0.1:${front.addr.port}/`,
+    stop: async () => (front.close(), await h1.shutdown(), front.destroy()),
+  };
+}
+
 async function denoServeTls(): Promise<Engine> {
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
@@ -89,7 +104,7 @@ async function plainH1(): Promise<Engine> {
 
 const rows: string[][] = [];
 try {
-  for (const start of [nodeTlsRelay, nodeTlsInProcess, denoTlsH1, denoServeTls, plainH1]) {
+  for (const start of [nodeTlsRelay, nodeTlsInProcess, denoTlsH1, denoTlsSni, denoServeTls, plainH1]) {
     const e = await start();
     try {
       const keep = await wrk("wrk", { url: e.url, seconds, connections: 50 });

@@ -5,6 +5,11 @@
  * `Deno.TlsConn` handed as it is to the HTTP/1.1 engine, or, when ALPN chose `h2`, to the HTTP/2 engine. No socket
  * wrapper, no loopback hop: measured 1.3–2× cheaper per small request than `node:tls` (bench/README.md).
  *
+ * When one certificate serves every name (the store's only one, and the default), it is given to `Deno.listenTls` as
+ * it is, without the resolver: Deno then builds its TLS configuration once instead of at each handshake (its resolver
+ * path makes a new rustls `ServerConfig` per handshake, which halves the handshakes a second and leaves no session to
+ * resume).
+ *
  * Deno's resolver keeps each name's certificate for the life of its listener (Deno 2.9.6 has no way to forget one).
  * So when the store changes what some name is served (a reload with other certificate material, an ACME certificate
  * put at run time), the listener opens a new `Deno.listenTls` on the same port (`reusePort`) and then closes the old
@@ -92,14 +97,16 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       if (pem.notAfter !== undefined && socket === current) expiry = Math.min(expiry, pem.notAfter);
       return { cert: pem.cert, key: pem.key };
     };
+    // One certificate for every name: given as it is (Deno then builds its TLS config once, not per handshake as
+    // with the resolver: twice the handshakes, bench/README.md). Else the resolver asks the store per name.
+    const sole = o.store.soleDefault();
     const socket: Deno.TlsListener = Deno.listenTls(
       {
         hostname: o.hostname,
         port,
         reusePort: true,
         alpnProtocols,
-        // No `cert`/`key`: every certificate comes from the resolver.
-        [SNI_RESOLVER]: resolve,
+        ...(sole ?? { [SNI_RESOLVER]: resolve }),
       } as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
     );
     return socket;

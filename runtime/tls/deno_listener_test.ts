@@ -150,9 +150,10 @@ Deno.test("listenDenoTls() reopens its socket when the store serves other materi
 });
 
 Deno.test("listenDenoTls() reopens after maxNames distinct SNI names, so made-up names cannot grow Deno's cache", async () => {
-  const pki = await makeTestPki([{ name: "d.test" }]);
+  const pki = await makeTestPki([{ name: "d.test" }, { name: "a.test" }]);
   const store = new CertStore();
-  store.replaceConfig([config("d", pki.leaves["d.test"]!, true)]);
+  // Two certificates: the resolver chooses (one default alone is given to Deno as it is, no resolver).
+  store.replaceConfig([config("d", pki.leaves["d.test"]!, true), config("a", pki.leaves["a.test"]!)]);
   try {
     await withListener(store, { maxNames: 2 }, async (l) => {
       for (const name of ["n1.test", "n2.test"]) assert.equal(await presented(l.addr.port, name), "d.test");
@@ -196,6 +197,26 @@ Deno.test("listenDenoTls() closes a connection whose handshake does not finish w
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(await get(sock), "h1 tls");
       sock.destroy();
+    });
+  } finally {
+    await pki.remove();
+  }
+});
+
+Deno.test("listenDenoTls() gives a sole default certificate to Deno as it is, and chooses by SNI once a second one comes", async () => {
+  const pki = await makeTestPki([{ name: "d.test" }, { name: "a.test" }]);
+  const store = new CertStore();
+  store.replaceConfig([config("d", pki.leaves["d.test"]!, true)]);
+  assert.deepEqual(store.soleDefault(), { cert: pki.leaves["d.test"]!.cert, key: pki.leaves["d.test"]!.key });
+  try {
+    await withListener(store, {}, async (l) => {
+      assert.equal(await presented(l.addr.port, "a.test"), "d.test");
+      assert.equal(await presented(l.addr.port, undefined), "d.test");
+      store.put("a", { cert: pki.leaves["a.test"]!.cert, key: pki.leaves["a.test"]!.key });
+      assert.equal(store.soleDefault(), undefined);
+      await l.settled();
+      assert.equal(await presented(l.addr.port, "a.test"), "a.test");
+      assert.equal(await presented(l.addr.port, "other.test"), "d.test");
     });
   } finally {
     await pki.remove();

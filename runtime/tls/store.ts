@@ -211,6 +211,17 @@ export class CertStore {
     return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
   }
 
+  /**
+   * The PEM certificate and key served for every SNI name, when one certificate serves them all: it is the only one in
+   * the store and the default (`is_default`, not `is_ca`). Undefined otherwise (then the choice is per name).
+   */
+  soleDefault(): { cert: string; key: string } | undefined {
+    const e = this.#index.get(DEFAULT_NAME);
+    if (e === undefined || e.certificate.isCa) return undefined;
+    for (const other of this.#index.values()) if (other !== e) return undefined;
+    return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
+  }
+
   /** The certificate serving `servername` (exact, wildcard, default), if any. */
   lookup(servername: string | undefined): StoredCertificate | undefined {
     return pickBySni(this.#index, servername);
