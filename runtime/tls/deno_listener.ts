@@ -31,7 +31,7 @@ import type { ByteStream } from "../listen/byte_stream.ts";
 import type { CertStore } from "./store.ts";
 import { HANDSHAKE_TIMEOUT, type TlsClient } from "./listener.ts";
 import { log } from "../observe/log/app_log.ts";
-import { handshakeCutter } from "./cut_socket.ts";
+import { handshakeCutter, listenerNoDelay } from "./raw_socket.ts";
 
 /** Distinct SNI names resolved by one socket before it is reopened with an empty cache. */
 export const MAX_NAMES = 4096;
@@ -109,13 +109,14 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
         ...(sole ?? { [SNI_RESOLVER]: resolve }),
       } as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem,
     );
+    listenerNoDelay((socket.addr as Deno.NetAddr).port);
     return socket;
   };
 
   const start = (conn: Deno.TlsConn) => {
     const t0 = performance.now();
     handshaking.add(conn);
-    // `close()` alone does not end a handshake under way (runtime/tls/cut_socket.ts): the socket is shut down.
+    // `close()` alone does not end a handshake under way (runtime/tl./raw_socket.ts): the socket is shut down.
     const timer = setTimeout(() => {
       if (!handshaking.has(conn)) return;
       cut({ localPort: (conn.localAddr as Deno.NetAddr).port, remote: conn.remoteAddr });

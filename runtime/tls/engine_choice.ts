@@ -35,7 +35,10 @@ export function denoTlsAvailable(): boolean {
  * served as 1.2 by both engines); `tls_min_version = "tlsv1.3"` or `tls_max_version` `tlsv1.1`/`tlsv1.2` restrict it.
  */
 export function tlsEngineOf(sp: ServerPlan, available = denoTlsAvailable()): TlsEngineName {
-  if (!available || sp.tlsClientCa !== undefined || sp.proxyProtocol) return "node-tls";
+  // `ja4` (a schema key whose runtime half reads the ClientHello off the raw socket, before node:tls): read through a
+  // widened type so that this holds before and after ServerPlan carries it.
+  const ja4 = (sp as ServerPlan & { readonly ja4?: boolean }).ja4 === true;
+  if (!available || sp.tlsClientCa !== undefined || sp.proxyProtocol || ja4) return "node-tls";
   if (sp.tlsMinVersion === "tlsv1.3" || (sp.tlsMaxVersion !== undefined && sp.tlsMaxVersion !== "tlsv1.3")) {
     return "node-tls";
   }

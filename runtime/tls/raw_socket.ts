@@ -1,23 +1,30 @@
 /**
- * Cutting a `Deno.TlsConn` whose handshake never finishes. Deno 2.9 cannot: its TLS stream does the handshake in a
- * task of its own that holds the TCP socket until the client speaks or leaves, and `close()` before the end of the
- * handshake only waits for that task (rustls-tokio-stream's drop; measured: a client that connects and says nothing
- * keeps its socket, closed or not). So the socket itself is shut down (`shutdown(fd, SHUT_RDWR)`, libc through FFI):
- * the handshake then reads the end of the stream, fails, and Deno drops the socket. The descriptor is found as
- * runtime/listen/tcp_options.ts finds a listener's: the connection's four numbers in /proc/net/tcp{,6} give its inode,
- * /proc/self/fd the descriptor. Linux with `--allow-ffi` only; elsewhere a warning says the handshake timeout is not
- * enforced on the `deno-tls` engine.
+ * What a `Deno.TlsConn` and its listener do not offer, done on the raw socket: libc through FFI, the descriptor found as
+ * runtime/listen/tcp_options.ts finds a listener's (/proc/net/tcp{,6} gives the inode, /proc/self/fd the descriptor).
+ * Linux with `--allow-ffi` only; elsewhere a warning says what is not done.
+ *
+ * - Cutting a connection whose handshake never finishes. Deno 2.9 cannot: its TLS stream does the handshake in a task
+ *   of its own that holds the TCP socket until the client speaks or leaves, and `close()` before the end of the
+ *   handshake only waits for that task (rustls-tokio-stream's drop; measured: a client that connects and says nothing
+ *   keeps its socket, closed or not). So the socket is shut down (`shutdown(fd, SHUT_RDWR)`): the handshake reads the
+ *   end of the stream, fails, and Deno drops the socket.
+ * - `TCP_NODELAY`: a `Deno.TlsConn` has no `setNoDelay` and Deno leaves Nagle's algorithm on, which held small HTTP/2
+ *   frames for the peer's delayed ACK (h2load: about 1k requests a second instead of tens of thousands). Set on the
+ *   listening socket, it is inherited by every connection Linux accepts on it.
  *
  * @module
  */
-import { socketFds } from "../listen/tcp_options.ts";
+import { portInodes, socketFds } from "../listen/tcp_options.ts";
 import { log } from "../observe/log/app_log.ts";
 
-const SHUT_RDWR = 2;
-const SYMBOLS = { shutdown: { parameters: ["i32", "i32"], result: "i32" } } as const;
+const SHUT_RDWR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1;
+const SYMBOLS = {
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+} as const;
 
 let libc: Deno.DynamicLibrary<typeof SYMBOLS> | string | undefined;
-let warned = false;
+let warned = false, warnedNoDelay = false;
 
 function openLibc(): Deno.DynamicLibrary<typeof SYMBOLS> | string {
   if (libc !== undefined) return libc;
@@ -90,7 +97,7 @@ function procHex(bytes: readonly number[]): string {
  *
  * @example Usage
  * ```ts
- * import { procAddresses } from "./cut_socket.ts";
+ * import { procAddresses } from "./raw_socket.ts";
  * const forms = procAddresses("127.0.0.1");
  * if (forms[0] !== "0100007F" || forms[1] !== "0000000000000000FFFF00000100007F") throw new Error();
  * ```
@@ -165,4 +172,29 @@ export function handshakeCutter(): (conn: SocketEnds) => void {
     batch.push(conn);
     timer ??= setTimeout(flush, 50);
   };
+}
+
+/**
+ * Sets `TCP_NODELAY` on this process's listening sockets on `port` (connections accepted from then on inherit it).
+ * Warns once when it cannot.
+ */
+export function listenerNoDelay(port: number): void {
+  const lib = openLibc();
+  let why = typeof lib === "string" ? lib : "";
+  if (typeof lib !== "string") {
+    const one = new Int32Array([1]);
+    let set = 0;
+    try {
+      for (const fd of socketFds(portInodes(port, "0A"))) {
+        if (lib.symbols.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, one, 4) === 0) set++;
+      }
+    } catch (e) {
+      why = `cannot read /proc: ${e instanceof Error ? e.message : e}`;
+    }
+    if (set === 0 && why === "") why = `no listening socket found on port ${port}`;
+  }
+  if (why !== "" && !warnedNoDelay) {
+    warnedNoDelay = true;
+    log.warn("TCP_NODELAY not set on the deno-tls engine's connections: small writes may wait", { reason: why });
+  }
 }
