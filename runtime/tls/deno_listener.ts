@@ -209,7 +209,11 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       closeListener(current);
     },
     destroy() {
-      for (const c of handshaking) closeConn(c);
+      // As at the handshake timeout: `close()` alone would wait for the handshake.
+      for (const c of handshaking) {
+        cut({ localPort: (c.localAddr as Deno.NetAddr).port, remote: c.remoteAddr });
+        closeConn(c);
+      }
       handshaking.clear();
     },
   };
