@@ -44,10 +44,13 @@ const SNI_RESOLVER = Symbol.for("unstableSniResolver");
 
 /** Options of {@linkcode listenDenoTls}. */
 export interface DenoTlsOptions {
+  /** The address to listen on. */
   readonly hostname: string;
+  /** Its port (0: any; a reopen takes the same one). */
   readonly port: number;
   /** Offer `h2` by ALPN (and `http/1.1`). */
   readonly h2: boolean;
+  /** The certificates, watched: a change of what it serves reopens the socket. */
   readonly store: CertStore;
   /** Serves a decrypted connection (ALPN `http/1.1` or none): the HTTP/1.1 engine; the stream's `tls` is set. */
   readonly serve: (conn: ByteStream) => void;

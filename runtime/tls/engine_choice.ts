@@ -1,7 +1,7 @@
 /**
  * Which TLS engine terminates a server's TLS, by its config alone (docs/tls.md, figures in bench/README.md):
  *
- * - `deno-tls`: `Deno.listenTls` (rustls) with its SNI resolver over the {@linkcode CertStore}, the decrypted
+ * - `deno-tls`: `Deno.listenTls` (rustls) with its SNI resolver over the certificate store, the decrypted
  *   `Deno.TlsConn` handed straight to the HTTP/1.1 or HTTP/2 engine (runtime/tls/deno_listener.ts). Measured 1.3–2×
  *   cheaper per request than `node:tls`, and as many handshakes as nginx.
  * - `node-tls`: `node:tls` (runtime/tls/listener.ts), for what `Deno.TlsConn` cannot do: ask for client certificates
@@ -12,7 +12,6 @@
  * @module
  */
 import type { ServerPlan } from "../../compiler/mod.ts";
-import type { CertStore } from "./store.ts";
 
 /** The two TLS engines. */
 export type TlsEngineName = "deno-tls" | "node-tls";
@@ -46,13 +45,4 @@ export function tlsEngineOf(sp: ServerPlan, available = denoTlsAvailable()): Tls
     if (typeof part === "object" && "ctx" in part && NODE_TLS_KEYS.has(part.ctx)) return "node-tls";
   }
   return "deno-tls";
-}
-
-/** The store's certificate for a `deno-tls` handshake with `servername` ("" when the client sent no SNI). */
-export function resolveFrom(store: CertStore): (servername: string) => Promise<{ cert: string; key: string }> {
-  return async (servername) => {
-    const pem = await store.pem(servername || undefined);
-    if (pem === undefined) throw new Error(`no certificate for "${servername}"`);
-    return pem;
-  };
 }

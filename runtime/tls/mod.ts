@@ -2,8 +2,10 @@
  * Serving TLS: the certificate store, the SNI choice, the TLS listener,
  * `is_ca` leaves and the validity checker. See docs/tls.md.
  *
- * A server with `global_certificates = true` terminates TLS on every address
- * ({@linkcode listenTls}); each handshake asks the proxy's {@linkcode CertStore} for the
+ * A server with `global_certificates = true` terminates TLS on every address, with
+ * `Deno.listenTls` ({@linkcode listenDenoTls}) or, for what only it can do, `node:tls`
+ * ({@linkcode listenTls}); {@linkcode tlsEngineOf} chooses by the server's config. Each
+ * handshake asks the proxy's {@linkcode CertStore} for the
  * certificate of the client's SNI: exact name, then the wildcard one label up,
  * then the default (`is_default`); none fails the handshake. `startProxy`
  * fills the store from `[certificates]` at start and on every reload

@@ -111,7 +111,9 @@ export function procAddresses(hostname: string): string[] {
 
 /** A connection by its two ends. */
 export interface SocketEnds {
+  /** The port it was accepted on. */
   readonly localPort: number;
+  /** The client. */
   readonly remote: Deno.NetAddr;
 }
 
