@@ -2,8 +2,9 @@
  * Which TLS engine terminates a server's TLS, by its config alone (docs/tls.md, figures in bench/README.md):
  *
  * - `deno-tls`: `Deno.listenTls` (rustls) with its SNI resolver over the certificate store, the decrypted
- *   `Deno.TlsConn` handed straight to the HTTP/1.1 or HTTP/2 engine (runtime/tls/deno_listener.ts). Measured 1.3–2×
- *   cheaper per request than `node:tls`, and as many handshakes as nginx.
+ *   `Deno.TlsConn` handed straight to the HTTP/1.1 or HTTP/2 engine (runtime/tls/deno_listener.ts). Measured: 1.5–2.5× the
+ *   small keep-alive requests of `node:tls`; with one certificate as many handshakes as a bare `Deno.serve`, with
+ *   several about `node:tls`'s (Deno's resolver builds a rustls config per handshake).
  * - `node-tls`: `node:tls` (runtime/tls/listener.ts), for what `Deno.TlsConn` cannot do: ask for client certificates
  *   (`tls_client_ca`), read a PROXY protocol header or the ClientHello (JA4) before the handshake, restrict the TLS
  *   versions to other than rustls' 1.2 and 1.3, or tell the version and cipher a connection settled
