@@ -364,6 +364,7 @@ Deno.test("tls: requests go through the HTTP/1.1 front end: a slow head is cut a
   };
   const socks: TLSSocket[] = [];
   try {
+    assert.equal(proxy.proxy.listening[0]!.tlsEngine, "deno-tls");
     // A head dripped a byte every 200 ms: closed by the server (before the test's own 15 s deadline).
     const slow = await open();
     socks.push(slow);
