@@ -34,12 +34,16 @@ const {
   TCP_FASTOPEN,
 } = LINUX;
 
-/**
- * Inodes of the sockets on local port `port` in `state` (`"0A"` LISTEN, `"01"` ESTABLISHED), from /proc/net/tcp and
- * tcp6.
- */
-export function portInodes(port: number, state: "0A" | "01"): Set<string> {
-  const out = new Set<string>();
+/** One row of /proc/net/tcp{,6}: the local port, the peer as written there (`ADDR:PORT` in hex), state and inode. */
+export interface ProcTcpRow {
+  readonly localPort: number;
+  readonly remote: string;
+  readonly state: string;
+  readonly inode: string;
+}
+
+/** Calls `each` for every TCP socket of the host in /proc/net/tcp and tcp6 (a file that cannot be read is skipped). */
+export function eachProcTcpRow(each: (row: ProcTcpRow) => void): void {
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text: string;
     try {
@@ -49,10 +53,27 @@ export function portInodes(port: number, state: "0A" | "01"): Set<string> {
     }
     for (const line of text.split("\n").slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length < 10 || cols[3] !== state) continue;
-      if (parseInt(cols[1]!.slice(cols[1]!.lastIndexOf(":") + 1), 16) === port) out.add(cols[9]!);
+      if (cols.length < 10) continue;
+      const local = cols[1]!;
+      each({
+        localPort: parseInt(local.slice(local.lastIndexOf(":") + 1), 16),
+        remote: cols[2]!,
+        state: cols[3]!,
+        inode: cols[9]!,
+      });
     }
   }
+}
+
+/**
+ * Inodes of the sockets on local port `port` in `state` (`"0A"` LISTEN, `"01"` ESTABLISHED), from /proc/net/tcp and
+ * tcp6.
+ */
+export function portInodes(port: number, state: "0A" | "01"): Set<string> {
+  const out = new Set<string>();
+  eachProcTcpRow((row) => {
+    if (row.state === state && row.localPort === port) out.add(row.inode);
+  });
   return out;
 }
 

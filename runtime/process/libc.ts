@@ -1,6 +1,6 @@
 /**
  * The process's libc through FFI, for the socket options Deno's API does not set: `setsockopt`, `getsockopt`,
- * `getsockname`, `getpeername` and `fcntl`. Opened lazily, once per isolate (the main one or a worker), by the first caller
+ * `getsockname`, `getpeername`, `fcntl` and `shutdown`. Opened lazily, once per isolate (the main one or a worker), by the first caller
  * that has options to set; a process whose config sets none never opens it.
  *
  * Deno keeps each socket on a plain file descriptor of this process (tokio's `TcpStream`), so the kernel calls work
@@ -17,6 +17,7 @@ const SYMBOLS = {
   getpeername: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   /** Called with two arguments only (`F_GETFD`: is the descriptor open). */
   fcntl: { parameters: ["i32", "i32"], result: "i32" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
 /** libc's socket calls. */
@@ -61,6 +62,8 @@ export const LINUX = {
   TCP_KEEPCNT: 6,
   TCP_USER_TIMEOUT: 18,
   TCP_FASTOPEN: 23,
+  TCP_NODELAY: 1,
+  SHUT_RDWR: 2,
 } as const;
 
 /**

@@ -14,34 +14,12 @@
  *
  * @module
  */
-import { portInodes, socketFds } from "../listen/tcp_options.ts";
+import { eachProcTcpRow, portInodes, socketFds } from "../listen/tcp_options.ts";
+import { LINUX, openLibc } from "../process/libc.ts";
 import { log } from "../observe/log/app_log.ts";
 
-const SHUT_RDWR = 2, IPPROTO_TCP = 6, TCP_NODELAY = 1;
-const SYMBOLS = {
-  shutdown: { parameters: ["i32", "i32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-} as const;
-
-let libc: Deno.DynamicLibrary<typeof SYMBOLS> | string | undefined;
+const { SHUT_RDWR, IPPROTO_TCP, TCP_NODELAY } = LINUX;
 let warned = false, warnedNoDelay = false;
-
-function openLibc(): Deno.DynamicLibrary<typeof SYMBOLS> | string {
-  if (libc !== undefined) return libc;
-  if (Deno.build.os !== "linux") return libc = `${Deno.build.os} has no /proc to find the socket by`;
-  let why = "libc not found";
-  for (const name of ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1", "libc.so"]) {
-    try {
-      return libc = Deno.dlopen(name, SYMBOLS);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        return libc = "FFI is not allowed (run with --allow-ffi or --allow-all)";
-      }
-      why = e instanceof Error ? e.message : String(e);
-    }
-  }
-  return libc = why;
-}
 
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
 
@@ -133,21 +111,9 @@ export function shutdownSockets(conns: readonly SocketEnds[]): number | string {
     }
   }
   const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(file);
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 10) continue;
-      const local = cols[1]!;
-      const port = parseInt(local.slice(local.lastIndexOf(":") + 1), 16);
-      if (wanted.has(`${port}|${cols[2]}`)) inodes.add(cols[9]!);
-    }
-  }
+  eachProcTcpRow((row) => {
+    if (wanted.has(`${row.localPort}|${row.remote}`)) inodes.add(row.inode);
+  });
   let cut = 0;
   for (const fd of socketFds(inodes)) if (lib.symbols.shutdown(fd, SHUT_RDWR) === 0) cut++;
   return cut;
