@@ -57,6 +57,7 @@ import { type H2Limits, type H2Settings, ourSettings, type PeerSettings, readSet
 import { Sender } from "./send.ts";
 import { Defences } from "./defences.ts";
 import type { ConnectionHost } from "./host.ts";
+import type { H2cUpgrade } from "./upgrade.ts";
 
 /** A connection. */
 export class H2Connection implements StreamHost, ConnectionFacts {
@@ -122,11 +123,21 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     return this.#done.promise;
   }
 
-  /** Serves the connection: our SETTINGS, then what the client sends, `initial` (read already) first; settles once closed. */
-  async run(initial: Uint8Array): Promise<void> {
+  /**
+   * Serves the connection: our SETTINGS, then what the client sends, `initial` (read already) first; settles once
+   * closed. After an h2c upgrade (RFC 7540 §3.2; the 101 went out), `upgrade` holds the client's `HTTP2-Settings`,
+   * applied as a SETTINGS frame that the 101 acknowledged, and the upgrade request, which becomes stream 1, half closed
+   * (remote); the client's preface follows.
+   */
+  async run(initial: Uint8Array, upgrade?: H2cUpgrade): Promise<void> {
     this.#out.frame(SETTINGS, 0, 0, ourSettings(this.#settings));
     this.#flow.start();
     try {
+      if (upgrade !== undefined) {
+        const { settings } = upgrade;
+        readSettings({ length: settings.byteLength, type: SETTINGS, flags: 0, stream: 0 }, settings, 0, this.#peer);
+        this.#open(1, true, upgrade.head);
+      }
       await readFrames(this.#io, initial, (h, b, p) => this.#frame(h, b, p), () => this.#ended);
       this.#teardown(new Deno.errors.ConnectionReset("the client closed the connection"));
     } catch (error) {
@@ -239,6 +250,12 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       this.#calm.reset();
       return this.#out.frame(RST_STREAM, 0, id, uint32Payload(REFUSED_STREAM));
     }
+    this.#open(id, (flags & END_STREAM) !== 0, list);
+  }
+
+  /** Opens stream `id` with its decoded head (`list`) and hands its request to the engine. */
+  #open(id: number, remoteEnded: boolean, list: readonly string[] | undefined): void {
+    this.#highest = id;
     const initial = this.#settings.initialWindowSize;
     // Before the client acknowledged our SETTINGS it may still use the default window.
     const s = new H2Stream(
@@ -248,7 +265,7 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       this.#acked ? initial : Math.max(initial, DEFAULT_WINDOW),
       this.#flow.peerInitial,
     );
-    s.remoteEnded = (flags & END_STREAM) !== 0;
+    s.remoteEnded = remoteEnded;
     const status = openRequest(s, list, this, this.served, this.#host.authority);
     this.#streams.set(id, s);
     this.served++;
