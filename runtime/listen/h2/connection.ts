@@ -57,7 +57,7 @@ import { type H2Limits, type H2Settings, ourSettings, type PeerSettings, readSet
 import { Sender } from "./send.ts";
 import { Defences } from "./defences.ts";
 import type { ConnectionHost } from "./host.ts";
-import type { H2cUpgrade } from "./upgrade.ts";
+import { type H2cUpgrade, headerListSize } from "./upgrade.ts";
 
 /** A connection. */
 export class H2Connection implements StreamHost, ConnectionFacts {
@@ -136,7 +136,9 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       if (upgrade !== undefined) {
         const { settings } = upgrade;
         readSettings({ length: settings.byteLength, type: SETTINGS, flags: 0, stream: 0 }, settings, 0, this.#peer);
-        this.#open(1, true, upgrade.head);
+        // A head larger than our SETTINGS_MAX_HEADER_LIST_SIZE gets 431, as over HTTP/2.
+        const head = upgrade.head;
+        this.#open(1, true, headerListSize(head) > this.#settings.maxHeaderListSize ? undefined : head);
       }
       await readFrames(this.#io, initial, (h, b, p) => this.#frame(h, b, p), () => this.#ended);
       this.#teardown(new Deno.errors.ConnectionReset("the client closed the connection"));

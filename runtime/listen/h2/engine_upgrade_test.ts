@@ -82,3 +82,35 @@ Deno.test("h2 engine: serveUpgraded answers the upgrade request on stream 1 with
     await engine.shutdown(100);
   }
 });
+
+Deno.test("h2 engine: an upgrade request larger than SETTINGS_MAX_HEADER_LIST_SIZE gets 431 on stream 1", async () => {
+  let called = 0;
+  const engine = createH2Engine({ authority: () => "a.test", settings: { maxHeaderListSize: 200 } }, () => {
+    called++;
+    return responseWith("no", { status: 200 });
+  });
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const c = await l.accept();
+    const head = [":method", "GET", ":scheme", "http", ":path", "/", "host", "a.test", "x-big", "x".repeat(300)];
+    await engine.serveUpgraded(c, new Uint8Array(0), { hostname: "127.0.0.1", port: 1 }, head, new Uint8Array(0));
+  })();
+  const client = await RawClient.open((l.addr as Deno.NetAddr).port, false);
+  try {
+    let h;
+    for (let f = await client.next(); f !== null; f = await client.next()) {
+      if (f.type === HEADERS) {
+        h = f;
+        break;
+      }
+    }
+    assert.equal(h?.stream, 1);
+    assert.deepEqual(client.fields(h!).slice(0, 2), [":status", "431"]);
+    assert.equal(called, 0);
+  } finally {
+    client.close();
+    l.close();
+    await served;
+    await engine.shutdown(100);
+  }
+});

@@ -21,6 +21,13 @@ export interface H2cUpgrade {
   readonly settings: Uint8Array;
 }
 
+/** A decoded head's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: name + value + 32 a field). */
+export function headerListSize(list: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < list.length; i += 2) n += list[i]!.length + list[i + 1]!.length + 32;
+  return n;
+}
+
 /** The HTTP/1.1 request that asks for the upgrade. */
 export interface UpgradeAsk {
   readonly method: string;
