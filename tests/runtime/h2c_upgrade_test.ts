@@ -4,12 +4,13 @@
  * the same connection as h2; nghttp `-u` likewise; the access log says `HTTP/2.0` for the upgraded request. Declined
  * (served as HTTP/1.1, the upstream never seeing `Upgrade` or `HTTP2-Settings`): an `HTTP2-Settings` that is not
  * base64url, of a bad length, with a value out of range, or twice; a `Connection` not naming `HTTP2-Settings`; a
- * request with a body; a server without `enabled_h2`; `Upgrade: h2c` over TLS.
+ * request with a body; a server without `enabled_h2`; `Upgrade: h2c` over TLS. A stop lets an upgraded request in flight
+ * finish.
  *
  * @module
  */
 import assert from "node:assert/strict";
-import { type Echo, type Origin, startEchoOrigin } from "../_support/origin.ts";
+import { type Echo, type Origin, startEchoOrigin, startOrigin } from "../_support/origin.ts";
 import { rawJson, rawRequest, startTestProxy, type TestProxy } from "../_support/proxy.ts";
 import { makeTestPki } from "../_support/certs.ts";
 import { requireComponent } from "../components.ts";
@@ -216,5 +217,31 @@ Deno.test("h2c upgrade: Upgrade: h2c over TLS (ALPN http/1.1) is ignored, served
     await proxy.close();
     await origin.close();
     await pki.remove();
+  }
+});
+
+Deno.test("h2c upgrade: a stop lets the upgraded request in flight finish over HTTP/2", async () => {
+  const release = Promise.withResolvers<void>();
+  const arrived = Promise.withResolvers<void>();
+  const origin = await startOrigin("slow", async () => {
+    arrived.resolve();
+    await release.promise;
+    return new Response("late but whole");
+  });
+  const proxy = await startTestProxy(config(origin, true));
+  try {
+    const curl = run("curl", ["-sS", "--max-time", "10", "--http2", "-w", "\n%{http_version}", `${proxy.url}/slow`]);
+    await arrived.promise;
+    const stopped = proxy.close();
+    await new Promise((r) => setTimeout(r, 300));
+    release.resolve();
+    const r = await curl;
+    await stopped;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "late but whole\n2");
+  } finally {
+    release.resolve();
+    await proxy.close();
+    await origin.close();
   }
 });
