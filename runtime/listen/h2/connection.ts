@@ -57,7 +57,6 @@ import { type H2Limits, type H2Settings, ourSettings, type PeerSettings, readSet
 import { Sender } from "./send.ts";
 import { Defences } from "./defences.ts";
 import type { ConnectionHost } from "./host.ts";
-import { type H2cUpgrade, headerListSize } from "./upgrade.ts";
 
 /** A connection. */
 export class H2Connection implements StreamHost, ConnectionFacts {
@@ -123,23 +122,12 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     return this.#done.promise;
   }
 
-  /**
-   * Serves the connection: our SETTINGS, then what the client sends, `initial` (read already) first; settles once
-   * closed. After an h2c upgrade (RFC 7540 §3.2; the 101 went out), `upgrade` holds the client's `HTTP2-Settings`,
-   * applied as a SETTINGS frame that the 101 acknowledged, and the upgrade request, which becomes stream 1, half closed
-   * (remote); the client's preface follows.
-   */
-  async run(initial: Uint8Array, upgrade?: H2cUpgrade): Promise<void> {
+  /** Serves the connection: our SETTINGS, `upgrade`'s (h2c, upgrade.ts), what the client sends (`initial` first). */
+  async run(initial: Uint8Array, upgrade?: (peer: PeerSettings) => Uint8Array): Promise<void> {
     this.#out.frame(SETTINGS, 0, 0, ourSettings(this.#settings));
     this.#flow.start();
     try {
-      if (upgrade !== undefined) {
-        const { settings } = upgrade;
-        readSettings({ length: settings.byteLength, type: SETTINGS, flags: 0, stream: 0 }, settings, 0, this.#peer);
-        // A head larger than our SETTINGS_MAX_HEADER_LIST_SIZE gets 431, as over HTTP/2.
-        const head = upgrade.head;
-        this.#open(1, true, headerListSize(head) > this.#settings.maxHeaderListSize ? undefined : head);
-      }
+      if (upgrade !== undefined) this.#block({ id: 1, flags: END_STREAM, block: upgrade(this.#peer) });
       await readFrames(this.#io, initial, (h, b, p) => this.#frame(h, b, p), () => this.#ended);
       this.#teardown(new Deno.errors.ConnectionReset("the client closed the connection"));
     } catch (error) {
@@ -252,12 +240,6 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       this.#calm.reset();
       return this.#out.frame(RST_STREAM, 0, id, uint32Payload(REFUSED_STREAM));
     }
-    this.#open(id, (flags & END_STREAM) !== 0, list);
-  }
-
-  /** Opens stream `id` with its decoded head (`list`) and hands its request to the engine. */
-  #open(id: number, remoteEnded: boolean, list: readonly string[] | undefined): void {
-    this.#highest = id;
     const initial = this.#settings.initialWindowSize;
     // Before the client acknowledged our SETTINGS it may still use the default window.
     const s = new H2Stream(
@@ -267,7 +249,7 @@ export class H2Connection implements StreamHost, ConnectionFacts {
       this.#acked ? initial : Math.max(initial, DEFAULT_WINDOW),
       this.#flow.peerInitial,
     );
-    s.remoteEnded = remoteEnded;
+    s.remoteEnded = (flags & END_STREAM) !== 0;
     const status = openRequest(s, list, this, this.served, this.#host.authority);
     this.#streams.set(id, s);
     this.served++;

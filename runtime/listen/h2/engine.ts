@@ -17,11 +17,11 @@ import { responseWith } from "../../http/response_build.ts";
 import { type ByteStream, NodeSocketStream } from "../byte_stream.ts";
 import type { WireRequest } from "../h1/request.ts";
 import { H2Connection } from "./connection.ts";
-import type { H2Limits, H2Settings } from "./settings.ts";
+import type { H2Limits, H2Settings, PeerSettings } from "./settings.ts";
 import { DEFAULT_WINDOW, INTERNAL_ERROR } from "./frames.ts";
 import { sendResponse } from "./response.ts";
 import type { H2Stream } from "./stream.ts";
-import type { H2cUpgrade } from "./upgrade.ts";
+import { upgradeStart } from "./upgrade.ts";
 
 /** The client of a connection. */
 export interface H2Client {
@@ -163,7 +163,12 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
   }, Math.min(1000, Math.max(50, Math.min(...[limits.idle, limits.read, limits.write].filter((x) => x > 0)) / 2)));
   Deno.unrefTimer(sweep);
 
-  const serve = async (stream: ByteStream, initial: Uint8Array, client: H2Client, upgrade?: H2cUpgrade) => {
+  const serve = async (
+    stream: ByteStream,
+    initial: Uint8Array,
+    client: H2Client,
+    upgrade?: (peer: PeerSettings) => Uint8Array,
+  ) => {
     if (closing) {
       try {
         stream.close();
@@ -189,7 +194,7 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
       return serve(stream, initial, client, undefined);
     },
     serveUpgraded(stream, initial, client, first, settings) {
-      return serve(stream, initial, client, { head: first, settings });
+      return serve(stream, initial, client, upgradeStart({ head: first, settings }));
     },
     get sessions() {
       return conns.size;

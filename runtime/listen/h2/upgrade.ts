@@ -11,7 +11,7 @@
 import { isHopByHop } from "../../http/headers_copy.ts";
 import { ConnectionError, FLOW_CONTROL_ERROR, type FrameHeader, MAX_WINDOW, SETTINGS } from "./frames.ts";
 import { requestHead } from "./request_head.ts";
-import { readSettings } from "./settings.ts";
+import { type PeerSettings, readSettings } from "./settings.ts";
 
 /** An upgrade that passed: what the HTTP/2 engine needs to go on (`H2Engine.serveUpgraded`). */
 export interface H2cUpgrade {
@@ -19,13 +19,6 @@ export interface H2cUpgrade {
   readonly head: readonly string[];
   /** The client's SETTINGS payload (from `HTTP2-Settings`), applied as if it came in a SETTINGS frame. */
   readonly settings: Uint8Array;
-}
-
-/** A decoded head's size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2: name + value + 32 a field). */
-export function headerListSize(list: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < list.length; i += 2) n += list[i]!.length + list[i + 1]!.length + 32;
-  return n;
 }
 
 /** The HTTP/1.1 request that asks for the upgrade. */
@@ -131,8 +124,48 @@ export function h2cUpgrade(ask: UpgradeAsk): H2cUpgrade | undefined {
     const name = fields[i]!;
     const value = fields[i + 1]!;
     if (isHopByHop(name) ? !(name === "te" && value === "trailers") : named!.includes(name)) continue;
+    // Bytes past ASCII (obs-text) are declined: stream 1's head goes to HPACK as one octet a char.
+    for (let k = 0; k < value.length; k++) if (value.charCodeAt(k) > 127) return undefined;
     head.push(name, value);
   }
   if (typeof requestHead(head) === "string") return undefined;
   return { head, settings: payload };
+}
+
+/**
+ * What the connection does first after the 101 (`H2Connection.run`): the client's settings read into `peer` as a
+ * SETTINGS frame would be, without an ACK (the 101 acknowledged them), then stream 1's head as an HPACK block that the
+ * connection reads as that stream's HEADERS (END_STREAM): the checks and SETTINGS_MAX_HEADER_LIST_SIZE of any request
+ * apply to it.
+ */
+export function upgradeStart(up: H2cUpgrade): (peer: PeerSettings) => Uint8Array {
+  return (peer) => {
+    readSettings({ length: up.settings.byteLength, type: SETTINGS, flags: 0, stream: 0 }, up.settings, 0, peer);
+    return literalBlock(up.head);
+  };
+}
+
+/** `[name, value, …]` (ASCII) as an HPACK block of literals without indexing, new names (RFC 7541 §6.2.2). */
+export function literalBlock(fields: readonly string[]): Uint8Array {
+  let size = 0;
+  for (const f of fields) size += f.length + 6;
+  const out = new Uint8Array(size + fields.length / 2);
+  let o = 0;
+  const str = (s: string) => {
+    // The length, a 7-bit prefix integer (no Huffman coding).
+    let n = s.length;
+    if (n < 127) out[o++] = n;
+    else {
+      out[o++] = 127;
+      for (n -= 127; n >= 128; n >>>= 7) out[o++] = (n & 0x7f) | 0x80;
+      out[o++] = n;
+    }
+    for (let i = 0; i < s.length; i++) out[o++] = s.charCodeAt(i);
+  };
+  for (let i = 0; i < fields.length; i += 2) {
+    out[o++] = 0;
+    str(fields[i]!);
+    str(fields[i + 1]!);
+  }
+  return out.subarray(0, o);
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { base64url, h2cUpgrade, type UpgradeAsk } from "./upgrade.ts";
+import { base64url, h2cUpgrade, literalBlock, type UpgradeAsk } from "./upgrade.ts";
+import { HpackDecoder } from "./hpack.ts";
 
 /** curl's `HTTP2-Settings`: MAX_CONCURRENT_STREAMS 100, INITIAL_WINDOW_SIZE 32 MiB, ENABLE_PUSH 0. */
 const CURL = "AAMAAABkAAQCAAAAAAIAAAAA";
@@ -80,4 +81,10 @@ Deno.test("h2cUpgrade: declined when anything is off", () => {
   no(ask(base, { chunked: true }), "a chunked body");
   no(ask(base, { http10: true }), "HTTP/1.0");
   no(ask([...base, "x-bad", " lead"]), "a value HTTP/2 refuses");
+  no(ask([...base, "x-text", "caf\u00e9"]), "obs-text");
+});
+
+Deno.test("literalBlock: our HPACK decoder reads back stream 1's head, long values included", () => {
+  const head = [":method", "GET", ":path", "/", "x-long", "v".repeat(127), "x-longer", "w".repeat(20000), "e", ""];
+  assert.deepEqual(new HpackDecoder(4096, 1 << 20).decode(literalBlock(head)), head);
 });
