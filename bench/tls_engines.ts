@@ -8,6 +8,9 @@
  *   in process (no loopback hop; SNI stays possible through `SNICallback`);
  * - `deno_tls_h1`: `Deno.listenTls` (one certificate) handing the decrypted stream to the same `listenH1` engine, in
  *   process, no loopback hop;
+ * - `deno_tls_sole`, `deno_tls_sni`: the `deno-tls` engine of runtime/tls (runtime/tls/deno_listener.ts, what serves a
+ *   `global_certificates` server now) handing each `Deno.TlsConn` to the same `listenH1` engine: with one default
+ *   certificate (given to `Deno.listenTls` as it is), and with a second one (Deno's SNI resolver over the store);
  * - `deno_serve_tls`: `Deno.serve` with the certificate (hyper; the ceiling of Deno's own TLS, no proxy engine);
  * - `plain_h1`: `listenH1` without TLS (what TLS costs).
  *
@@ -21,15 +24,16 @@
 import { makeTestPki } from "../tests/_support/certs.ts";
 import { wrk } from "./proxy/load.ts";
 import { listenH1 } from "../runtime/listen/h1/mod.ts";
-import { CertStore, listenTls } from "../runtime/tls/mod.ts";
+import { CertStore, listenDenoTls, listenTls } from "../runtime/tls/mod.ts";
 import { responseWith } from "../runtime/http/response_build.ts";
 import { fmt, table } from "./table.ts";
 import tls from "node:tls";
 import { NodeSocketStream } from "../runtime/listen/byte_stream.ts";
 
 const seconds = Number(Deno.args[Deno.args.indexOf("--seconds") + 1] ?? 3) || 3;
-const pki = await makeTestPki([{ name: "localhost", dns: ["localhost"] }]);
+const pki = await makeTestPki([{ name: "localhost", dns: ["localhost"] }, { name: "other.test" }]);
 const { cert, key } = pki.leaves["localhost"]!;
+const other = pki.leaves["other.test"]!;
 
 const answer = () => Promise.resolve(responseWith("hello", { status: 200 }));
 const relayed = () => new Response("hello");
@@ -72,6 +76,20 @@ async function denoTlsH1(): Promise<Engine> {
   return { name: "deno_tls_h1", url: `https://127.0.0.1:${h1.addr.port}/`, stop: () => h1.shutdown() };
 }
 
+/** The `deno-tls` engine; with `sni`, a second certificate makes it choose by SNI (Deno's resolver). */
+async function denoTlsEngine(sni: boolean): Promise<Engine> {
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const store = new CertStore();
+  store.put("localhost", { cert, key, isDefault: true });
+  if (sni) store.put("other", { cert: other.cert, key: other.key });
+  const front = listenDenoTls({ hostname: "127.0.0.1", port: 0, h2: false, store, serve: h1.serve });
+  return {
+    name: sni ? "deno_tls_sni" : "deno_tls_sole",
+    url: `https://127.0.0.1:${front.addr.port}/`,
+    stop: async () => (front.close(), await h1.shutdown(), front.destroy()),
+  };
+}
+
 async function denoServeTls(): Promise<Engine> {
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve(
@@ -89,7 +107,17 @@ async function plainH1(): Promise<Engine> {
 
 const rows: string[][] = [];
 try {
-  for (const start of [nodeTlsRelay, nodeTlsInProcess, denoTlsH1, denoServeTls, plainH1]) {
+  for (
+    const start of [
+      nodeTlsRelay,
+      nodeTlsInProcess,
+      denoTlsH1,
+      () => denoTlsEngine(false),
+      () => denoTlsEngine(true),
+      denoServeTls,
+      plainH1,
+    ]
+  ) {
     const e = await start();
     try {
       const keep = await wrk("wrk", { url: e.url, seconds, connections: 50 });

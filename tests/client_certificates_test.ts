@@ -96,7 +96,8 @@ is_default = true
     );
     const child = spawnDeno([...RUN, conf]);
     try {
-      await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${req}`));
+      // Client certificates: node:tls (a Deno.TlsConn cannot ask for them).
+      await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${req} with node-tls`));
       await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${opt}`));
       await child.waitFor(new RegExp(`listening on https://127\\.0\\.0\\.1:${h2}`));
       const ca = pki.ca.certFile, device = pki.leaves["device-42"]!, intruder = other.leaves.intruder!;

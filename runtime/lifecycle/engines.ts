@@ -29,6 +29,8 @@ export interface Engine {
   readonly serve?: (stream: ByteStream) => void;
   /** Serves a decrypted `node:tls` connection whose ALPN chose `h2`, in process (`enabled_h2` only). */
   readonly serveH2?: (socket: TLSSocket, client: Remote) => void;
+  /** Serves a decrypted `Deno.TlsConn` whose ALPN chose `h2`, in process (`enabled_h2` only). */
+  readonly serveH2Stream?: (conn: ByteStream, client: Remote) => void;
 }
 
 /** Where and how an engine listens. */
@@ -146,7 +148,13 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
       addr: a,
       shutdown: async () => void await Promise.all([listener.shutdown(), h2Engine?.shutdown()]),
       serve: listener.serve,
-      ...(h2Engine ? { serveH2: (socket: TLSSocket, remote: Remote) => h2Engine.serveSocket(socket, remote) } : {}),
+      ...(h2Engine
+        ? {
+          serveH2: (socket: TLSSocket, remote: Remote) => h2Engine.serveSocket(socket, remote),
+          serveH2Stream: (conn: ByteStream, remote: Remote) =>
+            void h2Engine.serveStream(conn, new Uint8Array(0), remote),
+        }
+        : {}),
     };
   }
   const ready = Promise.withResolvers<Deno.NetAddr>();

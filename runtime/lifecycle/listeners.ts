@@ -1,13 +1,24 @@
 /**
  * Listeners: one per server address, keyed by what would need a new socket (address, h2c, TLS settings), so a
  * generation keeps the previous one's listener for an unchanged key and opens only the new ones. A TLS address is a
- * `node:tls` listener that hands each decrypted connection to the engines in process.
+ * `Deno.listenTls` listener (runtime/tls/deno_listener.ts) or, for what only it can do, a `node:tls` one
+ * (runtime/tls/engine_choice.ts says which); either hands each decrypted connection to the engines in process.
  *
  * @module
  */
 import { ipInList, type Plan } from "../../compiler/mod.ts";
 import type { ActivePlan } from "./active.ts";
-import { type CertStore, listenTls, type ServerTls, serverTls, type TlsClient, type TlsListener } from "../tls/mod.ts";
+import {
+  type CertStore,
+  type DenoTlsListener,
+  listenDenoTls,
+  listenTls,
+  type ServerTls,
+  serverTls,
+  type TlsClient,
+  type TlsEngineName,
+  type TlsListener,
+} from "../tls/mod.ts";
 import type { TLSSocket } from "node:tls";
 import { NodeSocketStream } from "../listen/byte_stream.ts";
 import { waitQuiet } from "./drain.ts";
@@ -22,6 +33,8 @@ export interface Listening {
   readonly port: number;
   /** Terminates TLS (`global_certificates`). */
   readonly tls?: boolean;
+  /** With `tls`: the engine that terminates it (runtime/tls/engine_choice.ts). */
+  readonly tlsEngine?: TlsEngineName;
 }
 
 /** One open address. */
@@ -30,6 +43,8 @@ export interface Listener {
   readonly server: string;
   readonly addr: Deno.NetAddr;
   readonly tls: boolean;
+  /** With `tls`: the engine that terminates it. */
+  readonly tlsEngine?: TlsEngineName;
   shutdown(): Promise<void>;
   /**
    * Stops it politely (a reload removed or changed its address): a TLS listener stops accepting at once; every answer
@@ -107,6 +122,7 @@ export async function openListener(
   const tls = w.tls;
   const server = opening.servers.get(serverName)?.plan;
   let front: TlsListener | undefined;
+  let fast: DenoTlsListener | undefined;
   const ep: Endpoint = {
     server: serverName,
     local: undefined as unknown as Deno.NetAddr,
@@ -130,7 +146,7 @@ export async function openListener(
     plan: server,
     onError: internalError(serving, serverName),
     // Behind the TLS listener, the client is found by the loopback port it connected from.
-    client: (peer) => inProcess.has(peer) || !front ? peer : front.client(peer.port),
+    client: (peer) => inProcess.has(peer) || !(front || fast) ? peer : front?.client(peer.port),
     // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
     ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
     // `h1_pipelining` of the plan in force when a request comes with another behind it.
@@ -138,10 +154,34 @@ export async function openListener(
   }, responder(serving, ep));
   ep.local = engine.addr;
   let shutdown = () => engine.shutdown();
-  if (tls) {
+  const onHandshake = (ms: number) => serving.active.servers.get(serverName)?.metrics?.metrics.observeTlsHandshake(ms);
+  if (tls?.engine === "deno-tls" && engine.serve) {
+    // `Deno.listenTls` with the store's SNI choice; each decrypted connection goes to the engines as it is.
+    const serve = engine.serve, serveH2 = engine.serveH2Stream;
     try {
-      const onHandshake = (ms: number) =>
-        serving.active.servers.get(serverName)?.metrics?.metrics.observeTlsHandshake(ms);
+      fast = listenDenoTls({
+        hostname: w.hostname,
+        port: w.port,
+        h2: tls.h2,
+        store: options.certificates,
+        onHandshake,
+        onReopen: (addr) => applyListenerTcpOptions(serverName, addr, server?.tcp),
+        serve(conn) {
+          inProcess.add(conn.remoteAddr as Deno.NetAddr);
+          serve(conn);
+        },
+        ...(serveH2 ? { serveH2: (conn, client) => serveH2(conn, client) } : {}),
+      });
+    } catch (e) {
+      await engine.shutdown();
+      throw e;
+    }
+    const f = fast;
+    ep.local = f.addr;
+    ep.https = true;
+    shutdown = async () => (f.close(), await engine.shutdown(), f.destroy());
+  } else if (tls) {
+    try {
       front = await listenTls({
         hostname: w.hostname,
         port: w.port,
@@ -177,12 +217,13 @@ export async function openListener(
     shutdown = async () => (f.close(), await engine.shutdown(), f.destroy());
   }
   applyListenerTcpOptions(serverName, ep.local, server?.tcp);
-  const tlsFront = front;
+  const tlsFront = front ?? fast;
   return {
     key: listenerKey(serverName, w.hostname, w.port, w.h2, tls),
     server: serverName,
     addr: ep.local,
     tls: tlsFront !== undefined,
+    ...(fast ? { tlsEngine: "deno-tls" as const } : front ? { tlsEngine: "node-tls" as const } : {}),
     shutdown,
     async retire(maxMs: number) {
       // The TLS listener can stop accepting while its connections go on; the others accept until they stop (a

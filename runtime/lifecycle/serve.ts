@@ -102,6 +102,7 @@ export async function serve(plan: Plan, options: ServeOptions): Promise<RunningP
         hostname: l.addr.hostname,
         port: l.addr.port,
         ...(l.tls ? { tls: true } : {}),
+        ...(l.tlsEngine ? { tlsEngine: l.tlsEngine } : {}),
       }));
     },
     get active() {

@@ -109,7 +109,8 @@ export async function run(
       // SO_REUSEPORT always, so that a later `--upgrade` can bind the same ports.
       proxy = await startProxy(current, { reusePort: true });
       for (const l of proxy.listening) {
-        log.info(`server ${l.server} listening on ${l.tls ? "https" : "http"}://${l.hostname}:${l.port}`);
+        const engine = l.tlsEngine ? ` with ${l.tlsEngine}` : "";
+        log.info(`server ${l.server} listening on ${l.tls ? "https" : "http"}://${l.hostname}:${l.port}${engine}`);
       }
       target = proxy;
     } else {

@@ -9,8 +9,8 @@
  * `Deno.serve` bound on loopback, which sees each connection from 127.0.0.1
  * and a port: that port maps to the client ({@linkcode TlsListener.client}).
  *
- * Why `node:tls` (figures in docs/tls.md and bench/README.md): `Deno.serve` and
- * `Deno.listenTls` take one certificate and no TLS version limits.
+ * It serves the servers the `deno-tls` engine cannot (runtime/tls/engine_choice.ts: client certificates, PROXY
+ * protocol, JA4, TLS version limits, `{:tls_version}`/`{:tls_cipher}`); figures in docs/tls.md and bench/README.md.
  *
  * @module
  */

@@ -2,8 +2,10 @@
  * Serving TLS: the certificate store, the SNI choice, the TLS listener,
  * `is_ca` leaves and the validity checker. See docs/tls.md.
  *
- * A server with `global_certificates = true` terminates TLS on every address
- * ({@linkcode listenTls}); each handshake asks the proxy's {@linkcode CertStore} for the
+ * A server with `global_certificates = true` terminates TLS on every address, with
+ * `Deno.listenTls` ({@linkcode listenDenoTls}) or, for what only it can do, `node:tls`
+ * ({@linkcode listenTls}); {@linkcode tlsEngineOf} chooses by the server's config. Each
+ * handshake asks the proxy's {@linkcode CertStore} for the
  * certificate of the client's SNI: exact name, then the wildcard one label up,
  * then the default (`is_default`); none fails the handshake. `startProxy`
  * fills the store from `[certificates]` at start and on every reload
@@ -38,10 +40,13 @@ import { formatPath, material, type Plan, type ServerPlan } from "../../compiler
 import { loadCertificates } from "../storage/mod.ts";
 import type { CertStore } from "./store.ts";
 import type { ClientAuth, TlsVersionName } from "./listener.ts";
+import { type TlsEngineName, tlsEngineOf } from "./engine_choice.ts";
 
 export { type CertInput, CertStore, type StoredCertificate } from "./store.ts";
 export { type ClientAuth, listenTls, type TlsClient, type TlsListener, type TlsListenOptions } from "./listener.ts";
 export { DEFAULT_NAME, mintedName, pickBySni } from "./sni.ts";
+export { type DenoTlsListener, listenDenoTls } from "./deno_listener.ts";
+export { type TlsEngineName, tlsEngineOf } from "./engine_choice.ts";
 export { CaMinter, type MintedLeaf } from "./ca.ts";
 export { checkValidity, startValidityChecker, type ValidityWarning } from "./validity.ts";
 
@@ -56,6 +61,8 @@ export interface ServerTls {
   readonly ja4: boolean;
   /** `tls_client_ca` is set: client certificates are asked for (a change of mode reopens the listener). */
   readonly clientAuth?: ClientAuth;
+  /** The engine that terminates it (runtime/tls/engine_choice.ts): `Deno.listenTls` or `node:tls`. */
+  readonly engine: TlsEngineName;
   /** Changes when a setting that needs a new listener changes. */
   readonly key: string;
 }
@@ -68,6 +75,7 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
   const proxyProtocol = sp.proxyProtocol;
   const ja4 = sp.ja4 === true;
   const mode = sp.tlsClientCa === undefined ? undefined : sp.tlsClientAuth ?? "require";
+  const engine = tlsEngineOf(sp);
   return {
     minVersion,
     maxVersion,
@@ -76,7 +84,8 @@ export function serverTls(sp: ServerPlan): ServerTls | undefined {
     ja4,
     // The CA itself is in the certificate store (read with the certificates), so a new CA applies without a new listener.
     ...(mode ? { clientAuth: { mode, server: sp.name } } : {}),
-    key: `tls:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
+    engine,
+    key: `${engine}:${minVersion ?? ""}-${maxVersion ?? ""}-${h2 ? "h2" : "h1"}${proxyProtocol ? "-pp" : ""}${
       ja4 ? "-ja4" : ""
     }${mode ? `-client-${mode}` : ""}`,
   };

@@ -81,12 +81,21 @@ function caId(pem: string): number {
   return id;
 }
 
+/** Do both indexes serve each name the same material? */
+function sameServing(a: ReadonlyMap<string, Entry>, b: ReadonlyMap<string, Entry>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, e] of a) if (b.get(name)?.material !== e.material) return false;
+  return true;
+}
+
 /** Certificates by name and by SNI name. */
 export class CertStore {
   #entries = new Map<string, Entry>();
   #index = new Map<string, Entry>();
   /** `tls_client_ca` PEM by server name, from the config. */
   #clientCas: ReadonlyMap<string, string> = new Map();
+  /** Told when the certificate served for some name changes (runtime/tls/deno_listener.ts: its cache goes stale). */
+  #watchers = new Set<() => void>();
 
   /**
    * Adds or replaces the certificate `name` at run time; the next handshake
@@ -174,6 +183,45 @@ export class CertStore {
     return this.#clientCas.get(server);
   }
 
+  /**
+   * Calls `onChange` after each change of what some SNI name is served (a certificate put, deleted, or replaced by a
+   * reload with other material; a reload that keeps every certificate's material calls nothing).
+   *
+   * @returns Stops watching.
+   */
+  watch(onChange: () => void): () => void {
+    this.#watchers.add(onChange);
+    return () => void this.#watchers.delete(onChange);
+  }
+
+  /**
+   * The PEM certificate (leaf then chain) and key for a handshake with `servername`, as {@linkcode context} picks it
+   * (exact, wildcard, default; a leaf minted by an `is_ca` certificate, with its `notAfter` in ms, after which the
+   * minter makes a new one); undefined when none matches.
+   */
+  async pem(servername: string | undefined): Promise<{ cert: string; key: string; notAfter?: number } | undefined> {
+    const e = pickBySni(this.#index, servername);
+    if (!e) return undefined;
+    if (e.certificate.isCa) {
+      if (!servername) return undefined;
+      e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
+      const leaf = await e.minter.leaf(servername);
+      return { cert: leaf.cert, key: leaf.key, notAfter: leaf.notAfter };
+    }
+    return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
+  }
+
+  /**
+   * The PEM certificate and key served for every SNI name, when one certificate serves them all: it is the only one in
+   * the store and the default (`is_default`, not `is_ca`). Undefined otherwise (then the choice is per name).
+   */
+  soleDefault(): { cert: string; key: string } | undefined {
+    const e = this.#index.get(DEFAULT_NAME);
+    if (e === undefined || e.certificate.isCa) return undefined;
+    for (const other of this.#index.values()) if (other !== e) return undefined;
+    return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
+  }
+
   /** The certificate serving `servername` (exact, wildcard, default), if any. */
   lookup(servername: string | undefined): StoredCertificate | undefined {
     return pickBySni(this.#index, servername);
@@ -217,6 +265,8 @@ export class CertStore {
       for (const d of e.certificate.domains) if (!index.has(d)) index.set(d, e);
       if (e.certificate.isDefault && !index.has(DEFAULT_NAME)) index.set(DEFAULT_NAME, e);
     }
+    const before = this.#index;
     this.#index = index;
+    if (this.#watchers.size > 0 && !sameServing(before, index)) { for (const w of this.#watchers) w(); }
   }
 }

@@ -16,6 +16,8 @@ async function withProxy(fn: (proxy: TestProxy, origin: Origin) => Promise<void>
     proxy = await startTestProxy(`
 [servers.s]
 addr = "127.0.0.1:0"
+# The wire tests send two requests in one write.
+h1_pipelining = true
 locations = ["ping", "mock", "redirect", "rid", "nano", "rh", "mockHeaders", "stats"]
 
 [upstreams.main]

@@ -25,6 +25,8 @@ trusted_proxies = ["${trusted}"]
 [servers.s]
 addr = "127.0.0.1:${port}"
 proxy_protocol = true
+# Two requests go in one write after the header.
+h1_pipelining = true
 ${extra ? "global_certificates = true\nenabled_h2 = true" : ""}
 access_log = "${dir}/access.log?rolling=never {remote} {client_ip} {status}"
 locations = ["ping"]

@@ -78,6 +78,7 @@ Deno.test("tls: three certificates on one port chosen by SNI; HTTP/2 by ALPN", a
   ];
   const proxy = await startTestProxy(pingServer(certs.join("\n"), "enabled_h2 = true"));
   try {
+    assert.equal(proxy.proxy.listening[0]!.tlsEngine, "deno-tls", "Deno.listenTls with the store's SNI choice");
     assert.equal(await presented(proxy.port, "a.test"), "a.test");
     assert.equal(await presented(proxy.port, "x.w.test"), "w");
     assert.equal(await presented(proxy.port, "other.test"), "d.test");
@@ -119,6 +120,8 @@ Deno.test("tls: tls_min_version and tls_max_version refuse handshakes outside", 
   const only13 = await startTestProxy(pingServer(cert, `tls_min_version = "tlsv1.3"`));
   const only12 = await startTestProxy(pingServer(cert, `tls_max_version = "tlsv1.2"`));
   try {
+    assert.equal(only13.proxy.listening[0]!.tlsEngine, "node-tls", "rustls cannot be limited to TLS 1.3");
+    assert.equal(only12.proxy.listening[0]!.tlsEngine, "node-tls");
     assert.equal(await presented(only13.port, "a.test", ["-tls1_3"]), "a.test");
     assert.equal(await presented(only13.port, "a.test", ["-tls1_2"]), "", "TLS 1.2 refused under min 1.3");
     assert.equal(await presented(only12.port, "a.test", ["-tls1_2"]), "a.test");
@@ -157,6 +160,7 @@ Deno.test("tls: a reload replaces a certificate for new handshakes; an open keep
   const proxy = await startTestProxy(toml(pki.leaves["a.test"]!));
   const sock = tlsConnect({ host: "127.0.0.1", port: proxy.port, servername: "a.test", ca: pki.ca.cert });
   try {
+    assert.equal(proxy.proxy.listening[0]!.tlsEngine, "deno-tls");
     await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
     const first = sock.getPeerCertificate().fingerprint256;
     assert.equal(await request(sock, "a.test"), "HTTP/1.1 200 OK");
@@ -360,6 +364,7 @@ Deno.test("tls: requests go through the HTTP/1.1 front end: a slow head is cut a
   };
   const socks: TLSSocket[] = [];
   try {
+    assert.equal(proxy.proxy.listening[0]!.tlsEngine, "deno-tls");
     // A head dripped a byte every 200 ms: closed by the server (before the test's own 15 s deadline).
     const slow = await open();
     socks.push(slow);

@@ -43,6 +43,7 @@ Deno.test("tls: downstream_read_timeout closes a silent connection and cuts a st
   const origin = await startOrigin("o", async (req) => new Response(`${(await req.arrayBuffer()).byteLength}`));
   const proxy = await startTestProxy(server(pki, origin.addr, 'downstream_read_timeout = "1s"'));
   try {
+    assert.equal(proxy.proxy.listening[0]!.tlsEngine, "deno-tls", "the limits hold on the Deno.listenTls engine");
     // Handshake done, then nothing: closed without a byte.
     const silent = await tlsOpen(proxy.port, pki);
     assert.equal(await readToEnd(silent, 15_000), 0, "the silent connection was closed");
