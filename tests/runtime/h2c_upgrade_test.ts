@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { type Echo, type Origin, startEchoOrigin, startOrigin } from "../_support/origin.ts";
 import { rawJson, rawRequest, startTestProxy, type TestProxy } from "../_support/proxy.ts";
 import { makeTestPki } from "../_support/certs.ts";
+import { spawnProxy } from "../_support/process.ts";
 import { requireComponent } from "../components.ts";
 
 const nghttp = await requireComponent("h2load", { binaries: ["nghttp"], aptPackages: ["nghttp2-client"] });
@@ -179,46 +180,53 @@ Deno.test("h2c upgrade: a server without enabled_h2 serves curl --http2 as HTTP/
   });
 });
 
-Deno.test("h2c upgrade: Upgrade: h2c over TLS (ALPN http/1.1) is ignored, served as HTTP/1.1", async () => {
-  const pki = await makeTestPki([{ name: "a.test" }]);
-  const origin = await startEchoOrigin("main");
-  const c = pki.leaves["a.test"]!;
-  const proxy = await startTestProxy(config(
-    origin,
-    true,
-    `global_certificates = true\n[certificates.c]\ntls_cert = "${c.certFile}"\ntls_key = "${c.keyFile}"\nis_default = true\n`,
-  ));
-  try {
-    const r = await run("curl", [
-      "-sv",
-      "--http1.1",
-      "--max-time",
-      "10",
-      "--cacert",
-      pki.ca.certFile,
-      "--resolve",
-      `a.test:${proxy.port}:127.0.0.1`,
-      "-H",
-      "Connection: Upgrade, HTTP2-Settings",
-      "-H",
-      "Upgrade: h2c",
-      "-H",
-      `HTTP2-Settings: ${SETTINGS}`,
-      "-w",
-      "\n%{http_version}\n",
-      `https://a.test:${proxy.port}/tls`,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.doesNotMatch(r.stderr, /101/);
-    const [body, version] = r.stdout.split("\n").filter((l) => l !== "") as [string, string];
-    assert.equal(version, "1.1");
-    assertNoUpgradeFields(JSON.parse(body) as Echo);
-  } finally {
-    await proxy.close();
-    await origin.close();
-    await pki.remove();
-  }
-});
+// Both TLS engines (runtime/tls/engine_choice.ts), the proxy in its own process (`--unstable-net`, which `deno-tls`
+// needs): `{:tls_version}` in the access log asks for `node:tls`, a log without it gets `Deno.listenTls`.
+for (const [engine, log] of [["node-tls", "{proto} {:tls_version}"], ["deno-tls", "{proto}"]] as const) {
+  Deno.test(`h2c upgrade: Upgrade: h2c over TLS (${engine}, ALPN http/1.1) is ignored, served as HTTP/1.1`, async () => {
+    const pki = await makeTestPki([{ name: "a.test" }]);
+    const origin = await startEchoOrigin("main");
+    const c = pki.leaves["a.test"]!;
+    const toml = config(
+      origin,
+      true,
+      `global_certificates = true\n[certificates.c]\ntls_cert = "${c.certFile}"\n` +
+        `tls_key = "${c.keyFile}"\nis_default = true\n`,
+    ).replace(/^access_log = .*$/m, `access_log = "${log}"`);
+    const { child, port, file } = await spawnProxy(toml);
+    try {
+      const r = await run("curl", [
+        "-sv",
+        "--http1.1",
+        "--max-time",
+        "10",
+        "--cacert",
+        pki.ca.certFile,
+        "--resolve",
+        `a.test:${port}:127.0.0.1`,
+        "-H",
+        "Connection: Upgrade, HTTP2-Settings",
+        "-H",
+        "Upgrade: h2c",
+        "-H",
+        `HTTP2-Settings: ${SETTINGS}`,
+        "-w",
+        "\n%{http_version}\n",
+        `https://a.test:${port}/tls`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /101/);
+      const [body, version] = r.stdout.split("\n").filter((l) => l !== "") as [string, string];
+      assert.equal(version, "1.1");
+      assertNoUpgradeFields(JSON.parse(body) as Echo);
+    } finally {
+      await child.stop();
+      await Deno.remove(file);
+      await origin.close();
+      await pki.remove();
+    }
+  });
+}
 
 Deno.test("h2c upgrade: a stop lets the upgraded request in flight finish over HTTP/2", async () => {
   const release = Promise.withResolvers<void>();
