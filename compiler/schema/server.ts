@@ -83,7 +83,7 @@ export const serverSchema = table({
       default: false,
     }),
     enabled_h2: field(bool(), {
-      doc: "HTTP/2: by ALPN over TLS, and h2c with prior knowledge on plain listeners.",
+      doc: "HTTP/2: by ALPN over TLS, and h2c on plain listeners (prior knowledge, or `Upgrade: h2c` without a body).",
       default: false,
     }),
     tcp_idle: field(keepaliveTime("tcp idle"), {

@@ -11,6 +11,7 @@ import type { ServerPlan } from "../../compiler/mod.ts";
 import { createH2Engine, type H2Engine } from "../listen/h2/engine.ts";
 import type { H2Settings } from "../listen/h2/settings.ts";
 import { errorName } from "../listen/h2/frames.ts";
+import type { H2cUpgrade } from "../listen/h2/upgrade.ts";
 import { log } from "../observe/log/app_log.ts";
 import type { TLSSocket } from "node:tls";
 import { listenH1 } from "../listen/h1/mod.ts";
@@ -120,6 +121,13 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
             h2: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => {
               const known = client(remote);
               return known ? h2Engine.serveStream(conn, initial, known) : Promise.resolve(conn.close());
+            },
+            // `Upgrade: h2c` (cleartext only: the HTTP/1.1 engine does not offer it over TLS).
+            h2Upgrade: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr, up: H2cUpgrade) => {
+              const known = client(remote);
+              return known
+                ? h2Engine.serveUpgraded(conn, initial, known, up.head, up.settings)
+                : Promise.resolve(conn.close());
             },
           }
           : {}),

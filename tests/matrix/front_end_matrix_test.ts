@@ -3,7 +3,8 @@
  * one proxy process per column and real origins (matrix_support.ts). One `Deno.test` per column, one step per cell,
  * so a failing cell names its row and column. Rows: GET, POST with Content-Length, an upload of unknown length
  * (chunked on HTTP/1.1; on h2 a body without content-length in several DATA frames), `Expect: 100-continue`,
- * HTTP/1.0, WebSocket echo, a raw `x-echo` Upgrade (bytes after the 101), gRPC unary with trailers, an h2load run,
+ * HTTP/1.0, WebSocket echo, a raw `x-echo` Upgrade (bytes after the 101), `Upgrade: h2c` (curl `--http2` on
+ * `http://`: 101 then HTTP/2 on the h2c column, HTTP/1.1 on h1), gRPC unary with trailers, an h2load run,
  * slowloris cut by `downstream_read_timeout`, and last a request in flight drained by a stop (SIGTERM). A few cells
  * also check their access-log line (`{proto}`, `{payload_size}`, the TLS keys).
  *
@@ -260,6 +261,29 @@ const ROWS: readonly Row[] = [
       } finally {
         conn.close();
       }
+    },
+  },
+  {
+    name: "Upgrade: h2c (curl --http2 on http://)",
+    label: (c) =>
+      c.tls ? undefined : c.h2 ? "(101, then the answer over HTTP/2)" : "(no enabled_h2: served as HTTP/1.1)",
+    notApplicable: (c) =>
+      c.tls
+        ? "not applicable: h2c is for cleartext (over TLS it is ignored: tests/runtime/h2c_upgrade_test.ts)"
+        : undefined,
+    async run(x) {
+      const r = await curlRun(["--http2", `http://127.0.0.1:${x.port}/h2c-upgrade`]);
+      assert.equal(r.code, 0, r.verbose);
+      assert.equal(r.status, 200, r.verbose);
+      assert.match(r.verbose, /^> Upgrade: h2c\r?$/im, "curl asked for the upgrade");
+      if (x.column.h2) assert.match(r.statusLines[0] ?? "", /^HTTP\/1\.1 101 /, r.statusLines.join(" | "));
+      else assert.equal(r.statusLines.length, 1, r.statusLines.join(" | "));
+      assert.equal(r.version, x.column.h2 ? "2" : "1.1");
+      const echo = JSON.parse(r.body) as Echo;
+      assert.equal(echo.path, "/h2c-upgrade");
+      assert.equal(echo.headers["upgrade"], undefined, "the upstream sees no Upgrade");
+      assert.equal(echo.headers["http2-settings"], undefined, "the upstream sees no HTTP2-Settings");
+      assert.equal((await x.logOf("/h2c-upgrade"))[0], proto(x.column), "{proto}");
     },
   },
   {

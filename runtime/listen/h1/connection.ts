@@ -29,6 +29,7 @@ import { type Answer, screen, WAIT } from "./screen.ts";
 import { RelayActivity } from "./relay.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
+import { type H2cUpgrade, h2cUpgrade } from "../h2/upgrade.ts";
 
 /**
  * Answers one request with a response (runtime/http/message.ts), an upstream's answer perhaps as it came. Its `completed`
@@ -49,6 +50,12 @@ export interface ConnectionHost {
    * (`enabled_h2`), the HTTP/2 engine takes the connection in process; absent, it goes to {@linkcode relay}.
    */
   readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
+  /**
+   * Serves the rest of a cleartext connection upgraded to h2c (`Upgrade: h2c`, RFC 7540 §3.2) once its 101 went out:
+   * `initial` holds what the client sent after the upgrade request (its preface, perhaps). Given with
+   * {@linkcode h2} (`enabled_h2`, a plain listener); absent, `Upgrade: h2c` is served as HTTP/1.1 without it.
+   */
+  readonly h2Upgrade?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr, up: H2cUpgrade) => Promise<void>;
   /**
    * Must a connection from this peer IP start with a PROXY protocol header (`proxy_protocol`, from a peer in
    * `basic.trusted_proxies`)? Asked once per connection; absent when no server of the listener reads one.
@@ -106,6 +113,10 @@ const BAD_FRAMING = "bad chunked framing in the request body";
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to `Deno.serve`. */
 const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
+/** The answer to an `Upgrade: h2c` taken (RFC 7540 §3.2). */
+const SWITCHING_H2C = new TextEncoder().encode(
+  "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+);
 /** The answer to a 101 the front end cannot splice. */
 const BAD_GATEWAY = new TextEncoder().encode(
   "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\nBad Gateway\n",
@@ -238,6 +249,15 @@ export class Connection implements ConnectionFacts {
             const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
             if (screened === RELAY) {
               return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
+            }
+            // `Upgrade: h2c` on an `enabled_h2` server, over cleartext, asked as RFC 7540 §3.2 says: the 101, then the
+            // connection is the HTTP/2 engine's, the request its stream 1. Else it is served as HTTP/1.1 (below).
+            const up = screened.h2c && this.#host.h2Upgrade !== undefined && this.#conn.tls === undefined
+              ? h2cUpgrade(screened)
+              : undefined;
+            if (up !== undefined) {
+              relayed = true;
+              return await this.#upgradeH2(checked.consumed, up);
             }
             // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
             // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
@@ -394,6 +414,17 @@ export class Connection implements ConnectionFacts {
     this.#watchable = false;
     // Its writes to the client are timed as a response's (the sweep cuts one past `downstream_write_timeout`).
     await spliceUpgrade(this.#conn, upgraded, rest, (bytes) => this.#out.write(bytes));
+  }
+
+  /**
+   * Switches to h2c on a request's `Upgrade: h2c` (its head `size` bytes in the buffer, no body): the 101, then the
+   * connection goes to the HTTP/2 engine with what the client sent after the head.
+   */
+  async #upgradeH2(size: number, up: H2cUpgrade): Promise<void> {
+    this.#start += size;
+    this.idleTick = -1;
+    await this.#out.write(SWITCHING_H2C);
+    return await this.#host.h2Upgrade!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote, up);
   }
 
   /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */

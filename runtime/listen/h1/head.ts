@@ -42,10 +42,19 @@ export interface RequestHead {
   readonly http10: boolean;
   /**
    * The request asks for an upgrade (a screened head keeps `Upgrade` only with `Connection: upgrade`): after a 101 the
-   * connection is spliced to the upstream's byte for byte. `Upgrade: h2c` is left out (not the upstream's to accept).
+   * connection is spliced to the upstream's byte for byte. An `Upgrade` naming `h2c` is left out (not the upstream's
+   * to accept): see {@linkcode h2c}.
    */
   readonly upgrade: boolean;
+  /**
+   * The request asked `Upgrade: h2c` (with `Connection: upgrade`; only a screened head): the engine may switch the
+   * connection to HTTP/2 (h2/upgrade.ts checks the rest). The `Upgrade` field is not in {@linkcode fields}.
+   */
+  readonly h2c: boolean;
 }
+
+/** An `Upgrade` value that names `h2c` (alone or in a list). */
+const H2C = /(^|,)[ \t]*h2c[ \t]*(,|$)/i;
 
 /** The head is not complete yet. */
 export const INCOMPLETE = 0;
@@ -201,6 +210,7 @@ function parse(
   let chunked = false;
   let expectContinue = false;
   let upgrade = false;
+  let h2c = false;
   while (i < stop + 2) {
     // name ":" OWS value OWS CRLF
     const n0 = i;
@@ -239,7 +249,10 @@ function parse(
       case 7:
         if (name === "upgrade") {
           if (!screened) return RELAY;
-          if (value.toLowerCase() === "h2c") continue;
+          if (H2C.test(value)) {
+            h2c = true;
+            continue;
+          }
           upgrade = true;
         }
         break;
@@ -282,6 +295,7 @@ function parse(
     chunked,
     expectContinue,
     http10,
-    upgrade,
+    upgrade: upgrade && !h2c,
+    h2c,
   };
 }

@@ -87,6 +87,11 @@ export interface H1ListenOptions {
    * runtime/listen/h2/engine.ts). Absent, it is relayed to `Deno.serve`.
    */
   readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
+  /**
+   * Takes a cleartext connection upgraded on a request's `Upgrade: h2c` (after its 101; `enabled_h2`: the HTTP/2
+   * engine's `serveUpgraded`). Absent, or over {@linkcode tls}, such a request is served as HTTP/1.1.
+   */
+  readonly h2Upgrade?: ConnectionHost["h2Upgrade"];
   /** Answers a failure of the relayed `Deno.serve` handler. */
   readonly onError?: (error: unknown) => Response | Promise<Response>;
 }
@@ -192,6 +197,8 @@ export async function listenH1(
     relay: (conn, initial, activity, remote) => splice(conn, initial, target, clients, activity, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
     ...(options.h2 ? { h2: options.h2 } : {}),
+    // h2c is for cleartext only (RFC 7540 §3.2).
+    ...(options.h2Upgrade && !options.tls ? { h2Upgrade: options.h2Upgrade } : {}),
     ...(options.pipelining ? { pipelining: options.pipelining } : {}),
     maxHeadSize: options.maxHeadSize ?? MAX_HEAD_SIZE,
     closing: false,

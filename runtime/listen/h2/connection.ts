@@ -122,11 +122,12 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     return this.#done.promise;
   }
 
-  /** Serves the connection: our SETTINGS, then what the client sends, `initial` (read already) first; settles once closed. */
-  async run(initial: Uint8Array): Promise<void> {
+  /** Serves the connection: our SETTINGS, `upgrade`'s (h2c, upgrade.ts), what the client sends (`initial` first). */
+  async run(initial: Uint8Array, upgrade?: (peer: PeerSettings) => Uint8Array): Promise<void> {
     this.#out.frame(SETTINGS, 0, 0, ourSettings(this.#settings));
     this.#flow.start();
     try {
+      if (upgrade !== undefined) this.#block({ id: 1, flags: END_STREAM, block: upgrade(this.#peer) });
       await readFrames(this.#io, initial, (h, b, p) => this.#frame(h, b, p), () => this.#ended);
       this.#teardown(new Deno.errors.ConnectionReset("the client closed the connection"));
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * The HTTP/2 engine: our own HTTP/2 server (RFC 9113, connection.ts) over a {@linkcode ByteStream}. Connections reach
  * it in process: a decrypted `node:tls` socket whose ALPN chose `h2` ({@linkcode H2Engine.serveSocket}), and an h2c
- * connection the HTTP/1.1 engine read the preface of ({@linkcode H2Engine.serveStream}, its buffered bytes first).
+ * connection the HTTP/1.1 engine read the preface of ({@linkcode H2Engine.serveStream}, its buffered bytes first), and
+ * one it upgraded from HTTP/1.1 on a request's `Upgrade: h2c` ({@linkcode H2Engine.serveUpgraded}, upgrade.ts).
  *
  * Each stream's request is a `WireRequest` (the message model's request, as the HTTP/1.1 engine makes: fields kept
  * as a list, no `Headers` or `Request` made unless read) with version `HTTP/2.0`; the answer is written with its
@@ -16,10 +17,11 @@ import { responseWith } from "../../http/response_build.ts";
 import { type ByteStream, NodeSocketStream } from "../byte_stream.ts";
 import type { WireRequest } from "../h1/request.ts";
 import { H2Connection } from "./connection.ts";
-import type { H2Limits, H2Settings } from "./settings.ts";
+import type { H2Limits, H2Settings, PeerSettings } from "./settings.ts";
 import { DEFAULT_WINDOW, INTERNAL_ERROR } from "./frames.ts";
 import { sendResponse } from "./response.ts";
 import type { H2Stream } from "./stream.ts";
+import { upgradeStart } from "./upgrade.ts";
 
 /** The client of a connection. */
 export interface H2Client {
@@ -65,6 +67,19 @@ export interface H2Engine {
    * Resolves once the connection ended and the stream is closed.
    */
   serveStream(stream: ByteStream, initial: Uint8Array, client: H2Client): Promise<void>;
+  /**
+   * Serves an h2c connection upgraded from HTTP/1.1 (RFC 7540 §3.2), once its `101` went out: our SETTINGS, the
+   * client's `settings` (its `HTTP2-Settings`) applied, the upgrade request (`first`, as a decoded head; upgrade.ts)
+   * answered on stream 1, then `initial` (the client's preface, when it came already) and what `stream` reads.
+   * Resolves once the connection ended and the stream is closed.
+   */
+  serveUpgraded(
+    stream: ByteStream,
+    initial: Uint8Array,
+    client: H2Client,
+    first: readonly string[],
+    settings: Uint8Array,
+  ): Promise<void>;
   /** Connections open now. */
   readonly sessions: number;
   /** GOAWAY to every connection, open streams finish (at most `graceMs`, default 30 s), then every one is cut. */
@@ -148,26 +163,38 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
   }, Math.min(1000, Math.max(50, Math.min(...[limits.idle, limits.read, limits.write].filter((x) => x > 0)) / 2)));
   Deno.unrefTimer(sweep);
 
+  const serve = async (
+    stream: ByteStream,
+    initial: Uint8Array,
+    client: H2Client,
+    upgrade?: (peer: PeerSettings) => Uint8Array,
+  ) => {
+    if (closing) {
+      try {
+        stream.close();
+      } catch { /* closed */ }
+      return;
+    }
+    stream.setNoDelay?.(true);
+    const conn = new H2Connection(stream, host, client.tls ?? stream.tls);
+    clients.set(conn, client);
+    conns.add(conn);
+    try {
+      await conn.run(initial, upgrade);
+    } finally {
+      conns.delete(conn);
+    }
+  };
+
   return {
     serveSocket(socket, client) {
       void this.serveStream(new NodeSocketStream(socket, undefined, client.tls), new Uint8Array(0), client);
     },
-    async serveStream(stream, initial, client) {
-      if (closing) {
-        try {
-          stream.close();
-        } catch { /* closed */ }
-        return;
-      }
-      stream.setNoDelay?.(true);
-      const conn = new H2Connection(stream, host, client.tls ?? stream.tls);
-      clients.set(conn, client);
-      conns.add(conn);
-      try {
-        await conn.run(initial);
-      } finally {
-        conns.delete(conn);
-      }
+    serveStream(stream, initial, client) {
+      return serve(stream, initial, client, undefined);
+    },
+    serveUpgraded(stream, initial, client, first, settings) {
+      return serve(stream, initial, client, upgradeStart({ head: first, settings }));
     },
     get sessions() {
       return conns.size;
