@@ -7,7 +7,10 @@
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
  * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and served here from the head the screen
  * rebuilt (HTTP/1.0, chunked bodies decoded through the read buffer, `Expect: 100-continue` answered when the body is
- * first read); only an `Upgrade` or the h2c preface goes, with the rest of the connection, to `Deno.serve` (relay.ts).
+ * first read). An `Upgrade` is served here too: after the upstream's 101 the two connections are spliced byte for byte
+ * (upgrade.ts), and on an `enabled_h2` server `Upgrade: h2c` and the h2c preface hand the connection to the HTTP/2
+ * engine; only the h2c preface on a server without `enabled_h2` goes, with the rest of the connection, to `Deno.serve`
+ * (relay.ts).
  * A head larger than `maxHeadSize` is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.

@@ -3,9 +3,10 @@
  * writer, with no `Request`/`Response` round trip through `Deno.serve` on the common path. Measured here: a proxied
  * small response costs ~20 µs less CPU than through `Deno.serve` (bench/README.md). A head the strict parser does not
  * take is screened (screen.ts) and then served here too — HTTP/1.0, chunked and `Expect: 100-continue` uploads,
- * absolute-form targets, bare-LF line ends, obs-text — or answered 400 when malformed. Only `Upgrade` (WebSocket) and
- * the h2c preface still go, with the rest of their connection, to a `Deno.serve` listener on loopback (relay.ts),
- * which answers them with the same handler.
+ * absolute-form targets, bare-LF line ends, obs-text, upgrades (spliced as bytes after the upstream's 101) — or
+ * answered 400 when malformed. HTTP/2 (the h2c preface, `Upgrade: h2c`) goes to the HTTP/2 engine on an `enabled_h2`
+ * server; only the h2c preface on a server without it still goes, with the rest of its connection, to a `Deno.serve`
+ * listener on loopback (relay.ts), which answers it with the same handler.
  *
  * @example Usage
  * ```ts ignore
