@@ -1,9 +1,23 @@
 import assert from "node:assert/strict";
-import { connect } from "node:tls";
+import { connect, type TLSSocket } from "node:tls";
 import { makeTestPki } from "../../tests/_support/certs.ts";
 import { inspectCertificate } from "../../compiler/mod.ts";
 import { listenTls, type TlsClient } from "./listener.ts";
 import { CertStore } from "./store.ts";
+
+/** Once `sock` is connected, sends a GET and resolves with what came back up to the `hi` body. */
+async function getHi(sock: TLSSocket): Promise<string> {
+  await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
+  const answer = new Promise<string>((resolve) => {
+    let got = "";
+    sock.on("data", (b: Uint8Array) => {
+      got += new TextDecoder().decode(b);
+      if (got.endsWith("hi")) resolve(got);
+    });
+  });
+  sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
+  return await answer;
+}
 
 Deno.test("listenTls() hands decrypted connections to the plain listener and maps them to the client", async () => {
   const pki = await makeTestPki([{ name: "a.test" }]);
@@ -27,16 +41,7 @@ Deno.test("listenTls() hands decrypted connections to the plain listener and map
   });
   try {
     const sock = connect({ host: "127.0.0.1", port: tls.addr.port, servername: "a.test", ca: pki.ca.cert });
-    await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
-    const answer = new Promise<string>((resolve) => {
-      let got = "";
-      sock.on("data", (b: Uint8Array) => {
-        got += new TextDecoder().decode(b);
-        if (got.endsWith("hi")) resolve(got);
-      });
-    });
-    sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
-    assert.match(await answer, /^HTTP\/1\.1 200 OK/);
+    assert.match(await getHi(sock), /^HTTP\/1\.1 200 OK/);
     assert.equal(seen.length, 1);
     const { tls: facts, ...client } = seen[0]!.client!;
     assert.deepEqual(client, { hostname: "127.0.0.1", port: sock.localPort, servername: "a.test" });
@@ -182,16 +187,7 @@ Deno.test("listenTls() with ja4 fingerprints a ClientHello that comes a few byte
   const relay = choppingRelay(tls.addr.port, 400);
   try {
     const sock = connect({ host: "127.0.0.1", port: relay.port, servername: "a.test", ca: pki.ca.cert });
-    await new Promise<void>((resolve, reject) => sock.once("secureConnect", resolve).once("error", reject));
-    const answer = new Promise<string>((resolve) => {
-      let got = "";
-      sock.on("data", (b: Uint8Array) => {
-        got += new TextDecoder().decode(b);
-        if (got.endsWith("hi")) resolve(got);
-      });
-    });
-    sock.write("GET / HTTP/1.1\r\nhost: a.test\r\n\r\n");
-    assert.match(await answer, /^HTTP\/1\.1 200 OK/);
+    assert.match(await getHi(sock), /^HTTP\/1\.1 200 OK/);
     // node:tls (rustls under Deno) as the client: SNI, ALPN none, TLS 1.3.
     assert.match(seen[0]?.tls.ja4?.ja4 ?? "", /^t13d\d{4}00_[0-9a-f]{12}_[0-9a-f]{12}$/);
     sock.destroy();

@@ -112,8 +112,14 @@ export function spawnDeno(args: string[], options: { cwd?: string; env?: Record<
 /** `deno` arguments that start the CLI (`mod.ts start -c`): the config path goes last. */
 export const START_ARGS = ["run", "-A", "--unstable-net", "--unstable-no-legacy-abort", "mod.ts", "start", "-c"];
 
-/** Starts `proxy_main.ts` on a TOML text; resolves with the child and its port. */
-export async function spawnProxy(toml: string): Promise<{ child: Child; port: number; file: string }> {
+/**
+ * Starts `proxy_main.ts` on a TOML text; resolves with the child and its port. `extra` goes after the config path
+ * (`--access-log`: the config's access log instead of none).
+ */
+export async function spawnProxy(
+  toml: string,
+  extra: readonly string[] = [],
+): Promise<{ child: Child; port: number; file: string }> {
   const file = await Deno.makeTempFile({ suffix: ".toml" });
   await Deno.writeTextFile(file, toml);
   const child = spawnDeno([
@@ -123,6 +129,7 @@ export async function spawnProxy(toml: string): Promise<{ child: Child; port: nu
     "--unstable-no-legacy-abort",
     "tests/_support/proxy_main.ts",
     file,
+    ...extra,
   ]);
   try {
     const m = await child.waitFor(/listening (\d+)/);

@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
 import { makeTestPki, type TestPki } from "../_support/certs.ts";
-import type { Child } from "../_support/process.ts";
+import { type Child, spawnProxy } from "../_support/process.ts";
 import { pollFor } from "../_support/poll.ts";
 import { readToEnd } from "../_support/read_to_end.ts";
 import type { Echo } from "../_support/origin.ts";
@@ -38,7 +38,6 @@ import {
   HOST,
   type MatrixOrigins,
   readUntil,
-  spawnColumnProxy,
   startMatrixOrigins,
 } from "./matrix_support.ts";
 
@@ -390,7 +389,7 @@ for (const column of COLUMNS) {
     async fn(t) {
       const pki = await makeTestPki([{ name: HOST, dns: [HOST, "localhost"] }]);
       const origins = await startMatrixOrigins();
-      const { child, port, file } = await spawnColumnProxy(columnToml(column, origins, pki));
+      const { child, port, file } = await spawnProxy(columnToml(column, origins, pki), ["--access-log"]);
       const cell: Cell = {
         column,
         port,

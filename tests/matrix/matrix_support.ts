@@ -10,7 +10,6 @@ import { echoHandler, type Origin, rawTarget, startOrigin } from "../_support/or
 import { type RawServer, startRawServer } from "../_support/raw_server.ts";
 import { type GrpcOrigin, startGrpcOrigin } from "../_support/grpc_echo.ts";
 import type { TestPki } from "../_support/certs.ts";
-import { type Child, spawnDeno } from "../_support/process.ts";
 
 /** One column of the matrix: how the client reaches the proxy. */
 export interface Column {
@@ -156,29 +155,6 @@ ${
       ? `global_certificates = true\n[certificates.c]\ntls_cert = "${cert.certFile}"\ntls_key = "${cert.keyFile}"\nis_default = true\n`
       : ""
   }`;
-}
-
-/** A column's proxy in its own process (tests/_support/proxy_main.ts), its access-log lines on its stdout. */
-export async function spawnColumnProxy(toml: string): Promise<{ child: Child; port: number; file: string }> {
-  const file = await Deno.makeTempFile({ suffix: ".toml" });
-  await Deno.writeTextFile(file, toml);
-  const child = spawnDeno([
-    "run",
-    "-A",
-    "--unstable-net",
-    "--unstable-no-legacy-abort",
-    "tests/_support/proxy_main.ts",
-    file,
-    "--access-log",
-  ]);
-  try {
-    const m = await child.waitFor(/listening (\d+)/);
-    return { child, port: Number(m[1]), file };
-  } catch (e) {
-    await child.stop();
-    await Deno.remove(file);
-    throw e;
-  }
 }
 
 /** What a curl run printed. */
