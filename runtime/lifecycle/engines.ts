@@ -78,17 +78,9 @@ function h2Settings(plan: ServerPlan): Partial<H2Settings> {
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
-  /** A fetch `Request` (of `Deno.serve`), answered in the form `out` makes. */
-  const respondHere = <R>(req: Request, remote: Remote, completed: Promise<void>, out: (res: HttpResponse) => R) =>
-    respond(new FetchRequest(req), remote, () => completed, false, out);
-  const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
-    const remote = client(info.remoteAddr as Deno.NetAddr);
-    return remote ? respondHere(req, remote, info.completed, toFetchResponse) : toFetchResponse(misdirected());
-  };
-  const onFetchError = (e: unknown) => toFetchResponse(onError(e));
   if (o.kind === "h1") {
     // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
-    // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2), what else it does not serve itself to a Deno.serve behind.
+    // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2). Every connection is served in process.
     let h2: H2Engine | undefined;
     let local = "";
     if (o.h2) {
@@ -112,7 +104,6 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         hostname,
         port,
         reusePort,
-        onError: onFetchError,
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
         ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
@@ -137,10 +128,6 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         const remote = client(peer);
         return remote ? respond(req, remote, () => req.completed, true, asMessage) : Promise.resolve(misdirected());
       },
-      (req, peer, completed) => {
-        const remote = client(peer);
-        return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
-      },
     );
     const a = listener.addr;
     local = a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
@@ -157,13 +144,20 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         : {}),
     };
   }
+  // `PINGAP_HTTP1=deno-serve`: `Deno.serve` alone, a fetch `Request` per request (for comparisons).
+  const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+    const remote = client(info.remoteAddr as Deno.NetAddr);
+    return remote
+      ? respond(new FetchRequest(req), remote, () => info.completed, false, toFetchResponse)
+      : toFetchResponse(misdirected());
+  };
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname,
     port,
     reusePort,
     onListen: (a) => ready.resolve(a as Deno.NetAddr),
-    onError: onFetchError,
+    onError: (e: unknown) => toFetchResponse(onError(e)),
   }, handler);
   return { addr: await ready.promise, shutdown: () => server.shutdown() };
 }
