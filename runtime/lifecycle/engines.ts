@@ -40,12 +40,22 @@ export interface EngineOptions {
   readonly reusePort: boolean;
   /** `"h1"`: our front end; `"deno-serve"`: `Deno.serve` alone. */
   readonly kind: "h1" | "deno-serve";
+  /**
+   * Kind `h1` behind a TLS listener: no socket of its own, every connection comes decrypted in process
+   * ({@linkcode Engine.serve}, {@linkcode Engine.serveH2}, {@linkcode Engine.serveH2Stream}).
+   */
+  readonly inProcessOnly?: boolean;
+  /** The address clients reached (for a request without a host); the engine's own when absent. */
+  readonly local?: () => Deno.NetAddr;
   /** `enabled_h2`: HTTP/2 (h2c with prior knowledge, ALPN `h2` behind TLS) served by the HTTP/2 engine (kind `h1`). */
   readonly h2: boolean;
   /** The server's settings (read timeouts). */
   readonly plan: ServerPlan | undefined;
   readonly onError: (e: unknown) => HttpResponse;
-  /** The client behind a peer (behind the TLS listener: found by its loopback port); undefined: not one of ours. */
+  /**
+   * The client behind a peer (behind the TLS listener in `deno-serve` mode: found by its loopback port); undefined: not
+   * one of ours.
+   */
   readonly client: (peer: Deno.NetAddr) => Remote | undefined;
   /** Must a connection from `ip` start with a PROXY protocol header (h1 only)? */
   readonly proxyFrom?: (ip: string) => boolean;
@@ -82,7 +92,8 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
     // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
     // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2). Every connection is served in process.
     let h2: H2Engine | undefined;
-    let local = "";
+    /** The engine's own address, once it listens. */
+    const own: { addr?: Deno.NetAddr } = {};
     if (o.h2) {
       h2 = createH2Engine(
         {
@@ -91,7 +102,10 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
           ...(plan?.h2IdleTimeout !== undefined ? { h2IdleTimeout: plan.h2IdleTimeout } : {}),
           ...(plan ? { settings: h2Settings(plan) } : {}),
           onError,
-          authority: () => local,
+          authority: () => {
+            const a = o.local?.() ?? own.addr!;
+            return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+          },
           log: (c, code, message) =>
             log.info("h2 connection error", { code: errorName(code), reason: message, remote_addr: c.hostname }),
         },
@@ -104,6 +118,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         hostname,
         port,
         reusePort,
+        ...(o.inProcessOnly ? { accept: false } : {}),
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
         ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
@@ -129,10 +144,9 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         return remote ? respond(req, remote, () => req.completed, true, asMessage) : Promise.resolve(misdirected());
       },
     );
-    const a = listener.addr;
-    local = a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+    own.addr = listener.addr;
     return {
-      addr: a,
+      addr: listener.addr,
       shutdown: async () => void await Promise.all([listener.shutdown(), h2Engine?.shutdown()]),
       serve: listener.serve,
       ...(h2Engine

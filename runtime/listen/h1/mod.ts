@@ -38,6 +38,11 @@ export interface H1ListenOptions {
   /** SO_REUSEPORT (several workers on one port). */
   readonly reusePort?: boolean;
   /**
+   * Accept connections on `hostname:port` (default). False: no socket of its own; connections come only through
+   * {@linkcode H1Listener.serve} (decrypted by a TLS listener in process), and `addr` is `hostname:port` as given.
+   */
+  readonly accept?: boolean;
+  /**
    * Time (ms) a connection may take to send its next request head, keep-alive wait included, and time one read of a
    * request body may wait; past it the connection is closed. Default 60 s (`downstream_read_timeout`). Checked once a
    * second.
@@ -106,9 +111,9 @@ export interface H1Listener {
  * @returns The listener once bound.
  */
 export function listenH1(options: H1ListenOptions, handler: WireHandler): Promise<H1Listener> {
-  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn>;
+  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn> | undefined;
   try {
-    listener = options.tls
+    listener = options.accept === false ? undefined : options.tls
       ? Deno.listenTls({
         hostname: options.hostname,
         port: options.port,
@@ -163,7 +168,7 @@ export function listenH1(options: H1ListenOptions, handler: WireHandler): Promis
     conns.add(conn);
     conn.serve().finally(() => conns.delete(conn));
   };
-  const accepting = (async () => {
+  const accepting = listener && (async (listener) => {
     for (;;) {
       let tcp: Deno.TcpConn | Deno.TlsConn;
       try {
@@ -176,15 +181,16 @@ export function listenH1(options: H1ListenOptions, handler: WireHandler): Promis
       }
       serveStream(tcp);
     }
-  })();
+  })(listener);
 
   return Promise.resolve({
-    addr: listener.addr as Deno.NetAddr,
+    addr: (listener?.addr as Deno.NetAddr | undefined) ??
+      { transport: "tcp", hostname: options.hostname, port: options.port },
     serve: serveStream,
     async shutdown() {
       host.closing = true;
       try {
-        listener.close();
+        listener?.close();
       } catch { /* closed */ }
       await accepting;
       // Idle kept-alive connections close now. A connection accepted just before the listener closed may not have
