@@ -150,7 +150,7 @@ export async function openListener(
     onError: internalError(serving, serverName),
     // Behind the TLS relay (deno-serve), the client is found by the loopback port it connected from.
     client: relayed ? (peer) => front?.client(peer.port) : (peer) => peer,
-    // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
+    // Behind a TLS address the TLS listener reads the PROXY header, before the handshake.
     ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
     // `h1_pipelining` of the plan in force when a request comes with another behind it.
     pipelining: () => serving.active.servers.get(serverName)?.plan.h1Pipelining === true,

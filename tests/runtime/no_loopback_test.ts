@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { makeTestPki } from "../_support/certs.ts";
 import { spawnProxy } from "../_support/process.ts";
 import { startEchoOrigin } from "../_support/origin.ts";
+import { startTestProxy } from "../_support/proxy.ts";
 
 /** `ip:port` of each TCP socket the process `pid` listens on (IPv4), sorted. */
 async function listening(pid: number): Promise<string[]> {
@@ -132,6 +133,52 @@ tls_key = "${leaf.keyFile}"
   } finally {
     await child.stop();
     await Deno.remove(file);
+    await pki.remove();
+    await origin.close();
+  }
+});
+
+Deno.test("no loopback but PINGAP_HTTP1=deno-serve: a TLS address relays to a Deno.serve on loopback, which knows the client", async () => {
+  const before = Deno.env.get("PINGAP_HTTP1");
+  Deno.env.set("PINGAP_HTTP1", "deno-serve");
+  const origin = await startEchoOrigin("main");
+  const pki = await makeTestPki([{ name: "a.test" }]);
+  const leaf = pki.leaves["a.test"]!;
+  try {
+    const proxy = await startTestProxy(`
+[servers.s]
+addr = "127.0.0.1:0"
+global_certificates = true
+locations = ["a"]
+[locations.a]
+upstream = "main"
+[upstreams.main]
+addrs = ["${origin.addr}"]
+[certificates.a]
+tls_cert = "${leaf.certFile}"
+tls_key = "${leaf.keyFile}"
+`);
+    try {
+      const p = proxy.port;
+      const r = await curl([
+        "--resolve",
+        `a.test:${p}:127.0.0.1`,
+        "--cacert",
+        pki.ca.certFile,
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_version} %{http_code}",
+        `https://a.test:${p}/x`,
+      ]);
+      // 421 would say the relayed connection's client was not found by its loopback port.
+      assert.equal(r.out.trim(), "1.1 200", r.err);
+    } finally {
+      await proxy.close();
+    }
+  } finally {
+    if (before === undefined) Deno.env.delete("PINGAP_HTTP1");
+    else Deno.env.set("PINGAP_HTTP1", before);
     await pki.remove();
     await origin.close();
   }
