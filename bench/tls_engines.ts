@@ -36,7 +36,6 @@ const { cert, key } = pki.leaves["localhost"]!;
 const other = pki.leaves["other.test"]!;
 
 const answer = () => Promise.resolve(responseWith("hello", { status: 200 }));
-const relayed = () => new Response("hello");
 
 interface Engine {
   readonly name: string;
@@ -45,7 +44,7 @@ interface Engine {
 }
 
 async function nodeTlsRelay(): Promise<Engine> {
-  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer);
   const store = new CertStore();
   store.put("localhost", { cert, key, isDefault: true });
   const front = await listenTls({ hostname: "127.0.0.1", port: 0, h2: false, store, target: h1.addr });
@@ -57,7 +56,7 @@ async function nodeTlsRelay(): Promise<Engine> {
 }
 
 async function nodeTlsInProcess(): Promise<Engine> {
-  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer);
   const server = tls.createServer({ cert, key, ALPNProtocols: ["http/1.1"] }, (socket) => {
     h1.serve(new NodeSocketStream(socket));
   });
@@ -72,13 +71,13 @@ async function nodeTlsInProcess(): Promise<Engine> {
 }
 
 async function denoTlsH1(): Promise<Engine> {
-  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0, tls: { cert, key } }, answer, relayed);
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0, tls: { cert, key } }, answer);
   return { name: "deno_tls_h1", url: `https://127.0.0.1:${h1.addr.port}/`, stop: () => h1.shutdown() };
 }
 
 /** The `deno-tls` engine; with `sni`, a second certificate makes it choose by SNI (Deno's resolver). */
 async function denoTlsEngine(sni: boolean): Promise<Engine> {
-  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer);
   const store = new CertStore();
   store.put("localhost", { cert, key, isDefault: true });
   if (sni) store.put("other", { cert: other.cert, key: other.key });
@@ -101,7 +100,7 @@ async function denoServeTls(): Promise<Engine> {
 }
 
 async function plainH1(): Promise<Engine> {
-  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer, relayed);
+  const h1 = await listenH1({ hostname: "127.0.0.1", port: 0 }, answer);
   return { name: "plain_h1", url: `http://127.0.0.1:${h1.addr.port}/`, stop: () => h1.shutdown() };
 }
 

@@ -40,12 +40,22 @@ export interface EngineOptions {
   readonly reusePort: boolean;
   /** `"h1"`: our front end; `"deno-serve"`: `Deno.serve` alone. */
   readonly kind: "h1" | "deno-serve";
+  /**
+   * Kind `h1` behind a TLS listener: no socket of its own, every connection comes decrypted in process
+   * ({@linkcode Engine.serve}, {@linkcode Engine.serveH2}, {@linkcode Engine.serveH2Stream}).
+   */
+  readonly inProcessOnly?: boolean;
+  /** The address clients reached (for a request without a host); the engine's own when absent. */
+  readonly local?: () => Deno.NetAddr;
   /** `enabled_h2`: HTTP/2 (h2c with prior knowledge, ALPN `h2` behind TLS) served by the HTTP/2 engine (kind `h1`). */
   readonly h2: boolean;
   /** The server's settings (read timeouts). */
   readonly plan: ServerPlan | undefined;
   readonly onError: (e: unknown) => HttpResponse;
-  /** The client behind a peer (behind the TLS listener: found by its loopback port); undefined: not one of ours. */
+  /**
+   * The client behind a peer (behind the TLS listener in `deno-serve` mode: found by its loopback port); undefined: not
+   * one of ours.
+   */
   readonly client: (peer: Deno.NetAddr) => Remote | undefined;
   /** Must a connection from `ip` start with a PROXY protocol header (h1 only)? */
   readonly proxyFrom?: (ip: string) => boolean;
@@ -78,19 +88,12 @@ function h2Settings(plan: ServerPlan): Partial<H2Settings> {
 /** Starts the engine of an address. */
 export async function startEngine(o: EngineOptions, respond: Respond): Promise<Engine> {
   const { hostname, port, reusePort, onError, client, plan } = o;
-  /** A fetch `Request` (of `Deno.serve`), answered in the form `out` makes. */
-  const respondHere = <R>(req: Request, remote: Remote, completed: Promise<void>, out: (res: HttpResponse) => R) =>
-    respond(new FetchRequest(req), remote, () => completed, false, out);
-  const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
-    const remote = client(info.remoteAddr as Deno.NetAddr);
-    return remote ? respondHere(req, remote, info.completed, toFetchResponse) : toFetchResponse(misdirected());
-  };
-  const onFetchError = (e: unknown) => toFetchResponse(onError(e));
   if (o.kind === "h1") {
     // HTTP/1.1, plain or behind the TLS listener: the own front end, with its screen of heads and its read timeouts;
-    // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2), what else it does not serve itself to a Deno.serve behind.
+    // h2c and ALPN h2 go to the HTTP/2 engine (enabled_h2). Every connection is served in process.
     let h2: H2Engine | undefined;
-    let local = "";
+    /** The engine's own address, once it listens. */
+    const own: { addr?: Deno.NetAddr } = {};
     if (o.h2) {
       h2 = createH2Engine(
         {
@@ -99,7 +102,10 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
           ...(plan?.h2IdleTimeout !== undefined ? { h2IdleTimeout: plan.h2IdleTimeout } : {}),
           ...(plan ? { settings: h2Settings(plan) } : {}),
           onError,
-          authority: () => local,
+          authority: () => {
+            const a = o.local?.() ?? own.addr!;
+            return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+          },
           log: (c, code, message) =>
             log.info("h2 connection error", { code: errorName(code), reason: message, remote_addr: c.hostname }),
         },
@@ -112,7 +118,7 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         hostname,
         port,
         reusePort,
-        onError: onFetchError,
+        ...(o.inProcessOnly ? { accept: false } : {}),
         ...(plan?.downstreamReadTimeout !== undefined ? { idleTimeout: plan.downstreamReadTimeout } : {}),
         ...(plan?.downstreamWriteTimeout !== undefined ? { writeTimeout: plan.downstreamWriteTimeout } : {}),
         ...(o.proxyFrom ? { proxyFrom: o.proxyFrom } : {}),
@@ -137,15 +143,10 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         const remote = client(peer);
         return remote ? respond(req, remote, () => req.completed, true, asMessage) : Promise.resolve(misdirected());
       },
-      (req, peer, completed) => {
-        const remote = client(peer);
-        return remote ? respondHere(req, remote, completed, toFetchResponse) : toFetchResponse(misdirected());
-      },
     );
-    const a = listener.addr;
-    local = a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+    own.addr = listener.addr;
     return {
-      addr: a,
+      addr: listener.addr,
       shutdown: async () => void await Promise.all([listener.shutdown(), h2Engine?.shutdown()]),
       serve: listener.serve,
       ...(h2Engine
@@ -157,13 +158,20 @@ export async function startEngine(o: EngineOptions, respond: Respond): Promise<E
         : {}),
     };
   }
+  // `PINGAP_HTTP1=deno-serve`: `Deno.serve` alone, a fetch `Request` per request (for comparisons).
+  const handler = (req: Request, info: Deno.ServeHandlerInfo) => {
+    const remote = client(info.remoteAddr as Deno.NetAddr);
+    return remote
+      ? respond(new FetchRequest(req), remote, () => info.completed, false, toFetchResponse)
+      : toFetchResponse(misdirected());
+  };
   const ready = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname,
     port,
     reusePort,
     onListen: (a) => ready.resolve(a as Deno.NetAddr),
-    onError: onFetchError,
+    onError: (e: unknown) => toFetchResponse(onError(e)),
   }, handler);
   return { addr: await ready.promise, shutdown: () => server.shutdown() };
 }

@@ -130,24 +130,27 @@ export async function openListener(
     retiring: false,
     activity: { processing: 0, accepted: 0 },
   };
-  // With TLS, the plain listener is bound on loopback and the TLS listener takes the public address; an HTTP/1.1
-  // connection is handed to our engine in process (no loopback hop), h2 by ALPN to the HTTP/2 engine (in process
-  // too). Only `PINGAP_HTTP1=deno-serve` still relays over loopback.
-  const inProcess = new WeakSet<Deno.NetAddr>();
+  // With TLS, the TLS listener takes the public address and hands each decrypted connection to our engines in
+  // process: HTTP/1.1 to the HTTP/1.1 engine, h2 by ALPN to the HTTP/2 engine; they have no socket of their own (one
+  // listening socket per address). Only `PINGAP_HTTP1=deno-serve` relays TLS over loopback, to a `Deno.serve` bound
+  // there (for comparisons).
+  // A PROXY protocol header is read only by our front end (so `proxy_protocol` keeps it even when PINGAP_HTTP1 asks
+  // for Deno.serve), and `enabled_h2` needs it for the HTTP/2 engine (which sends trailers; Deno.serve cannot).
+  const kind = w.h2 || options.wire || server?.proxyProtocol === true ? "h1" : "deno-serve";
+  const relayed = tls !== undefined && kind === "deno-serve";
   const [hostname, port] = tls ? ["127.0.0.1", 0] : [w.hostname, w.port];
   const engine = await startEngine({
     hostname,
     port,
     reusePort: !tls && options.reusePort,
-    // A PROXY protocol header is read only by our front end (so `proxy_protocol` keeps it even when PINGAP_HTTP1 asks
-    // for Deno.serve), and `enabled_h2` needs it for the HTTP/2 engine (which sends trailers; Deno.serve cannot).
-    kind: w.h2 || options.wire || server?.proxyProtocol === true ? "h1" : "deno-serve",
+    kind,
+    ...(tls && !relayed ? { inProcessOnly: true, local: () => ep.local } : {}),
     h2: w.h2,
     plan: server,
     onError: internalError(serving, serverName),
-    // Behind the TLS listener, the client is found by the loopback port it connected from.
-    client: (peer) => inProcess.has(peer) || !(front || fast) ? peer : front?.client(peer.port),
-    // Behind the TLS listener every peer is the TLS relay on loopback: the TLS listener read the header.
+    // Behind the TLS relay (deno-serve), the client is found by the loopback port it connected from.
+    client: relayed ? (peer) => front?.client(peer.port) : (peer) => peer,
+    // Behind a TLS address the TLS listener reads the PROXY header, before the handshake.
     ...(tls ? {} : { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) }),
     // `h1_pipelining` of the plan in force when a request comes with another behind it.
     pipelining: () => serving.active.servers.get(serverName)?.plan.h1Pipelining === true,
@@ -166,10 +169,7 @@ export async function openListener(
         store: options.certificates,
         onHandshake,
         onReopen: (addr) => applyListenerTcpOptions(serverName, addr, server?.tcp),
-        serve(conn) {
-          inProcess.add(conn.remoteAddr as Deno.NetAddr);
-          serve(conn);
-        },
+        serve,
         ...(serveH2 ? { serveH2: (conn, client) => serveH2(conn, client) } : {}),
       });
     } catch (e) {
@@ -188,16 +188,13 @@ export async function openListener(
         ...tls,
         reusePort: options.reusePort,
         store: options.certificates,
-        target: engine.addr,
+        ...(relayed ? { target: engine.addr } : {}),
         onHandshake,
         ...(tls.proxyProtocol ? { proxyFrom: (ip: string) => proxyFrom(serving.active, serverName, ip) } : {}),
         ...(engine.serve
           ? {
-            inProcess: (socket: TLSSocket, client: TlsClient) => {
-              const stream = new NodeSocketStream(socket, client, client.tls);
-              inProcess.add(stream.remoteAddr);
-              engine.serve!(stream);
-            },
+            inProcess: (socket: TLSSocket, client: TlsClient) =>
+              engine.serve!(new NodeSocketStream(socket, client, client.tls)),
           }
           : {}),
         ...(engine.serveH2

@@ -72,7 +72,8 @@ export function responder(serving: Serving, ep: Endpoint): Respond {
       observer !== undefined,
     );
     ctx.trustedProxies = current.plan.basic.trusted_proxies;
-    // Behind the TLS relay the listener knows the client (`remote.tls`); in process the connection does.
+    // Behind the TLS relay (`PINGAP_HTTP1=deno-serve`) the listener knows the client (`remote.tls`); in process the
+    // connection does.
     ctx.tls = remote.tls ?? req.connection?.tls;
     const processing = ++current.counters.processing;
     activity.processing++;

@@ -13,7 +13,6 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 Deno.test("listenH1().serve(NodeSocketStream): HTTP/1.1 over node:tls in process, keep-alive and a chunked upload", async () => {
-  let relayed = 0;
   const facts: {
     id: number | undefined;
     served: number | undefined;
@@ -29,7 +28,7 @@ Deno.test("listenH1().serve(NodeSocketStream): HTTP/1.1 over node:tls in process
       v: req.version,
     });
     return responseWith(`${req.method} ${req.target} ${body}`, { status: 200 });
-  }, () => (relayed++, new Response("relayed")));
+  });
   const server = tls.createServer(
     { cert: TEST_LEAF_CERT, key: TEST_LEAF_KEY },
     // The TLS listener reads these facts once the handshake is done; the engine hands them to every request.
@@ -62,7 +61,6 @@ Deno.test("listenH1().serve(NodeSocketStream): HTTP/1.1 over node:tls in process
     }
     const bodies = text.split(/\r\n\r\n/).slice(1).map((b) => b.split("HTTP/1.1")[0]);
     assert.deepEqual(bodies, ["GET /one ", "POST /up abc", "GET /last "]);
-    assert.equal(relayed, 0);
     // Facts of the connection, as plain fields: one id, the requests before each, TLS facts, the request's version.
     const id = facts[0]!.id;
     assert.deepEqual(facts, [0, 1, 2].map((served) => ({ id, served, tls: "TLSv1.3", v: "HTTP/1.1" })));

@@ -89,7 +89,7 @@ export async function proxyWebSocket(
     closeQuietly(upstream, { reason: "" });
     throw new ProxyError(502, "upstream", `WebSocket to ${backend.addr} failed`);
   }
-  // Upgrades never take the HTTP/1.1 front end's fast path (it relays them to Deno.serve): a fetch Request is behind.
+  // Only behind `Deno.serve` (`PINGAP_HTTP1=deno-serve`; see `mayUpgrade`): a fetch Request is behind.
   const native = ctx.req.fetch;
   if (native === undefined) {
     closeQuietly(upstream, { reason: "" });

@@ -45,8 +45,11 @@ export interface TlsListenOptions {
   /** Offer `h2` by ALPN (and `http/1.1`). */
   readonly h2: boolean;
   readonly store: CertStore;
-  /** The plain listener that serves the decrypted connections. */
-  readonly target: Deno.NetAddr;
+  /**
+   * The plain listener on loopback that serves the decrypted connections no in-process engine takes
+   * (`PINGAP_HTTP1=deno-serve`, for comparisons). Absent, such a connection is closed.
+   */
+  readonly target?: Deno.NetAddr;
   /** A handshake finished, in `ms` (for `pingap_tls_handshake_time`). */
   readonly onHandshake?: (ms: number) => void;
   /**
@@ -216,7 +219,9 @@ export function listenTls(options: TlsListenOptions): Promise<TlsListener> {
       inProcess(down, { ...remote, servername, tls });
       return;
     }
-    const up = createConnection({ host: options.target.hostname, port: options.target.port });
+    const target = options.target;
+    if (target === undefined) return void (open.delete(down), down.destroy());
+    const up = createConnection({ host: target.hostname, port: target.port });
     up.setNoDelay(true);
     down.setNoDelay(true);
     let innerPort = 0;

@@ -410,7 +410,8 @@ const OVERRIDES: Readonly<Record<string, Partial<Row>>> = {
   },
   "chunk/extension-long": {
     expect: 400,
-    stricter: "chunk extensions past 4000 bytes on one chunk are refused: hyper (behind the relay) fails such a body " +
+    stricter:
+      "chunk extensions past 4000 bytes on one chunk are refused: hyper (once behind the relay) failed such a body " +
       "without an answer; extensions carry nothing the proxy uses",
   },
   "chunk/extension-nul": {

@@ -2,7 +2,7 @@
  * Slow and greedy clients behind a 1 s `downstream_read_timeout` /
  * `downstream_write_timeout` (nginx: `client_header_timeout`,
  * `client_body_timeout`, `send_timeout` 1 s): trickled heads and bodies,
- * silence on every path (plain and relayed), and clients that never read a
+ * silence on every path (fast and screened), and clients that never read a
  * large response. The timeouts must cut them, and memory must stay flat.
  *
  * @module
@@ -23,15 +23,15 @@ function trickle(text: string, n: number, ms: number): Part[] {
 
 const HEAD = "GET /c/{id}/ HTTP/1.1\r\nHost: h.test\r\nX-Case: {id}\r\n";
 
-/** Heads that never end, on the plain path and on each that picks the relayed path (issue 15 item 7). */
+/** Heads that never end, on the fast path and on each that goes to the screen (issue 15 item 7). */
 const SILENT_HEADS: readonly [string, string, string?][] = [
   ["plain", HEAD],
   ["request-line-only", "GET /c/{id}/ HTTP/1.1\r\n"],
   ["half-request-line", "GET /c/{id}/"],
-  ["relayed-absolute-form", "GET http://h.test/c/{id}/ HTTP/1.1\r\nHost: h.test\r\n"],
-  ["relayed-http-1.0", "GET /c/{id}/ HTTP/1.0\r\nHost: h.test\r\n"],
-  ["relayed-bare-cr", "GET /c/{id}/ HTTP/1.1\r\nHost: h.test\rX: y\r\n"],
-  ["relayed-non-ascii", "GET /c/{id}/\xc3\xa9 HTTP/1.1\r\nHost: h.test\r\n"],
+  ["screened-absolute-form", "GET http://h.test/c/{id}/ HTTP/1.1\r\nHost: h.test\r\n"],
+  ["screened-http-1.0", "GET /c/{id}/ HTTP/1.0\r\nHost: h.test\r\n"],
+  ["screened-bare-cr", "GET /c/{id}/ HTTP/1.1\r\nHost: h.test\rX: y\r\n"],
+  ["screened-non-ascii", "GET /c/{id}/\xc3\xa9 HTTP/1.1\r\nHost: h.test\r\n"],
 ];
 
 function rows(): Row[] {

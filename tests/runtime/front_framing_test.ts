@@ -66,7 +66,7 @@ Deno.test("front end: dot segments and duplicate slashes are resolved before rou
       assert.equal((await rawExchange(p.port, `${line}\r\nHost: t\r\nConnection: close\r\n\r\n`))?.status, 200);
       assert.equal(o.root.requests[before]?.line, line);
     }
-    // HTTP/1.0: relayed to Deno.serve, routed the same.
+    // HTTP/1.0: served from the head the screen rebuilt, routed the same.
     assert.equal((await rawExchange(p.port, "GET /dead/../z HTTP/1.0\r\nHost: t\r\n\r\n"))?.status, 200);
     assert.equal(o.root.requests.at(-1)?.line, "GET /dead/../z HTTP/1.1");
     assert.deepEqual(lines(o.dead), [], "nothing reached the /dead location's upstream");
@@ -115,7 +115,7 @@ Deno.test("front end: framing hyper would pass on wrongly is answered as nginx d
       ["a target that is no path", "GET example.com HTTP/1.1\r\nHost: t\r\n\r\n", 400],
       ["an absolute target without a host", "GET http:///x HTTP/1.1\r\nHost: t\r\n\r\n", 400],
       ["a 1 MB header", `GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`, 431],
-      ["a 1 MB header, relayed", `GET / HTTP/1.0\r\nHost: t\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`, 431],
+      ["a 1 MB header, screened (HTTP/1.0)", `GET / HTTP/1.0\r\nHost: t\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`, 431],
       ["OPTIONS * (answered here)", "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 200],
       ["CONNECT after an empty line", "\r\nCONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405],
       ["no Host after empty lines", "\r\n\nGET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400],
@@ -191,7 +191,7 @@ Deno.test("front end: a chunked body with bad framing is answered 400, never for
   });
 });
 
-Deno.test("front end: a relayed request is served alone on its connection, keep-alive asked or not", async () => {
+Deno.test("front end: an HTTP/1.0 request is served alone on its connection, keep-alive asked or not", async () => {
   await withProxy(async (p, o) => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: p.port });
     let gaveUp = false;

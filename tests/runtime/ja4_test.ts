@@ -38,7 +38,7 @@ async function start(proxyProtocol: boolean): Promise<Setup> {
       `[upstreams.o]\naddrs = ["${origin.addr}"]\n\n` +
       `[locations.l]\nupstream = "o"\nproxy_set_headers = ["X-Ja4:$ja4"]\n\n` +
       `[servers.s]\naddr = "127.0.0.1:${port}"\nglobal_certificates = true\nja4 = true\n` +
-      // With proxy_protocol, h2 too: an h2 connection is relayed to the plain listener, its facts found by port.
+      // With proxy_protocol, h2 too: an h2 connection goes to the HTTP/2 engine in process, with its TLS facts.
       (proxyProtocol ? "proxy_protocol = true\nenabled_h2 = true\n" : "") +
       `access_log = "${dir}/access.log?rolling=never {remote} {host} {:ja4} {:ja4_ro} {status}"\nlocations = ["l"]\n`,
   );

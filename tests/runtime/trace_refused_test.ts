@@ -1,6 +1,6 @@
 /**
  * TRACE is refused with 405 on every path (it would reflect the request, cookies included: cross-site tracing), as
- * nginx does: the front end's fast path, a relayed request (HTTP/1.0) and one with a body; `Deno.serve` alone
+ * nginx does: the front end's fast path, a screened head (HTTP/1.0) and one with a body; `Deno.serve` alone
  * (`http1 = "deno-serve"`) too. The origin never sees one. Through the real proxy, a raw client and a raw origin.
  *
  * @module

@@ -61,9 +61,9 @@ Deno.test("upstream hostile: Connection: Content-Length keeps the body framed; t
   // The body is the start of a request that would swallow the next user's head (and cookie) as a header.
   const smuggled = "GET /admin HTTP/1.1\r\nHost: t\r\nX-Ignore: ";
   await withProxy(origin, async (port) => {
-    // Twice: once through the front end's own parser, once relayed to Deno.serve (a non-ASCII byte in a field
+    // Twice: once through the fast path's parser, once from the head the screen rebuilt (a non-ASCII byte in a field
     // value sends it there).
-    for (const extra of ["", "X-Relay: \u00e9\r\n"]) {
+    for (const extra of ["", "X-Screen: \u00e9\r\n"]) {
       const attack = await send(
         port,
         `POST /a HTTP/1.1\r\nHost: t\r\n${extra}Connection: close, Content-Length\r\n` +

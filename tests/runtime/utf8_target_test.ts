@@ -1,6 +1,6 @@
 /**
  * A raw UTF-8 request target reaches the origin as the same UTF-8 bytes (`é` as C3 A9, not the one latin1 byte E9)
- * on every way a head is rebuilt on its way: a relayed request (HTTP/1.0, a chunked upload), a `rewrite`, a hop-by-hop
+ * on every way a head is rebuilt on its way: a screened head (HTTP/1.0, a chunked upload), a `rewrite`, a hop-by-hop
  * field (the fast path then builds the head instead of sending the client's bytes), and a plain one for reference.
  * Through the real proxy, a raw client and a raw origin that keeps the bytes.
  *
@@ -54,13 +54,13 @@ upstream = "main"
       ["fast path", "GET /é?q=é HTTP/1.1\r\nHost: h\r\n\r\n", "GET /\xc3\xa9?q=\xc3\xa9 HTTP/1.1"],
       ["hop-by-hop field", "GET /é HTTP/1.1\r\nHost: h\r\nKeep-Alive: timeout=5\r\n\r\n", "GET /\xc3\xa9 HTTP/1.1"],
       ["rewrite", "GET /old/é?q=é HTTP/1.1\r\nHost: h\r\n\r\n", "GET /new/\xc3\xa9?q=\xc3\xa9 HTTP/1.1"],
-      ["relayed: HTTP/1.0", "GET /é HTTP/1.0\r\nHost: h\r\n\r\n", "GET /\xc3\xa9 HTTP/1.1"],
+      ["screened: HTTP/1.0", "GET /é HTTP/1.0\r\nHost: h\r\n\r\n", "GET /\xc3\xa9 HTTP/1.1"],
       [
-        "relayed: a chunked upload",
+        "screened: a chunked upload",
         "POST /é HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
         "POST /\xc3\xa9 HTTP/1.1",
       ],
-      ["relayed and rewritten", "GET /old/é HTTP/1.0\r\nHost: h\r\n\r\n", "GET /new/\xc3\xa9 HTTP/1.1"],
+      ["screened and rewritten", "GET /old/é HTTP/1.0\r\nHost: h\r\n\r\n", "GET /new/\xc3\xa9 HTTP/1.1"],
     ];
     for (const [name, head, line] of cases) {
       const before = origin.requests.length;

@@ -5,21 +5,21 @@
  * connection's last (answered with `connection: close`; the rest is dropped, as Pingora does).
  * A request still in flight at the listener's next sweep (once a second) gets the read for the next one started
  * early: when it sees the client close, the request's signal aborts (as `Deno.serve` does, there at once). A request
- * the strict parser does not take ({@linkcode RELAY}) is screened (screen.ts) and served here from the head the screen
+ * the strict parser does not take ({@linkcode SCREEN}) is screened (screen.ts) and served here from the head the screen
  * rebuilt (HTTP/1.0, chunked bodies decoded through the read buffer, `Expect: 100-continue` answered when the body is
  * first read). An `Upgrade` is served here too: after the upstream's 101 the two connections are spliced byte for byte
  * (upgrade.ts), and on an `enabled_h2` server `Upgrade: h2c` and the h2c preface hand the connection to the HTTP/2
- * engine; only the h2c preface on a server without `enabled_h2` goes, with the rest of the connection, to `Deno.serve`
- * (relay.ts).
+ * engine; on a server without `enabled_h2` the h2c preface is answered 400 and the connection closed (as nginx and
+ * Pingora answer `PRI * HTTP/2.0` on an HTTP/1 port).
  * A head larger than `maxHeadSize` is answered 414 or 431. A response sent before its request's body was read to its end closes the
  * connection the way nginx does (a lingering close): the write side first, then the rest of the body is read and
  * dropped until the client closes too, so that the client reads the response instead of a reset.
  *
- * Over 400 lines because it is one state machine per connection (head, body, keep-alive, timeouts, hand-off to the relay) whose states share one read buffer.
+ * Over 400 lines because it is one state machine per connection (head, body, keep-alive, timeouts, hand-off to an upgrade or to HTTP/2) whose states share one read buffer.
  *
  * @module
  */
-import { INCOMPLETE, parseHead, parseScreenedHead, RELAY, type RequestHead } from "./head.ts";
+import { INCOMPLETE, parseHead, parseScreenedHead, type RequestHead, SCREEN } from "./head.ts";
 import { BAD, ChunkedScanner } from "./chunked_scan.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
@@ -29,7 +29,6 @@ import type { ByteStream } from "../byte_stream.ts";
 import type { ConnectionFacts, HttpResponse, TlsFacts } from "../../http/message.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { type Answer, screen, WAIT } from "./screen.ts";
-import { RelayActivity } from "./relay.ts";
 import { parseProxyHeader, PROXY_INCOMPLETE } from "./proxy_header.ts";
 import { log } from "../../observe/log/app_log.ts";
 import { type H2cUpgrade, h2cUpgrade } from "../h2/upgrade.ts";
@@ -44,13 +43,9 @@ export type WireHandler = (req: WireRequest, remote: Deno.NetAddr) => Promise<Ht
 export interface ConnectionHost {
   readonly handler: WireHandler;
   /**
-   * Sends the rest of the connection (h2c), starting with `initial`, to `Deno.serve`; `activity` follows what moves.
-   * `remote` is the client (the one a PROXY header named). Resolves when the connection ended.
-   */
-  relay(conn: ByteStream, initial: Uint8Array, activity: RelayActivity, remote: Deno.NetAddr): Promise<void>;
-  /**
-   * Serves the rest of an h2c connection (prior knowledge): `initial` holds the preface and what came after it. Given
-   * (`enabled_h2`), the HTTP/2 engine takes the connection in process; absent, it goes to {@linkcode relay}.
+   * Serves the rest of an h2c connection (prior knowledge): `initial` holds the preface and what came after it;
+   * `remote` is the client (the one a PROXY header named). Given (`enabled_h2`), the HTTP/2 engine takes the
+   * connection in process; absent, the preface is answered 400 and the connection closed.
    */
   readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
   /**
@@ -114,7 +109,7 @@ export function nextConnectionId(): number {
 const BAD_FRAMING = "bad chunked framing in the request body";
 /** The interim answer to `Expect: 100-continue`, written when the body is first read (as hyper does). */
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-/** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to `Deno.serve`. */
+/** The start of the HTTP/2 preface (h2c with prior knowledge), which goes to the HTTP/2 engine (`enabled_h2`). */
 const H2_PREFACE = new TextEncoder().encode("PRI * HTTP/2.0\r\n");
 /** The answer to an `Upgrade: h2c` taken (RFC 7540 §3.2). */
 const SWITCHING_H2C = new TextEncoder().encode(
@@ -170,11 +165,6 @@ export class Connection implements ConnectionFacts {
   lingerTick = -1;
   /** The host's tick when a read of a request body began, -1 when none is in flight (the sweep bounds it). */
   readTick = -1;
-  /**
-   * Relayed to `Deno.serve` (not for an upgrade): what moves on it, for the sweep, which closes a relay quiet for the
-   * idle timeout while hyper waits on the client (a slow head, a stalled upload).
-   */
-  relayed: RelayActivity | undefined;
   /** The body of the request just answered, when the connection must close before it was read to its end. */
   #unreadBody: BodyState | undefined;
   /** The request body in flight had bad chunked framing: it is answered 400 (or cut, once its answer began). */
@@ -217,7 +207,8 @@ export class Connection implements ConnectionFacts {
 
   /** Serves requests until the connection ends. */
   async serve(): Promise<void> {
-    let relayed = false;
+    /** The connection went to the HTTP/2 engine, which closes it. */
+    let handedOff = false;
     try {
       this.#conn.setNoDelay?.(true);
       if (this.#host.proxyFrom?.(this.#remote.hostname) && !await this.#proxyHeader()) return;
@@ -231,7 +222,7 @@ export class Connection implements ConnectionFacts {
           if (more === false) return await this.#answer(this.#tooLarge());
           head = parseHead(this.#buf, this.#start, this.#end);
         }
-        if (head === RELAY) {
+        if (head === SCREEN) {
           // Read on to the head's end (within the idle timeout, as any head), then answer it or hand it over.
           let checked = screen(this.#buf, this.#start, this.#end);
           while (checked === WAIT) {
@@ -244,13 +235,14 @@ export class Connection implements ConnectionFacts {
             await this.#answer(checked);
             return;
           }
-          if (checked === undefined && !this.#h2Preface()) {
-            // Malformed (hyper's 400 before): answered here.
+          if (checked === undefined && (this.#host.h2 === undefined || !this.#h2Preface())) {
+            // Malformed (hyper's 400 before), or the h2c preface on a server without `enabled_h2` (nginx's and
+            // Pingora's 400 to `PRI * HTTP/2.0` on an HTTP/1 port): answered here.
             return await this.#answer({ status: 400, reason: "Bad Request", size: this.#end - this.#start });
           }
           if (checked !== undefined) {
             const screened = parseScreenedHead(checked.initial, 0, checked.initial.byteLength);
-            if (screened === RELAY) {
+            if (screened === SCREEN) {
               return await this.#answer({ status: 400, reason: "Bad Request", size: checked.consumed });
             }
             // `Upgrade: h2c` on an `enabled_h2` server, over cleartext, asked as RFC 7540 §3.2 says: the 101, then the
@@ -259,7 +251,7 @@ export class Connection implements ConnectionFacts {
               ? h2cUpgrade(screened)
               : undefined;
             if (up !== undefined) {
-              relayed = true;
+              handedOff = true;
               return await this.#upgradeH2(checked.consumed, up);
             }
             // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
@@ -270,18 +262,12 @@ export class Connection implements ConnectionFacts {
             if (closing !== undefined) return await closing;
             continue;
           }
-          // The h2c preface: the connection is Deno.serve's (h2c with prior knowledge). The idle sweep cuts it only
-          // when nothing moves either way for the idle timeout, and shutdown's idle close leaves it alone.
-          relayed = true;
+          // The h2c preface on an `enabled_h2` server: the connection is the HTTP/2 engine's, in process, with the
+          // bytes read so far (its own timeouts apply from here; shutdown's idle close leaves it alone).
+          handedOff = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
-          if (this.#host.h2 !== undefined) {
-            // h2c with prior knowledge: the HTTP/2 engine's, in process, with the bytes read so far.
-            return await this.#host.h2(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
-          }
-          this.relayed = new RelayActivity(this.#host);
-          await this.#host.relay(this.#conn, this.#buf.slice(this.#start, this.#end), this.relayed, this.#remote);
-          return;
+          return await this.#host.h2!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
         }
         this.idleTick = -1;
         const closing = this.#exchanged(await this.#exchange(head));
@@ -290,7 +276,7 @@ export class Connection implements ConnectionFacts {
     } catch {
       // A read or write failed: the client is gone.
     } finally {
-      if (!relayed) this.close();
+      if (!handedOff) this.close();
     }
   }
 
@@ -430,7 +416,7 @@ export class Connection implements ConnectionFacts {
     return await this.#host.h2Upgrade!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote, up);
   }
 
-  /** Does the buffer start with the HTTP/2 preface (h2c, for `Deno.serve`)? */
+  /** Does the buffer start with the HTTP/2 preface (h2c with prior knowledge)? */
   #h2Preface(): boolean {
     const n = H2_PREFACE.byteLength;
     if (this.#end - this.#start < n) return false;

@@ -2,7 +2,7 @@
  * A strict parser of HTTP/1.1 request heads, for the fast path only. It accepts the plain case (an origin-form
  * target of visible ASCII or UTF-8, `HTTP/1.1`, token names, visible ASCII values, one `Host`, at most one numeric
  * `Content-Length`) and
- * answers {@linkcode RELAY} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
+ * answers {@linkcode SCREEN} for anything else — HTTP/1.0, `Transfer-Encoding`, `Upgrade`, `Expect`, obs-fold,
  * non-ASCII bytes outside the target, absolute-form targets, the HTTP/2 preface, `CONNECT`, a path or `Host` that
  * target_check.ts refuses, more than {@linkcode MAX_FIELDS} fields, and malformed input — so that the screen
  * (screen.ts) answers the refusals and rebuilds the rest, which {@linkcode parseScreenedHead} then reads: HTTP/1.0,
@@ -58,11 +58,11 @@ const H2C = /(^|,)[ \t]*h2c[ \t]*(,|$)/i;
 
 /** The head is not complete yet. */
 export const INCOMPLETE = 0;
-/** Not for the fast path: hand the connection to `Deno.serve`. */
-export const RELAY = -1;
+/** Not for the fast path: the head goes to the screen (screen.ts), which answers it or rebuilds it. */
+export const SCREEN = -1;
 
 /**
- * Fields per head past which the request is relayed (and there answered 431). nginx counts none, only bytes (32 KiB
+ * Fields per head past which the head goes to the screen (and there is answered 431). nginx counts none, only bytes (32 KiB
  * in all by default); the head's bytes are bounded here by the read buffer (64 KiB).
  */
 export const MAX_FIELDS = 1000;
@@ -76,7 +76,7 @@ const BAD_LINE_END = -2;
 /**
  * Index of the CRLFCRLF that ends the head at `from`; -1 when no blank line has come yet; {@linkcode BAD_LINE_END}
  * when the first blank line has a bare LF (`\n\n`, `\r\n\n`, `\n\r\n`), or when the head has not ended yet and
- * has a bare CR: such a head is relayed (hyper answers it), never waited on.
+ * has a bare CR: such a head goes to the screen (answered 400), never waited on.
  */
 function headEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from + 1; i < end; i++) {
@@ -101,7 +101,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Can `buf[start..end)` still become a head the fast path takes? A method token, then a space and a `/`: anything
- * else goes to `Deno.serve` at once (which rejects garbage without waiting for a head's end).
+ * else goes to the screen at once (which refuses garbage without waiting for a head's end).
  */
 function plausible(buf: Uint8Array, start: number, end: number): boolean {
   let i = start;
@@ -114,9 +114,13 @@ function plausible(buf: Uint8Array, start: number, end: number): boolean {
 /**
  * Parses the request head at `buf[start..end)`.
  *
- * @returns The head, {@linkcode INCOMPLETE} when more bytes are needed, or {@linkcode RELAY}.
+ * @returns The head, {@linkcode INCOMPLETE} when more bytes are needed, or {@linkcode SCREEN}.
  */
-export function parseHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof INCOMPLETE | typeof RELAY {
+export function parseHead(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): RequestHead | typeof INCOMPLETE | typeof SCREEN {
   return parse(buf, start, end, false);
 }
 
@@ -126,11 +130,11 @@ export function parseHead(buf: Uint8Array, start: number, end: number): RequestH
  * `Host` is then empty), `Transfer-Encoding: chunked` (alone, without `Content-Length`), `Expect` and obs-text in
  * field values (decoded byte for char, so they go upstream as they came).
  *
- * @returns The head, or {@linkcode RELAY} when it is still not one this front end serves (answer 400).
+ * @returns The head, or {@linkcode SCREEN} when it is still not one this front end serves (answer 400).
  */
-export function parseScreenedHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof RELAY {
+export function parseScreenedHead(buf: Uint8Array, start: number, end: number): RequestHead | typeof SCREEN {
   const head = parse(buf, start, end, true);
-  return head === INCOMPLETE ? RELAY : head;
+  return head === INCOMPLETE ? SCREEN : head;
 }
 
 function parse(
@@ -138,17 +142,17 @@ function parse(
   start: number,
   end: number,
   screened: boolean,
-): RequestHead | typeof INCOMPLETE | typeof RELAY {
+): RequestHead | typeof INCOMPLETE | typeof SCREEN {
   const stop = headEnd(buf, start, end);
-  if (stop === BAD_LINE_END) return RELAY;
-  if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : RELAY;
+  if (stop === BAD_LINE_END) return SCREEN;
+  if (stop < 0) return plausible(buf, start, end) ? INCOMPLETE : SCREEN;
   // Request line: method SP origin-form SP HTTP/1.1 CRLF.
   let i = start;
   while (i < stop && buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
-  if (i === start || buf[i] !== 32) return RELAY;
+  if (i === start || buf[i] !== 32) return SCREEN;
   const m1 = i;
   const t0 = ++i;
-  if (buf[i] !== 47 /* / */) return RELAY;
+  if (buf[i] !== 47 /* / */) return SCREEN;
   // Visible ASCII, and bytes past ASCII (UTF-8, checked below). A `%` or a `/.` has the path checked (badPath).
   let high = 0;
   let odd = false;
@@ -158,14 +162,14 @@ function parse(
     high |= c;
     if (c === 37 || (c === 46 && buf[i - 1] === 47)) odd = true;
   }
-  if (buf[i] !== 32) return RELAY;
+  if (buf[i] !== 32) return SCREEN;
   const t1 = i++;
   if (
     stop - i < 8 || buf[i] !== 72 || buf[i + 1] !== 84 || buf[i + 2] !== 84 || buf[i + 3] !== 80 ||
     buf[i + 4] !== 47 || buf[i + 5] !== 49 || buf[i + 6] !== 46 || buf[i + 8] !== 13 || buf[i + 9] !== 10
-  ) return RELAY;
+  ) return SCREEN;
   const http10 = buf[i + 7] === 48 /* 0 */;
-  if (buf[i + 7] !== 49 && !(http10 && screened)) return RELAY;
+  if (buf[i + 7] !== 49 && !(http10 && screened)) return SCREEN;
   i += 10;
   // The head is ASCII (one char a byte) but for a UTF-8 target, which is decoded on its own: the fields are then
   // decoded from the line after it, so that string offsets stay byte offsets.
@@ -182,7 +186,7 @@ function parse(
       try {
         target = strictDecoder.decode(buf.subarray(t0, t1));
       } catch {
-        return RELAY;
+        return SCREEN;
       }
     }
   } else if (high < 128) {
@@ -193,14 +197,14 @@ function parse(
     try {
       target = strictDecoder.decode(buf.subarray(t0, t1));
     } catch {
-      return RELAY;
+      return SCREEN;
     }
     method = decoder.decode(buf.subarray(start, m1));
     base = i;
     head = i < stop ? decoder.decode(buf.subarray(i, stop)) : "";
   }
-  // CONNECT (405) and a path nginx refuses (400) are answered by the screen of relayed heads.
-  if ((odd && badPath(target)) || (m1 - start === 7 && method === "CONNECT")) return RELAY;
+  // CONNECT (405) and a path nginx refuses (400) are answered by the screen.
+  if ((odd && badPath(target)) || (m1 - start === 7 && method === "CONNECT")) return SCREEN;
   const text = (a: number, b: number) => head.slice(a - base, b - base);
   const fields: string[] = [];
   let host: string | undefined;
@@ -215,7 +219,7 @@ function parse(
     // name ":" OWS value OWS CRLF
     const n0 = i;
     while (buf[i]! < 128 && TCHAR[buf[i]!] === 1) i++;
-    if (i === n0 || buf[i] !== 58 /* : */) return RELAY;
+    if (i === n0 || buf[i] !== 58 /* : */) return SCREEN;
     const n1 = i++;
     while (buf[i] === 32 || buf[i] === 9) i++;
     const v0 = i;
@@ -224,31 +228,31 @@ function parse(
       const c = buf[i]!;
       if (c === 13) break;
       if ((c > 32 && c < 127) || (c > 127 && screened)) v1 = i + 1;
-      else if (c !== 32 && c !== 9) return RELAY;
+      else if (c !== 32 && c !== 9) return SCREEN;
     }
-    if (buf[i + 1] !== 10) return RELAY;
+    if (buf[i + 1] !== 10) return SCREEN;
     i += 2;
-    if (fields.length === MAX_FIELDS * 2) return RELAY;
+    if (fields.length === MAX_FIELDS * 2) return SCREEN;
     const name = text(n0, n1).toLowerCase();
     const value = text(v0, v1);
     if (isHopByHop(name)) hopByHop = true;
     switch (name.length) {
       case 4:
         if (name === "host") {
-          if (host !== undefined) return RELAY;
+          if (host !== undefined) return SCREEN;
           host = value;
         }
         break;
       case 6:
         if (name === "expect") {
-          if (!screened) return RELAY;
+          if (!screened) return SCREEN;
           // Only `100-continue` asks for anything (RFC 9110 §10.1.1); another expectation is passed on, as hyper does.
           if (value.toLowerCase() === "100-continue") expectContinue = true;
         }
         break;
       case 7:
         if (name === "upgrade") {
-          if (!screened) return RELAY;
+          if (!screened) return SCREEN;
           if (H2C.test(value)) {
             h2c = true;
             continue;
@@ -261,10 +265,10 @@ function parse(
         break;
       case 14:
         if (name === "content-length") {
-          if (contentLength >= 0 || value.length === 0 || value.length > 15) return RELAY;
+          if (contentLength >= 0 || value.length === 0 || value.length > 15) return SCREEN;
           for (let k = 0; k < value.length; k++) {
             const d = value.charCodeAt(k);
-            if (d < 48 || d > 57) return RELAY;
+            if (d < 48 || d > 57) return SCREEN;
           }
           contentLength = Number(value);
         }
@@ -272,7 +276,7 @@ function parse(
       case 17:
         if (name === "transfer-encoding") {
           // The screen let through one field line whose codings end in chunked: only `chunked` alone is served.
-          if (!screened || chunked || value.toLowerCase() !== "chunked") return RELAY;
+          if (!screened || chunked || value.toLowerCase() !== "chunked") return SCREEN;
           chunked = true;
         }
         break;
@@ -280,9 +284,9 @@ function parse(
     fields.push(name, value);
   }
   // Both framings (a smuggling attempt), or chunked on HTTP/1.0: refused.
-  if (chunked && (contentLength >= 0 || http10)) return RELAY;
+  if (chunked && (contentLength >= 0 || http10)) return SCREEN;
   // No Host, or an invalid one (answered 400 by the screen); HTTP/1.0 needs none.
-  if (host === undefined ? !http10 : !validHost(host)) return RELAY;
+  if (host === undefined ? !http10 : !validHost(host)) return SCREEN;
   return {
     method,
     target,

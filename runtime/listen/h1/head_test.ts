@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { INCOMPLETE, MAX_FIELDS, parseHead, RELAY, type RequestHead } from "./head.ts";
+import { INCOMPLETE, MAX_FIELDS, parseHead, type RequestHead, SCREEN } from "./head.ts";
 
 const enc = new TextEncoder();
 
-function parse(text: string): RequestHead | typeof INCOMPLETE | typeof RELAY {
+function parse(text: string): RequestHead | typeof INCOMPLETE | typeof SCREEN {
   const bytes = enc.encode(text);
   return parseHead(bytes, 0, bytes.byteLength);
 }
@@ -44,7 +44,7 @@ Deno.test("parseHead() parses at an offset and waits for the end of a head", () 
 });
 
 Deno.test("parseHead() leaves to Deno.serve what is not the plain case", () => {
-  const relayed = [
+  const screened = [
     // other versions, targets and request lines
     "GET / HTTP/1.0\r\nHost: h\r\n\r\n",
     "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
@@ -79,17 +79,17 @@ Deno.test("parseHead() leaves to Deno.serve what is not the plain case", () => {
     "GET\t/",
     "GET x",
   ];
-  for (const text of relayed) assert.equal(parse(text), RELAY, JSON.stringify(text));
+  for (const text of screened) assert.equal(parse(text), SCREEN, JSON.stringify(text));
 });
 
-Deno.test("parseHead() takes up to MAX_FIELDS fields (1000), relays a head with more", () => {
+Deno.test("parseHead() takes up to MAX_FIELDS fields (1000), sends a head with more to the screen", () => {
   let text = "GET / HTTP/1.1\r\nHost: h\r\n";
   for (let i = 0; i < MAX_FIELDS - 1; i++) text += `X-${i}: ${i}\r\n`;
   assert.equal(head(`${text}\r\n`).fields.length, 2 * MAX_FIELDS);
-  assert.equal(parse(`${text}X-last: 1\r\n\r\n`), RELAY);
+  assert.equal(parse(`${text}X-last: 1\r\n\r\n`), SCREEN);
 });
 
-Deno.test("parseHead() relays a head whose blank line has a bare LF instead of waiting for more", () => {
+Deno.test("parseHead() sends to the screen a head whose blank line has a bare LF instead of waiting for more", () => {
   for (
     const text of [
       "GET / HTTP/1.1\nHost: h\n\n",
@@ -97,25 +97,25 @@ Deno.test("parseHead() relays a head whose blank line has a bare LF instead of w
       "GET / HTTP/1.1\r\nHost: h\n\r\n",
       "GET / HTTP/1.1\nHost: h\r\n\r\n",
     ]
-  ) assert.equal(parse(text), RELAY, JSON.stringify(text));
+  ) assert.equal(parse(text), SCREEN, JSON.stringify(text));
   // A CRLF before the request line is not a blank line of the head; a head without its end yet is waited on.
   assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n"), INCOMPLETE);
   assert.equal(parse("GET / HTTP/1.1\r\nHost: h\r\n\r"), INCOMPLETE);
 });
 
-Deno.test("parseHead() relays a head with a bare CR instead of waiting for an end that cannot come", () => {
+Deno.test("parseHead() sends to the screen a head with a bare CR instead of waiting for an end that cannot come", () => {
   for (
     const text of [
       "GET /ping HTTP/1.1\rHost: x\r\r",
       "GET / HTTP/1.1\r\nHost: h\rX: 1\r\n",
       "GET / HTTP/1.1\r\nHost: h\r\n\rX",
     ]
-  ) assert.equal(parse(text), RELAY, JSON.stringify(text));
+  ) assert.equal(parse(text), SCREEN, JSON.stringify(text));
   // A CR that is the last byte so far may still get its LF.
   assert.equal(parse("GET / HTTP/1.1\r"), INCOMPLETE);
 });
 
-Deno.test("parseHead() relays what the screen answers: CONNECT, a bad path, an invalid Host", () => {
+Deno.test("parseHead() leaves to the screen what it answers: CONNECT, a bad path, an invalid Host", () => {
   for (
     const text of [
       "CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -124,6 +124,6 @@ Deno.test("parseHead() relays what the screen answers: CONNECT, a bad path, an i
       "GET /x HTTP/1.1\r\nHost: h/x\r\n\r\n",
       "GET /x HTTP/1.1\r\nHost:\r\n\r\n",
     ]
-  ) assert.equal(parse(text), RELAY, text);
+  ) assert.equal(parse(text), SCREEN, text);
   assert.equal(head("GET /a/../b.js?q=%zz HTTP/1.1\r\nHost: h:80\r\n\r\n").target, "/a/../b.js?q=%zz");
 });

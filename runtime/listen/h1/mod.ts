@@ -5,8 +5,8 @@
  * take is screened (screen.ts) and then served here too — HTTP/1.0, chunked and `Expect: 100-continue` uploads,
  * absolute-form targets, bare-LF line ends, obs-text, upgrades (spliced as bytes after the upstream's 101) — or
  * answered 400 when malformed. HTTP/2 (the h2c preface, `Upgrade: h2c`) goes to the HTTP/2 engine on an `enabled_h2`
- * server; only the h2c preface on a server without it still goes, with the rest of its connection, to a `Deno.serve`
- * listener on loopback (relay.ts), which answers it with the same handler.
+ * server; on a server without it the h2c preface is answered 400 (as nginx and Pingora answer `PRI * HTTP/2.0` on an
+ * HTTP/1 port) and `Upgrade: h2c` is served as HTTP/1.1. Every connection is served in process: no loopback hop.
  *
  * @example Usage
  * ```ts ignore
@@ -16,7 +16,6 @@
  * const l = await listenH1(
  *   { hostname: "127.0.0.1", port: 0 },
  *   (req) => Promise.resolve(responseWith(`hello ${req.url}`, {})),
- *   (req) => new Response(`hello ${req.url} (Deno.serve)`),
  * );
  * await l.shutdown();
  * ```
@@ -24,7 +23,6 @@
  * @module
  */
 import { Connection, type ConnectionHost, MAX_HEAD_SIZE, type WireHandler } from "./connection.ts";
-import { RelayActivity, RelayClients, splice } from "./relay.ts";
 import type { ByteStream } from "../byte_stream.ts";
 
 export type { WireHandler } from "./connection.ts";
@@ -33,13 +31,6 @@ export { WireRequest } from "./request.ts";
 /** Time a connection accepted just before a shutdown has to send its first request (ms). */
 const FRESH_GRACE = 1000;
 
-/** The handler of what is relayed to `Deno.serve`; `remote` is the real client. */
-export type RelayHandler = (
-  req: Request,
-  remote: Deno.NetAddr,
-  completed: Promise<void>,
-) => Response | Promise<Response>;
-
 /** Where and how to listen. */
 export interface H1ListenOptions {
   readonly hostname: string;
@@ -47,10 +38,14 @@ export interface H1ListenOptions {
   /** SO_REUSEPORT (several workers on one port). */
   readonly reusePort?: boolean;
   /**
+   * Accept connections on `hostname:port` (default). False: no socket of its own; connections come only through
+   * {@linkcode H1Listener.serve} (decrypted by a TLS listener in process), and `addr` is `hostname:port` as given.
+   */
+  readonly accept?: boolean;
+  /**
    * Time (ms) a connection may take to send its next request head, keep-alive wait included, and time one read of a
-   * request body may wait; past it the connection is closed. A connection relayed to `Deno.serve` is closed when no
-   * byte moved either way for this long (unless it asked for an upgrade). Default 60 s (`downstream_read_timeout`).
-   * Checked once a second.
+   * request body may wait; past it the connection is closed. Default 60 s (`downstream_read_timeout`). Checked once a
+   * second.
    */
   readonly idleTimeout?: number;
   /** Time (ms) one write to the client may take before the connection is cut (`downstream_write_timeout`). */
@@ -85,7 +80,7 @@ export interface H1ListenOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /**
    * Takes an h2c connection (prior knowledge) in process, from its preface on (`enabled_h2`: the HTTP/2 engine,
-   * runtime/listen/h2/engine.ts). Absent, it is relayed to `Deno.serve`.
+   * runtime/listen/h2/engine.ts). Absent, the preface is answered 400 and the connection closed.
    */
   readonly h2?: (conn: ByteStream, initial: Uint8Array, remote: Deno.NetAddr) => Promise<void>;
   /**
@@ -93,40 +88,6 @@ export interface H1ListenOptions {
    * engine's `serveUpgraded`). Absent, or over {@linkcode tls}, such a request is served as HTTP/1.1.
    */
   readonly h2Upgrade?: ConnectionHost["h2Upgrade"];
-  /** Answers a failure of the relayed `Deno.serve` handler. */
-  readonly onError?: (error: unknown) => Response | Promise<Response>;
-}
-
-/** `req` with a body that counts, in `activity`, as being read until it ended. */
-function watchBody(req: Request, activity: RelayActivity): Request {
-  if (req.body === null) return req;
-  activity.reading++;
-  let done = false;
-  const end = () => {
-    if (done) return;
-    done = true;
-    activity.reading--;
-  };
-  const reader = req.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const r = await reader.read();
-        if (r.done) {
-          end();
-          controller.close();
-        } else controller.enqueue(r.value);
-      } catch (e) {
-        end();
-        controller.error(e);
-      }
-    },
-    cancel(reason) {
-      end();
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-  return new Request(req, { body, duplex: "half" } as RequestInit);
 }
 
 /** A running front end. */
@@ -146,36 +107,13 @@ export interface H1Listener {
  * Listens for HTTP/1.1.
  *
  * @param options Address and limits.
- * @param handler Answers the requests of the fast path.
- * @param relayed Answers the requests relayed to `Deno.serve`.
+ * @param handler Answers the requests.
  * @returns The listener once bound.
  */
-export async function listenH1(
-  options: H1ListenOptions,
-  handler: WireHandler,
-  relayed: RelayHandler,
-): Promise<H1Listener> {
-  const clients = new RelayClients();
-  const ready = Promise.withResolvers<Deno.NetAddr>();
-  const inner = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: (a) => ready.resolve(a as Deno.NetAddr),
-    ...(options.onError ? { onError: options.onError } : {}),
-  }, (req, info) => {
-    const peer = info.remoteAddr as Deno.NetAddr;
-    const client = clients.get(peer.port);
-    const activity = client?.activity;
-    if (activity === undefined) return relayed(req, client?.addr ?? peer, info.completed);
-    // The idle sweep may cut this relay while its body is read, not while its response is awaited.
-    activity.busy++;
-    info.completed.finally(() => activity.busy--).catch(() => {});
-    return relayed(watchBody(req, activity), client!.addr, info.completed);
-  });
-  const target = await ready.promise;
-  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn>;
+export function listenH1(options: H1ListenOptions, handler: WireHandler): Promise<H1Listener> {
+  let listener: Deno.Listener<Deno.TcpConn | Deno.TlsConn> | undefined;
   try {
-    listener = options.tls
+    listener = options.accept === false ? undefined : options.tls
       ? Deno.listenTls({
         hostname: options.hostname,
         port: options.port,
@@ -189,13 +127,11 @@ export async function listenH1(
         ...(options.reusePort ? { reusePort: true } : {}),
       });
   } catch (e) {
-    await inner.shutdown();
-    throw e;
+    return Promise.reject(e);
   }
   const conns = new Set<Connection>();
   const host: ConnectionHost & { closing: boolean; tick: number } = {
     handler,
-    relay: (conn, initial, activity, remote) => splice(conn, initial, target, clients, activity, remote),
     ...(options.proxyFrom ? { proxyFrom: options.proxyFrom } : {}),
     ...(options.h2 ? { h2: options.h2 } : {}),
     // h2c is for cleartext only (RFC 7540 §3.2).
@@ -219,8 +155,7 @@ export async function listenH1(
       } else if (
         c.idleTick >= 0
           ? now - c.idleTick > idleTicks
-          : (c.writeTick >= 0 && now - c.writeTick > writeTicks) || (c.readTick >= 0 && now - c.readTick > idleTicks) ||
-            (c.relayed !== undefined && c.relayed.waitsOnClient && now - c.relayed.tick > idleTicks)
+          : (c.writeTick >= 0 && now - c.writeTick > writeTicks) || (c.readTick >= 0 && now - c.readTick > idleTicks)
       ) {
         c.close();
       } else if (c.idleTick < 0) c.watchBusy();
@@ -233,7 +168,7 @@ export async function listenH1(
     conns.add(conn);
     conn.serve().finally(() => conns.delete(conn));
   };
-  const accepting = (async () => {
+  const accepting = listener && (async (listener) => {
     for (;;) {
       let tcp: Deno.TcpConn | Deno.TlsConn;
       try {
@@ -246,15 +181,16 @@ export async function listenH1(
       }
       serveStream(tcp);
     }
-  })();
+  })(listener);
 
-  return {
-    addr: listener.addr as Deno.NetAddr,
+  return Promise.resolve({
+    addr: (listener?.addr as Deno.NetAddr | undefined) ??
+      { transport: "tcp", hostname: options.hostname, port: options.port },
     serve: serveStream,
     async shutdown() {
       host.closing = true;
       try {
-        listener.close();
+        listener?.close();
       } catch { /* closed */ }
       await accepting;
       // Idle kept-alive connections close now. A connection accepted just before the listener closed may not have
@@ -274,9 +210,9 @@ export async function listenH1(
       })();
       // The sweep goes on while they finish: a client that stops reading is still cut after `writeTimeout`, and a
       // lingering close still ends.
-      await Promise.all([drained, inner.shutdown()]);
+      await drained;
       clearInterval(sweep);
       clearTimeout(late);
     },
-  };
+  });
 }

@@ -3,26 +3,18 @@
  * against small handlers written here (no proxy, no plan).
  */
 import assert from "node:assert/strict";
-import { type H1Listener, type H1ListenOptions, listenH1, type RelayHandler, type WireHandler } from "./mod.ts";
+import { type H1Listener, type H1ListenOptions, listenH1, type WireHandler } from "./mod.ts";
 import { responseWith } from "../../http/response_build.ts";
 import type { HttpResponse } from "../../http/message.ts";
 import { type Bytes, Client, concat, dec, enc, field } from "./_test_utils.ts";
-
-/** A relayed handler that says what it saw: method, path, body, and the client's port. */
-const echoRelayed: RelayHandler = async (req, remote) => {
-  const body = req.body ? await req.text() : "";
-  const path = new URL(req.url).pathname;
-  return Response.json({ via: "relay", method: req.method, path, body, port: remote.port });
-};
 
 /** Runs `fn` with a listener on a free loopback port, shut down afterwards. */
 async function withH1(
   handler: WireHandler,
   fn: (l: H1Listener) => Promise<void>,
   options: Partial<H1ListenOptions> = {},
-  relayed: RelayHandler = echoRelayed,
 ): Promise<void> {
-  const l = await listenH1({ hostname: "127.0.0.1", port: 0, ...options }, handler, relayed);
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0, ...options }, handler);
   try {
     await fn(l);
   } finally {
@@ -431,12 +423,7 @@ Deno.test("listenH1() closes after a response when the client says connection: c
     }));
 });
 
-Deno.test("listenH1() serves HTTP/1.0, bare LF heads, chunked and Expect uploads itself; no relay", async (t) => {
-  let relayedCalls = 0;
-  const relayed: RelayHandler = (req, remote, completed) => {
-    relayedCalls++;
-    return echoRelayed(req, remote, completed);
-  };
+Deno.test("listenH1() serves HTTP/1.0, bare LF heads, chunked and Expect uploads itself", async (t) => {
   const seen = (res: { text: string }) => JSON.parse(res.text);
   await withH1(
     echo,
@@ -570,10 +557,7 @@ Deno.test("listenH1() serves HTTP/1.0, bare LF heads, chunked and Expect uploads
           const res = await c.response();
           assert.equal(res.status, 400);
         }));
-      assert.equal(relayedCalls, 0);
     },
-    {},
-    relayed,
   );
 });
 
@@ -666,7 +650,7 @@ Deno.test("listenH1() aborts the request signal when the client closes while the
   }
 });
 
-/** A handler that holds `/slow` until `gate` opens; and its relayed twin. */
+/** A handler that holds `/slow` until `gate` opens. */
 function held(gate: Promise<void>, entered: { resolve(): void }) {
   const hold = async (target: string) => {
     if (target === "/slow") {
@@ -679,10 +663,6 @@ function held(gate: Promise<void>, entered: { resolve(): void }) {
       await hold(req.target);
       return responseWith(`done ${req.target}`, { status: 200 });
     }) satisfies WireHandler,
-    relayed: (async (req) => {
-      await hold(new URL(req.url).pathname);
-      return new Response("relayed done");
-    }) satisfies RelayHandler,
   };
 }
 
@@ -697,7 +677,7 @@ Deno.test("listenH1() shutdown(): idle connections close at once, requests in fl
   const entered = count(2);
   const gate = Promise.withResolvers<void>();
   const fast = held(gate.promise, entered);
-  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, fast.handler, fast.relayed);
+  const l = await listenH1({ hostname: "127.0.0.1", port: 0 }, fast.handler);
   const [idle, busy, upgradeBusy] = [await Client.open(l.addr), await Client.open(l.addr), await Client.open(l.addr)];
   const chunkedIdle = await Client.open(l.addr);
   let stopping: Promise<void> | undefined;

@@ -26,7 +26,7 @@ import { TCHAR } from "../../http/h1_codec.ts";
 import { badPath, validHost } from "./target_check.ts";
 
 /**
- * Field lines a relayed head may have: `Deno.serve` (hyper) refuses more than 100 with a bare 400; here they are
+ * Field lines a screened head may have: `Deno.serve` (hyper) refuses more than 100 with a bare 400; here they are
  * answered 431, which names the cause. (The fast path takes up to `MAX_FIELDS` of head.ts.)
  */
 const RELAY_MAX_FIELDS = 100;
@@ -43,7 +43,7 @@ export interface Answer {
 }
 
 /** The rebuilt head the engine serves instead of the bytes read (see `parseScreenedHead`). */
-export interface Relay {
+export interface Rebuilt {
   /** The head to send instead of the first {@linkcode consumed} bytes. */
   readonly initial: Uint8Array;
   /** Bytes of the head as read. */
@@ -86,13 +86,13 @@ const isToken = (s: string) => {
 const answer = (status: number, reason: string, size: number): Answer => ({ status, reason, size });
 
 /**
- * Screens the head at `buf[start..end)` (the fast path answered `RELAY` for it).
+ * Screens the head at `buf[start..end)` (the fast path answered `SCREEN` for it).
  *
- * @returns {@linkcode WAIT}, an {@linkcode Answer}, a {@linkcode Relay} with the head to send instead, or undefined
- *   to relay the bytes as they are.
+ * @returns {@linkcode WAIT}, an {@linkcode Answer}, a {@linkcode Rebuilt} with the head to serve instead, or undefined
+ *   when it is malformed (the engine answers 400; or the h2c preface, for the HTTP/2 engine).
  */
-export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT | Answer | Relay | undefined {
-  // Empty lines before the request line are skipped (as hyper does), and left out of what is relayed.
+export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT | Answer | Rebuilt | undefined {
+  // Empty lines before the request line are skipped (as hyper does), and left out of the rebuilt head.
   let from = start;
   while (from < end && (buf[from] === 13 || buf[from] === 10)) from++;
   if (from === end) return WAIT;
@@ -118,7 +118,7 @@ export function screen(buf: Uint8Array, start: number, end: number): typeof WAIT
   const size = stop - start;
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
     // A valid version this server does not speak (HTTP/2.0 in an HTTP/1 request line): nginx's 505. The h2c
-    // preface (`PRI * HTTP/2.0`) goes on to Deno.serve, which speaks h2c with prior knowledge.
+    // preface (`PRI * HTTP/2.0`) is left to the engine: the HTTP/2 engine's on an `enabled_h2` server, else 400.
     const h2c = method === "PRI" && target === "*";
     return !h2c && /^HTTP\/[2-9]\.[0-9]$/.test(version) ? answer(505, "HTTP Version Not Supported", size) : undefined;
   }

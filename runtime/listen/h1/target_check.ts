@@ -1,6 +1,6 @@
 /**
- * Checks of a request's target path and `Host` value shared by the fast path ({@linkcode parseHead}) and the screen of
- * relayed heads: what nginx answers 400 and hyper would pass on. Both are called only when a cheap byte scan the
+ * Checks of a request's target path and `Host` value shared by the fast path ({@linkcode parseHead}) and the screen
+ * (screen.ts): what nginx answers 400 and hyper would pass on. Both are called only when a cheap byte scan the
  * parser does anyway saw a reason (a `%`, a `/.`), or on a short value (Host).
  *
  * @module
