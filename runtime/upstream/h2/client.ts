@@ -1,6 +1,7 @@
 /**
- * The HTTP/2 upstream client (`alpn = "h2"`, and `"h2h1"` over TLS), over `node:http2`, which, unlike `fetch`,
- * carries trailers (gRPC needs them).
+ * The HTTP/2 upstream client (`alpn = "h2"`, and `"h2h1"` over TLS), on our own HTTP/2 frame and HPACK layer (the
+ * one the HTTP/2 engine serves with), which, unlike `fetch`, carries trailers (gRPC needs them). No `node:http2`:
+ * nothing a backend sends can end the process.
  *
  * Connections: h2c with prior knowledge when the upstream has no TLS, else TLS with ALPN `h2` (SNI `sni`,
  * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect:
@@ -8,8 +9,7 @@
  *
  * Sessions: per `Backend.addr`, each carries at most `maxStreams` streams at once (`max_h2_streams`, further capped
  * by the backend's SETTINGS_MAX_CONCURRENT_STREAMS); a request that finds every session full opens another, up to
- * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session (the HTTP/2 stack then queues
- * it until the backend allows). A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
+ * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session. A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
  * new streams on that session (open ones finish), and the next request opens a new session.
  *
  * Retry: a request is sent again, once, when the backend did not process its stream and its body (if any) was not
@@ -197,12 +197,12 @@ class H2ClientImpl implements H2Client {
       connectionWindow: this.#extra.connectionWindow,
       clientCert: this.#extra.clientCert,
       onGone: (s) => this.#forget(s),
+      onClosed: (s) => {
+        this.#all.delete(s);
+        if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
+      },
     });
-    this.#all.add(session);
-    session.session.once("close", () => {
-      this.#all.delete(session);
-      if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
-    });
+    if (!session.closed) this.#all.add(session);
     const current = this.#sessions.get(backend.addr);
     if (current === undefined) this.#sessions.set(backend.addr, [session]);
     else current.push(session);

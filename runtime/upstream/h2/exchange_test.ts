@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { requestHeaders } from "./exchange.ts";
+import { requestHeaders as fieldList } from "./exchange.ts";
 import { backendAt } from "../_test_utils.ts";
 import type { HttpRequest } from "../../http/message.ts";
+
+/** The flat field list as a record (the last value of a name wins), for lookups. */
+function requestHeaders(...args: Parameters<typeof fieldList>): Record<string, string> {
+  const fields = fieldList(...args);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
 
 function request(fields: Record<string, string>): HttpRequest {
   return { method: "GET", target: "/x", headers: new Headers({ host: "example.test", ...fields }), body: null };

@@ -260,6 +260,6 @@ Deno.test("h2 request headers: the same connection nominations are refused as cl
     backend,
     false,
   );
-  assert.equal(ok["x-drop"], undefined);
-  assert.equal(ok["x-keep"], "1");
+  assert.equal(ok.indexOf("x-drop"), -1);
+  assert.equal(ok[ok.indexOf("x-keep") + 1], "1");
 });
