@@ -61,6 +61,9 @@ import { BlockReader } from "../../listen/h2/header_blocks.ts";
 /** Bytes a response header block may take (compressed and decoded). */
 const MAX_HEADER_LIST = 256 * 1024;
 
+/** How long a new connection waits for the backend's SETTINGS at most, ms (the connect limits may be shorter). */
+const SETTINGS_WAIT = 10_000;
+
 /** A stream's code when its connection ended under it (not an HTTP/2 code). */
 export const CONNECTION_LOST = -1;
 /** A stream's code when the backend's GOAWAY left it unprocessed (not an HTTP/2 code). */
@@ -144,6 +147,8 @@ export class H2Session {
   #connUnacked = 0;
   /** Streams waiting for the connection window. */
   #blocked = new Set<StreamHandler>();
+  /** Settled by the backend's first SETTINGS (the connect waits for it), rejected when the connection ends first. */
+  #settingsSeen: PromiseWithResolvers<void> | undefined;
   /** Graceful close asked: the connection ends once no stream is left. */
   #closing = false;
 
@@ -175,6 +180,7 @@ export class H2Session {
         timedOut = true;
         ac.abort();
         tlsSocket?.destroy(new Error("timed out"));
+        if (this.#io !== undefined) this.#lost("timed out");
       }, ms));
     };
     limit(o.connectionTimeout);
@@ -208,8 +214,8 @@ export class H2Session {
         cause: error,
       });
     }
-    for (const t of timers) clearTimeout(t);
     if (this.closed) {
+      for (const t of timers) clearTimeout(t);
       // Destroyed while connecting.
       io.close();
       throw new UpstreamError("connect", `Cannot connect to ${where}: connection closed`, false);
@@ -224,9 +230,22 @@ export class H2Session {
     if (this.#connWindow > DEFAULT_WINDOW) {
       real.frame(WINDOW_UPDATE, 0, 0, uint32Payload(this.#connWindow - DEFAULT_WINDOW));
     }
+    // The backend's SETTINGS (its windows, frame size and stream limit) are known before the first stream.
+    const settled = Promise.withResolvers<void>();
+    this.#settingsSeen = settled;
+    void this.#read(io);
+    const cap = setTimeout(() => this.#lost("no SETTINGS from the backend"), SETTINGS_WAIT);
+    try {
+      await settled.promise;
+    } catch (error) {
+      if (timedOut) throw new UpstreamError("timeout", `Cannot connect to ${where}: timed out`, false);
+      throw new UpstreamError("connect", `Cannot connect to ${where}: ${(error as Error).message}`, false);
+    } finally {
+      clearTimeout(cap);
+      for (const t of timers) clearTimeout(t);
+    }
     this.connected = true;
     this.connectTime = performance.now() - started;
-    void this.#read(io);
     if (this.#closing && this.active === 0) this.#shutdown();
   }
 
@@ -404,6 +423,8 @@ export class H2Session {
   #onSettings(h: FrameHeader, b: Uint8Array, p: number): void {
     if (h.stream !== 0) throw new ConnectionError(PROTOCOL_ERROR, "SETTINGS on a stream");
     if ((h.flags & ACK) !== 0) return;
+    const seen = this.#settingsSeen;
+    this.#settingsSeen = undefined;
     if (h.length % 6 !== 0) throw new ConnectionError(PROTOCOL_ERROR, "SETTINGS not a multiple of 6 bytes");
     for (let i = p; i < p + h.length; i += 6) {
       const v = readUint32(b, i + 2);
@@ -433,6 +454,7 @@ export class H2Session {
       }
     }
     this.#out?.frame(SETTINGS, ACK, 0);
+    seen?.resolve();
   }
 
   #onGoaway(last: number, code: number): void {
@@ -617,6 +639,8 @@ export class H2Session {
   /** The connection is gone: every stream fails. */
   #lost(detail: string): void {
     if (this.closed) return;
+    this.#settingsSeen?.reject(new Error(detail));
+    this.#settingsSeen = undefined;
     this.#markGone();
     this.#finish();
     this.#out?.close();
