@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { requestHeaders as fieldList } from "./exchange.ts";
+import { requestHeaders as fieldList } from "./fields.ts";
 import { backendAt } from "../_test_utils.ts";
 import type { HttpRequest } from "../../http/message.ts";
 

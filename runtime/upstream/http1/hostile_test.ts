@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./client.ts";
 import { backendAt, delay, get, options, rejection, startRaw, text } from "../_test_utils.ts";
 import { type Backend, ClientRequestError } from "../types.ts";
-import { requestHeaders } from "../h2/exchange.ts";
+import { requestHeaders } from "../h2/fields.ts";
 
 const encoder = new TextEncoder();
 
