@@ -58,3 +58,23 @@ Deno.test("requestHeaders() applies the upstream's header options over h2", () =
   });
   assert.equal(lenient["x-trace"], undefined);
 });
+
+Deno.test("requestHeaders() sends each set-cookie once, as its own field, and te: trailers for gRPC", () => {
+  const headers = new Headers({ host: "example.test", "content-type": "application/grpc" });
+  headers.append("set-cookie", "a=1");
+  headers.append("set-cookie", "b=2");
+  const fields = fieldList({ method: "POST", target: "/x", headers, body: null }, backendAt(1), false);
+  const cookies = fields.filter((_, i) => i % 2 === 1 && fields[i - 1] === "set-cookie");
+  assert.deepEqual(cookies, ["a=1", "b=2"]);
+  assert.deepEqual(fields.slice(0, 8), [
+    ":method",
+    "POST",
+    ":scheme",
+    "http",
+    ":authority",
+    "example.test",
+    ":path",
+    "/x",
+  ]);
+  assert.equal(fields[fields.indexOf("te") + 1], "trailers");
+});

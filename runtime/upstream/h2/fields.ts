@@ -63,11 +63,6 @@ export function requestHeaders(
       continue;
     }
     if (name === "content-type" && value.startsWith("application/grpc")) grpc = true;
-    if (name === "set-cookie") {
-      // Headers joins nothing for set-cookie: each value is its own field.
-      for (const v of req.headers.getSetCookie()) out.push(name, v);
-      continue;
-    }
     out.push(name, value);
   }
   if (!te && grpc) out.push("te", "trailers");
