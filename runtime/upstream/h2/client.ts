@@ -4,8 +4,9 @@
  * nothing a backend sends can end the process.
  *
  * Connections: h2c with prior knowledge when the upstream has no TLS, else TLS with ALPN `h2` (SNI `sni`,
- * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect:
- * there is no fallback to HTTP/1.1, so `h2h1` behaves as `h2` here (Pingora would fall back to h1).
+ * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect,
+ * unless the upstream is `h2h1`: then `http/1.1` is offered after `h2`, and a backend that picks it (or nothing) is
+ * served by the HTTP/1.1 client (`fallback`) from then on, as Pingora falls back to h1.
  *
  * Sessions: per `Backend.addr`, each carries at most `maxStreams` streams at once (`max_h2_streams`, further capped
  * by the backend's SETTINGS_MAX_CONCURRENT_STREAMS); a request that finds every session full opens another, up to
@@ -39,6 +40,7 @@
 import { startDrain } from "../drain.ts";
 import { runExchange, StreamNotProcessed } from "./exchange.ts";
 import { H2Session } from "./session.ts";
+import { NotH2 } from "./transport.ts";
 import {
   type Backend,
   type ConnectOptions,
@@ -65,6 +67,11 @@ export interface H2ClientOptions {
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** The upstream's request-header options when one is off (absent: Pingap's defaults). */
   readonly headerPolicy?: HeaderPolicy | undefined;
+  /**
+   * `h2h1` over TLS: the HTTP/1.1 client for a backend that picks `http/1.1` (or nothing) in ALPN, where `h2` comes
+   * first; without it such a backend fails the connect.
+   */
+  readonly fallback?: UpstreamClient | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -97,6 +104,8 @@ class H2ClientImpl implements H2Client {
   #closed = false;
   /** True once `close()` cut the streams (a drain alone lets them end). */
   #cut = false;
+  /** Backends that did not pick h2 in ALPN: their requests go to the fallback (`h2h1`). */
+  readonly #h1 = new Set<string>();
   /** Set by `drain()`: settles it; called when the last session closed (again: no-op). */
   #drained: (() => void) | undefined;
 
@@ -112,12 +121,14 @@ class H2ClientImpl implements H2Client {
   }
 
   get connections(): number {
-    return this.#all.size;
+    return this.#all.size + (this.#extra.fallback?.connections ?? 0);
   }
 
   async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    const fallback = this.#extra.fallback;
+    if (fallback !== undefined && this.#h1.has(backend.addr)) return fallback.request(backend, req);
     const started = performance.now();
     let retried = false;
     for (;;) {
@@ -130,6 +141,11 @@ class H2ClientImpl implements H2Client {
           await waitReady(session, req.watch);
         } catch (error) {
           session.release();
+          if (fallback !== undefined && error instanceof NotH2) {
+            // One TLS handshake told us: this backend speaks HTTP/1.1 (until the upstream is replaced).
+            this.#h1.add(backend.addr);
+            return fallback.request(backend, req);
+          }
           req.body?.cancel(error).catch(ignore);
           throw error;
         }
@@ -196,6 +212,7 @@ class H2ClientImpl implements H2Client {
       streamWindow: this.#extra.streamWindow,
       connectionWindow: this.#extra.connectionWindow,
       clientCert: this.#extra.clientCert,
+      offerH1: this.#extra.fallback !== undefined,
       onGone: (s) => this.#forget(s),
       onClosed: (s) => {
         this.#all.delete(s);
@@ -219,6 +236,7 @@ class H2ClientImpl implements H2Client {
   }
 
   prune(keep: ReadonlySet<string>): void {
+    this.#extra.fallback?.prune(keep);
     for (const [addr, list] of [...this.#sessions]) {
       if (keep.has(addr)) continue;
       for (const s of [...list]) s.close();
@@ -227,6 +245,7 @@ class H2ClientImpl implements H2Client {
   }
 
   close(): void {
+    this.#extra.fallback?.close();
     this.#closed = true;
     this.#cut = true;
     const drained = this.#drained;
@@ -237,6 +256,15 @@ class H2ClientImpl implements H2Client {
   }
 
   drain(graceMs: number): Promise<void> {
+    const fallback = this.#extra.fallback;
+    if (fallback !== undefined) {
+      return Promise.all([fallback.drain ? fallback.drain(graceMs) : fallback.close(), this.#drainH2(graceMs)])
+        .then(ignore);
+    }
+    return this.#drainH2(graceMs);
+  }
+
+  #drainH2(graceMs: number): Promise<void> {
     this.#closed = true;
     // A graceful close: no new streams; a session closes once its open streams ended (at once when it has none).
     for (const s of [...this.#all]) s.close();

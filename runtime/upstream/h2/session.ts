@@ -26,6 +26,8 @@ export interface H2SessionOptions {
   readonly connectionWindow?: number | undefined;
   /** Certificate presented to the backend (mutual TLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+  /** Offer `http/1.1` after `h2` in ALPN (`h2h1`). */
+  readonly offerH1?: boolean | undefined;
   /** Called once when the session is gone (closed, failed, GOAWAY received). */
   readonly onGone: (session: H2Session) => void;
   /** Called once when the connection closed. */

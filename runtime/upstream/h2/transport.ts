@@ -2,7 +2,7 @@
  * The byte stream under an h2 upstream connection: h2c over `Deno.connect`, or TLS with ALPN `h2` over `node:tls`
  * (Deno's TLS API cannot skip certificate checks, `verify_cert = false`): SNI from `sni` (or the backend's host when
  * it is no IP address), the upstream's CA, a client certificate; the upstream's TCP options once connected. A backend
- * that does not pick `h2` fails the connect (no HTTP/1.1 fallback).
+ * that does not pick `h2` fails the connect with {@linkcode NotH2} (with `h2h1`, client.ts then falls back to HTTP/1.1).
  *
  * @module
  */
@@ -19,6 +19,17 @@ export interface TransportTls {
   readonly caCerts?: readonly string[] | undefined;
   /** Certificate presented to the backend (mutual TLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+  /** Offer `http/1.1` after `h2` in ALPN (`h2h1`). */
+  readonly offerH1?: boolean | undefined;
+}
+
+/** The backend did not pick h2 in ALPN (with `h2h1`, the client then speaks HTTP/1.1 to it). */
+export class NotH2 extends UpstreamError {
+  /** Creates the error; `alpn` is what the backend picked ("" for none). */
+  constructor(addr: string, readonly alpn: string) {
+    super("connect", `Cannot connect to ${addr}: the backend did not choose h2 in ALPN (got ${alpn || "none"})`, false);
+    this.name = "NotH2";
+  }
 }
 
 /** An open byte stream and the TLS handshake's time, ms (0 without TLS). */
@@ -67,7 +78,7 @@ function openTls(
       port: backend.port,
       ...(isIP(servername) ? {} : { servername }),
       rejectUnauthorized: o.verifyCert,
-      ALPNProtocols: ["h2"],
+      ALPNProtocols: how.offerH1 ? ["h2", "http/1.1"] : ["h2"],
       ...(how.caCerts === undefined ? {} : { ca: [...how.caCerts] }),
       ...(how.clientCert === undefined ? {} : { cert: how.clientCert.cert, key: how.clientCert.key }),
     });
@@ -89,15 +100,7 @@ function openTls(
       const tlsTime = tcpAt > 0 ? performance.now() - tcpAt : 0;
       if (tls.alpnProtocol !== "h2") {
         tls.destroy();
-        reject(
-          new UpstreamError(
-            "connect",
-            `Cannot connect to ${backend.addr}: the backend did not choose h2 in ALPN (got ${
-              tls.alpnProtocol || "none"
-            })`,
-            false,
-          ),
-        );
+        reject(new NotH2(backend.addr, tls.alpnProtocol || ""));
         return;
       }
       resolve({ io: new NodeSocketStream(tls), tlsTime });
