@@ -241,7 +241,8 @@ class H2Exchange implements StreamHandler {
         },
         pull: () => {
           if (this.#phase === "done") return;
-          if (this.#unacked > 0) {
+          // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
+          if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
             this.#session.credit(this, this.#unacked);
             this.#unacked = 0;
           }
@@ -290,7 +291,13 @@ class H2Exchange implements StreamHandler {
     }
     const c = this.#controller;
     if (c !== undefined && bytes.byteLength > 0) {
-      c.enqueue(bytes.slice());
+      try {
+        c.enqueue(bytes.slice());
+      } catch {
+        // The consumer's stream failed under us: this stream ends, the connection goes on.
+        this.#session.reset(this, CANCEL);
+        return this.#close(CANCEL, "the response body's reader failed");
+      }
       this.#unacked += flow;
       if ((c.desiredSize ?? 0) > 0) {
         if (!end && this.#unacked >= this.#session.streamWindow >>> 1) {
