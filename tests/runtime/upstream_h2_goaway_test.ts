@@ -163,3 +163,34 @@ Deno.test("h2 upstream: frames stay within the backend's default max frame size 
     assert.ok(largest > 0 && largest <= 16384, `largest frame ${largest}`);
   });
 });
+
+Deno.test("h2 upstream: a backend that breaks the protocol costs its connection only: 502, then it works", async () => {
+  const { frame, HEADERS, END_HEADERS, PUSH_PROMISE, DATA, WINDOW_UPDATE, SETTINGS } = await import(
+    "../../runtime/listen/h2/frames.ts"
+  );
+  const junk: Record<string, (id: number) => Uint8Array> = {
+    // HPACK index 0 does not exist: COMPRESSION_ERROR.
+    "/hpack": (id) => frame(HEADERS, END_HEADERS, id, new Uint8Array([0x80])),
+    "/push": (id) => frame(PUSH_PROMISE, END_HEADERS, id, new Uint8Array([0, 0, 0, 2, 0x88])),
+    "/data0": () => frame(DATA, 0, 0, new Uint8Array(4)),
+    "/window0": () => frame(WINDOW_UPDATE, 0, 0, new Uint8Array(4)),
+    "/settings": () => frame(SETTINGS, 0, 0, new Uint8Array(5)),
+    "/huge": (id) => frame(DATA, 0, id, new Uint8Array(20_000)),
+  };
+  await withOrigin({
+    onStream: async (c, req) => {
+      const path = req.fields[req.fields.indexOf(":path") + 1]!;
+      const bad = junk[path];
+      if (bad !== undefined) return void await c.write(bad(req.id));
+      await c.head(req.id, 200, false);
+      await c.data(req.id, encoder.encode("fine"), true);
+    },
+  }, async (proxy) => {
+    for (const path of Object.keys(junk)) {
+      assert.equal((await get(`${proxy.url}${path}`)).status, 502, path);
+      const ok = await get(`${proxy.url}/after${path}`);
+      assert.equal(ok.status, 200, `after ${path}`);
+      assert.equal(ok.text, "fine");
+    }
+  });
+});
