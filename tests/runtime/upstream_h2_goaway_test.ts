@@ -194,3 +194,24 @@ Deno.test("h2 upstream: a backend that breaks the protocol costs its connection 
     }
   });
 });
+
+Deno.test("h2 upstream: the backend's SETTINGS_MAX_CONCURRENT_STREAMS holds: more requests wait, all answered", async () => {
+  let inflight = 0;
+  let most = 0;
+  await withOrigin({
+    settings: [0x3, 2],
+    onStream: async (c, req) => {
+      inflight++;
+      most = Math.max(most, inflight);
+      await delay(30);
+      inflight--;
+      await c.head(req.id, 200, false);
+      await c.data(req.id, encoder.encode("ok"), true);
+    },
+  }, async (proxy, origin) => {
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`${proxy.url}/${i}`)));
+    for (const got of all) assert.equal(got.status, 200);
+    assert.ok(most <= 2, `the backend saw ${most} streams at once`);
+    assert.equal(origin.connections, 1);
+  }, "max_h2_streams = 100\n");
+});

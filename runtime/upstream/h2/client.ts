@@ -38,7 +38,8 @@
  */
 
 import { startDrain } from "../drain.ts";
-import { runExchange, StreamNotProcessed } from "./exchange.ts";
+import { runExchange } from "./exchange.ts";
+import { StreamNotProcessed } from "./stream_handler.ts";
 import { H2Session } from "./session.ts";
 import { NotH2 } from "./transport.ts";
 import {

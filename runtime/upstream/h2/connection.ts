@@ -18,7 +18,7 @@ import { readSettings } from "../../listen/h2/settings.ts";
 import { FrameWriter } from "../../listen/h2/writer.ts";
 import { HpackDecoder, HpackEncoder } from "../../listen/h2/hpack.ts";
 import { BlockReader } from "../../listen/h2/header_blocks.ts";
-import { type InboundHandler, onFrame } from "./inbound.ts";
+import { type InboundHandler, onFrame, writeHeaderBlock } from "./inbound.ts";
 import { ABOVE_GOAWAY, CONNECTION_LOST, type StreamHandler } from "./stream_handler.ts";
 
 /** Bytes a response header block may take (compressed and decoded). */
@@ -32,13 +32,13 @@ export interface H2Windows {
 
 /** One HTTP/2 client connection's protocol state. */
 export class H2ClientConnection {
-  /** No new streams: F.GOAWAY received, closing, closed or failed. */
+  /** No new streams: GOAWAY received, closing, closed or failed. */
   gone = false;
   /** True once the connection closed. */
   closed = false;
-  /** Highest stream id the backend said it processed, from its F.GOAWAY (undefined: no F.GOAWAY yet). */
+  /** Highest stream id the backend said it processed, from its GOAWAY (undefined: no GOAWAY yet). */
   goawayLastStreamId: number | undefined;
-  /** The backend's F.SETTINGS_MAX_CONCURRENT_STREAMS (undefined: not said). */
+  /** The backend's SETTINGS_MAX_CONCURRENT_STREAMS (undefined: not said). */
   remoteMaxStreams: number | undefined;
   /** The stream window we announce, bytes. */
   readonly streamWindow: number;
@@ -61,7 +61,7 @@ export class H2ClientConnection {
   #connUnacked = 0;
   /** Streams waiting for the connection window. */
   #blocked = new Set<StreamHandler>();
-  /** Settled by the backend's first F.SETTINGS (the connect waits for it), rejected when the connection ends first. */
+  /** Settled by the backend's first SETTINGS (the connect waits for it), rejected when the connection ends first. */
   #settingsSeen: PromiseWithResolvers<void> | undefined;
   /** Graceful close asked: the connection ends once no stream is left. */
   #closing = false;
@@ -78,9 +78,12 @@ export class H2ClientConnection {
   /** Called once when the connection closed (override). */
   protected ended(): void {}
 
+  /** Called when a stream ended, or all did (override). */
+  protected streamEnded(): void {}
+
   /**
-   * Starts HTTP/2 on `io`: the preface, our F.SETTINGS and connection window, then reading. Settles once the backend's
-   * F.SETTINGS came (its windows, frame size and stream limit then hold from the first stream).
+   * Starts HTTP/2 on `io`: the preface, our SETTINGS and connection window, then reading. Settles once the backend's
+   * SETTINGS came (its windows, frame size and stream limit then hold from the first stream).
    */
   protected start(io: ByteStream): Promise<void> {
     this.#io = io;
@@ -252,22 +255,17 @@ export class H2ClientConnection {
     s.sendWindow = this.#peerInitialWindow;
     this.#streams.set(id, s);
     const block = this.#enc.encode(fields);
-    const max = this.#maxFrame;
-    const flags = end ? F.END_STREAM : 0;
-    if (block.byteLength <= max) {
-      out.frame(F.HEADERS, flags | F.END_HEADERS, id, block);
-      return;
-    }
-    out.frame(F.HEADERS, flags, id, block, 0, max);
-    for (let off = max; off < block.byteLength; off += max) {
-      const n = Math.min(max, block.byteLength - off);
-      out.frame(F.CONTINUATION, off + n === block.byteLength ? F.END_HEADERS : 0, id, block, off, n);
-    }
+    writeHeaderBlock(out, id, block, this.#maxFrame, end);
+  }
+
+  /** Streams open now. */
+  get streamCount(): number {
+    return this.#streams.size;
   }
 
   /**
-   * Sends as much of `bytes` from `off` as the windows allow; `end` sets F.END_STREAM once all went. Returns the offset
-   * reached (below the length: wait with {@linkcode waitWindow}).
+   * Sends as much of `bytes` from `off` as the windows allow; `end` sets END_STREAM once all went. Returns the offset
+   * reached (below the length: wait for the stream's `wake`).
    */
   send(s: StreamHandler, bytes: Uint8Array, off: number, end: boolean): number {
     const out = this.#out;
@@ -307,7 +305,7 @@ export class H2ClientConnection {
     if (n > 0 && this.#streams.has(s.id)) this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(n));
   }
 
-  /** Resets the stream (F.RST_STREAM `code`); its handler hears nothing more. */
+  /** Resets the stream (RST_STREAM `code`); its handler hears nothing more. */
   reset(s: StreamHandler, code: number): void {
     if (!this.#streams.has(s.id)) return;
     this.#out?.frameWith(F.RST_STREAM, 0, s.id, 4, (buf, at) => F.writeUint32(buf, at, code));
@@ -325,6 +323,7 @@ export class H2ClientConnection {
     const wake = s.wake;
     s.wake = undefined;
     wake?.();
+    this.streamEnded();
     if (this.#closing && this.#streams.size === 0) this.#shutdown();
   }
 
@@ -341,7 +340,7 @@ export class H2ClientConnection {
     this.lost("connection closed");
   }
 
-  /** Ends a connection with no stream left: F.GOAWAY, then the socket closes once it went out. */
+  /** Ends a connection with no stream left: GOAWAY, then the socket closes once it went out. */
   #shutdown(): void {
     if (this.closed) return;
     const out = this.#out;
@@ -378,6 +377,7 @@ export class H2ClientConnection {
       wake?.();
       s.onReset(CONNECTION_LOST, detail);
     }
+    this.streamEnded();
   }
 
   /** Marks the connection closed (once) and tells the client. */

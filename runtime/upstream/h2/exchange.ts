@@ -7,23 +7,13 @@
  */
 
 import type { H2Session } from "./session.ts";
-import { ABOVE_GOAWAY, CONNECTION_LOST, type StreamHandler } from "./stream_handler.ts";
+import { NULL_BODY_STATUS, type StreamHandler, StreamNotProcessed } from "./stream_handler.ts";
+import { streamFailure } from "./failure.ts";
 import type { HeaderPolicy } from "../../../compiler/mod.ts";
 import { requestHeaders, responseHeaders } from "./fields.ts";
 import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
 import type { HttpRequest } from "../../http/message.ts";
-import { CANCEL, errorName, NO_ERROR, REFUSED_STREAM } from "../../listen/h2/frames.ts";
-/** Statuses whose responses have no body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-/** The stream was not processed by the backend (refused, above a GOAWAY, or its session went away first). */
-export class StreamNotProcessed extends Error {
-  /** Creates the error; `bodyUntouched`: no byte of the request body was read, so it can be sent again. */
-  constructor(message: string, readonly bodyUntouched: boolean, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StreamNotProcessed";
-  }
-}
+import { CANCEL, NO_ERROR } from "../../listen/h2/frames.ts";
 
 /** What one exchange needs from the client. */
 export interface H2ExchangeContext {
@@ -94,7 +84,6 @@ class H2Exchange implements StreamHandler {
   }
 
   #start(): void {
-    const session = this.#session;
     const req = this.#req;
     let fields: string[];
     try {
@@ -106,12 +95,32 @@ class H2Exchange implements StreamHandler {
       this.#head.reject(error);
       return;
     }
+    if (req.watch) {
+      if (req.watch.aborted) return this.onAbort();
+      req.watch.addEventListener("abort", this.onAbort);
+    }
+    // The read limit runs from here, a wait for the backend's stream limit included.
+    this.#armRead();
+    this.#open(fields);
+  }
+
+  /** Opens the stream once the backend's stream limit lets it (the HTTP/2 stack of a client queues them so). */
+  #open(fields: string[]): void {
+    if (this.#phase === "done") return;
+    const session = this.#session;
+    if (!session.openable) {
+      void session.slot().then(() => this.#open(fields));
+      return;
+    }
+    const req = this.#req;
     try {
       session.open(this, fields, req.body === null);
     } catch (error) {
       // The session closed between picking and sending: nothing went out.
-      this.#phase = "done";
       session.close();
+      this.#phase = "done";
+      this.#disarmRead();
+      req.watch?.removeEventListener("abort", this.onAbort);
       this.#release();
       this.#head.reject(
         new StreamNotProcessed(`Cannot open stream: ${(error as Error).message}`, true, { cause: error }),
@@ -119,11 +128,6 @@ class H2Exchange implements StreamHandler {
       return;
     }
     this.#sent = req.body === null;
-    if (req.watch) {
-      if (req.watch.aborted) return this.onAbort();
-      req.watch.addEventListener("abort", this.onAbort);
-    }
-    this.#armRead();
     if (req.body !== null) void this.#pump(req.body);
   }
 
@@ -230,7 +234,7 @@ class H2Exchange implements StreamHandler {
       this.#session.reset(this, 1);
       return this.#close(1, "an invalid response header");
     }
-    const hasBody = this.#req.method !== "HEAD" && !NULL_BODY.has(status);
+    const hasBody = this.#req.method !== "HEAD" && !NULL_BODY_STATUS.has(status);
     let body: ReadableStream<Uint8Array> | null = null;
     this.#phase = "body";
     this.#disarmRead();
@@ -355,33 +359,15 @@ class H2Exchange implements StreamHandler {
     else c.error(this.#failure("read response body"));
   }
 
-  #failure(what: string): Error {
-    const ctx = this.#ctx;
-    const sent = true;
-    const code = this.#code;
-    if (this.#reason === "timeout") return new UpstreamError("timeout", `Cannot ${what}: timed out`, sent);
-    if (this.#reason === "aborted" || ctx.closed()) {
-      return new UpstreamError("aborted", `Cannot ${what}: aborted`, sent);
-    }
-    if (this.#bodyError !== undefined) return this.#bodyError;
-    const untouched = this.#req.body === null || !this.#bodyTouched;
-    if (what === "read response head") {
-      if (code === REFUSED_STREAM) {
-        return new StreamNotProcessed("Stream refused by the backend (REFUSED_STREAM)", untouched);
-      }
-      if (code === ABOVE_GOAWAY) {
-        return new StreamNotProcessed("Stream not processed: the backend sent GOAWAY", untouched);
-      }
-      if (code === CONNECTION_LOST && ctx.reused) {
-        return new StreamNotProcessed(`Stream not processed: ${this.#detail}`, untouched);
-      }
-    }
-    const detail = code === CONNECTION_LOST || code === ABOVE_GOAWAY
-      ? this.#detail
-      : code === NO_ERROR
-      ? this.#detail || "stream closed"
-      : `stream reset (${errorName(code)}${this.#detail ? `: ${this.#detail}` : ""})`;
-    return new UpstreamError("protocol", `Cannot ${what}: ${detail}`, sent);
+  #failure(what: "read response head" | "read response body"): Error {
+    if (this.#bodyError !== undefined && this.#reason === undefined && !this.#ctx.closed()) return this.#bodyError;
+    return streamFailure(what, {
+      reason: this.#ctx.closed() ? "aborted" : this.#reason,
+      code: this.#code,
+      detail: this.#detail,
+      untouched: this.#req.body === null || !this.#bodyTouched,
+      reused: this.#ctx.reused,
+    });
   }
 
   #release(): void {

@@ -1,12 +1,25 @@
 /**
  * The frames an h2 upstream connection reads, checked (RFC 9113 §6) and handed to the connection's handlers: a
  * malformed frame, a frame inside a header block, a PUSH_PROMISE (push is off) or a zero connection WINDOW_UPDATE is
- * a connection error (thrown); PRIORITY and unknown types are ignored.
+ * a connection error (thrown); PRIORITY and unknown types are ignored. And the one header block the connection sends
+ * per stream, split into HEADERS and CONTINUATION frames.
  *
  * @module
  */
 import * as F from "../../listen/h2/frames.ts";
 import type { BlockReader } from "../../listen/h2/header_blocks.ts";
+import type { FrameWriter } from "../../listen/h2/writer.ts";
+
+/** Writes `block` on stream `id` in frames of at most `max` bytes (`end`: END_STREAM, no body follows). */
+export function writeHeaderBlock(out: FrameWriter, id: number, block: Uint8Array, max: number, end: boolean): void {
+  const flags = end ? F.END_STREAM : 0;
+  if (block.byteLength <= max) return out.frame(F.HEADERS, flags | F.END_HEADERS, id, block);
+  out.frame(F.HEADERS, flags, id, block, 0, max);
+  for (let off = max; off < block.byteLength; off += max) {
+    const n = Math.min(max, block.byteLength - off);
+    out.frame(F.CONTINUATION, off + n === block.byteLength ? F.END_HEADERS : 0, id, block, off, n);
+  }
+}
 
 /** What the connection does with each checked frame. */
 export interface InboundHandler {

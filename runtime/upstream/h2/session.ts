@@ -51,6 +51,8 @@ export class H2Session extends H2ClientConnection {
   connected = false;
   readonly #how: H2SessionOptions;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Exchanges waiting for the backend's stream limit to let them open ({@linkcode slot}). */
+  #slotWaiters: (() => void)[] = [];
 
   constructor(backend: Backend, how: H2SessionOptions) {
     super(how);
@@ -121,6 +123,24 @@ export class H2Session extends H2ClientConnection {
   /** Can take one more stream without exceeding its limit. */
   get hasRoom(): boolean {
     return !this.gone && this.active < this.limit;
+  }
+
+  /** Whether the backend's SETTINGS_MAX_CONCURRENT_STREAMS lets one more stream open now. */
+  get openable(): boolean {
+    const max = this.remoteMaxStreams;
+    return max === undefined || this.streamCount < max || this.closed;
+  }
+
+  /** Settles once a stream ended (look at {@linkcode openable} again) or the connection closed. */
+  slot(): Promise<void> {
+    return new Promise((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  protected override streamEnded(): void {
+    const waiters = this.#slotWaiters;
+    if (waiters.length === 0) return;
+    this.#slotWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Reserves a stream slot. */

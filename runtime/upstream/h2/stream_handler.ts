@@ -1,6 +1,6 @@
 /**
- * What a stream of an h2 upstream connection tells its exchange (connection.ts → exchange.ts), and the two codes a
- * stream can end with that are not HTTP/2's.
+ * What a stream of an h2 upstream connection tells its exchange (connection.ts → exchange.ts), the two codes a stream
+ * can end with that are not HTTP/2's, and the error that lets the client send a request again.
  *
  * @module
  */
@@ -9,6 +9,18 @@
 export const CONNECTION_LOST = -1;
 /** A stream's code when the backend's GOAWAY left it unprocessed (not an HTTP/2 code). */
 export const ABOVE_GOAWAY = -2;
+
+/** Statuses whose responses have no body. */
+export const NULL_BODY_STATUS: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+/** The stream was not processed by the backend (refused, above a GOAWAY, or its session went away first). */
+export class StreamNotProcessed extends Error {
+  /** Creates the error; `bodyUntouched`: no byte of the request body was read, so it can be sent again. */
+  constructor(message: string, readonly bodyUntouched: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StreamNotProcessed";
+  }
+}
 
 /** One stream as its connection sees it. */
 export interface StreamHandler {
