@@ -340,7 +340,10 @@ export class H2ClientConnection {
     this.lost("connection closed");
   }
 
-  /** Ends a connection with no stream left: GOAWAY, then the socket closes once it went out. */
+  /**
+   * Ends a connection with no stream left: the socket closes once what waits went out. No GOAWAY (a SHOULD of RFC 9113
+   * §6.8): Deno's nghttp2 as a backend aborts its process on some (denoland/deno#36788; seen with our test origins).
+   */
   #shutdown(): void {
     if (this.closed) return;
     const out = this.#out;
@@ -348,7 +351,6 @@ export class H2ClientConnection {
     // Not connected yet: the connect shuts it down once it is.
     if (out === undefined || io === undefined) return;
     this.#finish();
-    out.frame(F.GOAWAY, 0, 0, F.goawayPayload(0, F.NO_ERROR));
     void out.flushedWithin(1000).then(() => {
       out.close();
       try {

@@ -6,31 +6,14 @@
  * @module
  */
 
-import type { H2Session } from "./session.ts";
 import { NULL_BODY_STATUS, type StreamHandler, StreamNotProcessed } from "./stream_handler.ts";
 import { streamFailure } from "./failure.ts";
-import type { HeaderPolicy } from "../../../compiler/mod.ts";
+import { type AnswerFacts, joinChunks, streamAnswer, WholeAnswer } from "./answer.ts";
 import { requestHeaders, responseHeaders } from "./fields.ts";
-import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
+import { type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { H2ExchangeContext } from "./exchange_context.ts";
 import type { HttpRequest } from "../../http/message.ts";
 import { CANCEL, NO_ERROR } from "../../listen/h2/frames.ts";
-
-/** What one exchange needs from the client. */
-export interface H2ExchangeContext {
-  readonly options: ConnectOptions;
-  readonly backend: Backend;
-  readonly session: H2Session;
-  readonly reused: boolean;
-  readonly connectTime: number;
-  /** The TLS handshake's part of `connectTime`, ms. */
-  readonly tlsTime: number;
-  /** When the request started (performance.now()). */
-  readonly started: number;
-  /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
-  readonly closed: () => boolean;
-  /** The upstream's request-header options when one is off. */
-  readonly headerPolicy?: HeaderPolicy | undefined;
-}
 
 type Phase = "head" | "body" | "done";
 
@@ -51,7 +34,7 @@ class H2Exchange implements StreamHandler {
   wake: (() => void) | undefined = undefined;
   readonly #ctx: H2ExchangeContext;
   readonly #req: HttpRequest;
-  readonly #session: H2Session;
+  readonly #session: H2ExchangeContext["session"];
   readonly #head = Promise.withResolvers<UpstreamAnswer>();
   #trailers: PromiseWithResolvers<Headers> | undefined;
   #phase: Phase = "head";
@@ -61,6 +44,10 @@ class H2Exchange implements StreamHandler {
   #detail = "";
   #trailerHeaders: Headers | undefined;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** The answer's head and timings, once the head came. */
+  #facts: AnswerFacts | undefined;
+  /** Body chunks that came in the read that brought the head (undefined once the answer was made). */
+  #early: Uint8Array<ArrayBuffer>[] | undefined;
   /** Response bytes received and not yet given back to the stream's window. */
   #unacked = 0;
   /** Our side ended (END_STREAM sent, or reset). */
@@ -80,6 +67,7 @@ class H2Exchange implements StreamHandler {
     this.#session = ctx.session;
     this.promise = this.#head.promise;
     this.onAbort = this.onAbort.bind(this);
+    this.settle = this.settle.bind(this);
     this.#start();
   }
 
@@ -235,57 +223,79 @@ class H2Exchange implements StreamHandler {
       return this.#close(1, "an invalid response header");
     }
     const hasBody = this.#req.method !== "HEAD" && !NULL_BODY_STATUS.has(status);
-    let body: ReadableStream<Uint8Array> | null = null;
     this.#phase = "body";
     this.#disarmRead();
-    if (hasBody && !end) {
-      body = new ReadableStream<Uint8Array>({
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        pull: () => {
-          if (this.#phase === "done") return;
-          // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
-          if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
-            this.#session.credit(this, this.#unacked);
-            this.#unacked = 0;
-          }
-          this.#armRead();
-        },
-        cancel: () => {
-          this.#controller = undefined;
-          this.#disarmRead();
-          if (this.#phase !== "done") {
-            this.#session.reset(this, CANCEL);
-            this.#close(CANCEL, "cancelled");
-          }
-        },
-      }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
-    } else if (hasBody) {
-      body = new ReadableStream<Uint8Array>({ start: (c) => this.#controller = c });
-    } else {
-      this.#armRead();
-    }
     const ctx = this.#ctx;
     const now = performance.now();
     this.#trailers = Promise.withResolvers<Headers>();
-    this.#head.resolve({
+    this.#facts = {
       status,
-      statusText: "",
       headers,
-      body,
-      editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
       tlsTime: ctx.tlsTime,
       connectionTime: now - ctx.session.openedAt,
       responseTime: now - ctx.started,
       trailers: this.#trailers.promise,
-    });
+    };
+    if (!hasBody) {
+      this.#armRead();
+      this.#head.resolve(streamAnswer(this.#facts, null));
+      if (end) this.#remoteEnd();
+      return;
+    }
+    // The body often comes in the same read as the head: the frames of this read decide (whole bytes, or a stream).
+    this.#early = [];
+    // A head that ends the stream (a gRPC trailers-only answer) keeps its empty body stream: no bytes, no length.
+    if (end) this.settle();
+    else queueMicrotask(this.settle);
     if (end) this.#remoteEnd();
   }
 
+  /** After the read that brought the head: the answer with a body stream, what came so far queued in it. */
+  settle(): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    this.#early = undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => {
+        if (this.#phase === "done") return;
+        // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
+        if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
+          this.#session.credit(this, this.#unacked);
+          this.#unacked = 0;
+        }
+        this.#armRead();
+      },
+      cancel: () => {
+        this.#controller = undefined;
+        this.#disarmRead();
+        if (this.#phase !== "done") {
+          this.#session.reset(this, CANCEL);
+          this.#close(CANCEL, "cancelled");
+        }
+      },
+    }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
+    for (const chunk of early) this.#controller!.enqueue(chunk);
+    if ((this.#controller!.desiredSize ?? 0) > 0) this.#armRead();
+    this.#head.resolve(streamAnswer(this.#facts!, body));
+  }
+
   onData(bytes: Uint8Array, end: boolean, flow: number): void {
+    const early = this.#early;
+    if (early !== undefined) {
+      if (bytes.byteLength > 0) early.push(bytes.slice());
+      this.#unacked += flow;
+      if (end) return this.#remoteEnd();
+      if (this.#unacked >= this.#session.streamWindow >>> 1) {
+        this.#session.credit(this, this.#unacked);
+        this.#unacked = 0;
+      }
+      return;
+    }
     if (this.#phase !== "body") {
       if (this.#phase === "head") {
         this.#session.reset(this, 1);
@@ -348,6 +358,14 @@ class H2Exchange implements StreamHandler {
     this.#release();
     const complete = this.#ended && !this.#ctx.closed() && code === NO_ERROR;
     this.#trailers?.resolve(complete ? this.#trailerHeaders ?? new Headers() : new Headers());
+    const early = this.#early;
+    if (early !== undefined) {
+      // The body ended (or failed) in the read that brought the head.
+      this.#early = undefined;
+      if (complete) this.#head.resolve(new WholeAnswer(this.#facts!, joinChunks(early)));
+      else this.#head.reject(this.#failure("read response body"));
+      return;
+    }
     if (phase === "head") {
       this.#head.reject(this.#failure("read response head"));
       return;
