@@ -59,7 +59,6 @@ class H2Exchange implements StreamHandler {
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Why the request body failed, if it did. */
   #bodyError: UpstreamError | undefined;
-  #bodyTouched = false;
 
   constructor(ctx: H2ExchangeContext, req: HttpRequest) {
     this.#ctx = ctx;
@@ -160,7 +159,6 @@ class H2Exchange implements StreamHandler {
           if (this.#ended) this.#close(NO_ERROR, "");
           return;
         }
-        this.#bodyTouched = true;
         if (this.#phase === "head") this.#armRead();
         let off = session.send(this, value, 0, false);
         while (off < value.byteLength) {
@@ -383,7 +381,8 @@ class H2Exchange implements StreamHandler {
       reason: this.#ctx.closed() ? "aborted" : this.#reason,
       code: this.#code,
       detail: this.#detail,
-      untouched: this.#req.body === null || !this.#bodyTouched,
+      // A body's reader was taken (and is cancelled with the stream): such a request is never sent again.
+      untouched: this.#req.body === null,
       reused: this.#ctx.reused,
     });
   }
