@@ -10,7 +10,8 @@
  *
  * Sessions: per `Backend.addr`, each carries at most `maxStreams` streams at once (`max_h2_streams`, further capped
  * by the backend's SETTINGS_MAX_CONCURRENT_STREAMS); a request that finds every session full opens another, up to
- * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session. A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
+ * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session, where it waits until the
+ * backend's limit lets it open. A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
  * new streams on that session (open ones finish), and the next request opens a new session.
  *
  * Retry: a request is sent again, once, when the backend did not process its stream and its body (if any) was not
@@ -18,9 +19,10 @@
  * answer (these three only for requests without body, since the body was being sent), or a session that closed
  * between being picked and the stream being opened. A second such failure is a "connect" error (not sent).
  *
- * Time limits: `connectionTimeout` for the TCP connect, `totalConnectionTimeout` for connect plus TLS (both "timeout"
- * errors, not sent); `readTimeout` while waiting for the response head and while the consumer waits for body bytes;
- * `writeTimeout` while a request body write waits for flow control. Abort (the request's signal) resets the stream
+ * Time limits: `connectionTimeout` for the TCP connect, `totalConnectionTimeout` for connect, TLS and the backend's
+ * first SETTINGS (10 s at most without it; both "timeout" errors, not sent); `readTimeout` while waiting for the
+ * response head and while the consumer waits for body bytes; `writeTimeout` while a request body write waits for
+ * flow control. Abort (the request's signal) resets the stream
  * with CANCEL and fails with "aborted".
  *
  * @example Usage
