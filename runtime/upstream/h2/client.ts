@@ -240,6 +240,7 @@ class H2ClientImpl implements H2Client {
 
   prune(keep: ReadonlySet<string>): void {
     this.#extra.fallback?.prune(keep);
+    for (const addr of this.#h1) if (!keep.has(addr)) this.#h1.delete(addr);
     for (const [addr, list] of [...this.#sessions]) {
       if (keep.has(addr)) continue;
       for (const s of [...list]) s.close();
