@@ -6,11 +6,10 @@
  * @module
  */
 import http from "node:http";
-import http2 from "node:http2";
 import https from "node:https";
-import { Buffer } from "node:buffer";
 import type { HealthCheck } from "../../compiler/mod.ts";
 import type { Backend } from "./types.ts";
+import { createH2Client } from "./h2/client.ts";
 
 /** A signal that aborts with `parent` or after `ms`; call `clear()` when done. */
 function deadline(parent: AbortSignal, ms: number, what: string): { signal: AbortSignal; clear(): void } {
@@ -160,75 +159,55 @@ export function decodeGrpcHealthResponse(frame: Uint8Array): number {
   return status;
 }
 
-/** gRPC check over node:http2. */
-function grpcCheck(check: HealthCheck, backend: Backend, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const host = backend.host.includes(":") ? `[${backend.host}]` : backend.host;
-    const authority = check.host || backend.addr;
-    let settled = false;
-    let readTimer: ReturnType<typeof setTimeout> | undefined;
-    const session = http2.connect(`${check.tls ? "https" : "http"}://${host}:${backend.port}`, {
-      ...(check.tls ? { rejectUnauthorized: false, ...(isIp(check.host) ? {} : { servername: check.host }) } : {}),
+/**
+ * gRPC check over the h2 upstream client (h2/client.ts: our own HTTP/2, no `node:http2`): one connection per check,
+ * closed after it; TLS is not verified, SNI is the check's host.
+ */
+async function grpcCheck(check: HealthCheck, backend: Backend, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw signal.reason;
+  const client = createH2Client({
+    tls: check.tls,
+    verifyCert: false,
+    ...(check.tls && check.host !== "" && !isIp(check.host) ? { sni: check.host } : {}),
+    connectionTimeout: check.connectionTimeout,
+    readTimeout: check.readTimeout,
+    idleTimeout: 0,
+    poolSize: 1,
+  }, 1);
+  const watch = new AbortController();
+  // The whole check (connect, answer, body, trailers) within connect + read time.
+  const limit = setTimeout(
+    () => watch.abort(new Error(`Timed out after ${check.connectionTimeout + check.readTimeout}ms`)),
+    check.connectionTimeout + check.readTimeout,
+  );
+  const onAbort = () => watch.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const answer = await client.request(backend, {
+      method: "POST",
+      target: GRPC_HEALTH_CHECK,
+      headers: new Headers({ host: check.host || backend.addr, "content-type": "application/grpc", te: "trailers" }),
+      body: ReadableStream.from([encodeGrpcHealthRequest(check.service)]),
+      watch: watch.signal,
     });
-    const connectTimer = setTimeout(
-      () => done(new Error(`Connect timed out after ${check.connectionTimeout}ms`)),
-      check.connectionTimeout,
-    );
-    function done(e?: unknown): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(readTimer);
-      signal.removeEventListener("abort", onAbort);
-      if (e === undefined) session.close();
-      else session.destroy();
-      if (e === undefined) resolve();
-      else reject(e);
-    }
-    function onAbort(): void {
-      done(signal.reason);
-    }
-    if (signal.aborted) return done(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    session.on("error", (e) => done(e));
-    session.on("connect", () => {
-      clearTimeout(connectTimer);
-      readTimer = setTimeout(() => done(new Error(`Read timed out after ${check.readTimeout}ms`)), check.readTimeout);
-    });
-    const req = session.request({
-      ":method": "POST",
-      ":path": GRPC_HEALTH_CHECK,
-      ":authority": authority,
-      "content-type": "application/grpc",
-      te: "trailers",
-    });
-    const chunks: Buffer[] = [];
-    let grpcStatus: string | undefined;
-    let httpStatus = 0;
-    req.on("response", (headers) => {
-      httpStatus = Number(headers[":status"]);
-      const s = headers["grpc-status"];
-      if (s !== undefined) grpcStatus = String(s); // Trailers-only answer.
-    });
-    req.on("trailers", (trailers) => {
-      const s = trailers["grpc-status"];
-      if (s !== undefined) grpcStatus = String(s);
-    });
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("error", (e) => done(e));
-    req.on("end", () => {
-      try {
-        if (httpStatus !== 200) throw new Error(`Status ${httpStatus} is not 200`);
-        if (grpcStatus !== "0") throw new Error(`grpc-status ${grpcStatus ?? "missing"}`);
-        const status = decodeGrpcHealthResponse(new Uint8Array(Buffer.concat(chunks)));
-        if (status !== 1) throw new Error(`Serving status ${status} is not SERVING`);
-        done();
-      } catch (e) {
-        done(e);
-      }
-    });
-    req.end(encodeGrpcHealthRequest(check.service));
-  });
+    const body = answer.body === null
+      ? new Uint8Array(0)
+      : new Uint8Array(await new Response(answer.body).arrayBuffer());
+    const trailers = await answer.trailers;
+    if (answer.status !== 200) throw new Error(`Status ${answer.status} is not 200`);
+    // A trailers-only answer carries grpc-status in its head.
+    const grpcStatus = trailers?.get("grpc-status") ?? answer.headers.get("grpc-status");
+    if (grpcStatus !== "0") throw new Error(`grpc-status ${grpcStatus ?? "missing"}`);
+    const status = decodeGrpcHealthResponse(body);
+    if (status !== 1) throw new Error(`Serving status ${status} is not SERVING`);
+  } catch (error) {
+    if (watch.signal.aborted) throw signal.aborted ? signal.reason : watch.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(limit);
+    signal.removeEventListener("abort", onAbort);
+    client.close();
+  }
 }
 
 /**

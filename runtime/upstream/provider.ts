@@ -86,7 +86,7 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
   const registry = new UpstreamRegistry({
     ...options,
     ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    // alpn "h2": HTTP/2 (h2c without TLS). "h2h1" over TLS: HTTP/2 only, no fallback to HTTP/1.1 (see upstream/h2.ts).
+    // alpn "h2": HTTP/2 (h2c without TLS). "h2h1" over TLS: HTTP/2, or HTTP/1.1 when the backend picks it in ALPN.
     createClient: (o, plan) => {
       const alpn = plan.alpn;
       const caCerts = upstreamCaCerts(plan);
@@ -101,6 +101,7 @@ export function createUpstreams(options: UpstreamsOptions = {}): Upstreams {
           ...extra,
           streamWindow: plan.h2StreamWindowSize,
           connectionWindow: plan.h2ConnectionWindowSize,
+          ...(alpn === "h2h1" ? { fallback: createHttp1Client(o, extra) } : {}),
         })
         : createHttp1Client(o, extra);
     },

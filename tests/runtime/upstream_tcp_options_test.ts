@@ -2,8 +2,8 @@
  * An upstream's TCP options reach the kernel on its backend connections: the proxy runs in this process (so its
  * sockets are this process's file descriptors), real origins answer with the peer address they saw (the proxy's end
  * of the backend connection), and the test reads the options back with `getsockopt` from that socket: over plain
- * HTTP/1.1 (`Deno.connect`), HTTP/1.1 over `node:tls` (`verify_cert = false`) and h2c (`node:http2` over
- * `node:net`). An upstream without the keys leaves its connections as Deno makes them (no SO_KEEPALIVE). The CLI
+ * HTTP/1.1 (`Deno.connect`), HTTP/1.1 over `node:tls` (`verify_cert = false`) and h2c (our h2 client over
+ * `Deno.connect`). An upstream without the keys leaves its connections as Deno makes them (no SO_KEEPALIVE). The CLI
  * with workers (its own process, the flags `deno task start` uses) is read with `ss`.
  *
  * @module
@@ -71,7 +71,7 @@ async function startH2cOrigin(): Promise<{ port: number; close(): Promise<void> 
 
 Deno.test({
   name: "upstream tcp options: tcp_idle, tcp_interval, tcp_probe_count, tcp_user_timeout, tcp_recv_buf on backend " +
-    "connections over Deno.connect, node:tls and node:http2 (Linux)",
+    "connections over Deno.connect, node:tls and the h2 client (Linux)",
   ignore: Deno.build.os !== "linux",
   sanitizeResources: false,
   sanitizeOps: false,
@@ -133,7 +133,7 @@ ${OPTIONS}
       const plain = backendFd(Number((await echo("/plain/x")).remote.split(":")[1]));
       assertConfigured(plain, "Deno.connect");
       assertConfigured(backendFd(await portOf("/tls/x")), "node:tls");
-      assertConfigured(backendFd(await portOf("/h2/x")), "node:http2");
+      assertConfigured(backendFd(await portOf("/h2/x")), "h2 client");
 
       // An upstream without the keys: the connection as Deno makes it.
       const bare = backendFd(Number((await echo("/bare/x")).remote.split(":")[1]));

@@ -1,15 +1,17 @@
 /**
- * The HTTP/2 upstream client (`alpn = "h2"`, and `"h2h1"` over TLS), over `node:http2`, which, unlike `fetch`,
- * carries trailers (gRPC needs them).
+ * The HTTP/2 upstream client (`alpn = "h2"`, and `"h2h1"` over TLS), on our own HTTP/2 frame and HPACK layer (the
+ * one the HTTP/2 engine serves with), which, unlike `fetch`, carries trailers (gRPC needs them). No `node:http2`:
+ * nothing a backend sends can end the process.
  *
  * Connections: h2c with prior knowledge when the upstream has no TLS, else TLS with ALPN `h2` (SNI `sni`,
- * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect:
- * there is no fallback to HTTP/1.1, so `h2h1` behaves as `h2` here (Pingora would fall back to h1).
+ * certificate checked unless `verify_cert = false`). A backend that does not choose `h2` in ALPN fails the connect,
+ * unless the upstream is `h2h1`: then `http/1.1` is offered after `h2`, and a backend that picks it (or nothing) is
+ * served by the HTTP/1.1 client (`fallback`) from then on, as Pingora falls back to h1.
  *
  * Sessions: per `Backend.addr`, each carries at most `maxStreams` streams at once (`max_h2_streams`, further capped
  * by the backend's SETTINGS_MAX_CONCURRENT_STREAMS); a request that finds every session full opens another, up to
- * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session (the HTTP/2 stack then queues
- * it until the backend allows). A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
+ * {@linkcode MAX_SESSIONS_PER_BACKEND}, beyond which it joins the least busy session, where it waits until the
+ * backend's limit lets it open. A session with no stream closes after `idleTimeout` (at once when 0). A GOAWAY stops
  * new streams on that session (open ones finish), and the next request opens a new session.
  *
  * Retry: a request is sent again, once, when the backend did not process its stream and its body (if any) was not
@@ -17,9 +19,10 @@
  * answer (these three only for requests without body, since the body was being sent), or a session that closed
  * between being picked and the stream being opened. A second such failure is a "connect" error (not sent).
  *
- * Time limits: `connectionTimeout` for the TCP connect, `totalConnectionTimeout` for connect plus TLS (both "timeout"
- * errors, not sent); `readTimeout` while waiting for the response head and while the consumer waits for body bytes;
- * `writeTimeout` while a request body write waits for flow control. Abort (the request's signal) resets the stream
+ * Time limits: `connectionTimeout` for the TCP connect, `totalConnectionTimeout` for connect, TLS and the backend's
+ * first SETTINGS (10 s at most without it; both "timeout" errors, not sent); `readTimeout` while waiting for the
+ * response head and while the consumer waits for body bytes; `writeTimeout` while a request body write waits for
+ * flow control. Abort (the request's signal) resets the stream
  * with CANCEL and fails with "aborted".
  *
  * @example Usage
@@ -37,8 +40,10 @@
  */
 
 import { startDrain } from "../drain.ts";
-import { runExchange, StreamNotProcessed } from "./exchange.ts";
+import { runExchange } from "./exchange.ts";
+import { StreamNotProcessed } from "./stream_handler.ts";
 import { H2Session } from "./session.ts";
+import { NotH2 } from "./transport.ts";
 import {
   type Backend,
   type ConnectOptions,
@@ -65,6 +70,11 @@ export interface H2ClientOptions {
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
   /** The upstream's request-header options when one is off (absent: Pingap's defaults). */
   readonly headerPolicy?: HeaderPolicy | undefined;
+  /**
+   * `h2h1` over TLS: the HTTP/1.1 client for a backend that picks `http/1.1` (or nothing) in ALPN, where `h2` comes
+   * first; without it such a backend fails the connect.
+   */
+  readonly fallback?: UpstreamClient | undefined;
 }
 
 /** An {@linkcode UpstreamClient} over HTTP/2. */
@@ -97,6 +107,8 @@ class H2ClientImpl implements H2Client {
   #closed = false;
   /** True once `close()` cut the streams (a drain alone lets them end). */
   #cut = false;
+  /** Backends that did not pick h2 in ALPN: their requests go to the fallback (`h2h1`). */
+  readonly #h1 = new Set<string>();
   /** Set by `drain()`: settles it; called when the last session closed (again: no-op). */
   #drained: (() => void) | undefined;
 
@@ -112,12 +124,14 @@ class H2ClientImpl implements H2Client {
   }
 
   get connections(): number {
-    return this.#all.size;
+    return this.#all.size + (this.#extra.fallback?.connections ?? 0);
   }
 
   async request(backend: Backend, req: HttpRequest): Promise<UpstreamAnswer> {
     if (this.#closed) throw new UpstreamError("connect", "Cannot send request: client is closed", false);
     if (req.watch?.aborted) throw new UpstreamError("aborted", "Cannot send request: aborted", false);
+    const fallback = this.#extra.fallback;
+    if (fallback !== undefined && this.#h1.has(backend.addr)) return fallback.request(backend, req);
     const started = performance.now();
     let retried = false;
     for (;;) {
@@ -130,6 +144,11 @@ class H2ClientImpl implements H2Client {
           await waitReady(session, req.watch);
         } catch (error) {
           session.release();
+          if (fallback !== undefined && error instanceof NotH2) {
+            // One TLS handshake told us: this backend speaks HTTP/1.1 (until the upstream is replaced).
+            this.#h1.add(backend.addr);
+            return fallback.request(backend, req);
+          }
           req.body?.cancel(error).catch(ignore);
           throw error;
         }
@@ -196,13 +215,14 @@ class H2ClientImpl implements H2Client {
       streamWindow: this.#extra.streamWindow,
       connectionWindow: this.#extra.connectionWindow,
       clientCert: this.#extra.clientCert,
+      offerH1: this.#extra.fallback !== undefined,
       onGone: (s) => this.#forget(s),
+      onClosed: (s) => {
+        this.#all.delete(s);
+        if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
+      },
     });
-    this.#all.add(session);
-    session.session.once("close", () => {
-      this.#all.delete(session);
-      if (this.#drained !== undefined && this.#all.size === 0) this.#drained();
-    });
+    if (!session.closed) this.#all.add(session);
     const current = this.#sessions.get(backend.addr);
     if (current === undefined) this.#sessions.set(backend.addr, [session]);
     else current.push(session);
@@ -219,6 +239,8 @@ class H2ClientImpl implements H2Client {
   }
 
   prune(keep: ReadonlySet<string>): void {
+    this.#extra.fallback?.prune(keep);
+    for (const addr of this.#h1) if (!keep.has(addr)) this.#h1.delete(addr);
     for (const [addr, list] of [...this.#sessions]) {
       if (keep.has(addr)) continue;
       for (const s of [...list]) s.close();
@@ -227,6 +249,7 @@ class H2ClientImpl implements H2Client {
   }
 
   close(): void {
+    this.#extra.fallback?.close();
     this.#closed = true;
     this.#cut = true;
     const drained = this.#drained;
@@ -237,6 +260,15 @@ class H2ClientImpl implements H2Client {
   }
 
   drain(graceMs: number): Promise<void> {
+    const fallback = this.#extra.fallback;
+    if (fallback !== undefined) {
+      return Promise.all([fallback.drain ? fallback.drain(graceMs) : fallback.close(), this.#drainH2(graceMs)])
+        .then(ignore);
+    }
+    return this.#drainH2(graceMs);
+  }
+
+  #drainH2(graceMs: number): Promise<void> {
     this.#closed = true;
     // A graceful close: no new streams; a session closes once its open streams ended (at once when it has none).
     for (const s of [...this.#all]) s.close();

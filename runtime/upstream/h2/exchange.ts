@@ -1,113 +1,19 @@
 /**
- * One exchange of the h2 upstream client: a stream on an {@linkcode H2Session}, the request body pumped into it, the
- * response head, a Web `ReadableStream` over the response body, the trailers, time limits and abort.
+ * One exchange of the h2 upstream client: a stream on an {@linkcode H2Session}, the request body pumped into it
+ * within the backend's windows, the response head, a Web `ReadableStream` over the response body (its window given
+ * back as the consumer reads), the trailers, time limits and abort.
  *
  * @module
  */
 
-import { type ClientHttp2Stream, constants, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http2";
-import type { H2Session } from "./session.ts";
-import { nominations } from "../nominations.ts";
-import type { HeaderPolicy } from "../../../compiler/mod.ts";
-import { type Backend, type ConnectOptions, type UpstreamAnswer, UpstreamError } from "../types.ts";
+import { NULL_BODY_STATUS, type StreamHandler, StreamNotProcessed } from "./stream_handler.ts";
+import { streamFailure } from "./failure.ts";
+import { type AnswerFacts, joinChunks, streamAnswer, WholeAnswer } from "./answer.ts";
+import { requestHeaders, responseHeaders } from "./fields.ts";
+import { type UpstreamAnswer, UpstreamError } from "../types.ts";
+import type { H2ExchangeContext } from "./exchange_context.ts";
 import type { HttpRequest } from "../../http/message.ts";
-
-/** Headers HTTP/2 forbids (RFC 9113 §8.2.2), plus `host` (sent as `:authority`). */
-const CONNECTION_SPECIFIC = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "http2-settings",
-  "host",
-]);
-
-/** Statuses whose responses have no body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
-/** The stream was not processed by the backend (refused, above a GOAWAY, or its session went away first). */
-export class StreamNotProcessed extends Error {
-  /** Creates the error; `bodyUntouched`: no byte of the request body was read, so it can be sent again. */
-  constructor(message: string, readonly bodyUntouched: boolean, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StreamNotProcessed";
-  }
-}
-
-/** What one exchange needs from the client. */
-export interface H2ExchangeContext {
-  readonly options: ConnectOptions;
-  readonly backend: Backend;
-  readonly session: H2Session;
-  readonly reused: boolean;
-  readonly connectTime: number;
-  /** The TLS handshake's part of `connectTime`, ms. */
-  readonly tlsTime: number;
-  /** When the request started (performance.now()). */
-  readonly started: number;
-  /** True once the client was closed (not merely drained): its streams end as "aborted", never as whole. */
-  readonly closed: () => boolean;
-  /** The upstream's request-header options when one is off. */
-  readonly headerPolicy?: HeaderPolicy | undefined;
-}
-
-/**
- * The HTTP/2 request head for `req`: pseudo headers, then the request headers without connection-specific ones.
- * `te` is kept only as `trailers`, and added for gRPC (`content-type: application/grpc…`), which requires it. The
- * upstream's `policy` (options off) keeps the fields `connection` names or ignores malformed names, and keeps
- * `proxy-authorization`, `proxy-authenticate` and `trailer` (the other hop-by-hop fields HTTP/2 forbids).
- */
-export function requestHeaders(
-  req: HttpRequest,
-  backend: Backend,
-  tls: boolean,
-  policy?: HeaderPolicy,
-): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {
-    ":method": req.method,
-    ":scheme": tls ? "https" : "http",
-    ":authority": req.headers.get("host") || backend.addr,
-    ":path": req.target || "/",
-  };
-  const connection = req.headers.get("connection");
-  // Host, x-forwarded-* and non-tokens named there are refused (ClientRequestError), as for HTTP/1.1.
-  const nominated = connection === null || (policy !== undefined && !policy.stripNominated)
-    ? null
-    : nominations(connection, policy?.rejectMalformed ?? true, false);
-  const keepHop = policy !== undefined && !policy.stripHopByHop;
-  for (const [name, value] of req.headers) {
-    if (CONNECTION_SPECIFIC.has(name) || nominated?.includes(name)) continue;
-    if (!keepHop && (name === "trailer" || name === "proxy-authorization" || name === "proxy-authenticate")) continue;
-    if (name === "te") {
-      if (value.trim().toLowerCase() === "trailers") out["te"] = "trailers";
-      continue;
-    }
-    if (name === "set-cookie") {
-      const prev = out[name];
-      out[name] = Array.isArray(prev) ? [...prev, value] : [value];
-      continue;
-    }
-    out[name] = value;
-  }
-  if (out["te"] === undefined && (req.headers.get("content-type") ?? "").startsWith("application/grpc")) {
-    out["te"] = "trailers";
-  }
-  return out;
-}
-
-/** Response headers without pseudo headers. */
-export function responseHeaders(h: IncomingHttpHeaders): Headers {
-  const out = new Headers();
-  for (const name in h) {
-    if (name.startsWith(":")) continue;
-    const value = h[name];
-    if (value === undefined) continue;
-    if (Array.isArray(value)) { for (const v of value) out.append(name, v); }
-    else out.append(name, String(value));
-  }
-  return out;
-}
+import { CANCEL, NO_ERROR } from "../../listen/h2/frames.ts";
 
 type Phase = "head" | "body" | "done";
 
@@ -121,19 +27,32 @@ export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<U
   return new H2Exchange(ctx, req).promise;
 }
 
-class H2Exchange {
+class H2Exchange implements StreamHandler {
   readonly promise: Promise<UpstreamAnswer>;
+  id = 0;
+  sendWindow = 0;
+  wake: (() => void) | undefined = undefined;
   readonly #ctx: H2ExchangeContext;
   readonly #req: HttpRequest;
+  readonly #session: H2ExchangeContext["session"];
   readonly #head = Promise.withResolvers<UpstreamAnswer>();
-  readonly #trailers = Promise.withResolvers<Headers>();
-  #stream: ClientHttp2Stream | undefined;
+  #trailers: PromiseWithResolvers<Headers> | undefined;
   #phase: Phase = "head";
   #reason: "timeout" | "aborted" | undefined;
-  #error: Error | undefined;
+  /** Why the stream failed: its reset code and a word. */
+  #code = NO_ERROR;
+  #detail = "";
   #trailerHeaders: Headers | undefined;
   #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
-  #paused = false;
+  /** The answer's head and timings, once the head came. */
+  #facts: AnswerFacts | undefined;
+  /** Body chunks that came in the read that brought the head (undefined once the answer was made). */
+  #early: Uint8Array<ArrayBuffer>[] | undefined;
+  /** Response bytes received and not yet given back to the stream's window. */
+  #unacked = 0;
+  /** Our side ended (END_STREAM sent, or reset). */
+  #sent = false;
+  /** The backend's side ended whole (END_STREAM received). */
   #ended = false;
   #readTimer: ReturnType<typeof setTimeout> | undefined;
   #released = false;
@@ -144,55 +63,59 @@ class H2Exchange {
   constructor(ctx: H2ExchangeContext, req: HttpRequest) {
     this.#ctx = ctx;
     this.#req = req;
+    this.#session = ctx.session;
     this.promise = this.#head.promise;
     this.onAbort = this.onAbort.bind(this);
+    this.settle = this.settle.bind(this);
     this.#start();
   }
 
   #start(): void {
-    const { session } = this.#ctx;
     const req = this.#req;
-    let stream: ClientHttp2Stream;
-    let headers: OutgoingHttpHeaders;
+    let fields: string[];
     try {
-      headers = requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls, this.#ctx.headerPolicy);
+      fields = requestHeaders(req, this.#ctx.backend, this.#ctx.options.tls, this.#ctx.headerPolicy);
     } catch (error) {
       // A request refused before sending (a client error): the session is fine.
+      this.#phase = "done";
       this.#release();
       this.#head.reject(error);
       return;
     }
+    if (req.watch) {
+      if (req.watch.aborted) return this.onAbort();
+      req.watch.addEventListener("abort", this.onAbort);
+    }
+    // The read limit runs from here, a wait for the backend's stream limit included.
+    this.#armRead();
+    this.#open(fields);
+  }
+
+  /** Opens the stream once the backend's stream limit lets it (the HTTP/2 stack of a client queues them so). */
+  #open(fields: string[]): void {
+    if (this.#phase === "done") return;
+    const session = this.#session;
+    if (!session.openable) {
+      void session.slot().then(() => this.#open(fields));
+      return;
+    }
+    const req = this.#req;
     try {
-      stream = session.session.request(headers, {
-        endStream: req.body === null,
-      });
+      session.open(this, fields, req.body === null);
     } catch (error) {
       // The session closed between picking and sending: nothing went out.
       session.close();
+      this.#phase = "done";
+      this.#disarmRead();
+      req.watch?.removeEventListener("abort", this.onAbort);
       this.#release();
       this.#head.reject(
         new StreamNotProcessed(`Cannot open stream: ${(error as Error).message}`, true, { cause: error }),
       );
       return;
     }
-    this.#stream = stream;
-    stream.on("response", (headers: IncomingHttpHeaders) => this.#onResponse(headers));
-    stream.on("trailers", (headers: IncomingHttpHeaders) => {
-      this.#trailerHeaders = responseHeaders(headers);
-    });
-    stream.on("error", (error: Error) => {
-      this.#error ??= error;
-    });
-    stream.on("end", () => {
-      this.#ended = true;
-    });
-    stream.once("close", () => this.#onClose());
-    if (req.watch) {
-      if (req.watch.aborted) this.onAbort();
-      else req.watch.addEventListener("abort", this.onAbort);
-    }
-    this.#armRead();
-    if (req.body !== null) void this.#pump(req.body, stream);
+    this.#sent = req.body === null;
+    if (req.body !== null) void this.#pump(req.body);
   }
 
   /** The client went away. */
@@ -203,8 +126,8 @@ class H2Exchange {
   #stop(reason: "timeout" | "aborted"): void {
     if (this.#phase === "done" || this.#reason !== undefined) return;
     this.#reason = reason;
-    const stream = this.#stream;
-    if (stream && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+    this.#session.reset(this, CANCEL);
+    this.#close(CANCEL, reason);
   }
 
   #armRead(): void {
@@ -219,50 +142,57 @@ class H2Exchange {
     this.#readTimer = undefined;
   }
 
-  async #pump(body: ReadableStream<Uint8Array>, stream: ClientHttp2Stream): Promise<void> {
+  async #pump(body: ReadableStream<Uint8Array>): Promise<void> {
     const reader = body.getReader();
     this.#reader = reader;
+    const session = this.#session;
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (stream.destroyed || stream.closed) {
+        if (this.#phase === "done" || this.#sent) {
           if (!done) reader.cancel().catch(ignore);
           return;
         }
         if (done) {
-          stream.end();
+          this.#sent = true;
+          session.send(this, EMPTY, 0, true);
+          if (this.#ended) this.#close(NO_ERROR, "");
           return;
         }
         if (this.#phase === "head") this.#armRead();
-        if (!stream.write(value)) await this.#drain(stream);
+        let off = session.send(this, value, 0, false);
+        while (off < value.byteLength) {
+          await this.#waitWindow();
+          if ((this.#phase as Phase) === "done") return;
+          off = session.send(this, value, off, false);
+        }
+        if (session.full) await session.drained();
       }
     } catch (error) {
-      if (stream.destroyed || stream.closed) return;
+      if (this.#phase === "done") return;
       this.#bodyError = error instanceof UpstreamError
         ? error
         : new UpstreamError("aborted", "Cannot read request body: stream failed", true, { cause: error });
-      stream.close(constants.NGHTTP2_CANCEL);
+      this.#session.reset(this, CANCEL);
+      this.#close(CANCEL, "request body failed");
     } finally {
       this.#reader = undefined;
     }
   }
 
-  #drain(stream: ClientHttp2Stream): Promise<void> {
+  /** Waits for the backend's window to open, within the write time limit. */
+  #waitWindow(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const t = this.#ctx.options.writeTimeout;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
+      this.wake = () => {
         clearTimeout(timer);
-        stream.off("drain", done);
-        stream.off("close", done);
+        this.wake = undefined;
         resolve();
       };
-      stream.once("drain", done);
-      stream.once("close", done);
       if (t !== undefined && t > 0) {
         timer = setTimeout(() => {
-          stream.off("drain", done);
-          stream.off("close", done);
+          this.wake = undefined;
           this.#stop("timeout");
           reject(new UpstreamError("timeout", "Cannot send request body: timed out", true));
         }, t);
@@ -270,122 +200,200 @@ class H2Exchange {
     });
   }
 
-  #onResponse(h: IncomingHttpHeaders): void {
-    if (this.#phase !== "head") return;
-    const stream = this.#stream!;
-    const status = Number(h[":status"]);
-    const headers = responseHeaders(h);
-    const hasBody = this.#req.method !== "HEAD" && !NULL_BODY.has(status);
-    let body: ReadableStream<Uint8Array> | null = null;
+  onHeaders(fields: string[], end: boolean): void {
+    if (this.#phase === "done") return;
+    if (this.#phase === "body") {
+      // Trailers.
+      this.#trailerHeaders = responseHeaders(fields) ?? new Headers();
+      if (end) this.#remoteEnd();
+      return;
+    }
+    const status = fields[0] === ":status" ? Number(fields[1]) : NaN;
+    if (!(status >= 100 && status <= 999) || (status >= 100 && status < 200 && end)) {
+      this.#session.reset(this, 1);
+      return this.#close(1, "a malformed response head");
+    }
+    // Interim answers (100 Continue, 103 Early Hints) are dropped.
+    if (status < 200) return;
+    const headers = responseHeaders(fields);
+    if (headers === undefined) {
+      this.#session.reset(this, 1);
+      return this.#close(1, "an invalid response header");
+    }
+    const hasBody = this.#req.method !== "HEAD" && !NULL_BODY_STATUS.has(status);
     this.#phase = "body";
     this.#disarmRead();
-    if (hasBody) {
-      body = new ReadableStream<Uint8Array>({
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        pull: () => {
-          if (this.#phase === "done") return;
-          if (this.#paused) {
-            this.#paused = false;
-            stream.resume();
-          }
-          this.#armRead();
-        },
-        cancel: () => {
-          this.#controller = undefined;
-          this.#disarmRead();
-          if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
-        },
-      }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
-      stream.on("data", (chunk: Uint8Array) => {
-        const c = this.#controller;
-        if (c === undefined) return;
-        c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((c.desiredSize ?? 0) <= 0) {
-          this.#paused = true;
-          stream.pause();
-          this.#disarmRead();
-        } else this.#armRead();
-      });
-    } else {
-      this.#armRead();
-      stream.resume();
-    }
     const ctx = this.#ctx;
     const now = performance.now();
-    this.#head.resolve({
+    this.#trailers = Promise.withResolvers<Headers>();
+    this.#facts = {
       status,
-      statusText: "",
       headers,
-      body,
-      editable: true,
       reused: ctx.reused,
       connectTime: ctx.connectTime,
       tlsTime: ctx.tlsTime,
       connectionTime: now - ctx.session.openedAt,
       responseTime: now - ctx.started,
       trailers: this.#trailers.promise,
-    });
+    };
+    if (!hasBody) {
+      this.#armRead();
+      this.#head.resolve(streamAnswer(this.#facts, null));
+      if (end) this.#remoteEnd();
+      return;
+    }
+    // The body often comes in the same read as the head: the frames of this read decide (whole bytes, or a stream).
+    this.#early = [];
+    // A head that ends the stream (a gRPC trailers-only answer) keeps its empty body stream: no bytes, no length.
+    if (end) this.settle();
+    else queueMicrotask(this.settle);
+    if (end) this.#remoteEnd();
   }
 
-  #onClose(): void {
+  /** After the read that brought the head: the answer with a body stream, what came so far queued in it. */
+  settle(): void {
+    const early = this.#early;
+    if (early === undefined) return;
+    this.#early = undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => {
+        if (this.#phase === "done") return;
+        // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
+        if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
+          this.#session.credit(this, this.#unacked);
+          this.#unacked = 0;
+        }
+        this.#armRead();
+      },
+      cancel: () => {
+        this.#controller = undefined;
+        this.#disarmRead();
+        if (this.#phase !== "done") {
+          this.#session.reset(this, CANCEL);
+          this.#close(CANCEL, "cancelled");
+        }
+      },
+    }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
+    for (const chunk of early) this.#controller!.enqueue(chunk);
+    if ((this.#controller!.desiredSize ?? 0) > 0) this.#armRead();
+    this.#head.resolve(streamAnswer(this.#facts!, body));
+  }
+
+  onData(bytes: Uint8Array, end: boolean, flow: number): void {
+    const early = this.#early;
+    if (early !== undefined) {
+      if (bytes.byteLength > 0) early.push(bytes.slice());
+      this.#unacked += flow;
+      if (end) return this.#remoteEnd();
+      if (this.#unacked >= this.#session.streamWindow >>> 1) {
+        this.#session.credit(this, this.#unacked);
+        this.#unacked = 0;
+      }
+      return;
+    }
+    if (this.#phase !== "body") {
+      if (this.#phase === "head") {
+        this.#session.reset(this, 1);
+        this.#close(1, "DATA before the response head");
+      }
+      return;
+    }
+    const c = this.#controller;
+    if (c !== undefined && bytes.byteLength > 0) {
+      try {
+        c.enqueue(bytes.slice());
+      } catch {
+        // The consumer's stream failed under us: this stream ends, the connection goes on.
+        this.#session.reset(this, CANCEL);
+        return this.#close(CANCEL, "the response body's reader failed");
+      }
+      this.#unacked += flow;
+      if ((c.desiredSize ?? 0) > 0) {
+        if (!end && this.#unacked >= this.#session.streamWindow >>> 1) {
+          this.#session.credit(this, this.#unacked);
+          this.#unacked = 0;
+        }
+        this.#armRead();
+      } else this.#disarmRead();
+    } else if (!end && flow > 0) {
+      // Nobody reads (no body expected): the window goes back at once.
+      this.#session.credit(this, flow);
+    }
+    if (end) this.#remoteEnd();
+  }
+
+  onReset(code: number, detail: string): void {
+    this.#close(code, detail);
+  }
+
+  /** The backend's END_STREAM came. */
+  #remoteEnd(): void {
+    this.#ended = true;
+    if (!this.#sent) {
+      // The answer is whole before the request body: the rest is not needed (RFC 9113 §8.1).
+      this.#sent = true;
+      this.#session.reset(this, NO_ERROR);
+    }
+    this.#close(NO_ERROR, "");
+  }
+
+  #close(code: number, detail: string): void {
+    if (this.#phase === "done") return;
     const phase = this.#phase;
     this.#phase = "done";
+    this.#code = code;
+    this.#detail = detail;
+    this.#session.finish(this);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
     this.#disarmRead();
     this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();
-    const stream = this.#stream!;
-    const code = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    // A client closed under it cuts the stream, which may still report its end: that body is not whole.
-    const complete = this.#ended && !this.#ctx.closed() &&
-      (code === constants.NGHTTP2_NO_ERROR || code === undefined);
-    this.#trailers.resolve(complete ? this.#trailerHeaders ?? new Headers() : new Headers());
+    const complete = this.#ended && !this.#ctx.closed() && code === NO_ERROR;
+    this.#trailers?.resolve(complete ? this.#trailerHeaders ?? new Headers() : new Headers());
+    const early = this.#early;
+    if (early !== undefined) {
+      // The body ended (or failed) in the read that brought the head.
+      this.#early = undefined;
+      if (complete) this.#head.resolve(new WholeAnswer(this.#facts!, joinChunks(early)));
+      else this.#head.reject(this.#failure("read response body"));
+      return;
+    }
     if (phase === "head") {
-      this.#head.reject(this.#failure("read response head", code));
+      this.#head.reject(this.#failure("read response head"));
       return;
     }
     const c = this.#controller;
     this.#controller = undefined;
     if (c === undefined) return;
     if (complete) c.close();
-    else c.error(this.#failure("read response body", code));
+    else c.error(this.#failure("read response body"));
   }
 
-  #failure(what: string, code: number): Error {
-    const ctx = this.#ctx;
-    const sent = true;
-    if (this.#reason === "timeout") return new UpstreamError("timeout", `Cannot ${what}: timed out`, sent);
-    if (this.#reason === "aborted" || ctx.closed()) {
-      return new UpstreamError("aborted", `Cannot ${what}: aborted`, sent);
-    }
-    if (this.#bodyError !== undefined) return this.#bodyError;
-    const id = this.#stream?.id;
-    const last = ctx.session.goawayLastStreamId;
-    if (what === "read response head") {
-      if (code === constants.NGHTTP2_REFUSED_STREAM) {
-        return new StreamNotProcessed("Stream refused by the backend (REFUSED_STREAM)", this.#req.body === null);
-      }
-      if (id === undefined || (last !== undefined && id > last)) {
-        return new StreamNotProcessed("Stream not processed: the backend sent GOAWAY", this.#req.body === null);
-      }
-      const s = ctx.session.session;
-      if ((s.closed || s.destroyed) && ctx.reused) {
-        return new StreamNotProcessed("Stream not processed: the connection closed", this.#req.body === null, {
-          cause: this.#error,
-        });
-      }
-    }
-    const detail = this.#error?.message ?? (code ? `stream reset (code ${code})` : "stream closed");
-    return new UpstreamError("protocol", `Cannot ${what}: ${detail}`, sent, { cause: this.#error });
+  #failure(what: "read response head" | "read response body"): Error {
+    if (this.#bodyError !== undefined && this.#reason === undefined && !this.#ctx.closed()) return this.#bodyError;
+    return streamFailure(what, {
+      reason: this.#ctx.closed() ? "aborted" : this.#reason,
+      code: this.#code,
+      detail: this.#detail,
+      // A body's reader was taken (and is cancelled with the stream): such a request is never sent again.
+      untouched: this.#req.body === null,
+      reused: this.#ctx.reused,
+    });
   }
 
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#ctx.session.release();
+    this.#session.release();
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function ignore(): void {}

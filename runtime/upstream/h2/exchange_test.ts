@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { requestHeaders } from "./exchange.ts";
+import { requestHeaders as fieldList } from "./fields.ts";
 import { backendAt } from "../_test_utils.ts";
 import type { HttpRequest } from "../../http/message.ts";
+
+/** The flat field list as a record (the last value of a name wins), for lookups. */
+function requestHeaders(...args: Parameters<typeof fieldList>): Record<string, string> {
+  const fields = fieldList(...args);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
 
 function request(fields: Record<string, string>): HttpRequest {
   return { method: "GET", target: "/x", headers: new Headers({ host: "example.test", ...fields }), body: null };
@@ -49,4 +57,24 @@ Deno.test("requestHeaders() applies the upstream's header options over h2", () =
     rejectMalformed: false,
   });
   assert.equal(lenient["x-trace"], undefined);
+});
+
+Deno.test("requestHeaders() sends each set-cookie once, as its own field, and te: trailers for gRPC", () => {
+  const headers = new Headers({ host: "example.test", "content-type": "application/grpc" });
+  headers.append("set-cookie", "a=1");
+  headers.append("set-cookie", "b=2");
+  const fields = fieldList({ method: "POST", target: "/x", headers, body: null }, backendAt(1), false);
+  const cookies = fields.filter((_, i) => i % 2 === 1 && fields[i - 1] === "set-cookie");
+  assert.deepEqual(cookies, ["a=1", "b=2"]);
+  assert.deepEqual(fields.slice(0, 8), [
+    ":method",
+    "POST",
+    ":scheme",
+    "http",
+    ":authority",
+    "example.test",
+    ":path",
+    "/x",
+  ]);
+  assert.equal(fields[fields.indexOf("te") + 1], "trailers");
 });

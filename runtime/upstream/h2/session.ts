@@ -1,15 +1,17 @@
 /**
- * One HTTP/2 connection to a backend for the h2 upstream client: a `node:http2` client session (h2c over TCP, or
- * TLS with ALPN `h2`), its connect time limits, its stream count and its idle timer.
+ * One HTTP/2 connection to a backend as the h2 upstream client pools it: connected within the connect time limits
+ * (transport.ts, then the backend's SETTINGS), its stream count against `max_h2_streams` and the backend's
+ * SETTINGS_MAX_CONCURRENT_STREAMS, its idle timer. The protocol is connection.ts.
  *
  * @module
  */
 
-import { type ClientHttp2Session, connect as h2connect, constants } from "node:http2";
-import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { type Backend, type ConnectOptions, UpstreamError } from "../types.ts";
-import { setNodeSocketOptions } from "../socket_options.ts";
+import { H2ClientConnection } from "./connection.ts";
+import { openTransport } from "./transport.ts";
+
+/** How long a new connection waits for the backend's SETTINGS at most, ms (the connect limits may be shorter). */
+const SETTINGS_WAIT = 10_000;
 
 /** What a session needs beyond {@linkcode ConnectOptions}. */
 export interface H2SessionOptions {
@@ -24,14 +26,17 @@ export interface H2SessionOptions {
   readonly connectionWindow?: number | undefined;
   /** Certificate presented to the backend (mutual TLS). */
   readonly clientCert?: { readonly cert: string; readonly key: string } | undefined;
+  /** Offer `http/1.1` after `h2` in ALPN (`h2h1`). */
+  readonly offerH1?: boolean | undefined;
   /** Called once when the session is gone (closed, failed, GOAWAY received). */
   readonly onGone: (session: H2Session) => void;
+  /** Called once when the connection closed. */
+  readonly onClosed?: ((session: H2Session) => void) | undefined;
 }
 
 /** A session to one backend. */
-export class H2Session {
+export class H2Session extends H2ClientConnection {
   readonly addr: string;
-  readonly session: ClientHttp2Session;
   /** Settles when the session is connected; rejects with an {@linkcode UpstreamError} ("connect" / "timeout"). */
   readonly ready: Promise<void>;
   /** Time from opening to connected, ms (0 until then). */
@@ -40,141 +45,102 @@ export class H2Session {
   readonly openedAt = performance.now();
   /** The TLS handshake's part of the connect, ms (0 without TLS or until done). */
   tlsTime = 0;
-  /** When the TCP connect was done (performance.now()). */
-  #tcpAt = 0;
   /** Streams reserved or open on this session. */
   active = 0;
   /** True once connected. */
   connected = false;
-  /** No new streams: GOAWAY received, closing, closed or failed. */
-  gone = false;
-  /** Highest stream id the backend said it processed, from its GOAWAY (undefined: no GOAWAY yet). */
-  goawayLastStreamId: number | undefined;
-  readonly #options: H2SessionOptions;
+  readonly #how: H2SessionOptions;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Exchanges waiting for the backend's stream limit to let them open ({@linkcode slot}). */
+  #slotWaiters: (() => void)[] = [];
 
   constructor(backend: Backend, how: H2SessionOptions) {
+    super(how);
     this.addr = backend.addr;
-    this.#options = how;
-    const o = how.options;
-    const started = performance.now();
-    const ready = Promise.withResolvers<void>();
-    this.ready = ready.promise;
+    this.#how = how;
+    this.ready = this.#connect(backend);
     // A session that nobody awaits any more must not turn its failure into an unhandled rejection.
     this.ready.catch(ignore);
-    let tcpTimer: ReturnType<typeof setTimeout> | undefined;
-    let totalTimer: ReturnType<typeof setTimeout> | undefined;
-    let failure: UpstreamError | undefined;
+  }
+
+  async #connect(backend: Backend): Promise<void> {
+    const o = this.#how.options;
     const where = backend.addr;
-    const fail = (error: UpstreamError) => {
-      if (failure !== undefined || this.connected) return;
-      failure = error;
-      clearTimeout(tcpTimer);
-      clearTimeout(totalTimer);
-      ready.reject(error);
-      this.#markGone();
-      this.session.destroy();
+    const started = performance.now();
+    const ac = new AbortController();
+    let timedOut = false;
+    let opened = false;
+    const limit = (ms: number | undefined) => {
+      if (ms === undefined || ms <= 0) return undefined;
+      return setTimeout(() => {
+        timedOut = true;
+        ac.abort();
+        if (opened) this.lost("timed out");
+      }, ms);
     };
-    const servername = o.sni && o.sni !== "$host" ? o.sni : backend.host;
-    const authority = `${o.tls ? "https" : "http"}://${backend.addr}`;
-    this.session = h2connect(authority, {
-      settings: {
-        enablePush: false,
-        ...(how.streamWindow !== undefined ? { initialWindowSize: how.streamWindow } : {}),
-      },
-      createConnection: (): Socket => {
-        let socket: Socket;
-        if (o.tls) {
-          const tls: TLSSocket = tlsConnect({
-            host: backend.host,
-            port: backend.port,
-            ...(isIP(servername) ? {} : { servername }),
-            rejectUnauthorized: o.verifyCert,
-            ALPNProtocols: ["h2"],
-            ...(how.caCerts === undefined ? {} : { ca: [...how.caCerts] }),
-            ...(how.clientCert === undefined ? {} : { cert: how.clientCert.cert, key: how.clientCert.key }),
-          });
-          tls.once("secureConnect", () => {
-            if (this.#tcpAt > 0) this.tlsTime = performance.now() - this.#tcpAt;
-            if (tls.alpnProtocol !== "h2") {
-              fail(
-                new UpstreamError(
-                  "connect",
-                  `Cannot connect to ${where}: the backend did not choose h2 in ALPN (got ${
-                    tls.alpnProtocol || "none"
-                  })`,
-                  false,
-                ),
-              );
-            }
-          });
-          socket = tls;
-        } else {
-          socket = netConnect({ host: backend.host, port: backend.port });
-        }
-        socket.setNoDelay(true);
-        socket.once("connect", () => {
-          clearTimeout(tcpTimer);
-          this.#tcpAt = performance.now();
-          if (o.socket !== undefined) setNodeSocketOptions(socket, o.socket);
-        });
-        return socket;
-      },
-    });
-    const session = this.session;
-    if (o.connectionTimeout !== undefined && o.connectionTimeout > 0) {
-      tcpTimer = setTimeout(
-        () => fail(new UpstreamError("timeout", `Cannot connect to ${where}: timed out`, false)),
-        o.connectionTimeout,
-      );
-    }
-    if (o.totalConnectionTimeout !== undefined && o.totalConnectionTimeout > 0) {
-      totalTimer = setTimeout(
-        () => fail(new UpstreamError("timeout", `Cannot connect to ${where}: timed out`, false)),
-        o.totalConnectionTimeout,
-      );
-    }
-    session.once("connect", () => {
-      if (failure !== undefined) return;
+    let tcpTimer = limit(o.connectionTimeout);
+    const totalTimer = limit(o.totalConnectionTimeout);
+    const settingsTimer = setTimeout(() => this.lost("no SETTINGS from the backend"), SETTINGS_WAIT);
+    try {
+      const t = await openTransport(backend, o, this.#how, ac.signal, () => {
+        clearTimeout(tcpTimer);
+        tcpTimer = undefined;
+      });
+      this.tlsTime = t.tlsTime;
+      if (this.closed) {
+        // Destroyed while connecting.
+        t.io.close();
+        throw new Error("connection closed");
+      }
+      opened = true;
+      // The TCP limit holds until the backend's SETTINGS when there is no total one.
+      await this.start(t.io);
+    } catch (error) {
+      this.markGone();
+      if (!opened) this.lost("connect failed");
+      if (timedOut) throw new UpstreamError("timeout", `Cannot connect to ${where}: timed out`, false);
+      if (error instanceof UpstreamError) throw error;
+      throw new UpstreamError("connect", `Cannot connect to ${where}: ${(error as Error).message}`, false, {
+        cause: error,
+      });
+    } finally {
       clearTimeout(tcpTimer);
       clearTimeout(totalTimer);
-      if (how.connectionWindow !== undefined) {
-        try {
-          session.setLocalWindowSize(how.connectionWindow);
-        } catch {
-          // A session closing under us: the window no longer matters.
-        }
-      }
-      this.connected = true;
-      this.connectTime = performance.now() - started;
-      ready.resolve();
-    });
-    session.on("error", (error: Error) => {
-      fail(new UpstreamError("connect", `Cannot connect to ${where}: ${error.message}`, false, { cause: error }));
-      this.#markGone();
-    });
-    session.on("goaway", (_code: number, lastStreamId: number) => {
-      this.goawayLastStreamId = lastStreamId;
-      this.#markGone();
-      // Let the streams the backend still serves finish; a session with none left closes now.
-      if (this.active === 0) this.close();
-    });
-    session.once("close", () => {
-      fail(new UpstreamError("connect", `Cannot connect to ${where}: connection closed`, false));
-      clearTimeout(this.#idleTimer);
-      this.#markGone();
-    });
+      clearTimeout(settingsTimer);
+    }
+    this.connected = true;
+    this.connectTime = performance.now() - started;
+    // Closed (a drain) while connecting, with nothing waiting for it.
+    if (this.gone && this.active === 0) this.close();
   }
 
   /** Streams allowed on this session now: ours, capped by the backend's SETTINGS_MAX_CONCURRENT_STREAMS. */
   get limit(): number {
-    const remote = this.connected ? this.session.remoteSettings.maxConcurrentStreams : undefined;
-    return remote === undefined || remote <= 0 ? this.#options.maxStreams : Math.min(this.#options.maxStreams, remote);
+    const remote = this.remoteMaxStreams;
+    return remote === undefined || remote <= 0 ? this.#how.maxStreams : Math.min(this.#how.maxStreams, remote);
   }
 
   /** Can take one more stream without exceeding its limit. */
   get hasRoom(): boolean {
     return !this.gone && this.active < this.limit;
+  }
+
+  /** Whether the backend's SETTINGS_MAX_CONCURRENT_STREAMS lets one more stream open now. */
+  get openable(): boolean {
+    const max = this.remoteMaxStreams;
+    return max === undefined || this.streamCount < max || this.closed;
+  }
+
+  /** Settles once a stream ended (look at {@linkcode openable} again) or the connection closed. */
+  slot(): Promise<void> {
+    return new Promise((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  protected override streamEnded(): void {
+    const waiters = this.#slotWaiters;
+    if (waiters.length === 0) return;
+    this.#slotWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Reserves a stream slot. */
@@ -188,42 +154,30 @@ export class H2Session {
   release(): void {
     this.active--;
     if (this.active > 0) return;
-    if (this.gone) {
-      this.close();
-      return;
-    }
-    const idle = this.#options.options.idleTimeout;
-    if (idle <= 0) {
-      this.#markGone();
+    const idle = this.#how.options.idleTimeout;
+    if (this.gone || idle <= 0) {
       this.close();
       return;
     }
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (this.active > 0) return;
-      this.#markGone();
-      this.close();
+      if (this.active === 0) this.close();
     }, idle);
   }
 
   /** Graceful close: no new streams, open ones finish. */
-  close(): void {
-    this.#markGone();
+  override close(): void {
     clearTimeout(this.#idleTimer);
-    if (!this.session.closed && !this.session.destroyed) this.session.close();
+    super.close();
   }
 
-  /** Closes at once; open streams fail. */
-  destroy(): void {
-    this.#markGone();
-    clearTimeout(this.#idleTimer);
-    if (!this.session.destroyed) this.session.destroy(undefined, constants.NGHTTP2_CANCEL);
+  protected override wentAway(): void {
+    this.#how.onGone(this);
   }
 
-  #markGone(): void {
-    if (this.gone) return;
-    this.gone = true;
-    this.#options.onGone(this);
+  protected override ended(): void {
+    clearTimeout(this.#idleTimer);
+    this.#how.onClosed?.(this);
   }
 }
 

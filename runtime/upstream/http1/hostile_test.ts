@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { createHttp1Client, type Http1Client } from "./client.ts";
 import { backendAt, delay, get, options, rejection, startRaw, text } from "../_test_utils.ts";
 import { type Backend, ClientRequestError } from "../types.ts";
-import { requestHeaders } from "../h2/exchange.ts";
+import { requestHeaders } from "../h2/fields.ts";
 
 const encoder = new TextEncoder();
 
@@ -260,6 +260,6 @@ Deno.test("h2 request headers: the same connection nominations are refused as cl
     backend,
     false,
   );
-  assert.equal(ok["x-drop"], undefined);
-  assert.equal(ok["x-keep"], "1");
+  assert.equal(ok.indexOf("x-drop"), -1);
+  assert.equal(ok[ok.indexOf("x-keep") + 1], "1");
 });
