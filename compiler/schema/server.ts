@@ -146,8 +146,8 @@ export const serverSchema = table({
       doc: "Read a PROXY protocol v1 or v2 header at the start of each connection from a peer in " +
         "`basic.trusted_proxies` (which it needs); its source address is then the client of every request on the " +
         "connection. A trusted peer without a valid header is disconnected; other peers are served without one. " +
-        "On a TLS listener the header comes before the handshake. Not read by the node:http2 listener of a plain " +
-        "`enabled_h2` server that routes to an HTTP/2 upstream (check warns).",
+        "On a TLS listener the header comes before the handshake; on a plain `enabled_h2` one it comes before the " +
+        "h2c preface too.",
       default: false,
     }),
     h2_max_concurrent_streams: field(int({ min: 1, hint: "h2 max concurrent streams should be greater than 0" }), {

@@ -1,5 +1,5 @@
 /**
- * The adapter between the fetch API's `Request`/`Response` (what `Deno.serve` and node:http2 code speak) and the
+ * The adapter between the fetch API's `Request`/`Response` (what `Deno.serve` speaks, under `PINGAP_HTTP1=deno-serve`) and the
  * message model (message.ts): a `Request` becomes an {@linkcode IncomingRequest}, an {@linkcode HttpResponse} a
  * `Response` for `Deno.serve` ({@linkcode toFetchResponse}), and a `Response` a message for code that makes those
  * ({@linkcode fromFetchResponse}).
@@ -167,9 +167,9 @@ export function fetchAnswer(res: Response): HttpResponse {
 }
 
 /**
- * An upstream's answer for a request that came as a fetch `Request` (`Deno.serve`, node:http2): made into the
+ * An upstream's answer for a request that came as a fetch `Request` (`Deno.serve`): made into the
  * `Response` `Deno.serve` takes at once (its fields appended without a `Headers` in between, its body as bytes when it
- * came whole), which response hooks then change in place; its trailers ride along (node:http2 sends them).
+ * came whole), which response hooks then change in place; its trailers ride along.
  *
  * @param res The upstream's answer.
  * @returns The response.

@@ -150,7 +150,7 @@ export interface RawResponseHead {
 
 /**
  * The request a front end hands the pipeline: the HTTP/1.1 front end's `WireRequest` (fields as they came, `Headers`
- * made only if read), or a `Deno.serve` / node:http2 request through its adapter (`FetchRequest`). What the pipeline
+ * made only if read), or a `Deno.serve` request through its adapter (`FetchRequest`). What the pipeline
  * and the plugins read of a request, with no need to know which one it is; an {@linkcode HttpRequest} an upstream
  * client could send as it is.
  */

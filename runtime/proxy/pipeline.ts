@@ -282,7 +282,7 @@ async function proxyTo(
       );
       // Passed through as it came, a chunked answer too: the HTTP/1.1 front end never writes trailers (nor did
       // Deno.serve before it), so they are dropped there either way. Otherwise the hooks change its `Headers` in place:
-      // for a fetch front end (`Deno.serve`, node:http2) those of the `Response` it will be given.
+      // for a fetch front end (`Deno.serve`) those of the `Response` it will be given.
       // A sticky upstream's new cookie makes the answer editable (Pingap writes it after the response plugins); a 101
       // with its upgraded connection goes to the front end as it came, which splices it.
       const sticky = ctx.stickyCookie;
