@@ -47,6 +47,13 @@ interface Entry extends StoredCertificate {
   minter?: CaMinter;
 }
 
+/** The leaf an `is_ca` entry mints for `servername` (its minter made on first use); undefined without a name. */
+function minted(e: Entry, servername: string | undefined): Promise<Awaited<ReturnType<CaMinter["leaf"]>>> | undefined {
+  if (!servername) return undefined;
+  e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
+  return e.minter.leaf(servername);
+}
+
 /**
  * TLS contexts by owner (a stored certificate or a minted leaf), then by versions and client CA (`tls_client_ca`, ""
  * for none): built once each. The client CA is part of the context: the handshake checks a client certificate against
@@ -203,10 +210,8 @@ export class CertStore {
     const e = pickBySni(this.#index, servername);
     if (!e) return undefined;
     if (e.certificate.isCa) {
-      if (!servername) return undefined;
-      e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
-      const leaf = await e.minter.leaf(servername);
-      return { cert: leaf.cert, key: leaf.key, notAfter: leaf.notAfter };
+      const leaf = await minted(e, servername);
+      return leaf && { cert: leaf.cert, key: leaf.key, notAfter: leaf.notAfter };
     }
     return { cert: e.certificate.leaf + e.certificate.chain.join(""), key: e.certificate.key };
   }
@@ -240,10 +245,8 @@ export class CertStore {
     const e = pickBySni(this.#index, servername);
     if (!e) return undefined;
     if (e.certificate.isCa) {
-      if (!servername) return undefined;
-      e.minter ??= new CaMinter({ cert: e.certificate.leaf, key: e.certificate.key });
-      const leaf = await e.minter.leaf(servername);
-      return contextOf(leaf, leaf.cert, leaf.key, versions, clientCa);
+      const leaf = await minted(e, servername);
+      return leaf && contextOf(leaf, leaf.cert, leaf.key, versions, clientCa);
     }
     return contextOf(
       e.material,
