@@ -171,3 +171,16 @@ export function asksClose(value: string): boolean {
   if (v === "close") return true;
   return v.indexOf("close") >= 0 && parseConnection(v).close;
 }
+
+/**
+ * Does a comma-separated list (an `Upgrade` or `Connection` value) name `token` (lower case; compared
+ * case-insensitively)?
+ *
+ * @param value The field value.
+ * @param token The token to look for, in lower case.
+ * @returns True when one of the value's tokens is `token`.
+ */
+export function namesToken(value: string, token: string): boolean {
+  for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}

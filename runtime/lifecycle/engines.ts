@@ -73,11 +73,15 @@ function asMessage(res: HttpResponse): HttpResponse {
   return res;
 }
 
+/** The largest `h2_max_*` value the HTTP/2 engine takes. */
+const H2_LIMIT = 2 ** 31 - 1;
+
 /** The server's `h2_*` keys as the HTTP/2 engine's settings (unset windows keep the engine's defaults). */
 function h2Settings(plan: ServerPlan): Partial<H2Settings> {
   return {
-    maxConcurrentStreams: plan.h2MaxConcurrentStreams,
-    maxHeaderListSize: plan.h2MaxHeaderListSize,
+    // Pingap accepts up to 2^32 - 1; past 2^31 - 1 both mean "no limit" here (and HPACK sizes are 31-bit).
+    maxConcurrentStreams: Math.min(plan.h2MaxConcurrentStreams, H2_LIMIT),
+    maxHeaderListSize: Math.min(plan.h2MaxHeaderListSize, H2_LIMIT),
     ...(plan.h2InitialWindowSize !== undefined ? { initialWindowSize: plan.h2InitialWindowSize } : {}),
     ...(plan.h2InitialConnectionWindowSize !== undefined
       ? { connectionWindowSize: plan.h2InitialConnectionWindowSize }

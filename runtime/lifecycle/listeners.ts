@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ipInList, type Plan } from "../../compiler/mod.ts";
+import { ipInList, type Plan, type ServerPlan } from "../../compiler/mod.ts";
 import type { ActivePlan } from "./active.ts";
 import {
   type CertStore,
@@ -22,6 +22,7 @@ import {
 import type { TLSSocket } from "node:tls";
 import { NodeSocketStream } from "../listen/byte_stream.ts";
 import { waitQuiet } from "./drain.ts";
+import { log } from "../observe/log/app_log.ts";
 import { applyListenerTcpOptions } from "../listen/tcp_options.ts";
 import { startEngine } from "./engines.ts";
 import { type Endpoint, internalError, responder, type Serving } from "./respond.ts";
@@ -57,6 +58,8 @@ export interface Listener {
 
 /** A listener a plan wants. */
 export interface WantedListener {
+  /** What names it across reloads ({@linkcode listenerKey}). */
+  readonly key: string;
   readonly server: string;
   readonly hostname: string;
   readonly port: number;
@@ -84,8 +87,17 @@ function proxyFrom(active: ActivePlan, serverName: string, ip: string): boolean 
   return trusted !== undefined && ipInList(trusted, ip);
 }
 
-function listenerKey(server: string, hostname: string, port: number, h2: boolean, tls?: ServerTls): string {
-  return `${server}|${hostname}|${port}|${h2 ? "h2" : "h1"}${tls ? `|${tls.key}` : ""}`;
+/**
+ * What names a listener across reloads: a change of any part opens a new one. With `enabled_h2` the `h2_*` settings
+ * are part of it (the HTTP/2 engine sends them in each connection's SETTINGS, fixed when it opens).
+ */
+function listenerKey(sp: ServerPlan, hostname: string, port: number, tls?: ServerTls): string {
+  const h2 = sp.enabledH2
+    ? `h2:${sp.h2MaxConcurrentStreams}/${sp.h2MaxHeaderListSize}/${sp.h2InitialWindowSize ?? ""}/${
+      sp.h2InitialConnectionWindowSize ?? ""
+    }/${sp.h2IdleTimeout ?? ""}`
+    : "h1";
+  return `${sp.name}|${hostname}|${port}|${h2}${tls ? `|${tls.key}` : ""}`;
 }
 
 /** Listeners a plan wants, by key. */
@@ -96,7 +108,9 @@ export function wantedListeners(p: Plan): Map<string, WantedListener> {
     const h2 = sp.enabledH2;
     const tls = serverTls(sp);
     for (const a of sp.addrs) {
-      out.set(listenerKey(sp.name, a.hostname, a.port, h2, tls), {
+      const key = listenerKey(sp, a.hostname, a.port, tls);
+      out.set(key, {
+        key,
         server: sp.name,
         hostname: a.hostname,
         port: a.port,
@@ -216,7 +230,7 @@ export async function openListener(
   applyListenerTcpOptions(serverName, ep.local, server?.tcp);
   const tlsFront = front ?? fast;
   return {
-    key: listenerKey(serverName, w.hostname, w.port, w.h2, tls),
+    key: w.key,
     server: serverName,
     addr: ep.local,
     tls: tlsFront !== undefined,
@@ -228,7 +242,11 @@ export async function openListener(
       tlsFront?.close();
       ep.retiring = true;
       await waitQuiet(() => ep.activity, { quietMs: 300, maxMs });
-      await shutdown();
+      // The reload waits at most `maxMs` more: a long response (a download, a gRPC stream) finishes on its own.
+      const done = shutdown().catch((e) => log.error("retiring a listener failed", { error: String(e) }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise<void>((r) => timer = setTimeout(r, maxMs))]);
+      clearTimeout(timer);
     },
   };
 }

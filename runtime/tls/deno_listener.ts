@@ -134,10 +134,15 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       const tls: TlsFacts = { version: "", cipher: "", servername: "", handshakeMs };
       // The engines read a stream's TLS facts from its `tls`; set on the connection itself, no wrapper per read.
       Object.defineProperty(conn, "tls", { value: tls });
-      if (alpnProtocol === "h2" && o.serveH2 !== undefined) {
-        const peer = conn.remoteAddr;
-        o.serveH2(conn, { hostname: peer.hostname, port: peer.port, servername: "", tls });
-      } else o.serve(conn);
+      try {
+        if (alpnProtocol === "h2" && o.serveH2 !== undefined) {
+          const peer = conn.remoteAddr;
+          o.serveH2(conn, { hostname: peer.hostname, port: peer.port, servername: "", tls });
+        } else o.serve(conn);
+      } catch (e) {
+        log.error("TLS connection could not be served", { error: e instanceof Error ? e.message : String(e) });
+        closeConn(conn);
+      }
     }, () => {
       clearTimeout(timer);
       handshaking.delete(conn);
@@ -195,6 +200,10 @@ export function listenDenoTls(o: DenoTlsOptions): DenoTlsListener {
       void accept(current);
       o.onReopen?.(addr);
       closeListener(old);
+    }).catch((e) => {
+      // The chain goes on: a later certificate change still reopens the socket.
+      pending = undefined;
+      log.error(`TLS listener ${addr.hostname}:${addr.port}: reopening failed`, { reason: String(e) });
     });
   };
   const unwatch = o.store.watch(stale);

@@ -19,6 +19,11 @@ import { LINUX, openLibc } from "../process/libc.ts";
 import { log } from "../observe/log/app_log.ts";
 
 const { SHUT_RDWR, IPPROTO_TCP, TCP_NODELAY } = LINUX;
+/**
+ * Handshakes that time out within this long of each other are cut with one read of /proc (which costs all the host's
+ * sockets): at most once a second, however many silent clients come.
+ */
+const CUT_BATCH_MS = 1000;
 let warned = false, warnedNoDelay = false;
 
 const hex2 = (n: number) => n.toString(16).toUpperCase().padStart(2, "0");
@@ -120,7 +125,7 @@ export function shutdownSockets(conns: readonly SocketEnds[]): number | string {
 }
 
 /**
- * Shuts down connections whose handshake timed out, batched: those that time out within 50 ms of each other are
+ * Shuts down connections whose handshake timed out, batched: those that time out within a second of each other are
  * found with one read of /proc. Warns once when it cannot.
  */
 export function handshakeCutter(): (conn: SocketEnds) => void {
@@ -138,7 +143,7 @@ export function handshakeCutter(): (conn: SocketEnds) => void {
   };
   return (conn) => {
     batch.push(conn);
-    timer ??= setTimeout(flush, 50);
+    timer ??= setTimeout(flush, CUT_BATCH_MS);
   };
 }
 

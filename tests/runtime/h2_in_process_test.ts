@@ -533,3 +533,39 @@ Deno.test({
     }
   },
 });
+
+/** The SETTINGS a new h2c connection to `port` gets first, by identifier. */
+async function firstSettings(port: number): Promise<Map<number, number>> {
+  const c = await RawClient.open(port);
+  try {
+    const settings = (await c.until((f) => f.type === SETTINGS)).at(-1)!;
+    const got = new Map<number, number>();
+    for (let i = 0; i < settings.payload.byteLength; i += 6) {
+      got.set((settings.payload[i]! << 8) | settings.payload[i + 1]!, readUint32(settings.payload, i + 2));
+    }
+    return got;
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test("h2 in process: Pingap's largest h2 limits serve; a reload that changes an h2_* key reaches new connections", async () => {
+  const origin = trailerOrigin();
+  // Pingap accepts up to 4 GiB - 1 for both; HPACK sizes here are 31-bit, so the engine takes them as "no limit".
+  const big = `h2_max_concurrent_streams = 4294967295\nh2_max_header_list_size = "3gib"`;
+  const proxy = await startTestProxy(serverToml(origin.port, "", "H1", big));
+  try {
+    const r = await h2get(proxy.port, "/x");
+    assert.equal(r.headers[":status"], 200);
+    assert.equal((await firstSettings(proxy.port)).get(SETTINGS_MAX_CONCURRENT_STREAMS), 2 ** 31 - 1);
+    // The engine sends its settings when a connection opens: a changed key opens the listener anew (port 0: a new
+    // port), whose connections get the new value.
+    await proxy.proxy.swap(compileToml(serverToml(origin.port, "", "H1", "h2_max_concurrent_streams = 7")));
+    const port = proxy.proxy.listening[0]!.port;
+    assert.notEqual(port, proxy.port);
+    assert.equal((await firstSettings(port)).get(SETTINGS_MAX_CONCURRENT_STREAMS), 7);
+  } finally {
+    await proxy.close();
+    origin.close();
+  }
+});

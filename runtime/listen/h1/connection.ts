@@ -251,8 +251,10 @@ export class Connection implements ConnectionFacts {
               ? h2cUpgrade(screened)
               : undefined;
             if (up !== undefined) {
+              // The 101 first: a client gone before it is closed here (below), not handed over.
+              await this.#switchH2(checked.consumed);
               handedOff = true;
-              return await this.#upgradeH2(checked.consumed, up);
+              return await this.#host.h2Upgrade!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote, up);
             }
             // HTTP/1.0, a chunked or `Expect` upload, an upgrade (WebSocket or another, spliced as bytes after the
             // upstream's 101), an absolute-form target, obs-text: served here, from the head the screen rebuilt; the
@@ -264,9 +266,9 @@ export class Connection implements ConnectionFacts {
           }
           // The h2c preface on an `enabled_h2` server: the connection is the HTTP/2 engine's, in process, with the
           // bytes read so far (its own timeouts apply from here; shutdown's idle close leaves it alone).
-          handedOff = true;
           this.idleTick = -1;
           if (this.#pending) await this.#pending.then((n) => n !== null && (this.#end += n));
+          handedOff = true;
           return await this.#host.h2!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote);
         }
         this.idleTick = -1;
@@ -406,14 +408,13 @@ export class Connection implements ConnectionFacts {
   }
 
   /**
-   * Switches to h2c on a request's `Upgrade: h2c` (its head `size` bytes in the buffer, no body): the 101, then the
-   * connection goes to the HTTP/2 engine with what the client sent after the head.
+   * Answers a request's `Upgrade: h2c` (its head `size` bytes in the buffer, no body) with the 101; the caller then
+   * hands the connection to the HTTP/2 engine with what the client sent after the head.
    */
-  async #upgradeH2(size: number, up: H2cUpgrade): Promise<void> {
+  async #switchH2(size: number): Promise<void> {
     this.#start += size;
     this.idleTick = -1;
     await this.#out.write(SWITCHING_H2C);
-    return await this.#host.h2Upgrade!(this.#conn, this.#buf.slice(this.#start, this.#end), this.#remote, up);
   }
 
   /** Does the buffer start with the HTTP/2 preface (h2c with prior knowledge)? */

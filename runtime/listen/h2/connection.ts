@@ -210,6 +210,8 @@ export class H2Connection implements StreamHost, ConnectionFacts {
     this.#flow.receiveOn(s, len);
     // Padding counts against the windows; it is given back at once.
     if (len > end - off) this.consumed(s, len - (end - off));
+    // Past the content-length the stream is reset and these bytes never queue: the connection's window gets them back.
+    if (s.beyondLength(end - off)) this.#flow.credit(end - off);
     s.receive(b, off, end - off, (h.flags & END_STREAM) !== 0);
   }
 

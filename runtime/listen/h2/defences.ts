@@ -9,8 +9,10 @@
 import { ConnectionError, ENHANCE_YOUR_CALM } from "./frames.ts";
 import type { FrameWriter } from "./writer.ts";
 
-/** Client resets a second past which the connection is cut (or twice the stream limit, when more). */
+/** Client resets a second past which the connection is cut (or twice the stream limit, when more, up to MAX_RESETS). */
 export const RESETS_PER_SECOND = 200;
+/** The most resets a second any stream limit allows: a huge `h2_max_concurrent_streams` does not turn the check off. */
+export const MAX_RESETS_PER_SECOND = 10_000;
 /** Acknowledgements waiting to be written past which the connection is cut. */
 export const MAX_ACKS = 1000;
 
@@ -22,7 +24,7 @@ export class Defences {
 
   /** @param maxConcurrentStreams The connection's stream limit. */
   constructor(maxConcurrentStreams: number) {
-    this.#maxResets = Math.max(RESETS_PER_SECOND, 2 * maxConcurrentStreams);
+    this.#maxResets = Math.max(RESETS_PER_SECOND, Math.min(2 * maxConcurrentStreams, MAX_RESETS_PER_SECOND));
   }
 
   /** A stream was reset by the client or for its fault. */

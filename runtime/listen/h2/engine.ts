@@ -22,6 +22,7 @@ import { DEFAULT_WINDOW, INTERNAL_ERROR } from "./frames.ts";
 import { sendResponse } from "./response.ts";
 import type { H2Stream } from "./stream.ts";
 import { upgradeStart } from "./upgrade.ts";
+import { log } from "../../observe/log/app_log.ts";
 
 /** The client of a connection. */
 export interface H2Client {
@@ -175,14 +176,21 @@ export function createH2Engine(options: H2EngineOptions, handler: H2Handler): H2
       } catch { /* closed */ }
       return;
     }
-    stream.setNoDelay?.(true);
-    const conn = new H2Connection(stream, host, client.tls ?? stream.tls);
-    clients.set(conn, client);
-    conns.add(conn);
+    let conn: H2Connection | undefined;
     try {
+      stream.setNoDelay?.(true);
+      conn = new H2Connection(stream, host, client.tls ?? stream.tls);
+      clients.set(conn, client);
+      conns.add(conn);
       await conn.run(initial, upgrade);
+    } catch (e) {
+      // Not a peer's fault (those end inside run): the connection cannot be served, and is closed rather than held.
+      log.error("HTTP/2 connection failed", { error: e instanceof Error ? e.message : String(e) });
+      try {
+        stream.close();
+      } catch { /* closed */ }
     } finally {
-      conns.delete(conn);
+      if (conn !== undefined) conns.delete(conn);
     }
   };
 

@@ -104,6 +104,11 @@ export class H2Stream {
     }, { highWaterMark: 0 });
   }
 
+  /** Would `size` more body bytes go past the request's content-length (then {@linkcode receive} throws)? */
+  beyondLength(size: number): boolean {
+    return this.contentLength >= 0 && this.received + size > this.contentLength;
+  }
+
   /**
    * `size` bytes of body came at `off` of `b` (copied), with the client's END_STREAM when `end`.
    *

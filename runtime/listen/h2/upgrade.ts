@@ -9,6 +9,7 @@
  * @module
  */
 import { isHopByHop } from "../../http/headers_copy.ts";
+import { namesToken } from "../../http/h1_codec.ts";
 import { ConnectionError, FLOW_CONTROL_ERROR, type FrameHeader, MAX_WINDOW, SETTINGS } from "./frames.ts";
 import { requestHead } from "./request_head.ts";
 import { type PeerSettings, readSettings } from "./settings.ts";
@@ -31,12 +32,6 @@ export interface UpgradeAsk {
   readonly contentLength: number;
   readonly chunked: boolean;
   readonly http10: boolean;
-}
-
-/** Does a comma-separated list (an `Upgrade` or `Connection` value) name `token` (case-insensitive)? */
-export function namesToken(value: string, token: string): boolean {
-  for (const part of value.split(",")) if (part.trim().toLowerCase() === token) return true;
-  return false;
 }
 
 /** base64url digits (RFC 4648 §5) and their values; -1 for any other byte. */

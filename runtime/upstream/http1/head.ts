@@ -8,6 +8,7 @@
 import type { HeaderPolicy } from "../../../compiler/mod.ts";
 import { fieldValue, isConnectionOwn, isHopByHop, type RequestFields } from "../../http/headers_copy.ts";
 import { ClientRequestError } from "../types.ts";
+import { namesToken } from "../../http/h1_codec.ts";
 import { isToken, nominations } from "../nominations.ts";
 
 export {
@@ -49,7 +50,7 @@ export type RequestFraming = "none" | "length" | "chunked";
  *   `content-length: 0`, and the upstream's header `policy` when one of its options is off.
  * @returns The head as a byte string.
  * @throws {ClientRequestError} When the method or target contains whitespace or control characters, or
- *   `connection` names a field a proxy must not drop (see {@linkcode connectionNominations}).
+ *   `connection` names a field a proxy must not drop (runtime/upstream/nominations.ts).
  */
 export function buildRequestHead(
   method: string,
@@ -74,7 +75,7 @@ export function buildRequestHead(
     const strip = connection !== null && policy.stripNominated;
     nominated = strip ? nominations(connection, policy.rejectMalformed, true) : null;
     upgrade = connection !== null && fieldValue(headers, "upgrade") !== null &&
-      (strip ? nominated !== null && nominated.includes("upgrade") : namesUpgrade(connection));
+      (strip ? nominated !== null && nominated.includes("upgrade") : namesToken(connection, "upgrade"));
   }
   // `strip_hop_by_hop = false`: only the fields that carry the connection's own state or framing stay behind.
   const keepHop = policy !== undefined && !policy.stripHopByHop;
@@ -93,24 +94,6 @@ export function buildRequestHead(
   if (options.framing === "chunked") head += "transfer-encoding: chunked\r\n";
   else if (options.zeroLength) head += "content-length: 0\r\n";
   return head + "\r\n";
-}
-
-/**
- * The fields a `connection` value names, to leave out of the forwarded head, lower-cased, with Pingap 0.16's default
- * rules (`strip_connection_nominated`, `reject_malformed_connection_nominations`): see runtime/upstream/nominations.ts.
- *
- * @param value The `connection` field value (several fields joined with commas).
- * @returns The names, or null when there are none.
- * @throws {ClientRequestError} For a nomination that is refused.
- */
-export function connectionNominations(value: string): string[] | null {
-  return nominations(value, true, false);
-}
-
-/** Does a `connection` value name `upgrade`? */
-function namesUpgrade(connection: string): boolean {
-  for (const token of connection.split(",")) if (token.trim().toLowerCase() === "upgrade") return true;
-  return false;
 }
 
 /**
