@@ -20,7 +20,14 @@
  * @module
  */
 import { INCOMPLETE, parseHead, parseScreenedHead, type RequestHead, SCREEN } from "./head.ts";
-import { CHUNK_DATA, CHUNK_END, CHUNK_ERROR, CHUNK_TRAILER, ChunkedDecoder } from "../../http/h1_chunked.ts";
+import {
+  CHUNK_DATA,
+  CHUNK_END,
+  CHUNK_ERROR,
+  CHUNK_TOTAL_LIMIT,
+  CHUNK_TRAILER,
+  ChunkedDecoder,
+} from "../../http/h1_chunked.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
 import { spliceUpgrade, switchingHead } from "./upgrade.ts";
@@ -76,8 +83,11 @@ export interface ConnectionHost {
 const BUFFER_START = 2048;
 /** Default largest request head: one that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
 export const MAX_HEAD_SIZE = 65536;
-/** Read buffer while a chunked request body is read (the head's buffer grows to it). */
-const CHUNKED_READ = 16384;
+/**
+ * Read buffer while a chunked request body is read (the head's buffer grows to it). The chunked decoder keeps an
+ * unfinished trailer line unread; its strict level refuses one before it fills this ({@linkcode CHUNK_TOTAL_LIMIT}).
+ */
+const CHUNKED_READ = CHUNK_TOTAL_LIMIT;
 /**
  * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
  * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
