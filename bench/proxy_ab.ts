@@ -8,7 +8,7 @@
  *
  * ```sh
  * git worktree add --detach ../base <commit-before>
- * deno run -A bench/proxy_ab.ts --a ../base --b . [--rows small,ping,64k,1m,post] [--rounds 5] [--seconds 4]
+ * deno run -A bench/proxy_ab.ts --a ../base --b . [--rows small,ping,64k,1m,post,chunked,post-chunked] [--rounds 5] [--seconds 4]
  * ```
  *
  * @module
@@ -23,6 +23,8 @@ interface AbRow {
   readonly name: string;
   readonly path: string;
   readonly post?: number;
+  /** The POST body goes chunked, in 4 KiB chunks (the front end's chunked decoder). */
+  readonly chunked?: boolean;
 }
 
 const ROWS: readonly AbRow[] = [
@@ -31,6 +33,9 @@ const ROWS: readonly AbRow[] = [
   { name: "64k", path: "/64k" },
   { name: "1m", path: "/1m" },
   { name: "post", path: "/post", post: 16 * 1024 },
+  // The origin answers chunked (nginx's SSI filter drops the length): the upstream client's chunked decoder.
+  { name: "chunked", path: "/64k-chunked" },
+  { name: "post-chunked", path: "/post", post: 16 * 1024, chunked: true },
 ];
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
   };
   try {
     for (const row of rows) {
-      const script = row.post ? await postScript(dir, row.post) : undefined;
+      const script = row.post ? await postScript(dir, row.post, row.chunked) : undefined;
       const figures = {
         A: { rps: [] as number[], cpu: [] as number[] },
         B: { rps: [] as number[], cpu: [] as number[] },

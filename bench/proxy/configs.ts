@@ -124,6 +124,7 @@ ${nginxHttpCommon(dir, "origin")}  sendfile on;
     root ${dir}/www;
     location = /post { client_max_body_size 1m; client_body_buffer_size 64k; return 200 "posted\\n"; }
     location ${CACHED_PREFIX}/ { alias ${dir}/www/; expires 1h; }
+    location = /64k-chunked { alias ${dir}/www/64k; ssi on; ssi_types *; }
   }
 }
 `;

@@ -87,12 +87,17 @@ export async function h2load(path: string, spec: LoadSpec): Promise<LoadResult> 
   return r;
 }
 
-/** Writes the wrk script for a POST with an `n`-byte body. */
-export async function postScript(dir: string, n: number): Promise<string> {
-  const file = `${dir}/post_${n}.lua`;
-  await Deno.writeTextFile(
-    file,
-    `wrk.method = "POST"\nwrk.body = string.rep("x", ${n})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`,
-  );
+/** Writes the wrk script for a POST with an `n`-byte body (`chunked`: framed in 4 KiB chunks, no length). */
+export async function postScript(dir: string, n: number, chunked = false): Promise<string> {
+  const file = `${dir}/post_${n}${chunked ? "_chunked" : ""}.lua`;
+  const text = chunked
+    // wrk.format would add a content-length: the request is written whole, its body framed by hand.
+    ? `local body = ""\nlocal left = ${n}\nwhile left > 0 do\n  local k = math.min(4096, left)\n` +
+      `  body = body .. string.format("%x\\r\\n", k) .. string.rep("x", k) .. "\\r\\n"\n  left = left - k\nend\n` +
+      `local req\nrequest = function()\n  req = req or "POST " .. wrk.path .. " HTTP/1.1\\r\\nHost: bench\\r\\n` +
+      `Content-Type: application/octet-stream\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n" .. body .. "0\\r\\n\\r\\n"\n` +
+      `  return req\nend\n`
+    : `wrk.method = "POST"\nwrk.body = string.rep("x", ${n})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`;
+  await Deno.writeTextFile(file, text);
   return file;
 }

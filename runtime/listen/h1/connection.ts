@@ -20,7 +20,14 @@
  * @module
  */
 import { INCOMPLETE, parseHead, parseScreenedHead, type RequestHead, SCREEN } from "./head.ts";
-import { BAD, ChunkedScanner } from "./chunked_scan.ts";
+import {
+  CHUNK_DATA,
+  CHUNK_END,
+  CHUNK_ERROR,
+  CHUNK_TOTAL_LIMIT,
+  CHUNK_TRAILER,
+  ChunkedDecoder,
+} from "../../http/h1_chunked.ts";
 import { Output, writeResponse } from "./response.ts";
 import { ClientWatch, UpgradeRequest, WireRequest } from "./request.ts";
 import { spliceUpgrade, switchingHead } from "./upgrade.ts";
@@ -76,8 +83,11 @@ export interface ConnectionHost {
 const BUFFER_START = 2048;
 /** Default largest request head: one that does not fit is answered 431 (nginx allows 32 KiB, 8 KiB a line). */
 export const MAX_HEAD_SIZE = 65536;
-/** Read buffer while a chunked request body is read (the head's buffer grows to it). */
-const CHUNKED_READ = 16384;
+/**
+ * Read buffer while a chunked request body is read (the head's buffer grows to it). The chunked decoder keeps an
+ * unfinished trailer line unread; its strict level refuses one before it fills this ({@linkcode CHUNK_TOTAL_LIMIT}).
+ */
+const CHUNKED_READ = CHUNK_TOTAL_LIMIT;
 /**
  * Room the close watch reads into behind a bodiless request's head, so that the head stays in the buffer, intact, for
  * the upstream while the request is in flight (a view instead of a copy). With less room, the head is copied.
@@ -651,30 +661,35 @@ export class Connection implements ConnectionFacts {
    * body with an error and is answered 400, or cuts the connection once the answer began.
    */
   #chunkedBody(state: BodyState): ReadableStream<Uint8Array<ArrayBuffer>> {
-    const scanner = new ChunkedScanner();
+    const decoder = new ChunkedDecoder(true);
     let pieces: Uint8Array<ArrayBuffer>[] = [];
-    const onData = (a: number, b: number) => {
-      pieces.push(this.#buf.slice(a, b));
-      state.req!.bodyRead += b - a;
-    };
     return new ReadableStream<Uint8Array<ArrayBuffer>>({
       pull: async (controller) => {
         if (state.expect) await this.#continue(state);
         for (;;) {
           if (this.#start < this.#end) {
-            const r = scanner.scan(this.#buf, this.#start, this.#end, onData);
-            if (r === BAD) {
+            const buf = this.#buf;
+            let event = decoder.next(buf, this.#start, this.#end);
+            // Trailer lines are read and dropped.
+            for (; event === CHUNK_DATA || event === CHUNK_TRAILER; event = decoder.next(buf, this.#start, this.#end)) {
+              this.#start = decoder.pos;
+              if (event === CHUNK_DATA) {
+                pieces.push(buf.slice(decoder.from, decoder.to));
+                state.req!.bodyRead += decoder.to - decoder.from;
+              }
+            }
+            if (event === CHUNK_ERROR) {
               this.#badFraming = true;
               pieces = [];
               controller.error(new Error(BAD_FRAMING));
               if (this.#responding) this.close();
               return;
             }
-            this.#start = r >= 0 ? r : this.#end;
+            this.#start = decoder.pos;
             for (const p of pieces) controller.enqueue(p);
             const any = pieces.length > 0;
             pieces = [];
-            if (r >= 0) {
+            if (event === CHUNK_END) {
               state.unread = 0;
               this.#watchable = true;
               controller.close();

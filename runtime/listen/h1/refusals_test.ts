@@ -168,3 +168,15 @@ Deno.test("front end: a chunk size with a tab, or a chunk extension past 4000 by
     assert.deepEqual(seen.map((s) => s.body), ["hello", "hello"]);
   });
 });
+
+Deno.test("front end: a chunked body's trailers may be 16 KiB with their line ends, read across reads; more is 400", async () => {
+  const post = (body: string) => `POST /p HTTP/1.1\r\nHost: h.test\r\nTransfer-Encoding: chunked\r\n\r\n${body}`;
+  // "X: " + n bytes + CRLF, then the last CRLF: n + 7 bytes of trailer section.
+  const withTrailer = (n: number) => post(`5\r\nhello\r\n0\r\nX: ${"a".repeat(n)}\r\n\r\n`);
+  await withListener(async (send, seen) => {
+    assert.equal(await send(withTrailer(16 * 1024 - 7)), 200);
+    assert.equal(await send(withTrailer(100)), 200);
+    assert.deepEqual(seen.map((s) => s.body), ["hello", "hello"]);
+  });
+  await refused(400, [withTrailer(16 * 1024 - 6)]);
+});

@@ -9,6 +9,7 @@ import { utf8Length } from "../../http/response_build.ts";
 import type { HttpResponse, RawResponseHead } from "../../http/message.ts";
 import { asksClose } from "../../http/h1_codec.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
+import { chunkSizeText, LAST_CHUNK_TEXT } from "../../http/h1_chunked.ts";
 import { reasonPhrase } from "./reasons.ts";
 import type { ByteStream } from "../byte_stream.ts";
 
@@ -348,7 +349,7 @@ async function writeChunked(
       if (r.done) break;
       const n = r.value.byteLength;
       if (n === 0) continue;
-      const frame: Head = { raw, text: `${prefix}${n.toString(16)}\r\n` };
+      const frame: Head = { raw, text: prefix + chunkSizeText(n) };
       raw = undefined;
       if (headRoom(frame) + n + 2 > SMALL) {
         // A large chunk goes in its own write (see writeWhole); its closing CRLF goes with the next write.
@@ -368,7 +369,7 @@ async function writeChunked(
       await out.write(buf.subarray(0, written + n + 2));
       prefix = "";
     }
-    return await writeWhole(out, { raw, text: `${prefix}0\r\n\r\n` }, undefined, close);
+    return await writeWhole(out, { raw, text: prefix + LAST_CHUNK_TEXT }, undefined, close);
   } catch {
     reader.cancel().catch(() => {});
     return "broken";

@@ -9,13 +9,21 @@
 import type { Http1Conn } from "./conn.ts";
 import { latin1Decode } from "./head.ts";
 import { UpstreamError } from "../types.ts";
+import {
+  CHUNK_CRLF,
+  CHUNK_DATA,
+  CHUNK_ERROR,
+  CHUNK_TRAILER,
+  ChunkedDecoder,
+  encodeChunk,
+  encodeChunkHead,
+  LAST_CHUNK,
+} from "../../http/h1_chunked.ts";
 
 /** Pieces at least this large are handed out as views of the read buffer instead of copies. */
 const LEND_MIN = 8 * 1024;
 /** Bodies larger than this read through 64 KiB buffers. */
 const LARGE_BODY = 32 * 1024;
-/** The longest chunk-size or trailer line accepted. */
-const MAX_LINE = 16 * 1024;
 
 /** How a response body is delimited. */
 export type BodyFraming = "length" | "chunked" | "close";
@@ -32,20 +40,15 @@ export interface BodyOwner {
   bodyDone(complete: boolean): void;
 }
 
-const S_SIZE = 0;
-const S_DATA = 1;
-const S_DATA_END = 2;
-const S_TRAILER = 3;
-const S_DONE = 4;
-
 /** The source of a response body stream. */
 export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #owner: BodyOwner;
   readonly #framing: BodyFraming;
-  /** Bytes left: of the body (length) or of the current chunk (chunked). */
+  /** Bytes left of the body (length framing). */
   #left: number;
   readonly #large: boolean;
-  #state = S_SIZE;
+  /** The chunked framing's decoder (chunked bodies only). */
+  readonly #decoder: ChunkedDecoder | null;
   #trailers: Headers | null = null;
   readonly #onTrailers: ((trailers: Headers) => void) | undefined;
   #ended = false;
@@ -72,6 +75,7 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
     this.#left = options.length ?? 0;
     this.#large = framing !== "length" || this.#left > LARGE_BODY;
     this.#onTrailers = options.onTrailers;
+    this.#decoder = framing === "chunked" ? new ChunkedDecoder(false) : null;
   }
 
   /** Remembers the controller (so an abort can error the stream). */
@@ -146,7 +150,7 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
 
   #complete(): boolean {
     if (this.#framing === "length") return this.#left === 0;
-    if (this.#framing === "chunked") return this.#state === S_DONE;
+    if (this.#framing === "chunked") return this.#decoder!.done;
     return false;
   }
 
@@ -170,48 +174,20 @@ export class ResponseBodySource implements UnderlyingDefaultSource<Uint8Array> {
     let pieces: Uint8Array[] | null = null;
     let single: Uint8Array | null = null;
     const buf = conn.buf;
+    const decoder = this.#decoder!;
     for (;;) {
-      const state = this.#state;
-      if (state === S_DATA) {
-        const avail = conn.end - conn.start;
-        if (avail === 0) break;
-        const n = avail < this.#left ? avail : this.#left;
-        const piece = take(conn, n);
+      const event = decoder.next(buf, conn.start, conn.end);
+      if (event === CHUNK_DATA) {
+        conn.start = decoder.from;
+        const piece = take(conn, decoder.to - decoder.from);
         if (single === null) single = piece;
         else (pieces ??= [single]).push(piece);
-        this.#left -= n;
-        if (this.#left === 0) this.#state = S_DATA_END;
         continue;
       }
-      if (state === S_DONE) break;
-      // A line: chunk size, the CRLF after data, or a trailer field.
-      const lf = buf.indexOf(10, conn.start);
-      if (lf < 0 || lf >= conn.end) {
-        if (conn.end - conn.start > MAX_LINE) {
-          throw new UpstreamError("protocol", "Cannot read chunk: line too long", true);
-        }
-        break;
-      }
-      const lineStart = conn.start;
-      const lineEnd = lf > lineStart && buf[lf - 1] === 13 ? lf - 1 : lf;
-      conn.start = lf + 1;
-      if (state === S_SIZE) {
-        const size = parseChunkSize(buf, lineStart, lineEnd);
-        if (size === 0) this.#state = S_TRAILER;
-        else {
-          this.#left = size;
-          this.#state = S_DATA;
-        }
-      } else if (state === S_DATA_END) {
-        if (lineEnd !== lineStart) {
-          throw new UpstreamError("protocol", "Cannot read chunk: missing CRLF after data", true);
-        }
-        this.#state = S_SIZE;
-      } else if (lineEnd === lineStart) {
-        this.#state = S_DONE;
-      } else {
-        this.#addTrailer(latin1Decode(buf, lineStart, lineEnd));
-      }
+      conn.start = decoder.pos;
+      if (event === CHUNK_TRAILER) this.#addTrailer(latin1Decode(buf, decoder.from, decoder.to));
+      else if (event === CHUNK_ERROR) throw new UpstreamError("protocol", `Cannot read chunk: ${decoder.reason}`, true);
+      else break;
     }
     if (pieces === null) return single;
     let total = 0;
@@ -245,55 +221,6 @@ function take(conn: Http1Conn, n: number): Uint8Array {
     return conn.buf.subarray(start, start + n);
   }
   return conn.buf.slice(start, start + n);
-}
-
-function parseChunkSize(buf: Uint8Array, start: number, end: number): number {
-  let size = 0;
-  let i = start;
-  for (; i < end; i++) {
-    const c = buf[i]!;
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else if (c >= 65 && c <= 70) d = c - 55;
-    else break;
-    size = size * 16 + d;
-    if (size > Number.MAX_SAFE_INTEGER / 16) {
-      throw new UpstreamError("protocol", "Cannot read chunk: size too large", true);
-    }
-  }
-  if (i === start) throw new UpstreamError("protocol", "Cannot read chunk: invalid size line", true);
-  // Whatever follows the digits must be whitespace or a chunk extension.
-  for (; i < end; i++) {
-    const c = buf[i];
-    if (c === 59 /* ; */) break;
-    if (c !== 32 && c !== 9) throw new UpstreamError("protocol", "Cannot read chunk: invalid size line", true);
-  }
-  return size;
-}
-
-const LAST_CHUNK = new Uint8Array([48, 13, 10, 13, 10]);
-
-/**
- * Frames `data` as one chunk (`size CRLF data CRLF`).
- *
- * @param data Chunk payload (not empty).
- * @param tail Append the last chunk (`0 CRLF CRLF`) too.
- * @returns The framed bytes.
- */
-export function frameChunk(data: Uint8Array, tail = false): Uint8Array {
-  const hex = data.length.toString(16);
-  const out = new Uint8Array(hex.length + 4 + data.length + (tail ? LAST_CHUNK.length : 0));
-  let i = 0;
-  for (; i < hex.length; i++) out[i] = hex.charCodeAt(i);
-  out[i++] = 13;
-  out[i++] = 10;
-  out.set(data, i);
-  i += data.length;
-  out[i++] = 13;
-  out[i++] = 10;
-  if (tail) out.set(LAST_CHUNK, i);
-  return out;
 }
 
 /** The rest of a request body to send after the head. */
@@ -335,11 +262,11 @@ export async function pumpRequestBody(
     const value = r.value;
     if (value.length === 0) continue;
     if (chunked) {
-      if (value.length <= 64 * 1024) await conn.write(frameChunk(value), writeTimeout);
+      if (value.length <= 64 * 1024) await conn.write(encodeChunk(value), writeTimeout);
       else {
-        await conn.write(chunkPrefix(value.length), writeTimeout);
+        await conn.write(encodeChunkHead(value.length), writeTimeout);
         await conn.write(value, writeTimeout);
-        await conn.write(CRLF, writeTimeout);
+        await conn.write(CHUNK_CRLF, writeTimeout);
       }
     } else {
       if (value.length > remaining) {
@@ -353,15 +280,4 @@ export async function pumpRequestBody(
   else if (remaining > 0) {
     throw new UpstreamError("aborted", "Cannot send request body: shorter than content-length", true);
   }
-}
-
-const CRLF = new Uint8Array([13, 10]);
-
-function chunkPrefix(size: number): Uint8Array {
-  const hex = size.toString(16);
-  const out = new Uint8Array(hex.length + 2);
-  for (let i = 0; i < hex.length; i++) out[i] = hex.charCodeAt(i);
-  out[hex.length] = 13;
-  out[hex.length + 1] = 10;
-  return out;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { frameChunk } from "./body.ts";
+import { encodeChunk as frameChunk } from "../../http/h1_chunked.ts";
 import {
   buildRequestHead,
   findHeadEnd,

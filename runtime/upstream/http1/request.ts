@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type BodyPump, frameChunk } from "./body.ts";
+import type { BodyPump } from "./body.ts";
+import { encodeChunk } from "../../http/h1_chunked.ts";
 import { BufferPool } from "../../http/buffer_pool.ts";
 import { buildRequestHead, latin1Encode, latin1EncodeInto, type RequestFraming } from "./head.ts";
 import { fieldValue } from "../../http/headers_copy.ts";
@@ -130,7 +131,7 @@ async function prepareWithBody(
     }
     const head = build(req, { host, framing: "chunked", zeroLength: false, policy });
     const pump = { reader, chunked: true, remaining: 0 };
-    const framed = frameChunk(chunk);
+    const framed = encodeChunk(chunk);
     if (framed.length <= COALESCE) return { first: join(head, framed), second: null, pump, replayable: false };
     return { first: latin1Encode(head, 0), second: framed, pump, replayable: false };
   } catch (error) {
