@@ -391,8 +391,10 @@ Deno.test("http1 client reuses its read buffer for a body whose pieces are given
       assert.equal(mismatch, -1, `bytes as sent (recycling: ${recycling})`);
       assert.equal(total, size);
       assert.ok(pieces > 4, "streamed in pieces");
-      // Given back, the pieces come from a couple of buffers; kept, every read goes into a new one.
-      if (recycling) assert.ok(buffers.size <= 2, `${buffers.size} buffers for ${pieces} pieces`);
+      // Given back, the pieces come from a few buffers, reused; kept, every read goes into a new one. How few depends on
+      // scheduling (a read the stream pulls ahead while a piece is still lent takes another buffer: 2 on a quiet
+      // machine, 3 seen in CI under load), so the check is that buffers are reused for most pieces.
+      if (recycling) assert.ok(buffers.size * 4 <= pieces, `${buffers.size} buffers for ${pieces} pieces`);
       else assert.equal(buffers.size, pieces, "a new buffer for every piece");
     }
     assert.equal(client.idleCount, 1, "one connection served all three");
