@@ -1,8 +1,9 @@
 /**
  * The protocol half of an h2 upstream connection, on our own frame and HPACK layer (the one the HTTP/2 engine serves
  * with, runtime/listen/h2/): the preface and SETTINGS both ways, header blocks out (HPACK, split by the backend's
- * SETTINGS_MAX_FRAME_SIZE) and in (HEADERS + CONTINUATION, bounded), DATA within both directions' windows, PING
- * answered, RST_STREAM, GOAWAY. session.ts adds the pool's side (connect, stream count, idle timer).
+ * SETTINGS_MAX_FRAME_SIZE) and in (HEADERS + CONTINUATION, bounded), DATA within both directions' windows (ours given
+ * back as the consumer reads: DATA beyond a stream's window resets it, beyond the connection's ends the connection,
+ * RFC 9113 §6.9), PING answered (acknowledgements capped as the server does), RST_STREAM, GOAWAY. session.ts adds the pool's side (connect, stream count, idle timer).
  *
  * Nothing the backend sends can throw out of it: a protocol error ends the connection (GOAWAY) and fails its streams;
  * a GOAWAY stops new streams, fails those above its last stream id as not processed, and the connection closes once
@@ -18,6 +19,7 @@ import { readSettings } from "../../listen/h2/settings.ts";
 import { FrameWriter } from "../../listen/h2/writer.ts";
 import { HpackDecoder, HpackEncoder } from "../../listen/h2/hpack.ts";
 import { BlockReader } from "../../listen/h2/header_blocks.ts";
+import { Defences } from "../../listen/h2/defences.ts";
 import { type InboundHandler, onFrame, writeHeaderBlock } from "./inbound.ts";
 import { ABOVE_GOAWAY, CONNECTION_LOST, type StreamHandler } from "./stream_handler.ts";
 
@@ -56,9 +58,12 @@ export class H2ClientConnection {
   #peerInitialWindow = F.DEFAULT_WINDOW;
   /** What we may still send on the connection. */
   #connSend = F.DEFAULT_WINDOW;
-  /** Our connection window, and the bytes received and not yet given back. */
+  /** Our connection window, what the backend may still send on it, and the bytes read and not yet given back. */
   readonly #connWindow: number;
+  #connRecv: number;
   #connUnacked = 0;
+  /** The acknowledgement cap (a SETTINGS or PING flood from a backend that does not read is cut). */
+  readonly #calm = new Defences(0);
   /** Streams waiting for the connection window. */
   #blocked = new Set<StreamHandler>();
   /** Settled by the backend's first SETTINGS (the connect waits for it), rejected when the connection ends first. */
@@ -70,6 +75,8 @@ export class H2ClientConnection {
     this.#announcedStreamWindow = windows.streamWindow;
     this.streamWindow = windows.streamWindow ?? F.DEFAULT_WINDOW;
     this.#connWindow = Math.max(F.DEFAULT_WINDOW, windows.connectionWindow ?? F.DEFAULT_WINDOW);
+    // The WINDOW_UPDATE that opens it goes out first (start), before any stream.
+    this.#connRecv = this.#connWindow;
   }
 
   /** Called once when the connection takes no new stream (override). */
@@ -132,7 +139,12 @@ export class H2ClientConnection {
       s.onReset(code, "");
     },
     settings: (h, b, p) => this.#onSettings(h, b, p),
-    ping: (payload) => this.#out?.frame(F.PING, F.ACK, 0, payload),
+    ping: (payload) => {
+      const out = this.#out;
+      if (out === undefined) return;
+      out.frame(F.PING, F.ACK, 0, payload);
+      this.#calm.ack(out);
+    },
     goaway: (last, code) => this.#onGoaway(last, code),
     window: (id, inc) => this.#onWindow(id, inc),
   };
@@ -160,14 +172,22 @@ export class H2ClientConnection {
   }
 
   #onData(h: F.FrameHeader, b: Uint8Array, p: number): void {
-    this.#connUnacked += h.length;
-    if (this.#connUnacked > this.#connWindow) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "connection window");
-    if (this.#connUnacked >= this.#connWindow >>> 1) {
-      this.#out?.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connUnacked));
-      this.#connUnacked = 0;
-    }
+    const len = h.length;
+    if (len > this.#connRecv) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "DATA beyond the connection window");
+    this.#connRecv -= len;
     const s = this.#streams.get(h.stream);
-    if (s === undefined) return;
+    if (s === undefined) {
+      // A stream we reset or finished: its bytes are dropped, and given back to the connection at once.
+      this.#credit(len);
+      return;
+    }
+    if (len > s.recvWindow) {
+      this.#credit(len);
+      this.reset(s, F.FLOW_CONTROL_ERROR);
+      s.onReset(F.FLOW_CONTROL_ERROR, "DATA beyond the stream window");
+      return;
+    }
+    s.recvWindow -= len;
     const start = (h.flags & F.PADDED) !== 0 ? p + 1 : p;
     s.onData(b.subarray(start, F.unpaddedEnd(h, b, p)), (h.flags & F.END_STREAM) !== 0, h.length);
   }
@@ -201,7 +221,11 @@ export class H2ClientConnection {
         this.remoteMaxStreams = F.readUint32(b, i + 2);
       }
     }
-    this.#out?.frame(F.SETTINGS, F.ACK, 0);
+    const out = this.#out;
+    if (out !== undefined) {
+      out.frame(F.SETTINGS, F.ACK, 0);
+      this.#calm.ack(out);
+    }
     const seen = this.#settingsSeen;
     this.#settingsSeen = undefined;
     seen?.resolve();
@@ -216,6 +240,8 @@ export class H2ClientConnection {
       this.#peerInitialWindow = v;
       for (const s of this.#streams.values()) {
         s.sendWindow += delta;
+        // RFC 9113 §6.9.2, as runtime/listen/h2/flow.ts checks it.
+        if (s.sendWindow > F.MAX_WINDOW) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "a stream window overflows");
         if (delta > 0) s.wake?.();
       }
     },
@@ -253,6 +279,8 @@ export class H2ClientConnection {
     this.#nextId += 2;
     s.id = id;
     s.sendWindow = this.#peerInitialWindow;
+    s.recvWindow = this.streamWindow;
+    s.recvUnacked = 0;
     this.#streams.set(id, s);
     const block = this.#enc.encode(fields);
     writeHeaderBlock(out, id, block, this.#maxFrame, end);
@@ -300,9 +328,30 @@ export class H2ClientConnection {
     return this.#out?.drained() ?? Promise.resolve();
   }
 
-  /** Gives `n` bytes of the stream's window back (its consumer took them). */
-  credit(s: StreamHandler, n: number): void {
-    if (n > 0 && this.#streams.has(s.id)) this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(n));
+  /**
+   * `n` bytes of `s` were read (or dropped): the connection's window gets them back, and the stream's while it is open,
+   * each once half a window was read (the backend stalls only on a whole one).
+   */
+  consumed(s: StreamHandler, n: number): void {
+    if (n <= 0) return;
+    this.#credit(n);
+    if (!this.#streams.has(s.id)) return;
+    s.recvUnacked += n;
+    if (s.recvUnacked >= this.streamWindow >>> 1) {
+      this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(s.recvUnacked));
+      s.recvWindow += s.recvUnacked;
+      s.recvUnacked = 0;
+    }
+  }
+
+  /** Gives `n` bytes back to the connection's window. */
+  #credit(n: number): void {
+    this.#connRecv += n;
+    this.#connUnacked += n;
+    if (this.#connUnacked >= this.#connWindow >>> 1) {
+      this.#out?.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connUnacked));
+      this.#connUnacked = 0;
+    }
   }
 
   /** Resets the stream (RST_STREAM `code`); its handler hears nothing more. */

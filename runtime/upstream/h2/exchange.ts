@@ -31,6 +31,8 @@ class H2Exchange implements StreamHandler {
   readonly promise: Promise<UpstreamAnswer>;
   id = 0;
   sendWindow = 0;
+  recvWindow = 0;
+  recvUnacked = 0;
   wake: (() => void) | undefined = undefined;
   readonly #ctx: H2ExchangeContext;
   readonly #req: HttpRequest;
@@ -48,13 +50,17 @@ class H2Exchange implements StreamHandler {
   #facts: AnswerFacts | undefined;
   /** Body chunks that came in the read that brought the head (undefined once the answer was made). */
   #early: Uint8Array<ArrayBuffer>[] | undefined;
-  /** Response bytes received and not yet given back to the stream's window. */
+  /** Response bytes received and not yet counted as read (given back to the windows as the consumer reads). */
   #unacked = 0;
   /** Our side ended (END_STREAM sent, or reset). */
   #sent = false;
   /** The backend's side ended whole (END_STREAM received). */
   #ended = false;
+  /** The read limit's one timer: it re-arms itself while the exchange was active since it was set. */
   #readTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the read limit runs (not while the consumer holds back the body), and since when (`Date.now()`). */
+  #reading = false;
+  #lastRead = 0;
   #released = false;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Why the request body failed, if it did. */
@@ -106,7 +112,7 @@ class H2Exchange implements StreamHandler {
       // The session closed between picking and sending: nothing went out.
       session.close();
       this.#phase = "done";
-      this.#disarmRead();
+      this.#clearRead();
       req.watch?.removeEventListener("abort", this.onAbort);
       this.#release();
       this.#head.reject(
@@ -130,14 +136,35 @@ class H2Exchange implements StreamHandler {
     this.#close(CANCEL, reason);
   }
 
+  /**
+   * (Re)starts the read limit from now. One timer per exchange: this records the time, and the timer, when it fires,
+   * sets itself again for what is left (no clearTimeout and setTimeout per DATA frame or read).
+   */
   #armRead(): void {
     const t = this.#ctx.options.readTimeout;
     if (t === undefined || t <= 0) return;
-    clearTimeout(this.#readTimer);
-    this.#readTimer = setTimeout(() => this.#stop("timeout"), t);
+    this.#reading = true;
+    this.#lastRead = Date.now();
+    if (this.#readTimer === undefined) this.#readTimer = setTimeout(this.#readCheck, t);
   }
 
+  readonly #readCheck = (): void => {
+    this.#readTimer = undefined;
+    if (!this.#reading || this.#phase === "done") return;
+    const t = this.#ctx.options.readTimeout!;
+    const left = this.#lastRead + t - Date.now();
+    if (left <= 0) return this.#stop("timeout");
+    this.#readTimer = setTimeout(this.#readCheck, left);
+  };
+
+  /** Pauses the read limit (the timer, if set, finds it paused and ends). */
   #disarmRead(): void {
+    this.#reading = false;
+  }
+
+  /** Ends the read limit and its timer (the exchange is over). */
+  #clearRead(): void {
+    this.#reading = false;
     clearTimeout(this.#readTimer);
     this.#readTimer = undefined;
   }
@@ -260,17 +287,16 @@ class H2Exchange implements StreamHandler {
         this.#controller = controller;
       },
       pull: () => {
-        if (this.#phase === "done") return;
-        // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
-        if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
-          this.#session.credit(this, this.#unacked);
+        // The queue is below its mark: what came is read, and goes back to the windows (the connection batches it).
+        if (this.#unacked > 0) {
+          this.#session.consumed(this, this.#unacked);
           this.#unacked = 0;
         }
-        this.#armRead();
+        if (this.#phase !== "done") this.#armRead();
       },
       cancel: () => {
         this.#controller = undefined;
-        this.#disarmRead();
+        this.#clearRead();
         if (this.#phase !== "done") {
           this.#session.reset(this, CANCEL);
           this.#close(CANCEL, "cancelled");
@@ -286,12 +312,9 @@ class H2Exchange implements StreamHandler {
     const early = this.#early;
     if (early !== undefined) {
       if (bytes.byteLength > 0) early.push(bytes.slice());
+      // Given back once the body stream's consumer reads (its first pull).
       this.#unacked += flow;
       if (end) return this.#remoteEnd();
-      if (this.#unacked >= this.#session.streamWindow >>> 1) {
-        this.#session.credit(this, this.#unacked);
-        this.#unacked = 0;
-      }
       return;
     }
     if (this.#phase !== "body") {
@@ -310,17 +333,13 @@ class H2Exchange implements StreamHandler {
         this.#session.reset(this, CANCEL);
         return this.#close(CANCEL, "the response body's reader failed");
       }
+      // Given back as the consumer reads (pull): the queue holds at most its mark and the stream's window.
       this.#unacked += flow;
-      if ((c.desiredSize ?? 0) > 0) {
-        if (!end && this.#unacked >= this.#session.streamWindow >>> 1) {
-          this.#session.credit(this, this.#unacked);
-          this.#unacked = 0;
-        }
-        this.#armRead();
-      } else this.#disarmRead();
-    } else if (!end && flow > 0) {
+      if ((c.desiredSize ?? 0) > 0) this.#armRead();
+      else this.#disarmRead();
+    } else if (flow > 0) {
       // Nobody reads (no body expected): the window goes back at once.
-      this.#session.credit(this, flow);
+      this.#session.consumed(this, flow);
     }
     if (end) this.#remoteEnd();
   }
@@ -347,10 +366,15 @@ class H2Exchange implements StreamHandler {
     this.#code = code;
     this.#detail = detail;
     this.#session.finish(this);
+    // What the consumer did not read yet goes back to the connection (the stream is gone).
+    if (this.#unacked > 0) {
+      this.#session.consumed(this, this.#unacked);
+      this.#unacked = 0;
+    }
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-    this.#disarmRead();
+    this.#clearRead();
     this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();
