@@ -120,7 +120,8 @@ export class H2ClientConnection {
     } catch (error) {
       if (error instanceof F.ConnectionError) {
         this.#out?.frame(F.GOAWAY, 0, 0, F.goawayPayload(0, error.code, error.message));
-        this.lost(`protocol error: ${error.message}`);
+        // The GOAWAY goes out before the socket closes (within a second).
+        this.lost(`protocol error: ${error.message}`, true);
       } else {
         this.lost(`connection failed: ${(error as Error).message}`);
       }
@@ -408,17 +409,23 @@ export class H2ClientConnection {
     });
   }
 
-  /** The connection is gone: every stream fails. */
-  protected lost(detail: string): void {
+  /** The connection is gone: every stream fails (`flush`: what waits to be written goes first, within a second). */
+  protected lost(detail: string, flush = false): void {
     if (this.closed) return;
     this.#settingsSeen?.reject(new Error(detail));
     this.#settingsSeen = undefined;
     this.markGone();
     this.#finish();
-    this.#out?.close();
-    try {
-      this.#io?.close();
-    } catch { /* closed */ }
+    const out = this.#out;
+    const io = this.#io;
+    const close = () => {
+      out?.close();
+      try {
+        io?.close();
+      } catch { /* closed */ }
+    };
+    if (flush && out !== undefined) void out.flushedWithin(1000).then(close);
+    else close();
     const streams = [...this.#streams.values()];
     this.#streams.clear();
     this.#blocked.clear();
