@@ -73,8 +73,8 @@ Deno.test("h2 client resets a stream whose backend sends past its window, and th
       // Stream 1: 10 MB, ignoring every window.
       await peer.send(headersFrame(1, OK, false));
       const chunk = new Uint8Array(DEFAULT_MAX_FRAME);
-      for (let sent = 0; sent < TEN_MB; sent += chunk.byteLength) {
-        await peer.send(frame(DATA, 0, 1, chunk)).catch(() => {});
+      for (let sent = chunk.byteLength; sent <= TEN_MB; sent += chunk.byteLength) {
+        await peer.send(frame(DATA, sent === TEN_MB ? END_STREAM : 0, 1, chunk)).catch(() => {});
       }
     }
   }, async (client, backend) => {
@@ -104,8 +104,8 @@ Deno.test("h2 client ends a connection whose backend sends past the connection w
     await peer.until((f) => f.type === HEADERS);
     await peer.send(headersFrame(1, OK, false));
     const chunk = new Uint8Array(DEFAULT_MAX_FRAME);
-    for (let sent = 0; sent < 256 * 1024; sent += chunk.byteLength) {
-      await peer.send(frame(DATA, 0, 1, chunk)).catch(() => {});
+    for (let sent = chunk.byteLength; sent <= 256 * 1024; sent += chunk.byteLength) {
+      await peer.send(frame(DATA, sent === 256 * 1024 ? END_STREAM : 0, 1, chunk)).catch(() => {});
     }
     code = await peer.goawayCode();
   }, async (client, backend) => {
@@ -149,4 +149,32 @@ Deno.test("h2 client refuses a SETTINGS_INITIAL_WINDOW_SIZE that overflows a str
     for (let i = 0; i < 200 && code === -2; i++) await new Promise((r) => setTimeout(r, 20));
   }, { options: { readTimeout: 5000 } });
   assert.equal(code, FLOW_CONTROL_ERROR);
+});
+
+Deno.test("h2 client keeps one read timer per exchange, not one per DATA frame or read", async () => {
+  const LIMIT = 43_210;
+  const original = globalThis.setTimeout;
+  let timers = 0;
+  await withBackend(async (peer) => {
+    await peer.until((f) => f.type === HEADERS);
+    await peer.send(headersFrame(1, OK, false));
+    for (let i = 0; i < 200; i++) {
+      await peer.send(frame(DATA, i === 199 ? END_STREAM : 0, 1, new Uint8Array(100)));
+      // One frame per read on the client's side.
+      await new Promise((r) => original(r, 1));
+    }
+    await peer.next();
+  }, async (client, backend) => {
+    globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+      if (ms === LIMIT) timers++;
+      return original(fn, ms);
+    }) as typeof setTimeout;
+    try {
+      const res = await client.request(backend, get("/"));
+      assert.equal((await text(res.body)).length, 20_000);
+    } finally {
+      globalThis.setTimeout = original;
+    }
+  }, { options: { readTimeout: LIMIT } });
+  assert.ok(timers <= 3, `read timers set: ${timers}`);
 });
