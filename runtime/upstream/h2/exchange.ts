@@ -145,17 +145,17 @@ class H2Exchange implements StreamHandler {
     if (t === undefined || t <= 0) return;
     this.#reading = true;
     this.#lastRead = Date.now();
-    if (this.#readTimer === undefined) this.#readTimer = setTimeout(this.#readCheck, t);
+    if (this.#readTimer === undefined) this.#readTimer = setTimeout(H2Exchange.#readCheck, t, this);
   }
 
-  readonly #readCheck = (): void => {
-    this.#readTimer = undefined;
-    if (!this.#reading || this.#phase === "done") return;
-    const t = this.#ctx.options.readTimeout!;
-    const left = this.#lastRead + t - Date.now();
-    if (left <= 0) return this.#stop("timeout");
-    this.#readTimer = setTimeout(this.#readCheck, left);
-  };
+  /** The read timer fired: the limit passed since the last activity, or it sets itself again for what is left. */
+  static #readCheck(x: H2Exchange): void {
+    x.#readTimer = undefined;
+    if (!x.#reading || x.#phase === "done") return;
+    const left = x.#lastRead + x.#ctx.options.readTimeout! - Date.now();
+    if (left <= 0) return x.#stop("timeout");
+    x.#readTimer = setTimeout(H2Exchange.#readCheck, left, x);
+  }
 
   /** Pauses the read limit (the timer, if set, finds it paused and ends). */
   #disarmRead(): void {
