@@ -21,6 +21,8 @@ import { HpackDecoder, HpackEncoder } from "../../listen/h2/hpack.ts";
 import { BlockReader } from "../../listen/h2/header_blocks.ts";
 import { Defences } from "../../listen/h2/defences.ts";
 import { type InboundHandler, onFrame, writeHeaderBlock } from "./inbound.ts";
+import { RecvWindow } from "./recv_window.ts";
+import { SendWindows } from "./send_windows.ts";
 import { ABOVE_GOAWAY, CONNECTION_LOST, type StreamHandler } from "./stream_handler.ts";
 
 /** Bytes a response header block may take (compressed and decoded). */
@@ -52,20 +54,12 @@ export class H2ClientConnection {
   readonly #blocks = new BlockReader(MAX_HEADER_LIST);
   readonly #streams = new Map<number, StreamHandler>();
   #nextId = 1;
-  /** The largest frame the backend takes. */
-  #maxFrame = F.DEFAULT_MAX_FRAME;
-  /** The backend's initial stream window. */
-  #peerInitialWindow = F.DEFAULT_WINDOW;
-  /** What we may still send on the connection. */
-  #connSend = F.DEFAULT_WINDOW;
-  /** Our connection window, what the backend may still send on it, and the bytes read and not yet given back. */
-  readonly #connWindow: number;
-  #connRecv: number;
-  #connUnacked = 0;
+  /** What the backend lets us send: its windows and frame size, the streams waiting for its connection window. */
+  readonly #tx = new SendWindows();
+  /** Our connection window and its credit. */
+  readonly #rx: RecvWindow;
   /** The acknowledgement cap (a SETTINGS or PING flood from a backend that does not read is cut). */
   readonly #calm = new Defences(0);
-  /** Streams waiting for the connection window. */
-  #blocked = new Set<StreamHandler>();
   /** Settled by the backend's first SETTINGS (the connect waits for it), rejected when the connection ends first. */
   #settingsSeen: PromiseWithResolvers<void> | undefined;
   /** Graceful close asked: the connection ends once no stream is left. */
@@ -74,9 +68,7 @@ export class H2ClientConnection {
   constructor(windows: H2Windows) {
     this.#announcedStreamWindow = windows.streamWindow;
     this.streamWindow = windows.streamWindow ?? F.DEFAULT_WINDOW;
-    this.#connWindow = Math.max(F.DEFAULT_WINDOW, windows.connectionWindow ?? F.DEFAULT_WINDOW);
-    // The WINDOW_UPDATE that opens it goes out first (start), before any stream.
-    this.#connRecv = this.#connWindow;
+    this.#rx = new RecvWindow(windows.connectionWindow);
   }
 
   /** Called once when the connection takes no new stream (override). */
@@ -103,9 +95,8 @@ export class H2ClientConnection {
       settings.push(F.SETTINGS_INITIAL_WINDOW_SIZE, this.#announcedStreamWindow);
     }
     out.frame(F.SETTINGS, 0, 0, F.settingsPayload(settings));
-    if (this.#connWindow > F.DEFAULT_WINDOW) {
-      out.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connWindow - F.DEFAULT_WINDOW));
-    }
+    // Our connection window opens first, before any stream.
+    this.#rx.open(out);
     const seen = Promise.withResolvers<void>();
     this.#settingsSeen = seen;
     void this.#read(io);
@@ -151,16 +142,7 @@ export class H2ClientConnection {
   };
 
   #onWindow(id: number, inc: number): void {
-    if (id === 0) {
-      this.#connSend += inc;
-      if (this.#connSend > F.MAX_WINDOW) {
-        throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "connection window overflow");
-      }
-      const blocked = this.#blocked;
-      this.#blocked = new Set();
-      for (const s of blocked) s.wake?.();
-      return;
-    }
+    if (id === 0) return this.#tx.connectionUpdate(inc);
     const s = this.#streams.get(id);
     if (s === undefined) return;
     if (inc === 0 || s.sendWindow + inc > F.MAX_WINDOW) {
@@ -174,16 +156,15 @@ export class H2ClientConnection {
 
   #onData(h: F.FrameHeader, b: Uint8Array, p: number): void {
     const len = h.length;
-    if (len > this.#connRecv) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "DATA beyond the connection window");
-    this.#connRecv -= len;
+    this.#rx.take(len);
     const s = this.#streams.get(h.stream);
     if (s === undefined) {
       // A stream we reset or finished: its bytes are dropped, and given back to the connection at once.
-      this.#credit(len);
+      this.#rx.credit(len, this.#out);
       return;
     }
     if (len > s.recvWindow) {
-      this.#credit(len);
+      this.#rx.credit(len, this.#out);
       this.reset(s, F.FLOW_CONTROL_ERROR);
       s.onReset(F.FLOW_CONTROL_ERROR, "DATA beyond the stream window");
       return;
@@ -235,18 +216,8 @@ export class H2ClientConnection {
   /** What the backend's SETTINGS change here. */
   readonly #peer = {
     tableSize: (v: number) => this.#enc.setPeerMaxTableSize(v),
-    initialWindow: (v: number) => {
-      if (v > F.MAX_WINDOW) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
-      const delta = v - this.#peerInitialWindow;
-      this.#peerInitialWindow = v;
-      for (const s of this.#streams.values()) {
-        s.sendWindow += delta;
-        // RFC 9113 §6.9.2, as runtime/listen/h2/flow.ts checks it.
-        if (s.sendWindow > F.MAX_WINDOW) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "a stream window overflows");
-        if (delta > 0) s.wake?.();
-      }
-    },
-    maxFrame: (v: number) => this.#maxFrame = v,
+    initialWindow: (v: number) => this.#tx.initialWindow(v, this.#streams.values()),
+    maxFrame: (v: number) => this.#tx.maxFrame = v,
   };
 
   #onGoaway(last: number, code: number): void {
@@ -279,12 +250,12 @@ export class H2ClientConnection {
     const id = this.#nextId;
     this.#nextId += 2;
     s.id = id;
-    s.sendWindow = this.#peerInitialWindow;
+    s.sendWindow = this.#tx.peerInitialWindow;
     s.recvWindow = this.streamWindow;
     s.recvUnacked = 0;
     this.#streams.set(id, s);
     const block = this.#enc.encode(fields);
-    writeHeaderBlock(out, id, block, this.#maxFrame, end);
+    writeHeaderBlock(out, id, block, this.#tx.maxFrame, end);
   }
 
   /** Streams open now. */
@@ -299,24 +270,7 @@ export class H2ClientConnection {
   send(s: StreamHandler, bytes: Uint8Array, off: number, end: boolean): number {
     const out = this.#out;
     if (out === undefined || !this.#streams.has(s.id)) return bytes.byteLength;
-    const total = bytes.byteLength;
-    if (off === total) {
-      if (end) out.frame(F.DATA, F.END_STREAM, s.id);
-      return off;
-    }
-    while (off < total) {
-      const n = Math.min(total - off, s.sendWindow, this.#connSend, this.#maxFrame);
-      if (n <= 0) {
-        if (this.#connSend <= 0) this.#blocked.add(s);
-        break;
-      }
-      s.sendWindow -= n;
-      this.#connSend -= n;
-      const last = end && off + n === total;
-      out.frame(F.DATA, last ? F.END_STREAM : 0, s.id, bytes, off, n);
-      off += n;
-    }
-    return off;
+    return this.#tx.send(out, s, bytes, off, end);
   }
 
   /** Whether the output holds much unwritten (producers wait with {@linkcode drained}). */
@@ -335,23 +289,13 @@ export class H2ClientConnection {
    */
   consumed(s: StreamHandler, n: number): void {
     if (n <= 0) return;
-    this.#credit(n);
+    this.#rx.credit(n, this.#out);
     if (!this.#streams.has(s.id)) return;
     s.recvUnacked += n;
     if (s.recvUnacked >= this.streamWindow >>> 1) {
       this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(s.recvUnacked));
       s.recvWindow += s.recvUnacked;
       s.recvUnacked = 0;
-    }
-  }
-
-  /** Gives `n` bytes back to the connection's window. */
-  #credit(n: number): void {
-    this.#connRecv += n;
-    this.#connUnacked += n;
-    if (this.#connUnacked >= this.#connWindow >>> 1) {
-      this.#out?.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connUnacked));
-      this.#connUnacked = 0;
     }
   }
 
@@ -369,7 +313,7 @@ export class H2ClientConnection {
 
   #drop(s: StreamHandler): void {
     if (!this.#streams.delete(s.id)) return;
-    this.#blocked.delete(s);
+    this.#tx.forget(s);
     const wake = s.wake;
     s.wake = undefined;
     wake?.();
@@ -428,7 +372,7 @@ export class H2ClientConnection {
     else close();
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    this.#blocked.clear();
+    this.#tx.clear();
     for (const s of streams) {
       const wake = s.wake;
       s.wake = undefined;

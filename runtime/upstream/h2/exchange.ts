@@ -14,6 +14,7 @@ import { type UpstreamAnswer, UpstreamError } from "../types.ts";
 import type { H2ExchangeContext } from "./exchange_context.ts";
 import type { HttpRequest } from "../../http/message.ts";
 import { CANCEL, NO_ERROR } from "../../listen/h2/frames.ts";
+import { ReadLimit } from "./read_limit.ts";
 
 type Phase = "head" | "body" | "done";
 
@@ -27,7 +28,8 @@ export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<U
   return new H2Exchange(ctx, req).promise;
 }
 
-class H2Exchange implements StreamHandler {
+/** One exchange; its read time limit is {@linkcode ReadLimit}'s. */
+class H2Exchange extends ReadLimit implements StreamHandler {
   readonly promise: Promise<UpstreamAnswer>;
   id = 0;
   sendWindow = 0;
@@ -56,17 +58,13 @@ class H2Exchange implements StreamHandler {
   #sent = false;
   /** The backend's side ended whole (END_STREAM received). */
   #ended = false;
-  /** The read limit's one timer: it re-arms itself while the exchange was active since it was set. */
-  #readTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Whether the read limit runs (not while the consumer holds back the body), and since when (`Date.now()`). */
-  #reading = false;
-  #lastRead = 0;
   #released = false;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Why the request body failed, if it did. */
   #bodyError: UpstreamError | undefined;
 
   constructor(ctx: H2ExchangeContext, req: HttpRequest) {
+    super(ctx.options.readTimeout);
     this.#ctx = ctx;
     this.#req = req;
     this.#session = ctx.session;
@@ -93,7 +91,7 @@ class H2Exchange implements StreamHandler {
       req.watch.addEventListener("abort", this.onAbort);
     }
     // The read limit runs from here, a wait for the backend's stream limit included.
-    this.#armRead();
+    this.armRead();
     this.#open(fields);
   }
 
@@ -112,7 +110,7 @@ class H2Exchange implements StreamHandler {
       // The session closed between picking and sending: nothing went out.
       session.close();
       this.#phase = "done";
-      this.#clearRead();
+      this.clearRead();
       req.watch?.removeEventListener("abort", this.onAbort);
       this.#release();
       this.#head.reject(
@@ -136,37 +134,9 @@ class H2Exchange implements StreamHandler {
     this.#close(CANCEL, reason);
   }
 
-  /**
-   * (Re)starts the read limit from now. One timer per exchange: this records the time, and the timer, when it fires,
-   * sets itself again for what is left (no clearTimeout and setTimeout per DATA frame or read).
-   */
-  #armRead(): void {
-    const t = this.#ctx.options.readTimeout;
-    if (t === undefined || t <= 0) return;
-    this.#reading = true;
-    this.#lastRead = Date.now();
-    if (this.#readTimer === undefined) this.#readTimer = setTimeout(H2Exchange.#readCheck, t, this);
-  }
-
-  /** The read timer fired: the limit passed since the last activity, or it sets itself again for what is left. */
-  static #readCheck(x: H2Exchange): void {
-    x.#readTimer = undefined;
-    if (!x.#reading || x.#phase === "done") return;
-    const left = x.#lastRead + x.#ctx.options.readTimeout! - Date.now();
-    if (left <= 0) return x.#stop("timeout");
-    x.#readTimer = setTimeout(H2Exchange.#readCheck, left, x);
-  }
-
-  /** Pauses the read limit (the timer, if set, finds it paused and ends). */
-  #disarmRead(): void {
-    this.#reading = false;
-  }
-
-  /** Ends the read limit and its timer (the exchange is over). */
-  #clearRead(): void {
-    this.#reading = false;
-    clearTimeout(this.#readTimer);
-    this.#readTimer = undefined;
+  /** The read limit passed with no activity (a done exchange ignores it). */
+  protected readTimedOut(): void {
+    this.#stop("timeout");
   }
 
   async #pump(body: ReadableStream<Uint8Array>): Promise<void> {
@@ -186,7 +156,7 @@ class H2Exchange implements StreamHandler {
           if (this.#ended) this.#close(NO_ERROR, "");
           return;
         }
-        if (this.#phase === "head") this.#armRead();
+        if (this.#phase === "head") this.armRead();
         let off = session.send(this, value, 0, false);
         while (off < value.byteLength) {
           await this.#waitWindow();
@@ -249,7 +219,7 @@ class H2Exchange implements StreamHandler {
     }
     const hasBody = this.#req.method !== "HEAD" && !NULL_BODY_STATUS.has(status);
     this.#phase = "body";
-    this.#disarmRead();
+    this.disarmRead();
     const ctx = this.#ctx;
     const now = performance.now();
     this.#trailers = Promise.withResolvers<Headers>();
@@ -264,7 +234,7 @@ class H2Exchange implements StreamHandler {
       trailers: this.#trailers.promise,
     };
     if (!hasBody) {
-      this.#armRead();
+      this.armRead();
       this.#head.resolve(streamAnswer(this.#facts, null));
       if (end) this.#remoteEnd();
       return;
@@ -292,11 +262,11 @@ class H2Exchange implements StreamHandler {
           this.#session.consumed(this, this.#unacked);
           this.#unacked = 0;
         }
-        if (this.#phase !== "done") this.#armRead();
+        if (this.#phase !== "done") this.armRead();
       },
       cancel: () => {
         this.#controller = undefined;
-        this.#clearRead();
+        this.clearRead();
         if (this.#phase !== "done") {
           this.#session.reset(this, CANCEL);
           this.#close(CANCEL, "cancelled");
@@ -304,7 +274,7 @@ class H2Exchange implements StreamHandler {
       },
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     for (const chunk of early) this.#controller!.enqueue(chunk);
-    if ((this.#controller!.desiredSize ?? 0) > 0) this.#armRead();
+    if ((this.#controller!.desiredSize ?? 0) > 0) this.armRead();
     this.#head.resolve(streamAnswer(this.#facts!, body));
   }
 
@@ -335,8 +305,8 @@ class H2Exchange implements StreamHandler {
       }
       // Given back as the consumer reads (pull): the queue holds at most its mark and the stream's window.
       this.#unacked += flow;
-      if ((c.desiredSize ?? 0) > 0) this.#armRead();
-      else this.#disarmRead();
+      if ((c.desiredSize ?? 0) > 0) this.armRead();
+      else this.disarmRead();
     } else if (flow > 0) {
       // Nobody reads (no body expected): the window goes back at once.
       this.#session.consumed(this, flow);
@@ -374,7 +344,7 @@ class H2Exchange implements StreamHandler {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-    this.#clearRead();
+    this.clearRead();
     this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();
