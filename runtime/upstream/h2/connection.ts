@@ -1,8 +1,9 @@
 /**
  * The protocol half of an h2 upstream connection, on our own frame and HPACK layer (the one the HTTP/2 engine serves
  * with, runtime/listen/h2/): the preface and SETTINGS both ways, header blocks out (HPACK, split by the backend's
- * SETTINGS_MAX_FRAME_SIZE) and in (HEADERS + CONTINUATION, bounded), DATA within both directions' windows, PING
- * answered, RST_STREAM, GOAWAY. session.ts adds the pool's side (connect, stream count, idle timer).
+ * SETTINGS_MAX_FRAME_SIZE) and in (HEADERS + CONTINUATION, bounded), DATA within both directions' windows (ours given
+ * back as the consumer reads: DATA beyond a stream's window resets it, beyond the connection's ends the connection,
+ * RFC 9113 §6.9), PING answered (acknowledgements capped as the server does), RST_STREAM, GOAWAY. session.ts adds the pool's side (connect, stream count, idle timer).
  *
  * Nothing the backend sends can throw out of it: a protocol error ends the connection (GOAWAY) and fails its streams;
  * a GOAWAY stops new streams, fails those above its last stream id as not processed, and the connection closes once
@@ -18,7 +19,10 @@ import { readSettings } from "../../listen/h2/settings.ts";
 import { FrameWriter } from "../../listen/h2/writer.ts";
 import { HpackDecoder, HpackEncoder } from "../../listen/h2/hpack.ts";
 import { BlockReader } from "../../listen/h2/header_blocks.ts";
+import { Defences } from "../../listen/h2/defences.ts";
 import { type InboundHandler, onFrame, writeHeaderBlock } from "./inbound.ts";
+import { RecvWindow } from "./recv_window.ts";
+import { SendWindows } from "./send_windows.ts";
 import { ABOVE_GOAWAY, CONNECTION_LOST, type StreamHandler } from "./stream_handler.ts";
 
 /** Bytes a response header block may take (compressed and decoded). */
@@ -50,17 +54,12 @@ export class H2ClientConnection {
   readonly #blocks = new BlockReader(MAX_HEADER_LIST);
   readonly #streams = new Map<number, StreamHandler>();
   #nextId = 1;
-  /** The largest frame the backend takes. */
-  #maxFrame = F.DEFAULT_MAX_FRAME;
-  /** The backend's initial stream window. */
-  #peerInitialWindow = F.DEFAULT_WINDOW;
-  /** What we may still send on the connection. */
-  #connSend = F.DEFAULT_WINDOW;
-  /** Our connection window, and the bytes received and not yet given back. */
-  readonly #connWindow: number;
-  #connUnacked = 0;
-  /** Streams waiting for the connection window. */
-  #blocked = new Set<StreamHandler>();
+  /** What the backend lets us send: its windows and frame size, the streams waiting for its connection window. */
+  readonly #tx = new SendWindows();
+  /** Our connection window and its credit. */
+  readonly #rx: RecvWindow;
+  /** The acknowledgement cap (a SETTINGS or PING flood from a backend that does not read is cut). */
+  readonly #calm = new Defences(0);
   /** Settled by the backend's first SETTINGS (the connect waits for it), rejected when the connection ends first. */
   #settingsSeen: PromiseWithResolvers<void> | undefined;
   /** Graceful close asked: the connection ends once no stream is left. */
@@ -69,7 +68,7 @@ export class H2ClientConnection {
   constructor(windows: H2Windows) {
     this.#announcedStreamWindow = windows.streamWindow;
     this.streamWindow = windows.streamWindow ?? F.DEFAULT_WINDOW;
-    this.#connWindow = Math.max(F.DEFAULT_WINDOW, windows.connectionWindow ?? F.DEFAULT_WINDOW);
+    this.#rx = new RecvWindow(windows.connectionWindow);
   }
 
   /** Called once when the connection takes no new stream (override). */
@@ -96,9 +95,8 @@ export class H2ClientConnection {
       settings.push(F.SETTINGS_INITIAL_WINDOW_SIZE, this.#announcedStreamWindow);
     }
     out.frame(F.SETTINGS, 0, 0, F.settingsPayload(settings));
-    if (this.#connWindow > F.DEFAULT_WINDOW) {
-      out.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connWindow - F.DEFAULT_WINDOW));
-    }
+    // Our connection window opens first, before any stream.
+    this.#rx.open(out);
     const seen = Promise.withResolvers<void>();
     this.#settingsSeen = seen;
     void this.#read(io);
@@ -113,7 +111,8 @@ export class H2ClientConnection {
     } catch (error) {
       if (error instanceof F.ConnectionError) {
         this.#out?.frame(F.GOAWAY, 0, 0, F.goawayPayload(0, error.code, error.message));
-        this.lost(`protocol error: ${error.message}`);
+        // The GOAWAY goes out before the socket closes (within a second).
+        this.lost(`protocol error: ${error.message}`, true);
       } else {
         this.lost(`connection failed: ${(error as Error).message}`);
       }
@@ -132,22 +131,18 @@ export class H2ClientConnection {
       s.onReset(code, "");
     },
     settings: (h, b, p) => this.#onSettings(h, b, p),
-    ping: (payload) => this.#out?.frame(F.PING, F.ACK, 0, payload),
+    ping: (payload) => {
+      const out = this.#out;
+      if (out === undefined) return;
+      out.frame(F.PING, F.ACK, 0, payload);
+      this.#calm.ack(out);
+    },
     goaway: (last, code) => this.#onGoaway(last, code),
     window: (id, inc) => this.#onWindow(id, inc),
   };
 
   #onWindow(id: number, inc: number): void {
-    if (id === 0) {
-      this.#connSend += inc;
-      if (this.#connSend > F.MAX_WINDOW) {
-        throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "connection window overflow");
-      }
-      const blocked = this.#blocked;
-      this.#blocked = new Set();
-      for (const s of blocked) s.wake?.();
-      return;
-    }
+    if (id === 0) return this.#tx.connectionUpdate(inc);
     const s = this.#streams.get(id);
     if (s === undefined) return;
     if (inc === 0 || s.sendWindow + inc > F.MAX_WINDOW) {
@@ -160,14 +155,21 @@ export class H2ClientConnection {
   }
 
   #onData(h: F.FrameHeader, b: Uint8Array, p: number): void {
-    this.#connUnacked += h.length;
-    if (this.#connUnacked > this.#connWindow) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "connection window");
-    if (this.#connUnacked >= this.#connWindow >>> 1) {
-      this.#out?.frame(F.WINDOW_UPDATE, 0, 0, F.uint32Payload(this.#connUnacked));
-      this.#connUnacked = 0;
-    }
+    const len = h.length;
+    this.#rx.take(len);
     const s = this.#streams.get(h.stream);
-    if (s === undefined) return;
+    if (s === undefined) {
+      // A stream we reset or finished: its bytes are dropped, and given back to the connection at once.
+      this.#rx.credit(len, this.#out);
+      return;
+    }
+    if (len > s.recvWindow) {
+      this.#rx.credit(len, this.#out);
+      this.reset(s, F.FLOW_CONTROL_ERROR);
+      s.onReset(F.FLOW_CONTROL_ERROR, "DATA beyond the stream window");
+      return;
+    }
+    s.recvWindow -= len;
     const start = (h.flags & F.PADDED) !== 0 ? p + 1 : p;
     s.onData(b.subarray(start, F.unpaddedEnd(h, b, p)), (h.flags & F.END_STREAM) !== 0, h.length);
   }
@@ -201,7 +203,11 @@ export class H2ClientConnection {
         this.remoteMaxStreams = F.readUint32(b, i + 2);
       }
     }
-    this.#out?.frame(F.SETTINGS, F.ACK, 0);
+    const out = this.#out;
+    if (out !== undefined) {
+      out.frame(F.SETTINGS, F.ACK, 0);
+      this.#calm.ack(out);
+    }
     const seen = this.#settingsSeen;
     this.#settingsSeen = undefined;
     seen?.resolve();
@@ -210,16 +216,8 @@ export class H2ClientConnection {
   /** What the backend's SETTINGS change here. */
   readonly #peer = {
     tableSize: (v: number) => this.#enc.setPeerMaxTableSize(v),
-    initialWindow: (v: number) => {
-      if (v > F.MAX_WINDOW) throw new F.ConnectionError(F.FLOW_CONTROL_ERROR, "SETTINGS_INITIAL_WINDOW_SIZE too large");
-      const delta = v - this.#peerInitialWindow;
-      this.#peerInitialWindow = v;
-      for (const s of this.#streams.values()) {
-        s.sendWindow += delta;
-        if (delta > 0) s.wake?.();
-      }
-    },
-    maxFrame: (v: number) => this.#maxFrame = v,
+    initialWindow: (v: number) => this.#tx.initialWindow(v, this.#streams.values()),
+    maxFrame: (v: number) => this.#tx.maxFrame = v,
   };
 
   #onGoaway(last: number, code: number): void {
@@ -252,10 +250,12 @@ export class H2ClientConnection {
     const id = this.#nextId;
     this.#nextId += 2;
     s.id = id;
-    s.sendWindow = this.#peerInitialWindow;
+    s.sendWindow = this.#tx.peerInitialWindow;
+    s.recvWindow = this.streamWindow;
+    s.recvUnacked = 0;
     this.#streams.set(id, s);
     const block = this.#enc.encode(fields);
-    writeHeaderBlock(out, id, block, this.#maxFrame, end);
+    writeHeaderBlock(out, id, block, this.#tx.maxFrame, end);
   }
 
   /** Streams open now. */
@@ -270,24 +270,7 @@ export class H2ClientConnection {
   send(s: StreamHandler, bytes: Uint8Array, off: number, end: boolean): number {
     const out = this.#out;
     if (out === undefined || !this.#streams.has(s.id)) return bytes.byteLength;
-    const total = bytes.byteLength;
-    if (off === total) {
-      if (end) out.frame(F.DATA, F.END_STREAM, s.id);
-      return off;
-    }
-    while (off < total) {
-      const n = Math.min(total - off, s.sendWindow, this.#connSend, this.#maxFrame);
-      if (n <= 0) {
-        if (this.#connSend <= 0) this.#blocked.add(s);
-        break;
-      }
-      s.sendWindow -= n;
-      this.#connSend -= n;
-      const last = end && off + n === total;
-      out.frame(F.DATA, last ? F.END_STREAM : 0, s.id, bytes, off, n);
-      off += n;
-    }
-    return off;
+    return this.#tx.send(out, s, bytes, off, end);
   }
 
   /** Whether the output holds much unwritten (producers wait with {@linkcode drained}). */
@@ -300,9 +283,20 @@ export class H2ClientConnection {
     return this.#out?.drained() ?? Promise.resolve();
   }
 
-  /** Gives `n` bytes of the stream's window back (its consumer took them). */
-  credit(s: StreamHandler, n: number): void {
-    if (n > 0 && this.#streams.has(s.id)) this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(n));
+  /**
+   * `n` bytes of `s` were read (or dropped): the connection's window gets them back, and the stream's while it is open,
+   * each once half a window was read (the backend stalls only on a whole one).
+   */
+  consumed(s: StreamHandler, n: number): void {
+    if (n <= 0) return;
+    this.#rx.credit(n, this.#out);
+    if (!this.#streams.has(s.id)) return;
+    s.recvUnacked += n;
+    if (s.recvUnacked >= this.streamWindow >>> 1) {
+      this.#out?.frame(F.WINDOW_UPDATE, 0, s.id, F.uint32Payload(s.recvUnacked));
+      s.recvWindow += s.recvUnacked;
+      s.recvUnacked = 0;
+    }
   }
 
   /** Resets the stream (RST_STREAM `code`); its handler hears nothing more. */
@@ -319,7 +313,7 @@ export class H2ClientConnection {
 
   #drop(s: StreamHandler): void {
     if (!this.#streams.delete(s.id)) return;
-    this.#blocked.delete(s);
+    this.#tx.forget(s);
     const wake = s.wake;
     s.wake = undefined;
     wake?.();
@@ -359,20 +353,26 @@ export class H2ClientConnection {
     });
   }
 
-  /** The connection is gone: every stream fails. */
-  protected lost(detail: string): void {
+  /** The connection is gone: every stream fails (`flush`: what waits to be written goes first, within a second). */
+  protected lost(detail: string, flush = false): void {
     if (this.closed) return;
     this.#settingsSeen?.reject(new Error(detail));
     this.#settingsSeen = undefined;
     this.markGone();
     this.#finish();
-    this.#out?.close();
-    try {
-      this.#io?.close();
-    } catch { /* closed */ }
+    const out = this.#out;
+    const io = this.#io;
+    const close = () => {
+      out?.close();
+      try {
+        io?.close();
+      } catch { /* closed */ }
+    };
+    if (flush && out !== undefined) void out.flushedWithin(1000).then(close);
+    else close();
     const streams = [...this.#streams.values()];
     this.#streams.clear();
-    this.#blocked.clear();
+    this.#tx.clear();
     for (const s of streams) {
       const wake = s.wake;
       s.wake = undefined;

@@ -14,6 +14,7 @@ import { type UpstreamAnswer, UpstreamError } from "../types.ts";
 import type { H2ExchangeContext } from "./exchange_context.ts";
 import type { HttpRequest } from "../../http/message.ts";
 import { CANCEL, NO_ERROR } from "../../listen/h2/frames.ts";
+import { ReadLimit } from "./read_limit.ts";
 
 type Phase = "head" | "body" | "done";
 
@@ -27,10 +28,13 @@ export function runExchange(ctx: H2ExchangeContext, req: HttpRequest): Promise<U
   return new H2Exchange(ctx, req).promise;
 }
 
-class H2Exchange implements StreamHandler {
+/** One exchange; its read time limit is {@linkcode ReadLimit}'s. */
+class H2Exchange extends ReadLimit implements StreamHandler {
   readonly promise: Promise<UpstreamAnswer>;
   id = 0;
   sendWindow = 0;
+  recvWindow = 0;
+  recvUnacked = 0;
   wake: (() => void) | undefined = undefined;
   readonly #ctx: H2ExchangeContext;
   readonly #req: HttpRequest;
@@ -48,19 +52,19 @@ class H2Exchange implements StreamHandler {
   #facts: AnswerFacts | undefined;
   /** Body chunks that came in the read that brought the head (undefined once the answer was made). */
   #early: Uint8Array<ArrayBuffer>[] | undefined;
-  /** Response bytes received and not yet given back to the stream's window. */
+  /** Response bytes received and not yet counted as read (given back to the windows as the consumer reads). */
   #unacked = 0;
   /** Our side ended (END_STREAM sent, or reset). */
   #sent = false;
   /** The backend's side ended whole (END_STREAM received). */
   #ended = false;
-  #readTimer: ReturnType<typeof setTimeout> | undefined;
   #released = false;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** Why the request body failed, if it did. */
   #bodyError: UpstreamError | undefined;
 
   constructor(ctx: H2ExchangeContext, req: HttpRequest) {
+    super(ctx.options.readTimeout);
     this.#ctx = ctx;
     this.#req = req;
     this.#session = ctx.session;
@@ -87,7 +91,7 @@ class H2Exchange implements StreamHandler {
       req.watch.addEventListener("abort", this.onAbort);
     }
     // The read limit runs from here, a wait for the backend's stream limit included.
-    this.#armRead();
+    this.armRead();
     this.#open(fields);
   }
 
@@ -106,7 +110,7 @@ class H2Exchange implements StreamHandler {
       // The session closed between picking and sending: nothing went out.
       session.close();
       this.#phase = "done";
-      this.#disarmRead();
+      this.clearRead();
       req.watch?.removeEventListener("abort", this.onAbort);
       this.#release();
       this.#head.reject(
@@ -130,16 +134,9 @@ class H2Exchange implements StreamHandler {
     this.#close(CANCEL, reason);
   }
 
-  #armRead(): void {
-    const t = this.#ctx.options.readTimeout;
-    if (t === undefined || t <= 0) return;
-    clearTimeout(this.#readTimer);
-    this.#readTimer = setTimeout(() => this.#stop("timeout"), t);
-  }
-
-  #disarmRead(): void {
-    clearTimeout(this.#readTimer);
-    this.#readTimer = undefined;
+  /** The read limit passed with no activity (a done exchange ignores it). */
+  protected readTimedOut(): void {
+    this.#stop("timeout");
   }
 
   async #pump(body: ReadableStream<Uint8Array>): Promise<void> {
@@ -159,7 +156,7 @@ class H2Exchange implements StreamHandler {
           if (this.#ended) this.#close(NO_ERROR, "");
           return;
         }
-        if (this.#phase === "head") this.#armRead();
+        if (this.#phase === "head") this.armRead();
         let off = session.send(this, value, 0, false);
         while (off < value.byteLength) {
           await this.#waitWindow();
@@ -222,7 +219,7 @@ class H2Exchange implements StreamHandler {
     }
     const hasBody = this.#req.method !== "HEAD" && !NULL_BODY_STATUS.has(status);
     this.#phase = "body";
-    this.#disarmRead();
+    this.disarmRead();
     const ctx = this.#ctx;
     const now = performance.now();
     this.#trailers = Promise.withResolvers<Headers>();
@@ -237,7 +234,7 @@ class H2Exchange implements StreamHandler {
       trailers: this.#trailers.promise,
     };
     if (!hasBody) {
-      this.#armRead();
+      this.armRead();
       this.#head.resolve(streamAnswer(this.#facts, null));
       if (end) this.#remoteEnd();
       return;
@@ -260,17 +257,16 @@ class H2Exchange implements StreamHandler {
         this.#controller = controller;
       },
       pull: () => {
-        if (this.#phase === "done") return;
-        // Read: the window goes back half a window at a time (the backend stalls only on a whole one).
-        if (this.#unacked > 0 && this.#unacked >= this.#session.streamWindow >>> 1) {
-          this.#session.credit(this, this.#unacked);
+        // The queue is below its mark: what came is read, and goes back to the windows (the connection batches it).
+        if (this.#unacked > 0) {
+          this.#session.consumed(this, this.#unacked);
           this.#unacked = 0;
         }
-        this.#armRead();
+        if (this.#phase !== "done") this.armRead();
       },
       cancel: () => {
         this.#controller = undefined;
-        this.#disarmRead();
+        this.clearRead();
         if (this.#phase !== "done") {
           this.#session.reset(this, CANCEL);
           this.#close(CANCEL, "cancelled");
@@ -278,7 +274,7 @@ class H2Exchange implements StreamHandler {
       },
     }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
     for (const chunk of early) this.#controller!.enqueue(chunk);
-    if ((this.#controller!.desiredSize ?? 0) > 0) this.#armRead();
+    if ((this.#controller!.desiredSize ?? 0) > 0) this.armRead();
     this.#head.resolve(streamAnswer(this.#facts!, body));
   }
 
@@ -286,12 +282,9 @@ class H2Exchange implements StreamHandler {
     const early = this.#early;
     if (early !== undefined) {
       if (bytes.byteLength > 0) early.push(bytes.slice());
+      // Given back once the body stream's consumer reads (its first pull).
       this.#unacked += flow;
       if (end) return this.#remoteEnd();
-      if (this.#unacked >= this.#session.streamWindow >>> 1) {
-        this.#session.credit(this, this.#unacked);
-        this.#unacked = 0;
-      }
       return;
     }
     if (this.#phase !== "body") {
@@ -310,17 +303,13 @@ class H2Exchange implements StreamHandler {
         this.#session.reset(this, CANCEL);
         return this.#close(CANCEL, "the response body's reader failed");
       }
+      // Given back as the consumer reads (pull): the queue holds at most its mark and the stream's window.
       this.#unacked += flow;
-      if ((c.desiredSize ?? 0) > 0) {
-        if (!end && this.#unacked >= this.#session.streamWindow >>> 1) {
-          this.#session.credit(this, this.#unacked);
-          this.#unacked = 0;
-        }
-        this.#armRead();
-      } else this.#disarmRead();
-    } else if (!end && flow > 0) {
+      if ((c.desiredSize ?? 0) > 0) this.armRead();
+      else this.disarmRead();
+    } else if (flow > 0) {
       // Nobody reads (no body expected): the window goes back at once.
-      this.#session.credit(this, flow);
+      this.#session.consumed(this, flow);
     }
     if (end) this.#remoteEnd();
   }
@@ -347,10 +336,15 @@ class H2Exchange implements StreamHandler {
     this.#code = code;
     this.#detail = detail;
     this.#session.finish(this);
+    // What the consumer did not read yet goes back to the connection (the stream is gone).
+    if (this.#unacked > 0) {
+      this.#session.consumed(this, this.#unacked);
+      this.#unacked = 0;
+    }
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-    this.#disarmRead();
+    this.clearRead();
     this.#req.watch?.removeEventListener("abort", this.onAbort);
     this.#reader?.cancel().catch(ignore);
     this.#release();

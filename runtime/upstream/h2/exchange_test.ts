@@ -78,3 +78,46 @@ Deno.test("requestHeaders() sends each set-cookie once, as its own field, and te
   ]);
   assert.equal(fields[fields.indexOf("te") + 1], "trailers");
 });
+
+Deno.test("requestHeaders() reads the raw fields and makes no Headers for a request that has them", () => {
+  const fields = [
+    "host",
+    "example.test",
+    "x-a",
+    "1",
+    "x-a",
+    "2",
+    "connection",
+    "x-trace",
+    "x-trace",
+    "t",
+    "te",
+    "trailers",
+  ];
+  const req = {
+    method: "GET",
+    target: "/x",
+    fields,
+    get headers(): Headers {
+      throw new Error("the request's Headers was made");
+    },
+    body: null,
+  } as unknown as HttpRequest;
+  const out = fieldList(req, backendAt(1), false);
+  assert.deepEqual(out, [
+    ":method",
+    "GET",
+    ":scheme",
+    "http",
+    ":authority",
+    "example.test",
+    ":path",
+    "/x",
+    "x-a",
+    "1",
+    "x-a",
+    "2",
+    "te",
+    "trailers",
+  ]);
+});

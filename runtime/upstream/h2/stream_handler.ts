@@ -28,6 +28,10 @@ export interface StreamHandler {
   id: number;
   /** What it may still send (the backend's window for it), bytes. */
   sendWindow: number;
+  /** What the backend may still send on it (our window for it), bytes. */
+  recvWindow: number;
+  /** Bytes read and not yet given back to its window. */
+  recvUnacked: number;
   /** Called when a window opened or the stream closed, while the stream waits to send. */
   wake: (() => void) | undefined;
   /** A whole header block (a response head, an interim head, or trailers with `end`). */
