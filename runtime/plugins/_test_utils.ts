@@ -46,3 +46,34 @@ ${keys}
   }]);
   return diagnostics.filter((d) => d.severity === "error" && d.hint !== undefined).map((d) => d.path.join("."));
 }
+
+/**
+ * A Plan with two locations, `/deny` and `/allow`, each running a plugin of `category` (`deny` with `deny`'s TOML
+ * lines, `allow` with `allow`'s) before an upstream: the shape of the restriction plugins' tests. `head` goes first
+ * (a `[basic]` table, say).
+ */
+export function allowDenyPlan(category: string, deny: string, allow: string, head = ""): Plan {
+  return planOf(`${head}
+[servers.s]
+addr = "127.0.0.1:1"
+locations = ["deny", "allow"]
+[upstreams.u]
+addrs = ["10.0.0.1:8080"]
+[locations.deny]
+path = "/deny"
+upstream = "u"
+plugins = ["deny"]
+[locations.allow]
+path = "/allow"
+upstream = "u"
+plugins = ["allow"]
+[plugins.deny]
+category = "${category}"
+type = "deny"
+${deny}
+[plugins.allow]
+category = "${category}"
+type = "allow"
+${allow}
+`);
+}

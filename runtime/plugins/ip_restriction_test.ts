@@ -5,34 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { planHarness } from "../proxy/harness.ts";
-import { echo, planOf } from "./_test_utils.ts";
+import { allowDenyPlan, echo } from "./_test_utils.ts";
 
-const plan = planOf(`
-[basic]
-trusted_proxies = ["127.0.0.1"]
-[servers.s]
-addr = "127.0.0.1:1"
-locations = ["deny", "allow"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.deny]
-path = "/deny"
-upstream = "u"
-plugins = ["deny"]
-[locations.allow]
-path = "/allow"
-upstream = "u"
-plugins = ["allow"]
-[plugins.deny]
-category = "ip_restriction"
-type = "deny"
-ip_list = ["192.168.1.1", "1.1.1.0/24"]
-[plugins.allow]
-category = "ip_restriction"
-type = "allow"
-ip_list = ["192.168.1.1", "2001:db8::/32"]
-message = "not you"
-`);
+const plan = allowDenyPlan(
+  "ip_restriction",
+  `ip_list = ["192.168.1.1", "1.1.1.0/24"]`,
+  `ip_list = ["192.168.1.1", "2001:db8::/32"]
+message = "not you"`,
+  `[basic]
+trusted_proxies = ["127.0.0.1"]`,
+);
 
 /** Status and body of `path` asked by `client`, with `X-Forwarded-For: xff` when given. */
 async function ask(client: string, path: string, xff?: string): Promise<[number, string]> {

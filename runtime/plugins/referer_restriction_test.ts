@@ -4,32 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { planHarness } from "../proxy/harness.ts";
-import { echo, planOf } from "./_test_utils.ts";
+import { allowDenyPlan, echo } from "./_test_utils.ts";
 
-const plan = planOf(`
-[servers.s]
-addr = "127.0.0.1:1"
-locations = ["deny", "allow"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.deny]
-path = "/deny"
-upstream = "u"
-plugins = ["deny"]
-[locations.allow]
-path = "/allow"
-upstream = "u"
-plugins = ["allow"]
-[plugins.deny]
-category = "referer_restriction"
-type = "deny"
-referer_list = ["github.com", "*.bing.cn"]
-[plugins.allow]
-category = "referer_restriction"
-type = "allow"
-referer_list = ["*.example.org"]
-message = "from example.org only"
-`);
+const plan = allowDenyPlan(
+  "referer_restriction",
+  `referer_list = ["github.com", "*.bing.cn"]`,
+  `referer_list = ["*.example.org"]
+message = "from example.org only"`,
+);
 
 Deno.test("referer_restriction: listed referers are refused with 403, an allow list lets only its own through", async () => {
   const h = planHarness(plan, { upstream: echo });

@@ -4,32 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { planHarness } from "../proxy/harness.ts";
-import { echo, planOf } from "./_test_utils.ts";
+import { allowDenyPlan, echo } from "./_test_utils.ts";
 
-const plan = planOf(`
-[servers.s]
-addr = "127.0.0.1:1"
-locations = ["deny", "allow"]
-[upstreams.u]
-addrs = ["10.0.0.1:8080"]
-[locations.deny]
-path = "/deny"
-upstream = "u"
-plugins = ["deny"]
-[locations.allow]
-path = "/allow"
-upstream = "u"
-plugins = ["allow"]
-[plugins.deny]
-category = "ua_restriction"
-type = "deny"
-ua_list = ["go-http-client/1.1", "(Twitterspider)/(\\\\d+)\\\\.(\\\\d+)"]
-[plugins.allow]
-category = "ua_restriction"
-type = "allow"
-ua_list = ["^curl/"]
-message = "curl only"
-`);
+const plan = allowDenyPlan(
+  "ua_restriction",
+  `ua_list = ["go-http-client/1.1", "(Twitterspider)/(\\\\d+)\\\\.(\\\\d+)"]`,
+  `ua_list = ["^curl/"]
+message = "curl only"`,
+);
 
 Deno.test("ua_restriction: listed agents are refused with 403, an allow list lets only its own through", async () => {
   const h = planHarness(plan, { upstream: echo });
