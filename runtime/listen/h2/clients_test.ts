@@ -76,6 +76,26 @@ async function serveTls(handler: H2Handler, cert: string, key: string) {
   };
 }
 
+/** curl (`how`: its protocol flags) posts a 10 MB file to `${base}/echo` over HTTP/2 and gets the same bytes back. */
+async function assertEchoesBig(dir: string, base: string, how: readonly string[]): Promise<void> {
+  const file = await bigFile(dir);
+  const out = `${dir}/back.bin`;
+  const big = await run("curl", [
+    "-s",
+    ...how,
+    "--data-binary",
+    `@${file}`,
+    "-o",
+    out,
+    "-w",
+    "%{http_version} %{http_code}",
+    `${base}/echo`,
+  ]);
+  assert.equal(big.code, 0, big.stderr);
+  assert.equal(big.stdout, "2 200");
+  assert.equal(await sha256File(out), await sha256File(file));
+}
+
 Deno.test("h2 engine over h2c: several requests on one connection (nghttp), curl --http2-prior-knowledge 10 MB both ways", async () => {
   const dir = await Deno.makeTempDir();
   const s = serveEngine(echo);
@@ -88,22 +108,7 @@ Deno.test("h2 engine over h2c: several requests on one connection (nghttp), curl
     assert.equal((several.stdout.match(/ 200 /g) ?? []).length, 3, several.stdout);
     const one = await run("curl", ["-s", "--http2-prior-knowledge", `${base}/a`]);
     assert.equal(one.stdout, "path=/a");
-    const file = await bigFile(dir);
-    const out = `${dir}/back.bin`;
-    const big = await run("curl", [
-      "-s",
-      "--http2-prior-knowledge",
-      "--data-binary",
-      `@${file}`,
-      "-o",
-      out,
-      "-w",
-      "%{http_version} %{http_code}",
-      `${base}/echo`,
-    ]);
-    assert.equal(big.code, 0, big.stderr);
-    assert.equal(big.stdout, "2 200");
-    assert.equal(await sha256File(out), await sha256File(file));
+    await assertEchoesBig(dir, base, ["--http2-prior-knowledge"]);
   } finally {
     await s.close();
     await Deno.remove(dir, { recursive: true });
@@ -122,22 +127,7 @@ Deno.test("h2 engine with curl --http2 over TLS (ALPN h2 from node:tls): several
     assert.equal(several.stdout, "path=/apath=/b");
     assert.match(several.stderr, /ALPN.*h2/);
     assert.match(several.stderr, /Re-using existing connection|Reusing existing connection/);
-    const file = await bigFile(pki.dir);
-    const out = `${pki.dir}/back.bin`;
-    const big = await run("curl", [
-      "-s",
-      ...tls,
-      "--data-binary",
-      `@${file}`,
-      "-o",
-      out,
-      "-w",
-      "%{http_version} %{http_code}",
-      `${base}/echo`,
-    ]);
-    assert.equal(big.code, 0, big.stderr);
-    assert.equal(big.stdout, "2 200");
-    assert.equal(await sha256File(out), await sha256File(file));
+    await assertEchoesBig(pki.dir, base, tls);
   } finally {
     await s.close();
     await pki.remove();
